@@ -1,0 +1,96 @@
+/* config: every setting the three phases read, from one table.
+ *
+ * Sources, strongest first: the environment variable (bktec's
+ * BUILDKITE_TEST_ENGINE_* name), then the plugin's BUILDKITE_PLUGIN_CONFIGURATION
+ * JSON (option "suite-slug" is BUILDKITE_TEST_ENGINE_SUITE_SLUG, and so on),
+ * then the default. The same table prints --help, so the documentation cannot
+ * drift from what is parsed. Problems are collected, never fatal one at a time:
+ * the user sees every bad setting in one go. */
+#ifndef TEP_CONFIG_H
+#define TEP_CONFIG_H
+#include <stdbool.h>
+#include <stdio.h>
+#include "strlist.h"
+
+typedef struct {
+    /* Test Engine */
+    char *suite_slug;
+    char *api_token;
+    char *upload_token;
+    char *base_url;
+    char *upload_base_url;
+    char *ca_bundle;
+    long api_retry_budget;   /* seconds */
+    long api_timeout;        /* seconds per attempt */
+    long api_backoff_ms;     /* first backoff step */
+    bool upload_results;
+    long upload_batch_size;
+    long upload_retry_budget;
+    char *tags;              /* "k=v,k2=v2" */
+    /* planning */
+    char *test_file_pattern;
+    char *test_file_exclude_pattern;
+    char *files;             /* path of a newline list that replaces discovery */
+    char *plan_identifier;
+    char *location_prefix;
+    char *durations_file;
+    bool split_by_example;
+    bool fail_on_no_tests;
+    /* running */
+    char *test_cmd;
+    char *retry_cmd;
+    char *result_path;
+    long retry_count;
+    bool disable_retry_for_muted;
+    long run_timeout;        /* seconds, 0 = none */
+    long exit4_retries;
+    long exit4_backoff_ms;
+    long failure_exit_status;
+    long terminal_exit_status;
+    long config_exit_status;
+    char *python;            /* interpreter to probe for the collector */
+    long selectors_metadata_limit;
+    char *state_dir;
+    bool debug;
+    /* Buildkite */
+    char *org_slug;
+    char *build_id;
+    char *step_id;
+    char *job_id;
+    char *branch;
+    char *commit;
+    char *build_number;
+    char *build_url;
+    char *message;
+    char *label;
+    long parallel_job;
+    long parallel_job_count;
+    long job_retry_count;    /* BUILDKITE_RETRY_COUNT: the job's own retry count */
+    char *agent_cmd;         /* buildkite-agent */
+
+    /* derived */
+    char *identifier;        /* plan identifier or build_id/step_id */
+    strlist_t problems;      /* one line per invalid setting */
+    strlist_t explicit_keys; /* env names the user set, for the env payload */
+} config_t;
+
+typedef enum { PHASE_PLAN, PHASE_RUN, PHASE_REPORT } phase_t;
+
+/* Loads from the environment and plugin JSON; never exits. */
+void config_load(config_t *cfg);
+/* Adds phase-specific problems (missing slug, token, ...). Returns true when
+ * there are none. */
+bool config_validate(config_t *cfg, phase_t phase);
+/* Prints "invalid configuration:" and one line per problem to stderr. */
+void config_print_problems(const config_t *cfg, FILE *out);
+void config_free(config_t *cfg);
+/* --help section: every option, env var, plugin key and default. */
+void config_print_help(FILE *out);
+/* Whether an env var was set by the user (not defaulted). */
+bool config_is_set(const config_t *cfg, const char *env_name);
+/* Boolean parsing shared with other modules: true/false/1/0/on/off, any case. */
+bool config_parse_bool(const char *s, bool *out);
+/* Exports the option table as JSON for tests (plugin.yml consistency). */
+void config_print_options_json(FILE *out);
+
+#endif

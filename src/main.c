@@ -1,0 +1,61 @@
+/* test-engine-pytest: split a pytest suite across Buildkite parallel jobs with
+ * Test Engine, run this job's slice, and report what happened. */
+#include "cmd.h"
+#include "config.h"
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: test-engine-pytest <plan|run|report> | --help | --version\n"
+          "\n"
+          "  plan     discover test files, get this job's slice from Test Engine (or a local\n"
+          "           fallback plan, or the previous attempt's failed tests on a job retry)\n"
+          "  run      run pytest on the slice, retry failed tests in-job, classify the outcome\n"
+          "           (plans by itself when plan has not run)\n"
+          "  report   upload results, publish retry selectors, annotate the build; never\n"
+          "           changes the job's exit status\n"
+          "\n"
+          "Exit statuses:\n"
+          "  0        all tests passed, or the only failures were muted tests\n"
+          "  1        test failures remain after in-job retries (retry: only failed tests run again)\n"
+          "  65       terminal: a collection error, an untagged pytest exit 2 in JSON mode, or\n"
+          "           results that cannot be read (never retry)\n"
+          "  78       configuration error or fatal API answer (401, 403, 400, untrusted certificate)\n"
+          "  2-5      pytest's own status otherwise (4 after exit-4 retries and forensics)\n"
+          "  128+N    pytest was killed by signal N\n"
+          "  1, 65 and 78 are configurable (FAILURE_/TERMINAL_/CONFIG_EXIT_STATUS below).\n"
+          "\n"
+          "Options (environment variables; plugin options in BUILDKITE_PLUGIN_CONFIGURATION;\n"
+          "an environment variable wins over the plugin option):\n",
+          out);
+    config_print_help(out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        fputs("test-engine-pytest: a subcommand is required\n", stderr);
+        return 78;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(sub, "--version") == 0) {
+        printf("test-engine-pytest %s\n", TEP_VERSION);
+        return 0;
+    }
+    if (strcmp(sub, "--options-json") == 0) {
+        config_print_options_json(stdout);
+        return 0;
+    }
+    if (strcmp(sub, "plan") == 0) return cmd_plan(argc - 1, argv + 1);
+    if (strcmp(sub, "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(sub, "report") == 0) return cmd_report(argc - 1, argv + 1);
+    usage(stderr);
+    fprintf(stderr, "test-engine-pytest: unknown subcommand '%s'; use plan, run or report\n", sub);
+    return 78;
+}

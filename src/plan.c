@@ -1,0 +1,247 @@
+#include "plan.h"
+#include "buf.h"
+#include "log.h"
+#include "selector.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void plan_init(plan_t *p, long parallelism)
+{
+    memset(p, 0, sizeof *p);
+    p->parallelism = parallelism;
+    p->tasks = xcalloc((size_t)parallelism, sizeof(plan_task_t));
+    for (long i = 0; i < parallelism; i++) {
+        strlist_init(&p->tasks[i].run);
+        p->tasks[i].estimated_s = -1;
+    }
+    strlist_init(&p->skipped);
+    strlist_init(&p->rejected);
+    p->reason = xstrdup("");
+    p->identifier = xstrdup("");
+}
+
+void plan_free(plan_t *p)
+{
+    for (long i = 0; i < p->parallelism; i++) strlist_free(&p->tasks[i].run);
+    free(p->tasks);
+    for (size_t i = 0; i < p->n_muted; i++) {
+        free(p->muted[i].scope);
+        free(p->muted[i].name);
+    }
+    free(p->muted);
+    strlist_free(&p->skipped);
+    strlist_free(&p->rejected);
+    free(p->reason);
+    free(p->identifier);
+    memset(p, 0, sizeof *p);
+}
+
+const char *plan_source_name(plan_source_t s)
+{
+    switch (s) {
+    case PLAN_SERVER_CACHED: return "server (cached plan)";
+    case PLAN_SERVER_CREATED: return "server (new plan)";
+    case PLAN_FALLBACK: return "fallback";
+    case PLAN_RETRY_SELECTORS: return "retry selectors";
+    }
+    return "?";
+}
+
+static const char *str_field(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* The server's paths carry the location prefix; pytest needs them without. */
+static char *strip_prefix(const char *path, const char *prefix)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    if (n && strncmp(path, prefix, n) == 0) {
+        path += n;
+        while (*path == '/') path++;
+    }
+    return xstrdup(path);
+}
+
+static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tests) {
+        const char *format = str_field(t, "format");
+        bool is_selector = strcmp(format, "selector") == 0;
+        const char *raw = is_selector ? str_field(t, "value") : str_field(t, "path");
+        char *run = is_selector ? xstrdup(raw) : strip_prefix(raw, prefix);
+        const char *why = selector_problem(run, strlen(run));
+        /* A NUL smuggled as \u0000 was rewritten to U+FFFF before parsing. */
+        if (!why && strstr(run, "\xEF\xBF\xBF")) why = "contains a NUL byte";
+        if (why) {
+            strlist_push_owned(&p->rejected, xasprintf("'%s' %s", run, why));
+            free(run);
+            continue;
+        }
+        strlist_push_owned(&task->run, run);
+        const cJSON *est = cJSON_GetObjectItemCaseSensitive(t, "estimated_duration");
+        if (cJSON_IsNumber(est)) task->estimated_s = (task->estimated_s < 0 ? 0 : task->estimated_s) + est->valuedouble / 1000.0;
+    }
+}
+
+static void parse_muted(plan_t *p, const cJSON *muted)
+{
+    int n = cJSON_GetArraySize(muted);
+    if (n <= 0) return;
+    p->muted = xcalloc((size_t)n, sizeof(plan_test_ref_t));
+    const cJSON *t;
+    cJSON_ArrayForEach(t, muted) {
+        p->muted[p->n_muted].scope = xstrdup(str_field(t, "scope"));
+        p->muted[p->n_muted++].name = xstrdup(str_field(t, "name"));
+    }
+}
+
+/* cJSON turns \u0000 into a real NUL, which would silently shorten the
+ * string; make it visible instead by rewriting it to U+FFFF first. */
+static char *neutralise_nul_escapes(const char *body)
+{
+    buf_t b;
+    buf_init(&b);
+    for (const char *s = body; *s; s++) {
+        if (s[0] == '\\' && s[1] == '\\') { buf_append(&b, s, 2); s++; continue; }
+        if (s[0] == '\\' && s[1] == 'u' && strncmp(s + 2, "0000", 4) == 0) {
+            buf_puts(&b, "\\uffff");
+            s += 5;
+            continue;
+        }
+        buf_putc(&b, *s);
+    }
+    return buf_detach(&b);
+}
+
+bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix, bool *empty, char **err)
+{
+    *empty = false;
+    char *clean = neutralise_nul_escapes(body);
+    cJSON *root = cJSON_Parse(clean);
+    free(clean);
+    if (!cJSON_IsObject(root)) {
+        *err = xstrdup("the plan API answered with something that is not a JSON object");
+        cJSON_Delete(root);
+        return false;
+    }
+    const char *ident = str_field(root, "identifier");
+    if (*ident) {
+        free(p->identifier);
+        p->identifier = xstrdup(ident);
+    }
+    const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
+    if (!cJSON_IsObject(tasks) || cJSON_GetArraySize(tasks) == 0) {
+        *empty = true;
+        cJSON_Delete(root);
+        return true;
+    }
+    const cJSON *task;
+    cJSON_ArrayForEach(task, tasks) {
+        char *end;
+        long node = strtol(task->string, &end, 10);
+        if (*end || node < 0 || node >= p->parallelism) {
+            strlist_push_owned(&p->rejected, xasprintf("task '%s' is not a job index below %ld", task->string, p->parallelism));
+            continue;
+        }
+        add_task_tests(p, &p->tasks[node], cJSON_GetObjectItemCaseSensitive(task, "tests"), location_prefix);
+    }
+    parse_muted(p, cJSON_GetObjectItemCaseSensitive(root, "muted_tests"));
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "skipped_tests")) {
+        strlist_push_owned(&p->skipped, xasprintf("%s %s", str_field(t, "scope"), str_field(t, "name")));
+    }
+    cJSON_Delete(root);
+    return true;
+}
+
+typedef struct {
+    const char *path;
+    double seconds;
+} weighted_t;
+
+static int cmp_longest_first(const void *a, const void *b)
+{
+    const weighted_t *x = a, *y = b;
+    if (x->seconds != y->seconds) return x->seconds < y->seconds ? 1 : -1;
+    return strcmp(x->path, y->path);
+}
+
+static void fallback_round_robin(plan_t *p, const strlist_t *sorted)
+{
+    for (size_t i = 0; i < sorted->len; i++)
+        strlist_push(&p->tasks[i % (size_t)p->parallelism].run, sorted->items[i]);
+}
+
+/* Files without a known duration count as the mean of the known ones: a
+ * neutral guess that neither piles them on one job nor ignores them. */
+static void fallback_lpt(plan_t *p, const strlist_t *sorted, const durations_t *known, size_t n_known, double known_sum)
+{
+    double guess = known_sum / (double)n_known;
+    weighted_t *w = xcalloc(sorted->len, sizeof(weighted_t));
+    double total = 0, longest = 0;
+    for (size_t i = 0; i < sorted->len; i++) {
+        double s = durations_get(known, sorted->items[i]);
+        w[i].path = sorted->items[i];
+        w[i].seconds = s >= 0 ? s : guess;
+        total += w[i].seconds;
+        if (w[i].seconds > longest) longest = w[i].seconds;
+    }
+    qsort(w, sorted->len, sizeof(weighted_t), cmp_longest_first);
+    for (long j = 0; j < p->parallelism; j++) p->tasks[j].estimated_s = 0;
+    for (size_t i = 0; i < sorted->len; i++) {
+        long best = 0;
+        for (long j = 1; j < p->parallelism; j++)
+            if (p->tasks[j].estimated_s < p->tasks[best].estimated_s) best = j;
+        strlist_push(&p->tasks[best].run, w[i].path);
+        p->tasks[best].estimated_s += w[i].seconds;
+    }
+    for (long j = 0; j < p->parallelism; j++) strlist_sort(&p->tasks[j].run);
+    double avg = total / (double)p->parallelism;
+    p->lower_bound_s = avg > longest ? avg : longest;
+    free(w);
+}
+
+void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known)
+{
+    p->source = PLAN_FALLBACK;
+    strlist_t sorted;
+    strlist_init(&sorted);
+    for (size_t i = 0; i < files->len; i++) strlist_push(&sorted, files->items[i]);
+    strlist_sort(&sorted);
+    size_t n_known = 0;
+    double known_sum = 0;
+    for (size_t i = 0; known && i < sorted.len; i++) {
+        double s = durations_get(known, sorted.items[i]);
+        if (s >= 0) {
+            n_known++;
+            known_sum += s;
+        }
+    }
+    if (n_known > 0) fallback_lpt(p, &sorted, known, n_known, known_sum);
+    else fallback_round_robin(p, &sorted);
+    strlist_free(&sorted);
+}
+
+void plan_print_loads(const plan_t *p)
+{
+    double makespan = 0;
+    bool timed = false;
+    for (long j = 0; j < p->parallelism; j++) {
+        const plan_task_t *t = &p->tasks[j];
+        if (t->estimated_s >= 0) {
+            timed = true;
+            if (t->estimated_s > makespan) makespan = t->estimated_s;
+            log_info("  job %ld: %zu entr%s, estimated %.1fs", j, t->run.len, t->run.len == 1 ? "y" : "ies", t->estimated_s);
+        } else {
+            log_info("  job %ld: %zu entr%s", j, t->run.len, t->run.len == 1 ? "y" : "ies");
+        }
+    }
+    if (timed && p->lower_bound_s > 0)
+        log_info("  makespan %.1fs, lower bound %.1fs (max of total/jobs and longest file), ratio %.3f", makespan,
+                 p->lower_bound_s, makespan / p->lower_bound_s);
+}

@@ -1,0 +1,58 @@
+/* plan: which tests each parallel job runs.
+ *
+ * A plan comes from the Test Engine server (cached or freshly created), from
+ * the local fallback (identical on every job: longest-processing-time first
+ * when durations are known, else bktec's byte-sorted round-robin), or, on a
+ * Buildkite job retry, from the previous attempt's retry selectors. Every
+ * entry from outside this process is validated (selector.h) before use. */
+#ifndef TEP_PLAN_H
+#define TEP_PLAN_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "durations.h"
+#include "strlist.h"
+
+typedef enum {
+    PLAN_SERVER_CACHED,
+    PLAN_SERVER_CREATED,
+    PLAN_FALLBACK,
+    PLAN_RETRY_SELECTORS,
+} plan_source_t;
+
+typedef struct {
+    char *scope;
+    char *name;
+} plan_test_ref_t;
+
+typedef struct {
+    strlist_t run;            /* what pytest gets: paths or node ids */
+    double estimated_s;       /* estimated load, -1 unknown */
+} plan_task_t;
+
+typedef struct {
+    plan_source_t source;
+    char *reason;             /* why fallback / notes */
+    char *identifier;
+    long parallelism;
+    plan_task_t *tasks;       /* parallelism entries */
+    plan_test_ref_t *muted;
+    size_t n_muted;
+    strlist_t skipped;        /* "scope name" lines, informational */
+    strlist_t rejected;       /* refused entries with the reason, for the summary */
+    double lower_bound_s;     /* fallback with durations: max(total/jobs, longest) */
+} plan_t;
+
+void plan_init(plan_t *p, long parallelism);
+void plan_free(plan_t *p);
+const char *plan_source_name(plan_source_t s);
+
+/* Parses a server plan answer. Returns false (and *err) when the body is not
+ * a usable plan JSON; an object without tasks gives *empty = true. */
+bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix, bool *empty, char **err);
+/* Fallback: every job computes the same split from the same inputs. */
+void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known);
+
+/* Prints each job's load and, for LPT, makespan against the lower bound. */
+void plan_print_loads(const plan_t *p);
+
+#endif

@@ -1,0 +1,40 @@
+/* planapi: the Test Engine plan endpoints and what their answers mean.
+ *
+ * Every answer is classified the way bktec does, with one deliberate change:
+ * an unusable answer that is not the user's fault (timeouts, 5xx after the
+ * retry budget, 404/422, billing, invalid JSON, an empty plan) falls back to
+ * local splitting so the build still runs its tests; only answers that point
+ * at configuration (401, 403, 400, an unverifiable certificate) are fatal. */
+#ifndef TEP_PLANAPI_H
+#define TEP_PLANAPI_H
+#include <cjson/cJSON.h>
+#include "config.h"
+#include "http.h"
+#include "strlist.h"
+
+typedef enum { API_OK, API_CACHE_MISS, API_FALLBACK, API_FATAL } api_outcome_t;
+
+typedef struct {
+    api_outcome_t outcome;
+    char *message;  /* for FALLBACK / FATAL: "Label: detail" */
+    char *body;     /* for OK */
+} api_answer_t;
+
+void api_client_init(http_client_t *c, const config_t *cfg);
+void api_answer_free(api_answer_t *a);
+/* The URL of a suite endpoint, e.g. suffix "/test_plan". */
+char *api_url(const config_t *cfg, const char *suffix);
+/* Maps an HTTP response to an outcome; `is_cache_get` turns 404 into a miss. */
+void api_classify(const http_response_t *r, bool is_cache_get, api_answer_t *a);
+
+void api_fetch_cached_plan(http_client_t *c, const config_t *cfg, api_answer_t *a);
+/* examples: cJSON array of example objects (may be NULL); selectors: files. */
+void api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors, cJSON *examples, api_answer_t *a);
+/* Fills `slow` with the paths the server wants split into examples. */
+void api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files, strlist_t *slow, api_answer_t *a);
+/* bktec's EnvPayload (all keys present), from user-given values. */
+cJSON *api_env_payload(const config_t *cfg);
+/* prefix joined with path the way bktec does (location prefix). */
+char *api_prefixed(const char *prefix, const char *path);
+
+#endif

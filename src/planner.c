@@ -1,0 +1,243 @@
+#include "planner.h"
+#include "buf.h"
+#include "collect.h"
+#include "discover.h"
+#include "durations.h"
+#include "log.h"
+#include "plan.h"
+#include "planapi.h"
+#include "retrysel.h"
+#include "selector.h"
+#include "state.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define FALLBACK_TAIL "Falling back to local splitting; the plan is the same on every job, but may be less balanced."
+
+typedef enum { GOT_PLAN, GOT_FALLBACK, GOT_FATAL, GOT_TERMINAL } got_t;
+
+const char *planner_test_command(const config_t *cfg)
+{
+    return *cfg->test_cmd ? cfg->test_cmd : "pytest {{testExamples}}";
+}
+
+static bool discover(const config_t *cfg, strlist_t *files)
+{
+    char *err = NULL;
+    bool ok = *cfg->files ? discover_read_list(cfg->files, files, &err)
+                          : discover_walk(".", cfg->test_file_pattern, cfg->test_file_exclude_pattern, files, &err);
+    if (!ok) {
+        log_error("%s", err);
+        free(err);
+    }
+    return ok;
+}
+
+/* Slow files become examples (node ids) via --collect-only. */
+static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *examples, plan_t *p)
+{
+    collect_result_t cr;
+    collect_examples(planner_test_command(cfg), slow, &cr);
+    got_t got = GOT_PLAN;
+    if (cr.broken_files.len) {
+        for (size_t i = 0; i < cr.broken_files.len; i++)
+            log_error("collection error in %s: pytest cannot import it; fix the file (a retry will not help)",
+                      cr.broken_files.items[i]);
+        got = GOT_TERMINAL;
+    } else if (cr.error) {
+        free(p->reason);
+        p->reason = xasprintf("split by example: %s", cr.error);
+        got = GOT_FALLBACK;
+    }
+    for (size_t i = 0; got == GOT_PLAN && i < cr.node_ids.len; i++) {
+        const char *id = cr.node_ids.items[i];
+        const char *last = id;
+        for (const char *s = strstr(id, "::"); s; s = strstr(s + 2, "::")) last = s;
+        cJSON *e = cJSON_CreateObject();
+        char *path = api_prefixed(cfg->location_prefix, id);
+        cJSON_AddStringToObject(e, "path", path);
+        cJSON_AddStringToObject(e, "format", "example");
+        cJSON_AddStringToObject(e, "identifier", id);
+        char *scope = xstrndup(id, (size_t)(last - id));
+        cJSON_AddStringToObject(e, "scope", scope);
+        cJSON_AddStringToObject(e, "name", last == id ? id : last + 2);
+        cJSON_AddItemToArray(examples, e);
+        free(scope);
+        free(path);
+    }
+    collect_result_free(&cr);
+    return got;
+}
+
+static got_t from_answer(api_answer_t *a, plan_t *p, const config_t *cfg, plan_source_t source)
+{
+    if (a->outcome == API_FATAL || a->outcome == API_FALLBACK) {
+        free(p->reason);
+        p->reason = xstrdup(a->message);
+        return a->outcome == API_FATAL ? GOT_FATAL : GOT_FALLBACK;
+    }
+    bool empty = false;
+    char *err = NULL;
+    if (!plan_parse_server(p, a->body, cfg->location_prefix, &empty, &err)) {
+        free(p->reason);
+        p->reason = xasprintf("Invalid Plan: %s", err);
+        free(err);
+        return GOT_FALLBACK;
+    }
+    if (empty) {
+        free(p->reason);
+        p->reason = xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
+        return GOT_FALLBACK;
+    }
+    p->source = source;
+    return GOT_PLAN;
+}
+
+static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t *files, plan_t *p)
+{
+    strlist_t slow;
+    strlist_init(&slow);
+    api_answer_t a;
+    api_filter_tests(c, cfg, files, &slow, &a);
+    got_t got = GOT_PLAN;
+    if (a.outcome != API_OK) {
+        free(p->reason);
+        p->reason = xasprintf("filter tests: %s", a.message);
+        got = a.outcome == API_FATAL ? GOT_FATAL : GOT_FALLBACK;
+    }
+    api_answer_free(&a);
+    cJSON *examples = cJSON_CreateArray();
+    if (got == GOT_PLAN && slow.len) {
+        log_info("Test Engine asked to split %zu slow file%s into individual tests; collecting them", slow.len,
+                 slow.len == 1 ? "" : "s");
+        got = build_examples(cfg, &slow, examples, p);
+    }
+    if (got == GOT_PLAN) {
+        strlist_t selectors;
+        strlist_init(&selectors);
+        for (size_t i = 0; i < files->len; i++)
+            if (!strlist_contains(&slow, files->items[i])) strlist_push(&selectors, files->items[i]);
+        api_create_plan(c, cfg, &selectors, examples, &a);
+        got = from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
+        api_answer_free(&a);
+        strlist_free(&selectors);
+    }
+    cJSON_Delete(examples);
+    strlist_free(&slow);
+    return got;
+}
+
+static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
+{
+    http_client_t c;
+    api_client_init(&c, cfg);
+    api_answer_t a;
+    api_fetch_cached_plan(&c, cfg, &a);
+    got_t got;
+    if (a.outcome == API_CACHE_MISS) got = create_plan(&c, cfg, files, p);
+    else got = from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
+    api_answer_free(&a);
+    http_client_free(&c);
+    return got;
+}
+
+static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
+{
+    /* Throw away whatever a half-usable server answer left behind. */
+    char *reason = xstrdup(p->reason);
+    plan_free(p);
+    plan_init(p, cfg->parallel_job_count);
+    free(p->reason);
+    p->reason = reason;
+    durations_t known = {0};
+    bool have = false;
+    if (*cfg->durations_file) {
+        char *err = NULL;
+        have = durations_load(cfg->durations_file, &known, &err);
+        if (!have) {
+            log_warn("%s; splitting without durations", err);
+            free(err);
+        }
+    }
+    plan_fallback(p, files, have ? &known : NULL);
+    if (have) durations_free(&known);
+}
+
+static bool retry_plan(const config_t *cfg, plan_t *p)
+{
+    strlist_t sel;
+    strlist_init(&sel);
+    bool found = retrysel_load(cfg, &sel);
+    if (found && sel.len) {
+        p->source = PLAN_RETRY_SELECTORS;
+        free(p->reason);
+        p->reason = xasprintf("Buildkite job retry %ld: running only the %zu test%s that failed on the previous attempt",
+                              cfg->job_retry_count, sel.len, sel.len == 1 ? "" : "s");
+        for (size_t i = 0; i < sel.len; i++) strlist_push(&p->tasks[cfg->parallel_job].run, sel.items[i]);
+    }
+    strlist_free(&sel);
+    return found && p->source == PLAN_RETRY_SELECTORS;
+}
+
+static void print_summary(const config_t *cfg, const plan_t *p, size_t n_files)
+{
+    const strlist_t *mine = &p->tasks[cfg->parallel_job].run;
+    log_section("plan for job %ld of %ld", cfg->parallel_job + 1, cfg->parallel_job_count);
+    log_info("Plan source: %s%s%s", plan_source_name(p->source), *p->reason ? " - " : "", p->reason);
+    log_info("Plan identifier: %s", cfg->identifier);
+    log_info("Files discovered: %zu; entries on this job: %zu", n_files, mine->len);
+    if (p->source == PLAN_FALLBACK) plan_print_loads(p);
+    size_t shown = mine->len < 100 ? mine->len : 100;
+    for (size_t i = 0; i < shown; i++) log_info("  %s", mine->items[i]);
+    if (shown < mine->len) log_info("  ... and %zu more (all are in %s/slice.json)", mine->len - shown, cfg->state_dir);
+    if (p->n_muted) log_info("Muted tests known to Test Engine: %zu", p->n_muted);
+    for (size_t i = 0; i < p->skipped.len; i++) log_info("Skipped by Test Engine: %s", p->skipped.items[i]);
+}
+
+int planner_plan(config_t *cfg)
+{
+    char *err = NULL;
+    if (!state_prepare(cfg, &err)) {
+        log_error("%s", err);
+        free(err);
+        return (int)cfg->config_exit_status;
+    }
+    strlist_t files;
+    strlist_init(&files);
+    if (!discover(cfg, &files)) {
+        strlist_free(&files);
+        return (int)cfg->config_exit_status;
+    }
+    plan_t p;
+    plan_init(&p, cfg->parallel_job_count);
+    int status = 0;
+    if (!(cfg->job_retry_count > 0 && retry_plan(cfg, &p))) {
+        got_t got = server_plan(cfg, &files, &p);
+        if (got == GOT_FATAL) {
+            log_error("%s", p.reason);
+            status = (int)cfg->config_exit_status;
+        } else if (got == GOT_TERMINAL) {
+            status = (int)cfg->terminal_exit_status;
+        } else if (got == GOT_FALLBACK) {
+            log_warn("%s", p.reason);
+            log_warn(FALLBACK_TAIL);
+            fallback(cfg, &files, &p);
+        }
+    }
+    for (size_t i = 0; i < p.rejected.len; i++)
+        log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
+    if (status == 0) {
+        if (p.tasks[cfg->parallel_job].run.len == 0)
+            log_warn("the plan has no tests for job %ld; this job will run nothing", cfg->parallel_job);
+        if (!slice_write(cfg, &p, &err)) {
+            log_error("%s", err);
+            free(err);
+            status = (int)cfg->config_exit_status;
+        } else {
+            print_summary(cfg, &p, files.len);
+        }
+    }
+    plan_free(&p);
+    strlist_free(&files);
+    return status;
+}

@@ -1,0 +1,229 @@
+#include "process.h"
+#include "fsutil.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define KILL_GRACE_S 5.0
+
+extern char **environ;
+
+static volatile sig_atomic_t child_pgid;
+static volatile sig_atomic_t forwarded;
+
+static void forward(int sig)
+{
+    forwarded = sig;
+    if (child_pgid > 0) kill(-(pid_t)child_pgid, sig);
+}
+
+int proc_forwarded_signal(void)
+{
+    return forwarded;
+}
+
+void proc_env_without(strlist_t *env, const char *const *drop)
+{
+    for (char **e = environ; *e; e++) {
+        bool skip = false;
+        for (const char *const *d = drop; *d && !skip; d++) {
+            size_t n = strlen(*d);
+            skip = strncmp(*e, *d, n) == 0 && (*e)[n] == '=';
+        }
+        if (!skip) strlist_push(env, *e);
+    }
+}
+
+static void child_exec(const proc_opts_t *o, int out_fd, int err_fd, int report_fd)
+{
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    const char *in = o->stdin_path ? o->stdin_path : (o->capture ? "/dev/null" : NULL);
+    if (in) {
+        int fd = open(in, O_RDONLY);
+        if (fd >= 0) dup2(fd, 0);
+    }
+    if (o->cwd && chdir(o->cwd) != 0) {
+        int e = errno;
+        ssize_t ignored = write(report_fd, &e, sizeof e);
+        (void)ignored;
+        _exit(127);
+    }
+    if (out_fd >= 0) dup2(out_fd, 1);
+    if (err_fd >= 0) dup2(err_fd, 2);
+    if (o->env) environ = o->env->items;
+    execvp(o->argv[0], o->argv);
+    int e = errno;
+    ssize_t ignored = write(report_fd, &e, sizeof e);
+    (void)ignored;
+    _exit(127);
+}
+
+typedef struct {
+    int fd;
+    buf_t line;
+} line_pipe_t;
+
+/* Reads what is there; passes it on (or captures it) and feeds full lines. */
+static bool pump(const proc_opts_t *o, line_pipe_t *lp, int pass_fd)
+{
+    char chunk[8192];
+    ssize_t n = read(lp->fd, chunk, sizeof chunk);
+    if (n <= 0) return n < 0 && (errno == EINTR || errno == EAGAIN);
+    if (o->capture) {
+        buf_append(o->capture, chunk, (size_t)n);
+    } else {
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(pass_fd, chunk + off, (size_t)(n - off));
+            if (w <= 0) break;
+            off += w;
+        }
+    }
+    if (o->on_stderr && pass_fd == 2) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (chunk[i] == '\n') {
+                o->on_stderr(lp->line.data, o->user);
+                buf_reset(&lp->line);
+            } else {
+                buf_putc(&lp->line, chunk[i]);
+            }
+        }
+    }
+    return true;
+}
+
+static void kill_group(pid_t pgid)
+{
+    if (kill(-pgid, SIGTERM) != 0) return; /* nothing left */
+    double until = fs_monotonic() + 0.5;
+    while (fs_monotonic() < until && kill(-pgid, 0) == 0) {
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+        fs_sleep(0.02);
+    }
+    kill(-pgid, SIGKILL);
+}
+
+static void reap_orphans(void)
+{
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+}
+
+static int start_failure(int report_fd)
+{
+    int e = 0;
+    ssize_t n;
+    do n = read(report_fd, &e, sizeof e);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof e ? e : 0;
+}
+
+void proc_run(const proc_opts_t *o, proc_result_t *r)
+{
+    memset(r, 0, sizeof *r);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int errp[2] = {-1, -1}, outp[2] = {-1, -1}, rep[2];
+    bool tee_err = o->on_stderr || o->capture;
+    if (tee_err && pipe2(errp, O_CLOEXEC) != 0) tee_err = false;
+    if (o->capture && pipe2(outp, O_CLOEXEC) != 0) outp[0] = outp[1] = -1;
+    if (pipe2(rep, O_CLOEXEC) != 0) rep[0] = rep[1] = -1;
+    fflush(stdout);
+    fflush(stderr);
+
+    struct sigaction sa = {0}, old_term, old_int, old_hup;
+    sa.sa_handler = forward;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGHUP, &sa, &old_hup);
+
+    double start = fs_monotonic();
+    pid_t pid = fork();
+    if (pid == 0) child_exec(o, outp[1], tee_err ? errp[1] : -1, rep[1]);
+    if (rep[1] >= 0) close(rep[1]);
+    if (outp[1] >= 0) close(outp[1]);
+    if (errp[1] >= 0) close(errp[1]);
+    if (pid < 0) {
+        r->start_failed = true;
+        snprintf(r->start_error, sizeof r->start_error, "fork failed: %s", strerror(errno));
+    } else {
+        setpgid(pid, pid);
+        child_pgid = pid;
+        int e = rep[0] >= 0 ? start_failure(rep[0]) : 0;
+        if (e) {
+            r->start_failed = true;
+            snprintf(r->start_error, sizeof r->start_error, "cannot run '%s': %s", o->argv[0], strerror(e));
+        }
+        line_pipe_t err_lp = {.fd = tee_err ? errp[0] : -1}, out_lp = {.fd = outp[0]};
+        buf_init(&err_lp.line);
+        buf_init(&out_lp.line);
+        int status = 0;
+        bool exited = false, term_sent = false;
+        double kill_at = 0;
+        while (!exited) {
+            struct pollfd fds[2];
+            int nfds = 0;
+            if (err_lp.fd >= 0) fds[nfds++] = (struct pollfd){.fd = err_lp.fd, .events = POLLIN};
+            if (out_lp.fd >= 0) fds[nfds++] = (struct pollfd){.fd = out_lp.fd, .events = POLLIN};
+            if (nfds) poll(fds, (nfds_t)nfds, 50);
+            else fs_sleep(0.05);
+            for (int i = 0; i < nfds; i++) {
+                if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+                line_pipe_t *lp = fds[i].fd == err_lp.fd ? &err_lp : &out_lp;
+                if (!pump(o, lp, lp == &err_lp ? 2 : 1)) {
+                    close(lp->fd);
+                    lp->fd = -1;
+                }
+            }
+            pid_t w = waitpid(pid, &status, WNOHANG);
+            if (w == pid) exited = true;
+            double now = fs_monotonic();
+            if (!exited && o->timeout_s > 0 && now - start > o->timeout_s && !term_sent) {
+                r->timed_out = true;
+                term_sent = true;
+                kill(-pid, SIGTERM);
+                kill_at = now + KILL_GRACE_S;
+            }
+            if (!exited && term_sent && now > kill_at) kill(-pid, SIGKILL);
+        }
+        kill_group(pid); /* grandchildren the tests left running */
+        /* Drain what is still buffered; grandchildren are gone, so EOF comes. */
+        for (int round = 0; round < 100 && (err_lp.fd >= 0 || out_lp.fd >= 0); round++) {
+            line_pipe_t *lps[2] = {&err_lp, &out_lp};
+            for (int i = 0; i < 2; i++) {
+                if (lps[i]->fd < 0) continue;
+                struct pollfd pf = {.fd = lps[i]->fd, .events = POLLIN};
+                if (poll(&pf, 1, 20) <= 0 || !pump(o, lps[i], i == 0 ? 2 : 1)) {
+                    close(lps[i]->fd);
+                    lps[i]->fd = -1;
+                }
+            }
+        }
+        if (err_lp.line.len && o->on_stderr) o->on_stderr(err_lp.line.data, o->user);
+        buf_free(&err_lp.line);
+        buf_free(&out_lp.line);
+        reap_orphans();
+        child_pgid = 0;
+        if (WIFEXITED(status)) r->exit_code = WEXITSTATUS(status);
+        else if (WIFSIGNALED(status)) r->signal = WTERMSIG(status);
+    }
+    if (rep[0] >= 0) close(rep[0]);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+    r->seconds = fs_monotonic() - start;
+}

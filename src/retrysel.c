@@ -1,0 +1,125 @@
+#include "retrysel.h"
+#include "agent.h"
+#include "buf.h"
+#include "fsutil.h"
+#include "log.h"
+#include "selector.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER "#test-engine-pytest selectors v1"
+
+char *retrysel_key(const config_t *cfg)
+{
+    return xasprintf("test-engine-pytest:retry-selectors:%s:%ld", *cfg->step_id ? cfg->step_id : cfg->identifier,
+                     cfg->parallel_job);
+}
+
+bool retrysel_parse(const char *value, strlist_t *sel, char **artifact)
+{
+    *artifact = NULL;
+    if (strncmp(value, HEADER, strlen(HEADER)) != 0) return false;
+    const char *eol = strchr(value, '\n');
+    char *header = eol ? xstrndup(value, (size_t)(eol - value)) : xstrdup(value);
+    const char *a = strstr(header, " artifact=");
+    if (a) {
+        a += strlen(" artifact=");
+        *artifact = xstrndup(a, strcspn(a, " "));
+    }
+    free(header);
+    if (eol) strlist_push_lines(sel, eol + 1);
+    return true;
+}
+
+static bool read_artifact(const config_t *cfg, const char *name, strlist_t *sel)
+{
+    const char *args[] = {"artifact", "download", name, cfg->state_dir, "--step", cfg->step_id, NULL};
+    char *err = NULL;
+    if (!agent_call(cfg, args, NULL, NULL, NULL, &err)) {
+        log_warn("cannot download retry selectors artifact %s (%s); running the normal slice", name, err);
+        free(err);
+        return false;
+    }
+    char *path = fs_join(cfg->state_dir, name);
+    char *text = fs_read_file(path, NULL);
+    free(path);
+    if (!text) return false;
+    strlist_push_lines(sel, text);
+    free(text);
+    return true;
+}
+
+bool retrysel_load(const config_t *cfg, strlist_t *sel)
+{
+    char *key = retrysel_key(cfg);
+    char *value = NULL;
+    bool found = agent_metadata_get(cfg, key, &value);
+    if (!found) {
+        log_info("No retry selectors under %s; running the normal slice", key);
+        free(key);
+        return false;
+    }
+    strlist_t raw;
+    strlist_init(&raw);
+    char *artifact = NULL;
+    bool ok = retrysel_parse(value, &raw, &artifact);
+    if (!ok) log_warn("meta-data %s is not in the retry selector format; running the normal slice", key);
+    if (ok && artifact) ok = read_artifact(cfg, artifact, &raw);
+    for (size_t i = 0; ok && i < raw.len; i++) {
+        const char *s = raw.items[i];
+        if (s[0] == '#') continue;
+        const char *why = selector_problem(s, strlen(s));
+        if (why) log_warn("refused retry selector '%s': %s", s, why);
+        else strlist_push(sel, s);
+    }
+    if (ok && sel->len == 0) log_info("The previous attempt left nothing to retry; running the normal slice");
+    free(artifact);
+    strlist_free(&raw);
+    free(value);
+    free(key);
+    return ok;
+}
+
+static bool publish_artifact(const config_t *cfg, const strlist_t *failed, char **name, char **err)
+{
+    *name = xasprintf("retry-selectors-%s-%ld-attempt%ld.txt", *cfg->step_id ? cfg->step_id : "local",
+                      cfg->parallel_job, cfg->job_retry_count);
+    buf_t b;
+    buf_init(&b);
+    for (size_t i = 0; i < failed->len; i++) buf_printf(&b, "%s\n", failed->items[i]);
+    char *path = fs_join(cfg->state_dir, *name);
+    bool ok = fs_write_file(path, b.data, b.len);
+    free(path);
+    buf_free(&b);
+    if (!ok) {
+        *err = xstrdup("cannot write the retry selectors file");
+        return false;
+    }
+    const char *args[] = {"artifact", "upload", *name, NULL};
+    return agent_call(cfg, args, NULL, cfg->state_dir, NULL, err);
+}
+
+bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **err)
+{
+    buf_t v;
+    buf_init(&v);
+    if (failed->len == 0) {
+        buf_puts(&v, HEADER " none\n");
+    } else {
+        buf_printf(&v, HEADER " count=%zu\n", failed->len);
+        for (size_t i = 0; i < failed->len; i++) buf_printf(&v, "%s\n", failed->items[i]);
+    }
+    bool ok = true;
+    if (v.len > (size_t)cfg->selectors_metadata_limit) {
+        char *name = NULL;
+        ok = publish_artifact(cfg, failed, &name, err);
+        buf_reset(&v);
+        buf_printf(&v, HEADER " artifact=%s count=%zu\n", name, failed->len);
+        free(name);
+    }
+    char *key = retrysel_key(cfg);
+    if (ok) ok = agent_metadata_set(cfg, key, v.data, err);
+    free(key);
+    buf_free(&v);
+    return ok;
+}

@@ -1,0 +1,27 @@
+/* retrysel: the retry selectors that make Buildkite's automatic retry smart.
+ *
+ * After a failing run, report publishes this job's failed node ids (not muted,
+ * not collection errors) as build meta-data under a key made of the step id and
+ * the parallel job index. On a Buildkite job retry (BUILDKITE_RETRY_COUNT > 0),
+ * plan reads them back and the job runs exactly those tests. A list too large
+ * for meta-data goes into an artifact, and the meta-data holds a pointer.
+ *
+ * Value format (first line is a header, then one node id per line):
+ *   #test-engine-pytest selectors v1 count=<n>
+ *   #test-engine-pytest selectors v1 artifact=<name> count=<n>
+ *   #test-engine-pytest selectors v1 none          (nothing to retry)     */
+#ifndef TEP_RETRYSEL_H
+#define TEP_RETRYSEL_H
+#include <stdbool.h>
+#include "config.h"
+#include "strlist.h"
+
+char *retrysel_key(const config_t *cfg);
+/* true when the previous attempt left selectors; sel gets the valid ones. */
+bool retrysel_load(const config_t *cfg, strlist_t *sel);
+/* Publishes `failed` (may be empty: "none"). Returns false with *err on failure. */
+bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **err);
+/* Parses a meta-data value; *artifact gets the artifact name if it points to one. */
+bool retrysel_parse(const char *value, strlist_t *sel, char **artifact);
+
+#endif

@@ -1,0 +1,74 @@
+#include "strlist.h"
+#include "buf.h"
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+
+void strlist_init(strlist_t *l)
+{
+    l->cap = 8;
+    l->len = 0;
+    l->items = xcalloc(l->cap, sizeof(char *));
+}
+
+void strlist_clear(strlist_t *l)
+{
+    for (size_t i = 0; i < l->len; i++) free(l->items[i]);
+    l->len = 0;
+    l->items[0] = NULL;
+}
+
+void strlist_free(strlist_t *l)
+{
+    if (!l->items) return;
+    strlist_clear(l);
+    free(l->items);
+    l->items = NULL;
+    l->cap = 0;
+}
+
+void strlist_push_owned(strlist_t *l, char *s)
+{
+    if (l->len + 1 >= l->cap) {
+        l->cap *= 2;
+        l->items = xrealloc(l->items, l->cap * sizeof(char *));
+    }
+    l->items[l->len++] = s;
+    l->items[l->len] = NULL;
+}
+
+void strlist_push(strlist_t *l, const char *s)
+{
+    strlist_push_owned(l, xstrdup(s));
+}
+
+static int cmp_bytes(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strlist_sort(strlist_t *l)
+{
+    qsort(l->items, l->len, sizeof(char *), cmp_bytes);
+}
+
+bool strlist_contains(const strlist_t *l, const char *s)
+{
+    for (size_t i = 0; i < l->len; i++)
+        if (strcmp(l->items[i], s) == 0) return true;
+    return false;
+}
+
+void strlist_push_lines(strlist_t *l, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, '\n');
+        if (!end) end = p + strlen(p);
+        const char *a = p, *z = end;
+        while (a < z && isspace((unsigned char)*a)) a++;
+        while (z > a && isspace((unsigned char)z[-1])) z--;
+        if (z > a) strlist_push_owned(l, xstrndup(a, (size_t)(z - a)));
+        p = *end ? end + 1 : end;
+    }
+}

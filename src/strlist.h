@@ -1,0 +1,27 @@
+/* strlist: an owned, growable array of C strings.
+ *
+ * File lists, argv vectors and selector lists are all strlists. Items are
+ * owned by the list; strlist_items() is NULL-terminated so it can go straight
+ * to execvp. */
+#ifndef TEP_STRLIST_H
+#define TEP_STRLIST_H
+#include <stddef.h>
+#include <stdbool.h>
+
+typedef struct {
+    char **items; /* always NULL-terminated */
+    size_t len;
+    size_t cap;
+} strlist_t;
+
+void strlist_init(strlist_t *l);
+void strlist_free(strlist_t *l);
+void strlist_clear(strlist_t *l);
+void strlist_push(strlist_t *l, const char *s);      /* copies s */
+void strlist_push_owned(strlist_t *l, char *s);      /* takes s */
+void strlist_sort(strlist_t *l);                     /* byte order */
+bool strlist_contains(const strlist_t *l, const char *s);
+/* Splits text on '\n', trims surrounding white space, drops empty lines. */
+void strlist_push_lines(strlist_t *l, const char *text);
+
+#endif

@@ -1,0 +1,21 @@
+/* template: turns a command template into argv, without a shell.
+ *
+ * The template is split with sh-like rules ('...', "...", backslash escapes),
+ * then a word that is exactly {{testExamples}} becomes one argv element per
+ * selector, and {{resultPath}} is replaced inside its word. Selectors are never
+ * re-parsed, so spaces, brackets, quotes, unicode and "::" stay intact. Without
+ * {{testExamples}} the selectors are appended. Shell operators (&&, |, ;, >)
+ * are refused with a clear message: there is no shell to run them. */
+#ifndef TEP_TEMPLATE_H
+#define TEP_TEMPLATE_H
+#include <stdbool.h>
+#include "strlist.h"
+
+bool template_split(const char *text, strlist_t *words, char **err);
+bool template_expand(const char *tmpl, const strlist_t *examples, const char *result_path, strlist_t *argv, char **err);
+/* argv words before {{testExamples}} (the launcher: "python3 -m pytest -p x"). */
+bool template_launcher(const char *tmpl, strlist_t *argv, char **err);
+/* Does the template mention an option (exact word or word starting with opt=)? */
+bool template_has_option(const char *tmpl, const char *opt);
+
+#endif

@@ -1,0 +1,111 @@
+# Shared helpers for the bats suites: a stand-in Test Engine over real HTTPS,
+# a stub buildkite-agent, and the environment a Buildkite job would have.
+# shellcheck shell=bash
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+TEP_SOURCE_DIR=${TEP_SOURCE_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+TEP_BIN=${TEP_BIN:-$TEP_SOURCE_DIR/build/test-engine-pytest}
+SUPPORT="$TEP_SOURCE_DIR/tests/support"
+SERVER_PY=${TEP_SERVER_PYTHON:-/usr/bin/python3}
+export TEP_SOURCE_DIR TEP_BIN SUPPORT
+
+# The secret tests look for in every output: it must never appear.
+API_TOKEN="tok-api-SECRET-7f3a9"
+UPLOAD_TOKEN="tok-upload-SECRET-c41d"
+
+certs_dir() {
+  local dir="${BATS_FILE_TMPDIR:-$BATS_TMPDIR}/certs"
+  "$SUPPORT/make_certs.sh" "$dir"
+  echo "$dir"
+}
+
+# start_server: runs the stand-in in $SERVER_DIR, exports its URLs.
+start_server() {
+  CERTS=$(certs_dir)
+  SERVER_DIR="$BATS_TEST_TMPDIR/server"
+  mkdir -p "$SERVER_DIR"
+  "$SERVER_PY" "$SUPPORT/te_server.py" --dir "$SERVER_DIR" --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
+    >"$SERVER_DIR/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    [ -f "$SERVER_DIR/port" ] && break
+    sleep 0.05
+  done
+  [ -f "$SERVER_DIR/port" ] || { cat "$SERVER_DIR/server.log"; return 1; }
+  SERVER_URL="https://127.0.0.1:$(cat "$SERVER_DIR/port")"
+  export SERVER_DIR SERVER_URL CERTS SERVER_PID
+  export BUILDKITE_TEST_ENGINE_BASE_URL="$SERVER_URL"
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL="$SERVER_URL"
+  export BUILDKITE_TEST_ENGINE_CA_BUNDLE="$CERTS/ca.pem"
+}
+
+stop_server() {
+  if [ -n "${SERVER_PID:-}" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+}
+
+# job_env INDEX COUNT: the environment of one Buildkite parallel job.
+job_env() {
+  export BUILDKITE_ORGANIZATION_SLUG=acme
+  export BUILDKITE_TEST_ENGINE_SUITE_SLUG=shop
+  export BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN="$API_TOKEN"
+  export BUILDKITE_BUILD_ID=build-1234
+  export BUILDKITE_STEP_ID=step-abcd
+  export BUILDKITE_JOB_ID="job-$1"
+  export BUILDKITE_PARALLEL_JOB="$1"
+  export BUILDKITE_PARALLEL_JOB_COUNT="$2"
+  export BUILDKITE_RETRY_COUNT="${BUILDKITE_RETRY_COUNT:-0}"
+  export BUILDKITE_BRANCH=main
+  export BUILDKITE_TEST_ENGINE_STATE_DIR="$BATS_TEST_TMPDIR/state-$1"
+  export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET="${BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET:-3}"
+  export BUILDKITE_TEST_ENGINE_API_TIMEOUT="${BUILDKITE_TEST_ENGINE_API_TIMEOUT:-2}"
+  export BUILDKITE_TEST_ENGINE_API_BACKOFF_MS="${BUILDKITE_TEST_ENGINE_API_BACKOFF_MS:-100}"
+  export NO_COLOR=1
+}
+
+# faults JSON: injects faults into the stand-in.
+faults() { printf '%s' "$1" > "$SERVER_DIR/faults.json"; }
+server_config() { printf '%s' "$1" > "$SERVER_DIR/config.json"; }
+
+# requests_to ENDPOINT-SUFFIX: how many requests hit paths ending so.
+requests_to() {
+  local n
+  n=$(grep -c "\"path\": \"[^\"]*$1\"" "$SERVER_DIR/requests.jsonl" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+
+# slice_tests JOB: the tests in a job's slice, one per line.
+slice_tests() {
+  "$SERVER_PY" -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["tests"]))' \
+    "$BATS_TEST_TMPDIR/state-$1/slice.json"
+}
+
+copy_fixture() {
+  WORK="$BATS_TEST_TMPDIR/work"
+  mkdir -p "$WORK"
+  cp -a "$TEP_SOURCE_DIR/fixtures/$1/." "$WORK/"
+  cd "$WORK" || return 1
+}
+
+# A stub buildkite-agent that keeps meta-data, annotations and artifacts in
+# $AGENT_DIR and logs every call (argv, one line) to $AGENT_DIR/calls.
+install_agent_stub() {
+  AGENT_DIR="${AGENT_DIR:-$BATS_TEST_TMPDIR/agent}"
+  mkdir -p "$AGENT_DIR/bin"
+  ln -sf "$SUPPORT/buildkite-agent-stub" "$AGENT_DIR/bin/buildkite-agent"
+  export AGENT_DIR PATH="$AGENT_DIR/bin:$PATH"
+}
+
+assert_no_secret() {
+  local where
+  for where in "$@"; do
+    if grep -rqs -e "$API_TOKEN" -e "$UPLOAD_TOKEN" "$where"; then
+      echo "a token leaked into $where" >&2
+      return 1
+    fi
+  done
+}

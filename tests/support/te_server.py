@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""A local stand-in for Buildkite Test Engine, for tests and the demo.
+
+Serves over HTTPS on 127.0.0.1 only:
+  GET/POST /v2/analytics/organizations/<org>/suites/<suite>/test_plan
+  POST     .../test_plan/filter_tests
+  POST     .../test_plan_metadata
+  POST     /v1/uploads                  (multipart/form-data)
+
+Control is through files in --dir, so tests need no client library:
+  port           written once the server listens
+  requests.jsonl one JSON line per request (method, path, query, headers, body, client port)
+  faults.json    {"<endpoint>": [fault, ...]} consumed in order; endpoint is one of
+                 plan_get, plan_post, filter_tests, metadata, upload.
+                 fault keys: status, body (str or JSON), headers, delay (s), reset (bool),
+                 truncate (bytes actually sent), repeat (n, default 1), forever (bool)
+  config.json    {"muted_tests": [...], "skipped_tests": [...], "filter_tests": [paths],
+                  "plans": {identifier: plan}}
+Uses only the standard library, so any python3 can run it.
+"""
+import argparse
+import email.parser
+import email.policy
+import json
+import os
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+STATE = {"plans": {}, "fault_mtime": None, "faults": {}}
+
+
+def load_json(path, default):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def next_fault(directory, endpoint):
+    """Pops the next fault for an endpoint; the file is re-read when it changes."""
+    path = os.path.join(directory, "faults.json")
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        mtime = None
+    with LOCK:
+        if mtime != STATE["fault_mtime"]:
+            STATE["fault_mtime"] = mtime
+            STATE["faults"] = load_json(path, {}) if mtime else {}
+        queue = STATE["faults"].get(endpoint, [])
+        while queue:
+            fault = queue[0]
+            if fault.get("forever"):
+                return fault
+            remaining = fault.get("repeat", 1)
+            if remaining <= 0:
+                queue.pop(0)
+                continue
+            fault["repeat"] = remaining - 1
+            return fault
+    return None
+
+
+def endpoint_of(method, path):
+    if path.startswith("/v1/uploads"):
+        return "upload"
+    if path.endswith("/test_plan/filter_tests"):
+        return "filter_tests"
+    if path.endswith("/test_plan_metadata"):
+        return "metadata"
+    if path.endswith("/test_plan"):
+        return "plan_get" if method == "GET" else "plan_post"
+    return "unknown"
+
+
+def parse_multipart(content_type, body):
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    fields, data = {}, None
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if name == "data":
+            data = {"filename": part.get_filename(), "content_type": part.get_content_type(),
+                    "bytes": len(payload), "text": payload.decode("utf-8", "replace")}
+        else:
+            fields[name] = payload.decode("utf-8")
+    return fields, data
+
+
+def make_plan(directory, request):
+    """Splits the request's selectors and examples over the jobs.
+
+    Deliberately not the client's fallback order (that is byte-sorted
+    round-robin): entries are reverse-sorted, so a test can tell the two apart.
+    """
+    config = load_json(os.path.join(directory, "config.json"), {})
+    parallelism = max(1, int(request.get("parallelism", 1)))
+    tests = request.get("tests", {})
+    entries = [{"path": s["value"], "format": "selector", "value": s["value"], "estimated_duration": 1000}
+               for s in tests.get("selectors", [])]
+    entries += [dict(e, estimated_duration=500) for e in tests.get("examples", [])]
+    entries.sort(key=lambda e: e.get("value") or e["path"], reverse=True)
+    tasks = {str(i): {"node_number": i, "tests": []} for i in range(parallelism)}
+    for i, entry in enumerate(entries):
+        tasks[str(i % parallelism)]["tests"].append(entry)
+    return {"identifier": request.get("identifier", ""), "parallelism": parallelism, "tasks": tasks,
+            "muted_tests": config.get("muted_tests", []), "skipped_tests": config.get("skipped_tests", []),
+            "timing_metadata": {"selector": {"median_duration": None, "default_duration": 1000.0}}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "te-standin/1"
+
+    def log_message(self, fmt, *args):  # keep test output quiet
+        pass
+
+    def _record(self, body_desc):
+        parsed = urllib.parse.urlsplit(self.path)
+        entry = {"time": time.time(), "method": self.command, "path": parsed.path,
+                 "query": dict(urllib.parse.parse_qsl(parsed.query)),
+                 "headers": {k: v for k, v in self.headers.items()},
+                 "client_port": self.client_address[1], "body": body_desc}
+        with LOCK, open(os.path.join(self.server.directory, "requests.jsonl"), "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def _send(self, status, body, headers=None, truncate=None):
+        data = body if isinstance(body, bytes) else (
+            body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        self.end_headers()
+        if truncate is not None:
+            self.wfile.write(data[:truncate])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(data)
+
+    def _reset(self):
+        self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.request.close()
+
+    def _read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self):
+        raw = self._read_body()
+        path = urllib.parse.urlsplit(self.path).path
+        endpoint = endpoint_of(self.command, path)
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.startswith("multipart/form-data"):
+            fields, data = parse_multipart(ctype, raw)
+            desc = {"fields": fields, "data": data}
+        else:
+            try:
+                desc = json.loads(raw) if raw else None
+            except ValueError:
+                desc = {"unparsed": raw.decode("utf-8", "replace")}
+        self._record(desc)
+        fault = next_fault(self.server.directory, endpoint)
+        if fault:
+            if fault.get("delay"):
+                time.sleep(fault["delay"])
+            if fault.get("reset"):
+                return self._reset()
+            if "status" in fault or "body" in fault:
+                return self._send(fault.get("status", 200), fault.get("body", {"message": "injected fault"}),
+                                  fault.get("headers"), fault.get("truncate"))
+        return self._answer(endpoint, desc)
+
+    def _answer(self, endpoint, desc):
+        directory = self.server.directory
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        if endpoint == "plan_get":
+            config = load_json(os.path.join(directory, "config.json"), {})
+            ident = query.get("identifier", "")
+            with LOCK:
+                plan = STATE["plans"].get(ident) or config.get("plans", {}).get(ident)
+            if plan is None:
+                return self._send(404, {"message": "Test plan not found"})
+            return self._send(200, plan)
+        if endpoint == "plan_post":
+            ident = (desc or {}).get("identifier", "")
+            with LOCK:
+                plan = STATE["plans"].get(ident)
+                if plan is None:  # first job creates it; the others get the same plan
+                    plan = STATE["plans"][ident] = make_plan(directory, desc or {})
+            return self._send(200, plan)
+        if endpoint == "filter_tests":
+            config = load_json(os.path.join(directory, "config.json"), {})
+            return self._send(200, {"tests": [{"path": p, "reason": "slow"} for p in config.get("filter_tests", [])]})
+        if endpoint == "metadata":
+            return self._send(200, {})
+        if endpoint == "upload":
+            data = (desc or {}).get("data") or {}
+            count = 0
+            if (desc or {}).get("fields", {}).get("format") == "json":
+                try:
+                    count = len(json.loads(data.get("text", "[]")))
+                except ValueError:
+                    return self._send(422, {"message": "data is not valid JSON"})
+            return self._send(202, {"id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()), "queued": count,
+                                    "skipped": 0, "errors": [],
+                                    "run_url": "https://buildkite.localhost/test-engine/runs/1"})
+        return self._send(404, {"message": "no such endpoint"})
+
+    def do_GET(self):
+        self._handle()
+
+    def do_POST(self):
+        self._handle()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    args = ap.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.directory = args.dir
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    tmp = os.path.join(args.dir, "port.tmp")
+    with open(tmp, "w") as f:
+        f.write(str(port))
+    os.rename(tmp, os.path.join(args.dir, "port"))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
