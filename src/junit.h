@@ -1,0 +1,25 @@
+/* junit: reads pytest's JUnit XML (--junit-xml / --junitxml) with expat,
+ * streaming. <testsuites> or a bare <testsuite> root; <failure> and <error>
+ * are failed, <skipped> is skipped. Node ids are rebuilt from classname and
+ * name (bktec's rule: the module ends at the last test_* / *_test component).
+ * Beyond bktec: pytest writes a collection error as a testcase with an empty
+ * classname, the module as the name, and <error message="collection failure">;
+ * that is recorded as a collection error naming the file. */
+#ifndef TEP_JUNIT_H
+#define TEP_JUNIT_H
+#include <stdbool.h>
+#include "result.h"
+
+typedef struct {
+    size_t testcases;
+    bool ok;
+    char error[256];
+} junit_scan_t;
+
+void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out);
+/* "tests.test_auth.TestLogin" + "test_ok" -> "tests/test_auth.py::TestLogin::test_ok". Caller frees. */
+char *junit_node_id(const char *classname, const char *name);
+/* "tests.test_import_error" -> "tests/test_import_error.py". Caller frees. */
+char *junit_module_path(const char *dotted);
+
+#endif

@@ -1,0 +1,168 @@
+#include "result.h"
+#include "buf.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_muted)
+{
+    memset(r, 0, sizeof *r);
+    r->n_slots = 1024;
+    r->slots = xmalloc(r->n_slots * sizeof(size_t));
+    memset(r->slots, 0xff, r->n_slots * sizeof(size_t));
+    r->muted_keys = xcalloc(n_muted ? n_muted : 1, sizeof(char *));
+    for (size_t i = 0; i < n_muted; i++) r->muted_keys[i] = xasprintf("%s\x1f%s", muted[i].scope, muted[i].name);
+    r->n_muted = n_muted;
+    qsort(r->muted_keys, n_muted, sizeof(char *), cmp_str);
+}
+
+void result_free(run_result_t *r)
+{
+    for (size_t i = 0; i < r->len; i++) {
+        test_result_t *t = &r->tests[i];
+        free(t->node_id);
+        free(t->scope);
+        free(t->name);
+        free(t->file);
+        free(t->failure);
+    }
+    free(r->tests);
+    free(r->slots);
+    for (size_t i = 0; i < r->n_muted; i++) free(r->muted_keys[i]);
+    free(r->muted_keys);
+    memset(r, 0, sizeof *r);
+}
+
+char *result_node_id(const char *scope, const char *name)
+{
+    return *scope ? xasprintf("%s::%s", scope, name) : xstrdup(name);
+}
+
+const char *result_status_name(test_status_t s)
+{
+    switch (s) {
+    case ST_PASSED: return "passed";
+    case ST_FAILED: return "failed";
+    case ST_SKIPPED: return "skipped";
+    default: return "unknown";
+    }
+}
+
+test_status_t result_status_parse(const char *s)
+{
+    if (!s) return ST_UNKNOWN;
+    if (strcmp(s, "passed") == 0) return ST_PASSED;
+    if (strcmp(s, "failed") == 0) return ST_FAILED;
+    if (strcmp(s, "skipped") == 0) return ST_SKIPPED;
+    return ST_UNKNOWN;
+}
+
+bool result_is_flaky(const test_result_t *t)
+{
+    return t->failed_before && t->status == ST_PASSED;
+}
+
+static size_t *slot_for(const run_result_t *r, const char *node_id)
+{
+    size_t mask = r->n_slots - 1;
+    for (size_t i = hash(node_id) & mask;; i = (i + 1) & mask) {
+        size_t idx = r->slots[i];
+        if (idx == SIZE_MAX || strcmp(r->tests[idx].node_id, node_id) == 0) return &r->slots[i];
+    }
+}
+
+static void grow_index(run_result_t *r)
+{
+    free(r->slots);
+    r->n_slots *= 2;
+    r->slots = xmalloc(r->n_slots * sizeof(size_t));
+    memset(r->slots, 0xff, r->n_slots * sizeof(size_t));
+    for (size_t i = 0; i < r->len; i++) *slot_for(r, r->tests[i].node_id) = i;
+}
+
+test_result_t *result_find(const run_result_t *r, const char *node_id)
+{
+    size_t idx = *slot_for(r, node_id);
+    return idx == SIZE_MAX ? NULL : &r->tests[idx];
+}
+
+static bool is_muted(const run_result_t *r, const char *scope, const char *name)
+{
+    if (!r->n_muted) return false;
+    char *key = xasprintf("%s\x1f%s", scope, name);
+    bool hit = bsearch(&key, r->muted_keys, r->n_muted, sizeof(char *), cmp_str) != NULL;
+    free(key);
+    return hit;
+}
+
+test_result_t *result_record(run_result_t *r, const char *scope, const char *name, const char *node_id,
+                             const char *file, test_status_t status, const char *failure, bool collection_error)
+{
+    char *own_id = node_id ? NULL : result_node_id(scope, name);
+    const char *id = node_id ? node_id : own_id;
+    size_t *slot = slot_for(r, id);
+    test_result_t *t;
+    if (*slot != SIZE_MAX) {
+        t = &r->tests[*slot];
+        if (t->status == ST_FAILED) t->failed_before = true;
+        free(own_id);
+    } else {
+        if (r->len == r->cap) {
+            r->cap = r->cap ? r->cap * 2 : 256;
+            r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
+        }
+        *slot = r->len;
+        t = &r->tests[r->len++];
+        memset(t, 0, sizeof *t);
+        t->node_id = own_id ? own_id : xstrdup(id);
+        t->scope = xstrdup(scope);
+        t->name = xstrdup(name);
+        t->muted = is_muted(r, scope, name);
+        if (r->len * 2 > r->n_slots) grow_index(r);
+        t = result_find(r, id);
+    }
+    if (file && !t->file) t->file = xstrdup(file);
+    t->status = status;
+    t->attempts++;
+    t->collection_error = t->collection_error || collection_error;
+    free(t->failure);
+    t->failure = status == ST_FAILED && failure ? xstrdup(failure) : NULL;
+    return t;
+}
+
+void result_stats(const run_result_t *r, result_stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->total = r->len;
+    for (size_t i = 0; i < r->len; i++) {
+        const test_result_t *t = &r->tests[i];
+        if (t->collection_error) s->collection_errors++;
+        if (t->muted) {
+            if (t->status == ST_PASSED) s->muted_passed++;
+            else if (t->status == ST_FAILED) s->muted_failed++;
+            continue;
+        }
+        switch (t->status) {
+        case ST_PASSED:
+            if (t->attempts > 1) s->passed_retry++;
+            else s->passed_first++;
+            if (result_is_flaky(t)) s->flaky++;
+            break;
+        case ST_FAILED: s->failed++; break;
+        case ST_SKIPPED: s->skipped++; break;
+        default: s->unknown++;
+        }
+    }
+}
