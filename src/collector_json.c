@@ -149,7 +149,8 @@ static void on_record(const char *raw, size_t len, cJSON *rec, void *user)
     const char *name = rec ? str_item(rec, "name") : NULL;
     if (!name || !*name) {
         ctx->r->skipped_records++;
-        log_warn("result record %zu is not a test record (%.60s%s); skipped", ctx->index, raw, len > 60 ? "..." : "");
+        int shown = len > 60 ? 60 : (int)len;
+        log_warn("result record %zu is not a test record (%.*s%s); skipped", ctx->index, shown, raw, len > 60 ? "..." : "");
         return;
     }
     const char *scope = str_item(rec, "scope");

@@ -148,7 +148,10 @@ void result_stats(const run_result_t *r, result_stats_t *s)
     s->total = r->len;
     for (size_t i = 0; i < r->len; i++) {
         const test_result_t *t = &r->tests[i];
-        if (t->collection_error) s->collection_errors++;
+        if (t->collection_error) {
+            s->collection_errors++; /* counted on their own, not as failed tests */
+            continue;
+        }
         if (t->muted) {
             if (t->status == ST_PASSED) s->muted_passed++;
             else if (t->status == ST_FAILED) s->muted_failed++;

@@ -248,17 +248,20 @@ static char *describe(const runner_t *rn, int status, bool terminal)
     const outcome_t *o = &rn->outcome;
     if (o->signal) return xasprintf("pytest was killed by signal %d", o->signal);
     if (terminal && o->collection_errors) {
-        buf_t b;
-        buf_init(&b);
-        buf_printf(&b, "collection error%s in ", o->collection_errors == 1 ? "" : "s");
-        size_t shown = 0;
+        strlist_t files;
+        strlist_init(&files);
         for (size_t i = 0; i < rn->rec.result.len; i++) {
             const test_result_t *t = &rn->rec.result.tests[i];
-            if (!t->collection_error) continue;
-            if (shown++ < 10) buf_printf(&b, "%s%s", shown > 1 ? ", " : "", t->file ? t->file : t->node_id);
+            if (t->collection_error) strlist_push(&files, t->file ? t->file : t->node_id);
         }
-        if (shown > 10) buf_printf(&b, " and %zu more", shown - 10);
-        buf_puts(&b, ": pytest cannot import them, a retry will not help");
+        strlist_sort(&files);
+        buf_t b;
+        buf_init(&b);
+        buf_printf(&b, "collection error%s in ", files.len == 1 ? "" : "s");
+        for (size_t i = 0; i < files.len && i < 10; i++) buf_printf(&b, "%s%s", i ? ", " : "", files.items[i]);
+        if (files.len > 10) buf_printf(&b, " and %zu more", files.len - 10);
+        buf_printf(&b, ": pytest cannot import %s, a retry will not help", files.len == 1 ? "it" : "them");
+        strlist_free(&files);
         return buf_detach(&b);
     }
     if (terminal && rn->unreadable.len) return xstrdup(rn->unreadable.items[0]);
