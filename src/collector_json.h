@@ -2,7 +2,10 @@
  *
  * The file is one JSON array of test records, often on a single line. It is
  * read in chunks; each top-level element is cut out by a small scanner that
- * knows strings and nesting, and only that element is given to cJSON. Memory
+ * knows strings and nesting. Of each record only the values we use (scope,
+ * name, result, file_name, failure_reason, tags) are decoded, with cJSON
+ * doing the decoding of anything escaped; history and failure_expanded are
+ * skipped without being built. Memory
  * stays at one chunk plus one record, whatever the file size, and the raw
  * text of each record is available to the uploader without re-encoding.
  *
@@ -17,8 +20,8 @@
 #include <stddef.h>
 #include "result.h"
 
-/* rec is NULL when the element could not be parsed as an object. */
-typedef void (*cj_element_fn)(const char *raw, size_t len, cJSON *rec, void *user);
+/* One top-level element of the array, as raw JSON text (not NUL-terminated). */
+typedef void (*cj_element_fn)(const char *raw, size_t len, void *user);
 
 typedef struct {
     size_t elements;
@@ -27,11 +30,13 @@ typedef struct {
     char error[256];       /* when !ok */
 } cj_scan_t;
 
-/* parse=false skips cJSON (raw text only, for uploads). */
-void cj_scan_file(const char *path, bool parse, cj_element_fn fn, void *user, cj_scan_t *out);
+/* Calls fn for each element; counts elements that are not objects as bad. */
+void cj_scan_file(const char *path, cj_element_fn fn, void *user, cj_scan_t *out);
 /* Reads a collector file into the model. Prints one line per skipped record. */
 void cj_read_results(const char *path, run_result_t *r, cj_scan_t *out);
-/* The collection-error tag, as a string "true" (or, leniently, JSON true). */
-bool cj_is_collection_error(const cJSON *rec);
+/* Read size; tests shrink it to put chunk boundaries inside strings and escapes. */
+void cj_set_chunk_size(size_t bytes);
+/* The collection-error tag in a tags object: string "true" (or, leniently, JSON true). */
+bool cj_is_collection_error(const cJSON *tags);
 
 #endif

@@ -1,0 +1,37 @@
+/* bench-parse: parse and classify a collector JSON file the way `run` does,
+ * then print "<records> <seconds> <peak RSS bytes>" for bench/parse.sh. */
+#include "classify.h"
+#include "collector_json.h"
+#include "config.h"
+#include "fsutil.h"
+#include "result.h"
+#include <stdio.h>
+#include <sys/resource.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: bench-parse <collector.json>\n");
+        return 2;
+    }
+    double t0 = fs_monotonic();
+    run_result_t r;
+    result_init(&r, NULL, 0);
+    cj_scan_t scan;
+    cj_read_results(argv[1], &r, &scan);
+    outcome_t o = {.json_mode = true, .last_exit = 1, .unreadable = !scan.ok};
+    for (size_t i = 0; i < r.len; i++) {
+        const test_result_t *t = &r.tests[i];
+        if (t->collection_error) o.collection_errors++;
+        else if (t->status == ST_FAILED) o.failed++;
+    }
+    config_t cfg = {.failure_exit_status = 1, .terminal_exit_status = 65};
+    bool terminal;
+    int status = classify(&cfg, &o, &terminal);
+    double t1 = fs_monotonic();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%zu %.6f %ld %d\n", r.len, t1 - t0, ru.ru_maxrss * 1024L, status);
+    result_free(&r);
+    return scan.ok ? 0 : 1;
+}

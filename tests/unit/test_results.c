@@ -1,0 +1,324 @@
+/* Both parsers against real pytest 7.2.1 + collector 1.8.0 output in
+ * ../shared/conformance, plus node-id rebuilding and classification. */
+#include "unit.h"
+#include "classify.h"
+#include "collector_json.h"
+#include "config.h"
+#include "fsutil.h"
+#include "junit.h"
+#include "result.h"
+#include <stdio.h>
+#include <unistd.h>
+
+static char *conf(const char *name)
+{
+    const char *src = getenv("TEP_SOURCE_DIR");
+    char *p = NULL;
+    if (asprintf(&p, "%s/../shared/conformance/pytest-7.2.1-collector-1.8.0/%s", src ? src : ".", name) < 0) return NULL;
+    return p;
+}
+
+typedef struct {
+    const char *node_id;
+    test_status_t status;
+    bool collection_error;
+} expect_t;
+
+static const expect_t CLEAN_RUN[] = {
+    {"tests/test_basic.py::test_pass", ST_PASSED, false},
+    {"tests/test_basic.py::test_fail", ST_FAILED, false},
+    {"tests/test_basic.py::test_skipped", ST_SKIPPED, false},
+    {"tests/test_basic.py::test_xfail", ST_SKIPPED, false},
+    {"tests/test_basic.py::test_xpass_strict", ST_FAILED, false},
+    {"tests/test_basic.py::test_tagged", ST_PASSED, false},
+    {"tests/test_basic.py::test_param[plain]", ST_PASSED, false},
+    {"tests/test_basic.py::test_param[with space]", ST_PASSED, false},
+    {"tests/test_basic.py::test_param[h\\xe9llo w\\xf6rld]", ST_PASSED, false},
+    {"tests/test_basic.py::test_param[a::b]", ST_PASSED, false},
+    {"tests/test_basic.py::test_param[quote'\"s]", ST_PASSED, false},
+    {"tests/test_basic.py::test_setup_error", ST_FAILED, false},
+    {"tests/test_basic.py::TestGroup::test_method", ST_PASSED, false},
+    {"tests/test_basic.py::TestGroup::TestInner::test_deep", ST_FAILED, false},
+    {"tests/pkg/test_nested.py::test_nested_ok", ST_PASSED, false},
+    {"tests/pkg/test_nested.py::test_nested_unicode_\xc3\x9f", ST_PASSED, false},
+};
+
+static void check(const run_result_t *r, const expect_t *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const test_result_t *t = result_find(r, e[i].node_id);
+        if (!t) fail_msg("missing %s", e[i].node_id);
+        assert_int_equal(t->status, e[i].status);
+        assert_int_equal(t->collection_error, e[i].collection_error);
+    }
+}
+
+static void read_json(const char *name, run_result_t *r, cj_scan_t *scan)
+{
+    char *p = conf(name);
+    result_init(r, NULL, 0);
+    cj_read_results(p, r, scan);
+    free(p);
+}
+
+static void json_clean_run(void **state)
+{
+    (void)state;
+    size_t chunks[] = {0, 1, 7, 64};
+    for (size_t c = 0; c < 4; c++) {
+        cj_set_chunk_size(chunks[c]); /* boundaries inside strings, escapes and numbers */
+        run_result_t r;
+        cj_scan_t scan;
+        read_json("clean-run.json", &r, &scan);
+        assert_true(scan.ok);
+        assert_int_equal(scan.elements, 16);
+        assert_int_equal(r.len, 16);
+        check(&r, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
+        const test_result_t *t = result_find(&r, "tests/test_basic.py::test_fail");
+        assert_string_equal(t->failure, "AssertionError: value mismatch\nassert {'a': 1} == {'a': 2}\n  Differing items:\n  {'a': 1} != {'a': 2}\n  Use -v to get more diff");
+        assert_string_equal(t->file, "tests/test_basic.py");
+        result_free(&r);
+    }
+    cj_set_chunk_size(0);
+}
+
+static void json_collection_errors(void **state)
+{
+    (void)state;
+    const char *files[] = {"collection-error-stops.json", "collection-error-continue.json", "xdist-two-workers.json"};
+    size_t counts[] = {2, 18, 18};
+    for (int i = 0; i < 3; i++) {
+        run_result_t r;
+        cj_scan_t scan;
+        read_json(files[i], &r, &scan);
+        assert_true(scan.ok);
+        assert_int_equal(r.len, counts[i]);
+        const test_result_t *t = result_find(&r, "tests/test_import_error.py");
+        assert_non_null(t);
+        assert_true(t->collection_error);
+        assert_string_equal(t->scope, "");
+        assert_non_null(strstr(t->failure, "ImportError while importing test module"));
+        assert_true(result_find(&r, "tests/test_syntax_error.py")->collection_error);
+        result_stats_t s;
+        result_stats(&r, &s);
+        assert_int_equal(s.collection_errors, 2);
+        result_free(&r);
+    }
+}
+
+static void json_edge_files(void **state)
+{
+    (void)state;
+    run_result_t r;
+    cj_scan_t scan;
+    read_json("vanished-file.json", &r, &scan); /* "[]" */
+    assert_true(scan.ok);
+    assert_int_equal(r.len, 0);
+    result_free(&r);
+    read_json("retry-selectors.json", &r, &scan);
+    assert_int_equal(r.len, 4);
+    assert_non_null(result_find(&r, "tests/test_basic.py::test_param[h\\xe9llo w\\xf6rld]"));
+    result_free(&r);
+
+    char path[] = "/tmp/tep-json-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    const char *quirks = "\xEF\xBB\xBF [ {\"SCOPE\": \"a.py\", \"Name\": \"t[\\u00e9 \\\"q\\\" ]\", \"result\": \"passed\", "
+                         "\"history\": {\"start_at\": 8.2e-05, \"duration\": 1E-6}}, 42, {\"name\": \"no_result\"},"
+                         "{\"scope\": \"\", \"name\": \"b.py\", \"tags\": {\"test.pytest_collection_error\": true}, \"result\": \"failed\"} ]\n";
+    fs_write_file(path, quirks, strlen(quirks));
+    result_init(&r, NULL, 0);
+    cj_read_results(path, &r, &scan);
+    assert_true(scan.ok);
+    assert_int_equal(scan.bad, 1);
+    assert_int_equal(r.skipped_records, 1);
+    assert_int_equal(r.len, 3);
+    assert_non_null(result_find(&r, "a.py::t[\xc3\xa9 \"q\" ]"));
+    assert_int_equal(result_find(&r, "no_result")->status, ST_UNKNOWN);
+    assert_true(result_find(&r, "b.py")->collection_error);
+    result_free(&r);
+
+    const char *bad[] = {"{\"data\": []}", "[{\"name\": \"x\"}", "", "[] trailing"};
+    for (int i = 0; i < 4; i++) {
+        fs_write_file(path, bad[i], strlen(bad[i]));
+        result_init(&r, NULL, 0);
+        cj_read_results(path, &r, &scan);
+        assert_false(scan.ok);
+        assert_true(scan.error[0] != '\0');
+        result_free(&r);
+    }
+    unlink(path);
+}
+
+static void junit_conformance(void **state)
+{
+    (void)state;
+    char *p = conf("clean-run.xml");
+    run_result_t r;
+    junit_scan_t scan;
+    result_init(&r, NULL, 0);
+    junit_read_results(p, &r, &scan);
+    free(p);
+    assert_true(scan.ok);
+    assert_int_equal(r.len, 16);
+    check(&r, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
+    assert_string_equal(result_find(&r, "tests/test_basic.py::test_setup_error")->failure,
+                        "failed on setup with \"RuntimeError: setup exploded\"");
+    assert_string_equal(result_find(&r, "tests/test_basic.py::TestGroup::TestInner::test_deep")->scope,
+                        "tests.test_basic.TestGroup.TestInner");
+    result_free(&r);
+
+    p = conf("collection-error-continue.xml");
+    result_init(&r, NULL, 0);
+    junit_read_results(p, &r, &scan);
+    free(p);
+    assert_true(scan.ok);
+    assert_int_equal(r.len, 18);
+    const test_result_t *t = result_find(&r, "tests/test_import_error.py");
+    assert_non_null(t);
+    assert_true(t->collection_error);
+    assert_string_equal(t->file, "tests/test_import_error.py");
+    assert_string_equal(t->failure, "ImportError while importing test module '/builds/acme/shop/tests/test_import_error.py'.");
+    assert_true(result_find(&r, "tests/test_syntax_error.py")->collection_error);
+    result_free(&r);
+
+    const char *others[] = {"collection-error-stops.xml", "vanished-file.xml", "xdist-two-workers.xml", "all-passing.xml", "retry-selectors.xml"};
+    size_t counts[] = {2, 0, 18, 3, 4};
+    for (int i = 0; i < 5; i++) {
+        p = conf(others[i]);
+        result_init(&r, NULL, 0);
+        junit_read_results(p, &r, &scan);
+        free(p);
+        assert_true(scan.ok);
+        assert_int_equal(r.len, counts[i]);
+        result_free(&r);
+    }
+}
+
+static void junit_bad_inputs(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tep-xml-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    const char *bare = "<testsuite><testcase classname=\"t.test_a\" name=\"x\"><error message=\"boom\"/></testcase></testsuite>";
+    fs_write_file(path, bare, strlen(bare));
+    run_result_t r;
+    junit_scan_t scan;
+    result_init(&r, NULL, 0);
+    junit_read_results(path, &r, &scan);
+    assert_true(scan.ok);
+    assert_int_equal(result_find(&r, "t/test_a.py::x")->status, ST_FAILED);
+    result_free(&r);
+    const char *bad[] = {"<html/>", "<testsuites><testcase", ""};
+    for (int i = 0; i < 3; i++) {
+        fs_write_file(path, bad[i], strlen(bad[i]));
+        result_init(&r, NULL, 0);
+        junit_read_results(path, &r, &scan);
+        assert_false(scan.ok);
+        result_free(&r);
+    }
+    unlink(path);
+}
+
+static void node_ids(void **state)
+{
+    (void)state;
+    struct { const char *cls, *name, *want; } cases[] = {
+        {"tests.test_auth.TestLogin", "test_success", "tests/test_auth.py::TestLogin::test_success"},
+        {"tests.MyTest.test_add", "test_add", "tests/MyTest/test_add.py::test_add"},
+        {"test_sample", "test_happy", "test_sample.py::test_happy"},
+        {"pkg.checks_test.TestX.TestY", "t", "pkg/checks_test.py::TestX::TestY::t"},
+        {"a.b.Foo", "t", "a/b.py::Foo::t"},
+        {"", "bare", "bare"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = junit_node_id(cases[i].cls, cases[i].name);
+        assert_string_equal(got, cases[i].want);
+        free(got);
+    }
+    char *m = junit_module_path("tests.test_import_error");
+    assert_string_equal(m, "tests/test_import_error.py");
+    free(m);
+}
+
+static void merging_muting_and_flaky(void **state)
+{
+    (void)state;
+    plan_test_ref_t muted[] = {{"a.py", "t_muted"}};
+    run_result_t r;
+    result_init(&r, muted, 1);
+    result_record(&r, "a.py", "t_flaky", NULL, "a.py", ST_FAILED, "boom", false);
+    result_record(&r, "a.py", "t_muted", NULL, "a.py", ST_FAILED, "x", false);
+    for (int i = 0; i < 3000; i++) { /* grows the index several times */
+        char name[32];
+        snprintf(name, sizeof name, "t_%d", i);
+        result_record(&r, "b.py", name, NULL, NULL, ST_PASSED, NULL, false);
+    }
+    test_result_t *t = result_record(&r, "a.py", "t_flaky", NULL, "a.py", ST_PASSED, NULL, false);
+    assert_true(result_is_flaky(t));
+    assert_int_equal(t->attempts, 2);
+    assert_null(t->failure);
+    assert_true(result_find(&r, "a.py::t_muted")->muted);
+    assert_non_null(result_find(&r, "b.py::t_2999"));
+    result_stats_t s;
+    result_stats(&r, &s);
+    assert_int_equal(s.total, 3002);
+    assert_int_equal(s.passed_retry, 1);
+    assert_int_equal(s.flaky, 1);
+    assert_int_equal(s.muted_failed, 1);
+    assert_int_equal(s.failed, 0);
+    result_free(&r);
+}
+
+static void classification(void **state)
+{
+    (void)state;
+    config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.failure_exit_status = 1;
+    cfg.terminal_exit_status = 65;
+    bool term;
+    outcome_t o = {.json_mode = true};
+    assert_int_equal(classify(&cfg, &o, &term), 0);
+    o = (outcome_t){.last_exit = 1, .failed = 2};
+    assert_int_equal(classify(&cfg, &o, &term), 1);
+    assert_false(term);
+    o = (outcome_t){.last_exit = 1, .collection_errors = 1, .failed = 3}; /* xdist: exit 1 + tag */
+    assert_int_equal(classify(&cfg, &o, &term), 65);
+    assert_true(term);
+    o = (outcome_t){.last_exit = 2, .json_mode = true};
+    assert_int_equal(classify(&cfg, &o, &term), 65);
+    o = (outcome_t){.last_exit = 2, .json_mode = false}; /* JUnit interrupted: pass through */
+    assert_int_equal(classify(&cfg, &o, &term), 2);
+    o = (outcome_t){.last_exit = 0, .unreadable = true};
+    assert_int_equal(classify(&cfg, &o, &term), 65);
+    o = (outcome_t){.last_exit = 1, .muted_failed = 1};
+    assert_int_equal(classify(&cfg, &o, &term), 0);
+    o = (outcome_t){.last_exit = 1};
+    assert_int_equal(classify(&cfg, &o, &term), 1); /* exit 1 with nothing failed is not a pass */
+    o = (outcome_t){.last_exit = 4};
+    assert_int_equal(classify(&cfg, &o, &term), 4);
+    o = (outcome_t){.last_exit = 5};
+    assert_int_equal(classify(&cfg, &o, &term), 5);
+    o = (outcome_t){.signal = 15, .collection_errors = 1};
+    assert_int_equal(classify(&cfg, &o, &term), 143);
+    cfg.terminal_exit_status = 99;
+    o = (outcome_t){.collection_errors = 1};
+    assert_int_equal(classify(&cfg, &o, &term), 99);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_clean_run),
+        cmocka_unit_test(json_collection_errors),
+        cmocka_unit_test(json_edge_files),
+        cmocka_unit_test(junit_conformance),
+        cmocka_unit_test(junit_bad_inputs),
+        cmocka_unit_test(node_ids),
+        cmocka_unit_test(merging_muting_and_flaky),
+        cmocka_unit_test(classification),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
