@@ -1,11 +1,120 @@
-/* cmd_report: `test-engine-pytest report`, the post-command phase. */
+/* cmd_report: `test-engine-pytest report`, the post-command phase.
+ *
+ * Uploads results, publishes retry selectors, annotates the build and posts
+ * plan metadata. Best effort from start to end: every problem is reported on
+ * one line and the exit status is always 0, so the job's status stays the one
+ * the command phase chose (Buildkite lets post-command override it). */
 #include "cmd.h"
+#include "annotate.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metadata.h"
+#include "planapi.h"
+#include "retrysel.h"
+#include "runstate.h"
+#include "upload.h"
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void do_upload(const config_t *cfg, const run_record_t *rec, upload_summary_t *up)
+{
+    memset(up, 0, sizeof *up);
+    if (!cfg->upload_results) {
+        log_info("Upload: off (BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS=false)");
+        return;
+    }
+    if (!*cfg->upload_token) {
+        log_warn("BUILDKITE_ANALYTICS_TOKEN is not set; results are not uploaded to Test Engine");
+        return;
+    }
+    upload_results(cfg, rec, up);
+    const char *unit = strcmp(rec->mode ? rec->mode : "", "json") == 0 ? "result" : "JUnit file";
+    log_info("Upload: %zu %s%s in %zu request%s (%.2fs)%s%s", up->records, unit, up->records == 1 ? "" : "s",
+             up->requests, up->requests == 1 ? "" : "s", up->seconds, up->failed_requests ? "; failed requests: " : "",
+             up->failed_requests ? "see the warnings above" : "");
+}
+
+static void publish_selectors(const config_t *cfg, const run_record_t *rec)
+{
+    if (rec->terminal) {
+        log_info("Retry selectors: none published (terminal outcome: a retry cannot fix it)");
+        return;
+    }
+    strlist_t failed;
+    strlist_init(&failed);
+    /* Only a plain test failure is narrowed down; any other outcome (signal,
+     * pytest's own 2-5) leaves "none", so a retry runs the whole slice. */
+    if (rec->exit_status == (int)cfg->failure_exit_status) {
+        for (size_t i = 0; i < rec->result.len; i++) {
+            const test_result_t *t = &rec->result.tests[i];
+            if (t->status == ST_FAILED && !t->muted && !t->collection_error) strlist_push(&failed, t->node_id);
+        }
+    }
+    char *err = NULL;
+    char *key = retrysel_key(cfg);
+    if (retrysel_publish(cfg, &failed, &err))
+        log_info("Retry selectors: %zu failed test%s under meta-data %s", failed.len, failed.len == 1 ? "" : "s", key);
+    else
+        log_warn("could not publish retry selectors: %s", err);
+    free(err);
+    free(key);
+    strlist_free(&failed);
+}
+
+static void post_metadata(const config_t *cfg, const run_record_t *rec)
+{
+    if (!rec->from_server) return; /* bktec's rule: fallback plans send no metadata */
+    if (!*cfg->api_token || !*cfg->suite_slug || !*cfg->org_slug) {
+        log_warn("plan metadata not sent: the API token, suite slug or organization slug is missing");
+        return;
+    }
+    http_client_t c;
+    api_client_init(&c, cfg);
+    char *body = metadata_body(cfg, rec);
+    char *err = NULL;
+    if (api_post_metadata(&c, cfg, body, &err)) log_info("Plan metadata: sent");
+    else log_warn("plan metadata could not be sent: %s", err);
+    free(err);
+    free(body);
+    http_client_free(&c);
+}
 
 int cmd_report(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    fputs("test-engine-pytest: 'report' is not available yet in this build\n", stderr);
+    config_t cfg;
+    config_load(&cfg);
+    if (!config_validate(&cfg, PHASE_REPORT)) {
+        config_print_problems(&cfg, stderr);
+        log_warn("nothing is reported until the configuration is fixed; the job's exit status is unchanged");
+        config_free(&cfg);
+        return 0;
+    }
+    run_record_t rec;
+    char *err = NULL;
+    if (!runstate_read(&cfg, &rec, &err)) {
+        if (err) log_warn("%s; nothing to report", err);
+        else log_warn("no run result in %s; nothing to report (did the command phase run?)", cfg.state_dir);
+        free(err);
+        runstate_free(&rec);
+        config_free(&cfg);
+        return 0;
+    }
+    http_global_init();
+    log_section("report");
+    upload_summary_t up;
+    do_upload(&cfg, &rec, &up);
+    publish_selectors(&cfg, &rec);
+    if (annotate_send(&cfg, &rec, &up, &err)) log_info("Annotation: written (style %s)", annotate_style(&rec));
+    else log_warn("could not write the annotation: %s", err);
+    free(err);
+    post_metadata(&cfg, &rec);
+    upload_summary_free(&up);
+    runstate_free(&rec);
+    curl_global_cleanup();
+    config_free(&cfg);
     return 0;
 }

@@ -240,3 +240,16 @@ void api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *fi
     if (!root) log_warn("filter_tests answered with invalid JSON; no files will be split into examples");
     cJSON_Delete(root);
 }
+
+bool api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err)
+{
+    char *url = api_url(cfg, "/test_plan_metadata");
+    http_response_t r;
+    http_response_init(&r);
+    http_request(c, "POST", url, body, NULL, &r);
+    bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
+    if (!ok) *err = r.transport_error ? xstrdup(r.error) : xasprintf("HTTP %ld", r.status);
+    http_response_free(&r);
+    free(url);
+    return ok;
+}

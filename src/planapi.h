@@ -34,6 +34,8 @@ void api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *sel
 void api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files, strlist_t *slow, api_answer_t *a);
 /* bktec's EnvPayload (all keys present), from user-given values. */
 cJSON *api_env_payload(const config_t *cfg);
+/* POST test_plan_metadata; body is the full JSON. Returns false with *err. */
+bool api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err);
 /* prefix joined with path the way bktec does (location prefix). */
 char *api_prefixed(const char *prefix, const char *path);
 

@@ -1,0 +1,11 @@
+/* metadata: the test_plan_metadata body (bktec's shape): version, env
+ * payload, the timeline of attempts and the statistics of the run. Sent only
+ * for plans that came from the server. */
+#ifndef TEP_METADATA_H
+#define TEP_METADATA_H
+#include "config.h"
+#include "runstate.h"
+
+char *metadata_body(const config_t *cfg, const run_record_t *rec);
+
+#endif

@@ -1,0 +1,179 @@
+#include "upload.h"
+#include "buf.h"
+#include "collector_json.h"
+#include "fsutil.h"
+#include "http.h"
+#include "log.h"
+#include "state.h"
+#include <cjson/cJSON.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const config_t *cfg;
+    http_client_t http;
+    char *url;
+    upload_summary_t *sum;
+    buf_t batch;           /* "[rec,rec,...]" being filled */
+    size_t in_batch;
+    bool stop;             /* a 401/403: every further request would fail the same way */
+} uploader_t;
+
+static void add_field(curl_mime *m, const char *name, const char *value)
+{
+    if (!value || !*value) return; /* empty values are left out */
+    curl_mimepart *p = curl_mime_addpart(m);
+    curl_mime_name(p, name);
+    curl_mime_data(p, value, CURL_ZERO_TERMINATED);
+}
+
+static void add_run_env(curl_mime *m, const config_t *cfg)
+{
+    const char *key = *cfg->build_id ? cfg->build_id : cfg->identifier;
+    add_field(m, "run_env[CI]", "buildkite");
+    add_field(m, "run_env[key]", key);
+    add_field(m, "run_env[branch]", cfg->branch);
+    add_field(m, "run_env[commit_sha]", cfg->commit);
+    add_field(m, "run_env[number]", cfg->build_number);
+    add_field(m, "run_env[url]", cfg->build_url);
+    add_field(m, "run_env[job_id]", cfg->job_id);
+    add_field(m, "run_env[message]", cfg->message);
+    add_field(m, "run_env[location_prefix]", cfg->location_prefix);
+    add_field(m, "run_env[collector]", "test-engine-pytest");
+    add_field(m, "run_env[test_runner]", "pytest");
+    add_field(m, "run_env[version]", TEP_VERSION);
+}
+
+static void add_tags(curl_mime *m, const config_t *cfg)
+{
+    if (!*cfg->tags) return;
+    char *copy = xstrdup(cfg->tags);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq || eq == t) continue; /* config validation already named it */
+        *eq = '\0';
+        char *name = xasprintf("tags[%s]", t);
+        add_field(m, name, eq + 1);
+        free(name);
+    }
+    free(copy);
+}
+
+static void note_answer(uploader_t *u, const http_response_t *r)
+{
+    if (u->sum->run_url) return;
+    cJSON *j = cJSON_Parse(r->body.data);
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(j, "run_url");
+    if (cJSON_IsString(url)) u->sum->run_url = xstrdup(url->valuestring);
+    cJSON_Delete(j);
+}
+
+/* One multipart request; returns true on a 2xx answer. */
+static bool send_part(uploader_t *u, const char *format, const char *data, size_t len, const char *filename,
+                      const char *content_type, size_t records)
+{
+    if (u->stop) return false;
+    curl_mime *m = curl_mime_init(u->http.curl);
+    add_field(m, "format", format);
+    add_run_env(m, u->cfg);
+    add_tags(m, u->cfg);
+    curl_mimepart *p = curl_mime_addpart(m);
+    curl_mime_name(p, "data");
+    curl_mime_data(p, data, len);
+    curl_mime_filename(p, filename);
+    curl_mime_type(p, content_type);
+    http_response_t r;
+    http_response_init(&r);
+    http_request(&u->http, "POST", u->url, NULL, m, &r);
+    u->sum->requests++;
+    bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
+    if (ok) {
+        u->sum->records += records;
+        note_answer(u, &r);
+    } else {
+        u->sum->failed_requests++;
+        char *why = r.transport_error ? xstrdup(r.error) : xasprintf("HTTP %ld: %.200s", r.status, r.body.data);
+        log_warn("upload of %zu %s failed: %s", records, records == 1 ? "result" : "results", why);
+        if (!u->sum->first_error) u->sum->first_error = why;
+        else free(why);
+        if (r.status == 401 || r.status == 403) u->stop = true;
+    }
+    http_response_free(&r);
+    curl_mime_free(m);
+    return ok;
+}
+
+static void flush_batch(uploader_t *u)
+{
+    if (!u->in_batch) return;
+    buf_putc(&u->batch, ']');
+    send_part(u, "json", u->batch.data, u->batch.len, "results.json", "application/json", u->in_batch);
+    buf_reset(&u->batch);
+    u->in_batch = 0;
+}
+
+static void on_element(const char *raw, size_t len, void *user)
+{
+    uploader_t *u = user;
+    if (raw[0] != '{') return; /* not a record; the run phase already reported it */
+    buf_putc(&u->batch, u->in_batch ? ',' : '[');
+    buf_append(&u->batch, raw, len);
+    if (++u->in_batch >= (size_t)u->cfg->upload_batch_size) flush_batch(u);
+}
+
+static void upload_junit(uploader_t *u, const char *path)
+{
+    size_t len = 0;
+    char *data = fs_read_file(path, &len);
+    if (!data) return;
+    char *copy = xstrdup(path);
+    send_part(u, "junit", data, len, basename(copy), "application/xml", 1);
+    free(copy);
+    free(data);
+}
+
+void upload_results(const config_t *cfg, const run_record_t *rec, upload_summary_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    uploader_t u = {.cfg = cfg, .sum = sum};
+    const char *base = cfg->upload_base_url;
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/') n--;
+    u.url = xasprintf("%.*s/v1/uploads", (int)n, base);
+    char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
+    http_client_init(&u.http, "upload", cfg->ca_bundle, cfg->api_timeout, (double)cfg->upload_retry_budget,
+                     cfg->api_backoff_ms, auth);
+    memset(auth, 0, strlen(auth));
+    free(auth);
+    buf_init(&u.batch);
+    double t0 = fs_monotonic();
+    bool json = rec->mode && strcmp(rec->mode, "json") == 0;
+    for (size_t i = 0; i < rec->n_attempts && !u.stop; i++) {
+        char *path = state_file(cfg, rec->attempts[i].result_file);
+        if (!fs_exists(path)) {
+            free(path);
+            continue;
+        }
+        if (json) {
+            cj_scan_t scan;
+            cj_scan_file(path, on_element, &u, &scan);
+        } else {
+            upload_junit(&u, path);
+        }
+        free(path);
+    }
+    if (json) flush_batch(&u);
+    sum->seconds = fs_monotonic() - t0;
+    buf_free(&u.batch);
+    http_client_free(&u.http);
+    free(u.url);
+}
+
+void upload_summary_free(upload_summary_t *sum)
+{
+    free(sum->run_url);
+    free(sum->first_error);
+    memset(sum, 0, sizeof *sum);
+}
