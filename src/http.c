@@ -178,11 +178,11 @@ static const char *path_of(const char *url)
 }
 
 void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
-                  curl_mime *mime, http_response_t *resp)
+                  http_mime_fn make_mime, void *mime_user, http_response_t *resp)
 {
     struct curl_slist *headers = NULL;
     if (c->auth_header) headers = curl_slist_append(headers, c->auth_header);
-    if (!mime) headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (!make_mime) headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Accept: application/json");
     headers = curl_slist_append(headers, "Expect:");
 
@@ -191,8 +191,11 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
         headers_seen_t seen = {{0}, {0}};
         char errbuf[CURL_ERROR_SIZE] = {0};
         buf_reset(&resp->body);
+        curl_mime *mime = make_mime ? make_mime(c->curl, mime_user) : NULL;
         set_options(c, method, url, json_body, mime, headers, resp, &seen, errbuf);
         CURLcode rc = curl_easy_perform(c->curl);
+        curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, NULL);
+        curl_mime_free(mime);
         resp->attempts = attempt;
         resp->status = 0;
         resp->transport_error = rc != CURLE_OK;

@@ -40,9 +40,13 @@ void http_client_init(http_client_t *c, const char *label, const char *ca_bundle
 void http_client_free(http_client_t *c);
 void http_response_init(http_response_t *r);
 void http_response_free(http_response_t *r);
-/* json_body may be NULL (GET). mime may be non-NULL for multipart POST. */
+/* Builds the multipart body for one attempt. A fresh one per attempt: curl
+ * does not rewind a mime structure that an earlier transfer consumed. */
+typedef curl_mime *(*http_mime_fn)(CURL *curl, void *user);
+
+/* json_body may be NULL (GET). With make_mime, the request is a multipart POST. */
 void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
-                  curl_mime *mime, http_response_t *resp);
+                  http_mime_fn make_mime, void *mime_user, http_response_t *resp);
 /* Seconds to wait from RateLimit-Reset / Retry-After header values; < 0 if none. */
 double http_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now);
 const char *http_user_agent(void);

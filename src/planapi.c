@@ -136,7 +136,7 @@ static void call(http_client_t *c, const char *method, const char *url, const ch
     http_response_t r;
     http_response_init(&r);
     log_debug("%s %s", method, url);
-    http_request(c, method, url, body, NULL, &r);
+    http_request(c, method, url, body, NULL, NULL, &r);
     api_classify(&r, cache_get, a);
     http_response_free(&r);
 }
@@ -246,7 +246,7 @@ bool api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, 
     char *url = api_url(cfg, "/test_plan_metadata");
     http_response_t r;
     http_response_init(&r);
-    http_request(c, "POST", url, body, NULL, &r);
+    http_request(c, "POST", url, body, NULL, NULL, &r);
     bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
     if (!ok) *err = r.transport_error ? xstrdup(r.error) : xasprintf("HTTP %ld", r.status);
     http_response_free(&r);

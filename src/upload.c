@@ -70,23 +70,36 @@ static void note_answer(uploader_t *u, const http_response_t *r)
     cJSON_Delete(j);
 }
 
+typedef struct {
+    const config_t *cfg;
+    const char *format, *data, *filename, *content_type;
+    size_t len;
+} part_t;
+
+static curl_mime *build_mime(CURL *curl, void *user)
+{
+    const part_t *p = user;
+    curl_mime *m = curl_mime_init(curl);
+    add_field(m, "format", p->format);
+    add_run_env(m, p->cfg);
+    add_tags(m, p->cfg);
+    curl_mimepart *d = curl_mime_addpart(m);
+    curl_mime_name(d, "data");
+    curl_mime_data(d, p->data, p->len);
+    curl_mime_filename(d, p->filename);
+    curl_mime_type(d, p->content_type);
+    return m;
+}
+
 /* One multipart request; returns true on a 2xx answer. */
 static bool send_part(uploader_t *u, const char *format, const char *data, size_t len, const char *filename,
                       const char *content_type, size_t records)
 {
     if (u->stop) return false;
-    curl_mime *m = curl_mime_init(u->http.curl);
-    add_field(m, "format", format);
-    add_run_env(m, u->cfg);
-    add_tags(m, u->cfg);
-    curl_mimepart *p = curl_mime_addpart(m);
-    curl_mime_name(p, "data");
-    curl_mime_data(p, data, len);
-    curl_mime_filename(p, filename);
-    curl_mime_type(p, content_type);
+    part_t part = {u->cfg, format, data, filename, content_type, len};
     http_response_t r;
     http_response_init(&r);
-    http_request(&u->http, "POST", u->url, NULL, m, &r);
+    http_request(&u->http, "POST", u->url, NULL, build_mime, &part, &r);
     u->sum->requests++;
     bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
     if (ok) {
@@ -101,7 +114,6 @@ static bool send_part(uploader_t *u, const char *format, const char *data, size_
         if (r.status == 401 || r.status == 403) u->stop = true;
     }
     http_response_free(&r);
-    curl_mime_free(m);
     return ok;
 }
 
