@@ -126,6 +126,7 @@ void buf_printf(buf_t *b, const char *fmt, ...)
 char *buf_detach(buf_t *b)
 {
     char *s = b->data;
-    buf_init(b);
+    b->data = NULL; /* empty and unallocated: buf_free is safe, buf_init before reuse */
+    b->len = b->cap = 0;
     return s;
 }

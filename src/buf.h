@@ -23,7 +23,8 @@ void buf_puts(buf_t *b, const char *s);
 void buf_putc(buf_t *b, char c);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf_t *b, const char *fmt, va_list ap);
-/* Hands the string to the caller (who frees it) and leaves b empty. */
+/* Hands the string to the caller (who frees it). b is left unallocated: call
+ * buf_init before using it again (buf_free on it is harmless). */
 char *buf_detach(buf_t *b);
 
 void *xmalloc(size_t n);
