@@ -111,14 +111,10 @@ static bool parse_long(const char *s, long *out)
 static void problem(config_t *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(config_t *cfg, const char *fmt, ...)
 {
-    buf_t b;
     va_list ap;
-    buf_init(&b);
     va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
+    strlist_push_owned(&cfg->problems, xvasprintf(fmt, ap));
     va_end(ap);
-    strlist_push_owned(&cfg->problems, buf_detach(&b));
-    buf_free(&b);
 }
 
 /* Plugin JSON values arrive as strings, numbers, booleans or (tags) arrays;

@@ -97,22 +97,8 @@ bool runstate_read(const config_t *cfg, run_record_t *rec, char **err)
 {
     memset(rec, 0, sizeof *rec);
     result_init(&rec->result, NULL, 0);
-    *err = NULL;
-    char *path = state_file(cfg, "run.json");
-    char *text = fs_read_file(path, NULL);
-    if (!text) {
-        free(path);
-        return false;
-    }
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    if (!cJSON_IsObject(root)) {
-        *err = xasprintf("%s is not valid JSON", path);
-        free(path);
-        cJSON_Delete(root);
-        return false;
-    }
-    free(path);
+    cJSON *root = state_read_json(cfg, "run.json", err);
+    if (!root) return false;
     rec->mode = dup_str(root, "mode");
     rec->plan_source = dup_str(root, "plan_source");
     rec->plan_reason = dup_str(root, "plan_reason");

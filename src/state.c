@@ -11,6 +11,22 @@ char *state_file(const config_t *cfg, const char *name)
     return fs_join(cfg->state_dir, name);
 }
 
+cJSON *state_read_json(const config_t *cfg, const char *name, char **err)
+{
+    *err = NULL;
+    char *path = state_file(cfg, name);
+    char *text = fs_read_file(path, NULL);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    if (text && !cJSON_IsObject(root)) {
+        *err = xasprintf("%s is not valid JSON; run the earlier phase again", path);
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    free(text);
+    free(path);
+    return root;
+}
+
 bool state_prepare(const config_t *cfg, char **err)
 {
     char *results = state_file(cfg, "results");
@@ -63,22 +79,8 @@ bool slice_read(const config_t *cfg, slice_t *s, char **err)
     memset(s, 0, sizeof *s);
     strlist_init(&s->tests);
     strlist_init(&s->skipped);
-    *err = NULL;
-    char *path = state_file(cfg, "slice.json");
-    char *text = fs_read_file(path, NULL);
-    if (!text) {
-        free(path);
-        return false;
-    }
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    if (!cJSON_IsObject(root)) {
-        *err = xasprintf("%s is not valid JSON; run the plan phase again", path);
-        free(path);
-        cJSON_Delete(root);
-        return false;
-    }
-    free(path);
+    cJSON *root = state_read_json(cfg, "slice.json", err);
+    if (!root) return false;
     s->source = dup_field(root, "source");
     s->reason = dup_field(root, "reason");
     s->identifier = dup_field(root, "identifier");

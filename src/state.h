@@ -7,6 +7,7 @@
  * Files are written atomically, so a phase never reads half a file. */
 #ifndef TEP_STATE_H
 #define TEP_STATE_H
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include "config.h"
 #include "plan.h"
@@ -25,6 +26,9 @@ typedef struct {
 } slice_t;
 
 char *state_file(const config_t *cfg, const char *name);
+/* Parses a JSON object file of the state dir. NULL with *err NULL when the
+ * file does not exist; NULL with *err set when it is not a JSON object. */
+cJSON *state_read_json(const config_t *cfg, const char *name, char **err);
 bool state_prepare(const config_t *cfg, char **err);
 bool slice_write(const config_t *cfg, const plan_t *p, char **err);
 /* false with *err NULL when there is no slice yet. */
