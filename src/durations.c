@@ -95,7 +95,7 @@ bool durations_load(const char *path, durations_t *d, char **err)
         free(pairs);
         return false;
     }
-    qsort(pairs, len, sizeof(pair_t), cmp_pair);
+    if (len) qsort(pairs, len, sizeof(pair_t), cmp_pair); /* an empty file gives pairs == NULL */
     /* Sum node ids of one file into a single entry. */
     d->paths = xcalloc(len, sizeof(char *));
     d->seconds = xcalloc(len, sizeof(double));
