@@ -34,7 +34,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {"plans": {}, "fault_mtime": None, "faults": {}}
+STATE = {"plans": {}, "fault_text": None, "faults": {}}
 
 
 def load_json(path, default):
@@ -46,16 +46,20 @@ def load_json(path, default):
 
 
 def next_fault(directory, endpoint):
-    """Pops the next fault for an endpoint; the file is re-read when it changes."""
-    path = os.path.join(directory, "faults.json")
+    """Pops the next fault for an endpoint; the queue restarts when the file's
+    content changes (content, not mtime: mtimes are too coarse for quick rewrites)."""
     try:
-        mtime = os.stat(path).st_mtime_ns
+        with open(os.path.join(directory, "faults.json"), encoding="utf-8") as f:
+            text = f.read()
     except OSError:
-        mtime = None
+        text = ""
     with LOCK:
-        if mtime != STATE["fault_mtime"]:
-            STATE["fault_mtime"] = mtime
-            STATE["faults"] = load_json(path, {}) if mtime else {}
+        if text != STATE["fault_text"]:
+            STATE["fault_text"] = text
+            try:
+                STATE["faults"] = json.loads(text) if text else {}
+            except ValueError:
+                STATE["faults"] = {}
         queue = STATE["faults"].get(endpoint, [])
         while queue:
             fault = queue[0]
