@@ -63,20 +63,28 @@ static char *with_result_option(const char *tmpl, run_mode_t mode)
     return xasprintf("%s %s", tmpl, mode == MODE_JSON ? "--json={{resultPath}}" : "--junit-xml={{resultPath}}");
 }
 
+/* Both templates are checked before anything runs: a bad retry command must
+ * be a configuration error now, not a surprise at the first retry. */
+static bool check_template(const char *name, const char *tmpl, char **err)
+{
+    strlist_t words;
+    strlist_init(&words);
+    char *e = NULL;
+    bool ok = template_split(tmpl, &words, &e);
+    strlist_free(&words);
+    if (!ok) {
+        *err = xasprintf("%s: %s", name, e);
+        free(e);
+    }
+    return ok;
+}
+
 bool runmode_resolve(const config_t *cfg, run_setup_t *s, char **err)
 {
     memset(s, 0, sizeof *s);
     const char *base = *cfg->test_cmd ? cfg->test_cmd : "pytest {{testExamples}}";
-    strlist_t words;
-    strlist_init(&words);
-    bool ok = template_split(base, &words, err);
-    strlist_free(&words);
-    if (!ok) {
-        char *e = *err;
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_TEST_CMD: %s", e);
-        free(e);
-        return false;
-    }
+    if (!check_template("BUILDKITE_TEST_ENGINE_TEST_CMD", base, err)) return false;
+    if (*cfg->retry_cmd && !check_template("BUILDKITE_TEST_ENGINE_RETRY_CMD", cfg->retry_cmd, err)) return false;
     bool json_opt = template_has_option(base, "--json");
     bool junit_opt = template_has_option(base, "--junit-xml") || template_has_option(base, "--junitxml");
     char *py = NULL;

@@ -271,6 +271,10 @@ static char *describe(const runner_t *rn, int status, bool terminal)
     if (status == 0 && o->muted_failed) return xasprintf("passed; %zu muted test%s failed", o->muted_failed, o->muted_failed == 1 ? "" : "s");
     if (status == 0) return xstrdup("all tests passed");
     if (o->last_exit == 1) return xstrdup("pytest exited 1 but reported no failed test; not reporting a pass");
+    if (o->last_exit == 4 && rn->rec.forensics)
+        return xasprintf("pytest exited 4 (file or directory not found: %s) after %ld exit-4 retr%s; see the forensics",
+                         rn->missing_path ? rn->missing_path : "?", rn->cfg->exit4_retries,
+                         rn->cfg->exit4_retries == 1 ? "y" : "ies");
     return xasprintf("pytest exited %d", o->last_exit);
 }
 

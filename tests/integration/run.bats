@@ -203,6 +203,7 @@ SH
   assert_output --partial "?? untracked_a"
   assert_equal "$(cat "$TEP_FLAKY_DIR/exit4.count")" 4
   assert_equal "$(run_json '"exit-4 forensics" in r["forensics"]')" True
+  assert_output --partial "FAILED: pytest exited 4 (file or directory not found: test_here.py) after 3 exit-4 retries; see the forensics"
 }
 
 @test "exit 4 for a file that is really gone is not retried" {
@@ -236,6 +237,15 @@ PY
   run "$TEP_BIN" run
   assert_failure 78
   assert_output --partial "'&&' needs a shell, and commands run without one"
+}
+
+@test "a retry command needing a shell is a configuration error before anything runs" {
+  copy_fixture failing
+  export BUILDKITE_TEST_ENGINE_RETRY_CMD="pytest {{testExamples}} | tee log" BUILDKITE_TEST_ENGINE_RETRY_COUNT=1
+  run "$TEP_BIN" run
+  assert_failure 78
+  assert_output --partial "BUILDKITE_TEST_ENGINE_RETRY_CMD: '|' needs a shell"
+  refute_output --partial "running 1 entry"
 }
 
 @test "a missing pytest executable is a clear error, not a pass" {
