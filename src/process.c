@@ -105,22 +105,32 @@ static bool pump(const proc_opts_t *o, line_pipe_t *lp, int pass_fd)
     return true;
 }
 
-static void kill_group(pid_t pgid)
-{
-    if (kill(-pgid, SIGTERM) != 0) return; /* nothing left */
-    double until = fs_monotonic() + 0.5;
-    while (fs_monotonic() < until && kill(-pgid, 0) == 0) {
-        while (waitpid(-1, NULL, WNOHANG) > 0) {
-        }
-        fs_sleep(0.02);
-    }
-    kill(-pgid, SIGKILL);
-}
-
 static void reap_orphans(void)
 {
     while (waitpid(-1, NULL, WNOHANG) > 0) {
     }
+}
+
+/* Reaps what dies (we are the subreaper of the group's orphans) until the
+ * group is empty or the deadline passes. Zombies still count as members, so
+ * reaping is what empties it. */
+static bool group_gone_within(pid_t pgid, double seconds)
+{
+    double until = fs_monotonic() + seconds;
+    do {
+        reap_orphans();
+        if (kill(-pgid, 0) != 0) return true;
+        fs_sleep(0.01);
+    } while (fs_monotonic() < until);
+    return false;
+}
+
+static void kill_group(pid_t pgid)
+{
+    if (kill(-pgid, SIGTERM) != 0) return; /* nothing left */
+    if (group_gone_within(pgid, 0.5)) return;
+    kill(-pgid, SIGKILL);
+    group_gone_within(pgid, 2.0);
 }
 
 static int start_failure(int report_fd)

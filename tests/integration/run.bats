@@ -278,6 +278,23 @@ PY
   assert_equal "$(run_json 'r["exit_status"]')" 143
 }
 
+@test "a grandchild left running after pytest exits normally is killed and reaped" {
+  copy_fixture passing
+  cat > test_leak.py <<'PY'
+import os, signal, subprocess
+def test_leaves_a_server_behind():
+    p = subprocess.Popen(["bash", "-c", "trap '' TERM; sleep 300"])  # ignores SIGTERM
+    open(os.environ["TEP_FLAKY_DIR"] + "/leak.pid", "w").write(str(p.pid))
+PY
+  SECONDS=0
+  run "$TEP_BIN" run
+  assert_success
+  [ "$SECONDS" -lt 30 ]
+  leaked=$(cat "$TEP_FLAKY_DIR/leak.pid")
+  run kill -0 "$leaked"
+  assert_failure
+}
+
 @test "a run timeout kills the whole group" {
   copy_fixture passing
   printf 'import time\ndef test_hang():\n    time.sleep(60)\n' > test_hang.py
