@@ -24,9 +24,28 @@ static void forward(int sig)
     if (child_pgid > 0) kill(-(pid_t)child_pgid, sig);
 }
 
+static bool catching_always;
+
 int proc_forwarded_signal(void)
 {
     return forwarded;
+}
+
+static void install(struct sigaction *old_term, struct sigaction *old_int, struct sigaction *old_hup)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = forward;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, old_term);
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGHUP, &sa, old_hup);
+}
+
+void proc_catch_signals(void)
+{
+    struct sigaction t, i, h;
+    install(&t, &i, &h);
+    catching_always = true;
 }
 
 void proc_env_without(strlist_t *env, const char *const *drop)
@@ -154,12 +173,8 @@ void proc_run(const proc_opts_t *o, proc_result_t *r)
     fflush(stdout);
     fflush(stderr);
 
-    struct sigaction sa = {0}, old_term, old_int, old_hup;
-    sa.sa_handler = forward;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGHUP, &sa, &old_hup);
+    struct sigaction old_term, old_int, old_hup;
+    if (!catching_always) install(&old_term, &old_int, &old_hup);
 
     double start = fs_monotonic();
     pid_t pid = fork();
@@ -232,8 +247,10 @@ void proc_run(const proc_opts_t *o, proc_result_t *r)
         else if (WIFSIGNALED(status)) r->signal = WTERMSIG(status);
     }
     if (rep[0] >= 0) close(rep[0]);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGHUP, &old_hup, NULL);
+    if (!catching_always) {
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
+    }
     r->seconds = fs_monotonic() - start;
 }

@@ -37,6 +37,10 @@ typedef struct {
 void proc_run(const proc_opts_t *o, proc_result_t *r);
 /* The last signal we forwarded (job cancelled), 0 if none. */
 int proc_forwarded_signal(void);
+/* From now on SIGTERM/SIGINT/SIGHUP are caught for the whole process (and
+ * forwarded to a running child), not only while a child runs: the run phase
+ * then stops between attempts and still records what it has. */
+void proc_catch_signals(void);
 /* Our environment minus the named variables, for the child. */
 void proc_env_without(strlist_t *env, const char *const *drop);
 

@@ -90,6 +90,7 @@ static void spawn_with_exit4_retries(runner_t *rn, const strlist_t *argv, const 
         log_warn("pytest exited 4 (file or directory not found: %s) although the files exist; retry %d of %ld in %.1fs",
                  rn->missing_path ? rn->missing_path : "?", *exit4_retries, rn->cfg->exit4_retries, wait);
         fs_sleep(wait);
+        if (proc_forwarded_signal()) break; /* cancelled while we waited: start nothing new */
     }
     strlist_free(&env);
 }
@@ -208,6 +209,7 @@ static void count_outcome(runner_t *rn)
 static bool terminal_now(runner_t *rn)
 {
     count_outcome(rn);
+    if (!rn->outcome.signal) rn->outcome.signal = proc_forwarded_signal(); /* cancelled between attempts */
     outcome_t *o = &rn->outcome;
     return o->signal || o->collection_errors || o->unreadable || (o->json_mode && o->last_exit == 2);
 }
@@ -316,6 +318,7 @@ int runner_run(config_t *cfg, const slice_t *slice)
         return (int)cfg->config_exit_status;
     }
     log_info("Results: %s mode (%s)", rn.setup.mode == MODE_JSON ? "collector JSON" : "JUnit XML", rn.setup.why);
+    proc_catch_signals();
     strlist_init(&rn.unreadable);
     result_init(&rn.rec.result, slice->muted, slice->n_muted);
     rn.rec.attempts = xcalloc((size_t)cfg->retry_count + 1, sizeof(attempt_t));
@@ -335,7 +338,7 @@ int runner_run(config_t *cfg, const slice_t *slice)
         if (fail) log_error("%s", rn.rec.why);
     } else {
         attempt_loop(&rn, &slice->tests);
-        count_outcome(&rn);
+        terminal_now(&rn); /* final counts, and a signal that came during parsing */
         status = classify(cfg, &rn.outcome, &rn.rec.terminal);
         rn.rec.why = describe(&rn, status, rn.rec.terminal);
         print_report(&rn, status);

@@ -278,6 +278,20 @@ PY
   assert_equal "$(run_json 'r["exit_status"]')" 143
 }
 
+@test "a cancellation between pytest runs (exit-4 backoff) stops at once and still records the run" {
+  copy_fixture exit4
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="./always_exit4.sh {{testExamples}} --json={{resultPath}}"
+  export BUILDKITE_TEST_ENGINE_EXIT4_BACKOFF_MS=2000
+  "$TEP_BIN" run > out.txt 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do grep -q "retry 1 of 3 in 2.0s" out.txt && break; sleep 0.05; done
+  kill -TERM "$pid"
+  wait "$pid" && status=0 || status=$?
+  assert_equal "$status" 143
+  assert_equal "$(cat "$TEP_FLAKY_DIR/exit4.count")" 1
+  assert_equal "$(run_json 'r["exit_status"]')" 143
+}
+
 @test "a grandchild left running after pytest exits normally is killed and reaped" {
   copy_fixture passing
   cat > test_leak.py <<'PY'
