@@ -161,92 +161,120 @@ static int start_failure(int report_fd)
     return n == (ssize_t)sizeof e ? e : 0;
 }
 
+/* Polls the open pipes once and passes on what is there; closes a pipe at
+ * EOF, or at a quiet poll when `close_when_quiet` (draining after the end). */
+static void pump_pipes(const proc_opts_t *o, line_pipe_t *err, line_pipe_t *out, int timeout_ms, bool close_when_quiet)
+{
+    line_pipe_t *lps[2] = {err, out};
+    struct pollfd fds[2];
+    int map[2], nfds = 0;
+    for (int i = 0; i < 2; i++)
+        if (lps[i]->fd >= 0) {
+            map[nfds] = i;
+            fds[nfds++] = (struct pollfd){.fd = lps[i]->fd, .events = POLLIN};
+        }
+    if (!nfds) {
+        fs_sleep(timeout_ms / 1000.0);
+        return;
+    }
+    int ready = poll(fds, (nfds_t)nfds, timeout_ms);
+    for (int k = 0; k < nfds; k++) {
+        line_pipe_t *lp = lps[map[k]];
+        bool has = ready > 0 && (fds[k].revents & (POLLIN | POLLHUP));
+        if ((has && !pump(o, lp, map[k] == 0 ? 2 : 1)) || (!has && close_when_quiet)) {
+            close(lp->fd);
+            lp->fd = -1;
+        }
+    }
+}
+
+/* Waits for the child, passing its output on and enforcing the timeout
+ * (TERM to the group, KILL after a grace period). Returns the wait status. */
+static int wait_child(const proc_opts_t *o, pid_t pid, line_pipe_t *err, line_pipe_t *out, double start,
+                      proc_result_t *r)
+{
+    int status = 0;
+    double kill_at = 0;
+    for (;;) {
+        pump_pipes(o, err, out, 50, false);
+        if (waitpid(pid, &status, WNOHANG) == pid) return status;
+        double now = fs_monotonic();
+        if (o->timeout_s > 0 && now - start > o->timeout_s && !r->timed_out) {
+            r->timed_out = true;
+            kill(-pid, SIGTERM);
+            kill_at = now + KILL_GRACE_S;
+        }
+        if (r->timed_out && now > kill_at) kill(-pid, SIGKILL);
+    }
+}
+
+static void open_pipes(const proc_opts_t *o, int errp[2], int outp[2], int rep[2])
+{
+    if ((o->on_stderr || o->capture) && pipe2(errp, O_CLOEXEC) != 0) errp[0] = errp[1] = -1;
+    if (o->capture && pipe2(outp, O_CLOEXEC) != 0) outp[0] = outp[1] = -1;
+    if (pipe2(rep, O_CLOEXEC) != 0) rep[0] = rep[1] = -1;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+/* After fork: the child's start, its whole life, and the clean-up of its group. */
+static void supervise(const proc_opts_t *o, pid_t pid, int err_fd, int out_fd, int report_fd, double start,
+                      proc_result_t *r)
+{
+    setpgid(pid, pid);
+    child_pgid = pid;
+    int e = report_fd >= 0 ? start_failure(report_fd) : 0;
+    if (e) {
+        r->start_failed = true;
+        snprintf(r->start_error, sizeof r->start_error, "cannot run '%s': %s", o->argv[0], strerror(e));
+    }
+    line_pipe_t err = {.fd = err_fd}, out = {.fd = out_fd};
+    buf_init(&err.line);
+    buf_init(&out.line);
+    int status = wait_child(o, pid, &err, &out, start, r);
+    kill_group(pid); /* grandchildren the tests left running */
+    /* Drain what is still buffered; the group is gone, so EOF comes (bounded
+     * anyway, in case something outside the group holds a pipe). */
+    for (int round = 0; round < 100 && (err.fd >= 0 || out.fd >= 0); round++) pump_pipes(o, &err, &out, 20, true);
+    if (err.line.len && o->on_stderr) o->on_stderr(err.line.data, o->user);
+    buf_free(&err.line);
+    buf_free(&out.line);
+    reap_orphans();
+    child_pgid = 0;
+    if (WIFEXITED(status)) r->exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status)) r->signal = WTERMSIG(status);
+}
+
 void proc_run(const proc_opts_t *o, proc_result_t *r)
 {
     memset(r, 0, sizeof *r);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    int errp[2] = {-1, -1}, outp[2] = {-1, -1}, rep[2];
-    bool tee_err = o->on_stderr || o->capture;
-    if (tee_err && pipe2(errp, O_CLOEXEC) != 0) tee_err = false;
-    if (o->capture && pipe2(outp, O_CLOEXEC) != 0) outp[0] = outp[1] = -1;
-    if (pipe2(rep, O_CLOEXEC) != 0) rep[0] = rep[1] = -1;
+    int errp[2] = {-1, -1}, outp[2] = {-1, -1}, rep[2] = {-1, -1};
+    open_pipes(o, errp, outp, rep);
     fflush(stdout);
     fflush(stderr);
-
     struct sigaction old_term, old_int, old_hup;
     if (!catching_always) install(&old_term, &old_int, &old_hup);
 
     double start = fs_monotonic();
     pid_t pid = fork();
-    if (pid == 0) child_exec(o, outp[1], tee_err ? errp[1] : -1, rep[1]);
-    if (rep[1] >= 0) close(rep[1]);
-    if (outp[1] >= 0) close(outp[1]);
-    if (errp[1] >= 0) close(errp[1]);
+    if (pid == 0) child_exec(o, outp[1], errp[1], rep[1]);
+    close_fd(&rep[1]);
+    close_fd(&outp[1]);
+    close_fd(&errp[1]);
     if (pid < 0) {
         r->start_failed = true;
         snprintf(r->start_error, sizeof r->start_error, "fork failed: %s", strerror(errno));
+        close_fd(&errp[0]);
+        close_fd(&outp[0]);
     } else {
-        setpgid(pid, pid);
-        child_pgid = pid;
-        int e = rep[0] >= 0 ? start_failure(rep[0]) : 0;
-        if (e) {
-            r->start_failed = true;
-            snprintf(r->start_error, sizeof r->start_error, "cannot run '%s': %s", o->argv[0], strerror(e));
-        }
-        line_pipe_t err_lp = {.fd = tee_err ? errp[0] : -1}, out_lp = {.fd = outp[0]};
-        buf_init(&err_lp.line);
-        buf_init(&out_lp.line);
-        int status = 0;
-        bool exited = false, term_sent = false;
-        double kill_at = 0;
-        while (!exited) {
-            struct pollfd fds[2];
-            int nfds = 0;
-            if (err_lp.fd >= 0) fds[nfds++] = (struct pollfd){.fd = err_lp.fd, .events = POLLIN};
-            if (out_lp.fd >= 0) fds[nfds++] = (struct pollfd){.fd = out_lp.fd, .events = POLLIN};
-            if (nfds) poll(fds, (nfds_t)nfds, 50);
-            else fs_sleep(0.05);
-            for (int i = 0; i < nfds; i++) {
-                if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
-                line_pipe_t *lp = fds[i].fd == err_lp.fd ? &err_lp : &out_lp;
-                if (!pump(o, lp, lp == &err_lp ? 2 : 1)) {
-                    close(lp->fd);
-                    lp->fd = -1;
-                }
-            }
-            pid_t w = waitpid(pid, &status, WNOHANG);
-            if (w == pid) exited = true;
-            double now = fs_monotonic();
-            if (!exited && o->timeout_s > 0 && now - start > o->timeout_s && !term_sent) {
-                r->timed_out = true;
-                term_sent = true;
-                kill(-pid, SIGTERM);
-                kill_at = now + KILL_GRACE_S;
-            }
-            if (!exited && term_sent && now > kill_at) kill(-pid, SIGKILL);
-        }
-        kill_group(pid); /* grandchildren the tests left running */
-        /* Drain what is still buffered; grandchildren are gone, so EOF comes. */
-        for (int round = 0; round < 100 && (err_lp.fd >= 0 || out_lp.fd >= 0); round++) {
-            line_pipe_t *lps[2] = {&err_lp, &out_lp};
-            for (int i = 0; i < 2; i++) {
-                if (lps[i]->fd < 0) continue;
-                struct pollfd pf = {.fd = lps[i]->fd, .events = POLLIN};
-                if (poll(&pf, 1, 20) <= 0 || !pump(o, lps[i], i == 0 ? 2 : 1)) {
-                    close(lps[i]->fd);
-                    lps[i]->fd = -1;
-                }
-            }
-        }
-        if (err_lp.line.len && o->on_stderr) o->on_stderr(err_lp.line.data, o->user);
-        buf_free(&err_lp.line);
-        buf_free(&out_lp.line);
-        reap_orphans();
-        child_pgid = 0;
-        if (WIFEXITED(status)) r->exit_code = WEXITSTATUS(status);
-        else if (WIFSIGNALED(status)) r->signal = WTERMSIG(status);
+        supervise(o, pid, errp[0], outp[0], rep[0], start, r);
     }
-    if (rep[0] >= 0) close(rep[0]);
+    close_fd(&rep[0]);
     if (!catching_always) {
         sigaction(SIGTERM, &old_term, NULL);
         sigaction(SIGINT, &old_int, NULL);
