@@ -284,7 +284,7 @@ static void print_report(const runner_t *rn, int status)
 {
     result_stats_t s;
     result_stats(&rn->rec.result, &s);
-    log_section("report");
+    log_section("results");
     log_info("%s %s", status == 0 ? "PASSED:" : rn->rec.terminal ? "TERMINAL:" : "FAILED:", rn->rec.why);
     log_info("  passed on first run  %zu", s.passed_first);
     log_info("  passed on retry      %zu (flaky: %zu)", s.passed_retry, s.flaky);

@@ -72,6 +72,12 @@ run_job() {
   echo ">>> job $1 attempt $(($2 + 1)) exit status: $status"
 }
 
+cat <<INTRO
+A simulated Buildkite build: one step, parallelism $JOBS, this plugin on it, on a copy of
+${PROJECT#"$ROOT"/}. Test Engine is the local stand-in at $url (HTTPS, certificate made
+just now); buildkite-agent is a stub keeping meta-data and annotations in $work/agent.
+Pipeline retry rules: exit 1 -> automatic retry (runs only the failed tests), 65 and 78 -> never.
+INTRO
 for j in $(seq 0 $((JOBS - 1))); do run_job "$j" 0; done
 
 echo
