@@ -12,8 +12,7 @@ int cmd_plan(int argc, char **argv)
     config_t cfg;
     config_load(&cfg);
     int status;
-    if (!config_validate(&cfg, PHASE_PLAN)) {
-        config_print_problems(&cfg, stderr);
+    if (!planner_prepare(&cfg)) {
         status = (int)cfg.config_exit_status;
     } else {
         http_global_init();

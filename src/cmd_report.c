@@ -10,6 +10,7 @@
 #include "http.h"
 #include "log.h"
 #include "metadata.h"
+#include "oidc.h"
 #include "planapi.h"
 #include "retrysel.h"
 #include "runstate.h"
@@ -18,11 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void do_upload(const config_t *cfg, const run_record_t *rec, upload_summary_t *up)
+static void do_upload(config_t *cfg, const run_record_t *rec, upload_summary_t *up)
 {
     memset(up, 0, sizeof *up);
     if (!cfg->upload_results) {
         log_info("Upload: off (BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS=false)");
+        return;
+    }
+    char *err = NULL;
+    if (!oidc_fill_upload_token(cfg, &err)) {
+        log_warn("%s; results are not uploaded", err);
+        free(err);
         return;
     }
     if (!*cfg->upload_token) {
@@ -63,9 +70,15 @@ static void publish_selectors(const config_t *cfg, const run_record_t *rec)
     strlist_free(&failed);
 }
 
-static void post_metadata(const config_t *cfg, const run_record_t *rec)
+static void post_metadata(config_t *cfg, const run_record_t *rec)
 {
     if (!rec->from_server) return; /* bktec's rule: fallback plans send no metadata */
+    char *mint_err = NULL;
+    if (!oidc_fill_api_token(cfg, &mint_err)) {
+        log_warn("plan metadata not sent: %s", mint_err);
+        free(mint_err);
+        return;
+    }
     if (!*cfg->api_token || !*cfg->suite_slug || !*cfg->org_slug) {
         log_warn("plan metadata not sent: the API token, suite slug or organization slug is missing");
         return;

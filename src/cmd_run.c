@@ -12,10 +12,7 @@
 
 static int plan_first(config_t *cfg)
 {
-    if (!config_validate(cfg, PHASE_PLAN)) {
-        config_print_problems(cfg, stderr);
-        return (int)cfg->config_exit_status;
-    }
+    if (!planner_prepare(cfg)) return (int)cfg->config_exit_status;
     http_global_init();
     int status = planner_plan(cfg);
     curl_global_cleanup();

@@ -40,6 +40,8 @@ static const option_t OPTIONS[] = {
     {TE "API_RETRY_BUDGET", NULL, "api-retry-budget", I(api_retry_budget), "60", 0, 3600, "seconds the plan API client may spend retrying"},
     {TE "API_TIMEOUT", NULL, "api-timeout", I(api_timeout), "15", 1, 600, "seconds allowed for one API request"},
     {TE "API_BACKOFF_MS", NULL, NULL, I(api_backoff_ms), "1000", 0, 60000, "first retry delay in ms (doubles, with jitter, capped at 20 s)"},
+    {TE "OIDC", NULL, "oidc", B(oidc), "true", 0, 0, "when a token is blank, mint one with buildkite-agent oidc request-token"},
+    {TE "OIDC_LIFETIME", NULL, "oidc-lifetime", S(oidc_lifetime), "2h", 0, 0, "lifetime of minted OIDC tokens (seconds, or 2h / 30m / 300s)"},
     {TE "UPLOAD_RESULTS", NULL, "upload-results", B(upload_results), "true", 0, 0, "upload results in the report phase when BUILDKITE_ANALYTICS_TOKEN is set"},
     {TE "UPLOAD_BATCH_SIZE", NULL, "upload-batch-size", I(upload_batch_size), "5000", 1, 5000, "records per upload request (the API accepts at most 5000)"},
     {TE "UPLOAD_RETRY_BUDGET", NULL, "upload-retry-budget", I(upload_retry_budget), "30", 0, 3600, "seconds the upload may spend retrying"},
@@ -251,6 +253,24 @@ static bool is_https_url(const char *u)
     return false;
 }
 
+long config_duration_seconds(const char *s)
+{
+    if (!*s) return -1;
+    long total = 0;
+    while (*s) {
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (end == s || errno || v < 0) return -1;
+        long unit = *end == 'h' ? 3600 : *end == 'm' ? 60 : 1;
+        if (*end == 'h' || *end == 'm' || *end == 's') end++;
+        else if (*end) return -1;
+        total += v * unit;
+        s = end;
+    }
+    return total;
+}
+
 static void validate_tags(config_t *cfg)
 {
     if (!*cfg->tags) return;
@@ -262,6 +282,13 @@ static void validate_tags(config_t *cfg)
         else if (eq == t) problem(cfg, TE "TAGS: '%s' has an empty key", t);
     }
     free(copy);
+}
+
+static bool has_problem(const config_t *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->problems.len; i++)
+        if (strncmp(cfg->problems.items[i], name, strlen(name)) == 0) return true;
+    return false;
 }
 
 bool config_validate(config_t *cfg, phase_t phase)
@@ -276,9 +303,14 @@ bool config_validate(config_t *cfg, phase_t phase)
     if (*cfg->files && !fs_exists(cfg->files))
         problem(cfg, TE "FILES: '%s' does not exist; give a file listing one test file per line", cfg->files);
     validate_tags(cfg);
+    long life = config_duration_seconds(cfg->oidc_lifetime);
+    if (life <= 0 || life > 86400)
+        problem(cfg, TE "OIDC_LIFETIME: '%s' is not a lifetime up to 24h; use seconds or a duration like 2h, 30m, 300s", cfg->oidc_lifetime);
     if (phase == PHASE_PLAN || phase == PHASE_RUN) {
         if (!*cfg->suite_slug) problem(cfg, TE "SUITE_SLUG: must not be blank; set the plugin's suite-slug option or the variable");
-        if (!*cfg->api_token) problem(cfg, TE "API_ACCESS_TOKEN: must not be blank; set it from your secrets manager");
+        if (!*cfg->api_token && !has_problem(cfg, TE "API_ACCESS_TOKEN"))
+            problem(cfg, TE "API_ACCESS_TOKEN: must not be blank; set it from your secrets manager, or leave "
+                            TE "OIDC on (the default) inside a Buildkite job");
         if (!*cfg->org_slug) problem(cfg, "BUILDKITE_ORGANIZATION_SLUG: must not be blank; Buildkite sets it, outside Buildkite set it yourself");
         if (!*cfg->identifier)
             problem(cfg, "BUILDKITE_BUILD_ID and BUILDKITE_STEP_ID: both are needed for the plan identifier; or set " TE "PLAN_IDENTIFIER");

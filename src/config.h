@@ -24,6 +24,8 @@ typedef struct {
     long api_timeout;        /* seconds per attempt */
     long api_backoff_ms;     /* first backoff step */
     bool upload_results;
+    bool oidc;               /* mint blank tokens with buildkite-agent oidc request-token */
+    char *oidc_lifetime;     /* "7200", "2h", "30m", "300s" */
     long upload_batch_size;
     long upload_retry_budget;
     char *tags;              /* "k=v,k2=v2" */
@@ -90,6 +92,8 @@ void config_print_help(FILE *out);
 bool config_is_set(const config_t *cfg, const char *env_name);
 /* Boolean parsing shared with other modules: true/false/1/0/on/off, any case. */
 bool config_parse_bool(const char *s, bool *out);
+/* Seconds in an OIDC lifetime ("7200", "2h", "90m", "300s", "1h30m"); -1 if invalid. */
+long config_duration_seconds(const char *s);
 /* Exports the option table as JSON for tests (plugin.yml consistency). */
 void config_print_options_json(FILE *out);
 

@@ -4,17 +4,28 @@
 #include "discover.h"
 #include "durations.h"
 #include "log.h"
+#include "oidc.h"
 #include "plan.h"
 #include "planapi.h"
 #include "retrysel.h"
 #include "selector.h"
 #include "state.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FALLBACK_TAIL "Falling back to local splitting; the plan is the same on every job, but may be less balanced."
 
 typedef enum { GOT_PLAN, GOT_FALLBACK, GOT_FATAL, GOT_TERMINAL } got_t;
+
+bool planner_prepare(config_t *cfg)
+{
+    char *err = NULL;
+    if (!oidc_fill_api_token(cfg, &err)) strlist_push_owned(&cfg->problems, err);
+    if (config_validate(cfg, PHASE_PLAN)) return true;
+    config_print_problems(cfg, stderr);
+    return false;
+}
 
 const char *planner_test_command(const config_t *cfg)
 {

@@ -7,6 +7,9 @@
 #define TEP_PLANNER_H
 #include "config.h"
 
+/* Mints an OIDC API token when needed and validates for planning; prints
+ * every problem. Returns false when the configuration cannot plan. */
+bool planner_prepare(config_t *cfg);
 /* Returns the process exit status (0, terminal, or configuration). */
 int planner_plan(config_t *cfg);
 /* The test command the run phase will use (user's, or the default). */

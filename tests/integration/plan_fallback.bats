@@ -121,3 +121,39 @@ JSON
   assert_failure 78
   assert_output --partial "unknown subcommand 'bogus'"
 }
+
+@test "a blank API token is minted with OIDC inside a job; the server sees it, nobody else does" {
+  install_agent_stub
+  unset BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN
+  export STUB_OIDC_TOKEN=oidc-SECRET-api-55
+  faults '{}'
+  run "$TEP_BIN" plan
+  assert_success
+  assert_output --partial "Using an OIDC token from buildkite-agent for BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN"
+  assert_output --partial "Plan source: server"
+  refute_output --partial "oidc-SECRET"
+  grep -q '"Authorization": "Bearer oidc-SECRET-api-55"' "$SERVER_DIR/requests.jsonl"
+  grep -q -- "--lifetime 7200" "$AGENT_DIR/calls"
+}
+
+@test "no API token and no way to mint one: 78 with one clear line; OIDC off says so too" {
+  install_agent_stub
+  unset BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN
+  export STUB_OIDC_FAIL=1
+  run "$TEP_BIN" plan
+  assert_failure 78
+  assert_output --partial "invalid configuration (1 problem)"
+  assert_output --partial "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN is blank and minting an OIDC token failed"
+  export BUILDKITE_TEST_ENGINE_OIDC=off
+  run "$TEP_BIN" plan
+  assert_failure 78
+  assert_output --partial "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN: must not be blank"
+  refute_output --partial "minting"
+}
+
+@test "a malformed OIDC lifetime is a configuration error" {
+  export BUILDKITE_TEST_ENGINE_OIDC_LIFETIME=forever
+  run "$TEP_BIN" plan
+  assert_failure 78
+  assert_output --partial "BUILDKITE_TEST_ENGINE_OIDC_LIFETIME: 'forever' is not a lifetime up to 24h"
+}

@@ -117,10 +117,11 @@ PY
   assert_output "[('junit', 'attempt-0.xml', 2), ('junit', 'attempt-1.xml', 1)]"
 }
 
-@test "no upload token: a warning, nothing sent, exit 0" {
+@test "no upload token and OIDC off: a warning, nothing sent, exit 0" {
   copy_fixture passing
   run "$TEP_BIN" run
   unset BUILDKITE_ANALYTICS_TOKEN
+  export BUILDKITE_TEST_ENGINE_OIDC=false
   run "$TEP_BIN" report
   assert_success
   assert_output --partial "BUILDKITE_ANALYTICS_TOKEN is not set"
@@ -284,4 +285,31 @@ PY
   run "$TEP_BIN" report
   assert_success
   assert_output --partial "BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE: 99999 is out of range"
+}
+
+@test "a blank upload token is minted with buildkite-agent oidc request-token" {
+  copy_fixture passing
+  run "$TEP_BIN" run
+  unset BUILDKITE_ANALYTICS_TOKEN
+  export STUB_OIDC_TOKEN=oidc-SECRET-upload-91 BUILDKITE_TEST_ENGINE_OIDC_LIFETIME=30m
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --partial "Using an OIDC token from buildkite-agent for BUILDKITE_ANALYTICS_TOKEN"
+  assert_output --partial "Upload: 2 results in 1 request"
+  refute_output --partial "oidc-SECRET"
+  grep -q "oidc request-token --audience $SERVER_URL/v2/analytics/organizations/acme/suites/shop --lifetime 1800" "$AGENT_DIR/calls"
+  grep -q 'Token token=\\"oidc-SECRET-upload-91\\"' "$SERVER_DIR/requests.jsonl"
+  ! grep -rqs "oidc-SECRET" "$AGENT_DIR/annotations"
+}
+
+@test "a failing OIDC mint for the upload is reported, exit 0" {
+  copy_fixture passing
+  run "$TEP_BIN" run
+  unset BUILDKITE_ANALYTICS_TOKEN
+  export STUB_OIDC_FAIL=1
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --partial "BUILDKITE_ANALYTICS_TOKEN is blank and minting an OIDC token failed"
+  assert_output --partial "OIDC is not allowed for this pipeline"
+  assert_equal "$(requests_to /v1/uploads)" 0
 }

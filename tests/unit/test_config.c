@@ -103,6 +103,18 @@ static void identifier_and_alias(void **state)
     config_free(&c);
 }
 
+static void durations(void **state)
+{
+    (void)state;
+    assert_int_equal(config_duration_seconds("7200"), 7200);
+    assert_int_equal(config_duration_seconds("2h"), 7200);
+    assert_int_equal(config_duration_seconds("1h30m"), 5400);
+    assert_int_equal(config_duration_seconds("300s"), 300);
+    assert_int_equal(config_duration_seconds("forever"), -1);
+    assert_int_equal(config_duration_seconds("2d"), -1);
+    assert_int_equal(config_duration_seconds(""), -1);
+}
+
 static void bad_plugin_json(void **state)
 {
     (void)state;
@@ -123,6 +135,7 @@ int main(void)
         cmocka_unit_test_setup(plugin_json_and_env_precedence, setup),
         cmocka_unit_test_setup(identifier_and_alias, setup),
         cmocka_unit_test_setup(bad_plugin_json, setup),
+        cmocka_unit_test_setup(durations, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
