@@ -1,6 +1,7 @@
 /* classify: turns what happened into the documented exit status.
  *
- * Order matters: a signal wins (128+N); then anything terminal (collection
+ * Order matters: a signal wins (128+N); a command that could not start is a
+ * configuration problem; then anything terminal (collection
  * errors, an untagged exit 2 in JSON mode, results that cannot be read) gives
  * the terminal status, because a retry cannot fix them; then remaining unmuted
  * failures give the failure status; then pytest's own 2-5 pass through; a
@@ -21,6 +22,7 @@ typedef struct {
     size_t failed;              /* unmuted, not collection errors */
     size_t muted_failed;
     bool no_tests;              /* the slice was empty */
+    bool not_started;           /* the test command could not be started: configuration */
 } outcome_t;
 
 /* Returns the exit status and sets *terminal when it is the terminal one. */

@@ -2,6 +2,7 @@
  * Test Engine, run this job's slice, and report what happened. */
 #include "cmd.h"
 #include "config.h"
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +22,8 @@ static void usage(FILE *out)
           "  1        test failures remain after in-job retries (retry: only failed tests run again)\n"
           "  65       terminal: a collection error, an untagged pytest exit 2 in JSON mode, or\n"
           "           results that cannot be read (never retry)\n"
-          "  78       configuration error or fatal API answer (401, 403, 400, untrusted certificate)\n"
+          "  78       configuration error, a test command that cannot start, or a fatal API answer\n"
+          "           (401, 403, 400, untrusted certificate)\n"
           "  2-5      pytest's own status otherwise (4 after exit-4 retries and forensics)\n"
           "  128+N    pytest was killed by signal N\n"
           "  1, 65 and 78 are configurable (FAILURE_/TERMINAL_/CONFIG_EXIT_STATUS below).\n"
@@ -51,6 +53,12 @@ int main(int argc, char **argv)
     if (strcmp(sub, "--options-json") == 0) {
         config_print_options_json(stdout);
         return 0;
+    }
+    bool known = strcmp(sub, "plan") == 0 || strcmp(sub, "run") == 0 || strcmp(sub, "report") == 0;
+    if (known && argc > 2) {
+        fprintf(stderr, "test-engine-pytest: unexpected argument '%s' after '%s'; options are environment variables "
+                        "or plugin options (see test-engine-pytest --help)\n", argv[2], sub);
+        return strcmp(sub, "report") == 0 ? 0 : 78; /* report never changes the job's status */
     }
     if (strcmp(sub, "plan") == 0) return cmd_plan(argc - 1, argv + 1);
     if (strcmp(sub, "run") == 0) return cmd_run(argc - 1, argv + 1);

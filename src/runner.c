@@ -25,6 +25,7 @@ typedef struct {
     outcome_t outcome;
     strlist_t unreadable;     /* one line per result file that could not be read */
     char *missing_path;       /* from pytest's "file or directory not found" line */
+    char *start_error;        /* set when the command could not be started */
 } runner_t;
 
 static void on_stderr_line(const char *line, void *user)
@@ -177,7 +178,9 @@ static void run_attempt(runner_t *rn, int k, const strlist_t *selectors)
     a->ended = fs_now();
     if (pr.start_failed) {
         log_error("%s; check BUILDKITE_TEST_ENGINE_TEST_CMD and PATH", pr.start_error);
-        strlist_push_owned(&rn->unreadable, xasprintf("pytest did not start: %s", pr.start_error));
+        rn->outcome.not_started = true;
+        free(rn->start_error);
+        rn->start_error = xasprintf("the test command did not start: %s", pr.start_error);
         pr.exit_code = 127;
     }
     if (pr.timed_out) log_error("pytest ran longer than BUILDKITE_TEST_ENGINE_TIMEOUT (%lds); its process group was killed", cfg->run_timeout);
@@ -211,7 +214,7 @@ static bool terminal_now(runner_t *rn)
     count_outcome(rn);
     if (!rn->outcome.signal) rn->outcome.signal = proc_forwarded_signal(); /* cancelled between attempts */
     outcome_t *o = &rn->outcome;
-    return o->signal || o->collection_errors || o->unreadable || (o->json_mode && o->last_exit == 2);
+    return o->signal || o->not_started || o->collection_errors || o->unreadable || (o->json_mode && o->last_exit == 2);
 }
 
 /* The node ids to run next; empty when nothing should be retried. */
@@ -249,6 +252,7 @@ static char *describe(const runner_t *rn, int status, bool terminal)
 {
     const outcome_t *o = &rn->outcome;
     if (o->signal) return xasprintf("pytest was killed by signal %d", o->signal);
+    if (o->not_started) return xstrdup(rn->start_error);
     if (terminal && o->collection_errors) {
         strlist_t files;
         strlist_init(&files);
@@ -353,5 +357,6 @@ int runner_run(config_t *cfg, const slice_t *slice)
     runmode_free(&rn.setup);
     strlist_free(&rn.unreadable);
     free(rn.missing_path);
+    free(rn.start_error);
     return status;
 }

@@ -248,12 +248,21 @@ PY
   refute_output --partial "running 1 entry"
 }
 
-@test "a missing pytest executable is a clear error, not a pass" {
+@test "a missing pytest executable is a configuration error, not a pass" {
   copy_fixture passing
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="no-such-pytest {{testExamples}} --json={{resultPath}}"
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="no-such-pytest {{testExamples}} --json={{resultPath}}" BUILDKITE_TEST_ENGINE_RETRY_COUNT=2
   run "$TEP_BIN" run
-  assert_failure 65
-  assert_output --partial "cannot run 'no-such-pytest'"
+  assert_failure 78
+  assert_output --partial "cannot run 'no-such-pytest': No such file or directory; check BUILDKITE_TEST_ENGINE_TEST_CMD and PATH"
+  refute_output --partial "retry 1 of 2"
+}
+
+@test "stray arguments are refused with a pointer to the options" {
+  run "$TEP_BIN" run --retry-count 2
+  assert_failure 78
+  assert_output --partial "unexpected argument '--retry-count' after 'run'; options are environment variables"
+  run "$TEP_BIN" report --now
+  assert_success
 }
 
 @test "SIGTERM is forwarded to the pytest process group: exit 143, results recorded, no orphans" {

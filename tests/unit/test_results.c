@@ -303,6 +303,10 @@ static void classification(void **state)
     assert_int_equal(classify(&cfg, &o, &term), 5);
     o = (outcome_t){.signal = 15, .collection_errors = 1};
     assert_int_equal(classify(&cfg, &o, &term), 143);
+    cfg.config_exit_status = 78;
+    o = (outcome_t){.not_started = true, .last_exit = 127};
+    assert_int_equal(classify(&cfg, &o, &term), 78);
+    assert_false(term);
     cfg.terminal_exit_status = 99;
     o = (outcome_t){.collection_errors = 1};
     assert_int_equal(classify(&cfg, &o, &term), 99);
