@@ -37,8 +37,7 @@ static void do_upload(config_t *cfg, const run_record_t *rec, upload_summary_t *
         return;
     }
     upload_results(cfg, rec, up);
-    const char *unit = strcmp(rec->mode ? rec->mode : "", "json") == 0 ? "result" : "JUnit file";
-    log_info("Upload: %zu %s%s in %zu request%s (%.2fs)%s%s", up->records, unit, up->records == 1 ? "" : "s",
+    log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s%s", up->records, up->records == 1 ? "" : "s",
              up->requests, up->requests == 1 ? "" : "s", up->seconds, up->failed_requests ? "; failed requests: " : "",
              up->failed_requests ? "see the warnings above" : "");
 }

@@ -213,3 +213,66 @@ void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out)
     XML_ParserFree(c.parser);
     fclose(f);
 }
+
+typedef struct {
+    XML_Parser parser;
+    junit_cases_t *out;
+    size_t cap;
+    int depth;
+    int case_depth;        /* depth of the open <testcase>, 0 if none */
+    size_t case_start;
+} ranges_ctx_t;
+
+static size_t tag_end(XML_Parser p)
+{
+    return (size_t)XML_GetCurrentByteIndex(p) + (size_t)XML_GetCurrentByteCount(p);
+}
+
+static void ranges_start(void *user, const char *el, const char **atts)
+{
+    (void)atts;
+    ranges_ctx_t *c = user;
+    c->depth++;
+    if (!c->case_depth && strcmp(el, "testcase") == 0) {
+        c->case_depth = c->depth;
+        c->case_start = (size_t)XML_GetCurrentByteIndex(c->parser);
+    }
+}
+
+static void ranges_end(void *user, const char *el)
+{
+    (void)el;
+    ranges_ctx_t *c = user;
+    if (c->case_depth == c->depth) {
+        if (c->out->len == c->cap) {
+            c->cap = c->cap ? c->cap * 2 : 256;
+            c->out->start = xrealloc(c->out->start, c->cap * sizeof(size_t));
+            c->out->end = xrealloc(c->out->end, c->cap * sizeof(size_t));
+        }
+        size_t end = tag_end(c->parser);
+        /* "<testcase .../>": expat reports the end with no bytes of its own. */
+        c->out->start[c->out->len] = c->case_start;
+        c->out->end[c->out->len++] = end > c->case_start ? end : c->case_start;
+        c->case_depth = 0;
+    }
+    c->depth--;
+}
+
+bool junit_case_ranges(const char *data, size_t len, junit_cases_t *out, char **err)
+{
+    memset(out, 0, sizeof *out);
+    ranges_ctx_t c = {.parser = XML_ParserCreate(NULL), .out = out};
+    XML_SetUserData(c.parser, &c);
+    XML_SetElementHandler(c.parser, ranges_start, ranges_end);
+    bool ok = XML_Parse(c.parser, data, (int)len, XML_TRUE) != XML_STATUS_ERROR;
+    if (!ok) *err = xasprintf("%s at line %lu", XML_ErrorString(XML_GetErrorCode(c.parser)), XML_GetCurrentLineNumber(c.parser));
+    XML_ParserFree(c.parser);
+    return ok;
+}
+
+void junit_cases_free(junit_cases_t *c)
+{
+    free(c->start);
+    free(c->end);
+    memset(c, 0, sizeof *c);
+}

@@ -17,6 +17,16 @@ typedef struct {
 } junit_scan_t;
 
 void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out);
+
+/* Byte ranges of the <testcase> elements of a JUnit document in memory, so a
+ * large file can be uploaded in batches that reuse its exact bytes. */
+typedef struct {
+    size_t *start, *end;   /* [start, end) per testcase */
+    size_t len;
+} junit_cases_t;
+
+bool junit_case_ranges(const char *data, size_t len, junit_cases_t *out, char **err);
+void junit_cases_free(junit_cases_t *c);
 /* "tests.test_auth.TestLogin" + "test_ok" -> "tests/test_auth.py::TestLogin::test_ok". Caller frees. */
 char *junit_node_id(const char *classname, const char *name);
 /* "tests.test_import_error" -> "tests/test_import_error.py". Caller frees. */

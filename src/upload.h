@@ -2,7 +2,8 @@
  *
  * JSON mode: the records of every attempt, cut from the result files as raw
  * text (never re-encoded) into batches of at most upload-batch-size (5000).
- * JUnit mode: each attempt's XML file. Fields: format, run_env[...] (empty
+ * JUnit mode: each attempt's XML file, cut into documents of at most
+ * upload-batch-size testcases when it is larger (original bytes kept). Fields: format, run_env[...] (empty
  * values left out), tags[...], and the data part; curl's mime API carries
  * every value byte for byte, so quotes, semicolons, newlines and unicode
  * arrive intact. Best effort: failures are reported, never fatal. */
@@ -14,7 +15,7 @@
 #include "runstate.h"
 
 typedef struct {
-    size_t records;        /* JSON records (or JUnit files) sent successfully */
+    size_t records;        /* test results (records or testcases) sent successfully */
     size_t requests;
     size_t failed_requests;
     double seconds;

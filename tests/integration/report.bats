@@ -110,11 +110,36 @@ PY
   assert_failure 1
   run "$TEP_BIN" report
   assert_success
-  assert_output --partial "Upload: 2 JUnit files in 2 requests"
+  assert_output --partial "Upload: 3 results in 2 requests"
   run uploads_py <<'PY'
 print([(u["body"]["fields"]["format"], u["body"]["data"]["filename"], u["body"]["data"]["text"].count("<testcase")) for u in ups])
 PY
   assert_output "[('junit', 'attempt-0.xml', 2), ('junit', 'attempt-1.xml', 1)]"
+}
+
+@test "a JUnit file over the batch size is cut into valid documents that keep every testcase's bytes" {
+  copy_fixture outcomes
+  export BUILDKITE_TEST_ENGINE_TEST_CMD='/usr/bin/python3 -m pytest -p no:cacheprovider {{testExamples}} --junit-xml={{resultPath}}'
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE=2
+  run "$TEP_BIN" run
+  assert_failure 1
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --partial "Upload: 5 results in 3 requests"
+  run uploads_py "$BATS_TEST_TMPDIR/state-0/results/attempt-0.xml" <<'PY'
+import re
+import xml.etree.ElementTree as ET
+original = open(sys.argv[2]).read()
+cases = []
+for u in ups:
+    text = u["body"]["data"]["text"]
+    root = ET.fromstring(text.encode())          # each part is a well-formed document
+    assert root.tag == "testsuites" and root[0].tag == "testsuite"
+    cases += re.findall(r"<testcase .*?(?:/>|</testcase>)", text, re.S)
+assert cases == re.findall(r"<testcase .*?(?:/>|</testcase>)", original, re.S), "bytes changed or lost"
+print([len(ET.fromstring(u["body"]["data"]["text"].encode())[0]) for u in ups])
+PY
+  assert_output "[2, 2, 1]"
 }
 
 @test "no upload token and OIDC off: a warning, nothing sent, exit 0" {

@@ -221,6 +221,32 @@ static void junit_bad_inputs(void **state)
     unlink(path);
 }
 
+static void junit_ranges(void **state)
+{
+    (void)state;
+    char *p = conf("collection-error-continue.xml");
+    size_t len = 0;
+    char *data = fs_read_file(p, &len);
+    free(p);
+    assert_non_null(data);
+    junit_cases_t cases;
+    char *err = NULL;
+    assert_true(junit_case_ranges(data, len, &cases, &err));
+    assert_int_equal(cases.len, 18);
+    for (size_t i = 0; i < cases.len; i++) {
+        const char *c = data + cases.start[i];
+        size_t n = cases.end[i] - cases.start[i];
+        assert_true(strncmp(c, "<testcase ", 10) == 0);
+        assert_true((n > 2 && strncmp(c + n - 2, "/>", 2) == 0) || (n > 11 && strncmp(c + n - 11, "</testcase>", 11) == 0));
+    }
+    junit_cases_free(&cases);
+    assert_false(junit_case_ranges("<testsuites><testcase", 21, &cases, &err));
+    assert_non_null(err);
+    free(err);
+    junit_cases_free(&cases);
+    free(data);
+}
+
 static void node_ids(void **state)
 {
     (void)state;
@@ -320,6 +346,7 @@ int main(void)
         cmocka_unit_test(json_edge_files),
         cmocka_unit_test(junit_conformance),
         cmocka_unit_test(junit_bad_inputs),
+        cmocka_unit_test(junit_ranges),
         cmocka_unit_test(node_ids),
         cmocka_unit_test(merging_muting_and_flaky),
         cmocka_unit_test(classification),
