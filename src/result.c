@@ -47,7 +47,13 @@ void result_free(run_result_t *r)
 
 char *result_node_id(const char *scope, const char *name)
 {
-    return *scope ? xasprintf("%s::%s", scope, name) : xstrdup(name);
+    if (!*scope) return xstrdup(name);
+    size_t a = strlen(scope), b = strlen(name);
+    char *id = xmalloc(a + 2 + b + 1); /* hot path: no printf */
+    memcpy(id, scope, a);
+    memcpy(id + a, "::", 2);
+    memcpy(id + a + 2, name, b + 1);
+    return id;
 }
 
 const char *result_status_name(test_status_t s)
@@ -130,8 +136,7 @@ test_result_t *result_record(run_result_t *r, const char *scope, const char *nam
         t->scope = xstrdup(scope);
         t->name = xstrdup(name);
         t->muted = is_muted(r, scope, name);
-        if (r->len * 2 > r->n_slots) grow_index(r);
-        t = result_find(r, id);
+        if (r->len * 2 > r->n_slots) grow_index(r); /* moves slots, not tests: t stays valid */
     }
     if (file && !t->file) t->file = xstrdup(file);
     t->status = status;
