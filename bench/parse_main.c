@@ -19,12 +19,10 @@ int main(int argc, char **argv)
     result_init(&r, NULL, 0);
     cj_scan_t scan;
     cj_read_results(argv[1], &r, &scan);
-    outcome_t o = {.json_mode = true, .last_exit = 1, .unreadable = !scan.ok};
-    for (size_t i = 0; i < r.len; i++) {
-        const test_result_t *t = &r.tests[i];
-        if (t->collection_error) o.collection_errors++;
-        else if (t->status == ST_FAILED) o.failed++;
-    }
+    result_stats_t s;
+    result_stats(&r, &s);
+    outcome_t o = {.json_mode = true, .last_exit = 1, .unreadable = !scan.ok, .collection_errors = s.collection_errors,
+                   .failed = s.failed, .muted_failed = s.muted_failed};
     config_t cfg = {.failure_exit_status = 1, .terminal_exit_status = 65};
     bool terminal;
     int status = classify(&cfg, &o, &terminal);

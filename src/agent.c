@@ -41,21 +41,20 @@ bool agent_metadata_get(const config_t *cfg, const char *key, char **value)
     return ok;
 }
 
+bool agent_call_with_text(const config_t *cfg, const char *const *args, const char *text, size_t len, char **err)
+{
+    char tmpl[] = "/tmp/tep-agent-stdin-XXXXXX";
+    int fd = mkstemp(tmpl);
+    bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
+    if (fd >= 0) close(fd);
+    if (ok) ok = agent_call(cfg, args, tmpl, NULL, NULL, err);
+    else *err = xasprintf("cannot write the input of buildkite-agent %s to a temporary file", args[0]);
+    if (fd >= 0) unlink(tmpl);
+    return ok;
+}
+
 bool agent_metadata_set(const config_t *cfg, const char *key, const char *value, char **err)
 {
-    /* The value goes through stdin: node id lists can exceed argv limits. */
-    char tmpl[] = "/tmp/tep-metadata-XXXXXX";
-    int fd = mkstemp(tmpl);
-    if (fd < 0) {
-        *err = xstrdup("cannot create a temporary file for meta-data");
-        return false;
-    }
-    size_t len = strlen(value);
-    bool ok = write(fd, value, len) == (ssize_t)len;
-    close(fd);
-    const char *args[] = {"meta-data", "set", key, NULL};
-    if (ok) ok = agent_call(cfg, args, tmpl, NULL, NULL, err);
-    else *err = xstrdup("cannot write a temporary file for meta-data");
-    unlink(tmpl);
-    return ok;
+    const char *args[] = {"meta-data", "set", key, NULL}; /* node id lists can exceed argv limits */
+    return agent_call_with_text(cfg, args, value, strlen(value), err);
 }

@@ -3,7 +3,6 @@
 #include "result.h"
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const char *annotate_style(const run_record_t *rec)
 {
@@ -125,15 +124,9 @@ bool annotate_send(const config_t *cfg, const run_record_t *rec, const upload_su
         if (body.len <= ANNOTATION_LIMIT || limit == 0) break;
         limit /= 2;
     }
-    char tmpl[] = "/tmp/tep-annotation-XXXXXX";
-    int fd = mkstemp(tmpl);
-    bool ok = fd >= 0 && write(fd, body.data, body.len) == (ssize_t)body.len;
-    if (fd >= 0) close(fd);
     char *context = xasprintf("test-engine-pytest-%s-%ld", *cfg->step_id ? cfg->step_id : "local", cfg->parallel_job);
     const char *args[] = {"annotate", "--style", annotate_style(rec), "--context", context, NULL};
-    if (ok) ok = agent_call(cfg, args, tmpl, NULL, NULL, err);
-    else *err = xstrdup("cannot write the annotation to a temporary file");
-    unlink(tmpl);
+    bool ok = agent_call_with_text(cfg, args, body.data, body.len, err);
     free(context);
     buf_free(&body);
     return ok;

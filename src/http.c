@@ -27,6 +27,13 @@ const char *http_user_agent(void)
     return ua;
 }
 
+char *http_join(const char *base, const char *path)
+{
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/') n--;
+    return xasprintf("%.*s%s", (int)n, base, path);
+}
+
 void http_client_init(http_client_t *c, const char *label, const char *ca_bundle, long timeout_s,
                       double budget_s, long backoff_ms, const char *auth_header)
 {

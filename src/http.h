@@ -50,5 +50,7 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
 /* Seconds to wait from RateLimit-Reset / Retry-After header values; < 0 if none. */
 double http_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now);
 const char *http_user_agent(void);
+/* base (trailing slashes dropped) + path. Caller frees. */
+char *http_join(const char *base, const char *path);
 
 #endif

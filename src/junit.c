@@ -116,7 +116,8 @@ static void on_start(void *user, const char *el, const char **atts)
         c->status = ST_FAILED;
         const char *msg = attr(atts, "message");
         if (error && msg && strcmp(msg, "collection failure") == 0 && !*c->classname) c->collection_error = true;
-        if (msg && !c->have_message) {
+        /* A collection error's message is just the label; its body says what broke. */
+        if (msg && !c->have_message && !c->collection_error) {
             buf_reset(&c->reason);
             buf_append(&c->reason, msg, strnlen(msg, MAX_REASON));
             c->have_message = true;
@@ -131,9 +132,7 @@ static void on_text(void *user, const char *s, int len)
 {
     junit_ctx_t *c = user;
     if (!c->in_problem || c->reason.len >= MAX_REASON) return;
-    /* Without a message, or for collection errors, the body says what broke. */
-    if (c->have_message && !c->collection_error) return;
-    if (c->collection_error && c->have_message && strcmp(c->reason.data, "collection failure") == 0) buf_reset(&c->reason);
+    if (c->have_message) return; /* without a message, the body says what broke */
     size_t room = MAX_REASON - c->reason.len;
     buf_append(&c->reason, s, (size_t)len < room ? (size_t)len : room);
 }

@@ -2,6 +2,7 @@
 #include "agent.h"
 #include "buf.h"
 #include "log.h"
+#include "planapi.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,7 @@
 
 static bool mint(const config_t *cfg, char **token, char **err)
 {
-    const char *base = cfg->base_url;
-    size_t n = strlen(base);
-    while (n && base[n - 1] == '/') n--;
-    char *audience = xasprintf("%.*s/v2/analytics/organizations/%s/suites/%s", (int)n, base, cfg->org_slug, cfg->suite_slug);
+    char *audience = api_url(cfg, ""); /* the suite's URL, as bktec uses */
     char lifetime[32];
     snprintf(lifetime, sizeof lifetime, "%ld", config_duration_seconds(cfg->oidc_lifetime));
     const char *args[] = {"oidc", "request-token", "--audience", audience, "--lifetime", lifetime, NULL};

@@ -1,6 +1,7 @@
 #include "plan.h"
 #include "buf.h"
 #include "log.h"
+#include "planapi.h"
 #include "selector.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -55,17 +56,6 @@ static const char *str_field(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* The server's paths carry the location prefix; pytest needs them without. */
-static char *strip_prefix(const char *path, const char *prefix)
-{
-    size_t n = prefix ? strlen(prefix) : 0;
-    if (n && strncmp(path, prefix, n) == 0) {
-        path += n;
-        while (*path == '/') path++;
-    }
-    return xstrdup(path);
-}
-
 static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix)
 {
     const cJSON *t;
@@ -73,7 +63,8 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
         const char *format = str_field(t, "format");
         bool is_selector = strcmp(format, "selector") == 0;
         const char *raw = is_selector ? str_field(t, "value") : str_field(t, "path");
-        char *run = is_selector ? xstrdup(raw) : strip_prefix(raw, prefix);
+        /* The server's paths carry the location prefix; pytest needs them without. */
+        char *run = xstrdup(is_selector ? raw : api_unprefixed(prefix, raw));
         const char *why = selector_problem(run, strlen(run));
         /* A NUL smuggled as \u0000 was rewritten to U+FFFF before parsing. */
         if (!why && strstr(run, "\xEF\xBF\xBF")) why = "contains a NUL byte";

@@ -30,11 +30,10 @@ static char *escaped(const char *s)
 
 char *api_url(const config_t *cfg, const char *suffix)
 {
-    const char *base = cfg->base_url;
-    size_t n = strlen(base);
-    while (n && base[n - 1] == '/') n--;
     char *org = escaped(cfg->org_slug), *suite = escaped(cfg->suite_slug);
-    char *url = xasprintf("%.*s/v2/analytics/organizations/%s/suites/%s%s", (int)n, base, org, suite, suffix);
+    char *path = xasprintf("/v2/analytics/organizations/%s/suites/%s%s", org, suite, suffix);
+    char *url = http_join(cfg->base_url, path);
+    free(path);
     free(org);
     free(suite);
     return url;
@@ -47,6 +46,16 @@ char *api_prefixed(const char *prefix, const char *path)
     size_t n = strlen(prefix);
     while (n && prefix[n - 1] == '/') n--;
     return xasprintf("%.*s/%s", (int)n, prefix, path);
+}
+
+const char *api_unprefixed(const char *prefix, const char *path)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    if (n && strncmp(path, prefix, n) == 0) {
+        path += n;
+        while (*path == '/') path++;
+    }
+    return path;
 }
 
 /* The server's {"message": ...}, or a short, printable piece of the body. */
@@ -226,15 +235,10 @@ void api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *fi
     cJSON *root = cJSON_Parse(a->body);
     const cJSON *tests = cJSON_GetObjectItemCaseSensitive(root, "tests");
     const cJSON *t;
-    size_t plen = strlen(cfg->location_prefix);
     cJSON_ArrayForEach(t, tests) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "path");
         if (!cJSON_IsString(p)) continue;
-        const char *path = p->valuestring;
-        if (plen && strncmp(path, cfg->location_prefix, plen) == 0) {
-            path += plen;
-            while (*path == '/') path++;
-        }
+        const char *path = api_unprefixed(cfg->location_prefix, p->valuestring);
         if (strlist_contains(files, path)) strlist_push(slow, path); /* only files we actually have */
     }
     if (!root) log_warn("filter_tests answered with invalid JSON; no files will be split into examples");

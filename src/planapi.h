@@ -38,5 +38,7 @@ cJSON *api_env_payload(const config_t *cfg);
 bool api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err);
 /* prefix joined with path the way bktec does (location prefix). */
 char *api_prefixed(const char *prefix, const char *path);
+/* path without the location prefix (and the slashes after it), when it has it. */
+const char *api_unprefixed(const char *prefix, const char *path);
 
 #endif

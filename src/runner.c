@@ -198,14 +198,12 @@ static void run_attempt(runner_t *rn, int k, const strlist_t *selectors)
 
 static void count_outcome(runner_t *rn)
 {
+    result_stats_t s;
+    result_stats(&rn->rec.result, &s);
     outcome_t *o = &rn->outcome;
-    o->collection_errors = o->failed = o->muted_failed = 0;
-    for (size_t i = 0; i < rn->rec.result.len; i++) {
-        const test_result_t *t = &rn->rec.result.tests[i];
-        if (t->collection_error) o->collection_errors++;
-        else if (t->status == ST_FAILED && t->muted) o->muted_failed++;
-        else if (t->status == ST_FAILED) o->failed++;
-    }
+    o->collection_errors = s.collection_errors;
+    o->failed = s.failed;
+    o->muted_failed = s.muted_failed;
     o->unreadable = rn->unreadable.len > 0;
 }
 

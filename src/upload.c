@@ -176,10 +176,7 @@ void upload_results(const config_t *cfg, const run_record_t *rec, upload_summary
 {
     memset(sum, 0, sizeof *sum);
     uploader_t u = {.cfg = cfg, .sum = sum};
-    const char *base = cfg->upload_base_url;
-    size_t n = strlen(base);
-    while (n && base[n - 1] == '/') n--;
-    u.url = xasprintf("%.*s/v1/uploads", (int)n, base);
+    u.url = http_join(cfg->upload_base_url, "/v1/uploads");
     char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
     http_client_init(&u.http, "upload", cfg->ca_bundle, cfg->api_timeout, (double)cfg->upload_retry_budget,
                      cfg->api_backoff_ms, auth);
