@@ -1,5 +1,6 @@
 #include "process.h"
 #include "fsutil.h"
+#include "proctree.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,16 +13,21 @@
 #include <unistd.h>
 
 #define KILL_GRACE_S 5.0
+#define DEFAULT_CANCEL_GRACE_S 10.0
 
 extern char **environ;
 
-static volatile sig_atomic_t child_pgid;
+static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t forwarded;
 
-static void forward(int sig)
+/* A signal the terminal generated (Ctrl-C) already reached the whole
+ * foreground process group, pytest included; one sent with kill() (the agent,
+ * a user, a CI timeout) may have been aimed at us alone, so pass it on. */
+static void forward(int sig, siginfo_t *info, void *ctx)
 {
+    (void)ctx;
     forwarded = sig;
-    if (child_pgid > 0) kill(-(pid_t)child_pgid, sig);
+    if (child_pid > 0 && (!info || info->si_code != SI_KERNEL)) kill((pid_t)child_pid, sig);
 }
 
 static bool catching_always;
@@ -34,7 +40,8 @@ int proc_forwarded_signal(void)
 static void install(struct sigaction *old_term, struct sigaction *old_int, struct sigaction *old_hup)
 {
     struct sigaction sa = {0};
-    sa.sa_handler = forward;
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, old_term);
     sigaction(SIGINT, &sa, old_int);
@@ -46,6 +53,18 @@ void proc_catch_signals(void)
     struct sigaction t, i, h;
     install(&t, &i, &h);
     catching_always = true;
+}
+
+/* After a cancellation, how long the tests may take to stop before we kill
+ * them: less than the agent's own grace period, after which it SIGKILLs the
+ * job's process group (us included) and nothing more gets written. */
+double proc_cancel_kill_after(void)
+{
+    const char *v = getenv("BUILDKITE_CANCEL_GRACE_PERIOD");
+    char *end = NULL;
+    double grace = v && *v ? strtod(v, &end) : DEFAULT_CANCEL_GRACE_S;
+    if (!v || !*v || !end || *end || !(grace > 0) || grace > 86400) grace = DEFAULT_CANCEL_GRACE_S;
+    return grace > 4 ? grace - 2 : grace / 2;
 }
 
 void proc_env_without(strlist_t *env, const char *const *drop)
@@ -60,16 +79,43 @@ void proc_env_without(strlist_t *env, const char *const *drop)
     }
 }
 
-static void child_exec(const proc_opts_t *o, int out_fd, int err_fd, int report_fd)
+static const int FORWARDED_SIGNALS[] = {SIGTERM, SIGINT, SIGHUP};
+
+/* The fork window: with these blocked, a cancellation that arrives while the
+ * child is being created is delivered once we know its pid (parent) or after
+ * the handlers are reset (child), never to a half-made child running our
+ * handler. */
+static void block_forwarded(sigset_t *old)
 {
-    setpgid(0, 0);
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof FORWARDED_SIGNALS / sizeof *FORWARDED_SIGNALS; i++)
+        sigaddset(&set, FORWARDED_SIGNALS[i]);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void child_reset_signals(pid_t parent)
+{
+    for (size_t i = 0; i < sizeof FORWARDED_SIGNALS / sizeof *FORWARDED_SIGNALS; i++)
+        signal(FORWARDED_SIGNALS[i], SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    /* If we are SIGKILLed alone, the test run must not outlive us. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
+}
+
+/* The child stays in our process group on purpose: the agent cancels a job by
+ * signalling the command's process group and finally SIGKILLs it, and under
+ * the agent's PTY only the foreground process group may use the terminal
+ * (a test calling tcsetattr from another group would be stopped by SIGTTOU). */
+static void child_exec(const proc_opts_t *o, pid_t parent, int out_fd, int err_fd, int report_fd)
+{
+    child_reset_signals(parent);
     const char *in = o->stdin_path ? o->stdin_path : (o->capture ? "/dev/null" : NULL);
     if (in) {
         int fd = open(in, O_RDONLY);
@@ -102,8 +148,9 @@ static bool pump(const proc_opts_t *o, line_pipe_t *lp, int pass_fd)
     char chunk[8192];
     ssize_t n = read(lp->fd, chunk, sizeof chunk);
     if (n <= 0) return n < 0 && (errno == EINTR || errno == EAGAIN);
-    if (o->capture) {
-        buf_append(o->capture, chunk, (size_t)n);
+    buf_t *sink = pass_fd == 2 && o->capture_err ? o->capture_err : o->capture;
+    if (sink) {
+        buf_append(sink, chunk, (size_t)n);
     } else {
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(pass_fd, chunk + off, (size_t)(n - off));
@@ -122,34 +169,6 @@ static bool pump(const proc_opts_t *o, line_pipe_t *lp, int pass_fd)
         }
     }
     return true;
-}
-
-static void reap_orphans(void)
-{
-    while (waitpid(-1, NULL, WNOHANG) > 0) {
-    }
-}
-
-/* Reaps what dies (we are the subreaper of the group's orphans) until the
- * group is empty or the deadline passes. Zombies still count as members, so
- * reaping is what empties it. */
-static bool group_gone_within(pid_t pgid, double seconds)
-{
-    double until = fs_monotonic() + seconds;
-    do {
-        reap_orphans();
-        if (kill(-pgid, 0) != 0) return true;
-        fs_sleep(0.01);
-    } while (fs_monotonic() < until);
-    return false;
-}
-
-static void kill_group(pid_t pgid)
-{
-    if (kill(-pgid, SIGTERM) != 0) return; /* nothing left */
-    if (group_gone_within(pgid, 0.5)) return;
-    kill(-pgid, SIGKILL);
-    group_gone_within(pgid, 2.0);
 }
 
 static int start_failure(int report_fd)
@@ -188,29 +207,65 @@ static void pump_pipes(const proc_opts_t *o, line_pipe_t *err, line_pipe_t *out,
     }
 }
 
-/* Waits for the child, passing its output on and enforcing the timeout
- * (TERM to the group, KILL after a grace period). Returns the wait status. */
+/* The cancellation or timeout in progress: when to escalate to SIGKILL. */
+typedef struct {
+    double kill_at;      /* 0 = no stop requested */
+    bool killed;
+} stopping_t;
+
+static void request_stop(stopping_t *st, double now, double grace)
+{
+    if (st->kill_at > 0) return;
+    st->kill_at = now + grace;
+}
+
+static void escalate(stopping_t *st, double now)
+{
+    if (st->kill_at <= 0 || st->killed || now < st->kill_at) return;
+    proctree_signal_descendants(SIGKILL);
+    st->killed = true;
+}
+
+/* Collects the child's status. ECHILD means someone else reaped it (an
+ * inherited SIGCHLD disposition of SIG_IGN does that): report it as lost
+ * rather than waiting for ever. */
+static bool child_done(pid_t pid, int *status, proc_result_t *r)
+{
+    pid_t w = waitpid(pid, status, WNOHANG);
+    if (w == pid) return true;
+    if (w < 0 && errno != EINTR) {
+        r->lost = true;
+        *status = 0;
+        return true;
+    }
+    return false;
+}
+
+/* Waits for the child, passing its output on. A timeout sends SIGTERM to
+ * everything the run started and SIGKILL after KILL_GRACE_S; a forwarded
+ * cancellation escalates to SIGKILL before the agent's own grace period ends. */
 static int wait_child(const proc_opts_t *o, pid_t pid, line_pipe_t *err, line_pipe_t *out, double start,
                       proc_result_t *r)
 {
     int status = 0;
-    double kill_at = 0;
+    stopping_t st = {0};
     for (;;) {
         pump_pipes(o, err, out, 50, false);
-        if (waitpid(pid, &status, WNOHANG) == pid) return status;
+        if (child_done(pid, &status, r)) return status;
         double now = fs_monotonic();
         if (o->timeout_s > 0 && now - start > o->timeout_s && !r->timed_out) {
             r->timed_out = true;
-            kill(-pid, SIGTERM);
-            kill_at = now + KILL_GRACE_S;
+            proctree_signal_descendants(SIGTERM);
+            request_stop(&st, now, KILL_GRACE_S);
         }
-        if (r->timed_out && now > kill_at) kill(-pid, SIGKILL);
+        if (forwarded) request_stop(&st, now, proc_cancel_kill_after());
+        escalate(&st, now);
     }
 }
 
 static void open_pipes(const proc_opts_t *o, int errp[2], int outp[2], int rep[2])
 {
-    if ((o->on_stderr || o->capture) && pipe2(errp, O_CLOEXEC) != 0) errp[0] = errp[1] = -1;
+    if ((o->on_stderr || o->capture || o->capture_err) && pipe2(errp, O_CLOEXEC) != 0) errp[0] = errp[1] = -1;
     if (o->capture && pipe2(outp, O_CLOEXEC) != 0) outp[0] = outp[1] = -1;
     if (pipe2(rep, O_CLOEXEC) != 0) rep[0] = rep[1] = -1;
 }
@@ -221,12 +276,11 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* After fork: the child's start, its whole life, and the clean-up of its group. */
+/* After fork: the child's start, its whole life, and the clean-up of what it
+ * left running. */
 static void supervise(const proc_opts_t *o, pid_t pid, int err_fd, int out_fd, int report_fd, double start,
                       proc_result_t *r)
 {
-    setpgid(pid, pid);
-    child_pgid = pid;
     int e = report_fd >= 0 ? start_failure(report_fd) : 0;
     if (e) {
         r->start_failed = true;
@@ -236,16 +290,16 @@ static void supervise(const proc_opts_t *o, pid_t pid, int err_fd, int out_fd, i
     buf_init(&err.line);
     buf_init(&out.line);
     int status = wait_child(o, pid, &err, &out, start, r);
-    kill_group(pid); /* grandchildren the tests left running */
-    /* Drain what is still buffered; the group is gone, so EOF comes (bounded
-     * anyway, in case something outside the group holds a pipe). */
+    child_pid = 0;
+    proctree_kill_all(0.5); /* grandchildren the tests left running */
+    /* Drain what is still buffered; everything we started is gone, so EOF
+     * comes (bounded anyway, in case something else holds a pipe). */
     for (int round = 0; round < 100 && (err.fd >= 0 || out.fd >= 0); round++) pump_pipes(o, &err, &out, 20, true);
     if (err.line.len && o->on_stderr) o->on_stderr(err.line.data, o->user);
     buf_free(&err.line);
     buf_free(&out.line);
-    reap_orphans();
-    child_pgid = 0;
-    if (WIFEXITED(status)) r->exit_code = WEXITSTATUS(status);
+    if (r->lost) r->exit_code = 255;
+    else if (WIFEXITED(status)) r->exit_code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status)) r->signal = WTERMSIG(status);
 }
 
@@ -257,12 +311,19 @@ void proc_run(const proc_opts_t *o, proc_result_t *r)
     open_pipes(o, errp, outp, rep);
     fflush(stdout);
     fflush(stderr);
-    struct sigaction old_term, old_int, old_hup;
+    struct sigaction old_term, old_int, old_hup, old_chld, dfl = {0};
     if (!catching_always) install(&old_term, &old_int, &old_hup);
+    dfl.sa_handler = SIG_DFL; /* we must be able to wait for our child */
+    sigaction(SIGCHLD, &dfl, &old_chld);
+    sigset_t old_mask;
+    block_forwarded(&old_mask);
 
     double start = fs_monotonic();
+    pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid == 0) child_exec(o, outp[1], errp[1], rep[1]);
+    if (pid == 0) child_exec(o, parent, outp[1], errp[1], rep[1]);
+    if (pid > 0) child_pid = pid;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a pending cancellation is forwarded now */
     close_fd(&rep[1]);
     close_fd(&outp[1]);
     close_fd(&errp[1]);
@@ -275,6 +336,7 @@ void proc_run(const proc_opts_t *o, proc_result_t *r)
         supervise(o, pid, errp[0], outp[0], rep[0], start, r);
     }
     close_fd(&rep[0]);
+    sigaction(SIGCHLD, &old_chld, NULL);
     if (!catching_always) {
         sigaction(SIGTERM, &old_term, NULL);
         sigaction(SIGINT, &old_int, NULL);

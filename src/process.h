@@ -1,9 +1,14 @@
-/* process: runs a child without a shell, in its own process group.
+/* process: runs a child without a shell, in OUR process group.
  *
- * SIGTERM, SIGINT and SIGHUP sent to us are forwarded to the whole group; an
- * optional timeout kills the group (TERM, then KILL after a grace period).
- * When the child ends, whatever it left behind in its group is killed and,
- * because we are a child subreaper, reaped. stderr can be teed line by line to
+ * Staying in the job's process group is what the agent needs: its SIGTERM and
+ * final SIGKILL reach the whole test run, and under its PTY the tests stay in
+ * the terminal's foreground group. SIGTERM, SIGINT and SIGHUP sent to us alone
+ * are forwarded to the child; after a cancellation, everything the run started
+ * is SIGKILLed before the agent's grace period (BUILDKITE_CANCEL_GRACE_PERIOD)
+ * ends. A timeout stops the same set (TERM, then KILL after a grace period).
+ * When the child ends, whatever it left behind is killed and, because we are
+ * a child subreaper, reaped (see proctree.h). The child also dies if we are
+ * SIGKILLed alone (parent-death signal). stderr can be teed line by line to
  * a callback (the exit-4 forensics read pytest's "file or directory not
  * found" line from it) while still reaching the job log. */
 #ifndef TEP_PROCESS_H
@@ -20,7 +25,8 @@ typedef struct {
     double timeout_s;           /* 0 = none */
     proc_line_fn on_stderr;     /* NULL = stderr passes straight through */
     void *user;
-    buf_t *capture;             /* non-NULL: stdout+stderr go here instead */
+    buf_t *capture;             /* non-NULL: stdout (and stderr, unless capture_err) go here */
+    buf_t *capture_err;         /* non-NULL: stderr goes here, apart from stdout */
     const char *stdin_path;     /* file to read as stdin; NULL = /dev/null when capturing, else inherit */
     const char *cwd;            /* working directory for the child; NULL = ours */
 } proc_opts_t;
@@ -30,6 +36,7 @@ typedef struct {
     int signal;                 /* the signal that ended the child, 0 if none */
     bool timed_out;
     bool start_failed;
+    bool lost;                  /* the child was reaped by someone else: status unknown (255) */
     char start_error[256];
     double seconds;
 } proc_result_t;
@@ -41,6 +48,9 @@ int proc_forwarded_signal(void);
  * forwarded to a running child), not only while a child runs: the run phase
  * then stops between attempts and still records what it has. */
 void proc_catch_signals(void);
+/* Seconds a cancelled run may take to stop before SIGKILL: shorter than the
+ * agent's BUILDKITE_CANCEL_GRACE_PERIOD (default 10 s). */
+double proc_cancel_kill_after(void);
 /* Our environment minus the named variables, for the child. */
 void proc_env_without(strlist_t *env, const char *const *drop);
 

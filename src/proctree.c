@@ -1,0 +1,138 @@
+#include "proctree.h"
+#include "buf.h"
+#include "fsutil.h"
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+    pid_t pid, ppid;
+} proc_link_t;
+
+/* The parent of a process from /proc/PID/stat: the field after the command
+ * name, which is in parentheses and may itself contain ") ". */
+static bool read_ppid(pid_t pid, pid_t *ppid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    bool ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    char *close_paren = ok ? strrchr(line, ')') : NULL;
+    int parent = 0;
+    char state = 0;
+    if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &parent) != 2) return false;
+    *ppid = (pid_t)parent;
+    return true;
+}
+
+static proc_link_t *read_links(size_t *n)
+{
+    *n = 0;
+    size_t cap = 256;
+    proc_link_t *links = xcalloc(cap, sizeof *links);
+    DIR *d = opendir("/proc");
+    if (!d) return links;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        pid_t ppid;
+        if (*end || pid <= 0 || !read_ppid((pid_t)pid, &ppid)) continue;
+        if (*n == cap) links = xrealloc(links, (cap *= 2) * sizeof *links);
+        links[(*n)++] = (proc_link_t){(pid_t)pid, ppid};
+    }
+    closedir(d);
+    return links;
+}
+
+/* Marks descendants of `root` in place (ppid set to 0 for "is a descendant")
+ * and returns their pids. A few passes settle any order /proc lists them in. */
+static pid_t *descendants(size_t *count)
+{
+    size_t n;
+    proc_link_t *links = read_links(&n);
+    pid_t *found = xcalloc(n + 1, sizeof *found);
+    bool *in = xcalloc(n + 1, sizeof *in);
+    pid_t self = getpid();
+    size_t k = 0;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < n; i++) {
+            if (in[i]) continue;
+            bool parent_in = links[i].ppid == self;
+            for (size_t j = 0; !parent_in && j < k; j++) parent_in = links[i].ppid == found[j];
+            if (parent_in) {
+                in[i] = true;
+                found[k++] = links[i].pid;
+                grew = true;
+            }
+        }
+    }
+    free(in);
+    free(links);
+    *count = k;
+    return found;
+}
+
+size_t proctree_signal_descendants(int sig)
+{
+    size_t n;
+    pid_t *pids = descendants(&n);
+    size_t sent = 0;
+    for (size_t i = 0; i < n; i++) sent += kill(pids[i], sig) == 0;
+    free(pids);
+    return sent;
+}
+
+static void reap_except(pid_t keep)
+{
+    size_t n;
+    pid_t *pids = descendants(&n);
+    for (size_t i = 0; i < n; i++)
+        if (pids[i] != keep) waitpid(pids[i], NULL, WNOHANG); /* only our direct children succeed */
+    free(pids);
+}
+
+/* A zombie still appears in /proc until it is reaped, so reap as we look. */
+static size_t living_descendants(pid_t keep)
+{
+    reap_except(keep);
+    size_t n;
+    pid_t *pids = descendants(&n);
+    size_t alive = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[64], line[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        char *paren = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+        fclose(f);
+        if (paren && paren[1] == ' ' && paren[2] != 'Z') alive++;
+    }
+    free(pids);
+    return alive;
+}
+
+bool proctree_gone_within(double seconds, pid_t keep)
+{
+    double until = fs_monotonic() + seconds;
+    for (;;) {
+        if (living_descendants(keep) == 0) return true;
+        if (fs_monotonic() >= until) return false;
+        fs_sleep(0.02);
+    }
+}
+
+void proctree_kill_all(double grace)
+{
+    if (proctree_signal_descendants(SIGTERM) == 0) return;
+    if (proctree_gone_within(grace, 0)) return;
+    proctree_signal_descendants(SIGKILL);
+    proctree_gone_within(2.0, 0);
+}

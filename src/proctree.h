@@ -1,0 +1,22 @@
+/* proctree: signals every process that descends from us.
+ *
+ * The test run stays in the job's process group (see process.h for why), so
+ * "everything pytest started" cannot be named by a process-group id. Because
+ * we are a child subreaper (PR_SET_CHILD_SUBREAPER), every orphan of the test
+ * run is re-parented to us, even after a double fork or setsid(); so the set
+ * of our descendants, read from /proc, is exactly what the test run left. */
+#ifndef TEP_PROCTREE_H
+#define TEP_PROCTREE_H
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Sends sig to every descendant of this process. Returns how many got it. */
+size_t proctree_signal_descendants(int sig);
+/* Reaps descendants that died and re-checks, until none is left or `seconds`
+ * pass. The child `keep` (not yet waited for), if > 0, is not reaped. Returns
+ * true when no descendant is left. */
+bool proctree_gone_within(double seconds, pid_t keep);
+/* SIGTERM to every descendant, SIGKILL to what is left after `grace` seconds. */
+void proctree_kill_all(double grace);
+
+#endif
