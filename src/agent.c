@@ -6,23 +6,45 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The last non-blank line of the agent's stderr: its error message, without
+ * the debug and retry lines that precede it. */
+static char *last_line(const buf_t *b)
+{
+    const char *text = b->data ? b->data : "";
+    size_t end = b->len;
+    while (end && (text[end - 1] == '\n' || text[end - 1] == '\r' || text[end - 1] == ' ')) end--;
+    size_t start = end;
+    while (start && text[start - 1] != '\n') start--;
+    size_t len = end - start;
+    return xstrndup(text + start, len > 300 ? 300 : len);
+}
+
+/* Values come from stdout only: the agent logs to stderr, and an agent run
+ * with --debug (BUILDKITE_AGENT_DEBUG=true) or one that retries a request
+ * writes lines there that must never become part of a value. */
 bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_path, const char *cwd, buf_t *out, char **err)
 {
     strlist_t argv;
     strlist_init(&argv);
     strlist_push(&argv, cfg->agent_cmd);
     for (const char *const *a = args; *a; a++) strlist_push(&argv, *a);
-    buf_t local;
+    buf_t local, errors;
     buf_init(&local);
-    proc_opts_t o = {.argv = argv.items, .capture = out ? out : &local, .timeout_s = 120, .stdin_path = stdin_path, .cwd = cwd};
+    buf_init(&errors);
+    proc_opts_t o = {.argv = argv.items, .capture = out ? out : &local, .capture_err = &errors, .timeout_s = 120,
+                     .stdin_path = stdin_path, .cwd = cwd};
     proc_result_t r;
     proc_run(&o, &r);
-    bool ok = !r.start_failed && !r.signal && r.exit_code == 0;
+    bool ok = !r.start_failed && !r.signal && !r.timed_out && r.exit_code == 0;
     if (!ok && err) {
-        const char *text = (out ? out : &local)->data;
+        char *why = last_line(&errors);
         if (r.start_failed) *err = xasprintf("%s", r.start_error);
-        else *err = xasprintf("buildkite-agent %s %s exited %d: %.200s", args[0], args[1] ? args[1] : "", r.exit_code, text);
+        else if (r.timed_out) *err = xasprintf("buildkite-agent %s %s timed out", args[0], args[1] ? args[1] : "");
+        else *err = xasprintf("buildkite-agent %s %s exited %d%s%s", args[0], args[1] ? args[1] : "",
+                              r.signal ? 128 + r.signal : r.exit_code, *why ? ": " : "", why);
+        free(why);
     }
+    buf_free(&errors);
     buf_free(&local);
     strlist_free(&argv);
     return ok;

@@ -58,14 +58,13 @@ static void publish_selectors(const config_t *cfg, const run_record_t *rec)
             if (t->status == ST_FAILED && !t->muted && !t->collection_error) strlist_push(&failed, t->node_id);
         }
     }
-    char *err = NULL;
-    char *key = retrysel_key(cfg);
-    if (retrysel_publish(cfg, &failed, &err))
-        log_info("Retry selectors: %zu failed test%s under meta-data %s", failed.len, failed.len == 1 ? "" : "s", key);
+    char *err = NULL, *where = NULL;
+    if (retrysel_publish(cfg, &failed, &where, &err))
+        log_info("Retry selectors: %zu failed test%s in %s", failed.len, failed.len == 1 ? "" : "s", where);
     else
         log_warn("could not publish retry selectors: %s", err);
     free(err);
-    free(key);
+    free(where);
     strlist_free(&failed);
 }
 

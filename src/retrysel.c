@@ -4,10 +4,12 @@
 #include "fsutil.h"
 #include "log.h"
 #include "selector.h"
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HEADER "#test-engine-pytest selectors v1"
+#define ARTIFACT_PREFIX "retry-selectors-"
 
 char *retrysel_key(const config_t *cfg)
 {
@@ -15,25 +17,56 @@ char *retrysel_key(const config_t *cfg)
                      cfg->parallel_job);
 }
 
-bool retrysel_parse(const char *value, strlist_t *sel, char **artifact)
+/* Names that reach buildkite-agent's argv come from meta-data anyone in the
+ * build can write: only our own artifact names and plain job ids pass. */
+static bool safe_word(const char *s, const char *extra)
+{
+    if (!*s || *s == '-' || strlen(s) > 200) return false;
+    for (const char *c = s; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr(extra, *c)) return false;
+    return true;
+}
+
+bool retrysel_artifact_name_ok(const char *name)
+{
+    return strncmp(name, ARTIFACT_PREFIX, strlen(ARTIFACT_PREFIX)) == 0 && safe_word(name, "._-") &&
+           !strstr(name, "..") && strcmp(name + strlen(name) - 4, ".txt") == 0;
+}
+
+static char *header_field(const char *header, const char *key)
+{
+    char *needle = xasprintf(" %s=", key);
+    const char *at = strstr(header, needle);
+    char *v = at ? xstrndup(at + strlen(needle), strcspn(at + strlen(needle), " ")) : NULL;
+    free(needle);
+    return v;
+}
+
+bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **job)
 {
     *artifact = NULL;
+    *job = NULL;
     if (strncmp(value, HEADER, strlen(HEADER)) != 0) return false;
     const char *eol = strchr(value, '\n');
     char *header = eol ? xstrndup(value, (size_t)(eol - value)) : xstrdup(value);
-    const char *a = strstr(header, " artifact=");
-    if (a) {
-        a += strlen(" artifact=");
-        *artifact = xstrndup(a, strcspn(a, " "));
-    }
+    *artifact = header_field(header, "artifact");
+    *job = header_field(header, "job");
     free(header);
     if (eol) strlist_push_lines(sel, eol + 1);
     return true;
 }
 
-static bool read_artifact(const config_t *cfg, const char *name, strlist_t *sel)
+/* The artifact belongs to an earlier job of this retry chain: --step names
+ * that job (the agent takes a step key, label or job id, not a step UUID), and
+ * only --include-retried-jobs makes the agent look past the running retry. */
+static bool read_artifact(const config_t *cfg, const char *name, const char *job, strlist_t *sel)
 {
-    const char *args[] = {"artifact", "download", name, cfg->state_dir, "--step", cfg->step_id, NULL};
+    if (!retrysel_artifact_name_ok(name) || !job || !safe_word(job, "-")) {
+        log_warn("refused the retry selectors artifact reference (artifact '%.80s', job '%.80s'): not one this "
+                 "plugin writes; running the normal slice", name, job ? job : "");
+        return false;
+    }
+    const char *args[] = {"artifact", "download", name, cfg->state_dir, "--step", job, "--include-retried-jobs", NULL};
     char *err = NULL;
     if (!agent_call(cfg, args, NULL, NULL, NULL, &err)) {
         log_warn("cannot download retry selectors artifact %s (%s); running the normal slice", name, err);
@@ -61,10 +94,10 @@ bool retrysel_load(const config_t *cfg, strlist_t *sel)
     }
     strlist_t raw;
     strlist_init(&raw);
-    char *artifact = NULL;
-    bool ok = retrysel_parse(value, &raw, &artifact);
+    char *artifact = NULL, *job = NULL;
+    bool ok = retrysel_parse(value, &raw, &artifact, &job);
     if (!ok) log_warn("meta-data %s is not in the retry selector format; running the normal slice", key);
-    if (ok && artifact) ok = read_artifact(cfg, artifact, &raw);
+    if (ok && artifact) ok = read_artifact(cfg, artifact, job, &raw);
     for (size_t i = 0; ok && i < raw.len; i++) {
         const char *s = raw.items[i];
         if (s[0] == '#') continue;
@@ -74,6 +107,7 @@ bool retrysel_load(const config_t *cfg, strlist_t *sel)
     }
     if (ok && sel->len == 0) log_info("The previous attempt left nothing to retry; running the normal slice");
     free(artifact);
+    free(job);
     strlist_free(&raw);
     free(value);
     free(key);
@@ -82,7 +116,7 @@ bool retrysel_load(const config_t *cfg, strlist_t *sel)
 
 static bool publish_artifact(const config_t *cfg, const strlist_t *failed, char **name, char **err)
 {
-    *name = xasprintf("retry-selectors-%s-%ld-attempt%ld.txt", *cfg->step_id ? cfg->step_id : "local",
+    *name = xasprintf(ARTIFACT_PREFIX "%s-%ld-attempt%ld.txt", *cfg->job_id ? cfg->job_id : "local",
                       cfg->parallel_job, cfg->job_retry_count);
     buf_t b;
     buf_init(&b);
@@ -99,7 +133,7 @@ static bool publish_artifact(const config_t *cfg, const strlist_t *failed, char 
     return agent_call(cfg, args, NULL, cfg->state_dir, NULL, err);
 }
 
-bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **err)
+bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **where, char **err)
 {
     buf_t v;
     buf_init(&v);
@@ -110,14 +144,19 @@ bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **err)
         for (size_t i = 0; i < failed->len; i++) buf_printf(&v, "%s\n", failed->items[i]);
     }
     bool ok = true;
+    char *key = retrysel_key(cfg);
+    *where = NULL;
     if (v.len > (size_t)cfg->selectors_metadata_limit) {
         char *name = NULL;
         ok = publish_artifact(cfg, failed, &name, err);
         buf_reset(&v);
-        buf_printf(&v, HEADER " artifact=%s count=%zu\n", name, failed->len);
+        buf_printf(&v, HEADER " artifact=%s job=%s count=%zu\n", name, *cfg->job_id ? cfg->job_id : "local",
+                   failed->len);
+        *where = xasprintf("artifact %s (meta-data %s points to it)", name, key);
         free(name);
+    } else {
+        *where = xasprintf("meta-data %s", key);
     }
-    char *key = retrysel_key(cfg);
     if (ok) ok = agent_metadata_set(cfg, key, v.data, err);
     free(key);
     buf_free(&v);

@@ -4,11 +4,14 @@
  * not collection errors) as build meta-data under a key made of the step id and
  * the parallel job index. On a Buildkite job retry (BUILDKITE_RETRY_COUNT > 0),
  * plan reads them back and the job runs exactly those tests. A list too large
- * for meta-data goes into an artifact, and the meta-data holds a pointer.
+ * for meta-data goes into an artifact, and the meta-data holds a pointer
+ * (artifact name and the uploading job's id: a retry downloads it with
+ * --step <that job> --include-retried-jobs, the only way the agent finds an
+ * earlier attempt's artifact).
  *
  * Value format (first line is a header, then one node id per line):
  *   #test-engine-pytest selectors v1 count=<n>
- *   #test-engine-pytest selectors v1 artifact=<name> count=<n>
+ *   #test-engine-pytest selectors v1 artifact=<name> job=<job id> count=<n>
  *   #test-engine-pytest selectors v1 none          (nothing to retry)     */
 #ifndef TEP_RETRYSEL_H
 #define TEP_RETRYSEL_H
@@ -19,9 +22,13 @@
 char *retrysel_key(const config_t *cfg);
 /* true when the previous attempt left selectors; sel gets the valid ones. */
 bool retrysel_load(const config_t *cfg, strlist_t *sel);
-/* Publishes `failed` (may be empty: "none"). Returns false with *err on failure. */
-bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **err);
-/* Parses a meta-data value; *artifact gets the artifact name if it points to one. */
-bool retrysel_parse(const char *value, strlist_t *sel, char **artifact);
+/* Publishes `failed` (may be empty: "none"). *where says where the list went
+ * (meta-data, or an artifact). Returns false with *err on failure. */
+bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **where, char **err);
+/* Parses a meta-data value; *artifact and *job get the artifact name and the
+ * job that uploaded it when the value points to one (else NULL). */
+bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **job);
+/* Whether a name from meta-data is an artifact name this plugin writes. */
+bool retrysel_artifact_name_ok(const char *name);
 
 #endif
