@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,7 +68,7 @@ static const option_t OPTIONS[] = {
     {TE "CONFIG_EXIT_STATUS", NULL, "config-exit-status", I(config_exit_status), "78", 1, 255, "status for invalid configuration and fatal API answers"},
     {TE "PYTHON", NULL, "python", S(python), NULL, 0, 0, "interpreter probed for buildkite-test-collector (default: python3, then python)"},
     {TE "SELECTORS_METADATA_LIMIT", NULL, "selectors-metadata-limit", I(selectors_metadata_limit), "65536", 64, 100000, "bytes of retry selectors kept in meta-data; more goes to an artifact"},
-    {TE "STATE_DIR", NULL, "state-dir", S(state_dir), NULL, 0, 0, "directory the phases hand data through (default $TMPDIR/test-engine-pytest-<job id>)"},
+    {TE "STATE_DIR", NULL, "state-dir", S(state_dir), NULL, 0, 0, "directory the phases hand data through (default " STATE_DIR_NAME "/<job id> in the checkout; inside the checkout for containers)"},
     {TE "DEBUG_ENABLED", NULL, "debug-enabled", B(debug), "false", 0, 0, "debug output on stderr"},
     {TE "AGENT_CMD", NULL, NULL, S(agent_cmd), "buildkite-agent", 0, 0, "buildkite-agent executable"},
     {"BUILDKITE_ORGANIZATION_SLUG", NULL, NULL, S(org_slug), NULL, 0, 0, "organization slug (set by Buildkite)"},
@@ -175,6 +176,7 @@ static void load_plugin_json(config_t *cfg, bool *from_plugin)
 {
     const char *raw = getenv("BUILDKITE_PLUGIN_CONFIGURATION");
     if (!raw || !*raw) return;
+    cfg->plugin_json_seen = true;
     cJSON *root = cJSON_Parse(raw);
     if (!cJSON_IsObject(root)) {
         problem(cfg, "BUILDKITE_PLUGIN_CONFIGURATION: not a JSON object; check the plugin's options in pipeline.yml");
@@ -203,18 +205,130 @@ static void load_plugin_json(config_t *cfg, bool *from_plugin)
     cJSON_Delete(root);
 }
 
+/* No suite, no token and no organisation: nobody meant to use the API, so
+ * plan locally at once instead of demanding all three. */
+static bool nothing_of_the_api(const config_t *cfg)
+{
+    return !*cfg->suite_slug && !*cfg->api_token && !*cfg->org_slug;
+}
+
+/* The state lives in the checkout, under a name made from the job's own
+ * identity: a command phase inside a container that mounts only the checkout
+ * (at any path) and has only the job's original environment finds it, and
+ * another job, build or project never does. Without a Buildkite job id, the
+ * job index and count keep local parallel runs apart. */
 static void derive(config_t *cfg)
 {
     free(cfg->identifier);
+    cfg->offline = nothing_of_the_api(cfg);
     if (*cfg->plan_identifier) cfg->identifier = xstrdup(cfg->plan_identifier);
     else if (*cfg->build_id && *cfg->step_id) cfg->identifier = xasprintf("%s/%s", cfg->build_id, cfg->step_id);
-    else cfg->identifier = xstrdup("");
+    else cfg->identifier = xstrdup(cfg->offline ? "local" : "");
 
-    if (!*cfg->state_dir) {
-        const char *tmp = getenv("TMPDIR");
-        const char *job = *cfg->job_id ? cfg->job_id : "local";
+    cfg->state_dir_chosen = *cfg->state_dir != '\0';
+    if (!cfg->state_dir_chosen) {
         free(cfg->state_dir);
-        cfg->state_dir = xasprintf("%s/test-engine-pytest-%s", (tmp && *tmp) ? tmp : "/tmp", job);
+        if (*cfg->job_id)
+            cfg->state_dir = xasprintf(STATE_DIR_NAME "/%s", cfg->job_id);
+        else
+            cfg->state_dir = xasprintf(STATE_DIR_NAME "/local-%ld-of-%ld", cfg->parallel_job + 1,
+                                       cfg->parallel_job_count);
+    }
+}
+
+/* Options a plan phase saved for a command phase that cannot see them
+ * (BUILDKITE_PLUGIN_CONFIGURATION exists only inside the plugin's hooks).
+ * They fill only what this process's environment and plugin JSON left unset. */
+void config_apply_saved(config_t *cfg, const cJSON *options, const char *source)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, options) {
+        const option_t *o = NULL;
+        for (size_t i = 0; i < N_OPTIONS && !o; i++)
+            if (OPTIONS[i].plugin && strcmp(OPTIONS[i].env, item->string) == 0) o = &OPTIONS[i];
+        if (!o || !cJSON_IsString(item) || config_is_set(cfg, o->env)) continue;
+        char *where = xasprintf("%s (saved by the plan phase in %s)", o->env, source);
+        store(cfg, o, item->valuestring, where);
+        free(where);
+        strlist_push(&cfg->explicit_keys, o->env);
+    }
+    char *state_dir = cfg->state_dir_chosen ? xstrdup(cfg->state_dir) : NULL;
+    free(cfg->state_dir);
+    cfg->state_dir = state_dir ? state_dir : xstrdup("");
+    derive(cfg);
+}
+
+cJSON *config_saved_options(const config_t *cfg)
+{
+    cJSON *options = cJSON_CreateObject();
+    const char *base = (const char *)cfg;
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const option_t *o = &OPTIONS[i];
+        /* Plugin options only: secrets and Buildkite's own variables are not
+         * options and never written to disk. */
+        if (!o->plugin || !config_is_set(cfg, o->env)) continue;
+        char *text;
+        if (o->type == OPT_STR) text = xstrdup(*(char *const *)(base + o->offset));
+        else if (o->type == OPT_INT) text = xasprintf("%ld", *(const long *)(base + o->offset));
+        else text = xstrdup(*(const bool *)(base + o->offset) ? "true" : "false");
+        cJSON_AddStringToObject(options, o->env, text);
+        free(text);
+    }
+    return options;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return SIZE_MAX;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static bool known_variable(const char *name)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strcmp(OPTIONS[i].env, name) == 0 || (OPTIONS[i].alias && strcmp(OPTIONS[i].alias, name) == 0))
+            return true;
+    return false;
+}
+
+/* A misspelt variable is otherwise silently ignored: say so, with the
+ * nearest real name. */
+static void warn_unknown_variables(config_t *cfg)
+{
+    extern char **environ;
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, TE, strlen(TE)) != 0) continue;
+        size_t n = strcspn(*e, "=");
+        char *name = xstrndup(*e, n);
+        if (!known_variable(name)) {
+            const char *best = NULL;
+            size_t best_d = 4;
+            for (size_t i = 0; i < N_OPTIONS; i++) {
+                size_t d = edit_distance(name, OPTIONS[i].env);
+                if (d < best_d) {
+                    best_d = d;
+                    best = OPTIONS[i].env;
+                }
+            }
+            if (best) strlist_push_owned(&cfg->warnings, xasprintf("%s is not an option; did you mean %s?", name, best));
+            else strlist_push_owned(&cfg->warnings, xasprintf("%s is not an option; see test-engine-pytest --help", name));
+        }
+        free(name);
     }
 }
 
@@ -223,6 +337,7 @@ void config_load(config_t *cfg)
     memset(cfg, 0, sizeof *cfg);
     strlist_init(&cfg->problems);
     strlist_init(&cfg->explicit_keys);
+    strlist_init(&cfg->warnings);
     bool from_plugin[N_OPTIONS] = {0};
     /* Defaults first, so every string field is non-NULL. */
     for (size_t i = 0; i < N_OPTIONS; i++) store(cfg, &OPTIONS[i], OPTIONS[i].def, OPTIONS[i].env);
@@ -243,6 +358,7 @@ void config_load(config_t *cfg)
         }
     }
     log_set_debug(cfg->debug);
+    warn_unknown_variables(cfg);
     derive(cfg);
 }
 
@@ -293,7 +409,7 @@ static bool has_problem(const config_t *cfg, const char *name)
 
 bool config_validate(config_t *cfg, phase_t phase)
 {
-    if (cfg->parallel_job >= cfg->parallel_job_count)
+    if (cfg->parallel_job >= cfg->parallel_job_count && !has_problem(cfg, "BUILDKITE_PARALLEL_JOB"))
         problem(cfg, "BUILDKITE_PARALLEL_JOB: %ld must be less than BUILDKITE_PARALLEL_JOB_COUNT (%ld)",
                 cfg->parallel_job, cfg->parallel_job_count);
     if (*cfg->ca_bundle && !fs_exists(cfg->ca_bundle))
@@ -306,7 +422,7 @@ bool config_validate(config_t *cfg, phase_t phase)
     long life = config_duration_seconds(cfg->oidc_lifetime);
     if (life <= 0 || life > 86400)
         problem(cfg, TE "OIDC_LIFETIME: '%s' is not a lifetime up to 24h; use seconds or a duration like 2h, 30m, 300s", cfg->oidc_lifetime);
-    if (phase == PHASE_PLAN || phase == PHASE_RUN) {
+    if (phase == PHASE_PLAN && !cfg->offline) {
         if (!*cfg->suite_slug) problem(cfg, TE "SUITE_SLUG: must not be blank; set the plugin's suite-slug option or the variable");
         if (!*cfg->api_token && !has_problem(cfg, TE "API_ACCESS_TOKEN"))
             problem(cfg, TE "API_ACCESS_TOKEN: must not be blank; set it from your secrets manager, or leave "
@@ -330,6 +446,12 @@ void config_print_problems(const config_t *cfg, FILE *out)
     fflush(out);
 }
 
+void config_print_warnings(const config_t *cfg, FILE *out)
+{
+    for (size_t i = 0; i < cfg->warnings.len; i++) fprintf(out, TEP_NAME ": warning: %s\n", cfg->warnings.items[i]);
+    fflush(out);
+}
+
 bool config_is_set(const config_t *cfg, const char *env_name)
 {
     return strlist_contains(&cfg->explicit_keys, env_name);
@@ -343,6 +465,7 @@ void config_free(config_t *cfg)
     free(cfg->identifier);
     strlist_free(&cfg->problems);
     strlist_free(&cfg->explicit_keys);
+    strlist_free(&cfg->warnings);
     memset(cfg, 0, sizeof *cfg);
 }
 

@@ -10,7 +10,11 @@
 #define TEP_CONFIG_H
 #include <stdbool.h>
 #include <stdio.h>
+#include <cjson/cJSON.h>
 #include "strlist.h"
+
+/* Where the phases keep what they hand each other, relative to the checkout. */
+#define STATE_DIR_NAME ".test-engine-pytest"
 
 typedef struct {
     /* Test Engine */
@@ -71,7 +75,11 @@ typedef struct {
     char *agent_cmd;         /* buildkite-agent */
 
     /* derived */
-    char *identifier;        /* plan identifier or build_id/step_id */
+    char *identifier;        /* plan identifier or build_id/step_id ("local" offline) */
+    bool offline;            /* no suite, token or organisation: plan locally, say so */
+    bool state_dir_chosen;   /* the user set the state dir (else derived from the job) */
+    bool plugin_json_seen;   /* BUILDKITE_PLUGIN_CONFIGURATION was in the environment */
+    strlist_t warnings;      /* misspelt variables and the like: printed, never fatal */
     strlist_t problems;      /* one line per invalid setting */
     strlist_t explicit_keys; /* env names the user set, for the env payload */
 } config_t;
@@ -85,6 +93,8 @@ void config_load(config_t *cfg);
 bool config_validate(config_t *cfg, phase_t phase);
 /* Prints "invalid configuration:" and one line per problem to stderr. */
 void config_print_problems(const config_t *cfg, FILE *out);
+/* Prints one line per warning (misspelt variables). */
+void config_print_warnings(const config_t *cfg, FILE *out);
 void config_free(config_t *cfg);
 /* --help section: every option, env var, plugin key and default. */
 void config_print_help(FILE *out);
@@ -94,6 +104,12 @@ bool config_is_set(const config_t *cfg, const char *env_name);
 bool config_parse_bool(const char *s, bool *out);
 /* Seconds in an OIDC lifetime ("7200", "2h", "90m", "300s", "1h30m"); -1 if invalid. */
 long config_duration_seconds(const char *s);
+/* The plugin options set for this job, env name -> text, for the plan phase
+ * to save beside the slice. */
+cJSON *config_saved_options(const config_t *cfg);
+/* Fills options this process has not set from a saved set (see above) and
+ * derives the state dir and identifier again. */
+void config_apply_saved(config_t *cfg, const cJSON *options, const char *source);
 /* Exports the option table as JSON for tests (plugin.yml consistency). */
 void config_print_options_json(FILE *out);
 

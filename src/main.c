@@ -8,7 +8,7 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: test-engine-pytest <plan|run|report> | --help | --version\n"
+    fputs("usage: test-engine-pytest <plan|run|report|cleanup> | --help | --version\n"
           "\n"
           "  plan     discover test files, get this job's slice from Test Engine (or a local\n"
           "           fallback plan, or the previous attempt's failed tests on a job retry)\n"
@@ -16,6 +16,7 @@ static void usage(FILE *out)
           "           (plans by itself when plan has not run)\n"
           "  report   upload results, publish retry selectors, annotate the build; never\n"
           "           changes the job's exit status\n"
+          "  cleanup  remove this job's state directory (the pre-exit hook)\n"
           "\n"
           "Exit statuses:\n"
           "  0        all tests passed, or the only failures were muted tests\n"
@@ -54,16 +55,19 @@ int main(int argc, char **argv)
         config_print_options_json(stdout);
         return 0;
     }
-    bool known = strcmp(sub, "plan") == 0 || strcmp(sub, "run") == 0 || strcmp(sub, "report") == 0;
+    bool known = strcmp(sub, "plan") == 0 || strcmp(sub, "run") == 0 || strcmp(sub, "report") == 0 ||
+                 strcmp(sub, "cleanup") == 0;
     if (known && argc > 2) {
         fprintf(stderr, "test-engine-pytest: unexpected argument '%s' after '%s'; options are environment variables "
                         "or plugin options (see test-engine-pytest --help)\n", argv[2], sub);
-        return strcmp(sub, "report") == 0 ? 0 : 78; /* report never changes the job's status */
+        /* report and cleanup never change the job's status */
+        return strcmp(sub, "report") == 0 || strcmp(sub, "cleanup") == 0 ? 0 : 78;
     }
     if (strcmp(sub, "plan") == 0) return cmd_plan(argc - 1, argv + 1);
     if (strcmp(sub, "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (strcmp(sub, "report") == 0) return cmd_report(argc - 1, argv + 1);
+    if (strcmp(sub, "cleanup") == 0) return cmd_cleanup(argc - 1, argv + 1);
     usage(stderr);
-    fprintf(stderr, "test-engine-pytest: unknown subcommand '%s'; use plan, run or report\n", sub);
+    fprintf(stderr, "test-engine-pytest: unknown subcommand '%s'; use plan, run, report or cleanup\n", sub);
     return 78;
 }

@@ -21,7 +21,7 @@ typedef enum { GOT_PLAN, GOT_FALLBACK, GOT_FATAL, GOT_TERMINAL } got_t;
 bool planner_prepare(config_t *cfg)
 {
     char *err = NULL;
-    if (!oidc_fill_api_token(cfg, &err)) strlist_push_owned(&cfg->problems, err);
+    if (!cfg->offline && !oidc_fill_api_token(cfg, &err)) strlist_push_owned(&cfg->problems, err);
     if (config_validate(cfg, PHASE_PLAN)) return true;
     config_print_problems(cfg, stderr);
     return false;
@@ -222,7 +222,11 @@ int planner_plan(config_t *cfg)
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);
     int status = 0;
-    if (!(cfg->job_retry_count > 0 && retry_plan(cfg, &p))) {
+    if (cfg->offline) {
+        free(p.reason);
+        p.reason = xstrdup("no Test Engine suite, token or organization configured: planning locally");
+        fallback(cfg, &files, &p);
+    } else if (!(cfg->job_retry_count > 0 && retry_plan(cfg, &p))) {
         got_t got = server_plan(cfg, &files, &p);
         if (got == GOT_FATAL) {
             log_error("%s", p.reason);
@@ -240,7 +244,7 @@ int planner_plan(config_t *cfg)
     if (status == 0) {
         if (p.tasks[cfg->parallel_job].run.len == 0)
             log_warn("the plan has no tests for job %ld; this job will run nothing", cfg->parallel_job);
-        if (!slice_write(cfg, &p, &err)) {
+        if (!slice_write(cfg, &p, &err) || !state_write_options(cfg, &err)) {
             log_error("%s", err);
             free(err);
             status = (int)cfg->config_exit_status;

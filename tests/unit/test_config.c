@@ -59,11 +59,91 @@ static void every_problem_listed(void **state)
     setenv("BUILDKITE_PARALLEL_JOB_COUNT", "4", 1);
     config_t c;
     config_load(&c);
+    /* Nothing of the API configured: offline, so only the bad settings count:
+     * retry count, debug, 2 tags, parallel job. */
+    assert_true(c.offline);
     assert_false(config_validate(&c, PHASE_PLAN));
-    /* retry count, debug, 2 tags, parallel job, slug, token, org, identifier */
-    assert_int_equal(c.problems.len, 9);
+    assert_int_equal(c.problems.len, 5);
     assert_non_null(strstr(c.problems.items[0], "BUILDKITE_TEST_ENGINE_RETRY_COUNT: -1 is out of range"));
     config_free(&c);
+    /* A suite slug says the API is meant: token, org and identifier are demanded too. */
+    setenv("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "shop", 1);
+    config_load(&c);
+    assert_false(c.offline);
+    assert_false(config_validate(&c, PHASE_PLAN));
+    assert_int_equal(c.problems.len, 8);
+    config_free(&c);
+    unsetenv("BUILDKITE_TEST_ENGINE_SUITE_SLUG");
+}
+
+static void parallelism_zero_is_one_problem(void **state)
+{
+    (void)state;
+    setenv("BUILDKITE_PARALLEL_JOB_COUNT", "0", 1);
+    config_t c;
+    config_load(&c);
+    assert_false(config_validate(&c, PHASE_RUN));
+    assert_int_equal(c.problems.len, 1);
+    assert_non_null(strstr(c.problems.items[0], "BUILDKITE_PARALLEL_JOB_COUNT: 0 is out of range"));
+    config_free(&c);
+    unsetenv("BUILDKITE_PARALLEL_JOB_COUNT");
+}
+
+static void misspelt_variable_gets_did_you_mean(void **state)
+{
+    (void)state;
+    setenv("BUILDKITE_TEST_ENGINE_RETRY_COUTN", "2", 1);
+    setenv("BUILDKITE_TEST_ENGINE_NONSENSE_THING_HERE", "1", 1);
+    config_t c;
+    config_load(&c);
+    assert_int_equal(c.warnings.len, 2);
+    const char *a = c.warnings.items[0], *b = c.warnings.items[1];
+    const char *typo = strstr(a, "COUTN") ? a : b, *other = typo == a ? b : a;
+    assert_string_equal(typo, "BUILDKITE_TEST_ENGINE_RETRY_COUTN is not an option; did you mean "
+                              "BUILDKITE_TEST_ENGINE_RETRY_COUNT?");
+    assert_non_null(strstr(other, "see test-engine-pytest --help"));
+    assert_int_equal(c.problems.len, 0);
+    config_free(&c);
+    unsetenv("BUILDKITE_TEST_ENGINE_RETRY_COUTN");
+    unsetenv("BUILDKITE_TEST_ENGINE_NONSENSE_THING_HERE");
+}
+
+static void run_phase_needs_no_api_credentials(void **state)
+{
+    (void)state;
+    setenv("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "shop", 1);
+    config_t c;
+    config_load(&c);
+    assert_true(config_validate(&c, PHASE_RUN));
+    config_free(&c);
+    unsetenv("BUILDKITE_TEST_ENGINE_SUITE_SLUG");
+}
+
+static void saved_options_fill_only_what_is_unset(void **state)
+{
+    (void)state;
+    setenv("BUILDKITE_PLUGIN_CONFIGURATION", "{\"suite-slug\":\"plug\",\"retry-count\":2,\"test-cmd\":\"pytest -x\"}", 1);
+    config_t c;
+    config_load(&c);
+    cJSON *saved = config_saved_options(&c);
+    char *text = cJSON_PrintUnformatted(saved);
+    assert_string_equal(text, "{\"BUILDKITE_TEST_ENGINE_SUITE_SLUG\":\"plug\",\"BUILDKITE_TEST_ENGINE_TEST_CMD\":"
+                              "\"pytest -x\",\"BUILDKITE_TEST_ENGINE_RETRY_COUNT\":\"2\"}");
+    free(text);
+    config_free(&c);
+    /* The command phase: no plugin JSON, one option from its own environment. */
+    unsetenv("BUILDKITE_PLUGIN_CONFIGURATION");
+    setenv("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "5", 1);
+    config_load(&c);
+    assert_true(c.offline);
+    config_apply_saved(&c, saved, "options.json");
+    assert_string_equal(c.suite_slug, "plug");
+    assert_string_equal(c.test_cmd, "pytest -x");
+    assert_int_equal(c.retry_count, 5);
+    assert_false(c.offline);
+    config_free(&c);
+    cJSON_Delete(saved);
+    unsetenv("BUILDKITE_TEST_ENGINE_RETRY_COUNT");
 }
 
 static void plugin_json_and_env_precedence(void **state)
@@ -132,6 +212,10 @@ int main(void)
         cmocka_unit_test_setup(defaults, setup),
         cmocka_unit_test_setup(booleans, setup),
         cmocka_unit_test_setup(every_problem_listed, setup),
+        cmocka_unit_test_setup(parallelism_zero_is_one_problem, setup),
+        cmocka_unit_test_setup(misspelt_variable_gets_did_you_mean, setup),
+        cmocka_unit_test_setup(run_phase_needs_no_api_credentials, setup),
+        cmocka_unit_test_setup(saved_options_fill_only_what_is_unset, setup),
         cmocka_unit_test_setup(plugin_json_and_env_precedence, setup),
         cmocka_unit_test_setup(identifier_and_alias, setup),
         cmocka_unit_test_setup(bad_plugin_json, setup),
