@@ -36,16 +36,19 @@ cJSON *state_read_json(const config_t *cfg, const char *name, char **err)
 }
 
 /* A state folder someone else can write to could hand us a slice to run:
- * it must be a real directory (not a link), ours, and writable by us alone. */
+ * it must be a real directory (not a link), writable by its owner alone, and
+ * that owner is us or the owner of the checkout (a container often runs as
+ * another user than the agent that made the folder before it). */
 static bool safe_dir(const char *path, char **err)
 {
-    struct stat st;
+    struct stat st, top;
     if (lstat(path, &st) != 0) {
         *err = xasprintf("state directory '%s': cannot read it (%s)", path, strerror(errno));
         return false;
     }
+    bool trusted_owner = st.st_uid == geteuid() || (stat(".", &top) == 0 && st.st_uid == top.st_uid);
     const char *why = !S_ISDIR(st.st_mode) ? "is not a directory (a link or a file)"
-                      : st.st_uid != geteuid() ? "belongs to another user"
+                      : !trusted_owner ? "belongs to another user"
                       : (st.st_mode & 022) ? "is writable by other users"
                       : NULL;
     if (why)
