@@ -1,71 +1,92 @@
 #!/usr/bin/env bats
-# The hooks with a stubbed test-engine-pytest and buildkite-agent: the calls
-# they make, the environment they pass, and the exit statuses they give.
+# The hooks as the agent runs them (sourced, options named after the plugin's
+# repository), with a stubbed test-engine-pytest: the calls they make, what
+# they export, the exit statuses they give, and the build cache.
 
 load '../support/helpers'
 
 setup() {
   STUBS="$BATS_TEST_TMPDIR/stubs"
   mkdir -p "$STUBS"
-  # The stub binary logs its subcommand and state dir, and exits as told.
-  cat > "$STUBS/test-engine-pytest" <<'SH'
+  VERSION=$(sed -n 's/^project(test_engine_pytest VERSION \([0-9.]*\).*/\1/p' "$TEP_SOURCE_DIR/CMakeLists.txt")
+  # The stub binary answers --version like the real one, logs its subcommand
+  # and state dir, and exits as told.
+  cat > "$STUBS/test-engine-pytest" <<SH
 #!/usr/bin/env bash
-printf '%s state=%s\n' "$1" "${BUILDKITE_TEST_ENGINE_STATE_DIR:-}" >> "$STUB_LOG"
-exit "${STUB_EXIT:-0}"
+if [ "\$1" = --version ]; then echo "test-engine-pytest \${STUB_VERSION:-$VERSION}"; exit 0; fi
+printf '%s state=%s\n' "\$1" "\${BUILDKITE_TEST_ENGINE_STATE_DIR:-}" >> "\$STUB_LOG"
+exit "\${STUB_EXIT:-0}"
 SH
   chmod +x "$STUBS/test-engine-pytest"
-  export STUB_LOG="$BATS_TEST_TMPDIR/calls" PATH="$STUBS:$PATH" BUILDKITE_JOB_ID=job-42 TMPDIR="$BATS_TEST_TMPDIR"
-  unset BUILDKITE_TEST_ENGINE_STATE_DIR BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY
+  export STUB_LOG="$BATS_TEST_TMPDIR/calls" PATH="$STUBS:$PATH" BUILDKITE_JOB_ID=job-42
+  export TEP_CACHE_DIR="$BATS_TEST_TMPDIR/cache" BUILDKITE_PLUGIN_NAME=TEST_ENGINE_PYTEST
+  unset BUILDKITE_TEST_ENGINE_STATE_DIR BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY BUILDKITE_PLUGIN_CONFIGURATION
   HOOKS="$TEP_SOURCE_DIR/hooks"
 }
 
-@test "pre-command runs plan and exports one state directory for the later hooks" {
-  run bash -c "source '$HOOKS/pre-command' && echo \"exported=\$BUILDKITE_TEST_ENGINE_STATE_DIR\""
+@test "pre-command, sourced as the agent does, plans and puts this version's binary first on PATH" {
+  run bash -c "set -o | sort > '$BATS_TEST_TMPDIR/before'; source '$HOOKS/pre-command'; echo status=\$?
+    set -o | sort > '$BATS_TEST_TMPDIR/after'
+    echo \"first=\$(command -v test-engine-pytest)\"; echo \"state=\${BUILDKITE_TEST_ENGINE_STATE_DIR:-unset}\""
   assert_success
-  assert_output --partial "exported=$BATS_TEST_TMPDIR/test-engine-pytest-job-42"
-  assert_equal "$(cat "$STUB_LOG")" "plan state=$BATS_TEST_TMPDIR/test-engine-pytest-job-42"
+  assert_output --partial "status=0"
+  assert_output --partial "first=$TEP_CACHE_DIR/path/"
+  assert_output --partial "state=unset"
+  assert_equal "$(cat "$STUB_LOG")" "plan state="
+  # Sourcing leaves the agent's wrapper shell options as they were (no leaked set -e).
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/before")" "$(cat "$BATS_TEST_TMPDIR/after")"
 }
 
-@test "pre-command fails the job with the binary's status (78 configuration, 65 terminal)" {
+@test "pre-command fails the job with the binary's status (78 configuration, 65 terminal), sourced or run" {
   for s in 78 65; do
     STUB_EXIT=$s run "$HOOKS/pre-command"
     assert_failure "$s"
+    STUB_EXIT=$s run bash -c "source '$HOOKS/pre-command'; echo sourced-status=\$?"
+    assert_output --partial "sourced-status=$s"
   done
 }
 
-@test "command passes the run status through unchanged" {
-  for s in 0 1 4 65 143; do
-    STUB_EXIT=$s run "$HOOKS/command"
-    [ "$status" -eq "$s" ]
-  done
-  assert_equal "$(grep -c '^run ' "$STUB_LOG")" 5
-}
-
-@test "post-command runs report and exits 0 even when report fails" {
+@test "post-command runs report and succeeds even when report fails" {
   STUB_EXIT=3 run "$HOOKS/post-command"
   assert_success
   assert_output --partial "report exited 3; the job's exit status is unchanged"
-  assert_equal "$(cat "$STUB_LOG")" "report state=$BATS_TEST_TMPDIR/test-engine-pytest-job-42"
+  assert_equal "$(cat "$STUB_LOG")" "report state="
+  STUB_EXIT=3 run bash -c "source '$HOOKS/post-command'; echo sourced-status=\$?"
+  assert_output --partial "sourced-status=0"
 }
 
-@test "an explicit state-dir survives all hooks" {
-  export BUILDKITE_TEST_ENGINE_STATE_DIR="$BATS_TEST_TMPDIR/mine"
-  "$HOOKS/pre-command"
-  "$HOOKS/command"
-  "$HOOKS/post-command"
+@test "pre-exit runs cleanup and never fails the job" {
+  STUB_EXIT=9 run "$HOOKS/pre-exit"
+  assert_success
+  assert_equal "$(cat "$STUB_LOG")" "cleanup state="
+}
+
+@test "the state-dir option reaches every phase, whatever the repository is called" {
+  # acme/test-engine-pytest.git as a full URL: the agent names the options ..._GIT_
+  export BUILDKITE_PLUGIN_NAME=TEST_ENGINE_PYTEST_GIT
+  export BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_GIT_STATE_DIR="$BATS_TEST_TMPDIR/mine"
+  bash -c "source '$HOOKS/pre-command' && test-engine-pytest run && source '$HOOKS/post-command' && source '$HOOKS/pre-exit'"
+  assert_equal "$(cut -d' ' -f1 "$STUB_LOG" | tr '\n' ' ')" "plan run report cleanup "
   assert_equal "$(cut -d' ' -f2 "$STUB_LOG" | sort -u)" "state=$BATS_TEST_TMPDIR/mine"
 }
 
-@test "the binary option wins over PATH; a bad one fails clearly" {
+@test "options are read from BUILDKITE_PLUGIN_CONFIGURATION when the variables are missing" {
+  export BUILDKITE_PLUGIN_CONFIGURATION="{\"suite-slug\":\"x\",\"state-dir\":\"$BATS_TEST_TMPDIR/with \\\"quotes\\\"\"}"
+  "$HOOKS/pre-command"
+  assert_equal "$(cat "$STUB_LOG")" "plan state=$BATS_TEST_TMPDIR/with \"quotes\""
+}
+
+@test "the binary option wins over PATH; a bad one fails clearly; another version is used with a warning" {
   mkdir -p "$BATS_TEST_TMPDIR/other"
-  printf '#!/usr/bin/env bash\necho "option-$1" >> "$STUB_LOG"\n' > "$BATS_TEST_TMPDIR/other/tep"
+  printf '#!/usr/bin/env bash\n[ "$1" = --version ] && { echo "test-engine-pytest 9.9.9"; exit 0; }\necho "option-$1" >> "$STUB_LOG"\n' > "$BATS_TEST_TMPDIR/other/tep"
   chmod +x "$BATS_TEST_TMPDIR/other/tep"
   export BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY="$BATS_TEST_TMPDIR/other/tep"
-  run "$HOOKS/command"
+  run "$HOOKS/pre-command"
   assert_success
-  grep -q '^option-run' "$STUB_LOG"
+  assert_output --partial "is version 9.9.9, this plugin is $VERSION; using it as you asked"
+  grep -q '^option-plan' "$STUB_LOG"
   export BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY=/nonexistent/tep
-  run "$HOOKS/command"
+  run "$HOOKS/pre-command"
   assert_failure 78
   assert_output --partial "option 'binary': /nonexistent/tep is not an executable file"
   run "$HOOKS/post-command"
@@ -73,36 +94,63 @@ SH
   assert_output --partial "nothing reported"
 }
 
-@test "without a binary the plugin builds one from its source, once, under a lock" {
-  # A copy of the plugin with a stub cmake that records builds and takes time.
+@test "a test-engine-pytest of another version on PATH is refused in favour of the plugin's own build" {
+  export STUB_VERSION=0.0.1
+  # No build tools: the refusal is said, and the missing tools are named.
+  run env PATH="$STUBS:/usr/bin:/bin" TEP_TEST_NO_CMAKE=1 bash -c "
+    cmake() { return 127; }
+    command() { if [ \"\$2\" = cmake ]; then return 1; fi; builtin command \"\$@\"; }
+    source '$HOOKS/pre-command'"
+  assert_failure 78
+  assert_output --partial "ignoring $STUBS/test-engine-pytest (version 0.0.1): this plugin is version $VERSION"
+  assert_output --partial "cannot build test-engine-pytest: cmake not installed"
+  assert_equal "$(cat "$STUB_LOG" 2>/dev/null)" ""
+}
+
+@test "two plugin checkouts on one host build once (real cmake), quietly; pre-exit never builds" {
+  rm "$STUBS/test-engine-pytest"
+  for n in 1 2; do
+    mkdir -p "$BATS_TEST_TMPDIR/plugins/agent-$n/plugin"
+    cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/CMakeLists.txt" \
+      "$TEP_SOURCE_DIR/LICENSE" "$TEP_SOURCE_DIR/README.md" "$BATS_TEST_TMPDIR/plugins/agent-$n/plugin/"
+    mkdir -p "$BATS_TEST_TMPDIR/checkout-$n"
+    printf 'def test_ok():\n    pass\n' > "$BATS_TEST_TMPDIR/checkout-$n/test_a.py"
+  done
+  # pre-exit before any build: nothing to clean, nothing built.
+  (cd "$BATS_TEST_TMPDIR/checkout-1" && "$BATS_TEST_TMPDIR/plugins/agent-1/plugin/hooks/pre-exit")
+  [ ! -d "$TEP_CACHE_DIR" ] || [ -z "$(ls "$TEP_CACHE_DIR")" ]
+  # Two jobs start at once on two workers' checkouts; the real plan runs offline.
+  for n in 1 2; do
+    (cd "$BATS_TEST_TMPDIR/checkout-$n" && BUILDKITE_JOB_ID="job-$n" \
+      "$BATS_TEST_TMPDIR/plugins/agent-$n/plugin/hooks/pre-command" > "$BATS_TEST_TMPDIR/job-$n.log" 2>&1) &
+  done
+  wait
+  cat "$BATS_TEST_TMPDIR"/job-*.log
+  assert_equal "$(cat "$BATS_TEST_TMPDIR"/job-*.log | grep -c 'built test-engine-pytest')" 1
+  # A successful build prints no build log (no cmake or compiler output).
+  ! grep -qiE -- '-- (Configuring|Build files)|Building C object|\[ *[0-9]+%\]' "$BATS_TEST_TMPDIR"/job-*.log
+  for n in 1 2; do grep -q "Plan source: fallback" "$BATS_TEST_TMPDIR/job-$n.log"; done
+  assert_equal "$(ls "$TEP_CACHE_DIR" | grep -c -- "^$VERSION-[0-9a-f]*$")" 1
+  # pre-exit removes each job's state and leaves the checkout as it was.
+  for n in 1 2; do
+    (cd "$BATS_TEST_TMPDIR/checkout-$n" && BUILDKITE_JOB_ID="job-$n" "$BATS_TEST_TMPDIR/plugins/agent-$n/plugin/hooks/pre-exit")
+    assert_equal "$(ls -A "$BATS_TEST_TMPDIR/checkout-$n")" "test_a.py"
+  done
+}
+
+@test "a failing build shows its log and fails the job with 78" {
+  rm "$STUBS/test-engine-pytest"
   plugin="$BATS_TEST_TMPDIR/plugin"
   mkdir -p "$plugin"
-  cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/CMakeLists.txt" "$plugin/"
-  cat > "$STUBS/cmake" <<'SH'
-#!/usr/bin/env bash
-if [ "$1" = -S ]; then echo configure >> "$CMAKE_LOG"; sleep 1; exit 0; fi
-out=$2
-echo build >> "$CMAKE_LOG"
-printf '#!/usr/bin/env bash\nprintf "%%s built\\n" "$1" >> "$STUB_LOG"\n' > "$out/test-engine-pytest"
-chmod +x "$out/test-engine-pytest"
-SH
-  chmod +x "$STUBS/cmake"
-  rm "$STUBS/test-engine-pytest"
-  export CMAKE_LOG="$BATS_TEST_TMPDIR/cmake.log"
-  mkdir -p "$plugin/.build-$(sed -n 's/^project(test_engine_pytest VERSION \([0-9.]*\).*/\1/p' "$plugin/CMakeLists.txt")"
-  # Two jobs on one host start at the same time.
-  "$plugin/hooks/command" & a=$!
-  "$plugin/hooks/command" & b=$!
-  wait $a
-  wait $b
-  assert_equal "$(grep -c configure "$CMAKE_LOG")" 1
-  assert_equal "$(grep -c build "$CMAKE_LOG")" 1
-  assert_equal "$(grep -c '^run built' "$STUB_LOG")" 2
-  "$plugin/hooks/post-command"
-  assert_equal "$(grep -c configure "$CMAKE_LOG")" 1
+  cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/CMakeLists.txt" "$plugin/"
+  echo "this is not C" >> "$plugin/src/main.c"
+  run "$plugin/hooks/pre-command"
+  assert_failure 78
+  assert_output --partial "this is not C"
+  assert_output --partial "building test-engine-pytest failed; the full log is $TEP_CACHE_DIR/"
 }
 
 @test "the hooks are shellcheck clean" {
-  run shellcheck -x "$HOOKS/pre-command" "$HOOKS/command" "$HOOKS/post-command" "$TEP_SOURCE_DIR/lib/plugin.bash"
+  run shellcheck -x "$HOOKS/pre-command" "$HOOKS/post-command" "$HOOKS/pre-exit" "$TEP_SOURCE_DIR/lib/plugin.bash"
   assert_success
 }
