@@ -34,7 +34,7 @@ wait_ready() {
 # wait_bounded PID: waits, but never longer than 30 s (a regression must fail,
 # not hang the suite); returns the process's status.
 wait_bounded() {
-  ( exec >/dev/null 2>&1; sleep 30; kill -KILL -- "-$1" ) &
+  ( exec >/dev/null 2>&1 3>&-; sleep 30; kill -KILL -- "-$1" ) &
   local guard=$! status=0
   wait "$1" || status=$?
   kill "$guard" 2>/dev/null || true
