@@ -3,8 +3,10 @@
 # command runs in a private mount namespace where the checkout is bind-mounted
 # at another path (like /workdir), with ONLY the job's original environment
 # (what the docker plugin's propagate-environment passes: BUILDKITE_ENV_FILE)
-# and the image's PATH. Nothing that pre-command exported is there: not its
-# PATH entry, not BUILDKITE_PLUGIN_CONFIGURATION, no token.
+# and the image's PATH. Like the docker plugin, it takes the variable NAMES
+# from the env file and their values from the current environment. Nothing
+# that pre-command exported is there: not its PATH entry, no
+# BUILDKITE_PLUGIN_CONFIGURATION, no token.
 #
 # Usage (as a step command, from the checkout, as root):
 #   container_run.sh --image-bin DIR COMMAND [ARGS...]
@@ -18,9 +20,10 @@ root=$(mktemp -d /tmp/tep-container-XXXXXX)
 mkdir -p "$root/workdir"
 vars=()
 while IFS= read -r line || [ -n "$line" ]; do
-  case "$line" in
-    [A-Za-z_]*=*) vars+=("$line") ;;
-  esac
+  name=${line%%=*}
+  [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
+  case "$name" in PATH | HOME) continue ;; esac
+  [ -n "${!name+set}" ] && vars+=("$name=${!name}")
 done < "$env_file"
 vars+=("PATH=$image_bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "HOME=/root")
 status=0

@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
-# Plays Buildkite for one build of a parallel step that uses this plugin.
+# Plays Buildkite for one build of a parallel step that uses this plugin,
+# through the real-agent job runner (tests/support/job_runner.py): each job
+# gets a fresh checkout, the plugin is checked out per agent worker (two
+# workers here, so two checkouts share one build), hooks are sourced with the
+# agent's wrapper, options are named after the plugin's repository, the
+# step's own command runs under a PTY with `bash -e -c`, and a strict
+# buildkite-agent stub answers. The pipeline:
 #
-# Starts the stand-in Test Engine (HTTPS, certificate made now) and a
-# buildkite-agent stub, then runs the plugin's hooks for each parallel job the
-# way the agent does: pre-command is sourced (its exports carry over), then
-# command, then post-command. Afterwards it applies the pipeline's automatic
-# retry rules (exit 1: retry, exit 65 and 78: never) and retries those jobs
-# with BUILDKITE_RETRY_COUNT=1.
+#   steps:
+#     - label: ":pytest: tests"
+#       key: tests
+#       command: "source .venv/bin/activate && test-engine-pytest run"
+#       parallelism: $JOBS
+#       plugins:
+#         - acme/test-engine-pytest#v0.1.0: {suite-slug: shop, test-cmd: "python -m pytest ..."}
+#       retry: {automatic: [{exit_status: 1, limit: 2}, {exit_status: 65, limit: 0}]}
+#
+# Tokens: none stored; both are minted by `buildkite-agent oidc request-token`
+# (set DEMO_API_TOKEN / DEMO_UPLOAD_TOKEN to use stored ones instead). Then the
+# automatic retry rules run: exit 1 is retried and runs only what failed.
 #
 # Env: JOBS (3), PROJECT (fixtures/shop), BROKEN=1 adds a file that cannot be
-# imported, KEEP_WORK=DIR keeps everything there for inspection.
+# imported, KEEP_WORK=DIR keeps everything there, DEMO_BINARY=PATH sets the
+# plugin's `binary` option (tests use the build under test; the demo lets the
+# plugin build itself, once per host), DEBUG_AGENT=1 plays an agent started
+# with --debug, DEMO_PLUGIN_CONFIG='{"k": v}' adds plugin options,
+# DEMO_COMMAND replaces the step command, DEMO_RUNNER_ARGS adds job runner
+# options (e.g. --cancel-when-file F --grace-period 5), DEMO_ENV=K=V adds one
+# variable to the job's environment.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JOBS=${JOBS:-3}
 PROJECT=${PROJECT:-$ROOT/fixtures/shop}
+PY=/usr/bin/python3
 if [ -n "${KEEP_WORK:-}" ]; then work=$KEEP_WORK; mkdir -p "$work"; else work=$(mktemp -d /tmp/tep-demo-XXXXXX); fi
 server_pid=""
 cleanup() {
@@ -23,59 +42,75 @@ cleanup() {
 trap cleanup EXIT
 
 "$ROOT/tests/support/make_certs.sh" "$work/certs"
-mkdir -p "$work/server" "$work/agent/bin" "$work/flaky" "$work/logs" "$work/checkout"
-/usr/bin/python3 "$ROOT/tests/support/te_server.py" --dir "$work/server" \
+mkdir -p "$work/server" "$work/agent" "$work/flaky" "$work/logs" "$work/checkouts"
+"$PY" "$ROOT/tests/support/te_server.py" --dir "$work/server" \
   --cert "$work/certs/server.pem" --key "$work/certs/server.key" &
 server_pid=$!
 for _ in $(seq 1 100); do [ -f "$work/server/port" ] && break; sleep 0.05; done
 url="https://127.0.0.1:$(cat "$work/server/port")"
-ln -sf "$ROOT/tests/support/buildkite-agent-stub" "$work/agent/bin/buildkite-agent"
-cp -a "$PROJECT/." "$work/checkout/"
-[ "${BROKEN:-0}" = 1 ] && cp "$ROOT/fixtures/collection_errors/test_import_error.py" "$work/checkout/tests/test_import_error.py"
+# The team's virtualenv: the step command activates it before running the slice.
+"$PY" -m venv --without-pip --system-site-packages "$work/venv"
 
-export PATH="$work/agent/bin:$ROOT/build:$PATH" AGENT_DIR="$work/agent" TEP_FLAKY_DIR="$work/flaky"
-export BUILDKITE_ORGANIZATION_SLUG=acme BUILDKITE_BUILD_ID="demo-build-$$" BUILDKITE_STEP_ID=step-tests
-export BUILDKITE_BRANCH=main BUILDKITE_COMMIT=0123abc BUILDKITE_BUILD_NUMBER=42 BUILDKITE_MESSAGE="Demo build"
-export BUILDKITE_BUILD_URL="https://buildkite.localhost/acme/shop/builds/42" BUILDKITE_LABEL=":pytest: tests"
-export BUILDKITE_PARALLEL_JOB_COUNT=$JOBS
-export BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN="${DEMO_API_TOKEN:-demo-api-token}"
-export BUILDKITE_ANALYTICS_TOKEN="${DEMO_UPLOAD_TOKEN:-demo-upload-token}"
-export BUILDKITE_TEST_ENGINE_BASE_URL="$url" BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL="$url"
-export BUILDKITE_TEST_ENGINE_CA_BUNDLE="$work/certs/ca.pem"
-export BUILDKITE_PLUGIN_CONFIGURATION='{"suite-slug": "shop", "test-cmd": "/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}", "retry-count": 0}'
-export PYTHONPATH="$ROOT/tests/support" PYTHONDONTWRITEBYTECODE=1
-unset BUILDKITE_TEST_ENGINE_STATE_DIR
+build_id=$("$PY" -c 'import uuid; print(uuid.uuid4())')
+step_id=$("$PY" -c 'import uuid; print(uuid.uuid4())')
+config=$("$PY" - "${DEMO_BINARY:-}" "${DEMO_PLUGIN_CONFIG:-}" <<'PY'
+import json, sys
+c = {"suite-slug": "shop", "retry-count": 0,
+     "test-cmd": "python -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}"}
+if sys.argv[1]:
+    c["binary"] = sys.argv[1]
+if sys.argv[2]:
+    c.update(json.loads(sys.argv[2]))
+print(json.dumps(c))
+PY
+)
+command=${DEMO_COMMAND:-"source $work/venv/bin/activate && test-engine-pytest run"}
 
-# run_job INDEX RETRY: one job, its hooks in the agent's order.
+# run_job INDEX RETRY: one job, on a fresh checkout, as the agent runs it.
 run_job() {
-  local log="$work/logs/job-$1-try-$2.log" status
-  export BUILDKITE_PARALLEL_JOB=$1 BUILDKITE_RETRY_COUNT=$2 BUILDKITE_JOB_ID="job-$1-try-$2"
-  export TMPDIR="$work/tmp-$1-$2"
-  mkdir -p "$TMPDIR"
+  local j=$1 r=$2 checkout="$work/checkouts/job-$1-try-$2" status=0 args=()
+  local job_id
+  job_id=$("$PY" -c 'import uuid; print(uuid.uuid4())')
+  mkdir -p "$checkout"
+  cp -a "$PROJECT/." "$checkout/"
+  [ "${BROKEN:-0}" = 1 ] && cp "$ROOT/fixtures/collection_errors/test_import_error.py" "$checkout/tests/test_import_error.py"
+  args=(--checkout "$checkout" --command "$command"
+        --plugin "$ROOT=test-engine-pytest-buildkite-plugin" --plugin-config "$config"
+        --plugins-path "$work/plugins" --agent-name "agent-$((j % 2 + 1))" --agent-dir "$work/agent"
+        --summary "$work/logs/job-$j-try-$r.summary.json"
+        --env "BUILDKITE_ORGANIZATION_SLUG=acme" --env "BUILDKITE_BUILD_ID=$build_id"
+        --env "BUILDKITE_BUILD_NUMBER=42" --env "BUILDKITE_STEP_ID=$step_id" --env "BUILDKITE_STEP_KEY=tests"
+        --env "BUILDKITE_LABEL=:pytest: tests" --env "BUILDKITE_JOB_ID=$job_id"
+        --env "BUILDKITE_PARALLEL_JOB=$j" --env "BUILDKITE_PARALLEL_JOB_COUNT=$JOBS"
+        --env "BUILDKITE_RETRY_COUNT=$r" --env "BUILDKITE_BRANCH=main" --env "BUILDKITE_COMMIT=0123abc"
+        --env "BUILDKITE_MESSAGE=Demo build" --env "BUILDKITE_BUILD_URL=https://buildkite.localhost/acme/shop/builds/42"
+        --env "BUILDKITE_TEST_ENGINE_BASE_URL=$url" --env "BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL=$url"
+        --env "BUILDKITE_TEST_ENGINE_CA_BUNDLE=$work/certs/ca.pem"
+        --env "PYTHONPATH=$ROOT/tests/support" --env "PYTHONDONTWRITEBYTECODE=1" --env "TEP_FLAKY_DIR=$work/flaky"
+        --env "STUB_OIDC_TOKEN=${DEMO_OIDC_TOKEN:-oidc-minted-by-the-agent}")
+  [ -n "${DEMO_API_TOKEN:-}" ] && args+=(--env "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN=$DEMO_API_TOKEN")
+  [ -n "${DEMO_UPLOAD_TOKEN:-}" ] && args+=(--env "BUILDKITE_ANALYTICS_TOKEN=$DEMO_UPLOAD_TOKEN")
+  [ "${DEBUG_AGENT:-0}" = 1 ] && args+=(--debug-agent)
+  [ -n "${TEP_CACHE_DIR:-}" ] && args+=(--env "TEP_CACHE_DIR=$TEP_CACHE_DIR")
+  # shellcheck disable=SC2206 # extra runner options, word-split on purpose
+  [ -n "${DEMO_RUNNER_ARGS:-}" ] && args+=($DEMO_RUNNER_ARGS)
+  [ -n "${DEMO_ENV:-}" ] && args+=(--env "$DEMO_ENV")
   echo
-  echo "=================== job $1 of $JOBS, Buildkite attempt $(($2 + 1)) ==================="
-  set +e
-  (
-    cd "$work/checkout"
-    # shellcheck source=/dev/null
-    source "$ROOT/hooks/pre-command"
-    set +e
-    bash "$ROOT/hooks/command"
-    s=$?
-    export BUILDKITE_COMMAND_EXIT_STATUS=$s
-    bash "$ROOT/hooks/post-command"
-    exit "$s"
-  ) 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
-  set -e
-  echo "$status" > "$work/logs/job-$1-try-$2.exit"
-  echo ">>> job $1 attempt $(($2 + 1)) exit status: $status"
+  echo "=================== job $((j + 1)) of $JOBS, Buildkite attempt $((r + 1)) (agent-$((j % 2 + 1))) ==================="
+  "$PY" "$ROOT/tests/support/job_runner.py" "${args[@]}" 2>&1 | tee "$work/logs/job-$j-try-$r.log" || true
+  status=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["exit_status"])' "$work/logs/job-$j-try-$r.summary.json")
+  echo "$status" > "$work/logs/job-$j-try-$r.exit"
+  echo "$job_id" > "$work/logs/job-$j-try-$r.id"
+  echo ">>> job $((j + 1)) attempt $((r + 1)) exit status: $status"
 }
 
 cat <<INTRO
-A simulated Buildkite build: one step, parallelism $JOBS, this plugin on it, on a copy of
+A simulated Buildkite build: one step, parallelism $JOBS, this plugin on it, on copies of
 ${PROJECT#"$ROOT"/}. Test Engine is the local stand-in at $url (HTTPS, certificate made
-just now); buildkite-agent is a stub keeping meta-data and annotations in $work/agent.
+just now). Each job runs through tests/support/job_runner.py, which plays the real agent
+(sourced hooks, option names from the repository name, PTY, reverse post-command, pre-exit),
+with a strict buildkite-agent stub keeping meta-data, annotations and artifacts in $work/agent.
+Step command: $command
 Pipeline retry rules: exit 1 -> automatic retry (runs only the failed tests), 65 and 78 -> never.
 INTRO
 for j in $(seq 0 $((JOBS - 1))); do run_job "$j" 0; done
@@ -85,18 +120,19 @@ echo "=================== automatic retry rules: exit 1 -> retry, 65/78 -> never
 for j in $(seq 0 $((JOBS - 1))); do
   s=$(cat "$work/logs/job-$j-try-0.exit")
   case "$s" in
-    1) echo "job $j exited 1: Buildkite retries it"; run_job "$j" 1 ;;
-    0) echo "job $j passed" ;;
-    *) echo "job $j exited $s: not retried" ;;
+    1) echo "job $((j + 1)) exited 1: Buildkite retries it"; run_job "$j" 1 ;;
+    0) echo "job $((j + 1)) passed" ;;
+    *) echo "job $((j + 1)) exited $s: not retried" ;;
   esac
 done
 
 echo
 echo "=================== what Test Engine and Buildkite received ==================="
-/usr/bin/python3 - "$work/server/requests.jsonl" <<'PY'
-import collections, json, sys
+"$PY" - "$work" <<'PY'
+import collections, glob, json, os, sys
+work = sys.argv[1]
 c, records = collections.Counter(), 0
-for line in open(sys.argv[1]):
+for line in open(f"{work}/server/requests.jsonl"):
     r = json.loads(line)
     p = r["path"]
     c[f'{r["method"]} {p.split("/suites/")[-1] if "/suites/" in p else p}'] += 1
@@ -105,6 +141,10 @@ for line in open(sys.argv[1]):
 for k, v in sorted(c.items()):
     print(f"  {v:3d} x {k}")
 print(f"  {records} test results uploaded")
+left = [d for d in glob.glob(f"{work}/checkouts/*/.test-engine-pytest")]
+print(f"  state folders left in checkouts after pre-exit: {len(left)}")
+survivors = sum(len(json.load(open(s)).get("survivors", [])) for s in glob.glob(f"{work}/logs/*.summary.json"))
+print(f"  processes left running after the jobs: {survivors}")
 PY
 for f in "$work"/agent/meta-data/*; do
   [ -e "$f" ] && printf '  meta-data %s:\n%s\n' "$(basename "$f")" "$(sed 's/^/    /' "$f")"
@@ -112,3 +152,4 @@ done
 for f in "$work"/agent/annotations/*.md; do
   [ -e "$f" ] && echo "  annotation $(basename "$f" .md) ($(cat "${f%.md}.style")): $(head -1 "$f")"
 done
+exit 0
