@@ -135,7 +135,7 @@ static run_mode_t mode_from_probe(const char *tmpl, const char *py, const probe_
                          "entry point), so pytest would not know --json; install it with that Python's pip, or add "
                          "-p buildkite_test_collector.pytest_plugin to the test command", py);
     else
-        *why = xasprintf("buildkite-test-collector is not installed for %s", py);
+        *why = xasprintf("buildkite-test-collector is not importable by %s", py);
     return MODE_JUNIT;
 }
 

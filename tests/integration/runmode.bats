@@ -113,7 +113,7 @@ pytest_script() {
   run probes
   assert_output '["-c", "collector"]' # exactly one
   run echo "$log"
-  assert_output --partial "Results: JUnit XML mode (buildkite-test-collector is not installed for /usr/bin/python3)"
+  assert_output --partial "Results: JUnit XML mode (buildkite-test-collector is not importable by /usr/bin/python3)"
 }
 
 @test "pytest not installed for the command's Python: configuration error naming pytest and the interpreter" {
