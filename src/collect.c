@@ -171,6 +171,9 @@ static char *why_unreported(const proc_result_t *r, const char *output)
     if (r->start_failed) return xstrdup(r->start_error);
     if (r->timed_out) return xasprintf("pytest --collect-only ran longer than %d s and was stopped", TIMEOUT_S);
     if (r->signal) return xasprintf("pytest --collect-only was killed by signal %d", r->signal);
+    if (strstr(output, PLUGIN_MODULE)) /* e.g. a wrapper that resets the environment */
+        return xasprintf("pytest --collect-only exited %d: it could not load our collection plugin, so the test "
+                         "command's launcher does not pass PYTHONPATH on to pytest", r->exit_code);
     char *line = last_line(output);
     char *why = xasprintf("pytest --collect-only exited %d without reporting what it collected: %s", r->exit_code, line);
     free(line);

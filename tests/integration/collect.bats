@@ -101,11 +101,18 @@ PY
   export BUILDKITE_TEST_ENGINE_TEST_CMD="env -u PYTHONPATH /usr/bin/python3 -m pytest {{testExamples}}"
   plan
   assert_success
-  assert_output --partial "split by example: pytest --collect-only exited"
-  assert_output --partial "; the 1 slow file runs whole"
+  assert_output --partial "split by example: pytest --collect-only exited 1: it could not load our collection plugin, so the test command's launcher does not pass PYTHONPATH on to pytest; the 1 slow file runs whole"
   assert_output --partial "Plan source: server (new plan)"
   assert_equal "$(posted examples)" ""
   assert_equal "$(posted selectors)" "$(printf '%s\n' tests/test_helpers_only.py tests/test_names.py tests/test_plain.py)"
+}
+
+@test "pytest missing for the launcher's Python: the slow files run whole, saying why" {
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="/usr/bin/python3 -S -m pytest {{testExamples}}"
+  plan
+  assert_success
+  assert_output --partial "split by example: pytest --collect-only exited 1 without reporting what it collected: /usr/bin/python3: No module named pytest; the 1 slow file runs whole"
+  assert_equal "$(posted examples)" ""
 }
 
 @test "a launcher that does not start: the slow files run whole" {
