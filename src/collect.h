@@ -1,25 +1,42 @@
 /* collect: asks pytest which tests a set of files holds (--collect-only).
  *
  * Used when Test Engine wants slow files split into individual tests. It runs
- * the user's own launcher (the words of the test command before
- * {{testExamples}}, e.g. "python3 -m pytest -p plugin"), not a bare "pytest",
- * so the same interpreter and plugins see the files. A file that cannot be
- * imported is a collection error: the caller stops with the terminal status. */
+ * the user's own launcher: every word of the test command before
+ * {{testExamples}} (e.g. "python3 -m pytest -p xdist -n 2"), options and
+ * their values, so the same interpreter and plugins see the files.
+ *
+ * pytest's printed collection depends on -q/-v (the user's own -q turns
+ * "--collect-only -q" into "-qq", which prints "file.py: 2"), on terminal
+ * plugins and on quoting, so it is not parsed. Instead a tiny pytest plugin,
+ * written from this binary into a private directory and loaded with -p,
+ * records exactly what pytest collected as JSON lines, whatever the
+ * verbosity, on pytest 7 and 8 alike.
+ *
+ * Nothing is ever lost: a requested file that yields no node id (nothing
+ * collected, ids pytest roots elsewhere, or a launcher that could not load
+ * the plugin) is returned in whole_files and runs as a file. A node pytest
+ * could not import is a collection error: the caller stops with the terminal
+ * status. The child gets the test run's environment, without our tokens. */
 #ifndef TEP_COLLECT_H
 #define TEP_COLLECT_H
 #include <stdbool.h>
 #include "strlist.h"
 
 typedef struct {
-    strlist_t node_ids;
-    strlist_t broken_files;  /* files pytest could not collect */
+    strlist_t node_ids;      /* ids of the requested files, in pytest's order */
+    strlist_t whole_files;   /* requested files that yielded no id: run them whole */
+    strlist_t broken_files;  /* nodes pytest could not collect */
     int exit_code;
-    char *error;             /* set when pytest could not run or failed otherwise */
+    char *error;             /* why pytest did not report its collection (every file is whole) */
 } collect_result_t;
 
 void collect_examples(const char *test_cmd, const strlist_t *files, collect_result_t *res);
 void collect_result_free(collect_result_t *res);
-/* Parses --collect-only -q output (exposed for unit tests). */
-void collect_parse_output(const char *out, collect_result_t *res);
+
+/* Exposed for unit tests. */
+/* The words before {{testExamples}}, minus the result option. */
+bool collect_launcher(const char *tmpl, strlist_t *argv, char **err);
+/* Reads the plugin's JSON lines; returns whether pytest finished collecting. */
+bool collect_read_records(const char *text, const strlist_t *files, collect_result_t *res);
 
 #endif

@@ -1,5 +1,6 @@
 #include "planner.h"
 #include "buf.h"
+#include "cmdcheck.h"
 #include "collect.h"
 #include "discover.h"
 #include "durations.h"
@@ -22,6 +23,7 @@ bool planner_prepare(config_t *cfg)
 {
     char *err = NULL;
     if (!cfg->offline && !oidc_fill_api_token(cfg, &err)) strlist_push_owned(&cfg->problems, err);
+    cmdcheck_commands(cfg, &cfg->problems);
     if (config_validate(cfg, PHASE_PLAN)) return true;
     config_print_problems(cfg, stderr);
     return false;
@@ -44,23 +46,27 @@ static bool discover(const config_t *cfg, strlist_t *files)
     return ok;
 }
 
-/* Slow files become examples (node ids) via --collect-only. */
-static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *examples, plan_t *p)
+/* Slow files become examples (node ids) via --collect-only; a slow file that
+ * yields none is added to `whole` and runs as a file (never lost). */
+static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *examples, strlist_t *whole)
 {
     collect_result_t cr;
     collect_examples(planner_test_command(cfg), slow, &cr);
-    got_t got = GOT_PLAN;
     if (cr.broken_files.len) {
         for (size_t i = 0; i < cr.broken_files.len; i++)
             log_error("collection error in %s: pytest cannot import it; fix the file (a retry will not help)",
                       cr.broken_files.items[i]);
-        got = GOT_TERMINAL;
-    } else if (cr.error) {
-        free(p->reason);
-        p->reason = xasprintf("split by example: %s", cr.error);
-        got = GOT_FALLBACK;
+        collect_result_free(&cr);
+        return GOT_TERMINAL;
     }
-    for (size_t i = 0; got == GOT_PLAN && i < cr.node_ids.len; i++) {
+    if (cr.error)
+        log_warn("split by example: %s; the %zu slow file%s run%s whole", cr.error, slow->len,
+                 slow->len == 1 ? "" : "s", slow->len == 1 ? "s" : "");
+    else
+        for (size_t i = 0; i < cr.whole_files.len; i++)
+            log_warn("split by example: pytest collected no test ids from %s; it runs whole", cr.whole_files.items[i]);
+    for (size_t i = 0; i < cr.whole_files.len; i++) strlist_push(whole, cr.whole_files.items[i]);
+    for (size_t i = 0; i < cr.node_ids.len; i++) {
         const char *id = cr.node_ids.items[i];
         const char *last = id;
         for (const char *s = strstr(id, "::"); s; s = strstr(s + 2, "::")) last = s;
@@ -77,7 +83,7 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
         free(path);
     }
     collect_result_free(&cr);
-    return got;
+    return GOT_PLAN;
 }
 
 static got_t from_answer(api_answer_t *a, plan_t *p, const config_t *cfg, plan_source_t source)
@@ -106,8 +112,9 @@ static got_t from_answer(api_answer_t *a, plan_t *p, const config_t *cfg, plan_s
 
 static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t *files, plan_t *p)
 {
-    strlist_t slow;
+    strlist_t slow, whole;
     strlist_init(&slow);
+    strlist_init(&whole);
     api_answer_t a;
     api_filter_tests(c, cfg, files, &slow, &a);
     got_t got = GOT_PLAN;
@@ -121,19 +128,21 @@ static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t 
     if (got == GOT_PLAN && slow.len) {
         log_info("Test Engine asked to split %zu slow file%s into individual tests; collecting them", slow.len,
                  slow.len == 1 ? "" : "s");
-        got = build_examples(cfg, &slow, examples, p);
+        got = build_examples(cfg, &slow, examples, &whole);
     }
     if (got == GOT_PLAN) {
         strlist_t selectors;
         strlist_init(&selectors);
         for (size_t i = 0; i < files->len; i++)
-            if (!strlist_contains(&slow, files->items[i])) strlist_push(&selectors, files->items[i]);
+            if (!strlist_contains(&slow, files->items[i]) || strlist_contains(&whole, files->items[i]))
+                strlist_push(&selectors, files->items[i]);
         api_create_plan(c, cfg, &selectors, examples, &a);
         got = from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
         api_answer_free(&a);
         strlist_free(&selectors);
     }
     cJSON_Delete(examples);
+    strlist_free(&whole);
     strlist_free(&slow);
     return got;
 }

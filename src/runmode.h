@@ -1,11 +1,18 @@
-/* runmode: how results come back from pytest.
+/* runmode: how results come back from pytest, decided before anything runs.
  *
- * JSON (buildkite-test-collector's --json) when the command names --json or
- * the collector is importable by the Python that runs pytest (the command's
- * own interpreter if it starts with one, else python3, then python); JUnit
- * (--junit-xml / --junitxml, either spelling, '=' or space form) otherwise.
- * A command without {{resultPath}} gets the mode's option appended, so results
- * are never silently missing. */
+ * JSON (buildkite-test-collector's --json) when the command names --json, or
+ * when the collector is a registered pytest plugin (a "pytest11" entry point,
+ * which is how pytest loads it without -p) for the Python that runs pytest;
+ * JUnit (--junit-xml / --junitxml, '=' or space form) otherwise. Importable
+ * is not enough: pytest only knows --json once the plugin is loaded.
+ *
+ * "The Python that runs pytest" is the test command's own interpreter (see
+ * interp.h), else BUILDKITE_TEST_ENGINE_PYTHON; it is asked once, in the
+ * environment pytest gets (without our tokens). The same question tells us
+ * when pytest is not installed for it at all: that is a configuration error
+ * (78) now, not an unreadable result (65) after a run. A command without
+ * {{resultPath}} gets the mode's option appended, so results are never
+ * silently missing. */
 #ifndef TEP_RUNMODE_H
 #define TEP_RUNMODE_H
 #include "config.h"
@@ -19,6 +26,8 @@ typedef struct {
     char *why;          /* one line for the log */
 } run_setup_t;
 
+/* False (with *err, one line) on a configuration problem: shell syntax in a
+ * command, or pytest not installed for the command's interpreter. */
 bool runmode_resolve(const config_t *cfg, run_setup_t *s, char **err);
 void runmode_free(run_setup_t *s);
 const char *runmode_ext(run_mode_t m);

@@ -6,7 +6,7 @@ ASCII only, keys in the collector's order, times relative to the run's start
 on a monotonic clock, 0-based locations, execution_tag markers as tags, and
 collection errors as records tagged test.pytest_collection_error = "true".
 It never uploads anything. test_collector_conformance.py holds it against
-real collector 1.8.0 output in ../shared/conformance.
+real collector 1.8.0 output in fixtures/conformance.
 """
 import json
 import os

@@ -1,6 +1,6 @@
 """The collector stand-in against real buildkite-test-collector 1.8.0 output.
 
-For each scenario in ../shared/conformance, run the stand-in with the same
+For each scenario in fixtures/conformance, run the stand-in with the same
 arguments on the same project and compare with the real file field by field
 and in key order. Ignored: `id` values (random UUIDs) and timing numbers.
 Normalised: the absolute project path (the real run was in /builds/acme/shop)
@@ -18,12 +18,10 @@ import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
 SOURCE = pathlib.Path(os.environ.get("TEP_SOURCE_DIR", HERE.parent.parent))
-CONFORMANCE = (SOURCE.parent / "shared" / "conformance" / "pytest-7.2.1-collector-1.8.0")
+CONFORMANCE = SOURCE / "fixtures" / "conformance" / "pytest-7.2.1-collector-1.8.0"
 SCENARIOS = ["all-passing", "clean-run", "collection-error-continue", "collection-error-stops",
              "retry-selectors", "vanished-file", "xdist-two-workers"]
 TIMING = {"start_at", "end_at", "duration"}
-
-pytestmark = pytest.mark.skipif(not CONFORMANCE.exists(), reason="shared/conformance is not beside the checkout")
 
 
 def normalise(value, project):

@@ -1,5 +1,5 @@
 /* Both parsers against real pytest 7.2.1 + collector 1.8.0 output in
- * ../shared/conformance, plus node-id rebuilding and classification. */
+ * fixtures/conformance, plus node-id rebuilding and classification. */
 #include "unit.h"
 #include "classify.h"
 #include "collector_json.h"
@@ -14,7 +14,7 @@ static char *conf(const char *name)
 {
     const char *src = getenv("TEP_SOURCE_DIR");
     char *p = NULL;
-    if (asprintf(&p, "%s/../shared/conformance/pytest-7.2.1-collector-1.8.0/%s", src ? src : ".", name) < 0) return NULL;
+    if (asprintf(&p, "%s/fixtures/conformance/pytest-7.2.1-collector-1.8.0/%s", src ? src : ".", name) < 0) return NULL;
     return p;
 }
 

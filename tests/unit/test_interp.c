@@ -1,0 +1,123 @@
+/* interp: which Python runs the test command. */
+#include "unit.h"
+#include "interp.h"
+#include "fsutil.h"
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void argv_is(const strlist_t *argv, const char *const *want, size_t n)
+{
+    assert_int_equal(argv->len, n);
+    for (size_t i = 0; i < n; i++) assert_string_equal(argv->items[i], want[i]);
+}
+
+static void shebang_is(const char *head, const char *const *want, size_t n)
+{
+    strlist_t argv;
+    strlist_init(&argv);
+    assert_true(interp_from_shebang(head, &argv));
+    argv_is(&argv, want, n);
+    strlist_free(&argv);
+}
+
+static void shebangs(void **state)
+{
+    (void)state;
+    const char *plain[] = {"/usr/bin/python3"};
+    shebang_is("#!/usr/bin/python3\nimport sys\n", plain, 1);
+    const char *with_opt[] = {"/opt/venv/bin/python", "-I"};
+    shebang_is("#! /opt/venv/bin/python -I\r\nx", with_opt, 2);
+    const char *env[] = {"python3.11", "-u"};
+    shebang_is("#!/usr/bin/env -S PYTHONUTF8=1 python3.11 -u\n", env, 2);
+    const char *trampoline[] = {"/a/very long/path/bin/python3"};
+    shebang_is("#!/bin/sh\n'''exec' \"/a/very long/path/bin/python3\" \"$0\" \"$@\"\n' '''\n", trampoline, 1);
+    const char *pypy[] = {"/usr/bin/pypy3"};
+    shebang_is("#!/usr/bin/pypy3\n", pypy, 1);
+}
+
+static void not_python(void **state)
+{
+    (void)state;
+    const char *heads[] = {"#!/bin/bash\nexec pytest \"$@\"\n", "#!/usr/bin/env node\n", "\x7f" "ELF\x02\x01", "", "#!/bin/sh\necho\n"};
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        strlist_t argv;
+        strlist_init(&argv);
+        assert_false(interp_from_shebang(heads[i], &argv));
+        assert_int_equal(argv.len, 0);
+        strlist_free(&argv);
+    }
+}
+
+static void commands_naming_python(void **state)
+{
+    (void)state;
+    interp_t it;
+    interp_of_command("/usr/bin/python3 -X dev -m pytest -p xdist {{testExamples}}", &it);
+    const char *want[] = {"/usr/bin/python3", "-X", "dev"};
+    argv_is(&it.argv, want, 3);
+    assert_true(it.runs_pytest);
+    interp_free(&it);
+    interp_of_command("python3 run_my_tests.py {{testExamples}}", &it);
+    const char *script[] = {"python3"};
+    argv_is(&it.argv, script, 1);
+    assert_false(it.runs_pytest); /* a script may find pytest its own way */
+    interp_free(&it);
+}
+
+static char *write_script(const char *dir, const char *name, const char *text)
+{
+    char *path = fs_join(dir, name);
+    assert_true(fs_write_file(path, text, strlen(text)));
+    assert_int_equal(chmod(path, 0755), 0);
+    return path;
+}
+
+static void commands_naming_a_script(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tep-interp-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *pytest = write_script(dir, "pytest", "#!/usr/bin/python3\nimport pytest\n");
+    char *cov = write_script(dir, "coverage", "#!/usr/bin/env python3\n");
+    char *wrap = write_script(dir, "wrap", "#!/bin/sh\nexec pytest \"$@\"\n");
+    char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", dir, 1);
+    interp_t it;
+    interp_of_command("pytest -x {{testExamples}}", &it); /* found on PATH */
+    assert_int_equal(it.argv.len, 1);
+    assert_string_equal(it.argv.items[0], "/usr/bin/python3");
+    assert_true(it.runs_pytest);
+    interp_free(&it);
+    interp_of_command("coverage run -m pytest {{testExamples}}", &it);
+    assert_string_equal(it.argv.items[0], "python3");
+    assert_true(it.runs_pytest);
+    interp_free(&it);
+    interp_of_command("wrap {{testExamples}}", &it);
+    assert_int_equal(it.argv.len, 0);
+    assert_non_null(strstr(it.why_unknown, "is not a Python script"));
+    interp_free(&it);
+    interp_of_command("no-such-thing {{testExamples}}", &it);
+    assert_string_equal(it.why_unknown, "'no-such-thing' is not on PATH");
+    interp_free(&it);
+    if (old) setenv("PATH", old, 1);
+    free(old);
+    unlink(pytest);
+    unlink(cov);
+    unlink(wrap);
+    rmdir(dir);
+    free(pytest);
+    free(cov);
+    free(wrap);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(shebangs),
+        cmocka_unit_test(not_python),
+        cmocka_unit_test(commands_naming_python),
+        cmocka_unit_test(commands_naming_a_script),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
