@@ -7,8 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/build/bench-parse"
 [ -x "$bin" ] || { echo "build first: cmake --build build" >&2; exit 2; }
-conf="$root/../shared/conformance/pytest-7.2.1-collector-1.8.0"
-[ -d "$conf" ] || { echo "needs ../shared/conformance beside the checkout" >&2; exit 2; }
+conf="$root/fixtures/conformance/pytest-7.2.1-collector-1.8.0"
+[ -d "$conf" ] || { echo "needs fixtures/conformance in the checkout" >&2; exit 2; }
 RECORDS=${RECORDS:-100000}
 file=$(mktemp /tmp/tep-bench-parse-XXXXXX.json)
 trap 'rm -f "$file"' EXIT

@@ -6,8 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/build/test-engine-pytest"
-conf="$root/../shared/conformance/pytest-7.2.1-collector-1.8.0"
-[ -x "$bin" ] && [ -d "$conf" ] || { echo "needs build/test-engine-pytest and ../shared/conformance" >&2; exit 2; }
+conf="$root/fixtures/conformance/pytest-7.2.1-collector-1.8.0"
+[ -x "$bin" ] && [ -d "$conf" ] || { echo "needs build/test-engine-pytest and fixtures/conformance" >&2; exit 2; }
 RECORDS=${RECORDS:-100000}
 work=$(mktemp -d /tmp/tep-bench-upload-XXXXXX)
 server_pid=""
