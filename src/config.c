@@ -66,7 +66,7 @@ static const option_t OPTIONS[] = {
     {TE "FAILURE_EXIT_STATUS", NULL, "failure-exit-status", I(failure_exit_status), "1", 1, 255, "status for test failures that remain after retries"},
     {TE "TERMINAL_EXIT_STATUS", NULL, "terminal-exit-status", I(terminal_exit_status), "65", 1, 255, "status for collection errors and unreadable results (never retry)"},
     {TE "CONFIG_EXIT_STATUS", NULL, "config-exit-status", I(config_exit_status), "78", 1, 255, "status for invalid configuration and fatal API answers"},
-    {TE "PYTHON", NULL, "python", S(python), NULL, 0, 0, "interpreter probed for buildkite-test-collector (default: python3, then python)"},
+    {TE "PYTHON", NULL, "python", S(python), NULL, 0, 0, "interpreter asked about pytest and buildkite-test-collector when the test command's own cannot be told (default: the command's interpreter, or its pytest script's #! line)"},
     {TE "SELECTORS_METADATA_LIMIT", NULL, "selectors-metadata-limit", I(selectors_metadata_limit), "65536", 64, 100000, "bytes of retry selectors kept in meta-data; more goes to an artifact"},
     {TE "STATE_DIR", NULL, "state-dir", S(state_dir), NULL, 0, 0, "directory the phases hand data through (default " STATE_DIR_NAME "/<job id> in the checkout; inside the checkout for containers)"},
     {TE "DEBUG_ENABLED", NULL, "debug-enabled", B(debug), "false", 0, 0, "debug output on stderr"},
