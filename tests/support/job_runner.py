@@ -935,7 +935,7 @@ class PluginAction(argparse.Action):
             plugins.append({"source": source, "repo": repo or DEFAULT_REPO, "config": None})
         else:
             if not plugins or plugins[-1]["config"] is not None:
-                parser.error("--plugin-config must follow the --plugin it configures (once)")
+                raise RunnerError("--plugin-config must follow the --plugin it configures (once)")
             plugins[-1]["config"] = load_config(value, "--plugin-config for %s" % plugins[-1]["source"])
         namespace.plugins = plugins
 
@@ -954,8 +954,13 @@ def read_env_file(path):
     return pairs
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise RunnerError(message)
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Run one Buildkite job like the agent's job executor.")
+    p = Parser(description="Run one Buildkite job like the agent's job executor.")
     p.add_argument("--checkout", required=True, help="the job's checkout (working directory)")
     p.add_argument("--command", required=True, help="the step's command")
     p.add_argument("--plugin", action=PluginAction, metavar="SOURCE_DIR[=REPO_NAME]",
