@@ -589,14 +589,16 @@ class Job:
             if interruptible and term_at is None and proc.signal_group(signal.SIGTERM):
                 term_at = time.monotonic()
                 record["sigterm_sent"] = True
-            if time.monotonic() >= self.cancel.deadline():
+            now = time.monotonic()
+            if not interruptible and now >= self.cancel.deadline():
                 self.bootstrap_killed = True
-                if not interruptible:
-                    record["cut_off"] = True
-                    proc.close_output()  # the bootstrap dies: its PTY hangs up
-                    break
-                if not record.get("sigkill_sent") and proc.signal_group(signal.SIGKILL):
-                    record["sigkill_sent"] = True
+                record["cut_off"] = True
+                proc.close_output()  # the bootstrap dies: the hook's PTY hangs up
+                break
+            # The grace period counts from the SIGTERM the phase itself received.
+            if term_at is not None and now >= term_at + self.cancel.grace and not record.get("sigkill_sent"):
+                self.bootstrap_killed = True
+                record["sigkill_sent"] = proc.signal_group(signal.SIGKILL)
         ended = time.monotonic()
         self.drain(proc)
         record.update(exit_status=proc.exit_status(), signal=proc.exit_signal(),

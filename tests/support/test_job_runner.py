@@ -214,7 +214,8 @@ def test_protected_variables_cannot_be_changed_by_a_hook(job):
 
 
 def test_the_plugin_checkout_is_reused_and_leaves_vcs_and_build_dirs_out(job):
-    source = job.make_plugin({"pre-command": "cat \"$(dirname \"$BASH_SOURCE\")/../VERSION\"\nls -a \"$(dirname \"$BASH_SOURCE\")/..\"\n"})
+    source = job.make_plugin({"pre-command": "cat \"$(dirname \"$BASH_SOURCE\")/../VERSION\"\n"
+                                             "ls -A \"$(dirname \"$BASH_SOURCE\")/..\" > \"$BUILDKITE_BUILD_CHECKOUT_PATH/listing\"\n"})
     (source / "VERSION").write_text("v1\n")
     for junk in (".git", "build", "build-asan", "lib/__pycache__"):
         (source / junk).mkdir(parents=True)
@@ -222,8 +223,8 @@ def test_the_plugin_checkout_is_reused_and_leaves_vcs_and_build_dirs_out(job):
     args = [PY, RUNNER, "--checkout", str(job.checkout), "--command", "true", "--plugin", str(source),
             "--plugins-path", str(plugins_path), "--agent-name", "agent-7"]
     first = subprocess.run(args, capture_output=True, text=True, timeout=30)
-    assert "v1" in first.stdout and "build" not in first.stdout.split("v1", 1)[1]
-    assert ".git" not in first.stdout.split("v1", 1)[1]
+    assert first.returncode == 0 and "v1" in first.stdout
+    assert lines(job.checkout / "listing") == ["VERSION", "hooks", "lib"]
     (source / "VERSION").write_text("v2\n")
     second = subprocess.run(args, capture_output=True, text=True, timeout=30)
     assert "already checked out" in second.stdout and "v1" in second.stdout
@@ -321,6 +322,7 @@ def test_cancel_sends_sigterm_then_sigkill_to_the_process_group_only(job):
     assert not pathlib.Path("/proc/%d" % survivors[0]["pid"]).exists(), "the runner killed it afterwards"
     assert not (job.checkout / "post-ran").exists() and not (job.checkout / "pre-exit-ran").exists(), \
         "the agent kills the job when the grace period ends: nothing runs after it"
+    assert [p.get("skipped", "")[:20] for p in j.summary["phases"][1:]] == ["the agent killed the"] * 2
     assert (j.summary["exit_status"], j.summary["signal"], j.status) == (-1, "SIGKILL", 137)
     assert j.summary["status"] == "canceled" and j.summary["cancel"]["bootstrap_killed"] is True
     assert elapsed < 30
@@ -337,6 +339,19 @@ def test_a_command_that_stops_on_sigterm_leaves_time_for_post_command_and_pre_ex
     assert "post: status=-1 cancelled=true" in j.log
     assert "pre-exit ran" in j.log
     assert (j.summary["exit_status"], j.status, j.summary["cancel"]["reason"]) == (255, 255, "--cancel-when-file")
+
+
+def test_hooks_after_a_cancel_only_get_what_is_left_of_the_grace_period(job):
+    hooks = {"post-command": "sleep 30\ntouch post-finished\n", "pre-exit": "touch pre-exit-ran\n"}
+    (job.checkout / "flag").write_text("")
+    started = time.monotonic()
+    j = job("sleep 60", [(hooks,)], "--cancel-when-file", str(job.checkout / "flag"), "--grace-period", "1")
+    assert time.monotonic() - started < 10
+    post, pre_exit = j.phase("plugin test-engine-pytest post-command hook") + \
+        j.phase("plugin test-engine-pytest pre-exit hook")
+    assert post.get("cut_off") is True and "skipped" in pre_exit
+    assert not (job.checkout / "post-finished").exists() and not (job.checkout / "pre-exit-ran").exists()
+    assert (j.summary["exit_status"], j.summary["signal"]) == (-1, "SIGKILL")
 
 
 def test_survivors_of_a_finished_job_are_reported_and_killed(job):
