@@ -160,9 +160,9 @@ class Plugin:
         self.source = source
         self.location_text = location
         self.config = config
-        scheme, rest = (location.split("://", 1) + [""])[:2] if "://" in location else ("", location)
-        path, _, self.version = rest.partition("#")
-        self.location = path
+        # CreatePlugin: Location is the URL's host + path, Version its fragment.
+        rest = location.split("://", 1)[1] if "://" in location else location
+        self.location, _, self.version = rest.partition("#")
         self.checkout = None
 
     def name(self):
@@ -485,7 +485,6 @@ class Job:
         self.cwd = os.path.abspath(args.checkout)
         self.phases = []
         self.bootstrap_killed = False
-        self.cancel_record = {}
         self.tmp = tempfile.mkdtemp(prefix="job-runner-")
         self.run_id = uuid.uuid4().hex
         self.plugins = [Plugin(p["source"], p["repo"], p["config"]) for p in args.plugins]
@@ -496,9 +495,9 @@ class Job:
     # -------------------------------------------------------------- environment
 
     def find_agent_dir(self):
-        given = dict(self.args.env_pairs).get("AGENT_DIR")
-        return os.path.abspath(self.args.agent_dir or given or os.environ.get("AGENT_DIR", "")) \
-            if (self.args.agent_dir or given or os.environ.get("AGENT_DIR")) else None
+        """--agent-dir, else AGENT_DIR from the job's --env, else from our environment."""
+        found = self.args.agent_dir or dict(self.args.env_pairs).get("AGENT_DIR") or os.environ.get("AGENT_DIR")
+        return os.path.abspath(found) if found else None
 
     def build_env(self):
         """What Buildkite sends (--env-file, --env) plus the variables the agent adds."""
@@ -1002,7 +1001,8 @@ def parse_args(argv):
         pairs.append((key, value))
     args.env_pairs = pairs
     if args.grace_period is None:
-        args.grace_period = float(dict(pairs).get("BUILDKITE_CANCEL_GRACE_PERIOD", "10"))
+        args.grace_period = float(dict(pairs).get("BUILDKITE_CANCEL_GRACE_PERIOD")
+                                  or os.environ.get("BUILDKITE_CANCEL_GRACE_PERIOD") or "10")
     return args
 
 
@@ -1032,6 +1032,8 @@ def main(argv):
         job.phases.append({"phase": "setup", "name": "plugin checkout", "error": str(e)})
     finally:
         seconds = time.monotonic() - job.start
+        # Matching on BUILDKITE_JOB_ID is safe unless our caller (a bats test that
+        # exported the job's environment) carries the same id.
         survivors = find_survivors(job_id, job.run_id, job.generated_job_id
                                    or os.environ.get("BUILDKITE_JOB_ID") != job_id)
         if survivors:
