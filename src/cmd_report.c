@@ -44,10 +44,11 @@ static bool do_upload(config_t *cfg, const run_record_t *rec, upload_summary_t *
         return false;
     }
     upload_results(cfg, rec, proc_forwarded_signal, up);
-    log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s%s", up->records, up->records == 1 ? "" : "s",
-             up->requests, up->requests == 1 ? "" : "s", up->seconds, up->failed_requests ? "; failed requests: " : "",
-             up->failed_requests ? "see the warnings above" : "");
     char *shortfall = upload_shortfall(up);
+    bool unexplained = up->failed_requests && !shortfall; /* e.g. unreadable XML sent whole, then refused */
+    log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s", up->records, up->records == 1 ? "" : "s",
+             up->requests, up->requests == 1 ? "" : "s", up->seconds,
+             unexplained ? "; failed requests: see the warnings above" : "");
     if (shortfall) log_warn("%s", shortfall);
     free(shortfall);
     return true;
@@ -94,8 +95,10 @@ static void annotate(const config_t *cfg, const run_record_t *rec, const upload_
 static void post_metadata(config_t *cfg, const run_record_t *rec)
 {
     if (!rec->from_server) return; /* bktec's rule: fallback plans send no metadata */
-    if (proc_forwarded_signal()) {
-        log_warn("plan metadata not sent: the job is being cancelled (signal %d)", proc_forwarded_signal());
+    int sig = proc_forwarded_signal();
+    if (sig) {
+        const char *name = sigabbrev_np(sig);
+        log_warn("plan metadata not sent: the job is being cancelled (SIG%s)", name ? name : "?");
         return;
     }
     char *mint_err = NULL;

@@ -289,7 +289,7 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
     resp->too_large = ctx->sink.over || rc == CURLE_FILESIZE_EXCEEDED;
     resp->stopped_by = ctx->watch.stopped_by;
     if (resp->too_large) {
-        snprintf(resp->error, sizeof resp->error, "the answer is larger than %zu MiB; refused unread",
+        snprintf(resp->error, sizeof resp->error, "the answer is larger than %zu MiB; not read further",
                  c->max_answer >> 20);
         return false;
     }

@@ -10,6 +10,8 @@ Serves over HTTPS on 127.0.0.1 only:
 Control is through files in --dir, so tests need no client library:
   port           written once the server listens
   requests.jsonl one JSON line per request (method, path, query, headers, body, client port)
+  fillers.jsonl  one JSON line per body_bytes answer: path, size, bytes sent before the
+                 client hung up (sent), client_hung_up
   faults.json    {"<endpoint>": [fault, ...]} consumed in order; endpoint is one of
                  plan_get, plan_post, filter_tests, metadata, upload.
                  fault keys: status, body (str or JSON), headers, delay (s), reset (bool),
@@ -193,14 +195,18 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         chunk = b" " * 65536
+        sent, hung_up = 0, False
         try:
-            sent = 0
             while sent < size:
                 n = min(len(chunk), size - sent)
                 self.wfile.write(chunk[:n])
                 sent += n
+            self.wfile.flush()
         except OSError:  # the client hung up: what a bounded client should do
-            self.close_connection = True
+            hung_up, self.close_connection = True, True
+        with LOCK, open(os.path.join(self.server.directory, "fillers.jsonl"), "a", encoding="utf-8") as f:
+            f.write(json.dumps({"path": urllib.parse.urlsplit(self.path).path, "size": size, "sent": sent,
+                                "client_hung_up": hung_up}) + "\n")
 
     def _handle(self):
         path = urllib.parse.urlsplit(self.path).path
