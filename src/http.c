@@ -2,7 +2,8 @@
 #include "fsutil.h"
 #include "log.h"
 #include <ctype.h>
-#include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ void http_client_init(http_client_t *c, const char *label, const char *ca_bundle
     c->fail_fast_unreachable = false;
     c->stop = NULL;
     c->retry_spent_s = 0;
+    c->sock_fd = CURL_SOCKET_BAD;
 }
 
 void http_wipe(char *secret)
@@ -106,18 +108,77 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-/* Polled by curl during a transfer (at least once a second, often more). */
+/* Bytes the peer has taken: what curl sent minus what still waits in our
+ * socket's send queue. curl's own count (and its low-speed check) sees bytes
+ * handed to the kernel, and a socket buffer can swallow megabytes, a whole
+ * batch, at once: after that a moving upload would look stalled, and a stalled
+ * one moving. */
+static curl_off_t bytes_taken(curl_socket_t fd, curl_off_t ulnow)
+{
+    int queued = 0;
+    if (fd != CURL_SOCKET_BAD && ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 && queued <= ulnow)
+        return ulnow - queued;
+    return ulnow;
+}
+
+/* The connection's socket, for bytes_taken: curl tells its info API about it
+ * only after a transfer, so we note it when curl creates and closes it. */
+static int on_socket_open(void *user, curl_socket_t fd, curlsocktype purpose)
+{
+    if (purpose == CURLSOCKTYPE_IPCXN) *(curl_socket_t *)user = fd;
+    return CURL_SOCKOPT_OK;
+}
+
+static int on_socket_close(void *user, curl_socket_t fd)
+{
+    curl_socket_t *noted = user;
+    if (*noted == fd) *noted = CURL_SOCKET_BAD;
+    return close(fd);
+}
+
+/* Polled by curl during a transfer, at least once a second even when no byte
+ * moves: the place to notice a stop request and, for progress-limited
+ * clients, a stall (nothing taken for stall_s seconds) or a trickle (less than
+ * HTTP_LOW_SPEED_BYTES a second over a window of stall_s seconds). */
 typedef struct {
+    const curl_socket_t *fd;
     http_stop_fn stop;
     int stopped_by;
-} stop_watch_t;
+    long stall_s;          /* 0: no progress rules */
+    curl_off_t moved;      /* bytes taken up + received, at the last change */
+    double last_move;      /* when that changed */
+    curl_off_t window_bytes;
+    double window_start;
+    bool stalled;
+} progress_watch_t;
 
 static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    stop_watch_t *w = user;
+    (void)dltotal, (void)ultotal;
+    progress_watch_t *w = user;
     if (w->stop && !w->stopped_by) w->stopped_by = w->stop();
-    return w->stopped_by ? 1 : 0; /* non-zero aborts with CURLE_ABORTED_BY_CALLBACK */
+    if (w->stopped_by) return 1; /* non-zero aborts with CURLE_ABORTED_BY_CALLBACK */
+    if (!w->stall_s) return 0;
+    double now = fs_monotonic();
+    curl_off_t moved = dlnow + bytes_taken(*w->fd, ulnow);
+    if (w->last_move == 0) {
+        w->moved = w->window_bytes = moved;
+        w->last_move = w->window_start = now;
+    }
+    if (moved != w->moved) {
+        w->moved = moved;
+        w->last_move = now;
+    } else if (now - w->last_move >= (double)w->stall_s) {
+        w->stalled = true;
+        return 1;
+    }
+    if (now - w->window_start >= (double)w->stall_s) {
+        w->stalled = moved - w->window_bytes < (curl_off_t)(HTTP_LOW_SPEED_BYTES * (now - w->window_start));
+        if (w->stalled) return 1;
+        w->window_bytes = moved;
+        w->window_start = now;
+    }
+    return 0;
 }
 
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t len)
@@ -181,25 +242,20 @@ static bool retryable_status(long status)
     return status == 409 || status == 429 || status >= 500;
 }
 
-/* Per attempt: a connect timeout always; then a total timeout, or for big
- * uploads a low-speed limit so a batch that is moving may take its time. */
+/* Per attempt: a connect timeout always (it covers the TLS handshake); then a
+ * total timeout, or for big uploads none: on_progress's rules cut a stalled
+ * or trickling transfer instead, so a batch that is moving may take its time. */
 static void set_time_limits(const http_client_t *c)
 {
     CURL *h = c->curl;
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
-    if (c->low_speed) {
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, 0L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, HTTP_LOW_SPEED_BYTES);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->timeout_s);
-    } else {
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout_s);
-    }
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->low_speed ? 0L : c->timeout_s);
 }
 
 typedef struct {
     body_sink_t sink;
     headers_seen_t seen;
-    stop_watch_t watch;
+    progress_watch_t watch;
     char errbuf[CURL_ERROR_SIZE];
 } attempt_ctx_t;
 
@@ -221,6 +277,10 @@ static void set_options(http_client_t *c, const char *method, const char *url, c
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ctx->watch);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket_open);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &c->sock_fd);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_socket_close);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &c->sock_fd);
     set_time_limits(c);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
@@ -302,6 +362,11 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
         snprintf(resp->error, sizeof resp->error, "stopped by signal %d", resp->stopped_by);
         return false;
     }
+    if (ctx->watch.stalled) { /* a timeout, retried like one */
+        snprintf(resp->error, sizeof resp->error, "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
+                 HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
+        return true;
+    }
     snprintf(resp->error, sizeof resp->error, "%s", ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
     return retryable_transport(c, rc);
 }
@@ -324,7 +389,8 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
 
     double start = fs_monotonic();
     for (int attempt = 1;; attempt++) {
-        attempt_ctx_t ctx = {{&resp->body, c->max_answer, false}, {{0}, {0}}, {c->stop, 0}, {0}};
+        attempt_ctx_t ctx = {{&resp->body, c->max_answer, false}, {{0}, {0}},
+                             {&c->sock_fd, c->stop, 0, c->low_speed ? c->timeout_s : 0, 0, 0, 0, 0, false}, {0}};
         buf_reset(&resp->body);
         curl_mime *mime = make_mime ? make_mime(c->curl, mime_user) : NULL;
         set_options(c, method, url, json_body, mime, headers, &ctx);

@@ -19,10 +19,14 @@
  * waiting out its budget.
  *
  * Time limits: a connect timeout always; then either a total timeout per
- * attempt (small JSON calls), or, for big uploads, a low-speed limit (the
- * attempt is aborted when less than HTTP_LOW_SPEED_BYTES flow per second for
- * timeout_s seconds), so a batch that is still moving bytes may take longer
- * than timeout_s while a stalled one is cut after timeout_s.
+ * attempt (small JSON calls), or, for big uploads, no total timeout but two
+ * progress rules: the attempt is cut when the server has taken no byte for
+ * timeout_s seconds (a stall), or less than HTTP_LOW_SPEED_BYTES a second over
+ * timeout_s seconds (a trickle). So a batch that is still moving may take longer
+ * than timeout_s, while a stalled one is cut after timeout_s. Progress counts
+ * bytes the peer took (sent minus the socket's send queue), not bytes handed
+ * to the kernel: a socket buffer swallows megabytes at once. This is curl's
+ * LOW_SPEED_LIMIT/TIME idea, measured where it cannot be fooled.
  *
  * Each failed attempt is reported in one line on stderr, without secrets. */
 #ifndef TEP_HTTP_H
@@ -33,7 +37,7 @@
 #include "buf.h"
 
 #define HTTP_MIN_BACKOFF_MS 100L       /* the first backoff step is never shorter */
-#define HTTP_LOW_SPEED_BYTES 1024L     /* bytes per second below which a transfer counts as stalled */
+#define HTTP_LOW_SPEED_BYTES 1024L     /* bytes per second below which a transfer counts as trickling */
 #define HTTP_MAX_API_ANSWER (32L << 20) /* a plan for ~150,000 tests is far smaller */
 #define HTTP_MAX_UPLOAD_ANSWER (1L << 20)
 
@@ -49,10 +53,11 @@ typedef struct {
     long backoff_ms;        /* first backoff (at least HTTP_MIN_BACKOFF_MS) */
     char *auth_header;      /* "Authorization: ..." (owned, never logged, wiped when freed) */
     size_t max_answer;      /* answer bodies larger than this are refused */
-    bool low_speed;         /* low-speed limit instead of a total timeout per attempt */
+    bool low_speed;         /* progress rules instead of a total timeout per attempt */
     bool fail_fast_unreachable; /* refused / unknown host / no route: no retry */
     http_stop_fn stop;      /* NULL, or polled during transfers and waits */
     double retry_spent_s;   /* budget used so far */
+    curl_socket_t sock_fd;  /* the connection's socket, while curl has one open */
 } http_client_t;
 
 typedef struct {

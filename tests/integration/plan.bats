@@ -99,6 +99,7 @@ PY
 @test "429 with Retry-After seconds and with an HTTP date are both honoured" {
   # A date about 5 s ahead (second resolution; the 1 s wait and any load come off it).
   when=$(date -u -d '+5 sec' '+%a, %d %b %Y %H:%M:%S GMT')
+  export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=10
   faults '{"plan_get": [{"status": 429, "headers": {"Retry-After": "1"}}, {"status": 429, "headers": {"Retry-After": "'"$when"'"}}]}'
   plan
   assert_success

@@ -287,7 +287,13 @@ def main():
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
     args = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+    # A real link's window, not loopback's megabytes: with it, a slow reader
+    # (read_rate) shows as slow progress to the client, as a slow network does,
+    # instead of the whole body vanishing into kernel buffers at once.
+    server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
+    server.server_bind()
+    server.server_activate()
     server.daemon_threads = True
     server.directory = args.dir
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
