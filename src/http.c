@@ -68,11 +68,6 @@ void http_client_free(http_client_t *c)
     c->auth_header = NULL;
 }
 
-bool http_budget_spent(const http_client_t *c)
-{
-    return c->retry_spent_s >= c->budget_s;
-}
-
 void http_response_init(http_response_t *r)
 {
     memset(r, 0, sizeof *r);

@@ -5,8 +5,8 @@
  * exponential backoff and jitter. The retry budget belongs to the client, not
  * to one request: the time spent on failed attempts and on the waits between
  * them is summed over every request the client makes (all the batches of an
- * upload, the three calls of a plan), so a phase never spends much more than
- * one budget on failures. On 429 the server's RateLimit-Reset or Retry-After
+ * upload, the three calls of a plan): a phase spends at most the budget plus
+ * one attempt on failures. On 429 the server's RateLimit-Reset or Retry-After
  * (seconds or HTTP date) lengthens a wait but never shortens it below the
  * backoff step: "retry after 0 s" answered forever must not become a flood.
  *
@@ -25,8 +25,9 @@
  * timeout_s seconds (a trickle). So a batch that is still moving may take longer
  * than timeout_s, while a stalled one is cut after timeout_s. Progress counts
  * bytes the peer took (sent minus the socket's send queue), not bytes handed
- * to the kernel: a socket buffer swallows megabytes at once. This is curl's
- * LOW_SPEED_LIMIT/TIME idea, measured where it cannot be fooled.
+ * to the kernel: a socket buffer swallows megabytes at once, which would hide
+ * a moving upload from curl's own LOW_SPEED_LIMIT/TIME (same idea, counted
+ * before the buffer).
  *
  * Each failed attempt is reported in one line on stderr, without secrets. */
 #ifndef TEP_HTTP_H
@@ -89,8 +90,6 @@ typedef curl_mime *(*http_mime_fn)(CURL *curl, void *user);
 /* json_body may be NULL (GET). With make_mime, the request is a multipart POST. */
 void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
                   http_mime_fn make_mime, void *mime_user, http_response_t *resp);
-/* true when the budget is spent: a failed request will not be retried. */
-bool http_budget_spent(const http_client_t *c);
 /* Seconds to wait from RateLimit-Reset / Retry-After header values; < 0 if none. */
 double http_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now);
 /* The wait before retry number `attempt` (1 = after the first failure): the

@@ -44,17 +44,6 @@ static void retry_wait_has_a_floor(void **state)
     }
 }
 
-static void budget_belongs_to_the_client(void **state)
-{
-    (void)state;
-    http_client_t c;
-    client(&c, 100);
-    c.budget_s = 2;
-    assert_false(http_budget_spent(&c));
-    c.retry_spent_s = 2.5;
-    assert_true(http_budget_spent(&c));
-}
-
 static api_outcome_t classify(long status, const char *body, bool get)
 {
     http_response_t r;
@@ -160,7 +149,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rate_limit_headers),
         cmocka_unit_test(retry_wait_has_a_floor),
-        cmocka_unit_test(budget_belongs_to_the_client),
         cmocka_unit_test(fallback_messages),
         cmocka_unit_test(wipe),
         cmocka_unit_test(classification),
