@@ -125,8 +125,9 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
     }
     char *why = r->transport_error ? xstrdup(r->error) : xasprintf("HTTP %ld: %.200s", r->status, r->body.data);
     log_warn("upload of %zu %s failed: %s", records, records == 1 ? "result" : "results", why);
-    if (!u->sum->first_error) u->sum->first_error = why;
-    else free(why);
+    if (!u->sum->first_error) u->sum->first_error = xstrdup(why);
+    free(u->sum->last_error);
+    u->sum->last_error = why;
 }
 
 /* One multipart request; returns true on a 2xx answer. */
@@ -268,17 +269,18 @@ static void with_commas(size_t n, char out[32])
 static char *why_stopped(const upload_summary_t *sum)
 {
     const char *first = sum->first_error ? sum->first_error : "unknown error";
+    const char *last = sum->last_error ? sum->last_error : first;
     switch (sum->end) {
     case UPLOAD_STOPPED_SIGNAL: {
         const char *abbrev = sigabbrev_np(sum->signal);
         return abbrev ? xasprintf("upload interrupted by SIG%s", abbrev) : xasprintf("upload interrupted by signal %d", sum->signal);
     }
     case UPLOAD_STOPPED_AUTH:
-        return xasprintf("upload stopped: the upload API refused the token (%s); check BUILDKITE_ANALYTICS_TOKEN", first);
+        return xasprintf("upload stopped: the upload API refused the token (%s); check BUILDKITE_ANALYTICS_TOKEN", last);
     case UPLOAD_STOPPED_TLS:
-        return xasprintf("upload stopped: %s", first);
+        return xasprintf("upload stopped: %s", last);
     case UPLOAD_STOPPED_BUDGET:
-        return xasprintf("upload stopped: the retry budget of %.0fs is used up (last error: %s)", sum->budget_s, first);
+        return xasprintf("upload stopped: the retry budget of %.0fs is used up (last error: %s)", sum->budget_s, last);
     case UPLOAD_DONE:
         break;
     }
@@ -304,5 +306,6 @@ void upload_summary_free(upload_summary_t *sum)
 {
     free(sum->run_url);
     free(sum->first_error);
+    free(sum->last_error);
     memset(sum, 0, sizeof *sum);
 }

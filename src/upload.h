@@ -3,14 +3,14 @@
  * JSON mode: the records of every attempt, cut from the result files as raw
  * text (never re-encoded) into batches of at most upload-batch-size (5000).
  * JUnit mode: each attempt's XML file, cut into documents of at most
- * upload-batch-size testcases when it is larger (original bytes kept). Fields: format, run_env[...] (empty
- * values left out), tags[...], and the data part; curl's mime API carries
+ * upload-batch-size testcases when it is larger (original bytes kept).
+ * Fields: format, run_env[...] (empty values left out), tags[...], and the data part; curl's mime API carries
  * every value byte for byte, so quotes, semicolons, newlines and unicode
  * arrive intact. Best effort: failures are reported, never fatal.
  *
- * One retry budget for the whole upload (every batch shares it), a low-speed
- * limit instead of a total timeout per batch (a big batch that moves may take
- * longer than api-timeout; a stalled one is cut after api-timeout). The upload
+ * One retry budget for the whole upload (every batch shares it), progress
+ * rules instead of a total timeout per batch (see http.h: a big batch that
+ * moves may take longer than api-timeout; a stalled one is cut after it). The upload
  * stops early, and counts what it did not send, when the budget is used up, on
  * 401/403 or an untrusted certificate (every further batch would fail the same
  * way), or when `stop` reports a signal: between batches, during a batch (the
@@ -36,6 +36,7 @@ typedef struct {
     double budget_s;       /* for UPLOAD_STOPPED_BUDGET */
     char *run_url;         /* from the first successful answer, if any */
     char *first_error;
+    char *last_error;      /* the failure that stopped the upload, for the shortfall line */
 } upload_summary_t;
 
 /* stop may be NULL. */

@@ -41,7 +41,8 @@ static void stopped_for_a_reason(void **state)
     (void)state;
     upload_summary_t s = summary(5000, 1234567, UPLOAD_STOPPED_BUDGET);
     s.budget_s = 30;
-    s.first_error = "HTTP 503: {}";
+    s.first_error = "HTTP 422: bad batch"; /* an earlier batch's own problem */
+    s.last_error = "HTTP 503: {}";          /* what used the budget up */
     char *line = upload_shortfall(&s);
     assert_string_equal(line, "upload stopped: the retry budget of 30s is used up (last error: HTTP 503: {}): "
                               "5,000 of 1,234,567 results sent; 1,229,567 not sent");
