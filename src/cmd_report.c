@@ -1,9 +1,14 @@
 /* cmd_report: `test-engine-pytest report`, the post-command phase.
  *
- * Uploads results, publishes retry selectors, annotates the build and posts
- * plan metadata. Best effort from start to end: every problem is reported on
- * one line and the exit status is always 0, so the job's status stays the one
- * the command phase chose (Buildkite lets post-command override it). */
+ * Publishes retry selectors and annotates the build first: they are small,
+ * local and what the next attempt and the people need, so a cancelled job
+ * (SIGTERM, then SIGKILL after a grace period) must not lose them to a long
+ * upload. Then uploads results, updates the annotation with the upload's
+ * outcome, and posts plan metadata. SIGTERM/SIGINT/SIGHUP stop the upload
+ * between batches or mid-transfer; what was not sent is said in one line.
+ * Best effort from start to end: every problem is reported on one line and
+ * the exit status is always 0, so the job's status stays the one the command
+ * phase chose (Buildkite lets post-command override it). */
 #include "cmd.h"
 #include "annotate.h"
 #include "config.h"
@@ -12,6 +17,7 @@
 #include "metadata.h"
 #include "oidc.h"
 #include "planapi.h"
+#include "process.h"
 #include "retrysel.h"
 #include "runstate.h"
 #include "upload.h"
@@ -19,27 +25,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void do_upload(config_t *cfg, const run_record_t *rec, upload_summary_t *up)
+/* Uploads; returns whether anything was attempted. */
+static bool do_upload(config_t *cfg, const run_record_t *rec, upload_summary_t *up)
 {
     memset(up, 0, sizeof *up);
     if (!cfg->upload_results) {
         log_info("Upload: off (BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS=false)");
-        return;
+        return false;
     }
     char *err = NULL;
     if (!oidc_fill_upload_token(cfg, &err)) {
         log_warn("%s; results are not uploaded", err);
         free(err);
-        return;
+        return false;
     }
     if (!*cfg->upload_token) {
         log_warn("BUILDKITE_ANALYTICS_TOKEN is not set; results are not uploaded to Test Engine");
-        return;
+        return false;
     }
-    upload_results(cfg, rec, up);
-    log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s%s", up->records, up->records == 1 ? "" : "s",
-             up->requests, up->requests == 1 ? "" : "s", up->seconds, up->failed_requests ? "; failed requests: " : "",
-             up->failed_requests ? "see the warnings above" : "");
+    upload_results(cfg, rec, proc_forwarded_signal, up);
+    char *shortfall = upload_shortfall(up);
+    bool unexplained = up->failed_requests && !shortfall; /* e.g. unreadable XML sent whole, then refused */
+    log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s", up->records, up->records == 1 ? "" : "s",
+             up->requests, up->requests == 1 ? "" : "s", up->seconds,
+             unexplained ? "; failed requests: see the warnings above" : "");
+    if (shortfall) log_warn("%s", shortfall);
+    free(shortfall);
+    return true;
 }
 
 static void publish_selectors(const config_t *cfg, const run_record_t *rec)
@@ -68,9 +80,26 @@ static void publish_selectors(const config_t *cfg, const run_record_t *rec)
     strlist_free(&failed);
 }
 
+static void annotate(const config_t *cfg, const run_record_t *rec, const upload_summary_t *up)
+{
+    char *err = NULL;
+    if (annotate_send(cfg, rec, up, &err)) {
+        if (!up) log_info("Annotation: written (style %s)", annotate_style(rec));
+    } else {
+        log_warn("could not write the annotation: %s", err);
+    }
+    free(err);
+}
+
 static void post_metadata(config_t *cfg, const run_record_t *rec)
 {
     if (!rec->from_server) return; /* bktec's rule: fallback plans send no metadata */
+    int sig = proc_forwarded_signal();
+    if (sig) {
+        const char *name = sigabbrev_np(sig);
+        log_warn("plan metadata not sent: the job is being cancelled (SIG%s)", name ? name : "?");
+        return;
+    }
     char *mint_err = NULL;
     if (!oidc_fill_api_token(cfg, &mint_err)) {
         log_warn("plan metadata not sent: %s", mint_err);
@@ -83,6 +112,7 @@ static void post_metadata(config_t *cfg, const run_record_t *rec)
     }
     http_client_t c;
     api_client_init(&c, cfg);
+    c.stop = proc_forwarded_signal;
     char *body = metadata_body(cfg, rec);
     char *err = NULL;
     if (api_post_metadata(&c, cfg, body, &err)) log_info("Plan metadata: sent");
@@ -115,13 +145,16 @@ int cmd_report(int argc, char **argv)
         return 0;
     }
     http_global_init();
+    /* From here a cancellation is caught: the upload stops, the rest is kept short. */
+    proc_catch_signals();
     log_section("report");
-    upload_summary_t up;
-    do_upload(&cfg, &rec, &up);
     publish_selectors(&cfg, &rec);
-    if (annotate_send(&cfg, &rec, &up, &err)) log_info("Annotation: written (style %s)", annotate_style(&rec));
-    else log_warn("could not write the annotation: %s", err);
-    free(err);
+    annotate(&cfg, &rec, NULL);
+    upload_summary_t up;
+    bool uploaded = do_upload(&cfg, &rec, &up);
+    /* The annotation learns the upload's outcome (and run link); skipped when
+     * cancelled: the agent's SIGKILL is near and the annotation already exists. */
+    if (uploaded && up.requests && !proc_forwarded_signal()) annotate(&cfg, &rec, &up);
     post_metadata(&cfg, &rec);
     upload_summary_free(&up);
     runstate_free(&rec);

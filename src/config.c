@@ -460,6 +460,9 @@ bool config_is_set(const config_t *cfg, const char *env_name)
 void config_free(config_t *cfg)
 {
     char *base = (char *)cfg;
+    /* Tokens must not linger in freed memory (explicit_bzero is not optimised away). */
+    if (cfg->api_token) explicit_bzero(cfg->api_token, strlen(cfg->api_token));
+    if (cfg->upload_token) explicit_bzero(cfg->upload_token, strlen(cfg->upload_token));
     for (size_t i = 0; i < N_OPTIONS; i++)
         if (OPTIONS[i].type == OPT_STR) free(*(char **)(base + OPTIONS[i].offset));
     free(cfg->identifier);

@@ -2,6 +2,8 @@
 #include "fsutil.h"
 #include "log.h"
 #include <ctype.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,15 +46,24 @@ void http_client_init(http_client_t *c, const char *label, const char *ca_bundle
     c->budget_s = budget_s;
     c->backoff_ms = backoff_ms;
     c->auth_header = auth_header ? xstrdup(auth_header) : NULL;
+    c->max_answer = HTTP_MAX_API_ANSWER;
+    c->low_speed = false;
+    c->fail_fast_unreachable = false;
+    c->stop = NULL;
+    c->retry_spent_s = 0;
+    c->sock_fd = CURL_SOCKET_BAD;
+}
+
+void http_wipe(char *secret)
+{
+    if (secret) explicit_bzero(secret, strlen(secret));
 }
 
 void http_client_free(http_client_t *c)
 {
     if (c->curl) curl_easy_cleanup(c->curl);
-    if (c->auth_header) {
-        memset(c->auth_header, 0, strlen(c->auth_header)); /* do not leave the token in freed memory */
-        free(c->auth_header);
-    }
+    http_wipe(c->auth_header); /* do not leave the token in freed memory */
+    free(c->auth_header);
     c->curl = NULL;
     c->auth_header = NULL;
 }
@@ -73,10 +84,96 @@ typedef struct {
     char retry_after[64];
 } headers_seen_t;
 
+/* Where an answer's body goes: never more than `max` bytes are kept. */
+typedef struct {
+    buf_t *body;
+    size_t max;
+    bool over;
+} body_sink_t;
+
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
-    buf_append((buf_t *)user, data, size * n);
-    return size * n;
+    body_sink_t *s = user;
+    size_t len = size * n;
+    if (len > s->max - s->body->len) { /* body->len <= max always holds */
+        s->over = true;
+        return 0; /* curl stops the transfer with CURLE_WRITE_ERROR */
+    }
+    buf_append(s->body, data, len);
+    return len;
+}
+
+/* Bytes the peer has taken: what curl sent minus what still waits in our
+ * socket's send queue. curl's own count (and its low-speed check) sees bytes
+ * handed to the kernel, and a socket buffer can swallow megabytes, a whole
+ * batch, at once: after that a moving upload would look stalled, and a stalled
+ * one moving. */
+static curl_off_t bytes_taken(curl_socket_t fd, curl_off_t ulnow)
+{
+    int queued = 0;
+    if (fd != CURL_SOCKET_BAD && ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 && queued <= ulnow)
+        return ulnow - queued;
+    return ulnow;
+}
+
+/* The connection's socket, for bytes_taken: curl tells its info API about it
+ * only after a transfer, so we note it when curl creates and closes it. */
+static int on_socket_open(void *user, curl_socket_t fd, curlsocktype purpose)
+{
+    if (purpose == CURLSOCKTYPE_IPCXN) *(curl_socket_t *)user = fd;
+    return CURL_SOCKOPT_OK;
+}
+
+static int on_socket_close(void *user, curl_socket_t fd)
+{
+    curl_socket_t *noted = user;
+    if (*noted == fd) *noted = CURL_SOCKET_BAD;
+    return close(fd);
+}
+
+/* Polled by curl during a transfer, at least once a second even when no byte
+ * moves: the place to notice a stop request and, for progress-limited
+ * clients, a stall (nothing taken for stall_s seconds) or a trickle (less than
+ * HTTP_LOW_SPEED_BYTES a second over a window of stall_s seconds). */
+typedef struct {
+    const curl_socket_t *fd;
+    http_stop_fn stop;
+    int stopped_by;
+    long stall_s;          /* 0: no progress rules */
+    curl_off_t moved;      /* bytes taken up + received, at the last change */
+    double last_move;      /* when that changed */
+    curl_off_t window_bytes;
+    double window_start;
+    bool stalled;
+} progress_watch_t;
+
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal, (void)ultotal;
+    progress_watch_t *w = user;
+    if (w->stop && !w->stopped_by) w->stopped_by = w->stop();
+    if (w->stopped_by) return 1; /* non-zero aborts with CURLE_ABORTED_BY_CALLBACK */
+    if (!w->stall_s) return 0;
+    double now = fs_monotonic();
+    curl_off_t moved = dlnow + bytes_taken(*w->fd, ulnow);
+    if (w->last_move == 0) {
+        w->moved = w->window_bytes = moved;
+        w->last_move = w->window_start = now;
+    }
+    if (moved != w->moved) {
+        w->moved = moved;
+        w->last_move = now;
+    } else if (now - w->last_move >= (double)w->stall_s) {
+        w->stalled = true;
+        return 1;
+    }
+    if (now - w->window_start >= (double)w->stall_s) {
+        w->stalled = moved - w->window_bytes < (curl_off_t)(HTTP_LOW_SPEED_BYTES * (now - w->window_start));
+        if (w->stalled) return 1;
+        w->window_bytes = moved;
+        w->window_start = now;
+    }
+    return 0;
 }
 
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t len)
@@ -122,10 +219,17 @@ static bool is_tls_verification_error(CURLcode rc)
            rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR;
 }
 
-static bool retryable_transport(CURLcode rc)
+/* Nothing listens, or the name or route does not exist: no answer is coming. */
+static bool is_unreachable(CURLcode rc)
 {
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
+static bool retryable_transport(const http_client_t *c, CURLcode rc)
+{
+    if (c->fail_fast_unreachable && is_unreachable(rc)) return false;
     return !is_tls_verification_error(rc) && rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL &&
-           rc != CURLE_OUT_OF_MEMORY;
+           rc != CURLE_OUT_OF_MEMORY && rc != CURLE_FILESIZE_EXCEEDED && rc != CURLE_ABORTED_BY_CALLBACK;
 }
 
 static bool retryable_status(long status)
@@ -133,9 +237,25 @@ static bool retryable_status(long status)
     return status == 409 || status == 429 || status >= 500;
 }
 
+/* Per attempt: a connect timeout always (it covers the TLS handshake); then a
+ * total timeout, or for big uploads none: on_progress's rules cut a stalled
+ * or trickling transfer instead, so a batch that is moving may take its time. */
+static void set_time_limits(const http_client_t *c)
+{
+    CURL *h = c->curl;
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->low_speed ? 0L : c->timeout_s);
+}
+
+typedef struct {
+    body_sink_t sink;
+    headers_seen_t seen;
+    progress_watch_t watch;
+    char errbuf[CURL_ERROR_SIZE];
+} attempt_ctx_t;
+
 static void set_options(http_client_t *c, const char *method, const char *url, const char *json_body,
-                        curl_mime *mime, struct curl_slist *headers, http_response_t *resp,
-                        headers_seen_t *seen, char *errbuf)
+                        curl_mime *mime, struct curl_slist *headers, attempt_ctx_t *ctx)
 {
     CURL *h = c->curl;
     curl_easy_reset(h); /* keeps the connection cache: the next request reuses the connection */
@@ -143,12 +263,20 @@ static void set_options(http_client_t *c, const char *method, const char *url, c
     curl_easy_setopt(h, CURLOPT_USERAGENT, http_user_agent());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &ctx->sink);
+    /* Refused before reading when the length is announced; on_body bounds the rest. */
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_answer);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, seen);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout_s);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &ctx->seen);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ctx->errbuf);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ctx->watch);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket_open);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &c->sock_fd);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_socket_close);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &c->sock_fd);
+    set_time_limits(c);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -169,12 +297,73 @@ static void set_options(http_client_t *c, const char *method, const char *url, c
 
 static double backoff_delay(const http_client_t *c, int attempt)
 {
-    double base = (double)c->backoff_ms / 1000.0;
-    double d = base;
+    long first_ms = c->backoff_ms > HTTP_MIN_BACKOFF_MS ? c->backoff_ms : HTTP_MIN_BACKOFF_MS;
+    double d = (double)first_ms / 1000.0;
     for (int i = 1; i < attempt && d < BACKOFF_CAP_S; i++) d *= 2;
     if (d > BACKOFF_CAP_S) d = BACKOFF_CAP_S;
     /* Jitter in [50%, 100%] spreads a parallel step's jobs apart. */
     return d * (0.5 + 0.5 * ((double)rand() / RAND_MAX));
+}
+
+double http_retry_wait(const http_client_t *c, int attempt, double server_wait)
+{
+    /* A server's "0" (or a date in the past) would make every retry immediate:
+     * 180 requests in 8 s. Its wait may lengthen the step, never shorten it. */
+    double step = backoff_delay(c, attempt);
+    return server_wait > step ? server_wait : step;
+}
+
+/* Sleeps in short slices so a stop request ends the wait at once. Returns the
+ * signal that stopped it, or 0. */
+static int wait_unless_stopped(const http_client_t *c, double seconds)
+{
+    double end = fs_monotonic() + seconds;
+    for (;;) {
+        int sig = c->stop ? c->stop() : 0;
+        if (sig) return sig;
+        double left = end - fs_monotonic();
+        if (left <= 0) return 0;
+        fs_sleep(left < 0.05 ? left : 0.05);
+    }
+}
+
+/* Never leave a token in freed memory: curl_slist_append copied it. */
+static void free_headers(struct curl_slist *headers)
+{
+    for (struct curl_slist *h = headers; h; h = h->next) http_wipe(h->data);
+    curl_slist_free_all(headers);
+}
+
+/* Fills resp from one finished attempt; returns whether it may be retried. */
+static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ctx, http_response_t *resp)
+{
+    resp->status = 0;
+    resp->transport_error = rc != CURLE_OK;
+    resp->tls_error = is_tls_verification_error(rc);
+    resp->unreachable = is_unreachable(rc);
+    resp->too_large = ctx->sink.over || rc == CURLE_FILESIZE_EXCEEDED;
+    resp->stopped_by = ctx->watch.stopped_by;
+    if (resp->too_large) {
+        snprintf(resp->error, sizeof resp->error, "the answer is larger than %zu MiB; not read further",
+                 c->max_answer >> 20);
+        return false;
+    }
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+        snprintf(resp->error, sizeof resp->error, "HTTP %ld", resp->status);
+        return retryable_status(resp->status);
+    }
+    if (resp->stopped_by) {
+        snprintf(resp->error, sizeof resp->error, "stopped by signal %d", resp->stopped_by);
+        return false;
+    }
+    if (ctx->watch.stalled) { /* a timeout, retried like one */
+        snprintf(resp->error, sizeof resp->error, "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
+                 HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
+        return true;
+    }
+    snprintf(resp->error, sizeof resp->error, "%s", ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
+    return retryable_transport(c, rc);
 }
 
 static const char *path_of(const char *url)
@@ -195,41 +384,38 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
 
     double start = fs_monotonic();
     for (int attempt = 1;; attempt++) {
-        headers_seen_t seen = {{0}, {0}};
-        char errbuf[CURL_ERROR_SIZE] = {0};
+        attempt_ctx_t ctx = {{&resp->body, c->max_answer, false}, {{0}, {0}},
+                             {&c->sock_fd, c->stop, 0, c->low_speed ? c->timeout_s : 0, 0, 0, 0, 0, false}, {0}};
         buf_reset(&resp->body);
         curl_mime *mime = make_mime ? make_mime(c->curl, mime_user) : NULL;
-        set_options(c, method, url, json_body, mime, headers, resp, &seen, errbuf);
+        set_options(c, method, url, json_body, mime, headers, &ctx);
+        double attempt_start = fs_monotonic();
         CURLcode rc = curl_easy_perform(c->curl);
         curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, NULL);
         curl_mime_free(mime);
         resp->attempts = attempt;
-        resp->status = 0;
-        resp->transport_error = rc != CURLE_OK;
-        resp->tls_error = is_tls_verification_error(rc);
-        if (rc == CURLE_OK) {
-            curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-            snprintf(resp->error, sizeof resp->error, "HTTP %ld", resp->status);
-        } else {
-            snprintf(resp->error, sizeof resp->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-        }
-        bool retry = rc == CURLE_OK ? retryable_status(resp->status) : retryable_transport(rc);
-        if (!retry) break;
+        if (!judge_attempt(c, rc, &ctx, resp)) break;
 
-        double wait = -1;
-        if (resp->status == 429) wait = http_rate_limit_wait(seen.ratelimit_reset, seen.retry_after, fs_now());
-        if (wait < 0) wait = backoff_delay(c, attempt);
-        double spent = fs_monotonic() - start;
-        if (spent + wait > c->budget_s) {
+        c->retry_spent_s += fs_monotonic() - attempt_start;
+        double server_wait = -1;
+        if (resp->status == 429) server_wait = http_rate_limit_wait(ctx.seen.ratelimit_reset, ctx.seen.retry_after, fs_now());
+        double wait = http_retry_wait(c, attempt, server_wait);
+        if (c->retry_spent_s + wait > c->budget_s) {
             resp->gave_up = true;
             log_warn("%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs", c->label, method,
-                     path_of(url), attempt, resp->error, c->budget_s, spent);
+                     path_of(url), attempt, resp->error, c->budget_s, c->retry_spent_s);
             break;
         }
         log_warn("%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method, path_of(url), attempt,
                  resp->error, wait);
-        fs_sleep(wait);
+        double slept_from = fs_monotonic();
+        resp->stopped_by = wait_unless_stopped(c, wait);
+        c->retry_spent_s += fs_monotonic() - slept_from;
+        if (resp->stopped_by) {
+            snprintf(resp->error, sizeof resp->error, "stopped by signal %d before retrying", resp->stopped_by);
+            break;
+        }
     }
     resp->seconds = fs_monotonic() - start;
-    curl_slist_free_all(headers);
+    free_headers(headers);
 }

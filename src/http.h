@@ -2,25 +2,63 @@
  * retry policy Test Engine clients share.
  *
  * Retried: transport errors (connect, reset, timeout), 409, 429 and 5xx, with
- * exponential backoff and jitter, inside a time budget. On 429 the server's
- * RateLimit-Reset (seconds) or Retry-After (seconds or HTTP date) replaces the
- * backoff for that wait. Certificate problems are not retried: they do not fix
- * themselves, and TLS verification is never switched off. Each failed attempt
- * is reported in one line on stderr, without secrets. */
+ * exponential backoff and jitter. The retry budget belongs to the client, not
+ * to one request: the time spent on failed attempts and on the waits between
+ * them is summed over every request the client makes (all the batches of an
+ * upload, the three calls of a plan): a phase spends at most the budget plus
+ * one attempt on failures. On 429 the server's RateLimit-Reset or Retry-After
+ * (seconds or HTTP date) lengthens a wait but never shortens it below the
+ * backoff step: "retry after 0 s" answered forever must not become a flood.
+ *
+ * Not retried: an unverifiable certificate (it does not fix itself; TLS
+ * verification is never switched off), an answer larger than the client's
+ * limit (it would be as large again; reading it whole would grow memory without
+ * bound), a stop request (the job is being cancelled), and, when the client
+ * asks for it, an unreachable host (connection refused, unknown host, no
+ * route): the plan phase then falls back to a local plan at once instead of
+ * waiting out its budget.
+ *
+ * Time limits: a connect timeout always; then either a total timeout per
+ * attempt (small JSON calls), or, for big uploads, no total timeout but two
+ * progress rules: the attempt is cut when the server has taken no byte for
+ * timeout_s seconds (a stall), or less than HTTP_LOW_SPEED_BYTES a second over
+ * timeout_s seconds (a trickle). So a batch that is still moving may take longer
+ * than timeout_s, while a stalled one is cut after timeout_s. Progress counts
+ * bytes the peer took (sent minus the socket's send queue), not bytes handed
+ * to the kernel: a socket buffer swallows megabytes at once, which would hide
+ * a moving upload from curl's own LOW_SPEED_LIMIT/TIME (same idea, counted
+ * before the buffer).
+ *
+ * Each failed attempt is reported in one line on stderr, without secrets. */
 #ifndef TEP_HTTP_H
 #define TEP_HTTP_H
 #include <curl/curl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "buf.h"
+
+#define HTTP_MIN_BACKOFF_MS 100L       /* the first backoff step is never shorter */
+#define HTTP_LOW_SPEED_BYTES 1024L     /* bytes per second below which a transfer counts as trickling */
+#define HTTP_MAX_API_ANSWER (32L << 20) /* a plan for ~150,000 tests is far smaller */
+#define HTTP_MAX_UPLOAD_ANSWER (1L << 20)
+
+/* Returns a signal number (non-zero) when the caller wants everything stopped. */
+typedef int (*http_stop_fn)(void);
 
 typedef struct {
     CURL *curl;
-    const char *label;      /* "API" or "upload", for messages */
+    const char *label;      /* "Test Engine API" or "upload", for messages */
     const char *ca_bundle;  /* NULL or "" = system store */
-    long timeout_s;         /* per attempt */
-    double budget_s;        /* total time for retries */
-    long backoff_ms;        /* first backoff */
-    char *auth_header;      /* "Authorization: ..." (owned, never logged) */
+    long timeout_s;         /* per attempt (total, or without progress with low_speed) */
+    double budget_s;        /* failed attempts plus waits, over every request of the client */
+    long backoff_ms;        /* first backoff (at least HTTP_MIN_BACKOFF_MS) */
+    char *auth_header;      /* "Authorization: ..." (owned, never logged, wiped when freed) */
+    size_t max_answer;      /* answer bodies larger than this are refused */
+    bool low_speed;         /* progress rules instead of a total timeout per attempt */
+    bool fail_fast_unreachable; /* refused / unknown host / no route: no retry */
+    http_stop_fn stop;      /* NULL, or polled during transfers and waits */
+    double retry_spent_s;   /* budget used so far */
+    curl_socket_t sock_fd;  /* the connection's socket, while curl has one open */
 } http_client_t;
 
 typedef struct {
@@ -28,6 +66,9 @@ typedef struct {
     buf_t body;
     bool transport_error;
     bool tls_error;         /* certificate could not be verified */
+    bool unreachable;       /* connection refused, unknown host, no route */
+    bool too_large;         /* the answer was over max_answer; the body is cut */
+    int stopped_by;         /* the signal that stopped the request, 0 if none */
     bool gave_up;           /* retries stopped because the budget ran out */
     int attempts;
     double seconds;
@@ -35,6 +76,8 @@ typedef struct {
 } http_response_t;
 
 void http_global_init(void);
+/* A client with a total timeout per attempt, max_answer HTTP_MAX_API_ANSWER,
+ * retrying every transport error; set the other fields after this call. */
 void http_client_init(http_client_t *c, const char *label, const char *ca_bundle, long timeout_s,
                       double budget_s, long backoff_ms, const char *auth_header);
 void http_client_free(http_client_t *c);
@@ -49,8 +92,13 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
                   http_mime_fn make_mime, void *mime_user, http_response_t *resp);
 /* Seconds to wait from RateLimit-Reset / Retry-After header values; < 0 if none. */
 double http_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now);
+/* The wait before retry number `attempt` (1 = after the first failure): the
+ * backoff step (jittered), or the server's wait when that is longer. */
+double http_retry_wait(const http_client_t *c, int attempt, double server_wait);
 const char *http_user_agent(void);
 /* base (trailing slashes dropped) + path. Caller frees. */
 char *http_join(const char *base, const char *path);
+/* Overwrites a secret before its memory is freed (explicit_bzero: not optimised away). */
+void http_wipe(char *secret);
 
 #endif

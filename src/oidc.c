@@ -1,6 +1,7 @@
 #include "oidc.h"
 #include "agent.h"
 #include "buf.h"
+#include "http.h"
 #include "log.h"
 #include "planapi.h"
 #include <ctype.h>
@@ -16,6 +17,9 @@ static bool mint(const config_t *cfg, char **token, char **err)
     const char *args[] = {"oidc", "request-token", "--audience", audience, "--lifetime", lifetime, NULL};
     buf_t out;
     buf_init(&out);
+    /* Room for any token up front: a buffer that grew would leave copies of
+     * the token behind in freed memory. */
+    buf_reserve(&out, 16384);
     char *why = NULL;
     bool ok = agent_call(cfg, args, NULL, NULL, &out, &why);
     /* Trim; a token is one line of printable text. */
@@ -30,7 +34,7 @@ static bool mint(const config_t *cfg, char **token, char **err)
     if (ok) *token = xstrndup(t, len);
     else *err = xasprintf("minting an OIDC token failed (%s)", why ? why : "unknown error");
     free(why);
-    memset(out.data, 0, out.len);
+    explicit_bzero(out.data, out.len);
     buf_free(&out);
     free(audience);
     return ok;
@@ -48,6 +52,7 @@ static bool fill(config_t *cfg, char **slot, const char *name, char **err)
         free(e);
         return false;
     }
+    http_wipe(*slot); /* blank, but wipe it all the same: it is a token slot */
     free(*slot);
     *slot = token;
     log_info("Using an OIDC token from buildkite-agent for %s", name);

@@ -9,7 +9,10 @@ void api_client_init(http_client_t *c, const config_t *cfg)
     char *auth = xasprintf("Authorization: Bearer %s", cfg->api_token);
     http_client_init(c, "Test Engine API", cfg->ca_bundle, cfg->api_timeout, (double)cfg->api_retry_budget,
                      cfg->api_backoff_ms, auth);
-    memset(auth, 0, strlen(auth));
+    /* A refused connection or an unknown host will not answer within the
+     * budget either; the local plan is as good as waiting a minute for it. */
+    c->fail_fast_unreachable = true;
+    http_wipe(auth);
     free(auth);
 }
 
@@ -90,6 +93,17 @@ void api_classify(const http_response_t *r, bool is_cache_get, api_answer_t *a)
                                "private CA, point BUILDKITE_TEST_ENGINE_CA_BUNDLE at its PEM file", r->error);
         return;
     }
+    if (r->too_large) {
+        a->outcome = API_FALLBACK;
+        a->message = xasprintf("Invalid Answer: %s", r->error);
+        return;
+    }
+    if (r->unreachable && !r->gave_up) {
+        a->outcome = API_FALLBACK;
+        a->message = xasprintf("Unreachable: %s; not retried (a refused connection, an unknown host or no route "
+                               "does not fix itself within the retry budget)", r->error);
+        return;
+    }
     if (r->transport_error || (r->gave_up && (r->status == 409 || r->status == 429 || r->status >= 500))) {
         a->outcome = API_FALLBACK;
         a->message = xasprintf("Timeout: Test Engine API did not give a usable answer within the retry budget "
@@ -119,7 +133,7 @@ void api_classify(const http_response_t *r, bool is_cache_get, api_answer_t *a)
     case 403:
         if (strncmp(msg, "Billing Error", 13) == 0) {
             a->outcome = API_FALLBACK;
-            a->message = xasprintf("Billing Error: %s", msg);
+            a->message = xstrdup(msg); /* the server's message already starts with the label */
         } else {
             a->outcome = API_FATAL;
             a->message = xasprintf("Access Denied: %s. The token needs read_suites, read_test_plan and write_test_plan", msg);

@@ -8,6 +8,7 @@
 #include "state.h"
 #include <cjson/cJSON.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,19 @@ typedef struct {
     upload_summary_t *sum;
     buf_t batch;           /* "[rec,rec,...]" being filled */
     size_t in_batch;
-    bool stop;             /* a 401/403: every further request would fail the same way */
 } uploader_t;
+
+/* Once stopped, nothing more is sent; what is left is only counted. */
+static bool stopped(uploader_t *u)
+{
+    if (u->sum->end != UPLOAD_DONE) return true;
+    int sig = u->http.stop ? u->http.stop() : 0;
+    if (sig) {
+        u->sum->end = UPLOAD_STOPPED_SIGNAL;
+        u->sum->signal = sig;
+    }
+    return sig != 0;
+}
 
 static void add_field(curl_mime *m, const char *name, const char *value)
 {
@@ -92,11 +104,37 @@ static curl_mime *build_mime(CURL *curl, void *user)
     return m;
 }
 
+/* Why a failed request ends the whole upload, or UPLOAD_DONE when the next
+ * batch may still get through (e.g. a 422 about this batch's data). */
+static upload_end_t end_after_failure(const http_response_t *r)
+{
+    if (r->stopped_by) return UPLOAD_STOPPED_SIGNAL;
+    if (r->status == 401 || r->status == 403) return UPLOAD_STOPPED_AUTH;
+    if (r->tls_error) return UPLOAD_STOPPED_TLS;
+    if (r->gave_up) return UPLOAD_STOPPED_BUDGET;
+    return UPLOAD_DONE;
+}
+
+static void note_failure(uploader_t *u, const http_response_t *r, size_t records)
+{
+    u->sum->failed_requests++;
+    u->sum->end = end_after_failure(r);
+    if (r->stopped_by) {
+        u->sum->signal = r->stopped_by; /* upload_shortfall says it in one line */
+        return;
+    }
+    char *why = r->transport_error ? xstrdup(r->error) : xasprintf("HTTP %ld: %.200s", r->status, r->body.data);
+    log_warn("upload of %zu %s failed: %s", records, records == 1 ? "result" : "results", why);
+    if (!u->sum->first_error) u->sum->first_error = xstrdup(why);
+    free(u->sum->last_error);
+    u->sum->last_error = why;
+}
+
 /* One multipart request; returns true on a 2xx answer. */
 static bool send_part(uploader_t *u, const char *format, const char *data, size_t len, const char *filename,
                       const char *content_type, size_t records)
 {
-    if (u->stop) return false;
+    if (stopped(u)) return false;
     part_t part = {u->cfg, format, data, filename, content_type, len};
     http_response_t r;
     http_response_init(&r);
@@ -107,12 +145,7 @@ static bool send_part(uploader_t *u, const char *format, const char *data, size_
         u->sum->records += records;
         note_answer(u, &r);
     } else {
-        u->sum->failed_requests++;
-        char *why = r.transport_error ? xstrdup(r.error) : xasprintf("HTTP %ld: %.200s", r.status, r.body.data);
-        log_warn("upload of %zu %s failed: %s", records, records == 1 ? "result" : "results", why);
-        if (!u->sum->first_error) u->sum->first_error = why;
-        else free(why);
-        if (r.status == 401 || r.status == 403) u->stop = true;
+        note_failure(u, &r, records);
     }
     http_response_free(&r);
     return ok;
@@ -131,6 +164,8 @@ static void on_element(const char *raw, size_t len, void *user)
 {
     uploader_t *u = user;
     if (raw[0] != '{') return; /* not a record; the run phase already reported it */
+    u->sum->total++;
+    if (u->sum->end != UPLOAD_DONE) return; /* stopped: only counted */
     buf_putc(&u->batch, u->in_batch ? ',' : '[');
     buf_append(&u->batch, raw, len);
     if (++u->in_batch >= (size_t)u->cfg->upload_batch_size) flush_batch(u);
@@ -151,13 +186,14 @@ static void upload_junit(uploader_t *u, const char *path)
     size_t batch = (size_t)u->cfg->upload_batch_size;
     bool parsed = junit_case_ranges(data, len, &cases, &err);
     free(err);
+    if (parsed) u->sum->total += cases.len;
     if (!parsed || cases.len <= batch) {
         /* Unreadable XML still goes up whole: the server may read more than we do. */
         send_part(u, "junit", data, len, name, "application/xml", parsed ? cases.len : 0);
     } else {
         buf_t doc;
         buf_init(&doc);
-        for (size_t i = 0; i < cases.len && !u->stop; i += batch) {
+        for (size_t i = 0; i < cases.len && !stopped(u); i += batch) {
             size_t n = cases.len - i < batch ? cases.len - i : batch;
             buf_reset(&doc);
             buf_printf(&doc, "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" tests=\"%zu\">", n);
@@ -172,20 +208,31 @@ static void upload_junit(uploader_t *u, const char *path)
     free(data);
 }
 
-void upload_results(const config_t *cfg, const run_record_t *rec, upload_summary_t *sum)
+static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
+{
+    u->url = http_join(cfg->upload_base_url, "/v1/uploads");
+    char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
+    http_client_init(&u->http, "upload", cfg->ca_bundle, cfg->api_timeout, (double)cfg->upload_retry_budget,
+                     cfg->api_backoff_ms, auth);
+    http_wipe(auth);
+    free(auth);
+    u->http.low_speed = true; /* a big batch on a slow link may take longer than api-timeout */
+    u->http.max_answer = HTTP_MAX_UPLOAD_ANSWER;
+    u->http.stop = stop;
+}
+
+void upload_results(const config_t *cfg, const run_record_t *rec, http_stop_fn stop, upload_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
+    sum->budget_s = (double)cfg->upload_retry_budget;
     uploader_t u = {.cfg = cfg, .sum = sum};
-    u.url = http_join(cfg->upload_base_url, "/v1/uploads");
-    char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
-    http_client_init(&u.http, "upload", cfg->ca_bundle, cfg->api_timeout, (double)cfg->upload_retry_budget,
-                     cfg->api_backoff_ms, auth);
-    memset(auth, 0, strlen(auth));
-    free(auth);
+    client_init(&u, cfg, stop);
     buf_init(&u.batch);
     double t0 = fs_monotonic();
     bool json = rec->mode && strcmp(rec->mode, "json") == 0;
-    for (size_t i = 0; i < rec->n_attempts && !u.stop; i++) {
+    /* Every file is read even after a stop, so the summary can say how many
+     * results were not sent. */
+    for (size_t i = 0; i < rec->n_attempts; i++) {
         char *path = state_file(cfg, rec->attempts[i].result_file);
         if (!fs_exists(path)) {
             free(path);
@@ -206,9 +253,59 @@ void upload_results(const config_t *cfg, const run_record_t *rec, upload_summary
     free(u.url);
 }
 
+/* 100000 -> "100,000": the counts in the shortfall line are read by people. */
+static void with_commas(size_t n, char out[32])
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%zu", n);
+    int o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0) out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+static char *why_stopped(const upload_summary_t *sum)
+{
+    const char *first = sum->first_error ? sum->first_error : "unknown error";
+    const char *last = sum->last_error ? sum->last_error : first;
+    switch (sum->end) {
+    case UPLOAD_STOPPED_SIGNAL: {
+        const char *abbrev = sigabbrev_np(sum->signal);
+        return abbrev ? xasprintf("upload interrupted by SIG%s", abbrev) : xasprintf("upload interrupted by signal %d", sum->signal);
+    }
+    case UPLOAD_STOPPED_AUTH:
+        return xasprintf("upload stopped: the upload API refused the token (%s); check BUILDKITE_ANALYTICS_TOKEN", last);
+    case UPLOAD_STOPPED_TLS:
+        return xasprintf("upload stopped: %s", last);
+    case UPLOAD_STOPPED_BUDGET:
+        return xasprintf("upload stopped: the retry budget of %.0fs is used up (last error: %s)", sum->budget_s, last);
+    case UPLOAD_DONE:
+        break;
+    }
+    return xasprintf("upload incomplete: %zu request%s failed (first: %s)", sum->failed_requests,
+                     sum->failed_requests == 1 ? "" : "s", first);
+}
+
+char *upload_shortfall(const upload_summary_t *sum)
+{
+    if (sum->end == UPLOAD_DONE && sum->records >= sum->total) return NULL;
+    char sent[32], total[32], missing[32];
+    with_commas(sum->records, sent);
+    with_commas(sum->total, total);
+    with_commas(sum->total > sum->records ? sum->total - sum->records : 0, missing);
+    char *why = why_stopped(sum);
+    char *line = xasprintf("%s: %s of %s result%s sent; %s not sent", why, sent, total, sum->total == 1 ? "" : "s",
+                           missing);
+    free(why);
+    return line;
+}
+
 void upload_summary_free(upload_summary_t *sum)
 {
     free(sum->run_url);
     free(sum->first_error);
+    free(sum->last_error);
     memset(sum, 0, sizeof *sum);
 }

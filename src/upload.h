@@ -3,27 +3,48 @@
  * JSON mode: the records of every attempt, cut from the result files as raw
  * text (never re-encoded) into batches of at most upload-batch-size (5000).
  * JUnit mode: each attempt's XML file, cut into documents of at most
- * upload-batch-size testcases when it is larger (original bytes kept). Fields: format, run_env[...] (empty
- * values left out), tags[...], and the data part; curl's mime API carries
+ * upload-batch-size testcases when it is larger (original bytes kept).
+ * Fields: format, run_env[...] (empty values left out), tags[...], and the data part; curl's mime API carries
  * every value byte for byte, so quotes, semicolons, newlines and unicode
- * arrive intact. Best effort: failures are reported, never fatal. */
+ * arrive intact. Best effort: failures are reported, never fatal.
+ *
+ * One retry budget for the whole upload (every batch shares it), progress
+ * rules instead of a total timeout per batch (see http.h: a big batch that
+ * moves may take longer than api-timeout; a stalled one is cut after it). The upload
+ * stops early, and counts what it did not send, when the budget is used up, on
+ * 401/403 or an untrusted certificate (every further batch would fail the same
+ * way), or when `stop` reports a signal: between batches, during a batch (the
+ * transfer is aborted) or during a wait. */
 #ifndef TEP_UPLOAD_H
 #define TEP_UPLOAD_H
 #include <stdbool.h>
 #include <stddef.h>
 #include "config.h"
+#include "http.h"
 #include "runstate.h"
+
+typedef enum { UPLOAD_DONE, UPLOAD_STOPPED_AUTH, UPLOAD_STOPPED_TLS, UPLOAD_STOPPED_BUDGET, UPLOAD_STOPPED_SIGNAL } upload_end_t;
 
 typedef struct {
     size_t records;        /* test results (records or testcases) sent successfully */
+    size_t total;          /* test results found in the result files */
     size_t requests;
     size_t failed_requests;
     double seconds;
+    upload_end_t end;
+    int signal;            /* for UPLOAD_STOPPED_SIGNAL */
+    double budget_s;       /* for UPLOAD_STOPPED_BUDGET */
     char *run_url;         /* from the first successful answer, if any */
     char *first_error;
+    char *last_error;      /* the failure that stopped the upload, for the shortfall line */
 } upload_summary_t;
 
-void upload_results(const config_t *cfg, const run_record_t *rec, upload_summary_t *sum);
+/* stop may be NULL. */
+void upload_results(const config_t *cfg, const run_record_t *rec, http_stop_fn stop, upload_summary_t *sum);
+/* One line saying what was not sent and why, e.g. "upload interrupted by
+ * SIGTERM: 13,000 of 100,000 results sent; 87,000 not sent"; NULL when every
+ * result was sent. Caller frees. */
+char *upload_shortfall(const upload_summary_t *sum);
 void upload_summary_free(upload_summary_t *sum);
 
 #endif

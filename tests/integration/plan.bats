@@ -97,11 +97,24 @@ PY
 }
 
 @test "429 with Retry-After seconds and with an HTTP date are both honoured" {
-  faults '{"plan_get": [{"status": 429, "headers": {"Retry-After": "1"}}, {"status": 429, "headers": {"Retry-After": "Sun, 06 Nov 1994 08:49:37 GMT"}}]}'
+  # A date about 5 s ahead (second resolution; the 1 s wait and any load come off it).
+  when=$(date -u -d '+5 sec' '+%a, %d %b %Y %H:%M:%S GMT')
+  export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=10
+  faults '{"plan_get": [{"status": 429, "headers": {"Retry-After": "1"}}, {"status": 429, "headers": {"Retry-After": "'"$when"'"}}]}'
   plan
   assert_success
   assert_output --partial "HTTP 429; retrying in 1.0s"
-  assert_output --partial "HTTP 429; retrying in 0.0s"
+  assert_output --regexp "HTTP 429; retrying in [1-4]\.[0-9]s"
+  assert_output --partial "Plan source: server"
+}
+
+@test "429 with a Retry-After date in the past still waits the backoff step" {
+  export BUILDKITE_TEST_ENGINE_API_BACKOFF_MS=400
+  faults '{"plan_get": [{"status": 429, "headers": {"Retry-After": "Sun, 06 Nov 1994 08:49:37 GMT"}}]}'
+  plan
+  assert_success
+  # The step is 400 ms with jitter in [50%, 100%]: 0.2 to 0.4 s, never 0.0.
+  assert_output --regexp "HTTP 429; retrying in 0\.[234]s"
   assert_output --partial "Plan source: server"
 }
 
@@ -173,7 +186,8 @@ PY
   faults '{"plan_get": [{"status": 403, "body": {"message": "Billing Error: plan limit"}}]}'
   plan
   assert_success
-  assert_output --partial "Billing Error: Billing Error: plan limit"
+  assert_output --partial "Billing Error: plan limit"
+  refute_output --partial "Billing Error: Billing Error"
   assert_output --partial "Plan source: fallback"
 }
 

@@ -10,10 +10,16 @@ Serves over HTTPS on 127.0.0.1 only:
 Control is through files in --dir, so tests need no client library:
   port           written once the server listens
   requests.jsonl one JSON line per request (method, path, query, headers, body, client port)
+  fillers.jsonl  one JSON line per body_bytes answer: path, size, bytes sent before the
+                 client hung up (sent), client_hung_up
   faults.json    {"<endpoint>": [fault, ...]} consumed in order; endpoint is one of
                  plan_get, plan_post, filter_tests, metadata, upload.
                  fault keys: status, body (str or JSON), headers, delay (s), reset (bool),
-                 truncate (bytes actually sent), repeat (n, default 1), forever (bool)
+                 truncate (bytes actually sent), repeat (n, default 1), forever (bool),
+                 read_rate (bytes/s: the request body is read that slowly; a slow network),
+                 body_bytes (n: the answer is n bytes of filler, streamed, never held in memory),
+                 no_length (bool: with body_bytes, no Content-Length; the body ends when the
+                 connection closes)
   config.json    {"muted_tests": [...], "skipped_tests": [...], "filter_tests": [paths],
                   "plans": {identifier: plan}}
 Uses only the standard library, so any python3 can run it.
@@ -159,14 +165,56 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.request.close()
 
-    def _read_body(self):
+    def _read_body(self, rate=None):
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        if not length:
+            return b""
+        if not rate:
+            return self.rfile.read(length)
+        # A slow network: small reads, paced so the client sees steady progress
+        # (kernel buffers still absorb the first few hundred KiB at once).
+        parts, got, start, step = [], 0, time.monotonic(), max(1, int(rate) // 20)
+        while got < length:
+            chunk = self.rfile.read(min(step, length - got))
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+            ahead = got / rate - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)
+        return b"".join(parts)
+
+    def _send_filler(self, status, size, with_length):
+        """A huge answer without holding it: tests that the client bounds what it reads."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        if with_length:
+            self.send_header("Content-Length", str(size))
+        else:
+            self.close_connection = True
+        self.end_headers()
+        chunk = b" " * 65536
+        sent, hung_up = 0, False
+        try:
+            while sent < size:
+                n = min(len(chunk), size - sent)
+                self.wfile.write(chunk[:n])
+                sent += n
+            self.wfile.flush()
+        except OSError:  # the client hung up: what a bounded client should do
+            hung_up, self.close_connection = True, True
+        with LOCK, open(os.path.join(self.server.directory, "fillers.jsonl"), "a", encoding="utf-8") as f:
+            f.write(json.dumps({"path": urllib.parse.urlsplit(self.path).path, "size": size, "sent": sent,
+                                "client_hung_up": hung_up}) + "\n")
 
     def _handle(self):
-        raw = self._read_body()
         path = urllib.parse.urlsplit(self.path).path
         endpoint = endpoint_of(self.command, path)
+        # The fault is chosen before the body is read, so read_rate can slow the read;
+        # the request is still recorded before the fault acts.
+        fault = next_fault(self.server.directory, endpoint)
+        raw = self._read_body((fault or {}).get("read_rate"))
         ctype = self.headers.get("Content-Type", "")
         if ctype.startswith("multipart/form-data"):
             fields, data = parse_multipart(ctype, raw)
@@ -177,12 +225,14 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 desc = {"unparsed": raw.decode("utf-8", "replace")}
         self._record(desc)
-        fault = next_fault(self.server.directory, endpoint)
         if fault:
             if fault.get("delay"):
                 time.sleep(fault["delay"])
             if fault.get("reset"):
                 return self._reset()
+            if fault.get("body_bytes"):
+                return self._send_filler(fault.get("status", 200), int(fault["body_bytes"]),
+                                         not fault.get("no_length"))
             if "status" in fault or "body" in fault:
                 return self._send(fault.get("status", 200), fault.get("body", {"message": "injected fault"}),
                                   fault.get("headers"), fault.get("truncate"))
@@ -237,7 +287,13 @@ def main():
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
     args = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+    # A real link's window, not loopback's megabytes: with it, a slow reader
+    # (read_rate) shows as slow progress to the client, as a slow network does,
+    # instead of the whole body vanishing into kernel buffers at once.
+    server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
+    server.server_bind()
+    server.server_activate()
     server.daemon_threads = True
     server.directory = args.dir
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -1,6 +1,7 @@
 #include "unit.h"
 #include "http.h"
 #include "planapi.h"
+#include <stdio.h>
 
 static void rate_limit_headers(void **state)
 {
@@ -13,6 +14,34 @@ static void rate_limit_headers(void **state)
     assert_float_equal(http_rate_limit_wait(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", now + 100), 0.0, 1e-9);
     assert_true(http_rate_limit_wait(NULL, "soon", 0) < 0);
     assert_true(http_rate_limit_wait("", "", 0) < 0);
+}
+
+static void client(http_client_t *c, long backoff_ms)
+{
+    memset(c, 0, sizeof *c);
+    c->backoff_ms = backoff_ms;
+}
+
+/* A server's "retry after 0" must not make retries immediate (issue: 180
+ * requests in 8 s); the backoff step is the floor, the server may lengthen it. */
+static void retry_wait_has_a_floor(void **state)
+{
+    (void)state;
+    http_client_t c;
+    client(&c, 1000);
+    for (int i = 0; i < 50; i++) {
+        double w = http_retry_wait(&c, 1, 0.0);
+        assert_true(w >= 0.5 && w <= 1.0); /* 1 s step, jitter 50-100% */
+        w = http_retry_wait(&c, 3, 0.0);
+        assert_true(w >= 2.0 && w <= 4.0); /* doubled twice */
+        assert_true(http_retry_wait(&c, 30, -1) <= 20.0); /* capped */
+    }
+    assert_float_equal(http_retry_wait(&c, 1, 7.0), 7.0, 1e-9); /* a longer server wait wins */
+    client(&c, 0); /* even a configured backoff of 0 keeps a floor */
+    for (int i = 0; i < 50; i++) {
+        double w = http_retry_wait(&c, 1, 0.0);
+        assert_true(w >= HTTP_MIN_BACKOFF_MS / 2000.0 && w <= HTTP_MIN_BACKOFF_MS / 1000.0);
+    }
 }
 
 static api_outcome_t classify(long status, const char *body, bool get)
@@ -51,6 +80,56 @@ static void classification(void **state)
     http_response_free(&r);
 }
 
+static char *classify_message(http_response_t *r)
+{
+    api_answer_t a;
+    api_classify(r, false, &a);
+    assert_int_equal(a.outcome, API_FALLBACK);
+    char *m = a.message;
+    a.message = NULL;
+    api_answer_free(&a);
+    return m;
+}
+
+static void fallback_messages(void **state)
+{
+    (void)state;
+    http_response_t r;
+    http_response_init(&r);
+    r.status = 403;
+    buf_puts(&r.body, "{\"message\":\"Billing Error: plan limit\"}");
+    char *m = classify_message(&r);
+    assert_string_equal(m, "Billing Error: plan limit"); /* once, not "Billing Error: Billing Error: ..." */
+    free(m);
+
+    http_response_free(&r);
+    http_response_init(&r);
+    r.transport_error = r.unreachable = true;
+    r.attempts = 1;
+    snprintf(r.error, sizeof r.error, "Failed to connect to 127.0.0.1 port 9: Connection refused");
+    m = classify_message(&r);
+    assert_non_null(strstr(m, "Unreachable: Failed to connect to 127.0.0.1 port 9"));
+    assert_non_null(strstr(m, "not retried"));
+    free(m);
+
+    r.unreachable = false;
+    r.too_large = true;
+    snprintf(r.error, sizeof r.error, "the answer is larger than 32 MiB; not read further");
+    m = classify_message(&r);
+    assert_string_equal(m, "Invalid Answer: the answer is larger than 32 MiB; not read further");
+    free(m);
+    http_response_free(&r);
+}
+
+static void wipe(void **state)
+{
+    (void)state;
+    char secret[] = "Authorization: Bearer tok";
+    http_wipe(secret);
+    for (size_t i = 0; i < sizeof secret; i++) assert_int_equal(secret[i], 0);
+    http_wipe(NULL);
+}
+
 static void prefixes(void **state)
 {
     (void)state;
@@ -69,6 +148,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rate_limit_headers),
+        cmocka_unit_test(retry_wait_has_a_floor),
+        cmocka_unit_test(fallback_messages),
+        cmocka_unit_test(wipe),
         cmocka_unit_test(classification),
         cmocka_unit_test(prefixes),
     };
