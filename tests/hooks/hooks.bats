@@ -55,6 +55,26 @@ SH
   assert_output --partial "sourced-status=0"
 }
 
+@test "post-command outlives a cancellation's SIGTERM to its process group, so report can finish" {
+  cat > "$STUBS/test-engine-pytest" <<SH
+#!/usr/bin/env bash
+[ "\$1" = --version ] && { echo "test-engine-pytest $VERSION"; exit 0; }
+trap 'echo "report got SIGTERM, finishing" >> "\$STUB_LOG"' TERM
+echo started >> "\$STUB_LOG"
+for _ in 1 2 3 4 5 6 7 8 9 10; do sleep 0.1; done
+echo "report finished" >> "\$STUB_LOG"
+SH
+  setsid bash -c "source '$HOOKS/post-command'; echo hook-status=\$? >> '$STUB_LOG'" &
+  pid=$!
+  for _ in $(seq 1 50); do grep -q started "$STUB_LOG" 2>/dev/null && break; sleep 0.05; done
+  kill -TERM -- "-$pid"
+  wait "$pid" || true
+  run cat "$STUB_LOG"
+  assert_output --partial "report got SIGTERM, finishing"
+  assert_output --partial "report finished"
+  assert_output --partial "hook-status=0"
+}
+
 @test "pre-exit runs cleanup and never fails the job" {
   STUB_EXIT=9 run "$HOOKS/pre-exit"
   assert_success
