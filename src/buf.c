@@ -162,6 +162,19 @@ size_t utf8_prefix_len(const char *s, size_t len, size_t keep)
     return n;
 }
 
+size_t utf8_complete_len(const char *s, size_t len)
+{
+    /* Find the last lead byte within the final 4 bytes; drop it if the
+     * character it starts needs more bytes than are there. */
+    for (size_t back = 1; back <= 4 && back <= len; back++) {
+        unsigned char c = (unsigned char)s[len - back];
+        if ((c & 0xC0) == 0x80) continue;
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        return need > back ? len - back : len;
+    }
+    return len;
+}
+
 void buf_put_cut_note(buf_t *b, size_t total)
 {
     buf_printf(b, "... [cut: %zu bytes in all]", total);

@@ -55,5 +55,7 @@ void buf_put_cut_note(buf_t *b, size_t total);
 /* Length of the longest prefix of s[0..len) no longer than keep that does not
  * end inside a UTF-8 character. */
 size_t utf8_prefix_len(const char *s, size_t len, size_t keep);
+/* len minus a UTF-8 character left incomplete at the end of s[0..len). */
+size_t utf8_complete_len(const char *s, size_t len);
 
 #endif

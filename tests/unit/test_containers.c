@@ -112,6 +112,11 @@ static void cut_keeps_a_prefix_and_says_so(void **state)
     free(s);
     assert_int_equal(utf8_prefix_len("a\xc3\xa9z", 4, 3), 3);
     assert_int_equal(utf8_prefix_len("a\xc3\xa9z", 4, 1), 1);
+    assert_int_equal(utf8_complete_len("a\xc3", 2), 1);
+    assert_int_equal(utf8_complete_len("a\xc3\xa9", 3), 3);
+    assert_int_equal(utf8_complete_len("\xf0\x9f\x98", 3), 0);
+    assert_int_equal(utf8_complete_len("\xf0\x9f\x98\x80", 4), 4);
+    assert_int_equal(utf8_complete_len("", 0), 0);
     /* invalid UTF-8 (a run of continuation bytes) never backs off more than 4 */
     assert_int_equal(utf8_prefix_len("\x80\x80\x80\x80\x80\x80\x80\x80", 8, 6), 2);
 }
