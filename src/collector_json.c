@@ -14,9 +14,23 @@ void cj_set_chunk_size(size_t bytes)
     chunk_size = bytes ? bytes : 1 << 20;
 }
 
+static size_t max_record = CJ_MAX_RECORD;
+
+void cj_set_max_record(size_t bytes)
+{
+    max_record = bytes ? bytes : CJ_MAX_RECORD;
+}
+
 static bool is_space(char c)
 {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Bytes a bare JSON scalar (number, true, false, null) is made of. */
+static bool is_scalar_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '+' ||
+           c == '.';
 }
 
 /* s points at an opening quote; returns the byte after the closing quote, or
@@ -34,35 +48,72 @@ static const char *skip_string(const char *s, const char *end)
     }
 }
 
-/* End of the JSON value starting at p, or NULL when it is not complete yet. */
-static const char *value_end(const char *p, const char *end)
+/* A resumable scan of one JSON value: fed the bytes seen so far, it either
+ * finds the value's end or remembers where it stopped, so a value that spans
+ * many reads is walked once (not once per read). Offsets are relative to the
+ * value's first byte, which stays valid when the reader moves its buffer. */
+typedef struct {
+    size_t at;        /* bytes of the value already walked */
+    size_t depth;     /* open '{' / '[' */
+    bool in_string;
+    bool escaped;     /* the previous byte in the string was a lone '\' */
+} value_scan_t;
+
+typedef enum { VS_MORE, VS_DONE, VS_BAD } value_state_t;
+
+/* On VS_DONE, st->at is the value's length (never 0). VS_BAD: the first byte
+ * cannot start a value (a stray '}' or ':'), which would otherwise be a
+ * zero-length element that never advances the reader. */
+static value_state_t scan_value(const char *v, size_t avail, value_scan_t *st)
 {
-    if (p >= end) return NULL;
-    if (*p == '"') return skip_string(p, end);
-    if (*p != '{' && *p != '[') {
-        while (p < end && *p != ',' && *p != ']' && *p != '}' && !is_space(*p)) p++;
-        return p < end ? p : NULL;
+    if (st->at == 0) {
+        if (avail == 0) return VS_MORE;
+        char first = v[0];
+        if (first == '"') st->in_string = true;
+        else if (first == '{' || first == '[') st->depth = 1;
+        else if (!is_scalar_char(first)) return VS_BAD;
+        st->at = 1;
     }
-    int depth = 0;
-    while (p < end) {
-        char c = *p;
-        if (c == '"') {
-            p = skip_string(p, end);
-            if (!p) return NULL;
+    if (st->depth == 0 && !st->in_string) { /* a scalar: runs to the next delimiter */
+        while (st->at < avail && is_scalar_char(v[st->at])) st->at++;
+        return st->at < avail ? VS_DONE : VS_MORE;
+    }
+    while (st->at < avail) {
+        char c = v[st->at++];
+        if (st->in_string) {
+            if (st->escaped) st->escaped = false;
+            else if (c == '\\') st->escaped = true;
+            else if (c == '"') {
+                st->in_string = false;
+                if (st->depth == 0) return VS_DONE; /* a top-level string */
+            }
             continue;
         }
-        if (c == '{' || c == '[') depth++;
-        else if ((c == '}' || c == ']') && --depth == 0) return p + 1;
-        p++;
+        if (c == '"') st->in_string = true;
+        else if (c == '{' || c == '[') st->depth++;
+        else if ((c == '}' || c == ']') && --st->depth == 0) return VS_DONE;
     }
-    return NULL;
+    return VS_MORE;
+}
+
+/* End of the complete JSON value at p (inside one record), or NULL. */
+static const char *value_end(const char *p, const char *end)
+{
+    value_scan_t st = {0};
+    value_state_t vs = scan_value(p, (size_t)(end - p), &st);
+    /* A scalar that runs to the record's end is complete too. */
+    if (vs == VS_MORE && !st.in_string && st.depth == 0 && st.at > 0) return end;
+    return vs == VS_DONE ? p + st.at : NULL;
 }
 
 typedef struct {
     FILE *f;
+    const char *path;
     buf_t buf;
     size_t pos;
+    size_t dropped;   /* bytes of the file moved out of buf, for error offsets */
     bool eof;
+    bool read_error;
 } reader_t;
 
 /* Reads one more chunk; bytes before *keep are dropped (moved out once per read). */
@@ -74,13 +125,17 @@ static bool read_more(reader_t *rd, size_t *keep)
         memmove(rd->buf.data, rd->buf.data + *keep, n);
         rd->buf.len = n;
         rd->pos -= *keep;
+        rd->dropped += *keep;
         *keep = 0;
     }
     buf_reserve(&rd->buf, chunk_size);
     size_t got = fread(rd->buf.data + rd->buf.len, 1, chunk_size, rd->f);
     rd->buf.len += got;
     rd->buf.data[rd->buf.len] = '\0';
-    if (got == 0) rd->eof = true;
+    if (got == 0) {
+        rd->eof = true;
+        rd->read_error = ferror(rd->f) != 0;
+    }
     return got > 0;
 }
 
@@ -95,10 +150,53 @@ static bool next_token(reader_t *rd)
     }
 }
 
+/* "'}'" or "byte 0x01": the offending byte, printable in a one-line message. */
+static void describe_byte(char c, char *out, size_t n)
+{
+    if (c > 0x20 && c < 0x7f) snprintf(out, n, "'%c'", c);
+    else snprintf(out, n, "byte 0x%02x", (unsigned char)c);
+}
+
+static void unexpected(reader_t *rd, cj_scan_t *out, const char *expected)
+{
+    char what[16];
+    describe_byte(rd->buf.data[rd->pos], what, sizeof what);
+    snprintf(out->error, sizeof out->error, "%s: unexpected %s at byte %zu, expected %s; the file is not valid collector JSON",
+             rd->path, what, rd->dropped + rd->pos, expected);
+}
+
+/* Cuts out the element at rd->pos. false with out->error set when it cannot. */
+static bool take_element(reader_t *rd, cj_scan_t *out, size_t *start, size_t *len)
+{
+    *start = rd->pos;
+    value_scan_t st = {0};
+    for (;;) {
+        value_state_t vs = scan_value(rd->buf.data + *start, rd->buf.len - *start, &st);
+        if (vs == VS_DONE) break;
+        if (vs == VS_BAD) {
+            unexpected(rd, out, "a test record");
+            return false;
+        }
+        if (st.at > max_record) {
+            snprintf(out->error, sizeof out->error, "%s: record %zu at byte %zu is larger than %zu KiB; a test record is "
+                     "never that big (is the file corrupt?)", rd->path, out->elements + 1, rd->dropped + *start,
+                     max_record >> 10);
+            return false;
+        }
+        if (!read_more(rd, start)) {
+            /* a bare scalar may end exactly at the end of the file */
+            if (!st.in_string && st.depth == 0 && st.at > 0) break;
+            return false; /* the file ended inside an element */
+        }
+    }
+    *len = st.at;
+    return true;
+}
+
 void cj_scan_file(const char *path, cj_element_fn fn, void *user, cj_scan_t *out)
 {
     memset(out, 0, sizeof *out);
-    reader_t rd = {.f = fopen(path, "rb")};
+    reader_t rd = {.f = fopen(path, "rb"), .path = path};
     if (!rd.f) {
         snprintf(out->error, sizeof out->error, "cannot open %s: %s", path, strerror(errno));
         return;
@@ -110,30 +208,38 @@ void cj_scan_file(const char *path, cj_element_fn fn, void *user, cj_scan_t *out
         goto done;
     }
     rd.pos++;
+    /* Strict element grammar: value (',' value)* ']' . Every turn of this loop
+     * consumes at least one byte or stops, so no input can make it spin. */
+    bool want_value = true, first = true;
     while (next_token(&rd)) {
         char c = rd.buf.data[rd.pos];
-        if (c == ']') {
+        if (c == ']' && (!want_value || first)) {
             rd.pos++;
             out->ok = true;
             break;
         }
-        if (c == ',') {
+        if (!want_value) {
+            if (c != ',') {
+                unexpected(&rd, out, "',' or ']' after a record");
+                break;
+            }
             rd.pos++;
+            want_value = true;
             continue;
         }
-        size_t start = rd.pos;
-        const char *e;
-        while (!(e = value_end(rd.buf.data + start, rd.buf.data + rd.buf.len)))
-            if (!read_more(&rd, &start)) break;
-        if (!e) break; /* the file ended inside an element */
-        size_t len = (size_t)(e - (rd.buf.data + start));
+        size_t start, len;
+        if (!take_element(&rd, out, &start, &len)) break;
         if (rd.buf.data[start] != '{') out->bad++;
         out->elements++;
         if (fn) fn(rd.buf.data + start, len, user);
         rd.pos = start + len;
+        want_value = false;
+        first = false;
     }
     if (!out->ok && !out->error[0])
-        snprintf(out->error, sizeof out->error, "%s ends before its JSON array is closed (truncated?)", path);
+        snprintf(out->error, sizeof out->error, "%s %s", path,
+                 rd.read_error ? "could not be read to its end (I/O error)"
+                               : "ends before its JSON array is closed (truncated?)");
     if (out->ok && next_token(&rd)) {
         out->ok = false;
         snprintf(out->error, sizeof out->error, "%s has data after its JSON array", path);
@@ -154,16 +260,17 @@ bool cj_is_collection_error(const cJSON *tags)
 typedef struct {
     char *scope, *name, *result, *file_name, *failure_reason;
     bool collection_error;
-    bool broken;
+    const char *problem;   /* why the record is not usable, or NULL */
 } fields_t;
 
-/* Decodes a JSON string value; plain strings skip cJSON entirely. */
-static char *string_value(const char *v, size_t len)
+/* Decodes a JSON string value; plain strings skip cJSON entirely. Keeps at
+ * most `keep` bytes of the text (and says it cut). */
+static char *string_value(const char *v, size_t len, size_t keep)
 {
     if (len < 2 || v[0] != '"') return NULL;
-    if (!memchr(v, '\\', len)) return xstrndup(v + 1, len - 2);
+    if (!memchr(v, '\\', len)) return xstrndup_cut(v + 1, len - 2, keep);
     cJSON *s = cJSON_ParseWithLength(v, len);
-    char *out = cJSON_IsString(s) ? xstrdup(s->valuestring) : NULL;
+    char *out = cJSON_IsString(s) ? xstrndup_cut(s->valuestring, strlen(s->valuestring), keep) : NULL;
     cJSON_Delete(s);
     return out;
 }
@@ -175,16 +282,22 @@ static bool key_is(const char *k, size_t klen, const char *want)
 
 static void take_field(fields_t *f, const char *k, size_t klen, const char *v, size_t vlen)
 {
+    if (key_is(k, klen, "failure_reason")) {
+        if (!f->failure_reason) f->failure_reason = string_value(v, vlen, TEP_TEXT_KEEP);
+        return;
+    }
     char **slot = key_is(k, klen, "scope") ? &f->scope
                   : key_is(k, klen, "name") ? &f->name
                   : key_is(k, klen, "result") ? &f->result
-                  : key_is(k, klen, "file_name") ? &f->file_name
-                  : key_is(k, klen, "failure_reason") ? &f->failure_reason : NULL;
+                  : key_is(k, klen, "file_name") ? &f->file_name : NULL;
     if (slot) {
-        if (!*slot) *slot = string_value(v, vlen);
+        /* Identity fields are never cut (a cut name is another test): one too
+         * long for pytest's argv makes the record unusable instead. */
+        if (vlen > CJ_MAX_ID + 2) f->problem = "a scope, name, result or file_name is longer than 64 KiB";
+        else if (!*slot) *slot = string_value(v, vlen, CJ_MAX_ID);
         return;
     }
-    if (key_is(k, klen, "tags") && v[0] == '{') {
+    if (key_is(k, klen, "tags") && vlen && v[0] == '{') {
         cJSON *tags = cJSON_ParseWithLength(v, vlen);
         f->collection_error = f->collection_error || cj_is_collection_error(tags);
         cJSON_Delete(tags);
@@ -196,7 +309,7 @@ static void record_fields(const char *p, size_t len, fields_t *f)
 {
     const char *end = p + len;
     if (p >= end || *p != '{') {
-        f->broken = true;
+        f->problem = "not a JSON object";
         return;
     }
     p++;
@@ -217,13 +330,33 @@ static void record_fields(const char *p, size_t len, fields_t *f)
         take_field(f, k, klen, p, (size_t)(vend - p));
         p = vend;
     }
-    f->broken = true;
+    f->problem = "not a well-formed JSON object";
 }
 
 typedef struct {
     run_result_t *r;
+    const char *path;
     size_t index;
+    size_t warned;
+    size_t unwarned;       /* skipped records past the warning cap */
 } read_ctx_t;
+
+static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char *why)
+{
+    ctx->r->skipped_records++;
+    if (ctx->warned >= CJ_MAX_WARNINGS) {
+        ctx->unwarned++;
+        return;
+    }
+    ctx->warned++;
+    /* Show the start of the record, on one line whatever it holds. */
+    char shown[64];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < 60; i++) shown[n++] = (raw[i] >= 0x20 && raw[i] < 0x7f) ? raw[i] : '?';
+    shown[n] = '\0';
+    log_warn("%s: result record %zu is not a test record (%s%s); skipped (%s)", ctx->path, ctx->index, shown,
+             len > n ? "..." : "", why);
+}
 
 static void on_record(const char *raw, size_t len, void *user)
 {
@@ -231,10 +364,9 @@ static void on_record(const char *raw, size_t len, void *user)
     ctx->index++;
     fields_t f = {0};
     record_fields(raw, len, &f);
-    if (f.broken || !f.name || !*f.name) {
-        ctx->r->skipped_records++;
-        int shown = len > 60 ? 60 : (int)len;
-        log_warn("result record %zu is not a test record (%.*s%s); skipped", ctx->index, shown, raw, len > 60 ? "..." : "");
+    if (!f.problem && (!f.name || !*f.name)) f.problem = "no name";
+    if (f.problem) {
+        skip_record(ctx, raw, len, f.problem);
     } else {
         result_record(ctx->r, f.scope ? f.scope : "", f.name, NULL, f.file_name, result_status_parse(f.result),
                       f.failure_reason, f.collection_error);
@@ -244,6 +376,9 @@ static void on_record(const char *raw, size_t len, void *user)
 
 void cj_read_results(const char *path, run_result_t *r, cj_scan_t *out)
 {
-    read_ctx_t ctx = {.r = r};
+    read_ctx_t ctx = {.r = r, .path = path};
     cj_scan_file(path, on_record, &ctx, out);
+    if (ctx.unwarned)
+        log_warn("%s: %zu more result records are not test records; skipped (%zu warnings shown)", path, ctx.unwarned,
+                 ctx.warned);
 }

@@ -11,14 +11,26 @@
  *
  * Tolerated (the collector's gotchas): optional result/tags/failure_* keys,
  * empty scope, "::" inside names, exponent floats, \u escapes, any key case.
- * A record that is not an object or lacks a name is counted and skipped; a
- * file that is not an array, or ends before the array closes, is an error. */
+ * A record that is not an object or lacks a name is counted and skipped (the
+ * first CJ_MAX_WARNINGS of a file are named, the rest counted in one line); a
+ * file that is not an array, ends before the array closes, or has a byte where
+ * no element can start (`[}]`), is an error naming the file and byte offset.
+ *
+ * Hostile input: every scanner step consumes input or stops; a failure_reason
+ * keeps its first TEP_TEXT_KEEP bytes (with a note that it was cut); a scope,
+ * name, result or file_name over CJ_MAX_ID bytes makes the record unusable
+ * (pytest could not take it as an argument anyway); a record over the
+ * CJ_MAX_RECORD bytes is an error, so memory stays bounded. */
 #ifndef TEP_COLLECTOR_JSON_H
 #define TEP_COLLECTOR_JSON_H
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "result.h"
+
+#define CJ_MAX_WARNINGS 5
+#define CJ_MAX_ID (64 * 1024)
+#define CJ_MAX_RECORD ((size_t)256 << 20)
 
 /* One top-level element of the array, as raw JSON text (not NUL-terminated). */
 typedef void (*cj_element_fn)(const char *raw, size_t len, void *user);
@@ -36,6 +48,8 @@ void cj_scan_file(const char *path, cj_element_fn fn, void *user, cj_scan_t *out
 void cj_read_results(const char *path, run_result_t *r, cj_scan_t *out);
 /* Read size; tests shrink it to put chunk boundaries inside strings and escapes. */
 void cj_set_chunk_size(size_t bytes);
+/* Largest record accepted (0: CJ_MAX_RECORD); tests lower it. */
+void cj_set_max_record(size_t bytes);
 /* The collection-error tag in a tags object: string "true" (or, leniently, JSON true). */
 bool cj_is_collection_error(const cJSON *tags);
 

@@ -1,11 +1,15 @@
 #include "durations.h"
 #include "buf.h"
 #include "fsutil.h"
+#include "log.h"
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     char *path;
@@ -28,26 +32,108 @@ static void add(pair_t **pairs, size_t *len, size_t *cap, const char *key, doubl
     (*pairs)[(*len)++].seconds = seconds;
 }
 
-static bool parse_json(const char *text, const char *path, pair_t **pairs, size_t *len, size_t *cap, char **err)
+/* Where entries are refused: one warning each, up to a cap, then a count. */
+typedef struct {
+    const char *path;
+    size_t warned, unwarned;
+} warn_ctx_t;
+
+static void refuse(warn_ctx_t *w, const char *where, const char *what, const char *why)
+{
+    if (w->warned >= DURATIONS_MAX_WARNINGS) {
+        w->unwarned++;
+        return;
+    }
+    w->warned++;
+    log_warn("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s' %s: %s %s; entry ignored", w->path, where, what, why);
+}
+
+/* NULL when seconds is a usable duration, else why not. NaN fails every
+ * comparison, so the checks are written to let only good values through. */
+static const char *duration_problem(double seconds)
+{
+    if (!isfinite(seconds)) return "is not a finite number";
+    if (!(seconds >= 0)) return "is negative";
+    if (!(seconds <= DURATIONS_MAX_S)) return "is longer than a week, which no test file takes";
+    return NULL;
+}
+
+static bool parse_json(const char *text, warn_ctx_t *w, pair_t **pairs, size_t *len, size_t *cap, char **err)
 {
     cJSON *root = cJSON_Parse(text);
     if (!cJSON_IsObject(root)) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s': not a JSON object of path to seconds", path);
+        *err = xasprintf("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s': not a JSON object of path to seconds", w->path);
         cJSON_Delete(root);
         return false;
     }
     const cJSON *item;
     cJSON_ArrayForEach(item, root) {
-        if (!cJSON_IsNumber(item) || item->valuedouble < 0) continue; /* ignore junk entries, keep the rest */
-        add(pairs, len, cap, item->string, item->valuedouble);
+        const char *key = item->string ? item->string : "";
+        /* Keys are shown cut short: the warning stays one readable line. */
+        char *where = xasprintf("key '%.80s%s'", key, strlen(key) > 80 ? "..." : "");
+        const char *why = !cJSON_IsNumber(item) ? "is not a number of seconds"
+                          : duration_problem(item->valuedouble);
+        if (!why && strncmp(key, "::", 2) == 0) why = "has no file part";
+        if (!why && !*key) why = "is an empty path";
+        if (why) refuse(w, where, "value", why);
+        else add(pairs, len, cap, key, item->valuedouble);
+        free(where);
     }
     cJSON_Delete(root);
     return true;
 }
 
-static bool parse_lines(const char *text, const char *path, pair_t **pairs, size_t *len, size_t *cap, char **err)
+/* The seconds field of a text line: plain decimal only, so strtod never sees
+ * "nan", "inf" or hex floats. */
+static bool plain_decimal(const char *s, size_t n)
 {
-    int lineno = 0;
+    bool digit = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') digit = true;
+        else if (!strchr(".eE+-", c)) return false;
+    }
+    return digit;
+}
+
+/* "nan", "-inf", "Infinity", "nan(0x1)": what strtod would turn into a
+ * non-finite number. */
+static bool names_non_finite(const char *s, size_t n)
+{
+    if (n && (*s == '+' || *s == '-')) s++, n--;
+    return n >= 3 && (strncasecmp(s, "nan", 3) == 0 || strncasecmp(s, "inf", 3) == 0);
+}
+
+static bool parse_line(char *s, size_t lineno, warn_ctx_t *w, pair_t **pairs, size_t *len, size_t *cap, char **err)
+{
+    size_t n = strcspn(s, " \t\v\f\r");
+    char *rest = s + n;
+    while (isspace((unsigned char)*rest)) rest++;
+    char where[48];
+    snprintf(where, sizeof where, "line %zu", lineno);
+    if (*rest && names_non_finite(s, n)) {
+        refuse(w, where, "seconds", "is not a finite number");
+        return true;
+    }
+    char *end = NULL;
+    errno = 0;
+    double v = plain_decimal(s, n) ? strtod(s, &end) : 0;
+    if (end != s + n || !*rest) {
+        *err = xasprintf("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s' line %zu: expected '<seconds> <path>'", w->path,
+                         lineno);
+        return false;
+    }
+    /* ERANGE: overflow gives HUGE_VAL (refused below as not finite); underflow
+     * gives a tiny value, which is just zero seconds. */
+    const char *why = duration_problem(v);
+    if (why) refuse(w, where, "seconds", why);
+    else add(pairs, len, cap, rest, v);
+    return true;
+}
+
+static bool parse_lines(const char *text, warn_ctx_t *w, pair_t **pairs, size_t *len, size_t *cap, char **err)
+{
+    size_t lineno = 0;
     for (const char *p = text; *p;) {
         const char *end = strchr(p, '\n');
         if (!end) end = p + strlen(p);
@@ -57,19 +143,9 @@ static bool parse_lines(const char *text, const char *path, pair_t **pairs, size
         while (isspace((unsigned char)*s)) s++;
         size_t n = strlen(s);
         while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
-        if (*s && *s != '#') {
-            char *rest;
-            errno = 0;
-            double v = strtod(s, &rest);
-            if (rest == s || errno || v < 0 || !isspace((unsigned char)*rest)) {
-                *err = xasprintf("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s' line %d: expected '<seconds> <path>'", path, lineno);
-                free(line);
-                return false;
-            }
-            while (isspace((unsigned char)*rest)) rest++;
-            add(pairs, len, cap, rest, v);
-        }
+        bool ok = !*s || *s == '#' || parse_line(s, lineno, w, pairs, len, cap, err);
         free(line);
+        if (!ok) return false;
         p = *end ? end + 1 : end;
     }
     return true;
@@ -87,9 +163,13 @@ bool durations_load(const char *path, durations_t *d, char **err)
     size_t len = 0, cap = 0;
     const char *first = text;
     while (isspace((unsigned char)*first)) first++;
-    bool ok = *first == '{' ? parse_json(text, path, &pairs, &len, &cap, err)
-                            : parse_lines(text, path, &pairs, &len, &cap, err);
+    warn_ctx_t w = {.path = path};
+    bool ok = *first == '{' ? parse_json(text, &w, &pairs, &len, &cap, err)
+                            : parse_lines(text, &w, &pairs, &len, &cap, err);
     free(text);
+    if (w.unwarned)
+        log_warn("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s': %zu more entries ignored (%zu warnings shown)", path,
+                 w.unwarned, w.warned);
     if (!ok) {
         for (size_t i = 0; i < len; i++) free(pairs[i].path);
         free(pairs);

@@ -1,28 +1,45 @@
 #include "junit.h"
 #include "buf.h"
 #include "fsutil.h"
+#include "log.h"
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define MAX_REASON 2000
+/* Read size; grows while expat holds an unfinished tag (see feed_file). */
+#define CHUNK_MIN ((size_t)64 << 10)
+#define CHUNK_MAX ((size_t)64 << 20)
+
+static size_t max_token = JUNIT_MAX_TOKEN;
+
+void junit_set_max_token(size_t bytes)
+{
+    max_token = bytes ? bytes : JUNIT_MAX_TOKEN;
+}
 
 typedef struct {
     XML_Parser parser;
+    const char *path;
     run_result_t *r;
     junit_scan_t *out;
     int depth;
     bool root_seen;
     bool in_case;
+    int case_depth;        /* depth of the open <testcase> */
     char *classname;
     char *name;
     test_status_t status;
     bool collection_error;
     bool in_problem;       /* inside <failure>/<error>: collect text */
-    buf_t reason;
+    buf_t reason;          /* at most TEP_TEXT_KEEP bytes of it */
+    size_t reason_total;   /* bytes the reason had before it was cut */
     bool have_message;
+    size_t nested;         /* <testcase> inside <testcase>: ignored */
+    size_t warned;
+    size_t unwarned;
 } junit_ctx_t;
 
 static bool is_test_module(const char *comp, size_t n)
@@ -87,6 +104,46 @@ static const char *attr(const char **atts, const char *key)
     return NULL;
 }
 
+/* Keeps what fits of s in the reason; counts what does not. */
+static void reason_add(junit_ctx_t *c, const char *s, size_t len)
+{
+    bool cut_before = c->reason_total > c->reason.len; /* never resume after a gap */
+    c->reason_total += len;
+    if (cut_before || c->reason.len >= TEP_TEXT_KEEP) return;
+    size_t room = TEP_TEXT_KEEP - c->reason.len;
+    buf_append(&c->reason, s, utf8_prefix_len(s, len, room));
+}
+
+static void reason_reset(junit_ctx_t *c)
+{
+    buf_reset(&c->reason);
+    c->reason_total = 0;
+}
+
+static void warn_case(junit_ctx_t *c, const char *why)
+{
+    c->r->skipped_records++;
+    if (c->warned >= JUNIT_MAX_WARNINGS) {
+        c->unwarned++;
+        return;
+    }
+    c->warned++;
+    log_warn("%s line %lu: %s; skipped", c->path, XML_GetCurrentLineNumber(c->parser), why);
+}
+
+static void start_case(junit_ctx_t *c, const char **atts)
+{
+    const char *cls = attr(atts, "classname"), *name = attr(atts, "name");
+    c->in_case = true;
+    c->case_depth = c->depth;
+    c->classname = xstrdup(cls ? cls : "");
+    c->name = xstrdup(name ? name : "");
+    c->status = ST_PASSED;
+    c->collection_error = false;
+    c->have_message = false;
+    reason_reset(c);
+}
+
 static void on_start(void *user, const char *el, const char **atts)
 {
     junit_ctx_t *c = user;
@@ -100,14 +157,9 @@ static void on_start(void *user, const char *el, const char **atts)
         return;
     }
     if (strcmp(el, "testcase") == 0) {
-        c->in_case = true;
-        const char *cls = attr(atts, "classname"), *name = attr(atts, "name");
-        c->classname = xstrdup(cls ? cls : "");
-        c->name = xstrdup(name ? name : "");
-        c->status = ST_PASSED;
-        c->collection_error = false;
-        c->have_message = false;
-        buf_reset(&c->reason);
+        /* pytest never nests testcases; the outer one is the test, the inner is noise. */
+        if (c->in_case) c->nested++;
+        else start_case(c, atts);
         return;
     }
     if (!c->in_case) return;
@@ -118,8 +170,8 @@ static void on_start(void *user, const char *el, const char **atts)
         if (error && msg && strcmp(msg, "collection failure") == 0 && !*c->classname) c->collection_error = true;
         /* A collection error's message is just the label; its body says what broke. */
         if (msg && !c->have_message && !c->collection_error) {
-            buf_reset(&c->reason);
-            buf_append(&c->reason, msg, strnlen(msg, MAX_REASON));
+            reason_reset(c);
+            reason_add(c, msg, strlen(msg));
             c->have_message = true;
         }
         c->in_problem = true;
@@ -131,14 +183,18 @@ static void on_start(void *user, const char *el, const char **atts)
 static void on_text(void *user, const char *s, int len)
 {
     junit_ctx_t *c = user;
-    if (!c->in_problem || c->reason.len >= MAX_REASON) return;
-    if (c->have_message) return; /* without a message, the body says what broke */
-    size_t room = MAX_REASON - c->reason.len;
-    buf_append(&c->reason, s, (size_t)len < room ? (size_t)len : room);
+    if (!c->in_problem || c->have_message) return; /* without a message, the body says what broke */
+    reason_add(c, s, (size_t)len);
 }
 
 static void record_case(junit_ctx_t *c)
 {
+    /* A name pytest could not take as one argument is not a test we can rerun
+     * or report by name; refuse it rather than carry megabytes around. */
+    if (strlen(c->classname) > JUNIT_MAX_ID || strlen(c->name) > JUNIT_MAX_ID) {
+        warn_case(c, "a testcase classname or name is longer than 64 KiB");
+        return;
+    }
     char *node_id, *file;
     if (c->collection_error) {
         node_id = junit_module_path(c->name);
@@ -148,9 +204,13 @@ static void record_case(junit_ctx_t *c)
         file = xstrndup(node_id, strcspn(node_id, ":"));
     }
     /* The first line of a collection error's text is its most useful line. */
-    if (c->collection_error) {
-        char *nl = strchr(c->reason.data, '\n');
-        if (nl) c->reason.len = (size_t)(nl - c->reason.data), *nl = '\0';
+    char *nl = c->collection_error ? strchr(c->reason.data, '\n') : NULL;
+    if (nl) {
+        c->reason.len = (size_t)(nl - c->reason.data), *nl = '\0';
+    } else if (c->reason_total > c->reason.len) {
+        /* text arrives in pieces: the cut may have left half a character */
+        c->reason.len = utf8_complete_len(c->reason.data, c->reason.len);
+        buf_put_cut_note(&c->reason, c->reason_total);
     }
     result_record(c->r, c->classname, c->collection_error ? node_id : c->name, node_id, file, c->status,
                   c->status == ST_FAILED ? c->reason.data : NULL, c->collection_error);
@@ -164,13 +224,55 @@ static void on_end(void *user, const char *el)
     junit_ctx_t *c = user;
     c->depth--;
     if (strcmp(el, "failure") == 0 || strcmp(el, "error") == 0) c->in_problem = false;
-    if (strcmp(el, "testcase") == 0 && c->in_case) {
+    if (strcmp(el, "testcase") == 0 && c->in_case && c->depth == c->case_depth - 1) {
         record_case(c);
         free(c->classname);
         free(c->name);
         c->classname = c->name = NULL;
         c->in_case = false;
     }
+}
+
+/* Feeds the file to expat. expat re-reads an unfinished tag from its start on
+ * every call, so a 100 MB attribute fed 64 KiB at a time is re-read ~1600
+ * times (minutes). Reading at least as much new text as expat is holding
+ * keeps every byte's re-reads bounded (linear time); a tag larger than
+ * JUNIT_MAX_TOKEN is an error, which also bounds memory. */
+static bool feed_file(junit_ctx_t *c, FILE *f)
+{
+    size_t chunk = CHUNK_MIN;
+    char *data = xmalloc(chunk);
+    long long fed = 0;
+    bool ok = true;
+    for (;;) {
+        size_t n = fread(data, 1, chunk, f);
+        bool last = n < chunk;
+        if (XML_Parse(c->parser, data, (int)n, last) == XML_STATUS_ERROR) {
+            if (!c->out->error[0])
+                snprintf(c->out->error, sizeof c->out->error, "%s: %s at line %lu", c->path,
+                         XML_ErrorString(XML_GetErrorCode(c->parser)), XML_GetCurrentLineNumber(c->parser));
+            ok = false;
+            break;
+        }
+        if (last) break;
+        fed += (long long)n;
+        long long at = (long long)XML_GetCurrentByteIndex(c->parser);
+        size_t pending = at >= 0 && at <= fed ? (size_t)(fed - at) : 0;
+        if (pending > max_token) {
+            snprintf(c->out->error, sizeof c->out->error, "%s: one XML tag at line %lu is larger than %zu KiB; a JUnit "
+                     "file never has one that big (is it corrupt?)", c->path, XML_GetCurrentLineNumber(c->parser),
+                     max_token >> 10);
+            ok = false;
+            break;
+        }
+        if (pending > chunk / 2 && chunk < CHUNK_MAX) {
+            while (chunk < pending * 2 && chunk < CHUNK_MAX) chunk *= 2;
+            free(data);
+            data = xmalloc(chunk);
+        }
+    }
+    free(data);
+    return ok;
 }
 
 void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out)
@@ -181,30 +283,21 @@ void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out)
         snprintf(out->error, sizeof out->error, "cannot open %s: %s", path, strerror(errno));
         return;
     }
-    junit_ctx_t c = {.r = r, .out = out};
+    junit_ctx_t c = {.r = r, .out = out, .path = path};
     buf_init(&c.reason);
     c.parser = XML_ParserCreate(NULL);
     XML_SetUserData(c.parser, &c);
     XML_SetElementHandler(c.parser, on_start, on_end);
     XML_SetCharacterDataHandler(c.parser, on_text);
-    char chunk[65536];
-    bool ok = true;
-    for (;;) {
-        size_t n = fread(chunk, 1, sizeof chunk, f);
-        bool last = n < sizeof chunk;
-        if (XML_Parse(c.parser, chunk, (int)n, last) == XML_STATUS_ERROR) {
-            if (!out->error[0])
-                snprintf(out->error, sizeof out->error, "%s: %s at line %lu", path,
-                         XML_ErrorString(XML_GetErrorCode(c.parser)), XML_GetCurrentLineNumber(c.parser));
-            ok = false;
-            break;
-        }
-        if (last) break;
-    }
+    bool ok = feed_file(&c, f);
     if (ok && !c.root_seen) {
         snprintf(out->error, sizeof out->error, "%s is empty", path);
         ok = false;
     }
+    if (c.unwarned) log_warn("%s: %zu more testcases skipped (%zu warnings shown)", path, c.unwarned, c.warned);
+    if (c.nested)
+        log_warn("%s: %zu <testcase> elements inside another <testcase> were ignored (pytest never writes them)", path,
+                 c.nested);
     out->ok = ok;
     free(c.classname);
     free(c.name);
@@ -263,7 +356,15 @@ bool junit_case_ranges(const char *data, size_t len, junit_cases_t *out, char **
     ranges_ctx_t c = {.parser = XML_ParserCreate(NULL), .out = out};
     XML_SetUserData(c.parser, &c);
     XML_SetElementHandler(c.parser, ranges_start, ranges_end);
-    bool ok = XML_Parse(c.parser, data, (int)len, XML_TRUE) != XML_STATUS_ERROR;
+    /* XML_Parse takes an int length: hand a huge document over in pieces. */
+    const size_t piece = (size_t)1 << 30;
+    bool ok = true;
+    do {
+        size_t n = len < piece ? len : piece;
+        ok = XML_Parse(c.parser, data, (int)n, n == len) != XML_STATUS_ERROR;
+        data += n;
+        len -= n;
+    } while (ok && len > 0);
     if (!ok) *err = xasprintf("%s at line %lu", XML_ErrorString(XML_GetErrorCode(c.parser)), XML_GetCurrentLineNumber(c.parser));
     XML_ParserFree(c.parser);
     return ok;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- brace expansion (bounded) ---- */
+
 /* Finds the '}' closing the '{' at open, skipping escapes and nested braces. */
 static const char *closing_brace(const char *open)
 {
@@ -15,18 +17,50 @@ static const char *closing_brace(const char *open)
     return NULL;
 }
 
-static bool expand(const char *text, strlist_t *out, int depth, char **err)
+/* Checks the brace structure and its bounds before anything is expanded. */
+static bool check_braces(const char *text, char **err)
 {
-    if (depth > 32) { *err = xstrdup("braces nested too deeply"); return false; }
-    const char *open = NULL;
+    size_t groups = 0;
+    int depth = 0;
     for (const char *s = text; *s; s++) {
         if (*s == '\\' && s[1]) { s++; continue; }
-        if (*s == '{') { open = s; break; }
-        if (*s == '}') { *err = xstrdup("'}' without a matching '{'"); return false; }
+        if (*s == '{') {
+            if (++groups > PATTERN_MAX_GROUPS) {
+                *err = xasprintf("more than %d '{' groups; use fewer or a broader '*'", PATTERN_MAX_GROUPS);
+                return false;
+            }
+            if (++depth > PATTERN_MAX_NESTING) {
+                *err = xasprintf("braces nested more than %d deep", PATTERN_MAX_NESTING);
+                return false;
+            }
+        } else if (*s == '}') {
+            if (depth == 0) { *err = xstrdup("'}' without a matching '{'"); return false; }
+            depth--;
+        }
     }
-    if (!open) { strlist_push(out, text); return true; }
+    if (depth) { *err = xstrdup("'{' is never closed"); return false; }
+    return true;
+}
+
+/* Expands the first brace group of text and recurses on each choice. The
+ * structure was checked, so only the number of alternatives can run away. */
+static bool expand(const char *text, strlist_t *out, char **err)
+{
+    const char *open = NULL;
+    for (const char *s = text; *s && !open; s++) {
+        if (*s == '\\' && s[1]) s++;
+        else if (*s == '{') open = s;
+    }
+    if (!open) {
+        if (out->len == PATTERN_MAX_ALTS) {
+            *err = xasprintf("braces expand to more than %d alternatives; use fewer '{a,b}' groups or a broader '*'",
+                             PATTERN_MAX_ALTS);
+            return false;
+        }
+        strlist_push(out, text);
+        return true;
+    }
     const char *close = closing_brace(open);
-    if (!close) { *err = xstrdup("'{' is never closed"); return false; }
     /* Split the brace body on top-level commas and recurse on each choice. */
     const char *start = open + 1;
     int nest = 0;
@@ -36,7 +70,7 @@ static bool expand(const char *text, strlist_t *out, int depth, char **err)
         else if (*s == '}' && s != close) nest--;
         else if ((*s == ',' && nest == 0) || s == close) {
             char *alt = xasprintf("%.*s%.*s%s", (int)(open - text), text, (int)(s - start), start, close + 1);
-            bool ok = expand(alt, out, depth + 1, err);
+            bool ok = expand(alt, out, err);
             free(alt);
             if (!ok) return false;
             start = s + 1;
@@ -45,117 +79,236 @@ static bool expand(const char *text, strlist_t *out, int depth, char **err)
     return true;
 }
 
-static bool check_classes(const char *alt, char **err)
+/* ---- compiling an alternative to tokens ---- */
+
+typedef enum {
+    T_LIT,    /* one byte */
+    T_ANY,    /* '?': one byte but '/' */
+    T_CLASS,  /* '[...]': one byte in the class, never '/' */
+    T_STAR,   /* '*': any run of bytes without '/' */
+    T_ALL,    /* a trailing '**': anything, '/' included */
+    T_DIRS,   /* '**' + '/': nothing, or anything that ends with '/' */
+} tok_kind_t;
+
+typedef struct glob_tok {
+    tok_kind_t kind;
+    bool doubled;      /* written as '**': in prefix mode, anything below may match */
+    char c;            /* T_LIT */
+    const char *cls;   /* T_CLASS: the '[' in the alternative's text */
+} glob_tok_t;
+
+/* One element of a class at *s: a byte or a range, escapes allowed. Returns
+ * the byte after it and sets lo/hi. The one parser for compile and match. */
+static const char *class_member(const char *s, unsigned char *lo, unsigned char *hi)
 {
-    for (const char *s = alt; *s; s++) {
-        if (*s == '\\') {
-            if (!s[1]) { *err = xstrdup("pattern ends with a lone '\\'"); return false; }
-            s++;
-        } else if (*s == '[') {
-            const char *e = s + 1;
-            if (*e == '!' || *e == '^') e++;
-            if (*e == ']') e++;
-            while (*e && *e != ']') e++;
-            if (!*e) { *err = xstrdup("'[' is never closed"); return false; }
-            s = e;
+    if (*s == '\\' && s[1]) s++;
+    *lo = *hi = (unsigned char)*s;
+    if (s[1] == '-' && s[2] && s[2] != ']') {
+        const char *h = s + 2;
+        if (*h == '\\' && h[1]) h++;
+        *hi = (unsigned char)*h;
+        return h + 1;
+    }
+    return s + 1;
+}
+
+/* The byte after the class starting at '[', or NULL when it never closes. */
+static const char *class_end(const char *open)
+{
+    const char *s = open + 1;
+    if (*s == '!' || *s == '^') s++;
+    bool first = true; /* a ']' right after '[' or '[!' is a member */
+    while (*s && (*s != ']' || first)) {
+        unsigned char lo, hi;
+        s = class_member(s, &lo, &hi);
+        first = false;
+    }
+    return *s ? s + 1 : NULL;
+}
+
+static bool class_match(const char *open, char c)
+{
+    if (c == '/') return false;
+    const char *s = open + 1;
+    bool negate = *s == '!' || *s == '^';
+    if (negate) s++;
+    bool first = true, hit = false;
+    while (*s && (*s != ']' || first)) {
+        unsigned char lo, hi;
+        s = class_member(s, &lo, &hi);
+        first = false;
+        if ((unsigned char)c >= lo && (unsigned char)c <= hi) hit = true;
+    }
+    return hit != negate;
+}
+
+static bool tokenize(const char *p, glob_tok_t **out, size_t *n, char **err)
+{
+    glob_tok_t *t = xcalloc(strlen(p) + 1, sizeof *t);
+    size_t k = 0;
+    while (*p) {
+        glob_tok_t *tok = &t[k++];
+        if (p[0] == '*' && p[1] == '*') {
+            const char *q = p;
+            while (*q == '*') q++;
+            tok->doubled = true;
+            if (*q == '\0') tok->kind = T_ALL;
+            else if (*q == '/') tok->kind = T_DIRS, q++;
+            else tok->kind = T_STAR; /* '**' glued to text behaves like '*' */
+            p = q;
+        } else if (*p == '*') {
+            tok->kind = T_STAR, p++;
+        } else if (*p == '?') {
+            tok->kind = T_ANY, p++;
+        } else if (*p == '[') {
+            const char *e = class_end(p);
+            if (!e) { *err = xstrdup("'[' is never closed"); free(t); return false; }
+            tok->kind = T_CLASS, tok->cls = p, p = e;
+        } else if (*p == '\\') {
+            if (!p[1]) { *err = xstrdup("pattern ends with a lone '\\'"); free(t); return false; }
+            tok->kind = T_LIT, tok->c = p[1], p += 2;
+        } else {
+            tok->kind = T_LIT, tok->c = *p++;
         }
     }
+    *out = t;
+    *n = k;
     return true;
 }
+
+/* ---- matching: every pattern position at once ---- */
+
+/* at[i]: about to match token i. in[i]: inside a T_DIRS that consumed bytes
+ * but has not ended on a '/' yet (it may not be skipped from there). */
+typedef struct {
+    bool *at, *in;
+} states_t;
+
+/* Tokens that can match nothing let the next one start too. Edges only go
+ * forward by one, so a single forward pass is the whole closure. */
+static void closure(const glob_tok_t *t, size_t n, bool *at)
+{
+    for (size_t i = 0; i < n; i++)
+        if (at[i] && (t[i].kind == T_STAR || t[i].kind == T_ALL || t[i].kind == T_DIRS)) at[i + 1] = true;
+}
+
+static bool step(const glob_tok_t *t, size_t n, const states_t *cur, states_t *nxt, char c)
+{
+    memset(nxt->at, 0, n + 1);
+    memset(nxt->in, 0, n + 1);
+    bool alive = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!cur->at[i] && !cur->in[i]) continue;
+        bool at = cur->at[i];
+        switch (t[i].kind) {
+        case T_LIT: if (at && c == t[i].c) nxt->at[i + 1] = alive = true; break;
+        case T_ANY: if (at && c != '/') nxt->at[i + 1] = alive = true; break;
+        case T_CLASS: if (at && class_match(t[i].cls, c)) nxt->at[i + 1] = alive = true; break;
+        case T_STAR: if (at && c != '/') nxt->at[i] = alive = true; break;
+        case T_ALL: nxt->at[i] = alive = true; break;
+        case T_DIRS:
+            nxt->in[i] = alive = true;
+            if (c == '/') nxt->at[i + 1] = true;
+            break;
+        }
+    }
+    closure(t, n, nxt->at);
+    return alive;
+}
+
+static bool reached_doubled(const glob_tok_t *t, size_t n, const states_t *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((s->at[i] || s->in[i]) && t[i].doubled) return true;
+    return false;
+}
+
+/* prefix_mode: succeed when the string runs out with the pattern still
+ * alive, or on reaching a '**' (asks "can something below this match?"). */
+static bool run(const glob_tok_t *t, size_t n, const char *s, bool prefix_mode)
+{
+    bool small[4][64];
+    bool *mem = n + 1 <= 64 ? NULL : xcalloc(4 * (n + 1), sizeof(bool));
+    states_t a = {mem ? mem : small[0], mem ? mem + (n + 1) : small[1]};
+    states_t b = {mem ? mem + 2 * (n + 1) : small[2], mem ? mem + 3 * (n + 1) : small[3]};
+    memset(a.at, 0, n + 1);
+    memset(a.in, 0, n + 1);
+    a.at[0] = true;
+    closure(t, n, a.at);
+    states_t *cur = &a, *nxt = &b;
+    bool result = false, decided = false;
+    for (; *s && !decided; s++) {
+        if (prefix_mode && reached_doubled(t, n, cur)) {
+            result = decided = true;
+            break;
+        }
+        if (!step(t, n, cur, nxt, *s)) {
+            decided = true; /* no position survived: no match */
+            break;
+        }
+        states_t *tmp = cur;
+        cur = nxt;
+        nxt = tmp;
+    }
+    if (!decided) {
+        if (prefix_mode) {
+            for (size_t i = 0; i <= n && !result; i++) result = cur->at[i] || cur->in[i];
+        } else {
+            result = cur->at[n];
+        }
+    }
+    free(mem);
+    return result;
+}
+
+static bool match_text(const char *pat, const char *s, bool prefix_mode)
+{
+    glob_tok_t *t;
+    size_t n;
+    char *err = NULL;
+    if (!tokenize(pat, &t, &n, &err)) {
+        free(err);
+        return false;
+    }
+    bool hit = run(t, n, s, prefix_mode);
+    free(t);
+    return hit;
+}
+
+/* ---- the public face ---- */
 
 bool pattern_compile(pattern_t *p, const char *text, char **err)
 {
     *err = NULL;
+    memset(p, 0, sizeof *p);
     strlist_init(&p->alts);
     if (!*text) { *err = xstrdup("pattern is empty"); return false; }
-    if (!expand(text, &p->alts, 0, err)) return false;
+    if (strlen(text) > PATTERN_MAX_LEN) {
+        *err = xasprintf("pattern is longer than %d bytes", PATTERN_MAX_LEN);
+        return false;
+    }
+    if (!check_braces(text, err) || !expand(text, &p->alts, err)) return false;
+    p->progs = xcalloc(p->alts.len, sizeof *p->progs);
+    p->prog_len = xcalloc(p->alts.len, sizeof *p->prog_len);
     for (size_t i = 0; i < p->alts.len; i++)
-        if (!check_classes(p->alts.items[i], err)) return false;
+        if (!tokenize(p->alts.items[i], &p->progs[i], &p->prog_len[i], err)) return false;
     return true;
 }
 
 void pattern_free(pattern_t *p)
 {
+    for (size_t i = 0; p->progs && i < p->alts.len; i++) free(p->progs[i]);
+    free(p->progs);
+    free(p->prog_len);
+    p->progs = NULL;
+    p->prog_len = NULL;
     strlist_free(&p->alts);
-}
-
-/* Matches one '[...]' class at *pp against c; advances *pp past it. */
-static bool match_class(const char **pp, char c)
-{
-    const char *s = *pp + 1;
-    bool negate = false, hit = false;
-    if (*s == '!' || *s == '^') { negate = true; s++; }
-    bool first = true;
-    while (*s && (*s != ']' || first)) {
-        first = false;
-        char lo = *s;
-        if (lo == '\\' && s[1]) lo = *++s;
-        char hi = lo;
-        if (s[1] == '-' && s[2] && s[2] != ']') {
-            hi = s[2];
-            if (hi == '\\' && s[3]) { hi = s[3]; s++; }
-            s += 2;
-        }
-        if ((unsigned char)c >= (unsigned char)lo && (unsigned char)c <= (unsigned char)hi) hit = true;
-        s++;
-    }
-    *pp = *s ? s + 1 : s;
-    return c != '/' && hit != negate;
-}
-
-/* prefix_mode: succeed when str runs out, whatever pattern remains (used to
- * ask "can something below this directory match?"). */
-static bool match_at(const char *p, const char *s, bool prefix_mode)
-{
-    for (;;) {
-        if (!*s && prefix_mode) return true;
-        if (p[0] == '*' && p[1] == '*') {
-            const char *rest = p + 2;
-            while (*rest == '*') rest++;
-            if (prefix_mode) return true;
-            if (*rest == '\0') return true;
-            if (*rest == '/') {
-                /* zero directories, or skip to after any later '/' */
-                if (match_at(rest + 1, s, prefix_mode)) return true;
-                for (const char *t = s; *t; t++)
-                    if (*t == '/' && match_at(rest + 1, t + 1, prefix_mode)) return true;
-                return false;
-            }
-            p = rest - 1; /* '**' glued to text behaves like '*' */
-            continue;
-        }
-        switch (*p) {
-        case '\0':
-            return *s == '\0';
-        case '*': {
-            const char *rest = p + 1;
-            for (const char *t = s;; t++) {
-                if (match_at(rest, t, prefix_mode)) return true;
-                if (!*t || *t == '/') return false;
-            }
-        }
-        case '?':
-            if (!*s || *s == '/') return false;
-            p++, s++;
-            break;
-        case '[':
-            if (!*s || !match_class(&p, *s)) return false;
-            s++;
-            break;
-        case '\\':
-            if (p[1]) p++;
-            /* fall through */
-        default:
-            if (*p != *s) return false;
-            p++, s++;
-        }
-    }
 }
 
 bool pattern_match(const pattern_t *p, const char *path)
 {
     for (size_t i = 0; i < p->alts.len; i++)
-        if (match_at(p->alts.items[i], path, false)) return true;
+        if (run(p->progs[i], p->prog_len[i], path, false)) return true;
     return false;
 }
 
@@ -163,7 +316,7 @@ bool pattern_may_match_below(const pattern_t *p, const char *dir)
 {
     char *probe = xasprintf("%s/", dir);
     bool hit = false;
-    for (size_t i = 0; i < p->alts.len && !hit; i++) hit = match_at(p->alts.items[i], probe, true);
+    for (size_t i = 0; i < p->alts.len && !hit; i++) hit = run(p->progs[i], p->prog_len[i], probe, true);
     free(probe);
     return hit;
 }
@@ -176,7 +329,7 @@ bool pattern_names_dir(const pattern_t *p, const char *name)
         bool hit = false;
         for (char *seg = strtok_r(copy, "/", &save); seg && !hit; seg = strtok_r(NULL, "/", &save)) {
             bool explicit = seg[0] == '.' || strstr(seg, "node_modules") != NULL;
-            if (explicit && strcmp(seg, "**") != 0 && match_at(seg, name, false)) hit = true;
+            if (explicit && strcmp(seg, "**") != 0 && match_text(seg, name, false)) hit = true;
         }
         free(copy);
         if (hit) return true;

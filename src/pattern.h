@@ -3,15 +3,31 @@
  * Syntax (bktec/zzglob compatible): '*' and '?' within one path segment,
  * '**' across segments ("**" + "/" also matches zero directories), '[abc]',
  * '[!a-z]' / '[^a-z]', '{a,b}' alternation (nestable) and '\' escapes.
- * Braces are expanded at compile time into plain alternatives, so matching
- * is a small backtracking matcher over bytes. */
+ *
+ * Braces are expanded at compile time into plain alternatives, bounded: at
+ * most PATTERN_MAX_ALTS alternatives, PATTERN_MAX_GROUPS '{' groups, nesting
+ * PATTERN_MAX_NESTING deep, PATTERN_MAX_LEN bytes; past a bound compiling
+ * fails with a message naming it. Each alternative is compiled to a short
+ * token list and matched by simulating all positions in the pattern at once
+ * (a Thompson-style NFA), so matching costs O(pattern length x path length)
+ * whatever the stars: no backtracking, nothing exponential. */
 #ifndef TEP_PATTERN_H
 #define TEP_PATTERN_H
 #include <stdbool.h>
+#include <stddef.h>
 #include "strlist.h"
 
+#define PATTERN_MAX_LEN 4096
+#define PATTERN_MAX_ALTS 256
+#define PATTERN_MAX_GROUPS 64
+#define PATTERN_MAX_NESTING 32
+
+struct glob_tok;
+
 typedef struct {
-    strlist_t alts; /* brace-free alternatives */
+    strlist_t alts;            /* brace-free alternatives */
+    struct glob_tok **progs;   /* alts.len compiled token lists */
+    size_t *prog_len;
 } pattern_t;
 
 /* Returns false and sets *err (caller frees) for malformed patterns. */

@@ -1,9 +1,9 @@
 #include "plan.h"
 #include "buf.h"
 #include "log.h"
-#include "planapi.h"
 #include "selector.h"
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +56,26 @@ static const char *str_field(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix)
+/* Server text for a message: cut short and on one line, since it may be
+ * hostile or broken (caller frees). */
+static char *shown(const char *s, size_t keep)
+{
+    char *text = xstrndup_cut(s, strlen(s), keep);
+    for (char *c = text; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    return text;
+}
+
+/* The server's estimate in milliseconds as seconds, or -1 when it is not a
+ * plausible duration (cJSON turns 1e999 into infinity). */
+static double estimate_seconds(const cJSON *est)
+{
+    if (!cJSON_IsNumber(est)) return -1;
+    double s = est->valuedouble / 1000.0;
+    return isfinite(s) && s >= 0 && s <= DURATIONS_MAX_S ? s : -1;
+}
+
+static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix, size_t *bad_estimates)
 {
     const cJSON *t;
     cJSON_ArrayForEach(t, tests) {
@@ -64,25 +83,42 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
         bool is_selector = strcmp(format, "selector") == 0;
         const char *raw = is_selector ? str_field(t, "value") : str_field(t, "path");
         /* The server's paths carry the location prefix; pytest needs them without. */
-        char *run = xstrdup(is_selector ? raw : api_unprefixed(prefix, raw));
+        char *run = xstrdup(is_selector ? raw : selector_strip_prefix(prefix, raw));
         const char *why = selector_problem(run, strlen(run));
         /* A NUL smuggled as \u0000 was rewritten to U+FFFF before parsing. */
         if (!why && strstr(run, "\xEF\xBF\xBF")) why = "contains a NUL byte";
         if (why) {
-            strlist_push_owned(&p->rejected, xasprintf("'%s' %s", run, why));
+            char *text = shown(run, 200);
+            strlist_push_owned(&p->rejected, xasprintf("'%s' %s", text, why));
+            free(text);
             free(run);
             continue;
         }
         strlist_push_owned(&task->run, run);
         const cJSON *est = cJSON_GetObjectItemCaseSensitive(t, "estimated_duration");
-        if (cJSON_IsNumber(est)) task->estimated_s = (task->estimated_s < 0 ? 0 : task->estimated_s) + est->valuedouble / 1000.0;
+        double seconds = estimate_seconds(est);
+        if (seconds >= 0) task->estimated_s = (task->estimated_s < 0 ? 0 : task->estimated_s) + seconds;
+        else if (est) (*bad_estimates)++;
     }
+}
+
+/* A task key is a job index: decimal digits only (strtol alone would take
+ * "", " 1" or "+1"), below the parallelism. */
+static bool job_index(const char *key, long parallelism, long *node)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > 9 || strspn(key, "0123456789") != n) return false;
+    *node = strtol(key, NULL, 10);
+    return *node < parallelism;
 }
 
 static void parse_muted(plan_t *p, const cJSON *muted)
 {
     int n = cJSON_GetArraySize(muted);
     if (n <= 0) return;
+    for (size_t i = 0; i < p->n_muted; i++) free(p->muted[i].scope), free(p->muted[i].name);
+    free(p->muted); /* a plan parsed twice keeps the latest list */
+    p->n_muted = 0;
     p->muted = xcalloc((size_t)n, sizeof(plan_test_ref_t));
     const cJSON *t;
     cJSON_ArrayForEach(t, muted) {
@@ -132,15 +168,20 @@ bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix,
         return true;
     }
     const cJSON *task;
+    size_t bad_estimates = 0;
     cJSON_ArrayForEach(task, tasks) {
-        char *end;
-        long node = strtol(task->string, &end, 10);
-        if (*end || node < 0 || node >= p->parallelism) {
-            strlist_push_owned(&p->rejected, xasprintf("task '%s' is not a job index below %ld", task->string, p->parallelism));
+        long node;
+        if (!job_index(task->string, p->parallelism, &node)) {
+            char *key = shown(task->string, 40);
+            strlist_push_owned(&p->rejected, xasprintf("task '%s' is not a job index below %ld", key, p->parallelism));
+            free(key);
             continue;
         }
-        add_task_tests(p, &p->tasks[node], cJSON_GetObjectItemCaseSensitive(task, "tests"), location_prefix);
+        add_task_tests(p, &p->tasks[node], cJSON_GetObjectItemCaseSensitive(task, "tests"), location_prefix, &bad_estimates);
     }
+    if (bad_estimates)
+        log_warn("the plan had %zu estimated_duration value%s that %s not a plausible number of milliseconds; ignored",
+                 bad_estimates, bad_estimates == 1 ? "" : "s", bad_estimates == 1 ? "is" : "are");
     parse_muted(p, cJSON_GetObjectItemCaseSensitive(root, "muted_tests"));
     const cJSON *t;
     cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "skipped_tests")) {
@@ -232,7 +273,7 @@ void plan_print_loads(const plan_t *p)
             log_info("  job %ld: %zu entr%s", j, t->run.len, t->run.len == 1 ? "y" : "ies");
         }
     }
-    if (timed && p->lower_bound_s > 0)
+    if (timed && p->lower_bound_s > 0 && isfinite(makespan / p->lower_bound_s))
         log_info("  makespan %.1fs, lower bound %.1fs (max of total/jobs and longest file), ratio %.3f", makespan,
                  p->lower_bound_s, makespan / p->lower_bound_s);
 }

@@ -1,6 +1,7 @@
 #include "planapi.h"
 #include "buf.h"
 #include "log.h"
+#include "selector.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,12 +54,7 @@ char *api_prefixed(const char *prefix, const char *path)
 
 const char *api_unprefixed(const char *prefix, const char *path)
 {
-    size_t n = prefix ? strlen(prefix) : 0;
-    if (n && strncmp(path, prefix, n) == 0) {
-        path += n;
-        while (*path == '/') path++;
-    }
-    return path;
+    return selector_strip_prefix(prefix, path); /* stops at a path-component boundary */
 }
 
 /* The server's {"message": ...}, or a short, printable piece of the body. */

@@ -1,9 +1,18 @@
 /* selector: the guard between untrusted text and pytest's argv.
  *
  * Paths and node ids that come from the Test Engine server or from a previous
- * attempt's meta-data are data. Before one reaches pytest it must be relative,
- * stay inside the checkout, not start with '-' (pytest would read an option),
- * and hold no newline, carriage return or NUL. */
+ * attempt's meta-data are data. Before one reaches pytest it must follow a
+ * strict node-id grammar:
+ *
+ *   selector := file ( "::" part )* [ "[" params "]" ]      params: any text
+ *   file     := relative path, no ".." component, not starting with '-', '@',
+ *               '/' or '~', resolving (symlinks included, even when the file
+ *               does not exist yet) inside the current directory
+ *   part     := one or more bytes, no "::" and no '['
+ *
+ * and hold no control character (NUL, newline, tab, DEL, ...) anywhere. A
+ * leading '-' would be read as an option; a leading '@' as a file of more
+ * arguments (pytest >= 8.2). */
 #ifndef TEP_SELECTOR_H
 #define TEP_SELECTOR_H
 #include <stddef.h>
@@ -13,5 +22,10 @@
 const char *selector_problem(const char *s, size_t len);
 /* The file part of a node id: everything before the first "::" (caller frees). */
 char *selector_file_part(const char *s);
+/* path without the location prefix (and the slashes after it), when it starts
+ * with the prefix at a path-component boundary: prefix "tests" strips
+ * "tests/a.py" to "a.py" but leaves "tests_integration/a.py" alone. Returns a
+ * pointer into path. */
+const char *selector_strip_prefix(const char *prefix, const char *path);
 
 #endif

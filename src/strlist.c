@@ -1,5 +1,6 @@
 #include "strlist.h"
 #include "buf.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
@@ -15,23 +16,24 @@ void strlist_clear(strlist_t *l)
 {
     for (size_t i = 0; i < l->len; i++) free(l->items[i]);
     l->len = 0;
-    l->items[0] = NULL;
+    if (l->items) l->items[0] = NULL;
 }
 
 void strlist_free(strlist_t *l)
 {
-    if (!l->items) return;
     strlist_clear(l);
     free(l->items);
-    l->items = NULL;
+    l->items = NULL; /* a zeroed list: valid, empty, ready for push */
     l->cap = 0;
 }
 
 void strlist_push_owned(strlist_t *l, char *s)
 {
     if (l->len + 1 >= l->cap) {
-        l->cap *= 2;
-        l->items = xrealloc(l->items, l->cap * sizeof(char *));
+        size_t cap = l->cap ? l->cap * 2 : 8; /* a zeroed list starts here */
+        if (cap > SIZE_MAX / sizeof(char *)) abort();
+        l->items = xrealloc(l->items, cap * sizeof(char *));
+        l->cap = cap;
     }
     l->items[l->len++] = s;
     l->items[l->len] = NULL;
@@ -49,6 +51,7 @@ static int cmp_bytes(const void *a, const void *b)
 
 void strlist_sort(strlist_t *l)
 {
+    if (l->len < 2) return; /* also keeps qsort away from a NULL array */
     qsort(l->items, l->len, sizeof(char *), cmp_bytes);
 }
 

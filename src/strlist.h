@@ -1,18 +1,23 @@
 /* strlist: an owned, growable array of C strings.
  *
  * File lists, argv vectors and selector lists are all strlists. Items are
- * owned by the list; strlist_items() is NULL-terminated so it can go straight
- * to execvp. */
+ * owned by the list; once anything was pushed (or after strlist_init), items
+ * is NULL-terminated so it can go straight to execvp.
+ *
+ * A zeroed strlist_t (STRLIST_INIT, `= {0}`) is a valid empty list, and
+ * strlist_free leaves one: every function accepts it, push allocates. */
 #ifndef TEP_STRLIST_H
 #define TEP_STRLIST_H
 #include <stddef.h>
 #include <stdbool.h>
 
 typedef struct {
-    char **items; /* always NULL-terminated */
+    char **items; /* NULL-terminated; NULL only while cap == 0 (nothing allocated) */
     size_t len;
     size_t cap;
 } strlist_t;
+
+#define STRLIST_INIT {NULL, 0, 0}
 
 void strlist_init(strlist_t *l);
 void strlist_free(strlist_t *l);

@@ -1,0 +1,38 @@
+/* Durations files in both formats (pytest-split JSON, "<seconds> <path>"
+ * lines). Invariants: every kept duration is finite and in range, lookups
+ * find what was kept, and a fallback plan built on them stays finite. */
+#include "durations.h"
+#include "fuzz_util.h"
+#include "plan.h"
+#include <math.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *path = fuzz_file(data, size);
+    durations_t d;
+    char *err = NULL;
+    if (!durations_load(path, &d, &err)) {
+        FUZZ_CHECK(err != NULL && strchr(err, '\n') == NULL);
+        free(err);
+        return 0;
+    }
+    strlist_t files = STRLIST_INIT;
+    for (size_t i = 0; i < d.len; i++) {
+        FUZZ_CHECK(isfinite(d.seconds[i]) && d.seconds[i] >= 0);
+        FUZZ_CHECK(i == 0 || strcmp(d.paths[i - 1], d.paths[i]) < 0); /* sorted, one entry per file */
+        FUZZ_CHECK(durations_get(&d, d.paths[i]) == d.seconds[i]);
+        strlist_push(&files, d.paths[i]);
+    }
+    strlist_push(&files, "not/in/the/durations.py");
+    plan_t p;
+    plan_init(&p, 3);
+    plan_fallback(&p, &files, &d);
+    for (long j = 0; j < 3; j++) FUZZ_CHECK(p.tasks[j].estimated_s == -1 || isfinite(p.tasks[j].estimated_s));
+    FUZZ_CHECK(isfinite(p.lower_bound_s));
+    plan_print_loads(&p);
+    plan_free(&p);
+    strlist_free(&files);
+    durations_free(&d);
+    return 0;
+}

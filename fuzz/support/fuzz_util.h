@@ -1,0 +1,29 @@
+/* Shared by the libFuzzer targets: inputs as C strings and as files.
+ *
+ * Parsers that read a path get the input through one memfd per process,
+ * rewritten for every input and opened by its /proc/self/fd name: no disk
+ * I/O, nothing left behind. Invariants are checked with FUZZ_CHECK, which
+ * aborts (a crash libFuzzer reports and saves) when one does not hold. */
+#ifndef TEP_FUZZ_UTIL_H
+#define TEP_FUZZ_UTIL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define FUZZ_CHECK(cond)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+            abort();                                                                       \
+        }                                                                                  \
+    } while (0)
+
+/* A NUL-terminated copy of the input (embedded NULs end the string early). */
+char *fuzz_cstr(const uint8_t *data, size_t size);
+/* The input as a file; returns its path (valid until the next call). */
+const char *fuzz_file(const uint8_t *data, size_t size);
+/* Splits the input at the first byte `sep`: both halves NUL-terminated copies. */
+void fuzz_split(const uint8_t *data, size_t size, uint8_t sep, char **a, char **b);
+
+#endif

@@ -1,0 +1,60 @@
+/* Every input the fuzzers (fuzz/, scripts/fuzz) found that broke an
+ * invariant, as a unit test that fails without its fix. The raw crash inputs
+ * are kept in fuzz/regressions/ and replayed here through the same entry
+ * points. */
+#include "unit.h"
+#include "fsutil.h"
+#include "plan.h"
+#include <stdio.h>
+
+static char *regression(const char *name, size_t *len)
+{
+    const char *src = getenv("TEP_SOURCE_DIR");
+    char *path = NULL;
+    if (asprintf(&path, "%s/fuzz/regressions/%s", src ? src : ".", name) < 0) return NULL;
+    char *data = fs_read_file(path, len);
+    if (!data) fail_msg("cannot read %s", path);
+    free(path);
+    return data;
+}
+
+/* fuzz_plan: a task key holding a newline ("7\n") went into the one-line
+ * "rejected" summary verbatim, splitting it (and letting the server forge
+ * log lines). */
+static void plan_task_key_with_newline(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *data = regression("plan-newline-in-task-key", &len);
+    /* fuzz_plan input: parallelism byte, prefix line, body */
+    assert_true(len > 1);
+    size_t cut = 1;
+    while (cut < len && data[cut] != '\n') cut++;
+    assert_true(cut < len);
+    data[cut] = '\0';
+    const char *body = data + cut + 1;
+    plan_t p;
+    plan_init(&p, 1 + (unsigned char)data[0] % 16);
+    bool empty;
+    char *err = NULL;
+    assert_true(plan_parse_server(&p, body, data + 1, &empty, &err));
+    assert_true(p.rejected.len > 0);
+    for (size_t i = 0; i < p.rejected.len; i++)
+        if (strpbrk(p.rejected.items[i], "\n\r")) fail_msg("rejected entry %zu spans lines: %s", i, p.rejected.items[i]);
+    plan_free(&p);
+    free(data);
+
+    plan_init(&p, 2);
+    assert_true(plan_parse_server(&p, "{\"tasks\":{\"1\\n\\u001b[31m\":{\"tests\":[]}}}", "", &empty, &err));
+    assert_int_equal(p.rejected.len, 1);
+    assert_string_equal(p.rejected.items[0], "task '1??[31m' is not a job index below 2");
+    plan_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(plan_task_key_with_newline),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,169 @@
+/* The node-id grammar that guards pytest's argv, location-prefix stripping at
+ * component boundaries, symlinks out of the checkout, and hostile plan keys
+ * and estimates. */
+#include "unit.h"
+#include "buf.h"
+#include "plan.h"
+#include "planapi.h"
+#include "selector.h"
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *problem(const char *s)
+{
+    return selector_problem(s, strlen(s));
+}
+
+static void at_files_are_refused(void **state)
+{
+    (void)state;
+    /* pytest >= 8.2 reads "@file" as a file of more arguments */
+    assert_non_null(problem("@args.txt"));
+    assert_non_null(strstr(problem("@tests/a.py"), "'@'"));
+    assert_null(problem("tests/@home/test_a.py")); /* not leading: just a name */
+}
+
+static void control_characters_are_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"a\tb.py", "a\x7f.py", "a\x1b[31m.py", "a.py::t[\x01]", "a.py\v", "a\x08.py"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (!problem(bad[i])) fail_msg("selector %zu accepted", i);
+    assert_null(problem("tests/t\xc3\xa9st.py::test_\xc3\x9f[h\xc3\xa9llo w\xc3\xb6rld]")); /* UTF-8 is fine */
+}
+
+static void node_id_grammar(void **state)
+{
+    (void)state;
+    const char *good[] = {"tests/a.py", "tests/", "tests", "./tests/a.py", "a.py::test_x", "a.py::T::U::test[1-2]",
+                          "a.py::test[a::b]", "a.py::test[::]", "a.py::test[]", "a.py::test[x [y] z]",
+                          "a.py::test[with space]", "a-b/c_d.py::test"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (problem(good[i])) fail_msg("'%s' refused: %s", good[i], problem(good[i]));
+    const char *bad[] = {"a.py::", "a.py::::t", "a.py::t::", "::t", "a.py::t[x", "a/../b.py", "../a.py", "..",
+                         "a/..", "-p", "--x", "/abs.py", "~/a.py", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (!problem(bad[i])) fail_msg("'%s' accepted", bad[i]);
+    assert_non_null(selector_problem("a.py\0-x", 7));
+}
+
+static void prefix_stripping_stops_at_component_boundary(void **state)
+{
+    (void)state;
+    assert_string_equal(selector_strip_prefix("tests", "tests_integration/a.py"), "tests_integration/a.py");
+    assert_string_equal(selector_strip_prefix("tests", "tests/a.py"), "a.py");
+    assert_string_equal(selector_strip_prefix("tests/", "tests/a.py"), "a.py");
+    assert_string_equal(selector_strip_prefix("tests/", "tests_x/a.py"), "tests_x/a.py");
+    assert_string_equal(selector_strip_prefix("svc", "svc"), "");
+    assert_string_equal(selector_strip_prefix("svc", "svc//a.py"), "a.py");
+    assert_string_equal(selector_strip_prefix("./", "./a.py"), "a.py");
+    assert_string_equal(selector_strip_prefix("", "a.py"), "a.py");
+    assert_string_equal(selector_strip_prefix(NULL, "a.py"), "a.py");
+    /* the plan API's own stripper is the same function */
+    assert_string_equal(api_unprefixed("tests", "tests_integration/a.py"), "tests_integration/a.py");
+    assert_string_equal(api_unprefixed("tests", "tests/b.py"), "b.py");
+
+    plan_t p;
+    plan_init(&p, 1);
+    bool empty;
+    char *err = NULL;
+    const char *body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"tests_integration/a.py\"},{\"path\":\"tests/b.py\"}]}}}";
+    assert_true(plan_parse_server(&p, body, "tests", &empty, &err));
+    assert_int_equal(p.tasks[0].run.len, 2);
+    assert_string_equal(p.tasks[0].run.items[0], "tests_integration/a.py");
+    assert_string_equal(p.tasks[0].run.items[1], "b.py");
+    plan_free(&p);
+}
+
+/* Runs in a fresh checkout directory next to an "outside" directory. */
+typedef struct {
+    char root[64];
+    char cwd[PATH_MAX];
+} sandbox_t;
+
+static void sandbox_enter(sandbox_t *s)
+{
+    assert_non_null(getcwd(s->cwd, sizeof s->cwd));
+    strcpy(s->root, "/tmp/tep-sel-XXXXXX");
+    assert_non_null(mkdtemp(s->root));
+    char *checkout = xasprintf("%s/checkout", s->root), *outside = xasprintf("%s/outside", s->root);
+    assert_int_equal(mkdir(checkout, 0700), 0);
+    assert_int_equal(mkdir(outside, 0700), 0);
+    assert_int_equal(chdir(checkout), 0);
+    free(checkout);
+    free(outside);
+}
+
+static void sandbox_leave(sandbox_t *s)
+{
+    assert_int_equal(chdir(s->cwd), 0);
+    char *cmd = xasprintf("rm -rf '%s'", s->root);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
+static void symlinks_out_of_the_checkout_are_refused(void **state)
+{
+    (void)state;
+    sandbox_t s;
+    sandbox_enter(&s);
+    assert_int_equal(mkdir("tests", 0700), 0);
+    assert_int_equal(symlink("../outside", "out"), 0);              /* a directory outside */
+    assert_int_equal(symlink("../outside/gone/deeper", "dangling"), 0);
+    assert_int_equal(symlink("tests", "in"), 0);                    /* stays inside */
+    assert_int_equal(symlink("loop", "loop"), 0);
+    /* not there yet, but behind a link that leads out */
+    assert_string_equal(problem("out/test_new.py"), "resolves outside the checkout");
+    assert_string_equal(problem("out/a/b/test_new.py::t"), "resolves outside the checkout");
+    assert_string_equal(problem("out"), "resolves outside the checkout");
+    assert_non_null(problem("dangling/test_a.py"));
+    assert_non_null(problem("dangling"));
+    assert_non_null(problem("loop/test_a.py"));
+    assert_null(problem("in/test_new.py"));
+    assert_null(problem("tests/test_new.py"));
+    assert_null(problem("not_yet/test_new.py"));
+    assert_null(problem("tests//test_new.py"));
+    sandbox_leave(&s);
+}
+
+static void hostile_plan_keys_and_estimates(void **state)
+{
+    (void)state;
+    plan_t p;
+    plan_init(&p, 2);
+    bool empty;
+    char *err = NULL;
+    /* "" once parsed as job 0 (strtol of nothing); 1e999 is infinity in cJSON */
+    const char *body = "{\"tasks\":{\"\":{\"tests\":[{\"path\":\"x.py\"}]},\" 1\":{\"tests\":[{\"path\":\"y.py\"}]},"
+                       "\"+1\":{\"tests\":[{\"path\":\"y.py\"}]},\"-0\":{\"tests\":[{\"path\":\"y.py\"}]},"
+                       "\"99999999999999999999\":{\"tests\":[{\"path\":\"y.py\"}]},"
+                       "\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":1e999},"
+                       "{\"path\":\"b.py\",\"estimated_duration\":-5}]},"
+                       "\"1\":{\"tests\":[{\"path\":\"c.py\",\"estimated_duration\":2000},{\"path\":\"@args\"}]}}}";
+    assert_true(plan_parse_server(&p, body, "", &empty, &err));
+    assert_int_equal(p.tasks[0].run.len, 2);
+    assert_true(p.tasks[0].estimated_s < 0); /* no plausible estimate: unknown */
+    assert_int_equal(p.tasks[1].run.len, 1);
+    assert_float_equal(p.tasks[1].estimated_s, 2.0, 1e-9);
+    assert_int_equal(p.rejected.len, 6); /* five keys and '@args' */
+    bool saw_at = false;
+    for (size_t i = 0; i < p.rejected.len; i++) saw_at = saw_at || strstr(p.rejected.items[i], "'@args'");
+    assert_true(saw_at);
+    plan_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(at_files_are_refused),
+        cmocka_unit_test(control_characters_are_refused),
+        cmocka_unit_test(node_id_grammar),
+        cmocka_unit_test(prefix_stripping_stops_at_component_boundary),
+        cmocka_unit_test(symlinks_out_of_the_checkout_are_refused),
+        cmocka_unit_test(hostile_plan_keys_and_estimates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
