@@ -99,31 +99,24 @@ static void reap_except(pid_t keep)
     free(pids);
 }
 
-/* A zombie still appears in /proc until it is reaped, so reap as we look. */
-static size_t living_descendants(pid_t keep)
+/* A zombie still appears in /proc until it is reaped, and one we leave
+ * behind outlives us as far as kill(pid, 0) is concerned: reap as we look,
+ * and count a process as gone only once it has left /proc. */
+static size_t remaining_descendants(pid_t keep)
 {
     reap_except(keep);
-    size_t n;
+    size_t n, left = 0;
     pid_t *pids = descendants(&n);
-    size_t alive = 0;
-    for (size_t i = 0; i < n; i++) {
-        char path[64], line[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        char *paren = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
-        fclose(f);
-        if (paren && paren[1] == ' ' && paren[2] != 'Z') alive++;
-    }
+    for (size_t i = 0; i < n; i++) left += pids[i] != keep;
     free(pids);
-    return alive;
+    return left;
 }
 
 bool proctree_gone_within(double seconds, pid_t keep)
 {
     double until = fs_monotonic() + seconds;
     for (;;) {
-        if (living_descendants(keep) == 0) return true;
+        if (remaining_descendants(keep) == 0) return true;
         if (fs_monotonic() >= until) return false;
         fs_sleep(0.02);
     }
