@@ -413,8 +413,18 @@ static void write_result_path(runner_t *rn)
     strlist_t files, problems;
     strlist_init(&files);
     strlist_init(&problems);
-    for (size_t i = 0; i < rn->rec.n_attempts; i++) strlist_push_owned(&files, state_file(rn->cfg, rn->rec.attempts[i].result_file));
+    size_t present = 0;
+    for (size_t i = 0; i < rn->rec.n_attempts; i++) {
+        strlist_push_owned(&files, state_file(rn->cfg, rn->rec.attempts[i].result_file));
+        present += fs_exists(files.items[i]);
+    }
     resultfile_stats_t st;
+    if (!present) {
+        log_warn("BUILDKITE_TEST_ENGINE_RESULT_PATH: pytest wrote no results, so %s was not written", out);
+        strlist_free(&files);
+        strlist_free(&problems);
+        return;
+    }
     char *err = NULL;
     if (!resultfile_merge(rn->setup.mode, &files, out, &st, &problems, &err)) {
         log_error("BUILDKITE_TEST_ENGINE_RESULT_PATH: %s; the results are still in %s", err, rn->cfg->state_dir);
