@@ -27,7 +27,8 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* 
 /* A Buildkite log section header: "+++ test-engine-pytest: <title>" (stdout). */
 void log_section(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a block of lines to stderr, each escaped as above (for multi-line
- * text such as the exit-4 forensics; the block's own line breaks stay). */
+ * text such as the exit-4 forensics; the block's own line breaks stay). The
+ * caller starts every line with its own text: a "--- " line here is meant. */
 void log_block(const char *text);
 /* Appends s to out with every control character rendered visibly. */
 void log_escape(buf_t *out, const char *s);

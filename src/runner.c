@@ -16,7 +16,7 @@
 #include "runsummary.h"
 #include "selector.h"
 #include "template.h"
-#include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,8 +115,9 @@ static void spawn_with_exit4_retries(runner_t *rn, const strlist_t *argv, part_t
     for (;;) {
         free(rn->missing_path);
         rn->missing_path = NULL;
-        o.timeout_s = part->deadline > 0 ? seconds_left(part->deadline) : 0;
-        if (part->deadline > 0 && o.timeout_s <= 0) o.timeout_s = 0.001; /* out of time: stop it at once */
+        /* 0 means "no timeout" to proc_run: a deadline reached while we
+         * were busy still gets a (tiny) positive one. */
+        o.timeout_s = part->deadline > 0 ? fmax(seconds_left(part->deadline), 0.001) : 0;
         proc_run(&o, &part->pr);
         proc_result_t *pr = &part->pr;
         if (pr->start_failed || pr->signal || pr->exit_code != 4) break;
@@ -128,6 +129,7 @@ static void spawn_with_exit4_retries(runner_t *rn, const strlist_t *argv, part_t
                  rn->missing_path ? rn->missing_path : "?", *exit4_retries, rn->cfg->exit4_retries, wait);
         fs_sleep(wait);
         if (proc_forwarded_signal()) break; /* cancelled while we waited: start nothing new */
+        if (part->deadline > 0 && seconds_left(part->deadline) <= 0) break; /* out of time: exit 4 stands */
     }
 }
 

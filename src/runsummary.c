@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define CAUSES_IN_WHY 3
-#define LISTED_FAILURES 50
+#define LISTED_FAILURES 50    /* per list: the annotation and run.json have them all */
 
 static const char *where_of(const test_result_t *t)
 {
@@ -107,6 +107,16 @@ static void print_failures(const run_result_t *r)
     if (total > shown) log_info("  ... and %zu more failed", total - shown);
 }
 
+static void print_flaky(const run_result_t *r)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < r->len; i++) {
+        if (!result_is_flaky(&r->tests[i])) continue;
+        if (total++ < LISTED_FAILURES) log_info("  flaky (failed, then passed): %s", r->tests[i].node_id);
+    }
+    if (total > LISTED_FAILURES) log_info("  ... and %zu more flaky", total - LISTED_FAILURES);
+}
+
 void runsummary_print(const run_facts_t *f, int status)
 {
     const run_record_t *rec = f->rec;
@@ -122,7 +132,6 @@ void runsummary_print(const run_facts_t *f, int status)
     log_info("  collection errors    %zu", s.collection_errors);
     if (s.unknown) log_info("  no outcome           %zu", s.unknown);
     print_failures(&rec->result);
-    for (size_t i = 0; i < rec->result.len; i++)
-        if (result_is_flaky(&rec->result.tests[i])) log_info("  flaky (failed, then passed): %s", rec->result.tests[i].node_id);
+    print_flaky(&rec->result);
     log_info("exit status %d", status);
 }

@@ -97,6 +97,8 @@ entries_for() {
   assert_output --regexp "40000 entries need [0-9]+ bytes of arguments, more than one command line should carry \([0-9]+ bytes: a quarter of what the environment leaves of ARG_MAX\); running pytest [0-9]+ times"
   refute_output --partial "Argument list too long"
   assert_output --partial "passed on retry      40000 (flaky: 40000)"
+  assert_output --partial "  ... and 39950 more flaky" # listed, never flooding the log
+  refute_output --partial "flaky (failed, then passed): tests/test_mod_399.py::test_p[m399i00099"
   assert_output --regexp "merged [0-9]+ result files \(40000 records\) into .*/results/attempt-1.json"
   assert_equal "$(run_json '[(a["selectors"], a["exit_code"]) for a in r["attempts"]]')" "[(400, 1), (40000, 0)]"
   # One file per attempt for the report phase; the parts are merged and gone.
