@@ -23,8 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Arguments shown when a command line is printed; the rest are counted. */
+/* A printed command line shows this many arguments, each up to SHOWN_BYTES;
+ * the rest is counted, so a huge slice never floods the log. */
 #define SHOWN_ARGS 40
+#define SHOWN_BYTES 256
 
 typedef struct {
     config_t *cfg;
@@ -61,17 +63,15 @@ static void on_stderr_line(const char *line, void *user)
 
 static void put_word(buf_t *b, const char *a)
 {
-    bool plain = a[0] && !strpbrk(a, " \t'\"\\$`[]*?;&|<>(){}!#~");
-    if (plain) {
-        buf_puts(b, a);
-        return;
+    size_t len = strlen(a), shown = len > SHOWN_BYTES ? SHOWN_BYTES : len;
+    bool plain = a[0] && strcspn(a, " \t'\"\\$`[]*?;&|<>(){}!#~") >= shown;
+    if (!plain) buf_putc(b, '\'');
+    for (size_t i = 0; i < shown; i++) {
+        if (a[i] == '\'') buf_puts(b, "'\\''");
+        else buf_putc(b, a[i]);
     }
-    buf_putc(b, '\'');
-    for (const char *s = a; *s; s++) {
-        if (*s == '\'') buf_puts(b, "'\\''");
-        else buf_putc(b, *s);
-    }
-    buf_putc(b, '\'');
+    if (!plain) buf_putc(b, '\'');
+    if (shown < len) buf_printf(b, "...(%zu more bytes)", len - shown);
 }
 
 /* The command as a shell would read it; a huge one is shortened in the

@@ -112,8 +112,8 @@ entries_for() {
 }
 
 @test "a collection error in a middle part stops the run there, as one pytest would: terminal, later parts never start" {
-  n=$(entries_for 3 240)
-  generate 6 $(( n / 6 + 1 )) 240
+  n=$(entries_for 3 5000)
+  generate 6 $(( n / 6 + 1 )) 5000
   printf 'import module_that_is_missing\n' > tests/test_broken_mod.py
   half=$(( $(wc -l < nodeids.txt) / 2 ))
   { head -n "$half" nodeids.txt; echo tests/test_broken_mod.py; tail -n "+$(( half + 1 ))" nodeids.txt; } > plan.txt
@@ -138,8 +138,8 @@ entries_for() {
 }
 
 @test "JUnit: parts merge into one valid document, exit codes combine (1), and the retry runs only the failure" {
-  n=$(entries_for 2 240)
-  generate 4 $(( n / 4 + 1 )) 240
+  n=$(entries_for 2 5000)
+  generate 4 $(( n / 4 + 1 )) 5000
   plan_from nodeids.txt
   total=$(wc -l < nodeids.txt)
   export BUILDKITE_TEST_ENGINE_TEST_CMD="$JUNIT_CMD" TEP_FAIL=m003i00001 BUILDKITE_TEST_ENGINE_RETRY_COUNT=1
@@ -160,8 +160,8 @@ print(len(cases), s.get("tests"), s.get("failures"), sum(1 for c in cases if c.f
 }
 
 @test "the timeout bounds the whole attempt, across its parts" {
-  n=$(entries_for 2 240)
-  generate 2 $(( n / 2 + 1 )) 240
+  n=$(entries_for 2 5000)
+  generate 2 $(( n / 2 + 1 )) 5000
   plan_from nodeids.txt
   # The first and the last entry sleep 6s each: the first part finishes within
   # the 10s timeout (part 2 starts), the attempt as a whole cannot.
@@ -172,6 +172,7 @@ print(len(cases), s.get("tests"), s.get("failures"), sum(1 for c in cases if c.f
   assert_failure 143
   assert_output --regexp "running pytest [2-9] times"
   assert_output --partial "part 2 of"
+  assert_output --regexp "\\.\\.\\.\\(4[0-9]{3} more bytes\\)" # long entries are shortened when printed
   assert_output --partial "pytest timed out after 10s (BUILDKITE_TEST_ENGINE_TIMEOUT); its process group was killed"
   [ "$SECONDS" -lt 30 ]
 }
