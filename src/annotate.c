@@ -1,5 +1,7 @@
 #include "annotate.h"
 #include "agent.h"
+#include "classify.h"
+#include "log.h"
 #include "result.h"
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +14,28 @@ const char *annotate_style(const run_record_t *rec)
     return (s.flaky || s.muted_failed) ? "warning" : "success";
 }
 
-/* Inline text: no markdown or HTML surprises from test names and messages. */
+/* One control character (never '\n') rendered visibly, as the log does. */
+static void put_control(buf_t *b, const char *s)
+{
+    char one[2] = {*s, '\0'};
+    log_escape(b, one);
+}
+
+static bool is_control(char c)
+{
+    return (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+/* Inline text: no markdown, HTML or terminal surprises from test names and
+ * messages. Only the first line is shown. */
 static void put_inline(buf_t *b, const char *s, size_t max)
 {
     size_t n = 0;
     for (; *s && *s != '\n' && n < max; s++, n++) {
+        if (is_control(*s)) {
+            put_control(b, s);
+            continue;
+        }
         switch (*s) {
         case '<': buf_puts(b, "&lt;"); break;
         case '>': buf_puts(b, "&gt;"); break;
@@ -54,10 +73,12 @@ static void list(buf_t *b, const run_record_t *rec, const char *title, pick_fn p
         shown++;
         buf_puts(b, "- ");
         put_code(b, t->collection_error && t->file ? t->file : t->node_id);
-        if (reasons && t->failure) {
+        char *cause = reasons ? classify_cause(t->failure, t->file) : NULL;
+        if (cause && *cause) {
             buf_puts(b, ": ");
-            put_inline(b, t->failure, 300);
+            put_inline(b, cause, 300);
         }
+        free(cause);
         buf_putc(b, '\n');
     }
     if (shown < total) buf_printf(b, "- ... and %zu more (see the job log)\n", total - shown);
@@ -87,6 +108,7 @@ void annotate_build(const config_t *cfg, const run_record_t *rec, const upload_s
         for (const char *c = rec->forensics; *c && c - rec->forensics < 8000; c++) {
             if (*c == '<') buf_puts(b, "&lt;");
             else if (*c == '&') buf_puts(b, "&amp;");
+            else if (*c != '\n' && is_control(*c)) put_control(b, c);
             else buf_putc(b, *c);
         }
         buf_puts(b, "</pre>\n\n</details>\n");

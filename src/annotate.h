@@ -1,10 +1,13 @@
 /* annotate: the Buildkite annotation for one parallel job.
  *
- * Markdown with the outcome, counts, failed tests with their reasons,
- * collection errors with the file and reason, flaky tests, exit-4 forensics,
- * where the plan came from and the upload result. Context is per step and
- * job, style follows the outcome. Lists are shortened until the body fits
- * under Buildkite's 1 MiB limit. */
+ * Markdown with the outcome, counts, failed tests with their causes,
+ * collection errors with the file and the real cause (classify_cause: the
+ * exception, not the first traceback frame), flaky tests, exit-4 forensics,
+ * where the plan came from and the upload result. The job is numbered from 1
+ * ("job 1 of 3"), as everywhere people read it. Context is per step and job,
+ * style follows the outcome. Text from outside (names, reasons, plan text)
+ * has its control characters rendered visibly. Lists are shortened until the
+ * body fits under Buildkite's 1 MiB limit. */
 #ifndef TEP_ANNOTATE_H
 #define TEP_ANNOTATE_H
 #include "buf.h"

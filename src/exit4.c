@@ -100,10 +100,15 @@ static void git_status(buf_t *out)
 
 void exit4_forensics(const char *path, int retries_used, buf_t *out)
 {
-    buf_printf(out, "--- exit-4 forensics for %s ---\n", path);
-    buf_printf(out, "exists=%s retries_used=%d\n", fs_exists(path) ? "true" : "false", retries_used);
-    parent_listing(path, out);
+    /* pytest names the whole argument ("tests/a.py::test_x"); what can be
+     * missing is its file part. */
+    char *file = selector_file_part(path);
+    if (strcmp(file, path) == 0) buf_printf(out, "--- exit-4 forensics for %s ---\n", path);
+    else buf_printf(out, "--- exit-4 forensics for %s (file of %s) ---\n", file, path);
+    buf_printf(out, "exists=%s retries_used=%d\n", fs_exists(file) ? "true" : "false", retries_used);
+    parent_listing(file, out);
     git_status(out);
     buf_puts(out, "hint: pytest could not find a path that existed when the job started; the usual cause is a test "
                   "or another process changing the checkout while tests run\n");
+    free(file);
 }

@@ -17,7 +17,8 @@
 char *exit4_missing_path(const char *stderr_line);
 /* Do all the file parts of these selectors exist (checked up to 3 times)? */
 bool exit4_files_present(const strlist_t *selectors);
-/* Appends the forensics block for `path` to out. */
+/* Appends the forensics block for `path` (a file, or a node id whose file
+ * part is checked) to out. */
 void exit4_forensics(const char *path, int retries_used, buf_t *out);
 
 #endif

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
 #include <unistd.h>
 
 static bool debug_on;
@@ -16,36 +16,90 @@ static bool use_colour(void)
     return !(nc && *nc) && isatty(2);
 }
 
+void log_escape(buf_t *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '\n') buf_puts(out, "\\n");
+        else if (c == '\r') buf_puts(out, "\\r");
+        else if (c == '\t') buf_puts(out, "\\t");
+        else if (c < 0x20 || c == 0x7f) buf_printf(out, "\\x%02x", c);
+        /* U+0080..U+009F in UTF-8: C1 controls (U+009B is a one-byte CSI). */
+        else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) buf_printf(out, "\\u%04x", *++p);
+        else buf_putc(out, (char)c);
+    }
+}
+
+/* Buildkite opens a log section at a line starting with one of these. */
+static bool starts_section(const char *line)
+{
+    static const char *const markers[] = {"+++ ", "--- ", "~~~ ", "^^^ +++", NULL};
+    for (size_t i = 0; markers[i]; i++)
+        if (strncmp(line, markers[i], strlen(markers[i])) == 0) return true;
+    return false;
+}
+
+/* Formats one line and escapes it; the caller frees the buffer. */
+static void render(buf_t *line, const char *fmt, va_list ap)
+{
+    char *raw = xvasprintf(fmt, ap);
+    buf_init(line);
+    log_escape(line, raw);
+    free(raw);
+}
+
 static void emit(FILE *f, const char *colour, const char *label, const char *fmt, va_list ap)
 {
+    buf_t line;
+    render(&line, fmt, ap);
+    bool colours = colour && use_colour();
     fflush(stdout);
-    if (colour && use_colour()) fprintf(f, "%s%s: %s", colour, TEP_NAME, label);
-    else fprintf(f, "%s: %s", TEP_NAME, label);
-    vfprintf(f, fmt, ap);
-    if (colour && use_colour()) fputs("\033[0m", f);
-    fputc('\n', f);
+    fprintf(f, "%s%s: %s%s%s\n", colours ? colour : "", TEP_NAME, label, line.data, colours ? "\033[0m" : "");
     fflush(f);
+    buf_free(&line);
 }
 
 void log_info(const char *fmt, ...)
 {
     va_list ap;
+    buf_t line;
     va_start(ap, fmt);
-    vfprintf(stdout, fmt, ap);
+    render(&line, fmt, ap);
     va_end(ap);
-    fputc('\n', stdout);
+    fprintf(stdout, "%s%s\n", starts_section(line.data) ? " " : "", line.data);
     fflush(stdout);
+    buf_free(&line);
 }
 
 void log_section(const char *fmt, ...)
 {
     va_list ap;
-    fputs("+++ " TEP_NAME ": ", stdout);
+    buf_t title;
     va_start(ap, fmt);
-    vfprintf(stdout, fmt, ap);
+    render(&title, fmt, ap);
     va_end(ap);
-    fputc('\n', stdout);
+    fprintf(stdout, "+++ " TEP_NAME ": %s\n", title.data);
     fflush(stdout);
+    buf_free(&title);
+}
+
+void log_block(const char *text)
+{
+    buf_t line;
+    buf_init(&line);
+    fflush(stdout);
+    for (const char *s = text; *s;) {
+        size_t n = strcspn(s, "\n");
+        char *raw = xstrndup(s, n);
+        buf_reset(&line);
+        log_escape(&line, raw);
+        fprintf(stderr, "%s\n", line.data);
+        free(raw);
+        s += n;
+        if (*s) s++;
+    }
+    fflush(stderr);
+    buf_free(&line);
 }
 
 void log_warn(const char *fmt, ...)

@@ -268,9 +268,9 @@ void plan_print_loads(const plan_t *p)
         if (t->estimated_s >= 0) {
             timed = true;
             if (t->estimated_s > makespan) makespan = t->estimated_s;
-            log_info("  job %ld: %zu entr%s, estimated %.1fs", j, t->run.len, t->run.len == 1 ? "y" : "ies", t->estimated_s);
+            log_info("  job %ld: %zu entr%s, estimated %.1fs", j + 1, t->run.len, t->run.len == 1 ? "y" : "ies", t->estimated_s);
         } else {
-            log_info("  job %ld: %zu entr%s", j, t->run.len, t->run.len == 1 ? "y" : "ies");
+            log_info("  job %ld: %zu entr%s", j + 1, t->run.len, t->run.len == 1 ? "y" : "ies");
         }
     }
     if (timed && p->lower_bound_s > 0 && isfinite(makespan / p->lower_bound_s))

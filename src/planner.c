@@ -252,7 +252,8 @@ int planner_plan(config_t *cfg)
         log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
     if (status == 0) {
         if (p.tasks[cfg->parallel_job].run.len == 0)
-            log_warn("the plan has no tests for job %ld; this job will run nothing", cfg->parallel_job);
+            log_warn("the plan has no tests for job %ld of %ld; this job will run nothing", cfg->parallel_job + 1,
+                     cfg->parallel_job_count);
         if (!slice_write(cfg, &p, &err) || !state_write_options(cfg, &err)) {
             log_error("%s", err);
             free(err);

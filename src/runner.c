@@ -1,6 +1,8 @@
 #include "runner.h"
+#include "argsplit.h"
 #include "buf.h"
 #include "classify.h"
+#include "colldetail.h"
 #include "collector_json.h"
 #include "exit4.h"
 #include "fsutil.h"
@@ -8,25 +10,46 @@
 #include "log.h"
 #include "process.h"
 #include "result.h"
+#include "resultfile.h"
 #include "runmode.h"
 #include "runstate.h"
+#include "runsummary.h"
 #include "selector.h"
 #include "template.h"
-#include <errno.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A printed command line shows this many arguments, each up to SHOWN_BYTES;
+ * the rest is counted, so a huge slice never floods the log. */
+#define SHOWN_ARGS 40
+#define SHOWN_BYTES 256
 
 typedef struct {
     config_t *cfg;
     run_setup_t setup;
     run_record_t rec;
     outcome_t outcome;
+    strlist_t env;            /* the child's environment: ours without the tokens */
     strlist_t unreadable;     /* one line per result file that could not be read */
     char *missing_path;       /* from pytest's "file or directory not found" line */
     char *start_error;        /* set when the command could not be started */
+    size_t attempt_entries;   /* entries given to the attempt that stopped early */
+    size_t not_run;           /* of those, entries no pytest ran */
 } runner_t;
+
+/* One pytest invocation: some of an attempt's selectors, one result file. */
+typedef struct {
+    const char *tmpl;
+    const strlist_t *selectors;
+    const char *result_path;
+    double deadline;          /* monotonic; 0 = none */
+    proc_result_t pr;
+    size_t new_collection_errors;
+} part_t;
 
 static void on_stderr_line(const char *line, void *user)
 {
@@ -38,24 +61,33 @@ static void on_stderr_line(const char *line, void *user)
     }
 }
 
+static void put_word(buf_t *b, const char *a)
+{
+    size_t len = strlen(a), shown = len > SHOWN_BYTES ? SHOWN_BYTES : len;
+    bool plain = a[0] && strcspn(a, " \t'\"\\$`[]*?;&|<>(){}!#~") >= shown;
+    if (!plain) buf_putc(b, '\'');
+    for (size_t i = 0; i < shown; i++) {
+        if (a[i] == '\'') buf_puts(b, "'\\''");
+        else buf_putc(b, a[i]);
+    }
+    if (!plain) buf_putc(b, '\'');
+    if (shown < len) buf_printf(b, "...(%zu more bytes)", len - shown);
+}
+
+/* The command as a shell would read it; a huge one is shortened in the
+ * middle (its first arguments and its last few), never flooding the log. */
 static void print_command(const strlist_t *argv)
 {
     buf_t b;
     buf_init(&b);
+    size_t tail = argv->len > SHOWN_ARGS ? 3 : 0;
     for (size_t i = 0; i < argv->len; i++) {
-        const char *a = argv->items[i];
-        bool plain = a[0] && !strpbrk(a, " \t'\"\\$`[]*?;&|<>(){}!#~");
-        if (i) buf_putc(&b, ' ');
-        if (plain) {
-            buf_puts(&b, a);
-        } else {
-            buf_putc(&b, '\'');
-            for (const char *s = a; *s; s++) {
-                if (*s == '\'') buf_puts(&b, "'\\''");
-                else buf_putc(&b, *s);
-            }
-            buf_putc(&b, '\'');
+        if (tail && i == SHOWN_ARGS - tail) {
+            buf_printf(&b, " ... (%zu more arguments) ...", argv->len - SHOWN_ARGS);
+            i = argv->len - tail;
         }
+        if (i) buf_putc(&b, ' ');
+        put_word(&b, argv->items[i]);
     }
     log_info("$ %s", b.data);
     buf_free(&b);
@@ -66,34 +98,39 @@ static void child_env(strlist_t *env)
     /* The collector in the child must not upload what report uploads, and
      * pytest has no business seeing our API token. */
     static const char *const drop[] = {"BUILDKITE_ANALYTICS_TOKEN", "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", NULL};
+    strlist_init(env);
     proc_env_without(env, drop);
 }
 
-/* Runs pytest once, retrying exit 4 while the files are present. */
-static void spawn_with_exit4_retries(runner_t *rn, const strlist_t *argv, const strlist_t *selectors,
-                                     proc_result_t *pr, int *exit4_retries)
+static double seconds_left(double deadline)
 {
-    strlist_t env;
-    strlist_init(&env);
-    child_env(&env);
-    proc_opts_t o = {.argv = argv->items, .env = &env, .timeout_s = (double)rn->cfg->run_timeout,
-                     .on_stderr = on_stderr_line, .user = rn};
+    return deadline > 0 ? deadline - fs_monotonic() : 0;
+}
+
+/* Runs pytest once, retrying exit 4 while the files are present. */
+static void spawn_with_exit4_retries(runner_t *rn, const strlist_t *argv, part_t *part, int *exit4_retries)
+{
+    proc_opts_t o = {.argv = argv->items, .env = &rn->env, .on_stderr = on_stderr_line, .user = rn};
     *exit4_retries = 0;
     for (;;) {
         free(rn->missing_path);
         rn->missing_path = NULL;
-        proc_run(&o, pr);
+        /* 0 means "no timeout" to proc_run: a deadline reached while we
+         * were busy still gets a (tiny) positive one. */
+        o.timeout_s = part->deadline > 0 ? fmax(seconds_left(part->deadline), 0.001) : 0;
+        proc_run(&o, &part->pr);
+        proc_result_t *pr = &part->pr;
         if (pr->start_failed || pr->signal || pr->exit_code != 4) break;
         if (*exit4_retries >= rn->cfg->exit4_retries || proc_forwarded_signal()) break;
-        if (!exit4_files_present(selectors)) break;
+        if (!exit4_files_present(part->selectors)) break;
         (*exit4_retries)++;
         double wait = (double)rn->cfg->exit4_backoff_ms / 1000.0 * *exit4_retries;
         log_warn("pytest exited 4 (file or directory not found: %s) although the files exist; retry %d of %ld in %.1fs",
                  rn->missing_path ? rn->missing_path : "?", *exit4_retries, rn->cfg->exit4_retries, wait);
         fs_sleep(wait);
         if (proc_forwarded_signal()) break; /* cancelled while we waited: start nothing new */
+        if (part->deadline > 0 && seconds_left(part->deadline) <= 0) break; /* out of time: exit 4 stands */
     }
-    strlist_free(&env);
 }
 
 static void exit4_report(runner_t *rn, const strlist_t *selectors, int retries)
@@ -103,8 +140,7 @@ static void exit4_report(runner_t *rn, const strlist_t *selectors, int retries)
     buf_t f;
     buf_init(&f);
     exit4_forensics(path, retries, &f);
-    fputs(f.data, stderr);
-    fflush(stderr);
+    log_block(f.data);
     char *joined = rn->rec.forensics ? xasprintf("%s%s", rn->rec.forensics, f.data) : xstrdup(f.data);
     free(rn->rec.forensics);
     rn->rec.forensics = joined;
@@ -112,17 +148,7 @@ static void exit4_report(runner_t *rn, const strlist_t *selectors, int retries)
     free(first);
 }
 
-static bool copy_file(const char *from, const char *to)
-{
-    size_t len;
-    char *data = fs_read_file(from, &len);
-    if (!data) return false;
-    bool ok = fs_write_file(to, data, len);
-    free(data);
-    return ok;
-}
-
-/* Reads an attempt's result file into the model; notes unreadable files. */
+/* Reads a result file into the model; notes unreadable files. */
 static void read_results(runner_t *rn, const char *path, const proc_result_t *pr)
 {
     bool must_read = !pr->signal && !pr->start_failed && (pr->exit_code <= 1 || (pr->exit_code == 2 && rn->setup.mode == MODE_JSON));
@@ -145,54 +171,190 @@ static void read_results(runner_t *rn, const char *path, const proc_result_t *pr
     else if (error[0]) log_warn("results of an interrupted run are incomplete: %s", error);
 }
 
-static void run_attempt(runner_t *rn, int k, const strlist_t *selectors)
+static size_t count_collection_errors(const run_result_t *r)
+{
+    result_stats_t s;
+    result_stats(r, &s);
+    return s.collection_errors;
+}
+
+/* Runs one pytest over part->selectors and reads what it wrote. */
+static void run_part(runner_t *rn, part_t *part)
 {
     config_t *cfg = rn->cfg;
-    char *rel = xasprintf("results/attempt-%d.%s", k, runmode_ext(rn->setup.mode));
-    char *path = state_file(cfg, rel);
-    const char *target = *cfg->result_path ? cfg->result_path : path;
-    unlink(path);
-    unlink(target); /* never read a previous attempt's file */
     strlist_t argv;
     strlist_init(&argv);
     char *err = NULL;
+    unlink(part->result_path); /* never read an earlier run's file */
+    if (!template_expand(part->tmpl, part->selectors, part->result_path, &argv, &err)) {
+        /* validated before anything ran; only a changed template gets here */
+        part->pr.start_failed = true;
+        snprintf(part->pr.start_error, sizeof part->pr.start_error, "the test command cannot be built: %s", err);
+        free(err);
+    } else {
+        print_command(&argv);
+        int exit4_retries = 0;
+        spawn_with_exit4_retries(rn, &argv, part, &exit4_retries);
+        if (!part->pr.start_failed && !part->pr.signal && part->pr.exit_code == 4) exit4_report(rn, part->selectors, exit4_retries);
+    }
+    proc_result_t *pr = &part->pr;
+    if (pr->start_failed) {
+        log_error("%s; check BUILDKITE_TEST_ENGINE_TEST_CMD and PATH", pr->start_error);
+        rn->outcome.not_started = true;
+        free(rn->start_error);
+        rn->start_error = xasprintf("the test command did not start: %s", pr->start_error);
+        pr->exit_code = 127;
+    }
+    if (pr->timed_out) {
+        rn->outcome.timed_out = true;
+        log_error("pytest ran longer than BUILDKITE_TEST_ENGINE_TIMEOUT (%lds); its process group was killed", cfg->run_timeout);
+    }
+    size_t before = count_collection_errors(&rn->rec.result);
+    read_results(rn, part->result_path, pr);
+    part->new_collection_errors = count_collection_errors(&rn->rec.result) - before;
+    if (part->new_collection_errors) colldetail_fill(rn->setup.mode, part->result_path, &rn->rec.result);
+    strlist_free(&argv);
+}
+
+/* Whether a part ended the run as a single pytest would have ended it. */
+static bool part_ends_run(const part_t *part)
+{
+    const proc_result_t *pr = &part->pr;
+    if (pr->start_failed || pr->signal || proc_forwarded_signal()) return true;
+    return !(pr->exit_code == 0 || pr->exit_code == 1 || pr->exit_code == 5);
+}
+
+static char *part_file(const runner_t *rn, int k, size_t j)
+{
+    char *rel = xasprintf("results/attempt-%d.part-%zu.%s", k, j + 1, runmode_ext(rn->setup.mode));
+    char *path = state_file(rn->cfg, rel);
+    free(rel);
+    return path;
+}
+
+/* Cost of the command line without selectors (the result path of the
+ * longest part name counted), for the argument budget. */
+static bool fixed_cost(const runner_t *rn, const char *tmpl, int k, size_t *cost, char **err)
+{
+    strlist_t none, argv;
+    strlist_init(&none);
+    strlist_init(&argv);
+    char *longest = part_file(rn, k, (size_t)999999999);
+    bool ok = template_expand(tmpl, &none, longest, &argv, err);
+    *cost = argsplit_list_cost(&argv);
+    free(longest);
+    strlist_free(&none);
+    strlist_free(&argv);
+    return ok;
+}
+
+static void sub_list(const strlist_t *all, size_t from, size_t to, strlist_t *out)
+{
+    strlist_init(out);
+    for (size_t i = from; i < to; i++) strlist_push(out, all->items[i]);
+}
+
+/* Merges the parts of attempt k into its one file and removes them. */
+static void merge_parts(runner_t *rn, const strlist_t *parts, const char *path)
+{
+    resultfile_stats_t st;
+    strlist_t problems; /* already reported part by part when they mattered */
+    strlist_init(&problems);
+    char *err = NULL;
+    if (!resultfile_merge(rn->setup.mode, parts, path, &st, &problems, &err)) {
+        strlist_push_owned(&rn->unreadable, xasprintf("results cannot be merged: %s", err));
+        free(err);
+    } else {
+        log_info("merged %zu result file%s (%zu records) into %s", st.files, st.files == 1 ? "" : "s", st.records, path);
+        for (size_t i = 0; i < parts->len; i++) unlink(parts->items[i]);
+    }
+    strlist_free(&problems);
+}
+
+/* Runs the groups of one attempt, stopping where one pytest would have stopped. */
+static int run_groups(runner_t *rn, int k, const char *tmpl, const strlist_t *selectors, const argsplit_t *groups,
+                      double deadline, const char *path, int *signal)
+{
+    int combined = -1;
+    strlist_t files;
+    strlist_init(&files);
+    for (size_t g = 0; g < groups->n; g++) {
+        size_t from = g ? groups->end[g - 1] : 0, to = groups->end[g];
+        if (deadline > 0 && seconds_left(deadline) <= 0) {
+            rn->outcome.timed_out = true;
+            *signal = SIGTERM;
+            log_error("BUILDKITE_TEST_ENGINE_TIMEOUT (%lds) ran out before part %zu of %zu; not starting it",
+                      rn->cfg->run_timeout, g + 1, groups->n);
+            break;
+        }
+        strlist_t sel;
+        sub_list(selectors, from, to, &sel);
+        char *file = groups->n == 1 ? xstrdup(path) : part_file(rn, k, g);
+        if (groups->n > 1) log_info("part %zu of %zu: %zu entr%s", g + 1, groups->n, sel.len, sel.len == 1 ? "y" : "ies");
+        part_t part = {.tmpl = tmpl, .selectors = &sel, .result_path = file, .deadline = deadline};
+        run_part(rn, &part);
+        strlist_push_owned(&files, file);
+        strlist_free(&sel);
+        combined = classify_combine_exit(combined, part.pr.exit_code);
+        if (part.pr.signal) *signal = part.pr.signal;
+        if (!part_ends_run(&part)) continue;
+        if (part.pr.exit_code == 2 && part.new_collection_errors) {
+            rn->attempt_entries = selectors->len;
+            rn->not_run = selectors->len - from; /* this part's entries and every later part's */
+        }
+        if (g + 1 < groups->n && !part.pr.signal && !proc_forwarded_signal())
+            log_warn("pytest ended part %zu of %zu with exit %d; the remaining %zu entries do not run, as in one pytest run",
+                     g + 1, groups->n, part.pr.exit_code, selectors->len - to);
+        break;
+    }
+    if (groups->n > 1) merge_parts(rn, &files, path);
+    strlist_free(&files);
+    return combined < 0 ? 0 : combined;
+}
+
+static bool split_for_argv(runner_t *rn, int k, const char *tmpl, const strlist_t *selectors, argsplit_t *groups, char **err)
+{
+    size_t fixed = 0;
+    if (!fixed_cost(rn, tmpl, k, &fixed, err)) return false;
+    size_t budget = argsplit_budget(&rn->env);
+    if (!argsplit_groups(selectors, fixed, budget, groups, err)) return false;
+    if (groups->n > 1)
+        log_info("%zu entries need %zu bytes of arguments, more than one command line should carry (%zu bytes: a quarter "
+                 "of what the environment leaves of ARG_MAX); running pytest %zu times, one result file each, as one run",
+                 selectors->len, fixed + argsplit_list_cost(selectors), budget, groups->n);
+    return true;
+}
+
+static void run_attempt(runner_t *rn, int k, const strlist_t *selectors)
+{
+    config_t *cfg = rn->cfg;
+    const char *tmpl = k == 0 ? rn->setup.test_cmd : rn->setup.retry_cmd;
+    char *rel = xasprintf("results/attempt-%d.%s", k, runmode_ext(rn->setup.mode));
+    char *path = state_file(cfg, rel);
     attempt_t *a = &rn->rec.attempts[rn->rec.n_attempts++];
     a->index = k;
     a->result_file = rel;
     a->n_selectors = selectors->len;
     a->started = fs_now();
-    if (!template_expand(k == 0 ? rn->setup.test_cmd : rn->setup.retry_cmd, selectors, target, &argv, &err)) {
+    double deadline = cfg->run_timeout > 0 ? fs_monotonic() + (double)cfg->run_timeout : 0;
+    argsplit_t groups;
+    char *err = NULL;
+    int signal = 0;
+    if (!split_for_argv(rn, k, tmpl, selectors, &groups, &err)) {
         log_error("%s: %s", k == 0 ? "BUILDKITE_TEST_ENGINE_TEST_CMD" : "BUILDKITE_TEST_ENGINE_RETRY_CMD", err);
         free(err);
+        unlink(path);
         strlist_push_owned(&rn->unreadable, xstrdup("the command could not be built"));
         a->exit_code = -1;
-        a->ended = fs_now();
-        strlist_free(&argv);
-        free(path);
-        return;
+    } else {
+        a->exit_code = run_groups(rn, k, tmpl, selectors, &groups, deadline, path, &signal);
+        argsplit_free(&groups);
     }
-    print_command(&argv);
-    proc_result_t pr;
-    int exit4_retries = 0;
-    spawn_with_exit4_retries(rn, &argv, selectors, &pr, &exit4_retries);
     a->ended = fs_now();
-    if (pr.start_failed) {
-        log_error("%s; check BUILDKITE_TEST_ENGINE_TEST_CMD and PATH", pr.start_error);
-        rn->outcome.not_started = true;
-        free(rn->start_error);
-        rn->start_error = xasprintf("the test command did not start: %s", pr.start_error);
-        pr.exit_code = 127;
-    }
-    if (pr.timed_out) log_error("pytest ran longer than BUILDKITE_TEST_ENGINE_TIMEOUT (%lds); its process group was killed", cfg->run_timeout);
-    if (!pr.signal && pr.exit_code == 4) exit4_report(rn, selectors, exit4_retries);
-    if (*cfg->result_path && fs_exists(target)) copy_file(target, path);
-    read_results(rn, path, &pr);
-    a->exit_code = pr.exit_code;
-    a->signal = pr.signal ? pr.signal : proc_forwarded_signal();
-    rn->outcome.last_exit = pr.exit_code;
-    if (pr.signal) rn->outcome.signal = pr.signal;
+    a->signal = signal ? signal : proc_forwarded_signal();
+    rn->outcome.last_exit = a->exit_code;
+    if (signal) rn->outcome.signal = signal;
     else if (proc_forwarded_signal()) rn->outcome.signal = proc_forwarded_signal();
-    strlist_free(&argv);
     free(path);
 }
 
@@ -246,68 +408,81 @@ static void attempt_loop(runner_t *rn, const strlist_t *slice)
     strlist_free(&current);
 }
 
-static char *describe(const runner_t *rn, int status, bool terminal)
+/* BUILDKITE_TEST_ENGINE_RESULT_PATH gets every test's final outcome. */
+static void write_result_path(runner_t *rn)
 {
-    const outcome_t *o = &rn->outcome;
-    if (o->signal) return xasprintf("pytest was killed by signal %d", o->signal);
-    if (o->not_started) return xstrdup(rn->start_error);
-    if (terminal && o->collection_errors) {
-        strlist_t files;
-        strlist_init(&files);
-        for (size_t i = 0; i < rn->rec.result.len; i++) {
-            const test_result_t *t = &rn->rec.result.tests[i];
-            if (t->collection_error) strlist_push(&files, t->file ? t->file : t->node_id);
-        }
-        strlist_sort(&files);
-        buf_t b;
-        buf_init(&b);
-        buf_printf(&b, "collection error%s in ", files.len == 1 ? "" : "s");
-        for (size_t i = 0; i < files.len && i < 10; i++) buf_printf(&b, "%s%s", i ? ", " : "", files.items[i]);
-        if (files.len > 10) buf_printf(&b, " and %zu more", files.len - 10);
-        buf_printf(&b, ": pytest cannot import %s, a retry will not help", files.len == 1 ? "it" : "them");
-        strlist_free(&files);
-        return buf_detach(&b);
+    const char *out = rn->cfg->result_path;
+    strlist_t files, problems;
+    strlist_init(&files);
+    strlist_init(&problems);
+    size_t present = 0;
+    for (size_t i = 0; i < rn->rec.n_attempts; i++) {
+        strlist_push_owned(&files, state_file(rn->cfg, rn->rec.attempts[i].result_file));
+        present += fs_exists(files.items[i]);
     }
-    if (terminal && rn->unreadable.len) return xstrdup(rn->unreadable.items[0]);
-    if (terminal) return xstrdup("pytest exited 2 (interrupted) and reported no collection error; not retrying");
-    if (o->failed) return xasprintf("%zu test%s failed after %zu attempt%s", o->failed, o->failed == 1 ? "" : "s",
-                                    rn->rec.n_attempts, rn->rec.n_attempts == 1 ? "" : "s");
-    if (status == 0 && o->muted_failed) return xasprintf("passed; %zu muted test%s failed", o->muted_failed, o->muted_failed == 1 ? "" : "s");
-    if (status == 0) return xstrdup("all tests passed");
-    if (o->last_exit == 1) return xstrdup("pytest exited 1 but reported no failed test; not reporting a pass");
-    if (o->last_exit == 4 && rn->rec.forensics)
-        return xasprintf("pytest exited 4 (file or directory not found: %s) after %ld exit-4 retr%s; see the forensics",
-                         rn->missing_path ? rn->missing_path : "?", rn->cfg->exit4_retries,
-                         rn->cfg->exit4_retries == 1 ? "y" : "ies");
-    return xasprintf("pytest exited %d", o->last_exit);
+    resultfile_stats_t st;
+    if (!present) {
+        log_warn("BUILDKITE_TEST_ENGINE_RESULT_PATH: pytest wrote no results, so %s was not written", out);
+        strlist_free(&files);
+        strlist_free(&problems);
+        return;
+    }
+    char *err = NULL;
+    if (!resultfile_merge(rn->setup.mode, &files, out, &st, &problems, &err)) {
+        log_error("BUILDKITE_TEST_ENGINE_RESULT_PATH: %s; the results are still in %s", err, rn->cfg->state_dir);
+        free(err);
+    } else {
+        for (size_t i = 0; i < problems.len; i++) log_warn("result path: %s", problems.items[i]);
+        log_info("Results of %zu attempt%s (%zu tests, final outcome each) written to %s", files.len,
+                 files.len == 1 ? "" : "s", st.records, out);
+    }
+    strlist_free(&files);
+    strlist_free(&problems);
 }
 
-static void print_report(const runner_t *rn, int status)
+static void start_record(runner_t *rn, const slice_t *slice)
 {
-    result_stats_t s;
-    result_stats(&rn->rec.result, &s);
-    log_section("results");
-    log_info("%s %s", status == 0 ? "PASSED:" : rn->rec.terminal ? "TERMINAL:" : "FAILED:", rn->rec.why);
-    log_info("  passed on first run  %zu", s.passed_first);
-    log_info("  passed on retry      %zu (flaky: %zu)", s.passed_retry, s.flaky);
-    log_info("  muted                %zu passed, %zu failed", s.muted_passed, s.muted_failed);
-    log_info("  failed               %zu", s.failed);
-    log_info("  skipped              %zu", s.skipped);
-    log_info("  collection errors    %zu", s.collection_errors);
-    if (s.unknown) log_info("  no outcome           %zu", s.unknown);
-    size_t shown = 0;
-    for (size_t i = 0; i < rn->rec.result.len && shown < 50; i++) {
-        const test_result_t *t = &rn->rec.result.tests[i];
-        if (t->status != ST_FAILED) continue;
-        const char *label = t->collection_error ? "collection error" : t->muted ? "failed (muted)" : "failed";
-        char *reason = t->failure ? xstrndup(t->failure, strcspn(t->failure, "\n")) : xstrdup("");
-        log_info("  %s: %s%s%s", label, t->node_id, *reason ? " - " : "", reason);
-        free(reason);
-        shown++;
-    }
-    for (size_t i = 0; i < rn->rec.result.len; i++)
-        if (result_is_flaky(&rn->rec.result.tests[i])) log_info("  flaky (failed, then passed): %s", rn->rec.result.tests[i].node_id);
-    log_info("exit status %d", status);
+    config_t *cfg = rn->cfg;
+    strlist_init(&rn->unreadable);
+    child_env(&rn->env);
+    result_init(&rn->rec.result, slice->muted, slice->n_muted);
+    rn->rec.attempts = xcalloc((size_t)cfg->retry_count + 1, sizeof(attempt_t));
+    rn->rec.mode = xstrdup(rn->setup.mode == MODE_JSON ? "json" : "junit");
+    rn->rec.plan_source = xstrdup(slice->source);
+    rn->rec.plan_reason = xstrdup(slice->reason);
+    rn->rec.from_server = slice->from_server;
+    rn->outcome.json_mode = rn->setup.mode == MODE_JSON;
+}
+
+static int run_slice(runner_t *rn, const slice_t *slice)
+{
+    config_t *cfg = rn->cfg;
+    if (*cfg->result_path) unlink(cfg->result_path); /* never leave an earlier run's file there */
+    attempt_loop(rn, &slice->tests);
+    if (*cfg->result_path) write_result_path(rn);
+    terminal_now(rn); /* final counts, and a signal that came during parsing */
+    rn->outcome.cancelled = proc_forwarded_signal() != 0;
+    int status = classify(cfg, &rn->outcome, &rn->rec.terminal);
+    run_facts_t facts = {.outcome = &rn->outcome, .rec = &rn->rec, .start_error = rn->start_error,
+                         .unreadable = rn->unreadable.len ? rn->unreadable.items[0] : NULL,
+                         .missing_path = rn->missing_path, .exit4_retries = cfg->exit4_retries,
+                         .timeout_s = cfg->run_timeout, .slice_entries = rn->attempt_entries, .not_run = rn->not_run};
+    rn->rec.why = runsummary_why(&facts, status, rn->rec.terminal);
+    runsummary_print(&facts, status);
+    if (rn->rec.terminal) log_error("%s (exit %d, terminal: do not retry)", rn->rec.why, status);
+    return status;
+}
+
+static int run_nothing(runner_t *rn)
+{
+    config_t *cfg = rn->cfg;
+    rn->outcome.no_tests = true;
+    bool fail = cfg->fail_on_no_tests;
+    log_section("no tests to run on this job");
+    rn->rec.why = xstrdup(fail ? "no tests were assigned to this job and BUILDKITE_TEST_ENGINE_FAIL_ON_NO_TESTS is set"
+                               : "no tests were assigned to this job");
+    if (fail) log_error("%s", rn->rec.why);
+    return fail ? (int)cfg->config_exit_status : 0;
 }
 
 int runner_run(config_t *cfg, const slice_t *slice)
@@ -321,31 +496,8 @@ int runner_run(config_t *cfg, const slice_t *slice)
     }
     log_info("Results: %s mode (%s)", rn.setup.mode == MODE_JSON ? "collector JSON" : "JUnit XML", rn.setup.why);
     proc_catch_signals();
-    strlist_init(&rn.unreadable);
-    result_init(&rn.rec.result, slice->muted, slice->n_muted);
-    rn.rec.attempts = xcalloc((size_t)cfg->retry_count + 1, sizeof(attempt_t));
-    rn.rec.mode = xstrdup(rn.setup.mode == MODE_JSON ? "json" : "junit");
-    rn.rec.plan_source = xstrdup(slice->source);
-    rn.rec.plan_reason = xstrdup(slice->reason);
-    rn.rec.from_server = slice->from_server;
-    rn.outcome.json_mode = rn.setup.mode == MODE_JSON;
-    int status;
-    if (slice->tests.len == 0) {
-        rn.outcome.no_tests = true;
-        bool fail = cfg->fail_on_no_tests;
-        log_section("no tests to run on this job");
-        status = fail ? (int)cfg->config_exit_status : 0;
-        rn.rec.why = xstrdup(fail ? "no tests were assigned to this job and BUILDKITE_TEST_ENGINE_FAIL_ON_NO_TESTS is set"
-                                  : "no tests were assigned to this job");
-        if (fail) log_error("%s", rn.rec.why);
-    } else {
-        attempt_loop(&rn, &slice->tests);
-        terminal_now(&rn); /* final counts, and a signal that came during parsing */
-        status = classify(cfg, &rn.outcome, &rn.rec.terminal);
-        rn.rec.why = describe(&rn, status, rn.rec.terminal);
-        print_report(&rn, status);
-        if (rn.rec.terminal) log_error("%s (exit %d, terminal: do not retry)", rn.rec.why, status);
-    }
+    start_record(&rn, slice);
+    int status = slice->tests.len == 0 ? run_nothing(&rn) : run_slice(&rn, slice);
     rn.rec.exit_status = status;
     if (!runstate_write(cfg, &rn.rec, &err)) {
         log_error("%s", err);
@@ -354,6 +506,7 @@ int runner_run(config_t *cfg, const slice_t *slice)
     runstate_free(&rn.rec);
     runmode_free(&rn.setup);
     strlist_free(&rn.unreadable);
+    strlist_free(&rn.env);
     free(rn.missing_path);
     free(rn.start_error);
     return status;

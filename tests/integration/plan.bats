@@ -234,7 +234,7 @@ PY
   server_config '{"plans": {"build-1234/step-abcd": {"tasks": {"1": {"tests": [{"path": "tests/test_cart.py"}]}}}}}'
   plan
   assert_success
-  assert_output --partial "the plan has no tests for job 0"
+  assert_output --partial "the plan has no tests for job 1 of 3"
   assert_equal "$(slice_tests 0)" ""
 }
 

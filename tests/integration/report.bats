@@ -190,7 +190,7 @@ PY
   run grep -c "meta-data set" "$AGENT_DIR/calls"
   assert_output 0
   grep -q "Collection errors (2)" "$AGENT_DIR"/annotations/*.md
-  grep -q "test_import_error.py</code>: ImportError while importing test module" "$AGENT_DIR"/annotations/*.md
+  grep -q "test_import_error.py</code>: ModuleNotFoundError: No module named 'module_that_does_not_exist_anywhere'" "$AGENT_DIR"/annotations/*.md
   assert_equal "$(cat "$AGENT_DIR"/annotations/*.style)" error
 }
 

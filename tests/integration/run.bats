@@ -68,7 +68,7 @@ run_json() {
   export BUILDKITE_TEST_ENGINE_RETRY_COUNT=3
   run "$TEP_BIN" run
   assert_failure 65
-  assert_output --partial "collection errors in test_import_error.py, test_syntax_error.py: pytest cannot import them, a retry will not help"
+  assert_output --partial "collection errors in 2 files: test_import_error.py (ModuleNotFoundError: No module named 'module_that_does_not_exist_anywhere'); test_syntax_error.py (SyntaxError: invalid syntax (test_syntax_error.py, line 1)); pytest stopped at collection, so none of the 3 entries given to it ran; a retry will not help"
   refute_output --partial "retry 1 of 3"
   assert_equal "$(run_json 'r["terminal"], len(r["attempts"])')" "(True, 1)"
 }
@@ -96,7 +96,7 @@ run_json() {
   run "$TEP_BIN" run
   assert_failure 65
   assert_output --partial "Results: JUnit XML mode (the test command names --junit-xml)"
-  assert_output --partial "collection errors in test_import_error.py, test_syntax_error.py"
+  assert_output --partial "collection errors in 2 files: test_import_error.py (ModuleNotFoundError: No module named 'module_that_does_not_exist_anywhere'); test_syntax_error.py (SyntaxError: invalid syntax (test_syntax_error.py, line 1))"
   assert_equal "$(run_json 'r["mode"], r["terminal"]')" "('junit', True)"
 }
 
@@ -366,11 +366,12 @@ PY
   assert_output --regexp "\\$ /usr/bin/python3 -m pytest -p no:cacheprovider test_ok.py --junit-xml=.*/results/attempt-0.xml"
 }
 
-@test "a user result path is used and copied per attempt" {
+@test "a user result path gets the merged result of all attempts; pytest writes each attempt in the state dir" {
   copy_fixture failing
   export BUILDKITE_TEST_ENGINE_RESULT_PATH="$BATS_TEST_TMPDIR/mine.json" BUILDKITE_TEST_ENGINE_RETRY_COUNT=1
   run "$TEP_BIN" run
   assert_failure 1
-  assert_output --partial "--json=$BATS_TEST_TMPDIR/mine.json"
+  assert_output --partial "--json=$(state)/results/attempt-1.json"
   [ -s "$(state)/results/attempt-0.json" ] && [ -s "$(state)/results/attempt-1.json" ]
+  assert_output --partial "Results of 2 attempts (2 tests, final outcome each) written to $BATS_TEST_TMPDIR/mine.json"
 }

@@ -1,0 +1,160 @@
+#include "colldetail.h"
+#include "buf.h"
+#include "collector_json.h"
+#include "junit.h"
+#include <cjson/cJSON.h>
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CUT_MARK "\n[... traceback shortened ...]\n"
+
+char *colldetail_bound(const char *text)
+{
+    size_t len = strlen(text);
+    if (len <= COLLDETAIL_MAX) return xstrdup(text);
+    size_t head = strcspn(text, "\n");
+    if (head > COLLDETAIL_MAX / 4) head = COLLDETAIL_MAX / 4;
+    size_t room = COLLDETAIL_MAX - head - strlen(CUT_MARK);
+    const char *tail = text + len - room;
+    const char *nl = strchr(tail, '\n'); /* start the tail at a whole line */
+    if (nl && nl[1]) tail = nl + 1;
+    return xasprintf("%.*s%s%s", (int)head, text, CUT_MARK, tail);
+}
+
+/* Stores `text` as t's failure when it says more than what is there. */
+static void offer(run_result_t *r, const char *node_id, const char *text)
+{
+    test_result_t *t = result_find(r, node_id);
+    if (!t || !t->collection_error || t->status != ST_FAILED) return;
+    if (t->failure && strlen(t->failure) >= strlen(text)) return;
+    free(t->failure);
+    t->failure = colldetail_bound(text);
+}
+
+/* ---- collector JSON: failure_reason, then every failure_expanded line ---- */
+
+static void append_lines(buf_t *b, const cJSON *lines)
+{
+    const cJSON *l;
+    cJSON_ArrayForEach(l, lines) {
+        if (!cJSON_IsString(l)) continue;
+        buf_putc(b, '\n');
+        buf_puts(b, l->valuestring);
+    }
+}
+
+static void json_record(const char *raw, size_t len, void *user)
+{
+    /* Cheap test first: only collection errors are worth decoding. */
+    if (!memmem(raw, len, "pytest_collection_error", strlen("pytest_collection_error"))) return;
+    cJSON *rec = cJSON_ParseWithLength(raw, len);
+    const cJSON *name = cJSON_GetObjectItem(rec, "name"), *scope = cJSON_GetObjectItem(rec, "scope");
+    if (cJSON_IsString(name) && cj_is_collection_error(cJSON_GetObjectItem(rec, "tags"))) {
+        const cJSON *reason = cJSON_GetObjectItem(rec, "failure_reason");
+        buf_t text;
+        buf_init(&text);
+        if (cJSON_IsString(reason)) buf_puts(&text, reason->valuestring);
+        const cJSON *part;
+        cJSON_ArrayForEach(part, cJSON_GetObjectItem(rec, "failure_expanded"))
+            append_lines(&text, cJSON_GetObjectItem(part, "expanded"));
+        char *id = result_node_id(cJSON_IsString(scope) ? scope->valuestring : "", name->valuestring);
+        offer(user, id, text.data);
+        free(id);
+        buf_free(&text);
+    }
+    cJSON_Delete(rec);
+}
+
+/* ---- JUnit: the body of <error message="collection failure"> in a testcase
+ * with an empty classname (pytest's way of writing a collection error) ---- */
+
+typedef struct {
+    run_result_t *r;
+    char *module;           /* name of the open collection-error testcase */
+    bool in_error;
+    buf_t text;
+} junit_ctx_t;
+
+static const char *attr(const char **atts, const char *key)
+{
+    for (int i = 0; atts[i]; i += 2)
+        if (strcmp(atts[i], key) == 0) return atts[i + 1];
+    return NULL;
+}
+
+static void on_start(void *user, const char *el, const char **atts)
+{
+    junit_ctx_t *c = user;
+    if (strcmp(el, "testcase") == 0) {
+        const char *cls = attr(atts, "classname"), *name = attr(atts, "name");
+        free(c->module);
+        c->module = (!cls || !*cls) && name ? xstrdup(name) : NULL;
+    } else if (c->module && strcmp(el, "error") == 0) {
+        const char *msg = attr(atts, "message");
+        c->in_error = msg && strcmp(msg, "collection failure") == 0;
+        buf_reset(&c->text);
+    }
+}
+
+static void on_text(void *user, const char *s, int len)
+{
+    junit_ctx_t *c = user;
+    /* Bounded while reading: the end of the text matters, so keep sliding. */
+    if (!c->in_error) return;
+    buf_append(&c->text, s, (size_t)len);
+    if (c->text.len > 4 * COLLDETAIL_MAX) {
+        char *bounded = colldetail_bound(c->text.data);
+        buf_reset(&c->text);
+        buf_puts(&c->text, bounded);
+        free(bounded);
+    }
+}
+
+static void on_end(void *user, const char *el)
+{
+    junit_ctx_t *c = user;
+    if (c->in_error && strcmp(el, "error") == 0) {
+        c->in_error = false;
+        char *id = junit_module_path(c->module);
+        offer(c->r, id, c->text.data);
+        free(id);
+    } else if (strcmp(el, "testcase") == 0) {
+        free(c->module);
+        c->module = NULL;
+    }
+}
+
+static void junit_fill(const char *path, run_result_t *r)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    junit_ctx_t c = {.r = r};
+    buf_init(&c.text);
+    XML_Parser p = XML_ParserCreate(NULL);
+    XML_SetUserData(p, &c);
+    XML_SetElementHandler(p, on_start, on_end);
+    XML_SetCharacterDataHandler(p, on_text);
+    char chunk[65536];
+    for (;;) {
+        size_t n = fread(chunk, 1, sizeof chunk, f);
+        bool last = n < sizeof chunk;
+        /* A broken file was reported by the parser already: keep what was read. */
+        if (XML_Parse(p, chunk, (int)n, last) == XML_STATUS_ERROR || last) break;
+    }
+    XML_ParserFree(p);
+    fclose(f);
+    free(c.module);
+    buf_free(&c.text);
+}
+
+void colldetail_fill(run_mode_t mode, const char *path, run_result_t *r)
+{
+    if (mode == MODE_JUNIT) {
+        junit_fill(path, r);
+        return;
+    }
+    cj_scan_t scan;
+    cj_scan_file(path, json_record, r, &scan);
+}

@@ -1,0 +1,32 @@
+/* colldetail: the whole text of each collection error, for its real cause.
+ *
+ * The parsers keep one short line per failure, and for a collection error
+ * that line is rarely the cause: the collector's failure_reason is the first
+ * traceback line ("/usr/lib/.../_pytest/python.py:618: in _importtestmodule")
+ * or "ImportError while importing test module ...", and the JUnit parser
+ * keeps the first line of the <error> body. The cause ("E   ModuleNotFoundError:
+ * No module named 'x'", a SyntaxError with its file and line) sits at the end
+ * of the traceback: in the collector's failure_expanded, and in the body of
+ * JUnit's <error message="collection failure">.
+ *
+ * So, only when an attempt recorded collection errors, the attempt's result
+ * file is scanned once more (with the parsers' own scanners) for those
+ * records, and each collection error's stored failure becomes the longest
+ * text available: the record's whole text if it is longer than what the
+ * parser kept. classify_cause() then finds the cause in it. The text kept is
+ * bounded (COLLDETAIL_MAX): the first line plus the end of the traceback,
+ * where the cause is. */
+#ifndef TEP_COLLDETAIL_H
+#define TEP_COLLDETAIL_H
+#include "result.h"
+#include "runmode.h"
+
+#define COLLDETAIL_MAX (16 * 1024)
+
+/* Fills in the text of the collection errors of r that `path` holds. */
+void colldetail_fill(run_mode_t mode, const char *path, run_result_t *r);
+/* Keeps text within COLLDETAIL_MAX: its first line, a marker, and its end.
+ * Returns a new string (caller frees). Exposed for unit tests. */
+char *colldetail_bound(const char *text);
+
+#endif
