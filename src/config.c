@@ -57,10 +57,10 @@ static const option_t OPTIONS[] = {
     {TE "FAIL_ON_NO_TESTS", NULL, "fail-on-no-tests", B(fail_on_no_tests), "false", 0, 0, "fail (configuration status) when this job gets no tests"},
     {TE "TEST_CMD", NULL, "test-cmd", S(test_cmd), NULL, 0, 0, "pytest command template with {{testExamples}} and {{resultPath}} (run without a shell)"},
     {TE "RETRY_CMD", NULL, "retry-cmd", S(retry_cmd), NULL, 0, 0, "command template for in-job retries (default: the test command)"},
-    {TE "RESULT_PATH", NULL, "result-path", S(result_path), NULL, 0, 0, "where pytest writes results (default: in the state directory, one file per attempt)"},
+    {TE "RESULT_PATH", NULL, "result-path", S(result_path), NULL, 0, 0, "where the merged result of all attempts is written (each test's final outcome); pytest writes one file per attempt in the state directory"},
     {TE "RETRY_COUNT", NULL, "retry-count", I(retry_count), "0", 0, 20, "in-job retries of failed tests"},
     {TE "DISABLE_RETRY_FOR_MUTED_TEST", NULL, "disable-retry-for-muted-test", B(disable_retry_for_muted), "true", 0, 0, "do not retry failing muted tests"},
-    {TE "TIMEOUT", NULL, "timeout", I(run_timeout), "0", 0, 604800, "seconds before the whole pytest process group is killed (0 = none)"},
+    {TE "TIMEOUT", NULL, "timeout", I(run_timeout), "0", 0, 604800, "seconds each attempt (one pytest run, or all its parts) may take before everything it started is killed (0 = none)"},
     {TE "EXIT4_RETRIES", NULL, "exit4-retries", I(exit4_retries), "3", 0, 10, "retries when pytest exits 4 although its files exist"},
     {TE "EXIT4_BACKOFF_MS", NULL, "exit4-backoff-ms", I(exit4_backoff_ms), "500", 0, 60000, "exit-4 retry k waits k times this"},
     {TE "FAILURE_EXIT_STATUS", NULL, "failure-exit-status", I(failure_exit_status), "1", 1, 255, "status for test failures that remain after retries"},
@@ -442,13 +442,27 @@ void config_print_problems(const config_t *cfg, FILE *out)
 {
     fprintf(out, TEP_NAME ": invalid configuration (%zu problem%s):\n", cfg->problems.len,
             cfg->problems.len == 1 ? "" : "s");
-    for (size_t i = 0; i < cfg->problems.len; i++) fprintf(out, "  %s\n", cfg->problems.items[i]);
+    /* Problems quote what the user or the environment gave: show it, never
+     * let it steer the terminal or the build log. */
+    buf_t line = BUF_INIT;
+    for (size_t i = 0; i < cfg->problems.len; i++) {
+        buf_reset(&line);
+        log_escape(&line, cfg->problems.items[i]);
+        fprintf(out, "  %s\n", line.data);
+    }
+    buf_free(&line);
     fflush(out);
 }
 
 void config_print_warnings(const config_t *cfg, FILE *out)
 {
-    for (size_t i = 0; i < cfg->warnings.len; i++) fprintf(out, TEP_NAME ": warning: %s\n", cfg->warnings.items[i]);
+    buf_t line = BUF_INIT;
+    for (size_t i = 0; i < cfg->warnings.len; i++) {
+        buf_reset(&line);
+        log_escape(&line, cfg->warnings.items[i]);
+        fprintf(out, TEP_NAME ": warning: %s\n", line.data);
+    }
+    buf_free(&line);
     fflush(out);
 }
 

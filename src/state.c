@@ -6,6 +6,7 @@
 #define STATE_MARKER ".test-engine-pytest-state"
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/file.h>
@@ -57,6 +58,15 @@ static bool safe_dir(const char *path, char **err)
     return why == NULL;
 }
 
+/* The state lives in the user's checkout: a .gitignore of "*" inside keeps
+ * it out of `git status` (and so out of the exit-4 forensics and any "is the
+ * tree clean" check a pipeline makes). */
+static void hide_from_git(void)
+{
+    const char *path = STATE_DIR_NAME "/.gitignore";
+    if (!fs_exists(path)) fs_write_file(path, "*\n", 2);
+}
+
 bool state_prepare(const config_t *cfg, char **err)
 {
     char *results = state_file(cfg, "results");
@@ -64,6 +74,7 @@ bool state_prepare(const config_t *cfg, char **err)
     if (!ok) *err = xasprintf("BUILDKITE_TEST_ENGINE_STATE_DIR '%s': cannot create it (%s)", cfg->state_dir, strerror(errno));
     free(results);
     if (ok && !cfg->state_dir_chosen) ok = safe_dir(STATE_DIR_NAME, err);
+    if (ok && !cfg->state_dir_chosen) hide_from_git();
     if (ok) ok = safe_dir(cfg->state_dir, err);
     char *marker = ok ? state_file(cfg, STATE_MARKER) : NULL;
     if (ok && !fs_exists(marker)) ok = fs_write_file(marker, "", 0);
@@ -116,17 +127,32 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+/* The shared top folder goes when no other job's state is left in it. */
+static void remove_top_if_unused(void)
+{
+    DIR *d = opendir(STATE_DIR_NAME);
+    if (!d) return;
+    bool only_ours = true;
+    struct dirent *e;
+    while (only_ours && (e = readdir(d)) != NULL)
+        only_ours = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".gitignore");
+    closedir(d);
+    if (!only_ours) return;
+    unlink(STATE_DIR_NAME "/.gitignore");
+    rmdir(STATE_DIR_NAME);
+}
+
 bool state_cleanup(const config_t *cfg, char **err)
 {
     char *marker = state_file(cfg, STATE_MARKER);
     bool ours = fs_exists(marker);
     free(marker);
-    if (!ours) return true; /* nothing of ours there (or never created): leave it alone */
-    if (nftw(cfg->state_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+    /* Without our marker the folder is not ours (or was never made): leave it. */
+    if (ours && nftw(cfg->state_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
         *err = xasprintf("cannot remove %s (%s)", cfg->state_dir, strerror(errno));
         return false;
     }
-    if (!cfg->state_dir_chosen) rmdir(STATE_DIR_NAME); /* only when no other job's state is left */
+    if (!cfg->state_dir_chosen) remove_top_if_unused();
     return true;
 }
 
