@@ -120,6 +120,11 @@ static void estimate(const config_t *cfg, const strlist_t *entries, long target_
     if (n_known)
         d->reason = xasprintf("%s; estimated locally from %s (%zu of %zu entries timed, the rest at their mean): %s",
                               why, cfg->durations_file, n_known, entries->len, how);
+    else if (target_s > 0 && *cfg->durations_file)
+        d->reason = xasprintf("%s; none of the %zu entries has a duration in %s (node ids never do): %s, %ld", why,
+                              entries->len, cfg->durations_file, cfg->max_parallelism > 0 ?
+                              "BUILDKITE_TEST_ENGINE_MAX_PARALLELISM" : "BUILDKITE_PARALLEL_JOB_COUNT",
+                              d->parallelism);
     else
         d->reason = xasprintf("%s; estimated locally: %s", why, how);
     free(how);

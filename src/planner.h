@@ -1,6 +1,7 @@
 /* planner: the plan phase from configuration to this job's slice.
  *
- * discover files -> (job retry? previous attempt's failed selectors) ->
+ * discover files -> (tag filter? the matching node ids replace them) ->
+ * (job retry? previous attempt's failed selectors) ->
  * cached plan -> filter_tests (+ --collect-only for slow files) -> new plan ->
  * fallback when the API cannot help -> slice.json + a readable summary. */
 #ifndef TEP_PLANNER_H

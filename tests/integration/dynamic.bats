@@ -118,6 +118,11 @@ local_durations() {
   assert_success
   assert_equal "$(field parallelism)" 10
   [[ "$(field reason)" == *"no local durations to estimate from (set BUILDKITE_TEST_ENGINE_DURATIONS_FILE)"* ]]
+  echo "12 tests/elsewhere.py" >durations.txt
+  export BUILDKITE_TEST_ENGINE_DURATIONS_FILE=durations.txt
+  plan_json --json
+  assert_equal "$(field parallelism)" 10
+  [[ "$(field reason)" == *"none of the 6 entries has a duration in durations.txt (node ids never do): BUILDKITE_TEST_ENGINE_MAX_PARALLELISM, 10"* ]]
 }
 
 @test "--json without Test Engine: a local estimate, no request" {
