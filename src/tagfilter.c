@@ -55,6 +55,10 @@ static int check_collection(const config_t *cfg, const collect_result_t *cr, siz
     if (cr->unknown_option)
         log_error(OPTION " '%s': pytest does not know --tag-filters, so the collector the test command loads is "
                   "missing or 1.2.0 or older (%s); upgrade buildkite-test-collector", f, cr->error);
+    else if (cr->error && cr->exit_code == 127)
+        log_error(OPTION " '%s': cannot collect the tests to filter: %s; the plan phase runs in pre-command, "
+                  "before the step's own setup (a virtualenv's activation, a cd), so name the interpreter by its "
+                  "path in the test command, e.g. .venv/bin/python -m pytest {{testExamples}}", f, cr->error);
     else if (cr->error)
         log_error(OPTION " '%s': cannot collect the tests to filter: %s", f, cr->error);
     else if (cr->foreign_ids)
