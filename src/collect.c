@@ -176,7 +176,10 @@ static char *why_unreported(const proc_result_t *r, const char *output)
     if (strstr(output, PLUGIN_MODULE)) /* e.g. a wrapper that resets the environment */
         return xasprintf("pytest --collect-only exited %d: it could not load our collection plugin, so the test "
                          "command's launcher does not pass PYTHONPATH on to pytest", r->exit_code);
-    char *line = last_line(output);
+    /* A usage error ("...: error: unrecognized arguments: ...") is followed by
+     * rootdir lines: its own line says more than the last one. */
+    const char *usage = strstr(output, ": error: ");
+    char *line = usage ? xstrndup(usage + 2, strcspn(usage + 2, "\n")) : last_line(output);
     char *why = xasprintf("pytest --collect-only exited %d without reporting what it collected: %s", r->exit_code, line);
     free(line);
     return why;
@@ -204,7 +207,8 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     char *records = fs_read_file(out_path, NULL);
     bool done = collect_read_records(records ? records : "", files, res);
     /* argparse's own words: "error: unrecognized arguments: --tag-filters ..." */
-    res->unknown_option = !done && strstr(output.data, "unrecognized arguments") != NULL;
+    const char *unrec = done ? NULL : strstr(output.data, "unrecognized arguments:");
+    if (unrec) res->unrecognized = xstrndup(unrec, strcspn(unrec, "\n"));
     if (!done) res->error = why_unreported(&r, output.data);
     free(records);
     buf_free(&output);
@@ -258,5 +262,6 @@ void collect_result_free(collect_result_t *res)
     strlist_free(&res->whole_files);
     strlist_free(&res->broken_files);
     free(res->foreign_example);
+    free(res->unrecognized);
     free(res->error);
 }

@@ -28,7 +28,7 @@ typedef struct {
     strlist_t broken_files;  /* nodes pytest could not collect */
     size_t foreign_ids;      /* collected ids that belong to none of the requested files */
     char *foreign_example;   /* the first of them */
-    bool unknown_option;     /* pytest refused an option we passed (e.g. --tag-filters without the collector) */
+    char *unrecognized;      /* pytest's "unrecognized arguments: ..." list (e.g. --tag-filters without the collector) */
     int exit_code;
     char *error;             /* why pytest did not report its collection (every file is whole) */
 } collect_result_t;

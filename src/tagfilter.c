@@ -6,6 +6,7 @@
 #include "runmode.h"
 #include "selector.h"
 #include <stdlib.h>
+#include <string.h>
 
 #define OPTION "BUILDKITE_TEST_ENGINE_TAG_FILTERS"
 
@@ -52,9 +53,9 @@ static int check_collection(const config_t *cfg, const collect_result_t *cr, siz
                       cr->broken_files.items[i]);
         return (int)cfg->terminal_exit_status;
     }
-    if (cr->unknown_option)
+    if (cr->unrecognized && strstr(cr->unrecognized, "--tag-filters"))
         log_error(OPTION " '%s': pytest does not know --tag-filters, so the collector the test command loads is "
-                  "missing or 1.2.0 or older (%s); upgrade buildkite-test-collector", f, cr->error);
+                  "missing or 1.2.0 or older (pytest: %s); upgrade buildkite-test-collector", f, cr->unrecognized);
     else if (cr->error && cr->exit_code == 127)
         log_error(OPTION " '%s': cannot collect the tests to filter: %s; the plan phase runs in pre-command, "
                   "before the step's own setup (a virtualenv's activation, a cd), so name the interpreter by its "

@@ -120,6 +120,16 @@ tests/test_checkout.py::test_search_box"
   assert_equal "$(requests_to /test_plan)" 0
 }
 
+@test "a launcher option pytest refuses is named as such, not blamed on the collector" {
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="/usr/bin/python3 -m pytest --no-such-option {{testExamples}}"
+  job_env 0 2
+  run "$TEP_BIN" plan
+  assert_failure 78
+  assert_output --partial "BUILDKITE_TEST_ENGINE_TAG_FILTERS 'team:payments': cannot collect the tests to filter: pytest --collect-only exited 4"
+  assert_output --partial "unrecognized arguments: --no-such-option"
+  refute_output --partial "does not know --tag-filters"
+}
+
 @test "a filter that matches nothing is a configuration error, not an empty green build" {
   export BUILDKITE_TEST_ENGINE_TAG_FILTERS=team:nobody
   job_env 0 2
