@@ -130,6 +130,14 @@ tests/test_checkout.py::test_search_box"
   refute_output --partial "does not know --tag-filters"
 }
 
+@test "pytest's rootdir above the working directory: node ids are not the files', a 78 that says why" {
+  mkdir sub && mv tests sub/ && printf '[pytest]\n' >pytest.ini && cd sub
+  job_env 0 2
+  run "$TEP_BIN" plan
+  assert_failure 78
+  assert_output --partial "pytest named 4 tests outside the discovered files (e.g. 'sub/tests/test_checkout.py::test_pay'): its rootdir is not the working directory"
+}
+
 @test "a filter that matches nothing is a configuration error, not an empty green build" {
   export BUILDKITE_TEST_ENGINE_TAG_FILTERS=team:nobody
   job_env 0 2

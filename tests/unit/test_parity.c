@@ -1,6 +1,7 @@
 /* bktec parity: the dynamic-parallelism estimate, when a failure is promised,
  * the tag-filter setting, and what the plan requests carry. */
 #include "unit.h"
+#include "collect.h"
 #include "config.h"
 #include "plan_dynamic.h"
 #include "planapi.h"
@@ -127,6 +128,29 @@ static void dynamic_fields_only_in_dynamic_mode(void **state)
     unsetenv("BUILDKITE_TEST_ENGINE_TAG_FILTERS");
 }
 
+/* Ids outside the requested files (pytest's rootdir is not the cwd) are
+ * counted, never taken: a tag filter must not silently lose them. */
+static void collection_counts_foreign_ids(void **state)
+{
+    (void)state;
+    strlist_t files;
+    strlist_init(&files);
+    strlist_push(&files, "tests/a.py");
+    collect_result_t res;
+    memset(&res, 0, sizeof res);
+    strlist_init(&res.node_ids);
+    strlist_init(&res.whole_files);
+    strlist_init(&res.broken_files);
+    const char *text = "{\"id\": \"tests/a.py::t\"}\n{\"id\": \"sub/tests/b.py::u\"}\n"
+                       "{\"id\": \"sub/tests/b.py::v\"}\n{\"done\": 3}\n";
+    assert_true(collect_read_records(text, &files, &res));
+    assert_int_equal(res.node_ids.len, 1);
+    assert_int_equal(res.foreign_ids, 2);
+    assert_string_equal(res.foreign_example, "sub/tests/b.py::u");
+    collect_result_free(&res);
+    strlist_free(&files);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +160,7 @@ int main(void)
         cmocka_unit_test(promise_only_for_the_failure_status),
         cmocka_unit_test(tag_filter_must_be_key_value),
         cmocka_unit_test(dynamic_fields_only_in_dynamic_mode),
+        cmocka_unit_test(collection_counts_foreign_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
