@@ -11,6 +11,7 @@
 #include "http.h"
 #include "log.h"
 #include "planner.h"
+#include "promise.h"
 #include "runner.h"
 #include "state.h"
 #include <stdio.h>
@@ -88,7 +89,10 @@ int cmd_run(int argc, char **argv)
         config_print_problems(&cfg, stderr);
         status = (int)cfg.config_exit_status;
     }
-    if (have && status == 0) status = runner_run(&cfg, &slice);
+    if (have && status == 0) {
+        status = runner_run(&cfg, &slice);
+        promise_failure_if_needed(&cfg, status); /* never changes the status */
+    }
     if (have) slice_free(&slice);
     config_free(&cfg);
     return status;

@@ -85,6 +85,8 @@ static bool read_record(const char *line, const strlist_t *sorted, strlist_t *se
         if (file) {
             strlist_push(&res->node_ids, id->valuestring);
             if (!strlist_contains(seen, file)) strlist_push(seen, file);
+        } else if (res->foreign_ids++ == 0) {
+            res->foreign_example = xstrdup(id->valuestring); /* e.g. pytest's rootdir is not the cwd */
         }
     } else if (cJSON_IsString(error) && !strlist_contains(&res->broken_files, error->valuestring)) {
         strlist_push(&res->broken_files, error->valuestring);
@@ -174,13 +176,17 @@ static char *why_unreported(const proc_result_t *r, const char *output)
     if (strstr(output, PLUGIN_MODULE)) /* e.g. a wrapper that resets the environment */
         return xasprintf("pytest --collect-only exited %d: it could not load our collection plugin, so the test "
                          "command's launcher does not pass PYTHONPATH on to pytest", r->exit_code);
-    char *line = last_line(output);
+    /* A usage error ("...: error: unrecognized arguments: ...") is followed by
+     * rootdir lines: its own line says more than the last one. */
+    const char *usage = strstr(output, ": error: ");
+    char *line = usage ? xstrndup(usage + 2, strcspn(usage + 2, "\n")) : last_line(output);
     char *why = xasprintf("pytest --collect-only exited %d without reporting what it collected: %s", r->exit_code, line);
     free(line);
     return why;
 }
 
-static void run_collection(const char *dir, const strlist_t *launcher, const strlist_t *files, collect_result_t *res)
+static void run_collection(const char *dir, const strlist_t *launcher, const strlist_t *options,
+                           const strlist_t *files, collect_result_t *res)
 {
     char *out_path = fs_join(dir, "collected.jsonl");
     strlist_t argv, env;
@@ -189,6 +195,7 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     for (size_t i = 0; i < launcher->len; i++) strlist_push(&argv, launcher->items[i]);
     const char *ours[] = {"-p", PLUGIN_MODULE, "--collect-only", "-q"};
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) strlist_push(&argv, ours[i]);
+    for (size_t i = 0; options && i < options->len; i++) strlist_push(&argv, options->items[i]);
     for (size_t i = 0; i < files->len; i++) strlist_push(&argv, files->items[i]);
     plugin_env(&env, dir, out_path);
     buf_t output;
@@ -199,6 +206,9 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     res->exit_code = r.start_failed ? 127 : r.signal ? 128 + r.signal : r.exit_code;
     char *records = fs_read_file(out_path, NULL);
     bool done = collect_read_records(records ? records : "", files, res);
+    /* argparse's own words: "error: unrecognized arguments: --tag-filters ..." */
+    const char *unrec = done ? NULL : strstr(output.data, "unrecognized arguments:");
+    if (unrec) res->unrecognized = xstrndup(unrec, strcspn(unrec, "\n"));
     if (!done) res->error = why_unreported(&r, output.data);
     free(records);
     buf_free(&output);
@@ -214,6 +224,11 @@ static void all_whole(const strlist_t *files, collect_result_t *res)
 
 void collect_examples(const char *test_cmd, const strlist_t *files, collect_result_t *res)
 {
+    collect_examples_with(test_cmd, NULL, files, res);
+}
+
+void collect_examples_with(const char *test_cmd, const strlist_t *options, const strlist_t *files, collect_result_t *res)
+{
     memset(res, 0, sizeof *res);
     strlist_init(&res->node_ids);
     strlist_init(&res->whole_files);
@@ -227,7 +242,7 @@ void collect_examples(const char *test_cmd, const strlist_t *files, collect_resu
         res->error = err;
         err = NULL;
     } else {
-        run_collection(dir, &launcher, files, res);
+        run_collection(dir, &launcher, options, files, res);
         nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     }
     if (res->error) {
@@ -246,5 +261,7 @@ void collect_result_free(collect_result_t *res)
     strlist_free(&res->node_ids);
     strlist_free(&res->whole_files);
     strlist_free(&res->broken_files);
+    free(res->foreign_example);
+    free(res->unrecognized);
     free(res->error);
 }

@@ -55,11 +55,15 @@ static const option_t OPTIONS[] = {
     {TE "DURATIONS_FILE", NULL, "durations-file", S(durations_file), NULL, 0, 0, "known durations for the fallback plan: pytest-split .test_durations JSON or 'seconds path' lines"},
     {TE "SPLIT_BY_EXAMPLE", NULL, "split-by-example", B(split_by_example), "false", 0, 0, "let Test Engine split slow files into individual tests"},
     {TE "FAIL_ON_NO_TESTS", NULL, "fail-on-no-tests", B(fail_on_no_tests), "false", 0, 0, "fail (configuration status) when this job gets no tests"},
+    {TE "TAG_FILTERS", NULL, "tag-filters", S(tag_filters), NULL, 0, 0, "key:value: run only the tests whose execution_tag marker has that value (needs buildkite-test-collector, JSON mode)"},
+    {TE "MAX_PARALLELISM", NULL, NULL, I(max_parallelism), "0", 0, 1000, "plan --json / --pipeline-upload: the most jobs Test Engine may choose (0 = BUILDKITE_PARALLEL_JOB_COUNT)"},
+    {TE "TARGET_TIME", NULL, NULL, S(target_time), NULL, 0, 0, "plan --json / --pipeline-upload: wanted time per job, e.g. 4m30s, 90s or 240 (needs MAX_PARALLELISM)"},
     {TE "TEST_CMD", NULL, "test-cmd", S(test_cmd), NULL, 0, 0, "pytest command template with {{testExamples}} and {{resultPath}} (run without a shell)"},
     {TE "RETRY_CMD", NULL, "retry-cmd", S(retry_cmd), NULL, 0, 0, "command template for in-job retries (default: the test command)"},
     {TE "RESULT_PATH", NULL, "result-path", S(result_path), NULL, 0, 0, "where the merged result of all attempts is written (each test's final outcome); pytest writes one file per attempt in the state directory"},
     {TE "RETRY_COUNT", NULL, "retry-count", I(retry_count), "0", 0, 20, "in-job retries of failed tests"},
     {TE "DISABLE_RETRY_FOR_MUTED_TEST", NULL, "disable-retry-for-muted-test", B(disable_retry_for_muted), "true", 0, 0, "do not retry failing muted tests"},
+    {TE "PROMISE_FAILURE", NULL, "promise-failure", B(promise_failure), "false", 0, 0, "when test failures remain after retries, tell Buildkite early (buildkite-agent job promise-failure); the exit status is unchanged"},
     {TE "TIMEOUT", NULL, "timeout", I(run_timeout), "0", 0, 604800, "seconds each attempt (one pytest run, or all its parts) may take before everything it started is killed (0 = none)"},
     {TE "EXIT4_RETRIES", NULL, "exit4-retries", I(exit4_retries), "3", 0, 10, "retries when pytest exits 4 although its files exist"},
     {TE "EXIT4_BACKOFF_MS", NULL, "exit4-backoff-ms", I(exit4_backoff_ms), "500", 0, 60000, "exit-4 retry k waits k times this"},
@@ -400,6 +404,15 @@ static void validate_tags(config_t *cfg)
     free(copy);
 }
 
+/* bktec's one filter: key:value, split at the first ':' (the value may hold more). */
+static void validate_tag_filters(config_t *cfg)
+{
+    const char *f = cfg->tag_filters;
+    const char *colon = strchr(f, ':');
+    if (*f && (!colon || colon == f || !colon[1]))
+        problem(cfg, TE "TAG_FILTERS: '%s' is not key:value; give one execution tag, e.g. team:frontend", f);
+}
+
 static bool has_problem(const config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->problems.len; i++)
@@ -419,6 +432,7 @@ bool config_validate(config_t *cfg, phase_t phase)
     if (*cfg->files && !fs_exists(cfg->files))
         problem(cfg, TE "FILES: '%s' does not exist; give a file listing one test file per line", cfg->files);
     validate_tags(cfg);
+    validate_tag_filters(cfg);
     long life = config_duration_seconds(cfg->oidc_lifetime);
     if (life <= 0 || life > 86400)
         problem(cfg, TE "OIDC_LIFETIME: '%s' is not a lifetime up to 24h; use seconds or a duration like 2h, 30m, 300s", cfg->oidc_lifetime);

@@ -42,12 +42,16 @@ typedef struct {
     char *durations_file;
     bool split_by_example;
     bool fail_on_no_tests;
+    char *tag_filters;       /* "key:value": only tests with that execution tag */
+    long max_parallelism;    /* plan --json / --pipeline-upload only */
+    char *target_time;       /* likewise: "4m30s", "90s", "240" */
     /* running */
     char *test_cmd;
     char *retry_cmd;
     char *result_path;
     long retry_count;
     bool disable_retry_for_muted;
+    bool promise_failure;    /* buildkite-agent job promise-failure when failures remain */
     long run_timeout;        /* seconds, 0 = none */
     long exit4_retries;
     long exit4_backoff_ms;
@@ -77,6 +81,7 @@ typedef struct {
     /* derived */
     char *identifier;        /* plan identifier or build_id/step_id ("local" offline) */
     bool offline;            /* no suite, token or organisation: plan locally, say so */
+    bool dynamic;            /* plan --json / --pipeline-upload: ask for max_parallelism/target_time */
     bool state_dir_chosen;   /* the user set the state dir (else derived from the job) */
     bool plugin_json_seen;   /* BUILDKITE_PLUGIN_CONFIGURATION was in the environment */
     strlist_t warnings;      /* misspelt variables and the like: printed, never fatal */

@@ -12,6 +12,10 @@ static void usage(FILE *out)
           "\n"
           "  plan     discover test files, get this job's slice from Test Engine (or a local\n"
           "           fallback plan, or the previous attempt's failed tests on a job retry)\n"
+          "  plan --json | --pipeline-upload TEMPLATE\n"
+          "           dynamic parallelism: how many jobs the test step needs, from Test Engine\n"
+          "           (MAX_PARALLELISM, TARGET_TIME) or estimated from local durations; print\n"
+          "           it as JSON, or upload TEMPLATE with buildkite-agent pipeline upload\n"
           "  run      run pytest on the slice, retry failed tests in-job, classify the outcome\n"
           "           (plans by itself when plan has not run)\n"
           "  report   upload results, publish retry selectors, annotate the build; never\n"
@@ -57,7 +61,7 @@ int main(int argc, char **argv)
     }
     bool known = strcmp(sub, "plan") == 0 || strcmp(sub, "run") == 0 || strcmp(sub, "report") == 0 ||
                  strcmp(sub, "cleanup") == 0;
-    if (known && argc > 2) {
+    if (known && argc > 2 && strcmp(sub, "plan") != 0) { /* plan has --json / --pipeline-upload */
         fprintf(stderr, "test-engine-pytest: unexpected argument '%s' after '%s'; options are environment variables "
                         "or plugin options (see test-engine-pytest --help)\n", argv[2], sub);
         /* report and cleanup never change the job's status */

@@ -179,6 +179,7 @@ void api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *sel
     cJSON_AddNumberToObject(body, "parallelism", (double)cfg->parallel_job_count);
     cJSON_AddStringToObject(body, "branch", cfg->branch);
     if (*cfg->location_prefix) cJSON_AddStringToObject(body, "location_prefix", cfg->location_prefix);
+    api_add_dynamic_fields(body, cfg);
     cJSON *tests = cJSON_AddObjectToObject(body, "tests");
     if (examples && cJSON_GetArraySize(examples) > 0) cJSON_AddItemReferenceToObject(tests, "examples", examples);
     if (selectors->len) {
@@ -214,7 +215,7 @@ cJSON *api_env_payload(const config_t *cfg)
     cJSON_AddBoolToObject(e, "BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE", cfg->split_by_example);
     cJSON_AddStringToObject(e, "BUILDKITE_STEP_ID", cfg->step_id);
     cJSON_AddStringToObject(e, "BUILDKITE_TEST_ENGINE_SUITE_SLUG", cfg->suite_slug);
-    cJSON_AddStringToObject(e, "BUILDKITE_TEST_ENGINE_TAG_FILTERS", "");
+    USER_STR("BUILDKITE_TEST_ENGINE_TAG_FILTERS", tag_filters);
     USER_STR("BUILDKITE_TEST_ENGINE_TEST_CMD", test_cmd);
     USER_STR("BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN", test_file_exclude_pattern);
     USER_STR("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", test_file_pattern);
@@ -235,6 +236,7 @@ void api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *fi
         cJSON_AddItemToArray(arr, o);
     }
     cJSON_AddItemToObject(body, "env", api_env_payload(cfg));
+    api_add_dynamic_fields(body, cfg);
     char *json = cJSON_PrintUnformatted(body);
     char *url = api_url(cfg, "/test_plan/filter_tests");
     call(c, "POST", url, json, false, a);
@@ -266,4 +268,15 @@ bool api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, 
     http_response_free(&r);
     free(url);
     return ok;
+}
+
+/* Dynamic parallelism (plan --json / --pipeline-upload only, as in bktec,
+ * whose run never sends these): the most jobs Test Engine may choose and the
+ * time each job should take, in seconds. Left out when zero. */
+void api_add_dynamic_fields(cJSON *body, const config_t *cfg)
+{
+    if (!cfg->dynamic) return;
+    if (cfg->max_parallelism > 0) cJSON_AddNumberToObject(body, "max_parallelism", (double)cfg->max_parallelism);
+    long target = *cfg->target_time ? config_duration_seconds(cfg->target_time) : 0;
+    if (target > 0) cJSON_AddNumberToObject(body, "target_time", (double)target);
 }

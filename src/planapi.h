@@ -41,4 +41,7 @@ char *api_prefixed(const char *prefix, const char *path);
 /* path without the location prefix (and the slashes after it), when it has it. */
 const char *api_unprefixed(const char *prefix, const char *path);
 
+/* max_parallelism and target_time, when cfg->dynamic (plan --json). */
+void api_add_dynamic_fields(cJSON *body, const config_t *cfg);
+
 #endif

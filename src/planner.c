@@ -11,6 +11,7 @@
 #include "retrysel.h"
 #include "selector.h"
 #include "state.h"
+#include "tagfilter.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ const char *planner_test_command(const config_t *cfg)
     return *cfg->test_cmd ? cfg->test_cmd : "pytest {{testExamples}}";
 }
 
-static bool discover(const config_t *cfg, strlist_t *files)
+bool planner_discover(const config_t *cfg, strlist_t *files)
 {
     char *err = NULL;
     bool ok = *cfg->files ? discover_read_list(cfg->files, files, &err)
@@ -44,6 +45,27 @@ static bool discover(const config_t *cfg, strlist_t *files)
         free(err);
     }
     return ok;
+}
+
+/* Node ids as the plan request's examples (path with the location prefix). */
+static void add_examples(const config_t *cfg, const strlist_t *ids, cJSON *examples)
+{
+    for (size_t i = 0; i < ids->len; i++) {
+        const char *id = ids->items[i];
+        const char *last = id;
+        for (const char *s = strstr(id, "::"); s; s = strstr(s + 2, "::")) last = s;
+        cJSON *e = cJSON_CreateObject();
+        char *path = api_prefixed(cfg->location_prefix, id);
+        cJSON_AddStringToObject(e, "path", path);
+        cJSON_AddStringToObject(e, "format", "example");
+        cJSON_AddStringToObject(e, "identifier", id);
+        char *scope = xstrndup(id, (size_t)(last - id));
+        cJSON_AddStringToObject(e, "scope", scope);
+        cJSON_AddStringToObject(e, "name", last == id ? id : last + 2);
+        cJSON_AddItemToArray(examples, e);
+        free(scope);
+        free(path);
+    }
 }
 
 /* Slow files become examples (node ids) via --collect-only; a slow file that
@@ -66,22 +88,7 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
         for (size_t i = 0; i < cr.whole_files.len; i++)
             log_warn("split by example: pytest collected no test ids from %s; it runs whole", cr.whole_files.items[i]);
     for (size_t i = 0; i < cr.whole_files.len; i++) strlist_push(whole, cr.whole_files.items[i]);
-    for (size_t i = 0; i < cr.node_ids.len; i++) {
-        const char *id = cr.node_ids.items[i];
-        const char *last = id;
-        for (const char *s = strstr(id, "::"); s; s = strstr(s + 2, "::")) last = s;
-        cJSON *e = cJSON_CreateObject();
-        char *path = api_prefixed(cfg->location_prefix, id);
-        cJSON_AddStringToObject(e, "path", path);
-        cJSON_AddStringToObject(e, "format", "example");
-        cJSON_AddStringToObject(e, "identifier", id);
-        char *scope = xstrndup(id, (size_t)(last - id));
-        cJSON_AddStringToObject(e, "scope", scope);
-        cJSON_AddStringToObject(e, "name", last == id ? id : last + 2);
-        cJSON_AddItemToArray(examples, e);
-        free(scope);
-        free(path);
-    }
+    add_examples(cfg, &cr.node_ids, examples);
     collect_result_free(&cr);
     return GOT_PLAN;
 }
@@ -110,8 +117,17 @@ static got_t from_answer(api_answer_t *a, plan_t *p, const config_t *cfg, plan_s
     return GOT_PLAN;
 }
 
-static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t *files, plan_t *p)
+/* What a new plan asks Test Engine to split, built as bktec builds it: with
+ * a tag filter the entries are already the matching node ids, all sent as
+ * examples (no filter_tests); otherwise filter_tests names the files to split
+ * into examples and the other files go as selectors. */
+static got_t request_tests(http_client_t *c, const config_t *cfg, const strlist_t *files, strlist_t *selectors,
+                           cJSON *examples, plan_t *p)
 {
+    if (*cfg->tag_filters) {
+        add_examples(cfg, files, examples);
+        return GOT_PLAN;
+    }
     strlist_t slow, whole;
     strlist_init(&slow);
     strlist_init(&whole);
@@ -124,27 +140,51 @@ static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t 
         got = a.outcome == API_FATAL ? GOT_FATAL : GOT_FALLBACK;
     }
     api_answer_free(&a);
-    cJSON *examples = cJSON_CreateArray();
     if (got == GOT_PLAN && slow.len) {
         log_info("Test Engine asked to split %zu slow file%s into individual tests; collecting them", slow.len,
                  slow.len == 1 ? "" : "s");
         got = build_examples(cfg, &slow, examples, &whole);
     }
-    if (got == GOT_PLAN) {
-        strlist_t selectors;
-        strlist_init(&selectors);
+    if (got == GOT_PLAN)
         for (size_t i = 0; i < files->len; i++)
             if (!strlist_contains(&slow, files->items[i]) || strlist_contains(&whole, files->items[i]))
-                strlist_push(&selectors, files->items[i]);
-        api_create_plan(c, cfg, &selectors, examples, &a);
-        got = from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
-        api_answer_free(&a);
-        strlist_free(&selectors);
-    }
-    cJSON_Delete(examples);
+                strlist_push(selectors, files->items[i]);
     strlist_free(&whole);
     strlist_free(&slow);
     return got;
+}
+
+static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t *files, plan_t *p)
+{
+    strlist_t selectors;
+    strlist_init(&selectors);
+    cJSON *examples = cJSON_CreateArray();
+    got_t got = request_tests(c, cfg, files, &selectors, examples, p);
+    if (got == GOT_PLAN) {
+        api_answer_t a;
+        api_create_plan(c, cfg, &selectors, examples, &a);
+        got = from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
+        api_answer_free(&a);
+    }
+    cJSON_Delete(examples);
+    strlist_free(&selectors);
+    return got;
+}
+
+int planner_request_tests(http_client_t *c, const config_t *cfg, const strlist_t *entries, strlist_t *selectors,
+                          cJSON *examples, char **fallback_reason)
+{
+    plan_t p;
+    plan_init(&p, 1);
+    got_t got = request_tests(c, cfg, entries, selectors, examples, &p);
+    int status = got == GOT_TERMINAL ? (int)cfg->terminal_exit_status : 0;
+    if (got == GOT_FATAL) {
+        log_error("%s", p.reason);
+        status = (int)cfg->config_exit_status;
+    }
+    *fallback_reason = got == GOT_FALLBACK ? xstrdup(p.reason) : NULL;
+    plan_free(&p);
+    return status;
 }
 
 static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
@@ -224,9 +264,16 @@ int planner_plan(config_t *cfg)
     }
     strlist_t files;
     strlist_init(&files);
-    if (!discover(cfg, &files)) {
+    if (!planner_discover(cfg, &files)) {
         strlist_free(&files);
         return (int)cfg->config_exit_status;
+    }
+    /* With a tag filter the entries are the matching node ids from here on:
+     * the server plan and the fallback split only those. */
+    int filtered = *cfg->tag_filters ? tagfilter_apply(cfg, &files) : 0;
+    if (filtered) {
+        strlist_free(&files);
+        return filtered;
     }
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);

@@ -21,13 +21,18 @@ Control is through files in --dir, so tests need no client library:
                  no_length (bool: with body_bytes, no Content-Length; the body ends when the
                  connection closes)
   config.json    {"muted_tests": [...], "skipped_tests": [...], "filter_tests": [paths],
-                  "plans": {identifier: plan}}
+                  "plans": {identifier: plan}, "durations": {path or selector: ms}}
+
+A plan request with max_parallelism (bktec plan's dynamic parallelism) gets
+the parallelism the docs describe: as many target_time buckets as the
+estimated durations fill, at least 1, at most max_parallelism (max alone: max).
 Uses only the standard library, so any python3 can run it.
 """
 import argparse
 import email.parser
 import email.policy
 import json
+import math
 import os
 import socket
 import ssl
@@ -114,18 +119,31 @@ def make_plan(directory, request):
     round-robin): entries are reverse-sorted, so a test can tell the two apart.
     """
     config = load_json(os.path.join(directory, "config.json"), {})
-    parallelism = max(1, int(request.get("parallelism", 1)))
+    known = config.get("durations", {})
     tests = request.get("tests", {})
-    entries = [{"path": s["value"], "format": "selector", "value": s["value"], "estimated_duration": 1000}
-               for s in tests.get("selectors", [])]
-    entries += [dict(e, estimated_duration=500) for e in tests.get("examples", [])]
+    entries = [{"path": s["value"], "format": "selector", "value": s["value"],
+                "estimated_duration": known.get(s["value"], 1000)} for s in tests.get("selectors", [])]
+    entries += [dict(e, estimated_duration=known.get(e["path"], 500)) for e in tests.get("examples", [])]
     entries.sort(key=lambda e: e.get("value") or e["path"], reverse=True)
+    parallelism = dynamic_parallelism(request, entries) or max(1, int(request.get("parallelism", 1)))
     tasks = {str(i): {"node_number": i, "tests": []} for i in range(parallelism)}
     for i, entry in enumerate(entries):
         tasks[str(i % parallelism)]["tests"].append(entry)
     return {"identifier": request.get("identifier", ""), "parallelism": parallelism, "tasks": tasks,
             "muted_tests": config.get("muted_tests", []), "skipped_tests": config.get("skipped_tests", []),
             "timing_metadata": {"selector": {"median_duration": None, "default_duration": 1000.0}}}
+
+
+def dynamic_parallelism(request, entries):
+    """Jobs for a max_parallelism request, or None for a static one."""
+    maximum = int(request.get("max_parallelism") or 0)
+    if maximum <= 0:
+        return None
+    target = float(request.get("target_time") or 0)
+    if target <= 0:
+        return maximum
+    total_s = sum(e["estimated_duration"] for e in entries) / 1000.0
+    return max(1, min(maximum, math.ceil(total_s / target)))
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -4,8 +4,10 @@ The real collector cannot be installed here (no PyPI), so tests load this
 with `-p tep_collector`. It writes the same file: a bare JSON array, one line,
 ASCII only, keys in the collector's order, times relative to the run's start
 on a monotonic clock, 0-based locations, execution_tag markers as tags, and
-collection errors as records tagged test.pytest_collection_error = "true".
-It never uploads anything. test_collector_conformance.py holds it against
+collection errors as records tagged test.pytest_collection_error = "true",
+and --tag-filters key:value keeps only the tests whose execution_tag markers
+hold that value (the rest are deselected), with or without --json, like the
+real plugin. It never uploads anything. test_collector_conformance.py holds it against
 real collector 1.8.0 output in fixtures/conformance.
 """
 import json
@@ -24,6 +26,33 @@ def pytest_addoption(parser):
                     help="write test results as buildkite-test-collector JSON to this path")
     group.addoption("--merge-json", action="store_true", dest="mergejson", default=False,
                     help="append to an existing --json file")
+    group.addoption("--tag-filters", action="store", dest="tag_filters", default=None,
+                    help="keep only tests whose execution_tag markers hold key:value")
+
+
+def marker_tags(item):
+    """The item's execution tags as the collector's filter sees them: markers
+    closest first (function, class, module), so for a repeated key the
+    outermost marker's value is the one that stays; markers without exactly
+    two arguments are ignored."""
+    tags = {}
+    for marker in item.iter_markers("execution_tag"):
+        if len(marker.args) == 2:
+            tags[marker.args[0]] = marker.args[1]
+    return tags
+
+
+def pytest_collection_modifyitems(config, items):
+    """--tag-filters: split on the first ':' (a value may hold more); a filter
+    without ':' has an empty value and so matches no real tag."""
+    tag_filter = config.getoption("tag_filters")
+    if not tag_filter:
+        return
+    key, _, value = tag_filter.partition(":")
+    kept = [item for item in items if marker_tags(item).get(key) == value]
+    dropped = [item for item in items if marker_tags(item).get(key) != value]
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
 
 
 def pytest_configure(config):

@@ -21,6 +21,11 @@ SOURCE = pathlib.Path(os.environ.get("TEP_SOURCE_DIR", HERE.parent.parent))
 CONFORMANCE = SOURCE / "fixtures" / "conformance" / "pytest-7.2.1-collector-1.8.0"
 SCENARIOS = ["all-passing", "clean-run", "collection-error-continue", "collection-error-stops",
              "retry-selectors", "vanished-file", "xdist-two-workers"]
+# --tag-filters, on a project of its own (execution_tag on functions, classes, the module,
+# parametrized tests, a value with ':'): each scenario also has the ids `--collect-only -q` listed.
+TAGS = SOURCE / "fixtures" / "conformance" / "pytest-7.2.1-collector-1.8.0-tags"
+TAG_SCENARIOS = ["tags-payments", "tags-module-marker", "tags-colon-value", "tags-no-match", "tags-no-colon",
+                 "tags-class-override"]
 TIMING = {"start_at", "end_at", "duration"}
 
 
@@ -35,34 +40,43 @@ def normalise(value, project):
     return value
 
 
-def run_standin(tmp_path, scenario):
-    project = tmp_path / "shop"
-    shutil.copytree(CONFORMANCE / "project", project)
-    args = (CONFORMANCE / f"{scenario}.args").read_text().split("\n")[0]
-    # The .args files are shell words; the only quoting needed is the ids with spaces.
-    argv = re.findall(r"\S+\[[^\]]*\]|\S+", args)
-    out = tmp_path / "out.json"
+def standin_env():
     env = dict(os.environ, PYTHONPATH=str(HERE), PYTHONDONTWRITEBYTECODE="1")
     env.pop("BUILDKITE_ANALYTICS_TOKEN", None)
     # pytest prints full assertion diffs when it thinks it runs on CI (CI or
     # BUILD_NUMBER set); the reference files were made outside CI.
     env.pop("CI", None)
     env.pop("BUILD_NUMBER", None)
+    return env
+
+
+def scenario_argv(base, scenario):
+    args = (base / f"{scenario}.args").read_text().split("\n")[0]
+    # The .args files are shell words; the only quoting needed is the ids with spaces.
+    return re.findall(r"\S+\[[^\]]*\]|\S+", args)
+
+
+def run_standin(tmp_path, scenario, base=CONFORMANCE):
+    project = tmp_path / "shop"
+    shutil.copytree(base / "project", project)
+    out = tmp_path / "out.json"
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "tep_collector", "-p", "no:cacheprovider",
-                           *argv, f"--json={out}"], cwd=project, env=env, capture_output=True, text=True)
+                           *scenario_argv(base, scenario), f"--json={out}"], cwd=project, env=standin_env(),
+                          capture_output=True, text=True)
     return proc.returncode, out, project
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("scenario", SCENARIOS + TAG_SCENARIOS)
 def test_matches_real_collector(tmp_path, scenario):
     if scenario == "xdist-two-workers":
         pytest.importorskip("xdist")
-    code, out, project = run_standin(tmp_path, scenario)
-    assert code == int((CONFORMANCE / f"{scenario}.exit").read_text()), out.read_text() if out.exists() else ""
+    base = TAGS if scenario in TAG_SCENARIOS else CONFORMANCE
+    code, out, project = run_standin(tmp_path, scenario, base)
+    assert code == int((base / f"{scenario}.exit").read_text()), out.read_text() if out.exists() else ""
     raw = out.read_text(encoding="ascii")
     assert not raw.endswith("\n") and "\n" not in raw, "one line, no trailing newline"
     ours = json.loads(raw)
-    real = json.loads((CONFORMANCE / f"{scenario}.json").read_text())
+    real = json.loads((base / f"{scenario}.json").read_text())
     if scenario == "xdist-two-workers":  # completion order is not deterministic under xdist
         key = lambda r: (r["scope"], r["name"])
         ours, real = sorted(ours, key=key), sorted(real, key=key)
@@ -71,3 +85,17 @@ def test_matches_real_collector(tmp_path, scenario):
         assert list(mine.keys()) == list(theirs.keys()), (mine["name"], list(mine), list(theirs))
         assert normalise(mine, project) == normalise(theirs, project), mine["name"]
         assert isinstance(mine["history"]["start_at"], float)
+
+
+@pytest.mark.parametrize("scenario", TAG_SCENARIOS)
+def test_tag_filters_collect_what_the_real_collector_collects(tmp_path, scenario):
+    """`pytest --collect-only -q --tag-filters k:v`: the same ids, in the same order, and the same exit status
+    (5 when nothing matches)."""
+    project = tmp_path / "shop"
+    shutil.copytree(TAGS / "project", project)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "tep_collector", "-p", "no:cacheprovider",
+                           "--collect-only", "-q", *scenario_argv(TAGS, scenario)], cwd=project, env=standin_env(),
+                          capture_output=True, text=True)
+    ids = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert ids == (TAGS / f"{scenario}.ids").read_text().splitlines()
+    assert proc.returncode == int((TAGS / f"{scenario}.collect-exit").read_text()), proc.stdout

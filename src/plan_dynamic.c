@@ -1,0 +1,288 @@
+#include "plan_dynamic.h"
+#include "buf.h"
+#include "durations.h"
+#include "fsutil.h"
+#include "log.h"
+#include "planapi.h"
+#include "planner.h"
+#include "process.h"
+#include "tagfilter.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define IDENT_VAR "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER"
+#define PAR_VAR "BUILDKITE_TEST_ENGINE_PARALLELISM"
+#define UPLOAD_TIMEOUT_S 300
+
+typedef struct {
+    long parallelism;
+    char *identifier;
+    const char *source;     /* "server" | "local estimate" */
+    char *reason;
+} answer_t;
+
+static void answer_free(answer_t *d)
+{
+    free(d->identifier);
+    free(d->reason);
+}
+
+/* bktec's ValidateForPlan rules, plus the template. */
+static void validate(config_t *cfg, const char *template_path, long *target_s)
+{
+    *target_s = 0;
+    if (*cfg->target_time) {
+        *target_s = config_duration_seconds(cfg->target_time);
+        if (*target_s <= 0 || *target_s > 86400)
+            strlist_push_owned(&cfg->problems, xasprintf("BUILDKITE_TEST_ENGINE_TARGET_TIME: '%s' is not a time up to "
+                                                         "24h; use e.g. 4m30s, 90s or 240 (seconds)", cfg->target_time));
+        if (cfg->max_parallelism == 0)
+            strlist_push_owned(&cfg->problems, xstrdup("BUILDKITE_TEST_ENGINE_MAX_PARALLELISM: must be set with "
+                                                       "BUILDKITE_TEST_ENGINE_TARGET_TIME (the most jobs to use)"));
+    }
+    if (template_path && !fs_exists(template_path))
+        strlist_push_owned(&cfg->problems, xasprintf("plan --pipeline-upload: '%s' does not exist; give the pipeline "
+                                                     "template to upload", template_path));
+}
+
+long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long target_s, double total_s,
+                           size_t n_entries, char **how)
+{
+    long cap = max_parallelism > 0 ? max_parallelism : fallback_parallelism;
+    const char *cap_name = max_parallelism > 0 ? "BUILDKITE_TEST_ENGINE_MAX_PARALLELISM" : "BUILDKITE_PARALLEL_JOB_COUNT";
+    if (target_s <= 0) {
+        *how = xasprintf("no target time: %s, %ld", cap_name, cap);
+        return cap;
+    }
+    if (total_s < 0) {
+        *how = xasprintf("no local durations to estimate from (set BUILDKITE_TEST_ENGINE_DURATIONS_FILE): %s, %ld",
+                         cap_name, cap);
+        return cap;
+    }
+    long jobs = (long)(total_s / (double)target_s);
+    if ((double)jobs * (double)target_s < total_s) jobs++;
+    long n = jobs < 1 ? 1 : jobs;
+    buf_t b;
+    buf_init(&b);
+    buf_printf(&b, "ceil(%.1f s of tests / target %ld s) = %ld job%s", total_s, target_s, jobs, jobs == 1 ? "" : "s");
+    if (n > cap) {
+        n = cap;
+        buf_printf(&b, ", capped at %s %ld", cap_name, cap);
+    }
+    if (n_entries && (size_t)n > n_entries) {
+        n = (long)n_entries;
+        buf_printf(&b, ", capped at the %zu entries to run", n_entries);
+    }
+    *how = buf_detach(&b);
+    buf_free(&b);
+    return n;
+}
+
+/* Seconds of the entries by the durations file: the known summed, the
+ * unknown at the mean of the known (as the fallback plan counts them);
+ * -1 when nothing is known. */
+static double local_total(const config_t *cfg, const strlist_t *entries, size_t *n_known)
+{
+    *n_known = 0;
+    if (!*cfg->durations_file) return -1;
+    durations_t known = {0};
+    char *err = NULL;
+    if (!durations_load(cfg->durations_file, &known, &err)) {
+        log_warn("%s; no local estimate", err);
+        free(err);
+        return -1;
+    }
+    double sum = 0;
+    for (size_t i = 0; i < entries->len; i++) {
+        double s = durations_get(&known, entries->items[i]);
+        if (s >= 0) {
+            sum += s;
+            (*n_known)++;
+        }
+    }
+    durations_free(&known);
+    if (!*n_known) return -1;
+    return sum + (sum / (double)*n_known) * (double)(entries->len - *n_known);
+}
+
+static void estimate(const config_t *cfg, const strlist_t *entries, long target_s, const char *why, answer_t *d)
+{
+    size_t n_known = 0;
+    double total = target_s > 0 ? local_total(cfg, entries, &n_known) : -1;
+    char *how = NULL;
+    d->parallelism = plan_dynamic_estimate(cfg->max_parallelism, cfg->parallel_job_count, target_s, total,
+                                           entries->len, &how);
+    d->source = "local estimate";
+    d->identifier = xstrdup(cfg->identifier);
+    if (n_known)
+        d->reason = xasprintf("%s; estimated locally from %s (%zu of %zu entries timed, the rest at their mean): %s",
+                              why, cfg->durations_file, n_known, entries->len, how);
+    else if (target_s > 0 && *cfg->durations_file)
+        d->reason = xasprintf("%s; none of the %zu entries has a duration in %s (node ids never do): %s, %ld", why,
+                              entries->len, cfg->durations_file, cfg->max_parallelism > 0 ?
+                              "BUILDKITE_TEST_ENGINE_MAX_PARALLELISM" : "BUILDKITE_PARALLEL_JOB_COUNT",
+                              d->parallelism);
+    else
+        d->reason = xasprintf("%s; estimated locally: %s", why, how);
+    free(how);
+}
+
+/* A usable answer has tasks and a parallelism from 1 to 1000. */
+static bool read_answer(const config_t *cfg, const char *body, answer_t *d, char **why)
+{
+    cJSON *root = cJSON_Parse(body);
+    const cJSON *par = cJSON_GetObjectItemCaseSensitive(root, "parallelism");
+    const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
+    const cJSON *ident = cJSON_GetObjectItemCaseSensitive(root, "identifier");
+    bool ok = false;
+    if (!cJSON_IsObject(root))
+        *why = xstrdup("Invalid Plan: the plan API answered with something that is not a JSON object");
+    else if (!cJSON_IsObject(tasks) || cJSON_GetArraySize(tasks) == 0)
+        *why = xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
+    else if (!cJSON_IsNumber(par) || par->valuedouble < 1 || par->valuedouble > 1000 ||
+             par->valuedouble != (double)(long)par->valuedouble)
+        *why = xstrdup("Invalid Plan: the plan's parallelism is not a whole number from 1 to 1000");
+    else
+        ok = true;
+    if (ok) {
+        d->parallelism = (long)par->valuedouble;
+        d->identifier = xstrdup(cJSON_IsString(ident) && *ident->valuestring ? ident->valuestring : cfg->identifier);
+        d->source = "server";
+        d->reason = xstrdup("Test Engine chose it");
+    }
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* Asks Test Engine; *why is set (caller frees) when a local estimate is due. */
+static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer_t *d, char **why)
+{
+    http_client_t c;
+    api_client_init(&c, cfg);
+    strlist_t selectors;
+    strlist_init(&selectors);
+    cJSON *examples = cJSON_CreateArray();
+    int status = planner_request_tests(&c, cfg, entries, &selectors, examples, why);
+    if (!status && !*why) {
+        api_answer_t a;
+        api_create_plan(&c, cfg, &selectors, examples, &a);
+        if (a.outcome == API_FATAL) {
+            log_error("%s", a.message);
+            status = (int)cfg->config_exit_status;
+        } else if (a.outcome != API_OK) {
+            *why = xstrdup(a.message);
+        } else {
+            read_answer(cfg, a.body, d, why);
+        }
+        api_answer_free(&a);
+    }
+    cJSON_Delete(examples);
+    strlist_free(&selectors);
+    http_client_free(&c);
+    return status;
+}
+
+static int decide(const config_t *cfg, const strlist_t *entries, long target_s, answer_t *d)
+{
+    if (cfg->offline) {
+        estimate(cfg, entries, target_s, "no Test Engine suite, token or organization configured", d);
+    } else {
+        char *why = NULL;
+        http_global_init();
+        int status = ask_test_engine(cfg, entries, d, &why);
+        curl_global_cleanup();
+        if (status) {
+            free(why);
+            return status;
+        }
+        if (why) {
+            log_warn("%s", why);
+            estimate(cfg, entries, target_s, why, d);
+            free(why);
+        }
+    }
+    log_section("dynamic parallelism: %ld job%s (%s)", d->parallelism, d->parallelism == 1 ? "" : "s", d->source);
+    log_info("%s", d->reason);
+    log_info("Plan identifier: %s", d->identifier);
+    return 0;
+}
+
+static int print_json(int fd, const answer_t *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "parallelism", (double)d->parallelism);
+    cJSON_AddStringToObject(o, "identifier", d->identifier);
+    cJSON_AddStringToObject(o, "source", d->source);
+    cJSON_AddStringToObject(o, "reason", d->reason);
+    cJSON_AddStringToObject(o, IDENT_VAR, d->identifier);
+    char *par = xasprintf("%ld", d->parallelism);
+    cJSON_AddStringToObject(o, PAR_VAR, par);
+    free(par);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    int n = dprintf(fd, "%s\n", text);
+    free(text);
+    return n > 0 ? 0 : 1;
+}
+
+static int upload_pipeline(const config_t *cfg, const char *template_path, const answer_t *d)
+{
+    static const char *const ours[] = {IDENT_VAR, PAR_VAR, NULL};
+    strlist_t env;
+    strlist_init(&env);
+    proc_env_without(&env, ours);
+    strlist_push_owned(&env, xasprintf(IDENT_VAR "=%s", d->identifier));
+    strlist_push_owned(&env, xasprintf(PAR_VAR "=%ld", d->parallelism));
+    log_info("Uploading %s with buildkite-agent pipeline upload, " IDENT_VAR "=%s " PAR_VAR "=%ld", template_path,
+             d->identifier, d->parallelism);
+    char *const argv[] = {cfg->agent_cmd, "pipeline", "upload", (char *)template_path, NULL};
+    proc_opts_t o = {.argv = argv, .env = &env, .timeout_s = UPLOAD_TIMEOUT_S, .stdin_path = "/dev/null"};
+    proc_result_t r;
+    proc_run(&o, &r);
+    strlist_free(&env);
+    int status = r.start_failed ? (int)cfg->config_exit_status : r.signal ? 128 + r.signal : r.exit_code;
+    if (r.start_failed) log_error("%s; the test step was not uploaded", r.start_error);
+    else if (r.timed_out) log_error("buildkite-agent pipeline upload did not finish within %d s; the test step was not uploaded", UPLOAD_TIMEOUT_S);
+    else if (status) log_error("buildkite-agent pipeline upload exited %d; the test step was not uploaded", status);
+    return status;
+}
+
+/* Discovery, then the tag filter: what the test step will split. */
+static int entries_to_plan(const config_t *cfg, strlist_t *entries)
+{
+    if (!planner_discover(cfg, entries)) return (int)cfg->config_exit_status;
+    return *cfg->tag_filters ? tagfilter_apply(cfg, entries) : 0;
+}
+
+int plan_dynamic(config_t *cfg, const char *template_path)
+{
+    cfg->dynamic = true;
+    /* --json: stdout carries the document alone; our log, pytest's and the
+     * agent's lines go to stderr. */
+    int json_fd = -1;
+    if (!template_path) {
+        fflush(stdout);
+        json_fd = dup(STDOUT_FILENO);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
+    long target_s = 0;
+    validate(cfg, template_path, &target_s);
+    strlist_t entries;
+    strlist_init(&entries);
+    answer_t d = {0};
+    int status = planner_prepare(cfg) ? 0 : (int)cfg->config_exit_status;
+    if (!status) status = entries_to_plan(cfg, &entries);
+    if (!status) status = decide(cfg, &entries, target_s, &d);
+    if (!status) status = template_path ? upload_pipeline(cfg, template_path, &d) : print_json(json_fd, &d);
+    if (json_fd >= 0) {
+        fflush(stdout);
+        dup2(json_fd, STDOUT_FILENO);
+        close(json_fd);
+    }
+    answer_free(&d);
+    strlist_free(&entries);
+    return status;
+}
