@@ -67,3 +67,16 @@ def test_plugin_options_match_what_the_binary_reads():
             assert prop["type"] == opt["type"], name
         if "default" in opt and opt["default"]:
             assert opt["default"] in prop["description"], name
+
+
+def test_readme_configuration_lists_every_option():
+    """The README's Configuration table names every plugin option with its default."""
+    text = (SOURCE / "README.md").read_text()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z0-9-]+)` \|.*$", text, re.M)}
+    missing = set(PLUGIN["configuration"]["properties"]) - set(rows)
+    assert not missing, missing
+    binary = os.environ.get("TEP_BIN", str(SOURCE / "build" / "test-engine-pytest"))
+    options = json.loads(subprocess.run([binary, "--options-json"], check=True, capture_output=True, text=True).stdout)
+    for opt in options:
+        if opt.get("plugin") and opt.get("default"):
+            assert f"`{opt['default']}`" in rows[opt["plugin"]], opt["plugin"]
