@@ -255,7 +255,7 @@ static void put_reproduce(buf_t *b, const annot_job_t *j)
 static void put_problems(buf_t *b, const annot_job_t *j)
 {
     if (j->plan_problem) {
-        buf_puts(b, "\nPlan: ");
+        buf_puts(b, "\nPlan: fallback split, not Test Engine's plan: ");
         annot_text(b, j->plan_problem, 500);
         buf_putc(b, '\n');
     }
