@@ -1,155 +1,147 @@
 #include "annotate.h"
 #include "agent.h"
+#include "annotation_md.h"
 #include "classify.h"
 #include "log.h"
 #include "result.h"
 #include <stdlib.h>
 #include <string.h>
 
-const char *annotate_style(const run_record_t *rec)
+/* The record's lists, as annotation_md items (reasons owned here). */
+typedef struct {
+    annot_item_t *items;
+    size_t len;
+    char **owned;
+} items_t;
+
+static void items_push(items_t *l, size_t cap, const char *id, char *reason)
 {
-    if (rec->exit_status != 0) return "error";
+    if (!l->items) {
+        l->items = xcalloc(cap ? cap : 1, sizeof *l->items);
+        l->owned = xcalloc(cap ? cap : 1, sizeof *l->owned);
+    }
+    l->items[l->len] = (annot_item_t){id, reason};
+    l->owned[l->len++] = reason;
+}
+
+static void items_free(items_t *l)
+{
+    for (size_t i = 0; i < l->len; i++) free(l->owned[i]);
+    free(l->owned);
+    free(l->items);
+}
+
+typedef struct {
+    annot_job_t job;
+    items_t failed, coll, flaky, muted;
+    char *launcher, *job_url, *upload_problem;
+} glue_t;
+
+static annot_list_t as_list(const items_t *l) { return (annot_list_t){l->items, l->len}; }
+
+static void glue_lists(glue_t *g, const run_result_t *r)
+{
+    size_t n = r->len;
+    for (size_t i = 0; i < n; i++) {
+        const test_result_t *t = &r->tests[i];
+        if (t->collection_error)
+            items_push(&g->coll, n, t->file ? t->file : t->node_id, classify_cause(t->failure, t->file));
+        else if (t->muted && t->status == ST_FAILED)
+            items_push(&g->muted, n, t->node_id, t->failure ? xstrdup(t->failure) : NULL);
+        else if (t->status == ST_FAILED)
+            items_push(&g->failed, n, t->node_id, t->failure ? xstrdup(t->failure) : NULL);
+        else if (result_is_flaky(t) && !t->muted)
+            items_push(&g->flaky, n, t->node_id, NULL);
+    }
+}
+
+static void glue_init(glue_t *g, const config_t *cfg, const run_record_t *rec, const upload_summary_t *up)
+{
+    memset(g, 0, sizeof *g);
+    glue_lists(g, &rec->result);
     result_stats_t s;
     result_stats(&rec->result, &s);
-    return (s.flaky || s.muted_failed) ? "warning" : "success";
-}
-
-/* One control character (never '\n') rendered visibly, as the log does. */
-static void put_control(buf_t *b, const char *s)
-{
-    char one[2] = {*s, '\0'};
-    log_escape(b, one);
-}
-
-static bool is_control(char c)
-{
-    return (unsigned char)c < 0x20 || c == 0x7f;
-}
-
-/* Inline text: no markdown, HTML or terminal surprises from test names and
- * messages. Only the first line is shown. */
-static void put_inline(buf_t *b, const char *s, size_t max)
-{
-    size_t n = 0;
-    for (; *s && *s != '\n' && n < max; s++, n++) {
-        if (is_control(*s)) {
-            put_control(b, s);
-            continue;
-        }
-        switch (*s) {
-        case '<': buf_puts(b, "&lt;"); break;
-        case '>': buf_puts(b, "&gt;"); break;
-        case '&': buf_puts(b, "&amp;"); break;
-        case '`': buf_putc(b, '\''); break;
-        case '|': buf_puts(b, "\\|"); break;
-        default: buf_putc(b, *s);
-        }
+    annot_job_t *j = &g->job;
+    j->passed = s.passed_first + s.passed_retry;
+    j->failed = g->failed.len;
+    j->flaky = g->flaky.len;
+    j->skipped = s.skipped;
+    j->muted_failed = g->muted.len;
+    j->collection_errors = g->coll.len;
+    j->failed_tests = as_list(&g->failed);
+    j->collection_errs = as_list(&g->coll);
+    j->flaky_tests = as_list(&g->flaky);
+    j->muted_failures = as_list(&g->muted);
+    j->job_number = cfg->parallel_job + 1;
+    j->job_count = cfg->parallel_job_count;
+    j->retry_count = cfg->job_retry_count;
+    j->retry_of_failure = rec->plan_source && strcmp(rec->plan_source, "retry selectors") == 0;
+    j->label = cfg->label;
+    if (*cfg->build_url && *cfg->job_id) g->job_url = xasprintf("%s#%s", cfg->build_url, cfg->job_id);
+    j->job_url = g->job_url;
+    j->exit_status = rec->exit_status;
+    j->terminal = rec->terminal;
+    j->why = rec->why;
+    bool fallback = rec->plan_source && strcmp(rec->plan_source, "fallback") == 0;
+    if (fallback && !cfg->offline && rec->plan_reason && *rec->plan_reason) j->plan_problem = rec->plan_reason;
+    if (up) {
+        g->upload_problem = upload_shortfall(up);
+        if (!g->upload_problem && up->failed_requests)
+            g->upload_problem = xasprintf("%zu of %zu upload requests failed: see the job log", up->failed_requests,
+                                          up->requests);
+        j->upload_problem = g->upload_problem;
+        j->run_url = up->run_url;
     }
-    if (*s && *s != '\n') buf_puts(b, "...");
+    g->launcher = annot_launcher(cfg->test_cmd);
+    j->launcher = g->launcher;
 }
 
-static void put_code(buf_t *b, const char *s)
+static void glue_free(glue_t *g)
 {
-    buf_puts(b, "<code>");
-    put_inline(b, s, 400);
-    buf_puts(b, "</code>");
+    items_free(&g->failed);
+    items_free(&g->coll);
+    items_free(&g->flaky);
+    items_free(&g->muted);
+    free(g->launcher);
+    free(g->job_url);
+    free(g->upload_problem);
 }
 
-typedef bool (*pick_fn)(const test_result_t *t);
-static bool pick_failed(const test_result_t *t) { return t->status == ST_FAILED && !t->collection_error && !t->muted; }
-static bool pick_collection(const test_result_t *t) { return t->collection_error; }
-static bool pick_flaky(const test_result_t *t) { return result_is_flaky(t) && !t->muted; }
-static bool pick_muted(const test_result_t *t) { return t->muted && t->status == ST_FAILED; }
-
-static void list(buf_t *b, const run_record_t *rec, const char *title, pick_fn pick, bool reasons, size_t limit)
+static bool append(const config_t *cfg, annot_box_t box, const buf_t *body, char **err)
 {
-    size_t total = 0, shown = 0;
-    for (size_t i = 0; i < rec->result.len; i++) total += pick(&rec->result.tests[i]);
-    if (!total) return;
-    buf_printf(b, "\n<details%s><summary>%s (%zu)</summary>\n\n", reasons ? " open" : "", title, total);
-    for (size_t i = 0; i < rec->result.len && shown < limit; i++) {
-        const test_result_t *t = &rec->result.tests[i];
-        if (!pick(t)) continue;
-        shown++;
-        buf_puts(b, "- ");
-        put_code(b, t->collection_error && t->file ? t->file : t->node_id);
-        char *cause = reasons ? classify_cause(t->failure, t->file) : NULL;
-        if (cause && *cause) {
-            buf_puts(b, ": ");
-            put_inline(b, cause, 300);
-        }
-        free(cause);
-        buf_putc(b, '\n');
-    }
-    if (shown < total) buf_printf(b, "- ... and %zu more (see the job log)\n", total - shown);
-    buf_puts(b, "\n</details>\n");
-}
-
-void annotate_build(const config_t *cfg, const run_record_t *rec, const upload_summary_t *up, size_t limit, buf_t *b)
-{
-    result_stats_t s;
-    result_stats(&rec->result, &s);
-    const char *icon = rec->exit_status == 0 ? (s.flaky || s.muted_failed ? ":warning:" : ":white_check_mark:")
-                                             : ":x:";
-    buf_printf(b, "#### %s pytest, job %ld of %ld: exit status %d\n\n", icon, cfg->parallel_job + 1,
-               cfg->parallel_job_count, rec->exit_status);
-    buf_puts(b, rec->terminal ? "**Terminal, not retried:** " : "");
-    put_inline(b, rec->why ? rec->why : "", 1000);
-    buf_puts(b, "\n\n| passed | passed on retry | failed | skipped | muted (failed) | collection errors |\n"
-                "|---|---|---|---|---|---|\n");
-    buf_printf(b, "| %zu | %zu | %zu | %zu | %zu (%zu) | %zu |\n", s.passed_first, s.passed_retry, s.failed, s.skipped,
-               s.muted_passed + s.muted_failed, s.muted_failed, s.collection_errors);
-    list(b, rec, "Collection errors", pick_collection, true, limit);
-    list(b, rec, "Failed tests", pick_failed, true, limit);
-    list(b, rec, "Flaky tests (failed, then passed on retry)", pick_flaky, false, limit);
-    list(b, rec, "Muted tests that failed", pick_muted, true, limit);
-    if (rec->forensics && *rec->forensics) {
-        buf_puts(b, "\n<details open><summary>Exit 4 forensics</summary>\n\n<pre>");
-        for (const char *c = rec->forensics; *c && c - rec->forensics < 8000; c++) {
-            if (*c == '<') buf_puts(b, "&lt;");
-            else if (*c == '&') buf_puts(b, "&amp;");
-            else if (*c != '\n' && is_control(*c)) put_control(b, c);
-            else buf_putc(b, *c);
-        }
-        buf_puts(b, "</pre>\n\n</details>\n");
-    }
-    buf_puts(b, "\nPlan: ");
-    put_inline(b, rec->plan_source ? rec->plan_source : "?", 100);
-    if (rec->plan_reason && *rec->plan_reason) {
-        buf_puts(b, " (");
-        put_inline(b, rec->plan_reason, 500);
-        buf_putc(b, ')');
-    }
-    buf_printf(b, ". Attempts: %zu.", rec->n_attempts);
-    if (up && up->requests) {
-        buf_printf(b, " Uploaded %zu result%s in %zu request%s", up->records, up->records == 1 ? "" : "s",
-                   up->requests, up->requests == 1 ? "" : "s");
-        if (up->failed_requests) buf_printf(b, " (%zu failed)", up->failed_requests);
-        if (up->run_url && strncmp(up->run_url, "https://", 8) == 0) {
-            buf_puts(b, ": [Test Engine run](");
-            put_inline(b, up->run_url, 500);
-            buf_putc(b, ')');
-        }
-        buf_putc(b, '.');
-    }
-    buf_putc(b, '\n');
+    char *context = annot_box_context(cfg->step_id, box);
+    const char *args[] = {"annotate", "--append", "--style", annot_box_style(box), "--context", context, NULL};
+    bool ok = agent_call_with_text(cfg, args, body->data, body->len, err);
+    free(context);
+    return ok;
 }
 
 bool annotate_send(const config_t *cfg, const run_record_t *rec, const upload_summary_t *up, char **err)
 {
-    buf_t body;
-    buf_init(&body);
-    size_t limit = 2000;
-    for (;;) {
-        buf_reset(&body);
-        annotate_build(cfg, rec, up, limit, &body);
-        if (body.len <= ANNOTATION_LIMIT || limit == 0) break;
-        limit /= 2;
+    glue_t g;
+    glue_init(&g, cfg, rec, up);
+    annot_box_t box = annot_box(&g.job);
+    buf_t body = BUF_INIT;
+    if (up) {
+        annot_render_upload(&g.job, &body);
+        if (box == ANNOT_BOX_NONE) box = ANNOT_BOX_NOTES;
+    } else if (box != ANNOT_BOX_NONE) {
+        annot_render_section(&g.job, ANNOT_SECTION_MAX, &body);
     }
-    char *context = xasprintf("test-engine-pytest-%s-%ld", *cfg->step_id ? cfg->step_id : "local", cfg->parallel_job);
-    const char *args[] = {"annotate", "--style", annotate_style(rec), "--context", context, NULL};
-    bool ok = agent_call_with_text(cfg, args, body.data, body.len, err);
-    free(context);
+    bool ok = true;
+    if (!body.len) {
+        if (!up) log_info("Annotation: nothing to add (this job passed with nothing to report)");
+    } else if ((ok = append(cfg, box, &body, err))) {
+        log_info("Annotation: %zu bytes appended to the step's %s box", body.len, annot_box_style(box));
+    } else if (!up) {
+        /* Most likely the box is full (1 MiB in all): say so in one line. */
+        buf_reset(&body);
+        annot_render_overflow(&g.job, &body);
+        char *err2 = NULL;
+        if (append(cfg, box, &body, &err2)) log_info("Annotation: the box is full; one line appended instead");
+        free(err2);
+    }
     buf_free(&body);
+    glue_free(&g);
     return ok;
 }

@@ -1,13 +1,12 @@
-/* annotate: the Buildkite annotation for one parallel job.
+/* annotate: the glue between the run record and the step's annotation.
  *
- * Markdown with the outcome, counts, failed tests with their causes,
- * collection errors with the file and the real cause (classify_cause: the
- * exception, not the first traceback frame), flaky tests, exit-4 forensics,
- * where the plan came from and the upload result. The job is numbered from 1
- * ("job 1 of 3"), as everywhere people read it. Context is per step and job,
- * style follows the outcome. Text from outside (names, reasons, plan text)
- * has its control characters rendered visibly. Lists are shortened until the
- * body fits under Buildkite's 1 MiB limit. */
+ * Converts the record (and the upload's outcome) into annotation_md's input,
+ * picks the box and appends this job's section with buildkite-agent annotate
+ * --append (see annotation_md.h for the boxes, styles and bounds). Called
+ * twice by report: first without the upload (the section), then with it (at
+ * most one short line: an upload problem, or a failing job's Test Engine
+ * run). A section the agent refuses (the box is full) becomes one line that
+ * says so. */
 #ifndef TEP_ANNOTATE_H
 #define TEP_ANNOTATE_H
 #include "buf.h"
@@ -15,13 +14,8 @@
 #include "runstate.h"
 #include "upload.h"
 
-#define ANNOTATION_LIMIT (1024 * 1024 - 4096)
-
-/* Builds the body (list entries capped at `limit` each). */
-void annotate_build(const config_t *cfg, const run_record_t *rec, const upload_summary_t *up, size_t limit, buf_t *out);
-/* "success", "warning" or "error". */
-const char *annotate_style(const run_record_t *rec);
-/* Builds a body that fits, and sends it with buildkite-agent annotate. */
+/* Appends this job's part to the step's annotation; logs what it did. false
+ * with *err (one line) when the agent refused it. */
 bool annotate_send(const config_t *cfg, const run_record_t *rec, const upload_summary_t *up, char **err);
 
 #endif

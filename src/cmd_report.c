@@ -83,11 +83,7 @@ static void publish_selectors(const config_t *cfg, const run_record_t *rec)
 static void annotate(const config_t *cfg, const run_record_t *rec, const upload_summary_t *up)
 {
     char *err = NULL;
-    if (annotate_send(cfg, rec, up, &err)) {
-        if (!up) log_info("Annotation: written (style %s)", annotate_style(rec));
-    } else {
-        log_warn("could not write the annotation: %s", err);
-    }
+    if (!annotate_send(cfg, rec, up, &err)) log_warn("could not write the annotation: %s", err);
     free(err);
 }
 

@@ -187,7 +187,7 @@ report_then_term() {
   # The failed tests (records 7, 40007, 80007) were published before the upload began.
   assert_equal "$(cat "$AGENT_DIR"/meta-data/*)" \
     "$(printf '#test-engine-pytest selectors v1 count=3\ntest_big.py::test_7\ntest_big.py::test_40007\ntest_big.py::test_80007')"
-  [ -s "$AGENT_DIR/annotations/test-engine-pytest-step-abcd-0.md" ]
+  [ -s "$AGENT_DIR/annotations/test-engine-pytest-step-abcd.md" ]
   line=$(grep -E "^test-engine-pytest: warning: upload interrupted by SIGTERM: " <<<"$output")
   [[ "$line" =~ :\ ([0-9,]+)\ of\ 100,000\ results\ sent\;\ ([0-9,]+)\ not\ sent$ ]]
   sent=${BASH_REMATCH[1]//,/} missing=${BASH_REMATCH[2]//,/}
