@@ -11,6 +11,7 @@
 #include "retrysel.h"
 #include "selector.h"
 #include "state.h"
+#include "strset.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,9 +134,14 @@ static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t 
     if (got == GOT_PLAN) {
         strlist_t selectors;
         strlist_init(&selectors);
+        strset_t is_slow = STRSET_INIT, is_whole = STRSET_INIT; /* hashed: 10k slow among 100k files */
+        strset_add_list(&is_slow, &slow);
+        strset_add_list(&is_whole, &whole);
         for (size_t i = 0; i < files->len; i++)
-            if (!strlist_contains(&slow, files->items[i]) || strlist_contains(&whole, files->items[i]))
+            if (!strset_has(&is_slow, files->items[i]) || strset_has(&is_whole, files->items[i]))
                 strlist_push(&selectors, files->items[i]);
+        strset_free(&is_slow);
+        strset_free(&is_whole);
         api_create_plan(c, cfg, &selectors, examples, &a);
         got = from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
         api_answer_free(&a);
