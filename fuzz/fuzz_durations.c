@@ -1,6 +1,7 @@
 /* Durations files in both formats (pytest-split JSON, "<seconds> <path>"
- * lines). Invariants: every kept duration is finite and in range, lookups
- * find what was kept, and a fallback plan built on them stays finite. */
+ * lines), read as a stream. Invariants: every kept duration is finite and in
+ * range, files and tests are sorted and unique, lookups find what was kept
+ * (a test among its file's), and a fallback plan built on them stays finite. */
 #include "durations.h"
 #include "fuzz_util.h"
 #include "plan.h"
@@ -23,6 +24,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(i == 0 || strcmp(d.paths[i - 1], d.paths[i]) < 0); /* sorted, one entry per file */
         FUZZ_CHECK(durations_get(&d, d.paths[i]) == d.seconds[i]);
         strlist_push(&files, d.paths[i]);
+    }
+    for (size_t i = 0; i < d.n_tests; i++) {
+        FUZZ_CHECK(isfinite(d.test_seconds[i]) && d.test_seconds[i] >= 0);
+        FUZZ_CHECK(strstr(d.tests[i], "::") != NULL && strncmp(d.tests[i], "::", 2) != 0);
+        FUZZ_CHECK(i == 0 || strcmp(d.tests[i - 1], d.tests[i]) < 0); /* sorted, one entry per test */
+        FUZZ_CHECK(durations_get(&d, d.tests[i]) == d.test_seconds[i]);
+        size_t first, n = 0;
+        char *file = strndup(d.tests[i], (size_t)(strstr(d.tests[i], "::") - d.tests[i]));
+        n = durations_tests_of(&d, file, &first);
+        FUZZ_CHECK(n >= 1 && first <= i && i < first + n); /* a test is found among its file's */
+        FUZZ_CHECK(durations_get(&d, file) >= 0);
+        free(file);
     }
     strlist_push(&files, "not/in/the/durations.py");
     plan_t p;
