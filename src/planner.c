@@ -7,6 +7,7 @@
 #include "log.h"
 #include "oidc.h"
 #include "plan.h"
+#include "plan_refine.h"
 #include "planapi.h"
 #include "retrysel.h"
 #include "selector.h"
@@ -187,6 +188,7 @@ static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
     }
     plan_fallback(p, files, have ? &known : NULL);
     if (have) durations_free(&known);
+    plan_refine_job(p, cfg->parallel_job, planner_test_command(cfg)); /* split files: ask pytest */
 }
 
 static bool retry_plan(const config_t *cfg, plan_t *p)
