@@ -1,16 +1,51 @@
 /* Durations files in both formats (pytest-split JSON, "<seconds> <path>"
  * lines), read as a stream. Invariants: every kept duration is finite and in
  * range, files and tests are sorted and unique, lookups find what was kept
- * (a test among its file's), and a fallback plan built on them stays finite. */
+ * (a test among its file's), a fallback plan built on them stays finite,
+ * and what `durations merge` writes from them reads back as the same. */
 #include "durations.h"
 #include "fuzz_util.h"
 #include "plan.h"
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+
+/* What `durations merge` writes reads back, strictly, as the same entries. */
+static void merge_round_trip(const char *path)
+{
+    dur_entries_t e = {0};
+    char *err = NULL;
+    dur_read_opts_t o = {.label = "merge", .strict = true};
+    if (!dur_read_file(path, &o, &e, &err)) {
+        FUZZ_CHECK(err != NULL && strchr(err, '\n') == NULL);
+        free(err);
+        dur_entries_free(&e);
+        return;
+    }
+    durations_resolve(&e);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    FUZZ_CHECK(out && durations_write_json(&e, out));
+    fclose(out);
+    const char *again_path = fuzz_file((const uint8_t *)text, len);
+    dur_entries_t again = {0};
+    FUZZ_CHECK(dur_read_file(again_path, &o, &again, &err));
+    FUZZ_CHECK(again.len == e.len);
+    for (size_t i = 0; i < e.len; i++) {
+        FUZZ_CHECK(strcmp(dur_key(&again, i), dur_key(&e, i)) == 0);
+        FUZZ_CHECK(again.items[i].seconds == e.items[i].seconds);
+    }
+    dur_entries_free(&again);
+    dur_entries_free(&e);
+    free(text);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_file(data, size);
+    merge_round_trip(path);
+    path = fuzz_file(data, size); /* the round trip reused the file */
     durations_t d;
     char *err = NULL;
     if (!durations_load(path, &d, &err)) {
