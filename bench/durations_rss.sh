@@ -50,7 +50,7 @@ echo "plan peak RSS with durations:    ${with} KiB"
 awk -v a="$with" -v b="$without" -v s="$size" \
   'BEGIN { printf "cost of the load:                %d KiB (%.1fx the file)\n", a - b, (a - b) * 1024 / s }'
 if "$bin" durations merge durations.json >/dev/null 2>&1; then
-  /usr/bin/time -f '%e %M' -o "$work/merge" "$bin" durations merge durations.json >merged.json
+  /usr/bin/time -f '%e %M' -o "$work/merge" "$bin" durations merge durations.json >merged.json 2>/dev/null
   read -r secs kb <"$work/merge"
   echo "durations merge of the file:     ${secs}s, peak RSS ${kb} KiB"
 fi
