@@ -7,5 +7,6 @@ int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_durations(int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
 #include "childenv.h"
 #include "fsutil.h"
 #include "process.h"
+#include "strset.h"
 #include "template.h"
 #include <cjson/cJSON.h>
 #include <ftw.h>
@@ -74,7 +75,10 @@ static const char *owning_file(const strlist_t *sorted, const char *id)
     return hit ? *hit : NULL;
 }
 
-static bool read_record(const char *line, const strlist_t *sorted, strlist_t *seen, collect_result_t *res)
+/* seen: requested files with at least one id; broken: res->broken_files as a
+ * set (hashed: 10,000 slow files with 100,000 ids made list scans quadratic). */
+static bool read_record(const char *line, const strlist_t *sorted, strset_t *seen, strset_t *broken,
+                        collect_result_t *res)
 {
     cJSON *rec = cJSON_Parse(line);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
@@ -84,12 +88,13 @@ static bool read_record(const char *line, const strlist_t *sorted, strlist_t *se
         const char *file = owning_file(sorted, id->valuestring);
         if (file) {
             strlist_push(&res->node_ids, id->valuestring);
-            if (!strlist_contains(seen, file)) strlist_push(seen, file);
+            strset_add(seen, file);
         } else if (res->foreign_ids++ == 0) {
             res->foreign_example = xstrdup(id->valuestring); /* e.g. pytest's rootdir is not the cwd */
         }
-    } else if (cJSON_IsString(error) && !strlist_contains(&res->broken_files, error->valuestring)) {
+    } else if (cJSON_IsString(error) && !strset_has(broken, error->valuestring)) {
         strlist_push(&res->broken_files, error->valuestring);
+        strset_add(broken, res->broken_files.items[res->broken_files.len - 1]);
     }
     cJSON_Delete(rec);
     return done;
@@ -97,20 +102,24 @@ static bool read_record(const char *line, const strlist_t *sorted, strlist_t *se
 
 bool collect_read_records(const char *text, const strlist_t *files, collect_result_t *res)
 {
-    strlist_t sorted, seen, lines;
+    strlist_t sorted, lines;
+    strset_t seen = STRSET_INIT, broken = STRSET_INIT, whole = STRSET_INIT;
     strlist_init(&sorted);
-    strlist_init(&seen);
     strlist_init(&lines);
+    strset_add_list(&broken, &res->broken_files);
+    strset_add_list(&whole, &res->whole_files);
     for (size_t i = 0; i < files->len; i++) strlist_push(&sorted, files->items[i]);
     strlist_sort(&sorted);
     strlist_push_lines(&lines, text);
     bool done = false;
-    for (size_t i = 0; i < lines.len; i++) done |= read_record(lines.items[i], &sorted, &seen, res);
+    for (size_t i = 0; i < lines.len; i++) done |= read_record(lines.items[i], &sorted, &seen, &broken, res);
     for (size_t i = 0; i < files->len; i++)
-        if (!strlist_contains(&seen, files->items[i]) && !strlist_contains(&res->whole_files, files->items[i]))
+        if (!strset_has(&seen, files->items[i]) && strset_add(&whole, files->items[i]))
             strlist_push(&res->whole_files, files->items[i]);
+    strset_free(&whole);
+    strset_free(&broken);
+    strset_free(&seen);
     strlist_free(&lines);
-    strlist_free(&seen);
     strlist_free(&sorted);
     return done;
 }

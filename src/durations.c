@@ -1,194 +1,147 @@
 #include "durations.h"
-#include "buf.h"
-#include "fsutil.h"
 #include "log.h"
-#include <cjson/cJSON.h>
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+/* ---- resolving repeated and overlapping entries ---- */
 
 typedef struct {
-    char *path;
-    double seconds;
-} pair_t;
+    const char *key;
+    size_t file_len;   /* the file part: the key up to its first "::" */
+    size_t at;         /* index into the entries */
+} by_file_t;
 
-static int cmp_pair(const void *a, const void *b)
+static size_t file_part_len(const char *key)
 {
-    return strcmp(((const pair_t *)a)->path, ((const pair_t *)b)->path);
-}
-
-static void add(pair_t **pairs, size_t *len, size_t *cap, const char *key, double seconds)
-{
-    if (*len == *cap) {
-        *cap = *cap ? *cap * 2 : 64;
-        *pairs = xrealloc(*pairs, *cap * sizeof(pair_t));
-    }
     const char *sep = strstr(key, "::");
-    (*pairs)[*len].path = sep ? xstrndup(key, (size_t)(sep - key)) : xstrdup(key);
-    (*pairs)[(*len)++].seconds = seconds;
+    return sep ? (size_t)(sep - key) : strlen(key);
 }
 
-/* Where entries are refused: one warning each, up to a cap, then a count. */
-typedef struct {
-    const char *path;
-    size_t warned, unwarned;
-} warn_ctx_t;
-
-static void refuse(warn_ctx_t *w, const char *where, const char *what, const char *why)
+static int cmp_file_part(const void *a, const void *b)
 {
-    if (w->warned >= DURATIONS_MAX_WARNINGS) {
-        w->unwarned++;
-        return;
-    }
-    w->warned++;
-    log_warn("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s' %s: %s %s; entry ignored", w->path, where, what, why);
+    const by_file_t *x = a, *y = b;
+    size_t n = x->file_len < y->file_len ? x->file_len : y->file_len;
+    int c = memcmp(x->key, y->key, n);
+    if (c) return c;
+    if (x->file_len != y->file_len) return x->file_len < y->file_len ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
 }
 
-/* NULL when seconds is a usable duration, else why not. NaN fails every
- * comparison, so the checks are written to let only good values through. */
-static const char *duration_problem(double seconds)
+static by_file_t *sorted_by_file(const dur_entries_t *e)
 {
-    if (!isfinite(seconds)) return "is not a finite number";
-    if (!(seconds >= 0)) return "is negative";
-    if (!(seconds <= DURATIONS_MAX_S)) return "is longer than a week, which no test file takes";
-    return NULL;
+    by_file_t *v = xcalloc(e->len, sizeof *v);
+    for (size_t i = 0; i < e->len; i++) {
+        v[i].key = dur_key(e, i);
+        v[i].file_len = file_part_len(v[i].key);
+        v[i].at = i;
+    }
+    if (e->len) qsort(v, e->len, sizeof *v, cmp_file_part);
+    return v;
 }
 
-static bool parse_json(const char *text, warn_ctx_t *w, pair_t **pairs, size_t *len, size_t *cap, char **err)
+static bool same_file(const by_file_t *x, const by_file_t *y)
 {
-    cJSON *root = cJSON_Parse(text);
-    if (!cJSON_IsObject(root)) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s': not a JSON object of path to seconds", w->path);
-        cJSON_Delete(root);
-        return false;
-    }
-    const cJSON *item;
-    cJSON_ArrayForEach(item, root) {
-        const char *key = item->string ? item->string : "";
-        /* Keys are shown cut short: the warning stays one readable line. */
-        char *where = xasprintf("key '%.80s%s'", key, strlen(key) > 80 ? "..." : "");
-        const char *why = !cJSON_IsNumber(item) ? "is not a number of seconds"
-                          : duration_problem(item->valuedouble);
-        if (!why && strncmp(key, "::", 2) == 0) why = "has no file part";
-        if (!why && !*key) why = "is an empty path";
-        if (why) refuse(w, where, "value", why);
-        else add(pairs, len, cap, key, item->valuedouble);
-        free(where);
-    }
-    cJSON_Delete(root);
-    return true;
+    return x->file_len == y->file_len && memcmp(x->key, y->key, x->file_len) == 0;
 }
 
-/* The seconds field of a text line: plain decimal only, so strtod never sees
- * "nan", "inf" or hex floats. */
-static bool plain_decimal(const char *s, size_t n)
+/* Marks the entries a later source made stale at file granularity. */
+static void mark_superseded(const dur_entries_t *e, bool *keep)
 {
-    bool digit = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= '0' && c <= '9') digit = true;
-        else if (!strchr(".eE+-", c)) return false;
+    by_file_t *v = sorted_by_file(e);
+    for (size_t lo = 0, hi; lo < e->len; lo = hi) {
+        long last_file = -1, last_test = -1; /* latest src with a whole-file entry / a test entry */
+        for (hi = lo; hi < e->len && same_file(&v[lo], &v[hi]); hi++) {
+            long src = (long)e->items[v[hi].at].src;
+            bool is_test = v[hi].key[v[hi].file_len] != '\0';
+            if (is_test && src > last_test) last_test = src;
+            if (!is_test && src > last_file) last_file = src;
+        }
+        for (size_t i = lo; i < hi; i++) {
+            long src = (long)e->items[v[i].at].src;
+            bool is_test = v[i].key[v[i].file_len] != '\0';
+            keep[v[i].at] = src >= last_file && (is_test || src >= last_test);
+        }
     }
-    return digit;
+    free(v);
 }
 
-/* "nan", "-inf", "Infinity", "nan(0x1)": what strtod would turn into a
- * non-finite number. */
-static bool names_non_finite(const char *s, size_t n)
+static const dur_entries_t *sort_ctx; /* qsort has no context argument */
+
+static int cmp_key_then_order(const void *a, const void *b)
 {
-    if (n && (*s == '+' || *s == '-')) s++, n--;
-    return n >= 3 && (strncasecmp(s, "nan", 3) == 0 || strncasecmp(s, "inf", 3) == 0);
+    const dur_entry_t *x = a, *y = b;
+    int c = strcmp(sort_ctx->arena.data + x->key, sort_ctx->arena.data + y->key);
+    if (c) return c;
+    return x->key < y->key ? -1 : x->key > y->key; /* arena offsets grow in reading order */
 }
 
-static bool parse_line(char *s, size_t lineno, warn_ctx_t *w, pair_t **pairs, size_t *len, size_t *cap, char **err)
+void durations_resolve(dur_entries_t *e)
 {
-    size_t n = strcspn(s, " \t\v\f\r");
-    char *rest = s + n;
-    while (isspace((unsigned char)*rest)) rest++;
-    char where[48];
-    snprintf(where, sizeof where, "line %zu", lineno);
-    if (*rest && names_non_finite(s, n)) {
-        refuse(w, where, "seconds", "is not a finite number");
-        return true;
+    if (!e->len) return;
+    bool *keep = xcalloc(e->len, sizeof *keep);
+    mark_superseded(e, keep);
+    size_t n = 0;
+    for (size_t i = 0; i < e->len; i++)
+        if (keep[i]) e->items[n++] = e->items[i];
+    free(keep);
+    e->len = n;
+    sort_ctx = e;
+    qsort(e->items, e->len, sizeof *e->items, cmp_key_then_order);
+    sort_ctx = NULL;
+    /* One per key: the last read. */
+    size_t out = 0;
+    for (size_t i = 0; i < e->len; i++) {
+        if (out && strcmp(dur_key(e, out - 1), dur_key(e, i)) == 0) out--;
+        e->items[out++] = e->items[i];
     }
-    char *end = NULL;
-    errno = 0;
-    double v = plain_decimal(s, n) ? strtod(s, &end) : 0;
-    if (end != s + n || !*rest) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s' line %zu: expected '<seconds> <path>'", w->path,
-                         lineno);
-        return false;
-    }
-    /* ERANGE: overflow gives HUGE_VAL (refused below as not finite); underflow
-     * gives a tiny value, which is just zero seconds. */
-    const char *why = duration_problem(v);
-    if (why) refuse(w, where, "seconds", why);
-    else add(pairs, len, cap, rest, v);
-    return true;
+    e->len = out;
 }
 
-static bool parse_lines(const char *text, warn_ctx_t *w, pair_t **pairs, size_t *len, size_t *cap, char **err)
+/* ---- the tables the plan looks things up in ---- */
+
+static void build_tests(durations_t *d, const dur_entries_t *e)
 {
-    size_t lineno = 0;
-    for (const char *p = text; *p;) {
-        const char *end = strchr(p, '\n');
-        if (!end) end = p + strlen(p);
-        lineno++;
-        char *line = xstrndup(p, (size_t)(end - p));
-        char *s = line;
-        while (isspace((unsigned char)*s)) s++;
-        size_t n = strlen(s);
-        while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
-        bool ok = !*s || *s == '#' || parse_line(s, lineno, w, pairs, len, cap, err);
-        free(line);
-        if (!ok) return false;
-        p = *end ? end + 1 : end;
+    size_t n = 0;
+    for (size_t i = 0; i < e->len; i++) n += strstr(dur_key(e, i), "::") != NULL;
+    d->tests = xcalloc(n, sizeof *d->tests);
+    d->test_seconds = xcalloc(n, sizeof *d->test_seconds);
+    for (size_t i = 0; i < e->len; i++) {
+        const char *key = dur_key(e, i);
+        if (!strstr(key, "::")) continue;
+        d->tests[d->n_tests] = key; /* e is sorted by key, so tests are too */
+        d->test_seconds[d->n_tests++] = e->items[i].seconds;
     }
-    return true;
+}
+
+static void build_files(durations_t *d, const dur_entries_t *e)
+{
+    by_file_t *v = sorted_by_file(e);
+    d->paths = xcalloc(e->len, sizeof *d->paths);
+    d->seconds = xcalloc(e->len, sizeof *d->seconds);
+    for (size_t i = 0; i < e->len; i++) {
+        if (i == 0 || !same_file(&v[i - 1], &v[i])) d->paths[d->len++] = xstrndup(v[i].key, v[i].file_len);
+        d->seconds[d->len - 1] += e->items[v[i].at].seconds;
+    }
+    free(v);
 }
 
 bool durations_load(const char *path, durations_t *d, char **err)
 {
     memset(d, 0, sizeof *d);
-    char *text = fs_read_file(path, NULL);
-    if (!text) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s': cannot read it (%s)", path, strerror(errno));
+    dur_entries_t e = {0};
+    dur_read_opts_t o = {.label = "BUILDKITE_TEST_ENGINE_DURATIONS_FILE", .strict = false};
+    if (!dur_read_file(path, &o, &e, err)) {
+        dur_entries_free(&e);
         return false;
     }
-    pair_t *pairs = NULL;
-    size_t len = 0, cap = 0;
-    const char *first = text;
-    while (isspace((unsigned char)*first)) first++;
-    warn_ctx_t w = {.path = path};
-    bool ok = *first == '{' ? parse_json(text, &w, &pairs, &len, &cap, err)
-                            : parse_lines(text, &w, &pairs, &len, &cap, err);
-    free(text);
-    if (w.unwarned)
-        log_warn("BUILDKITE_TEST_ENGINE_DURATIONS_FILE '%s': %zu more entries ignored (%zu warnings shown)", path,
-                 w.unwarned, w.warned);
-    if (!ok) {
-        for (size_t i = 0; i < len; i++) free(pairs[i].path);
-        free(pairs);
-        return false;
-    }
-    if (len) qsort(pairs, len, sizeof(pair_t), cmp_pair); /* an empty file gives pairs == NULL */
-    /* Sum node ids of one file into a single entry. */
-    d->paths = xcalloc(len, sizeof(char *));
-    d->seconds = xcalloc(len, sizeof(double));
-    for (size_t i = 0; i < len; i++) {
-        if (d->len && strcmp(d->paths[d->len - 1], pairs[i].path) == 0) {
-            d->seconds[d->len - 1] += pairs[i].seconds;
-            free(pairs[i].path);
-        } else {
-            d->paths[d->len] = pairs[i].path;
-            d->seconds[d->len++] = pairs[i].seconds;
-        }
-    }
-    free(pairs);
+    durations_resolve(&e);
+    build_files(d, &e);
+    build_tests(d, &e);
+    d->arena = e.arena; /* the tests point into it */
+    free(e.items);
     return true;
 }
 
@@ -197,18 +150,87 @@ void durations_free(durations_t *d)
     for (size_t i = 0; i < d->len; i++) free(d->paths[i]);
     free(d->paths);
     free(d->seconds);
+    free(d->tests);
+    free(d->test_seconds);
+    buf_free(&d->arena);
     memset(d, 0, sizeof *d);
 }
 
-double durations_get(const durations_t *d, const char *path)
+/* First index in a sorted array whose string is >= key. */
+static size_t lower_bound(const char *const *v, size_t n, const char *key)
 {
-    size_t lo = 0, hi = d->len;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(d->paths[mid], path);
-        if (c == 0) return d->seconds[mid];
-        if (c < 0) lo = mid + 1;
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid], key) < 0) lo = mid + 1;
         else hi = mid;
     }
-    return -1;
+    return lo;
+}
+
+double durations_get(const durations_t *d, const char *path_or_id)
+{
+    bool is_test = strstr(path_or_id, "::") != NULL;
+    const char *const *v = is_test ? d->tests : (const char *const *)d->paths;
+    size_t n = is_test ? d->n_tests : d->len;
+    size_t i = lower_bound(v, n, path_or_id);
+    if (i == n || strcmp(v[i], path_or_id) != 0) return -1;
+    return is_test ? d->test_seconds[i] : d->seconds[i];
+}
+
+size_t durations_tests_of(const durations_t *d, const char *file, size_t *first)
+{
+    /* Every id that starts with "file::" sorts in one run. */
+    char *prefix = xasprintf("%s::", file);
+    size_t n = strlen(prefix);
+    size_t i = lower_bound(d->tests, d->n_tests, prefix), count = 0;
+    while (i + count < d->n_tests && strncmp(d->tests[i + count], prefix, n) == 0) count++;
+    free(prefix);
+    *first = i;
+    return count;
+}
+
+/* ---- pytest-split JSON out ---- */
+
+static void put_json_string(FILE *out, const char *s)
+{
+    putc_unlocked('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            putc_unlocked('\\', out);
+            putc_unlocked(*p, out);
+        } else if (*p < 0x20) {
+            fprintf(out, "\\u%04x", *p);
+        } else {
+            putc_unlocked(*p, out);
+        }
+    }
+    putc_unlocked('"', out);
+}
+
+/* The shortest %g text that reads back as the same double (Python's repr
+ * does the same; 0.1 stays 0.1). Always a valid JSON number: the value is
+ * finite. */
+static void put_seconds(FILE *out, double v)
+{
+    char text[32];
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(text, sizeof text, "%.*g", precision, v);
+        if (strtod(text, NULL) == v) break;
+    }
+    fputs(text, out);
+}
+
+bool durations_write_json(const dur_entries_t *e, FILE *out)
+{
+    fputs(e->len ? "{\n" : "{", out);
+    for (size_t i = 0; i < e->len; i++) {
+        fputs("    ", out);
+        put_json_string(out, dur_key(e, i));
+        fputs(": ", out);
+        put_seconds(out, e->items[i].seconds);
+        fputs(i + 1 < e->len ? ",\n" : "\n", out);
+    }
+    fputs("}\n", out);
+    return fflush(out) == 0 && !ferror(out);
 }

@@ -1,32 +1,50 @@
-/* durations: known per-file run times for the fallback plan.
+/* durations: known run times, per file and per test, for the fallback plan.
  *
  * Accepts pytest-split's .test_durations (a JSON object of node id or path to
- * seconds; node ids are summed per file) and our own text format: one
- * "<seconds> <path>" per line, '#' comments allowed.
+ * seconds) and our own text format: one "<seconds> <path>" per line, '#'
+ * comments allowed. durations_read.h reads either as a stream and says what
+ * makes an entry bad (NaN, infinity, a negative, more than a week, a key with
+ * no file part, ...): in `plan` a bad entry is a warning and is ignored, so
+ * the plan's sums and ratios stay finite; in `durations merge` it is an error.
  *
- * Every duration is a finite number of seconds in [0, DURATIONS_MAX_S]: an
- * entry with NaN, infinity, a negative, an out-of-range or absurd value (or a
- * JSON value that is not a number) is ignored with a one-line warning naming
- * the file and the key or line (at most DURATIONS_MAX_WARNINGS, then a
- * count), so the fallback plan's sums and ratios stay finite. A text line
- * that is not "<seconds> <path>" at all makes the whole file an error. */
+ * When the same test or file appears more than once, the later entry wins:
+ * later in the file, or in a later file given to merge. Across merged files
+ * the later file also wins at the granularity it has: a later entry for a
+ * whole file replaces earlier entries of that file's tests, and later test
+ * entries replace an earlier whole-file entry (so a file's time is never
+ * counted twice). Within one file, an entry for a file and entries for its
+ * tests add up. */
 #ifndef TEP_DURATIONS_H
 #define TEP_DURATIONS_H
 #include <stdbool.h>
 #include <stddef.h>
-
-#define DURATIONS_MAX_S (7.0 * 24 * 3600)
-#define DURATIONS_MAX_WARNINGS 5
+#include <stdio.h>
+#include "buf.h"
+#include "durations_read.h"
 
 typedef struct {
-    char **paths;      /* sorted */
-    double *seconds;
+    char **paths;            /* per file, sorted, one entry per file */
+    double *seconds;         /* the file's entry plus all its tests' */
     size_t len;
+    const char **tests;      /* node ids ("file::name"), sorted, one each */
+    double *test_seconds;
+    size_t n_tests;
+    buf_t arena;             /* holds the text of tests */
 } durations_t;
 
+/* Reads a durations file (lenient: bad entries are warnings). */
 bool durations_load(const char *path, durations_t *d, char **err);
 void durations_free(durations_t *d);
-/* Seconds for a file, or -1 when unknown. */
-double durations_get(const durations_t *d, const char *path);
+/* Seconds for a file, or for a test when given a node id; -1 when unknown. */
+double durations_get(const durations_t *d, const char *path_or_id);
+/* How many node ids of `file` are known; they are d->tests[*first ...]. */
+size_t durations_tests_of(const durations_t *d, const char *file, size_t *first);
+
+/* Leaves e sorted by key, one entry per key, by the rules above (entries of
+ * a later src win). */
+void durations_resolve(dur_entries_t *e);
+/* Writes resolved entries as pytest-split's JSON (sorted keys, 4-space
+ * indent, each number the shortest that reads back the same). */
+bool durations_write_json(const dur_entries_t *e, FILE *out);
 
 #endif

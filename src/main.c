@@ -21,6 +21,9 @@ static void usage(FILE *out)
           "  report   upload results, publish retry selectors, annotate the build; never\n"
           "           changes the job's exit status\n"
           "  cleanup  remove this job's state directory (the pre-exit hook)\n"
+          "  durations merge FILE...\n"
+          "           merge durations files (pytest-split JSON or 'seconds path' lines, later\n"
+          "           files win) into one pytest-split JSON on stdout, for the fallback plan\n"
           "\n"
           "Exit statuses:\n"
           "  0        all tests passed, or the only failures were muted tests\n"
@@ -71,6 +74,7 @@ int main(int argc, char **argv)
     if (strcmp(sub, "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (strcmp(sub, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(sub, "cleanup") == 0) return cmd_cleanup(argc - 1, argv + 1);
+    if (strcmp(sub, "durations") == 0) return cmd_durations(argc - 1, argv + 1);
     usage(stderr);
     fprintf(stderr, "test-engine-pytest: unknown subcommand '%s'; use plan, run, report or cleanup\n", sub);
     return 78;

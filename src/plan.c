@@ -34,6 +34,8 @@ void plan_free(plan_t *p)
     free(p->muted);
     strlist_free(&p->skipped);
     strlist_free(&p->rejected);
+    for (size_t i = 0; i < p->n_splits; i++) free(p->splits[i].path);
+    free(p->splits);
     free(p->reason);
     free(p->identifier);
     memset(p, 0, sizeof *p);
@@ -191,72 +193,24 @@ bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix,
     return true;
 }
 
-typedef struct {
-    const char *path;
-    double seconds;
-} weighted_t;
-
-static int cmp_longest_first(const void *a, const void *b)
+static void print_bound(double makespan, double bound, const char *what, const char *longest)
 {
-    const weighted_t *x = a, *y = b;
-    if (x->seconds != y->seconds) return x->seconds < y->seconds ? 1 : -1;
-    return strcmp(x->path, y->path);
+    if (bound > 0 && isfinite(makespan / bound))
+        log_info("  makespan %.1fs against the %s bound %.1fs (max of total/jobs and the longest %s): ratio %.3f",
+                 makespan, what, bound, longest, makespan / bound);
 }
 
-static void fallback_round_robin(plan_t *p, const strlist_t *sorted)
-{
-    for (size_t i = 0; i < sorted->len; i++)
-        strlist_push(&p->tasks[i % (size_t)p->parallelism].run, sorted->items[i]);
-}
+/* Up to this many split files are named; the rest are counted. */
+#define SPLITS_SHOWN 10
 
-/* Files without a known duration count as the mean of the known ones: a
- * neutral guess that neither piles them on one job nor ignores them. */
-static void fallback_lpt(plan_t *p, const strlist_t *sorted, const durations_t *known, size_t n_known, double known_sum)
+static void print_splits(const plan_t *p)
 {
-    double guess = known_sum / (double)n_known;
-    weighted_t *w = xcalloc(sorted->len, sizeof(weighted_t));
-    double total = 0, longest = 0;
-    for (size_t i = 0; i < sorted->len; i++) {
-        double s = durations_get(known, sorted->items[i]);
-        w[i].path = sorted->items[i];
-        w[i].seconds = s >= 0 ? s : guess;
-        total += w[i].seconds;
-        if (w[i].seconds > longest) longest = w[i].seconds;
+    for (size_t i = 0; i < p->n_splits && i < SPLITS_SHOWN; i++) {
+        const plan_split_t *s = &p->splits[i];
+        log_info("  split %s (%.1fs) into %zu known test%s; job %ld runs the rest of it", s->path, s->seconds,
+                 s->n_tests, s->n_tests == 1 ? "" : "s", s->rest_job + 1);
     }
-    qsort(w, sorted->len, sizeof(weighted_t), cmp_longest_first);
-    for (long j = 0; j < p->parallelism; j++) p->tasks[j].estimated_s = 0;
-    for (size_t i = 0; i < sorted->len; i++) {
-        long best = 0;
-        for (long j = 1; j < p->parallelism; j++)
-            if (p->tasks[j].estimated_s < p->tasks[best].estimated_s) best = j;
-        strlist_push(&p->tasks[best].run, w[i].path);
-        p->tasks[best].estimated_s += w[i].seconds;
-    }
-    for (long j = 0; j < p->parallelism; j++) strlist_sort(&p->tasks[j].run);
-    double avg = total / (double)p->parallelism;
-    p->lower_bound_s = avg > longest ? avg : longest;
-    free(w);
-}
-
-void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known)
-{
-    p->source = PLAN_FALLBACK;
-    strlist_t sorted;
-    strlist_init(&sorted);
-    for (size_t i = 0; i < files->len; i++) strlist_push(&sorted, files->items[i]);
-    strlist_sort(&sorted);
-    size_t n_known = 0;
-    double known_sum = 0;
-    for (size_t i = 0; known && i < sorted.len; i++) {
-        double s = durations_get(known, sorted.items[i]);
-        if (s >= 0) {
-            n_known++;
-            known_sum += s;
-        }
-    }
-    if (n_known > 0) fallback_lpt(p, &sorted, known, n_known, known_sum);
-    else fallback_round_robin(p, &sorted);
-    strlist_free(&sorted);
+    if (p->n_splits > SPLITS_SHOWN) log_info("  ... and %zu more files split by test", p->n_splits - SPLITS_SHOWN);
 }
 
 void plan_print_loads(const plan_t *p)
@@ -273,7 +227,8 @@ void plan_print_loads(const plan_t *p)
             log_info("  job %ld: %zu entr%s", j + 1, t->run.len, t->run.len == 1 ? "y" : "ies");
         }
     }
-    if (timed && p->lower_bound_s > 0 && isfinite(makespan / p->lower_bound_s))
-        log_info("  makespan %.1fs, lower bound %.1fs (max of total/jobs and longest file), ratio %.3f", makespan,
-                 p->lower_bound_s, makespan / p->lower_bound_s);
+    if (!timed) return;
+    print_splits(p);
+    print_bound(makespan, p->lower_bound_s, "file-level", "file");
+    print_bound(makespan, p->test_bound_s, "test-level", "test");
 }

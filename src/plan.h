@@ -29,6 +29,17 @@ typedef struct {
     double estimated_s;       /* estimated load, -1 unknown */
 } plan_task_t;
 
+/* A slow file the fallback split into its known tests (node ids). The rest
+ * job runs the file whole less the tests other jobs got: plan_refine.c makes
+ * that exact with pytest's collection, so tests added since the durations
+ * were recorded run there, once. */
+typedef struct {
+    char *path;
+    double seconds;           /* its known time */
+    size_t n_tests;           /* known tests handed out as node ids */
+    long rest_job;            /* runs the file less the tests other jobs got */
+} plan_split_t;
+
 typedef struct {
     plan_source_t source;
     char *reason;             /* why fallback / notes */
@@ -39,7 +50,10 @@ typedef struct {
     size_t n_muted;
     strlist_t skipped;        /* "scope name" lines, informational */
     strlist_t rejected;       /* refused entries with the reason, for the summary */
-    double lower_bound_s;     /* fallback with durations: max(total/jobs, longest) */
+    double lower_bound_s;     /* fallback with durations: max(total/jobs, longest file) */
+    double test_bound_s;      /* ... and max(total/jobs, longest test) */
+    plan_split_t *splits;     /* fallback: split files, sorted by path */
+    size_t n_splits;
 } plan_t;
 
 void plan_init(plan_t *p, long parallelism);
@@ -49,10 +63,14 @@ const char *plan_source_name(plan_source_t s);
 /* Parses a server plan answer. Returns false (and *err) when the body is not
  * a usable plan JSON; an object without tasks gives *empty = true. */
 bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix, bool *empty, char **err);
-/* Fallback: every job computes the same split from the same inputs. */
+/* Fallback: every job computes the same split from the same inputs (see
+ * plan_fallback.c: LPT, and files slower than total/jobs split by test). */
 void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known);
+/* The split file an entry (a path or node id) belongs to, or NULL. */
+const plan_split_t *plan_split_of(const plan_t *p, const char *entry);
 
-/* Prints each job's load and, for LPT, makespan against the lower bound. */
+/* Prints each job's load and, for LPT, the makespan against the file-level
+ * and the test-level bound, and the files split by test. */
 void plan_print_loads(const plan_t *p);
 
 #endif

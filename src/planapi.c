@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "log.h"
 #include "selector.h"
+#include "strset.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,12 +248,17 @@ void api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *fi
     cJSON *root = cJSON_Parse(a->body);
     const cJSON *tests = cJSON_GetObjectItemCaseSensitive(root, "tests");
     const cJSON *t;
+    strset_t ours = STRSET_INIT, named = STRSET_INIT; /* hashed: a scan per answer entry was quadratic */
+    strset_add_list(&ours, files);
     cJSON_ArrayForEach(t, tests) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "path");
         if (!cJSON_IsString(p)) continue;
         const char *path = api_unprefixed(cfg->location_prefix, p->valuestring);
-        if (strlist_contains(files, path)) strlist_push(slow, path); /* only files we actually have */
+        /* only files we actually have, each once */
+        if (strset_has(&ours, path) && strset_add(&named, path)) strlist_push(slow, path);
     }
+    strset_free(&named);
+    strset_free(&ours);
     if (!root) log_warn("filter_tests answered with invalid JSON; no files will be split into examples");
     cJSON_Delete(root);
 }

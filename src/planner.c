@@ -7,10 +7,12 @@
 #include "log.h"
 #include "oidc.h"
 #include "plan.h"
+#include "plan_refine.h"
 #include "planapi.h"
 #include "retrysel.h"
 #include "selector.h"
 #include "state.h"
+#include "strset.h"
 #include "tagfilter.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,10 +147,16 @@ static got_t request_tests(http_client_t *c, const config_t *cfg, const strlist_
                  slow.len == 1 ? "" : "s");
         got = build_examples(cfg, &slow, examples, &whole);
     }
-    if (got == GOT_PLAN)
+    if (got == GOT_PLAN) {
+        strset_t is_slow = STRSET_INIT, is_whole = STRSET_INIT; /* hashed: 10k slow among 100k files */
+        strset_add_list(&is_slow, &slow);
+        strset_add_list(&is_whole, &whole);
         for (size_t i = 0; i < files->len; i++)
-            if (!strlist_contains(&slow, files->items[i]) || strlist_contains(&whole, files->items[i]))
+            if (!strset_has(&is_slow, files->items[i]) || strset_has(&is_whole, files->items[i]))
                 strlist_push(selectors, files->items[i]);
+        strset_free(&is_slow);
+        strset_free(&is_whole);
+    }
     strlist_free(&whole);
     strlist_free(&slow);
     return got;
@@ -221,6 +229,7 @@ static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
     }
     plan_fallback(p, files, have ? &known : NULL);
     if (have) durations_free(&known);
+    plan_refine_job(p, cfg->parallel_job, planner_test_command(cfg)); /* split files: ask pytest */
 }
 
 static bool retry_plan(const config_t *cfg, plan_t *p)

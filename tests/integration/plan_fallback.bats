@@ -86,7 +86,7 @@ JSON
   # LPT: orders->0 (8), cart->1 (6), money->1 (9.8), payments->0 (11), tax->1 (10.8), users->1 (11.8).
   assert_output --partial "job 1: 2 entries, estimated 11.0s"
   assert_output --partial "job 2: 4 entries, estimated 11.8s"
-  assert_output --partial "lower bound 11.4s"
+  assert_output --partial "file-level bound 11.4s"
   assert_equal "$(slice_tests 0)" "$(printf '%s\n' tests/test_orders.py tests/test_payments.py)"
   job_env 1 2
   run "$TEP_BIN" plan

@@ -67,7 +67,7 @@ static void json_refuses_non_finite_and_absurd(void **state)
     assert_non_null(strstr(l.warnings, "key 'b.py': value is negative"));
     assert_non_null(strstr(l.warnings, "key 'd.py': value is not a number of seconds"));
     assert_non_null(strstr(l.warnings, "key 'e.py': value is longer than a week"));
-    assert_non_null(strstr(l.warnings, "key '::x': value has no file part"));
+    assert_non_null(strstr(l.warnings, "key '::x': the key has no file part"));
     assert_non_null(strstr(l.warnings, "/tmp/tep-dur-")); /* names the file */
     loaded_free(&l);
 }

@@ -1,0 +1,248 @@
+/* plan_fallback: the local plan, computed the same way on every job.
+ *
+ * Without durations it is bktec's byte-sorted round-robin. With durations it
+ * is longest-processing-time first: entries by descending seconds (ties by
+ * name, so every job sorts alike) onto the least-loaded job (ties to the
+ * lowest index, from a heap). An entry without a known duration counts as
+ * the mean of the known ones: a neutral guess that neither piles them on one
+ * job nor ignores them.
+ *
+ * Whole files cannot do better than max(total/jobs, longest file), and one
+ * slow file can hold the whole build back. So, like Test Engine's split by
+ * example, a file whose known time exceeds the target load (total/jobs) and
+ * whose tests the durations file knows is split into those tests (node ids),
+ * and the makespan approaches max(total/jobs, longest test).
+ *
+ * No test of a split file may be lost, including tests added since the
+ * durations were recorded. So the file itself is one more entry, its "rest",
+ * weighted with the file's time no known test accounts for; the job that gets
+ * it runs the whole file, less the tests given to other jobs (its own known
+ * tests are covered by the file and leave its list). plan_refine.c turns that
+ * whole file into exactly those tests from pytest's own collection, on that
+ * job alone; nothing here depends on collection, so every job agrees. */
+#include "plan.h"
+#include "buf.h"
+#include "selector.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { ITEM_WHOLE, ITEM_TEST, ITEM_REST } item_kind_t;
+
+typedef struct {
+    const char *name;    /* a path, or a node id (borrowed) */
+    double seconds;
+    item_kind_t kind;
+    size_t split;        /* ITEM_REST: index into p->splits */
+} item_t;
+
+typedef struct {
+    item_t *v;
+    size_t len, cap;
+} items_t;
+
+static void push_item(items_t *it, item_t x)
+{
+    if (it->len == it->cap) {
+        it->cap = it->cap ? it->cap * 2 : 64;
+        it->v = xrealloc(it->v, it->cap * sizeof *it->v);
+    }
+    it->v[it->len++] = x;
+}
+
+static int cmp_longest_first(const void *a, const void *b)
+{
+    const item_t *x = a, *y = b;
+    if (x->seconds != y->seconds) return x->seconds < y->seconds ? 1 : -1;
+    return strcmp(x->name, y->name); /* names are unique: a total order */
+}
+
+static void round_robin(plan_t *p, const strlist_t *sorted)
+{
+    for (size_t i = 0; i < sorted->len; i++)
+        strlist_push(&p->tasks[i % (size_t)p->parallelism].run, sorted->items[i]);
+}
+
+/* ---- the least-loaded job: a binary min-heap of job indices ---- */
+
+typedef struct {
+    long *job;
+    const plan_t *p;
+    size_t len;
+} heap_t;
+
+static bool lighter(const heap_t *h, long a, long b)
+{
+    double la = h->p->tasks[a].estimated_s, lb = h->p->tasks[b].estimated_s;
+    return la < lb || (la == lb && a < b);
+}
+
+static void sift_down(heap_t *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->len && lighter(h, h->job[l], h->job[m])) m = l;
+        if (r < h->len && lighter(h, h->job[r], h->job[m])) m = r;
+        if (m == i) return;
+        long t = h->job[i];
+        h->job[i] = h->job[m];
+        h->job[m] = t;
+        i = m;
+    }
+}
+
+/* Jobs start empty, so indices in order already form a heap. */
+static void lpt(plan_t *p, items_t *it)
+{
+    if (it->len) qsort(it->v, it->len, sizeof *it->v, cmp_longest_first);
+    heap_t h = {.job = xcalloc((size_t)p->parallelism, sizeof(long)), .p = p, .len = (size_t)p->parallelism};
+    for (long j = 0; j < p->parallelism; j++) {
+        h.job[j] = j;
+        p->tasks[j].estimated_s = 0;
+    }
+    for (size_t i = 0; i < it->len; i++) {
+        long j = h.job[0];
+        const item_t *x = &it->v[i];
+        strlist_push(&p->tasks[j].run, x->name);
+        p->tasks[j].estimated_s += x->seconds;
+        if (x->kind == ITEM_REST) p->splits[x->split].rest_job = j;
+        sift_down(&h, 0);
+    }
+    free(h.job);
+}
+
+/* ---- items: whole entries, or the tests and rest of a split file ---- */
+
+static void add_split(plan_t *p, const char *path, double seconds)
+{
+    p->splits = xrealloc(p->splits, (p->n_splits + 1) * sizeof *p->splits);
+    p->splits[p->n_splits++] = (plan_split_t){.path = xstrdup(path), .seconds = seconds, .rest_job = -1};
+}
+
+/* Splits file `path` (known time `seconds`) into its known tests when at
+ * least two of them can be given to pytest; returns whether it did. */
+static bool split_file(plan_t *p, const durations_t *known, const char *path, double seconds, items_t *it)
+{
+    size_t first, n = durations_tests_of(known, path, &first), usable = 0;
+    for (size_t i = first; i < first + n && usable < 2; i++)
+        usable += selector_problem(known->tests[i], strlen(known->tests[i])) == NULL;
+    if (usable < 2) return false;
+    add_split(p, path, seconds);
+    plan_split_t *s = &p->splits[p->n_splits - 1];
+    double handed = 0;
+    for (size_t i = first; i < first + n; i++) {
+        const char *id = known->tests[i];
+        if (selector_problem(id, strlen(id))) continue; /* stays in the rest, which runs the file */
+        push_item(it, (item_t){.name = id, .seconds = known->test_seconds[i], .kind = ITEM_TEST});
+        handed += known->test_seconds[i];
+        s->n_tests++;
+    }
+    double rest = seconds - handed;
+    push_item(it, (item_t){.name = path, .seconds = rest > 0 ? rest : 0, .kind = ITEM_REST, .split = p->n_splits - 1});
+    return true;
+}
+
+/* The longest piece a file can be cut into by its known tests: its longest
+ * test, or the time none of its tests accounts for. */
+static double longest_piece(const durations_t *known, const char *path, double seconds)
+{
+    size_t first, n = durations_tests_of(known, path, &first);
+    if (!n) return seconds;
+    double longest = 0, sum = 0;
+    for (size_t i = first; i < first + n; i++) {
+        sum += known->test_seconds[i];
+        if (known->test_seconds[i] > longest) longest = known->test_seconds[i];
+    }
+    return fmax(longest, seconds - sum);
+}
+
+/* A file's tests leave the list of the job that runs the file whole. */
+static void drop_covered_tests(plan_t *p)
+{
+    strlist_t keep = STRLIST_INIT;
+    for (long j = 0; j < p->parallelism; j++) {
+        strlist_t *run = &p->tasks[j].run;
+        strlist_clear(&keep);
+        for (size_t i = 0; i < run->len; i++) {
+            const plan_split_t *s = plan_split_of(p, run->items[i]);
+            bool covered = s && s->rest_job == j && strcmp(s->path, run->items[i]) != 0;
+            if (!covered) strlist_push(&keep, run->items[i]);
+        }
+        if (keep.len == run->len) continue;
+        strlist_t t = *run;
+        *run = keep;
+        keep = t;
+    }
+    strlist_free(&keep);
+}
+
+static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_t *known, double guess)
+{
+    double *w = xcalloc(sorted->len, sizeof *w);
+    double total = 0, longest_file = 0, longest_piece_s = 0;
+    for (size_t i = 0; i < sorted->len; i++) {
+        double s = durations_get(known, sorted->items[i]);
+        w[i] = s >= 0 ? s : guess;
+        total += w[i];
+        longest_file = fmax(longest_file, w[i]);
+    }
+    double target = total / (double)p->parallelism;
+    items_t it = {0};
+    for (size_t i = 0; i < sorted->len; i++) {
+        const char *e = sorted->items[i];
+        bool file_known = !strstr(e, "::") && durations_get(known, e) >= 0;
+        longest_piece_s = fmax(longest_piece_s, file_known ? longest_piece(known, e, w[i]) : w[i]);
+        bool split = file_known && p->parallelism > 1 && w[i] > target && split_file(p, known, e, w[i], &it);
+        if (!split) push_item(&it, (item_t){.name = e, .seconds = w[i], .kind = ITEM_WHOLE});
+    }
+    lpt(p, &it);
+    drop_covered_tests(p);
+    for (long j = 0; j < p->parallelism; j++) strlist_sort(&p->tasks[j].run);
+    p->lower_bound_s = fmax(target, longest_file);
+    p->test_bound_s = fmax(target, longest_piece_s);
+    free(it.v);
+    free(w);
+}
+
+const plan_split_t *plan_split_of(const plan_t *p, const char *entry)
+{
+    size_t n = strstr(entry, "::") ? (size_t)(strstr(entry, "::") - entry) : strlen(entry);
+    size_t lo = 0, hi = p->n_splits; /* splits are made in the entries' sorted order */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *path = p->splits[mid].path;
+        int c = strncmp(path, entry, n);
+        if (c == 0 && path[n] != '\0') c = 1;
+        if (c == 0) return &p->splits[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known)
+{
+    p->source = PLAN_FALLBACK;
+    strlist_t sorted = STRLIST_INIT;
+    for (size_t i = 0; i < files->len; i++) strlist_push(&sorted, files->items[i]);
+    strlist_sort(&sorted);
+    size_t unique = 0; /* a file listed twice runs once */
+    for (size_t i = 0; i < sorted.len; i++) {
+        if (unique && strcmp(sorted.items[unique - 1], sorted.items[i]) == 0) free(sorted.items[i]);
+        else sorted.items[unique++] = sorted.items[i];
+    }
+    sorted.len = unique;
+    if (sorted.items) sorted.items[unique] = NULL;
+    size_t n_known = 0;
+    double known_sum = 0;
+    for (size_t i = 0; known && i < sorted.len; i++) {
+        double s = durations_get(known, sorted.items[i]);
+        if (s >= 0) {
+            n_known++;
+            known_sum += s;
+        }
+    }
+    if (n_known > 0) lpt_with_splits(p, &sorted, known, known_sum / (double)n_known);
+    else round_robin(p, &sorted);
+    strlist_free(&sorted);
+}

@@ -1,0 +1,326 @@
+/* The streaming durations reader (both formats), the later-wins resolution
+ * that plan and merge share, the per-test table, and the JSON merge writes. */
+#include "unit.h"
+#include "buf.h"
+#include "durations.h"
+#include "fsutil.h"
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static char *write_temp(const char *text, size_t len)
+{
+    char *path = xstrdup("/tmp/tep-durread-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+typedef struct {
+    bool ok;
+    dur_entries_t e;
+    char *err;
+    char *log;   /* what went to stderr */
+} read_t;
+
+static void read_bytes(const char *text, size_t len, bool strict, read_t *out)
+{
+    char *path = write_temp(text, len);
+    char errpath[] = "/tmp/tep-durread-log-XXXXXX";
+    int efd = mkstemp(errpath);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(efd, 2);
+    memset(out, 0, sizeof *out);
+    dur_read_opts_t o = {.label = "DURATIONS", .strict = strict};
+    out->ok = dur_read_file(path, &o, &out->e, &out->err);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(efd);
+    out->log = fs_read_file(errpath, NULL);
+    unlink(errpath);
+    unlink(path);
+    free(path);
+}
+
+static void read_text(const char *text, bool strict, read_t *out)
+{
+    read_bytes(text, strlen(text), strict, out);
+}
+
+static void read_free(read_t *r)
+{
+    dur_entries_free(&r->e);
+    free(r->err);
+    free(r->log);
+}
+
+static void json_escapes_become_utf8(void **state)
+{
+    (void)state;
+    read_t r;
+    read_text("{\"a\\\"q\\\\b\\/c.py::t\": 1, \"caf\\u00e9.py::t\": 2, \"smile.py::t[\\ud83d\\ude00]\": 3,"
+              " \"tab.py::t[\\t]\": 4}", true, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.e.len, 4);
+    assert_string_equal(dur_key(&r.e, 0), "a\"q\\b/c.py::t");
+    assert_string_equal(dur_key(&r.e, 1), "caf\xc3\xa9.py::t");
+    assert_string_equal(dur_key(&r.e, 2), "smile.py::t[\xf0\x9f\x98\x80]");
+    assert_string_equal(dur_key(&r.e, 3), "tab.py::t[\t]");
+    read_free(&r);
+}
+
+/* Keys that name nothing on disk are refused, and the rest still count. */
+static void unusable_keys_are_refused_by_name(void **state)
+{
+    (void)state;
+    read_t r;
+    read_text("{\"lone.py::t[\\ud800]\": 1, \"nul\\u0000.py\": 2, \"low.py::t[\\udc00x]\": 3, \"ok.py\": 4}", false, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.e.len, 1);
+    assert_string_equal(dur_key(&r.e, 0), "ok.py");
+    assert_non_null(strstr(r.log, "key 'lone.py::t[]': the key has an unpaired UTF-16 surrogate; entry ignored"));
+    assert_non_null(strstr(r.log, "the key contains a NUL byte; entry ignored"));
+    assert_non_null(strstr(r.log, "key 'low.py::t[x]': the key has an unpaired UTF-16 surrogate"));
+    read_free(&r);
+}
+
+/* Python's json writes NaN and Infinity: the entry is refused, the file is
+ * still read (cJSON used to reject the whole file). */
+static void python_nan_and_infinity_refuse_only_their_entry(void **state)
+{
+    (void)state;
+    read_t r;
+    read_text("{\"a.py::t\": NaN, \"b.py::t\": Infinity, \"c.py::t\": -Infinity, \"d.py::t\": 0.5}", false, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.e.len, 1);
+    assert_float_equal(r.e.items[0].seconds, 0.5, 0);
+    assert_non_null(strstr(r.log, "key 'a.py::t': value is not a finite number"));
+    assert_non_null(strstr(r.log, "key 'c.py::t': value is not a finite number"));
+    read_free(&r);
+}
+
+static void nested_values_are_skipped_whole(void **state)
+{
+    (void)state;
+    read_t r;
+    read_text("{\"a.py\": {\"x\": [1, {\"y\": \"}]\"}, [], null]}, \"b.py\": [true, false], \"c.py\": \"2\", \"d.py\": 3}",
+              false, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.e.len, 1);
+    assert_string_equal(dur_key(&r.e, 0), "d.py");
+    assert_non_null(strstr(r.log, "key 'a.py': value is not a number of seconds"));
+    assert_non_null(strstr(r.log, "key 'b.py': value is not a number of seconds"));
+    read_free(&r);
+}
+
+static void broken_json_is_one_error_line_with_its_line(void **state)
+{
+    (void)state;
+    struct { const char *text, *want; } cases[] = {
+        {"{", "line 1: not a JSON object of path to seconds"},
+        {"{\"a.py\": 1", "line 1: the file ends before the JSON object closes"},
+        {"{\"a.py\": 1}\n{\"b.py\": 2}", "line 2: more text after the JSON object's closing '}'"},
+        {"{\n\"a.py\" 1}", "line 2: not JSON: expected ':' after a key"},
+        {"{\"a.py\": 01}", "not JSON: a malformed number"},
+        {"{\"a.py\": 1.}", "not JSON: a malformed number"},
+        {"{\"a.py\": -}", "not JSON: a malformed number"},
+        {"{\"a\tb.py\": 1}", "a control character inside a string"},
+        {"{\"a.py\": 1,}", "not a JSON object of path to seconds (expected a quoted key)"},
+        {"{\"a\\x.py\": 1}", "a bad escape in a string"},
+        {"{\"a\\u12.py\": 1}", "a \\u escape needs four hex digits"},
+        {"{\"a.py\": [1, 2}", "not JSON: brackets do not match"},
+        {"{\"a.py\": [1, 2", "the file ends inside a value"},
+        {"{\"a.py\": tru}", "not JSON: an unknown word"},
+        {"{\"a.py", "a string never ends"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        read_t r;
+        read_text(cases[i].text, false, &r);
+        if (r.ok) fail_msg("'%s' was accepted", cases[i].text);
+        if (!strstr(r.err, cases[i].want)) fail_msg("'%s': got '%s'", cases[i].text, r.err);
+        assert_null(strchr(r.err, '\n'));
+        assert_non_null(strstr(r.err, "DURATIONS '/tmp/tep-durread-"));
+        read_free(&r);
+    }
+}
+
+static void byte_order_mark_and_blank_json_are_fine(void **state)
+{
+    (void)state;
+    read_t r;
+    read_text("\xef\xbb\xbf  \n{ }\n\n", false, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.e.len, 0);
+    read_free(&r);
+    read_text("", false, &r); /* an empty file is an empty text-format file */
+    assert_true(r.ok);
+    assert_int_equal(r.e.len, 0);
+    read_free(&r);
+}
+
+static void lines_count_from_the_top_and_refuse_nul(void **state)
+{
+    (void)state;
+    read_t r;
+    read_text("\n\n# c\n2 a.py\n  1.5   b c.py  \nnope x.py\n", false, &r);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.err, "line 6: expected '<seconds> <path>'"));
+    read_free(&r);
+    read_bytes("1 a.py\n2 b\0.py\n", 15, false, &r);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.err, "line 2: contains a NUL byte"));
+    read_free(&r);
+    read_text("\n2 a.py\n  1.5   b c.py  \n-1 d.py\n", false, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.e.len, 2);
+    assert_string_equal(dur_key(&r.e, 1), "b c.py");
+    assert_non_null(strstr(r.log, "line 4: seconds is negative"));
+    read_free(&r);
+}
+
+/* merge must not write a file that quietly lost entries. */
+static void strict_mode_fails_on_bad_entries_naming_them(void **state)
+{
+    (void)state;
+    read_t r;
+    read_text("{\"a.py\": -1, \"b.py\": 1, \"c\\u00e9.py\": NaN, \"d.py\": 1, \"e.py\": 1, \"f.py\": 1,"
+              " \"g.py\": \"x\", \"h.py\": -2, \"i.py\": -3, \"j.py\": -4, \"k.py\": -5}", true, &r);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.err, "DURATIONS '/tmp/tep-durread-"));
+    assert_non_null(strstr(r.err, "7 bad entries (named above); fix or remove them"));
+    assert_non_null(strstr(r.log, "error: DURATIONS '/tmp/tep-durread-"));
+    assert_non_null(strstr(r.log, "key 'a.py': value is negative"));
+    assert_non_null(strstr(r.log, "key 'c\xc3\xa9.py': value is not a finite number"));
+    assert_non_null(strstr(r.log, "2 more bad entries (5 shown)"));
+    assert_null(strstr(r.log, "entry ignored"));
+    read_free(&r);
+    read_bytes("1 caf\xe9.py\n", 10, true, &r); /* Latin-1, not UTF-8 */
+    assert_false(r.ok);
+    assert_non_null(strstr(r.log, "line 1: the path is not valid UTF-8"));
+    read_free(&r);
+    read_bytes("1 caf\xe9.py\n", 10, false, &r); /* plan: a path is bytes */
+    assert_true(r.ok);
+    read_free(&r);
+}
+
+static void push(dur_entries_t *e, const char *key, double s, unsigned src)
+{
+    if (e->len == e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 8;
+        e->items = xrealloc(e->items, e->cap * sizeof *e->items);
+    }
+    e->items[e->len++] = (dur_entry_t){.key = e->arena.len, .seconds = s, .src = src};
+    buf_append(&e->arena, key, strlen(key) + 1);
+}
+
+static void later_wins_at_the_granularity_it_has(void **state)
+{
+    (void)state;
+    dur_entries_t e = {0};
+    push(&e, "a.py::t1", 1, 0);
+    push(&e, "a.py::t2", 2, 0);
+    push(&e, "a.py::t1", 5, 0);   /* repeated in one file: the later counts */
+    push(&e, "b.py", 10, 0);      /* whole file, then tests of it in a later file */
+    push(&e, "b.py::x", 3, 1);
+    push(&e, "c.py::x", 4, 0);    /* tests, then the whole file in a later file */
+    push(&e, "c.py", 6, 1);
+    push(&e, "d.py", 1, 1);       /* file and tests in one file: both kept */
+    push(&e, "d.py::y", 2, 1);
+    push(&e, "a.py-b::z", 7, 0);  /* sorts between "a.py" and "a.py::" */
+    push(&e, "a.py::t2", 9, 2);   /* a later file's test replaces only that test */
+    durations_resolve(&e);
+    assert_int_equal(e.len, 7);
+    const char *want[] = {"a.py-b::z", "a.py::t1", "a.py::t2", "b.py::x", "c.py", "d.py", "d.py::y"};
+    double secs[] = {7, 5, 9, 3, 6, 1, 2};
+    for (size_t i = 0; i < e.len; i++) {
+        assert_string_equal(dur_key(&e, i), want[i]);
+        assert_float_equal(e.items[i].seconds, secs[i], 0);
+    }
+    dur_entries_free(&e);
+}
+
+static void per_test_table_and_file_sums(void **state)
+{
+    (void)state;
+    const char *text = "{\"a.py\": 1, \"a.py::t1\": 2, \"a.py::t2[x]\": 3, \"a.py-b::z\": 4, \"a.pyc::q\": 5,"
+                            " \"a.py::t1\": 6}";
+    char *path = write_temp(text, strlen(text));
+    durations_t d;
+    char *err = NULL;
+    assert_true(durations_load(path, &d, &err));
+    assert_int_equal(d.len, 3);
+    assert_float_equal(durations_get(&d, "a.py"), 1 + 6 + 3, 0); /* the repeated t1: 6, not 2 + 6 */
+    assert_float_equal(durations_get(&d, "a.py-b"), 4, 0);
+    assert_float_equal(durations_get(&d, "a.py::t1"), 6, 0);
+    assert_float_equal(durations_get(&d, "a.py::t2[x]"), 3, 0);
+    assert_true(durations_get(&d, "a.py::t3") < 0);
+    assert_true(durations_get(&d, "b.py") < 0);
+    size_t first = 99;
+    assert_int_equal(durations_tests_of(&d, "a.py", &first), 2);
+    assert_string_equal(d.tests[first], "a.py::t1");
+    assert_string_equal(d.tests[first + 1], "a.py::t2[x]");
+    assert_int_equal(durations_tests_of(&d, "a.p", &first), 0);
+    assert_int_equal(durations_tests_of(&d, "zzz.py", &first), 0);
+    durations_free(&d);
+    unlink(path);
+    free(path);
+}
+
+/* What merge writes reads back to the same entries, and Python's json would
+ * take it (escapes, shortest numbers). */
+static void json_out_reads_back_the_same(void **state)
+{
+    (void)state;
+    dur_entries_t e = {0};
+    push(&e, "q\"\\.py::t[\n]", 0.1, 0);
+    push(&e, "b.py::t", 1e-7, 0);
+    push(&e, "c\xc3\xa9.py", 3, 0);
+    push(&e, "a.py::t", 123456.789, 0);
+    durations_resolve(&e);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_true(durations_write_json(&e, out));
+    fclose(out);
+    assert_string_equal(text, "{\n    \"a.py::t\": 123456.789,\n    \"b.py::t\": 1e-07,\n    \"c\xc3\xa9.py\": 3,\n"
+                              "    \"q\\\"\\\\.py::t[\\u000a]\": 0.1\n}\n");
+    read_t r;
+    read_text(text, true, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.e.len, e.len);
+    for (size_t i = 0; i < e.len; i++) {
+        assert_string_equal(dur_key(&r.e, i), dur_key(&e, i));
+        assert_true(r.e.items[i].seconds == e.items[i].seconds);
+    }
+    read_free(&r);
+    free(text);
+    dur_entries_free(&e);
+    text = NULL;
+    out = open_memstream(&text, &len);
+    assert_true(durations_write_json(&e, out)); /* nothing: an empty object */
+    fclose(out);
+    assert_string_equal(text, "{}\n");
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_escapes_become_utf8),
+        cmocka_unit_test(unusable_keys_are_refused_by_name),
+        cmocka_unit_test(python_nan_and_infinity_refuse_only_their_entry),
+        cmocka_unit_test(nested_values_are_skipped_whole),
+        cmocka_unit_test(broken_json_is_one_error_line_with_its_line),
+        cmocka_unit_test(byte_order_mark_and_blank_json_are_fine),
+        cmocka_unit_test(lines_count_from_the_top_and_refuse_nul),
+        cmocka_unit_test(strict_mode_fails_on_bad_entries_naming_them),
+        cmocka_unit_test(later_wins_at_the_granularity_it_has),
+        cmocka_unit_test(per_test_table_and_file_sums),
+        cmocka_unit_test(json_out_reads_back_the_same),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
