@@ -69,8 +69,10 @@ static bool parse_json(const char *text, warn_ctx_t *w, pair_t **pairs, size_t *
     const cJSON *item;
     cJSON_ArrayForEach(item, root) {
         const char *key = item->string ? item->string : "";
-        /* Keys are shown cut short: the warning stays one readable line. */
-        char *where = xasprintf("key '%.80s%s'", key, strlen(key) > 80 ? "..." : "");
+        /* Keys are shown cut short and printable: the warning stays one line. */
+        char *shown = text_excerpt(key, strlen(key), 80);
+        char *where = xasprintf("key '%s'", shown);
+        free(shown);
         const char *why = !cJSON_IsNumber(item) ? "is not a number of seconds"
                           : duration_problem(item->valuedouble);
         if (!why && strncmp(key, "::", 2) == 0) why = "has no file part";
