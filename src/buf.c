@@ -180,6 +180,18 @@ void buf_put_cut_note(buf_t *b, size_t total)
     buf_printf(b, "... [cut: %zu bytes in all]", total);
 }
 
+char *text_excerpt(const char *s, size_t len, size_t keep)
+{
+    size_t n = utf8_prefix_len(s, len, keep);
+    char *out = xmalloc(n + 4);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    strcpy(out + n, n < len ? "..." : "");
+    return out;
+}
+
 char *xstrndup_cut(const char *s, size_t len, size_t keep)
 {
     if (len <= keep) return xstrndup(s, len);

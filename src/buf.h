@@ -50,6 +50,10 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 /* Copies at most `keep` bytes of s[0..len) without splitting a UTF-8
  * character; when it cuts, appends a note saying how much there was. */
 char *xstrndup_cut(const char *s, size_t len, size_t keep);
+/* A printable one-line excerpt of untrusted text for a message: at most
+ * `keep` bytes (UTF-8 kept whole, "..." when cut), control characters shown
+ * as '?', so a hostile value can neither flood nor forge log lines. */
+char *text_excerpt(const char *s, size_t len, size_t keep);
 /* Appends the note xstrndup_cut uses ("... [cut: N bytes in all]"). */
 void buf_put_cut_note(buf_t *b, size_t total);
 /* Length of the longest prefix of s[0..len) no longer than keep that does not

@@ -349,13 +349,9 @@ static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char
         return;
     }
     ctx->warned++;
-    /* Show the start of the record, on one line whatever it holds. */
-    char shown[64];
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < 60; i++) shown[n++] = (raw[i] >= 0x20 && raw[i] < 0x7f) ? raw[i] : '?';
-    shown[n] = '\0';
-    log_warn("%s: result record %zu is not a test record (%s%s); skipped (%s)", ctx->path, ctx->index, shown,
-             len > n ? "..." : "", why);
+    char *shown = text_excerpt(raw, len, 60); /* the start of the record, on one line */
+    log_warn("%s: result record %zu is not a test record (%s); skipped (%s)", ctx->path, ctx->index, shown, why);
+    free(shown);
 }
 
 static void on_record(const char *raw, size_t len, void *user)

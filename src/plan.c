@@ -58,16 +58,6 @@ static const char *str_field(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* Server text for a message: cut short and on one line, since it may be
- * hostile or broken (caller frees). */
-static char *shown(const char *s, size_t keep)
-{
-    char *text = xstrndup_cut(s, strlen(s), keep);
-    for (char *c = text; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
-    return text;
-}
-
 /* The server's estimate in milliseconds as seconds, or -1 when it is not a
  * plausible duration (cJSON turns 1e999 into infinity). */
 static double estimate_seconds(const cJSON *est)
@@ -90,7 +80,7 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
         /* A NUL smuggled as \u0000 was rewritten to U+FFFF before parsing. */
         if (!why && strstr(run, "\xEF\xBF\xBF")) why = "contains a NUL byte";
         if (why) {
-            char *text = shown(run, 200);
+            char *text = text_excerpt(run, strlen(run), 200); /* hostile or broken: one short line */
             strlist_push_owned(&p->rejected, xasprintf("'%s' %s", text, why));
             free(text);
             free(run);
@@ -174,7 +164,7 @@ bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix,
     cJSON_ArrayForEach(task, tasks) {
         long node;
         if (!job_index(task->string, p->parallelism, &node)) {
-            char *key = shown(task->string, 40);
+            char *key = text_excerpt(task->string, strlen(task->string), 40);
             strlist_push_owned(&p->rejected, xasprintf("task '%s' is not a job index below %ld", key, p->parallelism));
             free(key);
             continue;

@@ -121,6 +121,20 @@ static void cut_keeps_a_prefix_and_says_so(void **state)
     assert_int_equal(utf8_prefix_len("\x80\x80\x80\x80\x80\x80\x80\x80", 8, 6), 2);
 }
 
+static void excerpt_is_one_printable_line(void **state)
+{
+    (void)state;
+    char *s = text_excerpt("a\nb\x1b[31m\x7f", 9, 60);
+    assert_string_equal(s, "a?b?[31m?");
+    free(s);
+    s = text_excerpt("h\xc3\xa9llo world", 12, 2); /* never half an é */
+    assert_string_equal(s, "h...");
+    free(s);
+    s = text_excerpt("x\0y", 3, 60); /* an embedded NUL is shown, not a terminator */
+    assert_string_equal(s, "x?y");
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +144,7 @@ int main(void)
         cmocka_unit_test(zero_strlist_is_usable),
         cmocka_unit_test(strlist_push_after_free),
         cmocka_unit_test(cut_keeps_a_prefix_and_says_so),
+        cmocka_unit_test(excerpt_is_one_printable_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,6 +72,17 @@ static void json_refuses_non_finite_and_absurd(void **state)
     loaded_free(&l);
 }
 
+static void warnings_stay_on_one_line(void **state)
+{
+    (void)state;
+    loaded_t l;
+    load_text("{\"a.py\\n\\u001b[31mforged: ok\": -1}", &l);
+    assert_true(l.ok);
+    assert_int_equal(l.lines, 1);
+    assert_non_null(strstr(l.warnings, "key 'a.py??[31mforged: ok': value is negative"));
+    loaded_free(&l);
+}
+
 static void lines_refuse_non_finite_and_absurd(void **state)
 {
     (void)state;
@@ -128,6 +139,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_refuses_non_finite_and_absurd),
+        cmocka_unit_test(warnings_stay_on_one_line),
         cmocka_unit_test(lines_refuse_non_finite_and_absurd),
         cmocka_unit_test(malformed_lines_are_still_an_error),
         cmocka_unit_test(fallback_plan_stays_finite),
