@@ -111,5 +111,7 @@ print(f"# measured makespan {max(per_job):.1f}s, total {total:.1f}s, test-level 
 PY
   "$SERVER_PY" -c 'import sys; r = float(sys.argv[1]); sys.exit(0 if r <= 1.10 else 1)' "$ratio" ||
     { echo "estimated makespan is ${ratio}x the test-level bound (goal <= 1.10)"; return 1; }
-  grep -q "split networkx/algorithms/flow/tests/test_gomory_hu.py" plan-0.log
+  # Which files are slow enough to split depends on the timings just recorded
+  # (a shared machine varies); that at least one was split does not.
+  grep -qE "split networkx/.*\.py \([0-9.]+s\) into [0-9]+ known tests" plan-0.log
 }
