@@ -1,6 +1,5 @@
 #include "annotate.h"
 #include "agent.h"
-#include "classify.h"
 #include "log.h"
 #include "result.h"
 #include <stdlib.h>
@@ -73,12 +72,11 @@ static void list(buf_t *b, const run_record_t *rec, const char *title, pick_fn p
         shown++;
         buf_puts(b, "- ");
         put_code(b, t->collection_error && t->file ? t->file : t->node_id);
-        char *cause = reasons ? classify_cause(t->failure, t->file) : NULL;
+        const char *cause = reasons ? t->failure : NULL; /* the run phase kept the cause */
         if (cause && *cause) {
             buf_puts(b, ": ");
             put_inline(b, cause, 300);
         }
-        free(cause);
         buf_putc(b, '\n');
     }
     if (shown < total) buf_printf(b, "- ... and %zu more (see the job log)\n", total - shown);

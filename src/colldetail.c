@@ -23,14 +23,21 @@ char *colldetail_bound(const char *text)
     return xasprintf("%.*s%s%s", (int)head, text, CUT_MARK, tail);
 }
 
-/* Stores `text` as t's failure when it says more than what is there. */
+/* The whole text holds the short reason the parser kept and the rest of the
+ * traceback: t's cause is taken from it whenever it names one. */
 static void offer(run_result_t *r, const char *node_id, const char *text)
 {
     test_result_t *t = result_find(r, node_id);
-    if (!t || !t->collection_error || t->status != ST_FAILED) return;
-    if (t->failure && strlen(t->failure) >= strlen(text)) return;
+    if (!t || !t->collection_error || t->status != ST_FAILED || !*text) return;
+    char *bounded = colldetail_bound(text);
+    char *cause = result_cause(bounded, t->file);
+    free(bounded);
+    if (!cause || !*cause) {
+        free(cause);
+        return;
+    }
     free(t->failure);
-    t->failure = colldetail_bound(text);
+    t->failure = cause;
 }
 
 /* ---- collector JSON: failure_reason, then every failure_expanded line ---- */

@@ -11,11 +11,10 @@
  *
  * So, only when an attempt recorded collection errors, the attempt's result
  * file is scanned once more (with the parsers' own scanners) for those
- * records, and each collection error's stored failure becomes the longest
- * text available: the record's whole text if it is longer than what the
- * parser kept. classify_cause() then finds the cause in it. The text kept is
- * bounded (COLLDETAIL_MAX): the first line plus the end of the traceback,
- * where the cause is. */
+ * records, and each collection error's cause (classify_cause) is taken from
+ * the record's whole text instead of the line the parser kept. The text read
+ * is bounded (COLLDETAIL_MAX): the first line plus the end of the traceback,
+ * where the cause is; only the one-line cause is kept. */
 #ifndef TEP_COLLDETAIL_H
 #define TEP_COLLDETAIL_H
 #include "result.h"

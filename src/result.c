@@ -1,5 +1,6 @@
 #include "result.h"
 #include "buf.h"
+#include "classify.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,6 @@ void result_free(run_result_t *r)
     for (size_t i = 0; i < r->len; i++) {
         test_result_t *t = &r->tests[i];
         free(t->node_id);
-        free(t->scope);
-        free(t->name);
         free(t->file);
         free(t->failure);
     }
@@ -80,6 +79,17 @@ bool result_is_flaky(const test_result_t *t)
     return t->failed_before && t->status == ST_PASSED;
 }
 
+char *result_cause(const char *failure, const char *file)
+{
+    char *cause = classify_cause(failure, file);
+    if (cause && strlen(cause) > RESULT_CAUSE_KEEP) {
+        char *cut = xstrndup_cut(cause, strlen(cause), RESULT_CAUSE_KEEP);
+        free(cause);
+        cause = cut;
+    }
+    return cause;
+}
+
 static size_t *slot_for(const run_result_t *r, const char *node_id)
 {
     size_t mask = r->n_slots - 1;
@@ -100,6 +110,7 @@ static void grow_index(run_result_t *r)
 
 test_result_t *result_find(const run_result_t *r, const char *node_id)
 {
+    if (!r->len) return NULL;
     size_t idx = *slot_for(r, node_id);
     return idx == SIZE_MAX ? NULL : &r->tests[idx];
 }
@@ -113,44 +124,93 @@ static bool is_muted(const run_result_t *r, const char *scope, const char *name)
     return hit;
 }
 
-test_result_t *result_record(run_result_t *r, const char *scope, const char *name, const char *node_id,
-                             const char *file, test_status_t status, const char *failure, bool collection_error)
+void result_reserve(run_result_t *r, size_t n)
 {
-    char *own_id = node_id ? NULL : result_node_id(scope, name);
-    const char *id = node_id ? node_id : own_id;
-    size_t *slot = slot_for(r, id);
-    test_result_t *t;
-    if (*slot != SIZE_MAX) {
-        t = &r->tests[*slot];
-        if (t->status == ST_FAILED) t->failed_before = true;
-        free(own_id);
-    } else {
-        if (r->len == r->cap) {
-            r->cap = r->cap ? r->cap * 2 : 256;
-            r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
-        }
-        *slot = r->len;
-        t = &r->tests[r->len++];
-        memset(t, 0, sizeof *t);
-        t->node_id = own_id ? own_id : xstrdup(id);
-        t->scope = xstrdup(scope);
-        t->name = xstrdup(name);
-        t->muted = is_muted(r, scope, name);
-        if (r->len * 2 > r->n_slots) grow_index(r); /* moves slots, not tests: t stays valid */
+    if (n <= r->cap || n > ((size_t)1 << 24)) return; /* a damaged count grows as it reads instead */
+    r->cap = n;
+    r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
+}
+
+test_result_t *result_track(run_result_t *r, const char *node_id, const char *file, test_status_t status,
+                            const char *failure, bool collection_error)
+{
+    size_t *slot = slot_for(r, node_id);
+    if (*slot != SIZE_MAX) return &r->tests[*slot]; /* already tracked: run.json never repeats one */
+    if (r->len == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
     }
-    if (file && !t->file) t->file = xstrdup(file);
+    *slot = r->len;
+    test_result_t *t = &r->tests[r->len++];
+    memset(t, 0, sizeof *t);
+    t->node_id = xstrdup(node_id);
+    t->file = collection_error && file ? xstrdup(file) : NULL;
+    t->failure = failure ? xstrdup(failure) : NULL;
     t->status = status;
-    t->attempts++;
-    t->collection_error = t->collection_error || collection_error;
-    free(t->failure);
-    t->failure = status == ST_FAILED && failure ? xstrdup(failure) : NULL;
+    t->attempts = 1;
+    t->collection_error = collection_error;
+    if (r->len * 2 > r->n_slots) grow_index(r); /* moves slots, not tests: t stays valid */
     return t;
+}
+
+/* A later record of a tracked test: its latest outcome wins. */
+static void update(test_result_t *t, const test_record_t *rec)
+{
+    if (t->status == ST_FAILED) t->failed_before = true;
+    t->status = rec->status;
+    t->attempts++;
+    t->collection_error = t->collection_error || rec->collection_error;
+    if (t->collection_error && !t->file && rec->file) t->file = xstrdup(rec->file);
+    free(t->failure);
+    t->failure = rec->status == ST_FAILED ? result_cause(rec->failure, rec->file) : NULL;
+}
+
+/* A test that never failed: counted, never kept. */
+static void settle(result_stats_t *s, test_status_t status, bool muted)
+{
+    s->total++;
+    if (muted) {
+        if (status == ST_PASSED) s->muted_passed++;
+        return;
+    }
+    switch (status) {
+    case ST_PASSED: s->passed_first++; break;
+    case ST_SKIPPED: s->skipped++; break;
+    default: s->unknown++;
+    }
+}
+
+void result_add(run_result_t *r, const test_record_t *rec)
+{
+    if (rec->problem) {
+        r->skipped_records++;
+        return;
+    }
+    test_result_t *t = result_find(r, rec->node_id);
+    if (t) {
+        update(t, rec);
+        return;
+    }
+    bool muted = is_muted(r, rec->scope, rec->name);
+    if (rec->status != ST_FAILED && !rec->collection_error) {
+        settle(&r->settled, rec->status, muted);
+        return;
+    }
+    char *cause = rec->status == ST_FAILED ? result_cause(rec->failure, rec->file) : NULL;
+    t = result_track(r, rec->node_id, rec->file, rec->status, cause, rec->collection_error);
+    t->muted = muted;
+    free(cause);
+}
+
+void result_add_fn(const test_record_t *rec, void *r)
+{
+    result_add(r, rec);
 }
 
 void result_stats(const run_result_t *r, result_stats_t *s)
 {
-    memset(s, 0, sizeof *s);
-    s->total = r->len;
+    *s = r->settled;
+    s->total += r->len;
     for (size_t i = 0; i < r->len; i++) {
         const test_result_t *t = &r->tests[i];
         if (t->collection_error) {

@@ -1,6 +1,7 @@
 #include "runner.h"
 #include "argsplit.h"
 #include "buf.h"
+#include "childenv.h"
 #include "classify.h"
 #include "colldetail.h"
 #include "collector_json.h"
@@ -91,15 +92,6 @@ static void print_command(const strlist_t *argv)
     }
     log_info("$ %s", b.data);
     buf_free(&b);
-}
-
-static void child_env(strlist_t *env)
-{
-    /* The collector in the child must not upload what report uploads, and
-     * pytest has no business seeing our API token. */
-    static const char *const drop[] = {"BUILDKITE_ANALYTICS_TOKEN", "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", NULL};
-    strlist_init(env);
-    proc_env_without(env, drop);
 }
 
 static double seconds_left(double deadline)
@@ -261,7 +253,7 @@ static void merge_parts(runner_t *rn, const strlist_t *parts, const char *path)
     strlist_t problems; /* already reported part by part when they mattered */
     strlist_init(&problems);
     char *err = NULL;
-    if (!resultfile_merge(rn->setup.mode, parts, path, &st, &problems, &err)) {
+    if (!resultfile_concat(rn->setup.mode, parts, path, &st, &problems, &err)) {
         strlist_push_owned(&rn->unreadable, xasprintf("results cannot be merged: %s", err));
         free(err);
     } else {
@@ -428,7 +420,7 @@ static void write_result_path(runner_t *rn)
         return;
     }
     char *err = NULL;
-    if (!resultfile_merge(rn->setup.mode, &files, out, &st, &problems, &err)) {
+    if (!resultfile_final(rn->setup.mode, &files, out, &st, &problems, &err)) {
         log_error("BUILDKITE_TEST_ENGINE_RESULT_PATH: %s; the results are still in %s", err, rn->cfg->state_dir);
         free(err);
     } else {
@@ -444,7 +436,8 @@ static void start_record(runner_t *rn, const slice_t *slice)
 {
     config_t *cfg = rn->cfg;
     strlist_init(&rn->unreadable);
-    child_env(&rn->env);
+    strlist_init(&rn->env);
+    childenv_build(&rn->env); /* the collector must not upload what report uploads; no token for pytest */
     result_init(&rn->rec.result, slice->muted, slice->n_muted);
     rn->rec.attempts = xcalloc((size_t)cfg->retry_count + 1, sizeof(attempt_t));
     rn->rec.mode = xstrdup(rn->setup.mode == MODE_JSON ? "json" : "junit");
