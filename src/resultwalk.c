@@ -30,6 +30,7 @@ size_t resultwalk_run(const config_t *cfg, const run_record_t *rec, const walk_s
     bool json = resultwalk_json(rec);
     size_t files = 0;
     for (size_t i = 0; i < rec->n_attempts; i++) {
+        if (!rec->attempts[i].result_file) continue; /* a damaged run.json: nothing to read */
         char *path = state_file(cfg, rec->attempts[i].result_file);
         if (!fs_exists(path)) {
             free(path);

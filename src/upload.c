@@ -100,6 +100,7 @@ typedef struct {
     const char *cwd;
     const char *format, *data, *filename, *content_type;
     size_t len;
+    const char *path;       /* send this file as it is (then data is NULL) */
 } part_t;
 
 /* The data part is read from our batch buffer, not copied into curl's own:
@@ -137,10 +138,14 @@ static curl_mime *build_mime(CURL *curl, void *user)
     add_tags(m, p->cfg);
     curl_mimepart *d = curl_mime_addpart(m);
     curl_mime_name(d, "data");
-    mime_reader_t *r = xcalloc(1, sizeof *r);
-    r->data = p->data;
-    r->len = p->len;
-    curl_mime_data_cb(d, (curl_off_t)p->len, mime_read, mime_seek, free, r);
+    if (p->path) {
+        curl_mime_filedata(d, p->path); /* curl reads it while sending: never in our memory */
+    } else {
+        mime_reader_t *r = xcalloc(1, sizeof *r);
+        r->data = p->data;
+        r->len = p->len;
+        curl_mime_data_cb(d, (curl_off_t)p->len, mime_read, mime_seek, free, r);
+    }
     curl_mime_filename(d, p->filename);
     curl_mime_type(d, p->content_type);
     return m;
@@ -173,14 +178,12 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
 }
 
 /* One multipart request; returns true on a 2xx answer. */
-static bool send_part(uploader_t *u, const char *format, const char *data, size_t len, const char *filename,
-                      const char *content_type, size_t records)
+static bool post_part(uploader_t *u, const part_t *part, size_t records)
 {
     if (stopped(u)) return false;
-    part_t part = {u->cfg, u->cwd, format, data, filename, content_type, len};
     http_response_t r;
     http_response_init(&r);
-    http_request(&u->http, "POST", u->url, NULL, build_mime, &part, &r);
+    http_request(&u->http, "POST", u->url, NULL, build_mime, (void *)part, &r);
     u->sum->requests++;
     bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
     if (ok) {
@@ -191,6 +194,19 @@ static bool send_part(uploader_t *u, const char *format, const char *data, size_
     }
     http_response_free(&r);
     return ok;
+}
+
+static bool send_part(uploader_t *u, const char *format, const char *data, size_t len, const char *filename,
+                      const char *content_type, size_t records)
+{
+    part_t part = {u->cfg, u->cwd, format, data, filename, content_type, len, NULL};
+    return post_part(u, &part, records);
+}
+
+static bool send_file(uploader_t *u, const char *path, const char *filename, size_t records)
+{
+    part_t part = {u->cfg, u->cwd, "junit", NULL, filename, "application/xml", 0, path};
+    return post_part(u, &part, records);
 }
 
 static void flush_batch(uploader_t *u)
@@ -215,7 +231,8 @@ static void json_record(uploader_t *u, const test_record_t *rec)
 /* ---- JUnit: a file within the batch size goes up as pytest wrote it; a
  * larger one is cut into documents of at most batch-size testcases, each
  * testcase's bytes read back from the file. Only one document's ranges are
- * held: once a file has more testcases than a batch, it is being cut. ---- */
+ * held: once a file has more testcases than a batch, it is being cut. A
+ * whole file is handed to curl by its path, never read into memory. ---- */
 
 static bool read_range(FILE *f, size_t start, size_t end, buf_t *b)
 {
@@ -283,12 +300,9 @@ static void junit_end(uploader_t *u, const char *path, const char *error)
     if (!u->cut) {
         /* Unreadable XML still goes up whole: the server may read more than we do. */
         if (error) u->sum->total -= u->cases;
-        size_t len = 0;
-        char *data = stopped(u) ? NULL : fs_read_file(path, &len);
-        if (data) send_part(u, "junit", data, len, u->name, "application/xml", error ? 0 : u->cases);
-        free(data);
+        send_file(u, path, u->name, error ? 0 : u->cases);
     } else {
-        if (error) log_warn("upload: %s; the %zu testcases before the problem are uploaded", error, u->cases);
+        if (error) log_warn("upload: %s; only the %zu testcases before the problem can be sent", error, u->cases);
         send_document(u, u->pending);
     }
     if (u->file) fclose(u->file);

@@ -40,15 +40,17 @@ $(cat)
 PY
 }
 
-# fake_pytest FILE: a test command that writes FILE where --json= says, exit $2.
+# fake_pytest FILE [OPTION]: a test command that copies FILE to where OPTION
+# (--json, or --junit-xml) says, and exits 1 (failures, as pytest would).
 fake_pytest() {
+  local opt=${2:---json}
   cat >fake_pytest.sh <<SH
 #!/bin/bash
-for a in "\$@"; do case \$a in --json=*) exec /bin/cp "$1" "\${a#--json=}" ;; esac; done
+for a in "\$@"; do case \$a in $opt=*) /bin/cp "$1" "\${a#$opt=}"; exit 1 ;; esac; done
 exit 3
 SH
   chmod +x fake_pytest.sh
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="./fake_pytest.sh {{testExamples}} --json={{resultPath}}"
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="./fake_pytest.sh {{testExamples}} $opt={{resultPath}}"
 }
 
 @test "durations artifact: every test's time in pytest-split's format, a retried test once, uploaded from the state dir" {
@@ -166,6 +168,34 @@ print(d[0]["version"], d[0]["counts"]["total"], d[0]["counts"]["failed"], d[0]["
   assert_output --partial "Upload: 3002 results in 1 request"
   assert_output --partial "Durations: 3000 tests uploaded"
   grep -q "| 3000 | 0 | 2 | 0 | 0 (0) | 0 |" "$AGENT_DIR"/annotations/*.md
+}
+
+@test "JUnit that breaks off: a file cut into documents sends the testcases before the break; a small one goes up whole" {
+  copy_fixture passing
+  {
+    printf '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">'
+    for i in 1 2 3 4 5; do printf '<testcase classname="test_ok" name="test_%s" time="0.5"/>' "$i"; done
+    printf '<testcase classname="test_ok" name="test_6"><failure message="no">x</failure></testcase><testcase classname='
+  } >"$BATS_TEST_TMPDIR/broken.xml"
+  fake_pytest "$BATS_TEST_TMPDIR/broken.xml" --junit-xml
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE=2
+  run "$TEP_BIN" run
+  assert_failure 65 # unreadable results are never a pass
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --regexp "warning: upload: .*attempt-0.xml: .* at line 1; only the 6 testcases before the problem can be sent"
+  assert_output --partial "Upload: 6 results in 3 requests"
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE=100
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --partial "Upload: 0 results in 1 request" # unreadable: the server may read more than we do
+  run /usr/bin/python3 - "$SERVER_DIR/requests.jsonl" "$BATS_TEST_TMPDIR/broken.xml" <<'PY'
+import json, sys
+ups = [json.loads(l) for l in open(sys.argv[1])]
+ups = [u["body"]["data"]["text"] for u in ups if u["path"] == "/v1/uploads"]
+print([u.count("<testcase ") for u in ups], ups[-1] == open(sys.argv[2]).read())
+PY
+  assert_output "[2, 2, 2, 7] True"
 }
 
 @test "a run.json from another version of the tool is named, nothing is reported, exit 0" {
