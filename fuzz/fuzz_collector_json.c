@@ -33,6 +33,10 @@ static void on_record(const test_record_t *rec, void *user)
     scan_ctx_t *c = user;
     c->records++;
     FUZZ_CHECK(rec->raw != NULL && rec->raw_len > 0 && rec->raw_len <= c->file_size);
+    const char *v;
+    size_t vlen;
+    if (cj_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen)) /* inside the record */
+        FUZZ_CHECK(v >= rec->raw && vlen > 0 && v + vlen <= rec->raw + rec->raw_len);
     if (rec->problem) return;
     FUZZ_CHECK(rec->node_id && rec->name && *rec->name && rec->scope);
     FUZZ_CHECK(rec->duration < 0 || (isfinite(rec->duration) && rec->duration >= 0));

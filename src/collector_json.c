@@ -3,6 +3,7 @@
 #include "log.h"
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,24 +284,43 @@ bool cj_is_collection_error(const cJSON *tags)
     return cJSON_IsTrue(v);
 }
 
-/* The fields of one record we use; strings are owned, NULL when absent. */
+#define NO_TEXT SIZE_MAX
+
+/* The fields of one record we use. Their text goes into one scratch buffer,
+ * reused from record to record (no allocation per field on the hot path);
+ * fields hold offsets into it, NO_TEXT when absent. */
 typedef struct {
-    char *scope, *name, *result, *file_name, *failure_reason;
+    buf_t *scratch;
+    size_t scope, name, result, file_name, failure_reason;
     bool collection_error;
     double duration;       /* history.duration, -1 when absent or not a usable number */
     const char *problem;   /* why the record is not usable, or NULL */
 } fields_t;
 
-/* Decodes a JSON string value; plain strings skip cJSON entirely. Keeps at
- * most `keep` bytes of the text (and says it cut). */
-static char *string_value(const char *v, size_t len, size_t keep)
+/* Appends at most `keep` bytes of s (and a note when it cut) and a NUL. */
+static size_t put_text(buf_t *b, const char *s, size_t len, size_t keep)
 {
-    if (len < 2 || v[0] != '"') return NULL;
-    if (!memchr(v, '\\', len)) return xstrndup_cut(v + 1, len - 2, keep);
+    size_t off = b->len;
+    if (len <= keep) {
+        buf_append(b, s, len);
+    } else {
+        buf_append(b, s, utf8_prefix_len(s, len, keep));
+        buf_put_cut_note(b, len);
+    }
+    buf_putc(b, '\0');
+    return off;
+}
+
+/* Decodes a JSON string value into the scratch buffer; plain strings skip
+ * cJSON entirely. Keeps at most `keep` bytes of the text (and says it cut). */
+static size_t string_value(buf_t *b, const char *v, size_t len, size_t keep)
+{
+    if (len < 2 || v[0] != '"') return NO_TEXT;
+    if (!memchr(v, '\\', len)) return put_text(b, v + 1, len - 2, keep);
     cJSON *s = cJSON_ParseWithLength(v, len);
-    char *out = cJSON_IsString(s) ? xstrndup_cut(s->valuestring, strlen(s->valuestring), keep) : NULL;
+    size_t off = cJSON_IsString(s) ? put_text(b, s->valuestring, strlen(s->valuestring), keep) : NO_TEXT;
     cJSON_Delete(s);
-    return out;
+    return off;
 }
 
 /* A JSON number of seconds that can be a duration: finite, not negative. */
@@ -349,6 +369,27 @@ static bool each_member(const char *p, size_t len, member_fn fn, void *user)
     }
 }
 
+typedef struct {
+    const char *key;
+    const char *v;
+    size_t vlen;
+} find_t;
+
+static void find_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    find_t *f = user;
+    if (!f->v && key_is(k, klen, f->key)) f->v = v, f->vlen = vlen;
+}
+
+bool cj_member(const char *raw, size_t len, const char *key, const char **value, size_t *value_len)
+{
+    find_t f = {.key = key};
+    if (!each_member(raw, len, find_member, &f) || !f.v) return false;
+    *value = f.v;
+    *value_len = f.vlen;
+    return true;
+}
+
 /* history: {"section", "children", "start_at", "end_at", "duration"}: only
  * the duration is read; the spans in children are skipped unread. */
 static void history_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
@@ -360,10 +401,10 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
 {
     fields_t *f = user;
     if (key_is(k, klen, "failure_reason")) {
-        if (!f->failure_reason) f->failure_reason = string_value(v, vlen, TEP_TEXT_KEEP);
+        if (f->failure_reason == NO_TEXT) f->failure_reason = string_value(f->scratch, v, vlen, TEP_TEXT_KEEP);
         return;
     }
-    char **slot = key_is(k, klen, "scope") ? &f->scope
+    size_t *slot = key_is(k, klen, "scope") ? &f->scope
                   : key_is(k, klen, "name") ? &f->name
                   : key_is(k, klen, "result") ? &f->result
                   : key_is(k, klen, "file_name") ? &f->file_name : NULL;
@@ -371,11 +412,13 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
         /* Identity fields are never cut (a cut name is another test): one too
          * long for pytest's argv makes the record unusable instead. */
         if (vlen > CJ_MAX_ID + 2) f->problem = "a scope, name, result or file_name is longer than 64 KiB";
-        else if (!*slot) *slot = string_value(v, vlen, CJ_MAX_ID);
+        else if (*slot == NO_TEXT) *slot = string_value(f->scratch, v, vlen, CJ_MAX_ID);
         return;
     }
     if (key_is(k, klen, "tags") && vlen && v[0] == '{') {
-        if (vlen <= 2) return; /* {} : nothing to decode */
+        /* Decoded only when the tag can be there: most tags objects are {} or
+         * the user's own execution tags. */
+        if (!memmem(v, vlen, "pytest_collection_error", strlen("pytest_collection_error"))) return;
         cJSON *tags = cJSON_ParseWithLength(v, vlen);
         f->collection_error = f->collection_error || cj_is_collection_error(tags);
         cJSON_Delete(tags);
@@ -387,6 +430,7 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
 /* Walks the record's top-level keys; values we do not use are skipped unread. */
 static void record_fields(const char *p, size_t len, fields_t *f)
 {
+    f->scope = f->name = f->result = f->file_name = f->failure_reason = NO_TEXT;
     f->duration = -1;
     if (len == 0 || *p != '{') f->problem = "not a JSON object";
     else if (!each_member(p, len, take_field, f)) f->problem = "not a well-formed JSON object";
@@ -396,6 +440,7 @@ typedef struct {
     record_fn fn;
     void *user;
     bool warn;
+    buf_t scratch;         /* the current record's decoded text */
     const char *path;
     size_t index;
     size_t warned;
@@ -419,36 +464,55 @@ static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char
              len > n ? "..." : "", why);
 }
 
+static const char *text_at(const buf_t *b, size_t off)
+{
+    return off == NO_TEXT ? NULL : b->data + off;
+}
+
 static void on_record(const char *raw, size_t len, void *user)
 {
     read_ctx_t *ctx = user;
     ctx->index++;
-    fields_t f = {0};
+    buf_reset(&ctx->scratch);
+    fields_t f = {.scratch = &ctx->scratch};
     record_fields(raw, len, &f);
-    if (!f.problem && (!f.name || !*f.name)) f.problem = "no name";
+    const char *name = text_at(&ctx->scratch, f.name);
+    if (!f.problem && (!name || !*name)) f.problem = "no name";
     test_record_t rec = {.raw = raw, .raw_len = len, .duration = -1, .problem = f.problem};
-    char *node_id = NULL;
     if (f.problem) {
         skip_record(ctx, raw, len, f.problem);
-    } else {
-        rec.scope = f.scope ? f.scope : "";
-        rec.name = f.name;
-        rec.node_id = node_id = result_node_id(rec.scope, f.name);
-        rec.file = f.file_name;
-        rec.status = result_status_parse(f.result);
-        rec.failure = f.failure_reason;
-        rec.collection_error = f.collection_error;
-        rec.duration = f.duration;
+        ctx->fn(&rec, ctx->user);
+        return;
     }
+    /* The node id goes into the scratch buffer too: pointers are taken after
+     * the last append (an append may move the buffer). */
+    size_t scope_len = f.scope == NO_TEXT ? 0 : strlen(ctx->scratch.data + f.scope);
+    size_t name_len = strlen(name);
+    buf_reserve(&ctx->scratch, scope_len + 2 + name_len + 1); /* copies from itself: no move below */
+    size_t id = ctx->scratch.len;
+    if (scope_len) {
+        buf_append(&ctx->scratch, ctx->scratch.data + f.scope, scope_len);
+        buf_append(&ctx->scratch, "::", 2);
+    }
+    buf_append(&ctx->scratch, ctx->scratch.data + f.name, name_len);
+    buf_putc(&ctx->scratch, '\0');
+    const buf_t *b = &ctx->scratch;
+    rec.scope = f.scope == NO_TEXT ? "" : text_at(b, f.scope);
+    rec.name = text_at(b, f.name);
+    rec.node_id = text_at(b, id);
+    rec.file = text_at(b, f.file_name);
+    rec.status = result_status_parse(text_at(b, f.result));
+    rec.failure = text_at(b, f.failure_reason);
+    rec.collection_error = f.collection_error;
+    rec.duration = f.duration;
     ctx->fn(&rec, ctx->user);
-    free(node_id);
-    free(f.scope), free(f.name), free(f.result), free(f.file_name), free(f.failure_reason);
 }
 
 void cj_read_records(const char *path, record_fn fn, void *user, bool warn, cj_scan_t *out)
 {
     read_ctx_t ctx = {.fn = fn, .user = user, .warn = warn, .path = path};
     cj_scan_file(path, on_record, &ctx, out);
+    buf_free(&ctx.scratch);
     if (ctx.unwarned)
         log_warn("%s: %zu more result records are not test records; skipped (%zu warnings shown)", path, ctx.unwarned,
                  ctx.warned);

@@ -56,6 +56,9 @@ void cj_read_results(const char *path, run_result_t *r, cj_scan_t *out);
 void cj_set_chunk_size(size_t bytes);
 /* Largest record accepted (0: CJ_MAX_RECORD); tests lower it. */
 void cj_set_max_record(size_t bytes);
+/* The raw value of a record's top-level member (key in any case), cut out of
+ * the element's bytes, not decoded. false when absent or not an object. */
+bool cj_member(const char *raw, size_t len, const char *key, const char **value, size_t *value_len);
 /* The collection-error tag in a tags object: string "true" (or, leniently, JSON true). */
 bool cj_is_collection_error(const cJSON *tags);
 

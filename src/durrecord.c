@@ -1,5 +1,6 @@
 #include "durrecord.h"
 #include "buf.h"
+#include "jsontext.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -15,47 +16,11 @@ char *durrecord_name(const config_t *cfg)
     return name;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    /* overlong forms, surrogates and code points past U+10FFFF */
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
-        (c == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return n;
-}
-
-void durrecord_json_string(buf_t *b, const char *s)
-{
-    buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_len(p);
-        if (n == 0) {
-            buf_puts(b, "\\ufffd");
-            p++;
-        } else if (*p == '"' || *p == '\\') {
-            buf_putc(b, '\\');
-            buf_putc(b, (char)*p++);
-        } else if (*p < 0x20) {
-            buf_printf(b, "\\u%04x", *p++);
-        } else {
-            buf_append(b, p, n);
-            p += n;
-        }
-    }
-    buf_putc(b, '"');
-}
-
 static void put_entry(durrecord_t *d, const char *node_id, double seconds)
 {
     buf_t line = BUF_INIT;
     buf_puts(&line, d->written ? ",\n" : "\n");
-    durrecord_json_string(&line, node_id);
+    json_put_string(&line, node_id, true); /* read by Python tools: strict UTF-8 */
     buf_printf(&line, ": %.6f", seconds);
     if (fwrite(line.data, 1, line.len, d->f) != line.len) d->write_error = true;
     buf_free(&line);

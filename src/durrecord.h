@@ -44,7 +44,5 @@ void durrecord_add(durrecord_t *d, const char *node_id, double seconds);
 walk_sink_t durrecord_sink(durrecord_t *d);
 /* Finishes the file; *written = entries. false with *err when it cannot be written. */
 bool durrecord_close(durrecord_t *d, size_t *written, char **err);
-/* JSON text of s, quoted, escaped; bytes that are not UTF-8 become U+FFFD. */
-void durrecord_json_string(buf_t *b, const char *s);
 
 #endif

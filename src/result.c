@@ -12,6 +12,22 @@ static uint64_t hash(const char *s)
     return h;
 }
 
+/* A slot of the index: which test, and its node id's hash, so a lookup that
+ * misses (most do: passing tests are never tracked) compares no strings. */
+struct result_slot {
+    uint32_t idx;           /* EMPTY, or an index into tests */
+    uint32_t hash;          /* low bits of the node id's hash */
+};
+
+#define EMPTY UINT32_MAX
+
+static struct result_slot *new_slots(size_t n)
+{
+    struct result_slot *s = xmalloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) s[i].idx = EMPTY;
+    return s;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -21,8 +37,7 @@ void result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_muted)
 {
     memset(r, 0, sizeof *r);
     r->n_slots = 1024;
-    r->slots = xmalloc(r->n_slots * sizeof(size_t));
-    memset(r->slots, 0xff, r->n_slots * sizeof(size_t));
+    r->slots = new_slots(r->n_slots);
     r->muted_keys = xcalloc(n_muted ? n_muted : 1, sizeof(char *));
     for (size_t i = 0; i < n_muted; i++) r->muted_keys[i] = xasprintf("%s\x1f%s", muted[i].scope, muted[i].name);
     r->n_muted = n_muted;
@@ -90,12 +105,12 @@ char *result_cause(const char *failure, const char *file)
     return cause;
 }
 
-static size_t *slot_for(const run_result_t *r, const char *node_id)
+static struct result_slot *slot_for(const run_result_t *r, const char *node_id, uint64_t h)
 {
     size_t mask = r->n_slots - 1;
-    for (size_t i = hash(node_id) & mask;; i = (i + 1) & mask) {
-        size_t idx = r->slots[i];
-        if (idx == SIZE_MAX || strcmp(r->tests[idx].node_id, node_id) == 0) return &r->slots[i];
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct result_slot *s = &r->slots[i];
+        if (s->idx == EMPTY || (s->hash == (uint32_t)h && strcmp(r->tests[s->idx].node_id, node_id) == 0)) return s;
     }
 }
 
@@ -103,16 +118,18 @@ static void grow_index(run_result_t *r)
 {
     free(r->slots);
     r->n_slots *= 2;
-    r->slots = xmalloc(r->n_slots * sizeof(size_t));
-    memset(r->slots, 0xff, r->n_slots * sizeof(size_t));
-    for (size_t i = 0; i < r->len; i++) *slot_for(r, r->tests[i].node_id) = i;
+    r->slots = new_slots(r->n_slots);
+    for (size_t i = 0; i < r->len; i++) {
+        uint64_t h = hash(r->tests[i].node_id);
+        *slot_for(r, r->tests[i].node_id, h) = (struct result_slot){.idx = (uint32_t)i, .hash = (uint32_t)h};
+    }
 }
 
 test_result_t *result_find(const run_result_t *r, const char *node_id)
 {
     if (!r->len) return NULL;
-    size_t idx = *slot_for(r, node_id);
-    return idx == SIZE_MAX ? NULL : &r->tests[idx];
+    const struct result_slot *s = slot_for(r, node_id, hash(node_id));
+    return s->idx == EMPTY ? NULL : &r->tests[s->idx];
 }
 
 static bool is_muted(const run_result_t *r, const char *scope, const char *name)
@@ -134,13 +151,15 @@ void result_reserve(run_result_t *r, size_t n)
 test_result_t *result_track(run_result_t *r, const char *node_id, const char *file, test_status_t status,
                             const char *failure, bool collection_error)
 {
-    size_t *slot = slot_for(r, node_id);
-    if (*slot != SIZE_MAX) return &r->tests[*slot]; /* already tracked: run.json never repeats one */
+    uint64_t h = hash(node_id);
+    struct result_slot *slot = slot_for(r, node_id, h);
+    if (slot->idx != EMPTY) return &r->tests[slot->idx]; /* already tracked: run.json never repeats one */
+    if (r->len >= EMPTY - 1) abort(); /* 4 billion failed tests: not a pytest run */
     if (r->len == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 64;
         r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
     }
-    *slot = r->len;
+    *slot = (struct result_slot){.idx = (uint32_t)r->len, .hash = (uint32_t)h};
     test_result_t *t = &r->tests[r->len++];
     memset(t, 0, sizeof *t);
     t->node_id = xstrdup(node_id);
@@ -149,7 +168,7 @@ test_result_t *result_track(run_result_t *r, const char *node_id, const char *fi
     t->status = status;
     t->attempts = 1;
     t->collection_error = collection_error;
-    if (r->len * 2 > r->n_slots) grow_index(r); /* moves slots, not tests: t stays valid */
+    if (r->len * 10 > r->n_slots * 7) grow_index(r); /* at 70% full; moves slots, not tests: t stays valid */
     return t;
 }
 

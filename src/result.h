@@ -72,7 +72,7 @@ typedef struct {
 typedef struct {
     test_result_t *tests;   /* tracked tests, in the order they first failed */
     size_t len, cap;
-    size_t *slots;          /* open-addressing index into tests, SIZE_MAX = empty */
+    struct result_slot *slots; /* open-addressing index into tests */
     size_t n_slots;
     char **muted_keys;      /* "scope\x1fname", sorted */
     size_t n_muted;

@@ -140,6 +140,15 @@ static void exit4_report(runner_t *rn, const strlist_t *selectors, int retries)
     free(first);
 }
 
+/* A collector record into the model; a collection error's cause comes from
+ * its whole text while the record is at hand. */
+static void on_json_record(const test_record_t *rec, void *user)
+{
+    run_result_t *r = user;
+    result_add(r, rec);
+    colldetail_offer_record(r, rec);
+}
+
 /* Reads a result file into the model; notes unreadable files. */
 static void read_results(runner_t *rn, const char *path, const proc_result_t *pr)
 {
@@ -152,7 +161,7 @@ static void read_results(runner_t *rn, const char *path, const proc_result_t *pr
     char error[256] = "";
     if (rn->setup.mode == MODE_JSON) {
         cj_scan_t scan;
-        cj_read_results(path, &rn->rec.result, &scan);
+        cj_read_records(path, on_json_record, &rn->rec.result, true, &scan);
         if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
     } else {
         junit_scan_t scan;
@@ -204,7 +213,8 @@ static void run_part(runner_t *rn, part_t *part)
     size_t before = count_collection_errors(&rn->rec.result);
     read_results(rn, part->result_path, pr);
     part->new_collection_errors = count_collection_errors(&rn->rec.result) - before;
-    if (part->new_collection_errors) colldetail_fill(rn->setup.mode, part->result_path, &rn->rec.result);
+    /* JUnit keeps a collection error's first line only: its cause is read back. */
+    if (part->new_collection_errors && rn->setup.mode == MODE_JUNIT) colldetail_fill(MODE_JUNIT, part->result_path, &rn->rec.result);
     strlist_free(&argv);
 }
 

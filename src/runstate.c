@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "collector_json.h"
 #include "fsutil.h"
+#include "jsontext.h"
 #include "state.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -62,29 +63,25 @@ static cJSON *header_json(const run_record_t *rec)
     return root;
 }
 
-static cJSON *failure_json(const test_result_t *t)
+/* One failed test, by hand: a cJSON tree per test would cost more than the test. */
+static void put_failure(buf_t *b, const test_result_t *t)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "node_id", t->node_id);
-    if (t->file) cJSON_AddStringToObject(o, "file", t->file);
-    cJSON_AddStringToObject(o, "status", result_status_name(t->status));
-    cJSON_AddNumberToObject(o, "attempts", t->attempts);
-    if (t->failed_before) cJSON_AddBoolToObject(o, "failed_before", true);
-    if (result_is_flaky(t)) cJSON_AddBoolToObject(o, "flaky", true);
-    if (t->muted) cJSON_AddBoolToObject(o, "muted", true);
-    if (t->collection_error) cJSON_AddBoolToObject(o, "collection_error", true);
-    if (t->failure) cJSON_AddStringToObject(o, "cause", t->failure);
-    return o;
-}
-
-/* Prints one element (and frees it); one small element in memory at a time. */
-static void put_element(FILE *f, cJSON *item, bool first)
-{
-    char *json = cJSON_PrintUnformatted(item);
-    cJSON_Delete(item);
-    fputs(first ? "[" : ",\n", f);
-    fputs(json, f);
-    free(json);
+    buf_puts(b, ",\n{\"node_id\":");
+    json_put_string(b, t->node_id, false); /* byte for byte: it becomes a retry selector */
+    if (t->file) {
+        buf_puts(b, ",\"file\":");
+        json_put_string(b, t->file, false);
+    }
+    buf_printf(b, ",\"status\":\"%s\",\"attempts\":%d", result_status_name(t->status), t->attempts);
+    if (t->failed_before) buf_puts(b, ",\"failed_before\":true");
+    if (result_is_flaky(t)) buf_puts(b, ",\"flaky\":true");
+    if (t->muted) buf_puts(b, ",\"muted\":true");
+    if (t->collection_error) buf_puts(b, ",\"collection_error\":true");
+    if (t->failure) {
+        buf_puts(b, ",\"cause\":");
+        json_put_string(b, t->failure, false);
+    }
+    buf_putc(b, '}');
 }
 
 bool runstate_write(const config_t *cfg, const run_record_t *rec, char **err)
@@ -94,8 +91,19 @@ bool runstate_write(const config_t *cfg, const run_record_t *rec, char **err)
     FILE *f = fopen(tmp, "wb");
     bool ok = f != NULL;
     if (ok) {
-        put_element(f, header_json(rec), true);
-        for (size_t i = 0; i < rec->result.len; i++) put_element(f, failure_json(&rec->result.tests[i]), false);
+        cJSON *header = header_json(rec);
+        char *json = cJSON_PrintUnformatted(header);
+        cJSON_Delete(header);
+        fputc('[', f);
+        fputs(json, f);
+        free(json);
+        buf_t b = BUF_INIT; /* one failed test at a time */
+        for (size_t i = 0; i < rec->result.len; i++) {
+            buf_reset(&b);
+            put_failure(&b, &rec->result.tests[i]);
+            fwrite(b.data, 1, b.len, f);
+        }
+        buf_free(&b);
         fputs("]\n", f);
         ok = !ferror(f);
         ok = fclose(f) == 0 && ok;
