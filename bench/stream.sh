@@ -26,6 +26,7 @@
 # Usage: bench/stream.sh            (build/test-engine-pytest)
 #        TEP_BENCH_BIN=/path/to/test-engine-pytest bench/stream.sh
 set -euo pipefail
+# shellcheck disable=SC2154  # timed() sets <name>_secs, _cpu, _rss and _rc with printf -v
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${TEP_BENCH_BIN:-$root/build/test-engine-pytest}
 conf="$root/fixtures/conformance/pytest-7.2.1-collector-1.8.0"
@@ -65,7 +66,8 @@ SH
 chmod +x "$work/emit"
 
 export BUILDKITE_ANALYTICS_TOKEN=bench-token BUILDKITE_BUILD_ID=bench-build BUILDKITE_JOB_ID=bench-job
-export BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL="https://127.0.0.1:$(cat "$work/server/port")"
+port=$(cat "$work/server/port")
+export BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL="https://127.0.0.1:$port"
 export BUILDKITE_TEST_ENGINE_CA_BUNDLE="$work/certs/ca.pem" BUILDKITE_TEST_ENGINE_AGENT_CMD=true NO_COLOR=1
 export BUILDKITE_TEST_ENGINE_TEST_CMD="$work/emit {{testExamples}} --json={{resultPath}}"
 
