@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# timed() sets <name>_secs, _cpu, _rss, _rc with printf -v; the checks read small_*/large_* by name.
+# shellcheck disable=SC2154,SC2034
 # Streaming benchmark: the real `run` and `report`, whole processes, side by
 # side with Python's json.load of the same result file.
 #
@@ -26,7 +28,6 @@
 # Usage: bench/stream.sh            (build/test-engine-pytest)
 #        TEP_BENCH_BIN=/path/to/test-engine-pytest bench/stream.sh
 set -euo pipefail
-# shellcheck disable=SC2154  # timed() sets <name>_secs, _cpu, _rss and _rc with printf -v
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${TEP_BENCH_BIN:-$root/build/test-engine-pytest}
 conf="$root/fixtures/conformance/pytest-7.2.1-collector-1.8.0"
