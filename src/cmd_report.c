@@ -6,8 +6,10 @@
  * upload. Then streams the result files once (resultwalk) into the upload
  * and the durations artifact, updates the annotation with the upload's
  * outcome, and posts plan metadata. Everything but the upload and the
- * durations comes from run.json, which holds the failures, not every test. SIGTERM/SIGINT/SIGHUP stop the upload
- * between batches or mid-transfer; what was not sent is said in one line.
+ * durations comes from run.json, which holds the failures, not every test,
+ * so memory follows the failures and one upload batch. SIGTERM/SIGINT/SIGHUP
+ * stop the upload between batches or mid-transfer; what was not sent is said
+ * in one line, and the durations are then not uploaded.
  * Best effort from start to end: every problem is reported on one line and
  * the exit status is always 0, so the job's status stays the one the command
  * phase chose (Buildkite lets post-command override it). */
