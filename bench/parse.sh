@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Parse benchmark: a 100,000-record collector JSON file, built by repeating the
-# real conformance records with new names, parsed and classified by us, side by
-# side with Python's json.load on the same file. Median of 5 runs each.
+# real conformance records with new names (bench/gen_records.py), parsed and
+# classified by us (the parser and the run model alone, in bench-parse), side
+# by side with Python's json.load on the same file. Median of 5 runs each.
 # Targets: at least 3x faster than Python; peak RSS under 3x the file size.
+# bench/stream.sh measures the real `run` and `report` processes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/build/bench-parse"
@@ -12,19 +14,7 @@ conf="$root/fixtures/conformance/pytest-7.2.1-collector-1.8.0"
 RECORDS=${RECORDS:-100000}
 file=$(mktemp /tmp/tep-bench-parse-XXXXXX.json)
 trap 'rm -f "$file"' EXIT
-/usr/bin/python3 - "$conf" "$file" "$RECORDS" <<'PY'
-import glob, json, sys, uuid
-conf, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-seed = [r for f in sorted(glob.glob(conf + "/*.json")) for r in json.load(open(f))]
-records = []
-for i in range(n):
-    r = dict(seed[i % len(seed)])
-    r["id"] = str(uuid.uuid4())
-    r["name"] = f'{r["name"]}_{i}'
-    records.append(r)
-with open(out, "w") as f:
-    json.dump(records, f)
-PY
+/usr/bin/python3 "$root/bench/gen_records.py" "$conf" "$file" "$RECORDS" all
 size=$(stat -c %s "$file")
 ours=() py=() rss=0
 for _ in 1 2 3 4 5; do

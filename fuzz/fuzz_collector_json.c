@@ -1,16 +1,21 @@
-/* Collector JSON reader: cj_read_results and cj_scan_file on any bytes, at
- * several chunk sizes (the first byte picks one) so chunk boundaries fall
- * inside strings, escapes and numbers. Invariants: every element handed out
- * is non-empty and inside the file; a file read to its end is well formed. */
+/* Collector JSON reader: cj_scan_file, cj_read_records and cj_read_results on
+ * any bytes, at several chunk sizes (the first byte picks one) so chunk
+ * boundaries fall inside strings, escapes and numbers. Invariants: every
+ * element handed out is non-empty and inside the file; a file read to its end
+ * is well formed; every record is handed out with its raw bytes, and a usable
+ * one has a node id, a name and a duration that is a real number of seconds
+ * or none; the model keeps no more tests than records, with bounded causes. */
 #include "buf.h"
 #include "collector_json.h"
 #include "fuzz_util.h"
 #include "result.h"
+#include <math.h>
 #include <string.h>
 
 typedef struct {
     size_t file_size;
     size_t total;
+    size_t records;
 } scan_ctx_t;
 
 static void on_element(const char *raw, size_t len, void *user)
@@ -23,10 +28,25 @@ static void on_element(const char *raw, size_t len, void *user)
     FUZZ_CHECK(c->total <= c->file_size);
 }
 
+static void on_record(const test_record_t *rec, void *user)
+{
+    scan_ctx_t *c = user;
+    c->records++;
+    FUZZ_CHECK(rec->raw != NULL && rec->raw_len > 0 && rec->raw_len <= c->file_size);
+    const char *v;
+    size_t vlen;
+    if (cj_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen)) /* inside the record */
+        FUZZ_CHECK(v >= rec->raw && vlen > 0 && v + vlen <= rec->raw + rec->raw_len);
+    if (rec->problem) return;
+    FUZZ_CHECK(rec->node_id && rec->name && *rec->name && rec->scope);
+    FUZZ_CHECK(rec->duration < 0 || (isfinite(rec->duration) && rec->duration >= 0));
+    FUZZ_CHECK(!rec->failure || strlen(rec->failure) < TEP_TEXT_KEEP + 64);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) return 0;
-    /* small reads: the default 1 MiB buffer would cost more than the parse */
+    /* small reads: the default buffer would cost more than the parse */
     static const size_t chunks[] = {4096, 1, 2, 3, 7, 64};
     size_t chunk = chunks[data[0] % (sizeof chunks / sizeof chunks[0])];
     data++, size--;
@@ -39,16 +59,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(scan.ok || scan.error[0]);
     FUZZ_CHECK(memchr(scan.error, '\n', sizeof scan.error) == NULL);
 
+    scan_ctx_t rctx = {.file_size = size};
+    cj_scan_t records;
+    cj_read_records(path, on_record, &rctx, false, &records);
+    FUZZ_CHECK(records.ok == scan.ok);
+    FUZZ_CHECK(rctx.records == scan.elements); /* every element, usable or not */
+
     run_result_t r;
     result_init(&r, NULL, 0);
     cj_scan_t read;
     cj_read_results(path, &r, &read);
     FUZZ_CHECK(read.ok == scan.ok);
     FUZZ_CHECK(read.elements == scan.elements);
-    FUZZ_CHECK(r.len + r.skipped_records <= read.elements);
+    result_stats_t s;
+    result_stats(&r, &s);
+    FUZZ_CHECK(s.total + r.skipped_records <= read.elements); /* a repeated test counts once */
+    FUZZ_CHECK(r.len <= s.total);
     for (size_t i = 0; i < r.len; i++) {
-        FUZZ_CHECK(r.tests[i].node_id && *r.tests[i].name);
-        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < TEP_TEXT_KEEP + 64);
+        FUZZ_CHECK(r.tests[i].node_id != NULL);
+        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RESULT_CAUSE_KEEP + 64);
     }
     result_free(&r);
     cj_set_chunk_size(0);

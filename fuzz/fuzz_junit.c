@@ -1,42 +1,51 @@
-/* JUnit reader: junit_read_results (streaming, from a file) and
- * junit_case_ranges (in memory, for upload batches) on any bytes.
- * Invariants: ranges lie inside the document and in order; every recorded
- * test has a node id; reasons stay cut. */
+/* JUnit reader: junit_read_records and junit_read_results (streaming, from a
+ * file) on any bytes. Invariants: every testcase's byte range lies inside the
+ * file, after the one before; every usable
+ * record has a node id and a duration that is a real number of seconds or
+ * none; reasons and causes stay cut. */
 #include "buf.h"
 #include "fuzz_util.h"
 #include "junit.h"
 #include "result.h"
+#include <math.h>
 #include <string.h>
+
+typedef struct {
+    size_t size;
+    size_t prev_end;
+} ranges_ctx_t;
+
+static void on_record(const test_record_t *rec, void *user)
+{
+    ranges_ctx_t *c = user;
+    FUZZ_CHECK(rec->start <= rec->end);
+    FUZZ_CHECK(rec->end <= c->size);
+    FUZZ_CHECK(rec->start >= c->prev_end);
+    c->prev_end = rec->end;
+    if (rec->problem) return;
+    FUZZ_CHECK(rec->node_id != NULL && rec->scope != NULL && rec->name != NULL);
+    FUZZ_CHECK(rec->duration < 0 || (isfinite(rec->duration) && rec->duration >= 0));
+    FUZZ_CHECK(!rec->failure || strlen(rec->failure) < TEP_TEXT_KEEP + 64);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_file(data, size);
+    ranges_ctx_t ctx = {.size = size};
+    junit_scan_t scan;
+    junit_read_records(path, on_record, &ctx, false, &scan);
+    FUZZ_CHECK(scan.ok || scan.error[0]);
+
     run_result_t r;
     result_init(&r, NULL, 0);
-    junit_scan_t scan;
-    junit_read_results(path, &r, &scan);
-    FUZZ_CHECK(scan.ok || scan.error[0]);
+    junit_scan_t read;
+    junit_read_results(path, &r, &read);
+    FUZZ_CHECK(read.ok == scan.ok);
     for (size_t i = 0; i < r.len; i++) {
         FUZZ_CHECK(r.tests[i].node_id != NULL);
-        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < TEP_TEXT_KEEP + 64);
+        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RESULT_CAUSE_KEEP + 64);
     }
     result_free(&r);
-
-    junit_cases_t cases;
-    char *err = NULL;
-    if (junit_case_ranges((const char *)data, size, &cases, &err)) {
-        size_t prev_end = 0;
-        for (size_t i = 0; i < cases.len; i++) {
-            FUZZ_CHECK(cases.start[i] <= cases.end[i]);
-            FUZZ_CHECK(cases.end[i] <= size);
-            FUZZ_CHECK(cases.start[i] >= prev_end);
-            prev_end = cases.end[i];
-        }
-    } else {
-        FUZZ_CHECK(err != NULL);
-    }
-    free(err);
-    junit_cases_free(&cases);
 
     /* The node-id rebuilders on the input's first line, as classname and name. */
     char *a, *b;

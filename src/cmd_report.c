@@ -3,15 +3,21 @@
  * Publishes retry selectors and annotates the build first: they are small,
  * local and what the next attempt and the people need, so a cancelled job
  * (SIGTERM, then SIGKILL after a grace period) must not lose them to a long
- * upload. Then uploads results, updates the annotation with the upload's
- * outcome, and posts plan metadata. SIGTERM/SIGINT/SIGHUP stop the upload
- * between batches or mid-transfer; what was not sent is said in one line.
+ * upload. Then streams the result files once (resultwalk) into the upload
+ * and the durations artifact, updates the annotation with the upload's
+ * outcome, and posts plan metadata. Everything but the upload and the
+ * durations comes from run.json, which holds the failures, not every test,
+ * so memory follows the failures and one upload batch. SIGTERM/SIGINT/SIGHUP
+ * stop the upload between batches or mid-transfer; what was not sent is said
+ * in one line, and the durations are then not uploaded.
  * Best effort from start to end: every problem is reported on one line and
  * the exit status is always 0, so the job's status stays the one the command
  * phase chose (Buildkite lets post-command override it). */
 #include "cmd.h"
+#include "agent.h"
 #include "annotate.h"
 #include "config.h"
+#include "durrecord.h"
 #include "http.h"
 #include "log.h"
 #include "metadata.h"
@@ -19,16 +25,17 @@
 #include "planapi.h"
 #include "process.h"
 #include "retrysel.h"
+#include "resultwalk.h"
 #include "runstate.h"
+#include "state.h"
 #include "upload.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Uploads; returns whether anything was attempted. */
-static bool do_upload(config_t *cfg, const run_record_t *rec, upload_summary_t *up)
+/* Whether results are to be uploaded: the option is on and there is a token. */
+static bool upload_ready(config_t *cfg)
 {
-    memset(up, 0, sizeof *up);
     if (!cfg->upload_results) {
         log_info("Upload: off (BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS=false)");
         return false;
@@ -43,7 +50,11 @@ static bool do_upload(config_t *cfg, const run_record_t *rec, upload_summary_t *
         log_warn("BUILDKITE_ANALYTICS_TOKEN is not set; results are not uploaded to Test Engine");
         return false;
     }
-    upload_results(cfg, rec, proc_forwarded_signal, up);
+    return true;
+}
+
+static void say_upload(const upload_summary_t *up)
+{
     char *shortfall = upload_shortfall(up);
     bool unexplained = up->failed_requests && !shortfall; /* e.g. unreadable XML sent whole, then refused */
     log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s", up->records, up->records == 1 ? "" : "s",
@@ -51,7 +62,60 @@ static bool do_upload(config_t *cfg, const run_record_t *rec, upload_summary_t *
              unexplained ? "; failed requests: see the warnings above" : "");
     if (shortfall) log_warn("%s", shortfall);
     free(shortfall);
-    return true;
+}
+
+/* Uploads the durations file as an artifact; one line says what happened. */
+static void publish_durations(const config_t *cfg, const char *name, size_t n)
+{
+    const char *tests = n == 1 ? "test" : "tests";
+    int sig = proc_forwarded_signal();
+    if (n == 0) {
+        log_info("Durations: none recorded (no result reported a test's time)");
+    } else if (sig) {
+        const char *abbrev = sigabbrev_np(sig);
+        log_warn("Durations: %zu %s in %s/%s, not uploaded: the job is being cancelled (SIG%s)", n, tests,
+                 cfg->state_dir, name, abbrev ? abbrev : "?");
+    } else if (!*cfg->job_id) {
+        log_info("Durations: %zu %s in %s/%s (not a Buildkite job: no artifact uploaded)", n, tests, cfg->state_dir, name);
+    } else {
+        const char *args[] = {"artifact", "upload", name, NULL};
+        char *err = NULL;
+        if (agent_call(cfg, args, NULL, cfg->state_dir, NULL, &err))
+            log_info("Durations: %zu %s uploaded as artifact %s", n, tests, name);
+        else
+            log_warn("Durations: %zu %s recorded, but the artifact %s could not be uploaded: %s", n, tests, name, err);
+        free(err);
+    }
+}
+
+/* One pass over the result files: the upload (when it is on) and the
+ * durations artifact. Returns whether an upload was attempted. */
+static bool stream_results(config_t *cfg, const run_record_t *rec, upload_summary_t *up)
+{
+    memset(up, 0, sizeof *up);
+    uploader_t *u = upload_ready(cfg) ? upload_start(cfg, resultwalk_json(rec), proc_forwarded_signal, up) : NULL;
+    char *name = durrecord_name(cfg), *path = state_file(cfg, name), *err = NULL;
+    durrecord_t d;
+    bool durations = durrecord_open(&d, path, &rec->result, &err);
+    if (!durations) log_warn("Durations: not recorded: %s", err);
+    free(err);
+    err = NULL;
+    walk_sink_t sinks[2];
+    size_t n = 0;
+    if (u) sinks[n++] = upload_sink(u);
+    if (durations) sinks[n++] = durrecord_sink(&d);
+    resultwalk_run(cfg, rec, sinks, n);
+    if (u) {
+        upload_finish(u);
+        say_upload(up);
+    }
+    size_t written = 0;
+    if (durations && durrecord_close(&d, &written, &err)) publish_durations(cfg, name, written);
+    else if (durations) log_warn("Durations: not recorded: %s", err);
+    free(err);
+    free(path);
+    free(name);
+    return u != NULL;
 }
 
 static void publish_selectors(const config_t *cfg, const run_record_t *rec)
@@ -147,7 +211,7 @@ int cmd_report(int argc, char **argv)
     publish_selectors(&cfg, &rec);
     annotate(&cfg, &rec, NULL);
     upload_summary_t up;
-    bool uploaded = do_upload(&cfg, &rec, &up);
+    bool uploaded = stream_results(&cfg, &rec, &up);
     /* The annotation learns the upload's outcome (and run link); skipped when
      * cancelled: the agent's SIGKILL is near and the annotation already exists. */
     if (uploaded && up.requests && !proc_forwarded_signal()) annotate(&cfg, &rec, &up);

@@ -23,14 +23,21 @@ char *colldetail_bound(const char *text)
     return xasprintf("%.*s%s%s", (int)head, text, CUT_MARK, tail);
 }
 
-/* Stores `text` as t's failure when it says more than what is there. */
+/* The whole text holds the short reason the parser kept and the rest of the
+ * traceback: t's cause is taken from it whenever it names one. */
 static void offer(run_result_t *r, const char *node_id, const char *text)
 {
     test_result_t *t = result_find(r, node_id);
-    if (!t || !t->collection_error || t->status != ST_FAILED) return;
-    if (t->failure && strlen(t->failure) >= strlen(text)) return;
+    if (!t || !t->collection_error || t->status != ST_FAILED || !*text) return;
+    char *bounded = colldetail_bound(text);
+    char *cause = result_cause(bounded, t->file);
+    free(bounded);
+    if (!cause || !*cause) {
+        free(cause);
+        return;
+    }
     free(t->failure);
-    t->failure = colldetail_bound(text);
+    t->failure = cause;
 }
 
 /* ---- collector JSON: failure_reason, then every failure_expanded line ---- */
@@ -45,26 +52,27 @@ static void append_lines(buf_t *b, const cJSON *lines)
     }
 }
 
-static void json_record(const char *raw, size_t len, void *user)
+void colldetail_offer_record(run_result_t *r, const test_record_t *rec)
 {
-    /* Cheap test first: only collection errors are worth decoding. */
-    if (!memmem(raw, len, "pytest_collection_error", strlen("pytest_collection_error"))) return;
-    cJSON *rec = cJSON_ParseWithLength(raw, len);
-    const cJSON *name = cJSON_GetObjectItem(rec, "name"), *scope = cJSON_GetObjectItem(rec, "scope");
-    if (cJSON_IsString(name) && cj_is_collection_error(cJSON_GetObjectItem(rec, "tags"))) {
-        const cJSON *reason = cJSON_GetObjectItem(rec, "failure_reason");
-        buf_t text;
-        buf_init(&text);
-        if (cJSON_IsString(reason)) buf_puts(&text, reason->valuestring);
+    if (rec->problem || !rec->collection_error || rec->status != ST_FAILED) return;
+    const char *v;
+    size_t vlen;
+    buf_t text = BUF_INIT;
+    buf_puts(&text, rec->failure ? rec->failure : "");
+    /* Only failure_expanded is decoded, not the whole record. */
+    if (rec->raw && cj_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen) && vlen && v[0] == '[') {
+        cJSON *parts = cJSON_ParseWithLength(v, vlen);
         const cJSON *part;
-        cJSON_ArrayForEach(part, cJSON_GetObjectItem(rec, "failure_expanded"))
-            append_lines(&text, cJSON_GetObjectItem(part, "expanded"));
-        char *id = result_node_id(cJSON_IsString(scope) ? scope->valuestring : "", name->valuestring);
-        offer(user, id, text.data);
-        free(id);
-        buf_free(&text);
+        cJSON_ArrayForEach(part, parts) append_lines(&text, cJSON_GetObjectItem(part, "expanded"));
+        cJSON_Delete(parts);
     }
-    cJSON_Delete(rec);
+    offer(r, rec->node_id, buf_str(&text));
+    buf_free(&text);
+}
+
+static void offer_fn(const test_record_t *rec, void *r)
+{
+    colldetail_offer_record(r, rec);
 }
 
 /* ---- JUnit: the body of <error message="collection failure"> in a testcase
@@ -156,5 +164,5 @@ void colldetail_fill(run_mode_t mode, const char *path, run_result_t *r)
         return;
     }
     cj_scan_t scan;
-    cj_scan_file(path, json_record, r, &scan);
+    cj_read_records(path, offer_fn, r, false, &scan);
 }

@@ -9,13 +9,13 @@
  * of the traceback: in the collector's failure_expanded, and in the body of
  * JUnit's <error message="collection failure">.
  *
- * So, only when an attempt recorded collection errors, the attempt's result
- * file is scanned once more (with the parsers' own scanners) for those
- * records, and each collection error's stored failure becomes the longest
- * text available: the record's whole text if it is longer than what the
- * parser kept. classify_cause() then finds the cause in it. The text kept is
- * bounded (COLLDETAIL_MAX): the first line plus the end of the traceback,
- * where the cause is. */
+ * So the collector's records are offered as the run reads them
+ * (colldetail_offer_record, no second pass), and a JUnit result file is
+ * scanned once more, only when the attempt recorded collection errors, for
+ * those testcases; and each collection error's cause (classify_cause) is taken from
+ * the record's whole text instead of the line the parser kept. The text read
+ * is bounded (COLLDETAIL_MAX): the first line plus the end of the traceback,
+ * where the cause is; only the one-line cause is kept. */
 #ifndef TEP_COLLDETAIL_H
 #define TEP_COLLDETAIL_H
 #include "result.h"
@@ -23,8 +23,11 @@
 
 #define COLLDETAIL_MAX (16 * 1024)
 
-/* Fills in the text of the collection errors of r that `path` holds. */
+/* Fills in the causes of the collection errors of r that `path` holds. */
 void colldetail_fill(run_mode_t mode, const char *path, run_result_t *r);
+/* The same for one collector record as it is read: its failure_reason and
+ * failure_expanded; anything but a tracked collection error is left alone. */
+void colldetail_offer_record(run_result_t *r, const test_record_t *rec);
 /* Keeps text within COLLDETAIL_MAX: its first line, a marker, and its end.
  * Returns a new string (caller frees). Exposed for unit tests. */
 char *colldetail_bound(const char *text);

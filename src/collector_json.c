@@ -2,16 +2,22 @@
 #include "buf.h"
 #include "log.h"
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static size_t chunk_size = 1 << 20;
+/* Read size: big enough that a read costs nothing next to the parse, small
+ * next to the records (the buffer is the reader's whole memory). */
+#define CHUNK_DEFAULT ((size_t)256 << 10)
+
+static size_t chunk_size = CHUNK_DEFAULT;
 
 void cj_set_chunk_size(size_t bytes)
 {
-    chunk_size = bytes ? bytes : 1 << 20;
+    chunk_size = bytes ? bytes : CHUNK_DEFAULT;
 }
 
 static size_t max_record = CJ_MAX_RECORD;
@@ -61,6 +67,32 @@ typedef struct {
 
 typedef enum { VS_MORE, VS_DONE, VS_BAD } value_state_t;
 
+/* Inside a string from v[st->at]: finds its closing quote with memchr (most
+ * of a record's bytes are string bytes), or consumes all of avail and
+ * remembers whether the last byte was an escaping backslash. */
+static bool string_end(const char *v, size_t avail, value_scan_t *st)
+{
+    if (st->escaped) { /* the byte after a lone '\' at the end of the last read */
+        if (st->at >= avail) return false;
+        st->at++;
+        st->escaped = false;
+    }
+    for (;;) {
+        const char *from = v + st->at;
+        const char *q = st->at < avail ? memchr(from, '"', avail - st->at) : NULL;
+        const char *stop = q ? q : v + avail;
+        size_t slashes = 0; /* the run of backslashes just before stop, within this scan */
+        for (const char *b = stop; b > from && b[-1] == '\\'; b--) slashes++;
+        if (!q) {
+            st->at = avail;
+            st->escaped = slashes % 2 == 1;
+            return false;
+        }
+        st->at = (size_t)(q - v) + 1;
+        if (slashes % 2 == 0) return true; /* a quote no backslash escapes */
+    }
+}
+
 /* On VS_DONE, st->at is the value's length (never 0). VS_BAD: the first byte
  * cannot start a value (a stray '}' or ':'), which would otherwise be a
  * zero-length element that never advances the reader. */
@@ -78,22 +110,18 @@ static value_state_t scan_value(const char *v, size_t avail, value_scan_t *st)
         while (st->at < avail && is_scalar_char(v[st->at])) st->at++;
         return st->at < avail ? VS_DONE : VS_MORE;
     }
-    while (st->at < avail) {
-        char c = v[st->at++];
+    for (;;) {
         if (st->in_string) {
-            if (st->escaped) st->escaped = false;
-            else if (c == '\\') st->escaped = true;
-            else if (c == '"') {
-                st->in_string = false;
-                if (st->depth == 0) return VS_DONE; /* a top-level string */
-            }
-            continue;
+            if (!string_end(v, avail, st)) return VS_MORE;
+            st->in_string = false;
+            if (st->depth == 0) return VS_DONE; /* a top-level string */
         }
+        if (st->at >= avail) return VS_MORE;
+        char c = v[st->at++];
         if (c == '"') st->in_string = true;
         else if (c == '{' || c == '[') st->depth++;
         else if ((c == '}' || c == ']') && --st->depth == 0) return VS_DONE;
     }
-    return VS_MORE;
 }
 
 /* End of the complete JSON value at p (inside one record), or NULL. */
@@ -256,23 +284,56 @@ bool cj_is_collection_error(const cJSON *tags)
     return cJSON_IsTrue(v);
 }
 
-/* The fields of one record we use; strings are owned, NULL when absent. */
+#define NO_TEXT SIZE_MAX
+
+/* The fields of one record we use. Their text goes into one scratch buffer,
+ * reused from record to record (no allocation per field on the hot path);
+ * fields hold offsets into it, NO_TEXT when absent. */
 typedef struct {
-    char *scope, *name, *result, *file_name, *failure_reason;
+    buf_t *scratch;
+    size_t scope, name, result, file_name, failure_reason;
     bool collection_error;
+    double duration;       /* history.duration, -1 when absent or not a usable number */
     const char *problem;   /* why the record is not usable, or NULL */
 } fields_t;
 
-/* Decodes a JSON string value; plain strings skip cJSON entirely. Keeps at
- * most `keep` bytes of the text (and says it cut). */
-static char *string_value(const char *v, size_t len, size_t keep)
+/* Appends at most `keep` bytes of s (and a note when it cut) and a NUL. */
+static size_t put_text(buf_t *b, const char *s, size_t len, size_t keep)
 {
-    if (len < 2 || v[0] != '"') return NULL;
-    if (!memchr(v, '\\', len)) return xstrndup_cut(v + 1, len - 2, keep);
+    size_t off = b->len;
+    if (len <= keep) {
+        buf_append(b, s, len);
+    } else {
+        buf_append(b, s, utf8_prefix_len(s, len, keep));
+        buf_put_cut_note(b, len);
+    }
+    buf_putc(b, '\0');
+    return off;
+}
+
+/* Decodes a JSON string value into the scratch buffer; plain strings skip
+ * cJSON entirely. Keeps at most `keep` bytes of the text (and says it cut). */
+static size_t string_value(buf_t *b, const char *v, size_t len, size_t keep)
+{
+    if (len < 2 || v[0] != '"') return NO_TEXT;
+    if (!memchr(v, '\\', len)) return put_text(b, v + 1, len - 2, keep);
     cJSON *s = cJSON_ParseWithLength(v, len);
-    char *out = cJSON_IsString(s) ? xstrndup_cut(s->valuestring, strlen(s->valuestring), keep) : NULL;
+    size_t off = cJSON_IsString(s) ? put_text(b, s->valuestring, strlen(s->valuestring), keep) : NO_TEXT;
     cJSON_Delete(s);
-    return out;
+    return off;
+}
+
+/* A JSON number of seconds that can be a duration: finite, not negative. */
+static double seconds_value(const char *v, size_t len)
+{
+    char text[64];
+    if (len == 0 || len >= sizeof text || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))) return -1;
+    memcpy(text, v, len);
+    text[len] = '\0';
+    char *end = NULL;
+    double d = strtod(text, &end);
+    if (end != text + len || !isfinite(d) || d < 0) return -1;
+    return d;
 }
 
 static bool key_is(const char *k, size_t klen, const char *want)
@@ -280,13 +341,70 @@ static bool key_is(const char *k, size_t klen, const char *want)
     return klen == strlen(want) && strncasecmp(k, want, klen) == 0; /* any case, like bktec */
 }
 
-static void take_field(fields_t *f, const char *k, size_t klen, const char *v, size_t vlen)
+/* Calls fn for each key and value of the JSON object at p[0..len). Values are
+ * cut out, not decoded. false when the object is not well formed. */
+typedef void (*member_fn)(const char *k, size_t klen, const char *v, size_t vlen, void *user);
+
+static bool each_member(const char *p, size_t len, member_fn fn, void *user)
 {
+    const char *end = p + len;
+    if (p >= end || *p != '{') return false;
+    p++;
+    for (;;) {
+        while (p < end && (is_space(*p) || *p == ',')) p++;
+        if (p >= end || *p == '}') return true;
+        const char *kend = *p == '"' ? skip_string(p, end) : NULL;
+        if (!kend) return false;
+        const char *k = p + 1;
+        size_t klen = (size_t)(kend - p - 2);
+        p = kend;
+        while (p < end && is_space(*p)) p++;
+        if (p >= end || *p != ':') return false;
+        p++;
+        while (p < end && is_space(*p)) p++;
+        const char *vend = value_end(p, end);
+        if (!vend) return false;
+        fn(k, klen, p, (size_t)(vend - p), user);
+        p = vend;
+    }
+}
+
+typedef struct {
+    const char *key;
+    const char *v;
+    size_t vlen;
+} find_t;
+
+static void find_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    find_t *f = user;
+    if (!f->v && key_is(k, klen, f->key)) f->v = v, f->vlen = vlen;
+}
+
+bool cj_member(const char *raw, size_t len, const char *key, const char **value, size_t *value_len)
+{
+    find_t f = {.key = key};
+    if (!each_member(raw, len, find_member, &f) || !f.v) return false;
+    *value = f.v;
+    *value_len = f.vlen;
+    return true;
+}
+
+/* history: {"section", "children", "start_at", "end_at", "duration"}: only
+ * the duration is read; the spans in children are skipped unread. */
+static void history_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    if (key_is(k, klen, "duration")) *(double *)user = seconds_value(v, vlen);
+}
+
+static void take_field(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    fields_t *f = user;
     if (key_is(k, klen, "failure_reason")) {
-        if (!f->failure_reason) f->failure_reason = string_value(v, vlen, TEP_TEXT_KEEP);
+        if (f->failure_reason == NO_TEXT) f->failure_reason = string_value(f->scratch, v, vlen, TEP_TEXT_KEEP);
         return;
     }
-    char **slot = key_is(k, klen, "scope") ? &f->scope
+    size_t *slot = key_is(k, klen, "scope") ? &f->scope
                   : key_is(k, klen, "name") ? &f->name
                   : key_is(k, klen, "result") ? &f->result
                   : key_is(k, klen, "file_name") ? &f->file_name : NULL;
@@ -294,47 +412,35 @@ static void take_field(fields_t *f, const char *k, size_t klen, const char *v, s
         /* Identity fields are never cut (a cut name is another test): one too
          * long for pytest's argv makes the record unusable instead. */
         if (vlen > CJ_MAX_ID + 2) f->problem = "a scope, name, result or file_name is longer than 64 KiB";
-        else if (!*slot) *slot = string_value(v, vlen, CJ_MAX_ID);
+        else if (*slot == NO_TEXT) *slot = string_value(f->scratch, v, vlen, CJ_MAX_ID);
         return;
     }
     if (key_is(k, klen, "tags") && vlen && v[0] == '{') {
+        /* Decoded only when the tag can be there: most tags objects are {} or
+         * the user's own execution tags. */
+        if (!memmem(v, vlen, "pytest_collection_error", strlen("pytest_collection_error"))) return;
         cJSON *tags = cJSON_ParseWithLength(v, vlen);
         f->collection_error = f->collection_error || cj_is_collection_error(tags);
         cJSON_Delete(tags);
+        return;
     }
+    if (key_is(k, klen, "history") && vlen && v[0] == '{') each_member(v, vlen, history_member, &f->duration);
 }
 
 /* Walks the record's top-level keys; values we do not use are skipped unread. */
 static void record_fields(const char *p, size_t len, fields_t *f)
 {
-    const char *end = p + len;
-    if (p >= end || *p != '{') {
-        f->problem = "not a JSON object";
-        return;
-    }
-    p++;
-    for (;;) {
-        while (p < end && (is_space(*p) || *p == ',')) p++;
-        if (p >= end || *p == '}') return;
-        const char *kend = *p == '"' ? skip_string(p, end) : NULL;
-        if (!kend) break;
-        const char *k = p + 1;
-        size_t klen = (size_t)(kend - p - 2);
-        p = kend;
-        while (p < end && is_space(*p)) p++;
-        if (p >= end || *p != ':') break;
-        p++;
-        while (p < end && is_space(*p)) p++;
-        const char *vend = value_end(p, end);
-        if (!vend) break;
-        take_field(f, k, klen, p, (size_t)(vend - p));
-        p = vend;
-    }
-    f->problem = "not a well-formed JSON object";
+    f->scope = f->name = f->result = f->file_name = f->failure_reason = NO_TEXT;
+    f->duration = -1;
+    if (len == 0 || *p != '{') f->problem = "not a JSON object";
+    else if (!each_member(p, len, take_field, f)) f->problem = "not a well-formed JSON object";
 }
 
 typedef struct {
-    run_result_t *r;
+    record_fn fn;
+    void *user;
+    bool warn;
+    buf_t scratch;         /* the current record's decoded text */
     const char *path;
     size_t index;
     size_t warned;
@@ -343,7 +449,7 @@ typedef struct {
 
 static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char *why)
 {
-    ctx->r->skipped_records++;
+    if (!ctx->warn) return;
     if (ctx->warned >= CJ_MAX_WARNINGS) {
         ctx->unwarned++;
         return;
@@ -354,27 +460,61 @@ static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char
     free(shown);
 }
 
+static const char *text_at(const buf_t *b, size_t off)
+{
+    return off == NO_TEXT ? NULL : b->data + off;
+}
+
 static void on_record(const char *raw, size_t len, void *user)
 {
     read_ctx_t *ctx = user;
     ctx->index++;
-    fields_t f = {0};
+    buf_reset(&ctx->scratch);
+    fields_t f = {.scratch = &ctx->scratch};
     record_fields(raw, len, &f);
-    if (!f.problem && (!f.name || !*f.name)) f.problem = "no name";
+    const char *name = text_at(&ctx->scratch, f.name);
+    if (!f.problem && (!name || !*name)) f.problem = "no name";
+    test_record_t rec = {.raw = raw, .raw_len = len, .duration = -1, .problem = f.problem};
     if (f.problem) {
         skip_record(ctx, raw, len, f.problem);
-    } else {
-        result_record(ctx->r, f.scope ? f.scope : "", f.name, NULL, f.file_name, result_status_parse(f.result),
-                      f.failure_reason, f.collection_error);
+        ctx->fn(&rec, ctx->user);
+        return;
     }
-    free(f.scope), free(f.name), free(f.result), free(f.file_name), free(f.failure_reason);
+    /* The node id goes into the scratch buffer too: pointers are taken after
+     * the last append (an append may move the buffer). */
+    size_t scope_len = f.scope == NO_TEXT ? 0 : strlen(ctx->scratch.data + f.scope);
+    size_t name_len = strlen(name);
+    buf_reserve(&ctx->scratch, scope_len + 2 + name_len + 1); /* copies from itself: no move below */
+    size_t id = ctx->scratch.len;
+    if (scope_len) {
+        buf_append(&ctx->scratch, ctx->scratch.data + f.scope, scope_len);
+        buf_append(&ctx->scratch, "::", 2);
+    }
+    buf_append(&ctx->scratch, ctx->scratch.data + f.name, name_len);
+    buf_putc(&ctx->scratch, '\0');
+    const buf_t *b = &ctx->scratch;
+    rec.scope = f.scope == NO_TEXT ? "" : text_at(b, f.scope);
+    rec.name = text_at(b, f.name);
+    rec.node_id = text_at(b, id);
+    rec.file = text_at(b, f.file_name);
+    rec.status = result_status_parse(text_at(b, f.result));
+    rec.failure = text_at(b, f.failure_reason);
+    rec.collection_error = f.collection_error;
+    rec.duration = f.duration;
+    ctx->fn(&rec, ctx->user);
+}
+
+void cj_read_records(const char *path, record_fn fn, void *user, bool warn, cj_scan_t *out)
+{
+    read_ctx_t ctx = {.fn = fn, .user = user, .warn = warn, .path = path};
+    cj_scan_file(path, on_record, &ctx, out);
+    buf_free(&ctx.scratch);
+    if (ctx.unwarned)
+        log_warn("%s: %zu more result records are not test records; skipped (%zu warnings shown)", path, ctx.unwarned,
+                 ctx.warned);
 }
 
 void cj_read_results(const char *path, run_result_t *r, cj_scan_t *out)
 {
-    read_ctx_t ctx = {.r = r, .path = path};
-    cj_scan_file(path, on_record, &ctx, out);
-    if (ctx.unwarned)
-        log_warn("%s: %zu more result records are not test records; skipped (%zu warnings shown)", path, ctx.unwarned,
-                 ctx.warned);
+    cj_read_records(path, result_add_fn, r, true, out);
 }

@@ -3,11 +3,12 @@
  * The file is one JSON array of test records, often on a single line. It is
  * read in chunks; each top-level element is cut out by a small scanner that
  * knows strings and nesting. Of each record only the values we use (scope,
- * name, result, file_name, failure_reason, tags) are decoded, with cJSON
- * doing the decoding of anything escaped; history and failure_expanded are
- * skipped without being built. Memory
- * stays at one chunk plus one record, whatever the file size, and the raw
- * text of each record is available to the uploader without re-encoding.
+ * name, result, file_name, failure_reason, tags, history.duration) are
+ * decoded, with cJSON doing the decoding of anything escaped; the history's
+ * spans and failure_expanded are skipped without being built. Memory stays at
+ * one chunk plus one record, whatever the file size, and the raw text of each
+ * record is handed out with it (test_record_t), so the uploader and the
+ * result-path merge copy records without re-encoding them.
  *
  * Tolerated (the collector's gotchas): optional result/tags/failure_* keys,
  * empty scope, "::" inside names, exponent floats, \u escapes, any key case.
@@ -44,12 +45,20 @@ typedef struct {
 
 /* Calls fn for each element; counts elements that are not objects as bad. */
 void cj_scan_file(const char *path, cj_element_fn fn, void *user, cj_scan_t *out);
-/* Reads a collector file into the model. Prints one line per skipped record. */
+/* Calls fn for every element of a collector file, in order: a usable test
+ * record with its fields, anything else with rec->problem set (and only its
+ * raw bytes). With `warn`, prints one line per unusable record (the first
+ * CJ_MAX_WARNINGS, then a count); the run phase warns, later readers do not. */
+void cj_read_records(const char *path, record_fn fn, void *user, bool warn, cj_scan_t *out);
+/* cj_read_records into the model, warning. */
 void cj_read_results(const char *path, run_result_t *r, cj_scan_t *out);
 /* Read size; tests shrink it to put chunk boundaries inside strings and escapes. */
 void cj_set_chunk_size(size_t bytes);
 /* Largest record accepted (0: CJ_MAX_RECORD); tests lower it. */
 void cj_set_max_record(size_t bytes);
+/* The raw value of a record's top-level member (key in any case), cut out of
+ * the element's bytes, not decoded. false when absent or not an object. */
+bool cj_member(const char *raw, size_t len, const char *key, const char **value, size_t *value_len);
 /* The collection-error tag in a tags object: string "true" (or, leniently, JSON true). */
 bool cj_is_collection_error(const cJSON *tags);
 

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,9 @@ void junit_set_max_token(size_t bytes)
 typedef struct {
     XML_Parser parser;
     const char *path;
-    run_result_t *r;
+    record_fn fn;
+    void *user;
+    bool warn;
     junit_scan_t *out;
     int depth;
     bool root_seen;
@@ -33,6 +36,9 @@ typedef struct {
     char *name;
     test_status_t status;
     bool collection_error;
+    bool error;            /* an <error> inside (not only a <failure>) */
+    double time;           /* the time attribute, -1 when absent or unusable */
+    size_t start;          /* byte offset of the open <testcase> in the file */
     bool in_problem;       /* inside <failure>/<error>: collect text */
     buf_t reason;          /* at most TEP_TEXT_KEEP bytes of it */
     size_t reason_total;   /* bytes the reason had before it was cut */
@@ -122,7 +128,7 @@ static void reason_reset(junit_ctx_t *c)
 
 static void warn_case(junit_ctx_t *c, const char *why)
 {
-    c->r->skipped_records++;
+    if (!c->warn) return;
     if (c->warned >= JUNIT_MAX_WARNINGS) {
         c->unwarned++;
         return;
@@ -131,15 +137,27 @@ static void warn_case(junit_ctx_t *c, const char *why)
     log_warn("%s line %lu: %s; skipped", c->path, XML_GetCurrentLineNumber(c->parser), why);
 }
 
+/* pytest's time="0.123": finite, not negative, else unknown (-1). */
+static double seconds_attr(const char *v)
+{
+    if (!v || !*v) return -1;
+    char *end = NULL;
+    double d = strtod(v, &end);
+    return *end || !isfinite(d) || d < 0 ? -1 : d;
+}
+
 static void start_case(junit_ctx_t *c, const char **atts)
 {
     const char *cls = attr(atts, "classname"), *name = attr(atts, "name");
     c->in_case = true;
     c->case_depth = c->depth;
+    c->start = (size_t)XML_GetCurrentByteIndex(c->parser);
     c->classname = xstrdup(cls ? cls : "");
     c->name = xstrdup(name ? name : "");
     c->status = ST_PASSED;
     c->collection_error = false;
+    c->error = false;
+    c->time = seconds_attr(attr(atts, "time"));
     c->have_message = false;
     reason_reset(c);
 }
@@ -166,6 +184,7 @@ static void on_start(void *user, const char *el, const char **atts)
     bool failure = strcmp(el, "failure") == 0, error = strcmp(el, "error") == 0;
     if (failure || error) {
         c->status = ST_FAILED;
+        c->error = c->error || error;
         const char *msg = attr(atts, "message");
         if (error && msg && strcmp(msg, "collection failure") == 0 && !*c->classname) c->collection_error = true;
         /* A collection error's message is just the label; its body says what broke. */
@@ -187,12 +206,22 @@ static void on_text(void *user, const char *s, int len)
     reason_add(c, s, (size_t)len);
 }
 
+/* The end of the element being closed, in file bytes ("<x/>" included). */
+static size_t tag_end(XML_Parser p)
+{
+    return (size_t)XML_GetCurrentByteIndex(p) + (size_t)XML_GetCurrentByteCount(p);
+}
+
 static void record_case(junit_ctx_t *c)
 {
+    test_record_t rec = {.start = c->start, .end = tag_end(c->parser), .duration = -1};
+    if (rec.end < rec.start) rec.end = rec.start;
     /* A name pytest could not take as one argument is not a test we can rerun
      * or report by name; refuse it rather than carry megabytes around. */
     if (strlen(c->classname) > JUNIT_MAX_ID || strlen(c->name) > JUNIT_MAX_ID) {
-        warn_case(c, "a testcase classname or name is longer than 64 KiB");
+        rec.problem = "a testcase classname or name is longer than 64 KiB";
+        warn_case(c, rec.problem);
+        c->fn(&rec, c->user);
         return;
     }
     char *node_id, *file;
@@ -204,7 +233,7 @@ static void record_case(junit_ctx_t *c)
         file = xstrndup(node_id, strcspn(node_id, ":"));
     }
     /* The first line of a collection error's text is its most useful line. */
-    char *nl = c->collection_error ? strchr(c->reason.data, '\n') : NULL;
+    char *nl = c->collection_error ? strchr(buf_str(&c->reason), '\n') : NULL;
     if (nl) {
         c->reason.len = (size_t)(nl - c->reason.data), *nl = '\0';
     } else if (c->reason_total > c->reason.len) {
@@ -212,8 +241,16 @@ static void record_case(junit_ctx_t *c)
         c->reason.len = utf8_complete_len(c->reason.data, c->reason.len);
         buf_put_cut_note(&c->reason, c->reason_total);
     }
-    result_record(c->r, c->classname, c->collection_error ? node_id : c->name, node_id, file, c->status,
-                  c->status == ST_FAILED ? c->reason.data : NULL, c->collection_error);
+    rec.scope = c->classname;
+    rec.name = c->collection_error ? node_id : c->name;
+    rec.node_id = node_id;
+    rec.file = file;
+    rec.status = c->status;
+    rec.failure = c->status == ST_FAILED ? buf_str(&c->reason) : NULL;
+    rec.collection_error = c->collection_error;
+    rec.error = c->error;
+    rec.duration = c->time;
+    c->fn(&rec, c->user);
     c->out->testcases++;
     free(node_id);
     free(file);
@@ -275,7 +312,7 @@ static bool feed_file(junit_ctx_t *c, FILE *f)
     return ok;
 }
 
-void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out)
+void junit_read_records(const char *path, record_fn fn, void *user, bool warn, junit_scan_t *out)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
@@ -283,7 +320,7 @@ void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out)
         snprintf(out->error, sizeof out->error, "cannot open %s: %s", path, strerror(errno));
         return;
     }
-    junit_ctx_t c = {.r = r, .out = out, .path = path};
+    junit_ctx_t c = {.fn = fn, .user = user, .warn = warn, .out = out, .path = path};
     buf_init(&c.reason);
     c.parser = XML_ParserCreate(NULL);
     XML_SetUserData(c.parser, &c);
@@ -295,7 +332,7 @@ void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out)
         ok = false;
     }
     if (c.unwarned) log_warn("%s: %zu more testcases skipped (%zu warnings shown)", path, c.unwarned, c.warned);
-    if (c.nested)
+    if (c.nested && warn)
         log_warn("%s: %zu <testcase> elements inside another <testcase> were ignored (pytest never writes them)", path,
                  c.nested);
     out->ok = ok;
@@ -306,73 +343,7 @@ void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out)
     fclose(f);
 }
 
-typedef struct {
-    XML_Parser parser;
-    junit_cases_t *out;
-    size_t cap;
-    int depth;
-    int case_depth;        /* depth of the open <testcase>, 0 if none */
-    size_t case_start;
-} ranges_ctx_t;
-
-static size_t tag_end(XML_Parser p)
+void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out)
 {
-    return (size_t)XML_GetCurrentByteIndex(p) + (size_t)XML_GetCurrentByteCount(p);
-}
-
-static void ranges_start(void *user, const char *el, const char **atts)
-{
-    (void)atts;
-    ranges_ctx_t *c = user;
-    c->depth++;
-    if (!c->case_depth && strcmp(el, "testcase") == 0) {
-        c->case_depth = c->depth;
-        c->case_start = (size_t)XML_GetCurrentByteIndex(c->parser);
-    }
-}
-
-static void ranges_end(void *user, const char *el)
-{
-    (void)el;
-    ranges_ctx_t *c = user;
-    if (c->case_depth == c->depth) {
-        if (c->out->len == c->cap) {
-            c->cap = c->cap ? c->cap * 2 : 256;
-            c->out->start = xrealloc(c->out->start, c->cap * sizeof(size_t));
-            c->out->end = xrealloc(c->out->end, c->cap * sizeof(size_t));
-        }
-        size_t end = tag_end(c->parser);
-        /* "<testcase .../>": expat reports the end with no bytes of its own. */
-        c->out->start[c->out->len] = c->case_start;
-        c->out->end[c->out->len++] = end > c->case_start ? end : c->case_start;
-        c->case_depth = 0;
-    }
-    c->depth--;
-}
-
-bool junit_case_ranges(const char *data, size_t len, junit_cases_t *out, char **err)
-{
-    memset(out, 0, sizeof *out);
-    ranges_ctx_t c = {.parser = XML_ParserCreate(NULL), .out = out};
-    XML_SetUserData(c.parser, &c);
-    XML_SetElementHandler(c.parser, ranges_start, ranges_end);
-    /* XML_Parse takes an int length: hand a huge document over in pieces. */
-    const size_t piece = (size_t)1 << 30;
-    bool ok = true;
-    do {
-        size_t n = len < piece ? len : piece;
-        ok = XML_Parse(c.parser, data, (int)n, n == len) != XML_STATUS_ERROR;
-        data += n;
-        len -= n;
-    } while (ok && len > 0);
-    if (!ok) *err = xasprintf("%s at line %lu", XML_ErrorString(XML_GetErrorCode(c.parser)), XML_GetCurrentLineNumber(c.parser));
-    XML_ParserFree(c.parser);
-    return ok;
-}
-
-void junit_cases_free(junit_cases_t *c)
-{
-    free(c->start);
-    free(c->end);
-    memset(c, 0, sizeof *c);
+    junit_read_records(path, result_add_fn, r, true, out);
 }

@@ -6,6 +6,11 @@
  * classname, the module as the name, and <error message="collection failure">;
  * that is recorded as a collection error naming the file.
  *
+ * Each testcase is handed out as a test_record_t with the byte range of its
+ * <testcase> element in the file and its time attribute, so the uploader can
+ * cut a large file into documents that keep every testcase's bytes, and the
+ * durations artifact gets every test's time, without the file in memory.
+ *
  * Hostile input: a failure message or body keeps its first TEP_TEXT_KEEP
  * bytes (with a note that it was cut); a testcase whose classname or name is
  * over JUNIT_MAX_ID bytes is skipped with a warning (at most
@@ -28,19 +33,16 @@ typedef struct {
     char error[256];
 } junit_scan_t;
 
+/* Calls fn for every outermost <testcase>, in order: a usable record with its
+ * fields, or one with rec->problem set (only start/end meaningful). With
+ * `warn`, prints what is skipped or ignored (the run phase warns, later
+ * readers do not). */
+void junit_read_records(const char *path, record_fn fn, void *user, bool warn, junit_scan_t *out);
+/* junit_read_records into the model, warning. */
 void junit_read_results(const char *path, run_result_t *r, junit_scan_t *out);
 /* Largest single tag accepted (0: JUNIT_MAX_TOKEN); tests lower it. */
 void junit_set_max_token(size_t bytes);
 
-/* Byte ranges of the <testcase> elements of a JUnit document in memory, so a
- * large file can be uploaded in batches that reuse its exact bytes. */
-typedef struct {
-    size_t *start, *end;   /* [start, end) per testcase */
-    size_t len;
-} junit_cases_t;
-
-bool junit_case_ranges(const char *data, size_t len, junit_cases_t *out, char **err);
-void junit_cases_free(junit_cases_t *c);
 /* "tests.test_auth.TestLogin" + "test_ok" -> "tests/test_auth.py::TestLogin::test_ok". Caller frees. */
 char *junit_node_id(const char *classname, const char *name);
 /* "tests.test_import_error" -> "tests/test_import_error.py". Caller frees. */

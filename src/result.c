@@ -1,5 +1,6 @@
 #include "result.h"
 #include "buf.h"
+#include "classify.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,22 @@ static uint64_t hash(const char *s)
     return h;
 }
 
+/* A slot of the index: which test, and its node id's hash, so a lookup that
+ * misses (most do: passing tests are never tracked) compares no strings. */
+struct result_slot {
+    uint32_t idx;           /* EMPTY, or an index into tests */
+    uint32_t hash;          /* low bits of the node id's hash */
+};
+
+#define EMPTY UINT32_MAX
+
+static struct result_slot *new_slots(size_t n)
+{
+    struct result_slot *s = xmalloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) s[i].idx = EMPTY;
+    return s;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -20,8 +37,7 @@ void result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_muted)
 {
     memset(r, 0, sizeof *r);
     r->n_slots = 1024;
-    r->slots = xmalloc(r->n_slots * sizeof(size_t));
-    memset(r->slots, 0xff, r->n_slots * sizeof(size_t));
+    r->slots = new_slots(r->n_slots);
     r->muted_keys = xcalloc(n_muted ? n_muted : 1, sizeof(char *));
     for (size_t i = 0; i < n_muted; i++) r->muted_keys[i] = xasprintf("%s\x1f%s", muted[i].scope, muted[i].name);
     r->n_muted = n_muted;
@@ -33,8 +49,6 @@ void result_free(run_result_t *r)
     for (size_t i = 0; i < r->len; i++) {
         test_result_t *t = &r->tests[i];
         free(t->node_id);
-        free(t->scope);
-        free(t->name);
         free(t->file);
         free(t->failure);
     }
@@ -80,12 +94,23 @@ bool result_is_flaky(const test_result_t *t)
     return t->failed_before && t->status == ST_PASSED;
 }
 
-static size_t *slot_for(const run_result_t *r, const char *node_id)
+char *result_cause(const char *failure, const char *file)
+{
+    char *cause = classify_cause(failure, file);
+    if (cause && strlen(cause) > RESULT_CAUSE_KEEP) {
+        char *cut = xstrndup_cut(cause, strlen(cause), RESULT_CAUSE_KEEP);
+        free(cause);
+        cause = cut;
+    }
+    return cause;
+}
+
+static struct result_slot *slot_for(const run_result_t *r, const char *node_id, uint64_t h)
 {
     size_t mask = r->n_slots - 1;
-    for (size_t i = hash(node_id) & mask;; i = (i + 1) & mask) {
-        size_t idx = r->slots[i];
-        if (idx == SIZE_MAX || strcmp(r->tests[idx].node_id, node_id) == 0) return &r->slots[i];
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct result_slot *s = &r->slots[i];
+        if (s->idx == EMPTY || (s->hash == (uint32_t)h && strcmp(r->tests[s->idx].node_id, node_id) == 0)) return s;
     }
 }
 
@@ -93,15 +118,18 @@ static void grow_index(run_result_t *r)
 {
     free(r->slots);
     r->n_slots *= 2;
-    r->slots = xmalloc(r->n_slots * sizeof(size_t));
-    memset(r->slots, 0xff, r->n_slots * sizeof(size_t));
-    for (size_t i = 0; i < r->len; i++) *slot_for(r, r->tests[i].node_id) = i;
+    r->slots = new_slots(r->n_slots);
+    for (size_t i = 0; i < r->len; i++) {
+        uint64_t h = hash(r->tests[i].node_id);
+        *slot_for(r, r->tests[i].node_id, h) = (struct result_slot){.idx = (uint32_t)i, .hash = (uint32_t)h};
+    }
 }
 
 test_result_t *result_find(const run_result_t *r, const char *node_id)
 {
-    size_t idx = *slot_for(r, node_id);
-    return idx == SIZE_MAX ? NULL : &r->tests[idx];
+    if (!r->len) return NULL;
+    const struct result_slot *s = slot_for(r, node_id, hash(node_id));
+    return s->idx == EMPTY ? NULL : &r->tests[s->idx];
 }
 
 static bool is_muted(const run_result_t *r, const char *scope, const char *name)
@@ -113,44 +141,95 @@ static bool is_muted(const run_result_t *r, const char *scope, const char *name)
     return hit;
 }
 
-test_result_t *result_record(run_result_t *r, const char *scope, const char *name, const char *node_id,
-                             const char *file, test_status_t status, const char *failure, bool collection_error)
+void result_reserve(run_result_t *r, size_t n)
 {
-    char *own_id = node_id ? NULL : result_node_id(scope, name);
-    const char *id = node_id ? node_id : own_id;
-    size_t *slot = slot_for(r, id);
-    test_result_t *t;
-    if (*slot != SIZE_MAX) {
-        t = &r->tests[*slot];
-        if (t->status == ST_FAILED) t->failed_before = true;
-        free(own_id);
-    } else {
-        if (r->len == r->cap) {
-            r->cap = r->cap ? r->cap * 2 : 256;
-            r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
-        }
-        *slot = r->len;
-        t = &r->tests[r->len++];
-        memset(t, 0, sizeof *t);
-        t->node_id = own_id ? own_id : xstrdup(id);
-        t->scope = xstrdup(scope);
-        t->name = xstrdup(name);
-        t->muted = is_muted(r, scope, name);
-        if (r->len * 2 > r->n_slots) grow_index(r); /* moves slots, not tests: t stays valid */
+    if (n <= r->cap || n > ((size_t)1 << 24)) return; /* a damaged count grows as it reads instead */
+    r->cap = n;
+    r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
+}
+
+test_result_t *result_track(run_result_t *r, const char *node_id, const char *file, test_status_t status,
+                            const char *failure, bool collection_error)
+{
+    uint64_t h = hash(node_id);
+    struct result_slot *slot = slot_for(r, node_id, h);
+    if (slot->idx != EMPTY) return &r->tests[slot->idx]; /* already tracked: run.json never repeats one */
+    if (r->len >= EMPTY - 1) abort(); /* 4 billion failed tests: not a pytest run */
+    if (r->len == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
     }
-    if (file && !t->file) t->file = xstrdup(file);
+    *slot = (struct result_slot){.idx = (uint32_t)r->len, .hash = (uint32_t)h};
+    test_result_t *t = &r->tests[r->len++];
+    memset(t, 0, sizeof *t);
+    t->node_id = xstrdup(node_id);
+    t->file = collection_error && file ? xstrdup(file) : NULL;
+    t->failure = failure ? xstrdup(failure) : NULL;
     t->status = status;
-    t->attempts++;
-    t->collection_error = t->collection_error || collection_error;
-    free(t->failure);
-    t->failure = status == ST_FAILED && failure ? xstrdup(failure) : NULL;
+    t->attempts = 1;
+    t->collection_error = collection_error;
+    if (r->len * 10 > r->n_slots * 7) grow_index(r); /* at 70% full; moves slots, not tests: t stays valid */
     return t;
+}
+
+/* A later record of a tracked test: its latest outcome wins. */
+static void update(test_result_t *t, const test_record_t *rec)
+{
+    if (t->status == ST_FAILED) t->failed_before = true;
+    t->status = rec->status;
+    t->attempts++;
+    t->collection_error = t->collection_error || rec->collection_error;
+    if (t->collection_error && !t->file && rec->file) t->file = xstrdup(rec->file);
+    free(t->failure);
+    t->failure = rec->status == ST_FAILED ? result_cause(rec->failure, rec->file) : NULL;
+}
+
+/* A test that never failed: counted, never kept. */
+static void settle(result_stats_t *s, test_status_t status, bool muted)
+{
+    s->total++;
+    if (muted) {
+        if (status == ST_PASSED) s->muted_passed++;
+        return;
+    }
+    switch (status) {
+    case ST_PASSED: s->passed_first++; break;
+    case ST_SKIPPED: s->skipped++; break;
+    default: s->unknown++;
+    }
+}
+
+void result_add(run_result_t *r, const test_record_t *rec)
+{
+    if (rec->problem) {
+        r->skipped_records++;
+        return;
+    }
+    test_result_t *t = result_find(r, rec->node_id);
+    if (t) {
+        update(t, rec);
+        return;
+    }
+    bool muted = is_muted(r, rec->scope, rec->name);
+    if (rec->status != ST_FAILED && !rec->collection_error) {
+        settle(&r->settled, rec->status, muted);
+        return;
+    }
+    char *cause = rec->status == ST_FAILED ? result_cause(rec->failure, rec->file) : NULL;
+    t = result_track(r, rec->node_id, rec->file, rec->status, cause, rec->collection_error);
+    t->muted = muted;
+    free(cause);
+}
+
+void result_add_fn(const test_record_t *rec, void *r)
+{
+    result_add(r, rec);
 }
 
 void result_stats(const run_result_t *r, result_stats_t *s)
 {
-    memset(s, 0, sizeof *s);
-    s->total = r->len;
+    *s = r->settled;
+    s->total += r->len;
     for (size_t i = 0; i < r->len; i++) {
         const test_result_t *t = &r->tests[i];
         if (t->collection_error) {

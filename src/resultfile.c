@@ -3,9 +3,7 @@
 #include "collector_json.h"
 #include "fsutil.h"
 #include "junit.h"
-#include <cjson/cJSON.h>
 #include <errno.h>
-#include <expat.h>
 #include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,25 +11,110 @@
 #include <string.h>
 #include <unistd.h>
 
-/* What pass 1 decided for one record. */
-enum { DROP = 0, KEEP_PASSED, KEEP_FAILURE, KEEP_ERROR, KEEP_SKIPPED };
+/* ---- the output: one JSON array, or one JUnit document ---- */
+
+enum { K_PASSED, K_FAILURE, K_ERROR, K_SKIPPED, K_KINDS };
+
+/* The JUnit header is written twice: first with zero counts, then, once the
+ * counts are known, over itself. Padding before its '>' keeps the length. */
+#define JUNIT_HEAD_WIDTH 256
 
 typedef struct {
-    unsigned char *state;   /* per record of the file */
-    size_t n, cap;
-} file_marks_t;
+    run_mode_t mode;
+    FILE *out;
+    size_t written;
+    size_t count[K_KINDS];
+} writer_t;
+
+static int kind_of(const test_record_t *rec)
+{
+    if (rec->status == ST_FAILED) return rec->error ? K_ERROR : K_FAILURE;
+    return rec->status == ST_SKIPPED ? K_SKIPPED : K_PASSED;
+}
+
+static void junit_head(writer_t *w)
+{
+    char head[JUNIT_HEAD_WIDTH + 1];
+    int n = snprintf(head, sizeof head, "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" "
+                     "errors=\"%zu\" failures=\"%zu\" skipped=\"%zu\" tests=\"%zu\"", w->count[K_ERROR],
+                     w->count[K_FAILURE], w->count[K_SKIPPED], w->written);
+    memset(head + n, ' ', (size_t)(JUNIT_HEAD_WIDTH - 1 - n));
+    head[JUNIT_HEAD_WIDTH - 1] = '>';
+    fwrite(head, 1, JUNIT_HEAD_WIDTH, w->out);
+}
+
+static void writer_begin(writer_t *w)
+{
+    if (w->mode == MODE_JSON) fputc('[', w->out);
+    else junit_head(w);
+}
+
+static void writer_put(writer_t *w, const char *bytes, size_t len, int kind)
+{
+    if (w->mode == MODE_JSON && w->written) fputc(',', w->out);
+    fwrite(bytes, 1, len, w->out);
+    w->written++;
+    w->count[kind]++;
+}
+
+static void writer_end(writer_t *w)
+{
+    if (w->mode == MODE_JSON) {
+        fputc(']', w->out);
+        return;
+    }
+    fputs("</testsuite></testsuites>\n", w->out);
+    if (fseeko(w->out, 0, SEEK_SET) == 0) junit_head(w);
+}
+
+/* ---- JUnit records are byte ranges of their file: copied through a second
+ * handle, in order, a piece at a time ---- */
 
 typedef struct {
-    char *key;
-    size_t file, ordinal;
-} owner_t;
+    FILE *f;
+    off_t pos;
+} source_t;
+
+static bool source_seek(source_t *s, size_t start)
+{
+    if (s->pos == (off_t)start) return true;
+    if (fseeko(s->f, (off_t)start, SEEK_SET) != 0) return false;
+    s->pos = (off_t)start;
+    return true;
+}
+
+/* Copies [start, end) of the source to out (or to b when out is NULL). */
+static bool source_copy(source_t *s, size_t start, size_t end, FILE *out, buf_t *b)
+{
+    if (!s->f || !source_seek(s, start)) return false;
+    char piece[65536];
+    for (size_t left = end - start; left;) {
+        size_t n = fread(piece, 1, left < sizeof piece ? left : sizeof piece, s->f);
+        if (n == 0) return false;
+        if (out) fwrite(piece, 1, n, out);
+        else buf_append(b, piece, n);
+        s->pos += (off_t)n;
+        left -= n;
+    }
+    return true;
+}
+
+/* ---- the map of later attempts' records (resultfile_final) ---- */
 
 typedef struct {
-    owner_t *slots;         /* open addressing, key NULL = empty */
-    size_t cap, len;
-    file_marks_t *marks;    /* per input */
-    resultfile_stats_t *stats;
-} merge_t;
+    char *key;              /* "scope\x1fname" */
+    char *bytes;
+    size_t len;
+    int kind;
+    bool used;              /* written in place of the first attempt's record */
+} entry_t;
+
+typedef struct {
+    entry_t *entries;       /* in the order tests first appeared */
+    size_t len, cap;
+    size_t *slots;          /* open addressing into entries, SIZE_MAX = empty */
+    size_t n_slots;
+} map_t;
 
 static uint64_t hash(const char *s)
 {
@@ -40,229 +123,148 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-static owner_t *find_slot(owner_t *slots, size_t cap, const char *key)
+static size_t *map_slot(const map_t *m, const char *key)
 {
-    for (size_t i = hash(key) & (cap - 1);; i = (i + 1) & (cap - 1))
-        if (!slots[i].key || strcmp(slots[i].key, key) == 0) return &slots[i];
+    size_t mask = m->n_slots - 1;
+    for (size_t i = hash(key) & mask;; i = (i + 1) & mask)
+        if (m->slots[i] == SIZE_MAX || strcmp(m->entries[m->slots[i]].key, key) == 0) return &m->slots[i];
 }
 
-static void grow_map(merge_t *m)
+static void map_grow(map_t *m)
 {
-    size_t cap = m->cap ? m->cap * 2 : 1024;
-    owner_t *slots = xcalloc(cap, sizeof(owner_t));
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->slots[i].key) *find_slot(slots, cap, m->slots[i].key) = m->slots[i];
     free(m->slots);
-    m->slots = slots;
-    m->cap = cap;
+    m->n_slots = m->n_slots ? m->n_slots * 2 : 256;
+    m->slots = xmalloc(m->n_slots * sizeof(size_t));
+    memset(m->slots, 0xff, m->n_slots * sizeof(size_t));
+    for (size_t i = 0; i < m->len; i++) *map_slot(m, m->entries[i].key) = i;
 }
 
-static void set_state(file_marks_t *f, size_t ordinal, unsigned char state)
+static entry_t *map_get(const map_t *m, const char *key)
 {
-    if (ordinal >= f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 256;
-        while (cap <= ordinal) cap *= 2;
-        f->state = xrealloc(f->state, cap);
-        memset(f->state + f->cap, DROP, cap - f->cap);
-        f->cap = cap;
-    }
-    f->state[ordinal] = state;
-    if (ordinal >= f->n) f->n = ordinal + 1;
+    if (!m->len) return NULL;
+    size_t i = *map_slot(m, key);
+    return i == SIZE_MAX ? NULL : &m->entries[i];
 }
 
-/* Records that record `ordinal` of `file` is kept; a keyed record replaces
- * the earlier record with the same key. Takes `key` (may be NULL). */
-static void keep(merge_t *m, size_t file, size_t ordinal, char *key, unsigned char state)
+/* Takes key and bytes. Returns whether it replaced an earlier record. */
+static bool map_put(map_t *m, char *key, char *bytes, size_t len, int kind)
 {
-    set_state(&m->marks[file], ordinal, state);
-    if (!key) return;
-    if ((m->len + 1) * 2 > m->cap) grow_map(m);
-    owner_t *o = find_slot(m->slots, m->cap, key);
-    if (o->key) {
-        m->marks[o->file].state[o->ordinal] = DROP;
-        m->stats->replaced++;
+    if ((m->len + 1) * 2 > m->n_slots) map_grow(m);
+    size_t *slot = map_slot(m, key);
+    if (*slot != SIZE_MAX) {
+        entry_t *e = &m->entries[*slot];
         free(key);
-    } else {
-        o->key = key;
-        m->len++;
+        free(e->bytes);
+        e->bytes = bytes, e->len = len, e->kind = kind;
+        return true;
     }
-    o->file = file;
-    o->ordinal = ordinal;
+    if (m->len == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->entries = xrealloc(m->entries, m->cap * sizeof(entry_t));
+    }
+    *slot = m->len;
+    m->entries[m->len++] = (entry_t){.key = key, .bytes = bytes, .len = len, .kind = kind};
+    return false;
 }
 
-static void merge_free(merge_t *m, size_t n_inputs)
+static void map_free(map_t *m)
 {
-    for (size_t i = 0; i < m->cap; i++) free(m->slots[i].key);
+    for (size_t i = 0; i < m->len; i++) free(m->entries[i].key), free(m->entries[i].bytes);
+    free(m->entries);
     free(m->slots);
-    for (size_t i = 0; i < n_inputs; i++) free(m->marks[i].state);
-    free(m->marks);
 }
 
-/* ---- collector JSON ---- */
+/* ---- reading the inputs ---- */
 
 typedef struct {
-    merge_t *m;
-    size_t file, ordinal;
-    FILE *out;              /* pass 2 */
-    size_t written;
-} json_ctx_t;
+    writer_t *w;
+    map_t *map;
+    source_t src;
+    resultfile_stats_t *stats;
+    size_t read;            /* records of this input */
+    bool copy_failed;
+} pass_t;
 
-/* "scope\x1fname" of a record, or NULL when it has no name. */
-static char *json_key(const cJSON *rec)
+static char *record_key(const test_record_t *rec)
 {
-    const cJSON *scope = cJSON_GetObjectItem(rec, "scope"), *name = cJSON_GetObjectItem(rec, "name");
-    if (!cJSON_IsString(name)) return NULL;
-    return xasprintf("%s\x1f%s", cJSON_IsString(scope) ? scope->valuestring : "", name->valuestring);
+    return xasprintf("%s\x1f%s", rec->scope, rec->name);
 }
 
-static void json_mark(const char *raw, size_t len, void *user)
+/* The record's own bytes, to the output. */
+static void put_record(pass_t *p, const test_record_t *rec)
 {
-    json_ctx_t *c = user;
-    size_t ordinal = c->ordinal++;
-    if (raw[0] != '{') return; /* not a record: the parser says so; nothing to keep */
-    cJSON *rec = cJSON_ParseWithLength(raw, len);
-    if (rec) keep(c->m, c->file, ordinal, json_key(rec), KEEP_PASSED);
-    cJSON_Delete(rec);
+    if (p->w->mode == MODE_JSON) {
+        writer_put(p->w, rec->raw, rec->raw_len, kind_of(rec));
+        return;
+    }
+    if (!source_copy(&p->src, rec->start, rec->end, p->w->out, NULL)) {
+        p->copy_failed = true;
+        return;
+    }
+    p->w->written++;
+    p->w->count[kind_of(rec)]++;
 }
 
-static void json_write(const char *raw, size_t len, void *user)
+static void on_concat(const test_record_t *rec, void *user)
 {
-    json_ctx_t *c = user;
-    size_t ordinal = c->ordinal++;
-    const file_marks_t *f = &c->m->marks[c->file];
-    if (ordinal >= f->n || f->state[ordinal] == DROP) return;
-    if (c->written++) fputc(',', c->out);
-    fwrite(raw, 1, len, c->out);
+    pass_t *p = user;
+    p->read++;
+    if (!rec->problem) put_record(p, rec);
 }
 
-static void json_merge(merge_t *m, const strlist_t *inputs, FILE *out, strlist_t *problems)
+static void on_collect(const test_record_t *rec, void *user)
 {
-    json_ctx_t c = {.m = m, .out = out};
-    for (size_t i = 0; i < inputs->len; i++) {
-        if (!fs_exists(inputs->items[i])) continue;
+    pass_t *p = user;
+    p->read++;
+    if (rec->problem) return;
+    buf_t bytes = BUF_INIT;
+    if (p->w->mode == MODE_JSON) buf_append(&bytes, rec->raw, rec->raw_len);
+    else if (!source_copy(&p->src, rec->start, rec->end, NULL, &bytes)) p->copy_failed = true;
+    size_t len = bytes.len;
+    if (map_put(p->map, record_key(rec), buf_detach(&bytes), len, kind_of(rec))) p->stats->replaced++;
+}
+
+static void on_final(const test_record_t *rec, void *user)
+{
+    pass_t *p = user;
+    p->read++;
+    if (rec->problem) return;
+    char *key = record_key(rec);
+    entry_t *e = map_get(p->map, key);
+    free(key);
+    if (!e) {
+        put_record(p, rec);
+        return;
+    }
+    writer_put(p->w, e->bytes, e->len, e->kind);
+    e->used = true;
+    p->stats->replaced++;
+}
+
+/* Streams one input through fn; a problem reading it becomes one line. */
+static void read_input(pass_t *p, const char *path, record_fn fn, strlist_t *problems)
+{
+    p->read = 0;
+    p->copy_failed = false;
+    p->src = (source_t){.f = p->w->mode == MODE_JUNIT ? fopen(path, "rb") : NULL};
+    char error[256] = "";
+    if (p->w->mode == MODE_JSON) {
         cj_scan_t scan;
-        c.file = i;
-        c.ordinal = 0;
-        cj_scan_file(inputs->items[i], json_mark, &c, &scan);
-        m->stats->files++;
-        if (!scan.ok) strlist_push_owned(problems, xasprintf("%s (kept the %zu records before the problem)", scan.error, c.ordinal));
+        cj_read_records(path, fn, p, false, &scan);
+        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+    } else {
+        junit_scan_t scan;
+        junit_read_records(path, fn, p, false, &scan);
+        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
     }
-    fputc('[', out);
-    for (size_t i = 0; i < inputs->len; i++) {
-        if (!fs_exists(inputs->items[i])) continue;
-        cj_scan_t scan;
-        c.file = i;
-        c.ordinal = 0;
-        cj_scan_file(inputs->items[i], json_write, &c, &scan);
-    }
-    fputc(']', out);
-    m->stats->records = c.written;
+    if (error[0] && problems)
+        strlist_push_owned(problems, xasprintf("%s (kept the %zu records before the problem)", error, p->read));
+    if (p->copy_failed && problems) strlist_push_owned(problems, xasprintf("%s changed while it was read", path));
+    if (p->src.f) fclose(p->src.f);
+    p->stats->files++;
 }
 
-/* ---- JUnit XML ---- */
-
-typedef struct {
-    int depth;
-    char *classname, *name;
-    unsigned char state;
-} case_info_t;
-
-static void case_start(void *user, const char *el, const char **atts)
-{
-    case_info_t *c = user;
-    c->depth++;
-    if (c->depth == 1) {
-        for (int i = 0; atts[i]; i += 2) {
-            if (strcmp(atts[i], "classname") == 0 && !c->classname) c->classname = xstrdup(atts[i + 1]);
-            else if (strcmp(atts[i], "name") == 0 && !c->name) c->name = xstrdup(atts[i + 1]);
-        }
-    } else if (c->depth == 2) {
-        if (strcmp(el, "failure") == 0 && c->state != KEEP_ERROR) c->state = KEEP_FAILURE;
-        else if (strcmp(el, "error") == 0) c->state = KEEP_ERROR;
-        else if (strcmp(el, "skipped") == 0 && c->state == KEEP_PASSED) c->state = KEEP_SKIPPED;
-    }
-}
-
-static void case_end(void *user, const char *el)
-{
-    (void)el;
-    ((case_info_t *)user)->depth--;
-}
-
-/* Reads one <testcase> element: its key and outcome. */
-static char *case_key(XML_Parser p, const char *frag, size_t len, unsigned char *state)
-{
-    case_info_t c = {.state = KEEP_PASSED};
-    XML_ParserReset(p, NULL);
-    XML_SetUserData(p, &c);
-    XML_SetElementHandler(p, case_start, case_end);
-    bool ok = XML_Parse(p, frag, (int)len, XML_TRUE) != XML_STATUS_ERROR;
-    char *key = ok && c.name ? xasprintf("%s\x1f%s", c.classname ? c.classname : "", c.name) : NULL;
-    *state = c.state;
-    free(c.classname);
-    free(c.name);
-    return key;
-}
-
-typedef struct {
-    char *data;
-    size_t len;
-    junit_cases_t cases;
-} junit_file_t;
-
-static bool junit_load(const char *path, junit_file_t *f, strlist_t *problems)
-{
-    memset(f, 0, sizeof *f);
-    f->data = fs_read_file(path, &f->len);
-    if (!f->data) {
-        if (problems) strlist_push_owned(problems, xasprintf("cannot read %s: %s", path, strerror(errno)));
-        return false;
-    }
-    char *err = NULL;
-    if (!junit_case_ranges(f->data, f->len, &f->cases, &err) && problems)
-        strlist_push_owned(problems, xasprintf("%s: %s (kept the %zu testcases before the problem)", path, err, f->cases.len));
-    free(err);
-    return true;
-}
-
-static void junit_unload(junit_file_t *f)
-{
-    free(f->data);
-    junit_cases_free(&f->cases);
-}
-
-static void junit_merge(merge_t *m, const strlist_t *inputs, FILE *out, strlist_t *problems)
-{
-    XML_Parser p = XML_ParserCreate(NULL);
-    for (size_t i = 0; i < inputs->len; i++) {
-        junit_file_t f;
-        if (!fs_exists(inputs->items[i]) || !junit_load(inputs->items[i], &f, problems)) continue;
-        m->stats->files++;
-        for (size_t k = 0; k < f.cases.len; k++) {
-            unsigned char state;
-            char *key = case_key(p, f.data + f.cases.start[k], f.cases.end[k] - f.cases.start[k], &state);
-            keep(m, i, k, key, state);
-        }
-        junit_unload(&f);
-    }
-    XML_ParserFree(p);
-    size_t count[KEEP_SKIPPED + 1] = {0};
-    for (size_t i = 0; i < inputs->len; i++)
-        for (size_t k = 0; k < m->marks[i].n; k++) count[m->marks[i].state[k]]++;
-    size_t total = count[KEEP_PASSED] + count[KEEP_FAILURE] + count[KEEP_ERROR] + count[KEEP_SKIPPED];
-    fprintf(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" errors=\"%zu\" "
-                 "failures=\"%zu\" skipped=\"%zu\" tests=\"%zu\">",
-            count[KEEP_ERROR], count[KEEP_FAILURE], count[KEEP_SKIPPED], total);
-    for (size_t i = 0; i < inputs->len; i++) {
-        junit_file_t f;
-        if (!m->marks[i].n || !junit_load(inputs->items[i], &f, NULL)) continue;
-        for (size_t k = 0; k < f.cases.len && k < m->marks[i].n; k++)
-            if (m->marks[i].state[k] != DROP) fwrite(f.data + f.cases.start[k], 1, f.cases.end[k] - f.cases.start[k], out);
-        junit_unload(&f);
-    }
-    fputs("</testsuite></testsuites>\n", out);
-    m->stats->records = total;
-}
+/* ---- output file ---- */
 
 static FILE *open_temp(const char *out, char **tmp, char **err)
 {
@@ -270,25 +272,13 @@ static FILE *open_temp(const char *out, char **tmp, char **err)
     fs_mkdirs(dirname(copy)); /* the user's result path may name a new folder */
     free(copy);
     *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
-    FILE *f = fopen(*tmp, "wb");
+    FILE *f = fopen(*tmp, "w+b"); /* read-write: the JUnit header is rewritten in place */
     if (!f) *err = xasprintf("cannot write %s: %s", *tmp, strerror(errno));
     return f;
 }
 
-bool resultfile_merge(run_mode_t mode, const strlist_t *inputs, const char *out, resultfile_stats_t *stats,
-                      strlist_t *problems, char **err)
+static bool close_temp(FILE *f, char *tmp, const char *out, char **err)
 {
-    memset(stats, 0, sizeof *stats);
-    char *tmp = NULL;
-    FILE *f = open_temp(out, &tmp, err);
-    if (!f) {
-        free(tmp);
-        return false;
-    }
-    merge_t m = {.marks = xcalloc(inputs->len ? inputs->len : 1, sizeof(file_marks_t)), .stats = stats};
-    if (mode == MODE_JSON) json_merge(&m, inputs, f, problems);
-    else junit_merge(&m, inputs, f, problems);
-    merge_free(&m, inputs->len);
     bool ok = !ferror(f);
     ok = fclose(f) == 0 && ok;
     if (ok && rename(tmp, out) != 0) ok = false;
@@ -298,4 +288,49 @@ bool resultfile_merge(run_mode_t mode, const strlist_t *inputs, const char *out,
     }
     free(tmp);
     return ok;
+}
+
+bool resultfile_concat(run_mode_t mode, const strlist_t *inputs, const char *out, resultfile_stats_t *stats,
+                       strlist_t *problems, char **err)
+{
+    memset(stats, 0, sizeof *stats);
+    char *tmp = NULL;
+    FILE *f = open_temp(out, &tmp, err);
+    if (!f) {
+        free(tmp);
+        return false;
+    }
+    writer_t w = {.mode = mode, .out = f};
+    pass_t p = {.w = &w, .stats = stats};
+    writer_begin(&w);
+    for (size_t i = 0; i < inputs->len; i++)
+        if (fs_exists(inputs->items[i])) read_input(&p, inputs->items[i], on_concat, problems);
+    writer_end(&w);
+    stats->records = w.written;
+    return close_temp(f, tmp, out, err);
+}
+
+bool resultfile_final(run_mode_t mode, const strlist_t *inputs, const char *out, resultfile_stats_t *stats,
+                      strlist_t *problems, char **err)
+{
+    memset(stats, 0, sizeof *stats);
+    char *tmp = NULL;
+    FILE *f = open_temp(out, &tmp, err);
+    if (!f) {
+        free(tmp);
+        return false;
+    }
+    writer_t w = {.mode = mode, .out = f};
+    map_t map = {0};
+    pass_t p = {.w = &w, .map = &map, .stats = stats};
+    for (size_t i = 1; i < inputs->len; i++) /* the retries: small */
+        if (fs_exists(inputs->items[i])) read_input(&p, inputs->items[i], on_collect, problems);
+    writer_begin(&w);
+    if (inputs->len && fs_exists(inputs->items[0])) read_input(&p, inputs->items[0], on_final, problems);
+    for (size_t i = 0; i < map.len; i++)
+        if (!map.entries[i].used) writer_put(&w, map.entries[i].bytes, map.entries[i].len, map.entries[i].kind);
+    writer_end(&w);
+    stats->records = w.written;
+    map_free(&map);
+    return close_temp(f, tmp, out, err);
 }

@@ -1,6 +1,7 @@
 #include "runner.h"
 #include "argsplit.h"
 #include "buf.h"
+#include "childenv.h"
 #include "classify.h"
 #include "colldetail.h"
 #include "collector_json.h"
@@ -93,15 +94,6 @@ static void print_command(const strlist_t *argv)
     buf_free(&b);
 }
 
-static void child_env(strlist_t *env)
-{
-    /* The collector in the child must not upload what report uploads, and
-     * pytest has no business seeing our API token. */
-    static const char *const drop[] = {"BUILDKITE_ANALYTICS_TOKEN", "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", NULL};
-    strlist_init(env);
-    proc_env_without(env, drop);
-}
-
 static double seconds_left(double deadline)
 {
     return deadline > 0 ? deadline - fs_monotonic() : 0;
@@ -148,6 +140,15 @@ static void exit4_report(runner_t *rn, const strlist_t *selectors, int retries)
     free(first);
 }
 
+/* A collector record into the model; a collection error's cause comes from
+ * its whole text while the record is at hand. */
+static void on_json_record(const test_record_t *rec, void *user)
+{
+    run_result_t *r = user;
+    result_add(r, rec);
+    colldetail_offer_record(r, rec);
+}
+
 /* Reads a result file into the model; notes unreadable files. */
 static void read_results(runner_t *rn, const char *path, const proc_result_t *pr)
 {
@@ -160,7 +161,7 @@ static void read_results(runner_t *rn, const char *path, const proc_result_t *pr
     char error[256] = "";
     if (rn->setup.mode == MODE_JSON) {
         cj_scan_t scan;
-        cj_read_results(path, &rn->rec.result, &scan);
+        cj_read_records(path, on_json_record, &rn->rec.result, true, &scan);
         if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
     } else {
         junit_scan_t scan;
@@ -212,7 +213,8 @@ static void run_part(runner_t *rn, part_t *part)
     size_t before = count_collection_errors(&rn->rec.result);
     read_results(rn, part->result_path, pr);
     part->new_collection_errors = count_collection_errors(&rn->rec.result) - before;
-    if (part->new_collection_errors) colldetail_fill(rn->setup.mode, part->result_path, &rn->rec.result);
+    /* JUnit keeps a collection error's first line only: its cause is read back. */
+    if (part->new_collection_errors && rn->setup.mode == MODE_JUNIT) colldetail_fill(MODE_JUNIT, part->result_path, &rn->rec.result);
     strlist_free(&argv);
 }
 
@@ -261,7 +263,7 @@ static void merge_parts(runner_t *rn, const strlist_t *parts, const char *path)
     strlist_t problems; /* already reported part by part when they mattered */
     strlist_init(&problems);
     char *err = NULL;
-    if (!resultfile_merge(rn->setup.mode, parts, path, &st, &problems, &err)) {
+    if (!resultfile_concat(rn->setup.mode, parts, path, &st, &problems, &err)) {
         strlist_push_owned(&rn->unreadable, xasprintf("results cannot be merged: %s", err));
         free(err);
     } else {
@@ -428,7 +430,7 @@ static void write_result_path(runner_t *rn)
         return;
     }
     char *err = NULL;
-    if (!resultfile_merge(rn->setup.mode, &files, out, &st, &problems, &err)) {
+    if (!resultfile_final(rn->setup.mode, &files, out, &st, &problems, &err)) {
         log_error("BUILDKITE_TEST_ENGINE_RESULT_PATH: %s; the results are still in %s", err, rn->cfg->state_dir);
         free(err);
     } else {
@@ -444,7 +446,8 @@ static void start_record(runner_t *rn, const slice_t *slice)
 {
     config_t *cfg = rn->cfg;
     strlist_init(&rn->unreadable);
-    child_env(&rn->env);
+    strlist_init(&rn->env);
+    childenv_build(&rn->env); /* the collector must not upload what report uploads; no token for pytest */
     result_init(&rn->rec.result, slice->muted, slice->n_muted);
     rn->rec.attempts = xcalloc((size_t)cfg->retry_count + 1, sizeof(attempt_t));
     rn->rec.mode = xstrdup(rn->setup.mode == MODE_JSON ? "json" : "junit");

@@ -1,14 +1,26 @@
 /* runstate: run.json, the run phase's record for the report phase.
  *
- * Everything report needs, so it never re-runs or re-parses pytest output it
- * does not have to: mode, plan source, the exit status and why, each attempt
- * (result file, exit code, times, how many tests it ran), every test's final
- * state, and the exit-4 forensics text. */
+ * Everything report needs besides the result files themselves, so it never
+ * re-runs pytest or parses a result file into memory: mode, plan source, the
+ * exit status and why, each attempt (result file, exit code, times, how many
+ * entries it ran), the counts of every outcome, the exit-4 forensics text,
+ * and the tests that failed in some attempt (node id, final status, attempts,
+ * flaky, muted, collection error, one-line cause). Its size follows the
+ * failures, never the suite: tests that passed are only counted.
+ *
+ * Format (version RUNSTATE_VERSION): one JSON array, written atomically. Its
+ * first element is the header object ("version", the fields above, "counts"
+ * for people and tools, "settled" for the model, "failures": how many
+ * elements follow); then one object per failed test. Being an array, it is
+ * read back with the collector reader's streaming scanner, one element at a
+ * time, so reading it costs what the failures cost. */
 #ifndef TEP_RUNSTATE_H
 #define TEP_RUNSTATE_H
 #include <stdbool.h>
 #include "config.h"
 #include "result.h"
+
+#define RUNSTATE_VERSION 2
 
 typedef struct {
     int index;
@@ -30,11 +42,12 @@ typedef struct {
     char *forensics;
     attempt_t *attempts;
     size_t n_attempts;
-    run_result_t result;    /* final state of every test */
+    run_result_t result;    /* counts, and the tests that failed in some attempt */
 } run_record_t;
 
 bool runstate_write(const config_t *cfg, const run_record_t *rec, char **err);
-/* false with *err NULL when run.json does not exist. */
+/* false with *err NULL when run.json does not exist; false with *err (one
+ * line, naming the file and what to do) when it cannot be used. */
 bool runstate_read(const config_t *cfg, run_record_t *rec, char **err);
 void runstate_free(run_record_t *rec);
 

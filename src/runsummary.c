@@ -21,8 +21,7 @@ static int by_where(const void *a, const void *b)
 /* The cause of t's failure on one line ("" when there is no text). */
 static char *cause_of(const test_result_t *t)
 {
-    char *c = classify_cause(t->failure, t->file);
-    return c ? c : xstrdup("");
+    return xstrdup(t->failure ? t->failure : ""); /* result.c keeps the cause, not the text */
 }
 
 static void stopped_note(const run_facts_t *f, buf_t *b)

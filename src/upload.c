@@ -11,15 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-typedef struct {
+struct uploader {
     const config_t *cfg;
+    bool json;
     http_client_t http;
     char *url;
+    char *cwd;             /* run_env[cwd] */
     upload_summary_t *sum;
-    buf_t batch;           /* "[rec,rec,...]" being filled */
+    double t0;
+    buf_t batch;           /* "[rec,rec,...]" being filled (JSON) */
     size_t in_batch;
-} uploader_t;
+    /* JUnit: the file being read */
+    FILE *file;
+    char *name;            /* its base name, the data part's filename */
+    size_t *start, *end;   /* testcases waiting for a document */
+    size_t pending, cap;
+    size_t cases;          /* testcases of this file */
+    bool cut;              /* this file is being sent as documents */
+};
 
 /* Once stopped, nothing more is sent; what is left is only counted. */
 static bool stopped(uploader_t *u)
@@ -41,7 +52,7 @@ static void add_field(curl_mime *m, const char *name, const char *value)
     curl_mime_data(p, value, CURL_ZERO_TERMINATED);
 }
 
-static void add_run_env(curl_mime *m, const config_t *cfg)
+static void add_run_env(curl_mime *m, const config_t *cfg, const char *cwd)
 {
     const char *key = *cfg->build_id ? cfg->build_id : cfg->identifier;
     add_field(m, "run_env[CI]", "buildkite");
@@ -56,6 +67,7 @@ static void add_run_env(curl_mime *m, const config_t *cfg)
     add_field(m, "run_env[collector]", "test-engine-pytest");
     add_field(m, "run_env[test_runner]", "pytest");
     add_field(m, "run_env[version]", TEP_VERSION);
+    if (*cfg->build_id) add_field(m, "run_env[cwd]", cwd); /* bktec sends it only on Buildkite */
 }
 
 static void add_tags(curl_mime *m, const config_t *cfg)
@@ -85,20 +97,55 @@ static void note_answer(uploader_t *u, const http_response_t *r)
 
 typedef struct {
     const config_t *cfg;
+    const char *cwd;
     const char *format, *data, *filename, *content_type;
     size_t len;
+    const char *path;       /* send this file as it is (then data is NULL) */
 } part_t;
+
+/* The data part is read from our batch buffer, not copied into curl's own:
+ * one batch in memory, not two. A new reader per attempt (http.c builds the
+ * form again for each). */
+typedef struct {
+    const char *data;
+    size_t len, pos;
+} mime_reader_t;
+
+static size_t mime_read(char *out, size_t size, size_t n, void *arg)
+{
+    mime_reader_t *r = arg;
+    size_t want = size * n, left = r->len - r->pos;
+    size_t got = want < left ? want : left;
+    memcpy(out, r->data + r->pos, got);
+    r->pos += got;
+    return got;
+}
+
+static int mime_seek(void *arg, curl_off_t offset, int origin)
+{
+    mime_reader_t *r = arg;
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > r->len) return CURL_SEEKFUNC_CANTSEEK;
+    r->pos = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
 
 static curl_mime *build_mime(CURL *curl, void *user)
 {
     const part_t *p = user;
     curl_mime *m = curl_mime_init(curl);
     add_field(m, "format", p->format);
-    add_run_env(m, p->cfg);
+    add_run_env(m, p->cfg, p->cwd);
     add_tags(m, p->cfg);
     curl_mimepart *d = curl_mime_addpart(m);
     curl_mime_name(d, "data");
-    curl_mime_data(d, p->data, p->len);
+    if (p->path) {
+        curl_mime_filedata(d, p->path); /* curl reads it while sending: never in our memory */
+    } else {
+        mime_reader_t *r = xcalloc(1, sizeof *r);
+        r->data = p->data;
+        r->len = p->len;
+        curl_mime_data_cb(d, (curl_off_t)p->len, mime_read, mime_seek, free, r);
+    }
     curl_mime_filename(d, p->filename);
     curl_mime_type(d, p->content_type);
     return m;
@@ -131,14 +178,12 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
 }
 
 /* One multipart request; returns true on a 2xx answer. */
-static bool send_part(uploader_t *u, const char *format, const char *data, size_t len, const char *filename,
-                      const char *content_type, size_t records)
+static bool post_part(uploader_t *u, const part_t *part, size_t records)
 {
     if (stopped(u)) return false;
-    part_t part = {u->cfg, format, data, filename, content_type, len};
     http_response_t r;
     http_response_init(&r);
-    http_request(&u->http, "POST", u->url, NULL, build_mime, &part, &r);
+    http_request(&u->http, "POST", u->url, NULL, build_mime, (void *)part, &r);
     u->sum->requests++;
     bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
     if (ok) {
@@ -151,6 +196,19 @@ static bool send_part(uploader_t *u, const char *format, const char *data, size_
     return ok;
 }
 
+static bool send_part(uploader_t *u, const char *format, const char *data, size_t len, const char *filename,
+                      const char *content_type, size_t records)
+{
+    part_t part = {u->cfg, u->cwd, format, data, filename, content_type, len, NULL};
+    return post_part(u, &part, records);
+}
+
+static bool send_file(uploader_t *u, const char *path, const char *filename, size_t records)
+{
+    part_t part = {u->cfg, u->cwd, "junit", NULL, filename, "application/xml", 0, path};
+    return post_part(u, &part, records);
+}
+
 static void flush_batch(uploader_t *u)
 {
     if (!u->in_batch) return;
@@ -160,52 +218,118 @@ static void flush_batch(uploader_t *u)
     u->in_batch = 0;
 }
 
-static void on_element(const char *raw, size_t len, void *user)
+static void json_record(uploader_t *u, const test_record_t *rec)
 {
-    uploader_t *u = user;
-    if (raw[0] != '{') return; /* not a record; the run phase already reported it */
+    if (rec->raw_len == 0 || rec->raw[0] != '{') return; /* not a record; the run phase already reported it */
     u->sum->total++;
     if (u->sum->end != UPLOAD_DONE) return; /* stopped: only counted */
     buf_putc(&u->batch, u->in_batch ? ',' : '[');
-    buf_append(&u->batch, raw, len);
+    buf_append(&u->batch, rec->raw, rec->raw_len);
     if (++u->in_batch >= (size_t)u->cfg->upload_batch_size) flush_batch(u);
 }
 
-/* A file within the batch size goes up as pytest wrote it; a larger one is
- * cut into documents of at most batch-size testcases, each testcase's bytes
- * copied verbatim. */
-static void upload_junit(uploader_t *u, const char *path)
+/* ---- JUnit: a file within the batch size goes up as pytest wrote it; a
+ * larger one is cut into documents of at most batch-size testcases, each
+ * testcase's bytes read back from the file. Only one document's ranges are
+ * held: once a file has more testcases than a batch, it is being cut. A
+ * whole file is handed to curl by its path, never read into memory. ---- */
+
+static bool read_range(FILE *f, size_t start, size_t end, buf_t *b)
 {
-    size_t len = 0;
-    char *data = fs_read_file(path, &len);
-    if (!data) return;
+    if (!f || end < start || fseeko(f, (off_t)start, SEEK_SET) != 0) return false;
+    size_t len = end - start;
+    buf_reserve(b, len);
+    size_t got = fread(b->data + b->len, 1, len, f);
+    b->len += got;
+    b->data[b->len] = '\0';
+    return got == len;
+}
+
+static void build_and_send(uploader_t *u, size_t n)
+{
+    buf_t doc = BUF_INIT;
+    buf_printf(&doc, "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" tests=\"%zu\">", n);
+    bool ok = true;
+    for (size_t k = 0; k < n && ok; k++) ok = read_range(u->file, u->start[k], u->end[k], &doc);
+    buf_puts(&doc, "</testsuite></testsuites>");
+    if (ok) send_part(u, "junit", doc.data, doc.len, u->name, "application/xml", n);
+    else log_warn("upload: %s changed while it was read; %zu results not sent", u->name, n);
+    buf_free(&doc);
+}
+
+/* Sends the first n waiting testcases as one document (once stopped, they
+ * are only dropped: counted already, never sent). */
+static void send_document(uploader_t *u, size_t n)
+{
+    if (n && !stopped(u)) build_and_send(u, n);
+    u->pending -= n;
+    memmove(u->start, u->start + n, u->pending * sizeof(size_t));
+    memmove(u->end, u->end + n, u->pending * sizeof(size_t));
+}
+
+static void junit_begin(uploader_t *u, const char *path)
+{
+    u->file = fopen(path, "rb");
     char *copy = xstrdup(path);
-    const char *name = basename(copy);
-    junit_cases_t cases;
-    char *err = NULL;
-    size_t batch = (size_t)u->cfg->upload_batch_size;
-    bool parsed = junit_case_ranges(data, len, &cases, &err);
-    free(err);
-    if (parsed) u->sum->total += cases.len;
-    if (!parsed || cases.len <= batch) {
-        /* Unreadable XML still goes up whole: the server may read more than we do. */
-        send_part(u, "junit", data, len, name, "application/xml", parsed ? cases.len : 0);
-    } else {
-        buf_t doc;
-        buf_init(&doc);
-        for (size_t i = 0; i < cases.len && !stopped(u); i += batch) {
-            size_t n = cases.len - i < batch ? cases.len - i : batch;
-            buf_reset(&doc);
-            buf_printf(&doc, "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" tests=\"%zu\">", n);
-            for (size_t k = i; k < i + n; k++) buf_append(&doc, data + cases.start[k], cases.end[k] - cases.start[k]);
-            buf_puts(&doc, "</testsuite></testsuites>");
-            send_part(u, "junit", doc.data, doc.len, name, "application/xml", n);
-        }
-        buf_free(&doc);
-    }
-    junit_cases_free(&cases);
+    u->name = xstrdup(basename(copy));
     free(copy);
-    free(data);
+    u->pending = u->cases = 0;
+    u->cut = false;
+}
+
+static void junit_record(uploader_t *u, const test_record_t *rec)
+{
+    size_t batch = (size_t)u->cfg->upload_batch_size;
+    u->cases++;
+    u->sum->total++;
+    if (u->pending == u->cap) {
+        u->cap = u->cap ? u->cap * 2 : 256;
+        u->start = xrealloc(u->start, u->cap * sizeof(size_t));
+        u->end = xrealloc(u->end, u->cap * sizeof(size_t));
+    }
+    u->start[u->pending] = rec->start;
+    u->end[u->pending++] = rec->end;
+    if (u->pending > batch) { /* more than a batch: this file is cut */
+        u->cut = true;
+        send_document(u, batch);
+    }
+}
+
+static void junit_end(uploader_t *u, const char *path, const char *error)
+{
+    if (!u->cut) {
+        /* Unreadable XML still goes up whole: the server may read more than we do. */
+        if (error) u->sum->total -= u->cases;
+        send_file(u, path, u->name, error ? 0 : u->cases);
+    } else {
+        if (error) log_warn("upload: %s; only the %zu testcases before the problem can be sent", error, u->cases);
+        send_document(u, u->pending);
+    }
+    if (u->file) fclose(u->file);
+    u->file = NULL;
+    free(u->name);
+    u->name = NULL;
+}
+
+static void sink_file_begin(void *user, const char *path, int attempt)
+{
+    (void)attempt;
+    uploader_t *u = user;
+    if (!u->json) junit_begin(u, path);
+}
+
+static void sink_record(void *user, const test_record_t *rec, int attempt)
+{
+    (void)attempt;
+    uploader_t *u = user;
+    if (u->json) json_record(u, rec);
+    else junit_record(u, rec);
+}
+
+static void sink_file_end(void *user, const char *path, const char *error)
+{
+    uploader_t *u = user;
+    if (!u->json) junit_end(u, path, error);
 }
 
 static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
@@ -221,36 +345,40 @@ static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
     u->http.stop = stop;
 }
 
-void upload_results(const config_t *cfg, const run_record_t *rec, http_stop_fn stop, upload_summary_t *sum)
+uploader_t *upload_start(const config_t *cfg, bool json, http_stop_fn stop, upload_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
     sum->budget_s = (double)cfg->upload_retry_budget;
-    uploader_t u = {.cfg = cfg, .sum = sum};
-    client_init(&u, cfg, stop);
-    buf_init(&u.batch);
-    double t0 = fs_monotonic();
-    bool json = rec->mode && strcmp(rec->mode, "json") == 0;
+    uploader_t *u = xcalloc(1, sizeof *u);
+    u->cfg = cfg;
+    u->json = json;
+    u->sum = sum;
+    char *cwd = getcwd(NULL, 0);
+    u->cwd = xstrdup(cwd ? cwd : "");
+    free(cwd);
+    client_init(u, cfg, stop);
+    u->t0 = fs_monotonic();
+    return u;
+}
+
+walk_sink_t upload_sink(uploader_t *u)
+{
     /* Every file is read even after a stop, so the summary can say how many
      * results were not sent. */
-    for (size_t i = 0; i < rec->n_attempts; i++) {
-        char *path = state_file(cfg, rec->attempts[i].result_file);
-        if (!fs_exists(path)) {
-            free(path);
-            continue;
-        }
-        if (json) {
-            cj_scan_t scan;
-            cj_scan_file(path, on_element, &u, &scan);
-        } else {
-            upload_junit(&u, path);
-        }
-        free(path);
-    }
-    if (json) flush_batch(&u);
-    sum->seconds = fs_monotonic() - t0;
-    buf_free(&u.batch);
-    http_client_free(&u.http);
-    free(u.url);
+    return (walk_sink_t){.file_begin = sink_file_begin, .record = sink_record, .file_end = sink_file_end, .user = u};
+}
+
+void upload_finish(uploader_t *u)
+{
+    if (u->json) flush_batch(u);
+    u->sum->seconds = fs_monotonic() - u->t0;
+    buf_free(&u->batch);
+    free(u->start);
+    free(u->end);
+    free(u->cwd);
+    http_client_free(&u->http);
+    free(u->url);
+    free(u);
 }
 
 /* 100000 -> "100,000": the counts in the shortfall line are read by people. */

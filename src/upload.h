@@ -1,10 +1,15 @@
 /* upload: sends results to Test Engine's upload API (multipart/form-data).
  *
+ * The uploader is a sink of the report's one pass over the result files
+ * (resultwalk): it never holds more than one batch.
  * JSON mode: the records of every attempt, cut from the result files as raw
  * text (never re-encoded) into batches of at most upload-batch-size (5000).
- * JUnit mode: each attempt's XML file, cut into documents of at most
- * upload-batch-size testcases when it is larger (original bytes kept).
- * Fields: format, run_env[...] (empty values left out), tags[...], and the data part; curl's mime API carries
+ * JUnit mode: each attempt's XML file as pytest wrote it, or, when it has
+ * more than upload-batch-size testcases, cut into documents of at most that
+ * many (each testcase's bytes read back from the file by its offsets).
+ * Fields: format, run_env[...] (as bktec sends them, including run_env[cwd],
+ * the checkout's absolute path, when BUILDKITE_BUILD_ID is set; empty values
+ * left out), tags[...], and the data part; curl's mime API carries
  * every value byte for byte, so quotes, semicolons, newlines and unicode
  * arrive intact. Best effort: failures are reported, never fatal.
  *
@@ -21,7 +26,7 @@
 #include <stddef.h>
 #include "config.h"
 #include "http.h"
-#include "runstate.h"
+#include "resultwalk.h"
 
 typedef enum { UPLOAD_DONE, UPLOAD_STOPPED_AUTH, UPLOAD_STOPPED_TLS, UPLOAD_STOPPED_BUDGET, UPLOAD_STOPPED_SIGNAL } upload_end_t;
 
@@ -39,8 +44,14 @@ typedef struct {
     char *last_error;      /* the failure that stopped the upload, for the shortfall line */
 } upload_summary_t;
 
-/* stop may be NULL. */
-void upload_results(const config_t *cfg, const run_record_t *rec, http_stop_fn stop, upload_summary_t *sum);
+typedef struct uploader uploader_t;
+
+/* Prepares an upload of `json` (else JUnit) results; stop may be NULL. */
+uploader_t *upload_start(const config_t *cfg, bool json, http_stop_fn stop, upload_summary_t *sum);
+/* The sink that uploads what the walk reads. */
+walk_sink_t upload_sink(uploader_t *u);
+/* Sends what is left, notes the time taken, and frees u. */
+void upload_finish(uploader_t *u);
 /* One line saying what was not sent and why, e.g. "upload interrupted by
  * SIGTERM: 13,000 of 100,000 results sent; 87,000 not sent"; NULL when every
  * result was sent. Caller frees. */

@@ -19,9 +19,19 @@ teardown() { stop_server; }
 
 state() { echo "$BATS_TEST_TMPDIR/state-0"; }
 
-# run_json EXPR: evaluates a Python expression over run.json (bound to r).
+# reported_ids: every node id of the run, as the report phase's durations
+# artifact names them (the run model itself lists only the failures), sorted.
+reported_ids() {
+  install_agent_stub
+  BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS=false "$TEP_BIN" report >/dev/null 2>&1
+  /usr/bin/python3 -c 'import json,sys; print(sorted(json.load(open(sys.argv[1]))))' \
+    "$(state)/test-engine-pytest-durations-$BUILDKITE_JOB_ID.json"
+}
+
+# run_json EXPR: evaluates a Python expression over run.json: its header bound to r,
+# the tests that failed in some attempt (the only ones it lists) to f.
 run_json() {
-  /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(($1))" "$(state)/run.json"
+  /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); r, f = d[0], d[1:]; print(($1))" "$(state)/run.json"
 }
 
 @test "passing project, JSON mode: exit 0 and every test recorded" {
@@ -30,7 +40,7 @@ run_json() {
   assert_success
   assert_output --partial "Results: collector JSON mode (the test command names --json)"
   assert_output --partial "PASSED: all tests passed"
-  assert_equal "$(run_json 'len(r["tests"]), r["exit_status"], r["mode"]')" "(2, 0, 'json')"
+  assert_equal "$(run_json 'r["counts"]["total"], r["exit_status"], r["mode"], f')" "(2, 0, 'json', [])"
 }
 
 @test "failing project: exit 1 after the in-job retry, the retry ran only the failed node id" {
@@ -43,7 +53,9 @@ run_json() {
   assert_output --partial "failed: test_fail.py::test_really_broken - AssertionError: value mismatch"
   assert_output --regexp "\\$ /usr/bin/python3 -m pytest .* test_fail.py::test_really_broken --json="
   assert_equal "$(run_json '[(a["index"], a["exit_code"], a["selectors"]) for a in r["attempts"]]')" "[(0, 1, 1), (1, 1, 1), (2, 1, 1)]"
-  assert_equal "$(run_json '[t["attempts"] for t in r["tests"] if t["name"] == "test_passes"]')" "[1]"
+  # test_passes ran once (it passed at once); only the broken test ran three times
+  assert_equal "$(run_json 'r["counts"]["passed_first"], [(t["node_id"], t["attempts"]) for t in f]')" \
+    "(1, [('test_fail.py::test_really_broken', 3)])"
 }
 
 @test "a flaky test fails, passes on retry: exit 0, reported as flaky, both attempts kept" {
@@ -106,16 +118,20 @@ run_json() {
   run "$TEP_BIN" run
   assert_failure 1
   assert_output --partial "Results: JUnit XML mode"
-  assert_equal "$(run_json 'sorted((t["node_id"], t["status"]) for t in r["tests"])')" \
-    "[('test_outcomes.py::test_pass', 'passed'), ('test_outcomes.py::test_skipped', 'skipped'), ('test_outcomes.py::test_xfail', 'skipped'), ('test_outcomes.py::test_xpass', 'passed'), ('test_outcomes.py::test_xpass_strict', 'failed')]"
+  assert_equal "$(run_json '[(t["node_id"], t["status"]) for t in f], [r["counts"][k] for k in ("passed_first", "skipped", "failed")]')" \
+    "([('test_outcomes.py::test_xpass_strict', 'failed')], [2, 2, 1])"
+  assert_equal "$(reported_ids)" \
+    "['test_outcomes.py::test_pass', 'test_outcomes.py::test_skipped', 'test_outcomes.py::test_xfail', 'test_outcomes.py::test_xpass', 'test_outcomes.py::test_xpass_strict']"
 }
 
 @test "JSON mode: the same outcomes, from the collector format" {
   copy_fixture outcomes
   run "$TEP_BIN" run
   assert_failure 1
-  assert_equal "$(run_json 'sorted((t["node_id"], t["status"]) for t in r["tests"])')" \
-    "[('test_outcomes.py::test_pass', 'passed'), ('test_outcomes.py::test_skipped', 'skipped'), ('test_outcomes.py::test_xfail', 'skipped'), ('test_outcomes.py::test_xpass', 'passed'), ('test_outcomes.py::test_xpass_strict', 'failed')]"
+  assert_equal "$(run_json '[(t["node_id"], t["status"]) for t in f], [r["counts"][k] for k in ("passed_first", "skipped", "failed")]')" \
+    "([('test_outcomes.py::test_xpass_strict', 'failed')], [2, 2, 1])"
+  assert_equal "$(reported_ids)" \
+    "['test_outcomes.py::test_pass', 'test_outcomes.py::test_skipped', 'test_outcomes.py::test_xfail', 'test_outcomes.py::test_xpass', 'test_outcomes.py::test_xpass_strict']"
 }
 
 @test "odd names (classes, nested classes, spaces, unicode, quotes, brackets, '::') retry as one argv element each" {
@@ -127,10 +143,10 @@ run_json() {
     run "$TEP_BIN" run
     assert_success
     assert_output --partial "retry 1 of 1: running the 6 failing tests again"
-    assert_equal "$(run_json 'sum(1 for t in r["tests"] if t.get("failed_before"))')" 6
-    assert_equal "$(run_json 'sorted(t["node_id"] for t in r["tests"] if t.get("failed_before"))')" \
+    assert_equal "$(run_json 'sum(1 for t in f if t.get("failed_before"))')" 6
+    assert_equal "$(run_json 'sorted(t["node_id"] for t in f if t.get("failed_before"))')" \
       "['test_names.py::test_param[[bracket]]', 'test_names.py::test_param[a::b]', 'test_names.py::test_param[h\\\\xe9llo w\\\\xf6rld]', 'test_names.py::test_param[plain]', 'test_names.py::test_param[quote\\'\"s]', 'test_names.py::test_param[with space]']"
-    assert_equal "$(run_json 'sorted(t["node_id"] for t in r["tests"] if "Test" in t["node_id"])')" \
+    assert_equal "$(reported_ids | /usr/bin/python3 -c 'import ast,sys; print([i for i in ast.literal_eval(sys.stdin.read()) if "Test" in i])')" \
       "['test_names.py::TestOuter::TestInner::test_deep', 'test_names.py::TestOuter::test_method']"
   done
 }

@@ -52,9 +52,9 @@ for r in sorted(rows):
 PY
 }
 
-# model_count: how many tests run.json (the parsed model) holds.
+# model_count: how many tests run.json (the run model) counted.
 model_count() {
-  /usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["tests"]))' "$(state)/run.json"
+  /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["counts"]["total"])' "$(state)/run.json"
 }
 
 prepare_project() {

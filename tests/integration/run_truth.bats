@@ -24,7 +24,7 @@ teardown() { stop_server; }
 state() { echo "$BATS_TEST_TMPDIR/state-${BUILDKITE_PARALLEL_JOB:-0}"; }
 
 run_json() {
-  /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(($1))" "$(state)/run.json"
+  /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); r, f = d[0], d[1:]; print(($1))" "$(state)/run.json"
 }
 
 annotation() { cat "$AGENT_DIR"/annotations/*.md | cmark-gfm --unsafe -e table; } # as rendered HTML

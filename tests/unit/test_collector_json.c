@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "collector_json.h"
 #include "fsutil.h"
+#include "records.h"
 #include "result.h"
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,12 +23,12 @@ static char *write_temp(const char *data, size_t len)
 }
 
 /* Reads `text` as a collector file with the given chunk size. */
-static void read_text(const char *text, size_t len, size_t chunk, run_result_t *r, cj_scan_t *scan)
+static void read_text(const char *text, size_t len, size_t chunk, recs_t *r, cj_scan_t *scan)
 {
     char *path = write_temp(text, len);
     cj_set_chunk_size(chunk);
-    result_init(r, NULL, 0);
-    cj_read_results(path, r, scan);
+    memset(r, 0, sizeof *r);
+    cj_read_records(path, recs_collect, r, true, scan);
     cj_set_chunk_size(0);
     unlink(path);
     free(path);
@@ -65,25 +66,25 @@ static void non_advancing_elements_stop_with_an_error(void **state)
     size_t chunks[] = {0, 1, 2, 3};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         for (size_t c = 0; c < 4; c++) {
-            run_result_t r;
+            recs_t r;
             cj_scan_t scan;
             read_text(bad[i], strlen(bad[i]), chunks[c], &r, &scan);
             if (scan.ok) fail_msg("'%s' (chunk %zu) was accepted", bad[i], chunks[c]);
             assert_non_null(strstr(scan.error, "/tmp/tep-cj-")); /* names the file */
             assert_null(strchr(scan.error, '\n'));
             assert_true(scan.elements <= 2);
-            result_free(&r);
+            recs_free(&r);
         }
     }
     /* What was read before the bad byte still counts. */
-    run_result_t r;
+    recs_t r;
     cj_scan_t scan;
     read_text("[{\"name\":\"a\",\"result\":\"failed\"}}]", 33, 0, &r, &scan);
     assert_false(scan.ok);
     assert_non_null(strstr(scan.error, "unexpected '}' at byte 31"));
     assert_int_equal(r.len, 1);
-    assert_int_equal(result_find(&r, "a")->status, ST_FAILED);
-    result_free(&r);
+    assert_int_equal(recs_find(&r, "a")->status, ST_FAILED);
+    recs_free(&r);
     alarm(0);
 }
 
@@ -95,14 +96,14 @@ static void valid_odd_spacing_still_reads(void **state)
     size_t elements[] = {0, 0, 2, 6, 0};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         for (size_t chunk = 0; chunk < 4; chunk++) {
-            run_result_t r;
+            recs_t r;
             cj_scan_t scan;
             char *err = NULL;
             (void)err;
             read_text(ok[i], strlen(ok[i]), chunk, &r, &scan);
             if (!scan.ok) fail_msg("'%s' (chunk %zu): %s", ok[i], chunk, scan.error);
             assert_int_equal(scan.elements, elements[i]);
-            result_free(&r);
+            recs_free(&r);
         }
     }
 }
@@ -110,7 +111,7 @@ static void valid_odd_spacing_still_reads(void **state)
 typedef struct {
     const char *text;
     size_t len;
-    run_result_t r;
+    recs_t r;
     cj_scan_t scan;
 } flood_t;
 
@@ -132,12 +133,12 @@ static void bad_record_warnings_are_capped(void **state)
     char *err = NULL;
     size_t lines = stderr_lines(read_flood, &f, &err);
     assert_true(f.scan.ok);
-    assert_int_equal(f.r.skipped_records, 10000);
+    assert_int_equal(f.r.problems, 10000);
     assert_int_equal(f.r.len, 1);
     assert_int_equal(lines, CJ_MAX_WARNINGS + 1); /* five named, then one count */
     assert_non_null(strstr(err, "9995 more result records are not test records"));
     free(err);
-    result_free(&f.r);
+    recs_free(&f.r);
     buf_free(&b);
     alarm(0);
 }
@@ -151,16 +152,16 @@ static void huge_failure_reason_is_cut(void **state)
         buf_puts(&b, "[{\"name\":\"t\",\"result\":\"failed\",\"failure_reason\":\"");
         for (int i = 0; i < 200000; i++) buf_puts(&b, escaped ? "ab\\ncd\\u00e9" : "0123456789");
         buf_puts(&b, "\"}]");
-        run_result_t r;
+        recs_t r;
         cj_scan_t scan;
         read_text(b.data, b.len, 0, &r, &scan);
         assert_true(scan.ok);
-        const test_result_t *t = result_find(&r, "t");
+        const rec_t *t = recs_find(&r, "t");
         assert_non_null(t);
         assert_true(strlen(t->failure) < TEP_TEXT_KEEP + 64);
         assert_non_null(strstr(t->failure, "... [cut: "));
         assert_int_equal(strncmp(t->failure, escaped ? "ab\ncd\xc3\xa9" : "0123456789", escaped ? 7 : 10), 0);
-        result_free(&r);
+        recs_free(&r);
         buf_free(&b);
     }
     alarm(0);
@@ -173,14 +174,14 @@ static void oversized_name_makes_the_record_unusable(void **state)
     buf_puts(&b, "[{\"name\":\"");
     for (int i = 0; i < CJ_MAX_ID + 10; i++) buf_putc(&b, 'n');
     buf_puts(&b, "\"},{\"name\":\"ok\"}]");
-    run_result_t r;
+    recs_t r;
     cj_scan_t scan;
     read_text(b.data, b.len, 0, &r, &scan);
     assert_true(scan.ok);
     assert_int_equal(r.len, 1);
-    assert_int_equal(r.skipped_records, 1);
-    assert_non_null(result_find(&r, "ok"));
-    result_free(&r);
+    assert_int_equal(r.problems, 1);
+    assert_non_null(recs_find(&r, "ok"));
+    recs_free(&r);
     buf_free(&b);
 }
 
@@ -192,14 +193,14 @@ static void record_size_is_bounded(void **state)
     for (int i = 0; i < 8192; i++) buf_putc(&b, 'h');
     buf_puts(&b, "\"}]");
     cj_set_max_record(4096);
-    run_result_t r;
+    recs_t r;
     cj_scan_t scan;
     read_text(b.data, b.len, 512, &r, &scan);
     cj_set_max_record(0);
     assert_false(scan.ok);
     assert_non_null(strstr(scan.error, "record 2 at byte 18 is larger than 4 KiB"));
     assert_int_equal(r.len, 1); /* the record before it still counts */
-    result_free(&r);
+    recs_free(&r);
     buf_free(&b);
 }
 
@@ -216,14 +217,14 @@ static void long_record_is_scanned_once(void **state)
     b.len += 16u << 20;
     buf_puts(&b, "\"}]");
     clock_t t0 = clock();
-    run_result_t r;
+    recs_t r;
     cj_scan_t scan;
     read_text(b.data, b.len, 4096, &r, &scan);
     double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
     assert_true(scan.ok);
     assert_int_equal(r.len, 1);
     if (cpu > 3.0) fail_msg("16 MB record took %.1f s of CPU", cpu);
-    result_free(&r);
+    recs_free(&r);
     buf_free(&b);
     alarm(0);
 }

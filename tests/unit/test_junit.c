@@ -3,6 +3,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "junit.h"
+#include "records.h"
 #include "result.h"
 #include <stdio.h>
 #include <time.h>
@@ -18,11 +19,11 @@ static char *write_temp(const char *data, size_t len)
     return path;
 }
 
-static void read_xml(const char *text, size_t len, run_result_t *r, junit_scan_t *scan)
+static void read_xml(const char *text, size_t len, recs_t *r, junit_scan_t *scan)
 {
     char *path = write_temp(text, len);
-    result_init(r, NULL, 0);
-    junit_read_results(path, r, scan);
+    memset(r, 0, sizeof *r);
+    junit_read_records(path, recs_collect, r, true, scan);
     unlink(path);
     free(path);
 }
@@ -36,18 +37,18 @@ static void nested_testcase_is_ignored_without_a_leak(void **state)
                       "<testcase classname=\"tests.test_a\" name=\"test_inner\"><testcase name=\"deeper\"/></testcase>"
                       "<failure message=\"boom\"/></testcase>"
                       "<testcase classname=\"tests.test_a\" name=\"test_next\"/></testsuite>";
-    run_result_t r;
+    recs_t r;
     junit_scan_t scan;
     read_xml(xml, strlen(xml), &r, &scan);
     assert_true(scan.ok);
     assert_int_equal(r.len, 2);
-    const test_result_t *t = result_find(&r, "tests/test_a.py::test_outer");
+    const rec_t *t = recs_find(&r, "tests/test_a.py::test_outer");
     assert_non_null(t);
     assert_int_equal(t->status, ST_FAILED);
     assert_string_equal(t->failure, "boom");
-    assert_non_null(result_find(&r, "tests/test_a.py::test_next"));
-    assert_null(result_find(&r, "tests/test_a.py::test_inner"));
-    result_free(&r);
+    assert_non_null(recs_find(&r, "tests/test_a.py::test_next"));
+    assert_null(recs_find(&r, "tests/test_a.py::test_inner"));
+    recs_free(&r);
 }
 
 static void huge_message_is_cut_and_said_so(void **state)
@@ -61,15 +62,15 @@ static void huge_message_is_cut_and_said_so(void **state)
                  "<testcase classname=\"tests.test_a\" name=\"test_y\"><error>prefix:");
     for (int i = 0; i < 100000; i++) buf_puts(&b, "\xc3\xa9-line\n");
     buf_puts(&b, "</error></testcase></testsuite>");
-    run_result_t r;
+    recs_t r;
     junit_scan_t scan;
     read_xml(b.data, b.len, &r, &scan);
     assert_true(scan.ok);
-    const test_result_t *x = result_find(&r, "tests/test_a.py::test_x");
+    const rec_t *x = recs_find(&r, "tests/test_a.py::test_x");
     assert_true(strlen(x->failure) < TEP_TEXT_KEEP + 64);
     assert_non_null(strstr(x->failure, "... [cut: 1000002 bytes in all]"));
     assert_int_equal(strncmp(x->failure, "\xc3\xa9" "0123", 6), 0);
-    const test_result_t *y = result_find(&r, "tests/test_a.py::test_y");
+    const rec_t *y = recs_find(&r, "tests/test_a.py::test_y");
     assert_true(strlen(y->failure) < TEP_TEXT_KEEP + 64);
     assert_non_null(strstr(y->failure, "... [cut: 800007 bytes in all]"));
     /* the cut never splits the two-byte character */
@@ -79,7 +80,7 @@ static void huge_message_is_cut_and_said_so(void **state)
      * byte of an é, so the kept text stops before that é, on a '\n'. */
     assert_int_equal(note - y->failure, 16383);
     assert_int_equal(note[-1], '\n');
-    result_free(&r);
+    recs_free(&r);
     buf_free(&b);
     alarm(0);
 }
@@ -98,14 +99,14 @@ static void huge_attribute_reads_in_linear_time(void **state)
     b.len += big;
     buf_puts(&b, "\"/></testcase></testsuite>");
     clock_t t0 = clock();
-    run_result_t r;
+    recs_t r;
     junit_scan_t scan;
     read_xml(b.data, b.len, &r, &scan);
     double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
     assert_true(scan.ok);
     assert_int_equal(r.len, 1);
     if (cpu > 4.0) fail_msg("a 48 MB attribute took %.1f s of CPU", cpu);
-    result_free(&r);
+    recs_free(&r);
     buf_free(&b);
     alarm(0);
 }
@@ -118,14 +119,14 @@ static void oversized_tag_is_an_error(void **state)
     for (int i = 0; i < 400000; i++) buf_putc(&b, 'n');
     buf_puts(&b, "\"/></testsuite>");
     junit_set_max_token(128 << 10);
-    run_result_t r;
+    recs_t r;
     junit_scan_t scan;
     read_xml(b.data, b.len, &r, &scan);
     junit_set_max_token(0);
     assert_false(scan.ok);
     assert_non_null(strstr(scan.error, "one XML tag at line 2 is larger than 128 KiB"));
     assert_int_equal(r.len, 1); /* what came before still counts */
-    result_free(&r);
+    recs_free(&r);
     buf_free(&b);
 }
 
@@ -145,7 +146,7 @@ static void oversized_names_are_skipped_with_capped_warnings(void **state)
     fflush(stderr);
     int saved = dup(2);
     dup2(fd, 2);
-    run_result_t r;
+    recs_t r;
     junit_scan_t scan;
     read_xml(b.data, b.len, &r, &scan);
     fflush(stderr);
@@ -164,10 +165,10 @@ static void oversized_names_are_skipped_with_capped_warnings(void **state)
     unlink(errpath);
     assert_true(scan.ok);
     assert_int_equal(r.len, 1);
-    assert_int_equal(r.skipped_records, 20);
+    assert_int_equal(r.problems, 20);
     assert_int_equal(lines, JUNIT_MAX_WARNINGS + 1);
     assert_true(count_line);
-    result_free(&r);
+    recs_free(&r);
     buf_free(&b);
 }
 
@@ -183,12 +184,12 @@ static void entity_amplification_is_refused(void **state)
                       "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
                       "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">]>"
                       "<testsuite><testcase classname=\"tests.test_a\" name=\"t\"><failure message=\"&g;\"/></testcase></testsuite>";
-    run_result_t r;
+    recs_t r;
     junit_scan_t scan;
     read_xml(xml, strlen(xml), &r, &scan);
     assert_false(scan.ok); /* expat's amplification limit */
     assert_non_null(strstr(scan.error, "/tmp/tep-junit-"));
-    result_free(&r);
+    recs_free(&r);
     alarm(0);
 }
 

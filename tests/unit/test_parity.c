@@ -47,16 +47,26 @@ static void estimate_without_target_or_durations(void **state)
     free(how);
 }
 
+/* One record of a result file, as the parsers hand it out. */
+static void add(run_result_t *r, const char *scope, const char *name, const char *node_id, test_status_t status,
+                const char *failure, bool collection_error)
+{
+    test_record_t t = {.scope = scope, .name = name, .node_id = node_id, .file = name[0] ? "t.py" : node_id,
+                       .status = status, .failure = failure, .collection_error = collection_error,
+                       .duration = -1};
+    result_add(r, &t);
+}
+
 /* A record with one hard failure, one muted failure and one collection error. */
 static void make_record(run_record_t *rec, bool terminal)
 {
     memset(rec, 0, sizeof *rec);
     plan_test_ref_t muted = {"t.py", "test_muted"};
     result_init(&rec->result, &muted, 1);
-    result_record(&rec->result, "t.py", "test_hard", "t.py::test_hard", "t.py", ST_FAILED, "boom", false);
-    result_record(&rec->result, "t.py", "test_muted", "t.py::test_muted", "t.py", ST_FAILED, "boom", false);
-    result_record(&rec->result, "t.py", "test_ok", "t.py::test_ok", "t.py", ST_PASSED, NULL, false);
-    if (terminal) result_record(&rec->result, "", "u.py", "u.py", "u.py", ST_FAILED, "import", true);
+    add(&rec->result, "t.py", "test_hard", "t.py::test_hard", ST_FAILED, "boom", false);
+    add(&rec->result, "t.py", "test_muted", "t.py::test_muted", ST_FAILED, "boom", false);
+    add(&rec->result, "t.py", "test_ok", "t.py::test_ok", ST_PASSED, NULL, false);
+    if (terminal) add(&rec->result, "", "u.py", "u.py", ST_FAILED, "import", true);
     rec->terminal = terminal;
 }
 

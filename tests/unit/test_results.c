@@ -1,11 +1,14 @@
 /* Both parsers against real pytest 7.2.1 + collector 1.8.0 output in
- * fixtures/conformance, plus node-id rebuilding and classification. */
+ * fixtures/conformance (every record they hand out, and the run model they
+ * feed), plus node-id rebuilding and classification. */
 #include "unit.h"
 #include "classify.h"
 #include "collector_json.h"
 #include "config.h"
 #include "fsutil.h"
 #include "junit.h"
+#include "buf.h"
+#include "records.h"
 #include "result.h"
 #include <stdio.h>
 #include <unistd.h>
@@ -43,21 +46,37 @@ static const expect_t CLEAN_RUN[] = {
     {"tests/pkg/test_nested.py::test_nested_unicode_\xc3\x9f", ST_PASSED, false},
 };
 
-static void check(const run_result_t *r, const expect_t *e, size_t n)
+static void check(const recs_t *rs, const expect_t *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const test_result_t *t = result_find(r, e[i].node_id);
+        const rec_t *t = recs_find(rs, e[i].node_id);
         if (!t) fail_msg("missing %s", e[i].node_id);
         assert_int_equal(t->status, e[i].status);
         assert_int_equal(t->collection_error, e[i].collection_error);
     }
 }
 
-static void read_json(const char *name, run_result_t *r, cj_scan_t *scan)
+static void read_json(const char *name, recs_t *rs, cj_scan_t *scan)
+{
+    char *p = conf(name);
+    memset(rs, 0, sizeof *rs);
+    cj_read_records(p, recs_collect, rs, true, scan);
+    free(p);
+}
+
+static void read_json_model(const char *name, run_result_t *r, cj_scan_t *scan)
 {
     char *p = conf(name);
     result_init(r, NULL, 0);
     cj_read_results(p, r, scan);
+    free(p);
+}
+
+static void read_junit(const char *name, recs_t *rs, junit_scan_t *scan)
+{
+    char *p = conf(name);
+    memset(rs, 0, sizeof *rs);
+    junit_read_records(p, recs_collect, rs, true, scan);
     free(p);
 }
 
@@ -67,16 +86,34 @@ static void json_clean_run(void **state)
     size_t chunks[] = {0, 1, 7, 64};
     for (size_t c = 0; c < 4; c++) {
         cj_set_chunk_size(chunks[c]); /* boundaries inside strings, escapes and numbers */
-        run_result_t r;
+        recs_t rs;
         cj_scan_t scan;
-        read_json("clean-run.json", &r, &scan);
+        read_json("clean-run.json", &rs, &scan);
         assert_true(scan.ok);
         assert_int_equal(scan.elements, 16);
-        assert_int_equal(r.len, 16);
-        check(&r, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
-        const test_result_t *t = result_find(&r, "tests/test_basic.py::test_fail");
+        assert_int_equal(rs.len, 16);
+        check(&rs, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
+        const rec_t *t = recs_find(&rs, "tests/test_basic.py::test_fail");
         assert_string_equal(t->failure, "AssertionError: value mismatch\nassert {'a': 1} == {'a': 2}\n  Differing items:\n  {'a': 1} != {'a': 2}\n  Use -v to get more diff");
         assert_string_equal(t->file, "tests/test_basic.py");
+        /* history.duration, read past the spans in children */
+        assert_true(t->duration == 0.025116);
+        assert_true(recs_find(&rs, "tests/test_basic.py::test_pass")->duration == 0.008658);
+        recs_free(&rs);
+
+        /* The model keeps the failures (with their one-line cause) and counts the rest. */
+        run_result_t r;
+        read_json_model("clean-run.json", &r, &scan);
+        result_stats_t s;
+        result_stats(&r, &s);
+        assert_int_equal(s.total, 16);
+        assert_int_equal(s.failed, 4);
+        assert_int_equal(s.skipped, 2);
+        assert_int_equal(s.passed_first, 10);
+        assert_int_equal(r.len, 4); /* only failed tests are kept */
+        assert_null(result_find(&r, "tests/test_basic.py::test_pass"));
+        assert_string_equal(result_find(&r, "tests/test_basic.py::test_fail")->failure, "AssertionError: value mismatch");
+        assert_string_equal(result_find(&r, "tests/test_basic.py::test_setup_error")->failure, "RuntimeError: setup exploded");
         result_free(&r);
     }
     cj_set_chunk_size(0);
@@ -88,20 +125,26 @@ static void json_collection_errors(void **state)
     const char *files[] = {"collection-error-stops.json", "collection-error-continue.json", "xdist-two-workers.json"};
     size_t counts[] = {2, 18, 18};
     for (int i = 0; i < 3; i++) {
-        run_result_t r;
+        recs_t rs;
         cj_scan_t scan;
-        read_json(files[i], &r, &scan);
+        read_json(files[i], &rs, &scan);
         assert_true(scan.ok);
-        assert_int_equal(r.len, counts[i]);
-        const test_result_t *t = result_find(&r, "tests/test_import_error.py");
+        assert_int_equal(rs.len, counts[i]);
+        const rec_t *t = recs_find(&rs, "tests/test_import_error.py");
         assert_non_null(t);
         assert_true(t->collection_error);
         assert_string_equal(t->scope, "");
         assert_non_null(strstr(t->failure, "ImportError while importing test module"));
-        assert_true(result_find(&r, "tests/test_syntax_error.py")->collection_error);
+        assert_true(recs_find(&rs, "tests/test_syntax_error.py")->collection_error);
+        recs_free(&rs);
+        run_result_t r;
+        read_json_model(files[i], &r, &scan);
         result_stats_t s;
         result_stats(&r, &s);
+        assert_int_equal(s.total, counts[i]);
         assert_int_equal(s.collection_errors, 2);
+        assert_true(result_find(&r, "tests/test_import_error.py")->collection_error);
+        assert_string_equal(result_find(&r, "tests/test_import_error.py")->file, "tests/test_import_error.py");
         result_free(&r);
     }
 }
@@ -109,43 +152,53 @@ static void json_collection_errors(void **state)
 static void json_edge_files(void **state)
 {
     (void)state;
-    run_result_t r;
+    recs_t rs;
     cj_scan_t scan;
-    read_json("vanished-file.json", &r, &scan); /* "[]" */
+    read_json("vanished-file.json", &rs, &scan); /* "[]" */
     assert_true(scan.ok);
-    assert_int_equal(r.len, 0);
-    result_free(&r);
-    read_json("retry-selectors.json", &r, &scan);
-    assert_int_equal(r.len, 4);
-    assert_non_null(result_find(&r, "tests/test_basic.py::test_param[h\\xe9llo w\\xf6rld]"));
-    result_free(&r);
+    assert_int_equal(rs.len, 0);
+    recs_free(&rs);
+    read_json("retry-selectors.json", &rs, &scan);
+    assert_int_equal(rs.len, 4);
+    assert_non_null(recs_find(&rs, "tests/test_basic.py::test_param[h\\xe9llo w\\xf6rld]"));
+    recs_free(&rs);
 
     char path[] = "/tmp/tep-json-XXXXXX";
     int fd = mkstemp(path);
     close(fd);
     const char *quirks = "\xEF\xBB\xBF [ {\"SCOPE\": \"a.py\", \"Name\": \"t[\\u00e9 \\\"q\\\" ]\", \"result\": \"passed\", "
-                         "\"history\": {\"start_at\": 8.2e-05, \"duration\": 1E-6}}, 42, {\"name\": \"no_result\"},"
+                         "\"history\": {\"start_at\": 8.2e-05, \"duration\": 1E-6}}, 42, {\"name\": \"no_result\", \"history\": {\"duration\": -1}},"
                          "{\"scope\": \"\", \"name\": \"b.py\", \"tags\": {\"test.pytest_collection_error\": true}, \"result\": \"failed\"} ]\n";
     fs_write_file(path, quirks, strlen(quirks));
-    result_init(&r, NULL, 0);
-    cj_read_results(path, &r, &scan);
+    memset(&rs, 0, sizeof rs);
+    cj_read_records(path, recs_collect, &rs, true, &scan);
     assert_true(scan.ok);
     assert_int_equal(scan.bad, 1);
+    assert_int_equal(rs.problems, 1);
+    assert_int_equal(rs.len, 3);
+    assert_true(recs_find(&rs, "a.py::t[\xc3\xa9 \"q\" ]")->duration == 1e-6);
+    assert_int_equal(recs_find(&rs, "no_result")->status, ST_UNKNOWN);
+    assert_true(recs_find(&rs, "no_result")->duration < 0); /* a negative time is no time */
+    assert_true(recs_find(&rs, "b.py")->collection_error);
+    recs_free(&rs);
+    run_result_t r;
+    result_init(&r, NULL, 0);
+    cj_read_results(path, &r, &scan);
     assert_int_equal(r.skipped_records, 1);
-    assert_int_equal(r.len, 3);
-    assert_non_null(result_find(&r, "a.py::t[\xc3\xa9 \"q\" ]"));
-    assert_int_equal(result_find(&r, "no_result")->status, ST_UNKNOWN);
-    assert_true(result_find(&r, "b.py")->collection_error);
+    result_stats_t st;
+    result_stats(&r, &st);
+    assert_int_equal(st.total, 3);
+    assert_int_equal(st.unknown, 1);
     result_free(&r);
 
     const char *bad[] = {"{\"data\": []}", "[{\"name\": \"x\"}", "", "[] trailing"};
     for (int i = 0; i < 4; i++) {
         fs_write_file(path, bad[i], strlen(bad[i]));
-        result_init(&r, NULL, 0);
-        cj_read_results(path, &r, &scan);
+        memset(&rs, 0, sizeof rs);
+        cj_read_records(path, recs_collect, &rs, true, &scan);
         assert_false(scan.ok);
         assert_true(scan.error[0] != '\0');
-        result_free(&r);
+        recs_free(&rs);
     }
     unlink(path);
 }
@@ -153,44 +206,45 @@ static void json_edge_files(void **state)
 static void junit_conformance(void **state)
 {
     (void)state;
-    char *p = conf("clean-run.xml");
-    run_result_t r;
+    recs_t rs;
     junit_scan_t scan;
-    result_init(&r, NULL, 0);
-    junit_read_results(p, &r, &scan);
-    free(p);
+    read_junit("clean-run.xml", &rs, &scan);
     assert_true(scan.ok);
-    assert_int_equal(r.len, 16);
-    check(&r, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
-    assert_string_equal(result_find(&r, "tests/test_basic.py::test_setup_error")->failure,
+    assert_int_equal(rs.len, 16);
+    check(&rs, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
+    assert_string_equal(recs_find(&rs, "tests/test_basic.py::test_setup_error")->failure,
                         "failed on setup with \"RuntimeError: setup exploded\"");
-    assert_string_equal(result_find(&r, "tests/test_basic.py::TestGroup::TestInner::test_deep")->scope,
+    assert_string_equal(recs_find(&rs, "tests/test_basic.py::TestGroup::TestInner::test_deep")->scope,
                         "tests.test_basic.TestGroup.TestInner");
-    result_free(&r);
+    assert_true(recs_find(&rs, "tests/test_basic.py::test_pass")->duration == 0.001); /* time="0.001" */
+    recs_free(&rs);
 
-    p = conf("collection-error-continue.xml");
-    result_init(&r, NULL, 0);
-    junit_read_results(p, &r, &scan);
-    free(p);
+    read_junit("collection-error-continue.xml", &rs, &scan);
     assert_true(scan.ok);
-    assert_int_equal(r.len, 18);
-    const test_result_t *t = result_find(&r, "tests/test_import_error.py");
+    assert_int_equal(rs.len, 18);
+    const rec_t *t = recs_find(&rs, "tests/test_import_error.py");
     assert_non_null(t);
     assert_true(t->collection_error);
     assert_string_equal(t->file, "tests/test_import_error.py");
     assert_string_equal(t->failure, "ImportError while importing test module '/builds/acme/shop/tests/test_import_error.py'.");
-    assert_true(result_find(&r, "tests/test_syntax_error.py")->collection_error);
-    result_free(&r);
+    assert_true(recs_find(&rs, "tests/test_syntax_error.py")->collection_error);
+    recs_free(&rs);
 
     const char *others[] = {"collection-error-stops.xml", "vanished-file.xml", "xdist-two-workers.xml", "all-passing.xml", "retry-selectors.xml"};
     size_t counts[] = {2, 0, 18, 3, 4};
     for (int i = 0; i < 5; i++) {
-        p = conf(others[i]);
+        read_junit(others[i], &rs, &scan);
+        assert_true(scan.ok);
+        assert_int_equal(rs.len, counts[i]);
+        recs_free(&rs);
+        run_result_t r;
+        char *p = conf(others[i]);
         result_init(&r, NULL, 0);
         junit_read_results(p, &r, &scan);
         free(p);
-        assert_true(scan.ok);
-        assert_int_equal(r.len, counts[i]);
+        result_stats_t s;
+        result_stats(&r, &s);
+        assert_int_equal(s.total, counts[i]);
         result_free(&r);
     }
 }
@@ -201,50 +255,52 @@ static void junit_bad_inputs(void **state)
     char path[] = "/tmp/tep-xml-XXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    const char *bare = "<testsuite><testcase classname=\"t.test_a\" name=\"x\"><error message=\"boom\"/></testcase></testsuite>";
+    const char *bare = "<testsuite><testcase classname=\"t.test_a\" name=\"x\" time=\"nan\"><error message=\"boom\"/></testcase></testsuite>";
     fs_write_file(path, bare, strlen(bare));
-    run_result_t r;
+    recs_t rs = {0};
     junit_scan_t scan;
-    result_init(&r, NULL, 0);
-    junit_read_results(path, &r, &scan);
+    junit_read_records(path, recs_collect, &rs, true, &scan);
     assert_true(scan.ok);
-    assert_int_equal(result_find(&r, "t/test_a.py::x")->status, ST_FAILED);
-    result_free(&r);
+    assert_int_equal(recs_find(&rs, "t/test_a.py::x")->status, ST_FAILED);
+    assert_true(recs_find(&rs, "t/test_a.py::x")->duration < 0); /* time="nan" is no time */
+    recs_free(&rs);
     const char *bad[] = {"<html/>", "<testsuites><testcase", ""};
     for (int i = 0; i < 3; i++) {
         fs_write_file(path, bad[i], strlen(bad[i]));
-        result_init(&r, NULL, 0);
-        junit_read_results(path, &r, &scan);
+        junit_read_records(path, recs_collect, &rs, true, &scan);
         assert_false(scan.ok);
-        result_free(&r);
+        recs_free(&rs);
     }
     unlink(path);
 }
 
+/* Each record's byte range is exactly its <testcase> element in the file. */
 static void junit_ranges(void **state)
 {
     (void)state;
-    char *p = conf("collection-error-continue.xml");
-    size_t len = 0;
-    char *data = fs_read_file(p, &len);
-    free(p);
-    assert_non_null(data);
-    junit_cases_t cases;
-    char *err = NULL;
-    assert_true(junit_case_ranges(data, len, &cases, &err));
-    assert_int_equal(cases.len, 18);
-    for (size_t i = 0; i < cases.len; i++) {
-        const char *c = data + cases.start[i];
-        size_t n = cases.end[i] - cases.start[i];
-        assert_true(strncmp(c, "<testcase ", 10) == 0);
-        assert_true((n > 2 && strncmp(c + n - 2, "/>", 2) == 0) || (n > 11 && strncmp(c + n - 11, "</testcase>", 11) == 0));
+    const char *files[] = {"collection-error-continue.xml", "clean-run.xml"};
+    for (int f = 0; f < 2; f++) {
+        char *p = conf(files[f]);
+        size_t len = 0;
+        char *data = fs_read_file(p, &len);
+        free(p);
+        assert_non_null(data);
+        recs_t rs;
+        junit_scan_t scan;
+        read_junit(files[f], &rs, &scan);
+        assert_true(rs.len > 10);
+        size_t prev_end = 0;
+        for (size_t i = 0; i < rs.len; i++) {
+            const char *c = data + rs.v[i].start;
+            size_t n = rs.v[i].end - rs.v[i].start;
+            assert_true(rs.v[i].start >= prev_end && rs.v[i].end <= len);
+            prev_end = rs.v[i].end;
+            assert_true(strncmp(c, "<testcase ", 10) == 0);
+            assert_true((n > 2 && strncmp(c + n - 2, "/>", 2) == 0) || (n > 11 && strncmp(c + n - 11, "</testcase>", 11) == 0));
+        }
+        recs_free(&rs);
+        free(data);
     }
-    junit_cases_free(&cases);
-    assert_false(junit_case_ranges("<testsuites><testcase", 21, &cases, &err));
-    assert_non_null(err);
-    free(err);
-    junit_cases_free(&cases);
-    free(data);
 }
 
 static void node_ids(void **state)
@@ -268,33 +324,80 @@ static void node_ids(void **state)
     free(m);
 }
 
+static test_record_t record(const char *scope, const char *name, char *node_id, test_status_t status, const char *failure)
+{
+    return (test_record_t){.scope = scope, .name = name, .node_id = node_id, .file = scope, .status = status,
+                           .failure = failure, .duration = -1};
+}
+
+static void add(run_result_t *r, const char *scope, const char *name, test_status_t status, const char *failure)
+{
+    char *id = result_node_id(scope, name);
+    test_record_t rec = record(scope, name, id, status, failure);
+    result_add(r, &rec);
+    free(id);
+}
+
 static void merging_muting_and_flaky(void **state)
 {
     (void)state;
-    plan_test_ref_t muted[] = {{"a.py", "t_muted"}};
+    plan_test_ref_t muted[] = {{"a.py", "t_muted"}, {"a.py", "t_muted_ok"}};
     run_result_t r;
-    result_init(&r, muted, 1);
-    result_record(&r, "a.py", "t_flaky", NULL, "a.py", ST_FAILED, "boom", false);
-    result_record(&r, "a.py", "t_muted", NULL, "a.py", ST_FAILED, "x", false);
-    for (int i = 0; i < 3000; i++) { /* grows the index several times */
+    result_init(&r, muted, 2);
+    add(&r, "a.py", "t_flaky", ST_FAILED, "E   AssertionError: boom");
+    add(&r, "a.py", "t_muted", ST_FAILED, "x");
+    add(&r, "a.py", "t_muted_ok", ST_PASSED, NULL);
+    for (int i = 0; i < 3000; i++) { /* counted, never kept */
         char name[32];
         snprintf(name, sizeof name, "t_%d", i);
-        result_record(&r, "b.py", name, NULL, NULL, ST_PASSED, NULL, false);
+        add(&r, "b.py", name, i % 2 ? ST_PASSED : ST_SKIPPED, NULL);
     }
-    test_result_t *t = result_record(&r, "a.py", "t_flaky", NULL, "a.py", ST_PASSED, NULL, false);
+    for (int i = 0; i < 3000; i++) { /* kept: grows the index several times */
+        char name[32];
+        snprintf(name, sizeof name, "f_%d", i);
+        add(&r, "c.py", name, ST_FAILED, "AssertionError: no");
+    }
+    assert_int_equal(r.len, 3002);
+    assert_null(result_find(&r, "b.py::t_2999"));
+    assert_string_equal(result_find(&r, "a.py::t_flaky")->failure, "AssertionError: boom"); /* the cause, not the text */
+    add(&r, "a.py", "t_flaky", ST_PASSED, NULL); /* the retry */
+    test_result_t *t = result_find(&r, "a.py::t_flaky");
     assert_true(result_is_flaky(t));
     assert_int_equal(t->attempts, 2);
     assert_null(t->failure);
     assert_true(result_find(&r, "a.py::t_muted")->muted);
-    assert_non_null(result_find(&r, "b.py::t_2999"));
+    assert_non_null(result_find(&r, "c.py::f_2999"));
     result_stats_t s;
     result_stats(&r, &s);
-    assert_int_equal(s.total, 3002);
+    assert_int_equal(s.total, 6003);
+    assert_int_equal(s.passed_first, 1500);
+    assert_int_equal(s.skipped, 1500);
     assert_int_equal(s.passed_retry, 1);
     assert_int_equal(s.flaky, 1);
     assert_int_equal(s.muted_failed, 1);
-    assert_int_equal(s.failed, 0);
+    assert_int_equal(s.muted_passed, 1);
+    assert_int_equal(s.failed, 3000);
+    /* a record that is not a test is counted as unreadable, nothing else */
+    test_record_t bad = {.problem = "not a JSON object", .duration = -1};
+    result_add(&r, &bad);
+    assert_int_equal(r.skipped_records, 1);
     result_free(&r);
+}
+
+/* A long cause is cut, so a tracked test costs a bounded amount. */
+static void long_causes_are_cut(void **state)
+{
+    (void)state;
+    char *text = xmalloc(TEP_TEXT_KEEP + 1);
+    memset(text, 'x', TEP_TEXT_KEEP);
+    memcpy(text, "AssertionError: ", 16);
+    text[TEP_TEXT_KEEP] = '\0';
+    char *cause = result_cause(text, NULL);
+    assert_true(strlen(cause) < RESULT_CAUSE_KEEP + 64);
+    assert_true(strncmp(cause, "AssertionError: xxx", 19) == 0);
+    free(cause);
+    free(text);
+    assert_null(result_cause("", NULL));
 }
 
 static void classification(void **state)
@@ -349,6 +452,7 @@ int main(void)
         cmocka_unit_test(junit_ranges),
         cmocka_unit_test(node_ids),
         cmocka_unit_test(merging_muting_and_flaky),
+        cmocka_unit_test(long_causes_are_cut),
         cmocka_unit_test(classification),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

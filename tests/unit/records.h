@@ -1,0 +1,60 @@
+/* Test helper: every record a parser hands out (test_record_t), copied, so a
+ * test can look at what the parser said about each test; the run model
+ * itself keeps only the failures. */
+#ifndef TEP_TEST_RECORDS_H
+#define TEP_TEST_RECORDS_H
+#include "buf.h"
+#include "result.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *node_id, *scope, *name, *file, *failure;
+    test_status_t status;
+    bool collection_error;
+    double duration;
+    size_t start, end;
+} rec_t;
+
+typedef struct {
+    rec_t *v;
+    size_t len;
+    size_t problems;       /* records handed out with a problem */
+} recs_t;
+
+static inline char *recs_dup(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* record_fn: appends a copy of every usable record, counts the others. */
+static inline void recs_collect(const test_record_t *r, void *user)
+{
+    recs_t *rs = user;
+    if (r->problem) {
+        rs->problems++;
+        return;
+    }
+    rs->v = xrealloc(rs->v, (rs->len + 1) * sizeof(rec_t));
+    rs->v[rs->len++] = (rec_t){recs_dup(r->node_id), recs_dup(r->scope), recs_dup(r->name), recs_dup(r->file),
+                               recs_dup(r->failure), r->status, r->collection_error, r->duration, r->start, r->end};
+}
+
+static inline void recs_free(recs_t *rs)
+{
+    for (size_t i = 0; i < rs->len; i++) {
+        rec_t *r = &rs->v[i];
+        free(r->node_id), free(r->scope), free(r->name), free(r->file), free(r->failure);
+    }
+    free(rs->v);
+    memset(rs, 0, sizeof *rs);
+}
+
+static inline const rec_t *recs_find(const recs_t *rs, const char *node_id)
+{
+    for (size_t i = 0; i < rs->len; i++)
+        if (strcmp(rs->v[i].node_id, node_id) == 0) return &rs->v[i];
+    return NULL;
+}
+
+#endif
