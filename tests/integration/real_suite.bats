@@ -47,10 +47,12 @@ PY
 ran_counts() {
   "$SERVER_PY" - "$BATS_TEST_TMPDIR" "$JOBS" <<'PY'
 import collections, json, sys
+# What pytest ran on each job's first attempt: the collector records it wrote
+# (run.json keeps only failures).
 seen = collections.Counter()
 for j in range(int(sys.argv[2])):
-    for t in json.load(open(f"{sys.argv[1]}/state-{j}/run.json"))["tests"]:
-        seen[t["node_id"]] += 1
+    for r in json.load(open(f"{sys.argv[1]}/state-{j}/results/attempt-0.json")):
+        seen[f"{r['scope']}::{r['name']}" if r["scope"] else r["name"]] += 1
 for node, n in sorted(seen.items()):
     print(n, node)
 PY
