@@ -7,6 +7,7 @@
  *   results/         one result file per pytest attempt
  *   run.json         the run result (written by run, read by report)
  *   lock             held by the run phase: one run per state dir at a time
+ *   test-engine-pytest-durations-<job id>.json   per-test durations (report)
  *
  * The default directory is .test-engine-pytest/<job id> in the checkout (see
  * config.c derive). Files are written atomically, so a phase never reads half
