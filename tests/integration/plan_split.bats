@@ -50,19 +50,7 @@ run_jobs() {
 }
 
 # ran_counts: "count node_id" for every test any job ran, sorted.
-ran_counts() {
-  "$SERVER_PY" - "$BATS_TEST_TMPDIR" "$JOBS" <<'PY'
-import collections, json, sys
-# What pytest ran on each job's first attempt: the collector records it wrote
-# (run.json keeps only failures).
-seen = collections.Counter()
-for j in range(int(sys.argv[2])):
-    for r in json.load(open(f"{sys.argv[1]}/state-{j}/results/attempt-0.json")):
-        seen[f"{r['scope']}::{r['name']}" if r["scope"] else r["name"]] += 1
-for node, n in sorted(seen.items()):
-    print(n, node)
-PY
-}
+ran_counts() { ran_in_first_attempts "$JOBS"; }
 
 # collected: every test pytest collects in the project, as "1 node_id".
 collected() {

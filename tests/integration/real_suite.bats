@@ -44,19 +44,7 @@ PY
 }
 
 # ran_counts: "count node_id" of every test the jobs ran, sorted.
-ran_counts() {
-  "$SERVER_PY" - "$BATS_TEST_TMPDIR" "$JOBS" <<'PY'
-import collections, json, sys
-# What pytest ran on each job's first attempt: the collector records it wrote
-# (run.json keeps only failures).
-seen = collections.Counter()
-for j in range(int(sys.argv[2])):
-    for r in json.load(open(f"{sys.argv[1]}/state-{j}/results/attempt-0.json")):
-        seen[f"{r['scope']}::{r['name']}" if r["scope"] else r["name"]] += 1
-for node, n in sorted(seen.items()):
-    print(n, node)
-PY
-}
+ran_counts() { ran_in_first_attempts "$JOBS"; }
 
 @test "networkx flow+connectivity, 8 jobs, API down: every test once, makespan within 10% of the test-level bound" {
   # 1. One real run records per-test durations.

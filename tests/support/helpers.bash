@@ -109,3 +109,18 @@ assert_no_secret() {
     fi
   done
 }
+
+# ran_in_first_attempts JOBS: what pytest ran on each job's first attempt, as
+# "count node_id" lines, from the collector records it wrote in
+# $BATS_TEST_TMPDIR/state-<job> (run.json keeps only the failures).
+ran_in_first_attempts() {
+  "$SERVER_PY" - "$BATS_TEST_TMPDIR" "$1" <<'PY'
+import collections, json, sys
+seen = collections.Counter()
+for j in range(int(sys.argv[2])):
+    for r in json.load(open(f"{sys.argv[1]}/state-{j}/results/attempt-0.json")):
+        seen[f"{r['scope']}::{r['name']}" if r["scope"] else r["name"]] += 1
+for node, n in sorted(seen.items()):
+    print(n, node)
+PY
+}
