@@ -102,7 +102,11 @@ bool retrysel_load(const config_t *cfg, strlist_t *sel)
         const char *s = raw.items[i];
         if (s[0] == '#') continue;
         const char *why = selector_problem(s, strlen(s));
-        if (why) log_warn("refused retry selector '%s': %s", s, why);
+        if (why) {
+            char *shown = text_excerpt(s, strlen(s), 200); /* from meta-data: one printable line */
+            log_warn("refused retry selector '%s': %s", shown, why);
+            free(shown);
+        }
         else strlist_push(sel, s);
     }
     if (ok && sel->len == 0) log_info("The previous attempt left nothing to retry; running the normal slice");

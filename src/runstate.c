@@ -131,6 +131,14 @@ static double num(const cJSON *o, const char *key)
     return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
+/* A small integer field: absent (NaN) or out of range reads as 0, never as
+ * an undefined cast. */
+static int small_int(const cJSON *o, const char *key)
+{
+    double d = num(o, key);
+    return d >= -1e6 && d <= 1e6 ? (int)d : 0;
+}
+
 static size_t count(const cJSON *o, const char *key)
 {
     double d = num(o, key);
@@ -163,10 +171,10 @@ static void read_attempts(run_record_t *rec, const cJSON *atts)
     const cJSON *a;
     cJSON_ArrayForEach(a, atts) {
         attempt_t *at = &rec->attempts[rec->n_attempts++];
-        at->index = (int)num(a, "index");
+        at->index = small_int(a, "index");
         at->result_file = dup_str(a, "result_file");
-        at->exit_code = (int)num(a, "exit_code");
-        at->signal = (int)num(a, "signal");
+        at->exit_code = small_int(a, "exit_code");
+        at->signal = small_int(a, "signal");
         at->started = num(a, "started");
         at->ended = num(a, "ended");
         at->n_selectors = count(a, "selectors");
@@ -196,7 +204,7 @@ static void read_header(reader_t *rd, const cJSON *h)
     rec->plan_source = dup_str(h, "plan_source");
     rec->plan_reason = dup_str(h, "plan_reason");
     rec->from_server = flag(h, "from_server");
-    rec->exit_status = (int)num(h, "exit_status");
+    rec->exit_status = small_int(h, "exit_status");
     rec->terminal = flag(h, "terminal");
     rec->why = dup_str(h, "why");
     rec->forensics = dup_str(h, "forensics");
@@ -218,7 +226,7 @@ static void read_failure(reader_t *rd, const cJSON *t)
     char *file = dup_str(t, "file"), *cause = dup_str(t, "cause"), *status = dup_str(t, "status");
     test_result_t *r = result_track(&rd->rec->result, id->valuestring, file, result_status_parse(status), cause,
                                     flag(t, "collection_error"));
-    r->attempts = (int)num(t, "attempts");
+    r->attempts = small_int(t, "attempts");
     r->failed_before = flag(t, "failed_before");
     r->muted = flag(t, "muted");
     free(file), free(cause), free(status);

@@ -224,6 +224,14 @@ static char *dup_field(const cJSON *o, const char *key)
     return xstrdup(cJSON_IsString(v) ? v->valuestring : "");
 }
 
+/* -1 when absent or not a plausible count: never an undefined cast of NaN,
+ * and never equal to a real job index, so the slice is refused. */
+static long whole_number(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e6 ? (long)v->valuedouble : -1;
+}
+
 bool slice_read(const config_t *cfg, slice_t *s, char **err)
 {
     memset(s, 0, sizeof *s);
@@ -243,8 +251,8 @@ bool slice_read(const config_t *cfg, slice_t *s, char **err)
     s->reason = dup_field(root, "reason");
     s->identifier = dup_field(root, "identifier");
     s->from_server = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "from_server"));
-    s->job = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "job"));
-    s->parallelism = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "parallelism"));
+    s->job = whole_number(root, "job");
+    s->parallelism = whole_number(root, "parallelism");
     const cJSON *t;
     cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "tests"))
         if (cJSON_IsString(t)) strlist_push(&s->tests, t->valuestring);
