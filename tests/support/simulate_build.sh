@@ -150,6 +150,6 @@ for f in "$work"/agent/meta-data/*; do
   [ -e "$f" ] && printf '  meta-data %s:\n%s\n' "$(basename "$f")" "$(sed 's/^/    /' "$f")"
 done
 for f in "$work"/agent/annotations/*.md; do
-  [ -e "$f" ] && echo "  annotation $(basename "$f" .md) ($(cat "${f%.md}.style")): $(head -1 "$f")"
+  [ -e "$f" ] && echo "  annotation $(basename "$f" .md) ($(cat "${f%.md}.style")): $(grep -m1 -v "^\s*$" "$f")"
 done
 exit 0
