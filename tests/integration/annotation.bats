@@ -16,8 +16,7 @@ BOX=test-engine-pytest-step-abcd
 setup() {
   start_server
   install_agent_stub
-  export PYTHONPATH="$SUPPORT" TEP_FLAKY_DIR="$BATS_TEST_TMPDIR/flaky" PYTHONDONTWRITEBYTECODE=1
-  mkdir -p "$TEP_FLAKY_DIR"
+  pytest_env
   export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD" BUILDKITE_LABEL=':pytest: Unit tests'
   export BUILDKITE_BUILD_URL=https://buildkite.localhost/acme/shop/builds/7
   WORK="$BATS_TEST_TMPDIR/work"

@@ -5,8 +5,6 @@
 
 load '../support/helpers'
 
-JSON_CMD='/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}'
-
 setup() {
   start_server
   job_env 0 1

@@ -6,7 +6,6 @@
 
 load '../support/helpers'
 
-JSON_CMD='/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}'
 JOBS=4
 
 setup() {

@@ -5,14 +5,11 @@
 
 load '../support/helpers'
 
-JSON_CMD='/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}'
-
 setup() {
   start_server
   job_env 0 1
   install_agent_stub
-  export PYTHONPATH="$SUPPORT" TEP_FLAKY_DIR="$BATS_TEST_TMPDIR/flaky" PYTHONDONTWRITEBYTECODE=1
-  mkdir -p "$TEP_FLAKY_DIR"
+  pytest_env
   export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD"
   export BUILDKITE_TEST_ENGINE_PROMISE_FAILURE=true
 }

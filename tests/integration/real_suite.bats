@@ -14,7 +14,6 @@ load '../support/helpers'
 NX=/usr/lib/python3/dist-packages/networkx
 JOBS=8
 PATTERN='networkx/algorithms/{flow,connectivity}/tests/test_*.py'
-JSON_CMD='/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}'
 
 setup_file() {
   [ -d "$NX/algorithms/flow/tests" ] || {

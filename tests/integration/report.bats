@@ -3,14 +3,11 @@
 
 load '../support/helpers'
 
-JSON_CMD='/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}'
-
 setup() {
   start_server
   job_env 0 1
   install_agent_stub
-  export PYTHONPATH="$SUPPORT" TEP_FLAKY_DIR="$BATS_TEST_TMPDIR/flaky" PYTHONDONTWRITEBYTECODE=1
-  mkdir -p "$TEP_FLAKY_DIR"
+  pytest_env
   export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD" BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
   export BUILDKITE_COMMIT=abc123 BUILDKITE_BUILD_NUMBER=7 BUILDKITE_BUILD_URL=https://buildkite.localhost/b/7
   export BUILDKITE_MESSAGE=$'Fix "quoted" msg; with semicolon\nand a second line, caf\u00e9 \U0001F600'

@@ -8,15 +8,11 @@
 
 load '../support/helpers'
 
-JSON_CMD='/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}'
-JUNIT_CMD='/usr/bin/python3 -m pytest -p no:cacheprovider {{testExamples}} --junit-xml={{resultPath}}'
-
 setup() {
   start_server
   job_env 0 1
   install_agent_stub
-  export PYTHONPATH="$SUPPORT" TEP_FLAKY_DIR="$BATS_TEST_TMPDIR/flaky" PYTHONDONTWRITEBYTECODE=1
-  mkdir -p "$TEP_FLAKY_DIR"
+  pytest_env
   export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD" BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
   export BUILDKITE_TEST_ENGINE_UPLOAD_RETRY_BUDGET=3
 }

@@ -14,8 +14,7 @@ setup() {
   start_server
   job_env 0 1
   install_agent_stub
-  export PYTHONPATH="$SUPPORT" TEP_FLAKY_DIR="$BATS_TEST_TMPDIR/flaky" PYTHONDONTWRITEBYTECODE=1
-  mkdir -p "$TEP_FLAKY_DIR"
+  pytest_env
   export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD"
   export BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
   WORK="$BATS_TEST_TMPDIR/work"

@@ -11,6 +11,18 @@ SUPPORT="$TEP_SOURCE_DIR/tests/support"
 SERVER_PY=${TEP_SERVER_PYTHON:-/usr/bin/python3}
 export TEP_SOURCE_DIR TEP_BIN SUPPORT
 
+# The test commands most suites run: Debian's pytest with the collector
+# stand-in (JSON mode), or JUnit. A suite may set its own after loading this.
+JSON_CMD='/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}'
+JUNIT_CMD='/usr/bin/python3 -m pytest -p no:cacheprovider {{testExamples}} --junit-xml={{resultPath}}'
+
+# pytest_env: what real pytest on a fixture needs: the collector stand-in on
+# PYTHONPATH, a fresh folder for the flaky fixtures' markers, no bytecode.
+pytest_env() {
+  export PYTHONPATH="$SUPPORT" TEP_FLAKY_DIR="$BATS_TEST_TMPDIR/flaky" PYTHONDONTWRITEBYTECODE=1
+  mkdir -p "$TEP_FLAKY_DIR"
+}
+
 # The secret tests look for in every output: it must never appear.
 API_TOKEN="tok-api-SECRET-7f3a9"
 UPLOAD_TOKEN="tok-upload-SECRET-c41d"
