@@ -273,7 +273,11 @@ static FILE *open_temp(const char *out, char **tmp, char **err)
     free(copy);
     *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
     FILE *f = fopen(*tmp, "w+b"); /* read-write: the JUnit header is rewritten in place */
-    if (!f) *err = xasprintf("cannot write %s: %s", *tmp, strerror(errno));
+    if (!f) {
+        *err = xasprintf("cannot write %s: %s", *tmp, strerror(errno));
+        free(*tmp);
+        *tmp = NULL;
+    }
     return f;
 }
 
@@ -296,10 +300,7 @@ bool resultfile_concat(run_mode_t mode, const strlist_t *inputs, const char *out
     memset(stats, 0, sizeof *stats);
     char *tmp = NULL;
     FILE *f = open_temp(out, &tmp, err);
-    if (!f) {
-        free(tmp);
-        return false;
-    }
+    if (!f) return false;
     writer_t w = {.mode = mode, .out = f};
     pass_t p = {.w = &w, .stats = stats};
     writer_begin(&w);
@@ -316,10 +317,7 @@ bool resultfile_final(run_mode_t mode, const strlist_t *inputs, const char *out,
     memset(stats, 0, sizeof *stats);
     char *tmp = NULL;
     FILE *f = open_temp(out, &tmp, err);
-    if (!f) {
-        free(tmp);
-        return false;
-    }
+    if (!f) return false;
     writer_t w = {.mode = mode, .out = f};
     map_t map = {0};
     pass_t p = {.w = &w, .map = &map, .stats = stats};
