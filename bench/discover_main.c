@@ -1,6 +1,6 @@
-/* bench-discover: times discover_walk() on a tree, printing seconds and the
+/* bench-discover: times plan_discover_walk() on a tree, printing seconds and the
  * number of files, so bench/discover.sh can compare it with find(1). */
-#include "discover.h"
+#include "plan_discover.h"
 #include "fsutil.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ int main(int argc, char **argv)
     strlist_init(&files);
     char *err = NULL;
     double t0 = fs_monotonic();
-    bool ok = discover_walk(argv[1], pattern, NULL, &files, &err);
+    bool ok = plan_discover_walk(argv[1], pattern, NULL, &files, &err);
     double t1 = fs_monotonic();
     if (!ok) {
         fprintf(stderr, "%s\n", err);

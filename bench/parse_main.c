@@ -1,11 +1,11 @@
-/* bench-parse: parse and classify a collector JSON file the way `run` does
+/* bench-parse: parse and run_classify a collector JSON file the way `run` does
  * (the streaming model: counts, failures kept), then print
  * "<records> <seconds> <peak RSS bytes> <status>" for bench/parse.sh. */
-#include "classify.h"
-#include "collector_json.h"
+#include "run_classify.h"
+#include "results_json.h"
 #include "config.h"
 #include "fsutil.h"
-#include "result.h"
+#include "run_result.h"
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -17,20 +17,20 @@ int main(int argc, char **argv)
     }
     double t0 = fs_monotonic();
     run_result_t r;
-    result_init(&r, NULL, 0);
-    cj_scan_t scan;
-    cj_read_results(argv[1], &r, &scan);
-    result_stats_t s;
-    result_stats(&r, &s);
+    run_result_init(&r, NULL, 0);
+    results_json_scan_t scan;
+    results_json_read_results(argv[1], &r, &scan);
+    run_result_stats_t s;
+    run_result_stats(&r, &s);
     outcome_t o = {.json_mode = true, .last_exit = 1, .unreadable = !scan.ok, .collection_errors = s.collection_errors,
                    .failed = s.failed, .muted_failed = s.muted_failed};
     config_t cfg = {.failure_exit_status = 1, .terminal_exit_status = 65};
     bool terminal;
-    int status = classify(&cfg, &o, &terminal);
+    int status = run_classify(&cfg, &o, &terminal);
     double t1 = fs_monotonic();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("%zu %.6f %ld %d\n", s.total + r.skipped_records, t1 - t0, ru.ru_maxrss * 1024L, status);
-    result_free(&r);
+    run_result_free(&r);
     return scan.ok ? 0 : 1;
 }

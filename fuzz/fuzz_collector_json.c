@@ -1,4 +1,4 @@
-/* Collector JSON reader: cj_scan_file, cj_read_records and cj_read_results on
+/* Collector JSON reader: results_json_scan_file, results_json_read_records and results_json_read_results on
  * any bytes, at several chunk sizes (the first byte picks one) so chunk
  * boundaries fall inside strings, escapes and numbers. Invariants: every
  * element handed out is non-empty and inside the file; a file read to its end
@@ -6,9 +6,9 @@
  * one has a node id, a name and a duration that is a real number of seconds
  * or none; the model keeps no more tests than records, with bounded causes. */
 #include "buf.h"
-#include "collector_json.h"
+#include "results_json.h"
 #include "fuzz_util.h"
-#include "result.h"
+#include "run_result.h"
 #include <math.h>
 #include <string.h>
 
@@ -35,7 +35,7 @@ static void on_record(const test_record_t *rec, void *user)
     FUZZ_CHECK(rec->raw != NULL && rec->raw_len > 0 && rec->raw_len <= c->file_size);
     const char *v;
     size_t vlen;
-    if (cj_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen)) /* inside the record */
+    if (results_json_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen)) /* inside the record */
         FUZZ_CHECK(v >= rec->raw && vlen > 0 && v + vlen <= rec->raw + rec->raw_len);
     if (rec->problem) return;
     FUZZ_CHECK(rec->node_id && rec->name && *rec->name && rec->scope);
@@ -51,35 +51,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = chunks[data[0] % (sizeof chunks / sizeof chunks[0])];
     data++, size--;
     const char *path = fuzz_file(data, size);
-    cj_set_chunk_size(chunk);
+    results_json_set_chunk_size(chunk);
 
     scan_ctx_t ctx = {.file_size = size};
-    cj_scan_t scan;
-    cj_scan_file(path, on_element, &ctx, &scan);
+    results_json_scan_t scan;
+    results_json_scan_file(path, on_element, &ctx, &scan);
     FUZZ_CHECK(scan.ok || scan.error[0]);
     FUZZ_CHECK(memchr(scan.error, '\n', sizeof scan.error) == NULL);
 
     scan_ctx_t rctx = {.file_size = size};
-    cj_scan_t records;
-    cj_read_records(path, on_record, &rctx, false, &records);
+    results_json_scan_t records;
+    results_json_read_records(path, on_record, &rctx, false, &records);
     FUZZ_CHECK(records.ok == scan.ok);
     FUZZ_CHECK(rctx.records == scan.elements); /* every element, usable or not */
 
     run_result_t r;
-    result_init(&r, NULL, 0);
-    cj_scan_t read;
-    cj_read_results(path, &r, &read);
+    run_result_init(&r, NULL, 0);
+    results_json_scan_t read;
+    results_json_read_results(path, &r, &read);
     FUZZ_CHECK(read.ok == scan.ok);
     FUZZ_CHECK(read.elements == scan.elements);
-    result_stats_t s;
-    result_stats(&r, &s);
+    run_result_stats_t s;
+    run_result_stats(&r, &s);
     FUZZ_CHECK(s.total + r.skipped_records <= read.elements); /* a repeated test counts once */
     FUZZ_CHECK(r.len <= s.total);
     for (size_t i = 0; i < r.len; i++) {
         FUZZ_CHECK(r.tests[i].node_id != NULL);
-        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RESULT_CAUSE_KEEP + 64);
+        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RUN_RESULT_CAUSE_KEEP + 64);
     }
-    result_free(&r);
-    cj_set_chunk_size(0);
+    run_result_free(&r);
+    results_json_set_chunk_size(0);
     return 0;
 }

@@ -1,12 +1,12 @@
-/* JUnit reader: junit_read_records and junit_read_results (streaming, from a
+/* JUnit reader: results_junit_read_records and results_junit_read_results (streaming, from a
  * file) on any bytes. Invariants: every testcase's byte range lies inside the
  * file, after the one before; every usable
  * record has a node id and a duration that is a real number of seconds or
  * none; reasons and causes stay cut. */
 #include "buf.h"
 #include "fuzz_util.h"
-#include "junit.h"
-#include "result.h"
+#include "results_junit.h"
+#include "run_result.h"
 #include <math.h>
 #include <string.h>
 
@@ -32,26 +32,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_file(data, size);
     ranges_ctx_t ctx = {.size = size};
-    junit_scan_t scan;
-    junit_read_records(path, on_record, &ctx, false, &scan);
+    results_junit_scan_t scan;
+    results_junit_read_records(path, on_record, &ctx, false, &scan);
     FUZZ_CHECK(scan.ok || scan.error[0]);
 
     run_result_t r;
-    result_init(&r, NULL, 0);
-    junit_scan_t read;
-    junit_read_results(path, &r, &read);
+    run_result_init(&r, NULL, 0);
+    results_junit_scan_t read;
+    results_junit_read_results(path, &r, &read);
     FUZZ_CHECK(read.ok == scan.ok);
     for (size_t i = 0; i < r.len; i++) {
         FUZZ_CHECK(r.tests[i].node_id != NULL);
-        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RESULT_CAUSE_KEEP + 64);
+        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RUN_RESULT_CAUSE_KEEP + 64);
     }
-    result_free(&r);
+    run_result_free(&r);
 
     /* The node-id rebuilders on the input's first line, as classname and name. */
     char *a, *b;
     fuzz_split(data, size, '\n', &a, &b);
-    free(junit_node_id(a, b));
-    free(junit_module_path(a));
+    free(results_junit_node_id(a, b));
+    free(results_junit_module_path(a));
     free(a);
     free(b);
     return 0;

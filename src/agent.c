@@ -31,10 +31,10 @@ bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_
     buf_t local, errors;
     buf_init(&local);
     buf_init(&errors);
-    proc_opts_t o = {.argv = argv.items, .capture = out ? out : &local, .capture_err = &errors, .timeout_s = 120,
+    process_opts_t o = {.argv = argv.items, .capture = out ? out : &local, .capture_err = &errors, .timeout_s = 120,
                      .stdin_path = stdin_path, .cwd = cwd};
-    proc_result_t r;
-    proc_run(&o, &r);
+    process_result_t r;
+    process_run(&o, &r);
     bool ok = !r.start_failed && !r.signal && !r.timed_out && r.exit_code == 0;
     if (!ok && err) {
         char *why = last_line(&errors);

@@ -7,7 +7,7 @@
 void childenv_build(strlist_t *env)
 {
     static const char *const tokens[] = {"BUILDKITE_ANALYTICS_TOKEN", "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", NULL};
-    proc_env_without(env, tokens);
+    process_env_without(env, tokens);
 }
 
 static long find(const strlist_t *env, const char *name)

@@ -2,7 +2,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "http.h"
-#include "planner.h"
+#include "plan_phase.h"
 #include "state.h"
 #include "log.h"
 #include "plan_dynamic.h"
@@ -51,11 +51,11 @@ int cmd_plan(int argc, char **argv)
         status = (int)cfg.config_exit_status;
     } else if (json || tmpl) {
         status = plan_dynamic(&cfg, tmpl);
-    } else if (!planner_prepare(&cfg)) {
+    } else if (!plan_phase_prepare(&cfg)) {
         status = (int)cfg.config_exit_status;
     } else {
         http_global_init();
-        status = planner_plan(&cfg);
+        status = plan_phase_plan(&cfg);
         curl_global_cleanup();
     }
     config_free(&cfg);

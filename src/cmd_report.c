@@ -3,7 +3,7 @@
  * Publishes retry selectors and annotates the build first: they are small,
  * local and what the next attempt and the people need, so a cancelled job
  * (SIGTERM, then SIGKILL after a grace period) must not lose them to a long
- * upload. Then streams the result files once (resultwalk) into the upload
+ * upload. Then streams the result files once (report_walk) into the upload
  * and the durations artifact, updates the annotation with the upload's
  * outcome, and posts plan metadata. Everything but the upload and the
  * durations comes from run.json, which holds the failures, not every test,
@@ -15,20 +15,20 @@
  * phase chose (Buildkite lets post-command override it). */
 #include "cmd.h"
 #include "agent.h"
-#include "annotate.h"
+#include "report_annotate.h"
 #include "config.h"
-#include "durrecord.h"
+#include "report_durations.h"
 #include "http.h"
 #include "log.h"
-#include "metadata.h"
+#include "plan_metadata.h"
 #include "oidc.h"
-#include "planapi.h"
+#include "plan_api.h"
 #include "process.h"
 #include "retrysel.h"
-#include "resultwalk.h"
-#include "runstate.h"
+#include "report_walk.h"
+#include "run_record.h"
 #include "state.h"
-#include "upload.h"
+#include "report_upload.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +53,9 @@ static bool upload_ready(config_t *cfg)
     return true;
 }
 
-static void say_upload(const upload_summary_t *up)
+static void say_upload(const report_upload_summary_t *up)
 {
-    char *shortfall = upload_shortfall(up);
+    char *shortfall = report_upload_shortfall(up);
     bool unexplained = up->failed_requests && !shortfall; /* e.g. unreadable XML sent whole, then refused */
     log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s", up->records, up->records == 1 ? "" : "s",
              up->requests, up->requests == 1 ? "" : "s", up->seconds,
@@ -68,7 +68,7 @@ static void say_upload(const upload_summary_t *up)
 static void publish_durations(const config_t *cfg, const char *name, size_t n)
 {
     const char *tests = n == 1 ? "test" : "tests";
-    int sig = proc_forwarded_signal();
+    int sig = process_forwarded_signal();
     if (n == 0) {
         log_info("Durations: none recorded (no result reported a test's time)");
     } else if (sig) {
@@ -90,27 +90,27 @@ static void publish_durations(const config_t *cfg, const char *name, size_t n)
 
 /* One pass over the result files: the upload (when it is on) and the
  * durations artifact. Returns whether an upload was attempted. */
-static bool stream_results(config_t *cfg, const run_record_t *rec, upload_summary_t *up)
+static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload_summary_t *up)
 {
     memset(up, 0, sizeof *up);
-    uploader_t *u = upload_ready(cfg) ? upload_start(cfg, resultwalk_json(rec), proc_forwarded_signal, up) : NULL;
-    char *name = durrecord_name(cfg), *path = state_file(cfg, name), *err = NULL;
-    durrecord_t d;
-    bool durations = durrecord_open(&d, path, &rec->result, &err);
+    uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec), process_forwarded_signal, up) : NULL;
+    char *name = report_durations_name(cfg), *path = state_file(cfg, name), *err = NULL;
+    report_durations_t d;
+    bool durations = report_durations_open(&d, path, &rec->result, &err);
     if (!durations) log_warn("Durations: not recorded: %s", err);
     free(err);
     err = NULL;
     walk_sink_t sinks[2];
     size_t n = 0;
-    if (u) sinks[n++] = upload_sink(u);
-    if (durations) sinks[n++] = durrecord_sink(&d);
-    resultwalk_run(cfg, rec, sinks, n);
+    if (u) sinks[n++] = report_upload_sink(u);
+    if (durations) sinks[n++] = report_durations_sink(&d);
+    report_walk_run(cfg, rec, sinks, n);
     if (u) {
-        upload_finish(u);
+        report_upload_finish(u);
         say_upload(up);
     }
     size_t written = 0;
-    if (durations && durrecord_close(&d, &written, &err)) publish_durations(cfg, name, written);
+    if (durations && report_durations_close(&d, &written, &err)) publish_durations(cfg, name, written);
     else if (durations) log_warn("Durations: not recorded: %s", err);
     free(err);
     free(path);
@@ -144,17 +144,17 @@ static void publish_selectors(const config_t *cfg, const run_record_t *rec)
     strlist_free(&failed);
 }
 
-static void annotate(const config_t *cfg, const run_record_t *rec, const upload_summary_t *up)
+static void annotate(const config_t *cfg, const run_record_t *rec, const report_upload_summary_t *up)
 {
     char *err = NULL;
-    if (!annotate_send(cfg, rec, up, &err)) log_warn("could not write the annotation: %s", err);
+    if (!report_annotate_send(cfg, rec, up, &err)) log_warn("could not write the annotation: %s", err);
     free(err);
 }
 
 static void post_metadata(config_t *cfg, const run_record_t *rec)
 {
     if (!rec->from_server) return; /* bktec's rule: fallback plans send no metadata */
-    int sig = proc_forwarded_signal();
+    int sig = process_forwarded_signal();
     if (sig) {
         const char *name = sigabbrev_np(sig);
         log_warn("plan metadata not sent: the job is being cancelled (SIG%s)", name ? name : "?");
@@ -171,11 +171,11 @@ static void post_metadata(config_t *cfg, const run_record_t *rec)
         return;
     }
     http_client_t c;
-    api_client_init(&c, cfg);
-    c.stop = proc_forwarded_signal;
-    char *body = metadata_body(cfg, rec);
+    plan_api_client_init(&c, cfg);
+    c.stop = process_forwarded_signal;
+    char *body = plan_metadata_body(cfg, rec);
     char *err = NULL;
-    if (api_post_metadata(&c, cfg, body, &err)) log_info("Plan metadata: sent");
+    if (plan_api_post_metadata(&c, cfg, body, &err)) log_info("Plan metadata: sent");
     else log_warn("plan metadata could not be sent: %s", err);
     free(err);
     free(body);
@@ -196,28 +196,28 @@ int cmd_report(int argc, char **argv)
     }
     run_record_t rec;
     char *err = NULL;
-    if (!runstate_read(&cfg, &rec, &err)) {
+    if (!run_record_read(&cfg, &rec, &err)) {
         if (err) log_warn("%s; nothing to report", err);
         else log_warn("no run result in %s; nothing to report (did the command phase run?)", cfg.state_dir);
         free(err);
-        runstate_free(&rec);
+        run_record_free(&rec);
         config_free(&cfg);
         return 0;
     }
     http_global_init();
     /* From here a cancellation is caught: the upload stops, the rest is kept short. */
-    proc_catch_signals();
+    process_catch_signals();
     log_section("report");
     publish_selectors(&cfg, &rec);
     annotate(&cfg, &rec, NULL);
-    upload_summary_t up;
+    report_upload_summary_t up;
     bool uploaded = stream_results(&cfg, &rec, &up);
     /* The annotation learns the upload's outcome (and run link); skipped when
      * cancelled: the agent's SIGKILL is near and the annotation already exists. */
-    if (uploaded && up.requests && !proc_forwarded_signal()) annotate(&cfg, &rec, &up);
+    if (uploaded && up.requests && !process_forwarded_signal()) annotate(&cfg, &rec, &up);
     post_metadata(&cfg, &rec);
-    upload_summary_free(&up);
-    runstate_free(&rec);
+    report_upload_summary_free(&up);
+    run_record_free(&rec);
     curl_global_cleanup();
     config_free(&cfg);
     return 0;

@@ -10,18 +10,18 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
-#include "planner.h"
-#include "promise.h"
-#include "runner.h"
+#include "plan_phase.h"
+#include "run_promise.h"
+#include "run_phase.h"
 #include "state.h"
 #include <stdio.h>
 #include <stdlib.h>
 
 static int plan_first(config_t *cfg)
 {
-    if (!planner_prepare(cfg)) return (int)cfg->config_exit_status;
+    if (!plan_phase_prepare(cfg)) return (int)cfg->config_exit_status;
     http_global_init();
-    int status = planner_plan(cfg);
+    int status = plan_phase_plan(cfg);
     curl_global_cleanup();
     return status;
 }
@@ -90,8 +90,8 @@ int cmd_run(int argc, char **argv)
         status = (int)cfg.config_exit_status;
     }
     if (have && status == 0) {
-        status = runner_run(&cfg, &slice);
-        promise_failure_if_needed(&cfg, status); /* never changes the status */
+        status = run_phase_run(&cfg, &slice);
+        run_promise_failure_if_needed(&cfg, status); /* never changes the status */
     }
     if (have) slice_free(&slice);
     config_free(&cfg);

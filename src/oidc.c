@@ -3,7 +3,7 @@
 #include "buf.h"
 #include "http.h"
 #include "log.h"
-#include "planapi.h"
+#include "plan_api.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 
 static bool mint(const config_t *cfg, char **token, char **err)
 {
-    char *audience = api_url(cfg, ""); /* the suite's URL, as bktec uses */
+    char *audience = plan_api_url(cfg, ""); /* the suite's URL, as bktec uses */
     char lifetime[32];
     snprintf(lifetime, sizeof lifetime, "%ld", config_duration_seconds(cfg->oidc_lifetime));
     const char *args[] = {"oidc", "request-token", "--audience", audience, "--lifetime", lifetime, NULL};

@@ -3,10 +3,10 @@
 #include "durations.h"
 #include "fsutil.h"
 #include "log.h"
-#include "planapi.h"
-#include "planner.h"
+#include "plan_api.h"
+#include "plan_phase.h"
 #include "process.h"
-#include "tagfilter.h"
+#include "plan_tagfilter.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,23 +161,23 @@ static bool read_answer(const config_t *cfg, const char *body, answer_t *d, char
 static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer_t *d, char **why)
 {
     http_client_t c;
-    api_client_init(&c, cfg);
+    plan_api_client_init(&c, cfg);
     strlist_t selectors;
     strlist_init(&selectors);
     cJSON *examples = cJSON_CreateArray();
-    int status = planner_request_tests(&c, cfg, entries, &selectors, examples, why);
+    int status = plan_phase_request_tests(&c, cfg, entries, &selectors, examples, why);
     if (!status && !*why) {
-        api_answer_t a;
-        api_create_plan(&c, cfg, &selectors, examples, &a);
-        if (a.outcome == API_FATAL) {
+        plan_api_answer_t a;
+        plan_api_create_plan(&c, cfg, &selectors, examples, &a);
+        if (a.outcome == PLAN_API_FATAL) {
             log_error("%s", a.message);
             status = (int)cfg->config_exit_status;
-        } else if (a.outcome != API_OK) {
+        } else if (a.outcome != PLAN_API_OK) {
             *why = xstrdup(a.message);
         } else {
             read_answer(cfg, a.body, d, why);
         }
-        api_answer_free(&a);
+        plan_api_answer_free(&a);
     }
     cJSON_Delete(examples);
     strlist_free(&selectors);
@@ -233,15 +233,15 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
     static const char *const ours[] = {IDENT_VAR, PAR_VAR, NULL};
     strlist_t env;
     strlist_init(&env);
-    proc_env_without(&env, ours);
+    process_env_without(&env, ours);
     strlist_push_owned(&env, xasprintf(IDENT_VAR "=%s", d->identifier));
     strlist_push_owned(&env, xasprintf(PAR_VAR "=%ld", d->parallelism));
     log_info("Uploading %s with buildkite-agent pipeline upload, " IDENT_VAR "=%s " PAR_VAR "=%ld", template_path,
              d->identifier, d->parallelism);
     char *const argv[] = {cfg->agent_cmd, "pipeline", "upload", (char *)template_path, NULL};
-    proc_opts_t o = {.argv = argv, .env = &env, .timeout_s = UPLOAD_TIMEOUT_S, .stdin_path = "/dev/null"};
-    proc_result_t r;
-    proc_run(&o, &r);
+    process_opts_t o = {.argv = argv, .env = &env, .timeout_s = UPLOAD_TIMEOUT_S, .stdin_path = "/dev/null"};
+    process_result_t r;
+    process_run(&o, &r);
     strlist_free(&env);
     int status = r.start_failed ? (int)cfg->config_exit_status : r.signal ? 128 + r.signal : r.exit_code;
     if (r.start_failed) log_error("%s; the test step was not uploaded", r.start_error);
@@ -253,8 +253,8 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
 /* Discovery, then the tag filter: what the test step will split. */
 static int entries_to_plan(const config_t *cfg, strlist_t *entries)
 {
-    if (!planner_discover(cfg, entries)) return (int)cfg->config_exit_status;
-    return *cfg->tag_filters ? tagfilter_apply(cfg, entries) : 0;
+    if (!plan_phase_discover(cfg, entries)) return (int)cfg->config_exit_status;
+    return *cfg->tag_filters ? plan_tagfilter_apply(cfg, entries) : 0;
 }
 
 int plan_dynamic(config_t *cfg, const char *template_path)
@@ -273,7 +273,7 @@ int plan_dynamic(config_t *cfg, const char *template_path)
     strlist_t entries;
     strlist_init(&entries);
     answer_t d = {0};
-    int status = planner_prepare(cfg) ? 0 : (int)cfg->config_exit_status;
+    int status = plan_phase_prepare(cfg) ? 0 : (int)cfg->config_exit_status;
     if (!status) status = entries_to_plan(cfg, &entries);
     if (!status) status = decide(cfg, &entries, target_s, &d);
     if (!status) status = template_path ? upload_pipeline(cfg, template_path, &d) : print_json(json_fd, &d);

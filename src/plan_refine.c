@@ -6,7 +6,7 @@
  * durations were recorded (pytest stops with "not found" when given such a
  * node id), and which tests were added since (no job was given them). So a
  * job that holds tests of a split file, or its rest, collects those files
- * (pytest --collect-only through the test command's launcher, collect.h) and
+ * (pytest --collect-only through the test command's launcher, collect_only.h) and
  *   - drops its node ids that pytest no longer collects: nothing to run;
  *   - as the rest job, replaces the whole file by every collected test no
  *     other job was given: its own known tests and the new ones, once each.
@@ -20,7 +20,7 @@
  * slice, for the run phase to report as the collection error it is. */
 #include "plan_refine.h"
 #include "buf.h"
-#include "collect.h"
+#include "collect_only.h"
 #include "log.h"
 #include "selector.h"
 #include "strset.h"
@@ -31,7 +31,7 @@ typedef struct {
     plan_t *p;
     long job;
     strlist_t files;        /* split files this job has a part of */
-    collect_result_t cr;
+    collect_only_result_t cr;
     strset_t collected;     /* node ids pytest collected */
     strset_t unknowable;    /* files collection says nothing reliable about */
     strset_t elsewhere;     /* node ids of split files given to other jobs */
@@ -137,7 +137,7 @@ void plan_refine_job(plan_t *p, long job, const char *test_cmd)
     }
     log_info("split by example: asking pytest which tests %zu split file%s hold%s", r.files.len,
              r.files.len == 1 ? "" : "s", r.files.len == 1 ? "s" : "");
-    collect_examples(test_cmd, &r.files, &r.cr);
+    collect_only_examples(test_cmd, &r.files, &r.cr);
     if (r.cr.error) /* every file is then in whole_files: nothing is dropped, the rest runs whole */
         log_warn("split by example: %s; this job's tests of split files are not checked against pytest", r.cr.error);
     r.rest_ids = xcalloc(p->n_splits, sizeof *r.rest_ids);
@@ -148,6 +148,6 @@ void plan_refine_job(plan_t *p, long job, const char *test_cmd)
     strset_free(&r.collected);
     strset_free(&r.unknowable);
     strset_free(&r.elsewhere);
-    collect_result_free(&r.cr);
+    collect_only_result_free(&r.cr);
     strlist_free(&r.files);
 }

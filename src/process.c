@@ -32,7 +32,7 @@ static void forward(int sig, siginfo_t *info, void *ctx)
 
 static bool catching_always;
 
-int proc_forwarded_signal(void)
+int process_forwarded_signal(void)
 {
     return forwarded;
 }
@@ -48,7 +48,7 @@ static void install(struct sigaction *old_term, struct sigaction *old_int, struc
     sigaction(SIGHUP, &sa, old_hup);
 }
 
-void proc_catch_signals(void)
+void process_catch_signals(void)
 {
     struct sigaction t, i, h;
     install(&t, &i, &h);
@@ -58,7 +58,7 @@ void proc_catch_signals(void)
 /* After a cancellation, how long the tests may take to stop before we kill
  * them: less than the agent's own grace period, after which it SIGKILLs the
  * job's process group (us included) and nothing more gets written. */
-double proc_cancel_kill_after(void)
+double process_cancel_kill_after(void)
 {
     const char *v = getenv("BUILDKITE_CANCEL_GRACE_PERIOD");
     char *end = NULL;
@@ -67,7 +67,7 @@ double proc_cancel_kill_after(void)
     return grace > 4 ? grace - 2 : grace / 2;
 }
 
-void proc_env_without(strlist_t *env, const char *const *drop)
+void process_env_without(strlist_t *env, const char *const *drop)
 {
     for (char **e = environ; *e; e++) {
         bool skip = false;
@@ -113,7 +113,7 @@ static void child_reset_signals(pid_t parent)
  * signalling the command's process group and finally SIGKILLs it, and under
  * the agent's PTY only the foreground process group may use the terminal
  * (a test calling tcsetattr from another group would be stopped by SIGTTOU). */
-static void child_exec(const proc_opts_t *o, pid_t parent, int out_fd, int err_fd, int report_fd)
+static void child_exec(const process_opts_t *o, pid_t parent, int out_fd, int err_fd, int report_fd)
 {
     child_reset_signals(parent);
     const char *in = o->stdin_path ? o->stdin_path : (o->capture ? "/dev/null" : NULL);
@@ -143,7 +143,7 @@ typedef struct {
 } line_pipe_t;
 
 /* Reads what is there; passes it on (or captures it) and feeds full lines. */
-static bool pump(const proc_opts_t *o, line_pipe_t *lp, int pass_fd)
+static bool pump(const process_opts_t *o, line_pipe_t *lp, int pass_fd)
 {
     char chunk[8192];
     ssize_t n = read(lp->fd, chunk, sizeof chunk);
@@ -182,7 +182,7 @@ static int start_failure(int report_fd)
 
 /* Polls the open pipes once and passes on what is there; closes a pipe at
  * EOF, or at a quiet poll when `close_when_quiet` (draining after the end). */
-static void pump_pipes(const proc_opts_t *o, line_pipe_t *err, line_pipe_t *out, int timeout_ms, bool close_when_quiet)
+static void pump_pipes(const process_opts_t *o, line_pipe_t *err, line_pipe_t *out, int timeout_ms, bool close_when_quiet)
 {
     line_pipe_t *lps[2] = {err, out};
     struct pollfd fds[2];
@@ -229,7 +229,7 @@ static void escalate(stopping_t *st, double now)
 /* Collects the child's status. ECHILD means someone else reaped it (an
  * inherited SIGCHLD disposition of SIG_IGN does that): report it as lost
  * rather than waiting for ever. */
-static bool child_done(pid_t pid, int *status, proc_result_t *r)
+static bool child_done(pid_t pid, int *status, process_result_t *r)
 {
     pid_t w = waitpid(pid, status, WNOHANG);
     if (w == pid) return true;
@@ -244,8 +244,8 @@ static bool child_done(pid_t pid, int *status, proc_result_t *r)
 /* Waits for the child, passing its output on. A timeout sends SIGTERM to
  * everything the run started and SIGKILL after KILL_GRACE_S; a forwarded
  * cancellation escalates to SIGKILL before the agent's own grace period ends. */
-static int wait_child(const proc_opts_t *o, pid_t pid, line_pipe_t *err, line_pipe_t *out, double start,
-                      proc_result_t *r)
+static int wait_child(const process_opts_t *o, pid_t pid, line_pipe_t *err, line_pipe_t *out, double start,
+                      process_result_t *r)
 {
     int status = 0;
     stopping_t st = {0};
@@ -258,12 +258,12 @@ static int wait_child(const proc_opts_t *o, pid_t pid, line_pipe_t *err, line_pi
             proctree_signal_descendants(SIGTERM);
             request_stop(&st, now, KILL_GRACE_S);
         }
-        if (forwarded) request_stop(&st, now, proc_cancel_kill_after());
+        if (forwarded) request_stop(&st, now, process_cancel_kill_after());
         escalate(&st, now);
     }
 }
 
-static void open_pipes(const proc_opts_t *o, int errp[2], int outp[2], int rep[2])
+static void open_pipes(const process_opts_t *o, int errp[2], int outp[2], int rep[2])
 {
     if ((o->on_stderr || o->capture || o->capture_err) && pipe2(errp, O_CLOEXEC) != 0) errp[0] = errp[1] = -1;
     if (o->capture && pipe2(outp, O_CLOEXEC) != 0) outp[0] = outp[1] = -1;
@@ -278,8 +278,8 @@ static void close_fd(int *fd)
 
 /* After fork: the child's start, its whole life, and the clean-up of what it
  * left running. */
-static void supervise(const proc_opts_t *o, pid_t pid, int err_fd, int out_fd, int report_fd, double start,
-                      proc_result_t *r)
+static void supervise(const process_opts_t *o, pid_t pid, int err_fd, int out_fd, int report_fd, double start,
+                      process_result_t *r)
 {
     int e = report_fd >= 0 ? start_failure(report_fd) : 0;
     if (e) {
@@ -303,7 +303,7 @@ static void supervise(const proc_opts_t *o, pid_t pid, int err_fd, int out_fd, i
     else if (WIFSIGNALED(status)) r->signal = WTERMSIG(status);
 }
 
-void proc_run(const proc_opts_t *o, proc_result_t *r)
+void process_run(const process_opts_t *o, process_result_t *r)
 {
     memset(r, 0, sizeof *r);
     prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -17,19 +17,19 @@
 #include "buf.h"
 #include "strlist.h"
 
-typedef void (*proc_line_fn)(const char *line, void *user);
+typedef void (*process_line_fn)(const char *line, void *user);
 
 typedef struct {
     char *const *argv;
     const strlist_t *env;       /* full environment; NULL = inherit */
     double timeout_s;           /* 0 = none */
-    proc_line_fn on_stderr;     /* NULL = stderr passes straight through */
+    process_line_fn on_stderr;     /* NULL = stderr passes straight through */
     void *user;
     buf_t *capture;             /* non-NULL: stdout (and stderr, unless capture_err) go here */
     buf_t *capture_err;         /* non-NULL: stderr goes here, apart from stdout */
     const char *stdin_path;     /* file to read as stdin; NULL = /dev/null when capturing, else inherit */
     const char *cwd;            /* working directory for the child; NULL = ours */
-} proc_opts_t;
+} process_opts_t;
 
 typedef struct {
     int exit_code;              /* valid when !signaled && !start_failed */
@@ -39,19 +39,19 @@ typedef struct {
     bool lost;                  /* the child was reaped by someone else: status unknown (255) */
     char start_error[256];
     double seconds;
-} proc_result_t;
+} process_result_t;
 
-void proc_run(const proc_opts_t *o, proc_result_t *r);
+void process_run(const process_opts_t *o, process_result_t *r);
 /* The last signal we forwarded (job cancelled), 0 if none. */
-int proc_forwarded_signal(void);
+int process_forwarded_signal(void);
 /* From now on SIGTERM/SIGINT/SIGHUP are caught for the whole process (and
  * forwarded to a running child), not only while a child runs: the run phase
  * then stops between attempts and still records what it has. */
-void proc_catch_signals(void);
+void process_catch_signals(void);
 /* Seconds a cancelled run may take to stop before SIGKILL: shorter than the
  * agent's BUILDKITE_CANCEL_GRACE_PERIOD (default 10 s). */
-double proc_cancel_kill_after(void);
+double process_cancel_kill_after(void);
 /* Our environment minus the named variables, for the child. */
-void proc_env_without(strlist_t *env, const char *const *drop);
+void process_env_without(strlist_t *env, const char *const *drop);
 
 #endif

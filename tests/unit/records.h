@@ -4,7 +4,7 @@
 #ifndef TEP_TEST_RECORDS_H
 #define TEP_TEST_RECORDS_H
 #include "buf.h"
-#include "result.h"
+#include "run_result.h"
 #include <stdlib.h>
 #include <string.h>
 

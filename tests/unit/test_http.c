@@ -1,6 +1,6 @@
 #include "unit.h"
 #include "http.h"
-#include "planapi.h"
+#include "plan_api.h"
 #include <stdio.h>
 
 static void rate_limit_headers(void **state)
@@ -44,16 +44,16 @@ static void retry_wait_has_a_floor(void **state)
     }
 }
 
-static api_outcome_t classify(long status, const char *body, bool get)
+static plan_api_outcome_t run_classify(long status, const char *body, bool get)
 {
     http_response_t r;
     http_response_init(&r);
     r.status = status;
     buf_puts(&r.body, body);
-    api_answer_t a;
-    api_classify(&r, get, &a);
-    api_outcome_t o = a.outcome;
-    api_answer_free(&a);
+    plan_api_answer_t a;
+    plan_api_classify(&r, get, &a);
+    plan_api_outcome_t o = a.outcome;
+    plan_api_answer_free(&a);
     http_response_free(&r);
     return o;
 }
@@ -61,33 +61,33 @@ static api_outcome_t classify(long status, const char *body, bool get)
 static void classification(void **state)
 {
     (void)state;
-    assert_int_equal(classify(200, "{}", false), API_OK);
-    assert_int_equal(classify(404, "{}", true), API_CACHE_MISS);
-    assert_int_equal(classify(404, "{}", false), API_FALLBACK);
-    assert_int_equal(classify(401, "{\"message\":\"x\"}", true), API_FATAL);
-    assert_int_equal(classify(403, "{\"message\":\"Billing Error: x\"}", false), API_FALLBACK);
-    assert_int_equal(classify(403, "{\"message\":\"no\"}", false), API_FATAL);
-    assert_int_equal(classify(400, "", false), API_FATAL);
-    assert_int_equal(classify(422, "", false), API_FALLBACK);
+    assert_int_equal(run_classify(200, "{}", false), PLAN_API_OK);
+    assert_int_equal(run_classify(404, "{}", true), PLAN_API_CACHE_MISS);
+    assert_int_equal(run_classify(404, "{}", false), PLAN_API_FALLBACK);
+    assert_int_equal(run_classify(401, "{\"message\":\"x\"}", true), PLAN_API_FATAL);
+    assert_int_equal(run_classify(403, "{\"message\":\"Billing Error: x\"}", false), PLAN_API_FALLBACK);
+    assert_int_equal(run_classify(403, "{\"message\":\"no\"}", false), PLAN_API_FATAL);
+    assert_int_equal(run_classify(400, "", false), PLAN_API_FATAL);
+    assert_int_equal(run_classify(422, "", false), PLAN_API_FALLBACK);
     http_response_t r;
     http_response_init(&r);
     r.transport_error = r.tls_error = true;
-    api_answer_t a;
-    api_classify(&r, false, &a);
-    assert_int_equal(a.outcome, API_FATAL);
+    plan_api_answer_t a;
+    plan_api_classify(&r, false, &a);
+    assert_int_equal(a.outcome, PLAN_API_FATAL);
     assert_non_null(strstr(a.message, "BUILDKITE_TEST_ENGINE_CA_BUNDLE"));
-    api_answer_free(&a);
+    plan_api_answer_free(&a);
     http_response_free(&r);
 }
 
 static char *classify_message(http_response_t *r)
 {
-    api_answer_t a;
-    api_classify(r, false, &a);
-    assert_int_equal(a.outcome, API_FALLBACK);
+    plan_api_answer_t a;
+    plan_api_classify(r, false, &a);
+    assert_int_equal(a.outcome, PLAN_API_FALLBACK);
     char *m = a.message;
     a.message = NULL;
-    api_answer_free(&a);
+    plan_api_answer_free(&a);
     return m;
 }
 
@@ -133,13 +133,13 @@ static void wipe(void **state)
 static void prefixes(void **state)
 {
     (void)state;
-    char *s = api_prefixed("svc/", "tests/a.py");
+    char *s = plan_api_prefixed("svc/", "tests/a.py");
     assert_string_equal(s, "svc/tests/a.py");
     free(s);
-    s = api_prefixed("./", "./a.py");
+    s = plan_api_prefixed("./", "./a.py");
     assert_string_equal(s, "./a.py");
     free(s);
-    s = api_prefixed("", "a.py");
+    s = plan_api_prefixed("", "a.py");
     assert_string_equal(s, "a.py");
     free(s);
 }

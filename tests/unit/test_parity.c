@@ -1,11 +1,11 @@
 /* bktec parity: the dynamic-parallelism estimate, when a failure is promised,
  * the tag-filter setting, and what the plan requests carry. */
 #include "unit.h"
-#include "collect.h"
+#include "collect_only.h"
 #include "config.h"
 #include "plan_dynamic.h"
-#include "planapi.h"
-#include "promise.h"
+#include "plan_api.h"
+#include "run_promise.h"
 
 static void estimate_is_ceil_of_total_over_target(void **state)
 {
@@ -54,7 +54,7 @@ static void add(run_result_t *r, const char *scope, const char *name, const char
     test_record_t t = {.scope = scope, .name = name, .node_id = node_id, .file = name[0] ? "t.py" : node_id,
                        .status = status, .failure = failure, .collection_error = collection_error,
                        .duration = -1};
-    result_add(r, &t);
+    run_result_add(r, &t);
 }
 
 /* A record with one hard failure, one muted failure and one collection error. */
@@ -62,7 +62,7 @@ static void make_record(run_record_t *rec, bool terminal)
 {
     memset(rec, 0, sizeof *rec);
     plan_test_ref_t muted = {"t.py", "test_muted"};
-    result_init(&rec->result, &muted, 1);
+    run_result_init(&rec->result, &muted, 1);
     add(&rec->result, "t.py", "test_hard", "t.py::test_hard", ST_FAILED, "boom", false);
     add(&rec->result, "t.py", "test_muted", "t.py::test_muted", ST_FAILED, "boom", false);
     add(&rec->result, "t.py", "test_ok", "t.py::test_ok", ST_PASSED, NULL, false);
@@ -79,18 +79,18 @@ static void promise_only_for_the_failure_status(void **state)
     cfg.failure_exit_status = 1;
     run_record_t rec;
     make_record(&rec, false);
-    assert_int_equal(promise_failures_due(&cfg, &rec, 1), 1); /* the muted one does not count */
-    assert_int_equal(promise_failures_due(&cfg, &rec, 0), 0);
-    assert_int_equal(promise_failures_due(&cfg, &rec, 143), 0); /* killed: not a test failure */
+    assert_int_equal(run_promise_failures_due(&cfg, &rec, 1), 1); /* the muted one does not count */
+    assert_int_equal(run_promise_failures_due(&cfg, &rec, 0), 0);
+    assert_int_equal(run_promise_failures_due(&cfg, &rec, 143), 0); /* killed: not a test failure */
     cfg.promise_failure = false;
-    assert_int_equal(promise_failures_due(&cfg, &rec, 1), 0);
-    runstate_free(&rec);
+    assert_int_equal(run_promise_failures_due(&cfg, &rec, 1), 0);
+    run_record_free(&rec);
     cfg.promise_failure = true;
     make_record(&rec, true);
-    assert_int_equal(promise_failures_due(&cfg, &rec, 65), 0);
+    assert_int_equal(run_promise_failures_due(&cfg, &rec, 65), 0);
     cfg.terminal_exit_status = 1; /* even when the statuses coincide */
-    assert_int_equal(promise_failures_due(&cfg, &rec, 1), 0);
-    runstate_free(&rec);
+    assert_int_equal(run_promise_failures_due(&cfg, &rec, 1), 0);
+    run_record_free(&rec);
 }
 
 static void tag_filter_must_be_key_value(void **state)
@@ -122,13 +122,13 @@ static void dynamic_fields_only_in_dynamic_mode(void **state)
     config_t c;
     config_load(&c);
     cJSON *body = cJSON_CreateObject();
-    api_add_dynamic_fields(body, &c);
+    plan_api_add_dynamic_fields(body, &c);
     assert_int_equal(cJSON_GetArraySize(body), 0);
     c.dynamic = true;
-    api_add_dynamic_fields(body, &c);
+    plan_api_add_dynamic_fields(body, &c);
     assert_int_equal(cJSON_GetObjectItem(body, "max_parallelism")->valueint, 12);
     assert_int_equal(cJSON_GetObjectItem(body, "target_time")->valueint, 270);
-    cJSON *env = api_env_payload(&c);
+    cJSON *env = plan_api_env_payload(&c);
     assert_string_equal(cJSON_GetObjectItem(env, "BUILDKITE_TEST_ENGINE_TAG_FILTERS")->valuestring, "team:payments");
     cJSON_Delete(env);
     cJSON_Delete(body);
@@ -146,18 +146,18 @@ static void collection_counts_foreign_ids(void **state)
     strlist_t files;
     strlist_init(&files);
     strlist_push(&files, "tests/a.py");
-    collect_result_t res;
+    collect_only_result_t res;
     memset(&res, 0, sizeof res);
     strlist_init(&res.node_ids);
     strlist_init(&res.whole_files);
     strlist_init(&res.broken_files);
     const char *text = "{\"id\": \"tests/a.py::t\"}\n{\"id\": \"sub/tests/b.py::u\"}\n"
                        "{\"id\": \"sub/tests/b.py::v\"}\n{\"done\": 3}\n";
-    assert_true(collect_read_records(text, &files, &res));
+    assert_true(collect_only_read_records(text, &files, &res));
     assert_int_equal(res.node_ids.len, 1);
     assert_int_equal(res.foreign_ids, 2);
     assert_string_equal(res.foreign_example, "sub/tests/b.py::u");
-    collect_result_free(&res);
+    collect_only_result_free(&res);
     strlist_free(&files);
 }
 

@@ -1,0 +1,276 @@
+#include "collect_only.h"
+#include "buf.h"
+#include "childenv.h"
+#include "fsutil.h"
+#include "process.h"
+#include "strset.h"
+#include "template.h"
+#include <cjson/cJSON.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXAMPLES "{{testExamples}}"
+#define RESULT "{{resultPath}}"
+#define PLUGIN_MODULE "tep_collect_ids"
+#define OUT_VAR "TEP_COLLECT_OUT"
+#define TIMEOUT_S 600
+
+/* Appends as it goes, so a crash halfway still leaves what was seen; the
+ * "done" record says pytest got through collection. */
+static const char PLUGIN_PY[] =
+    "\"\"\"Written by test-engine-pytest for one --collect-only run: records what pytest collected.\"\"\"\n"
+    "import json\n"
+    "import os\n"
+    "\n"
+    "def _write(records):\n"
+    "    with open(os.environ['" OUT_VAR "'], 'a', encoding='ascii') as out:\n"
+    "        for record in records:\n"
+    "            out.write(json.dumps(record) + '\\n')\n"
+    "\n"
+    "def pytest_collectreport(report):\n"
+    "    if report.failed:\n"
+    "        _write([{'error': report.nodeid or '.'}])\n"
+    "\n"
+    "def pytest_collection_finish(session):\n"
+    "    _write([{'id': item.nodeid} for item in session.items] + [{'done': len(session.items)}])\n";
+
+bool collect_only_launcher(const char *tmpl, strlist_t *argv, char **err)
+{
+    strlist_t words;
+    strlist_init(&words);
+    if (!template_split(tmpl, &words, err)) {
+        strlist_free(&words);
+        return false;
+    }
+    for (size_t i = 0; i < words.len; i++) {
+        const char *w = words.items[i];
+        if (strstr(w, EXAMPLES)) break;
+        if (!strstr(w, RESULT)) {
+            strlist_push(argv, w);
+        } else if (strcmp(w, RESULT) == 0 && argv->len > 1 && argv->items[argv->len - 1][0] == '-') {
+            /* "--junitxml {{resultPath}}": the option goes with its value */
+            free(argv->items[--argv->len]);
+            argv->items[argv->len] = NULL;
+        }
+    }
+    strlist_free(&words);
+    return true;
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The requested file a node id belongs to ("tests/a.py::t[x]" -> "tests/a.py"), or NULL. */
+static const char *owning_file(const strlist_t *sorted, const char *id)
+{
+    const char *sep = strstr(id, "::");
+    char *file = sep ? xstrndup(id, (size_t)(sep - id)) : xstrdup(id);
+    char **hit = sorted->len ? bsearch(&file, sorted->items, sorted->len, sizeof(char *), by_string) : NULL;
+    free(file);
+    return hit ? *hit : NULL;
+}
+
+/* seen: requested files with at least one id; broken: res->broken_files as a
+ * set (hashed: 10,000 slow files with 100,000 ids made list scans quadratic). */
+static bool read_record(const char *line, const strlist_t *sorted, strset_t *seen, strset_t *broken,
+                        collect_only_result_t *res)
+{
+    cJSON *rec = cJSON_Parse(line);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(rec, "error");
+    bool done = cJSON_GetObjectItemCaseSensitive(rec, "done") != NULL;
+    if (cJSON_IsString(id)) {
+        const char *file = owning_file(sorted, id->valuestring);
+        if (file) {
+            strlist_push(&res->node_ids, id->valuestring);
+            strset_add(seen, file);
+        } else if (res->foreign_ids++ == 0) {
+            res->foreign_example = xstrdup(id->valuestring); /* e.g. pytest's rootdir is not the cwd */
+        }
+    } else if (cJSON_IsString(error) && !strset_has(broken, error->valuestring)) {
+        strlist_push(&res->broken_files, error->valuestring);
+        strset_add(broken, res->broken_files.items[res->broken_files.len - 1]);
+    }
+    cJSON_Delete(rec);
+    return done;
+}
+
+bool collect_only_read_records(const char *text, const strlist_t *files, collect_only_result_t *res)
+{
+    strlist_t sorted, lines;
+    strset_t seen = STRSET_INIT, broken = STRSET_INIT, whole = STRSET_INIT;
+    strlist_init(&sorted);
+    strlist_init(&lines);
+    strset_add_list(&broken, &res->broken_files);
+    strset_add_list(&whole, &res->whole_files);
+    for (size_t i = 0; i < files->len; i++) strlist_push(&sorted, files->items[i]);
+    strlist_sort(&sorted);
+    strlist_push_lines(&lines, text);
+    bool done = false;
+    for (size_t i = 0; i < lines.len; i++) done |= read_record(lines.items[i], &sorted, &seen, &broken, res);
+    for (size_t i = 0; i < files->len; i++)
+        if (!strset_has(&seen, files->items[i]) && strset_add(&whole, files->items[i]))
+            strlist_push(&res->whole_files, files->items[i]);
+    strset_free(&whole);
+    strset_free(&broken);
+    strset_free(&seen);
+    strlist_free(&lines);
+    strlist_free(&sorted);
+    return done;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* The private directory: the plugin module and the file it writes. */
+static char *make_workdir(char **err)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = xasprintf("%s/tep-collect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        *err = xasprintf("cannot make a directory for the collection plugin in %s: %m", tmp && *tmp ? tmp : "/tmp");
+        free(dir);
+        return NULL;
+    }
+    char *plugin = fs_join(dir, PLUGIN_MODULE ".py");
+    bool ok = fs_write_file(plugin, PLUGIN_PY, sizeof PLUGIN_PY - 1);
+    free(plugin);
+    if (!ok) {
+        *err = xasprintf("cannot write the collection plugin to %s: %m", dir);
+        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+static void plugin_env(strlist_t *env, const char *dir, const char *out)
+{
+    childenv_build(env);
+    const char *old = childenv_get(env, "PYTHONPATH");
+    char *path = old && *old ? xasprintf("%s:%s", dir, old) : xstrdup(dir);
+    childenv_set(env, "PYTHONPATH", path);
+    childenv_set(env, OUT_VAR, out);
+    free(path);
+}
+
+/* The last non-empty line pytest printed, for a one-line error. */
+static char *last_line(const char *text)
+{
+    strlist_t lines;
+    strlist_init(&lines);
+    strlist_push_lines(&lines, text);
+    char *l = xstrdup(lines.len ? lines.items[lines.len - 1] : "(no output)");
+    strlist_free(&lines);
+    if (strlen(l) > 300) l[300] = '\0';
+    return l;
+}
+
+static char *why_unreported(const process_result_t *r, const char *output)
+{
+    if (r->start_failed) return xstrdup(r->start_error);
+    if (r->timed_out) return xasprintf("pytest --collect-only ran longer than %d s and was stopped", TIMEOUT_S);
+    if (r->signal) return xasprintf("pytest --collect-only was killed by signal %d", r->signal);
+    if (strstr(output, PLUGIN_MODULE)) /* e.g. a wrapper that resets the environment */
+        return xasprintf("pytest --collect-only exited %d: it could not load our collection plugin, so the test "
+                         "command's launcher does not pass PYTHONPATH on to pytest", r->exit_code);
+    /* A usage error ("...: error: unrecognized arguments: ...") is followed by
+     * rootdir lines: its own line says more than the last one. */
+    const char *usage = strstr(output, ": error: ");
+    char *line = usage ? xstrndup(usage + 2, strcspn(usage + 2, "\n")) : last_line(output);
+    char *why = xasprintf("pytest --collect-only exited %d without reporting what it collected: %s", r->exit_code, line);
+    free(line);
+    return why;
+}
+
+static void run_collection(const char *dir, const strlist_t *launcher, const strlist_t *options,
+                           const strlist_t *files, collect_only_result_t *res)
+{
+    char *out_path = fs_join(dir, "collected.jsonl");
+    strlist_t argv, env;
+    strlist_init(&argv);
+    strlist_init(&env);
+    for (size_t i = 0; i < launcher->len; i++) strlist_push(&argv, launcher->items[i]);
+    const char *ours[] = {"-p", PLUGIN_MODULE, "--collect-only", "-q"};
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) strlist_push(&argv, ours[i]);
+    for (size_t i = 0; options && i < options->len; i++) strlist_push(&argv, options->items[i]);
+    for (size_t i = 0; i < files->len; i++) strlist_push(&argv, files->items[i]);
+    plugin_env(&env, dir, out_path);
+    buf_t output;
+    buf_init(&output);
+    process_opts_t o = {.argv = argv.items, .env = &env, .capture = &output, .timeout_s = TIMEOUT_S};
+    process_result_t r;
+    process_run(&o, &r);
+    res->exit_code = r.start_failed ? 127 : r.signal ? 128 + r.signal : r.exit_code;
+    char *records = fs_read_file(out_path, NULL);
+    bool done = collect_only_read_records(records ? records : "", files, res);
+    /* argparse's own words: "error: unrecognized arguments: --tag-filters ..." */
+    const char *unrec = done ? NULL : strstr(output.data, "unrecognized arguments:");
+    if (unrec) res->unrecognized = xstrndup(unrec, strcspn(unrec, "\n"));
+    if (!done) res->error = why_unreported(&r, output.data);
+    free(records);
+    buf_free(&output);
+    strlist_free(&env);
+    strlist_free(&argv);
+    free(out_path);
+}
+
+static void all_whole(const strlist_t *files, collect_only_result_t *res)
+{
+    for (size_t i = 0; i < files->len; i++) strlist_push(&res->whole_files, files->items[i]);
+}
+
+void collect_only_examples(const char *test_cmd, const strlist_t *files, collect_only_result_t *res)
+{
+    collect_only_examples_with(test_cmd, NULL, files, res);
+}
+
+void collect_only_examples_with(const char *test_cmd, const strlist_t *options, const strlist_t *files, collect_only_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    strlist_init(&res->node_ids);
+    strlist_init(&res->whole_files);
+    strlist_init(&res->broken_files);
+    strlist_t launcher;
+    strlist_init(&launcher);
+    char *err = NULL, *dir = NULL;
+    if (!collect_only_launcher(test_cmd, &launcher, &err)) {
+        res->error = xasprintf("test command: %s", err);
+    } else if (!(dir = make_workdir(&err))) {
+        res->error = err;
+        err = NULL;
+    } else {
+        run_collection(dir, &launcher, options, files, res);
+        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    }
+    if (res->error) {
+        /* A half-written record file is not a collection: run everything whole. */
+        strlist_clear(&res->node_ids);
+        strlist_clear(&res->whole_files);
+        all_whole(files, res);
+    }
+    free(err);
+    free(dir);
+    strlist_free(&launcher);
+}
+
+void collect_only_result_free(collect_only_result_t *res)
+{
+    strlist_free(&res->node_ids);
+    strlist_free(&res->whole_files);
+    strlist_free(&res->broken_files);
+    free(res->foreign_example);
+    free(res->unrecognized);
+    free(res->error);
+}

@@ -1,0 +1,288 @@
+#include "plan_api.h"
+#include "buf.h"
+#include "log.h"
+#include "selector.h"
+#include "strset.h"
+#include <stdlib.h>
+#include <string.h>
+
+void plan_api_client_init(http_client_t *c, const config_t *cfg)
+{
+    char *auth = xasprintf("Authorization: Bearer %s", cfg->api_token);
+    http_client_init(c, "Test Engine API", cfg->ca_bundle, cfg->api_timeout, (double)cfg->api_retry_budget,
+                     cfg->api_backoff_ms, auth);
+    /* A refused connection or an unknown host will not answer within the
+     * budget either; the local plan is as good as waiting a minute for it. */
+    c->fail_fast_unreachable = true;
+    http_wipe(auth);
+    free(auth);
+}
+
+void plan_api_answer_free(plan_api_answer_t *a)
+{
+    free(a->message);
+    free(a->body);
+    memset(a, 0, sizeof *a);
+}
+
+static char *escaped(const char *s)
+{
+    char *e = curl_easy_escape(NULL, s, 0);
+    char *copy = xstrdup(e ? e : "");
+    curl_free(e);
+    return copy;
+}
+
+char *plan_api_url(const config_t *cfg, const char *suffix)
+{
+    char *org = escaped(cfg->org_slug), *suite = escaped(cfg->suite_slug);
+    char *path = xasprintf("/v2/analytics/organizations/%s/suites/%s%s", org, suite, suffix);
+    char *url = http_join(cfg->base_url, path);
+    free(path);
+    free(org);
+    free(suite);
+    return url;
+}
+
+char *plan_api_prefixed(const char *prefix, const char *path)
+{
+    if (!prefix || !*prefix) return xstrdup(path);
+    if (strcmp(prefix, "./") == 0) return strncmp(path, "./", 2) == 0 ? xstrdup(path) : xasprintf("./%s", path);
+    size_t n = strlen(prefix);
+    while (n && prefix[n - 1] == '/') n--;
+    return xasprintf("%.*s/%s", (int)n, prefix, path);
+}
+
+const char *plan_api_unprefixed(const char *prefix, const char *path)
+{
+    return selector_strip_prefix(prefix, path); /* stops at a path-component boundary */
+}
+
+/* The server's {"message": ...}, or a short, printable piece of the body. */
+static char *server_message(const http_response_t *r)
+{
+    cJSON *j = cJSON_Parse(r->body.data);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+    char *msg;
+    if (cJSON_IsString(m)) {
+        msg = xstrdup(m->valuestring);
+    } else {
+        buf_t b;
+        buf_init(&b);
+        for (size_t i = 0; i < r->body.len && b.len < 200; i++) {
+            unsigned char ch = (unsigned char)r->body.data[i];
+            buf_putc(&b, ch >= 0x20 && ch < 0x7f ? (char)ch : ' ');
+        }
+        if (!b.len) buf_printf(&b, "HTTP %ld with no message", r->status);
+        msg = buf_detach(&b);
+        buf_free(&b);
+    }
+    cJSON_Delete(j);
+    return msg;
+}
+
+void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_answer_t *a)
+{
+    memset(a, 0, sizeof *a);
+    if (r->tls_error) {
+        a->outcome = PLAN_API_FATAL;
+        a->message = xasprintf("TLS verification failed: %s. The server's certificate is not trusted; if you use a "
+                               "private CA, point BUILDKITE_TEST_ENGINE_CA_BUNDLE at its PEM file", r->error);
+        return;
+    }
+    if (r->too_large) {
+        a->outcome = PLAN_API_FALLBACK;
+        a->message = xasprintf("Invalid Answer: %s", r->error);
+        return;
+    }
+    if (r->unreachable && !r->gave_up) {
+        a->outcome = PLAN_API_FALLBACK;
+        a->message = xasprintf("Unreachable: %s; not retried (a refused connection, an unknown host or no route "
+                               "does not fix itself within the retry budget)", r->error);
+        return;
+    }
+    if (r->transport_error || (r->gave_up && (r->status == 409 || r->status == 429 || r->status >= 500))) {
+        a->outcome = PLAN_API_FALLBACK;
+        a->message = xasprintf("Timeout: Test Engine API did not give a usable answer within the retry budget "
+                               "(%d attempt%s, last error: %s)", r->attempts, r->attempts == 1 ? "" : "s", r->error);
+        return;
+    }
+    if (r->status == 200) {
+        a->outcome = PLAN_API_OK;
+        a->body = xstrdup(r->body.data);
+        return;
+    }
+    char *msg = server_message(r);
+    switch (r->status) {
+    case 404:
+        if (is_cache_get) {
+            a->outcome = PLAN_API_CACHE_MISS;
+            free(msg);
+            return;
+        }
+        a->outcome = PLAN_API_FALLBACK;
+        a->message = xasprintf("Not Found: %s. Check BUILDKITE_ORGANIZATION_SLUG and BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct", msg);
+        break;
+    case 401:
+        a->outcome = PLAN_API_FATAL;
+        a->message = xasprintf("Authentication Failed: %s. Check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", msg);
+        break;
+    case 403:
+        if (strncmp(msg, "Billing Error", 13) == 0) {
+            a->outcome = PLAN_API_FALLBACK;
+            a->message = xstrdup(msg); /* the server's message already starts with the label */
+        } else {
+            a->outcome = PLAN_API_FATAL;
+            a->message = xasprintf("Access Denied: %s. The token needs read_suites, read_test_plan and write_test_plan", msg);
+        }
+        break;
+    case 400:
+        a->outcome = PLAN_API_FATAL;
+        a->message = xasprintf("Invalid Request: %s", msg);
+        break;
+    case 422:
+        a->outcome = PLAN_API_FALLBACK;
+        a->message = xasprintf("Unavailable: %s", msg);
+        break;
+    default:
+        a->outcome = PLAN_API_FALLBACK;
+        a->message = xasprintf("Unexpected answer: HTTP %ld: %s", r->status, msg);
+    }
+    free(msg);
+}
+
+static void call(http_client_t *c, const char *method, const char *url, const char *body, bool cache_get, plan_api_answer_t *a)
+{
+    http_response_t r;
+    http_response_init(&r);
+    log_debug("%s %s", method, url);
+    http_request(c, method, url, body, NULL, NULL, &r);
+    plan_api_classify(&r, cache_get, a);
+    http_response_free(&r);
+}
+
+void plan_api_fetch_cached_plan(http_client_t *c, const config_t *cfg, plan_api_answer_t *a)
+{
+    char *base = plan_api_url(cfg, "/test_plan");
+    char *ident = escaped(cfg->identifier);
+    char *url = xasprintf("%s?identifier=%s&job_retry_count=%ld", base, ident, cfg->job_retry_count);
+    call(c, "GET", url, NULL, true, a);
+    free(base);
+    free(ident);
+    free(url);
+}
+
+void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors, cJSON *examples, plan_api_answer_t *a)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "runner", "pytest");
+    cJSON_AddStringToObject(body, "identifier", cfg->identifier);
+    cJSON_AddNumberToObject(body, "parallelism", (double)cfg->parallel_job_count);
+    cJSON_AddStringToObject(body, "branch", cfg->branch);
+    if (*cfg->location_prefix) cJSON_AddStringToObject(body, "location_prefix", cfg->location_prefix);
+    plan_api_add_dynamic_fields(body, cfg);
+    cJSON *tests = cJSON_AddObjectToObject(body, "tests");
+    if (examples && cJSON_GetArraySize(examples) > 0) cJSON_AddItemReferenceToObject(tests, "examples", examples);
+    if (selectors->len) {
+        cJSON *sel = cJSON_AddArrayToObject(tests, "selectors");
+        for (size_t i = 0; i < selectors->len; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "value", selectors->items[i]);
+            cJSON_AddItemToArray(sel, o);
+        }
+    }
+    char *json = cJSON_PrintUnformatted(body);
+    char *url = plan_api_url(cfg, "/test_plan");
+    call(c, "POST", url, json, false, a);
+    free(url);
+    free(json);
+    cJSON_Delete(body);
+}
+
+cJSON *plan_api_env_payload(const config_t *cfg)
+{
+    cJSON *e = cJSON_CreateObject();
+    #define USER_STR(key, field) cJSON_AddStringToObject(e, key, config_is_set(cfg, key) ? cfg->field : "")
+    cJSON_AddStringToObject(e, "BUILDKITE_BUILD_ID", cfg->build_id);
+    cJSON_AddBoolToObject(e, "BUILDKITE_TEST_ENGINE_DEBUG_ENABLED", cfg->debug);
+    cJSON_AddStringToObject(e, "BUILDKITE_TEST_ENGINE_IDENTIFIER", cfg->identifier);
+    cJSON_AddStringToObject(e, "BUILDKITE_JOB_ID", cfg->job_id);
+    cJSON_AddNumberToObject(e, "BUILDKITE_RETRY_COUNT", (double)cfg->job_retry_count);
+    cJSON_AddNumberToObject(e, "BUILDKITE_TEST_ENGINE_RETRY_COUNT", (double)cfg->retry_count);
+    cJSON_AddNumberToObject(e, "BUILDKITE_PARALLEL_JOB", (double)cfg->parallel_job);
+    cJSON_AddStringToObject(e, "BUILDKITE_ORGANIZATION_SLUG", cfg->org_slug);
+    cJSON_AddNumberToObject(e, "BUILDKITE_PARALLEL_JOB_COUNT", (double)cfg->parallel_job_count);
+    USER_STR("BUILDKITE_TEST_ENGINE_RETRY_CMD", retry_cmd);
+    cJSON_AddBoolToObject(e, "BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE", cfg->split_by_example);
+    cJSON_AddStringToObject(e, "BUILDKITE_STEP_ID", cfg->step_id);
+    cJSON_AddStringToObject(e, "BUILDKITE_TEST_ENGINE_SUITE_SLUG", cfg->suite_slug);
+    USER_STR("BUILDKITE_TEST_ENGINE_TAG_FILTERS", tag_filters);
+    USER_STR("BUILDKITE_TEST_ENGINE_TEST_CMD", test_cmd);
+    USER_STR("BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN", test_file_exclude_pattern);
+    USER_STR("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", test_file_pattern);
+    cJSON_AddStringToObject(e, "BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest");
+    #undef USER_STR
+    return e;
+}
+
+void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files, strlist_t *slow, plan_api_answer_t *a)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(body, "files");
+    for (size_t i = 0; i < files->len; i++) {
+        cJSON *o = cJSON_CreateObject();
+        char *p = plan_api_prefixed(cfg->location_prefix, files->items[i]);
+        cJSON_AddStringToObject(o, "path", p);
+        free(p);
+        cJSON_AddItemToArray(arr, o);
+    }
+    cJSON_AddItemToObject(body, "env", plan_api_env_payload(cfg));
+    plan_api_add_dynamic_fields(body, cfg);
+    char *json = cJSON_PrintUnformatted(body);
+    char *url = plan_api_url(cfg, "/test_plan/filter_tests");
+    call(c, "POST", url, json, false, a);
+    free(url);
+    free(json);
+    cJSON_Delete(body);
+    if (a->outcome != PLAN_API_OK) return;
+    cJSON *root = cJSON_Parse(a->body);
+    const cJSON *tests = cJSON_GetObjectItemCaseSensitive(root, "tests");
+    const cJSON *t;
+    strset_t ours = STRSET_INIT, named = STRSET_INIT; /* hashed: a scan per answer entry was quadratic */
+    strset_add_list(&ours, files);
+    cJSON_ArrayForEach(t, tests) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "path");
+        if (!cJSON_IsString(p)) continue;
+        const char *path = plan_api_unprefixed(cfg->location_prefix, p->valuestring);
+        /* only files we actually have, each once */
+        if (strset_has(&ours, path) && strset_add(&named, path)) strlist_push(slow, path);
+    }
+    strset_free(&named);
+    strset_free(&ours);
+    if (!root) log_warn("filter_tests answered with invalid JSON; no files will be split into examples");
+    cJSON_Delete(root);
+}
+
+bool plan_api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err)
+{
+    char *url = plan_api_url(cfg, "/test_plan_metadata");
+    http_response_t r;
+    http_response_init(&r);
+    http_request(c, "POST", url, body, NULL, NULL, &r);
+    bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
+    if (!ok) *err = r.transport_error ? xstrdup(r.error) : xasprintf("HTTP %ld", r.status);
+    http_response_free(&r);
+    free(url);
+    return ok;
+}
+
+/* Dynamic parallelism (plan --json / --pipeline-upload only, as in bktec,
+ * whose run never sends these): the most jobs Test Engine may choose and the
+ * time each job should take, in seconds. Left out when zero. */
+void plan_api_add_dynamic_fields(cJSON *body, const config_t *cfg)
+{
+    if (!cfg->dynamic) return;
+    if (cfg->max_parallelism > 0) cJSON_AddNumberToObject(body, "max_parallelism", (double)cfg->max_parallelism);
+    long target = *cfg->target_time ? config_duration_seconds(cfg->target_time) : 0;
+    if (target > 0) cJSON_AddNumberToObject(body, "target_time", (double)target);
+}

@@ -1,0 +1,47 @@
+/* plan_api: the Test Engine plan endpoints and what their answers mean.
+ *
+ * Every answer is classified the way bktec does, with one deliberate change:
+ * an unusable answer that is not the user's fault (timeouts, 5xx after the
+ * retry budget, 404/422, billing, invalid JSON, an empty plan) falls back to
+ * local splitting so the build still runs its tests; only answers that point
+ * at configuration (401, 403, 400, an unverifiable certificate) are fatal. */
+#ifndef TEP_PLAN_API_H
+#define TEP_PLAN_API_H
+#include <cjson/cJSON.h>
+#include "config.h"
+#include "http.h"
+#include "strlist.h"
+
+typedef enum { PLAN_API_OK, PLAN_API_CACHE_MISS, PLAN_API_FALLBACK, PLAN_API_FATAL } plan_api_outcome_t;
+
+typedef struct {
+    plan_api_outcome_t outcome;
+    char *message;  /* for FALLBACK / FATAL: "Label: detail" */
+    char *body;     /* for OK */
+} plan_api_answer_t;
+
+void plan_api_client_init(http_client_t *c, const config_t *cfg);
+void plan_api_answer_free(plan_api_answer_t *a);
+/* The URL of a suite endpoint, e.g. suffix "/test_plan". */
+char *plan_api_url(const config_t *cfg, const char *suffix);
+/* Maps an HTTP response to an outcome; `is_cache_get` turns 404 into a miss. */
+void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_answer_t *a);
+
+void plan_api_fetch_cached_plan(http_client_t *c, const config_t *cfg, plan_api_answer_t *a);
+/* examples: cJSON array of example objects (may be NULL); selectors: files. */
+void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors, cJSON *examples, plan_api_answer_t *a);
+/* Fills `slow` with the paths the server wants split into examples. */
+void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files, strlist_t *slow, plan_api_answer_t *a);
+/* bktec's EnvPayload (all keys present), from user-given values. */
+cJSON *plan_api_env_payload(const config_t *cfg);
+/* POST test_plan_metadata; body is the full JSON. Returns false with *err. */
+bool plan_api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err);
+/* prefix joined with path the way bktec does (location prefix). */
+char *plan_api_prefixed(const char *prefix, const char *path);
+/* path without the location prefix (and the slashes after it), when it has it. */
+const char *plan_api_unprefixed(const char *prefix, const char *path);
+
+/* max_parallelism and target_time, when cfg->dynamic (plan --json). */
+void plan_api_add_dynamic_fields(cJSON *body, const config_t *cfg);
+
+#endif

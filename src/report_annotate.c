@@ -1,0 +1,147 @@
+#include "report_annotate.h"
+#include "agent.h"
+#include "report_markdown.h"
+#include "run_classify.h"
+#include "log.h"
+#include "run_result.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* The record's lists, as annotation_md items (reasons owned here). */
+typedef struct {
+    report_markdown_item_t *items;
+    size_t len;
+    char **owned;
+} items_t;
+
+static void items_push(items_t *l, size_t cap, const char *id, char *reason)
+{
+    if (!l->items) {
+        l->items = xcalloc(cap ? cap : 1, sizeof *l->items);
+        l->owned = xcalloc(cap ? cap : 1, sizeof *l->owned);
+    }
+    l->items[l->len] = (report_markdown_item_t){id, reason};
+    l->owned[l->len++] = reason;
+}
+
+static void items_free(items_t *l)
+{
+    for (size_t i = 0; i < l->len; i++) free(l->owned[i]);
+    free(l->owned);
+    free(l->items);
+}
+
+typedef struct {
+    report_markdown_job_t job;
+    items_t failed, coll, flaky, muted;
+    char *launcher, *job_url, *upload_problem;
+} glue_t;
+
+static report_markdown_list_t as_list(const items_t *l) { return (report_markdown_list_t){l->items, l->len}; }
+
+static void glue_lists(glue_t *g, const run_result_t *r)
+{
+    size_t n = r->len;
+    for (size_t i = 0; i < n; i++) {
+        const test_result_t *t = &r->tests[i];
+        if (t->collection_error)
+            items_push(&g->coll, n, t->file ? t->file : t->node_id, run_classify_cause(t->failure, t->file));
+        else if (t->muted && t->status == ST_FAILED)
+            items_push(&g->muted, n, t->node_id, t->failure ? xstrdup(t->failure) : NULL);
+        else if (t->status == ST_FAILED)
+            items_push(&g->failed, n, t->node_id, t->failure ? xstrdup(t->failure) : NULL);
+        else if (run_result_is_flaky(t) && !t->muted)
+            items_push(&g->flaky, n, t->node_id, NULL);
+    }
+}
+
+static void glue_init(glue_t *g, const config_t *cfg, const run_record_t *rec, const report_upload_summary_t *up)
+{
+    memset(g, 0, sizeof *g);
+    glue_lists(g, &rec->result);
+    run_result_stats_t s;
+    run_result_stats(&rec->result, &s);
+    report_markdown_job_t *j = &g->job;
+    j->passed = s.passed_first + s.passed_retry;
+    j->failed = g->failed.len;
+    j->flaky = g->flaky.len;
+    j->skipped = s.skipped;
+    j->muted_failed = g->muted.len;
+    j->collection_errors = g->coll.len;
+    j->failed_tests = as_list(&g->failed);
+    j->collection_errs = as_list(&g->coll);
+    j->flaky_tests = as_list(&g->flaky);
+    j->muted_failures = as_list(&g->muted);
+    j->job_number = cfg->parallel_job + 1;
+    j->job_count = cfg->parallel_job_count;
+    j->retry_count = cfg->job_retry_count;
+    j->retry_of_failure = rec->plan_source && strcmp(rec->plan_source, "retry selectors") == 0;
+    j->label = cfg->label;
+    if (*cfg->build_url && *cfg->job_id) g->job_url = xasprintf("%s#%s", cfg->build_url, cfg->job_id);
+    j->job_url = g->job_url;
+    j->exit_status = rec->exit_status;
+    j->terminal = rec->terminal;
+    j->why = rec->why;
+    bool fallback = rec->plan_source && strcmp(rec->plan_source, "fallback") == 0;
+    if (fallback && !cfg->offline && rec->plan_reason && *rec->plan_reason) j->plan_problem = rec->plan_reason;
+    if (up) {
+        g->upload_problem = report_upload_shortfall(up);
+        if (!g->upload_problem && up->failed_requests)
+            g->upload_problem = xasprintf("%zu of %zu upload requests failed: see the job log", up->failed_requests,
+                                          up->requests);
+        j->upload_problem = g->upload_problem;
+        j->run_url = up->run_url;
+    }
+    g->launcher = report_markdown_launcher(cfg->test_cmd);
+    j->launcher = g->launcher;
+}
+
+static void glue_free(glue_t *g)
+{
+    items_free(&g->failed);
+    items_free(&g->coll);
+    items_free(&g->flaky);
+    items_free(&g->muted);
+    free(g->launcher);
+    free(g->job_url);
+    free(g->upload_problem);
+}
+
+static bool append(const config_t *cfg, report_markdown_box_t box, const buf_t *body, char **err)
+{
+    char *context = report_markdown_box_context(cfg->step_id, box);
+    const char *args[] = {"annotate", "--append", "--style", report_markdown_box_style(box), "--context", context, NULL};
+    bool ok = agent_call_with_text(cfg, args, body->data, body->len, err);
+    free(context);
+    return ok;
+}
+
+bool report_annotate_send(const config_t *cfg, const run_record_t *rec, const report_upload_summary_t *up, char **err)
+{
+    glue_t g;
+    glue_init(&g, cfg, rec, up);
+    report_markdown_box_t box = report_markdown_box(&g.job);
+    buf_t body = BUF_INIT;
+    if (up) {
+        report_markdown_render_upload(&g.job, &body);
+        if (box == REPORT_MARKDOWN_BOX_NONE) box = REPORT_MARKDOWN_BOX_NOTES;
+    } else if (box != REPORT_MARKDOWN_BOX_NONE) {
+        report_markdown_render_section(&g.job, REPORT_MARKDOWN_SECTION_MAX, &body);
+    }
+    bool ok = true;
+    if (!body.len) {
+        if (!up) log_info("Annotation: nothing to add (this job passed with nothing to report)");
+    } else if ((ok = append(cfg, box, &body, err))) {
+        log_info("Annotation: %zu bytes appended to the step's %s box", body.len, report_markdown_box_style(box));
+    } else if (!up) {
+        /* Most likely the box is full (1 MiB in all): say so in one line. */
+        buf_reset(&body);
+        report_markdown_render_overflow(&g.job, &body);
+        char *err2 = NULL;
+        if (append(cfg, box, &body, &err2)) log_info("Annotation: the box is full; one line appended instead");
+        free(err2);
+    }
+    buf_free(&body);
+    glue_free(&g);
+    return ok;
+}

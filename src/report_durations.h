@@ -1,0 +1,48 @@
+/* report_durations: this job's per-test durations, recorded for later plans.
+ *
+ * The report phase writes every test's time (collector history.duration,
+ * JUnit time) as pytest-split's .test_durations format: one JSON object,
+ * node id (as pytest prints it, relative to the rootdir) -> seconds. It is
+ * written while the result files are streamed (a sink of report_walk), one
+ * entry at a time, so it costs no memory per test: a test that ran once is
+ * written at once; a test that failed in some attempt (run.json knows them:
+ * the only ones retried) keeps its latest time in a slot of its own and is
+ * written at the end, so no node id appears twice. Collection errors and
+ * records without a usable time are left out.
+ *
+ * The file is then uploaded as the artifact
+ * test-engine-pytest-durations-<job id>.json (characters outside
+ * [A-Za-z0-9._-] in the job id become '_'), from the state dir; `durations
+ * merge` and the fallback plan read these. Written atomically; a failure
+ * anywhere is a warning for the caller, never a failure of the job. */
+#ifndef TEP_REPORT_DURATIONS_H
+#define TEP_REPORT_DURATIONS_H
+#include <stdbool.h>
+#include <stdio.h>
+#include "buf.h"
+#include "config.h"
+#include "run_result.h"
+#include "report_walk.h"
+
+#define REPORT_DURATIONS_PREFIX "test-engine-pytest-durations-"
+
+typedef struct {
+    FILE *f;
+    char *path, *tmp;
+    const run_result_t *failed;   /* tests that get one slot each */
+    double *latest;               /* per failed test, -1 = none seen */
+    size_t written;
+    bool write_error;
+} report_durations_t;
+
+/* The artifact's file name for this job. Caller frees. */
+char *report_durations_name(const config_t *cfg);
+/* Starts writing `path`; `failed` (may be NULL) must outlive d. */
+bool report_durations_open(report_durations_t *d, const char *path, const run_result_t *failed, char **err);
+void report_durations_add(report_durations_t *d, const char *node_id, double seconds);
+/* The sink that feeds d from the walk. */
+walk_sink_t report_durations_sink(report_durations_t *d);
+/* Finishes the file; *written = entries. false with *err when it cannot be written. */
+bool report_durations_close(report_durations_t *d, size_t *written, char **err);
+
+#endif

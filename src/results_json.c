@@ -1,0 +1,520 @@
+#include "results_json.h"
+#include "buf.h"
+#include "log.h"
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Read size: big enough that a read costs nothing next to the parse, small
+ * next to the records (the buffer is the reader's whole memory). */
+#define CHUNK_DEFAULT ((size_t)256 << 10)
+
+static size_t chunk_size = CHUNK_DEFAULT;
+
+void results_json_set_chunk_size(size_t bytes)
+{
+    chunk_size = bytes ? bytes : CHUNK_DEFAULT;
+}
+
+static size_t max_record = RESULTS_JSON_MAX_RECORD;
+
+void results_json_set_max_record(size_t bytes)
+{
+    max_record = bytes ? bytes : RESULTS_JSON_MAX_RECORD;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Bytes a bare JSON scalar (number, true, false, null) is made of. */
+static bool is_scalar_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '+' ||
+           c == '.';
+}
+
+/* s points at an opening quote; returns the byte after the closing quote, or
+ * NULL when the string does not end before `end`. memchr does the walking. */
+static const char *skip_string(const char *s, const char *end)
+{
+    const char *p = s + 1;
+    for (;;) {
+        const char *q = p < end ? memchr(p, '"', (size_t)(end - p)) : NULL;
+        if (!q) return NULL;
+        size_t slashes = 0;
+        for (const char *b = q; b > s + 1 && b[-1] == '\\'; b--) slashes++;
+        if (slashes % 2 == 0) return q + 1;
+        p = q + 1;
+    }
+}
+
+/* A resumable scan of one JSON value: fed the bytes seen so far, it either
+ * finds the value's end or remembers where it stopped, so a value that spans
+ * many reads is walked once (not once per read). Offsets are relative to the
+ * value's first byte, which stays valid when the reader moves its buffer. */
+typedef struct {
+    size_t at;        /* bytes of the value already walked */
+    size_t depth;     /* open '{' / '[' */
+    bool in_string;
+    bool escaped;     /* the previous byte in the string was a lone '\' */
+} value_scan_t;
+
+typedef enum { VS_MORE, VS_DONE, VS_BAD } value_state_t;
+
+/* Inside a string from v[st->at]: finds its closing quote with memchr (most
+ * of a record's bytes are string bytes), or consumes all of avail and
+ * remembers whether the last byte was an escaping backslash. */
+static bool string_end(const char *v, size_t avail, value_scan_t *st)
+{
+    if (st->escaped) { /* the byte after a lone '\' at the end of the last read */
+        if (st->at >= avail) return false;
+        st->at++;
+        st->escaped = false;
+    }
+    for (;;) {
+        const char *from = v + st->at;
+        const char *q = st->at < avail ? memchr(from, '"', avail - st->at) : NULL;
+        const char *stop = q ? q : v + avail;
+        size_t slashes = 0; /* the run of backslashes just before stop, within this scan */
+        for (const char *b = stop; b > from && b[-1] == '\\'; b--) slashes++;
+        if (!q) {
+            st->at = avail;
+            st->escaped = slashes % 2 == 1;
+            return false;
+        }
+        st->at = (size_t)(q - v) + 1;
+        if (slashes % 2 == 0) return true; /* a quote no backslash escapes */
+    }
+}
+
+/* On VS_DONE, st->at is the value's length (never 0). VS_BAD: the first byte
+ * cannot start a value (a stray '}' or ':'), which would otherwise be a
+ * zero-length element that never advances the reader. */
+static value_state_t scan_value(const char *v, size_t avail, value_scan_t *st)
+{
+    if (st->at == 0) {
+        if (avail == 0) return VS_MORE;
+        char first = v[0];
+        if (first == '"') st->in_string = true;
+        else if (first == '{' || first == '[') st->depth = 1;
+        else if (!is_scalar_char(first)) return VS_BAD;
+        st->at = 1;
+    }
+    if (st->depth == 0 && !st->in_string) { /* a scalar: runs to the next delimiter */
+        while (st->at < avail && is_scalar_char(v[st->at])) st->at++;
+        return st->at < avail ? VS_DONE : VS_MORE;
+    }
+    for (;;) {
+        if (st->in_string) {
+            if (!string_end(v, avail, st)) return VS_MORE;
+            st->in_string = false;
+            if (st->depth == 0) return VS_DONE; /* a top-level string */
+        }
+        if (st->at >= avail) return VS_MORE;
+        char c = v[st->at++];
+        if (c == '"') st->in_string = true;
+        else if (c == '{' || c == '[') st->depth++;
+        else if ((c == '}' || c == ']') && --st->depth == 0) return VS_DONE;
+    }
+}
+
+/* End of the complete JSON value at p (inside one record), or NULL. */
+static const char *value_end(const char *p, const char *end)
+{
+    value_scan_t st = {0};
+    value_state_t vs = scan_value(p, (size_t)(end - p), &st);
+    /* A scalar that runs to the record's end is complete too. */
+    if (vs == VS_MORE && !st.in_string && st.depth == 0 && st.at > 0) return end;
+    return vs == VS_DONE ? p + st.at : NULL;
+}
+
+typedef struct {
+    FILE *f;
+    const char *path;
+    buf_t buf;
+    size_t pos;
+    size_t dropped;   /* bytes of the file moved out of buf, for error offsets */
+    bool eof;
+    bool read_error;
+} reader_t;
+
+/* Reads one more chunk; bytes before *keep are dropped (moved out once per read). */
+static bool read_more(reader_t *rd, size_t *keep)
+{
+    if (rd->eof) return false;
+    if (*keep > 0) {
+        size_t n = rd->buf.len - *keep;
+        memmove(rd->buf.data, rd->buf.data + *keep, n);
+        rd->buf.len = n;
+        rd->pos -= *keep;
+        rd->dropped += *keep;
+        *keep = 0;
+    }
+    buf_reserve(&rd->buf, chunk_size);
+    size_t got = fread(rd->buf.data + rd->buf.len, 1, chunk_size, rd->f);
+    rd->buf.len += got;
+    rd->buf.data[rd->buf.len] = '\0';
+    if (got == 0) {
+        rd->eof = true;
+        rd->read_error = ferror(rd->f) != 0;
+    }
+    return got > 0;
+}
+
+static bool next_token(reader_t *rd)
+{
+    size_t keep = rd->pos;
+    for (;;) {
+        while (rd->pos < rd->buf.len && is_space(rd->buf.data[rd->pos])) rd->pos++;
+        if (rd->pos < rd->buf.len) return true;
+        keep = rd->pos;
+        if (!read_more(rd, &keep)) return false;
+    }
+}
+
+/* "'}'" or "byte 0x01": the offending byte, printable in a one-line message. */
+static void describe_byte(char c, char *out, size_t n)
+{
+    if (c > 0x20 && c < 0x7f) snprintf(out, n, "'%c'", c);
+    else snprintf(out, n, "byte 0x%02x", (unsigned char)c);
+}
+
+static void unexpected(reader_t *rd, results_json_scan_t *out, const char *expected)
+{
+    char what[16];
+    describe_byte(rd->buf.data[rd->pos], what, sizeof what);
+    snprintf(out->error, sizeof out->error, "%s: unexpected %s at byte %zu, expected %s; the file is not valid collector JSON",
+             rd->path, what, rd->dropped + rd->pos, expected);
+}
+
+/* Cuts out the element at rd->pos. false with out->error set when it cannot. */
+static bool take_element(reader_t *rd, results_json_scan_t *out, size_t *start, size_t *len)
+{
+    *start = rd->pos;
+    value_scan_t st = {0};
+    for (;;) {
+        value_state_t vs = scan_value(rd->buf.data + *start, rd->buf.len - *start, &st);
+        if (vs == VS_DONE) break;
+        if (vs == VS_BAD) {
+            unexpected(rd, out, "a test record");
+            return false;
+        }
+        if (st.at > max_record) {
+            snprintf(out->error, sizeof out->error, "%s: record %zu at byte %zu is larger than %zu KiB; a test record is "
+                     "never that big (is the file corrupt?)", rd->path, out->elements + 1, rd->dropped + *start,
+                     max_record >> 10);
+            return false;
+        }
+        if (!read_more(rd, start)) {
+            /* a bare scalar may end exactly at the end of the file */
+            if (!st.in_string && st.depth == 0 && st.at > 0) break;
+            return false; /* the file ended inside an element */
+        }
+    }
+    *len = st.at;
+    return true;
+}
+
+void results_json_scan_file(const char *path, results_json_element_fn fn, void *user, results_json_scan_t *out)
+{
+    memset(out, 0, sizeof *out);
+    reader_t rd = {.f = fopen(path, "rb"), .path = path};
+    if (!rd.f) {
+        snprintf(out->error, sizeof out->error, "cannot open %s: %s", path, strerror(errno));
+        return;
+    }
+    buf_init(&rd.buf);
+    if (next_token(&rd) && rd.buf.len - rd.pos >= 3 && memcmp(rd.buf.data + rd.pos, "\xEF\xBB\xBF", 3) == 0) rd.pos += 3;
+    if (!next_token(&rd) || rd.buf.data[rd.pos] != '[') {
+        snprintf(out->error, sizeof out->error, "%s is not a JSON array of test results", path);
+        goto done;
+    }
+    rd.pos++;
+    /* Strict element grammar: value (',' value)* ']' . Every turn of this loop
+     * consumes at least one byte or stops, so no input can make it spin. */
+    bool want_value = true, first = true;
+    while (next_token(&rd)) {
+        char c = rd.buf.data[rd.pos];
+        if (c == ']' && (!want_value || first)) {
+            rd.pos++;
+            out->ok = true;
+            break;
+        }
+        if (!want_value) {
+            if (c != ',') {
+                unexpected(&rd, out, "',' or ']' after a record");
+                break;
+            }
+            rd.pos++;
+            want_value = true;
+            continue;
+        }
+        size_t start, len;
+        if (!take_element(&rd, out, &start, &len)) break;
+        if (rd.buf.data[start] != '{') out->bad++;
+        out->elements++;
+        if (fn) fn(rd.buf.data + start, len, user);
+        rd.pos = start + len;
+        want_value = false;
+        first = false;
+    }
+    if (!out->ok && !out->error[0])
+        snprintf(out->error, sizeof out->error, "%s %s", path,
+                 rd.read_error ? "could not be read to its end (I/O error)"
+                               : "ends before its JSON array is closed (truncated?)");
+    if (out->ok && next_token(&rd)) {
+        out->ok = false;
+        snprintf(out->error, sizeof out->error, "%s has data after its JSON array", path);
+    }
+done:
+    fclose(rd.f);
+    buf_free(&rd.buf);
+}
+
+bool results_json_is_collection_error(const cJSON *tags)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(tags, "test.pytest_collection_error");
+    if (cJSON_IsString(v)) return strcasecmp(v->valuestring, "true") == 0;
+    return cJSON_IsTrue(v);
+}
+
+#define NO_TEXT SIZE_MAX
+
+/* The fields of one record we use. Their text goes into one scratch buffer,
+ * reused from record to record (no allocation per field on the hot path);
+ * fields hold offsets into it, NO_TEXT when absent. */
+typedef struct {
+    buf_t *scratch;
+    size_t scope, name, result, file_name, failure_reason;
+    bool collection_error;
+    double duration;       /* history.duration, -1 when absent or not a usable number */
+    const char *problem;   /* why the record is not usable, or NULL */
+} fields_t;
+
+/* Appends at most `keep` bytes of s (and a note when it cut) and a NUL. */
+static size_t put_text(buf_t *b, const char *s, size_t len, size_t keep)
+{
+    size_t off = b->len;
+    if (len <= keep) {
+        buf_append(b, s, len);
+    } else {
+        buf_append(b, s, utf8_prefix_len(s, len, keep));
+        buf_put_cut_note(b, len);
+    }
+    buf_putc(b, '\0');
+    return off;
+}
+
+/* Decodes a JSON string value into the scratch buffer; plain strings skip
+ * cJSON entirely. Keeps at most `keep` bytes of the text (and says it cut). */
+static size_t string_value(buf_t *b, const char *v, size_t len, size_t keep)
+{
+    if (len < 2 || v[0] != '"') return NO_TEXT;
+    if (!memchr(v, '\\', len)) return put_text(b, v + 1, len - 2, keep);
+    cJSON *s = cJSON_ParseWithLength(v, len);
+    size_t off = cJSON_IsString(s) ? put_text(b, s->valuestring, strlen(s->valuestring), keep) : NO_TEXT;
+    cJSON_Delete(s);
+    return off;
+}
+
+/* A JSON number of seconds that can be a duration: finite, not negative. */
+static double seconds_value(const char *v, size_t len)
+{
+    char text[64];
+    if (len == 0 || len >= sizeof text || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))) return -1;
+    memcpy(text, v, len);
+    text[len] = '\0';
+    char *end = NULL;
+    double d = strtod(text, &end);
+    if (end != text + len || !isfinite(d) || d < 0) return -1;
+    return d;
+}
+
+static bool key_is(const char *k, size_t klen, const char *want)
+{
+    return klen == strlen(want) && strncasecmp(k, want, klen) == 0; /* any case, like bktec */
+}
+
+/* Calls fn for each key and value of the JSON object at p[0..len). Values are
+ * cut out, not decoded. false when the object is not well formed. */
+typedef void (*member_fn)(const char *k, size_t klen, const char *v, size_t vlen, void *user);
+
+static bool each_member(const char *p, size_t len, member_fn fn, void *user)
+{
+    const char *end = p + len;
+    if (p >= end || *p != '{') return false;
+    p++;
+    for (;;) {
+        while (p < end && (is_space(*p) || *p == ',')) p++;
+        if (p >= end || *p == '}') return true;
+        const char *kend = *p == '"' ? skip_string(p, end) : NULL;
+        if (!kend) return false;
+        const char *k = p + 1;
+        size_t klen = (size_t)(kend - p - 2);
+        p = kend;
+        while (p < end && is_space(*p)) p++;
+        if (p >= end || *p != ':') return false;
+        p++;
+        while (p < end && is_space(*p)) p++;
+        const char *vend = value_end(p, end);
+        if (!vend) return false;
+        fn(k, klen, p, (size_t)(vend - p), user);
+        p = vend;
+    }
+}
+
+typedef struct {
+    const char *key;
+    const char *v;
+    size_t vlen;
+} find_t;
+
+static void find_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    find_t *f = user;
+    if (!f->v && key_is(k, klen, f->key)) f->v = v, f->vlen = vlen;
+}
+
+bool results_json_member(const char *raw, size_t len, const char *key, const char **value, size_t *value_len)
+{
+    find_t f = {.key = key};
+    if (!each_member(raw, len, find_member, &f) || !f.v) return false;
+    *value = f.v;
+    *value_len = f.vlen;
+    return true;
+}
+
+/* history: {"section", "children", "start_at", "end_at", "duration"}: only
+ * the duration is read; the spans in children are skipped unread. */
+static void history_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    if (key_is(k, klen, "duration")) *(double *)user = seconds_value(v, vlen);
+}
+
+static void take_field(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    fields_t *f = user;
+    if (key_is(k, klen, "failure_reason")) {
+        if (f->failure_reason == NO_TEXT) f->failure_reason = string_value(f->scratch, v, vlen, TEP_TEXT_KEEP);
+        return;
+    }
+    size_t *slot = key_is(k, klen, "scope") ? &f->scope
+                  : key_is(k, klen, "name") ? &f->name
+                  : key_is(k, klen, "result") ? &f->result
+                  : key_is(k, klen, "file_name") ? &f->file_name : NULL;
+    if (slot) {
+        /* Identity fields are never cut (a cut name is another test): one too
+         * long for pytest's argv makes the record unusable instead. */
+        if (vlen > RESULTS_JSON_MAX_ID + 2) f->problem = "a scope, name, result or file_name is longer than 64 KiB";
+        else if (*slot == NO_TEXT) *slot = string_value(f->scratch, v, vlen, RESULTS_JSON_MAX_ID);
+        return;
+    }
+    if (key_is(k, klen, "tags") && vlen && v[0] == '{') {
+        /* Decoded only when the tag can be there: most tags objects are {} or
+         * the user's own execution tags. */
+        if (!memmem(v, vlen, "pytest_collection_error", strlen("pytest_collection_error"))) return;
+        cJSON *tags = cJSON_ParseWithLength(v, vlen);
+        f->collection_error = f->collection_error || results_json_is_collection_error(tags);
+        cJSON_Delete(tags);
+        return;
+    }
+    if (key_is(k, klen, "history") && vlen && v[0] == '{') each_member(v, vlen, history_member, &f->duration);
+}
+
+/* Walks the record's top-level keys; values we do not use are skipped unread. */
+static void record_fields(const char *p, size_t len, fields_t *f)
+{
+    f->scope = f->name = f->result = f->file_name = f->failure_reason = NO_TEXT;
+    f->duration = -1;
+    if (len == 0 || *p != '{') f->problem = "not a JSON object";
+    else if (!each_member(p, len, take_field, f)) f->problem = "not a well-formed JSON object";
+}
+
+typedef struct {
+    record_fn fn;
+    void *user;
+    bool warn;
+    buf_t scratch;         /* the current record's decoded text */
+    const char *path;
+    size_t index;
+    size_t warned;
+    size_t unwarned;       /* skipped records past the warning cap */
+} read_ctx_t;
+
+static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char *why)
+{
+    if (!ctx->warn) return;
+    if (ctx->warned >= RESULTS_JSON_MAX_WARNINGS) {
+        ctx->unwarned++;
+        return;
+    }
+    ctx->warned++;
+    char *shown = text_excerpt(raw, len, 60); /* the start of the record, on one line */
+    log_warn("%s: result record %zu is not a test record (%s); skipped (%s)", ctx->path, ctx->index, shown, why);
+    free(shown);
+}
+
+static const char *text_at(const buf_t *b, size_t off)
+{
+    return off == NO_TEXT ? NULL : b->data + off;
+}
+
+static void on_record(const char *raw, size_t len, void *user)
+{
+    read_ctx_t *ctx = user;
+    ctx->index++;
+    buf_reset(&ctx->scratch);
+    fields_t f = {.scratch = &ctx->scratch};
+    record_fields(raw, len, &f);
+    const char *name = text_at(&ctx->scratch, f.name);
+    if (!f.problem && (!name || !*name)) f.problem = "no name";
+    test_record_t rec = {.raw = raw, .raw_len = len, .duration = -1, .problem = f.problem};
+    if (f.problem) {
+        skip_record(ctx, raw, len, f.problem);
+        ctx->fn(&rec, ctx->user);
+        return;
+    }
+    /* The node id goes into the scratch buffer too: pointers are taken after
+     * the last append (an append may move the buffer). */
+    size_t scope_len = f.scope == NO_TEXT ? 0 : strlen(ctx->scratch.data + f.scope);
+    size_t name_len = strlen(name);
+    buf_reserve(&ctx->scratch, scope_len + 2 + name_len + 1); /* copies from itself: no move below */
+    size_t id = ctx->scratch.len;
+    if (scope_len) {
+        buf_append(&ctx->scratch, ctx->scratch.data + f.scope, scope_len);
+        buf_append(&ctx->scratch, "::", 2);
+    }
+    buf_append(&ctx->scratch, ctx->scratch.data + f.name, name_len);
+    buf_putc(&ctx->scratch, '\0');
+    const buf_t *b = &ctx->scratch;
+    rec.scope = f.scope == NO_TEXT ? "" : text_at(b, f.scope);
+    rec.name = text_at(b, f.name);
+    rec.node_id = text_at(b, id);
+    rec.file = text_at(b, f.file_name);
+    rec.status = run_result_status_parse(text_at(b, f.result));
+    rec.failure = text_at(b, f.failure_reason);
+    rec.collection_error = f.collection_error;
+    rec.duration = f.duration;
+    ctx->fn(&rec, ctx->user);
+}
+
+void results_json_read_records(const char *path, record_fn fn, void *user, bool warn, results_json_scan_t *out)
+{
+    read_ctx_t ctx = {.fn = fn, .user = user, .warn = warn, .path = path};
+    results_json_scan_file(path, on_record, &ctx, out);
+    buf_free(&ctx.scratch);
+    if (ctx.unwarned)
+        log_warn("%s: %zu more result records are not test records; skipped (%zu warnings shown)", path, ctx.unwarned,
+                 ctx.warned);
+}
+
+void results_json_read_results(const char *path, run_result_t *r, results_json_scan_t *out)
+{
+    results_json_read_records(path, run_result_add_fn, r, true, out);
+}

@@ -1,0 +1,334 @@
+#include "results_merge.h"
+#include "buf.h"
+#include "results_json.h"
+#include "fsutil.h"
+#include "results_junit.h"
+#include <errno.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the output: one JSON array, or one JUnit document ---- */
+
+enum { K_PASSED, K_FAILURE, K_ERROR, K_SKIPPED, K_KINDS };
+
+/* The JUnit header is written twice: first with zero counts, then, once the
+ * counts are known, over itself. Padding before its '>' keeps the length. */
+#define JUNIT_HEAD_WIDTH 256
+
+typedef struct {
+    run_mode_t mode;
+    FILE *out;
+    size_t written;
+    size_t count[K_KINDS];
+} writer_t;
+
+static int kind_of(const test_record_t *rec)
+{
+    if (rec->status == ST_FAILED) return rec->error ? K_ERROR : K_FAILURE;
+    return rec->status == ST_SKIPPED ? K_SKIPPED : K_PASSED;
+}
+
+static void junit_head(writer_t *w)
+{
+    char head[JUNIT_HEAD_WIDTH + 1];
+    int n = snprintf(head, sizeof head, "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" "
+                     "errors=\"%zu\" failures=\"%zu\" skipped=\"%zu\" tests=\"%zu\"", w->count[K_ERROR],
+                     w->count[K_FAILURE], w->count[K_SKIPPED], w->written);
+    memset(head + n, ' ', (size_t)(JUNIT_HEAD_WIDTH - 1 - n));
+    head[JUNIT_HEAD_WIDTH - 1] = '>';
+    fwrite(head, 1, JUNIT_HEAD_WIDTH, w->out);
+}
+
+static void writer_begin(writer_t *w)
+{
+    if (w->mode == MODE_JSON) fputc('[', w->out);
+    else junit_head(w);
+}
+
+static void writer_put(writer_t *w, const char *bytes, size_t len, int kind)
+{
+    if (w->mode == MODE_JSON && w->written) fputc(',', w->out);
+    fwrite(bytes, 1, len, w->out);
+    w->written++;
+    w->count[kind]++;
+}
+
+static void writer_end(writer_t *w)
+{
+    if (w->mode == MODE_JSON) {
+        fputc(']', w->out);
+        return;
+    }
+    fputs("</testsuite></testsuites>\n", w->out);
+    if (fseeko(w->out, 0, SEEK_SET) == 0) junit_head(w);
+}
+
+/* ---- JUnit records are byte ranges of their file: copied through a second
+ * handle, in order, a piece at a time ---- */
+
+typedef struct {
+    FILE *f;
+    off_t pos;
+} source_t;
+
+static bool source_seek(source_t *s, size_t start)
+{
+    if (s->pos == (off_t)start) return true;
+    if (fseeko(s->f, (off_t)start, SEEK_SET) != 0) return false;
+    s->pos = (off_t)start;
+    return true;
+}
+
+/* Copies [start, end) of the source to out (or to b when out is NULL). */
+static bool source_copy(source_t *s, size_t start, size_t end, FILE *out, buf_t *b)
+{
+    if (!s->f || !source_seek(s, start)) return false;
+    char piece[65536];
+    for (size_t left = end - start; left;) {
+        size_t n = fread(piece, 1, left < sizeof piece ? left : sizeof piece, s->f);
+        if (n == 0) return false;
+        if (out) fwrite(piece, 1, n, out);
+        else buf_append(b, piece, n);
+        s->pos += (off_t)n;
+        left -= n;
+    }
+    return true;
+}
+
+/* ---- the map of later attempts' records (results_merge_final) ---- */
+
+typedef struct {
+    char *key;              /* "scope\x1fname" */
+    char *bytes;
+    size_t len;
+    int kind;
+    bool used;              /* written in place of the first attempt's record */
+} entry_t;
+
+typedef struct {
+    entry_t *entries;       /* in the order tests first appeared */
+    size_t len, cap;
+    size_t *slots;          /* open addressing into entries, SIZE_MAX = empty */
+    size_t n_slots;
+} map_t;
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static size_t *map_slot(const map_t *m, const char *key)
+{
+    size_t mask = m->n_slots - 1;
+    for (size_t i = hash(key) & mask;; i = (i + 1) & mask)
+        if (m->slots[i] == SIZE_MAX || strcmp(m->entries[m->slots[i]].key, key) == 0) return &m->slots[i];
+}
+
+static void map_grow(map_t *m)
+{
+    free(m->slots);
+    m->n_slots = m->n_slots ? m->n_slots * 2 : 256;
+    m->slots = xmalloc(m->n_slots * sizeof(size_t));
+    memset(m->slots, 0xff, m->n_slots * sizeof(size_t));
+    for (size_t i = 0; i < m->len; i++) *map_slot(m, m->entries[i].key) = i;
+}
+
+static entry_t *map_get(const map_t *m, const char *key)
+{
+    if (!m->len) return NULL;
+    size_t i = *map_slot(m, key);
+    return i == SIZE_MAX ? NULL : &m->entries[i];
+}
+
+/* Takes key and bytes. Returns whether it replaced an earlier record. */
+static bool map_put(map_t *m, char *key, char *bytes, size_t len, int kind)
+{
+    if ((m->len + 1) * 2 > m->n_slots) map_grow(m);
+    size_t *slot = map_slot(m, key);
+    if (*slot != SIZE_MAX) {
+        entry_t *e = &m->entries[*slot];
+        free(key);
+        free(e->bytes);
+        e->bytes = bytes, e->len = len, e->kind = kind;
+        return true;
+    }
+    if (m->len == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->entries = xrealloc(m->entries, m->cap * sizeof(entry_t));
+    }
+    *slot = m->len;
+    m->entries[m->len++] = (entry_t){.key = key, .bytes = bytes, .len = len, .kind = kind};
+    return false;
+}
+
+static void map_free(map_t *m)
+{
+    for (size_t i = 0; i < m->len; i++) free(m->entries[i].key), free(m->entries[i].bytes);
+    free(m->entries);
+    free(m->slots);
+}
+
+/* ---- reading the inputs ---- */
+
+typedef struct {
+    writer_t *w;
+    map_t *map;
+    source_t src;
+    results_merge_stats_t *stats;
+    size_t read;            /* records of this input */
+    bool copy_failed;
+} pass_t;
+
+static char *record_key(const test_record_t *rec)
+{
+    return xasprintf("%s\x1f%s", rec->scope, rec->name);
+}
+
+/* The record's own bytes, to the output. */
+static void put_record(pass_t *p, const test_record_t *rec)
+{
+    if (p->w->mode == MODE_JSON) {
+        writer_put(p->w, rec->raw, rec->raw_len, kind_of(rec));
+        return;
+    }
+    if (!source_copy(&p->src, rec->start, rec->end, p->w->out, NULL)) {
+        p->copy_failed = true;
+        return;
+    }
+    p->w->written++;
+    p->w->count[kind_of(rec)]++;
+}
+
+static void on_concat(const test_record_t *rec, void *user)
+{
+    pass_t *p = user;
+    p->read++;
+    if (!rec->problem) put_record(p, rec);
+}
+
+static void on_collect(const test_record_t *rec, void *user)
+{
+    pass_t *p = user;
+    p->read++;
+    if (rec->problem) return;
+    buf_t bytes = BUF_INIT;
+    if (p->w->mode == MODE_JSON) buf_append(&bytes, rec->raw, rec->raw_len);
+    else if (!source_copy(&p->src, rec->start, rec->end, NULL, &bytes)) p->copy_failed = true;
+    size_t len = bytes.len;
+    if (map_put(p->map, record_key(rec), buf_detach(&bytes), len, kind_of(rec))) p->stats->replaced++;
+}
+
+static void on_final(const test_record_t *rec, void *user)
+{
+    pass_t *p = user;
+    p->read++;
+    if (rec->problem) return;
+    char *key = record_key(rec);
+    entry_t *e = map_get(p->map, key);
+    free(key);
+    if (!e) {
+        put_record(p, rec);
+        return;
+    }
+    writer_put(p->w, e->bytes, e->len, e->kind);
+    e->used = true;
+    p->stats->replaced++;
+}
+
+/* Streams one input through fn; a problem reading it becomes one line. */
+static void read_input(pass_t *p, const char *path, record_fn fn, strlist_t *problems)
+{
+    p->read = 0;
+    p->copy_failed = false;
+    p->src = (source_t){.f = p->w->mode == MODE_JUNIT ? fopen(path, "rb") : NULL};
+    char error[256] = "";
+    if (p->w->mode == MODE_JSON) {
+        results_json_scan_t scan;
+        results_json_read_records(path, fn, p, false, &scan);
+        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+    } else {
+        results_junit_scan_t scan;
+        results_junit_read_records(path, fn, p, false, &scan);
+        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+    }
+    if (error[0] && problems)
+        strlist_push_owned(problems, xasprintf("%s (kept the %zu records before the problem)", error, p->read));
+    if (p->copy_failed && problems) strlist_push_owned(problems, xasprintf("%s changed while it was read", path));
+    if (p->src.f) fclose(p->src.f);
+    p->stats->files++;
+}
+
+/* ---- output file ---- */
+
+static FILE *open_temp(const char *out, char **tmp, char **err)
+{
+    char *copy = xstrdup(out);
+    fs_mkdirs(dirname(copy)); /* the user's result path may name a new folder */
+    free(copy);
+    *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
+    FILE *f = fopen(*tmp, "w+b"); /* read-write: the JUnit header is rewritten in place */
+    if (!f) {
+        *err = xasprintf("cannot write %s: %s", *tmp, strerror(errno));
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return f;
+}
+
+static bool close_temp(FILE *f, char *tmp, const char *out, char **err)
+{
+    bool ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    if (ok && rename(tmp, out) != 0) ok = false;
+    if (!ok) {
+        *err = xasprintf("cannot write %s: %s", out, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok;
+}
+
+bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out, results_merge_stats_t *stats,
+                       strlist_t *problems, char **err)
+{
+    memset(stats, 0, sizeof *stats);
+    char *tmp = NULL;
+    FILE *f = open_temp(out, &tmp, err);
+    if (!f) return false;
+    writer_t w = {.mode = mode, .out = f};
+    pass_t p = {.w = &w, .stats = stats};
+    writer_begin(&w);
+    for (size_t i = 0; i < inputs->len; i++)
+        if (fs_exists(inputs->items[i])) read_input(&p, inputs->items[i], on_concat, problems);
+    writer_end(&w);
+    stats->records = w.written;
+    return close_temp(f, tmp, out, err);
+}
+
+bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *out, results_merge_stats_t *stats,
+                      strlist_t *problems, char **err)
+{
+    memset(stats, 0, sizeof *stats);
+    char *tmp = NULL;
+    FILE *f = open_temp(out, &tmp, err);
+    if (!f) return false;
+    writer_t w = {.mode = mode, .out = f};
+    map_t map = {0};
+    pass_t p = {.w = &w, .map = &map, .stats = stats};
+    for (size_t i = 1; i < inputs->len; i++) /* the retries: small */
+        if (fs_exists(inputs->items[i])) read_input(&p, inputs->items[i], on_collect, problems);
+    writer_begin(&w);
+    if (inputs->len && fs_exists(inputs->items[0])) read_input(&p, inputs->items[0], on_final, problems);
+    for (size_t i = 0; i < map.len; i++)
+        if (!map.entries[i].used) writer_put(&w, map.entries[i].bytes, map.entries[i].len, map.entries[i].kind);
+    writer_end(&w);
+    stats->records = w.written;
+    map_free(&map);
+    return close_temp(f, tmp, out, err);
+}

@@ -1,0 +1,168 @@
+#include "run_colldetail.h"
+#include "buf.h"
+#include "results_json.h"
+#include "results_junit.h"
+#include <cjson/cJSON.h>
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CUT_MARK "\n[... traceback shortened ...]\n"
+
+char *run_colldetail_bound(const char *text)
+{
+    size_t len = strlen(text);
+    if (len <= RUN_COLLDETAIL_MAX) return xstrdup(text);
+    size_t head = strcspn(text, "\n");
+    if (head > RUN_COLLDETAIL_MAX / 4) head = RUN_COLLDETAIL_MAX / 4;
+    size_t room = RUN_COLLDETAIL_MAX - head - strlen(CUT_MARK);
+    const char *tail = text + len - room;
+    const char *nl = strchr(tail, '\n'); /* start the tail at a whole line */
+    if (nl && nl[1]) tail = nl + 1;
+    return xasprintf("%.*s%s%s", (int)head, text, CUT_MARK, tail);
+}
+
+/* The whole text holds the short reason the parser kept and the rest of the
+ * traceback: t's cause is taken from it whenever it names one. */
+static void offer(run_result_t *r, const char *node_id, const char *text)
+{
+    test_result_t *t = run_result_find(r, node_id);
+    if (!t || !t->collection_error || t->status != ST_FAILED || !*text) return;
+    char *bounded = run_colldetail_bound(text);
+    char *cause = run_result_cause(bounded, t->file);
+    free(bounded);
+    if (!cause || !*cause) {
+        free(cause);
+        return;
+    }
+    free(t->failure);
+    t->failure = cause;
+}
+
+/* ---- collector JSON: failure_reason, then every failure_expanded line ---- */
+
+static void append_lines(buf_t *b, const cJSON *lines)
+{
+    const cJSON *l;
+    cJSON_ArrayForEach(l, lines) {
+        if (!cJSON_IsString(l)) continue;
+        buf_putc(b, '\n');
+        buf_puts(b, l->valuestring);
+    }
+}
+
+void run_colldetail_offer_record(run_result_t *r, const test_record_t *rec)
+{
+    if (rec->problem || !rec->collection_error || rec->status != ST_FAILED) return;
+    const char *v;
+    size_t vlen;
+    buf_t text = BUF_INIT;
+    buf_puts(&text, rec->failure ? rec->failure : "");
+    /* Only failure_expanded is decoded, not the whole record. */
+    if (rec->raw && results_json_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen) && vlen && v[0] == '[') {
+        cJSON *parts = cJSON_ParseWithLength(v, vlen);
+        const cJSON *part;
+        cJSON_ArrayForEach(part, parts) append_lines(&text, cJSON_GetObjectItem(part, "expanded"));
+        cJSON_Delete(parts);
+    }
+    offer(r, rec->node_id, buf_str(&text));
+    buf_free(&text);
+}
+
+static void offer_fn(const test_record_t *rec, void *r)
+{
+    run_colldetail_offer_record(r, rec);
+}
+
+/* ---- JUnit: the body of <error message="collection failure"> in a testcase
+ * with an empty classname (pytest's way of writing a collection error) ---- */
+
+typedef struct {
+    run_result_t *r;
+    char *module;           /* name of the open collection-error testcase */
+    bool in_error;
+    buf_t text;
+} results_junit_ctx_t;
+
+static const char *attr(const char **atts, const char *key)
+{
+    for (int i = 0; atts[i]; i += 2)
+        if (strcmp(atts[i], key) == 0) return atts[i + 1];
+    return NULL;
+}
+
+static void on_start(void *user, const char *el, const char **atts)
+{
+    results_junit_ctx_t *c = user;
+    if (strcmp(el, "testcase") == 0) {
+        const char *cls = attr(atts, "classname"), *name = attr(atts, "name");
+        free(c->module);
+        c->module = (!cls || !*cls) && name ? xstrdup(name) : NULL;
+    } else if (c->module && strcmp(el, "error") == 0) {
+        const char *msg = attr(atts, "message");
+        c->in_error = msg && strcmp(msg, "collection failure") == 0;
+        buf_reset(&c->text);
+    }
+}
+
+static void on_text(void *user, const char *s, int len)
+{
+    results_junit_ctx_t *c = user;
+    /* Bounded while reading: the end of the text matters, so keep sliding. */
+    if (!c->in_error) return;
+    buf_append(&c->text, s, (size_t)len);
+    if (c->text.len > 4 * RUN_COLLDETAIL_MAX) {
+        char *bounded = run_colldetail_bound(c->text.data);
+        buf_reset(&c->text);
+        buf_puts(&c->text, bounded);
+        free(bounded);
+    }
+}
+
+static void on_end(void *user, const char *el)
+{
+    results_junit_ctx_t *c = user;
+    if (c->in_error && strcmp(el, "error") == 0) {
+        c->in_error = false;
+        char *id = results_junit_module_path(c->module);
+        offer(c->r, id, c->text.data);
+        free(id);
+    } else if (strcmp(el, "testcase") == 0) {
+        free(c->module);
+        c->module = NULL;
+    }
+}
+
+static void junit_fill(const char *path, run_result_t *r)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    results_junit_ctx_t c = {.r = r};
+    buf_init(&c.text);
+    XML_Parser p = XML_ParserCreate(NULL);
+    XML_SetUserData(p, &c);
+    XML_SetElementHandler(p, on_start, on_end);
+    XML_SetCharacterDataHandler(p, on_text);
+    char chunk[65536];
+    for (;;) {
+        size_t n = fread(chunk, 1, sizeof chunk, f);
+        bool last = n < sizeof chunk;
+        /* A broken file was reported by the parser already: keep what was read. */
+        if (XML_Parse(p, chunk, (int)n, last) == XML_STATUS_ERROR || last) break;
+    }
+    XML_ParserFree(p);
+    fclose(f);
+    free(c.module);
+    buf_free(&c.text);
+}
+
+void run_colldetail_fill(run_mode_t mode, const char *path, run_result_t *r)
+{
+    if (mode == MODE_JUNIT) {
+        junit_fill(path, r);
+        return;
+    }
+    results_json_scan_t scan;
+    results_json_read_records(path, offer_fn, r, false, &scan);
+}

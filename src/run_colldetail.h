@@ -1,0 +1,35 @@
+/* run_colldetail: the whole text of each collection error, for its real cause.
+ *
+ * The parsers keep one short line per failure, and for a collection error
+ * that line is rarely the cause: the collector's failure_reason is the first
+ * traceback line ("/usr/lib/.../_pytest/python.py:618: in _importtestmodule")
+ * or "ImportError while importing test module ...", and the JUnit parser
+ * keeps the first line of the <error> body. The cause ("E   ModuleNotFoundError:
+ * No module named 'x'", a SyntaxError with its file and line) sits at the end
+ * of the traceback: in the collector's failure_expanded, and in the body of
+ * JUnit's <error message="collection failure">.
+ *
+ * So the collector's records are offered as the run reads them
+ * (run_colldetail_offer_record, no second pass), and a JUnit result file is
+ * scanned once more, only when the attempt recorded collection errors, for
+ * those testcases; and each collection error's cause (run_classify_cause) is taken from
+ * the record's whole text instead of the line the parser kept. The text read
+ * is bounded (RUN_COLLDETAIL_MAX): the first line plus the end of the traceback,
+ * where the cause is; only the one-line cause is kept. */
+#ifndef TEP_RUN_COLLDETAIL_H
+#define TEP_RUN_COLLDETAIL_H
+#include "run_result.h"
+#include "run_mode.h"
+
+#define RUN_COLLDETAIL_MAX (16 * 1024)
+
+/* Fills in the causes of the collection errors of r that `path` holds. */
+void run_colldetail_fill(run_mode_t mode, const char *path, run_result_t *r);
+/* The same for one collector record as it is read: its failure_reason and
+ * failure_expanded; anything but a tracked collection error is left alone. */
+void run_colldetail_offer_record(run_result_t *r, const test_record_t *rec);
+/* Keeps text within RUN_COLLDETAIL_MAX: its first line, a marker, and its end.
+ * Returns a new string (caller frees). Exposed for unit tests. */
+char *run_colldetail_bound(const char *text);
+
+#endif

@@ -1,0 +1,296 @@
+#include "run_record.h"
+#include "buf.h"
+#include "results_json.h"
+#include "fsutil.h"
+#include "jsontext.h"
+#include "state.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- writing ---- */
+
+static void add_stats(cJSON *o, const run_result_stats_t *s, size_t skipped_records)
+{
+    cJSON_AddNumberToObject(o, "total", (double)s->total);
+    cJSON_AddNumberToObject(o, "passed_first", (double)s->passed_first);
+    cJSON_AddNumberToObject(o, "passed_retry", (double)s->passed_retry);
+    cJSON_AddNumberToObject(o, "flaky", (double)s->flaky);
+    cJSON_AddNumberToObject(o, "failed", (double)s->failed);
+    cJSON_AddNumberToObject(o, "muted_passed", (double)s->muted_passed);
+    cJSON_AddNumberToObject(o, "muted_failed", (double)s->muted_failed);
+    cJSON_AddNumberToObject(o, "skipped", (double)s->skipped);
+    cJSON_AddNumberToObject(o, "unknown", (double)s->unknown);
+    cJSON_AddNumberToObject(o, "collection_errors", (double)s->collection_errors);
+    cJSON_AddNumberToObject(o, "unreadable_records", (double)skipped_records);
+}
+
+static cJSON *attempt_json(const attempt_t *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "index", a->index);
+    cJSON_AddStringToObject(o, "result_file", a->result_file);
+    cJSON_AddNumberToObject(o, "exit_code", a->exit_code);
+    cJSON_AddNumberToObject(o, "signal", a->signal);
+    cJSON_AddNumberToObject(o, "started", a->started);
+    cJSON_AddNumberToObject(o, "ended", a->ended);
+    cJSON_AddNumberToObject(o, "selectors", (double)a->n_selectors);
+    return o;
+}
+
+static cJSON *header_json(const run_record_t *rec)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "version", RUN_RECORD_VERSION);
+    cJSON_AddStringToObject(root, "mode", rec->mode);
+    cJSON_AddStringToObject(root, "plan_source", rec->plan_source);
+    cJSON_AddStringToObject(root, "plan_reason", rec->plan_reason);
+    cJSON_AddBoolToObject(root, "from_server", rec->from_server);
+    cJSON_AddNumberToObject(root, "exit_status", rec->exit_status);
+    cJSON_AddBoolToObject(root, "terminal", rec->terminal);
+    cJSON_AddStringToObject(root, "why", rec->why ? rec->why : "");
+    cJSON_AddStringToObject(root, "forensics", rec->forensics ? rec->forensics : "");
+    cJSON *atts = cJSON_AddArrayToObject(root, "attempts");
+    for (size_t i = 0; i < rec->n_attempts; i++) cJSON_AddItemToArray(atts, attempt_json(&rec->attempts[i]));
+    run_result_stats_t s;
+    run_result_stats(&rec->result, &s);
+    add_stats(cJSON_AddObjectToObject(root, "counts"), &s, rec->result.skipped_records);
+    add_stats(cJSON_AddObjectToObject(root, "settled"), &rec->result.settled, rec->result.skipped_records);
+    cJSON_AddNumberToObject(root, "failures", (double)rec->result.len);
+    return root;
+}
+
+/* One failed test, by hand: a cJSON tree per test would cost more than the test. */
+static void put_failure(buf_t *b, const test_result_t *t)
+{
+    buf_puts(b, ",\n{\"node_id\":");
+    json_put_string(b, t->node_id, false); /* byte for byte: it becomes a retry selector */
+    if (t->file) {
+        buf_puts(b, ",\"file\":");
+        json_put_string(b, t->file, false);
+    }
+    buf_printf(b, ",\"status\":\"%s\",\"attempts\":%d", run_result_status_name(t->status), t->attempts);
+    if (t->failed_before) buf_puts(b, ",\"failed_before\":true");
+    if (run_result_is_flaky(t)) buf_puts(b, ",\"flaky\":true");
+    if (t->muted) buf_puts(b, ",\"muted\":true");
+    if (t->collection_error) buf_puts(b, ",\"collection_error\":true");
+    if (t->failure) {
+        buf_puts(b, ",\"cause\":");
+        json_put_string(b, t->failure, false);
+    }
+    buf_putc(b, '}');
+}
+
+bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err)
+{
+    char *path = state_file(cfg, "run.json");
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f != NULL;
+    if (ok) {
+        cJSON *header = header_json(rec);
+        char *json = cJSON_PrintUnformatted(header);
+        cJSON_Delete(header);
+        fputc('[', f);
+        fputs(json, f);
+        free(json);
+        buf_t b = BUF_INIT; /* one failed test at a time */
+        for (size_t i = 0; i < rec->result.len; i++) {
+            buf_reset(&b);
+            put_failure(&b, &rec->result.tests[i]);
+            fwrite(b.data, 1, b.len, f);
+        }
+        buf_free(&b);
+        fputs("]\n", f);
+        ok = !ferror(f);
+        ok = fclose(f) == 0 && ok;
+        ok = ok && rename(tmp, path) == 0;
+    }
+    if (!ok) {
+        *err = xasprintf("cannot write %s (%s)", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    free(path);
+    return ok;
+}
+
+/* ---- reading ---- */
+
+static char *dup_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* A small integer field: absent (NaN) or out of range reads as 0, never as
+ * an undefined cast. */
+static int small_int(const cJSON *o, const char *key)
+{
+    double d = num(o, key);
+    return d >= -1e6 && d <= 1e6 ? (int)d : 0;
+}
+
+static size_t count(const cJSON *o, const char *key)
+{
+    double d = num(o, key);
+    return d > 0 && d < 1e15 ? (size_t)d : 0; /* NaN (absent) and nonsense: 0 */
+}
+
+static bool flag(const cJSON *o, const char *key)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static void read_stats(const cJSON *o, run_result_stats_t *s)
+{
+    s->total = count(o, "total");
+    s->passed_first = count(o, "passed_first");
+    s->passed_retry = count(o, "passed_retry");
+    s->flaky = count(o, "flaky");
+    s->failed = count(o, "failed");
+    s->muted_passed = count(o, "muted_passed");
+    s->muted_failed = count(o, "muted_failed");
+    s->skipped = count(o, "skipped");
+    s->unknown = count(o, "unknown");
+    s->collection_errors = count(o, "collection_errors");
+}
+
+static void read_attempts(run_record_t *rec, const cJSON *atts)
+{
+    int n = cJSON_GetArraySize(atts);
+    rec->attempts = xcalloc((size_t)(n > 0 ? n : 1), sizeof(attempt_t));
+    const cJSON *a;
+    cJSON_ArrayForEach(a, atts) {
+        attempt_t *at = &rec->attempts[rec->n_attempts++];
+        at->index = small_int(a, "index");
+        at->result_file = dup_str(a, "result_file");
+        at->exit_code = small_int(a, "exit_code");
+        at->signal = small_int(a, "signal");
+        at->started = num(a, "started");
+        at->ended = num(a, "ended");
+        at->n_selectors = count(a, "selectors");
+    }
+}
+
+typedef struct {
+    run_record_t *rec;
+    const char *path;
+    size_t elements;
+    size_t expected;        /* failures the header announced */
+    char *error;            /* first problem */
+} reader_t;
+
+static void read_header(reader_t *rd, const cJSON *h)
+{
+    run_record_t *rec = rd->rec;
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(h, "version");
+    if (!cJSON_IsNumber(version) || version->valuedouble != RUN_RECORD_VERSION) {
+        char what[48] = "no format version";
+        if (cJSON_IsNumber(version)) snprintf(what, sizeof what, "format version %g", version->valuedouble);
+        rd->error = xasprintf("%s has %s, this test-engine-pytest reads version %d; run the command phase with the same "
+                              "test-engine-pytest as the report phase", rd->path, what, RUN_RECORD_VERSION);
+        return;
+    }
+    rec->mode = dup_str(h, "mode");
+    rec->plan_source = dup_str(h, "plan_source");
+    rec->plan_reason = dup_str(h, "plan_reason");
+    rec->from_server = flag(h, "from_server");
+    rec->exit_status = small_int(h, "exit_status");
+    rec->terminal = flag(h, "terminal");
+    rec->why = dup_str(h, "why");
+    rec->forensics = dup_str(h, "forensics");
+    read_attempts(rec, cJSON_GetObjectItemCaseSensitive(h, "attempts"));
+    const cJSON *settled = cJSON_GetObjectItemCaseSensitive(h, "settled");
+    read_stats(settled, &rec->result.settled);
+    rec->result.skipped_records = count(settled, "unreadable_records");
+    rd->expected = count(h, "failures");
+    run_result_reserve(&rec->result, rd->expected);
+}
+
+static void read_failure(reader_t *rd, const cJSON *t)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "node_id");
+    if (!cJSON_IsString(id)) {
+        rd->error = xasprintf("%s: failed test %zu has no node id", rd->path, rd->elements - 1);
+        return;
+    }
+    char *file = dup_str(t, "file"), *cause = dup_str(t, "cause"), *status = dup_str(t, "status");
+    test_result_t *r = run_result_track(&rd->rec->result, id->valuestring, file, run_result_status_parse(status), cause,
+                                    flag(t, "collection_error"));
+    r->attempts = small_int(t, "attempts");
+    r->failed_before = flag(t, "failed_before");
+    r->muted = flag(t, "muted");
+    free(file), free(cause), free(status);
+}
+
+static void on_element(const char *raw, size_t len, void *user)
+{
+    reader_t *rd = user;
+    rd->elements++;
+    if (rd->error) return;
+    cJSON *item = cJSON_ParseWithLength(raw, len);
+    if (!cJSON_IsObject(item)) rd->error = xasprintf("%s: element %zu is not a JSON object", rd->path, rd->elements);
+    else if (rd->elements == 1) read_header(rd, item);
+    else read_failure(rd, item);
+    cJSON_Delete(item);
+}
+
+/* An object at the top is the format before version 2. */
+static bool is_old_format(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    int c = ' ';
+    while (f && (c = fgetc(f)) != EOF && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {}
+    if (f) fclose(f);
+    return c == '{';
+}
+
+bool run_record_read(const config_t *cfg, run_record_t *rec, char **err)
+{
+    memset(rec, 0, sizeof *rec);
+    run_result_init(&rec->result, NULL, 0);
+    *err = NULL;
+    char *path = state_file(cfg, "run.json");
+    if (!fs_exists(path)) {
+        free(path);
+        return false;
+    }
+    reader_t rd = {.rec = rec, .path = path};
+    if (is_old_format(path)) {
+        rd.error = xasprintf("%s has format version 1, this test-engine-pytest reads version %d; run the command phase "
+                             "with the same test-engine-pytest as the report phase", path, RUN_RECORD_VERSION);
+    } else {
+        results_json_scan_t scan;
+        results_json_scan_file(path, on_element, &rd, &scan);
+        if (!rd.error && !scan.ok) rd.error = xasprintf("%s is damaged (%s); run the command phase again", path, scan.error);
+        else if (!rd.error && rd.elements == 0) rd.error = xasprintf("%s is empty; run the command phase again", path);
+        else if (!rd.error && rd.elements - 1 != rd.expected)
+            rd.error = xasprintf("%s lists %zu failed tests but its header says %zu; run the command phase again", path,
+                                 rd.elements - 1, rd.expected);
+    }
+    free(path);
+    *err = rd.error;
+    return rd.error == NULL;
+}
+
+void run_record_free(run_record_t *rec)
+{
+    free(rec->mode);
+    free(rec->plan_source);
+    free(rec->plan_reason);
+    free(rec->why);
+    free(rec->forensics);
+    for (size_t i = 0; i < rec->n_attempts; i++) free(rec->attempts[i].result_file);
+    free(rec->attempts);
+    run_result_free(&rec->result);
+    memset(rec, 0, sizeof *rec);
+}

@@ -1,0 +1,54 @@
+/* run_record: run.json, the run phase's record for the report phase.
+ *
+ * Everything report needs besides the result files themselves, so it never
+ * re-runs pytest or parses a result file into memory: mode, plan source, the
+ * exit status and why, each attempt (result file, exit code, times, how many
+ * entries it ran), the counts of every outcome, the exit-4 forensics text,
+ * and the tests that failed in some attempt (node id, final status, attempts,
+ * flaky, muted, collection error, one-line cause). Its size follows the
+ * failures, never the suite: tests that passed are only counted.
+ *
+ * Format (version RUN_RECORD_VERSION): one JSON array, written atomically. Its
+ * first element is the header object ("version", the fields above, "counts"
+ * for people and tools, "settled" for the model, "failures": how many
+ * elements follow); then one object per failed test. Being an array, it is
+ * read back with the collector reader's streaming scanner, one element at a
+ * time, so reading it costs what the failures cost. */
+#ifndef TEP_RUN_RECORD_H
+#define TEP_RUN_RECORD_H
+#include <stdbool.h>
+#include "config.h"
+#include "run_result.h"
+
+#define RUN_RECORD_VERSION 2
+
+typedef struct {
+    int index;
+    char *result_file;      /* relative to the state dir */
+    int exit_code;
+    int signal;
+    double started, ended;  /* epoch seconds */
+    size_t n_selectors;
+} attempt_t;
+
+typedef struct {
+    char *mode;             /* "json" | "junit" */
+    char *plan_source;
+    char *plan_reason;
+    bool from_server;
+    int exit_status;
+    bool terminal;
+    char *why;
+    char *forensics;
+    attempt_t *attempts;
+    size_t n_attempts;
+    run_result_t result;    /* counts, and the tests that failed in some attempt */
+} run_record_t;
+
+bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err);
+/* false with *err NULL when run.json does not exist; false with *err (one
+ * line, naming the file and what to do) when it cannot be used. */
+bool run_record_read(const config_t *cfg, run_record_t *rec, char **err);
+void run_record_free(run_record_t *rec);
+
+#endif

@@ -1,0 +1,255 @@
+#include "run_result.h"
+#include "buf.h"
+#include "run_classify.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* A slot of the index: which test, and its node id's hash, so a lookup that
+ * misses (most do: passing tests are never tracked) compares no strings. */
+struct run_result_slot {
+    uint32_t idx;           /* EMPTY, or an index into tests */
+    uint32_t hash;          /* low bits of the node id's hash */
+};
+
+#define EMPTY UINT32_MAX
+
+static struct run_result_slot *new_slots(size_t n)
+{
+    struct run_result_slot *s = xmalloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) s[i].idx = EMPTY;
+    return s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void run_result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_muted)
+{
+    memset(r, 0, sizeof *r);
+    r->n_slots = 1024;
+    r->slots = new_slots(r->n_slots);
+    r->muted_keys = xcalloc(n_muted ? n_muted : 1, sizeof(char *));
+    for (size_t i = 0; i < n_muted; i++) r->muted_keys[i] = xasprintf("%s\x1f%s", muted[i].scope, muted[i].name);
+    r->n_muted = n_muted;
+    qsort(r->muted_keys, n_muted, sizeof(char *), cmp_str);
+}
+
+void run_result_free(run_result_t *r)
+{
+    for (size_t i = 0; i < r->len; i++) {
+        test_result_t *t = &r->tests[i];
+        free(t->node_id);
+        free(t->file);
+        free(t->failure);
+    }
+    free(r->tests);
+    free(r->slots);
+    for (size_t i = 0; i < r->n_muted; i++) free(r->muted_keys[i]);
+    free(r->muted_keys);
+    memset(r, 0, sizeof *r);
+}
+
+char *run_result_node_id(const char *scope, const char *name)
+{
+    if (!*scope) return xstrdup(name);
+    size_t a = strlen(scope), b = strlen(name);
+    char *id = xmalloc(a + 2 + b + 1); /* hot path: no printf */
+    memcpy(id, scope, a);
+    memcpy(id + a, "::", 2);
+    memcpy(id + a + 2, name, b + 1);
+    return id;
+}
+
+const char *run_result_status_name(test_status_t s)
+{
+    switch (s) {
+    case ST_PASSED: return "passed";
+    case ST_FAILED: return "failed";
+    case ST_SKIPPED: return "skipped";
+    default: return "unknown";
+    }
+}
+
+test_status_t run_result_status_parse(const char *s)
+{
+    if (!s) return ST_UNKNOWN;
+    if (strcmp(s, "passed") == 0) return ST_PASSED;
+    if (strcmp(s, "failed") == 0) return ST_FAILED;
+    if (strcmp(s, "skipped") == 0) return ST_SKIPPED;
+    return ST_UNKNOWN;
+}
+
+bool run_result_is_flaky(const test_result_t *t)
+{
+    return t->failed_before && t->status == ST_PASSED;
+}
+
+char *run_result_cause(const char *failure, const char *file)
+{
+    char *cause = run_classify_cause(failure, file);
+    if (cause && strlen(cause) > RUN_RESULT_CAUSE_KEEP) {
+        char *cut = xstrndup_cut(cause, strlen(cause), RUN_RESULT_CAUSE_KEEP);
+        free(cause);
+        cause = cut;
+    }
+    return cause;
+}
+
+static struct run_result_slot *slot_for(const run_result_t *r, const char *node_id, uint64_t h)
+{
+    size_t mask = r->n_slots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct run_result_slot *s = &r->slots[i];
+        if (s->idx == EMPTY || (s->hash == (uint32_t)h && strcmp(r->tests[s->idx].node_id, node_id) == 0)) return s;
+    }
+}
+
+static void grow_index(run_result_t *r)
+{
+    free(r->slots);
+    r->n_slots *= 2;
+    r->slots = new_slots(r->n_slots);
+    for (size_t i = 0; i < r->len; i++) {
+        uint64_t h = hash(r->tests[i].node_id);
+        *slot_for(r, r->tests[i].node_id, h) = (struct run_result_slot){.idx = (uint32_t)i, .hash = (uint32_t)h};
+    }
+}
+
+test_result_t *run_result_find(const run_result_t *r, const char *node_id)
+{
+    if (!r->len) return NULL;
+    const struct run_result_slot *s = slot_for(r, node_id, hash(node_id));
+    return s->idx == EMPTY ? NULL : &r->tests[s->idx];
+}
+
+static bool is_muted(const run_result_t *r, const char *scope, const char *name)
+{
+    if (!r->n_muted) return false;
+    char *key = xasprintf("%s\x1f%s", scope, name);
+    bool hit = bsearch(&key, r->muted_keys, r->n_muted, sizeof(char *), cmp_str) != NULL;
+    free(key);
+    return hit;
+}
+
+void run_result_reserve(run_result_t *r, size_t n)
+{
+    if (n <= r->cap || n > ((size_t)1 << 24)) return; /* a damaged count grows as it reads instead */
+    r->cap = n;
+    r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
+}
+
+test_result_t *run_result_track(run_result_t *r, const char *node_id, const char *file, test_status_t status,
+                            const char *failure, bool collection_error)
+{
+    uint64_t h = hash(node_id);
+    struct run_result_slot *slot = slot_for(r, node_id, h);
+    if (slot->idx != EMPTY) return &r->tests[slot->idx]; /* already tracked: run.json never repeats one */
+    if (r->len >= EMPTY - 1) abort(); /* 4 billion failed tests: not a pytest run */
+    if (r->len == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
+    }
+    *slot = (struct run_result_slot){.idx = (uint32_t)r->len, .hash = (uint32_t)h};
+    test_result_t *t = &r->tests[r->len++];
+    memset(t, 0, sizeof *t);
+    t->node_id = xstrdup(node_id);
+    t->file = collection_error && file ? xstrdup(file) : NULL;
+    t->failure = failure ? xstrdup(failure) : NULL;
+    t->status = status;
+    t->attempts = 1;
+    t->collection_error = collection_error;
+    if (r->len * 10 > r->n_slots * 7) grow_index(r); /* at 70% full; moves slots, not tests: t stays valid */
+    return t;
+}
+
+/* A later record of a tracked test: its latest outcome wins. */
+static void update(test_result_t *t, const test_record_t *rec)
+{
+    if (t->status == ST_FAILED) t->failed_before = true;
+    t->status = rec->status;
+    t->attempts++;
+    t->collection_error = t->collection_error || rec->collection_error;
+    if (t->collection_error && !t->file && rec->file) t->file = xstrdup(rec->file);
+    free(t->failure);
+    t->failure = rec->status == ST_FAILED ? run_result_cause(rec->failure, rec->file) : NULL;
+}
+
+/* A test that never failed: counted, never kept. */
+static void settle(run_result_stats_t *s, test_status_t status, bool muted)
+{
+    s->total++;
+    if (muted) {
+        if (status == ST_PASSED) s->muted_passed++;
+        return;
+    }
+    switch (status) {
+    case ST_PASSED: s->passed_first++; break;
+    case ST_SKIPPED: s->skipped++; break;
+    default: s->unknown++;
+    }
+}
+
+void run_result_add(run_result_t *r, const test_record_t *rec)
+{
+    if (rec->problem) {
+        r->skipped_records++;
+        return;
+    }
+    test_result_t *t = run_result_find(r, rec->node_id);
+    if (t) {
+        update(t, rec);
+        return;
+    }
+    bool muted = is_muted(r, rec->scope, rec->name);
+    if (rec->status != ST_FAILED && !rec->collection_error) {
+        settle(&r->settled, rec->status, muted);
+        return;
+    }
+    char *cause = rec->status == ST_FAILED ? run_result_cause(rec->failure, rec->file) : NULL;
+    t = run_result_track(r, rec->node_id, rec->file, rec->status, cause, rec->collection_error);
+    t->muted = muted;
+    free(cause);
+}
+
+void run_result_add_fn(const test_record_t *rec, void *r)
+{
+    run_result_add(r, rec);
+}
+
+void run_result_stats(const run_result_t *r, run_result_stats_t *s)
+{
+    *s = r->settled;
+    s->total += r->len;
+    for (size_t i = 0; i < r->len; i++) {
+        const test_result_t *t = &r->tests[i];
+        if (t->collection_error) {
+            s->collection_errors++; /* counted on their own, not as failed tests */
+            continue;
+        }
+        if (t->muted) {
+            if (t->status == ST_PASSED) s->muted_passed++;
+            else if (t->status == ST_FAILED) s->muted_failed++;
+            continue;
+        }
+        switch (t->status) {
+        case ST_PASSED:
+            if (t->attempts > 1) s->passed_retry++;
+            else s->passed_first++;
+            if (run_result_is_flaky(t)) s->flaky++;
+            break;
+        case ST_FAILED: s->failed++; break;
+        case ST_SKIPPED: s->skipped++; break;
+        default: s->unknown++;
+        }
+    }
+}

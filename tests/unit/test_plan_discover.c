@@ -1,0 +1,126 @@
+#include "unit.h"
+#include "plan_discover.h"
+#include "fsutil.h"
+#include <stdio.h>
+#include <unistd.h>
+
+static char root[] = "/tmp/tep-discover-XXXXXX";
+
+static void touch(const char *rel)
+{
+    char *path = fs_join(root, rel);
+    char *dir = strdup(path);
+    *strrchr(dir, '/') = '\0';
+    assert_true(fs_mkdirs(dir));
+    assert_true(fs_write_file(path, "x", 1));
+    free(dir);
+    free(path);
+}
+
+static int make_tree(void **state)
+{
+    (void)state;
+    if (!mkdtemp(root)) return -1;
+    touch("test_top.py");
+    touch("b/test_b.py");
+    touch("a/z_test.py");
+    touch("a/helper.py");
+    touch("a/test_a.py");
+    touch(".venv/lib/test_venv.py");
+    touch(".git/test_git.py");
+    touch("node_modules/x/test_nm.py");
+    touch("slow/test_slow.py");
+    return 0;
+}
+
+static int remove_tree(void **state)
+{
+    (void)state;
+    char *cmd = NULL;
+    if (asprintf(&cmd, "rm -rf '%s'", root) < 0) return -1;
+    int rc = system(cmd);
+    free(cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+static char *joined(const strlist_t *l)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < l->len; i++) n += strlen(l->items[i]) + 1;
+    char *s = calloc(n, 1);
+    for (size_t i = 0; i < l->len; i++) {
+        strcat(s, l->items[i]);
+        strcat(s, ";");
+    }
+    return s;
+}
+
+static void sorted_skips_hidden_and_node_modules(void **state)
+{
+    (void)state;
+    strlist_t out;
+    strlist_init(&out);
+    char *err = NULL;
+    assert_true(plan_discover_walk(root, "**/{*_test,test_*}.py", NULL, &out, &err));
+    char *s = joined(&out);
+    assert_string_equal(s, "a/test_a.py;a/z_test.py;b/test_b.py;slow/test_slow.py;test_top.py;");
+    free(s);
+    strlist_free(&out);
+}
+
+static void exclude_directory_and_file(void **state)
+{
+    (void)state;
+    strlist_t out;
+    strlist_init(&out);
+    char *err = NULL;
+    assert_true(plan_discover_walk(root, "**/test_*.py", "{slow/**,**/test_b.py}", &out, &err));
+    char *s = joined(&out);
+    assert_string_equal(s, "a/test_a.py;test_top.py;");
+    free(s);
+    strlist_free(&out);
+}
+
+static void nothing_found_is_an_error(void **state)
+{
+    (void)state;
+    strlist_t out;
+    strlist_init(&out);
+    char *err = NULL;
+    assert_false(plan_discover_walk(root, "**/*.rb", NULL, &out, &err));
+    assert_non_null(strstr(err, "no test files match pattern '**/*.rb'"));
+    free(err);
+    strlist_free(&out);
+}
+
+static void list_file(void **state)
+{
+    (void)state;
+    char *path = fs_join(root, "list.txt");
+    assert_true(fs_write_file(path, " a.py \n\n b.py\n", 14));
+    strlist_t out;
+    strlist_init(&out);
+    char *err = NULL;
+    assert_true(plan_discover_read_list(path, &out, &err));
+    assert_int_equal(out.len, 2);
+    assert_string_equal(out.items[1], "b.py");
+    strlist_free(&out);
+    strlist_init(&out);
+    assert_true(fs_write_file(path, "\n \n", 3));
+    assert_false(plan_discover_read_list(path, &out, &err));
+    assert_non_null(strstr(err, "has no file names"));
+    free(err);
+    strlist_free(&out);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sorted_skips_hidden_and_node_modules),
+        cmocka_unit_test(exclude_directory_and_file),
+        cmocka_unit_test(nothing_found_is_an_error),
+        cmocka_unit_test(list_file),
+    };
+    return cmocka_run_group_tests(tests, make_tree, remove_tree);
+}

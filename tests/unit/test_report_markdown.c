@@ -1,0 +1,358 @@
+/* annotation_md: code spans, escaping, boxes, bounds; the Markdown is rendered
+ * with cmark-gfm (Debian's, close to what Buildkite renders) and the HTML checked. */
+#include "unit.h"
+#include "report_markdown.h"
+#include "buf.h"
+#include <stdio.h>
+#include <unistd.h>
+
+/* Renders markdown with `cmark-gfm --unsafe -e table`. Caller frees. */
+static char *to_html(const char *md)
+{
+    char in[] = "/tmp/tep-annot-md-XXXXXX";
+    int fd = mkstemp(in);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, md, strlen(md)), (ssize_t)strlen(md));
+    close(fd);
+    char *cmd = xasprintf("cmark-gfm --unsafe -e table < %s", in);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    buf_t out = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) buf_append(&out, chunk, n);
+    assert_int_equal(pclose(p), 0);
+    unlink(in);
+    free(cmd);
+    return buf_detach(&out);
+}
+
+/* What HTML shows for text: & < > " escaped, as cmark-gfm writes it. */
+static char *html_escape(const char *s)
+{
+    buf_t b = BUF_INIT;
+    for (; *s; s++) {
+        if (*s == '&') buf_puts(&b, "&amp;");
+        else if (*s == '<') buf_puts(&b, "&lt;");
+        else if (*s == '>') buf_puts(&b, "&gt;");
+        else if (*s == '"') buf_puts(&b, "&quot;");
+        else buf_putc(&b, *s);
+    }
+    return buf_detach(&b);
+}
+
+static char *span(const char *s)
+{
+    buf_t b = BUF_INIT;
+    report_markdown_code_span(&b, s);
+    return buf_detach(&b);
+}
+
+static void test_code_span_fences(void **state)
+{
+    (void)state;
+    struct { const char *in, *out; } cases[] = {
+        {"tests/t.py::test_a", "`tests/t.py::test_a`"},
+        {"test_tick[`x`]", "``test_tick[`x`]``"},
+        {"a``b", "```a``b```"},
+        {"`lead", "`` `lead ``"},
+        {"trail`", "`` trail` ``"},
+        {" both ", "`  both  `"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = span(cases[i].in);
+        assert_string_equal(got, cases[i].out);
+        free(got);
+    }
+}
+
+static const char *const HOSTILE[] = {
+    "tests/test_md.py::test_md[*star*]",
+    "tests/test_md.py::test___dunder__",
+    "tests/test_md.py::test_tick[`x`]",
+    "tests/test_md.py::test_html[<b>x</b>]",
+    "tests/test_md.py::test_amp[&amp;]",
+    "tests/test_md.py::test_pipe[a|b]",
+    "tests/test_md.py::test_link[[x](https://evil.example)]",
+    "tests/test_md.py::test_strike[~~no~~]",
+    "tests/test_md.py::test_ticks[``]",
+    "`tests/edge.py::test_both`",
+};
+#define N_HOSTILE (sizeof HOSTILE / sizeof HOSTILE[0])
+
+static report_markdown_job_t failing_job(report_markdown_item_t *items, size_t n)
+{
+    report_markdown_job_t j = {0};
+    j.failed = n;
+    j.failed_tests = (report_markdown_list_t){items, n};
+    j.passed = 3;
+    j.job_number = 2;
+    j.job_count = 3;
+    j.label = ":pytest: Unit *tests*";
+    j.job_url = "https://buildkite.com/acme/shop/builds/7#job-1";
+    j.exit_status = 1;
+    j.why = "2 tests failed";
+    j.launcher = "python3 -m pytest";
+    return j;
+}
+
+/* Every hostile id is shown verbatim inside <code>, and no name makes
+ * emphasis, strikethrough, links or raw HTML. */
+static void test_hostile_ids_render_verbatim(void **state)
+{
+    (void)state;
+    report_markdown_item_t items[N_HOSTILE];
+    for (size_t i = 0; i < N_HOSTILE; i++)
+        items[i] = (report_markdown_item_t){HOSTILE[i], "AssertionError: *not* __bold__ <i>x</i> &amp; `tick` [l](http://x)"};
+    report_markdown_job_t j = failing_job(items, N_HOSTILE);
+    buf_t md = BUF_INIT;
+    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
+    char *html = to_html(md.data);
+    for (size_t i = 0; i < N_HOSTILE; i++) {
+        char *esc = html_escape(HOSTILE[i]);
+        char *want = xasprintf("<code>%s</code>", esc);
+        if (!strstr(html, want)) fail_msg("%s not verbatim in:\n%s", want, html);
+        free(want);
+        free(esc);
+    }
+    const char *banned[] = {"<em>", "<del>", "<b>", "<i>", "<a href=\"http://x", "evil.example\""};
+    for (size_t i = 0; i < sizeof banned / sizeof banned[0]; i++)
+        if (strstr(html, banned[i])) fail_msg("%s in:\n%s", banned[i], html);
+    /* the heading's own bold, nothing else */
+    const char *strong = strstr(html, "<strong>");
+    assert_non_null(strong);
+    if (strstr(strong + 1, "<strong>")) fail_msg("a second <strong> in:\n%s", html);
+    /* The reason's text reads as written. */
+    assert_non_null(strstr(html, "AssertionError: *not* __bold__ &lt;i&gt;x&lt;/i&gt; &amp;amp; `tick` [l](http://x)"));
+    /* The label is shown literally (its emoji code stays for Buildkite). */
+    assert_non_null(strstr(html, ":pytest: Unit *tests*"));
+    free(html);
+    buf_free(&md);
+}
+
+static void test_control_characters_visible(void **state)
+{
+    (void)state;
+    report_markdown_item_t it = {"t.py::test_esc[\x1b[31m]", "AssertionError: \x1b[31mred\nsecond line"};
+    report_markdown_job_t j = failing_job(&it, 1);
+    buf_t md = BUF_INIT;
+    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
+    assert_null(strchr(md.data, '\x1b'));
+    assert_null(strstr(md.data, "second line"));
+    char *html = to_html(md.data);
+    assert_non_null(strstr(html, "<code>t.py::test_esc[\\x1b[31m]</code>"));
+    assert_non_null(strstr(html, "AssertionError: \\x1b[31mred"));
+    /* not pasteable as shown: left out of the reproduce command */
+    assert_null(strstr(html, "Reproduce"));
+    free(html);
+    buf_free(&md);
+}
+
+static void test_shell_words_and_launcher(void **state)
+{
+    (void)state;
+    struct { const char *in, *out; } words[] = {
+        {"tests/t.py::test_a", "tests/t.py::test_a"},
+        {"t.py::test_p[a b]", "'t.py::test_p[a b]'"},
+        {"t.py::test_q['a']", "'t.py::test_q['\\''a'\\'']'"},
+        {"t.py::test_d[$HOME]", "'t.py::test_d[$HOME]'"},
+        {"", "''"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        buf_t b = BUF_INIT;
+        report_markdown_shell_word(&b, words[i].in);
+        assert_string_equal(buf_str(&b), words[i].out);
+        buf_free(&b);
+    }
+    struct { const char *tmpl, *want; } l[] = {
+        {"python3 -m pytest {{testExamples}} --json={{resultPath}}", "python3 -m pytest"},
+        {"/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}",
+         "/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider"},
+        {"pytest --json {{resultPath}} {{testExamples}}", "pytest"},
+        {"'my runner' -x {{testExamples}}", "'my runner' -x"},
+        {"", "pytest"},
+    };
+    for (size_t i = 0; i < sizeof l / sizeof l[0]; i++) {
+        char *got = report_markdown_launcher(l[i].tmpl);
+        assert_string_equal(got, l[i].want);
+        free(got);
+    }
+}
+
+static void test_reproduce_command(void **state)
+{
+    (void)state;
+    report_markdown_item_t items[] = {{"t.py::test_q['a']", "boom"}, {"t.py::test_tick[`x`]", "boom"}};
+    report_markdown_item_t coll = {"tests/test_import_error.py", "ModuleNotFoundError: No module named 'nope'"};
+    report_markdown_job_t j = failing_job(items, 2);
+    j.collection_errs = (report_markdown_list_t){&coll, 1};
+    j.collection_errors = 1;
+    buf_t md = BUF_INIT;
+    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
+    char *html = to_html(md.data);
+    char *want = html_escape("python3 -m pytest tests/test_import_error.py 't.py::test_q['\\''a'\\'']' 't.py::test_tick[`x`]'");
+    char *code = xasprintf("Reproduce locally: <code>%s</code>", want);
+    if (!strstr(html, code)) fail_msg("%s not in:\n%s", code, html);
+    assert_non_null(strstr(html, "<code>tests/test_import_error.py</code>: ModuleNotFoundError: No module named 'nope'"));
+    free(code);
+    free(want);
+    free(html);
+    buf_free(&md);
+}
+
+static void test_boxes(void **state)
+{
+    (void)state;
+    report_markdown_job_t j = {0};
+    j.passed = 10;
+    assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NONE);
+    j.flaky = 1;
+    assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NOTES);
+    j.flaky = 0;
+    j.plan_problem = "Timeout";
+    assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NOTES);
+    j.plan_problem = NULL;
+    j.retry_count = 1;
+    assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NONE); /* a manual retry of a passed job */
+    j.retry_of_failure = true;
+    assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_FAILURES);
+    j = (report_markdown_job_t){0};
+    j.exit_status = 1;
+    assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_FAILURES);
+    assert_string_equal(report_markdown_box_style(REPORT_MARKDOWN_BOX_FAILURES), "error");
+    assert_string_equal(report_markdown_box_style(REPORT_MARKDOWN_BOX_NOTES), "warning");
+    char *c = report_markdown_box_context("018f0c3a-1b2c-4d5e-8f90-abcdefabcdef", REPORT_MARKDOWN_BOX_NOTES);
+    assert_string_equal(c, "test-engine-pytest-018f0c3a-1b2c-4d5e-8f90-abcdefabcdef-notes");
+    assert_true(strlen(c) <= 100);
+    free(c);
+    char long_id[300];
+    memset(long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    c = report_markdown_box_context(long_id, REPORT_MARKDOWN_BOX_NOTES);
+    assert_true(strlen(c) <= 100);
+    free(c);
+}
+
+static void test_retry_outcome(void **state)
+{
+    (void)state;
+    report_markdown_job_t j = {0};
+    j.passed = 2;
+    j.retry_count = 1;
+    j.retry_of_failure = true;
+    j.job_number = 1;
+    j.job_count = 3;
+    j.label = "Unit";
+    buf_t md = BUF_INIT;
+    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
+    assert_non_null(strstr(md.data, "attempt 2 (retry 1): failed on the previous attempt, passed on retry"));
+    buf_reset(&md);
+    j.exit_status = 1;
+    j.failed = 0;
+    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
+    assert_non_null(strstr(md.data, "attempt 2 (retry 1): failed again on retry (exit status 1)"));
+    buf_free(&md);
+}
+
+#define MANY 200
+
+static void fill_many(report_markdown_item_t *items, char (*ids)[64], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "tests/test_big_%zu.py::test_case[param-%zu]", i / 20, i);
+        items[i] = (report_markdown_item_t){ids[i], "AssertionError: assert {'a': 1, 'b': [1, 2, 3]} == {'a': 2, 'b': "
+                                          "[1, 2, 4]}; the dictionaries differ in 2 keys and this line goes on"};
+    }
+}
+
+/* 200 failures: the section stays within its bound and says what was cut. */
+static void test_section_bounded(void **state)
+{
+    (void)state;
+    static char ids[MANY][64];
+    static report_markdown_item_t items[MANY];
+    fill_many(items, ids, MANY);
+    report_markdown_job_t j = failing_job(items, MANY);
+    j.flaky = 500; /* counts beyond the lists the record kept */
+    buf_t md = BUF_INIT;
+    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
+    assert_true(md.len <= REPORT_MARKDOWN_SECTION_MAX);
+    assert_true(md.len > REPORT_MARKDOWN_SECTION_MAX / 2);
+    assert_non_null(strstr(md.data, "Failed tests (200):"));
+    assert_non_null(strstr(md.data, "more, not shown to keep the annotation small"));
+    assert_non_null(strstr(md.data, "- ... and 500 more"));
+    assert_non_null(strstr(md.data, "Reproduce locally:"));
+    /* shown + "and K more" adds up to 200 */
+    size_t shown = 0, more = 0;
+    for (const char *p = md.data; (p = strstr(p, "\n- `tests/test_big_")); p++) shown++;
+    const char *m = strstr(md.data, "- ... and ");
+    assert_non_null(m);
+    assert_int_equal(sscanf(m, "- ... and %zu more", &more), 1);
+    assert_int_equal(shown + more, MANY);
+    buf_free(&md);
+}
+
+/* 50 failing jobs, 200 failures each, appended to one box: the total is
+ * measured and stays under the agent's 1 MiB. */
+static void test_fifty_jobs_fit(void **state)
+{
+    (void)state;
+    static char ids[MANY][64];
+    static report_markdown_item_t items[MANY];
+    fill_many(items, ids, MANY);
+    size_t total = 0, largest = 0;
+    for (long job = 1; job <= 50; job++) {
+        report_markdown_job_t j = failing_job(items, MANY);
+        j.job_number = job;
+        j.job_count = 50;
+        buf_t md = BUF_INIT;
+        report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
+        total += md.len;
+        if (md.len > largest) largest = md.len;
+        buf_free(&md);
+    }
+    printf("# 50 failing jobs x 200 failures: %zu bytes in all, largest section %zu bytes\n", total, largest);
+    assert_true(total < 1024 * 1024);
+}
+
+static void test_upload_and_overflow_lines(void **state)
+{
+    (void)state;
+    report_markdown_job_t j = {0};
+    j.job_number = 1;
+    j.job_count = 2;
+    j.label = "Unit";
+    buf_t md = BUF_INIT;
+    report_markdown_render_upload(&j, &md);
+    assert_int_equal(md.len, 0); /* passed, upload fine: nothing */
+    j.exit_status = 1;
+    j.run_url = "https://buildkite.com/organizations/acme/analytics/suites/shop/runs/1";
+    report_markdown_render_upload(&j, &md);
+    assert_non_null(strstr(md.data, "results in [Test Engine](https://buildkite.com/organizations/acme/"));
+    buf_reset(&md);
+    j.upload_problem = "upload interrupted by SIGTERM: 13,000 of 100,000 results sent";
+    report_markdown_render_upload(&j, &md);
+    assert_non_null(strstr(md.data, "upload problem: upload interrupted by SIGTERM"));
+    buf_reset(&md);
+    j.failed = 7;
+    report_markdown_render_overflow(&j, &md);
+    assert_non_null(strstr(md.data, "failed (7 failed · 0 passed); the annotation is full"));
+    buf_free(&md);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_code_span_fences),
+        cmocka_unit_test(test_hostile_ids_render_verbatim),
+        cmocka_unit_test(test_control_characters_visible),
+        cmocka_unit_test(test_shell_words_and_launcher),
+        cmocka_unit_test(test_reproduce_command),
+        cmocka_unit_test(test_boxes),
+        cmocka_unit_test(test_retry_outcome),
+        cmocka_unit_test(test_section_bounded),
+        cmocka_unit_test(test_fifty_jobs_fit),
+        cmocka_unit_test(test_upload_and_overflow_lines),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,244 @@
+/* Hostile collector JSON: elements that do not advance the scanner, floods of
+ * bad records, huge fields and huge records. Every test runs under alarm() so
+ * a regression to "loops forever" fails instead of hanging the suite. */
+#include "unit.h"
+#include "buf.h"
+#include "results_json.h"
+#include "fsutil.h"
+#include "records.h"
+#include "run_result.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *write_temp(const char *data, size_t len)
+{
+    char *path = strdup("/tmp/tep-cj-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* Reads `text` as a collector file with the given chunk size. */
+static void read_text(const char *text, size_t len, size_t chunk, recs_t *r, results_json_scan_t *scan)
+{
+    char *path = write_temp(text, len);
+    results_json_set_chunk_size(chunk);
+    memset(r, 0, sizeof *r);
+    results_json_read_records(path, recs_collect, r, true, scan);
+    results_json_set_chunk_size(0);
+    unlink(path);
+    free(path);
+}
+
+/* Runs fn with stderr sent to a file; returns how many lines it wrote. */
+static size_t stderr_lines(void (*fn)(void *), void *arg, char **text)
+{
+    char path[] = "/tmp/tep-cj-err-XXXXXX";
+    int fd = mkstemp(path);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    size_t len = 0;
+    char *s = fs_read_file(path, &len);
+    unlink(path);
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++) lines += s[i] == '\n';
+    *text = s;
+    return lines;
+}
+
+static void non_advancing_elements_stop_with_an_error(void **state)
+{
+    (void)state;
+    alarm(20);
+    /* Each of these once made the scanner return a zero-length element forever. */
+    const char *bad[] = {"[}]", "[{\"name\":\"a\"}}]", "[:]", "[1:]", "[{\"name\":\"a\"} }", "[\x01]", "[,]",
+                         "[1,]", "[1 2]", "[{\"name\":\"a\"},,{\"name\":\"b\"}]", "[\"a\"\"b\"]"};
+    size_t chunks[] = {0, 1, 2, 3};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (size_t c = 0; c < 4; c++) {
+            recs_t r;
+            results_json_scan_t scan;
+            read_text(bad[i], strlen(bad[i]), chunks[c], &r, &scan);
+            if (scan.ok) fail_msg("'%s' (chunk %zu) was accepted", bad[i], chunks[c]);
+            assert_non_null(strstr(scan.error, "/tmp/tep-cj-")); /* names the file */
+            assert_null(strchr(scan.error, '\n'));
+            assert_true(scan.elements <= 2);
+            recs_free(&r);
+        }
+    }
+    /* What was read before the bad byte still counts. */
+    recs_t r;
+    results_json_scan_t scan;
+    read_text("[{\"name\":\"a\",\"result\":\"failed\"}}]", 33, 0, &r, &scan);
+    assert_false(scan.ok);
+    assert_non_null(strstr(scan.error, "unexpected '}' at byte 31"));
+    assert_int_equal(r.len, 1);
+    assert_int_equal(recs_find(&r, "a")->status, ST_FAILED);
+    recs_free(&r);
+    alarm(0);
+}
+
+static void valid_odd_spacing_still_reads(void **state)
+{
+    (void)state;
+    const char *ok[] = {"[]", " [ ] ", "[ {\"name\":\"a\"} , {\"name\":\"b\"} ]", "[{\"name\":\"a\"},1,true,null,\"s\",[]]",
+                        "[\n]\n"};
+    size_t elements[] = {0, 0, 2, 6, 0};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        for (size_t chunk = 0; chunk < 4; chunk++) {
+            recs_t r;
+            results_json_scan_t scan;
+            char *err = NULL;
+            (void)err;
+            read_text(ok[i], strlen(ok[i]), chunk, &r, &scan);
+            if (!scan.ok) fail_msg("'%s' (chunk %zu): %s", ok[i], chunk, scan.error);
+            assert_int_equal(scan.elements, elements[i]);
+            recs_free(&r);
+        }
+    }
+}
+
+typedef struct {
+    const char *text;
+    size_t len;
+    recs_t r;
+    results_json_scan_t scan;
+} flood_t;
+
+static void read_flood(void *arg)
+{
+    flood_t *f = arg;
+    read_text(f->text, f->len, 0, &f->r, &f->scan);
+}
+
+static void bad_record_warnings_are_capped(void **state)
+{
+    (void)state;
+    alarm(20);
+    buf_t b = BUF_INIT;
+    buf_puts(&b, "[");
+    for (int i = 0; i < 10000; i++) buf_puts(&b, "42,");
+    buf_puts(&b, "{\"name\":\"real\",\"result\":\"passed\"}]");
+    flood_t f = {.text = b.data, .len = b.len};
+    char *err = NULL;
+    size_t lines = stderr_lines(read_flood, &f, &err);
+    assert_true(f.scan.ok);
+    assert_int_equal(f.r.problems, 10000);
+    assert_int_equal(f.r.len, 1);
+    assert_int_equal(lines, RESULTS_JSON_MAX_WARNINGS + 1); /* five named, then one count */
+    assert_non_null(strstr(err, "9995 more result records are not test records"));
+    free(err);
+    recs_free(&f.r);
+    buf_free(&b);
+    alarm(0);
+}
+
+static void huge_failure_reason_is_cut(void **state)
+{
+    (void)state;
+    alarm(60);
+    for (int escaped = 0; escaped < 2; escaped++) {
+        buf_t b = BUF_INIT;
+        buf_puts(&b, "[{\"name\":\"t\",\"result\":\"failed\",\"failure_reason\":\"");
+        for (int i = 0; i < 200000; i++) buf_puts(&b, escaped ? "ab\\ncd\\u00e9" : "0123456789");
+        buf_puts(&b, "\"}]");
+        recs_t r;
+        results_json_scan_t scan;
+        read_text(b.data, b.len, 0, &r, &scan);
+        assert_true(scan.ok);
+        const rec_t *t = recs_find(&r, "t");
+        assert_non_null(t);
+        assert_true(strlen(t->failure) < TEP_TEXT_KEEP + 64);
+        assert_non_null(strstr(t->failure, "... [cut: "));
+        assert_int_equal(strncmp(t->failure, escaped ? "ab\ncd\xc3\xa9" : "0123456789", escaped ? 7 : 10), 0);
+        recs_free(&r);
+        buf_free(&b);
+    }
+    alarm(0);
+}
+
+static void oversized_name_makes_the_record_unusable(void **state)
+{
+    (void)state;
+    buf_t b = BUF_INIT;
+    buf_puts(&b, "[{\"name\":\"");
+    for (int i = 0; i < RESULTS_JSON_MAX_ID + 10; i++) buf_putc(&b, 'n');
+    buf_puts(&b, "\"},{\"name\":\"ok\"}]");
+    recs_t r;
+    results_json_scan_t scan;
+    read_text(b.data, b.len, 0, &r, &scan);
+    assert_true(scan.ok);
+    assert_int_equal(r.len, 1);
+    assert_int_equal(r.problems, 1);
+    assert_non_null(recs_find(&r, "ok"));
+    recs_free(&r);
+    buf_free(&b);
+}
+
+static void record_size_is_bounded(void **state)
+{
+    (void)state;
+    buf_t b = BUF_INIT;
+    buf_puts(&b, "[{\"name\":\"first\"},{\"name\":\"x\",\"history\":\"");
+    for (int i = 0; i < 8192; i++) buf_putc(&b, 'h');
+    buf_puts(&b, "\"}]");
+    results_json_set_max_record(4096);
+    recs_t r;
+    results_json_scan_t scan;
+    read_text(b.data, b.len, 512, &r, &scan);
+    results_json_set_max_record(0);
+    assert_false(scan.ok);
+    assert_non_null(strstr(scan.error, "record 2 at byte 18 is larger than 4 KiB"));
+    assert_int_equal(r.len, 1); /* the record before it still counts */
+    recs_free(&r);
+    buf_free(&b);
+}
+
+static void long_record_is_scanned_once(void **state)
+{
+    (void)state;
+    alarm(60);
+    /* A 16 MB record read 4 KiB at a time: rescanning from the record's start
+     * on every read (the old scanner) walks ~32 GB; one pass walks 16 MB. */
+    buf_t b = BUF_INIT;
+    buf_puts(&b, "[{\"name\":\"t\",\"history\":\"");
+    buf_reserve(&b, 16u << 20);
+    memset(b.data + b.len, 'x', 16u << 20);
+    b.len += 16u << 20;
+    buf_puts(&b, "\"}]");
+    clock_t t0 = clock();
+    recs_t r;
+    results_json_scan_t scan;
+    read_text(b.data, b.len, 4096, &r, &scan);
+    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_true(scan.ok);
+    assert_int_equal(r.len, 1);
+    if (cpu > 3.0) fail_msg("16 MB record took %.1f s of CPU", cpu);
+    recs_free(&r);
+    buf_free(&b);
+    alarm(0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(non_advancing_elements_stop_with_an_error),
+        cmocka_unit_test(valid_odd_spacing_still_reads),
+        cmocka_unit_test(bad_record_warnings_are_capped),
+        cmocka_unit_test(huge_failure_reason_is_cut),
+        cmocka_unit_test(oversized_name_makes_the_record_unusable),
+        cmocka_unit_test(record_size_is_bounded),
+        cmocka_unit_test(long_record_is_scanned_once),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,346 @@
+/* resultfile (merging result files: the parts of one attempt, and all
+ * attempts into the result path, streaming) and colldetail (the cause of a
+ * collection error from its whole text, read back from the result file). */
+#include "unit.h"
+#include "buf.h"
+#include "run_colldetail.h"
+#include "results_json.h"
+#include "fsutil.h"
+#include "results_junit.h"
+#include "run_result.h"
+#include "results_merge.h"
+#include <stdio.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/test_resultfile_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return 0;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    return 0;
+}
+
+static char *write_file(const char *name, const char *text)
+{
+    char *p = fs_join(dir, name);
+    assert_true(fs_write_file(p, text, strlen(text)));
+    return p;
+}
+
+/* "node_id status" of every record of a result file, one per line. */
+static void outcome_line(const test_record_t *rec, void *user)
+{
+    if (!rec->problem) buf_printf(user, "%s %s\n", rec->node_id, run_result_status_name(rec->status));
+}
+
+static char *outcomes(run_mode_t mode, const char *path)
+{
+    buf_t b = BUF_INIT;
+    if (mode == MODE_JSON) {
+        results_json_scan_t scan;
+        results_json_read_records(path, outcome_line, &b, false, &scan);
+        assert_true(scan.ok);
+    } else {
+        results_junit_scan_t scan;
+        results_junit_read_records(path, outcome_line, &b, false, &scan);
+        assert_true(scan.ok);
+    }
+    return buf_detach(&b);
+}
+
+static void json_attempts_merge_to_final_outcomes(void **state)
+{
+    (void)state;
+    strlist_t in, problems;
+    strlist_init(&in);
+    strlist_init(&problems);
+    strlist_push_owned(&in, write_file("a0.json",
+        "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"failed\",\"history\":{\"duration\":1.5}},"
+        "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"}, 42,"
+        "{\"scope\":\"t.py\",\"name\":\"broken\",\"result\":\"failed\",\"failure_reason\":\"first\"}]"));
+    strlist_push_owned(&in, fs_join(dir, "never-written.json"));
+    strlist_push_owned(&in, write_file("a1.json",
+        "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"passed\",\"history\":{\"duration\":0.25}},"
+        "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":\"failed\",\"failure_reason\":\"second\"}]"));
+    char *out = fs_join(dir, "sub/merged.json"); /* a folder that does not exist yet */
+    results_merge_stats_t st;
+    char *err = NULL;
+    assert_true(results_merge_final(MODE_JSON, &in, out, &st, &problems, &err));
+    assert_int_equal(st.files, 2);
+    assert_int_equal(st.records, 3);
+    assert_int_equal(st.replaced, 2);
+    assert_int_equal(problems.len, 0);
+    char *text = fs_read_file(out, NULL);
+    /* The first attempt's order, each retried test's record in its place. */
+    assert_string_equal(text,
+        "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"passed\",\"history\":{\"duration\":0.25}},"
+        "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"},"
+        "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":\"failed\",\"failure_reason\":\"second\"}]");
+    /* The merged file is what the parser reads: final outcomes. */
+    char *got = outcomes(MODE_JSON, out);
+    assert_string_equal(got, "t.py::flaky passed\nt.py::ok passed\nt.py::broken failed\n");
+    free(got);
+    free(text);
+    free(out);
+    strlist_free(&in);
+    strlist_free(&problems);
+}
+
+static void json_truncated_part_keeps_what_it_has(void **state)
+{
+    (void)state;
+    strlist_t in, problems;
+    strlist_init(&in);
+    strlist_init(&problems);
+    strlist_push_owned(&in, write_file("p1.json", "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"}]"));
+    strlist_push_owned(&in, write_file("p2.json", "[{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}, {\"scope\""));
+    char *out = fs_join(dir, "parts.json");
+    results_merge_stats_t st;
+    char *err = NULL;
+    assert_true(results_merge_concat(MODE_JSON, &in, out, &st, &problems, &err));
+    assert_int_equal(st.records, 2);
+    assert_int_equal(problems.len, 1);
+    assert_non_null(strstr(problems.items[0], "p2.json ends before its JSON array is closed"));
+    char *text = fs_read_file(out, NULL);
+    assert_string_equal(text, "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"},{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}]");
+    free(text);
+    /* No temporary file is left beside the output. */
+    char *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
+    assert_false(fs_exists(tmp));
+    free(tmp);
+    free(out);
+    strlist_free(&in);
+    strlist_free(&problems);
+}
+
+static void junit_merge_counts_kept_testcases(void **state)
+{
+    (void)state;
+    strlist_t in, problems;
+    strlist_init(&in);
+    strlist_init(&problems);
+    strlist_push_owned(&in, write_file("a0.xml",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" tests=\"4\">"
+        "<testcase classname=\"t\" name=\"flaky\" time=\"1.0\"><failure message=\"boom\">x &lt; y</failure></testcase>"
+        "<testcase classname=\"t\" name=\"ok\" time=\"0.1\" />"
+        "<testcase classname=\"t\" name=\"skip\"><skipped message=\"later\"/></testcase>"
+        "<testcase classname=\"\" name=\"tests.test_bad\"><error message=\"collection failure\">E   boom</error></testcase>"
+        "</testsuite></testsuites>"));
+    strlist_push_owned(&in, write_file("a1.xml",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" tests=\"1\">"
+        "<testcase classname=\"t\" name=\"flaky\" time=\"0.5\"></testcase></testsuite></testsuites>"));
+    char *out = fs_join(dir, "merged.xml");
+    results_merge_stats_t st;
+    char *err = NULL;
+    assert_true(results_merge_final(MODE_JUNIT, &in, out, &st, &problems, &err));
+    assert_int_equal(st.records, 4);
+    assert_int_equal(st.replaced, 1);
+    char *text = fs_read_file(out, NULL);
+    assert_non_null(strstr(text, "errors=\"1\" failures=\"0\" skipped=\"1\" tests=\"4\""));
+    assert_non_null(strstr(text, "<testcase classname=\"t\" name=\"ok\" time=\"0.1\" />"));
+    assert_non_null(strstr(text, "<testcase classname=\"t\" name=\"flaky\" time=\"0.5\"></testcase>"));
+    assert_null(strstr(text, "x &lt; y")); /* the replaced failure is gone */
+    free(text);
+    char *got = outcomes(MODE_JUNIT, out);
+    assert_string_equal(got, "t.py::flaky passed\nt.py::ok passed\nt.py::skip skipped\ntests/test_bad.py failed\n");
+    free(got);
+    run_result_t r;
+    run_result_init(&r, NULL, 0);
+    results_junit_scan_t scan;
+    results_junit_read_results(out, &r, &scan);
+    assert_true(scan.ok);
+    assert_int_equal(r.len, 1); /* the model keeps the failure only */
+    assert_true(run_result_find(&r, "tests/test_bad.py")->collection_error);
+    run_result_free(&r);
+    free(out);
+    strlist_free(&in);
+    strlist_free(&problems);
+}
+
+/* Parts: every record, in order; the JUnit header counts what was written. */
+static void junit_parts_concatenate(void **state)
+{
+    (void)state;
+    strlist_t in, problems;
+    strlist_init(&in);
+    strlist_init(&problems);
+    strlist_push_owned(&in, write_file("p1.xml",
+        "<?xml version=\"1.0\"?><testsuites><testsuite name=\"pytest\" tests=\"2\">"
+        "<testcase classname=\"a\" name=\"x\" time=\"1\"/>"
+        "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"
+        "</testsuite></testsuites>"));
+    strlist_push_owned(&in, fs_join(dir, "missing.xml"));
+    strlist_push_owned(&in, write_file("p2.xml",
+        "<testsuite><testcase classname=\"b\" name=\"z\"><skipped/></testcase>"
+        "<testcase classname=\"a\" name=\"x\"/></testsuite>"));
+    char *out = fs_join(dir, "attempt.xml");
+    results_merge_stats_t st;
+    char *err = NULL;
+    assert_true(results_merge_concat(MODE_JUNIT, &in, out, &st, &problems, &err));
+    assert_int_equal(st.files, 2);
+    assert_int_equal(st.records, 4);
+    assert_int_equal(st.replaced, 0); /* parts are not deduplicated: one pytest run would not either */
+    char *text = fs_read_file(out, NULL);
+    assert_non_null(strstr(text, "errors=\"0\" failures=\"1\" skipped=\"1\" tests=\"4\""));
+    assert_non_null(strstr(text, "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"));
+    free(text);
+    char *got = outcomes(MODE_JUNIT, out);
+    assert_string_equal(got, "a.py::x passed\na.py::y failed\nb.py::z skipped\na.py::x passed\n");
+    free(got);
+    free(out);
+    strlist_free(&in);
+    strlist_free(&problems);
+}
+
+/* A test only a retry ran follows at the end; a missing first attempt leaves the retries. */
+static void final_keeps_tests_only_a_retry_ran(void **state)
+{
+    (void)state;
+    strlist_t in, problems;
+    strlist_init(&in);
+    strlist_init(&problems);
+    strlist_push_owned(&in, write_file("f0.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
+    strlist_push_owned(&in, write_file("f1.json",
+        "[{\"scope\":\"t.py\",\"name\":\"new\",\"result\":\"passed\"},{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
+    strlist_push_owned(&in, write_file("f2.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"passed\"}]"));
+    char *out = fs_join(dir, "final.json");
+    results_merge_stats_t st;
+    char *err = NULL;
+    assert_true(results_merge_final(MODE_JSON, &in, out, &st, &problems, &err));
+    char *got = outcomes(MODE_JSON, out);
+    assert_string_equal(got, "t.py::a passed\nt.py::new passed\n");
+    free(got);
+    assert_int_equal(st.replaced, 2);
+    free(in.items[0]);
+    in.items[0] = fs_join(dir, "never-written.json");
+    assert_true(results_merge_final(MODE_JSON, &in, out, &st, &problems, &err));
+    got = outcomes(MODE_JSON, out);
+    assert_string_equal(got, "t.py::new passed\nt.py::a passed\n");
+    free(got);
+    free(out);
+    strlist_free(&in);
+    strlist_free(&problems);
+}
+
+static void unwritable_output_is_an_error(void **state)
+{
+    (void)state;
+    strlist_t in, problems;
+    strlist_init(&in);
+    strlist_init(&problems);
+    char *blocker = write_file("file", "x");
+    char *out = fs_join(blocker, "out.json"); /* a path under a regular file */
+    results_merge_stats_t st;
+    char *err = NULL;
+    assert_false(results_merge_final(MODE_JSON, &in, out, &st, &problems, &err));
+    assert_non_null(strstr(err, "cannot write"));
+    free(err);
+    err = NULL;
+    assert_false(results_merge_concat(MODE_JUNIT, &in, out, &st, &problems, &err));
+    assert_non_null(strstr(err, "cannot write"));
+    free(err);
+    free(out);
+    free(blocker);
+    strlist_free(&in);
+    strlist_free(&problems);
+}
+
+static const char SYNTAX_TAIL[] = "E     File \\\"/w/tests/test_syntax.py\\\", line 1\", \"E       def t(:\", "
+                                  "\"E   SyntaxError: invalid syntax";
+
+static void detail_from_collector_json(void **state)
+{
+    (void)state;
+    char *json = xasprintf(
+        "[{\"scope\":\"\",\"name\":\"tests/test_syntax.py\",\"file_name\":\"tests/test_syntax.py\","
+        "\"tags\":{\"test.pytest_collection_error\":\"true\"},\"result\":\"failed\","
+        "\"failure_reason\":\"/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule\","
+        "\"failure_expanded\":[{\"expanded\":[\"    mod = import_path(...)\", \"%s\"]}]},"
+        "{\"scope\":\"t.py\",\"name\":\"x\",\"result\":\"failed\",\"failure_reason\":\"AssertionError\","
+        "\"failure_expanded\":[{\"expanded\":[\"E   not a collection error\"]}]}]",
+        SYNTAX_TAIL);
+    char *p = write_file("coll.json", json);
+    run_result_t r;
+    run_result_init(&r, NULL, 0);
+    results_json_scan_t scan;
+    results_json_read_results(p, &r, &scan);
+    /* The parser's line is a traceback frame, not a cause... */
+    assert_string_equal(run_result_find(&r, "tests/test_syntax.py")->failure,
+                        "/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule");
+    run_colldetail_fill(MODE_JSON, p, &r);
+    /* ...the whole text (failure_expanded) has it. */
+    assert_string_equal(run_result_find(&r, "tests/test_syntax.py")->failure,
+                        "SyntaxError: invalid syntax (tests/test_syntax.py, line 1)");
+    assert_string_equal(run_result_find(&r, "t.py::x")->failure, "AssertionError"); /* only collection errors */
+    run_result_free(&r);
+    free(p);
+    free(json);
+}
+
+static void detail_from_junit(void **state)
+{
+    (void)state;
+    char *p = write_file("coll.xml",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\">"
+        "<testcase classname=\"\" name=\"tests.test_import\"><error message=\"collection failure\">"
+        "ImportError while importing test module '/w/tests/test_import.py'.\nTraceback:\n"
+        "tests/test_import.py:1: in &lt;module&gt;\n    import nope\n"
+        "E   ModuleNotFoundError: No module named 'nope'</error></testcase>"
+        "<testcase classname=\"t\" name=\"x\"><failure message=\"short\">long body</failure></testcase>"
+        "</testsuite></testsuites>");
+    run_result_t r;
+    run_result_init(&r, NULL, 0);
+    results_junit_scan_t scan;
+    results_junit_read_results(p, &r, &scan);
+    run_colldetail_fill(MODE_JUNIT, p, &r);
+    assert_string_equal(run_result_find(&r, "tests/test_import.py")->failure, "ModuleNotFoundError: No module named 'nope'");
+    assert_string_equal(run_result_find(&r, "t.py::x")->failure, "short");
+    run_result_free(&r);
+    free(p);
+}
+
+static void detail_is_bounded_to_its_end(void **state)
+{
+    (void)state;
+    buf_t b;
+    buf_init(&b);
+    buf_puts(&b, "first line\n");
+    for (int i = 0; i < 5000; i++) buf_printf(&b, "frame %d: in f\n", i);
+    buf_puts(&b, "E   RuntimeError: the cause");
+    char *kept = run_colldetail_bound(b.data);
+    assert_true(strlen(kept) <= RUN_COLLDETAIL_MAX);
+    assert_true(strncmp(kept, "first line\n[... traceback shortened ...]\nframe ", 47) == 0);
+    assert_non_null(strstr(kept, "E   RuntimeError: the cause"));
+    free(kept);
+    kept = run_colldetail_bound("short");
+    assert_string_equal(kept, "short");
+    free(kept);
+    buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_attempts_merge_to_final_outcomes),
+        cmocka_unit_test(json_truncated_part_keeps_what_it_has),
+        cmocka_unit_test(junit_merge_counts_kept_testcases),
+        cmocka_unit_test(junit_parts_concatenate),
+        cmocka_unit_test(final_keeps_tests_only_a_retry_ran),
+        cmocka_unit_test(unwritable_output_is_an_error),
+        cmocka_unit_test(detail_from_collector_json),
+        cmocka_unit_test(detail_from_junit),
+        cmocka_unit_test(detail_is_bounded_to_its_end),
+    };
+    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}

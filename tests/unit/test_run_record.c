@@ -1,0 +1,202 @@
+/* runstate: run.json round trip, its size following the failures (not the
+ * suite), and every way it can be unusable: an older format, another
+ * version, a damaged or cut file. */
+#include "unit.h"
+#include "buf.h"
+#include "config.h"
+#include "fsutil.h"
+#include "run_result.h"
+#include "run_record.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+static config_t cfg;
+
+static int make_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/test_runstate_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    memset(&cfg, 0, sizeof cfg);
+    cfg.state_dir = dir;
+    return 0;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    return 0;
+}
+
+static void add(run_result_t *r, const char *scope, const char *name, test_status_t status, const char *failure,
+                bool collection_error)
+{
+    char *id = run_result_node_id(scope, name);
+    test_record_t rec = {.scope = scope, .name = name, .node_id = id, .file = *scope ? scope : name, .status = status,
+                         .failure = failure, .collection_error = collection_error, .duration = -1};
+    run_result_add(r, &rec);
+    free(id);
+}
+
+/* 10,000 passing tests and a handful of failures of every kind. */
+static void make_record(run_record_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    plan_test_ref_t muted[] = {{"m.py", "t_muted"}};
+    run_result_init(&rec->result, muted, 1);
+    for (int i = 0; i < 10000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "t_%d", i);
+        add(&rec->result, "ok.py", name, i % 10 ? ST_PASSED : ST_SKIPPED, NULL, false);
+    }
+    add(&rec->result, "a.py", "t_flaky", ST_FAILED, "E   AssertionError: first", false);
+    add(&rec->result, "a.py", "t_broken[\"q\" \xc3\xa9]", ST_FAILED, "E   ValueError: line one\nmore", false);
+    add(&rec->result, "m.py", "t_muted", ST_FAILED, "E   KeyError: 'k'", false);
+    add(&rec->result, "", "tests/test_bad.py", ST_FAILED, "ImportError while importing test module", true);
+    add(&rec->result, "a.py", "t_flaky", ST_PASSED, NULL, false); /* the retry */
+    test_record_t bad = {.problem = "not a JSON object", .duration = -1};
+    run_result_add(&rec->result, &bad);
+    rec->mode = xstrdup("json");
+    rec->plan_source = xstrdup("server");
+    rec->plan_reason = xstrdup("new plan");
+    rec->from_server = true;
+    rec->exit_status = 1;
+    rec->why = xstrdup("2 tests failed");
+    rec->forensics = xstrdup("");
+    rec->attempts = xcalloc(2, sizeof(attempt_t));
+    rec->attempts[0] = (attempt_t){.index = 0, .result_file = xstrdup("results/attempt-0.json"), .exit_code = 1,
+                                   .started = 100.5, .ended = 101.25, .n_selectors = 7};
+    rec->attempts[1] = (attempt_t){.index = 1, .result_file = xstrdup("results/attempt-1.json"), .exit_code = 1,
+                                   .started = 102, .ended = 103, .n_selectors = 3};
+    rec->n_attempts = 2;
+}
+
+static void round_trip(void **state)
+{
+    (void)state;
+    run_record_t out, in;
+    make_record(&out);
+    char *err = NULL;
+    assert_true(run_record_write(&cfg, &out, &err));
+    assert_true(run_record_read(&cfg, &in, &err));
+    assert_null(err);
+    run_result_stats_t a, b;
+    run_result_stats(&out.result, &a);
+    run_result_stats(&in.result, &b);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_int_equal(a.total, 10004);
+    assert_int_equal(a.flaky, 1);
+    assert_int_equal(a.muted_failed, 1);
+    assert_int_equal(in.result.skipped_records, 1);
+    assert_int_equal(in.result.len, 4);
+    for (size_t i = 0; i < in.result.len; i++) {
+        const test_result_t *x = &out.result.tests[i], *y = &in.result.tests[i];
+        assert_string_equal(x->node_id, y->node_id); /* same order */
+        assert_int_equal(x->status, y->status);
+        assert_int_equal(x->attempts, y->attempts);
+        assert_int_equal(x->failed_before, y->failed_before);
+        assert_int_equal(x->muted, y->muted);
+        assert_int_equal(x->collection_error, y->collection_error);
+        if (x->failure) assert_string_equal(x->failure, y->failure);
+        else assert_null(y->failure);
+        if (x->file) assert_string_equal(x->file, y->file);
+        else assert_null(y->file);
+    }
+    assert_string_equal(run_result_find(&in.result, "a.py::t_broken[\"q\" \xc3\xa9]")->failure, "ValueError: line one");
+    assert_string_equal(run_result_find(&in.result, "tests/test_bad.py")->file, "tests/test_bad.py");
+    assert_string_equal(in.mode, "json");
+    assert_string_equal(in.plan_reason, "new plan");
+    assert_true(in.from_server);
+    assert_int_equal(in.n_attempts, 2);
+    assert_int_equal(in.attempts[0].n_selectors, 7);
+    assert_true(in.attempts[0].ended == 101.25);
+    assert_string_equal(in.attempts[1].result_file, "results/attempt-1.json");
+    run_record_free(&in);
+    run_record_free(&out);
+}
+
+/* 10,004 tests, 4 of them failed: run.json lists the 4, counts the rest. */
+static void size_follows_the_failures(void **state)
+{
+    (void)state;
+    run_record_t out;
+    make_record(&out);
+    char *err = NULL;
+    assert_true(run_record_write(&cfg, &out, &err));
+    run_record_free(&out);
+    char *path = fs_join(dir, "run.json");
+    size_t len = 0;
+    char *text = fs_read_file(path, &len);
+    assert_true(len < 3000);
+    cJSON *root = cJSON_Parse(text);
+    assert_true(cJSON_IsArray(root));
+    assert_int_equal(cJSON_GetArraySize(root), 5);
+    cJSON *h = cJSON_GetArrayItem(root, 0);
+    assert_int_equal(cJSON_GetObjectItem(h, "version")->valueint, RUN_RECORD_VERSION);
+    assert_int_equal(cJSON_GetObjectItem(h, "failures")->valueint, 4);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(h, "counts"), "total")->valueint, 10004);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(root, 1), "flaky")));
+    cJSON_Delete(root);
+    free(text);
+    free(path);
+}
+
+static void write_run_json(const char *text)
+{
+    char *path = fs_join(dir, "run.json");
+    assert_true(fs_write_file(path, text, strlen(text)));
+    free(path);
+}
+
+/* Each unusable run.json gives one line naming it and what to do. */
+static void unusable_files_are_named(void **state)
+{
+    (void)state;
+    struct {
+        const char *text, *said;
+    } cases[] = {
+        {"{\"version\": 1, \"tests\": []}", "has format version 1, this test-engine-pytest reads version 2; run the command phase with the same"},
+        {"[{\"version\": 3}]", "has format version 3, this test-engine-pytest reads version 2"},
+        {"[{\"mode\": \"json\"}]", "has no format version"},
+        {"[{\"version\": 2, \"failures\": 2}, {\"node_id\": \"a\"}]", "lists 1 failed tests but its header says 2; run the command phase again"},
+        {"[{\"version\": 2, \"failures\": 1}, {\"node_id\": \"a\"", "is damaged ("},
+        {"[{\"version\": 2, \"failures\": 1}, {\"status\": \"failed\"}]", "failed test 1 has no node id"},
+        {"[]", "is empty"},
+        {"[42]", "element 1 is not a JSON object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_run_json(cases[i].text);
+        run_record_t rec;
+        char *err = NULL;
+        assert_false(run_record_read(&cfg, &rec, &err));
+        if (!err || !strstr(err, cases[i].said)) fail_msg("case %zu: %s", i, err ? err : "(no error)");
+        assert_non_null(strstr(err, "run.json"));
+        assert_null(strchr(err, '\n'));
+        free(err);
+        run_record_free(&rec);
+    }
+    char *path = fs_join(dir, "run.json");
+    unlink(path);
+    free(path);
+    run_record_t rec;
+    char *err = NULL;
+    assert_false(run_record_read(&cfg, &rec, &err));
+    assert_null(err); /* no run.json: nothing to say here, the caller says it */
+    run_record_free(&rec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(round_trip),
+        cmocka_unit_test(size_follows_the_failures),
+        cmocka_unit_test(unusable_files_are_named),
+    };
+    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}
