@@ -22,8 +22,12 @@ int main(int argc, char **argv)
     results_json_read_results(argv[1], &r, &scan);
     run_result_stats_t s;
     run_result_stats(&r, &s);
-    outcome_t o = {.json_mode = true, .last_exit = 1, .unreadable = !scan.ok, .collection_errors = s.collection_errors,
-                   .failed = s.failed, .muted_failed = s.muted_failed};
+    outcome_t o = {.json_mode = true,
+                   .last_exit = 1,
+                   .unreadable = !scan.ok,
+                   .collection_errors = s.collection_errors,
+                   .failed = s.failed,
+                   .muted_failed = s.muted_failed};
     config_t cfg = {.failure_exit_status = 1, .terminal_exit_status = 65};
     bool terminal;
     int status = run_classify(&cfg, &o, &terminal);

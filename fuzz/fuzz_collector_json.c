@@ -1,10 +1,9 @@
-/* Collector JSON reader: results_json_scan_file, results_json_read_records and results_json_read_results on
- * any bytes, at several chunk sizes (the first byte picks one) so chunk
- * boundaries fall inside strings, escapes and numbers. Invariants: every
- * element handed out is non-empty and inside the file; a file read to its end
- * is well formed; every record is handed out with its raw bytes, and a usable
- * one has a node id, a name and a duration that is a real number of seconds
- * or none; the model keeps no more tests than records, with bounded causes. */
+/* Collector JSON reader: results_json_scan_file, results_json_read_records and
+ * results_json_read_results on any bytes, at several chunk sizes (the first byte picks one) so
+ * chunk boundaries fall inside strings, escapes and numbers. Invariants: every element handed out
+ * is non-empty and inside the file; a file read to its end is well formed; every record is handed
+ * out with its raw bytes, and a usable one has a node id, a name and a duration that is a real
+ * number of seconds or none; the model keeps no more tests than records, with bounded causes. */
 #include "buf.h"
 #include "results_json.h"
 #include "fuzz_util.h"
@@ -22,7 +21,7 @@ static void on_element(const char *raw, size_t len, void *user)
 {
     scan_ctx_t *c = user;
     FUZZ_CHECK(raw != NULL);
-    FUZZ_CHECK(len > 0);               /* a zero-length element is the endless-loop bug */
+    FUZZ_CHECK(len > 0); /* a zero-length element is the endless-loop bug */
     FUZZ_CHECK(len <= c->file_size);
     c->total += len;
     FUZZ_CHECK(c->total <= c->file_size);
@@ -35,7 +34,8 @@ static void on_record(const test_record_t *rec, void *user)
     FUZZ_CHECK(rec->raw != NULL && rec->raw_len > 0 && rec->raw_len <= c->file_size);
     const char *v;
     size_t vlen;
-    if (results_json_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen)) /* inside the record */
+    if (results_json_member(rec->raw, rec->raw_len, "failure_expanded", &v,
+                            &vlen)) /* inside the record */
         FUZZ_CHECK(v >= rec->raw && vlen > 0 && v + vlen <= rec->raw + rec->raw_len);
     if (rec->problem) return;
     FUZZ_CHECK(rec->node_id && rec->name && *rec->name && rec->scope);

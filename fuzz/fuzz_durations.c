@@ -56,14 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     strlist_t files = STRLIST_INIT;
     for (size_t i = 0; i < d.len; i++) {
         FUZZ_CHECK(isfinite(d.seconds[i]) && d.seconds[i] >= 0);
-        FUZZ_CHECK(i == 0 || strcmp(d.paths[i - 1], d.paths[i]) < 0); /* sorted, one entry per file */
+        FUZZ_CHECK(i == 0 ||
+                   strcmp(d.paths[i - 1], d.paths[i]) < 0); /* sorted, one entry per file */
         FUZZ_CHECK(durations_get(&d, d.paths[i]) == d.seconds[i]);
         strlist_push(&files, d.paths[i]);
     }
     for (size_t i = 0; i < d.n_tests; i++) {
         FUZZ_CHECK(isfinite(d.test_seconds[i]) && d.test_seconds[i] >= 0);
         FUZZ_CHECK(strstr(d.tests[i], "::") != NULL && strncmp(d.tests[i], "::", 2) != 0);
-        FUZZ_CHECK(i == 0 || strcmp(d.tests[i - 1], d.tests[i]) < 0); /* sorted, one entry per test */
+        FUZZ_CHECK(i == 0 ||
+                   strcmp(d.tests[i - 1], d.tests[i]) < 0); /* sorted, one entry per test */
         FUZZ_CHECK(durations_get(&d, d.tests[i]) == d.test_seconds[i]);
         size_t first, n = 0;
         char *file = strndup(d.tests[i], (size_t)(strstr(d.tests[i], "::") - d.tests[i]));
@@ -76,7 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     plan_t p;
     plan_init(&p, 3);
     plan_fallback(&p, &files, &d);
-    for (long j = 0; j < 3; j++) FUZZ_CHECK(p.tasks[j].estimated_s == -1 || isfinite(p.tasks[j].estimated_s));
+    for (long j = 0; j < 3; j++)
+        FUZZ_CHECK(p.tasks[j].estimated_s == -1 || isfinite(p.tasks[j].estimated_s));
     FUZZ_CHECK(isfinite(p.lower_bound_s));
     plan_print_loads(&p);
     plan_free(&p);

@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         free(probe);
         if (hit != want || below != want_below)
-            fprintf(stderr, "pattern '%s' path '%s': match %d (old %d), below %d (old %d)\n", text, path, hit, want,
-                    below, want_below);
+            fprintf(stderr, "pattern '%s' path '%s': match %d (old %d), below %d (old %d)\n", text,
+                    path, hit, want, below, want_below);
         FUZZ_CHECK(hit == want);
         FUZZ_CHECK(below == want_below);
     }

@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(s[0] != '-' && s[0] != '@' && s[0] != '/');
         }
     }
-    for (size_t i = 0; i < p.rejected.len; i++) FUZZ_CHECK(strchr(p.rejected.items[i], '\n') == NULL);
+    for (size_t i = 0; i < p.rejected.len; i++)
+        FUZZ_CHECK(strchr(p.rejected.items[i], '\n') == NULL);
     plan_print_loads(&p);
     free(err);
     plan_free(&p);

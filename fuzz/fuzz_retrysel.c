@@ -16,12 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* An artifact name from meta-data reaches buildkite-agent's argv only
          * when it is one of ours: never an option, a path or a glob. */
         if (artifact && retrysel_artifact_name_ok(artifact))
-            FUZZ_CHECK(artifact[0] != '-' && !strchr(artifact, '/') && !strchr(artifact, '*') && !strstr(artifact, ".."));
+            FUZZ_CHECK(artifact[0] != '-' && !strchr(artifact, '/') && !strchr(artifact, '*') &&
+                       !strstr(artifact, ".."));
         for (size_t i = 0; i < sel.len; i++) {
             const char *s = sel.items[i];
             if (selector_problem(s, strlen(s))) continue;
             FUZZ_CHECK(s[0] != '-' && s[0] != '@' && s[0] != '/' && s[0] != '~');
-            for (const unsigned char *c = (const unsigned char *)s; *c; c++) FUZZ_CHECK(*c >= 0x20 && *c != 0x7f);
+            for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+                FUZZ_CHECK(*c >= 0x20 && *c != 0x7f);
             char *file = selector_file_part(s);
             FUZZ_CHECK(*file);
             free(file);

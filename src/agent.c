@@ -22,7 +22,8 @@ static char *last_line(const buf_t *b)
 /* Values come from stdout only: the agent logs to stderr, and an agent run
  * with --debug (BUILDKITE_AGENT_DEBUG=true) or one that retries a request
  * writes lines there that must never become part of a value. */
-bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_path, const char *cwd, buf_t *out, char **err)
+bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_path,
+                const char *cwd, buf_t *out, char **err)
 {
     strlist_t argv;
     strlist_init(&argv);
@@ -31,17 +32,24 @@ bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_
     buf_t local, errors;
     buf_init(&local);
     buf_init(&errors);
-    process_opts_t o = {.argv = argv.items, .capture = out ? out : &local, .capture_err = &errors, .timeout_s = 120,
-                     .stdin_path = stdin_path, .cwd = cwd};
+    process_opts_t o = {.argv = argv.items,
+                        .capture = out ? out : &local,
+                        .capture_err = &errors,
+                        .timeout_s = 120,
+                        .stdin_path = stdin_path,
+                        .cwd = cwd};
     process_result_t r;
     process_run(&o, &r);
     bool ok = !r.start_failed && !r.signal && !r.timed_out && r.exit_code == 0;
     if (!ok && err) {
         char *why = last_line(&errors);
-        if (r.start_failed) *err = xasprintf("%s", r.start_error);
-        else if (r.timed_out) *err = xasprintf("buildkite-agent %s %s timed out", args[0], args[1] ? args[1] : "");
-        else *err = xasprintf("buildkite-agent %s %s exited %d%s%s", args[0], args[1] ? args[1] : "",
-                              r.signal ? 128 + r.signal : r.exit_code, *why ? ": " : "", why);
+        if (r.start_failed)
+            *err = xasprintf("%s", r.start_error);
+        else if (r.timed_out)
+            *err = xasprintf("buildkite-agent %s %s timed out", args[0], args[1] ? args[1] : "");
+        else
+            *err = xasprintf("buildkite-agent %s %s exited %d%s%s", args[0], args[1] ? args[1] : "",
+                             r.signal ? 128 + r.signal : r.exit_code, *why ? ": " : "", why);
         free(why);
     }
     buf_free(&errors);
@@ -63,14 +71,18 @@ bool agent_metadata_get(const config_t *cfg, const char *key, char **value)
     return ok;
 }
 
-bool agent_call_with_text(const config_t *cfg, const char *const *args, const char *text, size_t len, char **err)
+bool agent_call_with_text(const config_t *cfg, const char *const *args, const char *text,
+                          size_t len, char **err)
 {
     char tmpl[] = "/tmp/tep-agent-stdin-XXXXXX";
     int fd = mkstemp(tmpl);
     bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
     if (fd >= 0) close(fd);
-    if (ok) ok = agent_call(cfg, args, tmpl, NULL, NULL, err);
-    else *err = xasprintf("cannot write the input of buildkite-agent %s to a temporary file", args[0]);
+    if (ok)
+        ok = agent_call(cfg, args, tmpl, NULL, NULL, err);
+    else
+        *err =
+            xasprintf("cannot write the input of buildkite-agent %s to a temporary file", args[0]);
     if (fd >= 0) unlink(tmpl);
     return ok;
 }

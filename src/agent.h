@@ -8,9 +8,11 @@
 #include "config.h"
 
 /* args excludes the agent itself. stdin_path may be NULL. */
-bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_path, const char *cwd, buf_t *out, char **err);
+bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_path,
+                const char *cwd, buf_t *out, char **err);
 /* Like agent_call, with `text` as the agent's stdin (argv has size limits). */
-bool agent_call_with_text(const config_t *cfg, const char *const *args, const char *text, size_t len, char **err);
+bool agent_call_with_text(const config_t *cfg, const char *const *args, const char *text,
+                          size_t len, char **err);
 bool agent_metadata_get(const config_t *cfg, const char *key, char **value);
 bool agent_metadata_set(const config_t *cfg, const char *key, const char *value, char **err);
 

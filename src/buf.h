@@ -13,12 +13,15 @@
 #include <stdarg.h>
 
 typedef struct {
-    char *data;   /* NUL-terminated; NULL only while cap == 0 (nothing allocated) */
+    char *data; /* NUL-terminated; NULL only while cap == 0 (nothing allocated) */
     size_t len;
     size_t cap;
 } buf_t;
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void buf_init(buf_t *b);
 void buf_free(buf_t *b);

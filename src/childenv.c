@@ -6,7 +6,8 @@
 
 void childenv_build(strlist_t *env)
 {
-    static const char *const tokens[] = {"BUILDKITE_ANALYTICS_TOKEN", "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", NULL};
+    static const char *const tokens[] = {"BUILDKITE_ANALYTICS_TOKEN",
+                                         "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", NULL};
     process_env_without(env, tokens);
 }
 

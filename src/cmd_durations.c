@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXIT_DATA 65
-#define EXIT_IO 74
+#define EXIT_DATA  65
+#define EXIT_IO    74
 #define EXIT_USAGE 78
 
 static void usage(FILE *out)
@@ -69,7 +69,8 @@ static int merge(char **files, int n)
     dur_entries_t e = {0};
     if (!read_all(files, n, &e)) {
         dur_entries_free(&e);
-        log_error("durations merge: nothing written; fix the input%s named above", n == 1 ? "" : "s");
+        log_error("durations merge: nothing written; fix the input%s named above",
+                  n == 1 ? "" : "s");
         return EXIT_DATA;
     }
     size_t in = e.len;
@@ -79,8 +80,8 @@ static int merge(char **files, int n)
         log_error("durations merge: cannot write the merged durations to standard output");
         status = EXIT_IO;
     } else {
-        fprintf(stderr, TEP_NAME ": durations merge: %d file%s, %zu entr%s read, %zu written\n", n, n == 1 ? "" : "s",
-                in, in == 1 ? "y" : "ies", e.len);
+        fprintf(stderr, TEP_NAME ": durations merge: %d file%s, %zu entr%s read, %zu written\n", n,
+                n == 1 ? "" : "s", in, in == 1 ? "y" : "ies", e.len);
     }
     dur_entries_free(&e);
     return status;
@@ -94,19 +95,25 @@ int cmd_durations(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (strcmp(sub, "merge") != 0) return usage_error(xasprintf("unknown subcommand '%s'; the one there is: merge", sub));
+    if (strcmp(sub, "merge") != 0)
+        return usage_error(xasprintf("unknown subcommand '%s'; the one there is: merge", sub));
     char **files = xcalloc((size_t)argc, sizeof *files);
     int n = 0, status = -1;
     bool options_done = false;
     for (int i = 2; i < argc && status < 0; i++) {
         const char *a = argv[i];
-        if (!options_done && strcmp(a, "--") == 0) options_done = true; /* the rest are files, even "-x" */
-        else if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) usage(stdout), status = 0;
+        if (!options_done && strcmp(a, "--") == 0)
+            options_done = true; /* the rest are files, even "-x" */
+        else if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0))
+            usage(stdout), status = 0;
         else if (!options_done && a[0] == '-')
-            status = usage_error(xasprintf("merge: unknown option '%s' (for a file named so, put '--' before it)", a));
-        else files[n++] = argv[i];
+            status = usage_error(xasprintf(
+                "merge: unknown option '%s' (for a file named so, put '--' before it)", a));
+        else
+            files[n++] = argv[i];
     }
-    if (status < 0 && n == 0) status = usage_error(xstrdup("merge: give one or more durations files"));
+    if (status < 0 && n == 0)
+        status = usage_error(xstrdup("merge: give one or more durations files"));
     if (status < 0) status = merge(files, n);
     free(files);
     return status;

@@ -26,14 +26,19 @@ static bool parse_flags(int argc, char **argv, bool *json, const char **tmpl)
         } else if (strncmp(a, PIPELINE_UPLOAD "=", n + 1) == 0 && a[n + 1] && !*tmpl) {
             *tmpl = a + n + 1;
         } else {
-            fprintf(stderr, TEP_NAME ": plan: unexpected argument '%s'; plan takes --json or --pipeline-upload "
-                            "TEMPLATE (dynamic parallelism), other options are environment variables or plugin "
-                            "options (see test-engine-pytest --help)\n", a);
+            fprintf(
+                stderr,
+                TEP_NAME
+                ": plan: unexpected argument '%s'; plan takes --json or --pipeline-upload "
+                "TEMPLATE (dynamic parallelism), other options are environment variables or plugin "
+                "options (see test-engine-pytest --help)\n",
+                a);
             return false;
         }
     }
     if (*json && *tmpl) {
-        fputs(TEP_NAME ": plan: --json and --pipeline-upload exclude each other; choose one\n", stderr);
+        fputs(TEP_NAME ": plan: --json and --pipeline-upload exclude each other; choose one\n",
+              stderr);
         return false;
     }
     return true;

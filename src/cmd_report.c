@@ -56,9 +56,10 @@ static bool upload_ready(config_t *cfg)
 static void say_upload(const report_upload_summary_t *up)
 {
     char *shortfall = report_upload_shortfall(up);
-    bool unexplained = up->failed_requests && !shortfall; /* e.g. unreadable XML sent whole, then refused */
-    log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s", up->records, up->records == 1 ? "" : "s",
-             up->requests, up->requests == 1 ? "" : "s", up->seconds,
+    bool unexplained =
+        up->failed_requests && !shortfall; /* e.g. unreadable XML sent whole, then refused */
+    log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s", up->records,
+             up->records == 1 ? "" : "s", up->requests, up->requests == 1 ? "" : "s", up->seconds,
              unexplained ? "; failed requests: see the warnings above" : "");
     if (shortfall) log_warn("%s", shortfall);
     free(shortfall);
@@ -73,17 +74,19 @@ static void publish_durations(const config_t *cfg, const char *name, size_t n)
         log_info("Durations: none recorded (no result reported a test's time)");
     } else if (sig) {
         const char *abbrev = sigabbrev_np(sig);
-        log_warn("Durations: %zu %s in %s/%s, not uploaded: the job is being cancelled (SIG%s)", n, tests,
-                 cfg->state_dir, name, abbrev ? abbrev : "?");
+        log_warn("Durations: %zu %s in %s/%s, not uploaded: the job is being cancelled (SIG%s)", n,
+                 tests, cfg->state_dir, name, abbrev ? abbrev : "?");
     } else if (!*cfg->job_id) {
-        log_info("Durations: %zu %s in %s/%s (not a Buildkite job: no artifact uploaded)", n, tests, cfg->state_dir, name);
+        log_info("Durations: %zu %s in %s/%s (not a Buildkite job: no artifact uploaded)", n, tests,
+                 cfg->state_dir, name);
     } else {
         const char *args[] = {"artifact", "upload", name, NULL};
         char *err = NULL;
         if (agent_call(cfg, args, NULL, cfg->state_dir, NULL, &err))
             log_info("Durations: %zu %s uploaded as artifact %s", n, tests, name);
         else
-            log_warn("Durations: %zu %s recorded, but the artifact %s could not be uploaded: %s", n, tests, name, err);
+            log_warn("Durations: %zu %s recorded, but the artifact %s could not be uploaded: %s", n,
+                     tests, name, err);
         free(err);
     }
 }
@@ -93,7 +96,9 @@ static void publish_durations(const config_t *cfg, const char *name, size_t n)
 static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload_summary_t *up)
 {
     memset(up, 0, sizeof *up);
-    uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec), process_forwarded_signal, up) : NULL;
+    uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec),
+                                                            process_forwarded_signal, up)
+                                      : NULL;
     char *name = report_durations_name(cfg), *path = state_file(cfg, name), *err = NULL;
     report_durations_t d;
     bool durations = report_durations_open(&d, path, &rec->result, &err);
@@ -110,8 +115,10 @@ static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload
         say_upload(up);
     }
     size_t written = 0;
-    if (durations && report_durations_close(&d, &written, &err)) publish_durations(cfg, name, written);
-    else if (durations) log_warn("Durations: not recorded: %s", err);
+    if (durations && report_durations_close(&d, &written, &err))
+        publish_durations(cfg, name, written);
+    else if (durations)
+        log_warn("Durations: not recorded: %s", err);
     free(err);
     free(path);
     free(name);
@@ -131,12 +138,14 @@ static void publish_selectors(const config_t *cfg, const run_record_t *rec)
     if (rec->exit_status == (int)cfg->failure_exit_status) {
         for (size_t i = 0; i < rec->result.len; i++) {
             const test_result_t *t = &rec->result.tests[i];
-            if (t->status == ST_FAILED && !t->muted && !t->collection_error) strlist_push(&failed, t->node_id);
+            if (t->status == ST_FAILED && !t->muted && !t->collection_error)
+                strlist_push(&failed, t->node_id);
         }
     }
     char *err = NULL, *where = NULL;
     if (retrysel_publish(cfg, &failed, &where, &err))
-        log_info("Retry selectors: %zu failed test%s in %s", failed.len, failed.len == 1 ? "" : "s", where);
+        log_info("Retry selectors: %zu failed test%s in %s", failed.len, failed.len == 1 ? "" : "s",
+                 where);
     else
         log_warn("could not publish retry selectors: %s", err);
     free(err);
@@ -144,10 +153,12 @@ static void publish_selectors(const config_t *cfg, const run_record_t *rec)
     strlist_free(&failed);
 }
 
-static void annotate(const config_t *cfg, const run_record_t *rec, const report_upload_summary_t *up)
+static void annotate(const config_t *cfg, const run_record_t *rec,
+                     const report_upload_summary_t *up)
 {
     char *err = NULL;
-    if (!report_annotate_send(cfg, rec, up, &err)) log_warn("could not write the annotation: %s", err);
+    if (!report_annotate_send(cfg, rec, up, &err))
+        log_warn("could not write the annotation: %s", err);
     free(err);
 }
 
@@ -167,7 +178,8 @@ static void post_metadata(config_t *cfg, const run_record_t *rec)
         return;
     }
     if (!*cfg->api_token || !*cfg->suite_slug || !*cfg->org_slug) {
-        log_warn("plan metadata not sent: the API token, suite slug or organization slug is missing");
+        log_warn(
+            "plan metadata not sent: the API token, suite slug or organization slug is missing");
         return;
     }
     http_client_t c;
@@ -175,8 +187,10 @@ static void post_metadata(config_t *cfg, const run_record_t *rec)
     c.stop = process_forwarded_signal;
     char *body = plan_metadata_body(cfg, rec);
     char *err = NULL;
-    if (plan_api_post_metadata(&c, cfg, body, &err)) log_info("Plan metadata: sent");
-    else log_warn("plan metadata could not be sent: %s", err);
+    if (plan_api_post_metadata(&c, cfg, body, &err))
+        log_info("Plan metadata: sent");
+    else
+        log_warn("plan metadata could not be sent: %s", err);
     free(err);
     free(body);
     http_client_free(&c);
@@ -190,15 +204,19 @@ int cmd_report(int argc, char **argv)
     config_load(&cfg);
     if (!config_validate(&cfg, PHASE_REPORT)) {
         config_print_problems(&cfg, stderr);
-        log_warn("nothing is reported until the configuration is fixed; the job's exit status is unchanged");
+        log_warn("nothing is reported until the configuration is fixed; the job's exit status is "
+                 "unchanged");
         config_free(&cfg);
         return 0;
     }
     run_record_t rec;
     char *err = NULL;
     if (!run_record_read(&cfg, &rec, &err)) {
-        if (err) log_warn("%s; nothing to report", err);
-        else log_warn("no run result in %s; nothing to report (did the command phase run?)", cfg.state_dir);
+        if (err)
+            log_warn("%s; nothing to report", err);
+        else
+            log_warn("no run result in %s; nothing to report (did the command phase run?)",
+                     cfg.state_dir);
         free(err);
         run_record_free(&rec);
         config_free(&cfg);

@@ -8,8 +8,8 @@
 #define DEFAULT_TEST_CMD "pytest {{testExamples}}"
 
 typedef struct {
-    const char *start;   /* the raw word, quotes and all */
-    const char *kind;    /* the first shell construct found in it, NULL if none */
+    const char *start; /* the raw word, quotes and all */
+    const char *kind;  /* the first shell construct found in it, NULL if none */
 } raw_word_t;
 
 /* What an unquoted character at s starts, in shell terms; NULL if nothing. */
@@ -43,13 +43,15 @@ static const char *skip_quoted(const char *s)
 
 static void report(const char *name, const raw_word_t *w, const char *end, strlist_t *problems)
 {
-    strlist_push_owned(problems, xasprintf("%s: '%.*s' needs a shell, and commands run without one (%s); "
-                                           "put the shell part in a script and call that script",
-                                           name, (int)(end - w->start), w->start, w->kind));
+    strlist_push_owned(problems,
+                       xasprintf("%s: '%.*s' needs a shell, and commands run without one (%s); "
+                                 "put the shell part in a script and call that script",
+                                 name, (int)(end - w->start), w->start, w->kind));
 }
 
 /* Stops at an unterminated quote: template_split names that problem. */
-static void find_shell_syntax(const char *name, const char *tmpl, strlist_t *problems, size_t *found)
+static void find_shell_syntax(const char *name, const char *tmpl, strlist_t *problems,
+                              size_t *found)
 {
     raw_word_t w = {NULL, NULL};
     for (const char *s = tmpl;;) {
@@ -82,13 +84,16 @@ void cmdcheck_command(const char *name, const char *tmpl, strlist_t *problems)
     strlist_t words;
     strlist_init(&words);
     char *err = NULL;
-    if (!template_split(tmpl, &words, &err)) strlist_push_owned(problems, xasprintf("%s: %s", name, err));
+    if (!template_split(tmpl, &words, &err))
+        strlist_push_owned(problems, xasprintf("%s: %s", name, err));
     free(err);
     strlist_free(&words);
 }
 
 void cmdcheck_commands(const config_t *cfg, strlist_t *problems)
 {
-    cmdcheck_command("BUILDKITE_TEST_ENGINE_TEST_CMD", *cfg->test_cmd ? cfg->test_cmd : DEFAULT_TEST_CMD, problems);
-    if (*cfg->retry_cmd) cmdcheck_command("BUILDKITE_TEST_ENGINE_RETRY_CMD", cfg->retry_cmd, problems);
+    cmdcheck_command("BUILDKITE_TEST_ENGINE_TEST_CMD",
+                     *cfg->test_cmd ? cfg->test_cmd : DEFAULT_TEST_CMD, problems);
+    if (*cfg->retry_cmd)
+        cmdcheck_command("BUILDKITE_TEST_ENGINE_RETRY_CMD", cfg->retry_cmd, problems);
 }

@@ -12,16 +12,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EXAMPLES "{{testExamples}}"
-#define RESULT "{{resultPath}}"
+#define EXAMPLES      "{{testExamples}}"
+#define RESULT        "{{resultPath}}"
 #define PLUGIN_MODULE "tep_collect_ids"
-#define OUT_VAR "TEP_COLLECT_OUT"
-#define TIMEOUT_S 600
+#define OUT_VAR       "TEP_COLLECT_OUT"
+#define TIMEOUT_S     600
 
 /* Appends as it goes, so a crash halfway still leaves what was seen; the
  * "done" record says pytest got through collection. */
 static const char PLUGIN_PY[] =
-    "\"\"\"Written by test-engine-pytest for one --collect-only run: records what pytest collected.\"\"\"\n"
+    "\"\"\"Written by test-engine-pytest for one --collect-only run: records what pytest "
+    "collected.\"\"\"\n"
     "import json\n"
     "import os\n"
     "\n"
@@ -35,7 +36,8 @@ static const char PLUGIN_PY[] =
     "        _write([{'error': report.nodeid or '.'}])\n"
     "\n"
     "def pytest_collection_finish(session):\n"
-    "    _write([{'id': item.nodeid} for item in session.items] + [{'done': len(session.items)}])\n";
+    "    _write([{'id': item.nodeid} for item in session.items] + [{'done': "
+    "len(session.items)}])\n";
 
 bool collect_only_launcher(const char *tmpl, strlist_t *argv, char **err)
 {
@@ -50,7 +52,8 @@ bool collect_only_launcher(const char *tmpl, strlist_t *argv, char **err)
         if (strstr(w, EXAMPLES)) break;
         if (!strstr(w, RESULT)) {
             strlist_push(argv, w);
-        } else if (strcmp(w, RESULT) == 0 && argv->len > 1 && argv->items[argv->len - 1][0] == '-') {
+        } else if (strcmp(w, RESULT) == 0 && argv->len > 1 &&
+                   argv->items[argv->len - 1][0] == '-') {
             /* "--junitxml {{resultPath}}": the option goes with its value */
             free(argv->items[--argv->len]);
             argv->items[argv->len] = NULL;
@@ -70,7 +73,8 @@ static const char *owning_file(const strlist_t *sorted, const char *id)
 {
     const char *sep = strstr(id, "::");
     char *file = sep ? xstrndup(id, (size_t)(sep - id)) : xstrdup(id);
-    char **hit = sorted->len ? bsearch(&file, sorted->items, sorted->len, sizeof(char *), by_string) : NULL;
+    char **hit =
+        sorted->len ? bsearch(&file, sorted->items, sorted->len, sizeof(char *), by_string) : NULL;
     free(file);
     return hit ? *hit : NULL;
 }
@@ -90,7 +94,8 @@ static bool read_record(const char *line, const strlist_t *sorted, strset_t *see
             strlist_push(&res->node_ids, id->valuestring);
             strset_add(seen, file);
         } else if (res->foreign_ids++ == 0) {
-            res->foreign_example = xstrdup(id->valuestring); /* e.g. pytest's rootdir is not the cwd */
+            res->foreign_example =
+                xstrdup(id->valuestring); /* e.g. pytest's rootdir is not the cwd */
         }
     } else if (cJSON_IsString(error) && !strset_has(broken, error->valuestring)) {
         strlist_push(&res->broken_files, error->valuestring);
@@ -112,7 +117,8 @@ bool collect_only_read_records(const char *text, const strlist_t *files, collect
     strlist_sort(&sorted);
     strlist_push_lines(&lines, text);
     bool done = false;
-    for (size_t i = 0; i < lines.len; i++) done |= read_record(lines.items[i], &sorted, &seen, &broken, res);
+    for (size_t i = 0; i < lines.len; i++)
+        done |= read_record(lines.items[i], &sorted, &seen, &broken, res);
     for (size_t i = 0; i < files->len; i++)
         if (!strset_has(&seen, files->items[i]) && strset_add(&whole, files->items[i]))
             strlist_push(&res->whole_files, files->items[i]);
@@ -139,7 +145,8 @@ static char *make_workdir(char **err)
     const char *tmp = getenv("TMPDIR");
     char *dir = xasprintf("%s/tep-collect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
-        *err = xasprintf("cannot make a directory for the collection plugin in %s: %m", tmp && *tmp ? tmp : "/tmp");
+        *err = xasprintf("cannot make a directory for the collection plugin in %s: %m",
+                         tmp && *tmp ? tmp : "/tmp");
         free(dir);
         return NULL;
     }
@@ -180,16 +187,20 @@ static char *last_line(const char *text)
 static char *why_unreported(const process_result_t *r, const char *output)
 {
     if (r->start_failed) return xstrdup(r->start_error);
-    if (r->timed_out) return xasprintf("pytest --collect-only ran longer than %d s and was stopped", TIMEOUT_S);
+    if (r->timed_out)
+        return xasprintf("pytest --collect-only ran longer than %d s and was stopped", TIMEOUT_S);
     if (r->signal) return xasprintf("pytest --collect-only was killed by signal %d", r->signal);
     if (strstr(output, PLUGIN_MODULE)) /* e.g. a wrapper that resets the environment */
-        return xasprintf("pytest --collect-only exited %d: it could not load our collection plugin, so the test "
-                         "command's launcher does not pass PYTHONPATH on to pytest", r->exit_code);
+        return xasprintf(
+            "pytest --collect-only exited %d: it could not load our collection plugin, so the test "
+            "command's launcher does not pass PYTHONPATH on to pytest",
+            r->exit_code);
     /* A usage error ("...: error: unrecognized arguments: ...") is followed by
      * rootdir lines: its own line says more than the last one. */
     const char *usage = strstr(output, ": error: ");
     char *line = usage ? xstrndup(usage + 2, strcspn(usage + 2, "\n")) : last_line(output);
-    char *why = xasprintf("pytest --collect-only exited %d without reporting what it collected: %s", r->exit_code, line);
+    char *why = xasprintf("pytest --collect-only exited %d without reporting what it collected: %s",
+                          r->exit_code, line);
     free(line);
     return why;
 }
@@ -209,7 +220,8 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     plugin_env(&env, dir, out_path);
     buf_t output;
     buf_init(&output);
-    process_opts_t o = {.argv = argv.items, .env = &env, .capture = &output, .timeout_s = TIMEOUT_S};
+    process_opts_t o = {
+        .argv = argv.items, .env = &env, .capture = &output, .timeout_s = TIMEOUT_S};
     process_result_t r;
     process_run(&o, &r);
     res->exit_code = r.start_failed ? 127 : r.signal ? 128 + r.signal : r.exit_code;
@@ -236,7 +248,8 @@ void collect_only_examples(const char *test_cmd, const strlist_t *files, collect
     collect_only_examples_with(test_cmd, NULL, files, res);
 }
 
-void collect_only_examples_with(const char *test_cmd, const strlist_t *options, const strlist_t *files, collect_only_result_t *res)
+void collect_only_examples_with(const char *test_cmd, const strlist_t *options,
+                                const strlist_t *files, collect_only_result_t *res)
 {
     memset(res, 0, sizeof *res);
     strlist_init(&res->node_ids);

@@ -23,25 +23,29 @@
 #include "strlist.h"
 
 typedef struct {
-    strlist_t node_ids;      /* ids of the requested files, in pytest's order */
-    strlist_t whole_files;   /* requested files that yielded no id: run them whole */
-    strlist_t broken_files;  /* nodes pytest could not collect */
-    size_t foreign_ids;      /* collected ids that belong to none of the requested files */
-    char *foreign_example;   /* the first of them */
-    char *unrecognized;      /* pytest's "unrecognized arguments: ..." list (e.g. --tag-filters without the collector) */
+    strlist_t node_ids;     /* ids of the requested files, in pytest's order */
+    strlist_t whole_files;  /* requested files that yielded no id: run them whole */
+    strlist_t broken_files; /* nodes pytest could not collect */
+    size_t foreign_ids;     /* collected ids that belong to none of the requested files */
+    char *foreign_example;  /* the first of them */
+    char *unrecognized; /* pytest's "unrecognized arguments: ..." list (e.g. --tag-filters without
+                           the collector) */
     int exit_code;
-    char *error;             /* why pytest did not report its collection (every file is whole) */
+    char *error; /* why pytest did not report its collection (every file is whole) */
 } collect_only_result_t;
 
-void collect_only_examples(const char *test_cmd, const strlist_t *files, collect_only_result_t *res);
+void collect_only_examples(const char *test_cmd, const strlist_t *files,
+                           collect_only_result_t *res);
 /* The same with more pytest options (e.g. "--tag-filters", "team:x"). */
-void collect_only_examples_with(const char *test_cmd, const strlist_t *options, const strlist_t *files, collect_only_result_t *res);
+void collect_only_examples_with(const char *test_cmd, const strlist_t *options,
+                                const strlist_t *files, collect_only_result_t *res);
 void collect_only_result_free(collect_only_result_t *res);
 
 /* Exposed for unit tests. */
 /* The words before {{testExamples}}, minus the result option. */
 bool collect_only_launcher(const char *tmpl, strlist_t *argv, char **err);
 /* Reads the plugin's JSON lines; returns whether pytest finished collecting. */
-bool collect_only_read_records(const char *text, const strlist_t *files, collect_only_result_t *res);
+bool collect_only_read_records(const char *text, const strlist_t *files,
+                               collect_only_result_t *res);
 
 #endif

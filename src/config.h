@@ -24,41 +24,41 @@ typedef struct {
     char *base_url;
     char *upload_base_url;
     char *ca_bundle;
-    long api_retry_budget;   /* seconds */
-    long api_timeout;        /* seconds per attempt */
-    long api_backoff_ms;     /* first backoff step */
+    long api_retry_budget; /* seconds */
+    long api_timeout;      /* seconds per attempt */
+    long api_backoff_ms;   /* first backoff step */
     bool upload_results;
-    bool oidc;               /* mint blank tokens with buildkite-agent oidc request-token */
-    char *oidc_lifetime;     /* "7200", "2h", "30m", "300s" */
+    bool oidc;           /* mint blank tokens with buildkite-agent oidc request-token */
+    char *oidc_lifetime; /* "7200", "2h", "30m", "300s" */
     long upload_batch_size;
     long upload_retry_budget;
-    char *tags;              /* "k=v,k2=v2" */
+    char *tags; /* "k=v,k2=v2" */
     /* planning */
     char *test_file_pattern;
     char *test_file_exclude_pattern;
-    char *files;             /* path of a newline list that replaces discovery */
+    char *files; /* path of a newline list that replaces discovery */
     char *plan_identifier;
     char *location_prefix;
     char *durations_file;
     bool split_by_example;
     bool fail_on_no_tests;
-    char *tag_filters;       /* "key:value": only tests with that execution tag */
-    long max_parallelism;    /* plan --json / --pipeline-upload only */
-    char *target_time;       /* likewise: "4m30s", "90s", "240" */
+    char *tag_filters;    /* "key:value": only tests with that execution tag */
+    long max_parallelism; /* plan --json / --pipeline-upload only */
+    char *target_time;    /* likewise: "4m30s", "90s", "240" */
     /* running */
     char *test_cmd;
     char *retry_cmd;
     char *result_path;
     long retry_count;
     bool disable_retry_for_muted;
-    bool promise_failure;    /* buildkite-agent job promise-failure when failures remain */
-    long run_timeout;        /* seconds, 0 = none */
+    bool promise_failure; /* buildkite-agent job promise-failure when failures remain */
+    long run_timeout;     /* seconds, 0 = none */
     long exit4_retries;
     long exit4_backoff_ms;
     long failure_exit_status;
     long terminal_exit_status;
     long config_exit_status;
-    char *python;            /* interpreter to probe for the collector */
+    char *python; /* interpreter to probe for the collector */
     long selectors_metadata_limit;
     char *state_dir;
     bool debug;
@@ -75,13 +75,13 @@ typedef struct {
     char *label;
     long parallel_job;
     long parallel_job_count;
-    long job_retry_count;    /* BUILDKITE_RETRY_COUNT: the job's own retry count */
-    char *agent_cmd;         /* buildkite-agent */
+    long job_retry_count; /* BUILDKITE_RETRY_COUNT: the job's own retry count */
+    char *agent_cmd;      /* buildkite-agent */
 
     /* derived */
-    char *identifier;        /* plan identifier or build_id/step_id ("local" offline) */
-    bool offline;            /* no suite, token or organisation: plan locally, say so */
-    bool dynamic;            /* plan --json / --pipeline-upload: ask for max_parallelism/target_time */
+    char *identifier; /* plan identifier or build_id/step_id ("local" offline) */
+    bool offline;     /* no suite, token or organisation: plan locally, say so */
+    bool dynamic;     /* plan --json / --pipeline-upload: ask for max_parallelism/target_time */
     bool state_dir_chosen;   /* the user set the state dir (else derived from the job) */
     bool plugin_json_seen;   /* BUILDKITE_PLUGIN_CONFIGURATION was in the environment */
     strlist_t warnings;      /* misspelt variables and the like: printed, never fatal */
@@ -89,7 +89,11 @@ typedef struct {
     strlist_t explicit_keys; /* env names the user set, for the env payload */
 } config_t;
 
-typedef enum { PHASE_PLAN, PHASE_RUN, PHASE_REPORT } phase_t;
+typedef enum {
+    PHASE_PLAN,
+    PHASE_RUN,
+    PHASE_REPORT
+} phase_t;
 
 /* Loads from the environment and plugin JSON; never exits. */
 void config_load(config_t *cfg);

@@ -10,8 +10,8 @@
 
 typedef struct {
     const char *key;
-    size_t file_len;   /* the file part: the key up to its first "::" */
-    size_t at;         /* index into the entries */
+    size_t file_len; /* the file part: the key up to its first "::" */
+    size_t at;       /* index into the entries */
 } by_file_t;
 
 static size_t file_part_len(const char *key)
@@ -122,7 +122,8 @@ static void build_files(durations_t *d, const dur_entries_t *e)
     d->paths = xcalloc(e->len, sizeof *d->paths);
     d->seconds = xcalloc(e->len, sizeof *d->seconds);
     for (size_t i = 0; i < e->len; i++) {
-        if (i == 0 || !same_file(&v[i - 1], &v[i])) d->paths[d->len++] = xstrndup(v[i].key, v[i].file_len);
+        if (i == 0 || !same_file(&v[i - 1], &v[i]))
+            d->paths[d->len++] = xstrndup(v[i].key, v[i].file_len);
         d->seconds[d->len - 1] += e->items[v[i].at].seconds;
     }
     free(v);
@@ -162,8 +163,10 @@ static size_t lower_bound(const char *const *v, size_t n, const char *key)
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(v[mid], key) < 0) lo = mid + 1;
-        else hi = mid;
+        if (strcmp(v[mid], key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }

@@ -23,13 +23,13 @@
 #include "durations_read.h"
 
 typedef struct {
-    char **paths;            /* per file, sorted, one entry per file */
-    double *seconds;         /* the file's entry plus all its tests' */
+    char **paths;    /* per file, sorted, one entry per file */
+    double *seconds; /* the file's entry plus all its tests' */
     size_t len;
-    const char **tests;      /* node ids ("file::name"), sorted, one each */
+    const char **tests; /* node ids ("file::name"), sorted, one each */
     double *test_seconds;
     size_t n_tests;
-    buf_t arena;             /* holds the text of tests */
+    buf_t arena; /* holds the text of tests */
 } durations_t;
 
 /* Reads a durations file (lenient: bad entries are warnings). */

@@ -17,12 +17,12 @@ typedef struct {
     const char *path;
     const dur_read_opts_t *o;
     dur_entries_t *out;
-    int c;              /* the byte under the cursor, EOF at the end */
-    size_t line;        /* of the cursor, from 1 */
-    size_t shown, more; /* bad entries named, and counted past the cap */
-    buf_t key, token;   /* scratch: the member's key, a number */
+    int c;                /* the byte under the cursor, EOF at the end */
+    size_t line;          /* of the cursor, from 1 */
+    size_t shown, more;   /* bad entries named, and counted past the cap */
+    buf_t key, token;     /* scratch: the member's key, a number */
     buf_t skipped, stack; /* scratch for a value that is skipped */
-    char *err;          /* the first fatal problem */
+    char *err;            /* the first fatal problem */
 } reader_t;
 
 static void advance(reader_t *r)
@@ -39,8 +39,7 @@ static void skip_ws(reader_t *r)
 /* The first fatal problem wins; later ones are consequences. */
 static bool fail(reader_t *r, const char *what)
 {
-    if (!r->err)
-        r->err = xasprintf("%s '%s' line %zu: %s", r->o->label, r->path, r->line, what);
+    if (!r->err) r->err = xasprintf("%s '%s' line %zu: %s", r->o->label, r->path, r->line, what);
     return false;
 }
 
@@ -64,8 +63,10 @@ static void refuse(reader_t *r, const char *where, const char *what, const char 
         return;
     }
     r->shown++;
-    if (r->o->strict) log_error("%s '%s' %s: %s %s", r->o->label, r->path, where, what, why);
-    else log_warn("%s '%s' %s: %s %s; entry ignored", r->o->label, r->path, where, what, why);
+    if (r->o->strict)
+        log_error("%s '%s' %s: %s %s", r->o->label, r->path, where, what, why);
+    else
+        log_warn("%s '%s' %s: %s %s; entry ignored", r->o->label, r->path, where, what, why);
 }
 
 /* NULL when seconds is a usable duration, else why not. NaN fails every
@@ -82,7 +83,11 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
         if (!len || i + len > n) return false;
         uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
         for (size_t k = 1; k < len; k++) {
@@ -112,13 +117,16 @@ static void put_utf8(buf_t *b, uint32_t cp)
 {
     char u[4];
     size_t n;
-    if (cp < 0x80) u[0] = (char)cp, n = 1;
-    else if (cp < 0x800) u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
+    if (cp < 0x80)
+        u[0] = (char)cp, n = 1;
+    else if (cp < 0x800)
+        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
     else if (cp < 0x10000)
-        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
+        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)),
+        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
     else
-        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)), u[2] = (char)(0x80 | (cp >> 6 & 0x3F)),
-        u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
+        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)),
+        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
     buf_append(b, u, n);
 }
 
@@ -128,7 +136,10 @@ static bool hex4(reader_t *r, uint32_t *v)
     *v = 0;
     for (int i = 0; i < 4; i++, advance(r)) {
         int c = r->c;
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0) return fail(r, "a \\u escape needs four hex digits");
         *v = *v << 4 | (uint32_t)d;
     }
@@ -139,7 +150,7 @@ static bool hex4(reader_t *r, uint32_t *v)
  * half of a pair marks the key unusable (it names no file on disk). */
 typedef struct {
     buf_t *out;
-    uint32_t high;   /* a high surrogate waiting for its low half, or 0 */
+    uint32_t high; /* a high surrogate waiting for its low half, or 0 */
     bool unpaired;
 } utf16_t;
 
@@ -158,9 +169,12 @@ static void code_unit(utf16_t *u, uint32_t cu)
         return;
     }
     flush_high(u);
-    if (is_high) u->high = cu;
-    else if (is_low) u->unpaired = true;
-    else put_utf8(u->out, cu);
+    if (is_high)
+        u->high = cu;
+    else if (is_low)
+        u->unpaired = true;
+    else
+        put_utf8(u->out, cu);
 }
 
 /* Reads the string whose opening quote is under the cursor into out; leaves
@@ -170,7 +184,7 @@ static bool read_string(reader_t *r, buf_t *out, bool *unpaired)
     static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
     buf_reset(out);
     utf16_t u = {.out = out};
-    for (advance(r); r->c != '"'; ) {
+    for (advance(r); r->c != '"';) {
         int c = r->c;
         if (c == EOF) return fail(r, "a string never ends");
         if (c < 0x20) return fail(r, "a control character inside a string (JSON needs it escaped)");
@@ -239,8 +253,8 @@ static bool read_number(reader_t *r, double *v)
         if (r->c == '+' || r->c == '-') buf_putc(t, (char)r->c), advance(r);
         for (; isdigit(r->c); advance(r), exp_digits++) buf_putc(t, (char)r->c);
     }
-    bool ok = int_digits > 0 && !(leading_zero && int_digits > 1) && (frac_digits > 0 || !strchr(buf_str(t), '.')) &&
-              (!has_exp || exp_digits > 0);
+    bool ok = int_digits > 0 && !(leading_zero && int_digits > 1) &&
+              (frac_digits > 0 || !strchr(buf_str(t), '.')) && (!has_exp || exp_digits > 0);
     if (!ok) return fail(r, "not JSON: a malformed number");
     if (t->len > MAX_NUMBER_CHARS) return fail(r, "a number of seconds longer than 64 characters");
     /* ERANGE: overflow gives HUGE_VAL (refused as not finite); underflow
@@ -266,7 +280,8 @@ static bool skip_value(reader_t *r)
             advance(r);
             continue;
         } else if (c == '}' || c == ']') {
-            if (!stack->len || stack->data[stack->len - 1] != c) return fail(r, "not JSON: brackets do not match");
+            if (!stack->len || stack->data[stack->len - 1] != c)
+                return fail(r, "not JSON: brackets do not match");
             stack->data[--stack->len] = '\0';
             advance(r);
         } else if (c == ',' || c == ':') {
@@ -279,13 +294,15 @@ static bool skip_value(reader_t *r)
             double ignored;
             if (!read_number(r, &ignored)) return false;
         } else {
-            return fail(r, c == EOF ? "the file ends inside a value" : "not JSON: an unexpected character");
+            return fail(r, c == EOF ? "the file ends inside a value"
+                                    : "not JSON: an unexpected character");
         }
     } while (stack->len);
     return true;
 }
 
-static void json_entry(reader_t *r, const char *key, size_t len, bool unpaired, const char *value_problem, double v)
+static void json_entry(reader_t *r, const char *key, size_t len, bool unpaired,
+                       const char *value_problem, double v)
 {
     /* Keys are shown cut short: the message stays one readable line. */
     char *where = xasprintf("key '%.80s%s'", key, len > 80 ? "..." : "");
@@ -297,8 +314,10 @@ static void json_entry(reader_t *r, const char *key, size_t len, bool unpaired, 
         what = "the key";
         why = unpaired ? "has an unpaired UTF-16 surrogate" : key_problem(r, key, len);
     }
-    if (why) refuse(r, where, what, why);
-    else add(r, key, len, v);
+    if (why)
+        refuse(r, where, what, why);
+    else
+        add(r, key, len, v);
     free(where);
 }
 
@@ -337,16 +356,18 @@ static bool read_json(reader_t *r)
                 advance(r);
                 break;
             }
-            if (r->c != ',') return fail(r, r->c == EOF ? "the file ends before the JSON object closes"
-                                                          : "not JSON: expected ',' or '}' after a value");
+            if (r->c != ',')
+                return fail(r, r->c == EOF ? "the file ends before the JSON object closes"
+                                           : "not JSON: expected ',' or '}' after a value");
             advance(r);
             skip_ws(r);
         }
     }
     skip_ws(r);
     if (r->c != EOF)
-        return fail(r, "more text after the JSON object's closing '}' (to combine durations files, use "
-                       "`test-engine-pytest durations merge`)");
+        return fail(
+            r, "more text after the JSON object's closing '}' (to combine durations files, use "
+               "`test-engine-pytest durations merge`)");
     return true;
 }
 
@@ -359,8 +380,10 @@ static bool plain_decimal(const char *s, size_t n)
     bool digit = false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (c >= '0' && c <= '9') digit = true;
-        else if (!strchr(".eE+-", c)) return false;
+        if (c >= '0' && c <= '9')
+            digit = true;
+        else if (!strchr(".eE+-", c))
+            return false;
     }
     return digit;
 }
@@ -389,14 +412,18 @@ static bool parse_line(reader_t *r, char *s, size_t lineno)
     double v = plain_decimal(s, n) ? strtod(s, &end) : 0;
     if (end != s + n || !*rest) {
         free(r->err);
-        r->err = xasprintf("%s '%s' line %zu: expected '<seconds> <path>'", r->o->label, r->path, lineno);
+        r->err = xasprintf("%s '%s' line %zu: expected '<seconds> <path>'", r->o->label, r->path,
+                           lineno);
         return false;
     }
     const char *why = duration_problem(v);
     size_t len = strlen(rest);
-    if (why) refuse(r, where, "seconds", why);
-    else if ((why = key_problem(r, rest, len))) refuse(r, where, "the path", why);
-    else add(r, rest, len, v);
+    if (why)
+        refuse(r, where, "seconds", why);
+    else if ((why = key_problem(r, rest, len)))
+        refuse(r, where, "the path", why);
+    else
+        add(r, rest, len, v);
     return true;
 }
 
@@ -450,16 +477,20 @@ bool dur_read_file(const char *path, const dur_read_opts_t *o, dur_entries_t *ou
         ok = false;
     }
     fclose(r.f);
-    if (r.more && o->strict) log_error("%s '%s': %zu more bad entries (%zu shown)", o->label, path, r.more, r.shown);
-    else if (r.more) log_warn("%s '%s': %zu more entries ignored (%zu shown)", o->label, path, r.more, r.shown);
+    if (r.more && o->strict)
+        log_error("%s '%s': %zu more bad entries (%zu shown)", o->label, path, r.more, r.shown);
+    else if (r.more)
+        log_warn("%s '%s': %zu more entries ignored (%zu shown)", o->label, path, r.more, r.shown);
     if (ok && o->strict && r.shown) {
         size_t bad = r.shown + r.more;
-        r.err = xasprintf("%s '%s': %zu bad entr%s (named above); fix or remove %s", o->label, path, bad,
-                          bad == 1 ? "y" : "ies", bad == 1 ? "it" : "them");
+        r.err = xasprintf("%s '%s': %zu bad entr%s (named above); fix or remove %s", o->label, path,
+                          bad, bad == 1 ? "y" : "ies", bad == 1 ? "it" : "them");
         ok = false;
     }
-    if (!ok) *err = r.err ? r.err : xasprintf("%s '%s': cannot be read", o->label, path);
-    else free(r.err);
+    if (!ok)
+        *err = r.err ? r.err : xasprintf("%s '%s': cannot be read", o->label, path);
+    else
+        free(r.err);
     buf_free(&r.key);
     buf_free(&r.token);
     buf_free(&r.skipped);

@@ -25,17 +25,17 @@
 #include <stddef.h>
 #include "buf.h"
 
-#define DURATIONS_MAX_S (7.0 * 24 * 3600)
+#define DURATIONS_MAX_S        (7.0 * 24 * 3600)
 #define DURATIONS_MAX_WARNINGS 5
 
 typedef struct {
-    size_t key;       /* offset of the NUL-terminated key in the arena */
+    size_t key; /* offset of the NUL-terminated key in the arena */
     double seconds;
-    unsigned src;     /* which input file (the index given to the reader) */
+    unsigned src; /* which input file (the index given to the reader) */
 } dur_entry_t;
 
 typedef struct {
-    buf_t arena;      /* every key, NUL-terminated, in reading order */
+    buf_t arena; /* every key, NUL-terminated, in reading order */
     dur_entry_t *items;
     size_t len, cap;
 } dur_entries_t;

@@ -24,7 +24,8 @@ const char *http_user_agent(void)
     static char ua[160];
     if (!ua[0]) {
         curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-        snprintf(ua, sizeof ua, "test-engine-pytest/%s (linux; libcurl/%s)", TEP_VERSION, v->version);
+        snprintf(ua, sizeof ua, "test-engine-pytest/%s (linux; libcurl/%s)", TEP_VERSION,
+                 v->version);
     }
     return ua;
 }
@@ -139,15 +140,16 @@ typedef struct {
     const curl_socket_t *fd;
     http_stop_fn stop;
     int stopped_by;
-    long stall_s;          /* 0: no progress rules */
-    curl_off_t moved;      /* bytes taken up + received, at the last change */
-    double last_move;      /* when that changed */
+    long stall_s;     /* 0: no progress rules */
+    curl_off_t moved; /* bytes taken up + received, at the last change */
+    double last_move; /* when that changed */
     curl_off_t window_bytes;
     double window_start;
     bool stalled;
 } progress_watch_t;
 
-static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
 {
     (void)dltotal, (void)ultotal;
     progress_watch_t *w = user;
@@ -168,7 +170,8 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
         return 1;
     }
     if (now - w->window_start >= (double)w->stall_s) {
-        w->stalled = moved - w->window_bytes < (curl_off_t)(HTTP_LOW_SPEED_BYTES * (now - w->window_start));
+        w->stalled =
+            moved - w->window_bytes < (curl_off_t)(HTTP_LOW_SPEED_BYTES * (now - w->window_start));
         if (w->stalled) return 1;
         w->window_bytes = moved;
         w->window_start = now;
@@ -191,9 +194,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     size_t len = size * n;
     static const char rl[] = "ratelimit-reset:", ra[] = "retry-after:";
     if (len > sizeof rl - 1 && strncasecmp(data, rl, sizeof rl - 1) == 0)
-        copy_header_value(h->ratelimit_reset, sizeof h->ratelimit_reset, data + sizeof rl - 1, len - (sizeof rl - 1));
+        copy_header_value(h->ratelimit_reset, sizeof h->ratelimit_reset, data + sizeof rl - 1,
+                          len - (sizeof rl - 1));
     else if (len > sizeof ra - 1 && strncasecmp(data, ra, sizeof ra - 1) == 0)
-        copy_header_value(h->retry_after, sizeof h->retry_after, data + sizeof ra - 1, len - (sizeof ra - 1));
+        copy_header_value(h->retry_after, sizeof h->retry_after, data + sizeof ra - 1,
+                          len - (sizeof ra - 1));
     return len;
 }
 
@@ -222,14 +227,16 @@ static bool is_tls_verification_error(CURLcode rc)
 /* Nothing listens, or the name or route does not exist: no answer is coming. */
 static bool is_unreachable(CURLcode rc)
 {
-    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY;
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+           rc == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
 static bool retryable_transport(const http_client_t *c, CURLcode rc)
 {
     if (c->fail_fast_unreachable && is_unreachable(rc)) return false;
-    return !is_tls_verification_error(rc) && rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL &&
-           rc != CURLE_OUT_OF_MEMORY && rc != CURLE_FILESIZE_EXCEEDED && rc != CURLE_ABORTED_BY_CALLBACK;
+    return !is_tls_verification_error(rc) && rc != CURLE_URL_MALFORMAT &&
+           rc != CURLE_UNSUPPORTED_PROTOCOL && rc != CURLE_OUT_OF_MEMORY &&
+           rc != CURLE_FILESIZE_EXCEEDED && rc != CURLE_ABORTED_BY_CALLBACK;
 }
 
 static bool retryable_status(long status)
@@ -254,8 +261,9 @@ typedef struct {
     char errbuf[CURL_ERROR_SIZE];
 } attempt_ctx_t;
 
-static void set_options(http_client_t *c, const char *method, const char *url, const char *json_body,
-                        curl_mime *mime, struct curl_slist *headers, attempt_ctx_t *ctx)
+static void set_options(http_client_t *c, const char *method, const char *url,
+                        const char *json_body, curl_mime *mime, struct curl_slist *headers,
+                        attempt_ctx_t *ctx)
 {
     CURL *h = c->curl;
     curl_easy_reset(h); /* keeps the connection cache: the next request reuses the connection */
@@ -335,7 +343,8 @@ static void free_headers(struct curl_slist *headers)
 }
 
 /* Fills resp from one finished attempt; returns whether it may be retried. */
-static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ctx, http_response_t *resp)
+static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ctx,
+                          http_response_t *resp)
 {
     resp->status = 0;
     resp->transport_error = rc != CURLE_OK;
@@ -344,8 +353,8 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
     resp->too_large = ctx->sink.over || rc == CURLE_FILESIZE_EXCEEDED;
     resp->stopped_by = ctx->watch.stopped_by;
     if (resp->too_large) {
-        snprintf(resp->error, sizeof resp->error, "the answer is larger than %zu MiB; not read further",
-                 c->max_answer >> 20);
+        snprintf(resp->error, sizeof resp->error,
+                 "the answer is larger than %zu MiB; not read further", c->max_answer >> 20);
         return false;
     }
     if (rc == CURLE_OK) {
@@ -358,11 +367,13 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
         return false;
     }
     if (ctx->watch.stalled) { /* a timeout, retried like one */
-        snprintf(resp->error, sizeof resp->error, "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
+        snprintf(resp->error, sizeof resp->error,
+                 "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
                  HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
         return true;
     }
-    snprintf(resp->error, sizeof resp->error, "%s", ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
+    snprintf(resp->error, sizeof resp->error, "%s",
+             ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
     return retryable_transport(c, rc);
 }
 
@@ -384,8 +395,11 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
 
     double start = fs_monotonic();
     for (int attempt = 1;; attempt++) {
-        attempt_ctx_t ctx = {{&resp->body, c->max_answer, false}, {{0}, {0}},
-                             {&c->sock_fd, c->stop, 0, c->low_speed ? c->timeout_s : 0, 0, 0, 0, 0, false}, {0}};
+        attempt_ctx_t ctx = {
+            {&resp->body, c->max_answer, false},
+            {{0}, {0}},
+            {&c->sock_fd, c->stop, 0, c->low_speed ? c->timeout_s : 0, 0, 0, 0, 0, false},
+            {0}};
         buf_reset(&resp->body);
         curl_mime *mime = make_mime ? make_mime(c->curl, mime_user) : NULL;
         set_options(c, method, url, json_body, mime, headers, &ctx);
@@ -398,21 +412,25 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
 
         c->retry_spent_s += fs_monotonic() - attempt_start;
         double server_wait = -1;
-        if (resp->status == 429) server_wait = http_rate_limit_wait(ctx.seen.ratelimit_reset, ctx.seen.retry_after, fs_now());
+        if (resp->status == 429)
+            server_wait =
+                http_rate_limit_wait(ctx.seen.ratelimit_reset, ctx.seen.retry_after, fs_now());
         double wait = http_retry_wait(c, attempt, server_wait);
         if (c->retry_spent_s + wait > c->budget_s) {
             resp->gave_up = true;
-            log_warn("%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs", c->label, method,
-                     path_of(url), attempt, resp->error, c->budget_s, c->retry_spent_s);
+            log_warn("%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
+                     c->label, method, path_of(url), attempt, resp->error, c->budget_s,
+                     c->retry_spent_s);
             break;
         }
-        log_warn("%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method, path_of(url), attempt,
-                 resp->error, wait);
+        log_warn("%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method,
+                 path_of(url), attempt, resp->error, wait);
         double slept_from = fs_monotonic();
         resp->stopped_by = wait_unless_stopped(c, wait);
         c->retry_spent_s += fs_monotonic() - slept_from;
         if (resp->stopped_by) {
-            snprintf(resp->error, sizeof resp->error, "stopped by signal %d before retrying", resp->stopped_by);
+            snprintf(resp->error, sizeof resp->error, "stopped by signal %d before retrying",
+                     resp->stopped_by);
             break;
         }
     }

@@ -37,9 +37,11 @@
 #include <stddef.h>
 #include "buf.h"
 
-#define HTTP_MIN_BACKOFF_MS 100L       /* the first backoff step is never shorter */
-#define HTTP_LOW_SPEED_BYTES 1024L     /* bytes per second below which a transfer counts as trickling */
-#define HTTP_MAX_API_ANSWER (32L << 20) /* a plan for ~150,000 tests is far smaller */
+/* The first backoff step is never shorter. */
+#define HTTP_MIN_BACKOFF_MS 100L
+/* Bytes per second below which a transfer counts as trickling. */
+#define HTTP_LOW_SPEED_BYTES   1024L
+#define HTTP_MAX_API_ANSWER    (32L << 20) /* a plan for ~150,000 tests is far smaller */
 #define HTTP_MAX_UPLOAD_ANSWER (1L << 20)
 
 /* Returns a signal number (non-zero) when the caller wants everything stopped. */
@@ -47,32 +49,32 @@ typedef int (*http_stop_fn)(void);
 
 typedef struct {
     CURL *curl;
-    const char *label;      /* "Test Engine API" or "upload", for messages */
-    const char *ca_bundle;  /* NULL or "" = system store */
-    long timeout_s;         /* per attempt (total, or without progress with low_speed) */
-    double budget_s;        /* failed attempts plus waits, over every request of the client */
-    long backoff_ms;        /* first backoff (at least HTTP_MIN_BACKOFF_MS) */
-    char *auth_header;      /* "Authorization: ..." (owned, never logged, wiped when freed) */
-    size_t max_answer;      /* answer bodies larger than this are refused */
-    bool low_speed;         /* progress rules instead of a total timeout per attempt */
+    const char *label;          /* "Test Engine API" or "upload", for messages */
+    const char *ca_bundle;      /* NULL or "" = system store */
+    long timeout_s;             /* per attempt (total, or without progress with low_speed) */
+    double budget_s;            /* failed attempts plus waits, over every request of the client */
+    long backoff_ms;            /* first backoff (at least HTTP_MIN_BACKOFF_MS) */
+    char *auth_header;          /* "Authorization: ..." (owned, never logged, wiped when freed) */
+    size_t max_answer;          /* answer bodies larger than this are refused */
+    bool low_speed;             /* progress rules instead of a total timeout per attempt */
     bool fail_fast_unreachable; /* refused / unknown host / no route: no retry */
-    http_stop_fn stop;      /* NULL, or polled during transfers and waits */
-    double retry_spent_s;   /* budget used so far */
-    curl_socket_t sock_fd;  /* the connection's socket, while curl has one open */
+    http_stop_fn stop;          /* NULL, or polled during transfers and waits */
+    double retry_spent_s;       /* budget used so far */
+    curl_socket_t sock_fd;      /* the connection's socket, while curl has one open */
 } http_client_t;
 
 typedef struct {
-    long status;            /* 0 when no HTTP answer */
+    long status; /* 0 when no HTTP answer */
     buf_t body;
     bool transport_error;
-    bool tls_error;         /* certificate could not be verified */
-    bool unreachable;       /* connection refused, unknown host, no route */
-    bool too_large;         /* the answer was over max_answer; the body is cut */
-    int stopped_by;         /* the signal that stopped the request, 0 if none */
-    bool gave_up;           /* retries stopped because the budget ran out */
+    bool tls_error;   /* certificate could not be verified */
+    bool unreachable; /* connection refused, unknown host, no route */
+    bool too_large;   /* the answer was over max_answer; the body is cut */
+    int stopped_by;   /* the signal that stopped the request, 0 if none */
+    bool gave_up;     /* retries stopped because the budget ran out */
     int attempts;
     double seconds;
-    char error[512];        /* last problem, one line */
+    char error[512]; /* last problem, one line */
 } http_response_t;
 
 void http_global_init(void);

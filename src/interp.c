@@ -63,8 +63,10 @@ static bool from_sh_trampoline(const char *rest, strlist_t *argv)
     size_t n = *s == '"' ? strcspn(++s, "\"\n") : strcspn(s, " \n");
     char *py = xstrndup(s, n);
     bool ok = is_python(py);
-    if (ok) strlist_push_owned(argv, py);
-    else free(py);
+    if (ok)
+        strlist_push_owned(argv, py);
+    else
+        free(py);
     return ok;
 }
 
@@ -123,7 +125,8 @@ static bool read_head(const char *path, char *head, size_t size)
 static bool has_module_pytest(const strlist_t *words)
 {
     for (size_t i = 1; i + 1 < words->len; i++)
-        if (strcmp(words->items[i], "-m") == 0 && strcmp(words->items[i + 1], "pytest") == 0) return true;
+        if (strcmp(words->items[i], "-m") == 0 && strcmp(words->items[i + 1], "pytest") == 0)
+            return true;
     return false;
 }
 

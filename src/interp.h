@@ -13,10 +13,10 @@
 #include "strlist.h"
 
 typedef struct {
-    strlist_t argv;      /* the interpreter and its own options; empty when unknown */
-    bool runs_pytest;    /* certain: the command imports pytest with this interpreter
-                          * (-m pytest, or a pytest/py.test script) */
-    char *why_unknown;   /* set when argv is empty */
+    strlist_t argv;    /* the interpreter and its own options; empty when unknown */
+    bool runs_pytest;  /* certain: the command imports pytest with this interpreter
+                        * (-m pytest, or a pytest/py.test script) */
+    char *why_unknown; /* set when argv is empty */
 } interp_t;
 
 void interp_of_command(const char *tmpl, interp_t *it);

@@ -7,8 +7,14 @@
 
 static bool debug_on;
 
-void log_set_debug(bool on) { debug_on = on; }
-bool log_debug_enabled(void) { return debug_on; }
+void log_set_debug(bool on)
+{
+    debug_on = on;
+}
+bool log_debug_enabled(void)
+{
+    return debug_on;
+}
 
 static bool use_colour(void)
 {
@@ -20,13 +26,19 @@ void log_escape(buf_t *out, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned char c = *p;
-        if (c == '\n') buf_puts(out, "\\n");
-        else if (c == '\r') buf_puts(out, "\\r");
-        else if (c == '\t') buf_puts(out, "\\t");
-        else if (c < 0x20 || c == 0x7f) buf_printf(out, "\\x%02x", c);
+        if (c == '\n')
+            buf_puts(out, "\\n");
+        else if (c == '\r')
+            buf_puts(out, "\\r");
+        else if (c == '\t')
+            buf_puts(out, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            buf_printf(out, "\\x%02x", c);
         /* U+0080..U+009F in UTF-8: C1 controls (U+009B is a one-byte CSI). */
-        else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) buf_printf(out, "\\u%04x", *++p);
-        else buf_putc(out, (char)c);
+        else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            buf_printf(out, "\\u%04x", *++p);
+        else
+            buf_putc(out, (char)c);
     }
 }
 
@@ -54,7 +66,8 @@ static void emit(FILE *f, const char *colour, const char *label, const char *fmt
     render(&line, fmt, ap);
     bool colours = colour && use_colour();
     fflush(stdout);
-    fprintf(f, "%s%s: %s%s%s\n", colours ? colour : "", TEP_NAME, label, line.data, colours ? "\033[0m" : "");
+    fprintf(f, "%s%s: %s%s%s\n", colours ? colour : "", TEP_NAME, label, line.data,
+            colours ? "\033[0m" : "");
     fflush(f);
     buf_free(&line);
 }

@@ -20,10 +20,11 @@
 
 void log_set_debug(bool on);
 bool log_debug_enabled(void);
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* stdout */
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* stderr, "warning:" */
-void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* stderr, "error:" */
-void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* stderr when enabled */
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* stdout */
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* stderr, "warning:" */
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* stderr, "error:" */
+void log_debug(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2))); /* stderr when enabled */
 /* A Buildkite log section header: "+++ test-engine-pytest: <title>" (stdout). */
 void log_section(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a block of lines to stderr, each escaped as above (for multi-line

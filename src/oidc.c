@@ -14,7 +14,8 @@ static bool mint(const config_t *cfg, char **token, char **err)
     char *audience = plan_api_url(cfg, ""); /* the suite's URL, as bktec uses */
     char lifetime[32];
     snprintf(lifetime, sizeof lifetime, "%ld", config_duration_seconds(cfg->oidc_lifetime));
-    const char *args[] = {"oidc", "request-token", "--audience", audience, "--lifetime", lifetime, NULL};
+    const char *args[] = {"oidc",       "request-token", "--audience", audience,
+                          "--lifetime", lifetime,        NULL};
     buf_t out;
     buf_init(&out);
     /* Room for any token up front: a buffer that grew would leave copies of
@@ -31,8 +32,10 @@ static bool mint(const config_t *cfg, char **token, char **err)
         ok = false;
         why = xstrdup("buildkite-agent printed no single-line token");
     }
-    if (ok) *token = xstrndup(t, len);
-    else *err = xasprintf("minting an OIDC token failed (%s)", why ? why : "unknown error");
+    if (ok)
+        *token = xstrndup(t, len);
+    else
+        *err = xasprintf("minting an OIDC token failed (%s)", why ? why : "unknown error");
     free(why);
     explicit_bzero(out.data, out.len);
     buf_free(&out);
@@ -47,8 +50,10 @@ static bool fill(config_t *cfg, char **slot, const char *name, char **err)
     char *token = NULL;
     if (!mint(cfg, &token, err)) {
         char *e = *err;
-        *err = xasprintf("%s is blank and %s; set the variable, or run inside a Buildkite job whose agent may "
-                         "request OIDC tokens (BUILDKITE_TEST_ENGINE_OIDC=false turns this off)", name, e);
+        *err = xasprintf(
+            "%s is blank and %s; set the variable, or run inside a Buildkite job whose agent may "
+            "request OIDC tokens (BUILDKITE_TEST_ENGINE_OIDC=false turns this off)",
+            name, e);
         free(e);
         return false;
     }

@@ -10,9 +10,14 @@ static const char *closing_brace(const char *open)
 {
     int depth = 0;
     for (const char *s = open; *s; s++) {
-        if (*s == '\\' && s[1]) { s++; continue; }
-        if (*s == '{') depth++;
-        else if (*s == '}' && --depth == 0) return s;
+        if (*s == '\\' && s[1]) {
+            s++;
+            continue;
+        }
+        if (*s == '{')
+            depth++;
+        else if (*s == '}' && --depth == 0)
+            return s;
     }
     return NULL;
 }
@@ -23,10 +28,14 @@ static bool check_braces(const char *text, char **err)
     size_t groups = 0;
     int depth = 0;
     for (const char *s = text; *s; s++) {
-        if (*s == '\\' && s[1]) { s++; continue; }
+        if (*s == '\\' && s[1]) {
+            s++;
+            continue;
+        }
         if (*s == '{') {
             if (++groups > PATTERN_MAX_GROUPS) {
-                *err = xasprintf("more than %d '{' groups; use fewer or a broader '*'", PATTERN_MAX_GROUPS);
+                *err = xasprintf("more than %d '{' groups; use fewer or a broader '*'",
+                                 PATTERN_MAX_GROUPS);
                 return false;
             }
             if (++depth > PATTERN_MAX_NESTING) {
@@ -34,11 +43,17 @@ static bool check_braces(const char *text, char **err)
                 return false;
             }
         } else if (*s == '}') {
-            if (depth == 0) { *err = xstrdup("'}' without a matching '{'"); return false; }
+            if (depth == 0) {
+                *err = xstrdup("'}' without a matching '{'");
+                return false;
+            }
             depth--;
         }
     }
-    if (depth) { *err = xstrdup("'{' is never closed"); return false; }
+    if (depth) {
+        *err = xstrdup("'{' is never closed");
+        return false;
+    }
     return true;
 }
 
@@ -48,12 +63,15 @@ static bool expand(const char *text, strlist_t *out, char **err)
 {
     const char *open = NULL;
     for (const char *s = text; *s && !open; s++) {
-        if (*s == '\\' && s[1]) s++;
-        else if (*s == '{') open = s;
+        if (*s == '\\' && s[1])
+            s++;
+        else if (*s == '{')
+            open = s;
     }
     if (!open) {
         if (out->len == PATTERN_MAX_ALTS) {
-            *err = xasprintf("braces expand to more than %d alternatives; use fewer '{a,b}' groups or a broader '*'",
+            *err = xasprintf("braces expand to more than %d alternatives; use fewer '{a,b}' groups "
+                             "or a broader '*'",
                              PATTERN_MAX_ALTS);
             return false;
         }
@@ -65,11 +83,17 @@ static bool expand(const char *text, strlist_t *out, char **err)
     const char *start = open + 1;
     int nest = 0;
     for (const char *s = open + 1; s <= close; s++) {
-        if (*s == '\\' && s[1]) { s++; continue; }
-        if (*s == '{') nest++;
-        else if (*s == '}' && s != close) nest--;
+        if (*s == '\\' && s[1]) {
+            s++;
+            continue;
+        }
+        if (*s == '{')
+            nest++;
+        else if (*s == '}' && s != close)
+            nest--;
         else if ((*s == ',' && nest == 0) || s == close) {
-            char *alt = xasprintf("%.*s%.*s%s", (int)(open - text), text, (int)(s - start), start, close + 1);
+            char *alt = xasprintf("%.*s%.*s%s", (int)(open - text), text, (int)(s - start), start,
+                                  close + 1);
             bool ok = expand(alt, out, err);
             free(alt);
             if (!ok) return false;
@@ -82,19 +106,19 @@ static bool expand(const char *text, strlist_t *out, char **err)
 /* ---- compiling an alternative to tokens ---- */
 
 typedef enum {
-    T_LIT,    /* one byte */
-    T_ANY,    /* '?': one byte but '/' */
-    T_CLASS,  /* '[...]': one byte in the class, never '/' */
-    T_STAR,   /* '*': any run of bytes without '/' */
-    T_ALL,    /* a trailing '**': anything, '/' included */
-    T_DIRS,   /* '**' + '/': nothing, or anything that ends with '/' */
+    T_LIT,   /* one byte */
+    T_ANY,   /* '?': one byte but '/' */
+    T_CLASS, /* '[...]': one byte in the class, never '/' */
+    T_STAR,  /* '*': any run of bytes without '/' */
+    T_ALL,   /* a trailing '**': anything, '/' included */
+    T_DIRS,  /* '**' + '/': nothing, or anything that ends with '/' */
 } tok_kind_t;
 
 typedef struct glob_tok {
     tok_kind_t kind;
-    bool doubled;      /* written as '**': in prefix mode, anything below may match */
-    char c;            /* T_LIT */
-    const char *cls;   /* T_CLASS: the '[' in the alternative's text */
+    bool doubled;    /* written as '**': in prefix mode, anything below may match */
+    char c;          /* T_LIT */
+    const char *cls; /* T_CLASS: the '[' in the alternative's text */
 } glob_tok_t;
 
 /* One element of a class at *s: a byte or a range, escapes allowed. Returns
@@ -152,9 +176,12 @@ static bool tokenize(const char *p, glob_tok_t **out, size_t *n, char **err)
             const char *q = p;
             while (*q == '*') q++;
             tok->doubled = true;
-            if (*q == '\0') tok->kind = T_ALL;
-            else if (*q == '/') tok->kind = T_DIRS, q++;
-            else tok->kind = T_STAR; /* '**' glued to text behaves like '*' */
+            if (*q == '\0')
+                tok->kind = T_ALL;
+            else if (*q == '/')
+                tok->kind = T_DIRS, q++;
+            else
+                tok->kind = T_STAR; /* '**' glued to text behaves like '*' */
             p = q;
         } else if (*p == '*') {
             tok->kind = T_STAR, p++;
@@ -162,10 +189,18 @@ static bool tokenize(const char *p, glob_tok_t **out, size_t *n, char **err)
             tok->kind = T_ANY, p++;
         } else if (*p == '[') {
             const char *e = class_end(p);
-            if (!e) { *err = xstrdup("'[' is never closed"); free(t); return false; }
+            if (!e) {
+                *err = xstrdup("'[' is never closed");
+                free(t);
+                return false;
+            }
             tok->kind = T_CLASS, tok->cls = p, p = e;
         } else if (*p == '\\') {
-            if (!p[1]) { *err = xstrdup("pattern ends with a lone '\\'"); free(t); return false; }
+            if (!p[1]) {
+                *err = xstrdup("pattern ends with a lone '\\'");
+                free(t);
+                return false;
+            }
             tok->kind = T_LIT, tok->c = p[1], p += 2;
         } else {
             tok->kind = T_LIT, tok->c = *p++;
@@ -189,7 +224,8 @@ typedef struct {
 static void closure(const glob_tok_t *t, size_t n, bool *at)
 {
     for (size_t i = 0; i < n; i++)
-        if (at[i] && (t[i].kind == T_STAR || t[i].kind == T_ALL || t[i].kind == T_DIRS)) at[i + 1] = true;
+        if (at[i] && (t[i].kind == T_STAR || t[i].kind == T_ALL || t[i].kind == T_DIRS))
+            at[i + 1] = true;
 }
 
 static bool step(const glob_tok_t *t, size_t n, const states_t *cur, states_t *nxt, char c)
@@ -201,10 +237,18 @@ static bool step(const glob_tok_t *t, size_t n, const states_t *cur, states_t *n
         if (!cur->at[i] && !cur->in[i]) continue;
         bool at = cur->at[i];
         switch (t[i].kind) {
-        case T_LIT: if (at && c == t[i].c) nxt->at[i + 1] = alive = true; break;
-        case T_ANY: if (at && c != '/') nxt->at[i + 1] = alive = true; break;
-        case T_CLASS: if (at && class_match(t[i].cls, c)) nxt->at[i + 1] = alive = true; break;
-        case T_STAR: if (at && c != '/') nxt->at[i] = alive = true; break;
+        case T_LIT:
+            if (at && c == t[i].c) nxt->at[i + 1] = alive = true;
+            break;
+        case T_ANY:
+            if (at && c != '/') nxt->at[i + 1] = alive = true;
+            break;
+        case T_CLASS:
+            if (at && class_match(t[i].cls, c)) nxt->at[i + 1] = alive = true;
+            break;
+        case T_STAR:
+            if (at && c != '/') nxt->at[i] = alive = true;
+            break;
         case T_ALL: nxt->at[i] = alive = true; break;
         case T_DIRS:
             nxt->in[i] = alive = true;
@@ -282,7 +326,10 @@ bool pattern_compile(pattern_t *p, const char *text, char **err)
     *err = NULL;
     memset(p, 0, sizeof *p);
     strlist_init(&p->alts);
-    if (!*text) { *err = xstrdup("pattern is empty"); return false; }
+    if (!*text) {
+        *err = xstrdup("pattern is empty");
+        return false;
+    }
     if (strlen(text) > PATTERN_MAX_LEN) {
         *err = xasprintf("pattern is longer than %d bytes", PATTERN_MAX_LEN);
         return false;
@@ -316,7 +363,8 @@ bool pattern_may_match_below(const pattern_t *p, const char *dir)
 {
     char *probe = xasprintf("%s/", dir);
     bool hit = false;
-    for (size_t i = 0; i < p->alts.len && !hit; i++) hit = run(p->progs[i], p->prog_len[i], probe, true);
+    for (size_t i = 0; i < p->alts.len && !hit; i++)
+        hit = run(p->progs[i], p->prog_len[i], probe, true);
     free(probe);
     return hit;
 }
@@ -327,7 +375,8 @@ bool pattern_names_dir(const pattern_t *p, const char *name)
         char *copy = xstrdup(p->alts.items[i]);
         char *save = NULL;
         bool hit = false;
-        for (char *seg = strtok_r(copy, "/", &save); seg && !hit; seg = strtok_r(NULL, "/", &save)) {
+        for (char *seg = strtok_r(copy, "/", &save); seg && !hit;
+             seg = strtok_r(NULL, "/", &save)) {
             bool explicit = seg[0] == '.' || strstr(seg, "node_modules") != NULL;
             if (explicit && strcmp(seg, "**") != 0 && match_text(seg, name, false)) hit = true;
         }

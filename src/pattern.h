@@ -17,16 +17,16 @@
 #include <stddef.h>
 #include "strlist.h"
 
-#define PATTERN_MAX_LEN 4096
-#define PATTERN_MAX_ALTS 256
-#define PATTERN_MAX_GROUPS 64
+#define PATTERN_MAX_LEN     4096
+#define PATTERN_MAX_ALTS    256
+#define PATTERN_MAX_GROUPS  64
 #define PATTERN_MAX_NESTING 32
 
 struct glob_tok;
 
 typedef struct {
-    strlist_t alts;            /* brace-free alternatives */
-    struct glob_tok **progs;   /* alts.len compiled token lists */
+    strlist_t alts;          /* brace-free alternatives */
+    struct glob_tok **progs; /* alts.len compiled token lists */
     size_t *prog_len;
 } pattern_t;
 

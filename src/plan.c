@@ -67,10 +67,12 @@ static double estimate_seconds(const cJSON *est)
     return isfinite(s) && s >= 0 && s <= DURATIONS_MAX_S ? s : -1;
 }
 
-static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix, size_t *bad_estimates)
+static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix,
+                           size_t *bad_estimates)
 {
     const cJSON *t;
-    cJSON_ArrayForEach(t, tests) {
+    cJSON_ArrayForEach(t, tests)
+    {
         const char *format = str_field(t, "format");
         bool is_selector = strcmp(format, "selector") == 0;
         const char *raw = is_selector ? str_field(t, "value") : str_field(t, "path");
@@ -80,7 +82,8 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
         /* A NUL smuggled as \u0000 was rewritten to U+FFFF before parsing. */
         if (!why && strstr(run, "\xEF\xBF\xBF")) why = "contains a NUL byte";
         if (why) {
-            char *text = text_excerpt(run, strlen(run), 200); /* hostile or broken: one short line */
+            char *text =
+                text_excerpt(run, strlen(run), 200); /* hostile or broken: one short line */
             strlist_push_owned(&p->rejected, xasprintf("'%s' %s", text, why));
             free(text);
             free(run);
@@ -89,8 +92,10 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
         strlist_push_owned(&task->run, run);
         const cJSON *est = cJSON_GetObjectItemCaseSensitive(t, "estimated_duration");
         double seconds = estimate_seconds(est);
-        if (seconds >= 0) task->estimated_s = (task->estimated_s < 0 ? 0 : task->estimated_s) + seconds;
-        else if (est) (*bad_estimates)++;
+        if (seconds >= 0)
+            task->estimated_s = (task->estimated_s < 0 ? 0 : task->estimated_s) + seconds;
+        else if (est)
+            (*bad_estimates)++;
     }
 }
 
@@ -113,7 +118,8 @@ static void parse_muted(plan_t *p, const cJSON *muted)
     p->n_muted = 0;
     p->muted = xcalloc((size_t)n, sizeof(plan_test_ref_t));
     const cJSON *t;
-    cJSON_ArrayForEach(t, muted) {
+    cJSON_ArrayForEach(t, muted)
+    {
         p->muted[p->n_muted].scope = xstrdup(str_field(t, "scope"));
         p->muted[p->n_muted++].name = xstrdup(str_field(t, "name"));
     }
@@ -126,7 +132,11 @@ static char *neutralise_nul_escapes(const char *body)
     buf_t b;
     buf_init(&b);
     for (const char *s = body; *s; s++) {
-        if (s[0] == '\\' && s[1] == '\\') { buf_append(&b, s, 2); s++; continue; }
+        if (s[0] == '\\' && s[1] == '\\') {
+            buf_append(&b, s, 2);
+            s++;
+            continue;
+        }
         if (s[0] == '\\' && s[1] == 'u' && strncmp(s + 2, "0000", 4) == 0) {
             buf_puts(&b, "\\uffff");
             s += 5;
@@ -137,7 +147,8 @@ static char *neutralise_nul_escapes(const char *body)
     return buf_detach(&b);
 }
 
-bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix, bool *empty, char **err)
+bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix, bool *empty,
+                       char **err)
 {
     *empty = false;
     char *clean = neutralise_nul_escapes(body);
@@ -161,23 +172,29 @@ bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix,
     }
     const cJSON *task;
     size_t bad_estimates = 0;
-    cJSON_ArrayForEach(task, tasks) {
+    cJSON_ArrayForEach(task, tasks)
+    {
         long node;
         if (!job_index(task->string, p->parallelism, &node)) {
             char *key = text_excerpt(task->string, strlen(task->string), 40);
-            strlist_push_owned(&p->rejected, xasprintf("task '%s' is not a job index below %ld", key, p->parallelism));
+            strlist_push_owned(&p->rejected, xasprintf("task '%s' is not a job index below %ld",
+                                                       key, p->parallelism));
             free(key);
             continue;
         }
-        add_task_tests(p, &p->tasks[node], cJSON_GetObjectItemCaseSensitive(task, "tests"), location_prefix, &bad_estimates);
+        add_task_tests(p, &p->tasks[node], cJSON_GetObjectItemCaseSensitive(task, "tests"),
+                       location_prefix, &bad_estimates);
     }
     if (bad_estimates)
-        log_warn("the plan had %zu estimated_duration value%s that %s not a plausible number of milliseconds; ignored",
+        log_warn("the plan had %zu estimated_duration value%s that %s not a plausible number of "
+                 "milliseconds; ignored",
                  bad_estimates, bad_estimates == 1 ? "" : "s", bad_estimates == 1 ? "is" : "are");
     parse_muted(p, cJSON_GetObjectItemCaseSensitive(root, "muted_tests"));
     const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "skipped_tests")) {
-        strlist_push_owned(&p->skipped, xasprintf("%s %s", str_field(t, "scope"), str_field(t, "name")));
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "skipped_tests"))
+    {
+        strlist_push_owned(&p->skipped,
+                           xasprintf("%s %s", str_field(t, "scope"), str_field(t, "name")));
     }
     cJSON_Delete(root);
     return true;
@@ -186,7 +203,8 @@ bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix,
 static void print_bound(double makespan, double bound, const char *what, const char *longest)
 {
     if (bound > 0 && isfinite(makespan / bound))
-        log_info("  makespan %.1fs against the %s bound %.1fs (max of total/jobs and the longest %s): ratio %.3f",
+        log_info("  makespan %.1fs against the %s bound %.1fs (max of total/jobs and the longest "
+                 "%s): ratio %.3f",
                  makespan, what, bound, longest, makespan / bound);
 }
 
@@ -197,10 +215,11 @@ static void print_splits(const plan_t *p)
 {
     for (size_t i = 0; i < p->n_splits && i < SPLITS_SHOWN; i++) {
         const plan_split_t *s = &p->splits[i];
-        log_info("  split %s (%.1fs) into %zu known test%s; job %ld runs the rest of it", s->path, s->seconds,
-                 s->n_tests, s->n_tests == 1 ? "" : "s", s->rest_job + 1);
+        log_info("  split %s (%.1fs) into %zu known test%s; job %ld runs the rest of it", s->path,
+                 s->seconds, s->n_tests, s->n_tests == 1 ? "" : "s", s->rest_job + 1);
     }
-    if (p->n_splits > SPLITS_SHOWN) log_info("  ... and %zu more files split by test", p->n_splits - SPLITS_SHOWN);
+    if (p->n_splits > SPLITS_SHOWN)
+        log_info("  ... and %zu more files split by test", p->n_splits - SPLITS_SHOWN);
 }
 
 void plan_print_loads(const plan_t *p)
@@ -212,7 +231,8 @@ void plan_print_loads(const plan_t *p)
         if (t->estimated_s >= 0) {
             timed = true;
             if (t->estimated_s > makespan) makespan = t->estimated_s;
-            log_info("  job %ld: %zu entr%s, estimated %.1fs", j + 1, t->run.len, t->run.len == 1 ? "y" : "ies", t->estimated_s);
+            log_info("  job %ld: %zu entr%s, estimated %.1fs", j + 1, t->run.len,
+                     t->run.len == 1 ? "y" : "ies", t->estimated_s);
         } else {
             log_info("  job %ld: %zu entr%s", j + 1, t->run.len, t->run.len == 1 ? "y" : "ies");
         }

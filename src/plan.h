@@ -25,8 +25,8 @@ typedef struct {
 } plan_test_ref_t;
 
 typedef struct {
-    strlist_t run;            /* what pytest gets: paths or node ids */
-    double estimated_s;       /* estimated load, -1 unknown */
+    strlist_t run;      /* what pytest gets: paths or node ids */
+    double estimated_s; /* estimated load, -1 unknown */
 } plan_task_t;
 
 /* A slow file the fallback split into its known tests (node ids). The rest
@@ -35,24 +35,24 @@ typedef struct {
  * were recorded run there, once. */
 typedef struct {
     char *path;
-    double seconds;           /* its known time */
-    size_t n_tests;           /* known tests handed out as node ids */
-    long rest_job;            /* runs the file less the tests other jobs got */
+    double seconds; /* its known time */
+    size_t n_tests; /* known tests handed out as node ids */
+    long rest_job;  /* runs the file less the tests other jobs got */
 } plan_split_t;
 
 typedef struct {
     plan_source_t source;
-    char *reason;             /* why fallback / notes */
+    char *reason; /* why fallback / notes */
     char *identifier;
     long parallelism;
-    plan_task_t *tasks;       /* parallelism entries */
+    plan_task_t *tasks; /* parallelism entries */
     plan_test_ref_t *muted;
     size_t n_muted;
-    strlist_t skipped;        /* "scope name" lines, informational */
-    strlist_t rejected;       /* refused entries with the reason, for the summary */
-    double lower_bound_s;     /* fallback with durations: max(total/jobs, longest file) */
-    double test_bound_s;      /* ... and max(total/jobs, longest test) */
-    plan_split_t *splits;     /* fallback: split files, sorted by path */
+    strlist_t skipped;    /* "scope name" lines, informational */
+    strlist_t rejected;   /* refused entries with the reason, for the summary */
+    double lower_bound_s; /* fallback with durations: max(total/jobs, longest file) */
+    double test_bound_s;  /* ... and max(total/jobs, longest test) */
+    plan_split_t *splits; /* fallback: split files, sorted by path */
     size_t n_splits;
 } plan_t;
 
@@ -62,7 +62,8 @@ const char *plan_source_name(plan_source_t s);
 
 /* Parses a server plan answer. Returns false (and *err) when the body is not
  * a usable plan JSON; an object without tasks gives *empty = true. */
-bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix, bool *empty, char **err);
+bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix, bool *empty,
+                       char **err);
 /* Fallback: every job computes the same split from the same inputs (see
  * plan_fallback.c: LPT, and files slower than total/jobs split by test). */
 void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known);

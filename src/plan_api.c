@@ -9,8 +9,8 @@
 void plan_api_client_init(http_client_t *c, const config_t *cfg)
 {
     char *auth = xasprintf("Authorization: Bearer %s", cfg->api_token);
-    http_client_init(c, "Test Engine API", cfg->ca_bundle, cfg->api_timeout, (double)cfg->api_retry_budget,
-                     cfg->api_backoff_ms, auth);
+    http_client_init(c, "Test Engine API", cfg->ca_bundle, cfg->api_timeout,
+                     (double)cfg->api_retry_budget, cfg->api_backoff_ms, auth);
     /* A refused connection or an unknown host will not answer within the
      * budget either; the local plan is as good as waiting a minute for it. */
     c->fail_fast_unreachable = true;
@@ -47,7 +47,8 @@ char *plan_api_url(const config_t *cfg, const char *suffix)
 char *plan_api_prefixed(const char *prefix, const char *path)
 {
     if (!prefix || !*prefix) return xstrdup(path);
-    if (strcmp(prefix, "./") == 0) return strncmp(path, "./", 2) == 0 ? xstrdup(path) : xasprintf("./%s", path);
+    if (strcmp(prefix, "./") == 0)
+        return strncmp(path, "./", 2) == 0 ? xstrdup(path) : xasprintf("./%s", path);
     size_t n = strlen(prefix);
     while (n && prefix[n - 1] == '/') n--;
     return xasprintf("%.*s/%s", (int)n, prefix, path);
@@ -86,8 +87,10 @@ void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_ans
     memset(a, 0, sizeof *a);
     if (r->tls_error) {
         a->outcome = PLAN_API_FATAL;
-        a->message = xasprintf("TLS verification failed: %s. The server's certificate is not trusted; if you use a "
-                               "private CA, point BUILDKITE_TEST_ENGINE_CA_BUNDLE at its PEM file", r->error);
+        a->message = xasprintf(
+            "TLS verification failed: %s. The server's certificate is not trusted; if you use a "
+            "private CA, point BUILDKITE_TEST_ENGINE_CA_BUNDLE at its PEM file",
+            r->error);
         return;
     }
     if (r->too_large) {
@@ -97,14 +100,19 @@ void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_ans
     }
     if (r->unreachable && !r->gave_up) {
         a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Unreachable: %s; not retried (a refused connection, an unknown host or no route "
-                               "does not fix itself within the retry budget)", r->error);
+        a->message = xasprintf(
+            "Unreachable: %s; not retried (a refused connection, an unknown host or no route "
+            "does not fix itself within the retry budget)",
+            r->error);
         return;
     }
-    if (r->transport_error || (r->gave_up && (r->status == 409 || r->status == 429 || r->status >= 500))) {
+    if (r->transport_error ||
+        (r->gave_up && (r->status == 409 || r->status == 429 || r->status >= 500))) {
         a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Timeout: Test Engine API did not give a usable answer within the retry budget "
-                               "(%d attempt%s, last error: %s)", r->attempts, r->attempts == 1 ? "" : "s", r->error);
+        a->message = xasprintf(
+            "Timeout: Test Engine API did not give a usable answer within the retry budget "
+            "(%d attempt%s, last error: %s)",
+            r->attempts, r->attempts == 1 ? "" : "s", r->error);
         return;
     }
     if (r->status == 200) {
@@ -121,11 +129,14 @@ void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_ans
             return;
         }
         a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Not Found: %s. Check BUILDKITE_ORGANIZATION_SLUG and BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct", msg);
+        a->message = xasprintf("Not Found: %s. Check BUILDKITE_ORGANIZATION_SLUG and "
+                               "BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct",
+                               msg);
         break;
     case 401:
         a->outcome = PLAN_API_FATAL;
-        a->message = xasprintf("Authentication Failed: %s. Check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", msg);
+        a->message = xasprintf(
+            "Authentication Failed: %s. Check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", msg);
         break;
     case 403:
         if (strncmp(msg, "Billing Error", 13) == 0) {
@@ -133,7 +144,9 @@ void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_ans
             a->message = xstrdup(msg); /* the server's message already starts with the label */
         } else {
             a->outcome = PLAN_API_FATAL;
-            a->message = xasprintf("Access Denied: %s. The token needs read_suites, read_test_plan and write_test_plan", msg);
+            a->message = xasprintf("Access Denied: %s. The token needs read_suites, read_test_plan "
+                                   "and write_test_plan",
+                                   msg);
         }
         break;
     case 400:
@@ -151,7 +164,8 @@ void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_ans
     free(msg);
 }
 
-static void call(http_client_t *c, const char *method, const char *url, const char *body, bool cache_get, plan_api_answer_t *a)
+static void call(http_client_t *c, const char *method, const char *url, const char *body,
+                 bool cache_get, plan_api_answer_t *a)
 {
     http_response_t r;
     http_response_init(&r);
@@ -165,24 +179,28 @@ void plan_api_fetch_cached_plan(http_client_t *c, const config_t *cfg, plan_api_
 {
     char *base = plan_api_url(cfg, "/test_plan");
     char *ident = escaped(cfg->identifier);
-    char *url = xasprintf("%s?identifier=%s&job_retry_count=%ld", base, ident, cfg->job_retry_count);
+    char *url =
+        xasprintf("%s?identifier=%s&job_retry_count=%ld", base, ident, cfg->job_retry_count);
     call(c, "GET", url, NULL, true, a);
     free(base);
     free(ident);
     free(url);
 }
 
-void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors, cJSON *examples, plan_api_answer_t *a)
+void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors,
+                          cJSON *examples, plan_api_answer_t *a)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "runner", "pytest");
     cJSON_AddStringToObject(body, "identifier", cfg->identifier);
     cJSON_AddNumberToObject(body, "parallelism", (double)cfg->parallel_job_count);
     cJSON_AddStringToObject(body, "branch", cfg->branch);
-    if (*cfg->location_prefix) cJSON_AddStringToObject(body, "location_prefix", cfg->location_prefix);
+    if (*cfg->location_prefix)
+        cJSON_AddStringToObject(body, "location_prefix", cfg->location_prefix);
     plan_api_add_dynamic_fields(body, cfg);
     cJSON *tests = cJSON_AddObjectToObject(body, "tests");
-    if (examples && cJSON_GetArraySize(examples) > 0) cJSON_AddItemReferenceToObject(tests, "examples", examples);
+    if (examples && cJSON_GetArraySize(examples) > 0)
+        cJSON_AddItemReferenceToObject(tests, "examples", examples);
     if (selectors->len) {
         cJSON *sel = cJSON_AddArrayToObject(tests, "selectors");
         for (size_t i = 0; i < selectors->len; i++) {
@@ -202,7 +220,8 @@ void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t
 cJSON *plan_api_env_payload(const config_t *cfg)
 {
     cJSON *e = cJSON_CreateObject();
-    #define USER_STR(key, field) cJSON_AddStringToObject(e, key, config_is_set(cfg, key) ? cfg->field : "")
+#define USER_STR(key, field)                                                                       \
+    cJSON_AddStringToObject(e, key, config_is_set(cfg, key) ? cfg->field : "")
     cJSON_AddStringToObject(e, "BUILDKITE_BUILD_ID", cfg->build_id);
     cJSON_AddBoolToObject(e, "BUILDKITE_TEST_ENGINE_DEBUG_ENABLED", cfg->debug);
     cJSON_AddStringToObject(e, "BUILDKITE_TEST_ENGINE_IDENTIFIER", cfg->identifier);
@@ -221,11 +240,12 @@ cJSON *plan_api_env_payload(const config_t *cfg)
     USER_STR("BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN", test_file_exclude_pattern);
     USER_STR("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", test_file_pattern);
     cJSON_AddStringToObject(e, "BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest");
-    #undef USER_STR
+#undef USER_STR
     return e;
 }
 
-void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files, strlist_t *slow, plan_api_answer_t *a)
+void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files,
+                           strlist_t *slow, plan_api_answer_t *a)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(body, "files");
@@ -248,9 +268,11 @@ void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_
     cJSON *root = cJSON_Parse(a->body);
     const cJSON *tests = cJSON_GetObjectItemCaseSensitive(root, "tests");
     const cJSON *t;
-    strset_t ours = STRSET_INIT, named = STRSET_INIT; /* hashed: a scan per answer entry was quadratic */
+    strset_t ours = STRSET_INIT,
+             named = STRSET_INIT; /* hashed: a scan per answer entry was quadratic */
     strset_add_list(&ours, files);
-    cJSON_ArrayForEach(t, tests) {
+    cJSON_ArrayForEach(t, tests)
+    {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "path");
         if (!cJSON_IsString(p)) continue;
         const char *path = plan_api_unprefixed(cfg->location_prefix, p->valuestring);
@@ -259,7 +281,8 @@ void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_
     }
     strset_free(&named);
     strset_free(&ours);
-    if (!root) log_warn("filter_tests answered with invalid JSON; no files will be split into examples");
+    if (!root)
+        log_warn("filter_tests answered with invalid JSON; no files will be split into examples");
     cJSON_Delete(root);
 }
 
@@ -282,7 +305,8 @@ bool plan_api_post_metadata(http_client_t *c, const config_t *cfg, const char *b
 void plan_api_add_dynamic_fields(cJSON *body, const config_t *cfg)
 {
     if (!cfg->dynamic) return;
-    if (cfg->max_parallelism > 0) cJSON_AddNumberToObject(body, "max_parallelism", (double)cfg->max_parallelism);
+    if (cfg->max_parallelism > 0)
+        cJSON_AddNumberToObject(body, "max_parallelism", (double)cfg->max_parallelism);
     long target = *cfg->target_time ? config_duration_seconds(cfg->target_time) : 0;
     if (target > 0) cJSON_AddNumberToObject(body, "target_time", (double)target);
 }

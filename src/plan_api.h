@@ -12,12 +12,17 @@
 #include "http.h"
 #include "strlist.h"
 
-typedef enum { PLAN_API_OK, PLAN_API_CACHE_MISS, PLAN_API_FALLBACK, PLAN_API_FATAL } plan_api_outcome_t;
+typedef enum {
+    PLAN_API_OK,
+    PLAN_API_CACHE_MISS,
+    PLAN_API_FALLBACK,
+    PLAN_API_FATAL
+} plan_api_outcome_t;
 
 typedef struct {
     plan_api_outcome_t outcome;
-    char *message;  /* for FALLBACK / FATAL: "Label: detail" */
-    char *body;     /* for OK */
+    char *message; /* for FALLBACK / FATAL: "Label: detail" */
+    char *body;    /* for OK */
 } plan_api_answer_t;
 
 void plan_api_client_init(http_client_t *c, const config_t *cfg);
@@ -29,9 +34,11 @@ void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_ans
 
 void plan_api_fetch_cached_plan(http_client_t *c, const config_t *cfg, plan_api_answer_t *a);
 /* examples: cJSON array of example objects (may be NULL); selectors: files. */
-void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors, cJSON *examples, plan_api_answer_t *a);
+void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors,
+                          cJSON *examples, plan_api_answer_t *a);
 /* Fills `slow` with the paths the server wants split into examples. */
-void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files, strlist_t *slow, plan_api_answer_t *a);
+void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files,
+                           strlist_t *slow, plan_api_answer_t *a);
 /* bktec's EnvPayload (all keys present), from user-given values. */
 cJSON *plan_api_env_payload(const config_t *cfg);
 /* POST test_plan_metadata; body is the full JSON. Returns false with *err. */

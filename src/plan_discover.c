@@ -38,8 +38,10 @@ static int entry_kind(const walk_t *w, struct dirent *de)
     struct stat st;
     int kind = 0;
     if (stat(full, &st) == 0) {
-        if (S_ISREG(st.st_mode)) kind = 'f';
-        else if (S_ISDIR(st.st_mode) && de->d_type != DT_LNK) kind = 'd';
+        if (S_ISREG(st.st_mode))
+            kind = 'f';
+        else if (S_ISDIR(st.st_mode) && de->d_type != DT_LNK)
+            kind = 'd';
     }
     free(full);
     return kind;
@@ -78,7 +80,8 @@ static void walk_dir(walk_t *w)
     closedir(d);
 }
 
-bool plan_discover_walk(const char *root, const char *include, const char *exclude, strlist_t *out, char **err)
+bool plan_discover_walk(const char *root, const char *include, const char *exclude, strlist_t *out,
+                        char **err)
 {
     walk_t w = {.out = out, .root = root};
     char *perr = NULL;
@@ -103,9 +106,10 @@ bool plan_discover_walk(const char *root, const char *include, const char *exclu
     if (w.has_exclude) pattern_free(&w.exclude);
     strlist_sort(out);
     if (out->len == 0) {
-        *err = xasprintf("no test files match pattern '%s'%s%s%s; check BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN and the working directory",
-                         include, w.has_exclude ? " and exclude pattern '" : "", w.has_exclude ? exclude : "",
-                         w.has_exclude ? "'" : "");
+        *err = xasprintf("no test files match pattern '%s'%s%s%s; check "
+                         "BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN and the working directory",
+                         include, w.has_exclude ? " and exclude pattern '" : "",
+                         w.has_exclude ? exclude : "", w.has_exclude ? "'" : "");
         return false;
     }
     return true;
@@ -116,18 +120,23 @@ bool plan_discover_read_list(const char *path, strlist_t *out, char **err)
     size_t len = 0;
     char *text = fs_read_file(path, &len);
     if (!text) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_FILES '%s': cannot read it (%s)", path, strerror(errno));
+        *err = xasprintf("BUILDKITE_TEST_ENGINE_FILES '%s': cannot read it (%s)", path,
+                         strerror(errno));
         return false;
     }
     if (memchr(text, '\0', len)) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_FILES '%s': is not a text file; give one test file per line", path);
+        *err = xasprintf(
+            "BUILDKITE_TEST_ENGINE_FILES '%s': is not a text file; give one test file per line",
+            path);
         free(text);
         return false;
     }
     strlist_push_lines(out, text);
     free(text);
     if (out->len == 0) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_FILES '%s': has no file names; give one test file per line", path);
+        *err = xasprintf(
+            "BUILDKITE_TEST_ENGINE_FILES '%s': has no file names; give one test file per line",
+            path);
         return false;
     }
     return true;

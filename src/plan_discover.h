@@ -11,7 +11,8 @@
 #include <stdbool.h>
 #include "strlist.h"
 
-bool plan_discover_walk(const char *root, const char *include, const char *exclude, strlist_t *out, char **err);
+bool plan_discover_walk(const char *root, const char *include, const char *exclude, strlist_t *out,
+                        char **err);
 bool plan_discover_read_list(const char *path, strlist_t *out, char **err);
 
 #endif

@@ -13,14 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define IDENT_VAR "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER"
-#define PAR_VAR "BUILDKITE_TEST_ENGINE_PARALLELISM"
+#define IDENT_VAR        "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER"
+#define PAR_VAR          "BUILDKITE_TEST_ENGINE_PARALLELISM"
 #define UPLOAD_TIMEOUT_S 300
 
 typedef struct {
     long parallelism;
     char *identifier;
-    const char *source;     /* "server" | "local estimate" */
+    const char *source; /* "server" | "local estimate" */
     char *reason;
 } answer_t;
 
@@ -37,28 +37,37 @@ static void validate(config_t *cfg, const char *template_path, long *target_s)
     if (*cfg->target_time) {
         *target_s = config_duration_seconds(cfg->target_time);
         if (*target_s <= 0 || *target_s > 86400)
-            strlist_push_owned(&cfg->problems, xasprintf("BUILDKITE_TEST_ENGINE_TARGET_TIME: '%s' is not a time up to "
-                                                         "24h; use e.g. 4m30s, 90s or 240 (seconds)", cfg->target_time));
+            strlist_push_owned(
+                &cfg->problems,
+                xasprintf("BUILDKITE_TEST_ENGINE_TARGET_TIME: '%s' is not a time up to "
+                          "24h; use e.g. 4m30s, 90s or 240 (seconds)",
+                          cfg->target_time));
         if (cfg->max_parallelism == 0)
-            strlist_push_owned(&cfg->problems, xstrdup("BUILDKITE_TEST_ENGINE_MAX_PARALLELISM: must be set with "
-                                                       "BUILDKITE_TEST_ENGINE_TARGET_TIME (the most jobs to use)"));
+            strlist_push_owned(&cfg->problems,
+                               xstrdup("BUILDKITE_TEST_ENGINE_MAX_PARALLELISM: must be set with "
+                                       "BUILDKITE_TEST_ENGINE_TARGET_TIME (the most jobs to use)"));
     }
     if (template_path && !fs_exists(template_path))
-        strlist_push_owned(&cfg->problems, xasprintf("plan --pipeline-upload: '%s' does not exist; give the pipeline "
-                                                     "template to upload", template_path));
+        strlist_push_owned(
+            &cfg->problems,
+            xasprintf("plan --pipeline-upload: '%s' does not exist; give the pipeline "
+                      "template to upload",
+                      template_path));
 }
 
-long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long target_s, double total_s,
-                           size_t n_entries, char **how)
+long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long target_s,
+                           double total_s, size_t n_entries, char **how)
 {
     long cap = max_parallelism > 0 ? max_parallelism : fallback_parallelism;
-    const char *cap_name = max_parallelism > 0 ? "BUILDKITE_TEST_ENGINE_MAX_PARALLELISM" : "BUILDKITE_PARALLEL_JOB_COUNT";
+    const char *cap_name = max_parallelism > 0 ? "BUILDKITE_TEST_ENGINE_MAX_PARALLELISM"
+                                               : "BUILDKITE_PARALLEL_JOB_COUNT";
     if (target_s <= 0) {
         *how = xasprintf("no target time: %s, %ld", cap_name, cap);
         return cap;
     }
     if (total_s < 0) {
-        *how = xasprintf("no local durations to estimate from (set BUILDKITE_TEST_ENGINE_DURATIONS_FILE): %s, %ld",
+        *how = xasprintf("no local durations to estimate from (set "
+                         "BUILDKITE_TEST_ENGINE_DURATIONS_FILE): %s, %ld",
                          cap_name, cap);
         return cap;
     }
@@ -67,7 +76,8 @@ long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long
     long n = jobs < 1 ? 1 : jobs;
     buf_t b;
     buf_init(&b);
-    buf_printf(&b, "ceil(%.1f s of tests / target %ld s) = %ld job%s", total_s, target_s, jobs, jobs == 1 ? "" : "s");
+    buf_printf(&b, "ceil(%.1f s of tests / target %ld s) = %ld job%s", total_s, target_s, jobs,
+               jobs == 1 ? "" : "s");
     if (n > cap) {
         n = cap;
         buf_printf(&b, ", capped at %s %ld", cap_name, cap);
@@ -108,23 +118,27 @@ static double local_total(const config_t *cfg, const strlist_t *entries, size_t 
     return sum + (sum / (double)*n_known) * (double)(entries->len - *n_known);
 }
 
-static void estimate(const config_t *cfg, const strlist_t *entries, long target_s, const char *why, answer_t *d)
+static void estimate(const config_t *cfg, const strlist_t *entries, long target_s, const char *why,
+                     answer_t *d)
 {
     size_t n_known = 0;
     double total = target_s > 0 ? local_total(cfg, entries, &n_known) : -1;
     char *how = NULL;
-    d->parallelism = plan_dynamic_estimate(cfg->max_parallelism, cfg->parallel_job_count, target_s, total,
-                                           entries->len, &how);
+    d->parallelism = plan_dynamic_estimate(cfg->max_parallelism, cfg->parallel_job_count, target_s,
+                                           total, entries->len, &how);
     d->source = "local estimate";
     d->identifier = xstrdup(cfg->identifier);
     if (n_known)
-        d->reason = xasprintf("%s; estimated locally from %s (%zu of %zu entries timed, the rest at their mean): %s",
-                              why, cfg->durations_file, n_known, entries->len, how);
+        d->reason = xasprintf(
+            "%s; estimated locally from %s (%zu of %zu entries timed, the rest at their mean): %s",
+            why, cfg->durations_file, n_known, entries->len, how);
     else if (target_s > 0 && *cfg->durations_file)
-        d->reason = xasprintf("%s; none of the %zu entries has a duration in %s (node ids never do): %s, %ld", why,
-                              entries->len, cfg->durations_file, cfg->max_parallelism > 0 ?
-                              "BUILDKITE_TEST_ENGINE_MAX_PARALLELISM" : "BUILDKITE_PARALLEL_JOB_COUNT",
-                              d->parallelism);
+        d->reason = xasprintf(
+            "%s; none of the %zu entries has a duration in %s (node ids never do): %s, %ld", why,
+            entries->len, cfg->durations_file,
+            cfg->max_parallelism > 0 ? "BUILDKITE_TEST_ENGINE_MAX_PARALLELISM"
+                                     : "BUILDKITE_PARALLEL_JOB_COUNT",
+            d->parallelism);
     else
         d->reason = xasprintf("%s; estimated locally: %s", why, how);
     free(how);
@@ -139,7 +153,8 @@ static bool read_answer(const config_t *cfg, const char *body, answer_t *d, char
     const cJSON *ident = cJSON_GetObjectItemCaseSensitive(root, "identifier");
     bool ok = false;
     if (!cJSON_IsObject(root))
-        *why = xstrdup("Invalid Plan: the plan API answered with something that is not a JSON object");
+        *why =
+            xstrdup("Invalid Plan: the plan API answered with something that is not a JSON object");
     else if (!cJSON_IsObject(tasks) || cJSON_GetArraySize(tasks) == 0)
         *why = xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
     else if (!cJSON_IsNumber(par) || par->valuedouble < 1 || par->valuedouble > 1000 ||
@@ -149,7 +164,8 @@ static bool read_answer(const config_t *cfg, const char *body, answer_t *d, char
         ok = true;
     if (ok) {
         d->parallelism = (long)par->valuedouble;
-        d->identifier = xstrdup(cJSON_IsString(ident) && *ident->valuestring ? ident->valuestring : cfg->identifier);
+        d->identifier = xstrdup(cJSON_IsString(ident) && *ident->valuestring ? ident->valuestring
+                                                                             : cfg->identifier);
         d->source = "server";
         d->reason = xstrdup("Test Engine chose it");
     }
@@ -188,7 +204,8 @@ static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer
 static int decide(const config_t *cfg, const strlist_t *entries, long target_s, answer_t *d)
 {
     if (cfg->offline) {
-        estimate(cfg, entries, target_s, "no Test Engine suite, token or organization configured", d);
+        estimate(cfg, entries, target_s, "no Test Engine suite, token or organization configured",
+                 d);
     } else {
         char *why = NULL;
         http_global_init();
@@ -204,7 +221,8 @@ static int decide(const config_t *cfg, const strlist_t *entries, long target_s, 
             free(why);
         }
     }
-    log_section("dynamic parallelism: %ld job%s (%s)", d->parallelism, d->parallelism == 1 ? "" : "s", d->source);
+    log_section("dynamic parallelism: %ld job%s (%s)", d->parallelism,
+                d->parallelism == 1 ? "" : "s", d->source);
     log_info("%s", d->reason);
     log_info("Plan identifier: %s", d->identifier);
     return 0;
@@ -236,17 +254,26 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
     process_env_without(&env, ours);
     strlist_push_owned(&env, xasprintf(IDENT_VAR "=%s", d->identifier));
     strlist_push_owned(&env, xasprintf(PAR_VAR "=%ld", d->parallelism));
-    log_info("Uploading %s with buildkite-agent pipeline upload, " IDENT_VAR "=%s " PAR_VAR "=%ld", template_path,
-             d->identifier, d->parallelism);
+    log_info("Uploading %s with buildkite-agent pipeline upload, " IDENT_VAR "=%s " PAR_VAR "=%ld",
+             template_path, d->identifier, d->parallelism);
     char *const argv[] = {cfg->agent_cmd, "pipeline", "upload", (char *)template_path, NULL};
-    process_opts_t o = {.argv = argv, .env = &env, .timeout_s = UPLOAD_TIMEOUT_S, .stdin_path = "/dev/null"};
+    process_opts_t o = {
+        .argv = argv, .env = &env, .timeout_s = UPLOAD_TIMEOUT_S, .stdin_path = "/dev/null"};
     process_result_t r;
     process_run(&o, &r);
     strlist_free(&env);
-    int status = r.start_failed ? (int)cfg->config_exit_status : r.signal ? 128 + r.signal : r.exit_code;
-    if (r.start_failed) log_error("%s; the test step was not uploaded", r.start_error);
-    else if (r.timed_out) log_error("buildkite-agent pipeline upload did not finish within %d s; the test step was not uploaded", UPLOAD_TIMEOUT_S);
-    else if (status) log_error("buildkite-agent pipeline upload exited %d; the test step was not uploaded", status);
+    int status = r.start_failed ? (int)cfg->config_exit_status
+                 : r.signal     ? 128 + r.signal
+                                : r.exit_code;
+    if (r.start_failed)
+        log_error("%s; the test step was not uploaded", r.start_error);
+    else if (r.timed_out)
+        log_error("buildkite-agent pipeline upload did not finish within %d s; the test step was "
+                  "not uploaded",
+                  UPLOAD_TIMEOUT_S);
+    else if (status)
+        log_error("buildkite-agent pipeline upload exited %d; the test step was not uploaded",
+                  status);
     return status;
 }
 
@@ -276,7 +303,8 @@ int plan_dynamic(config_t *cfg, const char *template_path)
     int status = plan_phase_prepare(cfg) ? 0 : (int)cfg->config_exit_status;
     if (!status) status = entries_to_plan(cfg, &entries);
     if (!status) status = decide(cfg, &entries, target_s, &d);
-    if (!status) status = template_path ? upload_pipeline(cfg, template_path, &d) : print_json(json_fd, &d);
+    if (!status)
+        status = template_path ? upload_pipeline(cfg, template_path, &d) : print_json(json_fd, &d);
     if (json_fd >= 0) {
         fflush(stdout);
         dup2(json_fd, STDOUT_FILENO);

@@ -30,7 +30,7 @@
 int plan_dynamic(config_t *cfg, const char *template_path);
 
 /* Exposed for unit tests: the local estimate and why (caller frees *how). */
-long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long target_s, double total_s,
-                           size_t n_entries, char **how);
+long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long target_s,
+                           double total_s, size_t n_entries, char **how);
 
 #endif

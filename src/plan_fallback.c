@@ -27,13 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { ITEM_WHOLE, ITEM_TEST, ITEM_REST } item_kind_t;
+typedef enum {
+    ITEM_WHOLE,
+    ITEM_TEST,
+    ITEM_REST
+} item_kind_t;
 
 typedef struct {
-    const char *name;    /* a path, or a node id (borrowed) */
+    const char *name; /* a path, or a node id (borrowed) */
     double seconds;
     item_kind_t kind;
-    size_t split;        /* ITEM_REST: index into p->splits */
+    size_t split; /* ITEM_REST: index into p->splits */
 } item_t;
 
 typedef struct {
@@ -95,7 +99,9 @@ static void sift_down(heap_t *h, size_t i)
 static void lpt(plan_t *p, items_t *it)
 {
     if (it->len) qsort(it->v, it->len, sizeof *it->v, cmp_longest_first);
-    heap_t h = {.job = xcalloc((size_t)p->parallelism, sizeof(long)), .p = p, .len = (size_t)p->parallelism};
+    heap_t h = {.job = xcalloc((size_t)p->parallelism, sizeof(long)),
+                .p = p,
+                .len = (size_t)p->parallelism};
     for (long j = 0; j < p->parallelism; j++) {
         h.job[j] = j;
         p->tasks[j].estimated_s = 0;
@@ -116,12 +122,14 @@ static void lpt(plan_t *p, items_t *it)
 static void add_split(plan_t *p, const char *path, double seconds)
 {
     p->splits = xrealloc(p->splits, (p->n_splits + 1) * sizeof *p->splits);
-    p->splits[p->n_splits++] = (plan_split_t){.path = xstrdup(path), .seconds = seconds, .rest_job = -1};
+    p->splits[p->n_splits++] =
+        (plan_split_t){.path = xstrdup(path), .seconds = seconds, .rest_job = -1};
 }
 
 /* Splits file `path` (known time `seconds`) into its known tests when at
  * least two of them can be given to pytest; returns whether it did. */
-static bool split_file(plan_t *p, const durations_t *known, const char *path, double seconds, items_t *it)
+static bool split_file(plan_t *p, const durations_t *known, const char *path, double seconds,
+                       items_t *it)
 {
     size_t first, n = durations_tests_of(known, path, &first), usable = 0;
     for (size_t i = first; i < first + n && usable < 2; i++)
@@ -138,7 +146,10 @@ static bool split_file(plan_t *p, const durations_t *known, const char *path, do
         s->n_tests++;
     }
     double rest = seconds - handed;
-    push_item(it, (item_t){.name = path, .seconds = rest > 0 ? rest : 0, .kind = ITEM_REST, .split = p->n_splits - 1});
+    push_item(it, (item_t){.name = path,
+                           .seconds = rest > 0 ? rest : 0,
+                           .kind = ITEM_REST,
+                           .split = p->n_splits - 1});
     return true;
 }
 
@@ -176,7 +187,8 @@ static void drop_covered_tests(plan_t *p)
     strlist_free(&keep);
 }
 
-static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_t *known, double guess)
+static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_t *known,
+                            double guess)
 {
     double *w = xcalloc(sorted->len, sizeof *w);
     double total = 0, longest_file = 0, longest_piece_s = 0;
@@ -192,7 +204,8 @@ static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_
         const char *e = sorted->items[i];
         bool file_known = !strstr(e, "::") && durations_get(known, e) >= 0;
         longest_piece_s = fmax(longest_piece_s, file_known ? longest_piece(known, e, w[i]) : w[i]);
-        bool split = file_known && p->parallelism > 1 && w[i] > target && split_file(p, known, e, w[i], &it);
+        bool split =
+            file_known && p->parallelism > 1 && w[i] > target && split_file(p, known, e, w[i], &it);
         if (!split) push_item(&it, (item_t){.name = e, .seconds = w[i], .kind = ITEM_WHOLE});
     }
     lpt(p, &it);
@@ -214,8 +227,10 @@ const plan_split_t *plan_split_of(const plan_t *p, const char *entry)
         int c = strncmp(path, entry, n);
         if (c == 0 && path[n] != '\0') c = 1;
         if (c == 0) return &p->splits[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
@@ -228,8 +243,10 @@ void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known)
     strlist_sort(&sorted);
     size_t unique = 0; /* a file listed twice runs once */
     for (size_t i = 0; i < sorted.len; i++) {
-        if (unique && strcmp(sorted.items[unique - 1], sorted.items[i]) == 0) free(sorted.items[i]);
-        else sorted.items[unique++] = sorted.items[i];
+        if (unique && strcmp(sorted.items[unique - 1], sorted.items[i]) == 0)
+            free(sorted.items[i]);
+        else
+            sorted.items[unique++] = sorted.items[i];
     }
     sorted.len = unique;
     if (sorted.items) sorted.items[unique] = NULL;
@@ -242,7 +259,9 @@ void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known)
             known_sum += s;
         }
     }
-    if (n_known > 0) lpt_with_splits(p, &sorted, known, known_sum / (double)n_known);
-    else round_robin(p, &sorted);
+    if (n_known > 0)
+        lpt_with_splits(p, &sorted, known, known_sum / (double)n_known);
+    else
+        round_robin(p, &sorted);
     strlist_free(&sorted);
 }

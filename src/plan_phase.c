@@ -18,9 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FALLBACK_TAIL "Falling back to local splitting; the plan is the same on every job, but may be less balanced."
+#define FALLBACK_TAIL                                                                              \
+    "Falling back to local splitting; the plan is the same on every job, but may be less "         \
+    "balanced."
 
-typedef enum { GOT_PLAN, GOT_FALLBACK, GOT_FATAL, GOT_TERMINAL } got_t;
+typedef enum {
+    GOT_PLAN,
+    GOT_FALLBACK,
+    GOT_FATAL,
+    GOT_TERMINAL
+} got_t;
 
 bool plan_phase_prepare(config_t *cfg)
 {
@@ -41,7 +48,8 @@ bool plan_phase_discover(const config_t *cfg, strlist_t *files)
 {
     char *err = NULL;
     bool ok = *cfg->files ? plan_discover_read_list(cfg->files, files, &err)
-                          : plan_discover_walk(".", cfg->test_file_pattern, cfg->test_file_exclude_pattern, files, &err);
+                          : plan_discover_walk(".", cfg->test_file_pattern,
+                                               cfg->test_file_exclude_pattern, files, &err);
     if (!ok) {
         log_error("%s", err);
         free(err);
@@ -72,13 +80,15 @@ static void add_examples(const config_t *cfg, const strlist_t *ids, cJSON *examp
 
 /* Slow files become examples (node ids) via --collect-only; a slow file that
  * yields none is added to `whole` and runs as a file (never lost). */
-static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *examples, strlist_t *whole)
+static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *examples,
+                            strlist_t *whole)
 {
     collect_only_result_t cr;
     collect_only_examples(plan_phase_test_command(cfg), slow, &cr);
     if (cr.broken_files.len) {
         for (size_t i = 0; i < cr.broken_files.len; i++)
-            log_error("collection error in %s: pytest cannot import it; fix the file (a retry will not help)",
+            log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
+                      "not help)",
                       cr.broken_files.items[i]);
         collect_only_result_free(&cr);
         return GOT_TERMINAL;
@@ -88,7 +98,8 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
                  slow->len == 1 ? "" : "s", slow->len == 1 ? "s" : "");
     else
         for (size_t i = 0; i < cr.whole_files.len; i++)
-            log_warn("split by example: pytest collected no test ids from %s; it runs whole", cr.whole_files.items[i]);
+            log_warn("split by example: pytest collected no test ids from %s; it runs whole",
+                     cr.whole_files.items[i]);
     for (size_t i = 0; i < cr.whole_files.len; i++) strlist_push(whole, cr.whole_files.items[i]);
     add_examples(cfg, &cr.node_ids, examples);
     collect_only_result_free(&cr);
@@ -112,7 +123,8 @@ static got_t from_answer(plan_api_answer_t *a, plan_t *p, const config_t *cfg, p
     }
     if (empty) {
         free(p->reason);
-        p->reason = xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
+        p->reason =
+            xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
         return GOT_FALLBACK;
     }
     p->source = source;
@@ -123,8 +135,8 @@ static got_t from_answer(plan_api_answer_t *a, plan_t *p, const config_t *cfg, p
  * a tag filter the entries are already the matching node ids, all sent as
  * examples (no filter_tests); otherwise filter_tests names the files to split
  * into examples and the other files go as selectors. */
-static got_t request_tests(http_client_t *c, const config_t *cfg, const strlist_t *files, strlist_t *selectors,
-                           cJSON *examples, plan_t *p)
+static got_t request_tests(http_client_t *c, const config_t *cfg, const strlist_t *files,
+                           strlist_t *selectors, cJSON *examples, plan_t *p)
 {
     if (*cfg->tag_filters) {
         add_examples(cfg, files, examples);
@@ -143,12 +155,14 @@ static got_t request_tests(http_client_t *c, const config_t *cfg, const strlist_
     }
     plan_api_answer_free(&a);
     if (got == GOT_PLAN && slow.len) {
-        log_info("Test Engine asked to split %zu slow file%s into individual tests; collecting them", slow.len,
-                 slow.len == 1 ? "" : "s");
+        log_info(
+            "Test Engine asked to split %zu slow file%s into individual tests; collecting them",
+            slow.len, slow.len == 1 ? "" : "s");
         got = build_examples(cfg, &slow, examples, &whole);
     }
     if (got == GOT_PLAN) {
-        strset_t is_slow = STRSET_INIT, is_whole = STRSET_INIT; /* hashed: 10k slow among 100k files */
+        strset_t is_slow = STRSET_INIT,
+                 is_whole = STRSET_INIT; /* hashed: 10k slow among 100k files */
         strset_add_list(&is_slow, &slow);
         strset_add_list(&is_whole, &whole);
         for (size_t i = 0; i < files->len; i++)
@@ -179,8 +193,8 @@ static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t 
     return got;
 }
 
-int plan_phase_request_tests(http_client_t *c, const config_t *cfg, const strlist_t *entries, strlist_t *selectors,
-                          cJSON *examples, char **fallback_reason)
+int plan_phase_request_tests(http_client_t *c, const config_t *cfg, const strlist_t *entries,
+                             strlist_t *selectors, cJSON *examples, char **fallback_reason)
 {
     plan_t p;
     plan_init(&p, 1);
@@ -202,8 +216,10 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     plan_api_answer_t a;
     plan_api_fetch_cached_plan(&c, cfg, &a);
     got_t got;
-    if (a.outcome == PLAN_API_CACHE_MISS) got = create_plan(&c, cfg, files, p);
-    else got = from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
+    if (a.outcome == PLAN_API_CACHE_MISS)
+        got = create_plan(&c, cfg, files, p);
+    else
+        got = from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
     plan_api_answer_free(&a);
     http_client_free(&c);
     return got;
@@ -229,7 +245,8 @@ static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
     }
     plan_fallback(p, files, have ? &known : NULL);
     if (have) durations_free(&known);
-    plan_refine_job(p, cfg->parallel_job, plan_phase_test_command(cfg)); /* split files: ask pytest */
+    plan_refine_job(p, cfg->parallel_job,
+                    plan_phase_test_command(cfg)); /* split files: ask pytest */
 }
 
 static bool retry_plan(const config_t *cfg, plan_t *p)
@@ -240,9 +257,11 @@ static bool retry_plan(const config_t *cfg, plan_t *p)
     if (found && sel.len) {
         p->source = PLAN_RETRY_SELECTORS;
         free(p->reason);
-        p->reason = xasprintf("Buildkite job retry %ld: running only the %zu test%s that failed on the previous attempt",
+        p->reason = xasprintf("Buildkite job retry %ld: running only the %zu test%s that failed on "
+                              "the previous attempt",
                               cfg->job_retry_count, sel.len, sel.len == 1 ? "" : "s");
-        for (size_t i = 0; i < sel.len; i++) strlist_push(&p->tasks[cfg->parallel_job].run, sel.items[i]);
+        for (size_t i = 0; i < sel.len; i++)
+            strlist_push(&p->tasks[cfg->parallel_job].run, sel.items[i]);
     }
     strlist_free(&sel);
     return found && p->source == PLAN_RETRY_SELECTORS;
@@ -252,15 +271,19 @@ static void print_summary(const config_t *cfg, const plan_t *p, size_t n_files)
 {
     const strlist_t *mine = &p->tasks[cfg->parallel_job].run;
     log_section("plan for job %ld of %ld", cfg->parallel_job + 1, cfg->parallel_job_count);
-    log_info("Plan source: %s%s%s", plan_source_name(p->source), *p->reason ? " - " : "", p->reason);
+    log_info("Plan source: %s%s%s", plan_source_name(p->source), *p->reason ? " - " : "",
+             p->reason);
     log_info("Plan identifier: %s", cfg->identifier);
     log_info("Files discovered: %zu; entries on this job: %zu", n_files, mine->len);
     if (p->source == PLAN_FALLBACK) plan_print_loads(p);
     size_t shown = mine->len < 100 ? mine->len : 100;
     for (size_t i = 0; i < shown; i++) log_info("  %s", mine->items[i]);
-    if (shown < mine->len) log_info("  ... and %zu more (all are in %s/slice.json)", mine->len - shown, cfg->state_dir);
+    if (shown < mine->len)
+        log_info("  ... and %zu more (all are in %s/slice.json)", mine->len - shown,
+                 cfg->state_dir);
     if (p->n_muted) log_info("Muted tests known to Test Engine: %zu", p->n_muted);
-    for (size_t i = 0; i < p->skipped.len; i++) log_info("Skipped by Test Engine: %s", p->skipped.items[i]);
+    for (size_t i = 0; i < p->skipped.len; i++)
+        log_info("Skipped by Test Engine: %s", p->skipped.items[i]);
 }
 
 int plan_phase_plan(config_t *cfg)
@@ -289,7 +312,8 @@ int plan_phase_plan(config_t *cfg)
     int status = 0;
     if (cfg->offline) {
         free(p.reason);
-        p.reason = xstrdup("no Test Engine suite, token or organization configured: planning locally");
+        p.reason =
+            xstrdup("no Test Engine suite, token or organization configured: planning locally");
         fallback(cfg, &files, &p);
     } else if (!(cfg->job_retry_count > 0 && retry_plan(cfg, &p))) {
         got_t got = server_plan(cfg, &files, &p);
@@ -308,8 +332,8 @@ int plan_phase_plan(config_t *cfg)
         log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
     if (status == 0) {
         if (p.tasks[cfg->parallel_job].run.len == 0)
-            log_warn("the plan has no tests for job %ld of %ld; this job will run nothing", cfg->parallel_job + 1,
-                     cfg->parallel_job_count);
+            log_warn("the plan has no tests for job %ld of %ld; this job will run nothing",
+                     cfg->parallel_job + 1, cfg->parallel_job_count);
         if (!slice_write(cfg, &p, &err) || !state_write_options(cfg, &err)) {
             log_error("%s", err);
             free(err);

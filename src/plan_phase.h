@@ -25,7 +25,7 @@ bool plan_phase_discover(const config_t *cfg, strlist_t *files);
  * Returns 0, or the status to stop with (fatal API answer: configuration; a
  * slow file that cannot be imported: terminal). *fallback_reason is set
  * (caller frees) when the API could not help and a local answer is due. */
-int plan_phase_request_tests(http_client_t *c, const config_t *cfg, const strlist_t *entries, strlist_t *selectors,
-                          cJSON *examples, char **fallback_reason);
+int plan_phase_request_tests(http_client_t *c, const config_t *cfg, const strlist_t *entries,
+                             strlist_t *selectors, cJSON *examples, char **fallback_reason);
 
 #endif

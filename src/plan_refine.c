@@ -30,12 +30,12 @@
 typedef struct {
     plan_t *p;
     long job;
-    strlist_t files;        /* split files this job has a part of */
+    strlist_t files; /* split files this job has a part of */
     collect_only_result_t cr;
-    strset_t collected;     /* node ids pytest collected */
-    strset_t unknowable;    /* files collection says nothing reliable about */
-    strset_t elsewhere;     /* node ids of split files given to other jobs */
-    strlist_t *rest_ids;    /* per split: collected ids of the files this job runs the rest of */
+    strset_t collected;  /* node ids pytest collected */
+    strset_t unknowable; /* files collection says nothing reliable about */
+    strset_t elsewhere;  /* node ids of split files given to other jobs */
+    strlist_t *rest_ids; /* per split: collected ids of the files this job runs the rest of */
 } refine_t;
 
 static size_t split_index(const refine_t *r, const plan_split_t *s)
@@ -56,13 +56,16 @@ static void involved_files(refine_t *r)
 
 static void index_collection(refine_t *r)
 {
-    for (size_t i = 0; i < r->cr.whole_files.len; i++) strset_add(&r->unknowable, r->cr.whole_files.items[i]);
+    for (size_t i = 0; i < r->cr.whole_files.len; i++)
+        strset_add(&r->unknowable, r->cr.whole_files.items[i]);
     for (size_t i = 0; i < r->cr.broken_files.len; i++) {
         char *file = selector_file_part(r->cr.broken_files.items[i]);
         const plan_split_t *s = plan_split_of(r->p, file);
         if (s) strset_add(&r->unknowable, s->path);
-        log_warn("split by example: pytest cannot import %s (a collection error); it stays in this job's slice and "
-                 "the run reports it", r->cr.broken_files.items[i]);
+        log_warn("split by example: pytest cannot import %s (a collection error); it stays in this "
+                 "job's slice and "
+                 "the run reports it",
+                 r->cr.broken_files.items[i]);
         free(file);
     }
     for (size_t i = 0; i < r->cr.node_ids.len; i++) {
@@ -74,7 +77,8 @@ static void index_collection(refine_t *r)
     for (long k = 0; k < r->p->parallelism; k++) {
         const strlist_t *run = &r->p->tasks[k].run;
         for (size_t i = 0; k != r->job && i < run->len; i++)
-            if (strstr(run->items[i], "::") && plan_split_of(r->p, run->items[i])) strset_add(&r->elsewhere, run->items[i]);
+            if (strstr(run->items[i], "::") && plan_split_of(r->p, run->items[i]))
+                strset_add(&r->elsewhere, run->items[i]);
     }
 }
 
@@ -83,22 +87,29 @@ static void index_collection(refine_t *r)
 static bool rest_as_tests(refine_t *r, const plan_split_t *s, strlist_t *out)
 {
     const strlist_t *ids = &r->rest_ids[split_index(r, s)];
-    const char *why = strset_has(&r->unknowable, s->path) ? "pytest collected no test ids from it" : NULL;
+    const char *why =
+        strset_has(&r->unknowable, s->path) ? "pytest collected no test ids from it" : NULL;
     strlist_t mine = STRLIST_INIT;
     for (size_t i = 0; !why && i < ids->len; i++) {
         if (strset_has(&r->elsewhere, ids->items[i])) continue;
         const char *problem = selector_problem(ids->items[i], strlen(ids->items[i]));
-        if (problem) why = "a collected test id cannot be passed to pytest";
-        else strlist_push(&mine, ids->items[i]);
+        if (problem)
+            why = "a collected test id cannot be passed to pytest";
+        else
+            strlist_push(&mine, ids->items[i]);
     }
     if (why) {
-        log_warn("split by example: %s: %s, so this job runs the whole file; its tests given to other jobs run "
-                 "twice", s->path, why);
+        log_warn("split by example: %s: %s, so this job runs the whole file; its tests given to "
+                 "other jobs run "
+                 "twice",
+                 s->path, why);
         strlist_free(&mine);
         return false;
     }
-    log_info("split by example: %s: this job runs the %zu of its %zu collected tests no other job was given "
-             "(tests new since the durations were recorded included)", s->path, mine.len, ids->len);
+    log_info("split by example: %s: this job runs the %zu of its %zu collected tests no other job "
+             "was given "
+             "(tests new since the durations were recorded included)",
+             s->path, mine.len, ids->len);
     for (size_t i = 0; i < mine.len; i++) strlist_push(out, mine.items[i]);
     strlist_free(&mine);
     return true;
@@ -113,15 +124,21 @@ static void rebuild_run(refine_t *r)
         const plan_split_t *s = plan_split_of(r->p, e);
         bool is_rest = s && strcmp(e, s->path) == 0;
         if (is_rest && rest_as_tests(r, s, &next)) continue;
-        bool stale = s && !is_rest && !strset_has(&r->unknowable, s->path) && !strset_has(&r->collected, e);
+        bool stale =
+            s && !is_rest && !strset_has(&r->unknowable, s->path) && !strset_has(&r->collected, e);
         if (stale) {
-            if (gone++ < 5) log_info("split by example: %s is in the durations file but pytest no longer collects it; "
-                                     "not run", e);
+            if (gone++ < 5)
+                log_info("split by example: %s is in the durations file but pytest no longer "
+                         "collects it; "
+                         "not run",
+                         e);
             continue;
         }
         strlist_push(&next, e);
     }
-    if (gone > 5) log_info("split by example: ... %zu more tests pytest no longer collects; not run", gone - 5);
+    if (gone > 5)
+        log_info("split by example: ... %zu more tests pytest no longer collects; not run",
+                 gone - 5);
     strlist_sort(&next);
     strlist_free(run);
     *run = next;
@@ -139,7 +156,9 @@ void plan_refine_job(plan_t *p, long job, const char *test_cmd)
              r.files.len == 1 ? "" : "s", r.files.len == 1 ? "s" : "");
     collect_only_examples(test_cmd, &r.files, &r.cr);
     if (r.cr.error) /* every file is then in whole_files: nothing is dropped, the rest runs whole */
-        log_warn("split by example: %s; this job's tests of split files are not checked against pytest", r.cr.error);
+        log_warn(
+            "split by example: %s; this job's tests of split files are not checked against pytest",
+            r.cr.error);
     r.rest_ids = xcalloc(p->n_splits, sizeof *r.rest_ids);
     index_collection(&r);
     rebuild_run(&r);

@@ -22,9 +22,12 @@ static int require_json_mode(const config_t *cfg)
     }
     bool json = setup.mode == MODE_JSON;
     if (!json)
-        log_error(OPTION " '%s' needs buildkite-test-collector (its --tag-filters does the filtering), but results "
-                  "would be JUnit XML: %s; install buildkite-test-collector newer than 1.2.0 for the Python that "
-                  "runs pytest, or remove the filter", cfg->tag_filters, setup.why);
+        log_error(OPTION " '%s' needs buildkite-test-collector (its --tag-filters does the "
+                         "filtering), but results "
+                         "would be JUnit XML: %s; install buildkite-test-collector newer than "
+                         "1.2.0 for the Python that "
+                         "runs pytest, or remove the filter",
+                  cfg->tag_filters, setup.why);
     run_mode_free(&setup);
     return json ? 0 : (int)cfg->config_exit_status;
 }
@@ -49,26 +52,39 @@ static int check_collection(const config_t *cfg, const collect_only_result_t *cr
     const char *f = cfg->tag_filters;
     if (cr->broken_files.len) {
         for (size_t i = 0; i < cr->broken_files.len; i++)
-            log_error("collection error in %s: pytest cannot import it; fix the file (a retry will not help)",
+            log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
+                      "not help)",
                       cr->broken_files.items[i]);
         return (int)cfg->terminal_exit_status;
     }
     if (cr->unrecognized && strstr(cr->unrecognized, "--tag-filters"))
-        log_error(OPTION " '%s': pytest does not know --tag-filters, so the collector the test command loads is "
-                  "missing or 1.2.0 or older (pytest: %s); upgrade buildkite-test-collector", f, cr->unrecognized);
+        log_error(
+            OPTION
+            " '%s': pytest does not know --tag-filters, so the collector the test command loads is "
+            "missing or 1.2.0 or older (pytest: %s); upgrade buildkite-test-collector",
+            f, cr->unrecognized);
     else if (cr->error && cr->exit_code == 127)
-        log_error(OPTION " '%s': cannot collect the tests to filter: %s; the plan phase runs in pre-command, "
-                  "before the step's own setup (a virtualenv's activation, a cd), so name the interpreter by its "
-                  "path in the test command, e.g. .venv/bin/python -m pytest {{testExamples}}", f, cr->error);
+        log_error(
+            OPTION
+            " '%s': cannot collect the tests to filter: %s; the plan phase runs in pre-command, "
+            "before the step's own setup (a virtualenv's activation, a cd), so name the "
+            "interpreter by its "
+            "path in the test command, e.g. .venv/bin/python -m pytest {{testExamples}}",
+            f, cr->error);
     else if (cr->error)
         log_error(OPTION " '%s': cannot collect the tests to filter: %s", f, cr->error);
     else if (cr->foreign_ids)
-        log_error(OPTION " '%s': pytest named %zu test%s outside the discovered files (e.g. '%s'): its rootdir is "
-                  "not the working directory; run from pytest's rootdir so node ids match the files", f,
-                  cr->foreign_ids, cr->foreign_ids == 1 ? "" : "s", cr->foreign_example);
+        log_error(
+            OPTION
+            " '%s': pytest named %zu test%s outside the discovered files (e.g. '%s'): its rootdir "
+            "is "
+            "not the working directory; run from pytest's rootdir so node ids match the files",
+            f, cr->foreign_ids, cr->foreign_ids == 1 ? "" : "s", cr->foreign_example);
     else if (!cr->node_ids.len)
-        log_error(OPTION " '%s' matches no test in the %zu discovered file%s; check the key and value against the "
-                  "@pytest.mark.execution_tag markers", f, n_files, n_files == 1 ? "" : "s");
+        log_error(OPTION " '%s' matches no test in the %zu discovered file%s; check the key and "
+                         "value against the "
+                         "@pytest.mark.execution_tag markers",
+                  f, n_files, n_files == 1 ? "" : "s");
     else
         return 0;
     return (int)cfg->config_exit_status;
@@ -86,8 +102,9 @@ int plan_tagfilter_apply(const config_t *cfg, strlist_t *entries)
     collect_only_examples_with(plan_phase_test_command(cfg), &options, entries, &cr);
     status = check_collection(cfg, &cr, entries->len);
     if (!status) {
-        log_info("Tag filter %s: %zu test%s in %zu of %zu files match; only they are planned", cfg->tag_filters,
-                 cr.node_ids.len, cr.node_ids.len == 1 ? "" : "s", files_with_ids(&cr.node_ids), entries->len);
+        log_info("Tag filter %s: %zu test%s in %zu of %zu files match; only they are planned",
+                 cfg->tag_filters, cr.node_ids.len, cr.node_ids.len == 1 ? "" : "s",
+                 files_with_ids(&cr.node_ids), entries->len);
         strlist_clear(entries);
         for (size_t i = 0; i < cr.node_ids.len; i++) strlist_push(entries, cr.node_ids.items[i]);
     }

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define KILL_GRACE_S 5.0
+#define KILL_GRACE_S           5.0
 #define DEFAULT_CANCEL_GRACE_S 10.0
 
 extern char **environ;
@@ -37,7 +37,8 @@ int process_forwarded_signal(void)
     return forwarded;
 }
 
-static void install(struct sigaction *old_term, struct sigaction *old_int, struct sigaction *old_hup)
+static void install(struct sigaction *old_term, struct sigaction *old_int,
+                    struct sigaction *old_hup)
 {
     struct sigaction sa = {0};
     sa.sa_sigaction = forward;
@@ -182,7 +183,8 @@ static int start_failure(int report_fd)
 
 /* Polls the open pipes once and passes on what is there; closes a pipe at
  * EOF, or at a quiet poll when `close_when_quiet` (draining after the end). */
-static void pump_pipes(const process_opts_t *o, line_pipe_t *err, line_pipe_t *out, int timeout_ms, bool close_when_quiet)
+static void pump_pipes(const process_opts_t *o, line_pipe_t *err, line_pipe_t *out, int timeout_ms,
+                       bool close_when_quiet)
 {
     line_pipe_t *lps[2] = {err, out};
     struct pollfd fds[2];
@@ -209,7 +211,7 @@ static void pump_pipes(const process_opts_t *o, line_pipe_t *err, line_pipe_t *o
 
 /* The cancellation or timeout in progress: when to escalate to SIGKILL. */
 typedef struct {
-    double kill_at;      /* 0 = no stop requested */
+    double kill_at; /* 0 = no stop requested */
     bool killed;
 } stopping_t;
 
@@ -244,8 +246,8 @@ static bool child_done(pid_t pid, int *status, process_result_t *r)
 /* Waits for the child, passing its output on. A timeout sends SIGTERM to
  * everything the run started and SIGKILL after KILL_GRACE_S; a forwarded
  * cancellation escalates to SIGKILL before the agent's own grace period ends. */
-static int wait_child(const process_opts_t *o, pid_t pid, line_pipe_t *err, line_pipe_t *out, double start,
-                      process_result_t *r)
+static int wait_child(const process_opts_t *o, pid_t pid, line_pipe_t *err, line_pipe_t *out,
+                      double start, process_result_t *r)
 {
     int status = 0;
     stopping_t st = {0};
@@ -265,7 +267,8 @@ static int wait_child(const process_opts_t *o, pid_t pid, line_pipe_t *err, line
 
 static void open_pipes(const process_opts_t *o, int errp[2], int outp[2], int rep[2])
 {
-    if ((o->on_stderr || o->capture || o->capture_err) && pipe2(errp, O_CLOEXEC) != 0) errp[0] = errp[1] = -1;
+    if ((o->on_stderr || o->capture || o->capture_err) && pipe2(errp, O_CLOEXEC) != 0)
+        errp[0] = errp[1] = -1;
     if (o->capture && pipe2(outp, O_CLOEXEC) != 0) outp[0] = outp[1] = -1;
     if (pipe2(rep, O_CLOEXEC) != 0) rep[0] = rep[1] = -1;
 }
@@ -278,13 +281,14 @@ static void close_fd(int *fd)
 
 /* After fork: the child's start, its whole life, and the clean-up of what it
  * left running. */
-static void supervise(const process_opts_t *o, pid_t pid, int err_fd, int out_fd, int report_fd, double start,
-                      process_result_t *r)
+static void supervise(const process_opts_t *o, pid_t pid, int err_fd, int out_fd, int report_fd,
+                      double start, process_result_t *r)
 {
     int e = report_fd >= 0 ? start_failure(report_fd) : 0;
     if (e) {
         r->start_failed = true;
-        snprintf(r->start_error, sizeof r->start_error, "cannot run '%s': %s", o->argv[0], strerror(e));
+        snprintf(r->start_error, sizeof r->start_error, "cannot run '%s': %s", o->argv[0],
+                 strerror(e));
     }
     line_pipe_t err = {.fd = err_fd}, out = {.fd = out_fd};
     buf_init(&err.line);
@@ -294,13 +298,17 @@ static void supervise(const process_opts_t *o, pid_t pid, int err_fd, int out_fd
     proctree_kill_all(0.5); /* grandchildren the tests left running */
     /* Drain what is still buffered; everything we started is gone, so EOF
      * comes (bounded anyway, in case something else holds a pipe). */
-    for (int round = 0; round < 100 && (err.fd >= 0 || out.fd >= 0); round++) pump_pipes(o, &err, &out, 20, true);
+    for (int round = 0; round < 100 && (err.fd >= 0 || out.fd >= 0); round++)
+        pump_pipes(o, &err, &out, 20, true);
     if (err.line.len && o->on_stderr) o->on_stderr(err.line.data, o->user);
     buf_free(&err.line);
     buf_free(&out.line);
-    if (r->lost) r->exit_code = 255;
-    else if (WIFEXITED(status)) r->exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) r->signal = WTERMSIG(status);
+    if (r->lost)
+        r->exit_code = 255;
+    else if (WIFEXITED(status))
+        r->exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        r->signal = WTERMSIG(status);
 }
 
 void process_run(const process_opts_t *o, process_result_t *r)

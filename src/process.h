@@ -21,22 +21,23 @@ typedef void (*process_line_fn)(const char *line, void *user);
 
 typedef struct {
     char *const *argv;
-    const strlist_t *env;       /* full environment; NULL = inherit */
-    double timeout_s;           /* 0 = none */
-    process_line_fn on_stderr;     /* NULL = stderr passes straight through */
+    const strlist_t *env;      /* full environment; NULL = inherit */
+    double timeout_s;          /* 0 = none */
+    process_line_fn on_stderr; /* NULL = stderr passes straight through */
     void *user;
-    buf_t *capture;             /* non-NULL: stdout (and stderr, unless capture_err) go here */
-    buf_t *capture_err;         /* non-NULL: stderr goes here, apart from stdout */
-    const char *stdin_path;     /* file to read as stdin; NULL = /dev/null when capturing, else inherit */
-    const char *cwd;            /* working directory for the child; NULL = ours */
+    buf_t *capture;     /* non-NULL: stdout (and stderr, unless capture_err) go here */
+    buf_t *capture_err; /* non-NULL: stderr goes here, apart from stdout */
+    const char
+        *stdin_path; /* file to read as stdin; NULL = /dev/null when capturing, else inherit */
+    const char *cwd; /* working directory for the child; NULL = ours */
 } process_opts_t;
 
 typedef struct {
-    int exit_code;              /* valid when !signaled && !start_failed */
-    int signal;                 /* the signal that ended the child, 0 if none */
+    int exit_code; /* valid when !signaled && !start_failed */
+    int signal;    /* the signal that ended the child, 0 if none */
     bool timed_out;
     bool start_failed;
-    bool lost;                  /* the child was reaped by someone else: status unknown (255) */
+    bool lost; /* the child was reaped by someone else: status unknown (255) */
     char start_error[256];
     double seconds;
 } process_result_t;

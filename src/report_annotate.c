@@ -37,7 +37,10 @@ typedef struct {
     char *launcher, *job_url, *upload_problem;
 } glue_t;
 
-static report_markdown_list_t as_list(const items_t *l) { return (report_markdown_list_t){l->items, l->len}; }
+static report_markdown_list_t as_list(const items_t *l)
+{
+    return (report_markdown_list_t){l->items, l->len};
+}
 
 static void glue_lists(glue_t *g, const run_result_t *r)
 {
@@ -45,7 +48,8 @@ static void glue_lists(glue_t *g, const run_result_t *r)
     for (size_t i = 0; i < n; i++) {
         const test_result_t *t = &r->tests[i];
         if (t->collection_error)
-            items_push(&g->coll, n, t->file ? t->file : t->node_id, run_classify_cause(t->failure, t->file));
+            items_push(&g->coll, n, t->file ? t->file : t->node_id,
+                       run_classify_cause(t->failure, t->file));
         else if (t->muted && t->status == ST_FAILED)
             items_push(&g->muted, n, t->node_id, t->failure ? xstrdup(t->failure) : NULL);
         else if (t->status == ST_FAILED)
@@ -55,7 +59,8 @@ static void glue_lists(glue_t *g, const run_result_t *r)
     }
 }
 
-static void glue_init(glue_t *g, const config_t *cfg, const run_record_t *rec, const report_upload_summary_t *up)
+static void glue_init(glue_t *g, const config_t *cfg, const run_record_t *rec,
+                      const report_upload_summary_t *up)
 {
     memset(g, 0, sizeof *g);
     glue_lists(g, &rec->result);
@@ -77,18 +82,20 @@ static void glue_init(glue_t *g, const config_t *cfg, const run_record_t *rec, c
     j->retry_count = cfg->job_retry_count;
     j->retry_of_failure = rec->plan_source && strcmp(rec->plan_source, "retry selectors") == 0;
     j->label = cfg->label;
-    if (*cfg->build_url && *cfg->job_id) g->job_url = xasprintf("%s#%s", cfg->build_url, cfg->job_id);
+    if (*cfg->build_url && *cfg->job_id)
+        g->job_url = xasprintf("%s#%s", cfg->build_url, cfg->job_id);
     j->job_url = g->job_url;
     j->exit_status = rec->exit_status;
     j->terminal = rec->terminal;
     j->why = rec->why;
     bool fallback = rec->plan_source && strcmp(rec->plan_source, "fallback") == 0;
-    if (fallback && !cfg->offline && rec->plan_reason && *rec->plan_reason) j->plan_problem = rec->plan_reason;
+    if (fallback && !cfg->offline && rec->plan_reason && *rec->plan_reason)
+        j->plan_problem = rec->plan_reason;
     if (up) {
         g->upload_problem = report_upload_shortfall(up);
         if (!g->upload_problem && up->failed_requests)
-            g->upload_problem = xasprintf("%zu of %zu upload requests failed: see the job log", up->failed_requests,
-                                          up->requests);
+            g->upload_problem = xasprintf("%zu of %zu upload requests failed: see the job log",
+                                          up->failed_requests, up->requests);
         j->upload_problem = g->upload_problem;
         j->run_url = up->run_url;
     }
@@ -110,13 +117,15 @@ static void glue_free(glue_t *g)
 static bool append(const config_t *cfg, report_markdown_box_t box, const buf_t *body, char **err)
 {
     char *context = report_markdown_box_context(cfg->step_id, box);
-    const char *args[] = {"annotate", "--append", "--style", report_markdown_box_style(box), "--context", context, NULL};
+    const char *args[] = {"annotate",  "--append", "--style", report_markdown_box_style(box),
+                          "--context", context,    NULL};
     bool ok = agent_call_with_text(cfg, args, body->data, body->len, err);
     free(context);
     return ok;
 }
 
-bool report_annotate_send(const config_t *cfg, const run_record_t *rec, const report_upload_summary_t *up, char **err)
+bool report_annotate_send(const config_t *cfg, const run_record_t *rec,
+                          const report_upload_summary_t *up, char **err)
 {
     glue_t g;
     glue_init(&g, cfg, rec, up);
@@ -132,13 +141,15 @@ bool report_annotate_send(const config_t *cfg, const run_record_t *rec, const re
     if (!body.len) {
         if (!up) log_info("Annotation: nothing to add (this job passed with nothing to report)");
     } else if ((ok = append(cfg, box, &body, err))) {
-        log_info("Annotation: %zu bytes appended to the step's %s box", body.len, report_markdown_box_style(box));
+        log_info("Annotation: %zu bytes appended to the step's %s box", body.len,
+                 report_markdown_box_style(box));
     } else if (!up) {
         /* Most likely the box is full (1 MiB in all): say so in one line. */
         buf_reset(&body);
         report_markdown_render_overflow(&g.job, &body);
         char *err2 = NULL;
-        if (append(cfg, box, &body, &err2)) log_info("Annotation: the box is full; one line appended instead");
+        if (append(cfg, box, &body, &err2))
+            log_info("Annotation: the box is full; one line appended instead");
         free(err2);
     }
     buf_free(&body);

@@ -16,6 +16,7 @@
 
 /* Appends this job's part to the step's annotation; logs what it did. false
  * with *err (one line) when the agent refused it. */
-bool report_annotate_send(const config_t *cfg, const run_record_t *rec, const report_upload_summary_t *up, char **err);
+bool report_annotate_send(const config_t *cfg, const run_record_t *rec,
+                          const report_upload_summary_t *up, char **err);
 
 #endif

@@ -27,7 +27,8 @@ static void put_entry(report_durations_t *d, const char *node_id, double seconds
     d->written++;
 }
 
-bool report_durations_open(report_durations_t *d, const char *path, const run_result_t *failed, char **err)
+bool report_durations_open(report_durations_t *d, const char *path, const run_result_t *failed,
+                           char **err)
 {
     memset(d, 0, sizeof *d);
     d->path = xstrdup(path);
@@ -51,14 +52,18 @@ void report_durations_add(report_durations_t *d, const char *node_id, double sec
 {
     if (!d->f || !(seconds >= 0)) return;
     const test_result_t *t = d->failed ? run_result_find(d->failed, node_id) : NULL;
-    if (t) d->latest[t - d->failed->tests] = seconds; /* retried: its latest time, written at the end */
-    else put_entry(d, node_id, seconds);
+    if (t)
+        d->latest[t - d->failed->tests] =
+            seconds; /* retried: its latest time, written at the end */
+    else
+        put_entry(d, node_id, seconds);
 }
 
 static void sink_record(void *user, const test_record_t *rec, int attempt)
 {
     (void)attempt;
-    if (rec->problem || rec->collection_error) return; /* a collection error is a file, not a test */
+    if (rec->problem || rec->collection_error)
+        return; /* a collection error is a file, not a test */
     report_durations_add(user, rec->node_id, rec->duration);
 }
 

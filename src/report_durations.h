@@ -29,8 +29,8 @@
 typedef struct {
     FILE *f;
     char *path, *tmp;
-    const run_result_t *failed;   /* tests that get one slot each */
-    double *latest;               /* per failed test, -1 = none seen */
+    const run_result_t *failed; /* tests that get one slot each */
+    double *latest;             /* per failed test, -1 = none seen */
     size_t written;
     bool write_error;
 } report_durations_t;
@@ -38,7 +38,8 @@ typedef struct {
 /* The artifact's file name for this job. Caller frees. */
 char *report_durations_name(const config_t *cfg);
 /* Starts writing `path`; `failed` (may be NULL) must outlive d. */
-bool report_durations_open(report_durations_t *d, const char *path, const run_result_t *failed, char **err);
+bool report_durations_open(report_durations_t *d, const char *path, const run_result_t *failed,
+                           char **err);
 void report_durations_add(report_durations_t *d, const char *node_id, double seconds);
 /* The sink that feeds d from the walk. */
 walk_sink_t report_durations_sink(report_durations_t *d);

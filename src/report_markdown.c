@@ -8,11 +8,11 @@
 /* Room kept for one "and K more" line per list, the reproduce command and the
  * closing lines, so cutting the lists is all it takes to stay under `max`. */
 #define MORE_LINE_MAX 200
-#define ID_MAX 1000           /* a longer node id is cut (and then not pasteable) */
-#define REASON_MAX 300
+#define ID_MAX        1000 /* a longer node id is cut (and then not pasteable) */
+#define REASON_MAX    300
 #define REPRODUCE_IDS 5
 #define REPRODUCE_MAX 2048
-#define NOTES_MAX (4 * 1024)  /* a passing job's notes stay short */
+#define NOTES_MAX     (4 * 1024) /* a passing job's notes stay short */
 
 /* ---------------------------------------------------------------- inline pieces */
 
@@ -40,7 +40,8 @@ void report_markdown_code_span(buf_t *b, const char *s)
     size_t len = strlen(text);
     /* CommonMark strips one space from each end when both ends have one, and
      * a backtick next to the fence would join it: pad both ends then. */
-    bool pad = len && (text[0] == '`' || text[0] == ' ' || text[len - 1] == '`' || text[len - 1] == ' ');
+    bool pad =
+        len && (text[0] == '`' || text[0] == ' ' || text[len - 1] == '`' || text[len - 1] == ' ');
     for (size_t i = 0; i <= longest; i++) buf_putc(b, '`');
     if (pad) buf_putc(b, ' ');
     buf_puts(b, text);
@@ -77,7 +78,8 @@ void report_markdown_text(buf_t *b, const char *s, size_t max)
 
 static bool shell_safe(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_./=:,+@%", c);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           strchr("-_./=:,+@%", c);
 }
 
 void report_markdown_shell_word(buf_t *b, const char *s)
@@ -90,15 +92,18 @@ void report_markdown_shell_word(buf_t *b, const char *s)
     }
     buf_putc(b, '\'');
     for (const char *p = s; *p; p++) {
-        if (*p == '\'') buf_puts(b, "'\\''");
-        else buf_putc(b, *p);
+        if (*p == '\'')
+            buf_puts(b, "'\\''");
+        else
+            buf_putc(b, *p);
     }
     buf_putc(b, '\'');
 }
 
 static bool is_result_option(const char *w)
 {
-    return strcmp(w, "--json") == 0 || strcmp(w, "--junit-xml") == 0 || strcmp(w, "--junitxml") == 0;
+    return strcmp(w, "--json") == 0 || strcmp(w, "--junit-xml") == 0 ||
+           strcmp(w, "--junitxml") == 0;
 }
 
 char *report_markdown_launcher(const char *test_cmd)
@@ -135,7 +140,8 @@ report_markdown_box_t report_markdown_box(const report_markdown_job_t *j)
 {
     /* A retry after failures reports its outcome next to them, in the red
      * box, even when it passed: "failed on attempt 1, passed on retry". */
-    if (job_failed(j) || (j->retry_count > 0 && j->retry_of_failure)) return REPORT_MARKDOWN_BOX_FAILURES;
+    if (job_failed(j) || (j->retry_count > 0 && j->retry_of_failure))
+        return REPORT_MARKDOWN_BOX_FAILURES;
     return has_notes(j) ? REPORT_MARKDOWN_BOX_NOTES : REPORT_MARKDOWN_BOX_NONE;
 }
 
@@ -149,17 +155,21 @@ char *report_markdown_box_context(const char *step_id, report_markdown_box_t box
     /* A step id is a UUID (36 characters): well within the 100-character limit.
      * Anything longer is cut, so the context stays valid. */
     const char *id = step_id && *step_id ? step_id : "local";
-    return xasprintf("test-engine-pytest-%.64s%s", id, box == REPORT_MARKDOWN_BOX_NOTES ? "-notes" : "");
+    return xasprintf("test-engine-pytest-%.64s%s", id,
+                     box == REPORT_MARKDOWN_BOX_NOTES ? "-notes" : "");
 }
 
 /* ---------------------------------------------------------------- the section */
 
 static void put_job_link(buf_t *b, const report_markdown_job_t *j)
 {
-    bool link = j->job_url && strncmp(j->job_url, "https://", 8) == 0 && !strpbrk(j->job_url, " ()<>\n");
+    bool link =
+        j->job_url && strncmp(j->job_url, "https://", 8) == 0 && !strpbrk(j->job_url, " ()<>\n");
     if (link) buf_putc(b, '[');
-    if (j->job_count > 1) buf_printf(b, "job %ld of %ld", j->job_number, j->job_count);
-    else buf_puts(b, "job");
+    if (j->job_count > 1)
+        buf_printf(b, "job %ld of %ld", j->job_number, j->job_count);
+    else
+        buf_puts(b, "job");
     if (link) buf_printf(b, "](%s)", j->job_url);
 }
 
@@ -168,17 +178,23 @@ static void put_job_link(buf_t *b, const report_markdown_job_t *j)
 static void put_heading(buf_t *b, const report_markdown_job_t *j, const char *icon)
 {
     buf_printf(b, "\n**%s ", icon);
-    if (j->label && *j->label) report_markdown_text(b, j->label, 200);
-    else buf_puts(b, "pytest");
+    if (j->label && *j->label)
+        report_markdown_text(b, j->label, 200);
+    else
+        buf_puts(b, "pytest");
     buf_puts(b, "** · ");
     put_job_link(b, j);
-    if (j->retry_count > 0) buf_printf(b, " · attempt %ld (retry %ld)", j->retry_count + 1, j->retry_count);
+    if (j->retry_count > 0)
+        buf_printf(b, " · attempt %ld (retry %ld)", j->retry_count + 1, j->retry_count);
     buf_puts(b, ": ");
 }
 
 static void put_counts(buf_t *b, const report_markdown_job_t *j)
 {
-    struct { size_t n; const char *one, *many; } parts[] = {
+    struct {
+        size_t n;
+        const char *one, *many;
+    } parts[] = {
         {j->failed, "failed", "failed"},
         {j->collection_errors, "collection error", "collection errors"},
         {j->passed, "passed", "passed"},
@@ -189,7 +205,8 @@ static void put_counts(buf_t *b, const report_markdown_job_t *j)
     bool first = true;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         if (!parts[i].n && i != 2) continue;
-        buf_printf(b, "%s%zu %s", first ? "" : " · ", parts[i].n, parts[i].n == 1 ? parts[i].one : parts[i].many);
+        buf_printf(b, "%s%zu %s", first ? "" : " · ", parts[i].n,
+                   parts[i].n == 1 ? parts[i].one : parts[i].many);
         first = false;
     }
 }
@@ -207,7 +224,8 @@ static void put_item(buf_t *b, const report_markdown_item_t *it, bool reason)
 
 /* A titled list, items while they fit within `room` bytes, then a line on
  * what was cut. `total` may exceed l->len (the record kept only the first). */
-static void put_list(buf_t *b, const char *title, const report_markdown_list_t *l, size_t total, bool reasons, size_t room)
+static void put_list(buf_t *b, const char *title, const report_markdown_list_t *l, size_t total,
+                     bool reasons, size_t room)
 {
     if (!total) return;
     size_t start = b->len;
@@ -222,7 +240,9 @@ static void put_list(buf_t *b, const char *title, const report_markdown_list_t *
     }
     buf_free(&item);
     if (shown < total)
-        buf_printf(b, "- ... and %zu more, not shown to keep the annotation small: see the job log\n", total - shown);
+        buf_printf(b,
+                   "- ... and %zu more, not shown to keep the annotation small: see the job log\n",
+                   total - shown);
 }
 
 /* "Reproduce locally: `python3 -m pytest 'a::b' 'c'`": the first few failures. */
@@ -268,7 +288,8 @@ static void put_problems(buf_t *b, const report_markdown_job_t *j)
 
 static const char *outcome(const report_markdown_job_t *j)
 {
-    if (!job_failed(j)) return j->retry_of_failure ? "failed on the previous attempt, passed on retry" : "passed";
+    if (!job_failed(j))
+        return j->retry_of_failure ? "failed on the previous attempt, passed on retry" : "passed";
     return j->retry_of_failure ? "failed again on retry" : "failed";
 }
 
@@ -278,7 +299,10 @@ void report_markdown_render_section(const report_markdown_job_t *j, size_t max, 
 {
     bool failed = job_failed(j);
     buf_t head = BUF_INIT, tail = BUF_INIT, lists = BUF_INIT;
-    put_heading(&head, j, failed ? ":x:" : j->retry_of_failure ? ":white_check_mark:" : ":warning:");
+    put_heading(&head, j,
+                failed                ? ":x:"
+                : j->retry_of_failure ? ":white_check_mark:"
+                                      : ":warning:");
     buf_puts(&head, outcome(j));
     if (failed) buf_printf(&head, " (exit status %d)", j->exit_status);
     buf_puts(&head, "\n\n");
@@ -297,11 +321,17 @@ void report_markdown_render_section(const report_markdown_job_t *j, size_t max, 
     size_t fixed = head.len + tail.len + 4 * MORE_LINE_MAX;
     size_t room = limit > fixed ? limit - fixed : 0;
     /* Shared room, in reading order: what a team acts on first gets it first. */
-    struct { const char *title; const report_markdown_list_t *l; size_t total; bool reasons; } parts[] = {
+    struct {
+        const char *title;
+        const report_markdown_list_t *l;
+        size_t total;
+        bool reasons;
+    } parts[] = {
         {"Collection errors", &j->collection_errs, j->collection_errors, true},
         {"Failed tests", &j->failed_tests, j->failed, true},
         {"Flaky tests (failed, then passed on an in-job retry)", &j->flaky_tests, j->flaky, false},
-        {"Muted tests that failed (not counted as failures)", &j->muted_failures, j->muted_failed, true},
+        {"Muted tests that failed (not counted as failures)", &j->muted_failures, j->muted_failed,
+         true},
     };
     for (size_t i = 0; i < 4; i++) {
         size_t used = lists.len; /* every list so far */
@@ -318,7 +348,8 @@ void report_markdown_render_section(const report_markdown_job_t *j, size_t max, 
 
 void report_markdown_render_upload(const report_markdown_job_t *j, buf_t *out)
 {
-    bool run_link = j->run_url && strncmp(j->run_url, "https://", 8) == 0 && !strpbrk(j->run_url, " ()<>\n");
+    bool run_link =
+        j->run_url && strncmp(j->run_url, "https://", 8) == 0 && !strpbrk(j->run_url, " ()<>\n");
     if (!j->upload_problem && !(job_failed(j) && run_link)) return;
     put_heading(out, j, j->upload_problem ? ":warning:" : ":link:");
     if (j->upload_problem) {

@@ -32,8 +32,8 @@
 #define REPORT_MARKDOWN_SECTION_MAX (16 * 1024)
 
 typedef struct {
-    const char *id;         /* node id, or the file of a collection error */
-    const char *reason;     /* may be NULL; only its first line is shown */
+    const char *id;     /* node id, or the file of a collection error */
+    const char *reason; /* may be NULL; only its first line is shown */
 } report_markdown_item_t;
 
 typedef struct {
@@ -44,25 +44,29 @@ typedef struct {
 typedef struct {
     /* counts for the whole slice (lists may hold fewer than these) */
     size_t passed, failed, flaky, skipped, muted_failed, collection_errors;
-    report_markdown_list_t failed_tests;      /* reason: first line of the failure */
-    report_markdown_list_t collection_errs;   /* id: the file; reason: the real cause */
+    report_markdown_list_t failed_tests;    /* reason: first line of the failure */
+    report_markdown_list_t collection_errs; /* id: the file; reason: the real cause */
     report_markdown_list_t flaky_tests;
     report_markdown_list_t muted_failures;
-    long job_number, job_count;     /* one-based */
-    long retry_count;               /* BUILDKITE_RETRY_COUNT */
-    bool retry_of_failure;          /* this attempt ran the previous one's failures */
-    const char *label;              /* BUILDKITE_LABEL; may be NULL or "" */
-    const char *job_url;            /* link to this job's log; may be NULL */
+    long job_number, job_count; /* one-based */
+    long retry_count;           /* BUILDKITE_RETRY_COUNT */
+    bool retry_of_failure;      /* this attempt ran the previous one's failures */
+    const char *label;          /* BUILDKITE_LABEL; may be NULL or "" */
+    const char *job_url;        /* link to this job's log; may be NULL */
     int exit_status;
-    bool terminal;                  /* a retry cannot fix it */
-    const char *why;                /* one line on the outcome; may be NULL */
-    const char *plan_problem;       /* NULL when the plan came as expected */
-    const char *upload_problem;     /* NULL when the upload went fine (or did not run) */
-    const char *run_url;            /* Test Engine run; may be NULL */
-    const char *launcher;           /* "python3 -m pytest", for the reproduce command */
+    bool terminal;              /* a retry cannot fix it */
+    const char *why;            /* one line on the outcome; may be NULL */
+    const char *plan_problem;   /* NULL when the plan came as expected */
+    const char *upload_problem; /* NULL when the upload went fine (or did not run) */
+    const char *run_url;        /* Test Engine run; may be NULL */
+    const char *launcher;       /* "python3 -m pytest", for the reproduce command */
 } report_markdown_job_t;
 
-typedef enum { REPORT_MARKDOWN_BOX_NONE, REPORT_MARKDOWN_BOX_FAILURES, REPORT_MARKDOWN_BOX_NOTES } report_markdown_box_t;
+typedef enum {
+    REPORT_MARKDOWN_BOX_NONE,
+    REPORT_MARKDOWN_BOX_FAILURES,
+    REPORT_MARKDOWN_BOX_NOTES
+} report_markdown_box_t;
 
 /* Where this job's section goes (NONE: it has nothing to say). */
 report_markdown_box_t report_markdown_box(const report_markdown_job_t *j);

@@ -18,18 +18,18 @@ struct uploader {
     bool json;
     http_client_t http;
     char *url;
-    char *cwd;             /* run_env[cwd] */
+    char *cwd; /* run_env[cwd] */
     report_upload_summary_t *sum;
     double t0;
-    buf_t batch;           /* "[rec,rec,...]" being filled (JSON) */
+    buf_t batch; /* "[rec,rec,...]" being filled (JSON) */
     size_t in_batch;
     /* JUnit: the file being read */
     FILE *file;
-    char *name;            /* its base name, the data part's filename */
-    size_t *start, *end;   /* testcases waiting for a document */
+    char *name;          /* its base name, the data part's filename */
+    size_t *start, *end; /* testcases waiting for a document */
     size_t pending, cap;
-    size_t cases;          /* testcases of this file */
-    bool cut;              /* this file is being sent as documents */
+    size_t cases; /* testcases of this file */
+    bool cut;     /* this file is being sent as documents */
 };
 
 /* Once stopped, nothing more is sent; what is left is only counted. */
@@ -100,7 +100,7 @@ typedef struct {
     const char *cwd;
     const char *format, *data, *filename, *content_type;
     size_t len;
-    const char *path;       /* send this file as it is (then data is NULL) */
+    const char *path; /* send this file as it is (then data is NULL) */
 } part_t;
 
 /* The data part is read from our batch buffer, not copied into curl's own:
@@ -170,7 +170,8 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
         u->sum->signal = r->stopped_by; /* report_upload_shortfall says it in one line */
         return;
     }
-    char *why = r->transport_error ? xstrdup(r->error) : xasprintf("HTTP %ld: %.200s", r->status, r->body.data);
+    char *why = r->transport_error ? xstrdup(r->error)
+                                   : xasprintf("HTTP %ld: %.200s", r->status, r->body.data);
     log_warn("upload of %zu %s failed: %s", records, records == 1 ? "result" : "results", why);
     if (!u->sum->first_error) u->sum->first_error = xstrdup(why);
     free(u->sum->last_error);
@@ -196,8 +197,8 @@ static bool post_part(uploader_t *u, const part_t *part, size_t records)
     return ok;
 }
 
-static bool send_part(uploader_t *u, const char *format, const char *data, size_t len, const char *filename,
-                      const char *content_type, size_t records)
+static bool send_part(uploader_t *u, const char *format, const char *data, size_t len,
+                      const char *filename, const char *content_type, size_t records)
 {
     part_t part = {u->cfg, u->cwd, format, data, filename, content_type, len, NULL};
     return post_part(u, &part, records);
@@ -213,14 +214,16 @@ static void flush_batch(uploader_t *u)
 {
     if (!u->in_batch) return;
     buf_putc(&u->batch, ']');
-    send_part(u, "json", u->batch.data, u->batch.len, "results.json", "application/json", u->in_batch);
+    send_part(u, "json", u->batch.data, u->batch.len, "results.json", "application/json",
+              u->in_batch);
     buf_reset(&u->batch);
     u->in_batch = 0;
 }
 
 static void json_record(uploader_t *u, const test_record_t *rec)
 {
-    if (rec->raw_len == 0 || rec->raw[0] != '{') return; /* not a record; the run phase already reported it */
+    if (rec->raw_len == 0 || rec->raw[0] != '{')
+        return; /* not a record; the run phase already reported it */
     u->sum->total++;
     if (u->sum->end != REPORT_UPLOAD_DONE) return; /* stopped: only counted */
     buf_putc(&u->batch, u->in_batch ? ',' : '[');
@@ -248,12 +251,17 @@ static bool read_range(FILE *f, size_t start, size_t end, buf_t *b)
 static void build_and_send(uploader_t *u, size_t n)
 {
     buf_t doc = BUF_INIT;
-    buf_printf(&doc, "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" tests=\"%zu\">", n);
+    buf_printf(&doc,
+               "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" "
+               "tests=\"%zu\">",
+               n);
     bool ok = true;
     for (size_t k = 0; k < n && ok; k++) ok = read_range(u->file, u->start[k], u->end[k], &doc);
     buf_puts(&doc, "</testsuite></testsuites>");
-    if (ok) send_part(u, "junit", doc.data, doc.len, u->name, "application/xml", n);
-    else log_warn("upload: %s changed while it was read; %zu results not sent", u->name, n);
+    if (ok)
+        send_part(u, "junit", doc.data, doc.len, u->name, "application/xml", n);
+    else
+        log_warn("upload: %s changed while it was read; %zu results not sent", u->name, n);
     buf_free(&doc);
 }
 
@@ -302,7 +310,9 @@ static void junit_end(uploader_t *u, const char *path, const char *error)
         if (error) u->sum->total -= u->cases;
         send_file(u, path, u->name, error ? 0 : u->cases);
     } else {
-        if (error) log_warn("upload: %s; only the %zu testcases before the problem can be sent", error, u->cases);
+        if (error)
+            log_warn("upload: %s; only the %zu testcases before the problem can be sent", error,
+                     u->cases);
         send_document(u, u->pending);
     }
     if (u->file) fclose(u->file);
@@ -322,8 +332,10 @@ static void sink_record(void *user, const test_record_t *rec, int attempt)
 {
     (void)attempt;
     uploader_t *u = user;
-    if (u->json) json_record(u, rec);
-    else junit_record(u, rec);
+    if (u->json)
+        json_record(u, rec);
+    else
+        junit_record(u, rec);
 }
 
 static void sink_file_end(void *user, const char *path, const char *error)
@@ -336,8 +348,8 @@ static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
 {
     u->url = http_join(cfg->upload_base_url, "/v1/uploads");
     char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
-    http_client_init(&u->http, "upload", cfg->ca_bundle, cfg->api_timeout, (double)cfg->upload_retry_budget,
-                     cfg->api_backoff_ms, auth);
+    http_client_init(&u->http, "upload", cfg->ca_bundle, cfg->api_timeout,
+                     (double)cfg->upload_retry_budget, cfg->api_backoff_ms, auth);
     http_wipe(auth);
     free(auth);
     u->http.low_speed = true; /* a big batch on a slow link may take longer than api-timeout */
@@ -345,7 +357,8 @@ static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
     u->http.stop = stop;
 }
 
-uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop, report_upload_summary_t *sum)
+uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
+                                report_upload_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
     sum->budget_s = (double)cfg->upload_retry_budget;
@@ -365,7 +378,8 @@ walk_sink_t report_upload_sink(uploader_t *u)
 {
     /* Every file is read even after a stop, so the summary can say how many
      * results were not sent. */
-    return (walk_sink_t){.file_begin = sink_file_begin, .record = sink_record, .file_end = sink_file_end, .user = u};
+    return (walk_sink_t){
+        .file_begin = sink_file_begin, .record = sink_record, .file_end = sink_file_end, .user = u};
 }
 
 void report_upload_finish(uploader_t *u)
@@ -401,16 +415,18 @@ static char *why_stopped(const report_upload_summary_t *sum)
     switch (sum->end) {
     case REPORT_UPLOAD_STOPPED_SIGNAL: {
         const char *abbrev = sigabbrev_np(sum->signal);
-        return abbrev ? xasprintf("upload interrupted by SIG%s", abbrev) : xasprintf("upload interrupted by signal %d", sum->signal);
+        return abbrev ? xasprintf("upload interrupted by SIG%s", abbrev)
+                      : xasprintf("upload interrupted by signal %d", sum->signal);
     }
     case REPORT_UPLOAD_STOPPED_AUTH:
-        return xasprintf("upload stopped: the upload API refused the token (%s); check BUILDKITE_ANALYTICS_TOKEN", last);
-    case REPORT_UPLOAD_STOPPED_TLS:
-        return xasprintf("upload stopped: %s", last);
+        return xasprintf("upload stopped: the upload API refused the token (%s); check "
+                         "BUILDKITE_ANALYTICS_TOKEN",
+                         last);
+    case REPORT_UPLOAD_STOPPED_TLS: return xasprintf("upload stopped: %s", last);
     case REPORT_UPLOAD_STOPPED_BUDGET:
-        return xasprintf("upload stopped: the retry budget of %.0fs is used up (last error: %s)", sum->budget_s, last);
-    case REPORT_UPLOAD_DONE:
-        break;
+        return xasprintf("upload stopped: the retry budget of %.0fs is used up (last error: %s)",
+                         sum->budget_s, last);
+    case REPORT_UPLOAD_DONE: break;
     }
     return xasprintf("upload incomplete: %zu request%s failed (first: %s)", sum->failed_requests,
                      sum->failed_requests == 1 ? "" : "s", first);
@@ -424,8 +440,8 @@ char *report_upload_shortfall(const report_upload_summary_t *sum)
     with_commas(sum->total, total);
     with_commas(sum->total > sum->records ? sum->total - sum->records : 0, missing);
     char *why = why_stopped(sum);
-    char *line = xasprintf("%s: %s of %s result%s sent; %s not sent", why, sent, total, sum->total == 1 ? "" : "s",
-                           missing);
+    char *line = xasprintf("%s: %s of %s result%s sent; %s not sent", why, sent, total,
+                           sum->total == 1 ? "" : "s", missing);
     free(why);
     return line;
 }

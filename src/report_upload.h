@@ -28,26 +28,33 @@
 #include "http.h"
 #include "report_walk.h"
 
-typedef enum { REPORT_UPLOAD_DONE, REPORT_UPLOAD_STOPPED_AUTH, REPORT_UPLOAD_STOPPED_TLS, REPORT_UPLOAD_STOPPED_BUDGET, REPORT_UPLOAD_STOPPED_SIGNAL } report_upload_end_t;
+typedef enum {
+    REPORT_UPLOAD_DONE,
+    REPORT_UPLOAD_STOPPED_AUTH,
+    REPORT_UPLOAD_STOPPED_TLS,
+    REPORT_UPLOAD_STOPPED_BUDGET,
+    REPORT_UPLOAD_STOPPED_SIGNAL
+} report_upload_end_t;
 
 typedef struct {
-    size_t records;        /* test results (records or testcases) sent successfully */
-    size_t total;          /* test results found in the result files */
+    size_t records; /* test results (records or testcases) sent successfully */
+    size_t total;   /* test results found in the result files */
     size_t requests;
     size_t failed_requests;
     double seconds;
     report_upload_end_t end;
-    int signal;            /* for REPORT_UPLOAD_STOPPED_SIGNAL */
-    double budget_s;       /* for REPORT_UPLOAD_STOPPED_BUDGET */
-    char *run_url;         /* from the first successful answer, if any */
+    int signal;      /* for REPORT_UPLOAD_STOPPED_SIGNAL */
+    double budget_s; /* for REPORT_UPLOAD_STOPPED_BUDGET */
+    char *run_url;   /* from the first successful answer, if any */
     char *first_error;
-    char *last_error;      /* the failure that stopped the upload, for the shortfall line */
+    char *last_error; /* the failure that stopped the upload, for the shortfall line */
 } report_upload_summary_t;
 
 typedef struct uploader uploader_t;
 
 /* Prepares an upload of `json` (else JUnit) results; stop may be NULL. */
-uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop, report_upload_summary_t *sum);
+uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
+                                report_upload_summary_t *sum);
 /* The sink that uploads what the walk reads. */
 walk_sink_t report_upload_sink(uploader_t *u);
 /* Sends what is left, notes the time taken, and frees u. */

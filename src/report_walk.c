@@ -25,7 +25,8 @@ bool report_walk_json(const run_record_t *rec)
     return rec->mode && strcmp(rec->mode, "json") == 0;
 }
 
-size_t report_walk_run(const config_t *cfg, const run_record_t *rec, const walk_sink_t *sinks, size_t n_sinks)
+size_t report_walk_run(const config_t *cfg, const run_record_t *rec, const walk_sink_t *sinks,
+                       size_t n_sinks)
 {
     bool json = report_walk_json(rec);
     size_t files = 0;

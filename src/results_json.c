@@ -35,8 +35,8 @@ static bool is_space(char c)
 /* Bytes a bare JSON scalar (number, true, false, null) is made of. */
 static bool is_scalar_char(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '+' ||
-           c == '.';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '+' || c == '.';
 }
 
 /* s points at an opening quote; returns the byte after the closing quote, or
@@ -59,13 +59,17 @@ static const char *skip_string(const char *s, const char *end)
  * many reads is walked once (not once per read). Offsets are relative to the
  * value's first byte, which stays valid when the reader moves its buffer. */
 typedef struct {
-    size_t at;        /* bytes of the value already walked */
-    size_t depth;     /* open '{' / '[' */
+    size_t at;    /* bytes of the value already walked */
+    size_t depth; /* open '{' / '[' */
     bool in_string;
-    bool escaped;     /* the previous byte in the string was a lone '\' */
+    bool escaped; /* the previous byte in the string was a lone '\' */
 } value_scan_t;
 
-typedef enum { VS_MORE, VS_DONE, VS_BAD } value_state_t;
+typedef enum {
+    VS_MORE,
+    VS_DONE,
+    VS_BAD
+} value_state_t;
 
 /* Inside a string from v[st->at]: finds its closing quote with memchr (most
  * of a record's bytes are string bytes), or consumes all of avail and
@@ -101,9 +105,12 @@ static value_state_t scan_value(const char *v, size_t avail, value_scan_t *st)
     if (st->at == 0) {
         if (avail == 0) return VS_MORE;
         char first = v[0];
-        if (first == '"') st->in_string = true;
-        else if (first == '{' || first == '[') st->depth = 1;
-        else if (!is_scalar_char(first)) return VS_BAD;
+        if (first == '"')
+            st->in_string = true;
+        else if (first == '{' || first == '[')
+            st->depth = 1;
+        else if (!is_scalar_char(first))
+            return VS_BAD;
         st->at = 1;
     }
     if (st->depth == 0 && !st->in_string) { /* a scalar: runs to the next delimiter */
@@ -118,9 +125,12 @@ static value_state_t scan_value(const char *v, size_t avail, value_scan_t *st)
         }
         if (st->at >= avail) return VS_MORE;
         char c = v[st->at++];
-        if (c == '"') st->in_string = true;
-        else if (c == '{' || c == '[') st->depth++;
-        else if ((c == '}' || c == ']') && --st->depth == 0) return VS_DONE;
+        if (c == '"')
+            st->in_string = true;
+        else if (c == '{' || c == '[')
+            st->depth++;
+        else if ((c == '}' || c == ']') && --st->depth == 0)
+            return VS_DONE;
     }
 }
 
@@ -139,7 +149,7 @@ typedef struct {
     const char *path;
     buf_t buf;
     size_t pos;
-    size_t dropped;   /* bytes of the file moved out of buf, for error offsets */
+    size_t dropped; /* bytes of the file moved out of buf, for error offsets */
     bool eof;
     bool read_error;
 } reader_t;
@@ -181,15 +191,18 @@ static bool next_token(reader_t *rd)
 /* "'}'" or "byte 0x01": the offending byte, printable in a one-line message. */
 static void describe_byte(char c, char *out, size_t n)
 {
-    if (c > 0x20 && c < 0x7f) snprintf(out, n, "'%c'", c);
-    else snprintf(out, n, "byte 0x%02x", (unsigned char)c);
+    if (c > 0x20 && c < 0x7f)
+        snprintf(out, n, "'%c'", c);
+    else
+        snprintf(out, n, "byte 0x%02x", (unsigned char)c);
 }
 
 static void unexpected(reader_t *rd, results_json_scan_t *out, const char *expected)
 {
     char what[16];
     describe_byte(rd->buf.data[rd->pos], what, sizeof what);
-    snprintf(out->error, sizeof out->error, "%s: unexpected %s at byte %zu, expected %s; the file is not valid collector JSON",
+    snprintf(out->error, sizeof out->error,
+             "%s: unexpected %s at byte %zu, expected %s; the file is not valid collector JSON",
              rd->path, what, rd->dropped + rd->pos, expected);
 }
 
@@ -206,9 +219,10 @@ static bool take_element(reader_t *rd, results_json_scan_t *out, size_t *start, 
             return false;
         }
         if (st.at > max_record) {
-            snprintf(out->error, sizeof out->error, "%s: record %zu at byte %zu is larger than %zu KiB; a test record is "
-                     "never that big (is the file corrupt?)", rd->path, out->elements + 1, rd->dropped + *start,
-                     max_record >> 10);
+            snprintf(out->error, sizeof out->error,
+                     "%s: record %zu at byte %zu is larger than %zu KiB; a test record is "
+                     "never that big (is the file corrupt?)",
+                     rd->path, out->elements + 1, rd->dropped + *start, max_record >> 10);
             return false;
         }
         if (!read_more(rd, start)) {
@@ -221,7 +235,8 @@ static bool take_element(reader_t *rd, results_json_scan_t *out, size_t *start, 
     return true;
 }
 
-void results_json_scan_file(const char *path, results_json_element_fn fn, void *user, results_json_scan_t *out)
+void results_json_scan_file(const char *path, results_json_element_fn fn, void *user,
+                            results_json_scan_t *out)
 {
     memset(out, 0, sizeof *out);
     reader_t rd = {.f = fopen(path, "rb"), .path = path};
@@ -230,7 +245,9 @@ void results_json_scan_file(const char *path, results_json_element_fn fn, void *
         return;
     }
     buf_init(&rd.buf);
-    if (next_token(&rd) && rd.buf.len - rd.pos >= 3 && memcmp(rd.buf.data + rd.pos, "\xEF\xBB\xBF", 3) == 0) rd.pos += 3;
+    if (next_token(&rd) && rd.buf.len - rd.pos >= 3 &&
+        memcmp(rd.buf.data + rd.pos, "\xEF\xBB\xBF", 3) == 0)
+        rd.pos += 3;
     if (!next_token(&rd) || rd.buf.data[rd.pos] != '[') {
         snprintf(out->error, sizeof out->error, "%s is not a JSON array of test results", path);
         goto done;
@@ -293,8 +310,8 @@ typedef struct {
     buf_t *scratch;
     size_t scope, name, result, file_name, failure_reason;
     bool collection_error;
-    double duration;       /* history.duration, -1 when absent or not a usable number */
-    const char *problem;   /* why the record is not usable, or NULL */
+    double duration;     /* history.duration, -1 when absent or not a usable number */
+    const char *problem; /* why the record is not usable, or NULL */
 } fields_t;
 
 /* Appends at most `keep` bytes of s (and a note when it cut) and a NUL. */
@@ -318,7 +335,8 @@ static size_t string_value(buf_t *b, const char *v, size_t len, size_t keep)
     if (len < 2 || v[0] != '"') return NO_TEXT;
     if (!memchr(v, '\\', len)) return put_text(b, v + 1, len - 2, keep);
     cJSON *s = cJSON_ParseWithLength(v, len);
-    size_t off = cJSON_IsString(s) ? put_text(b, s->valuestring, strlen(s->valuestring), keep) : NO_TEXT;
+    size_t off =
+        cJSON_IsString(s) ? put_text(b, s->valuestring, strlen(s->valuestring), keep) : NO_TEXT;
     cJSON_Delete(s);
     return off;
 }
@@ -381,7 +399,8 @@ static void find_member(const char *k, size_t klen, const char *v, size_t vlen, 
     if (!f->v && key_is(k, klen, f->key)) f->v = v, f->vlen = vlen;
 }
 
-bool results_json_member(const char *raw, size_t len, const char *key, const char **value, size_t *value_len)
+bool results_json_member(const char *raw, size_t len, const char *key, const char **value,
+                         size_t *value_len)
 {
     find_t f = {.key = key};
     if (!each_member(raw, len, find_member, &f) || !f.v) return false;
@@ -401,18 +420,22 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
 {
     fields_t *f = user;
     if (key_is(k, klen, "failure_reason")) {
-        if (f->failure_reason == NO_TEXT) f->failure_reason = string_value(f->scratch, v, vlen, TEP_TEXT_KEEP);
+        if (f->failure_reason == NO_TEXT)
+            f->failure_reason = string_value(f->scratch, v, vlen, TEP_TEXT_KEEP);
         return;
     }
-    size_t *slot = key_is(k, klen, "scope") ? &f->scope
-                  : key_is(k, klen, "name") ? &f->name
-                  : key_is(k, klen, "result") ? &f->result
-                  : key_is(k, klen, "file_name") ? &f->file_name : NULL;
+    size_t *slot = key_is(k, klen, "scope")       ? &f->scope
+                   : key_is(k, klen, "name")      ? &f->name
+                   : key_is(k, klen, "result")    ? &f->result
+                   : key_is(k, klen, "file_name") ? &f->file_name
+                                                  : NULL;
     if (slot) {
         /* Identity fields are never cut (a cut name is another test): one too
          * long for pytest's argv makes the record unusable instead. */
-        if (vlen > RESULTS_JSON_MAX_ID + 2) f->problem = "a scope, name, result or file_name is longer than 64 KiB";
-        else if (*slot == NO_TEXT) *slot = string_value(f->scratch, v, vlen, RESULTS_JSON_MAX_ID);
+        if (vlen > RESULTS_JSON_MAX_ID + 2)
+            f->problem = "a scope, name, result or file_name is longer than 64 KiB";
+        else if (*slot == NO_TEXT)
+            *slot = string_value(f->scratch, v, vlen, RESULTS_JSON_MAX_ID);
         return;
     }
     if (key_is(k, klen, "tags") && vlen && v[0] == '{') {
@@ -424,7 +447,8 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
         cJSON_Delete(tags);
         return;
     }
-    if (key_is(k, klen, "history") && vlen && v[0] == '{') each_member(v, vlen, history_member, &f->duration);
+    if (key_is(k, klen, "history") && vlen && v[0] == '{')
+        each_member(v, vlen, history_member, &f->duration);
 }
 
 /* Walks the record's top-level keys; values we do not use are skipped unread. */
@@ -432,19 +456,21 @@ static void record_fields(const char *p, size_t len, fields_t *f)
 {
     f->scope = f->name = f->result = f->file_name = f->failure_reason = NO_TEXT;
     f->duration = -1;
-    if (len == 0 || *p != '{') f->problem = "not a JSON object";
-    else if (!each_member(p, len, take_field, f)) f->problem = "not a well-formed JSON object";
+    if (len == 0 || *p != '{')
+        f->problem = "not a JSON object";
+    else if (!each_member(p, len, take_field, f))
+        f->problem = "not a well-formed JSON object";
 }
 
 typedef struct {
     record_fn fn;
     void *user;
     bool warn;
-    buf_t scratch;         /* the current record's decoded text */
+    buf_t scratch; /* the current record's decoded text */
     const char *path;
     size_t index;
     size_t warned;
-    size_t unwarned;       /* skipped records past the warning cap */
+    size_t unwarned; /* skipped records past the warning cap */
 } read_ctx_t;
 
 static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char *why)
@@ -456,7 +482,8 @@ static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char
     }
     ctx->warned++;
     char *shown = text_excerpt(raw, len, 60); /* the start of the record, on one line */
-    log_warn("%s: result record %zu is not a test record (%s); skipped (%s)", ctx->path, ctx->index, shown, why);
+    log_warn("%s: result record %zu is not a test record (%s); skipped (%s)", ctx->path, ctx->index,
+             shown, why);
     free(shown);
 }
 
@@ -484,7 +511,8 @@ static void on_record(const char *raw, size_t len, void *user)
      * the last append (an append may move the buffer). */
     size_t scope_len = f.scope == NO_TEXT ? 0 : strlen(ctx->scratch.data + f.scope);
     size_t name_len = strlen(name);
-    buf_reserve(&ctx->scratch, scope_len + 2 + name_len + 1); /* copies from itself: no move below */
+    buf_reserve(&ctx->scratch,
+                scope_len + 2 + name_len + 1); /* copies from itself: no move below */
     size_t id = ctx->scratch.len;
     if (scope_len) {
         buf_append(&ctx->scratch, ctx->scratch.data + f.scope, scope_len);
@@ -504,14 +532,15 @@ static void on_record(const char *raw, size_t len, void *user)
     ctx->fn(&rec, ctx->user);
 }
 
-void results_json_read_records(const char *path, record_fn fn, void *user, bool warn, results_json_scan_t *out)
+void results_json_read_records(const char *path, record_fn fn, void *user, bool warn,
+                               results_json_scan_t *out)
 {
     read_ctx_t ctx = {.fn = fn, .user = user, .warn = warn, .path = path};
     results_json_scan_file(path, on_record, &ctx, out);
     buf_free(&ctx.scratch);
     if (ctx.unwarned)
-        log_warn("%s: %zu more result records are not test records; skipped (%zu warnings shown)", path, ctx.unwarned,
-                 ctx.warned);
+        log_warn("%s: %zu more result records are not test records; skipped (%zu warnings shown)",
+                 path, ctx.unwarned, ctx.warned);
 }
 
 void results_json_read_results(const char *path, run_result_t *r, results_json_scan_t *out)

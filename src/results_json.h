@@ -30,26 +30,28 @@
 #include "run_result.h"
 
 #define RESULTS_JSON_MAX_WARNINGS 5
-#define RESULTS_JSON_MAX_ID (64 * 1024)
-#define RESULTS_JSON_MAX_RECORD ((size_t)256 << 20)
+#define RESULTS_JSON_MAX_ID       (64 * 1024)
+#define RESULTS_JSON_MAX_RECORD   ((size_t)256 << 20)
 
 /* One top-level element of the array, as raw JSON text (not NUL-terminated). */
 typedef void (*results_json_element_fn)(const char *raw, size_t len, void *user);
 
 typedef struct {
     size_t elements;
-    size_t bad;            /* elements that are not readable records */
-    bool ok;               /* the array was read to its end */
-    char error[256];       /* when !ok */
+    size_t bad;      /* elements that are not readable records */
+    bool ok;         /* the array was read to its end */
+    char error[256]; /* when !ok */
 } results_json_scan_t;
 
 /* Calls fn for each element; counts elements that are not objects as bad. */
-void results_json_scan_file(const char *path, results_json_element_fn fn, void *user, results_json_scan_t *out);
+void results_json_scan_file(const char *path, results_json_element_fn fn, void *user,
+                            results_json_scan_t *out);
 /* Calls fn for every element of a collector file, in order: a usable test
  * record with its fields, anything else with rec->problem set (and only its
  * raw bytes). With `warn`, prints one line per unusable record (the first
  * RESULTS_JSON_MAX_WARNINGS, then a count); the run phase warns, later readers do not. */
-void results_json_read_records(const char *path, record_fn fn, void *user, bool warn, results_json_scan_t *out);
+void results_json_read_records(const char *path, record_fn fn, void *user, bool warn,
+                               results_json_scan_t *out);
 /* results_json_read_records into the model, warning. */
 void results_json_read_results(const char *path, run_result_t *r, results_json_scan_t *out);
 /* Read size; tests shrink it to put chunk boundaries inside strings and escapes. */
@@ -58,7 +60,8 @@ void results_json_set_chunk_size(size_t bytes);
 void results_json_set_max_record(size_t bytes);
 /* The raw value of a record's top-level member (key in any case), cut out of
  * the element's bytes, not decoded. false when absent or not an object. */
-bool results_json_member(const char *raw, size_t len, const char *key, const char **value, size_t *value_len);
+bool results_json_member(const char *raw, size_t len, const char *key, const char **value,
+                         size_t *value_len);
 /* The collection-error tag in a tags object: string "true" (or, leniently, JSON true). */
 bool results_json_is_collection_error(const cJSON *tags);
 

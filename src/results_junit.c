@@ -31,26 +31,27 @@ typedef struct {
     int depth;
     bool root_seen;
     bool in_case;
-    int case_depth;        /* depth of the open <testcase> */
+    int case_depth; /* depth of the open <testcase> */
     char *classname;
     char *name;
     test_status_t status;
     bool collection_error;
-    bool error;            /* an <error> inside (not only a <failure>) */
-    double time;           /* the time attribute, -1 when absent or unusable */
-    size_t start;          /* byte offset of the open <testcase> in the file */
-    bool in_problem;       /* inside <failure>/<error>: collect text */
-    buf_t reason;          /* at most TEP_TEXT_KEEP bytes of it */
-    size_t reason_total;   /* bytes the reason had before it was cut */
+    bool error;          /* an <error> inside (not only a <failure>) */
+    double time;         /* the time attribute, -1 when absent or unusable */
+    size_t start;        /* byte offset of the open <testcase> in the file */
+    bool in_problem;     /* inside <failure>/<error>: collect text */
+    buf_t reason;        /* at most TEP_TEXT_KEEP bytes of it */
+    size_t reason_total; /* bytes the reason had before it was cut */
     bool have_message;
-    size_t nested;         /* <testcase> inside <testcase>: ignored */
+    size_t nested; /* <testcase> inside <testcase>: ignored */
     size_t warned;
     size_t unwarned;
 } results_junit_ctx_t;
 
 static bool is_test_module(const char *comp, size_t n)
 {
-    return (n >= 5 && strncmp(comp, "test_", 5) == 0) || (n >= 5 && strncmp(comp + n - 5, "_test", 5) == 0);
+    return (n >= 5 && strncmp(comp, "test_", 5) == 0) ||
+           (n >= 5 && strncmp(comp + n - 5, "_test", 5) == 0);
 }
 
 char *results_junit_module_path(const char *dotted)
@@ -84,7 +85,10 @@ char *results_junit_node_id(const char *classname, const char *name)
     if (!module_end) {
         module_end = k;
         for (size_t i = 0; i < k; i++)
-            if (isupper((unsigned char)comp[i][0])) { module_end = i; break; }
+            if (isupper((unsigned char)comp[i][0])) {
+                module_end = i;
+                break;
+            }
     }
     buf_t b;
     buf_init(&b);
@@ -169,15 +173,18 @@ static void on_start(void *user, const char *el, const char **atts)
     if (!c->root_seen) {
         c->root_seen = true;
         if (strcmp(el, "testsuites") != 0 && strcmp(el, "testsuite") != 0) {
-            snprintf(c->out->error, sizeof c->out->error, "root element is <%s>, not <testsuites> or <testsuite>", el);
+            snprintf(c->out->error, sizeof c->out->error,
+                     "root element is <%s>, not <testsuites> or <testsuite>", el);
             XML_StopParser(c->parser, XML_FALSE);
         }
         return;
     }
     if (strcmp(el, "testcase") == 0) {
         /* pytest never nests testcases; the outer one is the test, the inner is noise. */
-        if (c->in_case) c->nested++;
-        else start_case(c, atts);
+        if (c->in_case)
+            c->nested++;
+        else
+            start_case(c, atts);
         return;
     }
     if (!c->in_case) return;
@@ -186,7 +193,8 @@ static void on_start(void *user, const char *el, const char **atts)
         c->status = ST_FAILED;
         c->error = c->error || error;
         const char *msg = attr(atts, "message");
-        if (error && msg && strcmp(msg, "collection failure") == 0 && !*c->classname) c->collection_error = true;
+        if (error && msg && strcmp(msg, "collection failure") == 0 && !*c->classname)
+            c->collection_error = true;
         /* A collection error's message is just the label; its body says what broke. */
         if (msg && !c->have_message && !c->collection_error) {
             reason_reset(c);
@@ -287,7 +295,8 @@ static bool feed_file(results_junit_ctx_t *c, FILE *f)
         if (XML_Parse(c->parser, data, (int)n, last) == XML_STATUS_ERROR) {
             if (!c->out->error[0])
                 snprintf(c->out->error, sizeof c->out->error, "%s: %s at line %lu", c->path,
-                         XML_ErrorString(XML_GetErrorCode(c->parser)), XML_GetCurrentLineNumber(c->parser));
+                         XML_ErrorString(XML_GetErrorCode(c->parser)),
+                         XML_GetCurrentLineNumber(c->parser));
             ok = false;
             break;
         }
@@ -296,9 +305,10 @@ static bool feed_file(results_junit_ctx_t *c, FILE *f)
         long long at = (long long)XML_GetCurrentByteIndex(c->parser);
         size_t pending = at >= 0 && at <= fed ? (size_t)(fed - at) : 0;
         if (pending > max_token) {
-            snprintf(c->out->error, sizeof c->out->error, "%s: one XML tag at line %lu is larger than %zu KiB; a JUnit "
-                     "file never has one that big (is it corrupt?)", c->path, XML_GetCurrentLineNumber(c->parser),
-                     max_token >> 10);
+            snprintf(c->out->error, sizeof c->out->error,
+                     "%s: one XML tag at line %lu is larger than %zu KiB; a JUnit "
+                     "file never has one that big (is it corrupt?)",
+                     c->path, XML_GetCurrentLineNumber(c->parser), max_token >> 10);
             ok = false;
             break;
         }
@@ -312,7 +322,8 @@ static bool feed_file(results_junit_ctx_t *c, FILE *f)
     return ok;
 }
 
-void results_junit_read_records(const char *path, record_fn fn, void *user, bool warn, results_junit_scan_t *out)
+void results_junit_read_records(const char *path, record_fn fn, void *user, bool warn,
+                                results_junit_scan_t *out)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
@@ -331,10 +342,12 @@ void results_junit_read_records(const char *path, record_fn fn, void *user, bool
         snprintf(out->error, sizeof out->error, "%s is empty", path);
         ok = false;
     }
-    if (c.unwarned) log_warn("%s: %zu more testcases skipped (%zu warnings shown)", path, c.unwarned, c.warned);
+    if (c.unwarned)
+        log_warn("%s: %zu more testcases skipped (%zu warnings shown)", path, c.unwarned, c.warned);
     if (c.nested && warn)
-        log_warn("%s: %zu <testcase> elements inside another <testcase> were ignored (pytest never writes them)", path,
-                 c.nested);
+        log_warn("%s: %zu <testcase> elements inside another <testcase> were ignored (pytest never "
+                 "writes them)",
+                 path, c.nested);
     out->ok = ok;
     free(c.classname);
     free(c.name);

@@ -23,9 +23,9 @@
 #include <stdbool.h>
 #include "run_result.h"
 
-#define RESULTS_JUNIT_MAX_ID (64 * 1024)
+#define RESULTS_JUNIT_MAX_ID       (64 * 1024)
 #define RESULTS_JUNIT_MAX_WARNINGS 5
-#define RESULTS_JUNIT_MAX_TOKEN ((size_t)256 << 20)
+#define RESULTS_JUNIT_MAX_TOKEN    ((size_t)256 << 20)
 
 typedef struct {
     size_t testcases;
@@ -37,13 +37,15 @@ typedef struct {
  * fields, or one with rec->problem set (only start/end meaningful). With
  * `warn`, prints what is skipped or ignored (the run phase warns, later
  * readers do not). */
-void results_junit_read_records(const char *path, record_fn fn, void *user, bool warn, results_junit_scan_t *out);
+void results_junit_read_records(const char *path, record_fn fn, void *user, bool warn,
+                                results_junit_scan_t *out);
 /* results_junit_read_records into the model, warning. */
 void results_junit_read_results(const char *path, run_result_t *r, results_junit_scan_t *out);
 /* Largest single tag accepted (0: RESULTS_JUNIT_MAX_TOKEN); tests lower it. */
 void results_junit_set_max_token(size_t bytes);
 
-/* "tests.test_auth.TestLogin" + "test_ok" -> "tests/test_auth.py::TestLogin::test_ok". Caller frees. */
+/* "tests.test_auth.TestLogin" + "test_ok" -> "tests/test_auth.py::TestLogin::test_ok". Caller
+ * frees. */
 char *results_junit_node_id(const char *classname, const char *name);
 /* "tests.test_import_error" -> "tests/test_import_error.py". Caller frees. */
 char *results_junit_module_path(const char *dotted);

@@ -13,7 +13,13 @@
 
 /* ---- the output: one JSON array, or one JUnit document ---- */
 
-enum { K_PASSED, K_FAILURE, K_ERROR, K_SKIPPED, K_KINDS };
+enum {
+    K_PASSED,
+    K_FAILURE,
+    K_ERROR,
+    K_SKIPPED,
+    K_KINDS
+};
 
 /* The JUnit header is written twice: first with zero counts, then, once the
  * counts are known, over itself. Padding before its '>' keeps the length. */
@@ -35,9 +41,11 @@ static int kind_of(const test_record_t *rec)
 static void junit_head(writer_t *w)
 {
     char head[JUNIT_HEAD_WIDTH + 1];
-    int n = snprintf(head, sizeof head, "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" "
-                     "errors=\"%zu\" failures=\"%zu\" skipped=\"%zu\" tests=\"%zu\"", w->count[K_ERROR],
-                     w->count[K_FAILURE], w->count[K_SKIPPED], w->written);
+    int n =
+        snprintf(head, sizeof head,
+                 "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" "
+                 "errors=\"%zu\" failures=\"%zu\" skipped=\"%zu\" tests=\"%zu\"",
+                 w->count[K_ERROR], w->count[K_FAILURE], w->count[K_SKIPPED], w->written);
     memset(head + n, ' ', (size_t)(JUNIT_HEAD_WIDTH - 1 - n));
     head[JUNIT_HEAD_WIDTH - 1] = '>';
     fwrite(head, 1, JUNIT_HEAD_WIDTH, w->out);
@@ -45,8 +53,10 @@ static void junit_head(writer_t *w)
 
 static void writer_begin(writer_t *w)
 {
-    if (w->mode == MODE_JSON) fputc('[', w->out);
-    else junit_head(w);
+    if (w->mode == MODE_JSON)
+        fputc('[', w->out);
+    else
+        junit_head(w);
 }
 
 static void writer_put(writer_t *w, const char *bytes, size_t len, int kind)
@@ -91,8 +101,10 @@ static bool source_copy(source_t *s, size_t start, size_t end, FILE *out, buf_t 
     for (size_t left = end - start; left;) {
         size_t n = fread(piece, 1, left < sizeof piece ? left : sizeof piece, s->f);
         if (n == 0) return false;
-        if (out) fwrite(piece, 1, n, out);
-        else buf_append(b, piece, n);
+        if (out)
+            fwrite(piece, 1, n, out);
+        else
+            buf_append(b, piece, n);
         s->pos += (off_t)n;
         left -= n;
     }
@@ -102,17 +114,17 @@ static bool source_copy(source_t *s, size_t start, size_t end, FILE *out, buf_t 
 /* ---- the map of later attempts' records (results_merge_final) ---- */
 
 typedef struct {
-    char *key;              /* "scope\x1fname" */
+    char *key; /* "scope\x1fname" */
     char *bytes;
     size_t len;
     int kind;
-    bool used;              /* written in place of the first attempt's record */
+    bool used; /* written in place of the first attempt's record */
 } entry_t;
 
 typedef struct {
-    entry_t *entries;       /* in the order tests first appeared */
+    entry_t *entries; /* in the order tests first appeared */
     size_t len, cap;
-    size_t *slots;          /* open addressing into entries, SIZE_MAX = empty */
+    size_t *slots; /* open addressing into entries, SIZE_MAX = empty */
     size_t n_slots;
 } map_t;
 
@@ -127,7 +139,8 @@ static size_t *map_slot(const map_t *m, const char *key)
 {
     size_t mask = m->n_slots - 1;
     for (size_t i = hash(key) & mask;; i = (i + 1) & mask)
-        if (m->slots[i] == SIZE_MAX || strcmp(m->entries[m->slots[i]].key, key) == 0) return &m->slots[i];
+        if (m->slots[i] == SIZE_MAX || strcmp(m->entries[m->slots[i]].key, key) == 0)
+            return &m->slots[i];
 }
 
 static void map_grow(map_t *m)
@@ -181,7 +194,7 @@ typedef struct {
     map_t *map;
     source_t src;
     results_merge_stats_t *stats;
-    size_t read;            /* records of this input */
+    size_t read; /* records of this input */
     bool copy_failed;
 } pass_t;
 
@@ -218,10 +231,13 @@ static void on_collect(const test_record_t *rec, void *user)
     p->read++;
     if (rec->problem) return;
     buf_t bytes = BUF_INIT;
-    if (p->w->mode == MODE_JSON) buf_append(&bytes, rec->raw, rec->raw_len);
-    else if (!source_copy(&p->src, rec->start, rec->end, NULL, &bytes)) p->copy_failed = true;
+    if (p->w->mode == MODE_JSON)
+        buf_append(&bytes, rec->raw, rec->raw_len);
+    else if (!source_copy(&p->src, rec->start, rec->end, NULL, &bytes))
+        p->copy_failed = true;
     size_t len = bytes.len;
-    if (map_put(p->map, record_key(rec), buf_detach(&bytes), len, kind_of(rec))) p->stats->replaced++;
+    if (map_put(p->map, record_key(rec), buf_detach(&bytes), len, kind_of(rec)))
+        p->stats->replaced++;
 }
 
 static void on_final(const test_record_t *rec, void *user)
@@ -258,8 +274,10 @@ static void read_input(pass_t *p, const char *path, record_fn fn, strlist_t *pro
         if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
     }
     if (error[0] && problems)
-        strlist_push_owned(problems, xasprintf("%s (kept the %zu records before the problem)", error, p->read));
-    if (p->copy_failed && problems) strlist_push_owned(problems, xasprintf("%s changed while it was read", path));
+        strlist_push_owned(
+            problems, xasprintf("%s (kept the %zu records before the problem)", error, p->read));
+    if (p->copy_failed && problems)
+        strlist_push_owned(problems, xasprintf("%s changed while it was read", path));
     if (p->src.f) fclose(p->src.f);
     p->stats->files++;
 }
@@ -294,8 +312,8 @@ static bool close_temp(FILE *f, char *tmp, const char *out, char **err)
     return ok;
 }
 
-bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out, results_merge_stats_t *stats,
-                       strlist_t *problems, char **err)
+bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out,
+                          results_merge_stats_t *stats, strlist_t *problems, char **err)
 {
     memset(stats, 0, sizeof *stats);
     char *tmp = NULL;
@@ -311,8 +329,8 @@ bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *
     return close_temp(f, tmp, out, err);
 }
 
-bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *out, results_merge_stats_t *stats,
-                      strlist_t *problems, char **err)
+bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *out,
+                         results_merge_stats_t *stats, strlist_t *problems, char **err)
 {
     memset(stats, 0, sizeof *stats);
     char *tmp = NULL;
@@ -324,9 +342,11 @@ bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *o
     for (size_t i = 1; i < inputs->len; i++) /* the retries: small */
         if (fs_exists(inputs->items[i])) read_input(&p, inputs->items[i], on_collect, problems);
     writer_begin(&w);
-    if (inputs->len && fs_exists(inputs->items[0])) read_input(&p, inputs->items[0], on_final, problems);
+    if (inputs->len && fs_exists(inputs->items[0]))
+        read_input(&p, inputs->items[0], on_final, problems);
     for (size_t i = 0; i < map.len; i++)
-        if (!map.entries[i].used) writer_put(&w, map.entries[i].bytes, map.entries[i].len, map.entries[i].kind);
+        if (!map.entries[i].used)
+            writer_put(&w, map.entries[i].bytes, map.entries[i].len, map.entries[i].kind);
     writer_end(&w);
     stats->records = w.written;
     map_free(&map);

@@ -31,15 +31,15 @@
 #include "strlist.h"
 
 typedef struct {
-    size_t files;       /* inputs read (missing ones excluded) */
-    size_t records;     /* records written */
-    size_t replaced;    /* records dropped because a later file recorded the test again */
+    size_t files;    /* inputs read (missing ones excluded) */
+    size_t records;  /* records written */
+    size_t replaced; /* records dropped because a later file recorded the test again */
 } results_merge_stats_t;
 
 /* Both: false (with *err) only when the output cannot be written. */
-bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out, results_merge_stats_t *stats,
-                       strlist_t *problems, char **err);
-bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *out, results_merge_stats_t *stats,
-                      strlist_t *problems, char **err);
+bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out,
+                          results_merge_stats_t *stats, strlist_t *problems, char **err);
+bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *out,
+                         results_merge_stats_t *stats, strlist_t *problems, char **err);
 
 #endif

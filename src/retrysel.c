@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADER "#test-engine-pytest selectors v1"
+#define HEADER          "#test-engine-pytest selectors v1"
 #define ARTIFACT_PREFIX "retry-selectors-"
 
 char *retrysel_key(const config_t *cfg)
 {
-    return xasprintf("test-engine-pytest:retry-selectors:%s:%ld", *cfg->step_id ? cfg->step_id : cfg->identifier,
-                     cfg->parallel_job);
+    return xasprintf("test-engine-pytest:retry-selectors:%s:%ld",
+                     *cfg->step_id ? cfg->step_id : cfg->identifier, cfg->parallel_job);
 }
 
 /* Names that reach buildkite-agent's argv come from meta-data anyone in the
@@ -62,14 +62,19 @@ bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **j
 static bool read_artifact(const config_t *cfg, const char *name, const char *job, strlist_t *sel)
 {
     if (!retrysel_artifact_name_ok(name) || !job || !safe_word(job, "-")) {
-        log_warn("refused the retry selectors artifact reference (artifact '%.80s', job '%.80s'): not one this "
-                 "plugin writes; running the normal slice", name, job ? job : "");
+        log_warn("refused the retry selectors artifact reference (artifact '%.80s', job '%.80s'): "
+                 "not one this "
+                 "plugin writes; running the normal slice",
+                 name, job ? job : "");
         return false;
     }
-    const char *args[] = {"artifact", "download", name, cfg->state_dir, "--step", job, "--include-retried-jobs", NULL};
+    const char *args[] = {
+        "artifact", "download", name, cfg->state_dir, "--step", job, "--include-retried-jobs",
+        NULL};
     char *err = NULL;
     if (!agent_call(cfg, args, NULL, NULL, NULL, &err)) {
-        log_warn("cannot download retry selectors artifact %s (%s); running the normal slice", name, err);
+        log_warn("cannot download retry selectors artifact %s (%s); running the normal slice", name,
+                 err);
         free(err);
         return false;
     }
@@ -96,7 +101,8 @@ bool retrysel_load(const config_t *cfg, strlist_t *sel)
     strlist_init(&raw);
     char *artifact = NULL, *job = NULL;
     bool ok = retrysel_parse(value, &raw, &artifact, &job);
-    if (!ok) log_warn("meta-data %s is not in the retry selector format; running the normal slice", key);
+    if (!ok)
+        log_warn("meta-data %s is not in the retry selector format; running the normal slice", key);
     if (ok && artifact) ok = read_artifact(cfg, artifact, job, &raw);
     for (size_t i = 0; ok && i < raw.len; i++) {
         const char *s = raw.items[i];
@@ -106,10 +112,11 @@ bool retrysel_load(const config_t *cfg, strlist_t *sel)
             char *shown = text_excerpt(s, strlen(s), 200); /* from meta-data: one printable line */
             log_warn("refused retry selector '%s': %s", shown, why);
             free(shown);
-        }
-        else strlist_push(sel, s);
+        } else
+            strlist_push(sel, s);
     }
-    if (ok && sel->len == 0) log_info("The previous attempt left nothing to retry; running the normal slice");
+    if (ok && sel->len == 0)
+        log_info("The previous attempt left nothing to retry; running the normal slice");
     free(artifact);
     free(job);
     strlist_free(&raw);
@@ -154,8 +161,8 @@ bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **where
         char *name = NULL;
         ok = publish_artifact(cfg, failed, &name, err);
         buf_reset(&v);
-        buf_printf(&v, HEADER " artifact=%s job=%s count=%zu\n", name, *cfg->job_id ? cfg->job_id : "local",
-                   failed->len);
+        buf_printf(&v, HEADER " artifact=%s job=%s count=%zu\n", name,
+                   *cfg->job_id ? cfg->job_id : "local", failed->len);
         *where = xasprintf("artifact %s (meta-data %s points to it)", name, key);
         free(name);
     } else {

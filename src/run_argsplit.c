@@ -19,7 +19,8 @@ size_t run_argsplit_list_cost(const strlist_t *l)
 size_t run_argsplit_budget(const strlist_t *env)
 {
     long max = sysconf(_SC_ARG_MAX);
-    size_t arg_max = max > 0 ? (size_t)max : 128 * 1024; /* POSIX minimum is far lower; Linux never says -1 */
+    size_t arg_max =
+        max > 0 ? (size_t)max : 128 * 1024; /* POSIX minimum is far lower; Linux never says -1 */
     size_t used = run_argsplit_list_cost(env);
     return used < arg_max ? (arg_max - used) / 4 : 0;
 }
@@ -33,7 +34,8 @@ static void push_end(run_argsplit_t *s, size_t end, size_t *cap)
     s->end[s->n++] = end;
 }
 
-bool run_argsplit_groups(const strlist_t *selectors, size_t fixed, size_t budget, run_argsplit_t *out, char **err)
+bool run_argsplit_groups(const strlist_t *selectors, size_t fixed, size_t budget,
+                         run_argsplit_t *out, char **err)
 {
     memset(out, 0, sizeof *out);
     size_t cap = 0, used = fixed;
@@ -41,12 +43,16 @@ bool run_argsplit_groups(const strlist_t *selectors, size_t fixed, size_t budget
         const char *s = selectors->items[i];
         size_t cost = run_argsplit_cost(s);
         if (strlen(s) >= RUN_ARGSPLIT_MAX_STRING || fixed + cost > budget) {
-            *err = strlen(s) >= RUN_ARGSPLIT_MAX_STRING
-                       ? xasprintf("the entry '%.60s...' is %zu bytes, more than one argument may hold (%d); "
-                                   "shorten that test id", s, strlen(s), RUN_ARGSPLIT_MAX_STRING)
-                       : xasprintf("the command and its environment leave %zu bytes for test entries, too few for "
-                                   "'%.60s'; shorten the command or unset large environment variables",
-                                   budget > fixed ? budget - fixed : 0, s);
+            *err =
+                strlen(s) >= RUN_ARGSPLIT_MAX_STRING
+                    ? xasprintf("the entry '%.60s...' is %zu bytes, more than one argument may "
+                                "hold (%d); "
+                                "shorten that test id",
+                                s, strlen(s), RUN_ARGSPLIT_MAX_STRING)
+                    : xasprintf("the command and its environment leave %zu bytes for test entries, "
+                                "too few for "
+                                "'%.60s'; shorten the command or unset large environment variables",
+                                budget > fixed ? budget - fixed : 0, s);
             run_argsplit_free(out);
             return false;
         }

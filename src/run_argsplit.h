@@ -26,14 +26,15 @@ size_t run_argsplit_list_cost(const strlist_t *l);
 size_t run_argsplit_budget(const strlist_t *env);
 
 typedef struct {
-    size_t *end;        /* group g is selectors [end[g-1] (or 0), end[g]) */
+    size_t *end; /* group g is selectors [end[g-1] (or 0), end[g]) */
     size_t n;
 } run_argsplit_t;
 
 /* Groups the selectors so that fixed + each group's cost <= budget. false
  * with *err (naming the problem and what to do) when even one selector cannot
  * fit. One group when everything fits. */
-bool run_argsplit_groups(const strlist_t *selectors, size_t fixed, size_t budget, run_argsplit_t *out, char **err);
+bool run_argsplit_groups(const strlist_t *selectors, size_t fixed, size_t budget,
+                         run_argsplit_t *out, char **err);
 void run_argsplit_free(run_argsplit_t *s);
 
 #endif

@@ -64,7 +64,8 @@ static bool is_exception_line(const char *s)
     if (p == s || !isupper((unsigned char)*last)) return false;
     if (*p == ':') return p[1] == ' ' || p[1] == '\0';
     if (*p) return false;
-    static const char *const endings[] = {"Error", "Exception", "Exit", "Interrupt", "Warning", NULL};
+    static const char *const endings[] = {"Error",     "Exception", "Exit",
+                                          "Interrupt", "Warning",   NULL};
     for (size_t i = 0; endings[i]; i++) {
         size_t n = strlen(endings[i]), len = (size_t)(p - s);
         if (len >= n && strcmp(p - n, endings[i]) == 0) return true;
@@ -90,7 +91,8 @@ static char *syntax_location(const char *s, const char *file)
     if (!q) return NULL;
     size_t n = (size_t)(q - path), fl = file ? strlen(file) : 0;
     long line = strtol(q + 8, NULL, 10);
-    if (fl && n > fl && path[n - fl - 1] == '/' && strncmp(path + n - fl, file, fl) == 0) path += n - fl, n = fl;
+    if (fl && n > fl && path[n - fl - 1] == '/' && strncmp(path + n - fl, file, fl) == 0)
+        path += n - fl, n = fl;
     return xasprintf("%.*s, line %ld", (int)n, path, line);
 }
 
@@ -130,8 +132,8 @@ static bool is_frame(const char *s)
 
 static bool is_context_line(const char *s)
 {
-    return !*s || s[0] == ' ' || is_frame(s) || strcmp(s, "Traceback:") == 0 || strncmp(s, "Hint:", 5) == 0 ||
-           strcmp(s, "???") == 0;
+    return !*s || s[0] == ' ' || is_frame(s) || strcmp(s, "Traceback:") == 0 ||
+           strncmp(s, "Hint:", 5) == 0 || strcmp(s, "???") == 0;
 }
 
 /* split on '\n' keeping empty lines and leading blanks (strlist_push_lines trims). */

@@ -19,17 +19,17 @@
 #include "config.h"
 
 typedef struct {
-    int last_exit;              /* last pytest exit code */
-    int signal;                 /* signal that ended pytest (or that we forwarded), 0 if none */
-    bool timed_out;             /* the signal came from BUILDKITE_TEST_ENGINE_TIMEOUT */
-    bool cancelled;             /* we were sent SIGTERM/SIGINT/SIGHUP and passed it on */
+    int last_exit;  /* last pytest exit code */
+    int signal;     /* signal that ended pytest (or that we forwarded), 0 if none */
+    bool timed_out; /* the signal came from BUILDKITE_TEST_ENGINE_TIMEOUT */
+    bool cancelled; /* we were sent SIGTERM/SIGINT/SIGHUP and passed it on */
     bool json_mode;
-    bool unreadable;            /* a result file could not be read after pytest finished */
+    bool unreadable; /* a result file could not be read after pytest finished */
     size_t collection_errors;
-    size_t failed;              /* unmuted, not collection errors */
+    size_t failed; /* unmuted, not collection errors */
     size_t muted_failed;
-    bool no_tests;              /* the slice was empty */
-    bool not_started;           /* the test command could not be started: configuration */
+    bool no_tests;    /* the slice was empty */
+    bool not_started; /* the test command could not be started: configuration */
 } outcome_t;
 
 /* Returns the exit status and sets *terminal when it is the terminal one. */

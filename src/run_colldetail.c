@@ -45,7 +45,8 @@ static void offer(run_result_t *r, const char *node_id, const char *text)
 static void append_lines(buf_t *b, const cJSON *lines)
 {
     const cJSON *l;
-    cJSON_ArrayForEach(l, lines) {
+    cJSON_ArrayForEach(l, lines)
+    {
         if (!cJSON_IsString(l)) continue;
         buf_putc(b, '\n');
         buf_puts(b, l->valuestring);
@@ -60,7 +61,8 @@ void run_colldetail_offer_record(run_result_t *r, const test_record_t *rec)
     buf_t text = BUF_INIT;
     buf_puts(&text, rec->failure ? rec->failure : "");
     /* Only failure_expanded is decoded, not the whole record. */
-    if (rec->raw && results_json_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen) && vlen && v[0] == '[') {
+    if (rec->raw && results_json_member(rec->raw, rec->raw_len, "failure_expanded", &v, &vlen) &&
+        vlen && v[0] == '[') {
         cJSON *parts = cJSON_ParseWithLength(v, vlen);
         const cJSON *part;
         cJSON_ArrayForEach(part, parts) append_lines(&text, cJSON_GetObjectItem(part, "expanded"));
@@ -80,7 +82,7 @@ static void offer_fn(const test_record_t *rec, void *r)
 
 typedef struct {
     run_result_t *r;
-    char *module;           /* name of the open collection-error testcase */
+    char *module; /* name of the open collection-error testcase */
     bool in_error;
     buf_t text;
 } results_junit_ctx_t;

@@ -68,7 +68,8 @@ static void parent_listing(const char *path, buf_t *out)
         closedir(d);
         qsort(similar.items, similar.len, sizeof(char *), cmp_str);
         buf_printf(out, "parent=%s entries=%zu similar=[", parent, entries);
-        for (size_t i = 0; i < similar.len && i < 5; i++) buf_printf(out, "%s%s", i ? ", " : "", similar.items[i]);
+        for (size_t i = 0; i < similar.len && i < 5; i++)
+            buf_printf(out, "%s%s", i ? ", " : "", similar.items[i]);
         buf_puts(out, "]\n");
         strlist_free(&similar);
     }
@@ -86,7 +87,9 @@ static void git_status(buf_t *out)
     process_run(&o, &r);
     if (r.start_failed || r.signal || r.timed_out || r.exit_code != 0) {
         buf_printf(out, "git_status=unavailable (%s)\n",
-                   r.start_failed ? r.start_error : r.timed_out ? "timed out after 10s" : "not a git checkout?");
+                   r.start_failed ? r.start_error
+                   : r.timed_out  ? "timed out after 10s"
+                                  : "not a git checkout?");
     } else {
         strlist_t lines;
         strlist_init(&lines);
@@ -103,12 +106,16 @@ void run_exit4_forensics(const char *path, int retries_used, buf_t *out)
     /* pytest names the whole argument ("tests/a.py::test_x"); what can be
      * missing is its file part. */
     char *file = selector_file_part(path);
-    if (strcmp(file, path) == 0) buf_printf(out, "--- exit-4 forensics for %s ---\n", path);
-    else buf_printf(out, "--- exit-4 forensics for %s (file of %s) ---\n", file, path);
-    buf_printf(out, "exists=%s retries_used=%d\n", fs_exists(file) ? "true" : "false", retries_used);
+    if (strcmp(file, path) == 0)
+        buf_printf(out, "--- exit-4 forensics for %s ---\n", path);
+    else
+        buf_printf(out, "--- exit-4 forensics for %s (file of %s) ---\n", file, path);
+    buf_printf(out, "exists=%s retries_used=%d\n", fs_exists(file) ? "true" : "false",
+               retries_used);
     parent_listing(file, out);
     git_status(out);
-    buf_puts(out, "hint: pytest could not find a path that existed when the job started; the usual cause is a test "
+    buf_puts(out, "hint: pytest could not find a path that existed when the job started; the usual "
+                  "cause is a test "
                   "or another process changing the checkout while tests run\n");
     free(file);
 }

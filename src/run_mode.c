@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define DEFAULT_TEST_CMD "pytest {{testExamples}}"
-#define COLLECTOR "buildkite_test_collector"
+#define COLLECTOR        "buildkite_test_collector"
 
 /* One interpreter start answers every question. The entry-point scan (the
  * slow part) runs only when the mode is still open. pkg_resources covers
@@ -28,7 +28,8 @@ static const char PROBE[] =
     "        try:\n"
     "            from importlib.metadata import entry_points\n"
     "            eps = entry_points()\n"
-    "            eps = eps.select(group='pytest11') if hasattr(eps, 'select') else eps.get('pytest11', ())\n"
+    "            eps = eps.select(group='pytest11') if hasattr(eps, 'select') else "
+    "eps.get('pytest11', ())\n"
     "            mods = [e.value for e in eps]\n"
     "        except ImportError:\n"
     "            import pkg_resources\n"
@@ -37,12 +38,13 @@ static const char PROBE[] =
     "    except Exception:\n"
     "        return False\n"
     "full = 'collector' in sys.argv[1:]\n"
-    "print('tep-probe pytest=%d collector=%d registered=%d' % (has('pytest'), full and has('" COLLECTOR "'), full and registered()))\n";
+    "print('tep-probe pytest=%d collector=%d registered=%d' % (has('pytest'), full and "
+    "has('" COLLECTOR "'), full and registered()))\n";
 
 typedef struct {
     bool answered;
     int pytest, collector, registered;
-    char *detail;      /* why it did not answer */
+    char *detail; /* why it did not answer */
 } probe_t;
 
 const char *run_mode_ext(run_mode_t m)
@@ -79,10 +81,14 @@ static void probe_run(const strlist_t *python, bool full, probe_t *p)
     process_opts_t o = {.argv = argv.items, .env = &env, .capture = &out, .timeout_s = 30};
     process_result_t r;
     process_run(&o, &r);
-    if (r.start_failed) p->detail = xstrdup(r.start_error);
-    else if (r.timed_out) p->detail = xstrdup("it did not answer within 30 s");
-    else if (r.signal) p->detail = xasprintf("it was killed by signal %d", r.signal);
-    else probe_read(&out, p);
+    if (r.start_failed)
+        p->detail = xstrdup(r.start_error);
+    else if (r.timed_out)
+        p->detail = xstrdup("it did not answer within 30 s");
+    else if (r.signal)
+        p->detail = xasprintf("it was killed by signal %d", r.signal);
+    else
+        probe_read(&out, p);
     buf_free(&out);
     strlist_free(&env);
     strlist_free(&argv);
@@ -105,7 +111,8 @@ static bool names_collector_plugin(const char *tmpl)
     bool hit = false;
     if (template_split(tmpl, &w, &err))
         for (size_t i = 0; i < w.len && !hit; i++)
-            hit = (strcmp(w.items[i], "-p") == 0 && i + 1 < w.len && strncmp(w.items[i + 1], COLLECTOR, strlen(COLLECTOR)) == 0) ||
+            hit = (strcmp(w.items[i], "-p") == 0 && i + 1 < w.len &&
+                   strncmp(w.items[i + 1], COLLECTOR, strlen(COLLECTOR)) == 0) ||
                   strncmp(w.items[i], "-p" COLLECTOR, strlen("-p" COLLECTOR)) == 0;
     free(err);
     strlist_free(&w);
@@ -124,16 +131,23 @@ static run_mode_t mode_from_probe(const char *tmpl, const char *py, const probe_
 {
     bool loaded_explicitly = names_collector_plugin(tmpl);
     if (p->collector && ((p->registered && !autoload_disabled()) || loaded_explicitly)) {
-        *why = xasprintf("buildkite-test-collector is %s for %s", loaded_explicitly ? "loaded with -p" : "a registered pytest plugin", py);
+        *why = xasprintf("buildkite-test-collector is %s for %s",
+                         loaded_explicitly ? "loaded with -p" : "a registered pytest plugin", py);
         return MODE_JSON;
     }
     if (p->collector && p->registered)
-        *why = xasprintf("buildkite-test-collector is registered for %s, but PYTEST_DISABLE_PLUGIN_AUTOLOAD keeps pytest from "
-                         "loading it; add -p buildkite_test_collector.pytest_plugin to the test command to use it", py);
+        *why = xasprintf("buildkite-test-collector is registered for %s, but "
+                         "PYTEST_DISABLE_PLUGIN_AUTOLOAD keeps pytest from "
+                         "loading it; add -p buildkite_test_collector.pytest_plugin to the test "
+                         "command to use it",
+                         py);
     else if (p->collector)
-        *why = xasprintf("buildkite-test-collector is importable by %s but not registered as a pytest plugin (no pytest11 "
-                         "entry point), so pytest would not know --json; install it with that Python's pip, or add "
-                         "-p buildkite_test_collector.pytest_plugin to the test command", py);
+        *why = xasprintf("buildkite-test-collector is importable by %s but not registered as a "
+                         "pytest plugin (no pytest11 "
+                         "entry point), so pytest would not know --json; install it with that "
+                         "Python's pip, or add "
+                         "-p buildkite_test_collector.pytest_plugin to the test command",
+                         py);
     else
         *why = xasprintf("buildkite-test-collector is not importable by %s", py);
     return MODE_JUNIT;
@@ -142,7 +156,8 @@ static run_mode_t mode_from_probe(const char *tmpl, const char *py, const probe_
 static char *with_result_option(const char *tmpl, run_mode_t mode)
 {
     if (strstr(tmpl, "{{resultPath}}")) return xstrdup(tmpl);
-    return xasprintf("%s %s", tmpl, mode == MODE_JSON ? "--json={{resultPath}}" : "--junit-xml={{resultPath}}");
+    return xasprintf("%s %s", tmpl,
+                     mode == MODE_JSON ? "--json={{resultPath}}" : "--junit-xml={{resultPath}}");
 }
 
 /* Both commands are checked before anything runs: a bad retry command must
@@ -156,7 +171,8 @@ static bool commands_ok(const config_t *cfg, char **err)
     if (!ok) {
         buf_t b;
         buf_init(&b);
-        for (size_t i = 0; i < problems.len; i++) buf_printf(&b, "%s%s", i ? "; " : "", problems.items[i]);
+        for (size_t i = 0; i < problems.len; i++)
+            buf_printf(&b, "%s%s", i ? "; " : "", problems.items[i]);
         *err = buf_detach(&b);
     }
     strlist_free(&problems);
@@ -174,9 +190,12 @@ static void choose_python(const config_t *cfg, const char *tmpl, interp_t *it)
 
 static char *no_pytest_error(const char *py, const char *tmpl)
 {
-    return xasprintf("pytest is not installed for %s, the Python that BUILDKITE_TEST_ENGINE_TEST_CMD ('%s') runs "
-                     "(No module named pytest); install pytest for that Python or point the test command at the "
-                     "Python that has it", py, tmpl);
+    return xasprintf(
+        "pytest is not installed for %s, the Python that BUILDKITE_TEST_ENGINE_TEST_CMD ('%s') "
+        "runs "
+        "(No module named pytest); install pytest for that Python or point the test command at the "
+        "Python that has it",
+        py, tmpl);
 }
 
 bool run_mode_resolve(const config_t *cfg, run_setup_t *s, char **err)
@@ -185,7 +204,8 @@ bool run_mode_resolve(const config_t *cfg, run_setup_t *s, char **err)
     const char *base = *cfg->test_cmd ? cfg->test_cmd : DEFAULT_TEST_CMD;
     if (!commands_ok(cfg, err)) return false;
     bool json_opt = template_has_option(base, "--json");
-    bool junit_opt = template_has_option(base, "--junit-xml") || template_has_option(base, "--junitxml");
+    bool junit_opt =
+        template_has_option(base, "--junit-xml") || template_has_option(base, "--junitxml");
     interp_t it;
     choose_python(cfg, base, &it);
     char *py = join_words(&it.argv);
@@ -196,19 +216,24 @@ bool run_mode_resolve(const config_t *cfg, run_setup_t *s, char **err)
         *err = no_pytest_error(py, base);
     } else if (json_opt || junit_opt) {
         s->mode = json_opt ? MODE_JSON : MODE_JUNIT;
-        s->why = xstrdup(json_opt ? "the test command names --json" : "the test command names --junit-xml");
+        s->why = xstrdup(json_opt ? "the test command names --json"
+                                  : "the test command names --junit-xml");
     } else if (p.answered) {
         s->mode = mode_from_probe(base, py, &p, &s->why);
     } else {
         s->mode = MODE_JUNIT;
-        s->why = it.argv.len ? xasprintf("could not ask %s about buildkite-test-collector: %s", py, p.detail)
-                             : xasprintf("cannot tell which Python runs the test command (%s); set "
-                                         "BUILDKITE_TEST_ENGINE_PYTHON to look for buildkite-test-collector there",
-                                         it.why_unknown);
+        s->why =
+            it.argv.len
+                ? xasprintf("could not ask %s about buildkite-test-collector: %s", py, p.detail)
+                : xasprintf(
+                      "cannot tell which Python runs the test command (%s); set "
+                      "BUILDKITE_TEST_ENGINE_PYTHON to look for buildkite-test-collector there",
+                      it.why_unknown);
     }
     if (ok) {
         s->test_cmd = with_result_option(base, s->mode);
-        s->retry_cmd = *cfg->retry_cmd ? with_result_option(cfg->retry_cmd, s->mode) : xstrdup(s->test_cmd);
+        s->retry_cmd =
+            *cfg->retry_cmd ? with_result_option(cfg->retry_cmd, s->mode) : xstrdup(s->test_cmd);
     }
     free(p.detail);
     free(py);

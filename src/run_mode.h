@@ -17,13 +17,16 @@
 #define TEP_RUN_MODE_H
 #include "config.h"
 
-typedef enum { MODE_JSON, MODE_JUNIT } run_mode_t;
+typedef enum {
+    MODE_JSON,
+    MODE_JUNIT
+} run_mode_t;
 
 typedef struct {
     run_mode_t mode;
-    char *test_cmd;     /* resolved templates */
+    char *test_cmd; /* resolved templates */
     char *retry_cmd;
-    char *why;          /* one line for the log */
+    char *why; /* one line for the log */
 } run_setup_t;
 
 /* False (with *err, one line) on a configuration problem: shell syntax in a

@@ -26,7 +26,7 @@
 
 /* A printed command line shows this many arguments, each up to SHOWN_BYTES;
  * the rest is counted, so a huge slice never floods the log. */
-#define SHOWN_ARGS 40
+#define SHOWN_ARGS  40
 #define SHOWN_BYTES 256
 
 typedef struct {
@@ -34,12 +34,12 @@ typedef struct {
     run_setup_t setup;
     run_record_t rec;
     outcome_t outcome;
-    strlist_t env;            /* the child's environment: ours without the tokens */
-    strlist_t unreadable;     /* one line per result file that could not be read */
-    char *missing_path;       /* from pytest's "file or directory not found" line */
-    char *start_error;        /* set when the command could not be started */
-    size_t attempt_entries;   /* entries given to the attempt that stopped early */
-    size_t not_run;           /* of those, entries no pytest ran */
+    strlist_t env;          /* the child's environment: ours without the tokens */
+    strlist_t unreadable;   /* one line per result file that could not be read */
+    char *missing_path;     /* from pytest's "file or directory not found" line */
+    char *start_error;      /* set when the command could not be started */
+    size_t attempt_entries; /* entries given to the attempt that stopped early */
+    size_t not_run;         /* of those, entries no pytest ran */
 } run_phase_t;
 
 /* One pytest invocation: some of an attempt's selectors, one result file. */
@@ -47,7 +47,7 @@ typedef struct {
     const char *tmpl;
     const strlist_t *selectors;
     const char *result_path;
-    double deadline;          /* monotonic; 0 = none */
+    double deadline; /* monotonic; 0 = none */
     process_result_t pr;
     size_t new_collection_errors;
 } part_t;
@@ -68,8 +68,10 @@ static void put_word(buf_t *b, const char *a)
     bool plain = a[0] && strcspn(a, " \t'\"\\$`[]*?;&|<>(){}!#~") >= shown;
     if (!plain) buf_putc(b, '\'');
     for (size_t i = 0; i < shown; i++) {
-        if (a[i] == '\'') buf_puts(b, "'\\''");
-        else buf_putc(b, a[i]);
+        if (a[i] == '\'')
+            buf_puts(b, "'\\''");
+        else
+            buf_putc(b, a[i]);
     }
     if (!plain) buf_putc(b, '\'');
     if (shown < len) buf_printf(b, "...(%zu more bytes)", len - shown);
@@ -100,9 +102,11 @@ static double seconds_left(double deadline)
 }
 
 /* Runs pytest once, retrying exit 4 while the files are present. */
-static void spawn_with_exit4_retries(run_phase_t *rn, const strlist_t *argv, part_t *part, int *exit4_retries)
+static void spawn_with_exit4_retries(run_phase_t *rn, const strlist_t *argv, part_t *part,
+                                     int *exit4_retries)
 {
-    process_opts_t o = {.argv = argv->items, .env = &rn->env, .on_stderr = on_stderr_line, .user = rn};
+    process_opts_t o = {
+        .argv = argv->items, .env = &rn->env, .on_stderr = on_stderr_line, .user = rn};
     *exit4_retries = 0;
     for (;;) {
         free(rn->missing_path);
@@ -117,11 +121,14 @@ static void spawn_with_exit4_retries(run_phase_t *rn, const strlist_t *argv, par
         if (!run_exit4_files_present(part->selectors)) break;
         (*exit4_retries)++;
         double wait = (double)rn->cfg->exit4_backoff_ms / 1000.0 * *exit4_retries;
-        log_warn("pytest exited 4 (file or directory not found: %s) although the files exist; retry %d of %ld in %.1fs",
-                 rn->missing_path ? rn->missing_path : "?", *exit4_retries, rn->cfg->exit4_retries, wait);
+        log_warn("pytest exited 4 (file or directory not found: %s) although the files exist; "
+                 "retry %d of %ld in %.1fs",
+                 rn->missing_path ? rn->missing_path : "?", *exit4_retries, rn->cfg->exit4_retries,
+                 wait);
         fs_sleep(wait);
         if (process_forwarded_signal()) break; /* cancelled while we waited: start nothing new */
-        if (part->deadline > 0 && seconds_left(part->deadline) <= 0) break; /* out of time: exit 4 stands */
+        if (part->deadline > 0 && seconds_left(part->deadline) <= 0)
+            break; /* out of time: exit 4 stands */
     }
 }
 
@@ -133,7 +140,8 @@ static void exit4_report(run_phase_t *rn, const strlist_t *selectors, int retrie
     buf_init(&f);
     run_exit4_forensics(path, retries, &f);
     log_block(f.data);
-    char *joined = rn->rec.forensics ? xasprintf("%s%s", rn->rec.forensics, f.data) : xstrdup(f.data);
+    char *joined =
+        rn->rec.forensics ? xasprintf("%s%s", rn->rec.forensics, f.data) : xstrdup(f.data);
     free(rn->rec.forensics);
     rn->rec.forensics = joined;
     buf_free(&f);
@@ -152,10 +160,13 @@ static void on_json_record(const test_record_t *rec, void *user)
 /* Reads a result file into the model; notes unreadable files. */
 static void read_results(run_phase_t *rn, const char *path, const process_result_t *pr)
 {
-    bool must_read = !pr->signal && !pr->start_failed && (pr->exit_code <= 1 || (pr->exit_code == 2 && rn->setup.mode == MODE_JSON));
+    bool must_read = !pr->signal && !pr->start_failed &&
+                     (pr->exit_code <= 1 || (pr->exit_code == 2 && rn->setup.mode == MODE_JSON));
     if (!fs_exists(path)) {
         if (must_read)
-            strlist_push_owned(&rn->unreadable, xasprintf("pytest exited %d but wrote no results to %s", pr->exit_code, path));
+            strlist_push_owned(
+                &rn->unreadable,
+                xasprintf("pytest exited %d but wrote no results to %s", pr->exit_code, path));
         return;
     }
     char error[256] = "";
@@ -168,8 +179,10 @@ static void read_results(run_phase_t *rn, const char *path, const process_result
         results_junit_read_results(path, &rn->rec.result, &scan);
         if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
     }
-    if (error[0] && must_read) strlist_push_owned(&rn->unreadable, xasprintf("results cannot be read: %s", error));
-    else if (error[0]) log_warn("results of an interrupted run are incomplete: %s", error);
+    if (error[0] && must_read)
+        strlist_push_owned(&rn->unreadable, xasprintf("results cannot be read: %s", error));
+    else if (error[0])
+        log_warn("results of an interrupted run are incomplete: %s", error);
 }
 
 static size_t count_collection_errors(const run_result_t *r)
@@ -190,13 +203,15 @@ static void run_part(run_phase_t *rn, part_t *part)
     if (!template_expand(part->tmpl, part->selectors, part->result_path, &argv, &err)) {
         /* validated before anything ran; only a changed template gets here */
         part->pr.start_failed = true;
-        snprintf(part->pr.start_error, sizeof part->pr.start_error, "the test command cannot be built: %s", err);
+        snprintf(part->pr.start_error, sizeof part->pr.start_error,
+                 "the test command cannot be built: %s", err);
         free(err);
     } else {
         print_command(&argv);
         int exit4_retries = 0;
         spawn_with_exit4_retries(rn, &argv, part, &exit4_retries);
-        if (!part->pr.start_failed && !part->pr.signal && part->pr.exit_code == 4) exit4_report(rn, part->selectors, exit4_retries);
+        if (!part->pr.start_failed && !part->pr.signal && part->pr.exit_code == 4)
+            exit4_report(rn, part->selectors, exit4_retries);
     }
     process_result_t *pr = &part->pr;
     if (pr->start_failed) {
@@ -208,13 +223,16 @@ static void run_part(run_phase_t *rn, part_t *part)
     }
     if (pr->timed_out) {
         rn->outcome.timed_out = true;
-        log_error("pytest ran longer than BUILDKITE_TEST_ENGINE_TIMEOUT (%lds); its process group was killed", cfg->run_timeout);
+        log_error("pytest ran longer than BUILDKITE_TEST_ENGINE_TIMEOUT (%lds); its process group "
+                  "was killed",
+                  cfg->run_timeout);
     }
     size_t before = count_collection_errors(&rn->rec.result);
     read_results(rn, part->result_path, pr);
     part->new_collection_errors = count_collection_errors(&rn->rec.result) - before;
     /* JUnit keeps a collection error's first line only: its cause is read back. */
-    if (part->new_collection_errors && rn->setup.mode == MODE_JUNIT) run_colldetail_fill(MODE_JUNIT, part->result_path, &rn->rec.result);
+    if (part->new_collection_errors && rn->setup.mode == MODE_JUNIT)
+        run_colldetail_fill(MODE_JUNIT, part->result_path, &rn->rec.result);
     strlist_free(&argv);
 }
 
@@ -267,15 +285,16 @@ static void merge_parts(run_phase_t *rn, const strlist_t *parts, const char *pat
         strlist_push_owned(&rn->unreadable, xasprintf("results cannot be merged: %s", err));
         free(err);
     } else {
-        log_info("merged %zu result file%s (%zu records) into %s", st.files, st.files == 1 ? "" : "s", st.records, path);
+        log_info("merged %zu result file%s (%zu records) into %s", st.files,
+                 st.files == 1 ? "" : "s", st.records, path);
         for (size_t i = 0; i < parts->len; i++) unlink(parts->items[i]);
     }
     strlist_free(&problems);
 }
 
 /* Runs the groups of one attempt, stopping where one pytest would have stopped. */
-static int run_groups(run_phase_t *rn, int k, const char *tmpl, const strlist_t *selectors, const run_argsplit_t *groups,
-                      double deadline, const char *path, int *signal)
+static int run_groups(run_phase_t *rn, int k, const char *tmpl, const strlist_t *selectors,
+                      const run_argsplit_t *groups, double deadline, const char *path, int *signal)
 {
     int combined = -1;
     strlist_t files;
@@ -285,14 +304,17 @@ static int run_groups(run_phase_t *rn, int k, const char *tmpl, const strlist_t 
         if (deadline > 0 && seconds_left(deadline) <= 0) {
             rn->outcome.timed_out = true;
             *signal = SIGTERM;
-            log_error("BUILDKITE_TEST_ENGINE_TIMEOUT (%lds) ran out before part %zu of %zu; not starting it",
+            log_error("BUILDKITE_TEST_ENGINE_TIMEOUT (%lds) ran out before part %zu of %zu; not "
+                      "starting it",
                       rn->cfg->run_timeout, g + 1, groups->n);
             break;
         }
         strlist_t sel;
         sub_list(selectors, from, to, &sel);
         char *file = groups->n == 1 ? xstrdup(path) : part_file(rn, k, g);
-        if (groups->n > 1) log_info("part %zu of %zu: %zu entr%s", g + 1, groups->n, sel.len, sel.len == 1 ? "y" : "ies");
+        if (groups->n > 1)
+            log_info("part %zu of %zu: %zu entr%s", g + 1, groups->n, sel.len,
+                     sel.len == 1 ? "y" : "ies");
         part_t part = {.tmpl = tmpl, .selectors = &sel, .result_path = file, .deadline = deadline};
         run_part(rn, &part);
         strlist_push_owned(&files, file);
@@ -305,7 +327,8 @@ static int run_groups(run_phase_t *rn, int k, const char *tmpl, const strlist_t 
             rn->not_run = selectors->len - from; /* this part's entries and every later part's */
         }
         if (g + 1 < groups->n && !part.pr.signal && !process_forwarded_signal())
-            log_warn("pytest ended part %zu of %zu with exit %d; the remaining %zu entries do not run, as in one pytest run",
+            log_warn("pytest ended part %zu of %zu with exit %d; the remaining %zu entries do not "
+                     "run, as in one pytest run",
                      g + 1, groups->n, part.pr.exit_code, selectors->len - to);
         break;
     }
@@ -314,15 +337,18 @@ static int run_groups(run_phase_t *rn, int k, const char *tmpl, const strlist_t 
     return combined < 0 ? 0 : combined;
 }
 
-static bool split_for_argv(run_phase_t *rn, int k, const char *tmpl, const strlist_t *selectors, run_argsplit_t *groups, char **err)
+static bool split_for_argv(run_phase_t *rn, int k, const char *tmpl, const strlist_t *selectors,
+                           run_argsplit_t *groups, char **err)
 {
     size_t fixed = 0;
     if (!fixed_cost(rn, tmpl, k, &fixed, err)) return false;
     size_t budget = run_argsplit_budget(&rn->env);
     if (!run_argsplit_groups(selectors, fixed, budget, groups, err)) return false;
     if (groups->n > 1)
-        log_info("%zu entries need %zu bytes of arguments, more than one command line should carry (%zu bytes: a quarter "
-                 "of what the environment leaves of ARG_MAX); running pytest %zu times, one result file each, as one run",
+        log_info("%zu entries need %zu bytes of arguments, more than one command line should carry "
+                 "(%zu bytes: a quarter "
+                 "of what the environment leaves of ARG_MAX); running pytest %zu times, one result "
+                 "file each, as one run",
                  selectors->len, fixed + run_argsplit_list_cost(selectors), budget, groups->n);
     return true;
 }
@@ -343,7 +369,9 @@ static void run_attempt(run_phase_t *rn, int k, const strlist_t *selectors)
     char *err = NULL;
     int signal = 0;
     if (!split_for_argv(rn, k, tmpl, selectors, &groups, &err)) {
-        log_error("%s: %s", k == 0 ? "BUILDKITE_TEST_ENGINE_TEST_CMD" : "BUILDKITE_TEST_ENGINE_RETRY_CMD", err);
+        log_error("%s: %s",
+                  k == 0 ? "BUILDKITE_TEST_ENGINE_TEST_CMD" : "BUILDKITE_TEST_ENGINE_RETRY_CMD",
+                  err);
         free(err);
         unlink(path);
         strlist_push_owned(&rn->unreadable, xstrdup("the command could not be built"));
@@ -355,8 +383,10 @@ static void run_attempt(run_phase_t *rn, int k, const strlist_t *selectors)
     a->ended = fs_now();
     a->signal = signal ? signal : process_forwarded_signal();
     rn->outcome.last_exit = a->exit_code;
-    if (signal) rn->outcome.signal = signal;
-    else if (process_forwarded_signal()) rn->outcome.signal = process_forwarded_signal();
+    if (signal)
+        rn->outcome.signal = signal;
+    else if (process_forwarded_signal())
+        rn->outcome.signal = process_forwarded_signal();
     free(path);
 }
 
@@ -374,9 +404,11 @@ static void count_outcome(run_phase_t *rn)
 static bool terminal_now(run_phase_t *rn)
 {
     count_outcome(rn);
-    if (!rn->outcome.signal) rn->outcome.signal = process_forwarded_signal(); /* cancelled between attempts */
+    if (!rn->outcome.signal)
+        rn->outcome.signal = process_forwarded_signal(); /* cancelled between attempts */
     outcome_t *o = &rn->outcome;
-    return o->signal || o->not_started || o->collection_errors || o->unreadable || (o->json_mode && o->last_exit == 2);
+    return o->signal || o->not_started || o->collection_errors || o->unreadable ||
+           (o->json_mode && o->last_exit == 2);
 }
 
 /* The node ids to run next; empty when nothing should be retried. */
@@ -387,8 +419,10 @@ static void next_selectors(run_phase_t *rn, strlist_t *next)
         const test_result_t *t = &rn->rec.result.tests[i];
         if (t->status != ST_FAILED || t->collection_error || (t->muted && !retry_muted)) continue;
         const char *why = selector_problem(t->node_id, strlen(t->node_id));
-        if (why) log_warn("cannot retry '%s': %s", t->node_id, why);
-        else strlist_push(next, t->node_id);
+        if (why)
+            log_warn("cannot retry '%s': %s", t->node_id, why);
+        else
+            strlist_push(next, t->node_id);
     }
 }
 
@@ -399,8 +433,12 @@ static void attempt_loop(run_phase_t *rn, const strlist_t *slice)
     strlist_init(&current);
     for (size_t i = 0; i < slice->len; i++) strlist_push(&current, slice->items[i]);
     for (long k = 0;; k++) {
-        if (k == 0) log_section("running %zu entr%s with pytest", current.len, current.len == 1 ? "y" : "ies");
-        else log_section("retry %ld of %ld: running the %zu failing test%s again", k, max, current.len, current.len == 1 ? "" : "s");
+        if (k == 0)
+            log_section("running %zu entr%s with pytest", current.len,
+                        current.len == 1 ? "y" : "ies");
+        else
+            log_section("retry %ld of %ld: running the %zu failing test%s again", k, max,
+                        current.len, current.len == 1 ? "" : "s");
         run_attempt(rn, (int)k, &current);
         if (terminal_now(rn) || k == max) break;
         strlist_clear(&current);
@@ -424,19 +462,22 @@ static void write_result_path(run_phase_t *rn)
     }
     results_merge_stats_t st;
     if (!present) {
-        log_warn("BUILDKITE_TEST_ENGINE_RESULT_PATH: pytest wrote no results, so %s was not written", out);
+        log_warn(
+            "BUILDKITE_TEST_ENGINE_RESULT_PATH: pytest wrote no results, so %s was not written",
+            out);
         strlist_free(&files);
         strlist_free(&problems);
         return;
     }
     char *err = NULL;
     if (!results_merge_final(rn->setup.mode, &files, out, &st, &problems, &err)) {
-        log_error("BUILDKITE_TEST_ENGINE_RESULT_PATH: %s; the results are still in %s", err, rn->cfg->state_dir);
+        log_error("BUILDKITE_TEST_ENGINE_RESULT_PATH: %s; the results are still in %s", err,
+                  rn->cfg->state_dir);
         free(err);
     } else {
         for (size_t i = 0; i < problems.len; i++) log_warn("result path: %s", problems.items[i]);
-        log_info("Results of %zu attempt%s (%zu tests, final outcome each) written to %s", files.len,
-                 files.len == 1 ? "" : "s", st.records, out);
+        log_info("Results of %zu attempt%s (%zu tests, final outcome each) written to %s",
+                 files.len, files.len == 1 ? "" : "s", st.records, out);
     }
     strlist_free(&files);
     strlist_free(&problems);
@@ -447,7 +488,8 @@ static void start_record(run_phase_t *rn, const slice_t *slice)
     config_t *cfg = rn->cfg;
     strlist_init(&rn->unreadable);
     strlist_init(&rn->env);
-    childenv_build(&rn->env); /* the collector must not upload what report uploads; no token for pytest */
+    childenv_build(
+        &rn->env); /* the collector must not upload what report uploads; no token for pytest */
     run_result_init(&rn->rec.result, slice->muted, slice->n_muted);
     rn->rec.attempts = xcalloc((size_t)cfg->retry_count + 1, sizeof(attempt_t));
     rn->rec.mode = xstrdup(rn->setup.mode == MODE_JSON ? "json" : "junit");
@@ -466,10 +508,15 @@ static int run_slice(run_phase_t *rn, const slice_t *slice)
     terminal_now(rn); /* final counts, and a signal that came during parsing */
     rn->outcome.cancelled = process_forwarded_signal() != 0;
     int status = run_classify(cfg, &rn->outcome, &rn->rec.terminal);
-    run_facts_t facts = {.outcome = &rn->outcome, .rec = &rn->rec, .start_error = rn->start_error,
+    run_facts_t facts = {.outcome = &rn->outcome,
+                         .rec = &rn->rec,
+                         .start_error = rn->start_error,
                          .unreadable = rn->unreadable.len ? rn->unreadable.items[0] : NULL,
-                         .missing_path = rn->missing_path, .exit4_retries = cfg->exit4_retries,
-                         .timeout_s = cfg->run_timeout, .slice_entries = rn->attempt_entries, .not_run = rn->not_run};
+                         .missing_path = rn->missing_path,
+                         .exit4_retries = cfg->exit4_retries,
+                         .timeout_s = cfg->run_timeout,
+                         .slice_entries = rn->attempt_entries,
+                         .not_run = rn->not_run};
     rn->rec.why = run_summary_why(&facts, status, rn->rec.terminal);
     run_summary_print(&facts, status);
     if (rn->rec.terminal) log_error("%s (exit %d, terminal: do not retry)", rn->rec.why, status);
@@ -482,8 +529,10 @@ static int run_nothing(run_phase_t *rn)
     rn->outcome.no_tests = true;
     bool fail = cfg->fail_on_no_tests;
     log_section("no tests to run on this job");
-    rn->rec.why = xstrdup(fail ? "no tests were assigned to this job and BUILDKITE_TEST_ENGINE_FAIL_ON_NO_TESTS is set"
-                               : "no tests were assigned to this job");
+    rn->rec.why = xstrdup(
+        fail
+            ? "no tests were assigned to this job and BUILDKITE_TEST_ENGINE_FAIL_ON_NO_TESTS is set"
+            : "no tests were assigned to this job");
     if (fail) log_error("%s", rn->rec.why);
     return fail ? (int)cfg->config_exit_status : 0;
 }
@@ -497,7 +546,8 @@ int run_phase_run(config_t *cfg, const slice_t *slice)
         free(err);
         return (int)cfg->config_exit_status;
     }
-    log_info("Results: %s mode (%s)", rn.setup.mode == MODE_JSON ? "collector JSON" : "JUnit XML", rn.setup.why);
+    log_info("Results: %s mode (%s)", rn.setup.mode == MODE_JSON ? "collector JSON" : "JUnit XML",
+             rn.setup.why);
     process_catch_signals();
     start_record(&rn, slice);
     int status = slice->tests.len == 0 ? run_nothing(&rn) : run_slice(&rn, slice);

@@ -21,19 +21,24 @@ static void call_agent(const config_t *cfg, int status, size_t failed)
     char *const argv[] = {cfg->agent_cmd, "job", "promise-failure", code, "--reason", reason, NULL};
     /* The agent's own lines pass through: it says itself whether the promise
      * was recorded (it exits 0 when the feature is off for the organization). */
-    process_opts_t o = {.argv = argv, .timeout_s = RUN_PROMISE_TIMEOUT_S, .stdin_path = "/dev/null"};
+    process_opts_t o = {
+        .argv = argv, .timeout_s = RUN_PROMISE_TIMEOUT_S, .stdin_path = "/dev/null"};
     process_result_t r;
     process_run(&o, &r);
     if (r.start_failed)
         log_warn("promise-failure: %s; the job's exit status is unchanged", r.start_error);
     else if (r.timed_out)
-        log_warn("promise-failure: buildkite-agent job promise-failure did not finish within %d s and was stopped; "
-                 "the job's exit status is unchanged", RUN_PROMISE_TIMEOUT_S);
+        log_warn("promise-failure: buildkite-agent job promise-failure did not finish within %d s "
+                 "and was stopped; "
+                 "the job's exit status is unchanged",
+                 RUN_PROMISE_TIMEOUT_S);
     else if (r.signal || r.exit_code)
-        log_warn("promise-failure: buildkite-agent job promise-failure exited %d; the job's exit status is unchanged",
+        log_warn("promise-failure: buildkite-agent job promise-failure exited %d; the job's exit "
+                 "status is unchanged",
                  r.signal ? 128 + r.signal : r.exit_code);
     else
-        log_info("promise-failure: buildkite-agent job promise-failure completed (its output above says the result)");
+        log_info("promise-failure: buildkite-agent job promise-failure completed (its output above "
+                 "says the result)");
     free(reason);
     free(code);
 }
@@ -50,8 +55,8 @@ void run_promise_failure_if_needed(const config_t *cfg, int status)
     }
     size_t failed = run_promise_failures_due(cfg, &rec, status);
     if (failed) {
-        log_section("Declaring early failure: %zu hard test failure%s remain%s after retries", failed,
-                    failed == 1 ? "" : "s", failed == 1 ? "s" : "");
+        log_section("Declaring early failure: %zu hard test failure%s remain%s after retries",
+                    failed, failed == 1 ? "" : "s", failed == 1 ? "s" : "");
         call_agent(cfg, status, failed);
     }
     run_record_free(&rec);

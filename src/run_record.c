@@ -54,11 +54,13 @@ static cJSON *header_json(const run_record_t *rec)
     cJSON_AddStringToObject(root, "why", rec->why ? rec->why : "");
     cJSON_AddStringToObject(root, "forensics", rec->forensics ? rec->forensics : "");
     cJSON *atts = cJSON_AddArrayToObject(root, "attempts");
-    for (size_t i = 0; i < rec->n_attempts; i++) cJSON_AddItemToArray(atts, attempt_json(&rec->attempts[i]));
+    for (size_t i = 0; i < rec->n_attempts; i++)
+        cJSON_AddItemToArray(atts, attempt_json(&rec->attempts[i]));
     run_result_stats_t s;
     run_result_stats(&rec->result, &s);
     add_stats(cJSON_AddObjectToObject(root, "counts"), &s, rec->result.skipped_records);
-    add_stats(cJSON_AddObjectToObject(root, "settled"), &rec->result.settled, rec->result.skipped_records);
+    add_stats(cJSON_AddObjectToObject(root, "settled"), &rec->result.settled,
+              rec->result.skipped_records);
     cJSON_AddNumberToObject(root, "failures", (double)rec->result.len);
     return root;
 }
@@ -72,7 +74,8 @@ static void put_failure(buf_t *b, const test_result_t *t)
         buf_puts(b, ",\"file\":");
         json_put_string(b, t->file, false);
     }
-    buf_printf(b, ",\"status\":\"%s\",\"attempts\":%d", run_result_status_name(t->status), t->attempts);
+    buf_printf(b, ",\"status\":\"%s\",\"attempts\":%d", run_result_status_name(t->status),
+               t->attempts);
     if (t->failed_before) buf_puts(b, ",\"failed_before\":true");
     if (run_result_is_flaky(t)) buf_puts(b, ",\"flaky\":true");
     if (t->muted) buf_puts(b, ",\"muted\":true");
@@ -169,7 +172,8 @@ static void read_attempts(run_record_t *rec, const cJSON *atts)
     int n = cJSON_GetArraySize(atts);
     rec->attempts = xcalloc((size_t)(n > 0 ? n : 1), sizeof(attempt_t));
     const cJSON *a;
-    cJSON_ArrayForEach(a, atts) {
+    cJSON_ArrayForEach(a, atts)
+    {
         attempt_t *at = &rec->attempts[rec->n_attempts++];
         at->index = small_int(a, "index");
         at->result_file = dup_str(a, "result_file");
@@ -185,8 +189,8 @@ typedef struct {
     run_record_t *rec;
     const char *path;
     size_t elements;
-    size_t expected;        /* failures the header announced */
-    char *error;            /* first problem */
+    size_t expected; /* failures the header announced */
+    char *error;     /* first problem */
 } reader_t;
 
 static void read_header(reader_t *rd, const cJSON *h)
@@ -195,9 +199,12 @@ static void read_header(reader_t *rd, const cJSON *h)
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(h, "version");
     if (!cJSON_IsNumber(version) || version->valuedouble != RUN_RECORD_VERSION) {
         char what[48] = "no format version";
-        if (cJSON_IsNumber(version)) snprintf(what, sizeof what, "format version %g", version->valuedouble);
-        rd->error = xasprintf("%s has %s, this test-engine-pytest reads version %d; run the command phase with the same "
-                              "test-engine-pytest as the report phase", rd->path, what, RUN_RECORD_VERSION);
+        if (cJSON_IsNumber(version))
+            snprintf(what, sizeof what, "format version %g", version->valuedouble);
+        rd->error = xasprintf("%s has %s, this test-engine-pytest reads version %d; run the "
+                              "command phase with the same "
+                              "test-engine-pytest as the report phase",
+                              rd->path, what, RUN_RECORD_VERSION);
         return;
     }
     rec->mode = dup_str(h, "mode");
@@ -224,8 +231,9 @@ static void read_failure(reader_t *rd, const cJSON *t)
         return;
     }
     char *file = dup_str(t, "file"), *cause = dup_str(t, "cause"), *status = dup_str(t, "status");
-    test_result_t *r = run_result_track(&rd->rec->result, id->valuestring, file, run_result_status_parse(status), cause,
-                                    flag(t, "collection_error"));
+    test_result_t *r =
+        run_result_track(&rd->rec->result, id->valuestring, file, run_result_status_parse(status),
+                         cause, flag(t, "collection_error"));
     r->attempts = small_int(t, "attempts");
     r->failed_before = flag(t, "failed_before");
     r->muted = flag(t, "muted");
@@ -238,9 +246,12 @@ static void on_element(const char *raw, size_t len, void *user)
     rd->elements++;
     if (rd->error) return;
     cJSON *item = cJSON_ParseWithLength(raw, len);
-    if (!cJSON_IsObject(item)) rd->error = xasprintf("%s: element %zu is not a JSON object", rd->path, rd->elements);
-    else if (rd->elements == 1) read_header(rd, item);
-    else read_failure(rd, item);
+    if (!cJSON_IsObject(item))
+        rd->error = xasprintf("%s: element %zu is not a JSON object", rd->path, rd->elements);
+    else if (rd->elements == 1)
+        read_header(rd, item);
+    else
+        read_failure(rd, item);
     cJSON_Delete(item);
 }
 
@@ -249,7 +260,8 @@ static bool is_old_format(const char *path)
 {
     FILE *f = fopen(path, "rb");
     int c = ' ';
-    while (f && (c = fgetc(f)) != EOF && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {}
+    while (f && (c = fgetc(f)) != EOF && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+    }
     if (f) fclose(f);
     return c == '{';
 }
@@ -266,16 +278,22 @@ bool run_record_read(const config_t *cfg, run_record_t *rec, char **err)
     }
     reader_t rd = {.rec = rec, .path = path};
     if (is_old_format(path)) {
-        rd.error = xasprintf("%s has format version 1, this test-engine-pytest reads version %d; run the command phase "
-                             "with the same test-engine-pytest as the report phase", path, RUN_RECORD_VERSION);
+        rd.error = xasprintf("%s has format version 1, this test-engine-pytest reads version %d; "
+                             "run the command phase "
+                             "with the same test-engine-pytest as the report phase",
+                             path, RUN_RECORD_VERSION);
     } else {
         results_json_scan_t scan;
         results_json_scan_file(path, on_element, &rd, &scan);
-        if (!rd.error && !scan.ok) rd.error = xasprintf("%s is damaged (%s); run the command phase again", path, scan.error);
-        else if (!rd.error && rd.elements == 0) rd.error = xasprintf("%s is empty; run the command phase again", path);
+        if (!rd.error && !scan.ok)
+            rd.error =
+                xasprintf("%s is damaged (%s); run the command phase again", path, scan.error);
+        else if (!rd.error && rd.elements == 0)
+            rd.error = xasprintf("%s is empty; run the command phase again", path);
         else if (!rd.error && rd.elements - 1 != rd.expected)
-            rd.error = xasprintf("%s lists %zu failed tests but its header says %zu; run the command phase again", path,
-                                 rd.elements - 1, rd.expected);
+            rd.error = xasprintf(
+                "%s lists %zu failed tests but its header says %zu; run the command phase again",
+                path, rd.elements - 1, rd.expected);
     }
     free(path);
     *err = rd.error;

@@ -24,15 +24,15 @@
 
 typedef struct {
     int index;
-    char *result_file;      /* relative to the state dir */
+    char *result_file; /* relative to the state dir */
     int exit_code;
     int signal;
-    double started, ended;  /* epoch seconds */
+    double started, ended; /* epoch seconds */
     size_t n_selectors;
 } attempt_t;
 
 typedef struct {
-    char *mode;             /* "json" | "junit" */
+    char *mode; /* "json" | "junit" */
     char *plan_source;
     char *plan_reason;
     bool from_server;
@@ -42,7 +42,7 @@ typedef struct {
     char *forensics;
     attempt_t *attempts;
     size_t n_attempts;
-    run_result_t result;    /* counts, and the tests that failed in some attempt */
+    run_result_t result; /* counts, and the tests that failed in some attempt */
 } run_record_t;
 
 bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err);

@@ -15,8 +15,8 @@ static uint64_t hash(const char *s)
 /* A slot of the index: which test, and its node id's hash, so a lookup that
  * misses (most do: passing tests are never tracked) compares no strings. */
 struct run_result_slot {
-    uint32_t idx;           /* EMPTY, or an index into tests */
-    uint32_t hash;          /* low bits of the node id's hash */
+    uint32_t idx;  /* EMPTY, or an index into tests */
+    uint32_t hash; /* low bits of the node id's hash */
 };
 
 #define EMPTY UINT32_MAX
@@ -39,7 +39,8 @@ void run_result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_mut
     r->n_slots = 1024;
     r->slots = new_slots(r->n_slots);
     r->muted_keys = xcalloc(n_muted ? n_muted : 1, sizeof(char *));
-    for (size_t i = 0; i < n_muted; i++) r->muted_keys[i] = xasprintf("%s\x1f%s", muted[i].scope, muted[i].name);
+    for (size_t i = 0; i < n_muted; i++)
+        r->muted_keys[i] = xasprintf("%s\x1f%s", muted[i].scope, muted[i].name);
     r->n_muted = n_muted;
     qsort(r->muted_keys, n_muted, sizeof(char *), cmp_str);
 }
@@ -110,7 +111,9 @@ static struct run_result_slot *slot_for(const run_result_t *r, const char *node_
     size_t mask = r->n_slots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         struct run_result_slot *s = &r->slots[i];
-        if (s->idx == EMPTY || (s->hash == (uint32_t)h && strcmp(r->tests[s->idx].node_id, node_id) == 0)) return s;
+        if (s->idx == EMPTY ||
+            (s->hash == (uint32_t)h && strcmp(r->tests[s->idx].node_id, node_id) == 0))
+            return s;
     }
 }
 
@@ -121,7 +124,8 @@ static void grow_index(run_result_t *r)
     r->slots = new_slots(r->n_slots);
     for (size_t i = 0; i < r->len; i++) {
         uint64_t h = hash(r->tests[i].node_id);
-        *slot_for(r, r->tests[i].node_id, h) = (struct run_result_slot){.idx = (uint32_t)i, .hash = (uint32_t)h};
+        *slot_for(r, r->tests[i].node_id, h) =
+            (struct run_result_slot){.idx = (uint32_t)i, .hash = (uint32_t)h};
     }
 }
 
@@ -143,17 +147,19 @@ static bool is_muted(const run_result_t *r, const char *scope, const char *name)
 
 void run_result_reserve(run_result_t *r, size_t n)
 {
-    if (n <= r->cap || n > ((size_t)1 << 24)) return; /* a damaged count grows as it reads instead */
+    if (n <= r->cap || n > ((size_t)1 << 24))
+        return; /* a damaged count grows as it reads instead */
     r->cap = n;
     r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
 }
 
-test_result_t *run_result_track(run_result_t *r, const char *node_id, const char *file, test_status_t status,
-                            const char *failure, bool collection_error)
+test_result_t *run_result_track(run_result_t *r, const char *node_id, const char *file,
+                                test_status_t status, const char *failure, bool collection_error)
 {
     uint64_t h = hash(node_id);
     struct run_result_slot *slot = slot_for(r, node_id, h);
-    if (slot->idx != EMPTY) return &r->tests[slot->idx]; /* already tracked: run.json never repeats one */
+    if (slot->idx != EMPTY)
+        return &r->tests[slot->idx];  /* already tracked: run.json never repeats one */
     if (r->len >= EMPTY - 1) abort(); /* 4 billion failed tests: not a pytest run */
     if (r->len == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 64;
@@ -168,7 +174,8 @@ test_result_t *run_result_track(run_result_t *r, const char *node_id, const char
     t->status = status;
     t->attempts = 1;
     t->collection_error = collection_error;
-    if (r->len * 10 > r->n_slots * 7) grow_index(r); /* at 70% full; moves slots, not tests: t stays valid */
+    if (r->len * 10 > r->n_slots * 7)
+        grow_index(r); /* at 70% full; moves slots, not tests: t stays valid */
     return t;
 }
 
@@ -237,14 +244,18 @@ void run_result_stats(const run_result_t *r, run_result_stats_t *s)
             continue;
         }
         if (t->muted) {
-            if (t->status == ST_PASSED) s->muted_passed++;
-            else if (t->status == ST_FAILED) s->muted_failed++;
+            if (t->status == ST_PASSED)
+                s->muted_passed++;
+            else if (t->status == ST_FAILED)
+                s->muted_failed++;
             continue;
         }
         switch (t->status) {
         case ST_PASSED:
-            if (t->attempts > 1) s->passed_retry++;
-            else s->passed_first++;
+            if (t->attempts > 1)
+                s->passed_retry++;
+            else
+                s->passed_first++;
             if (run_result_is_flaky(t)) s->flaky++;
             break;
         case ST_FAILED: s->failed++; break;

@@ -26,7 +26,12 @@
 #include <stddef.h>
 #include "plan.h"
 
-typedef enum { ST_UNKNOWN = 0, ST_PASSED, ST_FAILED, ST_SKIPPED } test_status_t;
+typedef enum {
+    ST_UNKNOWN = 0,
+    ST_PASSED,
+    ST_FAILED,
+    ST_SKIPPED
+} test_status_t;
 
 /* The most of a cause line kept (the log, the annotation and run.json show it). */
 #define RUN_RESULT_CAUSE_KEEP 2048
@@ -34,20 +39,20 @@ typedef enum { ST_UNKNOWN = 0, ST_PASSED, ST_FAILED, ST_SKIPPED } test_status_t;
 /* One record of a result file, as the parsers hand it out (valid during the
  * callback only). */
 typedef struct {
-    const char *scope;      /* collector scope, or JUnit classname; "" when absent */
-    const char *name;       /* test name (a collection error: its file) */
-    const char *node_id;    /* as pytest prints it, relative to the rootdir */
-    const char *file;       /* may be NULL */
+    const char *scope;   /* collector scope, or JUnit classname; "" when absent */
+    const char *name;    /* test name (a collection error: its file) */
+    const char *node_id; /* as pytest prints it, relative to the rootdir */
+    const char *file;    /* may be NULL */
     test_status_t status;
-    const char *failure;    /* reason text of a failure (bounded), or NULL */
+    const char *failure; /* reason text of a failure (bounded), or NULL */
     bool collection_error;
-    bool error;             /* JUnit: an <error> (not a <failure>) */
-    double duration;        /* seconds; < 0 when the record has none */
-    const char *problem;    /* why this is not a usable test record, or NULL;
-                             * then only raw/start/end are meaningful */
-    const char *raw;        /* collector JSON: the element's bytes as written */
+    bool error;          /* JUnit: an <error> (not a <failure>) */
+    double duration;     /* seconds; < 0 when the record has none */
+    const char *problem; /* why this is not a usable test record, or NULL;
+                          * then only raw/start/end are meaningful */
+    const char *raw;     /* collector JSON: the element's bytes as written */
     size_t raw_len;
-    size_t start, end;      /* JUnit: the <testcase> element's bytes in the file */
+    size_t start, end; /* JUnit: the <testcase> element's bytes in the file */
 } test_record_t;
 
 typedef void (*record_fn)(const test_record_t *rec, void *user);
@@ -55,29 +60,29 @@ typedef void (*record_fn)(const test_record_t *rec, void *user);
 /* A test that failed in some attempt. */
 typedef struct {
     char *node_id;
-    char *file;             /* collection errors only (where the log points), else NULL */
-    char *failure;          /* the cause of its latest failure, one line, or NULL */
-    test_status_t status;   /* latest */
-    int attempts;           /* executions recorded */
-    bool failed_before;     /* failed in an earlier attempt */
+    char *file;           /* collection errors only (where the log points), else NULL */
+    char *failure;        /* the cause of its latest failure, one line, or NULL */
+    test_status_t status; /* latest */
+    int attempts;         /* executions recorded */
+    bool failed_before;   /* failed in an earlier attempt */
     bool muted;
     bool collection_error;
 } test_result_t;
 
 typedef struct {
-    size_t total, passed_first, passed_retry, flaky, failed, muted_passed, muted_failed, skipped, unknown,
-        collection_errors;
+    size_t total, passed_first, passed_retry, flaky, failed, muted_passed, muted_failed, skipped,
+        unknown, collection_errors;
 } run_result_stats_t;
 
 typedef struct {
-    test_result_t *tests;   /* tracked tests, in the order they first failed */
+    test_result_t *tests; /* tracked tests, in the order they first failed */
     size_t len, cap;
     struct run_result_slot *slots; /* open-addressing index into tests */
     size_t n_slots;
-    char **muted_keys;      /* "scope\x1fname", sorted */
+    char **muted_keys; /* "scope\x1fname", sorted */
     size_t n_muted;
     run_result_stats_t settled; /* tests never tracked: counted only */
-    size_t skipped_records; /* records that could not be read */
+    size_t skipped_records;     /* records that could not be read */
 } run_result_t;
 
 void run_result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_muted);
@@ -90,8 +95,8 @@ void run_result_add(run_result_t *r, const test_record_t *rec);
 /* record_fn for a run_result_t. */
 void run_result_add_fn(const test_record_t *rec, void *r);
 /* Adds a tracked test as run.json stored it (takes nothing: copies). */
-test_result_t *run_result_track(run_result_t *r, const char *node_id, const char *file, test_status_t status,
-                            const char *failure, bool collection_error);
+test_result_t *run_result_track(run_result_t *r, const char *node_id, const char *file,
+                                test_status_t status, const char *failure, bool collection_error);
 test_result_t *run_result_find(const run_result_t *r, const char *node_id);
 void run_result_stats(const run_result_t *r, run_result_stats_t *s);
 /* Node id from the collector's scope and name. Caller frees. */

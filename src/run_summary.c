@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CAUSES_IN_WHY 3
-#define LISTED_FAILURES 50    /* per list: the annotation and run.json have them all */
+#define CAUSES_IN_WHY   3
+#define LISTED_FAILURES 50 /* per list: the annotation and run.json have them all */
 
 static const char *where_of(const test_result_t *t)
 {
@@ -15,7 +15,8 @@ static const char *where_of(const test_result_t *t)
 
 static int by_where(const void *a, const void *b)
 {
-    return strcmp(where_of(*(const test_result_t *const *)a), where_of(*(const test_result_t *const *)b));
+    return strcmp(where_of(*(const test_result_t *const *)a),
+                  where_of(*(const test_result_t *const *)b));
 }
 
 /* The cause of t's failure on one line ("" when there is no text). */
@@ -28,11 +29,12 @@ static void stopped_note(const run_facts_t *f, buf_t *b)
 {
     if (!f->not_run) return;
     if (f->not_run >= f->slice_entries)
-        buf_printf(b, "; pytest stopped at collection, so none of the %zu entr%s given to it ran", f->slice_entries,
-                   f->slice_entries == 1 ? "y" : "ies");
+        buf_printf(b, "; pytest stopped at collection, so none of the %zu entr%s given to it ran",
+                   f->slice_entries, f->slice_entries == 1 ? "y" : "ies");
     else
-        buf_printf(b, "; pytest stopped at collection, so %zu of the %zu entries given to it did not run", f->not_run,
-                   f->slice_entries);
+        buf_printf(
+            b, "; pytest stopped at collection, so %zu of the %zu entries given to it did not run",
+            f->not_run, f->slice_entries);
 }
 
 static char *collection_why(const run_facts_t *f)
@@ -45,12 +47,17 @@ static char *collection_why(const run_facts_t *f)
     qsort(errs, n, sizeof *errs, by_where);
     buf_t b;
     buf_init(&b);
-    if (n == 1) buf_printf(&b, "collection error in %s", where_of(errs[0]));
-    else buf_printf(&b, "collection errors in %zu files:", n);
+    if (n == 1)
+        buf_printf(&b, "collection error in %s", where_of(errs[0]));
+    else
+        buf_printf(&b, "collection errors in %zu files:", n);
     for (size_t i = 0; i < n && i < CAUSES_IN_WHY; i++) {
         char *cause = cause_of(errs[i]);
-        if (n == 1) buf_printf(&b, "%s%s", *cause ? ": " : "", cause);
-        else buf_printf(&b, "%s %s%s%s%s", i ? ";" : "", where_of(errs[i]), *cause ? " (" : "", cause, *cause ? ")" : "");
+        if (n == 1)
+            buf_printf(&b, "%s%s", *cause ? ": " : "", cause);
+        else
+            buf_printf(&b, "%s %s%s%s%s", i ? ";" : "", where_of(errs[i]), *cause ? " (" : "",
+                       cause, *cause ? ")" : "");
         free(cause);
     }
     if (n > CAUSES_IN_WHY) buf_printf(&b, "; and %zu more", n - CAUSES_IN_WHY);
@@ -64,10 +71,13 @@ static char *signal_why(const run_facts_t *f)
 {
     const outcome_t *o = f->outcome;
     if (o->timed_out)
-        return xasprintf("pytest timed out after %lds (BUILDKITE_TEST_ENGINE_TIMEOUT); its process group was killed",
+        return xasprintf("pytest timed out after %lds (BUILDKITE_TEST_ENGINE_TIMEOUT); its process "
+                         "group was killed",
                          f->timeout_s);
     const char *name = sigabbrev_np(o->signal);
-    if (o->cancelled) return xasprintf("cancelled: we were sent SIG%s and passed it on to pytest", name ? name : "?");
+    if (o->cancelled)
+        return xasprintf("cancelled: we were sent SIG%s and passed it on to pytest",
+                         name ? name : "?");
     return xasprintf("pytest was killed by signal %d (SIG%s)", o->signal, name ? name : "?");
 }
 
@@ -78,15 +88,24 @@ char *run_summary_why(const run_facts_t *f, int status, bool terminal)
     if (o->not_started) return xstrdup(f->start_error);
     if (terminal && o->collection_errors) return collection_why(f);
     if (terminal && f->unreadable) return xstrdup(f->unreadable);
-    if (terminal) return xstrdup("pytest exited 2 (interrupted) and reported no collection error; not retrying");
+    if (terminal)
+        return xstrdup(
+            "pytest exited 2 (interrupted) and reported no collection error; not retrying");
     size_t n = f->rec->n_attempts;
-    if (o->failed) return xasprintf("%zu test%s failed after %zu attempt%s", o->failed, o->failed == 1 ? "" : "s", n, n == 1 ? "" : "s");
-    if (status == 0 && o->muted_failed) return xasprintf("passed; %zu muted test%s failed", o->muted_failed, o->muted_failed == 1 ? "" : "s");
+    if (o->failed)
+        return xasprintf("%zu test%s failed after %zu attempt%s", o->failed,
+                         o->failed == 1 ? "" : "s", n, n == 1 ? "" : "s");
+    if (status == 0 && o->muted_failed)
+        return xasprintf("passed; %zu muted test%s failed", o->muted_failed,
+                         o->muted_failed == 1 ? "" : "s");
     if (status == 0) return xstrdup("all tests passed");
-    if (o->last_exit == 1) return xstrdup("pytest exited 1 but reported no failed test; not reporting a pass");
+    if (o->last_exit == 1)
+        return xstrdup("pytest exited 1 but reported no failed test; not reporting a pass");
     if (o->last_exit == 4 && f->rec->forensics)
-        return xasprintf("pytest exited 4 (file or directory not found: %s) after %ld exit-4 retr%s; see the forensics",
-                         f->missing_path ? f->missing_path : "?", f->exit4_retries, f->exit4_retries == 1 ? "y" : "ies");
+        return xasprintf("pytest exited 4 (file or directory not found: %s) after %ld exit-4 "
+                         "retr%s; see the forensics",
+                         f->missing_path ? f->missing_path : "?", f->exit4_retries,
+                         f->exit4_retries == 1 ? "y" : "ies");
     return xasprintf("pytest exited %d", o->last_exit);
 }
 
@@ -97,7 +116,9 @@ static void print_failures(const run_result_t *r)
         const test_result_t *t = &r->tests[i];
         if (t->status != ST_FAILED) continue;
         if (total++ >= LISTED_FAILURES) continue;
-        const char *label = t->collection_error ? "collection error" : t->muted ? "failed (muted)" : "failed";
+        const char *label = t->collection_error ? "collection error"
+                            : t->muted          ? "failed (muted)"
+                                                : "failed";
         char *cause = cause_of(t);
         log_info("  %s: %s%s%s", label, where_of(t), *cause ? " - " : "", cause);
         free(cause);
@@ -111,7 +132,8 @@ static void print_flaky(const run_result_t *r)
     size_t total = 0;
     for (size_t i = 0; i < r->len; i++) {
         if (!run_result_is_flaky(&r->tests[i])) continue;
-        if (total++ < LISTED_FAILURES) log_info("  flaky (failed, then passed): %s", r->tests[i].node_id);
+        if (total++ < LISTED_FAILURES)
+            log_info("  flaky (failed, then passed): %s", r->tests[i].node_id);
     }
     if (total > LISTED_FAILURES) log_info("  ... and %zu more flaky", total - LISTED_FAILURES);
 }

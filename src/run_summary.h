@@ -14,13 +14,13 @@
 typedef struct {
     const outcome_t *outcome;
     const run_record_t *rec;
-    const char *start_error;        /* the test command did not start */
-    const char *unreadable;         /* first result-reading problem, or NULL */
-    const char *missing_path;       /* pytest's exit-4 path, or NULL */
+    const char *start_error;  /* the test command did not start */
+    const char *unreadable;   /* first result-reading problem, or NULL */
+    const char *missing_path; /* pytest's exit-4 path, or NULL */
     long exit4_retries;
     long timeout_s;
-    size_t slice_entries;           /* entries given to the attempt that stopped */
-    size_t not_run;                 /* of those, entries pytest never ran (stopped early) */
+    size_t slice_entries; /* entries given to the attempt that stopped */
+    size_t not_run;       /* of those, entries pytest never ran (stopped early) */
 } run_facts_t;
 
 char *run_summary_why(const run_facts_t *f, int status, bool terminal);

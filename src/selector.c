@@ -56,7 +56,8 @@ static const char *parts_problem(const char *rest)
         while (rest[n] && rest[n] != '[' && strncmp(rest + n, "::", 2) != 0) n++;
         if (n == 0) return "has an empty '::' part";
         rest += n;
-        if (*rest == '[') return strchr(rest, ']') ? NULL : "has a '[' parameter id that is never closed";
+        if (*rest == '[')
+            return strchr(rest, ']') ? NULL : "has a '[' parameter id that is never closed";
     }
     return NULL;
 }
@@ -92,10 +93,11 @@ static const char *escape_problem(const char *file)
     if (existing) {
         path[existing] = '\0';
         char real[PATH_MAX];
-        if (!realpath(path, real)) why = errno == ENOENT || errno == ELOOP
-                                             ? "goes through a symlink that does not resolve"
-                                             : "cannot be resolved";
-        else if (!inside(real, cwd)) why = "resolves outside the checkout";
+        if (!realpath(path, real))
+            why = errno == ENOENT || errno == ELOOP ? "goes through a symlink that does not resolve"
+                                                    : "cannot be resolved";
+        else if (!inside(real, cwd))
+            why = "resolves outside the checkout";
     }
     free(path);
     return why;
@@ -113,9 +115,12 @@ const char *selector_problem(const char *s, size_t len)
     if (s[0] == '~') return "starts with '~'";
     char *file = selector_file_part(s);
     const char *why = NULL;
-    if (!*file) why = "has no file part";
-    else if (has_dotdot_component(file)) why = "contains '..' and could escape the checkout";
-    else why = parts_problem(s + strlen(file));
+    if (!*file)
+        why = "has no file part";
+    else if (has_dotdot_component(file))
+        why = "contains '..' and could escape the checkout";
+    else
+        why = parts_problem(s + strlen(file));
     if (!why) why = escape_problem(file);
     free(file);
     return why;

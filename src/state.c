@@ -3,7 +3,7 @@
 #include "fsutil.h"
 
 #define STATE_VERSION 2
-#define STATE_MARKER ".test-engine-pytest-state"
+#define STATE_MARKER  ".test-engine-pytest-state"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <dirent.h>
@@ -47,14 +47,17 @@ static bool safe_dir(const char *path, char **err)
         *err = xasprintf("state directory '%s': cannot read it (%s)", path, strerror(errno));
         return false;
     }
-    bool trusted_owner = st.st_uid == geteuid() || (stat(".", &top) == 0 && st.st_uid == top.st_uid);
+    bool trusted_owner =
+        st.st_uid == geteuid() || (stat(".", &top) == 0 && st.st_uid == top.st_uid);
     const char *why = !S_ISDIR(st.st_mode) ? "is not a directory (a link or a file)"
-                      : !trusted_owner ? "belongs to another user"
+                      : !trusted_owner     ? "belongs to another user"
                       : (st.st_mode & 022) ? "is writable by other users"
-                      : NULL;
+                                           : NULL;
     if (why)
-        *err = xasprintf("state directory '%s' %s; remove it, or set BUILDKITE_TEST_ENGINE_STATE_DIR to a "
-                         "directory only you can write", path, why);
+        *err = xasprintf(
+            "state directory '%s' %s; remove it, or set BUILDKITE_TEST_ENGINE_STATE_DIR to a "
+            "directory only you can write",
+            path, why);
     return why == NULL;
 }
 
@@ -71,7 +74,9 @@ bool state_prepare(const config_t *cfg, char **err)
 {
     char *results = state_file(cfg, "results");
     bool ok = fs_mkdirs(results);
-    if (!ok) *err = xasprintf("BUILDKITE_TEST_ENGINE_STATE_DIR '%s': cannot create it (%s)", cfg->state_dir, strerror(errno));
+    if (!ok)
+        *err = xasprintf("BUILDKITE_TEST_ENGINE_STATE_DIR '%s': cannot create it (%s)",
+                         cfg->state_dir, strerror(errno));
     free(results);
     if (ok && !cfg->state_dir_chosen) ok = safe_dir(STATE_DIR_NAME, err);
     if (ok && !cfg->state_dir_chosen) hide_from_git();
@@ -89,8 +94,10 @@ bool state_lock(const config_t *cfg, char **err)
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     bool ok = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
     if (!ok)
-        *err = xasprintf("another test-engine-pytest run is using %s; wait for it, or give this run its own "
-                         "BUILDKITE_TEST_ENGINE_STATE_DIR", cfg->state_dir);
+        *err = xasprintf(
+            "another test-engine-pytest run is using %s; wait for it, or give this run its own "
+            "BUILDKITE_TEST_ENGINE_STATE_DIR",
+            cfg->state_dir);
     if (!ok && fd >= 0) close(fd);
     free(path); /* on success the descriptor stays open: the lock lasts as long as this process */
     return ok;
@@ -110,7 +117,8 @@ bool state_locate(const config_t *cfg, char **moved_to)
     for (char *slash = strrchr(cwd, '/'); slash && !found; slash = strrchr(cwd, '/')) {
         *slash = '\0';
         const char *dir = *cwd ? cwd : "/";
-        char *candidate = xasprintf("%s/%s/slice.json", strcmp(dir, "/") ? dir : "", cfg->state_dir);
+        char *candidate =
+            xasprintf("%s/%s/slice.json", strcmp(dir, "/") ? dir : "", cfg->state_dir);
         found = fs_exists(candidate) && chdir(dir) == 0;
         if (found) *moved_to = xstrdup(dir);
         free(candidate);
@@ -135,7 +143,8 @@ static void remove_top_if_unused(void)
     bool only_ours = true;
     struct dirent *e;
     while (only_ours && (e = readdir(d)) != NULL)
-        only_ours = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".gitignore");
+        only_ours =
+            !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".gitignore");
     closedir(d);
     if (!only_ours) return;
     unlink(STATE_DIR_NAME "/.gitignore");
@@ -178,8 +187,12 @@ bool state_apply_options(config_t *cfg, char **err)
     char *path = state_file(cfg, "options.json");
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
     bool ok = cJSON_IsNumber(version) && version->valuedouble == STATE_VERSION;
-    if (ok) config_apply_saved(cfg, cJSON_GetObjectItemCaseSensitive(root, "options"), path);
-    else *err = xasprintf("%s was written by another version of test-engine-pytest; run the plan phase again", path);
+    if (ok)
+        config_apply_saved(cfg, cJSON_GetObjectItemCaseSensitive(root, "options"), path);
+    else
+        *err = xasprintf(
+            "%s was written by another version of test-engine-pytest; run the plan phase again",
+            path);
     free(path);
     cJSON_Delete(root);
     return ok;
@@ -192,13 +205,15 @@ bool slice_write(const config_t *cfg, const plan_t *p, char **err)
     cJSON_AddStringToObject(root, "suite", cfg->suite_slug);
     cJSON_AddStringToObject(root, "source", plan_source_name(p->source));
     cJSON_AddStringToObject(root, "reason", p->reason);
-    cJSON_AddBoolToObject(root, "from_server", p->source == PLAN_SERVER_CACHED || p->source == PLAN_SERVER_CREATED);
+    cJSON_AddBoolToObject(root, "from_server",
+                          p->source == PLAN_SERVER_CACHED || p->source == PLAN_SERVER_CREATED);
     cJSON_AddStringToObject(root, "identifier", cfg->identifier);
     cJSON_AddNumberToObject(root, "job", (double)cfg->parallel_job);
     cJSON_AddNumberToObject(root, "parallelism", (double)cfg->parallel_job_count);
     cJSON *tests = cJSON_AddArrayToObject(root, "tests");
     const strlist_t *run = &p->tasks[cfg->parallel_job].run;
-    for (size_t i = 0; i < run->len; i++) cJSON_AddItemToArray(tests, cJSON_CreateString(run->items[i]));
+    for (size_t i = 0; i < run->len; i++)
+        cJSON_AddItemToArray(tests, cJSON_CreateString(run->items[i]));
     cJSON *muted = cJSON_AddArrayToObject(root, "muted");
     for (size_t i = 0; i < p->n_muted; i++) {
         cJSON *m = cJSON_CreateObject();
@@ -207,7 +222,8 @@ bool slice_write(const config_t *cfg, const plan_t *p, char **err)
         cJSON_AddItemToArray(muted, m);
     }
     cJSON *skipped = cJSON_AddArrayToObject(root, "skipped");
-    for (size_t i = 0; i < p->skipped.len; i++) cJSON_AddItemToArray(skipped, cJSON_CreateString(p->skipped.items[i]));
+    for (size_t i = 0; i < p->skipped.len; i++)
+        cJSON_AddItemToArray(skipped, cJSON_CreateString(p->skipped.items[i]));
     char *json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     char *path = state_file(cfg, "slice.json");
@@ -229,7 +245,8 @@ static char *dup_field(const cJSON *o, const char *key)
 static long whole_number(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e6 ? (long)v->valuedouble : -1;
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e6 ? (long)v->valuedouble
+                                                                             : -1;
 }
 
 bool slice_read(const config_t *cfg, slice_t *s, char **err)
@@ -241,8 +258,10 @@ bool slice_read(const config_t *cfg, slice_t *s, char **err)
     if (!root) return false;
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
     if (!cJSON_IsNumber(version) || version->valuedouble != STATE_VERSION) {
-        *err = xasprintf("%s/slice.json was written by another version of test-engine-pytest; run the plan "
-                         "phase again", cfg->state_dir);
+        *err = xasprintf(
+            "%s/slice.json was written by another version of test-engine-pytest; run the plan "
+            "phase again",
+            cfg->state_dir);
         cJSON_Delete(root);
         return false;
     }
@@ -254,14 +273,15 @@ bool slice_read(const config_t *cfg, slice_t *s, char **err)
     s->job = whole_number(root, "job");
     s->parallelism = whole_number(root, "parallelism");
     const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "tests"))
-        if (cJSON_IsString(t)) strlist_push(&s->tests, t->valuestring);
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "skipped"))
-        if (cJSON_IsString(t)) strlist_push(&s->skipped, t->valuestring);
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "tests")) if (cJSON_IsString(t))
+        strlist_push(&s->tests, t->valuestring);
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "skipped")) if (cJSON_IsString(t))
+        strlist_push(&s->skipped, t->valuestring);
     const cJSON *muted = cJSON_GetObjectItemCaseSensitive(root, "muted");
     int n = cJSON_GetArraySize(muted);
     s->muted = xcalloc((size_t)(n > 0 ? n : 1), sizeof(plan_test_ref_t));
-    cJSON_ArrayForEach(t, muted) {
+    cJSON_ArrayForEach(t, muted)
+    {
         s->muted[s->n_muted].scope = dup_field(t, "scope");
         s->muted[s->n_muted++].name = dup_field(t, "name");
     }
@@ -273,10 +293,11 @@ char *slice_mismatch(const config_t *cfg, const slice_t *s)
 {
     if (strcmp(s->identifier, cfg->identifier) != 0)
         return xasprintf("plan identifier '%s', not '%s'", s->identifier, cfg->identifier);
-    if (strcmp(s->suite, cfg->suite_slug) != 0) return xasprintf("suite '%s', not '%s'", s->suite, cfg->suite_slug);
+    if (strcmp(s->suite, cfg->suite_slug) != 0)
+        return xasprintf("suite '%s', not '%s'", s->suite, cfg->suite_slug);
     if (s->job != cfg->parallel_job || s->parallelism != cfg->parallel_job_count)
-        return xasprintf("job %ld of %ld, not job %ld of %ld", s->job + 1, s->parallelism, cfg->parallel_job + 1,
-                         cfg->parallel_job_count);
+        return xasprintf("job %ld of %ld, not job %ld of %ld", s->job + 1, s->parallelism,
+                         cfg->parallel_job + 1, cfg->parallel_job_count);
     return NULL;
 }
 

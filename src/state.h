@@ -21,9 +21,9 @@
 
 typedef struct {
     char *suite;
-    char *source;          /* plan_source_name() text */
+    char *source; /* plan_source_name() text */
     char *reason;
-    bool from_server;      /* metadata is posted only for server plans */
+    bool from_server; /* metadata is posted only for server plans */
     char *identifier;
     long job;
     long parallelism;

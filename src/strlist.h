@@ -17,14 +17,17 @@ typedef struct {
     size_t cap;
 } strlist_t;
 
-#define STRLIST_INIT {NULL, 0, 0}
+#define STRLIST_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void strlist_init(strlist_t *l);
 void strlist_free(strlist_t *l);
 void strlist_clear(strlist_t *l);
-void strlist_push(strlist_t *l, const char *s);      /* copies s */
-void strlist_push_owned(strlist_t *l, char *s);      /* takes s */
-void strlist_sort(strlist_t *l);                     /* byte order */
+void strlist_push(strlist_t *l, const char *s); /* copies s */
+void strlist_push_owned(strlist_t *l, char *s); /* takes s */
+void strlist_sort(strlist_t *l);                /* byte order */
 bool strlist_contains(const strlist_t *l, const char *s);
 /* Splits text on '\n', trims surrounding white space, drops empty lines. */
 void strlist_push_lines(strlist_t *l, const char *text);

@@ -20,7 +20,10 @@ typedef struct {
     size_t len;
 } strset_t;
 
-#define STRSET_INIT {NULL, 0, 0}
+#define STRSET_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void strset_free(strset_t *s);
 /* Adds s (borrowed); returns false when an equal string was already there. */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #define EXAMPLES "{{testExamples}}"
-#define RESULT "{{resultPath}}"
+#define RESULT   "{{resultPath}}"
 
 static bool is_operator(const char *w)
 {
@@ -26,7 +26,9 @@ bool template_split(const char *text, strlist_t *words, char **err)
         if (isspace((unsigned char)c)) {
             if (in_word) {
                 if (!quoted && is_operator(w.data)) {
-                    *err = xasprintf("'%s' needs a shell, and commands run without one; put the pipeline in a script and call that", w.data);
+                    *err = xasprintf("'%s' needs a shell, and commands run without one; put the "
+                                     "pipeline in a script and call that",
+                                     w.data);
                     buf_free(&w);
                     return false;
                 }
@@ -37,7 +39,11 @@ bool template_split(const char *text, strlist_t *words, char **err)
             s++;
         } else if (c == '\'') {
             const char *end = strchr(s + 1, '\'');
-            if (!end) { *err = xstrdup("unterminated single quote"); buf_free(&w); return false; }
+            if (!end) {
+                *err = xstrdup("unterminated single quote");
+                buf_free(&w);
+                return false;
+            }
             buf_append(&w, s + 1, (size_t)(end - s - 1));
             in_word = quoted = true;
             s = end + 1;
@@ -47,11 +53,19 @@ bool template_split(const char *text, strlist_t *words, char **err)
                 if (*s == '\\' && s[1] && strchr("\"\\$`\n", s[1])) s++;
                 buf_putc(&w, *s++);
             }
-            if (!*s) { *err = xstrdup("unterminated double quote"); buf_free(&w); return false; }
+            if (!*s) {
+                *err = xstrdup("unterminated double quote");
+                buf_free(&w);
+                return false;
+            }
             in_word = quoted = true;
             s++;
         } else if (c == '\\') {
-            if (!s[1]) { *err = xstrdup("command ends with a lone backslash"); buf_free(&w); return false; }
+            if (!s[1]) {
+                *err = xstrdup("command ends with a lone backslash");
+                buf_free(&w);
+                return false;
+            }
             buf_putc(&w, s[1]);
             in_word = quoted = true;
             s += 2;
@@ -63,7 +77,9 @@ bool template_split(const char *text, strlist_t *words, char **err)
     }
     if (in_word) {
         if (!quoted && is_operator(w.data)) {
-            *err = xasprintf("'%s' needs a shell, and commands run without one; put the pipeline in a script and call that", w.data);
+            *err = xasprintf("'%s' needs a shell, and commands run without one; put the pipeline "
+                             "in a script and call that",
+                             w.data);
             buf_free(&w);
             return false;
         }
@@ -93,7 +109,8 @@ static char *replace_all(const char *word, const char *needle, const char *with)
     return buf_detach(&b);
 }
 
-bool template_expand(const char *tmpl, const strlist_t *examples, const char *result_path, strlist_t *argv, char **err)
+bool template_expand(const char *tmpl, const strlist_t *examples, const char *result_path,
+                     strlist_t *argv, char **err)
 {
     strlist_t words;
     strlist_init(&words);
@@ -149,7 +166,8 @@ bool template_has_option(const char *tmpl, const char *opt)
     if (template_split(tmpl, &words, &err)) {
         size_t n = strlen(opt);
         for (size_t i = 0; i < words.len && !hit; i++)
-            hit = strncmp(words.items[i], opt, n) == 0 && (words.items[i][n] == '\0' || words.items[i][n] == '=');
+            hit = strncmp(words.items[i], opt, n) == 0 &&
+                  (words.items[i][n] == '\0' || words.items[i][n] == '=');
     }
     free(err);
     strlist_free(&words);

@@ -12,7 +12,8 @@
 #include "strlist.h"
 
 bool template_split(const char *text, strlist_t *words, char **err);
-bool template_expand(const char *tmpl, const strlist_t *examples, const char *result_path, strlist_t *argv, char **err);
+bool template_expand(const char *tmpl, const strlist_t *examples, const char *result_path,
+                     strlist_t *argv, char **err);
 /* argv words before {{testExamples}} (the launcher: "python3 -m pytest -p x"). */
 bool template_launcher(const char *tmpl, strlist_t *argv, char **err);
 /* Does the template mention an option (exact word or word starting with opt=)? */

@@ -4,7 +4,10 @@ static bool match_class(const char **pp, char c)
 {
     const char *s = *pp + 1;
     bool negate = false, hit = false;
-    if (*s == '!' || *s == '^') { negate = true; s++; }
+    if (*s == '!' || *s == '^') {
+        negate = true;
+        s++;
+    }
     bool first = true;
     while (*s && (*s != ']' || first)) {
         first = false;
@@ -13,10 +16,14 @@ static bool match_class(const char **pp, char c)
         char hi = lo;
         if (s[1] == '-' && s[2] && s[2] != ']') {
             hi = s[2];
-            if (hi == '\\' && s[3]) { hi = s[3]; s++; }
+            if (hi == '\\' && s[3]) {
+                hi = s[3];
+                s++;
+            }
             s += 2;
         }
-        if ((unsigned char)c >= (unsigned char)lo && (unsigned char)c <= (unsigned char)hi) hit = true;
+        if ((unsigned char)c >= (unsigned char)lo && (unsigned char)c <= (unsigned char)hi)
+            hit = true;
         s++;
     }
     *pp = *s ? s + 1 : s;
@@ -42,8 +49,7 @@ bool oracle_match(const char *p, const char *s, bool prefix_mode)
             continue;
         }
         switch (*p) {
-        case '\0':
-            return *s == '\0';
+        case '\0': return *s == '\0';
         case '*': {
             const char *rest = p + 1;
             for (const char *t = s;; t++) {

@@ -19,7 +19,7 @@ typedef struct {
 typedef struct {
     rec_t *v;
     size_t len;
-    size_t problems;       /* records handed out with a problem */
+    size_t problems; /* records handed out with a problem */
 } recs_t;
 
 static inline char *recs_dup(const char *s)
@@ -36,8 +36,16 @@ static inline void recs_collect(const test_record_t *r, void *user)
         return;
     }
     rs->v = xrealloc(rs->v, (rs->len + 1) * sizeof(rec_t));
-    rs->v[rs->len++] = (rec_t){recs_dup(r->node_id), recs_dup(r->scope), recs_dup(r->name), recs_dup(r->file),
-                               recs_dup(r->failure), r->status, r->collection_error, r->duration, r->start, r->end};
+    rs->v[rs->len++] = (rec_t){recs_dup(r->node_id),
+                               recs_dup(r->scope),
+                               recs_dup(r->name),
+                               recs_dup(r->file),
+                               recs_dup(r->failure),
+                               r->status,
+                               r->collection_error,
+                               r->duration,
+                               r->start,
+                               r->end};
 }
 
 static inline void recs_free(recs_t *rs)

@@ -13,16 +13,23 @@ static void attached_operators_are_each_reported(void **state)
 {
     (void)state;
     strlist_t p;
-    assert_int_equal(problems_in("pytest {{testExamples}} 2>/dev/null >out x|y a&&b c; `id` $(id) <in", &p), 8);
-    assert_string_equal(p.items[0], "CMD: '2>/dev/null' needs a shell, and commands run without one (a redirection); "
-                                    "put the shell part in a script and call that script");
+    assert_int_equal(
+        problems_in("pytest {{testExamples}} 2>/dev/null >out x|y a&&b c; `id` $(id) <in", &p), 8);
+    assert_string_equal(
+        p.items[0],
+        "CMD: '2>/dev/null' needs a shell, and commands run without one (a redirection); "
+        "put the shell part in a script and call that script");
     assert_non_null(strstr(p.items[1], "'>out'"));
-    assert_non_null(strstr(p.items[2], "'x|y' needs a shell, and commands run without one (a pipe)"));
-    assert_non_null(strstr(p.items[3], "'a&&b' needs a shell, and commands run without one (a command list)"));
+    assert_non_null(
+        strstr(p.items[2], "'x|y' needs a shell, and commands run without one (a pipe)"));
+    assert_non_null(
+        strstr(p.items[3], "'a&&b' needs a shell, and commands run without one (a command list)"));
     assert_non_null(strstr(p.items[4], "'c;'"));
-    assert_non_null(strstr(p.items[5], "'`id`' needs a shell, and commands run without one (a command substitution)"));
+    assert_non_null(strstr(
+        p.items[5], "'`id`' needs a shell, and commands run without one (a command substitution)"));
     assert_non_null(strstr(p.items[6], "'$(id)'"));
-    assert_non_null(strstr(p.items[7], "'<in' needs a shell, and commands run without one (a redirection)"));
+    assert_non_null(
+        strstr(p.items[7], "'<in' needs a shell, and commands run without one (a redirection)"));
     strlist_free(&p);
 }
 
@@ -30,9 +37,12 @@ static void standalone_operators_too(void **state)
 {
     (void)state;
     strlist_t p;
-    assert_int_equal(problems_in("pytest {{testExamples}} | tee log && echo ok ; true || false &", &p), 5);
-    assert_non_null(strstr(p.items[0], "CMD: '|' needs a shell, and commands run without one (a pipe)"));
-    assert_non_null(strstr(p.items[3], "'||' needs a shell, and commands run without one (a command list)"));
+    assert_int_equal(
+        problems_in("pytest {{testExamples}} | tee log && echo ok ; true || false &", &p), 5);
+    assert_non_null(
+        strstr(p.items[0], "CMD: '|' needs a shell, and commands run without one (a pipe)"));
+    assert_non_null(
+        strstr(p.items[3], "'||' needs a shell, and commands run without one (a command list)"));
     strlist_free(&p);
 }
 

@@ -18,7 +18,9 @@ static void launcher_keeps_options_and_values(void **state)
 {
     (void)state;
     const char *xdist[] = {"python3", "-m", "pytest", "-p", "xdist", "-n", "2", "-k", "a or b"};
-    launcher_is("python3 -m pytest -p xdist -n 2 -k 'a or b' {{testExamples}} -x --json={{resultPath}}", xdist, 9);
+    launcher_is(
+        "python3 -m pytest -p xdist -n 2 -k 'a or b' {{testExamples}} -x --json={{resultPath}}",
+        xdist, 9);
     const char *quiet[] = {"pytest", "-qq"};
     launcher_is("pytest -qq {{testExamples}}", quiet, 2);
 }
@@ -94,7 +96,8 @@ static void records_without_done_are_not_a_collection(void **state)
     files_of(&files);
     collect_only_result_t res;
     init_result(&res);
-    assert_false(collect_only_read_records("{\"id\": \"tests/a.py::t\"}\n{\"id\": \"tests/b.py::", &files, &res));
+    assert_false(collect_only_read_records(
+        "{\"id\": \"tests/a.py::t\"}\n{\"id\": \"tests/b.py::", &files, &res));
     collect_only_result_free(&res);
     init_result(&res);
     assert_false(collect_only_read_records("", &files, &res));
@@ -110,7 +113,8 @@ static void records_name_broken_nodes_once(void **state)
     files_of(&files);
     collect_only_result_t res;
     init_result(&res);
-    const char *text = "{\"error\": \"tests/b.py\"}\n{\"error\": \"tests/b.py\"}\nnot json\n[1]\n{\"done\": 0}\n";
+    const char *text =
+        "{\"error\": \"tests/b.py\"}\n{\"error\": \"tests/b.py\"}\nnot json\n[1]\n{\"done\": 0}\n";
     assert_true(collect_only_read_records(text, &files, &res));
     assert_int_equal(res.broken_files.len, 1);
     assert_string_equal(res.broken_files.items[0], "tests/b.py");

@@ -3,12 +3,20 @@
 
 static void clear_env(void)
 {
-    const char *names[] = {"BUILDKITE_TEST_ENGINE_SUITE_SLUG", "BUILDKITE_TEST_ENGINE_RETRY_COUNT",
-                           "BUILDKITE_PLUGIN_CONFIGURATION", "BUILDKITE_TEST_ENGINE_DEBUG_ENABLED",
-                           "BUILDKITE_BUILD_ID", "BUILDKITE_STEP_ID", "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER",
-                           "BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", "BUILDKITE_TEST_ENGINE_TAGS",
-                           "BUILDKITE_ANALYTICS_LOCATION_PREFIX", "BUILDKITE_TEST_ENGINE_LOCATION_PREFIX",
-                           "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", "BUILDKITE_ORGANIZATION_SLUG"};
+    const char *names[] = {"BUILDKITE_TEST_ENGINE_SUITE_SLUG",
+                           "BUILDKITE_TEST_ENGINE_RETRY_COUNT",
+                           "BUILDKITE_PLUGIN_CONFIGURATION",
+                           "BUILDKITE_TEST_ENGINE_DEBUG_ENABLED",
+                           "BUILDKITE_BUILD_ID",
+                           "BUILDKITE_STEP_ID",
+                           "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER",
+                           "BUILDKITE_PARALLEL_JOB",
+                           "BUILDKITE_PARALLEL_JOB_COUNT",
+                           "BUILDKITE_TEST_ENGINE_TAGS",
+                           "BUILDKITE_ANALYTICS_LOCATION_PREFIX",
+                           "BUILDKITE_TEST_ENGINE_LOCATION_PREFIX",
+                           "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN",
+                           "BUILDKITE_ORGANIZATION_SLUG"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unsetenv(names[i]);
 }
 
@@ -64,7 +72,8 @@ static void every_problem_listed(void **state)
     assert_true(c.offline);
     assert_false(config_validate(&c, PHASE_PLAN));
     assert_int_equal(c.problems.len, 5);
-    assert_non_null(strstr(c.problems.items[0], "BUILDKITE_TEST_ENGINE_RETRY_COUNT: -1 is out of range"));
+    assert_non_null(
+        strstr(c.problems.items[0], "BUILDKITE_TEST_ENGINE_RETRY_COUNT: -1 is out of range"));
     config_free(&c);
     /* A suite slug says the API is meant: token, org and identifier are demanded too. */
     setenv("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "shop", 1);
@@ -122,13 +131,15 @@ static void run_phase_needs_no_api_credentials(void **state)
 static void saved_options_fill_only_what_is_unset(void **state)
 {
     (void)state;
-    setenv("BUILDKITE_PLUGIN_CONFIGURATION", "{\"suite-slug\":\"plug\",\"retry-count\":2,\"test-cmd\":\"pytest -x\"}", 1);
+    setenv("BUILDKITE_PLUGIN_CONFIGURATION",
+           "{\"suite-slug\":\"plug\",\"retry-count\":2,\"test-cmd\":\"pytest -x\"}", 1);
     config_t c;
     config_load(&c);
     cJSON *saved = config_saved_options(&c);
     char *text = cJSON_PrintUnformatted(saved);
-    assert_string_equal(text, "{\"BUILDKITE_TEST_ENGINE_SUITE_SLUG\":\"plug\",\"BUILDKITE_TEST_ENGINE_TEST_CMD\":"
-                              "\"pytest -x\",\"BUILDKITE_TEST_ENGINE_RETRY_COUNT\":\"2\"}");
+    assert_string_equal(
+        text, "{\"BUILDKITE_TEST_ENGINE_SUITE_SLUG\":\"plug\",\"BUILDKITE_TEST_ENGINE_TEST_CMD\":"
+              "\"pytest -x\",\"BUILDKITE_TEST_ENGINE_RETRY_COUNT\":\"2\"}");
     free(text);
     config_free(&c);
     /* The command phase: no plugin JSON, one option from its own environment. */
@@ -150,7 +161,9 @@ static void plugin_json_and_env_precedence(void **state)
 {
     (void)state;
     setenv("BUILDKITE_PLUGIN_CONFIGURATION",
-           "{\"suite-slug\":\"plug\",\"retry-count\":2,\"debug-enabled\":true,\"tags\":[\"a=1\",\"b=2\"],\"binary\":\"x\"}", 1);
+           "{\"suite-slug\":\"plug\",\"retry-count\":2,\"debug-enabled\":true,\"tags\":[\"a=1\","
+           "\"b=2\"],\"binary\":\"x\"}",
+           1);
     config_t c;
     config_load(&c);
     assert_int_equal(c.problems.len, 0);
@@ -202,7 +215,8 @@ static void bad_plugin_json(void **state)
     config_t c;
     config_load(&c);
     assert_int_equal(c.problems.len, 1);
-    assert_non_null(strstr(c.problems.items[0], "BUILDKITE_PLUGIN_CONFIGURATION: not a JSON object"));
+    assert_non_null(
+        strstr(c.problems.items[0], "BUILDKITE_PLUGIN_CONFIGURATION: not a JSON object"));
     config_free(&c);
 }
 

@@ -14,7 +14,7 @@ typedef struct {
     bool ok;
     durations_t d;
     char *err;
-    char *warnings;   /* what went to stderr */
+    char *warnings; /* what went to stderr */
     size_t lines;
 } loaded_t;
 
@@ -55,15 +55,18 @@ static void json_refuses_non_finite_and_absurd(void **state)
 {
     (void)state;
     loaded_t l;
-    load_text("{\"a.py::t\": 1e999, \"b.py\": -1, \"c.py::x\": 2.5, \"c.py::y\": 0.5, \"d.py\": \"3\","
-              " \"e.py\": 1e308, \"::x\": 1}", &l);
+    load_text(
+        "{\"a.py::t\": 1e999, \"b.py\": -1, \"c.py::x\": 2.5, \"c.py::y\": 0.5, \"d.py\": \"3\","
+        " \"e.py\": 1e308, \"::x\": 1}",
+        &l);
     assert_true(l.ok);
     assert_int_equal(l.d.len, 1);
     assert_float_equal(durations_get(&l.d, "c.py"), 3.0, 1e-9);
     assert_true(durations_get(&l.d, "a.py") < 0);
     assert_true(durations_get(&l.d, "e.py") < 0);
     assert_int_equal(l.lines, 5);
-    assert_non_null(strstr(l.warnings, "key 'a.py::t': value is not a finite number; entry ignored"));
+    assert_non_null(
+        strstr(l.warnings, "key 'a.py::t': value is not a finite number; entry ignored"));
     assert_non_null(strstr(l.warnings, "key 'b.py': value is negative"));
     assert_non_null(strstr(l.warnings, "key 'd.py': value is not a number of seconds"));
     assert_non_null(strstr(l.warnings, "key 'e.py': value is longer than a week"));
@@ -87,7 +90,9 @@ static void lines_refuse_non_finite_and_absurd(void **state)
 {
     (void)state;
     loaded_t l;
-    load_text("nan a.py\ninf b.py\n-Infinity c.py\n1e400 d.py\n1e308 e.py\n2 f.py\n1e-400 g.py\n# comment\n\n-3 h.py\n", &l);
+    load_text("nan a.py\ninf b.py\n-Infinity c.py\n1e400 d.py\n1e308 e.py\n2 f.py\n1e-400 g.py\n# "
+              "comment\n\n-3 h.py\n",
+              &l);
     assert_true(l.ok);
     assert_int_equal(l.d.len, 2);
     assert_float_equal(durations_get(&l.d, "f.py"), 2.0, 1e-9);
@@ -103,7 +108,8 @@ static void lines_refuse_non_finite_and_absurd(void **state)
 static void malformed_lines_are_still_an_error(void **state)
 {
     (void)state;
-    const char *bad[] = {"0x10 a.py\n", "1.5\n", "abc a.py\n", "1,5 a.py\n", "1e5e5 a.py\n", ". a.py\n"};
+    const char *bad[] = {"0x10 a.py\n", "1.5\n",        "abc a.py\n",
+                         "1,5 a.py\n",  "1e5e5 a.py\n", ". a.py\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         loaded_t l;
         load_text(bad[i], &l);

@@ -22,7 +22,7 @@ typedef struct {
     bool ok;
     dur_entries_t e;
     char *err;
-    char *log;   /* what went to stderr */
+    char *log; /* what went to stderr */
 } read_t;
 
 static void read_bytes(const char *text, size_t len, bool strict, read_t *out)
@@ -62,8 +62,10 @@ static void json_escapes_become_utf8(void **state)
 {
     (void)state;
     read_t r;
-    read_text("{\"a\\\"q\\\\b\\/c.py::t\": 1, \"caf\\u00e9.py::t\": 2, \"smile.py::t[\\ud83d\\ude00]\": 3,"
-              " \"tab.py::t[\\t]\": 4}", true, &r);
+    read_text("{\"a\\\"q\\\\b\\/c.py::t\": 1, \"caf\\u00e9.py::t\": 2, "
+              "\"smile.py::t[\\ud83d\\ude00]\": 3,"
+              " \"tab.py::t[\\t]\": 4}",
+              true, &r);
     assert_true(r.ok);
     assert_int_equal(r.e.len, 4);
     assert_string_equal(dur_key(&r.e, 0), "a\"q\\b/c.py::t");
@@ -78,11 +80,14 @@ static void unusable_keys_are_refused_by_name(void **state)
 {
     (void)state;
     read_t r;
-    read_text("{\"lone.py::t[\\ud800]\": 1, \"nul\\u0000.py\": 2, \"low.py::t[\\udc00x]\": 3, \"ok.py\": 4}", false, &r);
+    read_text("{\"lone.py::t[\\ud800]\": 1, \"nul\\u0000.py\": 2, \"low.py::t[\\udc00x]\": 3, "
+              "\"ok.py\": 4}",
+              false, &r);
     assert_true(r.ok);
     assert_int_equal(r.e.len, 1);
     assert_string_equal(dur_key(&r.e, 0), "ok.py");
-    assert_non_null(strstr(r.log, "key 'lone.py::t[]': the key has an unpaired UTF-16 surrogate; entry ignored"));
+    assert_non_null(strstr(
+        r.log, "key 'lone.py::t[]': the key has an unpaired UTF-16 surrogate; entry ignored"));
     assert_non_null(strstr(r.log, "the key contains a NUL byte; entry ignored"));
     assert_non_null(strstr(r.log, "key 'low.py::t[x]': the key has an unpaired UTF-16 surrogate"));
     read_free(&r);
@@ -94,7 +99,8 @@ static void python_nan_and_infinity_refuse_only_their_entry(void **state)
 {
     (void)state;
     read_t r;
-    read_text("{\"a.py::t\": NaN, \"b.py::t\": Infinity, \"c.py::t\": -Infinity, \"d.py::t\": 0.5}", false, &r);
+    read_text("{\"a.py::t\": NaN, \"b.py::t\": Infinity, \"c.py::t\": -Infinity, \"d.py::t\": 0.5}",
+              false, &r);
     assert_true(r.ok);
     assert_int_equal(r.e.len, 1);
     assert_float_equal(r.e.items[0].seconds, 0.5, 0);
@@ -107,7 +113,8 @@ static void nested_values_are_skipped_whole(void **state)
 {
     (void)state;
     read_t r;
-    read_text("{\"a.py\": {\"x\": [1, {\"y\": \"}]\"}, [], null]}, \"b.py\": [true, false], \"c.py\": \"2\", \"d.py\": 3}",
+    read_text("{\"a.py\": {\"x\": [1, {\"y\": \"}]\"}, [], null]}, \"b.py\": [true, false], "
+              "\"c.py\": \"2\", \"d.py\": 3}",
               false, &r);
     assert_true(r.ok);
     assert_int_equal(r.e.len, 1);
@@ -120,7 +127,9 @@ static void nested_values_are_skipped_whole(void **state)
 static void broken_json_is_one_error_line_with_its_line(void **state)
 {
     (void)state;
-    struct { const char *text, *want; } cases[] = {
+    struct {
+        const char *text, *want;
+    } cases[] = {
         {"{", "line 1: not a JSON object of path to seconds"},
         {"{\"a.py\": 1", "line 1: the file ends before the JSON object closes"},
         {"{\"a.py\": 1}\n{\"b.py\": 2}", "line 2: more text after the JSON object's closing '}'"},
@@ -187,8 +196,10 @@ static void strict_mode_fails_on_bad_entries_naming_them(void **state)
 {
     (void)state;
     read_t r;
-    read_text("{\"a.py\": -1, \"b.py\": 1, \"c\\u00e9.py\": NaN, \"d.py\": 1, \"e.py\": 1, \"f.py\": 1,"
-              " \"g.py\": \"x\", \"h.py\": -2, \"i.py\": -3, \"j.py\": -4, \"k.py\": -5}", true, &r);
+    read_text(
+        "{\"a.py\": -1, \"b.py\": 1, \"c\\u00e9.py\": NaN, \"d.py\": 1, \"e.py\": 1, \"f.py\": 1,"
+        " \"g.py\": \"x\", \"h.py\": -2, \"i.py\": -3, \"j.py\": -4, \"k.py\": -5}",
+        true, &r);
     assert_false(r.ok);
     assert_non_null(strstr(r.err, "DURATIONS '/tmp/tep-durread-"));
     assert_non_null(strstr(r.err, "7 bad entries (named above); fix or remove them"));
@@ -223,18 +234,19 @@ static void later_wins_at_the_granularity_it_has(void **state)
     dur_entries_t e = {0};
     push(&e, "a.py::t1", 1, 0);
     push(&e, "a.py::t2", 2, 0);
-    push(&e, "a.py::t1", 5, 0);   /* repeated in one file: the later counts */
-    push(&e, "b.py", 10, 0);      /* whole file, then tests of it in a later file */
+    push(&e, "a.py::t1", 5, 0); /* repeated in one file: the later counts */
+    push(&e, "b.py", 10, 0);    /* whole file, then tests of it in a later file */
     push(&e, "b.py::x", 3, 1);
-    push(&e, "c.py::x", 4, 0);    /* tests, then the whole file in a later file */
+    push(&e, "c.py::x", 4, 0); /* tests, then the whole file in a later file */
     push(&e, "c.py", 6, 1);
-    push(&e, "d.py", 1, 1);       /* file and tests in one file: both kept */
+    push(&e, "d.py", 1, 1); /* file and tests in one file: both kept */
     push(&e, "d.py::y", 2, 1);
-    push(&e, "a.py-b::z", 7, 0);  /* sorts between "a.py" and "a.py::" */
-    push(&e, "a.py::t2", 9, 2);   /* a later file's test replaces only that test */
+    push(&e, "a.py-b::z", 7, 0); /* sorts between "a.py" and "a.py::" */
+    push(&e, "a.py::t2", 9, 2);  /* a later file's test replaces only that test */
     durations_resolve(&e);
     assert_int_equal(e.len, 7);
-    const char *want[] = {"a.py-b::z", "a.py::t1", "a.py::t2", "b.py::x", "c.py", "d.py", "d.py::y"};
+    const char *want[] = {"a.py-b::z", "a.py::t1", "a.py::t2", "b.py::x",
+                          "c.py",      "d.py",     "d.py::y"};
     double secs[] = {7, 5, 9, 3, 6, 1, 2};
     for (size_t i = 0; i < e.len; i++) {
         assert_string_equal(dur_key(&e, i), want[i]);
@@ -246,8 +258,9 @@ static void later_wins_at_the_granularity_it_has(void **state)
 static void per_test_table_and_file_sums(void **state)
 {
     (void)state;
-    const char *text = "{\"a.py\": 1, \"a.py::t1\": 2, \"a.py::t2[x]\": 3, \"a.py-b::z\": 4, \"a.pyc::q\": 5,"
-                            " \"a.py::t1\": 6}";
+    const char *text =
+        "{\"a.py\": 1, \"a.py::t1\": 2, \"a.py::t2[x]\": 3, \"a.py-b::z\": 4, \"a.pyc::q\": 5,"
+        " \"a.py::t1\": 6}";
     char *path = write_temp(text, strlen(text));
     durations_t d;
     char *err = NULL;
@@ -286,8 +299,9 @@ static void json_out_reads_back_the_same(void **state)
     FILE *out = open_memstream(&text, &len);
     assert_true(durations_write_json(&e, out));
     fclose(out);
-    assert_string_equal(text, "{\n    \"a.py::t\": 123456.789,\n    \"b.py::t\": 1e-07,\n    \"c\xc3\xa9.py\": 3,\n"
-                              "    \"q\\\"\\\\.py::t[\\u000a]\": 0.1\n}\n");
+    assert_string_equal(
+        text, "{\n    \"a.py::t\": 123456.789,\n    \"b.py::t\": 1e-07,\n    \"c\xc3\xa9.py\": 3,\n"
+              "    \"q\\\"\\\\.py::t[\\u000a]\": 0.1\n}\n");
     read_t r;
     read_text(text, true, &r);
     assert_true(r.ok);

@@ -40,12 +40,14 @@ static void plan_task_key_with_newline(void **state)
     assert_true(plan_parse_server(&p, body, data + 1, &empty, &err));
     assert_true(p.rejected.len > 0);
     for (size_t i = 0; i < p.rejected.len; i++)
-        if (strpbrk(p.rejected.items[i], "\n\r")) fail_msg("rejected entry %zu spans lines: %s", i, p.rejected.items[i]);
+        if (strpbrk(p.rejected.items[i], "\n\r"))
+            fail_msg("rejected entry %zu spans lines: %s", i, p.rejected.items[i]);
     plan_free(&p);
     free(data);
 
     plan_init(&p, 2);
-    assert_true(plan_parse_server(&p, "{\"tasks\":{\"1\\n\\u001b[31m\":{\"tests\":[]}}}", "", &empty, &err));
+    assert_true(plan_parse_server(&p, "{\"tasks\":{\"1\\n\\u001b[31m\":{\"tests\":[]}}}", "",
+                                  &empty, &err));
     assert_int_equal(p.rejected.len, 1);
     assert_string_equal(p.rejected.items[0], "task '1??[31m' is not a job index below 2");
     plan_free(&p);

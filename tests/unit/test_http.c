@@ -9,9 +9,10 @@ static void rate_limit_headers(void **state)
     assert_float_equal(http_rate_limit_wait("3", NULL, 0), 3.0, 1e-9);
     assert_float_equal(http_rate_limit_wait(NULL, "7", 0), 7.0, 1e-9);
     assert_float_equal(http_rate_limit_wait("2", "9", 0), 2.0, 1e-9); /* RateLimit-Reset first */
-    double now = 784111777.0 - 5;                                       /* 5 s before the date */
+    double now = 784111777.0 - 5;                                     /* 5 s before the date */
     assert_float_equal(http_rate_limit_wait(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", now), 5.0, 1e-6);
-    assert_float_equal(http_rate_limit_wait(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", now + 100), 0.0, 1e-9);
+    assert_float_equal(http_rate_limit_wait(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", now + 100), 0.0,
+                       1e-9);
     assert_true(http_rate_limit_wait(NULL, "soon", 0) < 0);
     assert_true(http_rate_limit_wait("", "", 0) < 0);
 }
@@ -33,7 +34,7 @@ static void retry_wait_has_a_floor(void **state)
         double w = http_retry_wait(&c, 1, 0.0);
         assert_true(w >= 0.5 && w <= 1.0); /* 1 s step, jitter 50-100% */
         w = http_retry_wait(&c, 3, 0.0);
-        assert_true(w >= 2.0 && w <= 4.0); /* doubled twice */
+        assert_true(w >= 2.0 && w <= 4.0);                /* doubled twice */
         assert_true(http_retry_wait(&c, 30, -1) <= 20.0); /* capped */
     }
     assert_float_equal(http_retry_wait(&c, 1, 7.0), 7.0, 1e-9); /* a longer server wait wins */
@@ -65,7 +66,8 @@ static void classification(void **state)
     assert_int_equal(run_classify(404, "{}", true), PLAN_API_CACHE_MISS);
     assert_int_equal(run_classify(404, "{}", false), PLAN_API_FALLBACK);
     assert_int_equal(run_classify(401, "{\"message\":\"x\"}", true), PLAN_API_FATAL);
-    assert_int_equal(run_classify(403, "{\"message\":\"Billing Error: x\"}", false), PLAN_API_FALLBACK);
+    assert_int_equal(run_classify(403, "{\"message\":\"Billing Error: x\"}", false),
+                     PLAN_API_FALLBACK);
     assert_int_equal(run_classify(403, "{\"message\":\"no\"}", false), PLAN_API_FATAL);
     assert_int_equal(run_classify(400, "", false), PLAN_API_FATAL);
     assert_int_equal(run_classify(422, "", false), PLAN_API_FALLBACK);
@@ -99,7 +101,8 @@ static void fallback_messages(void **state)
     r.status = 403;
     buf_puts(&r.body, "{\"message\":\"Billing Error: plan limit\"}");
     char *m = classify_message(&r);
-    assert_string_equal(m, "Billing Error: plan limit"); /* once, not "Billing Error: Billing Error: ..." */
+    assert_string_equal(
+        m, "Billing Error: plan limit"); /* once, not "Billing Error: Billing Error: ..." */
     free(m);
 
     http_response_free(&r);
@@ -147,12 +150,9 @@ static void prefixes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rate_limit_headers),
-        cmocka_unit_test(retry_wait_has_a_floor),
-        cmocka_unit_test(fallback_messages),
-        cmocka_unit_test(wipe),
-        cmocka_unit_test(classification),
-        cmocka_unit_test(prefixes),
+        cmocka_unit_test(rate_limit_headers), cmocka_unit_test(retry_wait_has_a_floor),
+        cmocka_unit_test(fallback_messages),  cmocka_unit_test(wipe),
+        cmocka_unit_test(classification),     cmocka_unit_test(prefixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,8 @@ static void shebangs(void **state)
     const char *env[] = {"python3.11", "-u"};
     shebang_is("#!/usr/bin/env -S PYTHONUTF8=1 python3.11 -u\n", env, 2);
     const char *trampoline[] = {"/a/very long/path/bin/python3"};
-    shebang_is("#!/bin/sh\n'''exec' \"/a/very long/path/bin/python3\" \"$0\" \"$@\"\n' '''\n", trampoline, 1);
+    shebang_is("#!/bin/sh\n'''exec' \"/a/very long/path/bin/python3\" \"$0\" \"$@\"\n' '''\n",
+               trampoline, 1);
     const char *pypy[] = {"/usr/bin/pypy3"};
     shebang_is("#!/usr/bin/pypy3\n", pypy, 1);
 }
@@ -39,7 +40,10 @@ static void shebangs(void **state)
 static void not_python(void **state)
 {
     (void)state;
-    const char *heads[] = {"#!/bin/bash\nexec pytest \"$@\"\n", "#!/usr/bin/env node\n", "\x7f" "ELF\x02\x01", "", "#!/bin/sh\necho\n"};
+    const char *heads[] = {"#!/bin/bash\nexec pytest \"$@\"\n", "#!/usr/bin/env node\n",
+                           "\x7f"
+                           "ELF\x02\x01",
+                           "", "#!/bin/sh\necho\n"};
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
         strlist_t argv;
         strlist_init(&argv);

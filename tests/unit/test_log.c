@@ -25,7 +25,9 @@ static void escapes(void **state)
     escaped("\x1b[2J\x1b]0;title\x07", "\\x1b[2J\\x1b]0;title\\x07");
     escaped("x\x7fy\x01", "x\\x7fy\\x01");
     /* C1 controls in UTF-8 (U+009B is CSI for some terminals). */
-    escaped("a\xc2\x9b" "31m b\xc2\xa0", "a\\u009b31m b\xc2\xa0");
+    escaped("a\xc2\x9b"
+            "31m b\xc2\xa0",
+            "a\\u009b31m b\xc2\xa0");
     escaped("", "");
 }
 
@@ -52,11 +54,26 @@ static char *capture(int fd, void (*fn)(void))
 
 static const char *HOSTILE = "reason\n+++ fake section\x1b[31m\r";
 
-static void print_info(void) { log_info("  failed: t.py::x - %s", HOSTILE); }
-static void print_info_at_start(void) { log_info("%s", "+++ fake section from the server"); }
-static void print_warn(void) { log_warn("refused a plan entry: '%s'", "a.py\n--- hidden\x1b[8m"); }
-static void print_section(void) { log_section("plan for %s", "x\n+++ y"); }
-static void print_block(void) { log_block("--- exit-4 forensics for a.py ---\n  ?? evil\x1b[2Jname\nlast"); }
+static void print_info(void)
+{
+    log_info("  failed: t.py::x - %s", HOSTILE);
+}
+static void print_info_at_start(void)
+{
+    log_info("%s", "+++ fake section from the server");
+}
+static void print_warn(void)
+{
+    log_warn("refused a plan entry: '%s'", "a.py\n--- hidden\x1b[8m");
+}
+static void print_section(void)
+{
+    log_section("plan for %s", "x\n+++ y");
+}
+static void print_block(void)
+{
+    log_block("--- exit-4 forensics for a.py ---\n  ?? evil\x1b[2Jname\nlast");
+}
 
 static void sink(void **state)
 {
@@ -66,10 +83,12 @@ static void sink(void **state)
     assert_string_equal(out, "  failed: t.py::x - reason\\n+++ fake section\\x1b[31m\\r\n");
     free(out);
     out = capture(1, print_info_at_start);
-    assert_string_equal(out, " +++ fake section from the server\n"); /* never a section of its own */
+    assert_string_equal(out,
+                        " +++ fake section from the server\n"); /* never a section of its own */
     free(out);
     out = capture(2, print_warn);
-    assert_string_equal(out, "test-engine-pytest: warning: refused a plan entry: 'a.py\\n--- hidden\\x1b[8m'\n");
+    assert_string_equal(
+        out, "test-engine-pytest: warning: refused a plan entry: 'a.py\\n--- hidden\\x1b[8m'\n");
     free(out);
     out = capture(1, print_section);
     assert_string_equal(out, "+++ test-engine-pytest: plan for x\\n+++ y\n");

@@ -14,9 +14,10 @@ static void estimate_is_ceil_of_total_over_target(void **state)
     assert_int_equal(plan_dynamic_estimate(10, 1, 60, 250.0, 100, &how), 5);
     assert_non_null(strstr(how, "ceil(250.0 s of tests / target 60 s) = 5 jobs"));
     free(how);
-    assert_int_equal(plan_dynamic_estimate(10, 1, 60, 240.0, 100, &how), 4); /* exact: no extra job */
+    assert_int_equal(plan_dynamic_estimate(10, 1, 60, 240.0, 100, &how),
+                     4); /* exact: no extra job */
     free(how);
-    assert_int_equal(plan_dynamic_estimate(10, 1, 60, 0.5, 100, &how), 1);  /* never below 1 */
+    assert_int_equal(plan_dynamic_estimate(10, 1, 60, 0.5, 100, &how), 1); /* never below 1 */
     free(how);
 }
 
@@ -48,11 +49,16 @@ static void estimate_without_target_or_durations(void **state)
 }
 
 /* One record of a result file, as the parsers hand it out. */
-static void add(run_result_t *r, const char *scope, const char *name, const char *node_id, test_status_t status,
-                const char *failure, bool collection_error)
+static void add(run_result_t *r, const char *scope, const char *name, const char *node_id,
+                test_status_t status, const char *failure, bool collection_error)
 {
-    test_record_t t = {.scope = scope, .name = name, .node_id = node_id, .file = name[0] ? "t.py" : node_id,
-                       .status = status, .failure = failure, .collection_error = collection_error,
+    test_record_t t = {.scope = scope,
+                       .name = name,
+                       .node_id = node_id,
+                       .file = name[0] ? "t.py" : node_id,
+                       .status = status,
+                       .failure = failure,
+                       .collection_error = collection_error,
                        .duration = -1};
     run_result_add(r, &t);
 }
@@ -105,7 +111,8 @@ static void tag_filter_must_be_key_value(void **state)
         assert_non_null(strstr(c.problems.items[0], "is not key:value"));
         config_free(&c);
     }
-    setenv("BUILDKITE_TEST_ENGINE_TAG_FILTERS", "url:https://x:8080", 1); /* split at the first ':' */
+    setenv("BUILDKITE_TEST_ENGINE_TAG_FILTERS", "url:https://x:8080",
+           1); /* split at the first ':' */
     config_t c;
     config_load(&c);
     assert_true(config_validate(&c, PHASE_RUN));
@@ -129,7 +136,8 @@ static void dynamic_fields_only_in_dynamic_mode(void **state)
     assert_int_equal(cJSON_GetObjectItem(body, "max_parallelism")->valueint, 12);
     assert_int_equal(cJSON_GetObjectItem(body, "target_time")->valueint, 270);
     cJSON *env = plan_api_env_payload(&c);
-    assert_string_equal(cJSON_GetObjectItem(env, "BUILDKITE_TEST_ENGINE_TAG_FILTERS")->valuestring, "team:payments");
+    assert_string_equal(cJSON_GetObjectItem(env, "BUILDKITE_TEST_ENGINE_TAG_FILTERS")->valuestring,
+                        "team:payments");
     cJSON_Delete(env);
     cJSON_Delete(body);
     config_free(&c);

@@ -15,7 +15,7 @@ static void default_pattern(void **state)
 {
     (void)state;
     const char *pat = "**/{*_test,test_*}.py";
-    assert_true(m(pat, "test_a.py"));              /* leading ** matches zero dirs */
+    assert_true(m(pat, "test_a.py")); /* leading ** matches zero dirs */
     assert_true(m(pat, "tests/unit/a_test.py"));
     assert_true(m(pat, "a/b/c/test_x.py"));
     assert_false(m(pat, "tests/helper.py"));
@@ -27,7 +27,7 @@ static void stars_questions_classes(void **state)
 {
     (void)state;
     assert_true(m("tests/*.py", "tests/a.py"));
-    assert_false(m("tests/*.py", "tests/sub/a.py"));   /* * stays in a segment */
+    assert_false(m("tests/*.py", "tests/sub/a.py")); /* * stays in a segment */
     assert_true(m("tests/**", "tests/sub/a.py"));
     assert_true(m("t?st/a.py", "test/a.py"));
     assert_false(m("t?st/a.py", "t/st/a.py"));

@@ -96,7 +96,7 @@ static void brace_expansion_is_bounded(void **state)
     char *pat = repeat("{a,b}", 8, ""); /* exactly 256 alternatives: fine */
     assert_true(m(pat, "abababab"));
     free(pat);
-    pat = repeat("{a,b}", 18, "");      /* 262144 alternatives once */
+    pat = repeat("{a,b}", 18, ""); /* 262144 alternatives once */
     compile_error(pat, "more than 256 alternatives");
     free(pat);
     pat = repeat("{a,b,c,d,e,f,g,h,i,j}", 60, "");

@@ -53,9 +53,10 @@ static void hostile_entries_rejected(void **state)
     plan_init(&p, 2);
     bool empty;
     char *err = NULL;
-    const char *body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"/abs.py\"},{\"path\":\"a/../../b.py\"},"
-                       "{\"path\":\"-x\"},{\"path\":\"a\\u0000b.py\"},{\"path\":\"ok.py\"}]},"
-                       "\"7\":{\"tests\":[{\"path\":\"x.py\"}]}}}";
+    const char *body =
+        "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"/abs.py\"},{\"path\":\"a/../../b.py\"},"
+        "{\"path\":\"-x\"},{\"path\":\"a\\u0000b.py\"},{\"path\":\"ok.py\"}]},"
+        "\"7\":{\"tests\":[{\"path\":\"x.py\"}]}}}";
     assert_true(plan_parse_server(&p, body, "", &empty, &err));
     assert_int_equal(p.tasks[0].run.len, 1);
     assert_string_equal(p.tasks[0].run.items[0], "ok.py");
@@ -135,7 +136,8 @@ static void lpt_balances(void **state)
     double total = p.tasks[0].estimated_s + p.tasks[1].estimated_s;
     assert_float_equal(total, 26.4, 1e-9);
     assert_float_equal(p.lower_bound_s, 13.2, 1e-9);
-    double makespan = p.tasks[0].estimated_s > p.tasks[1].estimated_s ? p.tasks[0].estimated_s : p.tasks[1].estimated_s;
+    double makespan = p.tasks[0].estimated_s > p.tasks[1].estimated_s ? p.tasks[0].estimated_s
+                                                                      : p.tasks[1].estimated_s;
     assert_float_equal(makespan, 14.0, 1e-9);
     assert_int_equal(p.tasks[0].run.len + p.tasks[1].run.len, 6);
     plan_free(&p);
@@ -145,12 +147,9 @@ static void lpt_balances(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parses_tasks_selectors_and_muted),
-        cmocka_unit_test(empty_and_invalid),
-        cmocka_unit_test(hostile_entries_rejected),
-        cmocka_unit_test(selector_rules),
-        cmocka_unit_test(round_robin_is_byte_sorted),
-        cmocka_unit_test(lpt_balances),
+        cmocka_unit_test(parses_tasks_selectors_and_muted), cmocka_unit_test(empty_and_invalid),
+        cmocka_unit_test(hostile_entries_rejected),         cmocka_unit_test(selector_rules),
+        cmocka_unit_test(round_robin_is_byte_sorted),       cmocka_unit_test(lpt_balances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

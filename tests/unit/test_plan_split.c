@@ -40,7 +40,8 @@ static int count_runs(const plan_t *p, const char *entry)
 {
     int n = 0;
     for (long j = 0; j < p->parallelism; j++)
-        for (size_t i = 0; i < p->tasks[j].run.len; i++) n += strcmp(p->tasks[j].run.items[i], entry) == 0;
+        for (size_t i = 0; i < p->tasks[j].run.len; i++)
+            n += strcmp(p->tasks[j].run.items[i], entry) == 0;
     return n;
 }
 
@@ -88,7 +89,8 @@ static void slow_file_is_split_and_every_test_runs_once(void **state)
         snprintf(id, sizeof id, "big.py::t%d", t);
         assert_int_equal(runs_of_test(&p, id, "big.py"), 1);
     }
-    for (int i = 0; i < 5; i++) if (strcmp(names[i], "big.py")) assert_int_equal(count_runs(&p, names[i]), 1);
+    for (int i = 0; i < 5; i++)
+        if (strcmp(names[i], "big.py")) assert_int_equal(count_runs(&p, names[i]), 1);
     assert_float_equal(p.lower_bound_s, 24, 1e-9);
     assert_float_equal(p.test_bound_s, 8, 1e-9);
     assert_float_equal(makespan(&p), 8, 1e-9);
@@ -104,7 +106,8 @@ static void every_job_computes_the_same_plan(void **state)
     durations_t d;
     load(BIG, &d);
     const char *a[] = {"a.py", "b.py", "big.py", "c.py", "d.py", "new.py"};
-    const char *b[] = {"new.py", "d.py", "big.py", "c.py", "b.py", "a.py", "big.py"}; /* and a duplicate */
+    const char *b[] = {"new.py", "d.py", "big.py", "c.py",
+                       "b.py",   "a.py", "big.py"}; /* and a duplicate */
     strlist_t fa = STRLIST_INIT, fb = STRLIST_INIT;
     add_files(&fa, a, 6);
     add_files(&fb, b, 7);
@@ -147,7 +150,8 @@ static void what_is_not_split(void **state)
     strlist_free(&files);
     /* At the target, not over it; and a file with one usable test id (the
      * other has a line break pytest's argv cannot take). */
-    load("{\"e.py::t1\": 5, \"e.py::t2\": 5, \"f.py::t1\": 9, \"f.py::t\\n2\": 1, \"g.py\": 10}", &d);
+    load("{\"e.py::t1\": 5, \"e.py::t2\": 5, \"f.py::t1\": 9, \"f.py::t\\n2\": 1, \"g.py\": 10}",
+         &d);
     const char *n2[] = {"e.py", "f.py", "g.py"};
     add_files(&files, n2, 3);
     plan_init(&p, 3);
@@ -245,8 +249,10 @@ static void heap_matches_a_linear_scan(void **state)
     for (size_t i = 0; i < n; i++) order[i] = i;
     for (size_t i = 1; i < n; i++)
         for (size_t k = i; k > 0; k--) {
-            double a = durations_get(&d, files.items[order[k - 1]]), b = durations_get(&d, files.items[order[k]]);
-            bool swap = a < b || (a == b && strcmp(files.items[order[k - 1]], files.items[order[k]]) > 0);
+            double a = durations_get(&d, files.items[order[k - 1]]),
+                   b = durations_get(&d, files.items[order[k]]);
+            bool swap =
+                a < b || (a == b && strcmp(files.items[order[k - 1]], files.items[order[k]]) > 0);
             if (!swap) break;
             size_t t = order[k];
             order[k] = order[k - 1];
@@ -259,7 +265,8 @@ static void heap_matches_a_linear_scan(void **state)
             if (load_of[j] < load_of[best]) best = j;
         load_of[best] += durations_get(&d, files.items[order[i]]);
         bool found = false;
-        for (size_t k = 0; k < p.tasks[best].run.len; k++) found |= strcmp(p.tasks[best].run.items[k], files.items[order[i]]) == 0;
+        for (size_t k = 0; k < p.tasks[best].run.len; k++)
+            found |= strcmp(p.tasks[best].run.items[k], files.items[order[i]]) == 0;
         if (!found) fail_msg("%s should be on job %ld", files.items[order[i]], best);
     }
     for (long j = 0; j < jobs; j++) assert_true(load_of[j] == p.tasks[j].estimated_s);
@@ -301,7 +308,9 @@ static void skewed_suite_approaches_the_test_level_bound(void **state)
     assert_int_equal(p.n_splits, 3);
     assert_true(p.lower_bound_s > 1.5 * p.test_bound_s); /* whole files could not get close */
     double ratio = makespan(&p) / p.test_bound_s;
-    if (ratio > 1.05) fail_msg("makespan %.3f is %.3fx the test-level bound %.3f", makespan(&p), ratio, p.test_bound_s);
+    if (ratio > 1.05)
+        fail_msg("makespan %.3f is %.3fx the test-level bound %.3f", makespan(&p), ratio,
+                 p.test_bound_s);
     plan_free(&p);
     durations_free(&d);
     strlist_free(&files);

@@ -36,11 +36,15 @@ static double seconds(const cJSON *root, const char *id)
     return v->valuedouble;
 }
 
-static void feed(walk_sink_t *sink, const char *scope, const char *name, test_status_t status, double duration,
-                 bool collection_error)
+static void feed(walk_sink_t *sink, const char *scope, const char *name, test_status_t status,
+                 double duration, bool collection_error)
 {
     char *id = run_result_node_id(scope, name);
-    test_record_t rec = {.scope = scope, .name = name, .node_id = id, .status = status, .duration = duration,
+    test_record_t rec = {.scope = scope,
+                         .name = name,
+                         .node_id = id,
+                         .status = status,
+                         .duration = duration,
                          .collection_error = collection_error};
     sink->record(sink->user, &rec, 0);
     free(id);
@@ -59,14 +63,14 @@ static void retried_tests_appear_once_with_their_latest_time(void **state)
     assert_true(report_durations_open(&d, path, &failed, &err));
     walk_sink_t sink = report_durations_sink(&d);
     feed(&sink, "t.py", "ok", ST_PASSED, 0.5, false);
-    feed(&sink, "t.py", "flaky", ST_FAILED, 2.0, false);     /* attempt 0 */
+    feed(&sink, "t.py", "flaky", ST_FAILED, 2.0, false); /* attempt 0 */
     feed(&sink, "t.py", "broken", ST_FAILED, 1.0, false);
     feed(&sink, "t.py", "skipped", ST_SKIPPED, 0.000086, false);
-    feed(&sink, "t.py", "no_time", ST_PASSED, -1, false);    /* no usable time: left out */
+    feed(&sink, "t.py", "no_time", ST_PASSED, -1, false);       /* no usable time: left out */
     feed(&sink, "", "tests/test_bad.py", ST_FAILED, 0.1, true); /* a file, not a test */
     test_record_t junk = {.problem = "not a JSON object", .duration = 3};
     sink.record(sink.user, &junk, 0);
-    feed(&sink, "t.py", "flaky", ST_PASSED, 0.25, false);    /* the retry */
+    feed(&sink, "t.py", "flaky", ST_PASSED, 0.25, false); /* the retry */
     size_t written = 0;
     assert_true(report_durations_close(&d, &written, &err));
     assert_int_equal(written, 4);
@@ -90,12 +94,17 @@ static void retried_tests_appear_once_with_their_latest_time(void **state)
 static void any_node_id_stays_valid_json(void **state)
 {
     (void)state;
-    const char *ids[] = {"t.py::test_param[quote'\"s]", "t.py::test_param[back\\slash]", "t.py::test_param[tab\tnl\n]",
-                         "t.py::test_param[h\xc3\xa9llo \xf0\x9f\x98\x80]", "t.py::bad[\xff\xfe\xc3]",
-                         "t.py::overlong[\xc0\xaf\xed\xa0\x80]"};
-    const char *want[] = {"t.py::test_param[quote'\"s]", "t.py::test_param[back\\slash]", "t.py::test_param[tab\tnl\n]",
-                          "t.py::test_param[h\xc3\xa9llo \xf0\x9f\x98\x80]", "t.py::bad[\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd]",
-                          "t.py::overlong[\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd]"};
+    const char *ids[] = {
+        "t.py::test_param[quote'\"s]", "t.py::test_param[back\\slash]",
+        "t.py::test_param[tab\tnl\n]", "t.py::test_param[h\xc3\xa9llo \xf0\x9f\x98\x80]",
+        "t.py::bad[\xff\xfe\xc3]",     "t.py::overlong[\xc0\xaf\xed\xa0\x80]"};
+    const char *want[] = {
+        "t.py::test_param[quote'\"s]",
+        "t.py::test_param[back\\slash]",
+        "t.py::test_param[tab\tnl\n]",
+        "t.py::test_param[h\xc3\xa9llo \xf0\x9f\x98\x80]",
+        "t.py::bad[\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd]",
+        "t.py::overlong[\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd]"};
     char *path = temp_path();
     report_durations_t d;
     char *err = NULL;
@@ -138,7 +147,8 @@ static void artifact_name_is_plain(void **state)
     memset(&cfg, 0, sizeof cfg);
     cfg.job_id = "0190a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b";
     char *name = report_durations_name(&cfg);
-    assert_string_equal(name, "test-engine-pytest-durations-0190a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b.json");
+    assert_string_equal(name,
+                        "test-engine-pytest-durations-0190a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b.json");
     free(name);
     cfg.job_id = "a/b;c d*";
     name = report_durations_name(&cfg);

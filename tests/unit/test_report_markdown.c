@@ -32,11 +32,16 @@ static char *html_escape(const char *s)
 {
     buf_t b = BUF_INIT;
     for (; *s; s++) {
-        if (*s == '&') buf_puts(&b, "&amp;");
-        else if (*s == '<') buf_puts(&b, "&lt;");
-        else if (*s == '>') buf_puts(&b, "&gt;");
-        else if (*s == '"') buf_puts(&b, "&quot;");
-        else buf_putc(&b, *s);
+        if (*s == '&')
+            buf_puts(&b, "&amp;");
+        else if (*s == '<')
+            buf_puts(&b, "&lt;");
+        else if (*s == '>')
+            buf_puts(&b, "&gt;");
+        else if (*s == '"')
+            buf_puts(&b, "&quot;");
+        else
+            buf_putc(&b, *s);
     }
     return buf_detach(&b);
 }
@@ -51,7 +56,9 @@ static char *span(const char *s)
 static void test_code_span_fences(void **state)
 {
     (void)state;
-    struct { const char *in, *out; } cases[] = {
+    struct {
+        const char *in, *out;
+    } cases[] = {
         {"tests/t.py::test_a", "`tests/t.py::test_a`"},
         {"test_tick[`x`]", "``test_tick[`x`]``"},
         {"a``b", "```a``b```"},
@@ -103,7 +110,8 @@ static void test_hostile_ids_render_verbatim(void **state)
     (void)state;
     report_markdown_item_t items[N_HOSTILE];
     for (size_t i = 0; i < N_HOSTILE; i++)
-        items[i] = (report_markdown_item_t){HOSTILE[i], "AssertionError: *not* __bold__ <i>x</i> &amp; `tick` [l](http://x)"};
+        items[i] = (report_markdown_item_t){
+            HOSTILE[i], "AssertionError: *not* __bold__ <i>x</i> &amp; `tick` [l](http://x)"};
     report_markdown_job_t j = failing_job(items, N_HOSTILE);
     buf_t md = BUF_INIT;
     report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
@@ -123,7 +131,9 @@ static void test_hostile_ids_render_verbatim(void **state)
     assert_non_null(strong);
     if (strstr(strong + 1, "<strong>")) fail_msg("a second <strong> in:\n%s", html);
     /* The reason's text reads as written. */
-    assert_non_null(strstr(html, "AssertionError: *not* __bold__ &lt;i&gt;x&lt;/i&gt; &amp;amp; `tick` [l](http://x)"));
+    assert_non_null(strstr(
+        html,
+        "AssertionError: *not* __bold__ &lt;i&gt;x&lt;/i&gt; &amp;amp; `tick` [l](http://x)"));
     /* The label is shown literally (its emoji code stays for Buildkite). */
     assert_non_null(strstr(html, ":pytest: Unit *tests*"));
     free(html);
@@ -133,7 +143,8 @@ static void test_hostile_ids_render_verbatim(void **state)
 static void test_control_characters_visible(void **state)
 {
     (void)state;
-    report_markdown_item_t it = {"t.py::test_esc[\x1b[31m]", "AssertionError: \x1b[31mred\nsecond line"};
+    report_markdown_item_t it = {"t.py::test_esc[\x1b[31m]",
+                                 "AssertionError: \x1b[31mred\nsecond line"};
     report_markdown_job_t j = failing_job(&it, 1);
     buf_t md = BUF_INIT;
     report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
@@ -151,7 +162,9 @@ static void test_control_characters_visible(void **state)
 static void test_shell_words_and_launcher(void **state)
 {
     (void)state;
-    struct { const char *in, *out; } words[] = {
+    struct {
+        const char *in, *out;
+    } words[] = {
         {"tests/t.py::test_a", "tests/t.py::test_a"},
         {"t.py::test_p[a b]", "'t.py::test_p[a b]'"},
         {"t.py::test_q['a']", "'t.py::test_q['\\''a'\\'']'"},
@@ -164,9 +177,12 @@ static void test_shell_words_and_launcher(void **state)
         assert_string_equal(buf_str(&b), words[i].out);
         buf_free(&b);
     }
-    struct { const char *tmpl, *want; } l[] = {
+    struct {
+        const char *tmpl, *want;
+    } l[] = {
         {"python3 -m pytest {{testExamples}} --json={{resultPath}}", "python3 -m pytest"},
-        {"/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}",
+        {"/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} "
+         "--json={{resultPath}}",
          "/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider"},
         {"pytest --json {{resultPath}} {{testExamples}}", "pytest"},
         {"'my runner' -x {{testExamples}}", "'my runner' -x"},
@@ -182,18 +198,23 @@ static void test_shell_words_and_launcher(void **state)
 static void test_reproduce_command(void **state)
 {
     (void)state;
-    report_markdown_item_t items[] = {{"t.py::test_q['a']", "boom"}, {"t.py::test_tick[`x`]", "boom"}};
-    report_markdown_item_t coll = {"tests/test_import_error.py", "ModuleNotFoundError: No module named 'nope'"};
+    report_markdown_item_t items[] = {{"t.py::test_q['a']", "boom"},
+                                      {"t.py::test_tick[`x`]", "boom"}};
+    report_markdown_item_t coll = {"tests/test_import_error.py",
+                                   "ModuleNotFoundError: No module named 'nope'"};
     report_markdown_job_t j = failing_job(items, 2);
     j.collection_errs = (report_markdown_list_t){&coll, 1};
     j.collection_errors = 1;
     buf_t md = BUF_INIT;
     report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
     char *html = to_html(md.data);
-    char *want = html_escape("python3 -m pytest tests/test_import_error.py 't.py::test_q['\\''a'\\'']' 't.py::test_tick[`x`]'");
+    char *want = html_escape("python3 -m pytest tests/test_import_error.py "
+                             "'t.py::test_q['\\''a'\\'']' 't.py::test_tick[`x`]'");
     char *code = xasprintf("Reproduce locally: <code>%s</code>", want);
     if (!strstr(html, code)) fail_msg("%s not in:\n%s", code, html);
-    assert_non_null(strstr(html, "<code>tests/test_import_error.py</code>: ModuleNotFoundError: No module named 'nope'"));
+    assert_non_null(strstr(
+        html,
+        "<code>tests/test_import_error.py</code>: ModuleNotFoundError: No module named 'nope'"));
     free(code);
     free(want);
     free(html);
@@ -213,7 +234,8 @@ static void test_boxes(void **state)
     assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NOTES);
     j.plan_problem = NULL;
     j.retry_count = 1;
-    assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NONE); /* a manual retry of a passed job */
+    assert_int_equal(report_markdown_box(&j),
+                     REPORT_MARKDOWN_BOX_NONE); /* a manual retry of a passed job */
     j.retry_of_failure = true;
     assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_FAILURES);
     j = (report_markdown_job_t){0};
@@ -221,7 +243,8 @@ static void test_boxes(void **state)
     assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_FAILURES);
     assert_string_equal(report_markdown_box_style(REPORT_MARKDOWN_BOX_FAILURES), "error");
     assert_string_equal(report_markdown_box_style(REPORT_MARKDOWN_BOX_NOTES), "warning");
-    char *c = report_markdown_box_context("018f0c3a-1b2c-4d5e-8f90-abcdefabcdef", REPORT_MARKDOWN_BOX_NOTES);
+    char *c = report_markdown_box_context("018f0c3a-1b2c-4d5e-8f90-abcdefabcdef",
+                                          REPORT_MARKDOWN_BOX_NOTES);
     assert_string_equal(c, "test-engine-pytest-018f0c3a-1b2c-4d5e-8f90-abcdefabcdef-notes");
     assert_true(strlen(c) <= 100);
     free(c);
@@ -245,7 +268,8 @@ static void test_retry_outcome(void **state)
     j.label = "Unit";
     buf_t md = BUF_INIT;
     report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
-    assert_non_null(strstr(md.data, "attempt 2 (retry 1): failed on the previous attempt, passed on retry"));
+    assert_non_null(
+        strstr(md.data, "attempt 2 (retry 1): failed on the previous attempt, passed on retry"));
     buf_reset(&md);
     j.exit_status = 1;
     j.failed = 0;
@@ -260,8 +284,9 @@ static void fill_many(report_markdown_item_t *items, char (*ids)[64], size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         snprintf(ids[i], sizeof ids[i], "tests/test_big_%zu.py::test_case[param-%zu]", i / 20, i);
-        items[i] = (report_markdown_item_t){ids[i], "AssertionError: assert {'a': 1, 'b': [1, 2, 3]} == {'a': 2, 'b': "
-                                          "[1, 2, 4]}; the dictionaries differ in 2 keys and this line goes on"};
+        items[i] = (report_markdown_item_t){
+            ids[i], "AssertionError: assert {'a': 1, 'b': [1, 2, 3]} == {'a': 2, 'b': "
+                    "[1, 2, 4]}; the dictionaries differ in 2 keys and this line goes on"};
     }
 }
 
@@ -311,7 +336,8 @@ static void test_fifty_jobs_fit(void **state)
         if (md.len > largest) largest = md.len;
         buf_free(&md);
     }
-    printf("# 50 failing jobs x 200 failures: %zu bytes in all, largest section %zu bytes\n", total, largest);
+    printf("# 50 failing jobs x 200 failures: %zu bytes in all, largest section %zu bytes\n", total,
+           largest);
     assert_true(total < 1024 * 1024);
 }
 
@@ -328,7 +354,8 @@ static void test_upload_and_overflow_lines(void **state)
     j.exit_status = 1;
     j.run_url = "https://buildkite.com/organizations/acme/analytics/suites/shop/runs/1";
     report_markdown_render_upload(&j, &md);
-    assert_non_null(strstr(md.data, "results in [Test Engine](https://buildkite.com/organizations/acme/"));
+    assert_non_null(
+        strstr(md.data, "results in [Test Engine](https://buildkite.com/organizations/acme/"));
     buf_reset(&md);
     j.upload_problem = "upload interrupted by SIGTERM: 13,000 of 100,000 results sent";
     report_markdown_render_upload(&j, &md);

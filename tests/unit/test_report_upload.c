@@ -27,7 +27,8 @@ static void interrupted_by_a_signal(void **state)
     report_upload_summary_t s = summary(13000, 100000, REPORT_UPLOAD_STOPPED_SIGNAL);
     s.signal = SIGTERM;
     char *line = report_upload_shortfall(&s);
-    assert_string_equal(line, "upload interrupted by SIGTERM: 13,000 of 100,000 results sent; 87,000 not sent");
+    assert_string_equal(
+        line, "upload interrupted by SIGTERM: 13,000 of 100,000 results sent; 87,000 not sent");
     free(line);
     s = summary(0, 1, REPORT_UPLOAD_STOPPED_SIGNAL);
     s.signal = SIGINT;
@@ -42,10 +43,11 @@ static void stopped_for_a_reason(void **state)
     report_upload_summary_t s = summary(5000, 1234567, REPORT_UPLOAD_STOPPED_BUDGET);
     s.budget_s = 30;
     s.first_error = "HTTP 422: bad batch"; /* an earlier batch's own problem */
-    s.last_error = "HTTP 503: {}";          /* what used the budget up */
+    s.last_error = "HTTP 503: {}";         /* what used the budget up */
     char *line = report_upload_shortfall(&s);
-    assert_string_equal(line, "upload stopped: the retry budget of 30s is used up (last error: HTTP 503: {}): "
-                              "5,000 of 1,234,567 results sent; 1,229,567 not sent");
+    assert_string_equal(
+        line, "upload stopped: the retry budget of 30s is used up (last error: HTTP 503: {}): "
+              "5,000 of 1,234,567 results sent; 1,229,567 not sent");
     free(line);
     s = summary(0, 12, REPORT_UPLOAD_STOPPED_AUTH);
     s.first_error = "HTTP 401: {}";
@@ -57,7 +59,8 @@ static void stopped_for_a_reason(void **state)
     s.failed_requests = 1;
     s.first_error = "HTTP 422: bad";
     line = report_upload_shortfall(&s);
-    assert_string_equal(line, "upload incomplete: 1 request failed (first: HTTP 422: bad): 7 of 12 results sent; 5 not sent");
+    assert_string_equal(line, "upload incomplete: 1 request failed (first: HTTP 422: bad): 7 of 12 "
+                              "results sent; 5 not sent");
     free(line);
 }
 

@@ -23,7 +23,8 @@ static char *write_temp(const char *data, size_t len)
 }
 
 /* Reads `text` as a collector file with the given chunk size. */
-static void read_text(const char *text, size_t len, size_t chunk, recs_t *r, results_json_scan_t *scan)
+static void read_text(const char *text, size_t len, size_t chunk, recs_t *r,
+                      results_json_scan_t *scan)
 {
     char *path = write_temp(text, len);
     results_json_set_chunk_size(chunk);
@@ -61,8 +62,17 @@ static void non_advancing_elements_stop_with_an_error(void **state)
     (void)state;
     alarm(20);
     /* Each of these once made the scanner return a zero-length element forever. */
-    const char *bad[] = {"[}]", "[{\"name\":\"a\"}}]", "[:]", "[1:]", "[{\"name\":\"a\"} }", "[\x01]", "[,]",
-                         "[1,]", "[1 2]", "[{\"name\":\"a\"},,{\"name\":\"b\"}]", "[\"a\"\"b\"]"};
+    const char *bad[] = {"[}]",
+                         "[{\"name\":\"a\"}}]",
+                         "[:]",
+                         "[1:]",
+                         "[{\"name\":\"a\"} }",
+                         "[\x01]",
+                         "[,]",
+                         "[1,]",
+                         "[1 2]",
+                         "[{\"name\":\"a\"},,{\"name\":\"b\"}]",
+                         "[\"a\"\"b\"]"};
     size_t chunks[] = {0, 1, 2, 3};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         for (size_t c = 0; c < 4; c++) {
@@ -91,8 +101,8 @@ static void non_advancing_elements_stop_with_an_error(void **state)
 static void valid_odd_spacing_still_reads(void **state)
 {
     (void)state;
-    const char *ok[] = {"[]", " [ ] ", "[ {\"name\":\"a\"} , {\"name\":\"b\"} ]", "[{\"name\":\"a\"},1,true,null,\"s\",[]]",
-                        "[\n]\n"};
+    const char *ok[] = {"[]", " [ ] ", "[ {\"name\":\"a\"} , {\"name\":\"b\"} ]",
+                        "[{\"name\":\"a\"},1,true,null,\"s\",[]]", "[\n]\n"};
     size_t elements[] = {0, 0, 2, 6, 0};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         for (size_t chunk = 0; chunk < 4; chunk++) {
@@ -160,7 +170,8 @@ static void huge_failure_reason_is_cut(void **state)
         assert_non_null(t);
         assert_true(strlen(t->failure) < TEP_TEXT_KEEP + 64);
         assert_non_null(strstr(t->failure, "... [cut: "));
-        assert_int_equal(strncmp(t->failure, escaped ? "ab\ncd\xc3\xa9" : "0123456789", escaped ? 7 : 10), 0);
+        assert_int_equal(
+            strncmp(t->failure, escaped ? "ab\ncd\xc3\xa9" : "0123456789", escaped ? 7 : 10), 0);
         recs_free(&r);
         buf_free(&b);
     }

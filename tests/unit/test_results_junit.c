@@ -34,7 +34,8 @@ static void nested_testcase_is_ignored_without_a_leak(void **state)
     /* The inner <testcase> once overwrote the outer one's strings (a leak under
      * ASan) and the outer test was lost. */
     const char *xml = "<testsuite><testcase classname=\"tests.test_a\" name=\"test_outer\">"
-                      "<testcase classname=\"tests.test_a\" name=\"test_inner\"><testcase name=\"deeper\"/></testcase>"
+                      "<testcase classname=\"tests.test_a\" name=\"test_inner\"><testcase "
+                      "name=\"deeper\"/></testcase>"
                       "<failure message=\"boom\"/></testcase>"
                       "<testcase classname=\"tests.test_a\" name=\"test_next\"/></testsuite>";
     recs_t r;
@@ -56,7 +57,8 @@ static void huge_message_is_cut_and_said_so(void **state)
     (void)state;
     alarm(60);
     buf_t b = BUF_INIT;
-    buf_puts(&b, "<testsuite><testcase classname=\"tests.test_a\" name=\"test_x\"><failure message=\"\xc3\xa9");
+    buf_puts(&b, "<testsuite><testcase classname=\"tests.test_a\" name=\"test_x\"><failure "
+                 "message=\"\xc3\xa9");
     for (int i = 0; i < 100000; i++) buf_puts(&b, "0123456789");
     buf_puts(&b, "\">body</failure></testcase>"
                  "<testcase classname=\"tests.test_a\" name=\"test_y\"><error>prefix:");
@@ -69,7 +71,11 @@ static void huge_message_is_cut_and_said_so(void **state)
     const rec_t *x = recs_find(&r, "tests/test_a.py::test_x");
     assert_true(strlen(x->failure) < TEP_TEXT_KEEP + 64);
     assert_non_null(strstr(x->failure, "... [cut: 1000002 bytes in all]"));
-    assert_int_equal(strncmp(x->failure, "\xc3\xa9" "0123", 6), 0);
+    assert_int_equal(strncmp(x->failure,
+                             "\xc3\xa9"
+                             "0123",
+                             6),
+                     0);
     const rec_t *y = recs_find(&r, "tests/test_a.py::test_y");
     assert_true(strlen(y->failure) < TEP_TEXT_KEEP + 64);
     assert_non_null(strstr(y->failure, "... [cut: 800007 bytes in all]"));
@@ -93,7 +99,8 @@ static void huge_attribute_reads_in_linear_time(void **state)
      * (~18 GB of scanning); reading as much as expat holds makes it ~100 MB. */
     size_t big = 48u << 20;
     buf_t b = BUF_INIT;
-    buf_puts(&b, "<testsuite><testcase classname=\"tests.test_a\" name=\"test_x\"><failure message=\"");
+    buf_puts(&b,
+             "<testsuite><testcase classname=\"tests.test_a\" name=\"test_x\"><failure message=\"");
     buf_reserve(&b, big);
     memset(b.data + b.len, 'm', big);
     b.len += big;
@@ -115,7 +122,9 @@ static void oversized_tag_is_an_error(void **state)
 {
     (void)state;
     buf_t b = BUF_INIT;
-    buf_puts(&b, "<testsuite><testcase classname=\"tests.test_a\" name=\"test_ok\"/>\n<testcase name=\"");
+    buf_puts(
+        &b,
+        "<testsuite><testcase classname=\"tests.test_a\" name=\"test_ok\"/>\n<testcase name=\"");
     for (int i = 0; i < 400000; i++) buf_putc(&b, 'n');
     buf_puts(&b, "\"/></testsuite>");
     results_junit_set_max_token(128 << 10);
@@ -176,14 +185,16 @@ static void entity_amplification_is_refused(void **state)
 {
     (void)state;
     alarm(30);
-    const char *xml = "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">"
+    const char *xml = "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY a "
+                      "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">"
                       "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
                       "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">"
                       "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
                       "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
                       "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
                       "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">]>"
-                      "<testsuite><testcase classname=\"tests.test_a\" name=\"t\"><failure message=\"&g;\"/></testcase></testsuite>";
+                      "<testsuite><testcase classname=\"tests.test_a\" name=\"t\"><failure "
+                      "message=\"&g;\"/></testcase></testsuite>";
     recs_t r;
     results_junit_scan_t scan;
     read_xml(xml, strlen(xml), &r, &scan);

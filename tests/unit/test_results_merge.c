@@ -41,7 +41,8 @@ static char *write_file(const char *name, const char *text)
 /* "node_id status" of every record of a result file, one per line. */
 static void outcome_line(const test_record_t *rec, void *user)
 {
-    if (!rec->problem) buf_printf(user, "%s %s\n", rec->node_id, run_result_status_name(rec->status));
+    if (!rec->problem)
+        buf_printf(user, "%s %s\n", rec->node_id, run_result_status_name(rec->status));
 }
 
 static char *outcomes(run_mode_t mode, const char *path)
@@ -65,14 +66,18 @@ static void json_attempts_merge_to_final_outcomes(void **state)
     strlist_t in, problems;
     strlist_init(&in);
     strlist_init(&problems);
-    strlist_push_owned(&in, write_file("a0.json",
-        "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"failed\",\"history\":{\"duration\":1.5}},"
-        "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"}, 42,"
-        "{\"scope\":\"t.py\",\"name\":\"broken\",\"result\":\"failed\",\"failure_reason\":\"first\"}]"));
+    strlist_push_owned(
+        &in, write_file("a0.json", "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"failed\","
+                                   "\"history\":{\"duration\":1.5}},"
+                                   "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"}, 42,"
+                                   "{\"scope\":\"t.py\",\"name\":\"broken\",\"result\":\"failed\","
+                                   "\"failure_reason\":\"first\"}]"));
     strlist_push_owned(&in, fs_join(dir, "never-written.json"));
-    strlist_push_owned(&in, write_file("a1.json",
-        "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"passed\",\"history\":{\"duration\":0.25}},"
-        "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":\"failed\",\"failure_reason\":\"second\"}]"));
+    strlist_push_owned(&in,
+                       write_file("a1.json", "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":"
+                                             "\"passed\",\"history\":{\"duration\":0.25}},"
+                                             "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":"
+                                             "\"failed\",\"failure_reason\":\"second\"}]"));
     char *out = fs_join(dir, "sub/merged.json"); /* a folder that does not exist yet */
     results_merge_stats_t st;
     char *err = NULL;
@@ -83,10 +88,11 @@ static void json_attempts_merge_to_final_outcomes(void **state)
     assert_int_equal(problems.len, 0);
     char *text = fs_read_file(out, NULL);
     /* The first attempt's order, each retried test's record in its place. */
-    assert_string_equal(text,
-        "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"passed\",\"history\":{\"duration\":0.25}},"
-        "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"},"
-        "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":\"failed\",\"failure_reason\":\"second\"}]");
+    assert_string_equal(text, "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"passed\","
+                              "\"history\":{\"duration\":0.25}},"
+                              "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"},"
+                              "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":\"failed\","
+                              "\"failure_reason\":\"second\"}]");
     /* The merged file is what the parser reads: final outcomes. */
     char *got = outcomes(MODE_JSON, out);
     assert_string_equal(got, "t.py::flaky passed\nt.py::ok passed\nt.py::broken failed\n");
@@ -103,8 +109,11 @@ static void json_truncated_part_keeps_what_it_has(void **state)
     strlist_t in, problems;
     strlist_init(&in);
     strlist_init(&problems);
-    strlist_push_owned(&in, write_file("p1.json", "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"}]"));
-    strlist_push_owned(&in, write_file("p2.json", "[{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}, {\"scope\""));
+    strlist_push_owned(
+        &in, write_file("p1.json", "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"}]"));
+    strlist_push_owned(
+        &in, write_file("p2.json",
+                        "[{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}, {\"scope\""));
     char *out = fs_join(dir, "parts.json");
     results_merge_stats_t st;
     char *err = NULL;
@@ -113,7 +122,8 @@ static void json_truncated_part_keeps_what_it_has(void **state)
     assert_int_equal(problems.len, 1);
     assert_non_null(strstr(problems.items[0], "p2.json ends before its JSON array is closed"));
     char *text = fs_read_file(out, NULL);
-    assert_string_equal(text, "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"},{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}]");
+    assert_string_equal(text, "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"},{"
+                              "\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}]");
     free(text);
     /* No temporary file is left beside the output. */
     char *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
@@ -130,16 +140,24 @@ static void junit_merge_counts_kept_testcases(void **state)
     strlist_t in, problems;
     strlist_init(&in);
     strlist_init(&problems);
-    strlist_push_owned(&in, write_file("a0.xml",
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" tests=\"4\">"
-        "<testcase classname=\"t\" name=\"flaky\" time=\"1.0\"><failure message=\"boom\">x &lt; y</failure></testcase>"
-        "<testcase classname=\"t\" name=\"ok\" time=\"0.1\" />"
-        "<testcase classname=\"t\" name=\"skip\"><skipped message=\"later\"/></testcase>"
-        "<testcase classname=\"\" name=\"tests.test_bad\"><error message=\"collection failure\">E   boom</error></testcase>"
-        "</testsuite></testsuites>"));
-    strlist_push_owned(&in, write_file("a1.xml",
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" tests=\"1\">"
-        "<testcase classname=\"t\" name=\"flaky\" time=\"0.5\"></testcase></testsuite></testsuites>"));
+    strlist_push_owned(
+        &in,
+        write_file("a0.xml",
+                   "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
+                   "name=\"pytest\" tests=\"4\">"
+                   "<testcase classname=\"t\" name=\"flaky\" time=\"1.0\"><failure "
+                   "message=\"boom\">x &lt; y</failure></testcase>"
+                   "<testcase classname=\"t\" name=\"ok\" time=\"0.1\" />"
+                   "<testcase classname=\"t\" name=\"skip\"><skipped message=\"later\"/></testcase>"
+                   "<testcase classname=\"\" name=\"tests.test_bad\"><error message=\"collection "
+                   "failure\">E   boom</error></testcase>"
+                   "</testsuite></testsuites>"));
+    strlist_push_owned(
+        &in,
+        write_file("a1.xml", "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
+                             "name=\"pytest\" tests=\"1\">"
+                             "<testcase classname=\"t\" name=\"flaky\" "
+                             "time=\"0.5\"></testcase></testsuite></testsuites>"));
     char *out = fs_join(dir, "merged.xml");
     results_merge_stats_t st;
     char *err = NULL;
@@ -149,11 +167,13 @@ static void junit_merge_counts_kept_testcases(void **state)
     char *text = fs_read_file(out, NULL);
     assert_non_null(strstr(text, "errors=\"1\" failures=\"0\" skipped=\"1\" tests=\"4\""));
     assert_non_null(strstr(text, "<testcase classname=\"t\" name=\"ok\" time=\"0.1\" />"));
-    assert_non_null(strstr(text, "<testcase classname=\"t\" name=\"flaky\" time=\"0.5\"></testcase>"));
+    assert_non_null(
+        strstr(text, "<testcase classname=\"t\" name=\"flaky\" time=\"0.5\"></testcase>"));
     assert_null(strstr(text, "x &lt; y")); /* the replaced failure is gone */
     free(text);
     char *got = outcomes(MODE_JUNIT, out);
-    assert_string_equal(got, "t.py::flaky passed\nt.py::ok passed\nt.py::skip skipped\ntests/test_bad.py failed\n");
+    assert_string_equal(
+        got, "t.py::flaky passed\nt.py::ok passed\nt.py::skip skipped\ntests/test_bad.py failed\n");
     free(got);
     run_result_t r;
     run_result_init(&r, NULL, 0);
@@ -175,25 +195,32 @@ static void junit_parts_concatenate(void **state)
     strlist_t in, problems;
     strlist_init(&in);
     strlist_init(&problems);
-    strlist_push_owned(&in, write_file("p1.xml",
-        "<?xml version=\"1.0\"?><testsuites><testsuite name=\"pytest\" tests=\"2\">"
-        "<testcase classname=\"a\" name=\"x\" time=\"1\"/>"
-        "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"
-        "</testsuite></testsuites>"));
+    strlist_push_owned(
+        &in,
+        write_file(
+            "p1.xml",
+            "<?xml version=\"1.0\"?><testsuites><testsuite name=\"pytest\" tests=\"2\">"
+            "<testcase classname=\"a\" name=\"x\" time=\"1\"/>"
+            "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"
+            "</testsuite></testsuites>"));
     strlist_push_owned(&in, fs_join(dir, "missing.xml"));
-    strlist_push_owned(&in, write_file("p2.xml",
-        "<testsuite><testcase classname=\"b\" name=\"z\"><skipped/></testcase>"
-        "<testcase classname=\"a\" name=\"x\"/></testsuite>"));
+    strlist_push_owned(
+        &in,
+        write_file("p2.xml", "<testsuite><testcase classname=\"b\" name=\"z\"><skipped/></testcase>"
+                             "<testcase classname=\"a\" name=\"x\"/></testsuite>"));
     char *out = fs_join(dir, "attempt.xml");
     results_merge_stats_t st;
     char *err = NULL;
     assert_true(results_merge_concat(MODE_JUNIT, &in, out, &st, &problems, &err));
     assert_int_equal(st.files, 2);
     assert_int_equal(st.records, 4);
-    assert_int_equal(st.replaced, 0); /* parts are not deduplicated: one pytest run would not either */
+    assert_int_equal(st.replaced,
+                     0); /* parts are not deduplicated: one pytest run would not either */
     char *text = fs_read_file(out, NULL);
     assert_non_null(strstr(text, "errors=\"0\" failures=\"1\" skipped=\"1\" tests=\"4\""));
-    assert_non_null(strstr(text, "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"));
+    assert_non_null(strstr(
+        text,
+        "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"));
     free(text);
     char *got = outcomes(MODE_JUNIT, out);
     assert_string_equal(got, "a.py::x passed\na.py::y failed\nb.py::z skipped\na.py::x passed\n");
@@ -210,10 +237,13 @@ static void final_keeps_tests_only_a_retry_ran(void **state)
     strlist_t in, problems;
     strlist_init(&in);
     strlist_init(&problems);
-    strlist_push_owned(&in, write_file("f0.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
-    strlist_push_owned(&in, write_file("f1.json",
-        "[{\"scope\":\"t.py\",\"name\":\"new\",\"result\":\"passed\"},{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
-    strlist_push_owned(&in, write_file("f2.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"passed\"}]"));
+    strlist_push_owned(
+        &in, write_file("f0.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
+    strlist_push_owned(
+        &in, write_file("f1.json", "[{\"scope\":\"t.py\",\"name\":\"new\",\"result\":\"passed\"},{"
+                                   "\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
+    strlist_push_owned(
+        &in, write_file("f2.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"passed\"}]"));
     char *out = fs_join(dir, "final.json");
     results_merge_stats_t st;
     char *err = NULL;
@@ -256,8 +286,9 @@ static void unwritable_output_is_an_error(void **state)
     strlist_free(&problems);
 }
 
-static const char SYNTAX_TAIL[] = "E     File \\\"/w/tests/test_syntax.py\\\", line 1\", \"E       def t(:\", "
-                                  "\"E   SyntaxError: invalid syntax";
+static const char SYNTAX_TAIL[] =
+    "E     File \\\"/w/tests/test_syntax.py\\\", line 1\", \"E       def t(:\", "
+    "\"E   SyntaxError: invalid syntax";
 
 static void detail_from_collector_json(void **state)
 {
@@ -265,9 +296,11 @@ static void detail_from_collector_json(void **state)
     char *json = xasprintf(
         "[{\"scope\":\"\",\"name\":\"tests/test_syntax.py\",\"file_name\":\"tests/test_syntax.py\","
         "\"tags\":{\"test.pytest_collection_error\":\"true\"},\"result\":\"failed\","
-        "\"failure_reason\":\"/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule\","
+        "\"failure_reason\":\"/usr/lib/python3/dist-packages/_pytest/python.py:618: in "
+        "_importtestmodule\","
         "\"failure_expanded\":[{\"expanded\":[\"    mod = import_path(...)\", \"%s\"]}]},"
-        "{\"scope\":\"t.py\",\"name\":\"x\",\"result\":\"failed\",\"failure_reason\":\"AssertionError\","
+        "{\"scope\":\"t.py\",\"name\":\"x\",\"result\":\"failed\",\"failure_reason\":"
+        "\"AssertionError\","
         "\"failure_expanded\":[{\"expanded\":[\"E   not a collection error\"]}]}]",
         SYNTAX_TAIL);
     char *p = write_file("coll.json", json);
@@ -276,13 +309,15 @@ static void detail_from_collector_json(void **state)
     results_json_scan_t scan;
     results_json_read_results(p, &r, &scan);
     /* The parser's line is a traceback frame, not a cause... */
-    assert_string_equal(run_result_find(&r, "tests/test_syntax.py")->failure,
-                        "/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule");
+    assert_string_equal(
+        run_result_find(&r, "tests/test_syntax.py")->failure,
+        "/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule");
     run_colldetail_fill(MODE_JSON, p, &r);
     /* ...the whole text (failure_expanded) has it. */
     assert_string_equal(run_result_find(&r, "tests/test_syntax.py")->failure,
                         "SyntaxError: invalid syntax (tests/test_syntax.py, line 1)");
-    assert_string_equal(run_result_find(&r, "t.py::x")->failure, "AssertionError"); /* only collection errors */
+    assert_string_equal(run_result_find(&r, "t.py::x")->failure,
+                        "AssertionError"); /* only collection errors */
     run_result_free(&r);
     free(p);
     free(json);
@@ -291,20 +326,23 @@ static void detail_from_collector_json(void **state)
 static void detail_from_junit(void **state)
 {
     (void)state;
-    char *p = write_file("coll.xml",
+    char *p = write_file(
+        "coll.xml",
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\">"
         "<testcase classname=\"\" name=\"tests.test_import\"><error message=\"collection failure\">"
         "ImportError while importing test module '/w/tests/test_import.py'.\nTraceback:\n"
         "tests/test_import.py:1: in &lt;module&gt;\n    import nope\n"
         "E   ModuleNotFoundError: No module named 'nope'</error></testcase>"
-        "<testcase classname=\"t\" name=\"x\"><failure message=\"short\">long body</failure></testcase>"
+        "<testcase classname=\"t\" name=\"x\"><failure message=\"short\">long "
+        "body</failure></testcase>"
         "</testsuite></testsuites>");
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_junit_scan_t scan;
     results_junit_read_results(p, &r, &scan);
     run_colldetail_fill(MODE_JUNIT, p, &r);
-    assert_string_equal(run_result_find(&r, "tests/test_import.py")->failure, "ModuleNotFoundError: No module named 'nope'");
+    assert_string_equal(run_result_find(&r, "tests/test_import.py")->failure,
+                        "ModuleNotFoundError: No module named 'nope'");
     assert_string_equal(run_result_find(&r, "t.py::x")->failure, "short");
     run_result_free(&r);
     free(p);

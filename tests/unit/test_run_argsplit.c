@@ -20,7 +20,8 @@ static void costs(void **state)
     size_t arg_max = (size_t)sysconf(_SC_ARG_MAX);
     assert_int_equal(run_argsplit_budget(&env), (arg_max - sizeof(char *)) / 4);
     strlist_push_owned(&env, xasprintf("BIG=%0*d", 100000, 0));
-    assert_int_equal(run_argsplit_budget(&env), (arg_max - sizeof(char *) - (100005 + sizeof(char *))) / 4);
+    assert_int_equal(run_argsplit_budget(&env),
+                     (arg_max - sizeof(char *) - (100005 + sizeof(char *))) / 4);
     /* An environment that takes it all leaves nothing. */
     strlist_push_owned(&env, xasprintf("HUGE=%0*d", (int)arg_max, 0));
     assert_int_equal(run_argsplit_budget(&env), 0);
@@ -37,7 +38,8 @@ static void groups_fit_the_budget(void **state)
     (void)state;
     strlist_t sel;
     strlist_init(&sel);
-    for (int i = 0; i < 100; i++) strlist_push_owned(&sel, xasprintf("tests/test_%03d.py", i)); /* 18 bytes + 8 each */
+    for (int i = 0; i < 100; i++)
+        strlist_push_owned(&sel, xasprintf("tests/test_%03d.py", i)); /* 18 bytes + 8 each */
     size_t each = run_argsplit_cost(sel.items[0]);
     run_argsplit_t g;
     char *err = NULL;
@@ -58,7 +60,8 @@ static void groups_fit_the_budget(void **state)
     run_argsplit_free(&g);
     /* No room for a single entry: a clear error, not an endless split. */
     assert_false(run_argsplit_groups(&sel, 100, 100 + each - 1, &g, &err));
-    assert_non_null(strstr(err, "leave 25 bytes for test entries, too few for 'tests/test_000.py'"));
+    assert_non_null(
+        strstr(err, "leave 25 bytes for test entries, too few for 'tests/test_000.py'"));
     free(err);
     strlist_free(&sel);
 }

@@ -48,12 +48,18 @@ static void collection_error_causes(void **state)
     (void)state;
     expect_cause(IMPORT_ERROR, "tests/test_import_error.py",
                  "ModuleNotFoundError: No module named 'missing_module_for_collection'");
-    expect_cause(SYNTAX_ERROR, "tests/test_syntax_error.py", "SyntaxError: invalid syntax (tests/test_syntax_error.py, line 1)");
+    expect_cause(SYNTAX_ERROR, "tests/test_syntax_error.py",
+                 "SyntaxError: invalid syntax (tests/test_syntax_error.py, line 1)");
     /* A file the run does not know keeps pytest's path. */
-    expect_cause(SYNTAX_ERROR, NULL, "SyntaxError: invalid syntax (/builds/acme/shop/tests/test_syntax_error.py, line 1)");
-    expect_cause(SYNTAX_ERROR, "other.py", "SyntaxError: invalid syntax (/builds/acme/shop/tests/test_syntax_error.py, line 1)");
+    expect_cause(
+        SYNTAX_ERROR, NULL,
+        "SyntaxError: invalid syntax (/builds/acme/shop/tests/test_syntax_error.py, line 1)");
+    expect_cause(
+        SYNTAX_ERROR, "other.py",
+        "SyntaxError: invalid syntax (/builds/acme/shop/tests/test_syntax_error.py, line 1)");
     /* CRLF line ends change nothing. */
-    expect_cause("x.py:1: in <module>\r\n    boom()\r\nE   RuntimeError: boom at import\r\n", NULL, "RuntimeError: boom at import");
+    expect_cause("x.py:1: in <module>\r\n    boom()\r\nE   RuntimeError: boom at import\r\n", NULL,
+                 "RuntimeError: boom at import");
 }
 
 static void texts_cut_short(void **state)
@@ -66,7 +72,8 @@ static void texts_cut_short(void **state)
      * something, else the first line. */
     expect_cause("/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule", NULL,
                  "/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule");
-    expect_cause("Hint: x\nTraceback:\n/a.py:1: in f\n    ???\nimport file mismatch:\n", NULL, "import file mismatch:");
+    expect_cause("Hint: x\nTraceback:\n/a.py:1: in f\n    ???\nimport file mismatch:\n", NULL,
+                 "import file mismatch:");
     expect_cause(NULL, NULL, NULL);
     expect_cause("", NULL, NULL);
 }
@@ -75,24 +82,30 @@ static void other_shapes(void **state)
 {
     (void)state;
     /* Chained exceptions: the one that ended the traceback. */
-    expect_cause("test_chain.py:2: in <module>\n    import nosuch\nE   ModuleNotFoundError: No module named 'nosuch'\n\n"
+    expect_cause("test_chain.py:2: in <module>\n    import nosuch\nE   ModuleNotFoundError: No "
+                 "module named 'nosuch'\n\n"
                  "During handling of the above exception, another exception occurred:\n"
                  "test_chain.py:4: in <module>\n    raise ValueError(\"wrapped\\nsecond line\")\n"
                  "E   ValueError: wrapped\nE   second line",
                  NULL, "ValueError: wrapped");
     /* A module-level pytest.skip: no traceback, the message is the cause. */
-    expect_cause("Using pytest.skip outside of a test will skip the entire module. If that's your intention, pass "
+    expect_cause("Using pytest.skip outside of a test will skip the entire module. If that's your "
+                 "intention, pass "
                  "`allow_module_level=True`.",
                  NULL,
-                 "Using pytest.skip outside of a test will skip the entire module. If that's your intention, pass "
+                 "Using pytest.skip outside of a test will skip the entire module. If that's your "
+                 "intention, pass "
                  "`allow_module_level=True`.");
     /* The code line above a SyntaxError can look like "name: value". */
-    expect_cause("E     File \"/w/t.py\", line 3\nE       x: int = (\nE               ^\nE   SyntaxError: '(' was never closed",
+    expect_cause("E     File \"/w/t.py\", line 3\nE       x: int = (\nE               ^\nE   "
+                 "SyntaxError: '(' was never closed",
                  "t.py", "SyntaxError: '(' was never closed (t.py, line 3)");
-    expect_cause("E     File \"/w/t.py\", line 2\nE       pass\nE   IndentationError: unexpected indent", "t.py",
-                 "IndentationError: unexpected indent (t.py, line 2)");
+    expect_cause(
+        "E     File \"/w/t.py\", line 2\nE       pass\nE   IndentationError: unexpected indent",
+        "t.py", "IndentationError: unexpected indent (t.py, line 2)");
     /* Dotted and bare exception names; assertion detail lines are not causes. */
-    expect_cause("E   assert 1 == 2\nE   pkg.errors.ConfigError: bad value", NULL, "pkg.errors.ConfigError: bad value");
+    expect_cause("E   assert 1 == 2\nE   pkg.errors.ConfigError: bad value", NULL,
+                 "pkg.errors.ConfigError: bad value");
     expect_cause("t.py:1: in <module>\n    raise KeyError\nE   KeyError", NULL, "KeyError");
     /* No exception line in the block: its last line. */
     expect_cause("E   something odd\nE   happened here", NULL, "happened here");
@@ -104,12 +117,13 @@ static void combined_exit_codes(void **state)
 {
     (void)state;
     assert_int_equal(run_classify_combine_exit(-1, 5), 5);
-    assert_int_equal(run_classify_combine_exit(5, 5), 5);   /* nothing collected anywhere */
-    assert_int_equal(run_classify_combine_exit(5, 0), 0);   /* one run collected tests: not 5 */
+    assert_int_equal(run_classify_combine_exit(5, 5), 5); /* nothing collected anywhere */
+    assert_int_equal(run_classify_combine_exit(5, 0), 0); /* one run collected tests: not 5 */
     assert_int_equal(run_classify_combine_exit(0, 5), 0);
     assert_int_equal(run_classify_combine_exit(0, 1), 1);
     assert_int_equal(run_classify_combine_exit(1, 0), 1);
-    assert_int_equal(run_classify_combine_exit(1, 2), 2);   /* collection error anywhere: interrupted */
+    assert_int_equal(run_classify_combine_exit(1, 2),
+                     2); /* collection error anywhere: interrupted */
     assert_int_equal(run_classify_combine_exit(2, 1), 2);
     assert_int_equal(run_classify_combine_exit(2, 3), 3);
     assert_int_equal(run_classify_combine_exit(3, 4), 4);

@@ -34,12 +34,18 @@ static int remove_dir(void **state)
     return 0;
 }
 
-static void add(run_result_t *r, const char *scope, const char *name, test_status_t status, const char *failure,
-                bool collection_error)
+static void add(run_result_t *r, const char *scope, const char *name, test_status_t status,
+                const char *failure, bool collection_error)
 {
     char *id = run_result_node_id(scope, name);
-    test_record_t rec = {.scope = scope, .name = name, .node_id = id, .file = *scope ? scope : name, .status = status,
-                         .failure = failure, .collection_error = collection_error, .duration = -1};
+    test_record_t rec = {.scope = scope,
+                         .name = name,
+                         .node_id = id,
+                         .file = *scope ? scope : name,
+                         .status = status,
+                         .failure = failure,
+                         .collection_error = collection_error,
+                         .duration = -1};
     run_result_add(r, &rec);
     free(id);
 }
@@ -56,9 +62,11 @@ static void make_record(run_record_t *rec)
         add(&rec->result, "ok.py", name, i % 10 ? ST_PASSED : ST_SKIPPED, NULL, false);
     }
     add(&rec->result, "a.py", "t_flaky", ST_FAILED, "E   AssertionError: first", false);
-    add(&rec->result, "a.py", "t_broken[\"q\" \xc3\xa9]", ST_FAILED, "E   ValueError: line one\nmore", false);
+    add(&rec->result, "a.py", "t_broken[\"q\" \xc3\xa9]", ST_FAILED,
+        "E   ValueError: line one\nmore", false);
     add(&rec->result, "m.py", "t_muted", ST_FAILED, "E   KeyError: 'k'", false);
-    add(&rec->result, "", "tests/test_bad.py", ST_FAILED, "ImportError while importing test module", true);
+    add(&rec->result, "", "tests/test_bad.py", ST_FAILED, "ImportError while importing test module",
+        true);
     add(&rec->result, "a.py", "t_flaky", ST_PASSED, NULL, false); /* the retry */
     test_record_t bad = {.problem = "not a JSON object", .duration = -1};
     run_result_add(&rec->result, &bad);
@@ -70,10 +78,18 @@ static void make_record(run_record_t *rec)
     rec->why = xstrdup("2 tests failed");
     rec->forensics = xstrdup("");
     rec->attempts = xcalloc(2, sizeof(attempt_t));
-    rec->attempts[0] = (attempt_t){.index = 0, .result_file = xstrdup("results/attempt-0.json"), .exit_code = 1,
-                                   .started = 100.5, .ended = 101.25, .n_selectors = 7};
-    rec->attempts[1] = (attempt_t){.index = 1, .result_file = xstrdup("results/attempt-1.json"), .exit_code = 1,
-                                   .started = 102, .ended = 103, .n_selectors = 3};
+    rec->attempts[0] = (attempt_t){.index = 0,
+                                   .result_file = xstrdup("results/attempt-0.json"),
+                                   .exit_code = 1,
+                                   .started = 100.5,
+                                   .ended = 101.25,
+                                   .n_selectors = 7};
+    rec->attempts[1] = (attempt_t){.index = 1,
+                                   .result_file = xstrdup("results/attempt-1.json"),
+                                   .exit_code = 1,
+                                   .started = 102,
+                                   .ended = 103,
+                                   .n_selectors = 3};
     rec->n_attempts = 2;
 }
 
@@ -103,13 +119,19 @@ static void round_trip(void **state)
         assert_int_equal(x->failed_before, y->failed_before);
         assert_int_equal(x->muted, y->muted);
         assert_int_equal(x->collection_error, y->collection_error);
-        if (x->failure) assert_string_equal(x->failure, y->failure);
-        else assert_null(y->failure);
-        if (x->file) assert_string_equal(x->file, y->file);
-        else assert_null(y->file);
+        if (x->failure)
+            assert_string_equal(x->failure, y->failure);
+        else
+            assert_null(y->failure);
+        if (x->file)
+            assert_string_equal(x->file, y->file);
+        else
+            assert_null(y->file);
     }
-    assert_string_equal(run_result_find(&in.result, "a.py::t_broken[\"q\" \xc3\xa9]")->failure, "ValueError: line one");
-    assert_string_equal(run_result_find(&in.result, "tests/test_bad.py")->file, "tests/test_bad.py");
+    assert_string_equal(run_result_find(&in.result, "a.py::t_broken[\"q\" \xc3\xa9]")->failure,
+                        "ValueError: line one");
+    assert_string_equal(run_result_find(&in.result, "tests/test_bad.py")->file,
+                        "tests/test_bad.py");
     assert_string_equal(in.mode, "json");
     assert_string_equal(in.plan_reason, "new plan");
     assert_true(in.from_server);
@@ -140,7 +162,8 @@ static void size_follows_the_failures(void **state)
     cJSON *h = cJSON_GetArrayItem(root, 0);
     assert_int_equal(cJSON_GetObjectItem(h, "version")->valueint, RUN_RECORD_VERSION);
     assert_int_equal(cJSON_GetObjectItem(h, "failures")->valueint, 4);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(h, "counts"), "total")->valueint, 10004);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(h, "counts"), "total")->valueint,
+                     10004);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(root, 1), "flaky")));
     cJSON_Delete(root);
     free(text);
@@ -161,12 +184,15 @@ static void unusable_files_are_named(void **state)
     struct {
         const char *text, *said;
     } cases[] = {
-        {"{\"version\": 1, \"tests\": []}", "has format version 1, this test-engine-pytest reads version 2; run the command phase with the same"},
+        {"{\"version\": 1, \"tests\": []}", "has format version 1, this test-engine-pytest reads "
+                                            "version 2; run the command phase with the same"},
         {"[{\"version\": 3}]", "has format version 3, this test-engine-pytest reads version 2"},
         {"[{\"mode\": \"json\"}]", "has no format version"},
-        {"[{\"version\": 2, \"failures\": 2}, {\"node_id\": \"a\"}]", "lists 1 failed tests but its header says 2; run the command phase again"},
+        {"[{\"version\": 2, \"failures\": 2}, {\"node_id\": \"a\"}]",
+         "lists 1 failed tests but its header says 2; run the command phase again"},
         {"[{\"version\": 2, \"failures\": 1}, {\"node_id\": \"a\"", "is damaged ("},
-        {"[{\"version\": 2, \"failures\": 1}, {\"status\": \"failed\"}]", "failed test 1 has no node id"},
+        {"[{\"version\": 2, \"failures\": 1}, {\"status\": \"failed\"}]",
+         "failed test 1 has no node id"},
         {"[]", "is empty"},
         {"[42]", "element 1 is not a JSON object"},
     };
@@ -175,7 +201,8 @@ static void unusable_files_are_named(void **state)
         run_record_t rec;
         char *err = NULL;
         assert_false(run_record_read(&cfg, &rec, &err));
-        if (!err || !strstr(err, cases[i].said)) fail_msg("case %zu: %s", i, err ? err : "(no error)");
+        if (!err || !strstr(err, cases[i].said))
+            fail_msg("case %zu: %s", i, err ? err : "(no error)");
         assert_non_null(strstr(err, "run.json"));
         assert_null(strchr(err, '\n'));
         free(err);

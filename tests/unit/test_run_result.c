@@ -17,7 +17,9 @@ static char *conf(const char *name)
 {
     const char *src = getenv("TEP_SOURCE_DIR");
     char *p = NULL;
-    if (asprintf(&p, "%s/fixtures/conformance/pytest-7.2.1-collector-1.8.0/%s", src ? src : ".", name) < 0) return NULL;
+    if (asprintf(&p, "%s/fixtures/conformance/pytest-7.2.1-collector-1.8.0/%s", src ? src : ".",
+                 name) < 0)
+        return NULL;
     return p;
 }
 
@@ -94,7 +96,9 @@ static void json_clean_run(void **state)
         assert_int_equal(rs.len, 16);
         check(&rs, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
         const rec_t *t = recs_find(&rs, "tests/test_basic.py::test_fail");
-        assert_string_equal(t->failure, "AssertionError: value mismatch\nassert {'a': 1} == {'a': 2}\n  Differing items:\n  {'a': 1} != {'a': 2}\n  Use -v to get more diff");
+        assert_string_equal(t->failure,
+                            "AssertionError: value mismatch\nassert {'a': 1} == {'a': 2}\n  "
+                            "Differing items:\n  {'a': 1} != {'a': 2}\n  Use -v to get more diff");
         assert_string_equal(t->file, "tests/test_basic.py");
         /* history.duration, read past the spans in children */
         assert_true(t->duration == 0.025116);
@@ -112,8 +116,10 @@ static void json_clean_run(void **state)
         assert_int_equal(s.passed_first, 10);
         assert_int_equal(r.len, 4); /* only failed tests are kept */
         assert_null(run_result_find(&r, "tests/test_basic.py::test_pass"));
-        assert_string_equal(run_result_find(&r, "tests/test_basic.py::test_fail")->failure, "AssertionError: value mismatch");
-        assert_string_equal(run_result_find(&r, "tests/test_basic.py::test_setup_error")->failure, "RuntimeError: setup exploded");
+        assert_string_equal(run_result_find(&r, "tests/test_basic.py::test_fail")->failure,
+                            "AssertionError: value mismatch");
+        assert_string_equal(run_result_find(&r, "tests/test_basic.py::test_setup_error")->failure,
+                            "RuntimeError: setup exploded");
         run_result_free(&r);
     }
     results_json_set_chunk_size(0);
@@ -122,7 +128,8 @@ static void json_clean_run(void **state)
 static void json_collection_errors(void **state)
 {
     (void)state;
-    const char *files[] = {"collection-error-stops.json", "collection-error-continue.json", "xdist-two-workers.json"};
+    const char *files[] = {"collection-error-stops.json", "collection-error-continue.json",
+                           "xdist-two-workers.json"};
     size_t counts[] = {2, 18, 18};
     for (int i = 0; i < 3; i++) {
         recs_t rs;
@@ -144,7 +151,8 @@ static void json_collection_errors(void **state)
         assert_int_equal(s.total, counts[i]);
         assert_int_equal(s.collection_errors, 2);
         assert_true(run_result_find(&r, "tests/test_import_error.py")->collection_error);
-        assert_string_equal(run_result_find(&r, "tests/test_import_error.py")->file, "tests/test_import_error.py");
+        assert_string_equal(run_result_find(&r, "tests/test_import_error.py")->file,
+                            "tests/test_import_error.py");
         run_result_free(&r);
     }
 }
@@ -166,9 +174,12 @@ static void json_edge_files(void **state)
     char path[] = "/tmp/tep-json-XXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    const char *quirks = "\xEF\xBB\xBF [ {\"SCOPE\": \"a.py\", \"Name\": \"t[\\u00e9 \\\"q\\\" ]\", \"result\": \"passed\", "
-                         "\"history\": {\"start_at\": 8.2e-05, \"duration\": 1E-6}}, 42, {\"name\": \"no_result\", \"history\": {\"duration\": -1}},"
-                         "{\"scope\": \"\", \"name\": \"b.py\", \"tags\": {\"test.pytest_collection_error\": true}, \"result\": \"failed\"} ]\n";
+    const char *quirks = "\xEF\xBB\xBF [ {\"SCOPE\": \"a.py\", \"Name\": \"t[\\u00e9 \\\"q\\\" "
+                         "]\", \"result\": \"passed\", "
+                         "\"history\": {\"start_at\": 8.2e-05, \"duration\": 1E-6}}, 42, "
+                         "{\"name\": \"no_result\", \"history\": {\"duration\": -1}},"
+                         "{\"scope\": \"\", \"name\": \"b.py\", \"tags\": "
+                         "{\"test.pytest_collection_error\": true}, \"result\": \"failed\"} ]\n";
     fs_write_file(path, quirks, strlen(quirks));
     memset(&rs, 0, sizeof rs);
     results_json_read_records(path, recs_collect, &rs, true, &scan);
@@ -214,9 +225,11 @@ static void junit_conformance(void **state)
     check(&rs, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
     assert_string_equal(recs_find(&rs, "tests/test_basic.py::test_setup_error")->failure,
                         "failed on setup with \"RuntimeError: setup exploded\"");
-    assert_string_equal(recs_find(&rs, "tests/test_basic.py::TestGroup::TestInner::test_deep")->scope,
-                        "tests.test_basic.TestGroup.TestInner");
-    assert_true(recs_find(&rs, "tests/test_basic.py::test_pass")->duration == 0.001); /* time="0.001" */
+    assert_string_equal(
+        recs_find(&rs, "tests/test_basic.py::TestGroup::TestInner::test_deep")->scope,
+        "tests.test_basic.TestGroup.TestInner");
+    assert_true(recs_find(&rs, "tests/test_basic.py::test_pass")->duration ==
+                0.001); /* time="0.001" */
     recs_free(&rs);
 
     read_junit("collection-error-continue.xml", &rs, &scan);
@@ -226,11 +239,14 @@ static void junit_conformance(void **state)
     assert_non_null(t);
     assert_true(t->collection_error);
     assert_string_equal(t->file, "tests/test_import_error.py");
-    assert_string_equal(t->failure, "ImportError while importing test module '/builds/acme/shop/tests/test_import_error.py'.");
+    assert_string_equal(
+        t->failure,
+        "ImportError while importing test module '/builds/acme/shop/tests/test_import_error.py'.");
     assert_true(recs_find(&rs, "tests/test_syntax_error.py")->collection_error);
     recs_free(&rs);
 
-    const char *others[] = {"collection-error-stops.xml", "vanished-file.xml", "xdist-two-workers.xml", "all-passing.xml", "retry-selectors.xml"};
+    const char *others[] = {"collection-error-stops.xml", "vanished-file.xml",
+                            "xdist-two-workers.xml", "all-passing.xml", "retry-selectors.xml"};
     size_t counts[] = {2, 0, 18, 3, 4};
     for (int i = 0; i < 5; i++) {
         read_junit(others[i], &rs, &scan);
@@ -255,7 +271,8 @@ static void junit_bad_inputs(void **state)
     char path[] = "/tmp/tep-xml-XXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    const char *bare = "<testsuite><testcase classname=\"t.test_a\" name=\"x\" time=\"nan\"><error message=\"boom\"/></testcase></testsuite>";
+    const char *bare = "<testsuite><testcase classname=\"t.test_a\" name=\"x\" time=\"nan\"><error "
+                       "message=\"boom\"/></testcase></testsuite>";
     fs_write_file(path, bare, strlen(bare));
     recs_t rs = {0};
     results_junit_scan_t scan;
@@ -296,7 +313,8 @@ static void junit_ranges(void **state)
             assert_true(rs.v[i].start >= prev_end && rs.v[i].end <= len);
             prev_end = rs.v[i].end;
             assert_true(strncmp(c, "<testcase ", 10) == 0);
-            assert_true((n > 2 && strncmp(c + n - 2, "/>", 2) == 0) || (n > 11 && strncmp(c + n - 11, "</testcase>", 11) == 0));
+            assert_true((n > 2 && strncmp(c + n - 2, "/>", 2) == 0) ||
+                        (n > 11 && strncmp(c + n - 11, "</testcase>", 11) == 0));
         }
         recs_free(&rs);
         free(data);
@@ -306,8 +324,11 @@ static void junit_ranges(void **state)
 static void node_ids(void **state)
 {
     (void)state;
-    struct { const char *cls, *name, *want; } cases[] = {
-        {"tests.test_auth.TestLogin", "test_success", "tests/test_auth.py::TestLogin::test_success"},
+    struct {
+        const char *cls, *name, *want;
+    } cases[] = {
+        {"tests.test_auth.TestLogin", "test_success",
+         "tests/test_auth.py::TestLogin::test_success"},
         {"tests.MyTest.test_add", "test_add", "tests/MyTest/test_add.py::test_add"},
         {"test_sample", "test_happy", "test_sample.py::test_happy"},
         {"pkg.checks_test.TestX.TestY", "t", "pkg/checks_test.py::TestX::TestY::t"},
@@ -324,13 +345,20 @@ static void node_ids(void **state)
     free(m);
 }
 
-static test_record_t record(const char *scope, const char *name, char *node_id, test_status_t status, const char *failure)
+static test_record_t record(const char *scope, const char *name, char *node_id,
+                            test_status_t status, const char *failure)
 {
-    return (test_record_t){.scope = scope, .name = name, .node_id = node_id, .file = scope, .status = status,
-                           .failure = failure, .duration = -1};
+    return (test_record_t){.scope = scope,
+                           .name = name,
+                           .node_id = node_id,
+                           .file = scope,
+                           .status = status,
+                           .failure = failure,
+                           .duration = -1};
 }
 
-static void add(run_result_t *r, const char *scope, const char *name, test_status_t status, const char *failure)
+static void add(run_result_t *r, const char *scope, const char *name, test_status_t status,
+                const char *failure)
 {
     char *id = run_result_node_id(scope, name);
     test_record_t rec = record(scope, name, id, status, failure);
@@ -359,7 +387,8 @@ static void merging_muting_and_flaky(void **state)
     }
     assert_int_equal(r.len, 3002);
     assert_null(run_result_find(&r, "b.py::t_2999"));
-    assert_string_equal(run_result_find(&r, "a.py::t_flaky")->failure, "AssertionError: boom"); /* the cause, not the text */
+    assert_string_equal(run_result_find(&r, "a.py::t_flaky")->failure,
+                        "AssertionError: boom"); /* the cause, not the text */
     add(&r, "a.py", "t_flaky", ST_PASSED, NULL); /* the retry */
     test_result_t *t = run_result_find(&r, "a.py::t_flaky");
     assert_true(run_result_is_flaky(t));
@@ -425,7 +454,8 @@ static void classification(void **state)
     o = (outcome_t){.last_exit = 1, .muted_failed = 1};
     assert_int_equal(run_classify(&cfg, &o, &term), 0);
     o = (outcome_t){.last_exit = 1};
-    assert_int_equal(run_classify(&cfg, &o, &term), 1); /* exit 1 with nothing failed is not a pass */
+    assert_int_equal(run_classify(&cfg, &o, &term),
+                     1); /* exit 1 with nothing failed is not a pass */
     o = (outcome_t){.last_exit = 4};
     assert_int_equal(run_classify(&cfg, &o, &term), 4);
     o = (outcome_t){.last_exit = 5};

@@ -29,22 +29,34 @@ static void at_files_are_refused(void **state)
 static void control_characters_are_refused(void **state)
 {
     (void)state;
-    const char *bad[] = {"a\tb.py", "a\x7f.py", "a\x1b[31m.py", "a.py::t[\x01]", "a.py\v", "a\x08.py"};
+    const char *bad[] = {"a\tb.py",       "a\x7f.py", "a\x1b[31m.py",
+                         "a.py::t[\x01]", "a.py\v",   "a\x08.py"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (!problem(bad[i])) fail_msg("selector %zu accepted", i);
-    assert_null(problem("tests/t\xc3\xa9st.py::test_\xc3\x9f[h\xc3\xa9llo w\xc3\xb6rld]")); /* UTF-8 is fine */
+    assert_null(problem(
+        "tests/t\xc3\xa9st.py::test_\xc3\x9f[h\xc3\xa9llo w\xc3\xb6rld]")); /* UTF-8 is fine */
 }
 
 static void node_id_grammar(void **state)
 {
     (void)state;
-    const char *good[] = {"tests/a.py", "tests/", "tests", "./tests/a.py", "a.py::test_x", "a.py::T::U::test[1-2]",
-                          "a.py::test[a::b]", "a.py::test[::]", "a.py::test[]", "a.py::test[x [y] z]",
-                          "a.py::test[with space]", "a-b/c_d.py::test"};
+    const char *good[] = {"tests/a.py",
+                          "tests/",
+                          "tests",
+                          "./tests/a.py",
+                          "a.py::test_x",
+                          "a.py::T::U::test[1-2]",
+                          "a.py::test[a::b]",
+                          "a.py::test[::]",
+                          "a.py::test[]",
+                          "a.py::test[x [y] z]",
+                          "a.py::test[with space]",
+                          "a-b/c_d.py::test"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (problem(good[i])) fail_msg("'%s' refused: %s", good[i], problem(good[i]));
-    const char *bad[] = {"a.py::", "a.py::::t", "a.py::t::", "::t", "a.py::t[x", "a/../b.py", "../a.py", "..",
-                         "a/..", "-p", "--x", "/abs.py", "~/a.py", ""};
+    const char *bad[] = {"a.py::",    "a.py::::t", "a.py::t::", "::t",  "a.py::t[x",
+                         "a/../b.py", "../a.py",   "..",        "a/..", "-p",
+                         "--x",       "/abs.py",   "~/a.py",    ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (!problem(bad[i])) fail_msg("'%s' accepted", bad[i]);
     assert_non_null(selector_problem("a.py\0-x", 7));
@@ -53,7 +65,8 @@ static void node_id_grammar(void **state)
 static void prefix_stripping_stops_at_component_boundary(void **state)
 {
     (void)state;
-    assert_string_equal(selector_strip_prefix("tests", "tests_integration/a.py"), "tests_integration/a.py");
+    assert_string_equal(selector_strip_prefix("tests", "tests_integration/a.py"),
+                        "tests_integration/a.py");
     assert_string_equal(selector_strip_prefix("tests", "tests/a.py"), "a.py");
     assert_string_equal(selector_strip_prefix("tests/", "tests/a.py"), "a.py");
     assert_string_equal(selector_strip_prefix("tests/", "tests_x/a.py"), "tests_x/a.py");
@@ -63,14 +76,16 @@ static void prefix_stripping_stops_at_component_boundary(void **state)
     assert_string_equal(selector_strip_prefix("", "a.py"), "a.py");
     assert_string_equal(selector_strip_prefix(NULL, "a.py"), "a.py");
     /* the plan API's own stripper is the same function */
-    assert_string_equal(plan_api_unprefixed("tests", "tests_integration/a.py"), "tests_integration/a.py");
+    assert_string_equal(plan_api_unprefixed("tests", "tests_integration/a.py"),
+                        "tests_integration/a.py");
     assert_string_equal(plan_api_unprefixed("tests", "tests/b.py"), "b.py");
 
     plan_t p;
     plan_init(&p, 1);
     bool empty;
     char *err = NULL;
-    const char *body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"tests_integration/a.py\"},{\"path\":\"tests/b.py\"}]}}}";
+    const char *body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"tests_integration/"
+                       "a.py\"},{\"path\":\"tests/b.py\"}]}}}";
     assert_true(plan_parse_server(&p, body, "tests", &empty, &err));
     assert_int_equal(p.tasks[0].run.len, 2);
     assert_string_equal(p.tasks[0].run.items[0], "tests_integration/a.py");
@@ -111,9 +126,9 @@ static void symlinks_out_of_the_checkout_are_refused(void **state)
     sandbox_t s;
     sandbox_enter(&s);
     assert_int_equal(mkdir("tests", 0700), 0);
-    assert_int_equal(symlink("../outside", "out"), 0);              /* a directory outside */
+    assert_int_equal(symlink("../outside", "out"), 0); /* a directory outside */
     assert_int_equal(symlink("../outside/gone/deeper", "dangling"), 0);
-    assert_int_equal(symlink("tests", "in"), 0);                    /* stays inside */
+    assert_int_equal(symlink("tests", "in"), 0); /* stays inside */
     assert_int_equal(symlink("loop", "loop"), 0);
     /* not there yet, but behind a link that leads out */
     assert_string_equal(problem("out/test_new.py"), "resolves outside the checkout");
@@ -137,12 +152,15 @@ static void hostile_plan_keys_and_estimates(void **state)
     bool empty;
     char *err = NULL;
     /* "" once parsed as job 0 (strtol of nothing); 1e999 is infinity in cJSON */
-    const char *body = "{\"tasks\":{\"\":{\"tests\":[{\"path\":\"x.py\"}]},\" 1\":{\"tests\":[{\"path\":\"y.py\"}]},"
-                       "\"+1\":{\"tests\":[{\"path\":\"y.py\"}]},\"-0\":{\"tests\":[{\"path\":\"y.py\"}]},"
-                       "\"99999999999999999999\":{\"tests\":[{\"path\":\"y.py\"}]},"
-                       "\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":1e999},"
-                       "{\"path\":\"b.py\",\"estimated_duration\":-5}]},"
-                       "\"1\":{\"tests\":[{\"path\":\"c.py\",\"estimated_duration\":2000},{\"path\":\"@args\"}]}}}";
+    const char *body =
+        "{\"tasks\":{\"\":{\"tests\":[{\"path\":\"x.py\"}]},\" "
+        "1\":{\"tests\":[{\"path\":\"y.py\"}]},"
+        "\"+1\":{\"tests\":[{\"path\":\"y.py\"}]},\"-0\":{\"tests\":[{\"path\":\"y.py\"}]},"
+        "\"99999999999999999999\":{\"tests\":[{\"path\":\"y.py\"}]},"
+        "\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":1e999},"
+        "{\"path\":\"b.py\",\"estimated_duration\":-5}]},"
+        "\"1\":{\"tests\":[{\"path\":\"c.py\",\"estimated_duration\":2000},{\"path\":\"@args\"}]}}"
+        "}";
     assert_true(plan_parse_server(&p, body, "", &empty, &err));
     assert_int_equal(p.tasks[0].run.len, 2);
     assert_true(p.tasks[0].estimated_s < 0); /* no plausible estimate: unknown */
@@ -150,7 +168,8 @@ static void hostile_plan_keys_and_estimates(void **state)
     assert_float_equal(p.tasks[1].estimated_s, 2.0, 1e-9);
     assert_int_equal(p.rejected.len, 6); /* five keys and '@args' */
     bool saw_at = false;
-    for (size_t i = 0; i < p.rejected.len; i++) saw_at = saw_at || strstr(p.rejected.items[i], "'@args'");
+    for (size_t i = 0; i < p.rejected.len; i++)
+        saw_at = saw_at || strstr(p.rejected.items[i], "'@args'");
     assert_true(saw_at);
     plan_free(&p);
 }

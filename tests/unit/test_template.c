@@ -18,7 +18,8 @@ static void splits_like_sh(void **state)
 static void refuses_shell_syntax_and_bad_quotes(void **state)
 {
     (void)state;
-    const char *bad[] = {"pytest 'x", "pytest \"x", "pytest && echo", "pytest | tee", "pytest ; rm", ""};
+    const char *bad[] = {"pytest 'x",    "pytest \"x",  "pytest && echo",
+                         "pytest | tee", "pytest ; rm", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         strlist_t w;
         strlist_init(&w);
@@ -46,7 +47,8 @@ static void selectors_stay_one_element(void **state)
     strlist_push(&ex, "tests/a.py::test_p[a::b]");
     strlist_push(&ex, "tests/a.py::test_p[h\\xe9llo w\\xf6rld]");
     char *err = NULL;
-    assert_true(template_expand("pytest {{testExamples}} --json={{resultPath}} -q", &ex, "/r/out.json", &argv, &err));
+    assert_true(template_expand("pytest {{testExamples}} --json={{resultPath}} -q", &ex,
+                                "/r/out.json", &argv, &err));
     assert_int_equal(argv.len, 7);
     assert_string_equal(argv.items[1], "tests/a.py::test_p[with space]");
     assert_string_equal(argv.items[2], "tests/a.py::test_p[quote'\"s]");
@@ -67,11 +69,13 @@ static void launcher_and_options(void **state)
     strlist_t l;
     strlist_init(&l);
     char *err = NULL;
-    assert_true(template_launcher("/usr/bin/python3 -m pytest -p plug {{testExamples}} --json={{resultPath}}", &l, &err));
+    assert_true(template_launcher(
+        "/usr/bin/python3 -m pytest -p plug {{testExamples}} --json={{resultPath}}", &l, &err));
     assert_int_equal(l.len, 5);
     assert_string_equal(l.items[4], "plug");
     strlist_free(&l);
-    assert_true(template_has_option("pytest {{testExamples}} --junitxml {{resultPath}}", "--junitxml"));
+    assert_true(
+        template_has_option("pytest {{testExamples}} --junitxml {{resultPath}}", "--junitxml"));
     assert_true(template_has_option("pytest --json=x", "--json"));
     assert_false(template_has_option("pytest --jsonx=x", "--json"));
 }
