@@ -1,4 +1,5 @@
 #include "agent.h"
+#include "timeouts.h"
 #include "fsutil.h"
 #include "process.h"
 #include "strlist.h"
@@ -35,7 +36,7 @@ bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_
     process_opts_t o = {.argv = argv.items,
                         .capture = out ? out : &local,
                         .capture_err = &errors,
-                        .timeout_s = 120,
+                        .timeout_s = TIMEOUT_AGENT_S,
                         .stdin_path = stdin_path,
                         .cwd = cwd};
     process_result_t r;

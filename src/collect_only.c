@@ -1,4 +1,5 @@
 #include "collect_only.h"
+#include "timeouts.h"
 #include "buf.h"
 #include "childenv.h"
 #include "fsutil.h"
@@ -16,7 +17,6 @@
 #define RESULT        "{{resultPath}}"
 #define PLUGIN_MODULE "tep_collect_ids"
 #define OUT_VAR       "TEP_COLLECT_OUT"
-#define TIMEOUT_S     600
 
 /* Appends as it goes, so a crash halfway still leaves what was seen; the
  * "done" record says pytest got through collection. */
@@ -188,7 +188,8 @@ static char *why_unreported(const process_result_t *r, const char *output)
 {
     if (r->start_failed) return xstrdup(r->start_error);
     if (r->timed_out)
-        return xasprintf("pytest --collect-only ran longer than %d s and was stopped", TIMEOUT_S);
+        return xasprintf("pytest --collect-only ran longer than %d s and was stopped",
+                         TIMEOUT_COLLECT_S);
     if (r->signal) return xasprintf("pytest --collect-only was killed by signal %d", r->signal);
     if (strstr(output, PLUGIN_MODULE)) /* e.g. a wrapper that resets the environment */
         return xasprintf(
@@ -221,7 +222,7 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     buf_t output;
     buf_init(&output);
     process_opts_t o = {
-        .argv = argv.items, .env = &env, .capture = &output, .timeout_s = TIMEOUT_S};
+        .argv = argv.items, .env = &env, .capture = &output, .timeout_s = TIMEOUT_COLLECT_S};
     process_result_t r;
     process_run(&o, &r);
     res->exit_code = r.start_failed ? 127 : r.signal ? 128 + r.signal : r.exit_code;

@@ -1,4 +1,5 @@
 #include "http.h"
+#include "timeouts.h"
 #include "fsutil.h"
 #include "log.h"
 #include <ctype.h>
@@ -250,7 +251,8 @@ static bool retryable_status(long status)
 static void set_time_limits(const http_client_t *c)
 {
     CURL *h = c->curl;
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+                     c->timeout_s < TIMEOUT_CONNECT_S ? c->timeout_s : TIMEOUT_CONNECT_S);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, c->low_speed ? 0L : c->timeout_s);
 }
 

@@ -1,4 +1,5 @@
 #include "plan_dynamic.h"
+#include "timeouts.h"
 #include "buf.h"
 #include "durations.h"
 #include "fsutil.h"
@@ -13,9 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define IDENT_VAR        "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER"
-#define PAR_VAR          "BUILDKITE_TEST_ENGINE_PARALLELISM"
-#define UPLOAD_TIMEOUT_S 300
+#define IDENT_VAR "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER"
+#define PAR_VAR   "BUILDKITE_TEST_ENGINE_PARALLELISM"
 
 typedef struct {
     long parallelism;
@@ -257,8 +257,10 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
     log_info("Uploading %s with buildkite-agent pipeline upload, " IDENT_VAR "=%s " PAR_VAR "=%ld",
              template_path, d->identifier, d->parallelism);
     char *const argv[] = {cfg->agent_cmd, "pipeline", "upload", (char *)template_path, NULL};
-    process_opts_t o = {
-        .argv = argv, .env = &env, .timeout_s = UPLOAD_TIMEOUT_S, .stdin_path = "/dev/null"};
+    process_opts_t o = {.argv = argv,
+                        .env = &env,
+                        .timeout_s = TIMEOUT_PIPELINE_UPLOAD_S,
+                        .stdin_path = "/dev/null"};
     process_result_t r;
     process_run(&o, &r);
     strlist_free(&env);
@@ -270,7 +272,7 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
     else if (r.timed_out)
         log_error("buildkite-agent pipeline upload did not finish within %d s; the test step was "
                   "not uploaded",
-                  UPLOAD_TIMEOUT_S);
+                  TIMEOUT_PIPELINE_UPLOAD_S);
     else if (status)
         log_error("buildkite-agent pipeline upload exited %d; the test step was not uploaded",
                   status);

@@ -1,4 +1,5 @@
 #include "process.h"
+#include "timeouts.h"
 #include "fsutil.h"
 #include "proctree.h"
 #include <errno.h>
@@ -12,8 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define KILL_GRACE_S           5.0
-#define DEFAULT_CANCEL_GRACE_S 10.0
+#define KILL_GRACE_S 5.0
 
 extern char **environ;
 
@@ -63,8 +63,8 @@ double process_cancel_kill_after(void)
 {
     const char *v = getenv("BUILDKITE_CANCEL_GRACE_PERIOD");
     char *end = NULL;
-    double grace = v && *v ? strtod(v, &end) : DEFAULT_CANCEL_GRACE_S;
-    if (!v || !*v || !end || *end || !(grace > 0) || grace > 86400) grace = DEFAULT_CANCEL_GRACE_S;
+    double grace = v && *v ? strtod(v, &end) : TIMEOUT_CANCEL_GRACE_S;
+    if (!v || !*v || !end || *end || !(grace > 0) || grace > 86400) grace = TIMEOUT_CANCEL_GRACE_S;
     return grace > 4 ? grace - 2 : grace / 2;
 }
 

@@ -1,4 +1,5 @@
 #include "run_exit4.h"
+#include "timeouts.h"
 #include "fsutil.h"
 #include "process.h"
 #include "selector.h"
@@ -82,7 +83,7 @@ static void git_status(buf_t *out)
     char *const argv[] = {"git", "status", "--porcelain", NULL};
     buf_t text;
     buf_init(&text);
-    process_opts_t o = {.argv = argv, .capture = &text, .timeout_s = 10};
+    process_opts_t o = {.argv = argv, .capture = &text, .timeout_s = TIMEOUT_GIT_STATUS_S};
     process_result_t r;
     process_run(&o, &r);
     if (r.start_failed || r.signal || r.timed_out || r.exit_code != 0) {

@@ -1,4 +1,5 @@
 #include "run_mode.h"
+#include "timeouts.h"
 #include "buf.h"
 #include "childenv.h"
 #include "cmdcheck.h"
@@ -78,13 +79,14 @@ static void probe_run(const strlist_t *python, bool full, probe_t *p)
     childenv_build(&env);
     buf_t out;
     buf_init(&out);
-    process_opts_t o = {.argv = argv.items, .env = &env, .capture = &out, .timeout_s = 30};
+    process_opts_t o = {
+        .argv = argv.items, .env = &env, .capture = &out, .timeout_s = TIMEOUT_PROBE_S};
     process_result_t r;
     process_run(&o, &r);
     if (r.start_failed)
         p->detail = xstrdup(r.start_error);
     else if (r.timed_out)
-        p->detail = xstrdup("it did not answer within 30 s");
+        p->detail = xasprintf("it did not answer within %d s", TIMEOUT_PROBE_S);
     else if (r.signal)
         p->detail = xasprintf("it was killed by signal %d", r.signal);
     else

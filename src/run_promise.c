@@ -1,10 +1,9 @@
 #include "run_promise.h"
+#include "timeouts.h"
 #include "log.h"
 #include "process.h"
 #include <stdio.h>
 #include <stdlib.h>
-
-#define RUN_PROMISE_TIMEOUT_S 5
 
 size_t run_promise_failures_due(const config_t *cfg, const run_record_t *rec, int status)
 {
@@ -21,8 +20,7 @@ static void call_agent(const config_t *cfg, int status, size_t failed)
     char *const argv[] = {cfg->agent_cmd, "job", "promise-failure", code, "--reason", reason, NULL};
     /* The agent's own lines pass through: it says itself whether the promise
      * was recorded (it exits 0 when the feature is off for the organization). */
-    process_opts_t o = {
-        .argv = argv, .timeout_s = RUN_PROMISE_TIMEOUT_S, .stdin_path = "/dev/null"};
+    process_opts_t o = {.argv = argv, .timeout_s = TIMEOUT_PROMISE_S, .stdin_path = "/dev/null"};
     process_result_t r;
     process_run(&o, &r);
     if (r.start_failed)
@@ -31,7 +29,7 @@ static void call_agent(const config_t *cfg, int status, size_t failed)
         log_warn("promise-failure: buildkite-agent job promise-failure did not finish within %d s "
                  "and was stopped; "
                  "the job's exit status is unchanged",
-                 RUN_PROMISE_TIMEOUT_S);
+                 TIMEOUT_PROMISE_S);
     else if (r.signal || r.exit_code)
         log_warn("promise-failure: buildkite-agent job promise-failure exited %d; the job's exit "
                  "status is unchanged",
