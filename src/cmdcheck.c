@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_TEST_CMD "pytest {{testExamples}}"
-
 typedef struct {
     const char *start; /* the raw word, quotes and all */
     const char *kind;  /* the first shell construct found in it, NULL if none */
@@ -92,8 +90,7 @@ void cmdcheck_command(const char *name, const char *tmpl, strlist_t *problems)
 
 void cmdcheck_commands(const config_t *cfg, strlist_t *problems)
 {
-    cmdcheck_command("BUILDKITE_TEST_ENGINE_TEST_CMD",
-                     *cfg->test_cmd ? cfg->test_cmd : DEFAULT_TEST_CMD, problems);
+    cmdcheck_command("BUILDKITE_TEST_ENGINE_TEST_CMD", config_test_command(cfg), problems);
     if (*cfg->retry_cmd)
         cmdcheck_command("BUILDKITE_TEST_ENGINE_RETRY_CMD", cfg->retry_cmd, problems);
 }

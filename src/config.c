@@ -644,3 +644,7 @@ void config_print_options_json(FILE *out)
     free(s);
     cJSON_Delete(arr);
 }
+const char *config_test_command(const config_t *cfg)
+{
+    return *cfg->test_cmd ? cfg->test_cmd : CONFIG_DEFAULT_TEST_CMD;
+}

@@ -122,4 +122,9 @@ void config_apply_saved(config_t *cfg, const cJSON *options, const char *source)
 /* Exports the option table as JSON for tests (plugin.yml consistency). */
 void config_print_options_json(FILE *out);
 
+/* The test command template: the user's, or the default
+ * CONFIG_DEFAULT_TEST_CMD. */
+#define CONFIG_DEFAULT_TEST_CMD "pytest {{testExamples}}"
+const char *config_test_command(const config_t *cfg);
+
 #endif

@@ -1,3 +1,4 @@
+#include "json_get.h"
 #include "plan.h"
 #include "buf.h"
 #include "log.h"
@@ -52,12 +53,6 @@ const char *plan_source_name(plan_source_t s)
     return "?";
 }
 
-static const char *str_field(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* The server's estimate in milliseconds as seconds, or -1 when it is not a
  * plausible duration (cJSON turns 1e999 into infinity). */
 static double estimate_seconds(const cJSON *est)
@@ -73,9 +68,9 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
     const cJSON *t;
     cJSON_ArrayForEach(t, tests)
     {
-        const char *format = str_field(t, "format");
+        const char *format = json_get_str(t, "format");
         bool is_selector = strcmp(format, "selector") == 0;
-        const char *raw = is_selector ? str_field(t, "value") : str_field(t, "path");
+        const char *raw = is_selector ? json_get_str(t, "value") : json_get_str(t, "path");
         /* The server's paths carry the location prefix; pytest needs them without. */
         char *run = xstrdup(is_selector ? raw : selector_strip_prefix(prefix, raw));
         const char *why = selector_problem(run, strlen(run));
@@ -120,8 +115,8 @@ static void parse_muted(plan_t *p, const cJSON *muted)
     const cJSON *t;
     cJSON_ArrayForEach(t, muted)
     {
-        p->muted[p->n_muted].scope = xstrdup(str_field(t, "scope"));
-        p->muted[p->n_muted++].name = xstrdup(str_field(t, "name"));
+        p->muted[p->n_muted].scope = xstrdup(json_get_str(t, "scope"));
+        p->muted[p->n_muted++].name = xstrdup(json_get_str(t, "name"));
     }
 }
 
@@ -159,7 +154,7 @@ bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix,
         cJSON_Delete(root);
         return false;
     }
-    const char *ident = str_field(root, "identifier");
+    const char *ident = json_get_str(root, "identifier");
     if (*ident) {
         free(p->identifier);
         p->identifier = xstrdup(ident);
@@ -194,7 +189,7 @@ bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix,
     cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "skipped_tests"))
     {
         strlist_push_owned(&p->skipped,
-                           xasprintf("%s %s", str_field(t, "scope"), str_field(t, "name")));
+                           xasprintf("%s %s", json_get_str(t, "scope"), json_get_str(t, "name")));
     }
     cJSON_Delete(root);
     return true;

@@ -39,11 +39,6 @@ bool plan_phase_prepare(config_t *cfg)
     return false;
 }
 
-const char *plan_phase_test_command(const config_t *cfg)
-{
-    return *cfg->test_cmd ? cfg->test_cmd : "pytest {{testExamples}}";
-}
-
 bool plan_phase_discover(const config_t *cfg, strlist_t *files)
 {
     char *err = NULL;
@@ -84,7 +79,7 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
                             strlist_t *whole)
 {
     collect_only_result_t cr;
-    collect_only_examples(plan_phase_test_command(cfg), slow, &cr);
+    collect_only_examples(config_test_command(cfg), slow, &cr);
     if (cr.broken_files.len) {
         for (size_t i = 0; i < cr.broken_files.len; i++)
             log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
@@ -245,8 +240,7 @@ static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
     }
     plan_fallback(p, files, have ? &known : NULL);
     if (have) durations_free(&known);
-    plan_refine_job(p, cfg->parallel_job,
-                    plan_phase_test_command(cfg)); /* split files: ask pytest */
+    plan_refine_job(p, cfg->parallel_job, config_test_command(cfg)); /* split files: ask pytest */
 }
 
 static bool retry_plan(const config_t *cfg, plan_t *p)

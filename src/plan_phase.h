@@ -16,8 +16,6 @@
 bool plan_phase_prepare(config_t *cfg);
 /* Returns the process exit status (0, terminal, or configuration). */
 int plan_phase_plan(config_t *cfg);
-/* The test command the run phase will use (user's, or the default). */
-const char *plan_phase_test_command(const config_t *cfg);
 /* The test files (files option or discovery); logs why not and returns false. */
 bool plan_phase_discover(const config_t *cfg, strlist_t *files);
 /* What a new plan request carries for these entries (files, or node ids with

@@ -99,7 +99,7 @@ int plan_tagfilter_apply(const config_t *cfg, strlist_t *entries)
     strlist_push(&options, "--tag-filters");
     strlist_push(&options, cfg->tag_filters);
     collect_only_result_t cr;
-    collect_only_examples_with(plan_phase_test_command(cfg), &options, entries, &cr);
+    collect_only_examples_with(config_test_command(cfg), &options, entries, &cr);
     status = check_collection(cfg, &cr, entries->len);
     if (!status) {
         log_info("Tag filter %s: %zu test%s in %zu of %zu files match; only they are planned",

@@ -40,11 +40,6 @@ bool run_exit4_files_present(const strlist_t *selectors)
     return true;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void parent_listing(const char *path, buf_t *out)
 {
     char *copy = xstrdup(path), *copy2 = xstrdup(path);
@@ -67,7 +62,7 @@ static void parent_listing(const char *path, buf_t *out)
             if (*stem && strstr(de->d_name, stem)) strlist_push(&similar, de->d_name);
         }
         closedir(d);
-        qsort(similar.items, similar.len, sizeof(char *), cmp_str);
+        qsort(similar.items, similar.len, sizeof(char *), strlist_cmp);
         buf_printf(out, "parent=%s entries=%zu similar=[", parent, entries);
         for (size_t i = 0; i < similar.len && i < 5; i++)
             buf_printf(out, "%s%s", i ? ", " : "", similar.items[i]);

@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_TEST_CMD "pytest {{testExamples}}"
-#define COLLECTOR        "buildkite_test_collector"
+#define COLLECTOR "buildkite_test_collector"
 
 /* One interpreter start answers every question. The entry-point scan (the
  * slow part) runs only when the mode is still open. pkg_resources covers
@@ -203,7 +202,7 @@ static char *no_pytest_error(const char *py, const char *tmpl)
 bool run_mode_resolve(const config_t *cfg, run_setup_t *s, char **err)
 {
     memset(s, 0, sizeof *s);
-    const char *base = *cfg->test_cmd ? cfg->test_cmd : DEFAULT_TEST_CMD;
+    const char *base = config_test_command(cfg);
     if (!commands_ok(cfg, err)) return false;
     bool json_opt = template_has_option(base, "--json");
     bool junit_opt =

@@ -1,3 +1,4 @@
+#include "json_get.h"
 #include "run_record.h"
 #include "buf.h"
 #include "results_json.h"
@@ -123,48 +124,18 @@ bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err)
 
 /* ---- reading ---- */
 
-static char *dup_str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-/* A small integer field: absent (NaN) or out of range reads as 0, never as
- * an undefined cast. */
-static int small_int(const cJSON *o, const char *key)
-{
-    double d = num(o, key);
-    return d >= -1e6 && d <= 1e6 ? (int)d : 0;
-}
-
-static size_t count(const cJSON *o, const char *key)
-{
-    double d = num(o, key);
-    return d > 0 && d < 1e15 ? (size_t)d : 0; /* NaN (absent) and nonsense: 0 */
-}
-
-static bool flag(const cJSON *o, const char *key)
-{
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
 static void read_stats(const cJSON *o, run_result_stats_t *s)
 {
-    s->total = count(o, "total");
-    s->passed_first = count(o, "passed_first");
-    s->passed_retry = count(o, "passed_retry");
-    s->flaky = count(o, "flaky");
-    s->failed = count(o, "failed");
-    s->muted_passed = count(o, "muted_passed");
-    s->muted_failed = count(o, "muted_failed");
-    s->skipped = count(o, "skipped");
-    s->unknown = count(o, "unknown");
-    s->collection_errors = count(o, "collection_errors");
+    s->total = json_get_count(o, "total");
+    s->passed_first = json_get_count(o, "passed_first");
+    s->passed_retry = json_get_count(o, "passed_retry");
+    s->flaky = json_get_count(o, "flaky");
+    s->failed = json_get_count(o, "failed");
+    s->muted_passed = json_get_count(o, "muted_passed");
+    s->muted_failed = json_get_count(o, "muted_failed");
+    s->skipped = json_get_count(o, "skipped");
+    s->unknown = json_get_count(o, "unknown");
+    s->collection_errors = json_get_count(o, "collection_errors");
 }
 
 static void read_attempts(run_record_t *rec, const cJSON *atts)
@@ -175,13 +146,13 @@ static void read_attempts(run_record_t *rec, const cJSON *atts)
     cJSON_ArrayForEach(a, atts)
     {
         attempt_t *at = &rec->attempts[rec->n_attempts++];
-        at->index = small_int(a, "index");
-        at->result_file = dup_str(a, "result_file");
-        at->exit_code = small_int(a, "exit_code");
-        at->signal = small_int(a, "signal");
-        at->started = num(a, "started");
-        at->ended = num(a, "ended");
-        at->n_selectors = count(a, "selectors");
+        at->index = (int)json_get_long(a, "index", -1000000, 1000000, 0);
+        at->result_file = json_get_strdup(a, "result_file");
+        at->exit_code = (int)json_get_long(a, "exit_code", -1000000, 1000000, 0);
+        at->signal = (int)json_get_long(a, "signal", -1000000, 1000000, 0);
+        at->started = json_get_num(a, "started");
+        at->ended = json_get_num(a, "ended");
+        at->n_selectors = json_get_count(a, "selectors");
     }
 }
 
@@ -207,19 +178,19 @@ static void read_header(reader_t *rd, const cJSON *h)
                               rd->path, what, RUN_RECORD_VERSION);
         return;
     }
-    rec->mode = dup_str(h, "mode");
-    rec->plan_source = dup_str(h, "plan_source");
-    rec->plan_reason = dup_str(h, "plan_reason");
-    rec->from_server = flag(h, "from_server");
-    rec->exit_status = small_int(h, "exit_status");
-    rec->terminal = flag(h, "terminal");
-    rec->why = dup_str(h, "why");
-    rec->forensics = dup_str(h, "forensics");
+    rec->mode = json_get_strdup(h, "mode");
+    rec->plan_source = json_get_strdup(h, "plan_source");
+    rec->plan_reason = json_get_strdup(h, "plan_reason");
+    rec->from_server = json_get_bool(h, "from_server");
+    rec->exit_status = (int)json_get_long(h, "exit_status", -1000000, 1000000, 0);
+    rec->terminal = json_get_bool(h, "terminal");
+    rec->why = json_get_strdup(h, "why");
+    rec->forensics = json_get_strdup(h, "forensics");
     read_attempts(rec, cJSON_GetObjectItemCaseSensitive(h, "attempts"));
     const cJSON *settled = cJSON_GetObjectItemCaseSensitive(h, "settled");
     read_stats(settled, &rec->result.settled);
-    rec->result.skipped_records = count(settled, "unreadable_records");
-    rd->expected = count(h, "failures");
+    rec->result.skipped_records = json_get_count(settled, "unreadable_records");
+    rd->expected = json_get_count(h, "failures");
     run_result_reserve(&rec->result, rd->expected);
 }
 
@@ -230,13 +201,14 @@ static void read_failure(reader_t *rd, const cJSON *t)
         rd->error = xasprintf("%s: failed test %zu has no node id", rd->path, rd->elements - 1);
         return;
     }
-    char *file = dup_str(t, "file"), *cause = dup_str(t, "cause"), *status = dup_str(t, "status");
+    char *file = json_get_strdup(t, "file"), *cause = json_get_strdup(t, "cause"),
+         *status = json_get_strdup(t, "status");
     test_result_t *r =
         run_result_track(&rd->rec->result, id->valuestring, file, run_result_status_parse(status),
-                         cause, flag(t, "collection_error"));
-    r->attempts = small_int(t, "attempts");
-    r->failed_before = flag(t, "failed_before");
-    r->muted = flag(t, "muted");
+                         cause, json_get_bool(t, "collection_error"));
+    r->attempts = (int)json_get_long(t, "attempts", -1000000, 1000000, 0);
+    r->failed_before = json_get_bool(t, "failed_before");
+    r->muted = json_get_bool(t, "muted");
     free(file), free(cause), free(status);
 }
 

@@ -28,11 +28,6 @@ static struct run_result_slot *new_slots(size_t n)
     return s;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void run_result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_muted)
 {
     memset(r, 0, sizeof *r);
@@ -42,7 +37,7 @@ void run_result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_mut
     for (size_t i = 0; i < n_muted; i++)
         r->muted_keys[i] = xasprintf("%s\x1f%s", muted[i].scope, muted[i].name);
     r->n_muted = n_muted;
-    qsort(r->muted_keys, n_muted, sizeof(char *), cmp_str);
+    qsort(r->muted_keys, n_muted, sizeof(char *), strlist_cmp);
 }
 
 void run_result_free(run_result_t *r)
@@ -140,7 +135,7 @@ static bool is_muted(const run_result_t *r, const char *scope, const char *name)
 {
     if (!r->n_muted) return false;
     char *key = xasprintf("%s\x1f%s", scope, name);
-    bool hit = bsearch(&key, r->muted_keys, r->n_muted, sizeof(char *), cmp_str) != NULL;
+    bool hit = bsearch(&key, r->muted_keys, r->n_muted, sizeof(char *), strlist_cmp) != NULL;
     free(key);
     return hit;
 }

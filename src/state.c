@@ -1,3 +1,4 @@
+#include "json_get.h"
 #include "state.h"
 #include "buf.h"
 #include "fsutil.h"
@@ -234,21 +235,6 @@ bool slice_write(const config_t *cfg, const plan_t *p, char **err)
     return ok;
 }
 
-static char *dup_field(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return xstrdup(cJSON_IsString(v) ? v->valuestring : "");
-}
-
-/* -1 when absent or not a plausible count: never an undefined cast of NaN,
- * and never equal to a real job index, so the slice is refused. */
-static long whole_number(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e6 ? (long)v->valuedouble
-                                                                             : -1;
-}
-
 bool slice_read(const config_t *cfg, slice_t *s, char **err)
 {
     memset(s, 0, sizeof *s);
@@ -265,13 +251,13 @@ bool slice_read(const config_t *cfg, slice_t *s, char **err)
         cJSON_Delete(root);
         return false;
     }
-    s->suite = dup_field(root, "suite");
-    s->source = dup_field(root, "source");
-    s->reason = dup_field(root, "reason");
-    s->identifier = dup_field(root, "identifier");
+    s->suite = xstrdup(json_get_str(root, "suite"));
+    s->source = xstrdup(json_get_str(root, "source"));
+    s->reason = xstrdup(json_get_str(root, "reason"));
+    s->identifier = xstrdup(json_get_str(root, "identifier"));
     s->from_server = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "from_server"));
-    s->job = whole_number(root, "job");
-    s->parallelism = whole_number(root, "parallelism");
+    s->job = json_get_long(root, "job", 0, 1000000, -1);
+    s->parallelism = json_get_long(root, "parallelism", 0, 1000000, -1);
     const cJSON *t;
     cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "tests")) if (cJSON_IsString(t))
         strlist_push(&s->tests, t->valuestring);
@@ -282,8 +268,8 @@ bool slice_read(const config_t *cfg, slice_t *s, char **err)
     s->muted = xcalloc((size_t)(n > 0 ? n : 1), sizeof(plan_test_ref_t));
     cJSON_ArrayForEach(t, muted)
     {
-        s->muted[s->n_muted].scope = dup_field(t, "scope");
-        s->muted[s->n_muted++].name = dup_field(t, "name");
+        s->muted[s->n_muted].scope = xstrdup(json_get_str(t, "scope"));
+        s->muted[s->n_muted++].name = xstrdup(json_get_str(t, "name"));
     }
     cJSON_Delete(root);
     return true;

@@ -44,7 +44,7 @@ void strlist_push(strlist_t *l, const char *s)
     strlist_push_owned(l, xstrdup(s));
 }
 
-static int cmp_bytes(const void *a, const void *b)
+int strlist_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -52,7 +52,7 @@ static int cmp_bytes(const void *a, const void *b)
 void strlist_sort(strlist_t *l)
 {
     if (l->len < 2) return; /* also keeps qsort away from a NULL array */
-    qsort(l->items, l->len, sizeof(char *), cmp_bytes);
+    qsort(l->items, l->len, sizeof(char *), strlist_cmp);
 }
 
 bool strlist_contains(const strlist_t *l, const char *s)

@@ -28,6 +28,8 @@ void strlist_clear(strlist_t *l);
 void strlist_push(strlist_t *l, const char *s); /* copies s */
 void strlist_push_owned(strlist_t *l, char *s); /* takes s */
 void strlist_sort(strlist_t *l);                /* byte order */
+/* qsort comparator for an array of C strings, in byte order. */
+int strlist_cmp(const void *a, const void *b);
 bool strlist_contains(const strlist_t *l, const char *s);
 /* Splits text on '\n', trims surrounding white space, drops empty lines. */
 void strlist_push_lines(strlist_t *l, const char *text);
