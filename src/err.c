@@ -1,0 +1,15 @@
+#include "err.h"
+#include "buf.h"
+#include <stdarg.h>
+#include <stdlib.h>
+
+bool err_set(char **err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    free(*err);
+    *err = msg;
+    return false;
+}
