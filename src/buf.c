@@ -1,4 +1,5 @@
 #include "buf.h"
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,4 +200,16 @@ char *xstrndup_cut(const char *s, size_t len, size_t keep)
     buf_append(&b, s, utf8_prefix_len(s, len, keep));
     buf_put_cut_note(&b, len);
     return buf_detach(&b);
+}
+
+const char *span_trim(const char *s, size_t *len)
+{
+    size_t n = *len;
+    while (n && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    *len = n;
+    return s;
 }

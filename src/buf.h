@@ -45,6 +45,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Trims ASCII whitespace (isspace) from both ends of the span s[0..*len):
+ * returns the first byte kept and sets *len to the length kept. */
+const char *span_trim(const char *s, size_t *len);
 
 /* Untrusted text (a failure message, an attribute) is kept only up to this
  * many bytes: enough for any real traceback head, small enough that a
