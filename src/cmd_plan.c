@@ -3,7 +3,7 @@
 #include "config.h"
 #include "http.h"
 #include "plan_phase.h"
-#include "state.h"
+#include "state_dir.h"
 #include "log.h"
 #include "plan_dynamic.h"
 #include <stdio.h>
@@ -76,10 +76,9 @@ int cmd_cleanup(int argc, char **argv)
     (void)argv;
     config_t cfg;
     config_load(&cfg);
-    char *moved = NULL, *err = NULL;
-    state_locate(&cfg, &moved);
-    free(moved);
-    if (!state_cleanup(&cfg, &err)) {
+    char *err = NULL;
+    free(state_dir_locate(&cfg));
+    if (!state_dir_cleanup(&cfg, &err)) {
         fprintf(stderr, TEP_NAME ": warning: %s\n", err);
         free(err);
     }

@@ -27,7 +27,7 @@
 #include "retrysel.h"
 #include "report_walk.h"
 #include "run_record.h"
-#include "state.h"
+#include "state_dir.h"
 #include "report_upload.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +99,7 @@ static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload
     uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec),
                                                             process_forwarded_signal, up)
                                       : NULL;
-    char *name = report_durations_name(cfg), *path = state_file(cfg, name), *err = NULL;
+    char *name = report_durations_name(cfg), *path = state_dir_file(cfg, name), *err = NULL;
     report_durations_t d;
     bool durations = report_durations_open(&d, path, &rec->result, &err);
     if (!durations) log_warn("Durations: not recorded: %s", err);
@@ -209,16 +209,16 @@ int cmd_report(int argc, char **argv)
         config_free(&cfg);
         return 0;
     }
-    run_record_t rec;
+    run_record_t *rec = NULL;
     char *err = NULL;
-    if (!run_record_read(&cfg, &rec, &err)) {
-        if (err)
-            log_warn("%s; nothing to report", err);
-        else
-            log_warn("no run result in %s; nothing to report (did the command phase run?)",
-                     cfg.state_dir);
+    bool read = run_record_read(&cfg, &rec, &err);
+    if (!read)
+        log_warn("%s; nothing to report", err);
+    else if (!rec)
+        log_warn("no run result in %s; nothing to report (did the command phase run?)",
+                 cfg.state_dir);
+    if (!rec) {
         free(err);
-        run_record_free(&rec);
         config_free(&cfg);
         return 0;
     }
@@ -226,16 +226,16 @@ int cmd_report(int argc, char **argv)
     /* From here a cancellation is caught: the upload stops, the rest is kept short. */
     process_catch_signals();
     log_section("report");
-    publish_selectors(&cfg, &rec);
-    annotate(&cfg, &rec, NULL);
+    publish_selectors(&cfg, rec);
+    annotate(&cfg, rec, NULL);
     report_upload_summary_t up;
-    bool uploaded = stream_results(&cfg, &rec, &up);
+    bool uploaded = stream_results(&cfg, rec, &up);
     /* The annotation learns the upload's outcome (and run link); skipped when
      * cancelled: the agent's SIGKILL is near and the annotation already exists. */
-    if (uploaded && up.requests && !process_forwarded_signal()) annotate(&cfg, &rec, &up);
-    post_metadata(&cfg, &rec);
+    if (uploaded && up.requests && !process_forwarded_signal()) annotate(&cfg, rec, &up);
+    post_metadata(&cfg, rec);
     report_upload_summary_free(&up);
-    run_record_free(&rec);
+    run_record_delete(rec);
     curl_global_cleanup();
     config_free(&cfg);
     return 0;

@@ -13,7 +13,9 @@
 #include "plan_phase.h"
 #include "run_promise.h"
 #include "run_phase.h"
-#include "state.h"
+#include "options_file.h"
+#include "slice_file.h"
+#include "state_dir.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -26,37 +28,39 @@ static int plan_first(config_t *cfg)
     return status;
 }
 
-/* Whether there is a slice made for this very job (else it plans anew). */
-static bool usable_slice(config_t *cfg, slice_t *slice)
+/* The slice made for this very job, or NULL (then it plans anew). */
+static slice_t *usable_slice(config_t *cfg)
 {
+    slice_t *slice = NULL;
     char *err = NULL;
-    bool have = slice_read(cfg, slice, &err);
-    if (!have && err) {
+    if (!slice_file_read(cfg, &slice, &err)) {
         log_warn("%s; planning again", err);
         free(err);
     }
-    if (have && !*cfg->job_id) {
+    if (slice && !*cfg->job_id) {
         /* Outside Buildkite nothing ties an old slice to this run: plan anew. */
         log_info("Not a Buildkite job (no BUILDKITE_JOB_ID): planning this run afresh");
-        have = false;
+        slice_file_free(slice);
+        slice = NULL;
     }
-    char *why = have ? slice_mismatch(cfg, slice) : NULL;
+    char *why = slice ? slice_file_mismatch(cfg, slice) : NULL;
     if (why) {
         log_warn("the slice in %s was made for %s; planning again", cfg->state_dir, why);
         free(why);
-        have = false;
+        slice_file_free(slice);
+        slice = NULL;
     }
-    if (!have) slice_free(slice);
-    return have;
+    return slice;
 }
 
 static int prepare_state(config_t *cfg)
 {
-    char *moved = NULL, *err = NULL;
-    state_locate(cfg, &moved);
+    char *err = NULL;
+    char *moved = state_dir_locate(cfg);
     if (moved) log_info("Running from %s, where the plan phase wrote this job's slice", moved);
     free(moved);
-    bool ok = state_apply_options(cfg, &err) && state_prepare(cfg, &err) && state_lock(cfg, &err);
+    bool ok =
+        options_file_apply(cfg, &err) && state_dir_prepare(cfg, &err) && state_dir_lock(cfg, &err);
     if (!ok) {
         log_error("%s", err);
         free(err);
@@ -73,27 +77,28 @@ int cmd_run(int argc, char **argv)
     config_load(&cfg);
     config_print_warnings(&cfg, stderr);
     int status = prepare_state(&cfg);
-    slice_t slice;
-    bool have = status == 0 && usable_slice(&cfg, &slice);
-    if (status == 0 && !have) {
+    slice_t *slice = status == 0 ? usable_slice(&cfg) : NULL;
+    if (status == 0 && !slice) {
         status = plan_first(&cfg);
         char *err = NULL;
-        if (status == 0 && !slice_read(&cfg, &slice, &err)) {
+        /* No slice after planning is an error, whether absent or unreadable (err). */
+        if (status == 0) slice_file_read(&cfg, &slice, &err);
+        if (status == 0 && !slice) {
             log_error("the plan phase wrote no slice%s%s", err ? ": " : "", err ? err : "");
-            free(err);
             status = (int)cfg.config_exit_status;
         }
-        have = status == 0;
+        free(err);
     }
+    bool have = slice != NULL;
     if (have && !config_validate(&cfg, PHASE_RUN)) {
         config_print_problems(&cfg, stderr);
         status = (int)cfg.config_exit_status;
     }
     if (have && status == 0) {
-        status = run_phase_run(&cfg, &slice);
+        status = run_phase_run(&cfg, slice);
         run_promise_failure_if_needed(&cfg, status); /* never changes the status */
     }
-    if (have) slice_free(&slice);
+    slice_file_free(slice);
     config_free(&cfg);
     return status;
 }

@@ -29,20 +29,44 @@ char *fs_read_file(const char *path, size_t *len)
     return b.data;
 }
 
+bool fs_atomic_begin(fs_atomic_t *w, const char *path)
+{
+    w->path = xstrdup(path);
+    w->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    w->f = fopen(w->tmp, "wb");
+    if (w->f) return true;
+    int saved = errno;
+    free(w->path);
+    free(w->tmp);
+    memset(w, 0, sizeof *w);
+    errno = saved;
+    return false;
+}
+
+bool fs_atomic_finish(fs_atomic_t *w)
+{
+    /* ferror first: a write that failed earlier (a full disk) must not be
+     * renamed over a good file. Its errno is normally still set; EIO stands
+     * in when something cleared it since. */
+    bool ok = !ferror(w->f);
+    if (!ok && errno == 0) errno = EIO;
+    ok = fclose(w->f) == 0 && ok;
+    ok = ok && rename(w->tmp, w->path) == 0;
+    int saved = errno;
+    if (!ok) unlink(w->tmp);
+    free(w->path);
+    free(w->tmp);
+    memset(w, 0, sizeof *w);
+    errno = saved;
+    return ok;
+}
+
 bool fs_write_file(const char *path, const char *data, size_t len)
 {
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        free(tmp);
-        return false;
-    }
-    bool ok = fwrite(data, 1, len, f) == len;
-    ok = (fclose(f) == 0) && ok;
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) unlink(tmp);
-    free(tmp);
-    return ok;
+    fs_atomic_t w;
+    if (!fs_atomic_begin(&w, path)) return false;
+    fwrite(data, 1, len, w.f);
+    return fs_atomic_finish(&w);
 }
 
 bool fs_mkdirs(const char *path)

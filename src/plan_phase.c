@@ -11,7 +11,9 @@
 #include "plan_api.h"
 #include "retrysel.h"
 #include "selector.h"
-#include "state.h"
+#include "options_file.h"
+#include "slice_file.h"
+#include "state_dir.h"
 #include "strset.h"
 #include "plan_tagfilter.h"
 #include <stdio.h>
@@ -283,7 +285,7 @@ static void print_summary(const config_t *cfg, const plan_t *p, size_t n_files)
 int plan_phase_plan(config_t *cfg)
 {
     char *err = NULL;
-    if (!state_prepare(cfg, &err)) {
+    if (!state_dir_prepare(cfg, &err)) {
         log_error("%s", err);
         free(err);
         return (int)cfg->config_exit_status;
@@ -328,7 +330,7 @@ int plan_phase_plan(config_t *cfg)
         if (p.tasks[cfg->parallel_job].run.len == 0)
             log_warn("the plan has no tests for job %ld of %ld; this job will run nothing",
                      cfg->parallel_job + 1, cfg->parallel_job_count);
-        if (!slice_write(cfg, &p, &err) || !state_write_options(cfg, &err)) {
+        if (!slice_file_write(cfg, &p, &err) || !options_file_write(cfg, &err)) {
             log_error("%s", err);
             free(err);
             status = (int)cfg->config_exit_status;

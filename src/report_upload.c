@@ -5,7 +5,7 @@
 #include "http.h"
 #include "results_junit.h"
 #include "log.h"
-#include "state.h"
+#include "state_dir.h"
 #include <cjson/cJSON.h>
 #include <libgen.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #include "results_json.h"
 #include "fsutil.h"
 #include "results_junit.h"
-#include "state.h"
+#include "state_dir.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +32,7 @@ size_t report_walk_run(const config_t *cfg, const run_record_t *rec, const walk_
     size_t files = 0;
     for (size_t i = 0; i < rec->n_attempts; i++) {
         if (!rec->attempts[i].result_file) continue; /* a damaged run.json: nothing to read */
-        char *path = state_file(cfg, rec->attempts[i].result_file);
+        char *path = state_dir_file(cfg, rec->attempts[i].result_file);
         if (!fs_exists(path)) {
             free(path);
             continue;

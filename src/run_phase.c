@@ -15,6 +15,7 @@
 #include "run_mode.h"
 #include "run_record.h"
 #include "run_summary.h"
+#include "state_dir.h"
 #include "selector.h"
 #include "template.h"
 #include <math.h>
@@ -247,7 +248,7 @@ static bool part_ends_run(const part_t *part)
 static char *part_file(const run_phase_t *rn, int k, size_t j)
 {
     char *rel = xasprintf("results/attempt-%d.part-%zu.%s", k, j + 1, run_mode_ext(rn->setup.mode));
-    char *path = state_file(rn->cfg, rel);
+    char *path = state_dir_file(rn->cfg, rel);
     free(rel);
     return path;
 }
@@ -358,7 +359,7 @@ static void run_attempt(run_phase_t *rn, int k, const strlist_t *selectors)
     config_t *cfg = rn->cfg;
     const char *tmpl = k == 0 ? rn->setup.test_cmd : rn->setup.retry_cmd;
     char *rel = xasprintf("results/attempt-%d.%s", k, run_mode_ext(rn->setup.mode));
-    char *path = state_file(cfg, rel);
+    char *path = state_dir_file(cfg, rel);
     attempt_t *a = &rn->rec.attempts[rn->rec.n_attempts++];
     a->index = k;
     a->result_file = rel;
@@ -457,7 +458,7 @@ static void write_result_path(run_phase_t *rn)
     strlist_init(&problems);
     size_t present = 0;
     for (size_t i = 0; i < rn->rec.n_attempts; i++) {
-        strlist_push_owned(&files, state_file(rn->cfg, rn->rec.attempts[i].result_file));
+        strlist_push_owned(&files, state_dir_file(rn->cfg, rn->rec.attempts[i].result_file));
         present += fs_exists(files.items[i]);
     }
     results_merge_stats_t st;

@@ -20,7 +20,7 @@
 #ifndef TEP_RUN_PHASE_H
 #define TEP_RUN_PHASE_H
 #include "config.h"
-#include "state.h"
+#include "slice_file.h"
 
 int run_phase_run(config_t *cfg, const slice_t *slice);
 

@@ -44,18 +44,19 @@ static void call_agent(const config_t *cfg, int status, size_t failed)
 void run_promise_failure_if_needed(const config_t *cfg, int status)
 {
     if (!cfg->promise_failure) return;
-    run_record_t rec;
+    run_record_t *rec = NULL;
     char *err = NULL;
     if (!run_record_read(cfg, &rec, &err)) {
-        if (err) log_warn("promise-failure: %s; no early failure declared", err);
+        log_warn("promise-failure: %s; no early failure declared", err);
         free(err);
         return;
     }
-    size_t failed = run_promise_failures_due(cfg, &rec, status);
+    if (!rec) return; /* no run.json: nothing ran, nothing to declare */
+    size_t failed = run_promise_failures_due(cfg, rec, status);
     if (failed) {
         log_section("Declaring early failure: %zu hard test failure%s remain%s after retries",
                     failed, failed == 1 ? "" : "s", failed == 1 ? "s" : "");
         call_agent(cfg, status, failed);
     }
-    run_record_free(&rec);
+    run_record_delete(rec);
 }

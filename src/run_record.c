@@ -1,16 +1,18 @@
-#include "json_get.h"
 #include "run_record.h"
 #include "buf.h"
-#include "results_json.h"
+#include "err.h"
 #include "fsutil.h"
+#include "json_get.h"
 #include "jsontext.h"
-#include "state.h"
+#include "results_json.h"
+#include "state_dir.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#define RUN_RECORD_NAME "run.json"
 
 /* ---- writing ---- */
 
@@ -88,36 +90,35 @@ static void put_failure(buf_t *b, const test_result_t *t)
     buf_putc(b, '}');
 }
 
+/* The header, then one failed test at a time: never the whole file in memory. */
+static void put_record(FILE *f, const run_record_t *rec)
+{
+    cJSON *header = header_json(rec);
+    char *json = cJSON_PrintUnformatted(header);
+    cJSON_Delete(header);
+    fputc('[', f);
+    fputs(json, f);
+    free(json);
+    buf_t b = BUF_INIT;
+    for (size_t i = 0; i < rec->result.len; i++) {
+        buf_reset(&b);
+        put_failure(&b, &rec->result.tests[i]);
+        fwrite(b.data, 1, b.len, f);
+    }
+    buf_free(&b);
+    fputs("]\n", f);
+}
+
 bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err)
 {
-    char *path = state_file(cfg, "run.json");
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f != NULL;
+    char *path = state_dir_file(cfg, RUN_RECORD_NAME);
+    fs_atomic_t w;
+    bool ok = fs_atomic_begin(&w, path);
     if (ok) {
-        cJSON *header = header_json(rec);
-        char *json = cJSON_PrintUnformatted(header);
-        cJSON_Delete(header);
-        fputc('[', f);
-        fputs(json, f);
-        free(json);
-        buf_t b = BUF_INIT; /* one failed test at a time */
-        for (size_t i = 0; i < rec->result.len; i++) {
-            buf_reset(&b);
-            put_failure(&b, &rec->result.tests[i]);
-            fwrite(b.data, 1, b.len, f);
-        }
-        buf_free(&b);
-        fputs("]\n", f);
-        ok = !ferror(f);
-        ok = fclose(f) == 0 && ok;
-        ok = ok && rename(tmp, path) == 0;
+        put_record(w.f, rec);
+        ok = fs_atomic_finish(&w);
     }
-    if (!ok) {
-        *err = xasprintf("cannot write %s (%s)", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
+    if (!ok) err_set(err, "cannot write %s (%s)", path, strerror(errno));
     free(path);
     return ok;
 }
@@ -167,15 +168,15 @@ typedef struct {
 static void read_header(reader_t *rd, const cJSON *h)
 {
     run_record_t *rec = rd->rec;
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(h, "version");
-    if (!cJSON_IsNumber(version) || version->valuedouble != RUN_RECORD_VERSION) {
+    if (!state_dir_version_is(h, RUN_RECORD_VERSION)) {
         char what[48] = "no format version";
+        const cJSON *version = cJSON_GetObjectItemCaseSensitive(h, "version");
         if (cJSON_IsNumber(version))
             snprintf(what, sizeof what, "format version %g", version->valuedouble);
-        rd->error = xasprintf("%s has %s, this test-engine-pytest reads version %d; run the "
-                              "command phase with the same "
-                              "test-engine-pytest as the report phase",
-                              rd->path, what, RUN_RECORD_VERSION);
+        err_set(&rd->error,
+                "%s has %s, this test-engine-pytest reads version %d; run the command phase with "
+                "the same test-engine-pytest as the report phase",
+                rd->path, what, RUN_RECORD_VERSION);
         return;
     }
     rec->mode = json_get_strdup(h, "mode");
@@ -198,18 +199,21 @@ static void read_failure(reader_t *rd, const cJSON *t)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "node_id");
     if (!cJSON_IsString(id)) {
-        rd->error = xasprintf("%s: failed test %zu has no node id", rd->path, rd->elements - 1);
+        err_set(&rd->error, "%s: failed test %zu has no node id", rd->path, rd->elements - 1);
         return;
     }
-    char *file = json_get_strdup(t, "file"), *cause = json_get_strdup(t, "cause"),
-         *status = json_get_strdup(t, "status");
+    char *file = json_get_strdup(t, "file");
+    char *cause = json_get_strdup(t, "cause");
+    char *status = json_get_strdup(t, "status");
     test_result_t *r =
         run_result_track(&rd->rec->result, id->valuestring, file, run_result_status_parse(status),
                          cause, json_get_bool(t, "collection_error"));
     r->attempts = (int)json_get_long(t, "attempts", -1000000, 1000000, 0);
     r->failed_before = json_get_bool(t, "failed_before");
     r->muted = json_get_bool(t, "muted");
-    free(file), free(cause), free(status);
+    free(file);
+    free(cause);
+    free(status);
 }
 
 static void on_element(const char *raw, size_t len, void *user)
@@ -219,7 +223,7 @@ static void on_element(const char *raw, size_t len, void *user)
     if (rd->error) return;
     cJSON *item = cJSON_ParseWithLength(raw, len);
     if (!cJSON_IsObject(item))
-        rd->error = xasprintf("%s: element %zu is not a JSON object", rd->path, rd->elements);
+        err_set(&rd->error, "%s: element %zu is not a JSON object", rd->path, rd->elements);
     else if (rd->elements == 1)
         read_header(rd, item);
     else
@@ -238,38 +242,50 @@ static bool is_old_format(const char *path)
     return c == '{';
 }
 
-bool run_record_read(const config_t *cfg, run_record_t *rec, char **err)
+/* The checks that need the whole file: its shape and the failure count. */
+static void check_record_file(reader_t *rd)
 {
-    memset(rec, 0, sizeof *rec);
-    run_result_init(&rec->result, NULL, 0);
-    *err = NULL;
-    char *path = state_file(cfg, "run.json");
+    if (is_old_format(rd->path)) {
+        err_set(&rd->error,
+                "%s has format version 1, this test-engine-pytest reads version %d; run the "
+                "command phase with the same test-engine-pytest as the report phase",
+                rd->path, RUN_RECORD_VERSION);
+        return;
+    }
+    results_json_scan_t scan;
+    results_json_scan_file(rd->path, on_element, rd, &scan);
+    if (rd->error) return;
+    if (!scan.ok)
+        err_set(&rd->error, "%s is damaged (%s); run the command phase again", rd->path,
+                scan.error);
+    else if (rd->elements == 0)
+        err_set(&rd->error, "%s is empty; run the command phase again", rd->path);
+    else if (rd->elements - 1 != rd->expected)
+        err_set(&rd->error,
+                "%s lists %zu failed tests but its header says %zu; run the command phase again",
+                rd->path, rd->elements - 1, rd->expected);
+}
+
+bool run_record_read(const config_t *cfg, run_record_t **out, char **err)
+{
+    *out = NULL;
+    char *path = state_dir_file(cfg, RUN_RECORD_NAME);
     if (!fs_exists(path)) {
         free(path);
+        return true; /* no run yet: the caller says what that means */
+    }
+    run_record_t *rec = xcalloc(1, sizeof *rec);
+    run_result_init(&rec->result, NULL, 0);
+    reader_t rd = {.rec = rec, .path = path};
+    check_record_file(&rd);
+    free(path);
+    if (rd.error) {
+        run_record_delete(rec);
+        *err = rd.error;
         return false;
     }
-    reader_t rd = {.rec = rec, .path = path};
-    if (is_old_format(path)) {
-        rd.error = xasprintf("%s has format version 1, this test-engine-pytest reads version %d; "
-                             "run the command phase "
-                             "with the same test-engine-pytest as the report phase",
-                             path, RUN_RECORD_VERSION);
-    } else {
-        results_json_scan_t scan;
-        results_json_scan_file(path, on_element, &rd, &scan);
-        if (!rd.error && !scan.ok)
-            rd.error =
-                xasprintf("%s is damaged (%s); run the command phase again", path, scan.error);
-        else if (!rd.error && rd.elements == 0)
-            rd.error = xasprintf("%s is empty; run the command phase again", path);
-        else if (!rd.error && rd.elements - 1 != rd.expected)
-            rd.error = xasprintf(
-                "%s lists %zu failed tests but its header says %zu; run the command phase again",
-                path, rd.elements - 1, rd.expected);
-    }
-    free(path);
-    *err = rd.error;
-    return rd.error == NULL;
+    *out = rec;
+    return true;
 }
 
 void run_record_free(run_record_t *rec)
@@ -283,4 +299,11 @@ void run_record_free(run_record_t *rec)
     free(rec->attempts);
     run_result_free(&rec->result);
     memset(rec, 0, sizeof *rec);
+}
+
+void run_record_delete(run_record_t *rec)
+{
+    if (!rec) return;
+    run_record_free(rec);
+    free(rec);
 }

@@ -13,7 +13,8 @@
  * for people and tools, "settled" for the model, "failures": how many
  * elements follow); then one object per failed test. Being an array, it is
  * read back with the collector reader's streaming scanner, one element at a
- * time, so reading it costs what the failures cost. */
+ * time, so reading it costs what the failures cost. A reader refuses
+ * another version (the command phase must run again with this binary). */
 #ifndef TEP_RUN_RECORD_H
 #define TEP_RUN_RECORD_H
 #include <stdbool.h>
@@ -45,10 +46,15 @@ typedef struct {
     run_result_t result; /* counts, and the tests that failed in some attempt */
 } run_record_t;
 
+/* Writes run.json atomically; false with *err ("cannot write <path> (...)"). */
 bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err);
-/* false with *err NULL when run.json does not exist; false with *err (one
- * line, naming the file and what to do) when it cannot be used. */
-bool run_record_read(const config_t *cfg, run_record_t *rec, char **err);
+/* Reads run.json. No run.json: true with *out NULL. Unusable (another
+ * version, damaged, cut short): false with *err, one line naming the file
+ * and what to do. On true, *out is the caller's (run_record_delete). */
+bool run_record_read(const config_t *cfg, run_record_t **out, char **err);
+/* Frees what a record holds (one built in place by the run phase). */
 void run_record_free(run_record_t *rec);
+/* Frees a record run_record_read gave, and the record; NULL is fine. */
+void run_record_delete(run_record_t *rec);
 
 #endif

@@ -1,0 +1,132 @@
+#include "slice_file.h"
+#include "buf.h"
+#include "json_get.h"
+#include "state_dir.h"
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLICE_FILE_NAME "slice.json"
+
+/* ---- writing ---- */
+
+static cJSON *string_array(const strlist_t *l)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < l->len; i++) cJSON_AddItemToArray(a, cJSON_CreateString(l->items[i]));
+    return a;
+}
+
+static cJSON *muted_array(const plan_t *p)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < p->n_muted; i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "scope", p->muted[i].scope);
+        cJSON_AddStringToObject(m, "name", p->muted[i].name);
+        cJSON_AddItemToArray(a, m);
+    }
+    return a;
+}
+
+bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "version", SLICE_FILE_VERSION);
+    cJSON_AddStringToObject(root, "suite", cfg->suite_slug);
+    cJSON_AddStringToObject(root, "source", plan_source_name(p->source));
+    cJSON_AddStringToObject(root, "reason", p->reason);
+    cJSON_AddBoolToObject(root, "from_server",
+                          p->source == PLAN_SERVER_CACHED || p->source == PLAN_SERVER_CREATED);
+    cJSON_AddStringToObject(root, "identifier", cfg->identifier);
+    cJSON_AddNumberToObject(root, "job", (double)cfg->parallel_job);
+    cJSON_AddNumberToObject(root, "parallelism", (double)cfg->parallel_job_count);
+    cJSON_AddItemToObject(root, "tests", string_array(&p->tasks[cfg->parallel_job].run));
+    cJSON_AddItemToObject(root, "muted", muted_array(p));
+    cJSON_AddItemToObject(root, "skipped", string_array(&p->skipped));
+    bool ok = state_dir_write_json(cfg, SLICE_FILE_NAME, root, err);
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* ---- reading ---- */
+
+/* The strings of a JSON array; other members are not node ids and are left out. */
+static void read_strings(const cJSON *array, strlist_t *out)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, array)
+    {
+        if (cJSON_IsString(item)) strlist_push(out, item->valuestring);
+    }
+}
+
+static void read_muted(const cJSON *array, slice_t *s)
+{
+    int n = cJSON_GetArraySize(array);
+    s->muted = xcalloc((size_t)(n > 0 ? n : 1), sizeof(plan_test_ref_t));
+    const cJSON *item;
+    cJSON_ArrayForEach(item, array)
+    {
+        plan_test_ref_t *m = &s->muted[s->n_muted++];
+        m->scope = xstrdup(json_get_str(item, "scope"));
+        m->name = xstrdup(json_get_str(item, "name"));
+    }
+}
+
+static slice_t *slice_from_json(const cJSON *root)
+{
+    slice_t *s = xcalloc(1, sizeof *s);
+    strlist_init(&s->tests);
+    strlist_init(&s->skipped);
+    s->suite = xstrdup(json_get_str(root, "suite"));
+    s->source = xstrdup(json_get_str(root, "source"));
+    s->reason = xstrdup(json_get_str(root, "reason"));
+    s->identifier = xstrdup(json_get_str(root, "identifier"));
+    s->from_server = json_get_bool(root, "from_server");
+    s->job = json_get_long(root, "job", 0, 1000000, -1);
+    s->parallelism = json_get_long(root, "parallelism", 0, 1000000, -1);
+    read_strings(cJSON_GetObjectItemCaseSensitive(root, "tests"), &s->tests);
+    read_strings(cJSON_GetObjectItemCaseSensitive(root, "skipped"), &s->skipped);
+    read_muted(cJSON_GetObjectItemCaseSensitive(root, "muted"), s);
+    return s;
+}
+
+bool slice_file_read(const config_t *cfg, slice_t **out, char **err)
+{
+    *out = NULL;
+    cJSON *root;
+    if (!state_dir_read_json(cfg, SLICE_FILE_NAME, SLICE_FILE_VERSION, &root, err)) return false;
+    if (root) *out = slice_from_json(root);
+    cJSON_Delete(root);
+    return true;
+}
+
+char *slice_file_mismatch(const config_t *cfg, const slice_t *s)
+{
+    if (strcmp(s->identifier, cfg->identifier) != 0)
+        return xasprintf("plan identifier '%s', not '%s'", s->identifier, cfg->identifier);
+    if (strcmp(s->suite, cfg->suite_slug) != 0)
+        return xasprintf("suite '%s', not '%s'", s->suite, cfg->suite_slug);
+    if (s->job != cfg->parallel_job || s->parallelism != cfg->parallel_job_count)
+        return xasprintf("job %ld of %ld, not job %ld of %ld", s->job + 1, s->parallelism,
+                         cfg->parallel_job + 1, cfg->parallel_job_count);
+    return NULL;
+}
+
+void slice_file_free(slice_t *s)
+{
+    if (!s) return;
+    free(s->suite);
+    free(s->source);
+    free(s->reason);
+    free(s->identifier);
+    strlist_free(&s->tests);
+    strlist_free(&s->skipped);
+    for (size_t i = 0; i < s->n_muted; i++) {
+        free(s->muted[i].scope);
+        free(s->muted[i].name);
+    }
+    free(s->muted);
+    free(s);
+}

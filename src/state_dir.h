@@ -1,0 +1,57 @@
+/* state_dir: the state directory, where the phases hand data to each other.
+ *
+ *   slice.json       this job's tests and whom they were made for (slice_file.h)
+ *   options.json     the plugin options the plan phase saw (options_file.h)
+ *   run.json         the run result, written by run, read by report (run_record.h)
+ *   results/         one result file per pytest attempt
+ *   lock             held by the run phase: one run per state dir at a time
+ *   .test-engine-pytest-state   the marker: this tool made the folder
+ *   test-engine-pytest-durations-<job id>.json   per-test durations (report)
+ *
+ * The default directory is .test-engine-pytest/<job id> in the checkout (see
+ * config.c derive); BUILDKITE_TEST_ENGINE_STATE_DIR chooses another. This
+ * module finds, makes, checks, locks and removes it, and holds the one reader
+ * and writer of its JSON files that the format modules (slice_file,
+ * options_file, run_record) share: each format has a <FORMAT>_VERSION it
+ * writes and refuses to read another of, and every write is atomic.
+ *
+ * Errors follow src/err.h: false with *err, one line naming the directory or
+ * file and what to do; nothing here prints. */
+#ifndef TEP_STATE_DIR_H
+#define TEP_STATE_DIR_H
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include "config.h"
+
+/* The path of a file in the state dir (caller frees). */
+char *state_dir_file(const config_t *cfg, const char *name);
+/* Creates the state dir (0700) with results/ inside, checks that only we can
+ * write it (a real directory, not group- or world-writable, ours or the
+ * checkout owner's), hides the default top folder from git and marks the
+ * folder as made by this tool. */
+bool state_dir_prepare(const config_t *cfg, char **err);
+/* Takes the run lock for the life of the process; false when another run
+ * (another process, or another lock taken in this one) holds it. */
+bool state_dir_lock(const config_t *cfg, char **err);
+/* When the default state dir is not in the current directory, looks for a
+ * slice.json in it in the parent directories and changes to the nearest one
+ * that has it. Returns that directory (caller frees), or NULL when it stayed
+ * (a chosen or present state dir, or none found). */
+char *state_dir_locate(const config_t *cfg);
+/* Removes the state dir if this tool made it (its marker is there), and the
+ * default top folder when no other job's state is left in it (pre-exit). */
+bool state_dir_cleanup(const config_t *cfg, char **err);
+
+/* Whether a state file's "version" member is exactly `version`. */
+bool state_dir_version_is(const cJSON *o, int version);
+/* Reads the state file `name`, which the plan phase writes: a JSON object
+ * whose "version" is `version`. No such file: true with *out NULL. Not a JSON
+ * object, or another version: false with *err. On true, *out is the caller's
+ * (cJSON_Delete). */
+bool state_dir_read_json(const config_t *cfg, const char *name, int version, cJSON **out,
+                         char **err);
+/* Writes root as the state file `name`, atomically; false with *err
+ * ("cannot write <path> (<reason>)"). root stays the caller's. */
+bool state_dir_write_json(const config_t *cfg, const char *name, const cJSON *root, char **err);
+
+#endif
