@@ -18,11 +18,14 @@ char *fs_read_file(const char *path, size_t *len)
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
+    /* The read's own errno (EISDIR for a directory) says more than EIO,
+     * which stands in only when there is none. */
     int failed = ferror(f);
+    int read_errno = errno;
     fclose(f);
     if (failed) {
         buf_free(&b);
-        errno = EIO;
+        errno = read_errno ? read_errno : EIO;
         return NULL;
     }
     if (len) *len = b.len;
@@ -103,7 +106,9 @@ char *fs_join(const char *a, const char *b)
     size_t la = strlen(a);
     while (la > 1 && a[la - 1] == '/') la--;
     while (*b == '/') b++;
-    return xasprintf("%.*s/%s", (int)la, a, b);
+    /* "/" keeps its slash, and it is the one between: "/" + "x" is "/x". */
+    const char *sep = la && a[la - 1] == '/' ? "" : "/";
+    return xasprintf("%.*s%s%s", (int)la, a, sep, b);
 }
 
 double fs_now(void)

@@ -1,0 +1,357 @@
+/* state_dir: the folder the phases share. prepare makes it private, hidden
+ * from git and marked as ours, and refuses one someone else could write;
+ * the run lock is taken once; locate finds a parent's slice; cleanup removes
+ * only what the tool made; the shared JSON reader refuses what it cannot use.
+ * Each test runs in its own temp dir as the checkout. */
+#include "unit.h"
+#include "buf.h"
+#include "config.h"
+#include "fsutil.h"
+#include "state_dir.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define JOB_DIR STATE_DIR_NAME "/job-1"
+
+static char top[64];   /* the checkout */
+static char *home_dir; /* where the test started */
+static char job_dir[] = JOB_DIR;
+static config_t cfg;
+
+static int enter_checkout(void **state)
+{
+    (void)state;
+    home_dir = getcwd(NULL, 0);
+    snprintf(top, sizeof top, "/tmp/test_state_dir_XXXXXX");
+    assert_non_null(mkdtemp(top));
+    assert_int_equal(chdir(top), 0);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.state_dir = job_dir;
+    return 0;
+}
+
+static int leave_checkout(void **state)
+{
+    (void)state;
+    assert_int_equal(chdir(home_dir), 0);
+    free(home_dir);
+    char *cmd = xasprintf("rm -rf '%s'", top);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    return 0;
+}
+
+/* The error is one line and says what it is about. */
+static void assert_one_line_saying(const char *err, const char *said)
+{
+    assert_non_null(err);
+    if (!strstr(err, said)) fail_msg("expected \"%s\" in: %s", said, err);
+    assert_null(strchr(err, '\n'));
+}
+
+static void prepare_makes_a_private_marked_hidden_folder(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    assert_true(state_dir_prepare(&cfg, &err));
+    assert_null(err);
+    assert_true(fs_is_dir(JOB_DIR "/results"));
+    assert_true(fs_exists(JOB_DIR "/.test-engine-pytest-state"));
+    char *ignore = fs_read_file(STATE_DIR_NAME "/.gitignore", NULL);
+    assert_string_equal(ignore, "*\n");
+    free(ignore);
+    struct stat st;
+    assert_int_equal(stat(JOB_DIR, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    /* Again on the same folder: still fine (the plan phase, then run). */
+    assert_true(state_dir_prepare(&cfg, &err));
+    char *path = state_dir_file(&cfg, "slice.json");
+    assert_string_equal(path, JOB_DIR "/slice.json");
+    free(path);
+}
+
+/* A chosen folder is the user's: no .gitignore is put in the checkout. */
+static void chosen_folder_gets_no_gitignore(void **state)
+{
+    (void)state;
+    char chosen[] = "elsewhere/state";
+    config_t c = {.state_dir = chosen, .state_dir_chosen = true};
+    char *err = NULL;
+    assert_true(state_dir_prepare(&c, &err));
+    assert_true(fs_exists("elsewhere/state/.test-engine-pytest-state"));
+    assert_false(fs_exists(STATE_DIR_NAME));
+}
+
+static void prepare_refuses_a_group_writable_folder(void **state)
+{
+    (void)state;
+    assert_true(fs_mkdirs(JOB_DIR));
+    assert_int_equal(chmod(JOB_DIR, 0770), 0);
+    char *err = NULL;
+    assert_false(state_dir_prepare(&cfg, &err));
+    assert_one_line_saying(err, "state directory '" JOB_DIR "' is writable by other users; "
+                                "remove it, or set BUILDKITE_TEST_ENGINE_STATE_DIR");
+    free(err);
+    /* The shared top folder too: whoever writes it can swap the job's folder. */
+    assert_int_equal(chmod(JOB_DIR, 0700), 0);
+    assert_int_equal(chmod(STATE_DIR_NAME, 0777), 0);
+    err = NULL;
+    assert_false(state_dir_prepare(&cfg, &err));
+    assert_one_line_saying(err, "state directory '" STATE_DIR_NAME "' is writable by other users");
+    free(err);
+}
+
+static void prepare_refuses_a_link(void **state)
+{
+    (void)state;
+    assert_true(fs_mkdirs("elsewhere"));
+    assert_true(fs_mkdirs(STATE_DIR_NAME));
+    assert_int_equal(symlink("../elsewhere", JOB_DIR), 0);
+    char *err = NULL;
+    assert_false(state_dir_prepare(&cfg, &err));
+    assert_one_line_saying(err,
+                           "state directory '" JOB_DIR "' is not a directory (a link or a file)");
+    free(err);
+    assert_false(fs_exists("elsewhere/.test-engine-pytest-state")); /* nothing written there */
+}
+
+/* Ours, or the checkout owner's (a container user after the agent's). */
+static void prepare_refuses_a_folder_of_another_user(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) skip(); /* only root can give a folder away */
+    assert_true(fs_mkdirs(JOB_DIR));
+    assert_int_equal(chown(JOB_DIR, 4242, 4242), 0);
+    char *err = NULL;
+    assert_false(state_dir_prepare(&cfg, &err));
+    assert_one_line_saying(err, "state directory '" JOB_DIR "' belongs to another user");
+    free(err);
+    /* The same owner as the checkout is trusted. */
+    assert_int_equal(chown(".", 4242, 4242), 0);
+    assert_int_equal(chown(STATE_DIR_NAME, 4242, 4242), 0);
+    err = NULL;
+    assert_true(state_dir_prepare(&cfg, &err));
+    assert_null(err);
+}
+
+static void prepare_names_a_folder_it_cannot_make(void **state)
+{
+    (void)state;
+    assert_true(fs_write_file("afile", "", 0));
+    char chosen[] = "afile/state";
+    config_t c = {.state_dir = chosen, .state_dir_chosen = true};
+    char *err = NULL;
+    assert_false(state_dir_prepare(&c, &err));
+    assert_one_line_saying(
+        err, "BUILDKITE_TEST_ENGINE_STATE_DIR 'afile/state': cannot create it (Not a directory)");
+    free(err);
+}
+
+static void lock_is_taken_once(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    assert_true(state_dir_prepare(&cfg, &err));
+    assert_true(state_dir_lock(&cfg, &err));
+    assert_null(err);
+    /* flock belongs to the open file: a second open, even here, is refused. */
+    assert_false(state_dir_lock(&cfg, &err));
+    assert_one_line_saying(err, "another test-engine-pytest run is using " JOB_DIR
+                                "; wait for it, or give this run its own "
+                                "BUILDKITE_TEST_ENGINE_STATE_DIR");
+    free(err);
+    /* Another job's folder has its own lock. */
+    char other[] = STATE_DIR_NAME "/job-2";
+    config_t c = {.state_dir = other};
+    err = NULL;
+    assert_true(state_dir_prepare(&c, &err));
+    assert_true(state_dir_lock(&c, &err));
+}
+
+static char *cwd_now(void)
+{
+    char *cwd = getcwd(NULL, 0);
+    assert_non_null(cwd);
+    return cwd;
+}
+
+static void locate_moves_to_the_nearest_parent_with_a_slice(void **state)
+{
+    (void)state;
+    char *checkout = cwd_now();
+    assert_true(fs_mkdirs(JOB_DIR));
+    assert_true(fs_write_file(JOB_DIR "/slice.json", "{}", 2));
+    /* A state folder without a slice on the way up does not count. */
+    assert_true(fs_mkdirs("svc/" JOB_DIR));
+    assert_true(fs_mkdirs("svc/api/deep"));
+    assert_int_equal(chdir("svc/api/deep"), 0);
+    char *moved = state_dir_locate(&cfg);
+    assert_non_null(moved);
+    assert_string_equal(moved, checkout);
+    char *cwd = cwd_now();
+    assert_string_equal(cwd, checkout);
+    free(cwd);
+    free(moved);
+    /* Now one nearer has a slice: that one wins. */
+    assert_true(fs_write_file("svc/" JOB_DIR "/slice.json", "{}", 2));
+    assert_int_equal(chdir("svc/api/deep"), 0);
+    moved = state_dir_locate(&cfg);
+    char *want = xasprintf("%s/svc", checkout);
+    assert_non_null(moved);
+    assert_string_equal(moved, want);
+    free(want);
+    free(moved);
+    /* Here the state dir is present: it stays. */
+    moved = state_dir_locate(&cfg);
+    assert_null(moved);
+    assert_int_equal(chdir(checkout), 0);
+    free(checkout);
+}
+
+static void locate_stays_without_a_slice_or_with_a_chosen_dir(void **state)
+{
+    (void)state;
+    assert_true(fs_mkdirs("a/b"));
+    assert_int_equal(chdir("a/b"), 0);
+    char *before = cwd_now();
+    assert_null(state_dir_locate(&cfg)); /* no parent has one */
+    char *after = cwd_now();
+    assert_string_equal(before, after);
+    free(after);
+    /* A chosen dir is where the user said, even when a parent has a slice. */
+    assert_true(fs_mkdirs("../../" JOB_DIR));
+    assert_true(fs_write_file("../../" JOB_DIR "/slice.json", "{}", 2));
+    config_t c = {.state_dir = job_dir, .state_dir_chosen = true};
+    assert_null(state_dir_locate(&c));
+    after = cwd_now();
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+}
+
+static void cleanup_removes_only_what_the_tool_made(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    char other[] = STATE_DIR_NAME "/job-2";
+    config_t c2 = {.state_dir = other};
+    assert_true(state_dir_prepare(&cfg, &err));
+    assert_true(state_dir_prepare(&c2, &err));
+    assert_true(fs_write_file(JOB_DIR "/results/attempt-0.json", "[]", 2));
+    /* Another job's state is left, and so the shared top folder. */
+    assert_true(state_dir_cleanup(&cfg, &err));
+    assert_false(fs_exists(JOB_DIR));
+    assert_true(fs_is_dir(STATE_DIR_NAME "/job-2"));
+    /* The last one out takes the top folder and its .gitignore. */
+    assert_true(state_dir_cleanup(&c2, &err));
+    assert_false(fs_exists(STATE_DIR_NAME));
+    /* Nothing there: nothing to do. */
+    assert_true(state_dir_cleanup(&cfg, &err));
+    assert_null(err);
+    /* A chosen folder without the marker is the user's: left whole. */
+    assert_true(fs_mkdirs("mine"));
+    assert_true(fs_write_file("mine/precious", "x", 1));
+    char mine[] = "mine";
+    config_t c3 = {.state_dir = mine, .state_dir_chosen = true};
+    assert_true(state_dir_cleanup(&c3, &err));
+    assert_true(fs_exists("mine/precious"));
+}
+
+static void write_state_file(const char *name, const char *text)
+{
+    char *path = state_dir_file(&cfg, name);
+    assert_true(fs_write_file(path, text, strlen(text)));
+    free(path);
+}
+
+static void json_round_trip_and_absence(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    assert_true(state_dir_prepare(&cfg, &err));
+    cJSON *out = (cJSON *)1;
+    assert_true(state_dir_read_json(&cfg, "x.json", 7, &out, &err));
+    assert_null(out); /* absent: nothing, and no error */
+    assert_null(err);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "version", 7);
+    cJSON_AddStringToObject(root, "k", "v");
+    assert_true(state_dir_write_json(&cfg, "x.json", root, &err));
+    cJSON_Delete(root);
+    assert_true(state_dir_read_json(&cfg, "x.json", 7, &out, &err));
+    assert_non_null(out);
+    assert_string_equal(cJSON_GetObjectItem(out, "k")->valuestring, "v");
+    cJSON_Delete(out);
+}
+
+static void json_reader_refuses_what_it_cannot_use(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    assert_true(state_dir_prepare(&cfg, &err));
+    struct {
+        const char *text, *said;
+    } cases[] = {
+        {"{\"version\": 3}", " was written by another version of test-engine-pytest; run the "
+                             "plan phase again"},
+        {"{\"version\": \"7\"}", "was written by another version"},
+        {"{\"version\": 7.5}", "was written by another version"},
+        {"{}", "was written by another version"},
+        {"[{\"version\": 7}]", " is not valid JSON; run the earlier phase again"},
+        {"{\"version\": 7", " is not valid JSON"},
+        {"", " is not valid JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_state_file("x.json", cases[i].text);
+        cJSON *out = (cJSON *)1;
+        err = NULL;
+        assert_false(state_dir_read_json(&cfg, "x.json", 7, &out, &err));
+        assert_null(out);
+        assert_one_line_saying(err, cases[i].said);
+        assert_non_null(strstr(err, JOB_DIR "/x.json"));
+        free(err);
+    }
+    /* There but unreadable is not "absent". */
+    assert_true(fs_mkdirs(JOB_DIR "/d.json"));
+    cJSON *out = NULL;
+    err = NULL;
+    assert_false(state_dir_read_json(&cfg, "d.json", 7, &out, &err));
+    assert_one_line_saying(err, "cannot read " JOB_DIR "/d.json (Is a directory); run the "
+                                "earlier phase again");
+    free(err);
+}
+
+static void json_writer_names_the_file_it_cannot_write(void **state)
+{
+    (void)state;
+    cJSON *root = cJSON_CreateObject();
+    char *err = NULL;
+    assert_false(state_dir_write_json(&cfg, "x.json", root, &err)); /* not prepared */
+    assert_one_line_saying(err, "cannot write " JOB_DIR "/x.json (No such file or directory)");
+    free(err);
+    cJSON_Delete(root);
+}
+
+#define IN_CHECKOUT(t) cmocka_unit_test_setup_teardown(t, enter_checkout, leave_checkout)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        IN_CHECKOUT(prepare_makes_a_private_marked_hidden_folder),
+        IN_CHECKOUT(chosen_folder_gets_no_gitignore),
+        IN_CHECKOUT(prepare_refuses_a_group_writable_folder),
+        IN_CHECKOUT(prepare_refuses_a_link),
+        IN_CHECKOUT(prepare_refuses_a_folder_of_another_user),
+        IN_CHECKOUT(prepare_names_a_folder_it_cannot_make),
+        IN_CHECKOUT(lock_is_taken_once),
+        IN_CHECKOUT(locate_moves_to_the_nearest_parent_with_a_slice),
+        IN_CHECKOUT(locate_stays_without_a_slice_or_with_a_chosen_dir),
+        IN_CHECKOUT(cleanup_removes_only_what_the_tool_made),
+        IN_CHECKOUT(json_round_trip_and_absence),
+        IN_CHECKOUT(json_reader_refuses_what_it_cannot_use),
+        IN_CHECKOUT(json_writer_names_the_file_it_cannot_write),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
