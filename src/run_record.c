@@ -16,7 +16,7 @@
 
 /* ---- writing ---- */
 
-static void add_stats(cJSON *o, const run_result_stats_t *s, size_t skipped_records)
+static void add_stats_json(cJSON *o, const run_result_stats_t *s, size_t skipped_records)
 {
     cJSON_AddNumberToObject(o, "total", (double)s->total);
     cJSON_AddNumberToObject(o, "passed_first", (double)s->passed_first);
@@ -61,15 +61,15 @@ static cJSON *header_json(const run_record_t *rec)
         cJSON_AddItemToArray(atts, attempt_json(&rec->attempts[i]));
     run_result_stats_t s;
     run_result_stats(&rec->result, &s);
-    add_stats(cJSON_AddObjectToObject(root, "counts"), &s, rec->result.skipped_records);
-    add_stats(cJSON_AddObjectToObject(root, "settled"), &rec->result.settled,
-              rec->result.skipped_records);
+    add_stats_json(cJSON_AddObjectToObject(root, "counts"), &s, rec->result.skipped_records);
+    add_stats_json(cJSON_AddObjectToObject(root, "settled"), &rec->result.settled,
+                   rec->result.skipped_records);
     cJSON_AddNumberToObject(root, "failures", (double)rec->result.len);
     return root;
 }
 
 /* One failed test, by hand: a cJSON tree per test would cost more than the test. */
-static void put_failure(buf_t *b, const test_result_t *t)
+static void put_failed_test(buf_t *b, const test_result_t *t)
 {
     buf_puts(b, ",\n{\"node_id\":");
     json_put_string(b, t->node_id, false); /* byte for byte: it becomes a retry selector */
@@ -91,7 +91,7 @@ static void put_failure(buf_t *b, const test_result_t *t)
 }
 
 /* The header, then one failed test at a time: never the whole file in memory. */
-static void put_record(FILE *f, const run_record_t *rec)
+static void put_run_record(FILE *f, const run_record_t *rec)
 {
     cJSON *header = header_json(rec);
     char *json = cJSON_PrintUnformatted(header);
@@ -102,7 +102,7 @@ static void put_record(FILE *f, const run_record_t *rec)
     buf_t b = BUF_INIT;
     for (size_t i = 0; i < rec->result.len; i++) {
         buf_reset(&b);
-        put_failure(&b, &rec->result.tests[i]);
+        put_failed_test(&b, &rec->result.tests[i]);
         fwrite(b.data, 1, b.len, f);
     }
     buf_free(&b);
@@ -115,7 +115,7 @@ bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err)
     fs_atomic_t w;
     bool ok = fs_atomic_begin(&w, path);
     if (ok) {
-        put_record(w.f, rec);
+        put_run_record(w.f, rec);
         ok = fs_atomic_finish(&w);
     }
     if (!ok) err_set(err, "cannot write %s (%s)", path, strerror(errno));
@@ -125,7 +125,7 @@ bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err)
 
 /* ---- reading ---- */
 
-static void read_stats(const cJSON *o, run_result_stats_t *s)
+static void read_stats_json(const cJSON *o, run_result_stats_t *s)
 {
     s->total = json_get_count(o, "total");
     s->passed_first = json_get_count(o, "passed_first");
@@ -163,9 +163,9 @@ typedef struct {
     size_t elements;
     size_t expected; /* failures the header announced */
     char *error;     /* first problem */
-} reader_t;
+} record_reader_t;
 
-static void read_header(reader_t *rd, const cJSON *h)
+static void read_record_header(record_reader_t *rd, const cJSON *h)
 {
     run_record_t *rec = rd->rec;
     if (!state_dir_version_is(h, RUN_RECORD_VERSION)) {
@@ -189,13 +189,13 @@ static void read_header(reader_t *rd, const cJSON *h)
     rec->forensics = json_get_strdup(h, "forensics");
     read_attempts(rec, cJSON_GetObjectItemCaseSensitive(h, "attempts"));
     const cJSON *settled = cJSON_GetObjectItemCaseSensitive(h, "settled");
-    read_stats(settled, &rec->result.settled);
+    read_stats_json(settled, &rec->result.settled);
     rec->result.skipped_records = json_get_count(settled, "unreadable_records");
     rd->expected = json_get_count(h, "failures");
     run_result_reserve(&rec->result, rd->expected);
 }
 
-static void read_failure(reader_t *rd, const cJSON *t)
+static void read_failed_test(record_reader_t *rd, const cJSON *t)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "node_id");
     if (!cJSON_IsString(id)) {
@@ -216,23 +216,23 @@ static void read_failure(reader_t *rd, const cJSON *t)
     free(status);
 }
 
-static void on_element(const char *raw, size_t len, void *user)
+static void on_record_element(const char *raw, size_t len, void *user)
 {
-    reader_t *rd = user;
+    record_reader_t *rd = user;
     rd->elements++;
     if (rd->error) return;
     cJSON *item = cJSON_ParseWithLength(raw, len);
     if (!cJSON_IsObject(item))
         err_set(&rd->error, "%s: element %zu is not a JSON object", rd->path, rd->elements);
     else if (rd->elements == 1)
-        read_header(rd, item);
+        read_record_header(rd, item);
     else
-        read_failure(rd, item);
+        read_failed_test(rd, item);
     cJSON_Delete(item);
 }
 
 /* An object at the top is the format before version 2. */
-static bool is_old_format(const char *path)
+static bool is_version1_record(const char *path)
 {
     FILE *f = fopen(path, "rb");
     int c = ' ';
@@ -243,9 +243,9 @@ static bool is_old_format(const char *path)
 }
 
 /* The checks that need the whole file: its shape and the failure count. */
-static void check_record_file(reader_t *rd)
+static void check_record_file(record_reader_t *rd)
 {
-    if (is_old_format(rd->path)) {
+    if (is_version1_record(rd->path)) {
         err_set(&rd->error,
                 "%s has format version 1, this test-engine-pytest reads version %d; run the "
                 "command phase with the same test-engine-pytest as the report phase",
@@ -253,7 +253,7 @@ static void check_record_file(reader_t *rd)
         return;
     }
     results_json_scan_t scan;
-    results_json_scan_file(rd->path, on_element, rd, &scan);
+    results_json_scan_file(rd->path, on_record_element, rd, &scan);
     if (rd->error) return;
     if (!scan.ok)
         err_set(&rd->error, "%s is damaged (%s); run the command phase again", rd->path,
@@ -276,7 +276,7 @@ bool run_record_read(const config_t *cfg, run_record_t **out, char **err)
     }
     run_record_t *rec = xcalloc(1, sizeof *rec);
     run_result_init(&rec->result, NULL, 0);
-    reader_t rd = {.rec = rec, .path = path};
+    record_reader_t rd = {.rec = rec, .path = path};
     check_record_file(&rd);
     free(path);
     if (rd.error) {

@@ -10,14 +10,14 @@
 
 /* ---- writing ---- */
 
-static cJSON *string_array(const strlist_t *l)
+static cJSON *strlist_json(const strlist_t *l)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < l->len; i++) cJSON_AddItemToArray(a, cJSON_CreateString(l->items[i]));
     return a;
 }
 
-static cJSON *muted_array(const plan_t *p)
+static cJSON *muted_json(const plan_t *p)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < p->n_muted; i++) {
@@ -41,9 +41,9 @@ bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
     cJSON_AddStringToObject(root, "identifier", cfg->identifier);
     cJSON_AddNumberToObject(root, "job", (double)cfg->parallel_job);
     cJSON_AddNumberToObject(root, "parallelism", (double)cfg->parallel_job_count);
-    cJSON_AddItemToObject(root, "tests", string_array(&p->tasks[cfg->parallel_job].run));
-    cJSON_AddItemToObject(root, "muted", muted_array(p));
-    cJSON_AddItemToObject(root, "skipped", string_array(&p->skipped));
+    cJSON_AddItemToObject(root, "tests", strlist_json(&p->tasks[cfg->parallel_job].run));
+    cJSON_AddItemToObject(root, "muted", muted_json(p));
+    cJSON_AddItemToObject(root, "skipped", strlist_json(&p->skipped));
     bool ok = state_dir_write_json(cfg, SLICE_FILE_NAME, root, err);
     cJSON_Delete(root);
     return ok;
@@ -52,7 +52,7 @@ bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
 /* ---- reading ---- */
 
 /* The strings of a JSON array; other members are not node ids and are left out. */
-static void read_strings(const cJSON *array, strlist_t *out)
+static void read_string_array(const cJSON *array, strlist_t *out)
 {
     const cJSON *item;
     cJSON_ArrayForEach(item, array)
@@ -86,8 +86,8 @@ static slice_t *slice_from_json(const cJSON *root)
     s->from_server = json_get_bool(root, "from_server");
     s->job = json_get_long(root, "job", 0, 1000000, -1);
     s->parallelism = json_get_long(root, "parallelism", 0, 1000000, -1);
-    read_strings(cJSON_GetObjectItemCaseSensitive(root, "tests"), &s->tests);
-    read_strings(cJSON_GetObjectItemCaseSensitive(root, "skipped"), &s->skipped);
+    read_string_array(cJSON_GetObjectItemCaseSensitive(root, "tests"), &s->tests);
+    read_string_array(cJSON_GetObjectItemCaseSensitive(root, "skipped"), &s->skipped);
     read_muted(cJSON_GetObjectItemCaseSensitive(root, "muted"), s);
     return s;
 }

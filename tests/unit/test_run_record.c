@@ -18,7 +18,7 @@ static config_t cfg;
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/test_runstate_XXXXXX");
+    snprintf(dir, sizeof dir, "/tmp/test_run_record_XXXXXX");
     assert_non_null(mkdtemp(dir));
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = dir;
