@@ -263,21 +263,22 @@ static void read_input(pass_t *p, const char *path, record_fn fn, strlist_t *pro
     p->read = 0;
     p->copy_failed = false;
     p->src = (source_t){.f = p->w->mode == MODE_JUNIT ? fopen(path, "rb") : NULL};
-    char error[256] = "";
+    char *error = NULL;
     if (p->w->mode == MODE_JSON) {
         results_json_scan_t scan;
-        results_json_read_records(path, fn, p, false, &scan);
-        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+        results_json_read_records(path, fn, p, NULL, NULL, &scan);
+        error = scan.error;
     } else {
         results_junit_scan_t scan;
-        results_junit_read_records(path, fn, p, false, &scan);
-        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+        results_junit_read_records(path, fn, p, NULL, NULL, &scan);
+        error = scan.error;
     }
-    if (error[0] && problems)
+    if (error && problems)
         strlist_push_owned(
             problems, xasprintf("%s (kept the %zu records before the problem)", error, p->read));
     if (p->copy_failed && problems)
         strlist_push_owned(problems, xasprintf("%s changed while it was read", path));
+    free(error);
     if (p->src.f) fclose(p->src.f);
     p->stats->files++;
 }

@@ -257,7 +257,7 @@ bool run_record_read(const config_t *cfg, run_record_t *rec, char **err)
     } else {
         results_json_scan_t scan;
         results_json_scan_file(path, on_element, &rd, &scan);
-        if (!rd.error && !scan.ok)
+        if (!rd.error && scan.error)
             rd.error =
                 xasprintf("%s is damaged (%s); run the command phase again", path, scan.error);
         else if (!rd.error && rd.elements == 0)
@@ -266,6 +266,7 @@ bool run_record_read(const config_t *cfg, run_record_t *rec, char **err)
             rd.error = xasprintf(
                 "%s lists %zu failed tests but its header says %zu; run the command phase again",
                 path, rd.elements - 1, rd.expected);
+        free(scan.error);
     }
     free(path);
     *err = rd.error;

@@ -50,12 +50,12 @@ static char *outcomes(run_mode_t mode, const char *path)
     buf_t b = BUF_INIT;
     if (mode == MODE_JSON) {
         results_json_scan_t scan;
-        results_json_read_records(path, outcome_line, &b, false, &scan);
-        assert_true(scan.ok);
+        results_json_read_records(path, outcome_line, &b, NULL, NULL, &scan);
+        assert_null(scan.error);
     } else {
         results_junit_scan_t scan;
-        results_junit_read_records(path, outcome_line, &b, false, &scan);
-        assert_true(scan.ok);
+        results_junit_read_records(path, outcome_line, &b, NULL, NULL, &scan);
+        assert_null(scan.error);
     }
     return buf_detach(&b);
 }
@@ -178,8 +178,8 @@ static void junit_merge_counts_kept_testcases(void **state)
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_junit_scan_t scan;
-    results_junit_read_results(out, &r, &scan);
-    assert_true(scan.ok);
+    results_junit_read_results(out, &r, NULL, NULL, &scan);
+    assert_null(scan.error);
     assert_int_equal(r.len, 1); /* the model keeps the failure only */
     assert_true(run_result_find(&r, "tests/test_bad.py")->collection_error);
     run_result_free(&r);
@@ -307,7 +307,8 @@ static void detail_from_collector_json(void **state)
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_json_scan_t scan;
-    results_json_read_results(p, &r, &scan);
+    results_json_read_results(p, &r, NULL, NULL, &scan);
+    assert_null(scan.error);
     /* The parser's line is a traceback frame, not a cause... */
     assert_string_equal(
         run_result_find(&r, "tests/test_syntax.py")->failure,
@@ -339,7 +340,8 @@ static void detail_from_junit(void **state)
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_junit_scan_t scan;
-    results_junit_read_results(p, &r, &scan);
+    results_junit_read_results(p, &r, NULL, NULL, &scan);
+    assert_null(scan.error);
     run_colldetail_fill(MODE_JUNIT, p, &r);
     assert_string_equal(run_result_find(&r, "tests/test_import.py")->failure,
                         "ModuleNotFoundError: No module named 'nope'");
