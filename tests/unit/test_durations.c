@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "durations.h"
 #include "fsutil.h"
+#include "warn_lines.h"
 #include "plan.h"
 #include <math.h>
 #include <stdio.h>
@@ -31,7 +32,8 @@ static void load_text(const char *text, loaded_t *out)
     int saved = dup(2);
     dup2(efd, 2);
     out->err = NULL;
-    out->ok = durations_load(path, &out->d, &out->err);
+    out->ok =
+        durations_load(path, warn_to_stderr, NULL, &out->d, &out->err); /* as plan shows them */
     fflush(stderr);
     dup2(saved, 2);
     close(saved);

@@ -12,6 +12,13 @@ static inline void warn_to_stderr(void *user, const char *line)
     log_warn("%s", line);
 }
 
+/* Shows each line as `durations merge` does: log_error, on stderr. */
+static inline void error_to_stderr(void *user, const char *line)
+{
+    (void)user;
+    log_error("%s", line);
+}
+
 /* Keeps each line in the strlist_t given as user. */
 static inline void warn_to_list(void *user, const char *line)
 {
