@@ -85,23 +85,12 @@ static const char *duration_problem(double seconds)
     return NULL;
 }
 
-static bool valid_utf8(const unsigned char *s, size_t n)
+/* s is NUL-terminated and holds no NUL before n. */
+static bool valid_utf8(const char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t len = c < 0x80             ? 1
-                     : (c & 0xE0) == 0xC0 ? 2
-                     : (c & 0xF0) == 0xE0 ? 3
-                     : (c & 0xF8) == 0xF0 ? 4
-                                          : 0;
-        if (!len || i + len > n) return false;
-        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return false;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        size_t len = jsontext_utf8_len(s + i);
+        if (!len) return false;
         i += len;
     }
     return true;
@@ -113,7 +102,7 @@ static const char *key_problem(const reader_t *r, const char *key, size_t len)
     if (len == 0) return "is an empty path";
     if (strlen(key) != len) return "contains a NUL byte";
     if (strncmp(key, "::", 2) == 0) return "has no file part";
-    if (r->o->strict && !valid_utf8((const unsigned char *)key, len)) return "is not valid UTF-8";
+    if (r->o->strict && !valid_utf8(key, len)) return "is not valid UTF-8";
     return NULL;
 }
 
@@ -358,7 +347,7 @@ bool durations_file_write_json(const durations_file_entries_t *e, FILE *out)
     for (size_t i = 0; i < e->len && ok; i++) {
         buf_reset(&line);
         buf_puts(&line, "    ");
-        json_put_string(&line, durations_file_key(e, i), false); /* keys byte for byte */
+        jsontext_put_string(&line, durations_file_key(e, i), false); /* keys byte for byte */
         buf_puts(&line, ": ");
         put_shortest_seconds(&line, e->items[i].seconds);
         buf_puts(&line, i + 1 < e->len ? ",\n" : "\n");
@@ -389,7 +378,7 @@ void durations_file_writer_put(durations_file_writer_t *w, const char *node_id, 
 {
     buf_t line = BUF_INIT;
     buf_puts(&line, w->written ? ",\n" : "\n");
-    json_put_string(&line, node_id, true); /* read by Python tools: strict UTF-8 */
+    jsontext_put_string(&line, node_id, true); /* read by Python tools: strict UTF-8 */
     buf_printf(&line, ": %.6f", seconds);
     if (fwrite(line.data, 1, line.len, w->f) != line.len) w->write_error = true;
     buf_free(&line);

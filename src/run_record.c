@@ -70,10 +70,10 @@ static cJSON *header_json(const run_record_t *rec)
 static void put_failure(buf_t *b, const test_result_t *t)
 {
     buf_puts(b, ",\n{\"node_id\":");
-    json_put_string(b, t->node_id, false); /* byte for byte: it becomes a retry selector */
+    jsontext_put_string(b, t->node_id, false); /* byte for byte: it becomes a retry selector */
     if (t->file) {
         buf_puts(b, ",\"file\":");
-        json_put_string(b, t->file, false);
+        jsontext_put_string(b, t->file, false);
     }
     buf_printf(b, ",\"status\":\"%s\",\"attempts\":%d", run_result_status_name(t->status),
                t->attempts);
@@ -83,7 +83,7 @@ static void put_failure(buf_t *b, const test_result_t *t)
     if (t->collection_error) buf_puts(b, ",\"collection_error\":true");
     if (t->failure) {
         buf_puts(b, ",\"cause\":");
-        json_put_string(b, t->failure, false);
+        jsontext_put_string(b, t->failure, false);
     }
     buf_putc(b, '}');
 }
