@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "durations.h"
 #include "fsutil.h"
+#include "scratch.h"
 #include "warn_lines.h"
 #include <sys/stat.h>
 #include <math.h>
@@ -13,12 +14,7 @@
 
 static char *write_temp(const char *text, size_t len)
 {
-    char *path = xstrdup("/tmp/tep-durread-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, len), (ssize_t)len);
-    close(fd);
-    return path;
+    return scratch_file("tep-durread", text, len);
 }
 
 typedef struct {
@@ -28,26 +24,31 @@ typedef struct {
     char *log; /* what went to stderr */
 } read_t;
 
+/* One read, as a call for scratch_stderr. */
+typedef struct {
+    const char *path;
+    durations_file_opts_t o;
+    read_t *out;
+} read_call_t;
+
+static void read_call(void *arg)
+{
+    read_call_t *c = arg;
+    c->out->ok = durations_file_read(c->path, &c->o, &c->out->e, &c->out->err);
+}
+
 static void read_bytes(const char *text, size_t len, bool strict, read_t *out)
 {
     char *path = write_temp(text, len);
-    char errpath[] = "/tmp/tep-durread-log-XXXXXX";
-    int efd = mkstemp(errpath);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(efd, 2);
     memset(out, 0, sizeof *out);
     /* Bad entries are shown as the phases show them: errors in merge
      * (strict), warnings in plan. */
-    durations_file_opts_t o = {
-        .label = "DURATIONS", .strict = strict, .warn = strict ? error_to_stderr : warn_to_stderr};
-    out->ok = durations_file_read(path, &o, &out->e, &out->err);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(efd);
-    out->log = fs_read_file(errpath, NULL);
-    unlink(errpath);
+    read_call_t c = {.path = path,
+                     .o = {.label = "DURATIONS",
+                           .strict = strict,
+                           .warn = strict ? error_to_stderr : warn_to_stderr},
+                     .out = out};
+    out->log = scratch_stderr(read_call, &c, NULL);
     unlink(path);
     free(path);
 }
@@ -386,6 +387,37 @@ static void artifact_writer_errors_name_the_file(void **state)
     free(target);
 }
 
+/* The reader never prints: each bad entry, and the count past the cap, is a
+ * line for the caller's warn_fn, and nowhere without one. */
+static void warnings_go_to_the_warn_fn_only(void **state)
+{
+    (void)state;
+    const char *text = "1 a.py\n-1 b.py\nnan c.py\n-2 d.py\n-3 e.py\n-4 f.py\n-5 g.py\n-6 h.py\n";
+    char *path = write_temp(text, strlen(text));
+    for (int warn = 0; warn < 2; warn++) {
+        strlist_t lines = STRLIST_INIT;
+        read_t r = {0};
+        read_call_t c = {
+            .path = path,
+            .o = {.label = "PLAN", .warn = warn ? warn_to_list : NULL, .warn_user = &lines},
+            .out = &r};
+        r.log = scratch_stderr(read_call, &c, NULL);
+        assert_true(r.ok);
+        assert_string_equal(r.log, "");
+        assert_int_equal(r.e.len, 1);
+        assert_int_equal(lines.len, warn ? DURATIONS_FILE_MAX_WARNINGS + 1 : 0);
+        if (warn) {
+            assert_non_null(strstr(lines.items[0], "PLAN '/tmp/tep-durread-"));
+            assert_non_null(strstr(lines.items[0], "' line 2: seconds is negative; entry ignored"));
+            assert_non_null(strstr(lines.items[5], ": 2 more entries ignored (5 shown)"));
+        }
+        strlist_free(&lines);
+        read_free(&r);
+    }
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +433,7 @@ int main(void)
         cmocka_unit_test(per_test_table_and_file_sums),
         cmocka_unit_test(json_out_reads_back_the_same),
         cmocka_unit_test(artifact_writer_reads_back),
+        cmocka_unit_test(warnings_go_to_the_warn_fn_only),
         cmocka_unit_test(artifact_writer_errors_name_the_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include "results_json.h"
 #include "fsutil.h"
 #include "records.h"
+#include "scratch.h"
 #include "warn_lines.h"
 #include "run_result.h"
 #include <fcntl.h>
@@ -15,12 +16,7 @@
 
 static char *write_temp(const char *data, size_t len)
 {
-    char *path = strdup("/tmp/tep-cj-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    close(fd);
-    return path;
+    return scratch_file("tep-cj", data, len);
 }
 
 /* Reads `text` as a collector file with the given chunk size. */
@@ -39,22 +35,8 @@ static void read_text(const char *text, size_t len, size_t chunk, recs_t *r,
 /* Runs fn with stderr sent to a file; returns how many lines it wrote. */
 static size_t stderr_lines(void (*fn)(void *), void *arg, char **text)
 {
-    char path[] = "/tmp/tep-cj-err-XXXXXX";
-    int fd = mkstemp(path);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
-    fn(arg);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(fd);
-    size_t len = 0;
-    char *s = fs_read_file(path, &len);
-    unlink(path);
     size_t lines = 0;
-    for (size_t i = 0; i < len; i++) lines += s[i] == '\n';
-    *text = s;
+    *text = scratch_stderr(fn, arg, &lines);
     return lines;
 }
 
@@ -244,6 +226,50 @@ static void long_record_is_scanned_once(void **state)
     alarm(0);
 }
 
+typedef struct {
+    recs_t r;
+    results_json_scan_t scan;
+    strlist_t lines;
+    bool warn;
+} listed_t;
+
+static void read_listing(void *arg)
+{
+    listed_t *l = arg;
+    const char *text = "[1,{\"name\":\"a\"},{\"result\":\"passed\"}]";
+    char *path = write_temp(text, strlen(text));
+    results_json_read_records(path, recs_collect, &l->r, l->warn ? warn_to_list : NULL, &l->lines,
+                              &l->scan);
+    unlink(path);
+    free(path);
+}
+
+/* The reader never prints: what it skipped goes, one line each, to the
+ * caller's warn_fn, and nowhere without one. */
+static void warnings_go_to_the_warn_fn_only(void **state)
+{
+    (void)state;
+    for (int warn = 0; warn < 2; warn++) {
+        listed_t l = {.warn = warn};
+        size_t printed = 0;
+        char *err = scratch_stderr(read_listing, &l, &printed);
+        assert_int_equal(printed, 0);
+        assert_null(l.scan.error);
+        assert_int_equal(l.r.len, 1);
+        assert_int_equal(l.r.problems, 2);
+        assert_int_equal(l.lines.len, warn ? 2 : 0);
+        if (warn) {
+            assert_non_null(strstr(l.lines.items[0], "result record 1 is not a test record (1); "
+                                                     "skipped (not a JSON object)"));
+            assert_non_null(strstr(l.lines.items[1], "result record 3 is not a test record"));
+            assert_non_null(strstr(l.lines.items[1], "skipped (no name)"));
+        }
+        strlist_free(&l.lines);
+        recs_free(&l.r);
+        free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +280,7 @@ int main(void)
         cmocka_unit_test(oversized_name_makes_the_record_unusable),
         cmocka_unit_test(record_size_is_bounded),
         cmocka_unit_test(long_record_is_scanned_once),
+        cmocka_unit_test(warnings_go_to_the_warn_fn_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
