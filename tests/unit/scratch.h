@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* A new file /tmp/<prefix>-XXXXXX holding data; returns its path (caller
@@ -17,6 +18,21 @@ static inline char *scratch_file(const char *prefix, const void *data, size_t le
     assert_int_equal(write(fd, data, len), (ssize_t)len);
     close(fd);
     return path;
+}
+
+/* Makes a new folder /tmp/<prefix>_XXXXXX; its path goes to dir. */
+static inline void scratch_dir(char *dir, size_t size, const char *prefix)
+{
+    snprintf(dir, size, "/tmp/%s_XXXXXX", prefix);
+    assert_non_null(mkdtemp(dir));
+}
+
+/* Removes the folder and all in it. */
+static inline void scratch_dir_remove(const char *dir)
+{
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
 }
 
 /* Runs fn(arg) with stderr sent to a file; returns what it wrote (caller
