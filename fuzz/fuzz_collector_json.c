@@ -44,13 +44,6 @@ static void on_record(const test_record_t *rec, void *user)
     FUZZ_CHECK(!rec->failure || strlen(rec->failure) < TEP_TEXT_KEEP + 64);
 }
 
-/* warn_fn: counts the reader's warnings, each one line. */
-static void count_warning(void *user, const char *line)
-{
-    FUZZ_CHECK(line != NULL && strchr(line, '\n') == NULL);
-    (*(size_t *)user)++;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) return 0;
@@ -77,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_result_init(&r, NULL, 0);
     results_json_scan_t read;
     size_t warnings = 0;
-    results_json_read_results(path, &r, count_warning, &warnings, &read);
+    results_json_read_results(path, &r, fuzz_count_warning, &warnings, &read);
     FUZZ_CHECK(!read.error == !scan.error);
     FUZZ_CHECK(read.elements == scan.elements);
     FUZZ_CHECK(warnings <= RESULTS_JSON_MAX_WARNINGS + 1);

@@ -12,13 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* warn_fn: counts the reader's lines, each one line. */
-static void count_warning(void *user, const char *line)
-{
-    FUZZ_CHECK(line != NULL && strchr(line, '\n') == NULL);
-    (*(size_t *)user)++;
-}
-
 /* What `durations merge` writes reads back, strictly, as the same entries. */
 static void merge_round_trip(const char *path)
 {
@@ -26,7 +19,7 @@ static void merge_round_trip(const char *path)
     char *err = NULL;
     size_t warnings = 0;
     durations_file_opts_t o = {
-        .label = "merge", .strict = true, .warn = count_warning, .warn_user = &warnings};
+        .label = "merge", .strict = true, .warn = fuzz_count_warning, .warn_user = &warnings};
     bool read = durations_file_read(path, &o, &e, &err);
     FUZZ_CHECK(warnings <= DURATIONS_FILE_MAX_WARNINGS + 1);
     if (!read) {
@@ -63,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     durations_t d;
     char *err = NULL;
     size_t warnings = 0;
-    bool loaded = durations_load(path, count_warning, &warnings, &d, &err);
+    bool loaded = durations_load(path, fuzz_count_warning, &warnings, &d, &err);
     FUZZ_CHECK(warnings <= DURATIONS_FILE_MAX_WARNINGS + 1);
     if (!loaded) {
         FUZZ_CHECK(err != NULL && strchr(err, '\n') == NULL);

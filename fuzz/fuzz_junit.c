@@ -29,13 +29,6 @@ static void on_record(const test_record_t *rec, void *user)
     FUZZ_CHECK(!rec->failure || strlen(rec->failure) < TEP_TEXT_KEEP + 64);
 }
 
-/* warn_fn: counts the reader's warnings, each one line. */
-static void count_warning(void *user, const char *line)
-{
-    FUZZ_CHECK(line != NULL && strchr(line, '\n') == NULL);
-    (*(size_t *)user)++;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_file(data, size);
@@ -48,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_result_init(&r, NULL, 0);
     results_junit_scan_t read;
     size_t warnings = 0;
-    results_junit_read_results(path, &r, count_warning, &warnings, &read);
+    results_junit_read_results(path, &r, fuzz_count_warning, &warnings, &read);
     FUZZ_CHECK(!read.error == !scan.error);
     FUZZ_CHECK(warnings <= RESULTS_JUNIT_MAX_WARNINGS + 2);
     free(scan.error);

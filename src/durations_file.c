@@ -1,10 +1,10 @@
 #include "durations_file.h"
 #include "durations_lex.h"
 #include "jsontext.h"
+#include "warncap.h"
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +15,8 @@ typedef struct {
     durations_lex_t lex; /* the stream, its cursor and the first fatal problem */
     const durations_file_opts_t *o;
     durations_file_entries_t *out;
-    size_t shown; /* bad entries named */
-    size_t more;  /* bad entries counted past the cap */
-    buf_t key;    /* scratch: the member's key */
+    warncap_t bad; /* bad entries: named up to the cap, then counted */
+    buf_t key;     /* scratch: the member's key */
 } reader_t;
 
 void durations_file_add(durations_file_entries_t *e, const char *key, size_t len, double seconds,
@@ -45,33 +44,16 @@ static void reader_add(reader_t *r, const char *key, size_t len, double seconds)
     durations_file_add(r->out, key, len, seconds, r->o->src);
 }
 
-/* One line to the caller's warn_fn. */
-static void reader_warn(reader_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void reader_warn(reader_t *r, const char *fmt, ...)
-{
-    if (!r->o->warn) return;
-    va_list ap;
-    va_start(ap, fmt);
-    char *line = xvasprintf(fmt, ap);
-    va_end(ap);
-    r->o->warn(r->o->warn_user, line);
-    free(line);
-}
-
 /* One line per bad entry up to the cap, then only counted. */
 static void refuse_entry(reader_t *r, const char *where, const char *what, const char *why)
 {
-    if (r->shown >= DURATIONS_FILE_MAX_WARNINGS) {
-        r->more++;
-        return;
-    }
-    r->shown++;
+    if (!warncap_next(&r->bad)) return;
     const durations_file_opts_t *o = r->o;
     if (o->strict)
-        reader_warn(r, "%s '%s' %s: %s %s", o->label, r->lex.path, where, what, why);
+        warncap_say(&r->bad, "%s '%s' %s: %s %s", o->label, r->lex.path, where, what, why);
     else
-        reader_warn(r, "%s '%s' %s: %s %s; entry ignored", o->label, r->lex.path, where, what, why);
+        warncap_say(&r->bad, "%s '%s' %s: %s %s; entry ignored", o->label, r->lex.path, where, what,
+                    why);
 }
 
 /* NULL when seconds is a usable duration, else why not. NaN fails every
@@ -289,14 +271,15 @@ static bool finish_read(reader_t *r, bool ok)
 {
     const durations_file_opts_t *o = r->o;
     const char *path = r->lex.path;
-    if (r->more && o->strict)
-        reader_warn(r, "%s '%s': %zu more bad entries (%zu shown)", o->label, path, r->more,
-                    r->shown);
-    else if (r->more)
-        reader_warn(r, "%s '%s': %zu more entries ignored (%zu shown)", o->label, path, r->more,
-                    r->shown);
-    if (ok && o->strict && r->shown) {
-        size_t bad = r->shown + r->more;
+    const warncap_t *w = &r->bad;
+    if (w->more && o->strict)
+        warncap_say(w, "%s '%s': %zu more bad entries (%zu shown)", o->label, path, w->more,
+                    w->shown);
+    else if (w->more)
+        warncap_say(w, "%s '%s': %zu more entries ignored (%zu shown)", o->label, path, w->more,
+                    w->shown);
+    if (ok && o->strict && w->shown) {
+        size_t bad = w->shown + w->more;
         return err_set(&r->lex.err, "%s '%s': %zu bad entr%s (named above); fix or remove %s",
                        o->label, path, bad, bad == 1 ? "y" : "ies", bad == 1 ? "it" : "them");
     }
@@ -307,6 +290,7 @@ bool durations_file_read(const char *path, const durations_file_opts_t *o,
                          durations_file_entries_t *out, char **err)
 {
     reader_t r = {.lex = {.label = o->label, .path = path, .line = 1}, .o = o, .out = out};
+    r.bad = (warncap_t){.fn = o->warn, .user = o->warn_user, .max = DURATIONS_FILE_MAX_WARNINGS};
     r.lex.f = fopen(path, "r");
     if (!r.lex.f)
         return err_set(err, "%s '%s': cannot read it (%s)", o->label, path, strerror(errno));

@@ -1,6 +1,6 @@
 #include "results_json.h"
 #include "buf.h"
-#include <stdarg.h>
+#include "warncap.h"
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -481,40 +481,18 @@ static void record_fields(const char *p, size_t len, fields_t *f)
 typedef struct {
     record_fn fn;
     void *user;
-    warn_fn warn; /* NULL: no warnings */
-    void *warn_user;
-    buf_t scratch; /* the current record's decoded text */
+    warncap_t warnings; /* bad records named, then counted */
+    buf_t scratch;      /* the current record's decoded text */
     const char *path;
     size_t index;
-    size_t warned;
-    size_t unwarned; /* skipped records past the warning cap */
 } read_ctx_t;
-
-/* One line to the caller's warn_fn. */
-static void record_warn(read_ctx_t *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void record_warn(read_ctx_t *ctx, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *line = xvasprintf(fmt, ap);
-    va_end(ap);
-    ctx->warn(ctx->warn_user, line);
-    free(line);
-}
 
 static void warn_skipped_record(read_ctx_t *ctx, const char *raw, size_t len, const char *why)
 {
-    if (!ctx->warn) return;
-    if (ctx->warned >= RESULTS_JSON_MAX_WARNINGS) {
-        ctx->unwarned++;
-        return;
-    }
-    ctx->warned++;
+    if (!warncap_next(&ctx->warnings)) return;
     char *shown = text_excerpt(raw, len, 60); /* the start of the record, on one line */
-    record_warn(ctx, "%s: result record %zu is not a test record (%s); skipped (%s)", ctx->path,
-                ctx->index, shown, why);
+    warncap_say(&ctx->warnings, "%s: result record %zu is not a test record (%s); skipped (%s)",
+                ctx->path, ctx->index, shown, why);
     free(shown);
 }
 
@@ -566,14 +544,15 @@ static void decode_record(const char *raw, size_t len, void *user)
 void results_json_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
                                void *warn_user, results_json_scan_t *out)
 {
-    read_ctx_t ctx = {.fn = fn, .user = user, .warn = warn, .warn_user = warn_user, .path = path};
+    read_ctx_t ctx = {.fn = fn, .user = user, .path = path};
+    ctx.warnings = (warncap_t){.fn = warn, .user = warn_user, .max = RESULTS_JSON_MAX_WARNINGS};
     results_json_scan_file(path, decode_record, &ctx, out);
     buf_free(&ctx.scratch);
-    if (ctx.unwarned)
-        record_warn(&ctx,
+    if (ctx.warnings.more)
+        warncap_say(&ctx.warnings,
                     "%s: %zu more result records are not test records; skipped (%zu warnings "
                     "shown)",
-                    path, ctx.unwarned, ctx.warned);
+                    path, ctx.warnings.more, ctx.warnings.shown);
 }
 
 void results_json_read_results(const char *path, run_result_t *r, warn_fn warn, void *warn_user,

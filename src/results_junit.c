@@ -1,11 +1,11 @@
 #include "results_junit.h"
 #include "buf.h"
 #include "fsutil.h"
+#include "warncap.h"
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +26,7 @@ typedef struct {
     const char *path;
     record_fn fn;
     void *user;
-    warn_fn warn; /* NULL: no warnings */
-    void *warn_user;
+    warncap_t warnings; /* skipped testcases named, then counted */
     results_junit_scan_t *out;
     int depth;
     bool root_seen;
@@ -45,8 +44,6 @@ typedef struct {
     size_t reason_total; /* bytes the reason had before it was cut */
     bool have_message;
     size_t nested; /* <testcase> inside <testcase>: ignored */
-    size_t warned;
-    size_t unwarned;
 } results_junit_ctx_t;
 
 static bool is_test_module(const char *comp, size_t n)
@@ -131,29 +128,11 @@ static void reason_reset(results_junit_ctx_t *c)
     c->reason_total = 0;
 }
 
-/* One line to the caller's warn_fn. */
-static void junit_warn(results_junit_ctx_t *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void junit_warn(results_junit_ctx_t *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *line = xvasprintf(fmt, ap);
-    va_end(ap);
-    c->warn(c->warn_user, line);
-    free(line);
-}
-
 static void warn_skipped_case(results_junit_ctx_t *c, const char *why)
 {
-    if (!c->warn) return;
-    if (c->warned >= RESULTS_JUNIT_MAX_WARNINGS) {
-        c->unwarned++;
-        return;
-    }
-    c->warned++;
-    junit_warn(c, "%s line %lu: %s; skipped", c->path, XML_GetCurrentLineNumber(c->parser), why);
+    if (warncap_next(&c->warnings))
+        warncap_say(&c->warnings, "%s line %lu: %s; skipped", c->path,
+                    XML_GetCurrentLineNumber(c->parser), why);
 }
 
 /* pytest's time="0.123": finite, not negative, else unknown (-1). */
@@ -343,14 +322,14 @@ static bool feed_file(results_junit_ctx_t *c, FILE *f)
  * nested ones. */
 static void warn_totals(results_junit_ctx_t *c)
 {
-    if (c->unwarned)
-        junit_warn(c, "%s: %zu more testcases skipped (%zu warnings shown)", c->path, c->unwarned,
-                   c->warned);
-    if (c->nested && c->warn)
-        junit_warn(c,
-                   "%s: %zu <testcase> elements inside another <testcase> were ignored (pytest "
-                   "never writes them)",
-                   c->path, c->nested);
+    if (c->warnings.more)
+        warncap_say(&c->warnings, "%s: %zu more testcases skipped (%zu warnings shown)", c->path,
+                    c->warnings.more, c->warnings.shown);
+    if (c->nested)
+        warncap_say(&c->warnings,
+                    "%s: %zu <testcase> elements inside another <testcase> were ignored (pytest "
+                    "never writes them)",
+                    c->path, c->nested);
 }
 
 void results_junit_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
@@ -362,8 +341,8 @@ void results_junit_read_records(const char *path, record_fn fn, void *user, warn
         err_set(&out->error, "cannot open %s: %s", path, strerror(errno));
         return;
     }
-    results_junit_ctx_t c = {
-        .fn = fn, .user = user, .warn = warn, .warn_user = warn_user, .out = out, .path = path};
+    results_junit_ctx_t c = {.fn = fn, .user = user, .out = out, .path = path};
+    c.warnings = (warncap_t){.fn = warn, .user = warn_user, .max = RESULTS_JUNIT_MAX_WARNINGS};
     buf_init(&c.reason);
     c.parser = XML_ParserCreate(NULL);
     XML_SetUserData(c.parser, &c);
