@@ -225,7 +225,7 @@ static void strict_mode_fails_on_bad_entries_naming_them(void **state)
     read_free(&r);
 }
 
-static void push(durations_file_entries_t *e, const char *key, double s, unsigned src)
+static void push_entry(durations_file_entries_t *e, const char *key, double s, unsigned src)
 {
     durations_file_add(e, key, strlen(key), s, src);
 }
@@ -234,17 +234,17 @@ static void later_wins_at_the_granularity_it_has(void **state)
 {
     (void)state;
     durations_file_entries_t e = {0};
-    push(&e, "a.py::t1", 1, 0);
-    push(&e, "a.py::t2", 2, 0);
-    push(&e, "a.py::t1", 5, 0); /* repeated in one file: the later counts */
-    push(&e, "b.py", 10, 0);    /* whole file, then tests of it in a later file */
-    push(&e, "b.py::x", 3, 1);
-    push(&e, "c.py::x", 4, 0); /* tests, then the whole file in a later file */
-    push(&e, "c.py", 6, 1);
-    push(&e, "d.py", 1, 1); /* file and tests in one file: both kept */
-    push(&e, "d.py::y", 2, 1);
-    push(&e, "a.py-b::z", 7, 0); /* sorts between "a.py" and "a.py::" */
-    push(&e, "a.py::t2", 9, 2);  /* a later file's test replaces only that test */
+    push_entry(&e, "a.py::t1", 1, 0);
+    push_entry(&e, "a.py::t2", 2, 0);
+    push_entry(&e, "a.py::t1", 5, 0); /* repeated in one file: the later counts */
+    push_entry(&e, "b.py", 10, 0);    /* whole file, then tests of it in a later file */
+    push_entry(&e, "b.py::x", 3, 1);
+    push_entry(&e, "c.py::x", 4, 0); /* tests, then the whole file in a later file */
+    push_entry(&e, "c.py", 6, 1);
+    push_entry(&e, "d.py", 1, 1); /* file and tests in one file: both kept */
+    push_entry(&e, "d.py::y", 2, 1);
+    push_entry(&e, "a.py-b::z", 7, 0); /* sorts between "a.py" and "a.py::" */
+    push_entry(&e, "a.py::t2", 9, 2);  /* a later file's test replaces only that test */
     durations_resolve(&e);
     assert_int_equal(e.len, 7);
     const char *want[] = {"a.py-b::z", "a.py::t1", "a.py::t2", "b.py::x",
@@ -291,10 +291,10 @@ static void json_out_reads_back_the_same(void **state)
 {
     (void)state;
     durations_file_entries_t e = {0};
-    push(&e, "q\"\\.py::t[\n]", 0.1, 0);
-    push(&e, "b.py::t", 1e-7, 0);
-    push(&e, "c\xc3\xa9.py", 3, 0);
-    push(&e, "a.py::t", 123456.789, 0);
+    push_entry(&e, "q\"\\.py::t[\n]", 0.1, 0);
+    push_entry(&e, "b.py::t", 1e-7, 0);
+    push_entry(&e, "c\xc3\xa9.py", 3, 0);
+    push_entry(&e, "a.py::t", 123456.789, 0);
     durations_resolve(&e);
     char *text = NULL;
     size_t len = 0;

@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 /* The literal for s, as a heap string. */
-static char *literal(const char *s, bool valid_utf8)
+static char *json_literal(const char *s, bool valid_utf8)
 {
     buf_t b = BUF_INIT;
     jsontext_put_string(&b, s, valid_utf8);
@@ -16,7 +16,7 @@ static char *literal(const char *s, bool valid_utf8)
 
 static void assert_literal(const char *s, bool valid_utf8, const char *want)
 {
-    char *got = literal(s, valid_utf8);
+    char *got = json_literal(s, valid_utf8);
     assert_string_equal(got, want);
     free(got);
 }
@@ -100,7 +100,7 @@ static void literals_parse_back(void **state)
                             "tests/test_a.py::test_x[\\u0041]"};
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         for (int strict = 0; strict < 2; strict++) {
-            char *text = literal(inputs[i], strict);
+            char *text = json_literal(inputs[i], strict);
             cJSON *v = cJSON_Parse(text);
             assert_true(cJSON_IsString(v));
             assert_string_equal(v->valuestring, inputs[i]);

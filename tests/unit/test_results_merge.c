@@ -43,7 +43,7 @@ static void outcome_line(const test_record_t *rec, void *user)
         buf_printf(user, "%s %s\n", rec->node_id, run_result_status_name(rec->status));
 }
 
-static char *outcomes(run_mode_t mode, const char *path)
+static char *record_outcomes(run_mode_t mode, const char *path)
 {
     buf_t b = BUF_INIT;
     if (mode == MODE_JSON) {
@@ -103,7 +103,7 @@ static void json_attempts_merge_to_final_outcomes(void **state)
                               "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":\"failed\","
                               "\"failure_reason\":\"second\"}]");
     /* The merged file is what the parser reads: final outcomes. */
-    char *got = outcomes(MODE_JSON, out);
+    char *got = record_outcomes(MODE_JSON, out);
     assert_string_equal(got, "t.py::flaky passed\nt.py::ok passed\nt.py::broken failed\n");
     free(got);
     free(text);
@@ -172,7 +172,7 @@ static void junit_merge_counts_kept_testcases(void **state)
         strstr(text, "<testcase classname=\"t\" name=\"flaky\" time=\"0.5\"></testcase>"));
     assert_null(strstr(text, "x &lt; y")); /* the replaced failure is gone */
     free(text);
-    char *got = outcomes(MODE_JUNIT, out);
+    char *got = record_outcomes(MODE_JUNIT, out);
     assert_string_equal(
         got, "t.py::flaky passed\nt.py::ok passed\nt.py::skip skipped\ntests/test_bad.py failed\n");
     free(got);
@@ -218,7 +218,7 @@ static void junit_parts_concatenate(void **state)
         text,
         "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"));
     free(text);
-    char *got = outcomes(MODE_JUNIT, out);
+    char *got = record_outcomes(MODE_JUNIT, out);
     assert_string_equal(got, "a.py::x passed\na.py::y failed\nb.py::z skipped\na.py::x passed\n");
     free(got);
     free(out);
@@ -242,14 +242,14 @@ static void final_keeps_tests_only_a_retry_ran(void **state)
         write_file("f2.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"passed\"}]"));
     char *out = fs_join(dir, "final.json");
     assert_true(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
-    char *got = outcomes(MODE_JSON, out);
+    char *got = record_outcomes(MODE_JSON, out);
     assert_string_equal(got, "t.py::a passed\nt.py::new passed\n");
     free(got);
     assert_int_equal(m.st.replaced, 2);
     free(m.in.items[0]);
     m.in.items[0] = fs_join(dir, "never-written.json");
     assert_true(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
-    got = outcomes(MODE_JSON, out);
+    got = record_outcomes(MODE_JSON, out);
     assert_string_equal(got, "t.py::new passed\nt.py::a passed\n");
     free(got);
     free(out);
