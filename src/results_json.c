@@ -1,5 +1,6 @@
 #include "results_json.h"
 #include "buf.h"
+#include "jsoncut.h"
 #include "warncap.h"
 #include <errno.h>
 #include <math.h>
@@ -27,123 +28,7 @@ void results_json_set_max_record(size_t bytes)
     max_record = bytes ? bytes : RESULTS_JSON_MAX_RECORD;
 }
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-/* Bytes a bare JSON scalar (number, true, false, null) is made of. */
-static bool is_scalar_char(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-           c == '+' || c == '.';
-}
-
-/* s points at an opening quote; returns the byte after the closing quote, or
- * NULL when the string does not end before `end`. memchr does the walking. */
-static const char *skip_string(const char *s, const char *end)
-{
-    const char *p = s + 1;
-    for (;;) {
-        const char *q = p < end ? memchr(p, '"', (size_t)(end - p)) : NULL;
-        if (!q) return NULL;
-        size_t slashes = 0;
-        for (const char *b = q; b > s + 1 && b[-1] == '\\'; b--) slashes++;
-        if (slashes % 2 == 0) return q + 1;
-        p = q + 1;
-    }
-}
-
-/* A resumable scan of one JSON value: fed the bytes seen so far, it either
- * finds the value's end or remembers where it stopped, so a value that spans
- * many reads is walked once (not once per read). Offsets are relative to the
- * value's first byte, which stays valid when the reader moves its buffer. */
-typedef struct {
-    size_t at;    /* bytes of the value already walked */
-    size_t depth; /* open '{' / '[' */
-    bool in_string;
-    bool escaped; /* the previous byte in the string was a lone '\' */
-} value_scan_t;
-
-typedef enum {
-    VS_MORE,
-    VS_DONE,
-    VS_BAD
-} value_state_t;
-
-/* Inside a string from v[st->at]: finds its closing quote with memchr (most
- * of a record's bytes are string bytes), or consumes all of avail and
- * remembers whether the last byte was an escaping backslash. */
-static bool string_end(const char *v, size_t avail, value_scan_t *st)
-{
-    if (st->escaped) { /* the byte after a lone '\' at the end of the last read */
-        if (st->at >= avail) return false;
-        st->at++;
-        st->escaped = false;
-    }
-    for (;;) {
-        const char *from = v + st->at;
-        const char *q = st->at < avail ? memchr(from, '"', avail - st->at) : NULL;
-        const char *stop = q ? q : v + avail;
-        size_t slashes = 0; /* the run of backslashes just before stop, within this scan */
-        for (const char *b = stop; b > from && b[-1] == '\\'; b--) slashes++;
-        if (!q) {
-            st->at = avail;
-            st->escaped = slashes % 2 == 1;
-            return false;
-        }
-        st->at = (size_t)(q - v) + 1;
-        if (slashes % 2 == 0) return true; /* a quote no backslash escapes */
-    }
-}
-
-/* On VS_DONE, st->at is the value's length (never 0). VS_BAD: the first byte
- * cannot start a value (a stray '}' or ':'), which would otherwise be a
- * zero-length element that never advances the reader. */
-static value_state_t scan_value(const char *v, size_t avail, value_scan_t *st)
-{
-    if (st->at == 0) {
-        if (avail == 0) return VS_MORE;
-        char first = v[0];
-        if (first == '"')
-            st->in_string = true;
-        else if (first == '{' || first == '[')
-            st->depth = 1;
-        else if (!is_scalar_char(first))
-            return VS_BAD;
-        st->at = 1;
-    }
-    if (st->depth == 0 && !st->in_string) { /* a scalar: runs to the next delimiter */
-        while (st->at < avail && is_scalar_char(v[st->at])) st->at++;
-        return st->at < avail ? VS_DONE : VS_MORE;
-    }
-    for (;;) {
-        if (st->in_string) {
-            if (!string_end(v, avail, st)) return VS_MORE;
-            st->in_string = false;
-            if (st->depth == 0) return VS_DONE; /* a top-level string */
-        }
-        if (st->at >= avail) return VS_MORE;
-        char c = v[st->at++];
-        if (c == '"')
-            st->in_string = true;
-        else if (c == '{' || c == '[')
-            st->depth++;
-        else if ((c == '}' || c == ']') && --st->depth == 0)
-            return VS_DONE;
-    }
-}
-
-/* End of the complete JSON value at p (inside one record), or NULL. */
-static const char *value_end(const char *p, const char *end)
-{
-    value_scan_t st = {0};
-    value_state_t vs = scan_value(p, (size_t)(end - p), &st);
-    /* A scalar that runs to the record's end is complete too. */
-    if (vs == VS_MORE && !st.in_string && st.depth == 0 && st.at > 0) return end;
-    return vs == VS_DONE ? p + st.at : NULL;
-}
-
+/* The file as chunks: buf holds what is still needed of it from pos on. */
 typedef struct {
     FILE *f;
     const char *path;
@@ -181,7 +66,7 @@ static bool next_token(reader_t *rd)
 {
     size_t keep = rd->pos;
     for (;;) {
-        while (rd->pos < rd->buf.len && is_space(rd->buf.data[rd->pos])) rd->pos++;
+        while (rd->pos < rd->buf.len && jsoncut_is_space(rd->buf.data[rd->pos])) rd->pos++;
         if (rd->pos < rd->buf.len) return true;
         keep = rd->pos;
         if (!read_more(rd, &keep)) return false;
@@ -211,11 +96,11 @@ static void fail_unexpected_byte(reader_t *rd, results_json_scan_t *out, const c
 static bool take_element(reader_t *rd, results_json_scan_t *out, size_t *start, size_t *len)
 {
     *start = rd->pos;
-    value_scan_t st = {0};
+    jsoncut_scan_t st = {0};
     for (;;) {
-        value_state_t vs = scan_value(rd->buf.data + *start, rd->buf.len - *start, &st);
-        if (vs == VS_DONE) break;
-        if (vs == VS_BAD) {
+        jsoncut_state_t vs = jsoncut_scan(rd->buf.data + *start, rd->buf.len - *start, &st);
+        if (vs == JSONCUT_DONE) break;
+        if (vs == JSONCUT_BAD) {
             fail_unexpected_byte(rd, out, "a test record");
             return false;
         }
@@ -227,7 +112,7 @@ static bool take_element(reader_t *rd, results_json_scan_t *out, size_t *start, 
         }
         if (!read_more(rd, start)) {
             /* a bare scalar may end exactly at the end of the file */
-            if (!st.in_string && st.depth == 0 && st.at > 0) break;
+            if (jsoncut_scalar_ended(&st)) break;
             return false; /* the file ended inside an element */
         }
     }
@@ -373,34 +258,6 @@ static bool member_key_is(const char *k, size_t klen, const char *want)
     return klen == strlen(want) && strncasecmp(k, want, klen) == 0; /* any case, like bktec */
 }
 
-/* Calls fn for each key and value of the JSON object at p[0..len). Values are
- * cut out, not decoded. false when the object is not well formed. */
-typedef void (*member_fn)(const char *k, size_t klen, const char *v, size_t vlen, void *user);
-
-static bool each_member(const char *p, size_t len, member_fn fn, void *user)
-{
-    const char *end = p + len;
-    if (p >= end || *p != '{') return false;
-    p++;
-    for (;;) {
-        while (p < end && (is_space(*p) || *p == ',')) p++;
-        if (p >= end || *p == '}') return true;
-        const char *kend = *p == '"' ? skip_string(p, end) : NULL;
-        if (!kend) return false;
-        const char *k = p + 1;
-        size_t klen = (size_t)(kend - p - 2);
-        p = kend;
-        while (p < end && is_space(*p)) p++;
-        if (p >= end || *p != ':') return false;
-        p++;
-        while (p < end && is_space(*p)) p++;
-        const char *vend = value_end(p, end);
-        if (!vend) return false;
-        fn(k, klen, p, (size_t)(vend - p), user);
-        p = vend;
-    }
-}
-
 typedef struct {
     const char *key;
     const char *v;
@@ -419,7 +276,7 @@ bool results_json_member(const char *raw, size_t len, const char *key, const cha
                          size_t *value_len)
 {
     find_t f = {.key = key};
-    if (!each_member(raw, len, find_member, &f) || !f.v) return false;
+    if (!jsoncut_each_member(raw, len, find_member, &f) || !f.v) return false;
     *value = f.v;
     *value_len = f.vlen;
     return true;
@@ -464,7 +321,7 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
         return;
     }
     if (member_key_is(k, klen, "history") && vlen && v[0] == '{')
-        each_member(v, vlen, history_member, &f->duration);
+        jsoncut_each_member(v, vlen, history_member, &f->duration);
 }
 
 /* Walks the record's top-level keys; values we do not use are skipped unread. */
@@ -474,7 +331,7 @@ static void record_fields(const char *p, size_t len, fields_t *f)
     f->duration = -1;
     if (len == 0 || *p != '{')
         f->problem = "not a JSON object";
-    else if (!each_member(p, len, take_field, f))
+    else if (!jsoncut_each_member(p, len, take_field, f))
         f->problem = "not a well-formed JSON object";
 }
 
