@@ -49,7 +49,7 @@ static int usage_error(char *msg)
 }
 
 /* A bad entry in a file given to merge: an error, as merge writes nothing then. */
-static void error_line(void *user, const char *line)
+static void show_merge_error(void *user, const char *line)
 {
     (void)user;
     log_error("%s", line);
@@ -61,8 +61,10 @@ static bool read_all(char **files, int n, durations_file_entries_t *e)
     bool ok = true;
     for (int i = 0; i < n; i++) {
         char *err = NULL;
-        durations_file_opts_t o = {
-            .label = "durations merge", .strict = true, .src = (unsigned)i, .warn = error_line};
+        durations_file_opts_t o = {.label = "durations merge",
+                                   .strict = true,
+                                   .src = (unsigned)i,
+                                   .warn = show_merge_error};
         if (!durations_file_read(files[i], &o, e, &err)) {
             log_error("%s", err);
             free(err);

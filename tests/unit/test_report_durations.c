@@ -1,4 +1,4 @@
-/* durrecord: this job's durations in pytest-split's format, written one entry
+/* report_durations: this job's durations in pytest-split's format, written one entry
  * at a time; a retried test once, with its latest time; node ids escaped so
  * any name stays valid JSON; the artifact name safe for the agent's argv. */
 #include "unit.h"

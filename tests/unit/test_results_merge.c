@@ -1,5 +1,5 @@
-/* resultfile (merging result files: the parts of one attempt, and all
- * attempts into the result path, streaming) and colldetail (the cause of a
+/* results_merge (merging result files: the parts of one attempt, and all
+ * attempts into the result path, streaming) and run_colldetail (the cause of a
  * collection error from its whole text, read back from the result file). */
 #include "unit.h"
 #include "buf.h"
