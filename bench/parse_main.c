@@ -5,9 +5,18 @@
 #include "results_json.h"
 #include "config.h"
 #include "fsutil.h"
+#include "log.h"
 #include "run_result.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
+
+/* The reader's warnings, shown as `run` shows them. */
+static void warn_line(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
 
 int main(int argc, char **argv)
 {
@@ -19,12 +28,12 @@ int main(int argc, char **argv)
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_json_scan_t scan;
-    results_json_read_results(argv[1], &r, &scan);
+    results_json_read_results(argv[1], &r, warn_line, NULL, &scan);
     run_result_stats_t s;
     run_result_stats(&r, &s);
     outcome_t o = {.json_mode = true,
                    .last_exit = 1,
-                   .unreadable = !scan.ok,
+                   .unreadable = scan.error != NULL,
                    .collection_errors = s.collection_errors,
                    .failed = s.failed,
                    .muted_failed = s.muted_failed};
@@ -36,5 +45,7 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     printf("%zu %.6f %ld %d\n", s.total + r.skipped_records, t1 - t0, ru.ru_maxrss * 1024L, status);
     run_result_free(&r);
-    return scan.ok ? 0 : 1;
+    bool ok = scan.error == NULL;
+    free(scan.error);
+    return ok ? 0 : 1;
 }

@@ -2,7 +2,9 @@
  * lines), read as a stream. Invariants: every kept duration is finite and in
  * range, files and tests are sorted and unique, lookups find what was kept
  * (a test among its file's), a fallback plan built on them stays finite,
- * and what `durations merge` writes from them reads back as the same. */
+ * what `durations merge` writes from them reads back as the same, and bad
+ * entries are named in single lines, at most DURATIONS_FILE_MAX_WARNINGS and a
+ * count per file. */
 #include "durations.h"
 #include "fuzz_util.h"
 #include "plan.h"
@@ -13,31 +15,36 @@
 /* What `durations merge` writes reads back, strictly, as the same entries. */
 static void merge_round_trip(const char *path)
 {
-    dur_entries_t e = {0};
+    durations_file_entries_t e = {0};
     char *err = NULL;
-    dur_read_opts_t o = {.label = "merge", .strict = true};
-    if (!dur_read_file(path, &o, &e, &err)) {
+    size_t warnings = 0;
+    durations_file_opts_t o = {
+        .label = "merge", .strict = true, .warn = fuzz_count_warning, .warn_user = &warnings};
+    bool read = durations_file_read(path, &o, &e, &err);
+    FUZZ_CHECK(warnings <= DURATIONS_FILE_MAX_WARNINGS + 1);
+    if (!read) {
         FUZZ_CHECK(err != NULL && strchr(err, '\n') == NULL);
         free(err);
-        dur_entries_free(&e);
+        durations_file_entries_free(&e);
         return;
     }
+    FUZZ_CHECK(warnings == 0); /* strict: a bad entry fails the read */
     durations_resolve(&e);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    FUZZ_CHECK(out && durations_write_json(&e, out));
+    FUZZ_CHECK(out && durations_file_write_json(&e, out));
     fclose(out);
     const char *again_path = fuzz_file((const uint8_t *)text, len);
-    dur_entries_t again = {0};
-    FUZZ_CHECK(dur_read_file(again_path, &o, &again, &err));
+    durations_file_entries_t again = {0};
+    FUZZ_CHECK(durations_file_read(again_path, &o, &again, &err));
     FUZZ_CHECK(again.len == e.len);
     for (size_t i = 0; i < e.len; i++) {
-        FUZZ_CHECK(strcmp(dur_key(&again, i), dur_key(&e, i)) == 0);
+        FUZZ_CHECK(strcmp(durations_file_key(&again, i), durations_file_key(&e, i)) == 0);
         FUZZ_CHECK(again.items[i].seconds == e.items[i].seconds);
     }
-    dur_entries_free(&again);
-    dur_entries_free(&e);
+    durations_file_entries_free(&again);
+    durations_file_entries_free(&e);
     free(text);
 }
 
@@ -48,7 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     path = fuzz_file(data, size); /* the round trip reused the file */
     durations_t d;
     char *err = NULL;
-    if (!durations_load(path, &d, &err)) {
+    size_t warnings = 0;
+    bool loaded = durations_load(path, fuzz_count_warning, &warnings, &d, &err);
+    FUZZ_CHECK(warnings <= DURATIONS_FILE_MAX_WARNINGS + 1);
+    if (!loaded) {
         FUZZ_CHECK(err != NULL && strchr(err, '\n') == NULL);
         free(err);
         return 0;

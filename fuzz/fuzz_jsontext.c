@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s = fuzz_cstr(data, size);
     for (int strict = 0; strict < 2; strict++) {
         buf_t b = BUF_INIT;
-        json_put_string(&b, s, strict);
+        jsontext_put_string(&b, s, strict);
         cJSON *v = cJSON_ParseWithLength(b.data, b.len);
         FUZZ_CHECK(cJSON_IsString(v));
         if (!strict)

@@ -2,7 +2,8 @@
  * file) on any bytes. Invariants: every testcase's byte range lies inside the
  * file, after the one before; every usable
  * record has a node id and a duration that is a real number of seconds or
- * none; reasons and causes stay cut. */
+ * none; reasons and causes stay cut; warnings are single lines, at most
+ * RESULTS_JUNIT_MAX_WARNINGS and two totals per file. */
 #include "buf.h"
 #include "fuzz_util.h"
 #include "results_junit.h"
@@ -33,14 +34,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = fuzz_file(data, size);
     ranges_ctx_t ctx = {.size = size};
     results_junit_scan_t scan;
-    results_junit_read_records(path, on_record, &ctx, false, &scan);
-    FUZZ_CHECK(scan.ok || scan.error[0]);
+    results_junit_read_records(path, on_record, &ctx, NULL, NULL, &scan);
+    FUZZ_CHECK(!scan.error || *scan.error);
 
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_junit_scan_t read;
-    results_junit_read_results(path, &r, &read);
-    FUZZ_CHECK(read.ok == scan.ok);
+    size_t warnings = 0;
+    results_junit_read_results(path, &r, fuzz_count_warning, &warnings, &read);
+    FUZZ_CHECK(!read.error == !scan.error);
+    FUZZ_CHECK(warnings <= RESULTS_JUNIT_MAX_WARNINGS + 2);
+    free(scan.error);
+    free(read.error);
     for (size_t i = 0; i < r.len; i++) {
         FUZZ_CHECK(r.tests[i].node_id != NULL);
         FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RUN_RESULT_CAUSE_KEEP + 64);

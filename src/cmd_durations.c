@@ -48,14 +48,24 @@ static int usage_error(char *msg)
     return EXIT_USAGE;
 }
 
+/* A bad entry in a file given to merge: an error, as merge writes nothing then. */
+static void show_merge_error(void *user, const char *line)
+{
+    (void)user;
+    log_error("%s", line);
+}
+
 /* Reads every file (all problems are named, not just the first). */
-static bool read_all(char **files, int n, dur_entries_t *e)
+static bool read_all(char **files, int n, durations_file_entries_t *e)
 {
     bool ok = true;
     for (int i = 0; i < n; i++) {
         char *err = NULL;
-        dur_read_opts_t o = {.label = "durations merge", .strict = true, .src = (unsigned)i};
-        if (!dur_read_file(files[i], &o, e, &err)) {
+        durations_file_opts_t o = {.label = "durations merge",
+                                   .strict = true,
+                                   .src = (unsigned)i,
+                                   .warn = show_merge_error};
+        if (!durations_file_read(files[i], &o, e, &err)) {
             log_error("%s", err);
             free(err);
             ok = false;
@@ -66,9 +76,9 @@ static bool read_all(char **files, int n, dur_entries_t *e)
 
 static int merge(char **files, int n)
 {
-    dur_entries_t e = {0};
+    durations_file_entries_t e = {0};
     if (!read_all(files, n, &e)) {
-        dur_entries_free(&e);
+        durations_file_entries_free(&e);
         log_error("durations merge: nothing written; fix the input%s named above",
                   n == 1 ? "" : "s");
         return EXIT_DATA;
@@ -76,14 +86,14 @@ static int merge(char **files, int n)
     size_t in = e.len;
     durations_resolve(&e);
     int status = 0;
-    if (!durations_write_json(&e, stdout)) {
+    if (!durations_file_write_json(&e, stdout)) {
         log_error("durations merge: cannot write the merged durations to standard output");
         status = EXIT_IO;
     } else {
         fprintf(stderr, TEP_NAME ": durations merge: %d file%s, %zu entr%s read, %zu written\n", n,
                 n == 1 ? "" : "s", in, in == 1 ? "y" : "ies", e.len);
     }
-    dur_entries_free(&e);
+    durations_file_entries_free(&e);
     return status;
 }
 

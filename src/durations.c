@@ -1,8 +1,4 @@
 #include "durations.h"
-#include "log.h"
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,11 +26,11 @@ static int cmp_file_part(const void *a, const void *b)
     return x->at < y->at ? -1 : x->at > y->at;
 }
 
-static by_file_t *sorted_by_file(const dur_entries_t *e)
+static by_file_t *sorted_by_file(const durations_file_entries_t *e)
 {
     by_file_t *v = xcalloc(e->len, sizeof *v);
     for (size_t i = 0; i < e->len; i++) {
-        v[i].key = dur_key(e, i);
+        v[i].key = durations_file_key(e, i);
         v[i].file_len = file_part_len(v[i].key);
         v[i].at = i;
     }
@@ -48,7 +44,7 @@ static bool same_file(const by_file_t *x, const by_file_t *y)
 }
 
 /* Marks the entries a later source made stale at file granularity. */
-static void mark_superseded(const dur_entries_t *e, bool *keep)
+static void mark_superseded(const durations_file_entries_t *e, bool *keep)
 {
     by_file_t *v = sorted_by_file(e);
     for (size_t lo = 0, hi; lo < e->len; lo = hi) {
@@ -68,17 +64,17 @@ static void mark_superseded(const dur_entries_t *e, bool *keep)
     free(v);
 }
 
-static const dur_entries_t *sort_ctx; /* qsort has no context argument */
+static const durations_file_entries_t *sort_ctx; /* qsort has no context argument */
 
 static int cmp_key_then_order(const void *a, const void *b)
 {
-    const dur_entry_t *x = a, *y = b;
+    const durations_file_entry_t *x = a, *y = b;
     int c = strcmp(sort_ctx->arena.data + x->key, sort_ctx->arena.data + y->key);
     if (c) return c;
     return x->key < y->key ? -1 : x->key > y->key; /* arena offsets grow in reading order */
 }
 
-void durations_resolve(dur_entries_t *e)
+void durations_resolve(durations_file_entries_t *e)
 {
     if (!e->len) return;
     bool *keep = xcalloc(e->len, sizeof *keep);
@@ -94,7 +90,7 @@ void durations_resolve(dur_entries_t *e)
     /* One per key: the last read. */
     size_t out = 0;
     for (size_t i = 0; i < e->len; i++) {
-        if (out && strcmp(dur_key(e, out - 1), dur_key(e, i)) == 0) out--;
+        if (out && strcmp(durations_file_key(e, out - 1), durations_file_key(e, i)) == 0) out--;
         e->items[out++] = e->items[i];
     }
     e->len = out;
@@ -102,21 +98,21 @@ void durations_resolve(dur_entries_t *e)
 
 /* ---- the tables the plan looks things up in ---- */
 
-static void build_tests(durations_t *d, const dur_entries_t *e)
+static void build_tests(durations_t *d, const durations_file_entries_t *e)
 {
     size_t n = 0;
-    for (size_t i = 0; i < e->len; i++) n += strstr(dur_key(e, i), "::") != NULL;
+    for (size_t i = 0; i < e->len; i++) n += strstr(durations_file_key(e, i), "::") != NULL;
     d->tests = xcalloc(n, sizeof *d->tests);
     d->test_seconds = xcalloc(n, sizeof *d->test_seconds);
     for (size_t i = 0; i < e->len; i++) {
-        const char *key = dur_key(e, i);
+        const char *key = durations_file_key(e, i);
         if (!strstr(key, "::")) continue;
         d->tests[d->n_tests] = key; /* e is sorted by key, so tests are too */
         d->test_seconds[d->n_tests++] = e->items[i].seconds;
     }
 }
 
-static void build_files(durations_t *d, const dur_entries_t *e)
+static void build_files(durations_t *d, const durations_file_entries_t *e)
 {
     by_file_t *v = sorted_by_file(e);
     d->paths = xcalloc(e->len, sizeof *d->paths);
@@ -129,13 +125,16 @@ static void build_files(durations_t *d, const dur_entries_t *e)
     free(v);
 }
 
-bool durations_load(const char *path, durations_t *d, char **err)
+bool durations_load(const char *path, warn_fn warn, void *warn_user, durations_t *d, char **err)
 {
     memset(d, 0, sizeof *d);
-    dur_entries_t e = {0};
-    dur_read_opts_t o = {.label = "BUILDKITE_TEST_ENGINE_DURATIONS_FILE", .strict = false};
-    if (!dur_read_file(path, &o, &e, err)) {
-        dur_entries_free(&e);
+    durations_file_entries_t e = {0};
+    durations_file_opts_t o = {.label = "BUILDKITE_TEST_ENGINE_DURATIONS_FILE",
+                               .strict = false,
+                               .warn = warn,
+                               .warn_user = warn_user};
+    if (!durations_file_read(path, &o, &e, err)) {
+        durations_file_entries_free(&e);
         return false;
     }
     durations_resolve(&e);
@@ -191,49 +190,4 @@ size_t durations_tests_of(const durations_t *d, const char *file, size_t *first)
     free(prefix);
     *first = i;
     return count;
-}
-
-/* ---- pytest-split JSON out ---- */
-
-static void put_json_string(FILE *out, const char *s)
-{
-    putc_unlocked('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            putc_unlocked('\\', out);
-            putc_unlocked(*p, out);
-        } else if (*p < 0x20) {
-            fprintf(out, "\\u%04x", *p);
-        } else {
-            putc_unlocked(*p, out);
-        }
-    }
-    putc_unlocked('"', out);
-}
-
-/* The shortest %g text that reads back as the same double (Python's repr
- * does the same; 0.1 stays 0.1). Always a valid JSON number: the value is
- * finite. */
-static void put_seconds(FILE *out, double v)
-{
-    char text[32];
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(text, sizeof text, "%.*g", precision, v);
-        if (strtod(text, NULL) == v) break;
-    }
-    fputs(text, out);
-}
-
-bool durations_write_json(const dur_entries_t *e, FILE *out)
-{
-    fputs(e->len ? "{\n" : "{", out);
-    for (size_t i = 0; i < e->len; i++) {
-        fputs("    ", out);
-        put_json_string(out, dur_key(e, i));
-        fputs(": ", out);
-        put_seconds(out, e->items[i].seconds);
-        fputs(i + 1 < e->len ? ",\n" : "\n", out);
-    }
-    fputs("}\n", out);
-    return fflush(out) == 0 && !ferror(out);
 }

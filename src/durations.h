@@ -2,7 +2,7 @@
  *
  * Accepts pytest-split's .test_durations (a JSON object of node id or path to
  * seconds) and our own text format: one "<seconds> <path>" per line, '#'
- * comments allowed. durations_read.h reads either as a stream and says what
+ * comments allowed. durations_file.h reads (and writes) them and says what
  * makes an entry bad (NaN, infinity, a negative, more than a week, a key with
  * no file part, ...): in `plan` a bad entry is a warning and is ignored, so
  * the plan's sums and ratios stay finite; in `durations merge` it is an error.
@@ -18,9 +18,9 @@
 #define TEP_DURATIONS_H
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 #include "buf.h"
-#include "durations_read.h"
+#include "durations_file.h"
+#include "err.h"
 
 typedef struct {
     char **paths;    /* per file, sorted, one entry per file */
@@ -32,8 +32,9 @@ typedef struct {
     buf_t arena; /* holds the text of tests */
 } durations_t;
 
-/* Reads a durations file (lenient: bad entries are warnings). */
-bool durations_load(const char *path, durations_t *d, char **err);
+/* Reads a durations file (lenient: each bad entry is a line for `warn`, which
+ * may be NULL, and is left out). */
+bool durations_load(const char *path, warn_fn warn, void *warn_user, durations_t *d, char **err);
 void durations_free(durations_t *d);
 /* Seconds for a file, or for a test when given a node id; -1 when unknown. */
 double durations_get(const durations_t *d, const char *path_or_id);
@@ -41,10 +42,7 @@ double durations_get(const durations_t *d, const char *path_or_id);
 size_t durations_tests_of(const durations_t *d, const char *file, size_t *first);
 
 /* Leaves e sorted by key, one entry per key, by the rules above (entries of
- * a later src win). */
-void durations_resolve(dur_entries_t *e);
-/* Writes resolved entries as pytest-split's JSON (sorted keys, 4-space
- * indent, each number the shortest that reads back the same). */
-bool durations_write_json(const dur_entries_t *e, FILE *out);
+ * a later src win); durations_file_write_json writes the result. */
+void durations_resolve(durations_file_entries_t *e);
 
 #endif

@@ -1,8 +1,8 @@
 #include "jsontext.h"
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
+size_t jsontext_utf8_len(const char *text)
 {
+    const unsigned char *s = (const unsigned char *)text;
     unsigned char c = s[0];
     if (c < 0x80) return 1;
     size_t n = c >= 0xC2 && c <= 0xDF   ? 2
@@ -18,7 +18,7 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-void json_put_string(buf_t *b, const char *s, bool valid_utf8)
+void jsontext_put_string(buf_t *b, const char *s, bool valid_utf8)
 {
     buf_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
@@ -34,7 +34,7 @@ void json_put_string(buf_t *b, const char *s, bool valid_utf8)
         } else if (!valid_utf8) {
             buf_putc(b, (char)*p++);
         } else {
-            size_t n = utf8_len(p);
+            size_t n = jsontext_utf8_len((const char *)p);
             if (n == 0) {
                 buf_puts(b, "\\ufffd");
                 p++;

@@ -10,8 +10,14 @@
 #ifndef TEP_JSONTEXT_H
 #define TEP_JSONTEXT_H
 #include <stdbool.h>
+#include <stddef.h>
 #include "buf.h"
 
-void json_put_string(buf_t *b, const char *s, bool valid_utf8);
+/* Appends s as a JSON string literal, quotes included. */
+void jsontext_put_string(buf_t *b, const char *s, bool valid_utf8);
+/* Length of the valid UTF-8 sequence s starts with (1 to 4 bytes), or 0 when
+ * it does not start one (overlong forms, surrogates and code points past
+ * U+10FFFF are not valid). s is NUL-terminated: a NUL ends any sequence. */
+size_t jsontext_utf8_len(const char *s);
 
 #endif

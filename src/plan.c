@@ -59,7 +59,7 @@ static double estimate_seconds(const cJSON *est)
 {
     if (!cJSON_IsNumber(est)) return -1;
     double s = est->valuedouble / 1000.0;
-    return isfinite(s) && s >= 0 && s <= DURATIONS_MAX_S ? s : -1;
+    return isfinite(s) && s >= 0 && s <= DURATIONS_FILE_MAX_S ? s : -1;
 }
 
 static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix,

@@ -222,6 +222,13 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     return got;
 }
 
+/* A bad entry in the durations file: a warning; the entry is left out. */
+static void warn_durations_line(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
+
 static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
 {
     /* Throw away whatever a half-usable server answer left behind. */
@@ -234,7 +241,7 @@ static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
     bool have = false;
     if (*cfg->durations_file) {
         char *err = NULL;
-        have = durations_load(cfg->durations_file, &known, &err);
+        have = durations_load(cfg->durations_file, warn_durations_line, NULL, &known, &err);
         if (!have) {
             log_warn("%s; splitting without durations", err);
             free(err);

@@ -13,26 +13,24 @@
  * The file is then uploaded as the artifact
  * test-engine-pytest-durations-<job id>.json (characters outside
  * [A-Za-z0-9._-] in the job id become '_'), from the state dir; `durations
- * merge` and the fallback plan read these. Written atomically; a failure
- * anywhere is a warning for the caller, never a failure of the job. */
+ * merge` and the fallback plan read these. Written atomically (the file's
+ * format and writing are durations_file.h's); a failure anywhere is a warning
+ * for the caller, never a failure of the job. */
 #ifndef TEP_REPORT_DURATIONS_H
 #define TEP_REPORT_DURATIONS_H
 #include <stdbool.h>
-#include <stdio.h>
-#include "buf.h"
 #include "config.h"
+#include "durations_file.h"
 #include "run_result.h"
 #include "report_walk.h"
 
 #define REPORT_DURATIONS_PREFIX "test-engine-pytest-durations-"
 
 typedef struct {
-    FILE *f;
-    char *path, *tmp;
+    durations_file_writer_t out;
+    bool open;
     const run_result_t *failed; /* tests that get one slot each */
     double *latest;             /* per failed test, -1 = none seen */
-    size_t written;
-    bool write_error;
 } report_durations_t;
 
 /* The artifact's file name for this job. Caller frees. */

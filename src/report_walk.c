@@ -41,18 +41,19 @@ size_t report_walk_run(const config_t *cfg, const run_record_t *rec, const walk_
         tee_t tee = {.sinks = sinks, .n = n_sinks, .attempt = rec->attempts[i].index};
         for (size_t s = 0; s < n_sinks; s++)
             if (sinks[s].file_begin) sinks[s].file_begin(sinks[s].user, path, tee.attempt);
-        char error[256] = "";
+        char *error = NULL;
         if (json) {
             results_json_scan_t scan;
-            results_json_read_records(path, tee_record, &tee, false, &scan);
-            if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+            results_json_read_records(path, tee_record, &tee, NULL, NULL, &scan);
+            error = scan.error;
         } else {
             results_junit_scan_t scan;
-            results_junit_read_records(path, tee_record, &tee, false, &scan);
-            if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+            results_junit_read_records(path, tee_record, &tee, NULL, NULL, &scan);
+            error = scan.error;
         }
         for (size_t s = 0; s < n_sinks; s++)
-            if (sinks[s].file_end) sinks[s].file_end(sinks[s].user, path, error[0] ? error : NULL);
+            if (sinks[s].file_end) sinks[s].file_end(sinks[s].user, path, error);
+        free(error);
         free(path);
     }
     return files;

@@ -1,6 +1,7 @@
 #include "results_json.h"
 #include "buf.h"
-#include "log.h"
+#include "jsoncut.h"
+#include "warncap.h"
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -27,123 +28,7 @@ void results_json_set_max_record(size_t bytes)
     max_record = bytes ? bytes : RESULTS_JSON_MAX_RECORD;
 }
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-/* Bytes a bare JSON scalar (number, true, false, null) is made of. */
-static bool is_scalar_char(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-           c == '+' || c == '.';
-}
-
-/* s points at an opening quote; returns the byte after the closing quote, or
- * NULL when the string does not end before `end`. memchr does the walking. */
-static const char *skip_string(const char *s, const char *end)
-{
-    const char *p = s + 1;
-    for (;;) {
-        const char *q = p < end ? memchr(p, '"', (size_t)(end - p)) : NULL;
-        if (!q) return NULL;
-        size_t slashes = 0;
-        for (const char *b = q; b > s + 1 && b[-1] == '\\'; b--) slashes++;
-        if (slashes % 2 == 0) return q + 1;
-        p = q + 1;
-    }
-}
-
-/* A resumable scan of one JSON value: fed the bytes seen so far, it either
- * finds the value's end or remembers where it stopped, so a value that spans
- * many reads is walked once (not once per read). Offsets are relative to the
- * value's first byte, which stays valid when the reader moves its buffer. */
-typedef struct {
-    size_t at;    /* bytes of the value already walked */
-    size_t depth; /* open '{' / '[' */
-    bool in_string;
-    bool escaped; /* the previous byte in the string was a lone '\' */
-} value_scan_t;
-
-typedef enum {
-    VS_MORE,
-    VS_DONE,
-    VS_BAD
-} value_state_t;
-
-/* Inside a string from v[st->at]: finds its closing quote with memchr (most
- * of a record's bytes are string bytes), or consumes all of avail and
- * remembers whether the last byte was an escaping backslash. */
-static bool string_end(const char *v, size_t avail, value_scan_t *st)
-{
-    if (st->escaped) { /* the byte after a lone '\' at the end of the last read */
-        if (st->at >= avail) return false;
-        st->at++;
-        st->escaped = false;
-    }
-    for (;;) {
-        const char *from = v + st->at;
-        const char *q = st->at < avail ? memchr(from, '"', avail - st->at) : NULL;
-        const char *stop = q ? q : v + avail;
-        size_t slashes = 0; /* the run of backslashes just before stop, within this scan */
-        for (const char *b = stop; b > from && b[-1] == '\\'; b--) slashes++;
-        if (!q) {
-            st->at = avail;
-            st->escaped = slashes % 2 == 1;
-            return false;
-        }
-        st->at = (size_t)(q - v) + 1;
-        if (slashes % 2 == 0) return true; /* a quote no backslash escapes */
-    }
-}
-
-/* On VS_DONE, st->at is the value's length (never 0). VS_BAD: the first byte
- * cannot start a value (a stray '}' or ':'), which would otherwise be a
- * zero-length element that never advances the reader. */
-static value_state_t scan_value(const char *v, size_t avail, value_scan_t *st)
-{
-    if (st->at == 0) {
-        if (avail == 0) return VS_MORE;
-        char first = v[0];
-        if (first == '"')
-            st->in_string = true;
-        else if (first == '{' || first == '[')
-            st->depth = 1;
-        else if (!is_scalar_char(first))
-            return VS_BAD;
-        st->at = 1;
-    }
-    if (st->depth == 0 && !st->in_string) { /* a scalar: runs to the next delimiter */
-        while (st->at < avail && is_scalar_char(v[st->at])) st->at++;
-        return st->at < avail ? VS_DONE : VS_MORE;
-    }
-    for (;;) {
-        if (st->in_string) {
-            if (!string_end(v, avail, st)) return VS_MORE;
-            st->in_string = false;
-            if (st->depth == 0) return VS_DONE; /* a top-level string */
-        }
-        if (st->at >= avail) return VS_MORE;
-        char c = v[st->at++];
-        if (c == '"')
-            st->in_string = true;
-        else if (c == '{' || c == '[')
-            st->depth++;
-        else if ((c == '}' || c == ']') && --st->depth == 0)
-            return VS_DONE;
-    }
-}
-
-/* End of the complete JSON value at p (inside one record), or NULL. */
-static const char *value_end(const char *p, const char *end)
-{
-    value_scan_t st = {0};
-    value_state_t vs = scan_value(p, (size_t)(end - p), &st);
-    /* A scalar that runs to the record's end is complete too. */
-    if (vs == VS_MORE && !st.in_string && st.depth == 0 && st.at > 0) return end;
-    return vs == VS_DONE ? p + st.at : NULL;
-}
-
+/* The file as chunks: buf holds what is still needed of it from pos on. */
 typedef struct {
     FILE *f;
     const char *path;
@@ -181,7 +66,7 @@ static bool next_token(reader_t *rd)
 {
     size_t keep = rd->pos;
     for (;;) {
-        while (rd->pos < rd->buf.len && is_space(rd->buf.data[rd->pos])) rd->pos++;
+        while (rd->pos < rd->buf.len && jsoncut_is_space(rd->buf.data[rd->pos])) rd->pos++;
         if (rd->pos < rd->buf.len) return true;
         keep = rd->pos;
         if (!read_more(rd, &keep)) return false;
@@ -197,41 +82,89 @@ static void describe_byte(char c, char *out, size_t n)
         snprintf(out, n, "byte 0x%02x", (unsigned char)c);
 }
 
-static void unexpected(reader_t *rd, results_json_scan_t *out, const char *expected)
+static void fail_unexpected_byte(reader_t *rd, results_json_scan_t *out, const char *expected)
 {
     char what[16];
     describe_byte(rd->buf.data[rd->pos], what, sizeof what);
-    snprintf(out->error, sizeof out->error,
-             "%s: unexpected %s at byte %zu, expected %s; the file is not valid collector JSON",
-             rd->path, what, rd->dropped + rd->pos, expected);
+    err_set(&out->error,
+            "%s: unexpected %s at byte %zu, expected %s; the file is not valid collector JSON",
+            rd->path, what, rd->dropped + rd->pos, expected);
 }
 
-/* Cuts out the element at rd->pos. false with out->error set when it cannot. */
+/* Cuts out the element at rd->pos. false when it cannot: with out->error set,
+ * or (the file ended inside the element) without. */
 static bool take_element(reader_t *rd, results_json_scan_t *out, size_t *start, size_t *len)
 {
     *start = rd->pos;
-    value_scan_t st = {0};
+    jsoncut_scan_t st = {0};
     for (;;) {
-        value_state_t vs = scan_value(rd->buf.data + *start, rd->buf.len - *start, &st);
-        if (vs == VS_DONE) break;
-        if (vs == VS_BAD) {
-            unexpected(rd, out, "a test record");
+        jsoncut_state_t vs = jsoncut_scan(rd->buf.data + *start, rd->buf.len - *start, &st);
+        if (vs == JSONCUT_DONE) break;
+        if (vs == JSONCUT_BAD) {
+            fail_unexpected_byte(rd, out, "a test record");
             return false;
         }
         if (st.at > max_record) {
-            snprintf(out->error, sizeof out->error,
-                     "%s: record %zu at byte %zu is larger than %zu KiB; a test record is "
-                     "never that big (is the file corrupt?)",
-                     rd->path, out->elements + 1, rd->dropped + *start, max_record >> 10);
-            return false;
+            return err_set(&out->error,
+                           "%s: record %zu at byte %zu is larger than %zu KiB; a test record is "
+                           "never that big (is the file corrupt?)",
+                           rd->path, out->elements + 1, rd->dropped + *start, max_record >> 10);
         }
         if (!read_more(rd, start)) {
             /* a bare scalar may end exactly at the end of the file */
-            if (!st.in_string && st.depth == 0 && st.at > 0) break;
+            if (jsoncut_scalar_ended(&st)) break;
             return false; /* the file ended inside an element */
         }
     }
     *len = st.at;
+    return true;
+}
+
+/* Strict element grammar: value (',' value)* ']' . Every turn of this loop
+ * consumes at least one byte or stops, so no input can make it spin. true
+ * when the closing ']' was read; false with out->error set, or without when
+ * the file ended first. */
+static bool scan_elements(reader_t *rd, results_json_element_fn fn, void *user,
+                          results_json_scan_t *out)
+{
+    bool want_value = true;
+    bool first = true;
+    while (next_token(rd)) {
+        char c = rd->buf.data[rd->pos];
+        if (c == ']' && (!want_value || first)) {
+            rd->pos++;
+            return true;
+        }
+        if (!want_value) {
+            if (c != ',') {
+                fail_unexpected_byte(rd, out, "',' or ']' after a record");
+                return false;
+            }
+            rd->pos++;
+            want_value = true;
+            continue;
+        }
+        size_t start = 0;
+        size_t len = 0;
+        if (!take_element(rd, out, &start, &len)) return false;
+        if (rd->buf.data[start] != '{') out->bad++;
+        out->elements++;
+        if (fn) fn(rd->buf.data + start, len, user);
+        rd->pos = start + len;
+        want_value = false;
+        first = false;
+    }
+    return false;
+}
+
+/* Skips a UTF-8 byte order mark and finds the array's '['. */
+static bool open_array(reader_t *rd)
+{
+    if (next_token(rd) && rd->buf.len - rd->pos >= 3 &&
+        memcmp(rd->buf.data + rd->pos, "\xEF\xBB\xBF", 3) == 0)
+        rd->pos += 3;
+    if (!next_token(rd) || rd->buf.data[rd->pos] != '[') return false;
+    rd->pos++;
     return true;
 }
 
@@ -241,55 +174,20 @@ void results_json_scan_file(const char *path, results_json_element_fn fn, void *
     memset(out, 0, sizeof *out);
     reader_t rd = {.f = fopen(path, "rb"), .path = path};
     if (!rd.f) {
-        snprintf(out->error, sizeof out->error, "cannot open %s: %s", path, strerror(errno));
+        err_set(&out->error, "cannot open %s: %s", path, strerror(errno));
         return;
     }
     buf_init(&rd.buf);
-    if (next_token(&rd) && rd.buf.len - rd.pos >= 3 &&
-        memcmp(rd.buf.data + rd.pos, "\xEF\xBB\xBF", 3) == 0)
-        rd.pos += 3;
-    if (!next_token(&rd) || rd.buf.data[rd.pos] != '[') {
-        snprintf(out->error, sizeof out->error, "%s is not a JSON array of test results", path);
-        goto done;
+    if (!open_array(&rd)) {
+        err_set(&out->error, "%s is not a JSON array of test results", path);
+    } else if (!scan_elements(&rd, fn, user, out)) {
+        if (!out->error)
+            err_set(&out->error, "%s %s", path,
+                    rd.read_error ? "could not be read to its end (I/O error)"
+                                  : "ends before its JSON array is closed (truncated?)");
+    } else if (next_token(&rd)) {
+        err_set(&out->error, "%s has data after its JSON array", path);
     }
-    rd.pos++;
-    /* Strict element grammar: value (',' value)* ']' . Every turn of this loop
-     * consumes at least one byte or stops, so no input can make it spin. */
-    bool want_value = true, first = true;
-    while (next_token(&rd)) {
-        char c = rd.buf.data[rd.pos];
-        if (c == ']' && (!want_value || first)) {
-            rd.pos++;
-            out->ok = true;
-            break;
-        }
-        if (!want_value) {
-            if (c != ',') {
-                unexpected(&rd, out, "',' or ']' after a record");
-                break;
-            }
-            rd.pos++;
-            want_value = true;
-            continue;
-        }
-        size_t start, len;
-        if (!take_element(&rd, out, &start, &len)) break;
-        if (rd.buf.data[start] != '{') out->bad++;
-        out->elements++;
-        if (fn) fn(rd.buf.data + start, len, user);
-        rd.pos = start + len;
-        want_value = false;
-        first = false;
-    }
-    if (!out->ok && !out->error[0])
-        snprintf(out->error, sizeof out->error, "%s %s", path,
-                 rd.read_error ? "could not be read to its end (I/O error)"
-                               : "ends before its JSON array is closed (truncated?)");
-    if (out->ok && next_token(&rd)) {
-        out->ok = false;
-        snprintf(out->error, sizeof out->error, "%s has data after its JSON array", path);
-    }
-done:
     fclose(rd.f);
     buf_free(&rd.buf);
 }
@@ -315,7 +213,7 @@ typedef struct {
 } fields_t;
 
 /* Appends at most `keep` bytes of s (and a note when it cut) and a NUL. */
-static size_t put_text(buf_t *b, const char *s, size_t len, size_t keep)
+static size_t scratch_put_text(buf_t *b, const char *s, size_t len, size_t keep)
 {
     size_t off = b->len;
     if (len <= keep) {
@@ -333,10 +231,11 @@ static size_t put_text(buf_t *b, const char *s, size_t len, size_t keep)
 static size_t string_value(buf_t *b, const char *v, size_t len, size_t keep)
 {
     if (len < 2 || v[0] != '"') return NO_TEXT;
-    if (!memchr(v, '\\', len)) return put_text(b, v + 1, len - 2, keep);
+    if (!memchr(v, '\\', len)) return scratch_put_text(b, v + 1, len - 2, keep);
     cJSON *s = cJSON_ParseWithLength(v, len);
-    size_t off =
-        cJSON_IsString(s) ? put_text(b, s->valuestring, strlen(s->valuestring), keep) : NO_TEXT;
+    size_t off = cJSON_IsString(s)
+                     ? scratch_put_text(b, s->valuestring, strlen(s->valuestring), keep)
+                     : NO_TEXT;
     cJSON_Delete(s);
     return off;
 }
@@ -354,37 +253,9 @@ static double seconds_value(const char *v, size_t len)
     return d;
 }
 
-static bool key_is(const char *k, size_t klen, const char *want)
+static bool member_key_is(const char *k, size_t klen, const char *want)
 {
     return klen == strlen(want) && strncasecmp(k, want, klen) == 0; /* any case, like bktec */
-}
-
-/* Calls fn for each key and value of the JSON object at p[0..len). Values are
- * cut out, not decoded. false when the object is not well formed. */
-typedef void (*member_fn)(const char *k, size_t klen, const char *v, size_t vlen, void *user);
-
-static bool each_member(const char *p, size_t len, member_fn fn, void *user)
-{
-    const char *end = p + len;
-    if (p >= end || *p != '{') return false;
-    p++;
-    for (;;) {
-        while (p < end && (is_space(*p) || *p == ',')) p++;
-        if (p >= end || *p == '}') return true;
-        const char *kend = *p == '"' ? skip_string(p, end) : NULL;
-        if (!kend) return false;
-        const char *k = p + 1;
-        size_t klen = (size_t)(kend - p - 2);
-        p = kend;
-        while (p < end && is_space(*p)) p++;
-        if (p >= end || *p != ':') return false;
-        p++;
-        while (p < end && is_space(*p)) p++;
-        const char *vend = value_end(p, end);
-        if (!vend) return false;
-        fn(k, klen, p, (size_t)(vend - p), user);
-        p = vend;
-    }
 }
 
 typedef struct {
@@ -396,14 +267,16 @@ typedef struct {
 static void find_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
 {
     find_t *f = user;
-    if (!f->v && key_is(k, klen, f->key)) f->v = v, f->vlen = vlen;
+    if (f->v || !member_key_is(k, klen, f->key)) return;
+    f->v = v;
+    f->vlen = vlen;
 }
 
 bool results_json_member(const char *raw, size_t len, const char *key, const char **value,
                          size_t *value_len)
 {
     find_t f = {.key = key};
-    if (!each_member(raw, len, find_member, &f) || !f.v) return false;
+    if (!jsoncut_each_member(raw, len, find_member, &f) || !f.v) return false;
     *value = f.v;
     *value_len = f.vlen;
     return true;
@@ -413,22 +286,22 @@ bool results_json_member(const char *raw, size_t len, const char *key, const cha
  * the duration is read; the spans in children are skipped unread. */
 static void history_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
 {
-    if (key_is(k, klen, "duration")) *(double *)user = seconds_value(v, vlen);
+    if (member_key_is(k, klen, "duration")) *(double *)user = seconds_value(v, vlen);
 }
 
 static void take_field(const char *k, size_t klen, const char *v, size_t vlen, void *user)
 {
     fields_t *f = user;
-    if (key_is(k, klen, "failure_reason")) {
+    if (member_key_is(k, klen, "failure_reason")) {
         if (f->failure_reason == NO_TEXT)
             f->failure_reason = string_value(f->scratch, v, vlen, TEP_TEXT_KEEP);
         return;
     }
-    size_t *slot = key_is(k, klen, "scope")       ? &f->scope
-                   : key_is(k, klen, "name")      ? &f->name
-                   : key_is(k, klen, "result")    ? &f->result
-                   : key_is(k, klen, "file_name") ? &f->file_name
-                                                  : NULL;
+    size_t *slot = member_key_is(k, klen, "scope")       ? &f->scope
+                   : member_key_is(k, klen, "name")      ? &f->name
+                   : member_key_is(k, klen, "result")    ? &f->result
+                   : member_key_is(k, klen, "file_name") ? &f->file_name
+                                                         : NULL;
     if (slot) {
         /* Identity fields are never cut (a cut name is another test): one too
          * long for pytest's argv makes the record unusable instead. */
@@ -438,7 +311,7 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
             *slot = string_value(f->scratch, v, vlen, RESULTS_JSON_MAX_ID);
         return;
     }
-    if (key_is(k, klen, "tags") && vlen && v[0] == '{') {
+    if (member_key_is(k, klen, "tags") && vlen && v[0] == '{') {
         /* Decoded only when the tag can be there: most tags objects are {} or
          * the user's own execution tags. */
         if (!memmem(v, vlen, "pytest_collection_error", strlen("pytest_collection_error"))) return;
@@ -447,8 +320,8 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
         cJSON_Delete(tags);
         return;
     }
-    if (key_is(k, klen, "history") && vlen && v[0] == '{')
-        each_member(v, vlen, history_member, &f->duration);
+    if (member_key_is(k, klen, "history") && vlen && v[0] == '{')
+        jsoncut_each_member(v, vlen, history_member, &f->duration);
 }
 
 /* Walks the record's top-level keys; values we do not use are skipped unread. */
@@ -458,52 +331,45 @@ static void record_fields(const char *p, size_t len, fields_t *f)
     f->duration = -1;
     if (len == 0 || *p != '{')
         f->problem = "not a JSON object";
-    else if (!each_member(p, len, take_field, f))
+    else if (!jsoncut_each_member(p, len, take_field, f))
         f->problem = "not a well-formed JSON object";
 }
 
 typedef struct {
     record_fn fn;
     void *user;
-    bool warn;
-    buf_t scratch; /* the current record's decoded text */
+    warncap_t warnings; /* bad records named, then counted */
+    buf_t scratch;      /* the current record's decoded text */
     const char *path;
     size_t index;
-    size_t warned;
-    size_t unwarned; /* skipped records past the warning cap */
 } read_ctx_t;
 
-static void skip_record(read_ctx_t *ctx, const char *raw, size_t len, const char *why)
+static void warn_skipped_record(read_ctx_t *ctx, const char *raw, size_t len, const char *why)
 {
-    if (!ctx->warn) return;
-    if (ctx->warned >= RESULTS_JSON_MAX_WARNINGS) {
-        ctx->unwarned++;
-        return;
-    }
-    ctx->warned++;
+    if (!warncap_next(&ctx->warnings)) return;
     char *shown = text_excerpt(raw, len, 60); /* the start of the record, on one line */
-    log_warn("%s: result record %zu is not a test record (%s); skipped (%s)", ctx->path, ctx->index,
-             shown, why);
+    warncap_say(&ctx->warnings, "%s: result record %zu is not a test record (%s); skipped (%s)",
+                ctx->path, ctx->index, shown, why);
     free(shown);
 }
 
-static const char *text_at(const buf_t *b, size_t off)
+static const char *scratch_text(const buf_t *b, size_t off)
 {
     return off == NO_TEXT ? NULL : b->data + off;
 }
 
-static void on_record(const char *raw, size_t len, void *user)
+static void decode_record(const char *raw, size_t len, void *user)
 {
     read_ctx_t *ctx = user;
     ctx->index++;
     buf_reset(&ctx->scratch);
     fields_t f = {.scratch = &ctx->scratch};
     record_fields(raw, len, &f);
-    const char *name = text_at(&ctx->scratch, f.name);
+    const char *name = scratch_text(&ctx->scratch, f.name);
     if (!f.problem && (!name || !*name)) f.problem = "no name";
     test_record_t rec = {.raw = raw, .raw_len = len, .duration = -1, .problem = f.problem};
     if (f.problem) {
-        skip_record(ctx, raw, len, f.problem);
+        warn_skipped_record(ctx, raw, len, f.problem);
         ctx->fn(&rec, ctx->user);
         return;
     }
@@ -521,29 +387,33 @@ static void on_record(const char *raw, size_t len, void *user)
     buf_append(&ctx->scratch, ctx->scratch.data + f.name, name_len);
     buf_putc(&ctx->scratch, '\0');
     const buf_t *b = &ctx->scratch;
-    rec.scope = f.scope == NO_TEXT ? "" : text_at(b, f.scope);
-    rec.name = text_at(b, f.name);
-    rec.node_id = text_at(b, id);
-    rec.file = text_at(b, f.file_name);
-    rec.status = run_result_status_parse(text_at(b, f.result));
-    rec.failure = text_at(b, f.failure_reason);
+    rec.scope = f.scope == NO_TEXT ? "" : scratch_text(b, f.scope);
+    rec.name = scratch_text(b, f.name);
+    rec.node_id = scratch_text(b, id);
+    rec.file = scratch_text(b, f.file_name);
+    rec.status = run_result_status_parse(scratch_text(b, f.result));
+    rec.failure = scratch_text(b, f.failure_reason);
     rec.collection_error = f.collection_error;
     rec.duration = f.duration;
     ctx->fn(&rec, ctx->user);
 }
 
-void results_json_read_records(const char *path, record_fn fn, void *user, bool warn,
-                               results_json_scan_t *out)
+void results_json_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
+                               void *warn_user, results_json_scan_t *out)
 {
-    read_ctx_t ctx = {.fn = fn, .user = user, .warn = warn, .path = path};
-    results_json_scan_file(path, on_record, &ctx, out);
+    read_ctx_t ctx = {.fn = fn, .user = user, .path = path};
+    ctx.warnings = (warncap_t){.fn = warn, .user = warn_user, .max = RESULTS_JSON_MAX_WARNINGS};
+    results_json_scan_file(path, decode_record, &ctx, out);
     buf_free(&ctx.scratch);
-    if (ctx.unwarned)
-        log_warn("%s: %zu more result records are not test records; skipped (%zu warnings shown)",
-                 path, ctx.unwarned, ctx.warned);
+    if (ctx.warnings.more)
+        warncap_say(&ctx.warnings,
+                    "%s: %zu more result records are not test records; skipped (%zu warnings "
+                    "shown)",
+                    path, ctx.warnings.more, ctx.warnings.shown);
 }
 
-void results_json_read_results(const char *path, run_result_t *r, results_json_scan_t *out)
+void results_json_read_results(const char *path, run_result_t *r, warn_fn warn, void *warn_user,
+                               results_json_scan_t *out)
 {
-    results_json_read_records(path, run_result_add_fn, r, true, out);
+    results_json_read_records(path, run_result_add_fn, r, warn, warn_user, out);
 }

@@ -13,7 +13,8 @@
  * Tolerated (the collector's gotchas): optional result/tags/failure_* keys,
  * empty scope, "::" inside names, exponent floats, \u escapes, any key case.
  * A record that is not an object or lacks a name is counted and skipped (the
- * first RESULTS_JSON_MAX_WARNINGS of a file are named, the rest counted in one line); a
+ * first RESULTS_JSON_MAX_WARNINGS of a file are named, the rest counted in one
+ * line, each line handed to the caller's warn_fn: this module never prints); a
  * file that is not an array, ends before the array closes, or has a byte where
  * no element can start (`[}]`), is an error naming the file and byte offset.
  *
@@ -27,6 +28,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "err.h"
 #include "run_result.h"
 
 #define RESULTS_JSON_MAX_WARNINGS 5
@@ -38,9 +40,10 @@ typedef void (*results_json_element_fn)(const char *raw, size_t len, void *user)
 
 typedef struct {
     size_t elements;
-    size_t bad;      /* elements that are not readable records */
-    bool ok;         /* the array was read to its end */
-    char error[256]; /* when !ok */
+    size_t bad; /* elements that are not readable records */
+    /* NULL when the array was read to its end, else why not (one line naming
+     * the file). The caller frees it. */
+    char *error;
 } results_json_scan_t;
 
 /* Calls fn for each element; counts elements that are not objects as bad. */
@@ -48,12 +51,14 @@ void results_json_scan_file(const char *path, results_json_element_fn fn, void *
                             results_json_scan_t *out);
 /* Calls fn for every element of a collector file, in order: a usable test
  * record with its fields, anything else with rec->problem set (and only its
- * raw bytes). With `warn`, prints one line per unusable record (the first
- * RESULTS_JSON_MAX_WARNINGS, then a count); the run phase warns, later readers do not. */
-void results_json_read_records(const char *path, record_fn fn, void *user, bool warn,
+ * raw bytes). With `warn` (may be NULL), hands it one line per unusable record
+ * (the first RESULTS_JSON_MAX_WARNINGS, then a count); the run phase warns,
+ * later readers do not. */
+void results_json_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
+                               void *warn_user, results_json_scan_t *out);
+/* results_json_read_records into the model. */
+void results_json_read_results(const char *path, run_result_t *r, warn_fn warn, void *warn_user,
                                results_json_scan_t *out);
-/* results_json_read_records into the model, warning. */
-void results_json_read_results(const char *path, run_result_t *r, results_json_scan_t *out);
 /* Read size; tests shrink it to put chunk boundaries inside strings and escapes. */
 void results_json_set_chunk_size(size_t bytes);
 /* Largest record accepted (0: RESULTS_JSON_MAX_RECORD); tests lower it. */

@@ -1,7 +1,7 @@
 #include "results_junit.h"
 #include "buf.h"
 #include "fsutil.h"
-#include "log.h"
+#include "warncap.h"
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
@@ -26,7 +26,7 @@ typedef struct {
     const char *path;
     record_fn fn;
     void *user;
-    bool warn;
+    warncap_t warnings; /* skipped testcases named, then counted */
     results_junit_scan_t *out;
     int depth;
     bool root_seen;
@@ -44,8 +44,6 @@ typedef struct {
     size_t reason_total; /* bytes the reason had before it was cut */
     bool have_message;
     size_t nested; /* <testcase> inside <testcase>: ignored */
-    size_t warned;
-    size_t unwarned;
 } results_junit_ctx_t;
 
 static bool is_test_module(const char *comp, size_t n)
@@ -107,7 +105,7 @@ char *results_junit_node_id(const char *classname, const char *name)
     return buf_detach(&b);
 }
 
-static const char *attr(const char **atts, const char *key)
+static const char *junit_attr(const char **atts, const char *key)
 {
     for (int i = 0; atts[i]; i += 2)
         if (strcmp(atts[i], key) == 0) return atts[i + 1];
@@ -130,15 +128,11 @@ static void reason_reset(results_junit_ctx_t *c)
     c->reason_total = 0;
 }
 
-static void warn_case(results_junit_ctx_t *c, const char *why)
+static void warn_skipped_case(results_junit_ctx_t *c, const char *why)
 {
-    if (!c->warn) return;
-    if (c->warned >= RESULTS_JUNIT_MAX_WARNINGS) {
-        c->unwarned++;
-        return;
-    }
-    c->warned++;
-    log_warn("%s line %lu: %s; skipped", c->path, XML_GetCurrentLineNumber(c->parser), why);
+    if (warncap_next(&c->warnings))
+        warncap_say(&c->warnings, "%s line %lu: %s; skipped", c->path,
+                    XML_GetCurrentLineNumber(c->parser), why);
 }
 
 /* pytest's time="0.123": finite, not negative, else unknown (-1). */
@@ -152,7 +146,8 @@ static double seconds_attr(const char *v)
 
 static void start_case(results_junit_ctx_t *c, const char **atts)
 {
-    const char *cls = attr(atts, "classname"), *name = attr(atts, "name");
+    const char *cls = junit_attr(atts, "classname");
+    const char *name = junit_attr(atts, "name");
     c->in_case = true;
     c->case_depth = c->depth;
     c->start = (size_t)XML_GetCurrentByteIndex(c->parser);
@@ -161,20 +156,19 @@ static void start_case(results_junit_ctx_t *c, const char **atts)
     c->status = ST_PASSED;
     c->collection_error = false;
     c->error = false;
-    c->time = seconds_attr(attr(atts, "time"));
+    c->time = seconds_attr(junit_attr(atts, "time"));
     c->have_message = false;
     reason_reset(c);
 }
 
-static void on_start(void *user, const char *el, const char **atts)
+static void junit_on_start(void *user, const char *el, const char **atts)
 {
     results_junit_ctx_t *c = user;
     c->depth++;
     if (!c->root_seen) {
         c->root_seen = true;
         if (strcmp(el, "testsuites") != 0 && strcmp(el, "testsuite") != 0) {
-            snprintf(c->out->error, sizeof c->out->error,
-                     "root element is <%s>, not <testsuites> or <testsuite>", el);
+            err_set(&c->out->error, "root element is <%s>, not <testsuites> or <testsuite>", el);
             XML_StopParser(c->parser, XML_FALSE);
         }
         return;
@@ -188,11 +182,12 @@ static void on_start(void *user, const char *el, const char **atts)
         return;
     }
     if (!c->in_case) return;
-    bool failure = strcmp(el, "failure") == 0, error = strcmp(el, "error") == 0;
+    bool failure = strcmp(el, "failure") == 0;
+    bool error = strcmp(el, "error") == 0;
     if (failure || error) {
         c->status = ST_FAILED;
         c->error = c->error || error;
-        const char *msg = attr(atts, "message");
+        const char *msg = junit_attr(atts, "message");
         if (error && msg && strcmp(msg, "collection failure") == 0 && !*c->classname)
             c->collection_error = true;
         /* A collection error's message is just the label; its body says what broke. */
@@ -207,7 +202,7 @@ static void on_start(void *user, const char *el, const char **atts)
     }
 }
 
-static void on_text(void *user, const char *s, int len)
+static void junit_on_text(void *user, const char *s, int len)
 {
     results_junit_ctx_t *c = user;
     if (!c->in_problem || c->have_message) return; /* without a message, the body says what broke */
@@ -228,7 +223,7 @@ static void record_case(results_junit_ctx_t *c)
      * or report by name; refuse it rather than carry megabytes around. */
     if (strlen(c->classname) > RESULTS_JUNIT_MAX_ID || strlen(c->name) > RESULTS_JUNIT_MAX_ID) {
         rec.problem = "a testcase classname or name is longer than 64 KiB";
-        warn_case(c, rec.problem);
+        warn_skipped_case(c, rec.problem);
         c->fn(&rec, c->user);
         return;
     }
@@ -243,7 +238,8 @@ static void record_case(results_junit_ctx_t *c)
     /* The first line of a collection error's text is its most useful line. */
     char *nl = c->collection_error ? strchr(buf_str(&c->reason), '\n') : NULL;
     if (nl) {
-        c->reason.len = (size_t)(nl - c->reason.data), *nl = '\0';
+        c->reason.len = (size_t)(nl - c->reason.data);
+        *nl = '\0';
     } else if (c->reason_total > c->reason.len) {
         /* text arrives in pieces: the cut may have left half a character */
         c->reason.len = utf8_complete_len(c->reason.data, c->reason.len);
@@ -264,7 +260,7 @@ static void record_case(results_junit_ctx_t *c)
     free(file);
 }
 
-static void on_end(void *user, const char *el)
+static void junit_on_end(void *user, const char *el)
 {
     results_junit_ctx_t *c = user;
     c->depth--;
@@ -293,10 +289,10 @@ static bool feed_file(results_junit_ctx_t *c, FILE *f)
         size_t n = fread(data, 1, chunk, f);
         bool last = n < chunk;
         if (XML_Parse(c->parser, data, (int)n, last) == XML_STATUS_ERROR) {
-            if (!c->out->error[0])
-                snprintf(c->out->error, sizeof c->out->error, "%s: %s at line %lu", c->path,
-                         XML_ErrorString(XML_GetErrorCode(c->parser)),
-                         XML_GetCurrentLineNumber(c->parser));
+            if (!c->out->error)
+                err_set(&c->out->error, "%s: %s at line %lu", c->path,
+                        XML_ErrorString(XML_GetErrorCode(c->parser)),
+                        XML_GetCurrentLineNumber(c->parser));
             ok = false;
             break;
         }
@@ -305,10 +301,10 @@ static bool feed_file(results_junit_ctx_t *c, FILE *f)
         long long at = (long long)XML_GetCurrentByteIndex(c->parser);
         size_t pending = at >= 0 && at <= fed ? (size_t)(fed - at) : 0;
         if (pending > max_token) {
-            snprintf(c->out->error, sizeof c->out->error,
-                     "%s: one XML tag at line %lu is larger than %zu KiB; a JUnit "
-                     "file never has one that big (is it corrupt?)",
-                     c->path, XML_GetCurrentLineNumber(c->parser), max_token >> 10);
+            err_set(&c->out->error,
+                    "%s: one XML tag at line %lu is larger than %zu KiB; a JUnit "
+                    "file never has one that big (is it corrupt?)",
+                    c->path, XML_GetCurrentLineNumber(c->parser), max_token >> 10);
             ok = false;
             break;
         }
@@ -322,33 +318,38 @@ static bool feed_file(results_junit_ctx_t *c, FILE *f)
     return ok;
 }
 
-void results_junit_read_records(const char *path, record_fn fn, void *user, bool warn,
-                                results_junit_scan_t *out)
+/* The lines said once the file is read: skipped testcases past the cap,
+ * nested ones. */
+static void warn_totals(results_junit_ctx_t *c)
+{
+    if (c->warnings.more)
+        warncap_say(&c->warnings, "%s: %zu more testcases skipped (%zu warnings shown)", c->path,
+                    c->warnings.more, c->warnings.shown);
+    if (c->nested)
+        warncap_say(&c->warnings,
+                    "%s: %zu <testcase> elements inside another <testcase> were ignored (pytest "
+                    "never writes them)",
+                    c->path, c->nested);
+}
+
+void results_junit_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
+                                void *warn_user, results_junit_scan_t *out)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(out->error, sizeof out->error, "cannot open %s: %s", path, strerror(errno));
+        err_set(&out->error, "cannot open %s: %s", path, strerror(errno));
         return;
     }
-    results_junit_ctx_t c = {.fn = fn, .user = user, .warn = warn, .out = out, .path = path};
+    results_junit_ctx_t c = {.fn = fn, .user = user, .out = out, .path = path};
+    c.warnings = (warncap_t){.fn = warn, .user = warn_user, .max = RESULTS_JUNIT_MAX_WARNINGS};
     buf_init(&c.reason);
     c.parser = XML_ParserCreate(NULL);
     XML_SetUserData(c.parser, &c);
-    XML_SetElementHandler(c.parser, on_start, on_end);
-    XML_SetCharacterDataHandler(c.parser, on_text);
-    bool ok = feed_file(&c, f);
-    if (ok && !c.root_seen) {
-        snprintf(out->error, sizeof out->error, "%s is empty", path);
-        ok = false;
-    }
-    if (c.unwarned)
-        log_warn("%s: %zu more testcases skipped (%zu warnings shown)", path, c.unwarned, c.warned);
-    if (c.nested && warn)
-        log_warn("%s: %zu <testcase> elements inside another <testcase> were ignored (pytest never "
-                 "writes them)",
-                 path, c.nested);
-    out->ok = ok;
+    XML_SetElementHandler(c.parser, junit_on_start, junit_on_end);
+    XML_SetCharacterDataHandler(c.parser, junit_on_text);
+    if (feed_file(&c, f) && !c.root_seen) err_set(&out->error, "%s is empty", path);
+    warn_totals(&c);
     free(c.classname);
     free(c.name);
     buf_free(&c.reason);
@@ -356,7 +357,8 @@ void results_junit_read_records(const char *path, record_fn fn, void *user, bool
     fclose(f);
 }
 
-void results_junit_read_results(const char *path, run_result_t *r, results_junit_scan_t *out)
+void results_junit_read_results(const char *path, run_result_t *r, warn_fn warn, void *warn_user,
+                                results_junit_scan_t *out)
 {
-    results_junit_read_records(path, run_result_add_fn, r, true, out);
+    results_junit_read_records(path, run_result_add_fn, r, warn, warn_user, out);
 }

@@ -15,12 +15,14 @@
  * bytes (with a note that it was cut); a testcase whose classname or name is
  * over RESULTS_JUNIT_MAX_ID bytes is skipped with a warning (at most
  * RESULTS_JUNIT_MAX_WARNINGS per file, then a count); a <testcase> nested in another
- * is ignored and counted; reading stays linear in the file size however large
+ * is ignored and counted (warnings go to the caller's warn_fn: this module
+ * never prints); reading stays linear in the file size however large
  * one tag is, and a tag over RESULTS_JUNIT_MAX_TOKEN bytes is an error. expat itself
  * refuses entity amplification ("billion laughs") and loads no external entity. */
 #ifndef TEP_RESULTS_JUNIT_H
 #define TEP_RESULTS_JUNIT_H
 #include <stdbool.h>
+#include "err.h"
 #include "run_result.h"
 
 #define RESULTS_JUNIT_MAX_ID       (64 * 1024)
@@ -29,18 +31,20 @@
 
 typedef struct {
     size_t testcases;
-    bool ok;
-    char error[256];
+    /* NULL when the file was read to its end, else why not (one line). The
+     * caller frees it. */
+    char *error;
 } results_junit_scan_t;
 
 /* Calls fn for every outermost <testcase>, in order: a usable record with its
  * fields, or one with rec->problem set (only start/end meaningful). With
- * `warn`, prints what is skipped or ignored (the run phase warns, later
- * readers do not). */
-void results_junit_read_records(const char *path, record_fn fn, void *user, bool warn,
+ * `warn` (may be NULL), hands it a line for what is skipped or ignored (the
+ * run phase warns, later readers do not). */
+void results_junit_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
+                                void *warn_user, results_junit_scan_t *out);
+/* results_junit_read_records into the model. */
+void results_junit_read_results(const char *path, run_result_t *r, warn_fn warn, void *warn_user,
                                 results_junit_scan_t *out);
-/* results_junit_read_records into the model, warning. */
-void results_junit_read_results(const char *path, run_result_t *r, results_junit_scan_t *out);
 /* Largest single tag accepted (0: RESULTS_JUNIT_MAX_TOKEN); tests lower it. */
 void results_junit_set_max_token(size_t bytes);
 

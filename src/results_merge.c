@@ -1,7 +1,8 @@
 #include "results_merge.h"
 #include "buf.h"
-#include "results_json.h"
+#include "err.h"
 #include "fsutil.h"
+#include "results_json.h"
 #include "results_junit.h"
 #include <errno.h>
 #include <libgen.h>
@@ -32,7 +33,7 @@ typedef struct {
     size_t count[K_KINDS];
 } writer_t;
 
-static int kind_of(const test_record_t *rec)
+static int record_kind(const test_record_t *rec)
 {
     if (rec->status == ST_FAILED) return rec->error ? K_ERROR : K_FAILURE;
     return rec->status == ST_SKIPPED ? K_SKIPPED : K_PASSED;
@@ -128,7 +129,7 @@ typedef struct {
     size_t n_slots;
 } map_t;
 
-static uint64_t hash(const char *s)
+static uint64_t merge_key_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
@@ -138,7 +139,7 @@ static uint64_t hash(const char *s)
 static size_t *map_slot(const map_t *m, const char *key)
 {
     size_t mask = m->n_slots - 1;
-    for (size_t i = hash(key) & mask;; i = (i + 1) & mask)
+    for (size_t i = merge_key_hash(key) & mask;; i = (i + 1) & mask)
         if (m->slots[i] == SIZE_MAX || strcmp(m->entries[m->slots[i]].key, key) == 0)
             return &m->slots[i];
 }
@@ -168,7 +169,9 @@ static bool map_put(map_t *m, char *key, char *bytes, size_t len, int kind)
         entry_t *e = &m->entries[*slot];
         free(key);
         free(e->bytes);
-        e->bytes = bytes, e->len = len, e->kind = kind;
+        e->bytes = bytes;
+        e->len = len;
+        e->kind = kind;
         return true;
     }
     if (m->len == m->cap) {
@@ -182,7 +185,10 @@ static bool map_put(map_t *m, char *key, char *bytes, size_t len, int kind)
 
 static void map_free(map_t *m)
 {
-    for (size_t i = 0; i < m->len; i++) free(m->entries[i].key), free(m->entries[i].bytes);
+    for (size_t i = 0; i < m->len; i++) {
+        free(m->entries[i].key);
+        free(m->entries[i].bytes);
+    }
     free(m->entries);
     free(m->slots);
 }
@@ -207,7 +213,7 @@ static char *record_key(const test_record_t *rec)
 static void put_record(pass_t *p, const test_record_t *rec)
 {
     if (p->w->mode == MODE_JSON) {
-        writer_put(p->w, rec->raw, rec->raw_len, kind_of(rec));
+        writer_put(p->w, rec->raw, rec->raw_len, record_kind(rec));
         return;
     }
     if (!source_copy(&p->src, rec->start, rec->end, p->w->out, NULL)) {
@@ -215,7 +221,7 @@ static void put_record(pass_t *p, const test_record_t *rec)
         return;
     }
     p->w->written++;
-    p->w->count[kind_of(rec)]++;
+    p->w->count[record_kind(rec)]++;
 }
 
 static void on_concat(const test_record_t *rec, void *user)
@@ -236,7 +242,7 @@ static void on_collect(const test_record_t *rec, void *user)
     else if (!source_copy(&p->src, rec->start, rec->end, NULL, &bytes))
         p->copy_failed = true;
     size_t len = bytes.len;
-    if (map_put(p->map, record_key(rec), buf_detach(&bytes), len, kind_of(rec)))
+    if (map_put(p->map, record_key(rec), buf_detach(&bytes), len, record_kind(rec)))
         p->stats->replaced++;
 }
 
@@ -263,21 +269,22 @@ static void read_input(pass_t *p, const char *path, record_fn fn, strlist_t *pro
     p->read = 0;
     p->copy_failed = false;
     p->src = (source_t){.f = p->w->mode == MODE_JUNIT ? fopen(path, "rb") : NULL};
-    char error[256] = "";
+    char *error = NULL;
     if (p->w->mode == MODE_JSON) {
         results_json_scan_t scan;
-        results_json_read_records(path, fn, p, false, &scan);
-        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+        results_json_read_records(path, fn, p, NULL, NULL, &scan);
+        error = scan.error;
     } else {
         results_junit_scan_t scan;
-        results_junit_read_records(path, fn, p, false, &scan);
-        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+        results_junit_read_records(path, fn, p, NULL, NULL, &scan);
+        error = scan.error;
     }
-    if (error[0] && problems)
+    if (error && problems)
         strlist_push_owned(
             problems, xasprintf("%s (kept the %zu records before the problem)", error, p->read));
     if (p->copy_failed && problems)
         strlist_push_owned(problems, xasprintf("%s changed while it was read", path));
+    free(error);
     if (p->src.f) fclose(p->src.f);
     p->stats->files++;
 }
@@ -292,7 +299,7 @@ static FILE *open_temp(const char *out, char **tmp, char **err)
     *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
     FILE *f = fopen(*tmp, "w+b"); /* read-write: the JUnit header is rewritten in place */
     if (!f) {
-        *err = xasprintf("cannot write %s: %s", *tmp, strerror(errno));
+        err_set(err, "cannot write %s: %s", *tmp, strerror(errno));
         free(*tmp);
         *tmp = NULL;
     }
@@ -305,50 +312,65 @@ static bool close_temp(FILE *f, char *tmp, const char *out, char **err)
     ok = fclose(f) == 0 && ok;
     if (ok && rename(tmp, out) != 0) ok = false;
     if (!ok) {
-        *err = xasprintf("cannot write %s: %s", out, strerror(errno));
+        err_set(err, "cannot write %s: %s", out, strerror(errno));
         unlink(tmp);
     }
     free(tmp);
     return ok;
 }
 
+/* The output being written: its temporary file and its writer. */
+typedef struct {
+    writer_t w;
+    char *tmp;
+} output_t;
+
+static bool output_open(output_t *o, run_mode_t mode, const char *out, results_merge_stats_t *stats,
+                        char **err)
+{
+    memset(stats, 0, sizeof *stats);
+    memset(o, 0, sizeof *o);
+    FILE *f = open_temp(out, &o->tmp, err);
+    if (!f) return false;
+    o->w = (writer_t){.mode = mode, .out = f};
+    return true;
+}
+
+static bool output_close(output_t *o, const char *out, results_merge_stats_t *stats, char **err)
+{
+    writer_end(&o->w);
+    stats->records = o->w.written;
+    return close_temp(o->w.out, o->tmp, out, err);
+}
+
 bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out,
                           results_merge_stats_t *stats, strlist_t *problems, char **err)
 {
-    memset(stats, 0, sizeof *stats);
-    char *tmp = NULL;
-    FILE *f = open_temp(out, &tmp, err);
-    if (!f) return false;
-    writer_t w = {.mode = mode, .out = f};
-    pass_t p = {.w = &w, .stats = stats};
-    writer_begin(&w);
+    output_t o;
+    if (!output_open(&o, mode, out, stats, err)) return false;
+    pass_t p = {.w = &o.w, .stats = stats};
+    writer_begin(&o.w);
     for (size_t i = 0; i < inputs->len; i++)
         if (fs_exists(inputs->items[i])) read_input(&p, inputs->items[i], on_concat, problems);
-    writer_end(&w);
-    stats->records = w.written;
-    return close_temp(f, tmp, out, err);
+    return output_close(&o, out, stats, err);
 }
 
 bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *out,
                          results_merge_stats_t *stats, strlist_t *problems, char **err)
 {
-    memset(stats, 0, sizeof *stats);
-    char *tmp = NULL;
-    FILE *f = open_temp(out, &tmp, err);
-    if (!f) return false;
-    writer_t w = {.mode = mode, .out = f};
+    output_t o;
+    if (!output_open(&o, mode, out, stats, err)) return false;
     map_t map = {0};
-    pass_t p = {.w = &w, .map = &map, .stats = stats};
+    pass_t p = {.w = &o.w, .map = &map, .stats = stats};
     for (size_t i = 1; i < inputs->len; i++) /* the retries: small */
         if (fs_exists(inputs->items[i])) read_input(&p, inputs->items[i], on_collect, problems);
-    writer_begin(&w);
+    writer_begin(&o.w);
     if (inputs->len && fs_exists(inputs->items[0]))
         read_input(&p, inputs->items[0], on_final, problems);
-    for (size_t i = 0; i < map.len; i++)
-        if (!map.entries[i].used)
-            writer_put(&w, map.entries[i].bytes, map.entries[i].len, map.entries[i].kind);
-    writer_end(&w);
-    stats->records = w.written;
+    for (size_t i = 0; i < map.len; i++) {
+        const entry_t *e = &map.entries[i];
+        if (!e->used) writer_put(&o.w, e->bytes, e->len, e->kind);
+    }
     map_free(&map);
-    return close_temp(f, tmp, out, err);
+    return output_close(&o, out, stats, err);
 }

@@ -166,5 +166,6 @@ void run_colldetail_fill(run_mode_t mode, const char *path, run_result_t *r)
         return;
     }
     results_json_scan_t scan;
-    results_json_read_records(path, offer_fn, r, false, &scan);
+    results_json_read_records(path, offer_fn, r, NULL, NULL, &scan);
+    free(scan.error); /* the run phase already said what is wrong with the file */
 }

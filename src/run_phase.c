@@ -158,6 +158,13 @@ static void on_json_record(const test_record_t *rec, void *user)
     run_colldetail_offer_record(r, rec);
 }
 
+/* The result readers' warnings (records they skipped), as warnings. */
+static void warn_result_line(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
+
 /* Reads a result file into the model; notes unreadable files. */
 static void read_results(run_phase_t *rn, const char *path, const process_result_t *pr)
 {
@@ -170,20 +177,22 @@ static void read_results(run_phase_t *rn, const char *path, const process_result
                 xasprintf("pytest exited %d but wrote no results to %s", pr->exit_code, path));
         return;
     }
-    char error[256] = "";
+    char *error = NULL;
     if (rn->setup.mode == MODE_JSON) {
         results_json_scan_t scan;
-        results_json_read_records(path, on_json_record, &rn->rec.result, true, &scan);
-        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+        results_json_read_records(path, on_json_record, &rn->rec.result, warn_result_line, NULL,
+                                  &scan);
+        error = scan.error;
     } else {
         results_junit_scan_t scan;
-        results_junit_read_results(path, &rn->rec.result, &scan);
-        if (!scan.ok) snprintf(error, sizeof error, "%s", scan.error);
+        results_junit_read_results(path, &rn->rec.result, warn_result_line, NULL, &scan);
+        error = scan.error;
     }
-    if (error[0] && must_read)
+    if (error && must_read)
         strlist_push_owned(&rn->unreadable, xasprintf("results cannot be read: %s", error));
-    else if (error[0])
+    else if (error)
         log_warn("results of an interrupted run are incomplete: %s", error);
+    free(error);
 }
 
 static size_t count_collection_errors(const run_result_t *r)

@@ -72,10 +72,10 @@ static cJSON *header_json(const run_record_t *rec)
 static void put_failed_test(buf_t *b, const test_result_t *t)
 {
     buf_puts(b, ",\n{\"node_id\":");
-    json_put_string(b, t->node_id, false); /* byte for byte: it becomes a retry selector */
+    jsontext_put_string(b, t->node_id, false); /* byte for byte: it becomes a retry selector */
     if (t->file) {
         buf_puts(b, ",\"file\":");
-        json_put_string(b, t->file, false);
+        jsontext_put_string(b, t->file, false);
     }
     buf_printf(b, ",\"status\":\"%s\",\"attempts\":%d", run_result_status_name(t->status),
                t->attempts);
@@ -85,7 +85,7 @@ static void put_failed_test(buf_t *b, const test_result_t *t)
     if (t->collection_error) buf_puts(b, ",\"collection_error\":true");
     if (t->failure) {
         buf_puts(b, ",\"cause\":");
-        json_put_string(b, t->failure, false);
+        jsontext_put_string(b, t->failure, false);
     }
     buf_putc(b, '}');
 }
@@ -254,8 +254,11 @@ static void check_record_file(record_reader_t *rd)
     }
     results_json_scan_t scan;
     results_json_scan_file(rd->path, on_record_element, rd, &scan);
-    if (rd->error) return;
-    if (!scan.ok)
+    if (rd->error) {
+        free(scan.error);
+        return;
+    }
+    if (scan.error)
         err_set(&rd->error, "%s is damaged (%s); run the command phase again", rd->path,
                 scan.error);
     else if (rd->elements == 0)
@@ -264,6 +267,7 @@ static void check_record_file(record_reader_t *rd)
         err_set(&rd->error,
                 "%s lists %zu failed tests but its header says %zu; run the command phase again",
                 rd->path, rd->elements - 1, rd->expected);
+    free(scan.error);
 }
 
 bool run_record_read(const config_t *cfg, run_record_t **out, char **err)

@@ -38,3 +38,9 @@ void fuzz_split(const uint8_t *data, size_t size, uint8_t sep, char **a, char **
     *a = fuzz_cstr(data, n);
     *b = cut ? fuzz_cstr(cut + 1, size - n - 1) : fuzz_cstr(data, 0);
 }
+
+void fuzz_count_warning(void *user, const char *line)
+{
+    FUZZ_CHECK(line != NULL && strchr(line, '\n') == NULL);
+    (*(size_t *)user)++;
+}

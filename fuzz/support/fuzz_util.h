@@ -26,4 +26,8 @@ const char *fuzz_file(const uint8_t *data, size_t size);
 /* Splits the input at the first byte `sep`: both halves NUL-terminated copies. */
 void fuzz_split(const uint8_t *data, size_t size, uint8_t sep, char **a, char **b);
 
+/* A warn_fn (err.h) for the readers: checks each warning is one line and
+ * counts it in the size_t given as user. */
+void fuzz_count_warning(void *user, const char *line);
+
 #endif

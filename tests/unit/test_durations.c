@@ -5,6 +5,8 @@
 #include "buf.h"
 #include "durations.h"
 #include "fsutil.h"
+#include "scratch.h"
+#include "warn_lines.h"
 #include "plan.h"
 #include <math.h>
 #include <stdio.h>
@@ -18,30 +20,26 @@ typedef struct {
     size_t lines;
 } loaded_t;
 
+typedef struct {
+    const char *path;
+    loaded_t *out;
+} load_call_t;
+
+static void load_call(void *arg)
+{
+    load_call_t *c = arg;
+    /* bad entries shown as plan shows them */
+    c->out->ok = durations_load(c->path, warn_to_stderr, NULL, &c->out->d, &c->out->err);
+}
+
 static void load_text(const char *text, loaded_t *out)
 {
-    char path[] = "/tmp/tep-dur-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    char errpath[] = "/tmp/tep-dur-err-XXXXXX";
-    int efd = mkstemp(errpath);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(efd, 2);
+    char *path = scratch_file("tep-dur", text, strlen(text));
     out->err = NULL;
-    out->ok = durations_load(path, &out->d, &out->err);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(efd);
-    size_t len = 0;
-    out->warnings = fs_read_file(errpath, &len);
-    out->lines = 0;
-    for (size_t i = 0; i < len; i++) out->lines += out->warnings[i] == '\n';
-    unlink(errpath);
+    load_call_t c = {.path = path, .out = out};
+    out->warnings = scratch_stderr(load_call, &c, &out->lines);
     unlink(path);
+    free(path);
 }
 
 static void loaded_free(loaded_t *l)

@@ -7,7 +7,7 @@
 #include "plan.h"
 #include <stdio.h>
 
-static char *regression(const char *name, size_t *len)
+static char *read_regression(const char *name, size_t *len)
 {
     const char *src = getenv("TEP_SOURCE_DIR");
     char *path = NULL;
@@ -25,7 +25,7 @@ static void plan_task_key_with_newline(void **state)
 {
     (void)state;
     size_t len = 0;
-    char *data = regression("plan-newline-in-task-key", &len);
+    char *data = read_regression("plan-newline-in-task-key", &len);
     /* fuzz_plan input: parallelism byte, prefix line, body */
     assert_true(len > 1);
     size_t cut = 1;

@@ -19,7 +19,7 @@ static void load(const char *json, durations_t *d)
     assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
     close(fd);
     char *err = NULL;
-    assert_true(durations_load(path, d, &err));
+    assert_true(durations_load(path, NULL, NULL, d, &err));
     unlink(path);
 }
 

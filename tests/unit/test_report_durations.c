@@ -1,4 +1,4 @@
-/* durrecord: this job's durations in pytest-split's format, written one entry
+/* report_durations: this job's durations in pytest-split's format, written one entry
  * at a time; a retried test once, with its latest time; node ids escaped so
  * any name stays valid JSON; the artifact name safe for the agent's argv. */
 #include "unit.h"
@@ -19,7 +19,7 @@ static char *temp_path(void)
     return xstrdup(tmpl);
 }
 
-static cJSON *load(const char *path)
+static cJSON *load_json(const char *path)
 {
     char *text = fs_read_file(path, NULL);
     assert_non_null(text);
@@ -29,15 +29,15 @@ static cJSON *load(const char *path)
     return root;
 }
 
-static double seconds(const cJSON *root, const char *id)
+static double seconds_of(const cJSON *root, const char *id)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, id);
     if (!cJSON_IsNumber(v)) fail_msg("no duration for %s", id);
     return v->valuedouble;
 }
 
-static void feed(walk_sink_t *sink, const char *scope, const char *name, test_status_t status,
-                 double duration, bool collection_error)
+static void feed_record(walk_sink_t *sink, const char *scope, const char *name,
+                        test_status_t status, double duration, bool collection_error)
 {
     char *id = run_result_node_id(scope, name);
     test_record_t rec = {.scope = scope,
@@ -62,24 +62,24 @@ static void retried_tests_appear_once_with_their_latest_time(void **state)
     char *err = NULL;
     assert_true(report_durations_open(&d, path, &failed, &err));
     walk_sink_t sink = report_durations_sink(&d);
-    feed(&sink, "t.py", "ok", ST_PASSED, 0.5, false);
-    feed(&sink, "t.py", "flaky", ST_FAILED, 2.0, false); /* attempt 0 */
-    feed(&sink, "t.py", "broken", ST_FAILED, 1.0, false);
-    feed(&sink, "t.py", "skipped", ST_SKIPPED, 0.000086, false);
-    feed(&sink, "t.py", "no_time", ST_PASSED, -1, false);       /* no usable time: left out */
-    feed(&sink, "", "tests/test_bad.py", ST_FAILED, 0.1, true); /* a file, not a test */
+    feed_record(&sink, "t.py", "ok", ST_PASSED, 0.5, false);
+    feed_record(&sink, "t.py", "flaky", ST_FAILED, 2.0, false); /* attempt 0 */
+    feed_record(&sink, "t.py", "broken", ST_FAILED, 1.0, false);
+    feed_record(&sink, "t.py", "skipped", ST_SKIPPED, 0.000086, false);
+    feed_record(&sink, "t.py", "no_time", ST_PASSED, -1, false); /* no usable time: left out */
+    feed_record(&sink, "", "tests/test_bad.py", ST_FAILED, 0.1, true); /* a file, not a test */
     test_record_t junk = {.problem = "not a JSON object", .duration = 3};
     sink.record(sink.user, &junk, 0);
-    feed(&sink, "t.py", "flaky", ST_PASSED, 0.25, false); /* the retry */
+    feed_record(&sink, "t.py", "flaky", ST_PASSED, 0.25, false); /* the retry */
     size_t written = 0;
     assert_true(report_durations_close(&d, &written, &err));
     assert_int_equal(written, 4);
-    cJSON *root = load(path);
+    cJSON *root = load_json(path);
     assert_int_equal(cJSON_GetArraySize(root), 4);
-    assert_true(seconds(root, "t.py::ok") == 0.5);
-    assert_true(seconds(root, "t.py::flaky") == 0.25);
-    assert_true(seconds(root, "t.py::broken") == 1.0);
-    assert_true(seconds(root, "t.py::skipped") == 0.000086);
+    assert_true(seconds_of(root, "t.py::ok") == 0.5);
+    assert_true(seconds_of(root, "t.py::flaky") == 0.25);
+    assert_true(seconds_of(root, "t.py::broken") == 1.0);
+    assert_true(seconds_of(root, "t.py::skipped") == 0.000086);
     /* each entry once: the text has each key once */
     char *text = fs_read_file(path, NULL);
     assert_non_null(strstr(text, "\"t.py::flaky\""));
@@ -112,9 +112,9 @@ static void any_node_id_stays_valid_json(void **state)
     for (size_t i = 0; i < 6; i++) report_durations_add(&d, ids[i], (double)i);
     size_t written = 0;
     assert_true(report_durations_close(&d, &written, &err));
-    cJSON *root = load(path);
+    cJSON *root = load_json(path);
     assert_int_equal(cJSON_GetArraySize(root), 6);
-    for (size_t i = 0; i < 6; i++) assert_true(seconds(root, want[i]) == (double)i);
+    for (size_t i = 0; i < 6; i++) assert_true(seconds_of(root, want[i]) == (double)i);
     cJSON_Delete(root);
     unlink(path);
     free(path);
@@ -130,7 +130,7 @@ static void empty_file_is_an_empty_object(void **state)
     size_t written = 9;
     assert_true(report_durations_close(&d, &written, &err));
     assert_int_equal(written, 0);
-    cJSON *root = load(path);
+    cJSON *root = load_json(path);
     assert_int_equal(cJSON_GetArraySize(root), 0);
     cJSON_Delete(root);
     unlink(path);

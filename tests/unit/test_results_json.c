@@ -6,6 +6,8 @@
 #include "results_json.h"
 #include "fsutil.h"
 #include "records.h"
+#include "scratch.h"
+#include "warn_lines.h"
 #include "run_result.h"
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,12 +16,7 @@
 
 static char *write_temp(const char *data, size_t len)
 {
-    char *path = strdup("/tmp/tep-cj-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    close(fd);
-    return path;
+    return scratch_file("tep-cj", data, len);
 }
 
 /* Reads `text` as a collector file with the given chunk size. */
@@ -29,7 +26,7 @@ static void read_text(const char *text, size_t len, size_t chunk, recs_t *r,
     char *path = write_temp(text, len);
     results_json_set_chunk_size(chunk);
     memset(r, 0, sizeof *r);
-    results_json_read_records(path, recs_collect, r, true, scan);
+    results_json_read_records(path, recs_collect, r, warn_to_stderr, NULL, scan);
     results_json_set_chunk_size(0);
     unlink(path);
     free(path);
@@ -38,22 +35,8 @@ static void read_text(const char *text, size_t len, size_t chunk, recs_t *r,
 /* Runs fn with stderr sent to a file; returns how many lines it wrote. */
 static size_t stderr_lines(void (*fn)(void *), void *arg, char **text)
 {
-    char path[] = "/tmp/tep-cj-err-XXXXXX";
-    int fd = mkstemp(path);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
-    fn(arg);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(fd);
-    size_t len = 0;
-    char *s = fs_read_file(path, &len);
-    unlink(path);
     size_t lines = 0;
-    for (size_t i = 0; i < len; i++) lines += s[i] == '\n';
-    *text = s;
+    *text = scratch_stderr(fn, arg, &lines);
     return lines;
 }
 
@@ -79,10 +62,11 @@ static void non_advancing_elements_stop_with_an_error(void **state)
             recs_t r;
             results_json_scan_t scan;
             read_text(bad[i], strlen(bad[i]), chunks[c], &r, &scan);
-            if (scan.ok) fail_msg("'%s' (chunk %zu) was accepted", bad[i], chunks[c]);
+            if (!scan.error) fail_msg("'%s' (chunk %zu) was accepted", bad[i], chunks[c]);
             assert_non_null(strstr(scan.error, "/tmp/tep-cj-")); /* names the file */
             assert_null(strchr(scan.error, '\n'));
             assert_true(scan.elements <= 2);
+            free(scan.error);
             recs_free(&r);
         }
     }
@@ -90,10 +74,11 @@ static void non_advancing_elements_stop_with_an_error(void **state)
     recs_t r;
     results_json_scan_t scan;
     read_text("[{\"name\":\"a\",\"result\":\"failed\"}}]", 33, 0, &r, &scan);
-    assert_false(scan.ok);
+    assert_non_null(scan.error);
     assert_non_null(strstr(scan.error, "unexpected '}' at byte 31"));
     assert_int_equal(r.len, 1);
     assert_int_equal(recs_find(&r, "a")->status, ST_FAILED);
+    free(scan.error);
     recs_free(&r);
     alarm(0);
 }
@@ -111,7 +96,7 @@ static void valid_odd_spacing_still_reads(void **state)
             char *err = NULL;
             (void)err;
             read_text(ok[i], strlen(ok[i]), chunk, &r, &scan);
-            if (!scan.ok) fail_msg("'%s' (chunk %zu): %s", ok[i], chunk, scan.error);
+            if (scan.error) fail_msg("'%s' (chunk %zu): %s", ok[i], chunk, scan.error);
             assert_int_equal(scan.elements, elements[i]);
             recs_free(&r);
         }
@@ -142,7 +127,7 @@ static void bad_record_warnings_are_capped(void **state)
     flood_t f = {.text = b.data, .len = b.len};
     char *err = NULL;
     size_t lines = stderr_lines(read_flood, &f, &err);
-    assert_true(f.scan.ok);
+    assert_null(f.scan.error);
     assert_int_equal(f.r.problems, 10000);
     assert_int_equal(f.r.len, 1);
     assert_int_equal(lines, RESULTS_JSON_MAX_WARNINGS + 1); /* five named, then one count */
@@ -165,7 +150,7 @@ static void huge_failure_reason_is_cut(void **state)
         recs_t r;
         results_json_scan_t scan;
         read_text(b.data, b.len, 0, &r, &scan);
-        assert_true(scan.ok);
+        assert_null(scan.error);
         const rec_t *t = recs_find(&r, "t");
         assert_non_null(t);
         assert_true(strlen(t->failure) < TEP_TEXT_KEEP + 64);
@@ -188,7 +173,7 @@ static void oversized_name_makes_the_record_unusable(void **state)
     recs_t r;
     results_json_scan_t scan;
     read_text(b.data, b.len, 0, &r, &scan);
-    assert_true(scan.ok);
+    assert_null(scan.error);
     assert_int_equal(r.len, 1);
     assert_int_equal(r.problems, 1);
     assert_non_null(recs_find(&r, "ok"));
@@ -208,9 +193,10 @@ static void record_size_is_bounded(void **state)
     results_json_scan_t scan;
     read_text(b.data, b.len, 512, &r, &scan);
     results_json_set_max_record(0);
-    assert_false(scan.ok);
+    assert_non_null(scan.error);
     assert_non_null(strstr(scan.error, "record 2 at byte 18 is larger than 4 KiB"));
     assert_int_equal(r.len, 1); /* the record before it still counts */
+    free(scan.error);
     recs_free(&r);
     buf_free(&b);
 }
@@ -232,12 +218,56 @@ static void long_record_is_scanned_once(void **state)
     results_json_scan_t scan;
     read_text(b.data, b.len, 4096, &r, &scan);
     double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    assert_true(scan.ok);
+    assert_null(scan.error);
     assert_int_equal(r.len, 1);
     if (cpu > 3.0) fail_msg("16 MB record took %.1f s of CPU", cpu);
     recs_free(&r);
     buf_free(&b);
     alarm(0);
+}
+
+typedef struct {
+    recs_t r;
+    results_json_scan_t scan;
+    strlist_t lines;
+    bool warn;
+} listed_t;
+
+static void read_listing(void *arg)
+{
+    listed_t *l = arg;
+    const char *text = "[1,{\"name\":\"a\"},{\"result\":\"passed\"}]";
+    char *path = write_temp(text, strlen(text));
+    results_json_read_records(path, recs_collect, &l->r, l->warn ? warn_to_list : NULL, &l->lines,
+                              &l->scan);
+    unlink(path);
+    free(path);
+}
+
+/* The reader never prints: what it skipped goes, one line each, to the
+ * caller's warn_fn, and nowhere without one. */
+static void warnings_go_to_the_warn_fn_only(void **state)
+{
+    (void)state;
+    for (int warn = 0; warn < 2; warn++) {
+        listed_t l = {.warn = warn};
+        size_t printed = 0;
+        char *err = scratch_stderr(read_listing, &l, &printed);
+        assert_int_equal(printed, 0);
+        assert_null(l.scan.error);
+        assert_int_equal(l.r.len, 1);
+        assert_int_equal(l.r.problems, 2);
+        assert_int_equal(l.lines.len, warn ? 2 : 0);
+        if (warn) {
+            assert_non_null(strstr(l.lines.items[0], "result record 1 is not a test record (1); "
+                                                     "skipped (not a JSON object)"));
+            assert_non_null(strstr(l.lines.items[1], "result record 3 is not a test record"));
+            assert_non_null(strstr(l.lines.items[1], "skipped (no name)"));
+        }
+        strlist_free(&l.lines);
+        recs_free(&l.r);
+        free(err);
+    }
 }
 
 int main(void)
@@ -250,6 +280,7 @@ int main(void)
         cmocka_unit_test(oversized_name_makes_the_record_unusable),
         cmocka_unit_test(record_size_is_bounded),
         cmocka_unit_test(long_record_is_scanned_once),
+        cmocka_unit_test(warnings_go_to_the_warn_fn_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

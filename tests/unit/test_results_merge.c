@@ -1,5 +1,5 @@
-/* resultfile (merging result files: the parts of one attempt, and all
- * attempts into the result path, streaming) and colldetail (the cause of a
+/* results_merge (merging result files: the parts of one attempt, and all
+ * attempts into the result path, streaming) and run_colldetail (the cause of a
  * collection error from its whole text, read back from the result file). */
 #include "unit.h"
 #include "buf.h"
@@ -9,6 +9,7 @@
 #include "results_junit.h"
 #include "run_result.h"
 #include "results_merge.h"
+#include "scratch.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -17,17 +18,14 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/test_resultfile_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir(dir, sizeof dir, "test_resultfile");
     return 0;
 }
 
 static int remove_dir(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(dir);
     return 0;
 }
 
@@ -45,47 +43,58 @@ static void outcome_line(const test_record_t *rec, void *user)
         buf_printf(user, "%s %s\n", rec->node_id, run_result_status_name(rec->status));
 }
 
-static char *outcomes(run_mode_t mode, const char *path)
+static char *record_outcomes(run_mode_t mode, const char *path)
 {
     buf_t b = BUF_INIT;
     if (mode == MODE_JSON) {
         results_json_scan_t scan;
-        results_json_read_records(path, outcome_line, &b, false, &scan);
-        assert_true(scan.ok);
+        results_json_read_records(path, outcome_line, &b, NULL, NULL, &scan);
+        assert_null(scan.error);
     } else {
         results_junit_scan_t scan;
-        results_junit_read_records(path, outcome_line, &b, false, &scan);
-        assert_true(scan.ok);
+        results_junit_read_records(path, outcome_line, &b, NULL, NULL, &scan);
+        assert_null(scan.error);
     }
     return buf_detach(&b);
+}
+
+/* What one merge test works with: its inputs, and what the merge says. */
+typedef struct {
+    strlist_t in;
+    strlist_t problems;
+    results_merge_stats_t st;
+    char *err; /* the caller frees it where a merge failed */
+} merge_case_t;
+
+static void merge_case_free(merge_case_t *m)
+{
+    strlist_free(&m->in);
+    strlist_free(&m->problems);
 }
 
 static void json_attempts_merge_to_final_outcomes(void **state)
 {
     (void)state;
-    strlist_t in, problems;
-    strlist_init(&in);
-    strlist_init(&problems);
-    strlist_push_owned(
-        &in, write_file("a0.json", "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"failed\","
-                                   "\"history\":{\"duration\":1.5}},"
-                                   "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"}, 42,"
-                                   "{\"scope\":\"t.py\",\"name\":\"broken\",\"result\":\"failed\","
-                                   "\"failure_reason\":\"first\"}]"));
-    strlist_push_owned(&in, fs_join(dir, "never-written.json"));
-    strlist_push_owned(&in,
+    merge_case_t m = {0};
+    strlist_push_owned(&m.in,
+                       write_file("a0.json",
+                                  "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"failed\","
+                                  "\"history\":{\"duration\":1.5}},"
+                                  "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"}, 42,"
+                                  "{\"scope\":\"t.py\",\"name\":\"broken\",\"result\":\"failed\","
+                                  "\"failure_reason\":\"first\"}]"));
+    strlist_push_owned(&m.in, fs_join(dir, "never-written.json"));
+    strlist_push_owned(&m.in,
                        write_file("a1.json", "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":"
                                              "\"passed\",\"history\":{\"duration\":0.25}},"
                                              "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":"
                                              "\"failed\",\"failure_reason\":\"second\"}]"));
     char *out = fs_join(dir, "sub/merged.json"); /* a folder that does not exist yet */
-    results_merge_stats_t st;
-    char *err = NULL;
-    assert_true(results_merge_final(MODE_JSON, &in, out, &st, &problems, &err));
-    assert_int_equal(st.files, 2);
-    assert_int_equal(st.records, 3);
-    assert_int_equal(st.replaced, 2);
-    assert_int_equal(problems.len, 0);
+    assert_true(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
+    assert_int_equal(m.st.files, 2);
+    assert_int_equal(m.st.records, 3);
+    assert_int_equal(m.st.replaced, 2);
+    assert_int_equal(m.problems.len, 0);
     char *text = fs_read_file(out, NULL);
     /* The first attempt's order, each retried test's record in its place. */
     assert_string_equal(text, "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"passed\","
@@ -94,33 +103,30 @@ static void json_attempts_merge_to_final_outcomes(void **state)
                               "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":\"failed\","
                               "\"failure_reason\":\"second\"}]");
     /* The merged file is what the parser reads: final outcomes. */
-    char *got = outcomes(MODE_JSON, out);
+    char *got = record_outcomes(MODE_JSON, out);
     assert_string_equal(got, "t.py::flaky passed\nt.py::ok passed\nt.py::broken failed\n");
     free(got);
     free(text);
     free(out);
-    strlist_free(&in);
-    strlist_free(&problems);
+    merge_case_free(&m);
 }
 
 static void json_truncated_part_keeps_what_it_has(void **state)
 {
     (void)state;
-    strlist_t in, problems;
-    strlist_init(&in);
-    strlist_init(&problems);
+    merge_case_t m = {0};
     strlist_push_owned(
-        &in, write_file("p1.json", "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"}]"));
+        &m.in,
+        write_file("p1.json", "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"}]"));
     strlist_push_owned(
-        &in, write_file("p2.json",
-                        "[{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}, {\"scope\""));
+        &m.in,
+        write_file("p2.json",
+                   "[{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}, {\"scope\""));
     char *out = fs_join(dir, "parts.json");
-    results_merge_stats_t st;
-    char *err = NULL;
-    assert_true(results_merge_concat(MODE_JSON, &in, out, &st, &problems, &err));
-    assert_int_equal(st.records, 2);
-    assert_int_equal(problems.len, 1);
-    assert_non_null(strstr(problems.items[0], "p2.json ends before its JSON array is closed"));
+    assert_true(results_merge_concat(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
+    assert_int_equal(m.st.records, 2);
+    assert_int_equal(m.problems.len, 1);
+    assert_non_null(strstr(m.problems.items[0], "p2.json ends before its JSON array is closed"));
     char *text = fs_read_file(out, NULL);
     assert_string_equal(text, "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"},{"
                               "\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}]");
@@ -130,18 +136,15 @@ static void json_truncated_part_keeps_what_it_has(void **state)
     assert_false(fs_exists(tmp));
     free(tmp);
     free(out);
-    strlist_free(&in);
-    strlist_free(&problems);
+    merge_case_free(&m);
 }
 
 static void junit_merge_counts_kept_testcases(void **state)
 {
     (void)state;
-    strlist_t in, problems;
-    strlist_init(&in);
-    strlist_init(&problems);
+    merge_case_t m = {0};
     strlist_push_owned(
-        &in,
+        &m.in,
         write_file("a0.xml",
                    "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
                    "name=\"pytest\" tests=\"4\">"
@@ -153,17 +156,15 @@ static void junit_merge_counts_kept_testcases(void **state)
                    "failure\">E   boom</error></testcase>"
                    "</testsuite></testsuites>"));
     strlist_push_owned(
-        &in,
+        &m.in,
         write_file("a1.xml", "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
                              "name=\"pytest\" tests=\"1\">"
                              "<testcase classname=\"t\" name=\"flaky\" "
                              "time=\"0.5\"></testcase></testsuite></testsuites>"));
     char *out = fs_join(dir, "merged.xml");
-    results_merge_stats_t st;
-    char *err = NULL;
-    assert_true(results_merge_final(MODE_JUNIT, &in, out, &st, &problems, &err));
-    assert_int_equal(st.records, 4);
-    assert_int_equal(st.replaced, 1);
+    assert_true(results_merge_final(MODE_JUNIT, &m.in, out, &m.st, &m.problems, &m.err));
+    assert_int_equal(m.st.records, 4);
+    assert_int_equal(m.st.replaced, 1);
     char *text = fs_read_file(out, NULL);
     assert_non_null(strstr(text, "errors=\"1\" failures=\"0\" skipped=\"1\" tests=\"4\""));
     assert_non_null(strstr(text, "<testcase classname=\"t\" name=\"ok\" time=\"0.1\" />"));
@@ -171,50 +172,45 @@ static void junit_merge_counts_kept_testcases(void **state)
         strstr(text, "<testcase classname=\"t\" name=\"flaky\" time=\"0.5\"></testcase>"));
     assert_null(strstr(text, "x &lt; y")); /* the replaced failure is gone */
     free(text);
-    char *got = outcomes(MODE_JUNIT, out);
+    char *got = record_outcomes(MODE_JUNIT, out);
     assert_string_equal(
         got, "t.py::flaky passed\nt.py::ok passed\nt.py::skip skipped\ntests/test_bad.py failed\n");
     free(got);
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_junit_scan_t scan;
-    results_junit_read_results(out, &r, &scan);
-    assert_true(scan.ok);
+    results_junit_read_results(out, &r, NULL, NULL, &scan);
+    assert_null(scan.error);
     assert_int_equal(r.len, 1); /* the model keeps the failure only */
     assert_true(run_result_find(&r, "tests/test_bad.py")->collection_error);
     run_result_free(&r);
     free(out);
-    strlist_free(&in);
-    strlist_free(&problems);
+    merge_case_free(&m);
 }
 
 /* Parts: every record, in order; the JUnit header counts what was written. */
 static void junit_parts_concatenate(void **state)
 {
     (void)state;
-    strlist_t in, problems;
-    strlist_init(&in);
-    strlist_init(&problems);
+    merge_case_t m = {0};
     strlist_push_owned(
-        &in,
+        &m.in,
         write_file(
             "p1.xml",
             "<?xml version=\"1.0\"?><testsuites><testsuite name=\"pytest\" tests=\"2\">"
             "<testcase classname=\"a\" name=\"x\" time=\"1\"/>"
             "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"
             "</testsuite></testsuites>"));
-    strlist_push_owned(&in, fs_join(dir, "missing.xml"));
+    strlist_push_owned(&m.in, fs_join(dir, "missing.xml"));
     strlist_push_owned(
-        &in,
+        &m.in,
         write_file("p2.xml", "<testsuite><testcase classname=\"b\" name=\"z\"><skipped/></testcase>"
                              "<testcase classname=\"a\" name=\"x\"/></testsuite>"));
     char *out = fs_join(dir, "attempt.xml");
-    results_merge_stats_t st;
-    char *err = NULL;
-    assert_true(results_merge_concat(MODE_JUNIT, &in, out, &st, &problems, &err));
-    assert_int_equal(st.files, 2);
-    assert_int_equal(st.records, 4);
-    assert_int_equal(st.replaced,
+    assert_true(results_merge_concat(MODE_JUNIT, &m.in, out, &m.st, &m.problems, &m.err));
+    assert_int_equal(m.st.files, 2);
+    assert_int_equal(m.st.records, 4);
+    assert_int_equal(m.st.replaced,
                      0); /* parts are not deduplicated: one pytest run would not either */
     char *text = fs_read_file(out, NULL);
     assert_non_null(strstr(text, "errors=\"0\" failures=\"1\" skipped=\"1\" tests=\"4\""));
@@ -222,68 +218,60 @@ static void junit_parts_concatenate(void **state)
         text,
         "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"));
     free(text);
-    char *got = outcomes(MODE_JUNIT, out);
+    char *got = record_outcomes(MODE_JUNIT, out);
     assert_string_equal(got, "a.py::x passed\na.py::y failed\nb.py::z skipped\na.py::x passed\n");
     free(got);
     free(out);
-    strlist_free(&in);
-    strlist_free(&problems);
+    merge_case_free(&m);
 }
 
 /* A test only a retry ran follows at the end; a missing first attempt leaves the retries. */
 static void final_keeps_tests_only_a_retry_ran(void **state)
 {
     (void)state;
-    strlist_t in, problems;
-    strlist_init(&in);
-    strlist_init(&problems);
+    merge_case_t m = {0};
     strlist_push_owned(
-        &in, write_file("f0.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
+        &m.in,
+        write_file("f0.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
+    strlist_push_owned(&m.in,
+                       write_file("f1.json",
+                                  "[{\"scope\":\"t.py\",\"name\":\"new\",\"result\":\"passed\"},{"
+                                  "\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
     strlist_push_owned(
-        &in, write_file("f1.json", "[{\"scope\":\"t.py\",\"name\":\"new\",\"result\":\"passed\"},{"
-                                   "\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
-    strlist_push_owned(
-        &in, write_file("f2.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"passed\"}]"));
+        &m.in,
+        write_file("f2.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"passed\"}]"));
     char *out = fs_join(dir, "final.json");
-    results_merge_stats_t st;
-    char *err = NULL;
-    assert_true(results_merge_final(MODE_JSON, &in, out, &st, &problems, &err));
-    char *got = outcomes(MODE_JSON, out);
+    assert_true(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
+    char *got = record_outcomes(MODE_JSON, out);
     assert_string_equal(got, "t.py::a passed\nt.py::new passed\n");
     free(got);
-    assert_int_equal(st.replaced, 2);
-    free(in.items[0]);
-    in.items[0] = fs_join(dir, "never-written.json");
-    assert_true(results_merge_final(MODE_JSON, &in, out, &st, &problems, &err));
-    got = outcomes(MODE_JSON, out);
+    assert_int_equal(m.st.replaced, 2);
+    free(m.in.items[0]);
+    m.in.items[0] = fs_join(dir, "never-written.json");
+    assert_true(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
+    got = record_outcomes(MODE_JSON, out);
     assert_string_equal(got, "t.py::new passed\nt.py::a passed\n");
     free(got);
     free(out);
-    strlist_free(&in);
-    strlist_free(&problems);
+    merge_case_free(&m);
 }
 
 static void unwritable_output_is_an_error(void **state)
 {
     (void)state;
-    strlist_t in, problems;
-    strlist_init(&in);
-    strlist_init(&problems);
+    merge_case_t m = {0};
     char *blocker = write_file("file", "x");
     char *out = fs_join(blocker, "out.json"); /* a path under a regular file */
-    results_merge_stats_t st;
-    char *err = NULL;
-    assert_false(results_merge_final(MODE_JSON, &in, out, &st, &problems, &err));
-    assert_non_null(strstr(err, "cannot write"));
-    free(err);
-    err = NULL;
-    assert_false(results_merge_concat(MODE_JUNIT, &in, out, &st, &problems, &err));
-    assert_non_null(strstr(err, "cannot write"));
-    free(err);
+    assert_false(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
+    assert_non_null(strstr(m.err, "cannot write"));
+    free(m.err);
+    m.err = NULL;
+    assert_false(results_merge_concat(MODE_JUNIT, &m.in, out, &m.st, &m.problems, &m.err));
+    assert_non_null(strstr(m.err, "cannot write"));
+    free(m.err);
     free(out);
     free(blocker);
-    strlist_free(&in);
-    strlist_free(&problems);
+    merge_case_free(&m);
 }
 
 static const char SYNTAX_TAIL[] =
@@ -307,7 +295,8 @@ static void detail_from_collector_json(void **state)
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_json_scan_t scan;
-    results_json_read_results(p, &r, &scan);
+    results_json_read_results(p, &r, NULL, NULL, &scan);
+    assert_null(scan.error);
     /* The parser's line is a traceback frame, not a cause... */
     assert_string_equal(
         run_result_find(&r, "tests/test_syntax.py")->failure,
@@ -339,7 +328,8 @@ static void detail_from_junit(void **state)
     run_result_t r;
     run_result_init(&r, NULL, 0);
     results_junit_scan_t scan;
-    results_junit_read_results(p, &r, &scan);
+    results_junit_read_results(p, &r, NULL, NULL, &scan);
+    assert_null(scan.error);
     run_colldetail_fill(MODE_JUNIT, p, &r);
     assert_string_equal(run_result_find(&r, "tests/test_import.py")->failure,
                         "ModuleNotFoundError: No module named 'nope'");

@@ -9,6 +9,7 @@
 #include "results_junit.h"
 #include "buf.h"
 #include "records.h"
+#include "warn_lines.h"
 #include "run_result.h"
 #include <stdio.h>
 #include <unistd.h>
@@ -62,7 +63,7 @@ static void read_json(const char *name, recs_t *rs, results_json_scan_t *scan)
 {
     char *p = conf(name);
     memset(rs, 0, sizeof *rs);
-    results_json_read_records(p, recs_collect, rs, true, scan);
+    results_json_read_records(p, recs_collect, rs, warn_to_stderr, NULL, scan);
     free(p);
 }
 
@@ -70,7 +71,7 @@ static void read_json_model(const char *name, run_result_t *r, results_json_scan
 {
     char *p = conf(name);
     run_result_init(r, NULL, 0);
-    results_json_read_results(p, r, scan);
+    results_json_read_results(p, r, warn_to_stderr, NULL, scan);
     free(p);
 }
 
@@ -78,7 +79,7 @@ static void read_junit(const char *name, recs_t *rs, results_junit_scan_t *scan)
 {
     char *p = conf(name);
     memset(rs, 0, sizeof *rs);
-    results_junit_read_records(p, recs_collect, rs, true, scan);
+    results_junit_read_records(p, recs_collect, rs, warn_to_stderr, NULL, scan);
     free(p);
 }
 
@@ -91,7 +92,7 @@ static void json_clean_run(void **state)
         recs_t rs;
         results_json_scan_t scan;
         read_json("clean-run.json", &rs, &scan);
-        assert_true(scan.ok);
+        assert_null(scan.error);
         assert_int_equal(scan.elements, 16);
         assert_int_equal(rs.len, 16);
         check(&rs, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
@@ -135,7 +136,7 @@ static void json_collection_errors(void **state)
         recs_t rs;
         results_json_scan_t scan;
         read_json(files[i], &rs, &scan);
-        assert_true(scan.ok);
+        assert_null(scan.error);
         assert_int_equal(rs.len, counts[i]);
         const rec_t *t = recs_find(&rs, "tests/test_import_error.py");
         assert_non_null(t);
@@ -163,7 +164,7 @@ static void json_edge_files(void **state)
     recs_t rs;
     results_json_scan_t scan;
     read_json("vanished-file.json", &rs, &scan); /* "[]" */
-    assert_true(scan.ok);
+    assert_null(scan.error);
     assert_int_equal(rs.len, 0);
     recs_free(&rs);
     read_json("retry-selectors.json", &rs, &scan);
@@ -182,8 +183,8 @@ static void json_edge_files(void **state)
                          "{\"test.pytest_collection_error\": true}, \"result\": \"failed\"} ]\n";
     fs_write_file(path, quirks, strlen(quirks));
     memset(&rs, 0, sizeof rs);
-    results_json_read_records(path, recs_collect, &rs, true, &scan);
-    assert_true(scan.ok);
+    results_json_read_records(path, recs_collect, &rs, warn_to_stderr, NULL, &scan);
+    assert_null(scan.error);
     assert_int_equal(scan.bad, 1);
     assert_int_equal(rs.problems, 1);
     assert_int_equal(rs.len, 3);
@@ -194,7 +195,7 @@ static void json_edge_files(void **state)
     recs_free(&rs);
     run_result_t r;
     run_result_init(&r, NULL, 0);
-    results_json_read_results(path, &r, &scan);
+    results_json_read_results(path, &r, warn_to_stderr, NULL, &scan);
     assert_int_equal(r.skipped_records, 1);
     run_result_stats_t st;
     run_result_stats(&r, &st);
@@ -206,9 +207,10 @@ static void json_edge_files(void **state)
     for (int i = 0; i < 4; i++) {
         fs_write_file(path, bad[i], strlen(bad[i]));
         memset(&rs, 0, sizeof rs);
-        results_json_read_records(path, recs_collect, &rs, true, &scan);
-        assert_false(scan.ok);
+        results_json_read_records(path, recs_collect, &rs, warn_to_stderr, NULL, &scan);
+        assert_non_null(scan.error);
         assert_true(scan.error[0] != '\0');
+        free(scan.error);
         recs_free(&rs);
     }
     unlink(path);
@@ -220,7 +222,7 @@ static void junit_conformance(void **state)
     recs_t rs;
     results_junit_scan_t scan;
     read_junit("clean-run.xml", &rs, &scan);
-    assert_true(scan.ok);
+    assert_null(scan.error);
     assert_int_equal(rs.len, 16);
     check(&rs, CLEAN_RUN, sizeof CLEAN_RUN / sizeof CLEAN_RUN[0]);
     assert_string_equal(recs_find(&rs, "tests/test_basic.py::test_setup_error")->failure,
@@ -233,7 +235,7 @@ static void junit_conformance(void **state)
     recs_free(&rs);
 
     read_junit("collection-error-continue.xml", &rs, &scan);
-    assert_true(scan.ok);
+    assert_null(scan.error);
     assert_int_equal(rs.len, 18);
     const rec_t *t = recs_find(&rs, "tests/test_import_error.py");
     assert_non_null(t);
@@ -250,13 +252,13 @@ static void junit_conformance(void **state)
     size_t counts[] = {2, 0, 18, 3, 4};
     for (int i = 0; i < 5; i++) {
         read_junit(others[i], &rs, &scan);
-        assert_true(scan.ok);
+        assert_null(scan.error);
         assert_int_equal(rs.len, counts[i]);
         recs_free(&rs);
         run_result_t r;
         char *p = conf(others[i]);
         run_result_init(&r, NULL, 0);
-        results_junit_read_results(p, &r, &scan);
+        results_junit_read_results(p, &r, warn_to_stderr, NULL, &scan);
         free(p);
         run_result_stats_t s;
         run_result_stats(&r, &s);
@@ -276,16 +278,17 @@ static void junit_bad_inputs(void **state)
     fs_write_file(path, bare, strlen(bare));
     recs_t rs = {0};
     results_junit_scan_t scan;
-    results_junit_read_records(path, recs_collect, &rs, true, &scan);
-    assert_true(scan.ok);
+    results_junit_read_records(path, recs_collect, &rs, warn_to_stderr, NULL, &scan);
+    assert_null(scan.error);
     assert_int_equal(recs_find(&rs, "t/test_a.py::x")->status, ST_FAILED);
     assert_true(recs_find(&rs, "t/test_a.py::x")->duration < 0); /* time="nan" is no time */
     recs_free(&rs);
     const char *bad[] = {"<html/>", "<testsuites><testcase", ""};
     for (int i = 0; i < 3; i++) {
         fs_write_file(path, bad[i], strlen(bad[i]));
-        results_junit_read_records(path, recs_collect, &rs, true, &scan);
-        assert_false(scan.ok);
+        results_junit_read_records(path, recs_collect, &rs, warn_to_stderr, NULL, &scan);
+        assert_non_null(scan.error);
+        free(scan.error);
         recs_free(&rs);
     }
     unlink(path);

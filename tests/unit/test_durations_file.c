@@ -1,47 +1,54 @@
-/* The streaming durations reader (both formats), the later-wins resolution
- * that plan and merge share, the per-test table, and the JSON merge writes. */
+/* The durations file formats: the streaming reader (both formats), the
+ * later-wins resolution that plan and merge share, the per-test table, the
+ * JSON merge writes and the per-job artifact's writer. */
 #include "unit.h"
 #include "buf.h"
 #include "durations.h"
 #include "fsutil.h"
+#include "scratch.h"
+#include "warn_lines.h"
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
 static char *write_temp(const char *text, size_t len)
 {
-    char *path = xstrdup("/tmp/tep-durread-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, len), (ssize_t)len);
-    close(fd);
-    return path;
+    return scratch_file("tep-durread", text, len);
 }
 
 typedef struct {
     bool ok;
-    dur_entries_t e;
+    durations_file_entries_t e;
     char *err;
     char *log; /* what went to stderr */
 } read_t;
 
+/* One read, as a call for scratch_stderr. */
+typedef struct {
+    const char *path;
+    durations_file_opts_t o;
+    read_t *out;
+} read_call_t;
+
+static void read_call(void *arg)
+{
+    read_call_t *c = arg;
+    c->out->ok = durations_file_read(c->path, &c->o, &c->out->e, &c->out->err);
+}
+
 static void read_bytes(const char *text, size_t len, bool strict, read_t *out)
 {
     char *path = write_temp(text, len);
-    char errpath[] = "/tmp/tep-durread-log-XXXXXX";
-    int efd = mkstemp(errpath);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(efd, 2);
     memset(out, 0, sizeof *out);
-    dur_read_opts_t o = {.label = "DURATIONS", .strict = strict};
-    out->ok = dur_read_file(path, &o, &out->e, &out->err);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(efd);
-    out->log = fs_read_file(errpath, NULL);
-    unlink(errpath);
+    /* Bad entries are shown as the phases show them: errors in merge
+     * (strict), warnings in plan. */
+    read_call_t c = {.path = path,
+                     .o = {.label = "DURATIONS",
+                           .strict = strict,
+                           .warn = strict ? error_to_stderr : warn_to_stderr},
+                     .out = out};
+    out->log = scratch_stderr(read_call, &c, NULL);
     unlink(path);
     free(path);
 }
@@ -53,7 +60,7 @@ static void read_text(const char *text, bool strict, read_t *out)
 
 static void read_free(read_t *r)
 {
-    dur_entries_free(&r->e);
+    durations_file_entries_free(&r->e);
     free(r->err);
     free(r->log);
 }
@@ -68,10 +75,10 @@ static void json_escapes_become_utf8(void **state)
               true, &r);
     assert_true(r.ok);
     assert_int_equal(r.e.len, 4);
-    assert_string_equal(dur_key(&r.e, 0), "a\"q\\b/c.py::t");
-    assert_string_equal(dur_key(&r.e, 1), "caf\xc3\xa9.py::t");
-    assert_string_equal(dur_key(&r.e, 2), "smile.py::t[\xf0\x9f\x98\x80]");
-    assert_string_equal(dur_key(&r.e, 3), "tab.py::t[\t]");
+    assert_string_equal(durations_file_key(&r.e, 0), "a\"q\\b/c.py::t");
+    assert_string_equal(durations_file_key(&r.e, 1), "caf\xc3\xa9.py::t");
+    assert_string_equal(durations_file_key(&r.e, 2), "smile.py::t[\xf0\x9f\x98\x80]");
+    assert_string_equal(durations_file_key(&r.e, 3), "tab.py::t[\t]");
     read_free(&r);
 }
 
@@ -85,7 +92,7 @@ static void unusable_keys_are_refused_by_name(void **state)
               false, &r);
     assert_true(r.ok);
     assert_int_equal(r.e.len, 1);
-    assert_string_equal(dur_key(&r.e, 0), "ok.py");
+    assert_string_equal(durations_file_key(&r.e, 0), "ok.py");
     assert_non_null(strstr(
         r.log, "key 'lone.py::t[]': the key has an unpaired UTF-16 surrogate; entry ignored"));
     assert_non_null(strstr(r.log, "the key contains a NUL byte; entry ignored"));
@@ -118,7 +125,7 @@ static void nested_values_are_skipped_whole(void **state)
               false, &r);
     assert_true(r.ok);
     assert_int_equal(r.e.len, 1);
-    assert_string_equal(dur_key(&r.e, 0), "d.py");
+    assert_string_equal(durations_file_key(&r.e, 0), "d.py");
     assert_non_null(strstr(r.log, "key 'a.py': value is not a number of seconds"));
     assert_non_null(strstr(r.log, "key 'b.py': value is not a number of seconds"));
     read_free(&r);
@@ -186,7 +193,7 @@ static void lines_count_from_the_top_and_refuse_nul(void **state)
     read_text("\n2 a.py\n  1.5   b c.py  \n-1 d.py\n", false, &r);
     assert_true(r.ok);
     assert_int_equal(r.e.len, 2);
-    assert_string_equal(dur_key(&r.e, 1), "b c.py");
+    assert_string_equal(durations_file_key(&r.e, 1), "b c.py");
     assert_non_null(strstr(r.log, "line 4: seconds is negative"));
     read_free(&r);
 }
@@ -218,41 +225,36 @@ static void strict_mode_fails_on_bad_entries_naming_them(void **state)
     read_free(&r);
 }
 
-static void push(dur_entries_t *e, const char *key, double s, unsigned src)
+static void push_entry(durations_file_entries_t *e, const char *key, double s, unsigned src)
 {
-    if (e->len == e->cap) {
-        e->cap = e->cap ? e->cap * 2 : 8;
-        e->items = xrealloc(e->items, e->cap * sizeof *e->items);
-    }
-    e->items[e->len++] = (dur_entry_t){.key = e->arena.len, .seconds = s, .src = src};
-    buf_append(&e->arena, key, strlen(key) + 1);
+    durations_file_add(e, key, strlen(key), s, src);
 }
 
 static void later_wins_at_the_granularity_it_has(void **state)
 {
     (void)state;
-    dur_entries_t e = {0};
-    push(&e, "a.py::t1", 1, 0);
-    push(&e, "a.py::t2", 2, 0);
-    push(&e, "a.py::t1", 5, 0); /* repeated in one file: the later counts */
-    push(&e, "b.py", 10, 0);    /* whole file, then tests of it in a later file */
-    push(&e, "b.py::x", 3, 1);
-    push(&e, "c.py::x", 4, 0); /* tests, then the whole file in a later file */
-    push(&e, "c.py", 6, 1);
-    push(&e, "d.py", 1, 1); /* file and tests in one file: both kept */
-    push(&e, "d.py::y", 2, 1);
-    push(&e, "a.py-b::z", 7, 0); /* sorts between "a.py" and "a.py::" */
-    push(&e, "a.py::t2", 9, 2);  /* a later file's test replaces only that test */
+    durations_file_entries_t e = {0};
+    push_entry(&e, "a.py::t1", 1, 0);
+    push_entry(&e, "a.py::t2", 2, 0);
+    push_entry(&e, "a.py::t1", 5, 0); /* repeated in one file: the later counts */
+    push_entry(&e, "b.py", 10, 0);    /* whole file, then tests of it in a later file */
+    push_entry(&e, "b.py::x", 3, 1);
+    push_entry(&e, "c.py::x", 4, 0); /* tests, then the whole file in a later file */
+    push_entry(&e, "c.py", 6, 1);
+    push_entry(&e, "d.py", 1, 1); /* file and tests in one file: both kept */
+    push_entry(&e, "d.py::y", 2, 1);
+    push_entry(&e, "a.py-b::z", 7, 0); /* sorts between "a.py" and "a.py::" */
+    push_entry(&e, "a.py::t2", 9, 2);  /* a later file's test replaces only that test */
     durations_resolve(&e);
     assert_int_equal(e.len, 7);
     const char *want[] = {"a.py-b::z", "a.py::t1", "a.py::t2", "b.py::x",
                           "c.py",      "d.py",     "d.py::y"};
     double secs[] = {7, 5, 9, 3, 6, 1, 2};
     for (size_t i = 0; i < e.len; i++) {
-        assert_string_equal(dur_key(&e, i), want[i]);
+        assert_string_equal(durations_file_key(&e, i), want[i]);
         assert_float_equal(e.items[i].seconds, secs[i], 0);
     }
-    dur_entries_free(&e);
+    durations_file_entries_free(&e);
 }
 
 static void per_test_table_and_file_sums(void **state)
@@ -264,7 +266,7 @@ static void per_test_table_and_file_sums(void **state)
     char *path = write_temp(text, strlen(text));
     durations_t d;
     char *err = NULL;
-    assert_true(durations_load(path, &d, &err));
+    assert_true(durations_load(path, NULL, NULL, &d, &err));
     assert_int_equal(d.len, 3);
     assert_float_equal(durations_get(&d, "a.py"), 1 + 6 + 3, 0); /* the repeated t1: 6, not 2 + 6 */
     assert_float_equal(durations_get(&d, "a.py-b"), 4, 0);
@@ -288,16 +290,16 @@ static void per_test_table_and_file_sums(void **state)
 static void json_out_reads_back_the_same(void **state)
 {
     (void)state;
-    dur_entries_t e = {0};
-    push(&e, "q\"\\.py::t[\n]", 0.1, 0);
-    push(&e, "b.py::t", 1e-7, 0);
-    push(&e, "c\xc3\xa9.py", 3, 0);
-    push(&e, "a.py::t", 123456.789, 0);
+    durations_file_entries_t e = {0};
+    push_entry(&e, "q\"\\.py::t[\n]", 0.1, 0);
+    push_entry(&e, "b.py::t", 1e-7, 0);
+    push_entry(&e, "c\xc3\xa9.py", 3, 0);
+    push_entry(&e, "a.py::t", 123456.789, 0);
     durations_resolve(&e);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    assert_true(durations_write_json(&e, out));
+    assert_true(durations_file_write_json(&e, out));
     fclose(out);
     assert_string_equal(
         text, "{\n    \"a.py::t\": 123456.789,\n    \"b.py::t\": 1e-07,\n    \"c\xc3\xa9.py\": 3,\n"
@@ -307,18 +309,113 @@ static void json_out_reads_back_the_same(void **state)
     assert_true(r.ok);
     assert_int_equal(r.e.len, e.len);
     for (size_t i = 0; i < e.len; i++) {
-        assert_string_equal(dur_key(&r.e, i), dur_key(&e, i));
+        assert_string_equal(durations_file_key(&r.e, i), durations_file_key(&e, i));
         assert_true(r.e.items[i].seconds == e.items[i].seconds);
     }
     read_free(&r);
     free(text);
-    dur_entries_free(&e);
+    durations_file_entries_free(&e);
     text = NULL;
     out = open_memstream(&text, &len);
-    assert_true(durations_write_json(&e, out)); /* nothing: an empty object */
+    assert_true(durations_file_write_json(&e, out)); /* nothing: an empty object */
     fclose(out);
     assert_string_equal(text, "{}\n");
     free(text);
+}
+
+/* The per-job artifact: entries in the order given, six decimals, keys made
+ * valid UTF-8; it reads back as the same entries, and an empty one is an
+ * empty object. */
+static void artifact_writer_reads_back(void **state)
+{
+    (void)state;
+    char *path = write_temp("", 0);
+    durations_file_writer_t w;
+    char *err = NULL;
+    assert_true(durations_file_writer_open(&w, path, &err));
+    durations_file_writer_put(&w, "b.py::t", 1.25);
+    durations_file_writer_put(&w, "a \"q\".py::t[\n]", 0.0000004);
+    durations_file_writer_put(&w, "c\xff.py::t", 2);
+    assert_int_equal(w.written, 3);
+    assert_true(durations_file_writer_close(&w, &err));
+    assert_null(err);
+    char *text = fs_read_file(path, NULL);
+    assert_string_equal(text, "{\n\"b.py::t\": 1.250000,\n\"a \\\"q\\\".py::t[\\u000a]\": "
+                              "0.000000,\n\"c\\ufffd.py::t\": 2.000000\n}\n");
+    free(text);
+    durations_file_entries_t e = {0};
+    durations_file_opts_t o = {.label = "DURATIONS", .strict = true};
+    assert_true(durations_file_read(path, &o, &e, &err));
+    assert_int_equal(e.len, 3);
+    assert_string_equal(durations_file_key(&e, 0), "b.py::t");
+    assert_float_equal(e.items[0].seconds, 1.25, 0);
+    assert_string_equal(durations_file_key(&e, 1), "a \"q\".py::t[\n]");
+    assert_string_equal(durations_file_key(&e, 2), "c\xef\xbf\xbd.py::t");
+    durations_file_entries_free(&e);
+    assert_true(durations_file_writer_open(&w, path, &err));
+    assert_true(durations_file_writer_close(&w, &err));
+    text = fs_read_file(path, NULL);
+    assert_string_equal(text, "{\n}\n");
+    free(text);
+    unlink(path);
+    free(path);
+}
+
+/* A file that cannot be written is one error naming it; nothing is left behind. */
+static void artifact_writer_errors_name_the_file(void **state)
+{
+    (void)state;
+    durations_file_writer_t w;
+    char *err = NULL;
+    assert_false(durations_file_writer_open(&w, "/nonexistent-dir/d.json", &err));
+    assert_non_null(strstr(err, "cannot write /nonexistent-dir/d.json.tmp."));
+    assert_non_null(strstr(err, "No such file or directory"));
+    free(err);
+    err = NULL;
+    char dir[] = "/tmp/tep-durwrite-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *target = xasprintf("%s/into-a-dir", dir);
+    assert_int_equal(mkdir(target, 0700), 0); /* rename cannot replace a directory */
+    assert_true(durations_file_writer_open(&w, target, &err));
+    durations_file_writer_put(&w, "a.py::t", 1);
+    assert_false(durations_file_writer_close(&w, &err));
+    assert_non_null(strstr(err, "cannot write "));
+    assert_non_null(strstr(err, "into-a-dir"));
+    free(err);
+    rmdir(target); /* fails unless the temporary file is gone too */
+    assert_int_equal(rmdir(dir), 0);
+    free(target);
+}
+
+/* The reader never prints: each bad entry, and the count past the cap, is a
+ * line for the caller's warn_fn, and nowhere without one. */
+static void warnings_go_to_the_warn_fn_only(void **state)
+{
+    (void)state;
+    const char *text = "1 a.py\n-1 b.py\nnan c.py\n-2 d.py\n-3 e.py\n-4 f.py\n-5 g.py\n-6 h.py\n";
+    char *path = write_temp(text, strlen(text));
+    for (int warn = 0; warn < 2; warn++) {
+        strlist_t lines = STRLIST_INIT;
+        read_t r = {0};
+        read_call_t c = {
+            .path = path,
+            .o = {.label = "PLAN", .warn = warn ? warn_to_list : NULL, .warn_user = &lines},
+            .out = &r};
+        r.log = scratch_stderr(read_call, &c, NULL);
+        assert_true(r.ok);
+        assert_string_equal(r.log, "");
+        assert_int_equal(r.e.len, 1);
+        assert_int_equal(lines.len, warn ? DURATIONS_FILE_MAX_WARNINGS + 1 : 0);
+        if (warn) {
+            assert_non_null(strstr(lines.items[0], "PLAN '/tmp/tep-durread-"));
+            assert_non_null(strstr(lines.items[0], "' line 2: seconds is negative; entry ignored"));
+            assert_non_null(strstr(lines.items[5], ": 2 more entries ignored (5 shown)"));
+        }
+        strlist_free(&lines);
+        read_free(&r);
+    }
+    unlink(path);
+    free(path);
 }
 
 int main(void)
@@ -335,6 +432,9 @@ int main(void)
         cmocka_unit_test(later_wins_at_the_granularity_it_has),
         cmocka_unit_test(per_test_table_and_file_sums),
         cmocka_unit_test(json_out_reads_back_the_same),
+        cmocka_unit_test(artifact_writer_reads_back),
+        cmocka_unit_test(warnings_go_to_the_warn_fn_only),
+        cmocka_unit_test(artifact_writer_errors_name_the_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
