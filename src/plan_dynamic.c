@@ -181,8 +181,19 @@ static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer
     strlist_t selectors;
     strlist_init(&selectors);
     cJSON *examples = cJSON_CreateArray();
-    int status = plan_phase_request_tests(&c, cfg, entries, &selectors, examples, why);
-    if (!status && !*why) {
+    int status = 0;
+    char *err = NULL;
+    plan_phase_tests_t tests =
+        plan_phase_request_tests(&c, cfg, entries, &selectors, examples, &err);
+    if (tests == PLAN_PHASE_TESTS_FALLBACK) {
+        *why = err;
+    } else if (tests == PLAN_PHASE_TESTS_FATAL) {
+        log_error("%s", err);
+        free(err);
+        status = (int)cfg->config_exit_status;
+    } else if (tests == PLAN_PHASE_TESTS_TERMINAL) {
+        status = (int)cfg->terminal_exit_status;
+    } else {
         plan_api_answer_t a;
         plan_api_create_plan(&c, cfg, &selectors, examples, &a);
         if (a.outcome == PLAN_API_FATAL) {

@@ -2,18 +2,21 @@
 #include "buf.h"
 #include "cmdcheck.h"
 #include "collect_only.h"
-#include "plan_discover.h"
 #include "durations.h"
 #include "log.h"
 #include "oidc.h"
 #include "plan.h"
-#include "plan_refine.h"
 #include "plan_api.h"
+#include "plan_discover.h"
+#include "plan_fallback.h"
+#include "plan_json.h"
+#include "plan_refine.h"
+#include "plan_summary.h"
+#include "plan_tagfilter.h"
 #include "retrysel.h"
 #include "selector.h"
 #include "state.h"
 #include "strset.h"
-#include "plan_tagfilter.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +25,21 @@
     "Falling back to local splitting; the plan is the same on every job, but may be less "         \
     "balanced."
 
+/* What came of asking Test Engine: the internal face of plan_phase_tests_t,
+ * with the reason kept in plan_t.reason. */
 typedef enum {
     GOT_PLAN,
     GOT_FALLBACK,
     GOT_FATAL,
     GOT_TERMINAL
 } got_t;
+
+/* A warning from a module that does not print, as the plan phase shows it. */
+static void warn_to_log(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
 
 bool plan_phase_prepare(config_t *cfg)
 {
@@ -101,25 +113,18 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
     return GOT_PLAN;
 }
 
-static got_t from_answer(plan_api_answer_t *a, plan_t *p, const config_t *cfg, plan_source_t source)
+static got_t plan_from_answer(plan_api_answer_t *a, plan_t *p, const config_t *cfg,
+                              plan_source_t source)
 {
     if (a->outcome == PLAN_API_FATAL || a->outcome == PLAN_API_FALLBACK) {
         free(p->reason);
         p->reason = xstrdup(a->message);
         return a->outcome == PLAN_API_FATAL ? GOT_FATAL : GOT_FALLBACK;
     }
-    bool empty = false;
     char *err = NULL;
-    if (!plan_parse_server(p, a->body, cfg->location_prefix, &empty, &err)) {
+    if (!plan_json_parse(p, a->body, cfg->location_prefix, warn_to_log, NULL, &err)) {
         free(p->reason);
-        p->reason = xasprintf("Invalid Plan: %s", err);
-        free(err);
-        return GOT_FALLBACK;
-    }
-    if (empty) {
-        free(p->reason);
-        p->reason =
-            xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
+        p->reason = err; /* "Invalid Plan: ..." or "Error Plan: ..." */
         return GOT_FALLBACK;
     }
     p->source = source;
@@ -156,8 +161,9 @@ static got_t request_tests(http_client_t *c, const config_t *cfg, const strlist_
         got = build_examples(cfg, &slow, examples, &whole);
     }
     if (got == GOT_PLAN) {
-        strset_t is_slow = STRSET_INIT,
-                 is_whole = STRSET_INIT; /* hashed: 10k slow among 100k files */
+        /* Hashed: 10k slow files among 100k. */
+        strset_t is_slow = STRSET_INIT;
+        strset_t is_whole = STRSET_INIT;
         strset_add_list(&is_slow, &slow);
         strset_add_list(&is_whole, &whole);
         for (size_t i = 0; i < files->len; i++)
@@ -180,7 +186,7 @@ static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t 
     if (got == GOT_PLAN) {
         plan_api_answer_t a;
         plan_api_create_plan(c, cfg, &selectors, examples, &a);
-        got = from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
+        got = plan_from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
         plan_api_answer_free(&a);
     }
     cJSON_Delete(examples);
@@ -188,20 +194,22 @@ static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t 
     return got;
 }
 
-int plan_phase_request_tests(http_client_t *c, const config_t *cfg, const strlist_t *entries,
-                             strlist_t *selectors, cJSON *examples, char **fallback_reason)
+plan_phase_tests_t plan_phase_request_tests(http_client_t *c, const config_t *cfg,
+                                            const strlist_t *entries, strlist_t *selectors,
+                                            cJSON *examples, char **err)
 {
     plan_t p;
     plan_init(&p, 1);
     got_t got = request_tests(c, cfg, entries, selectors, examples, &p);
-    int status = got == GOT_TERMINAL ? (int)cfg->terminal_exit_status : 0;
-    if (got == GOT_FATAL) {
-        log_error("%s", p.reason);
-        status = (int)cfg->config_exit_status;
+    plan_phase_tests_t tests = PLAN_PHASE_TESTS_READY;
+    if (got == GOT_FALLBACK || got == GOT_FATAL) {
+        err_set(err, "%s", p.reason);
+        tests = got == GOT_FATAL ? PLAN_PHASE_TESTS_FATAL : PLAN_PHASE_TESTS_FALLBACK;
+    } else if (got == GOT_TERMINAL) {
+        tests = PLAN_PHASE_TESTS_TERMINAL;
     }
-    *fallback_reason = got == GOT_FALLBACK ? xstrdup(p.reason) : NULL;
     plan_free(&p);
-    return status;
+    return tests;
 }
 
 static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
@@ -214,13 +222,13 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     if (a.outcome == PLAN_API_CACHE_MISS)
         got = create_plan(&c, cfg, files, p);
     else
-        got = from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
+        got = plan_from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
     plan_api_answer_free(&a);
     http_client_free(&c);
     return got;
 }
 
-static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
+static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
 {
     /* Throw away whatever a half-usable server answer left behind. */
     char *reason = xstrdup(p->reason);
@@ -261,25 +269,6 @@ static bool retry_plan(const config_t *cfg, plan_t *p)
     return found && p->source == PLAN_RETRY_SELECTORS;
 }
 
-static void print_summary(const config_t *cfg, const plan_t *p, size_t n_files)
-{
-    const strlist_t *mine = &p->tasks[cfg->parallel_job].run;
-    log_section("plan for job %ld of %ld", cfg->parallel_job + 1, cfg->parallel_job_count);
-    log_info("Plan source: %s%s%s", plan_source_name(p->source), *p->reason ? " - " : "",
-             p->reason);
-    log_info("Plan identifier: %s", cfg->identifier);
-    log_info("Files discovered: %zu; entries on this job: %zu", n_files, mine->len);
-    if (p->source == PLAN_FALLBACK) plan_print_loads(p);
-    size_t shown = mine->len < 100 ? mine->len : 100;
-    for (size_t i = 0; i < shown; i++) log_info("  %s", mine->items[i]);
-    if (shown < mine->len)
-        log_info("  ... and %zu more (all are in %s/slice.json)", mine->len - shown,
-                 cfg->state_dir);
-    if (p->n_muted) log_info("Muted tests known to Test Engine: %zu", p->n_muted);
-    for (size_t i = 0; i < p->skipped.len; i++)
-        log_info("Skipped by Test Engine: %s", p->skipped.items[i]);
-}
-
 int plan_phase_plan(config_t *cfg)
 {
     char *err = NULL;
@@ -308,7 +297,7 @@ int plan_phase_plan(config_t *cfg)
         free(p.reason);
         p.reason =
             xstrdup("no Test Engine suite, token or organization configured: planning locally");
-        fallback(cfg, &files, &p);
+        fallback_plan(cfg, &files, &p);
     } else if (!(cfg->job_retry_count > 0 && retry_plan(cfg, &p))) {
         got_t got = server_plan(cfg, &files, &p);
         if (got == GOT_FATAL) {
@@ -319,7 +308,7 @@ int plan_phase_plan(config_t *cfg)
         } else if (got == GOT_FALLBACK) {
             log_warn("%s", p.reason);
             log_warn(FALLBACK_TAIL);
-            fallback(cfg, &files, &p);
+            fallback_plan(cfg, &files, &p);
         }
     }
     for (size_t i = 0; i < p.rejected.len; i++)
@@ -333,7 +322,7 @@ int plan_phase_plan(config_t *cfg)
             free(err);
             status = (int)cfg->config_exit_status;
         } else {
-            print_summary(cfg, &p, files.len);
+            plan_summary_print(cfg, &p, files.len);
         }
     }
     plan_free(&p);
