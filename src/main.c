@@ -17,7 +17,7 @@ static void usage(FILE *out)
         "           dynamic parallelism: how many jobs the test step needs, from Test Engine\n"
         "           (MAX_PARALLELISM, TARGET_TIME) or estimated from local durations; print\n"
         "           it as JSON, or upload TEMPLATE with buildkite-agent pipeline upload\n"
-        "  run      run pytest on the slice, retry failed tests in-job, run_classify the outcome\n"
+        "  run      run pytest on the slice, retry failed tests in-job, classify the outcome\n"
         "           (plans by itself when plan has not run)\n"
         "  report   upload results, publish retry selectors, annotate the build; never\n"
         "           changes the job's exit status\n"

@@ -290,13 +290,6 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
     return status;
 }
 
-/* Discovery, then the tag filter: what the test step will split. */
-static int entries_to_plan(const config_t *cfg, strlist_t *entries)
-{
-    if (!plan_phase_discover(cfg, entries)) return (int)cfg->config_exit_status;
-    return *cfg->tag_filters ? plan_tagfilter_apply(cfg, entries) : 0;
-}
-
 int plan_dynamic(config_t *cfg, const char *template_path)
 {
     cfg->dynamic = true;
@@ -314,7 +307,7 @@ int plan_dynamic(config_t *cfg, const char *template_path)
     strlist_init(&entries);
     answer_t d = {0};
     int status = plan_phase_prepare(cfg) ? 0 : (int)cfg->config_exit_status;
-    if (!status) status = entries_to_plan(cfg, &entries);
+    if (!status) status = plan_phase_entries(cfg, &entries);
     if (!status) status = decide(cfg, &entries, target_s, &d);
     if (!status)
         status = template_path ? upload_pipeline(cfg, template_path, &d) : print_json(json_fd, &d);

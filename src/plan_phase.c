@@ -51,7 +51,8 @@ bool plan_phase_prepare(config_t *cfg)
     return false;
 }
 
-bool plan_phase_discover(const config_t *cfg, strlist_t *files)
+/* The test files (files option or discovery); logs why not and returns false. */
+static bool discover_files(const config_t *cfg, strlist_t *files)
 {
     char *err = NULL;
     bool ok = *cfg->files ? plan_discover_read_list(cfg->files, files, &err)
@@ -62,6 +63,14 @@ bool plan_phase_discover(const config_t *cfg, strlist_t *files)
         free(err);
     }
     return ok;
+}
+
+void plan_phase_log_broken_files(const strlist_t *broken)
+{
+    for (size_t i = 0; i < broken->len; i++)
+        log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
+                  "not help)",
+                  broken->items[i]);
 }
 
 /* Node ids as the plan request's examples (path with the location prefix). */
@@ -93,10 +102,7 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
     collect_only_result_t cr;
     collect_only_examples(config_test_command(cfg), slow, &cr);
     if (cr.broken_files.len) {
-        for (size_t i = 0; i < cr.broken_files.len; i++)
-            log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
-                      "not help)",
-                      cr.broken_files.items[i]);
+        plan_phase_log_broken_files(&cr.broken_files);
         collect_only_result_free(&cr);
         return GOT_TERMINAL;
     }
@@ -269,6 +275,56 @@ static bool retry_plan(const config_t *cfg, plan_t *p)
     return found && p->source == PLAN_RETRY_SELECTORS;
 }
 
+/* This job's plan: local when there is no Test Engine, the previous
+ * attempt's failures on a job retry, else Test Engine's, falling back to the
+ * local one when the API cannot help. Returns 0, or the status to stop with. */
+static int choose_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
+{
+    if (cfg->offline) {
+        free(p->reason);
+        p->reason =
+            xstrdup("no Test Engine suite, token or organization configured: planning locally");
+        fallback_plan(cfg, files, p);
+        return 0;
+    }
+    if (cfg->job_retry_count > 0 && retry_plan(cfg, p)) return 0;
+    got_t got = server_plan(cfg, files, p);
+    if (got == GOT_FATAL) {
+        log_error("%s", p->reason);
+        return (int)cfg->config_exit_status;
+    }
+    if (got == GOT_TERMINAL) return (int)cfg->terminal_exit_status;
+    if (got == GOT_FALLBACK) {
+        log_warn("%s", p->reason);
+        log_warn(FALLBACK_TAIL);
+        fallback_plan(cfg, files, p);
+    }
+    return 0;
+}
+
+/* slice.json and the options the run phase reads, then the summary.
+ * Returns 0, or the configuration status when the state cannot be written. */
+static int write_slice(const config_t *cfg, const plan_t *p, size_t n_files)
+{
+    if (p->tasks[cfg->parallel_job].run.len == 0)
+        log_warn("the plan has no tests for job %ld of %ld; this job will run nothing",
+                 cfg->parallel_job + 1, cfg->parallel_job_count);
+    char *err = NULL;
+    if (!slice_write(cfg, p, &err) || !state_write_options(cfg, &err)) {
+        log_error("%s", err);
+        free(err);
+        return (int)cfg->config_exit_status;
+    }
+    plan_summary_print(cfg, p, n_files);
+    return 0;
+}
+
+int plan_phase_entries(const config_t *cfg, strlist_t *entries)
+{
+    if (!discover_files(cfg, entries)) return (int)cfg->config_exit_status;
+    return *cfg->tag_filters ? plan_tagfilter_apply(cfg, entries) : 0;
+}
+
 int plan_phase_plan(config_t *cfg)
 {
     char *err = NULL;
@@ -277,54 +333,18 @@ int plan_phase_plan(config_t *cfg)
         free(err);
         return (int)cfg->config_exit_status;
     }
-    strlist_t files;
-    strlist_init(&files);
-    if (!plan_phase_discover(cfg, &files)) {
+    strlist_t files = STRLIST_INIT;
+    int status = plan_phase_entries(cfg, &files);
+    if (status) {
         strlist_free(&files);
-        return (int)cfg->config_exit_status;
-    }
-    /* With a tag filter the entries are the matching node ids from here on:
-     * the server plan and the fallback split only those. */
-    int filtered = *cfg->tag_filters ? plan_tagfilter_apply(cfg, &files) : 0;
-    if (filtered) {
-        strlist_free(&files);
-        return filtered;
+        return status;
     }
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);
-    int status = 0;
-    if (cfg->offline) {
-        free(p.reason);
-        p.reason =
-            xstrdup("no Test Engine suite, token or organization configured: planning locally");
-        fallback_plan(cfg, &files, &p);
-    } else if (!(cfg->job_retry_count > 0 && retry_plan(cfg, &p))) {
-        got_t got = server_plan(cfg, &files, &p);
-        if (got == GOT_FATAL) {
-            log_error("%s", p.reason);
-            status = (int)cfg->config_exit_status;
-        } else if (got == GOT_TERMINAL) {
-            status = (int)cfg->terminal_exit_status;
-        } else if (got == GOT_FALLBACK) {
-            log_warn("%s", p.reason);
-            log_warn(FALLBACK_TAIL);
-            fallback_plan(cfg, &files, &p);
-        }
-    }
+    status = choose_plan(cfg, &files, &p);
     for (size_t i = 0; i < p.rejected.len; i++)
         log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
-    if (status == 0) {
-        if (p.tasks[cfg->parallel_job].run.len == 0)
-            log_warn("the plan has no tests for job %ld of %ld; this job will run nothing",
-                     cfg->parallel_job + 1, cfg->parallel_job_count);
-        if (!slice_write(cfg, &p, &err) || !state_write_options(cfg, &err)) {
-            log_error("%s", err);
-            free(err);
-            status = (int)cfg->config_exit_status;
-        } else {
-            plan_summary_print(cfg, &p, files.len);
-        }
-    }
+    if (status == 0) status = write_slice(cfg, &p, files.len);
     plan_free(&p);
     strlist_free(&files);
     return status;

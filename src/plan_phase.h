@@ -16,8 +16,14 @@
 bool plan_phase_prepare(config_t *cfg);
 /* Returns the process exit status (0, terminal, or configuration). */
 int plan_phase_plan(config_t *cfg);
-/* The test files (files option or discovery); logs why not and returns false. */
-bool plan_phase_discover(const config_t *cfg, strlist_t *files);
+/* The entries to plan: the test files (the files option, or discovery), or
+ * with a tag filter the matching node ids (plan_tagfilter.h): the server
+ * plan and the fallback split only those. Returns 0, or the status to stop
+ * with, the reason logged. */
+int plan_phase_entries(const config_t *cfg, strlist_t *entries);
+/* One error line per file pytest cannot import (a terminal outcome). */
+void plan_phase_log_broken_files(const strlist_t *broken);
+
 /* What came of plan_phase_request_tests. */
 typedef enum {
     PLAN_PHASE_TESTS_READY,    /* selectors and examples are filled: ask for the plan */
