@@ -32,6 +32,16 @@ static char *slice_text(const plan_t *p, long j)
     return s;
 }
 
+/* Each job's list is exactly want[j] (as slice_text writes it). */
+static void assert_jobs_run(const plan_t *p, const char *const want[])
+{
+    for (long j = 0; j < p->parallelism; j++) {
+        char *got = slice_text(p, j);
+        assert_string_equal(got, want[j]);
+        free(got);
+    }
+}
+
 static void round_robin_is_byte_sorted(void **state)
 {
     (void)state;
@@ -42,11 +52,8 @@ static void round_robin_is_byte_sorted(void **state)
     plan_t p;
     plan_init(&p, 2);
     plan_fallback(&p, &files, NULL);
-    char *a = slice_text(&p, 0), *b = slice_text(&p, 1);
-    assert_string_equal(a, "B,b,d,");
-    assert_string_equal(b, "a,c,e,");
-    free(a);
-    free(b);
+    const char *want[] = {"B,b,d,", "a,c,e,"};
+    assert_jobs_run(&p, want);
     plan_free(&p);
     plan_init(&p, 8); /* fewer files than jobs: empty tasks are fine */
     plan_fallback(&p, &files, NULL);
@@ -94,11 +101,8 @@ static void duplicates_run_once(void **state)
     plan_t p;
     plan_init(&p, 2);
     plan_fallback(&p, &files, NULL);
-    char *a = slice_text(&p, 0), *b = slice_text(&p, 1);
-    assert_string_equal(a, "a,c,");
-    assert_string_equal(b, "b,");
-    free(a);
-    free(b);
+    const char *want[] = {"a,c,", "b,"};
+    assert_jobs_run(&p, want);
     plan_free(&p);
     strlist_free(&files);
 }
@@ -119,11 +123,8 @@ static void durations_that_know_nothing_here_round_robin(void **state)
     plan_init(&p, 2);
     plan_fallback(&p, &files, &d);
     assert_int_equal(p.source, PLAN_FALLBACK);
-    char *a = slice_text(&p, 0), *b = slice_text(&p, 1);
-    assert_string_equal(a, "a.py,c.py,");
-    assert_string_equal(b, "b.py,");
-    free(a);
-    free(b);
+    const char *want[] = {"a.py,c.py,", "b.py,"};
+    assert_jobs_run(&p, want);
     assert_true(p.tasks[0].estimated_s < 0 && p.tasks[1].estimated_s < 0);
     assert_true(p.lower_bound_s == 0 && p.test_bound_s == 0);
     assert_int_equal(p.n_splits, 0);
@@ -147,11 +148,7 @@ static void ties_go_by_name_then_lowest_job(void **state)
     plan_init(&p, 3);
     plan_fallback(&p, &files, &d);
     const char *want[] = {"a,d,", "b,e,", "c,"};
-    for (long j = 0; j < 3; j++) {
-        char *got = slice_text(&p, j);
-        assert_string_equal(got, want[j]);
-        free(got);
-    }
+    assert_jobs_run(&p, want);
     assert_float_equal(p.tasks[2].estimated_s, 1, 1e-9);
     plan_free(&p);
     strlist_free(&files);

@@ -124,6 +124,13 @@ static void env_free(walk_env_t *e)
     free(cmd);
 }
 
+/* Walks e's attempts into one counting sink; returns the files read. */
+static size_t walk_counting(walk_env_t *e, counter_t *c)
+{
+    walk_sink_t sink = {count_begin, count_record, count_end, c};
+    return report_walk_run(&e->cfg, &e->rec, &sink, 1);
+}
+
 static void json_attempts_reach_every_sink_in_order(void **state)
 {
     (void)state;
@@ -165,8 +172,7 @@ static void junit_files_are_read_as_xml(void **state)
     env_init(&e, "junit", files, 1);
     put_result(e.dir, FIXTURES "xdist-two-workers.xml", "results-1.xml", 0);
     counter_t c = {0};
-    walk_sink_t sink = {count_begin, count_record, count_end, &c};
-    assert_int_equal(report_walk_run(&e.cfg, &e.rec, &sink, 1), 1);
+    assert_int_equal(walk_counting(&e, &c), 1);
     assert_int_equal(c.records, xml_testcases(FIXTURES "xdist-two-workers.xml"));
     assert_true(c.records > 0);
     assert_null(c.last_error);
@@ -187,8 +193,7 @@ static void a_file_cut_short_ends_with_its_error(void **state)
     free(read_text(FIXTURES "clean-run.json", &len));
     put_result(e.dir, FIXTURES "clean-run.json", "results-1.json", len / 2);
     counter_t c = {0};
-    walk_sink_t sink = {count_begin, count_record, count_end, &c};
-    assert_int_equal(report_walk_run(&e.cfg, &e.rec, &sink, 1), 1);
+    assert_int_equal(walk_counting(&e, &c), 1);
     assert_int_equal(c.ends, 1);
     assert_non_null(c.last_error);
     assert_non_null(strstr(c.last_error, "results-1.json"));
@@ -204,8 +209,7 @@ static void nothing_to_read_is_zero_files(void **state)
     walk_env_t e;
     env_init(&e, "json", files, 2);
     counter_t c = {0};
-    walk_sink_t sink = {count_begin, count_record, count_end, &c};
-    assert_int_equal(report_walk_run(&e.cfg, &e.rec, &sink, 1), 0);
+    assert_int_equal(walk_counting(&e, &c), 0);
     assert_int_equal(c.begins + c.ends + c.records, 0);
     counter_free(&c);
     env_free(&e);
