@@ -23,7 +23,7 @@
 #define EXIT_IO    74
 #define EXIT_USAGE 78
 
-static void usage(FILE *out)
+static void print_durations_usage(FILE *out)
 {
     fputs("usage: test-engine-pytest durations merge FILE...\n"
           "\n"
@@ -42,7 +42,7 @@ static void usage(FILE *out)
 /* Prints the usage and the problem (msg is freed); returns the usage status. */
 static int usage_error(char *msg)
 {
-    usage(stderr);
+    print_durations_usage(stderr);
     fprintf(stderr, TEP_NAME ": durations: %s\n", msg);
     free(msg);
     return EXIT_USAGE;
@@ -92,7 +92,7 @@ int cmd_durations(int argc, char **argv)
     if (argc < 2) return usage_error(xstrdup("a subcommand is required: durations merge FILE..."));
     const char *sub = argv[1];
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-        usage(stdout);
+        print_durations_usage(stdout);
         return 0;
     }
     if (strcmp(sub, "merge") != 0)
@@ -106,7 +106,7 @@ int cmd_durations(int argc, char **argv)
         if (!options_done && strcmp(a, "--") == 0) {
             options_done = true; /* the rest are files, even "-x" */
         } else if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-            usage(stdout);
+            print_durations_usage(stdout);
             status = 0;
         } else if (!options_done && a[0] == '-') {
             status = usage_error(xasprintf(

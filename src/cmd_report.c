@@ -99,7 +99,9 @@ static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload
     uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec),
                                                             process_forwarded_signal, up)
                                       : NULL;
-    char *name = report_durations_name(cfg), *path = state_file(cfg, name), *err = NULL;
+    char *name = report_durations_name(cfg);
+    char *path = state_file(cfg, name);
+    char *err = NULL;
     report_durations_t d;
     bool durations = report_durations_open(&d, path, &rec->result, &err);
     if (!durations) log_warn("Durations: not recorded: %s", err);

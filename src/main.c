@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out)
+static void print_usage(FILE *out)
 {
     fputs(
         "usage: test-engine-pytest <plan|run|report|cleanup> | --help | --version\n"
@@ -47,13 +47,13 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        print_usage(stderr);
         fputs("test-engine-pytest: a subcommand is required\n", stderr);
         return 78;
     }
     const char *sub = argv[1];
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-        usage(stdout);
+        print_usage(stdout);
         return 0;
     }
     if (strcmp(sub, "--version") == 0) {
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     if (strcmp(sub, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(sub, "cleanup") == 0) return cmd_cleanup(argc - 1, argv + 1);
     if (strcmp(sub, "durations") == 0) return cmd_durations(argc - 1, argv + 1);
-    usage(stderr);
+    print_usage(stderr);
     fprintf(stderr,
             "test-engine-pytest: unknown subcommand '%s'; use plan, run, report or cleanup\n", sub);
     return 78;

@@ -54,7 +54,7 @@ typedef struct {
     size_t len;
 } heap_t;
 
-static bool lighter(const heap_t *h, long a, long b)
+static bool job_is_lighter(const heap_t *h, long a, long b)
 {
     double la = h->p->tasks[a].estimated_s, lb = h->p->tasks[b].estimated_s;
     return la < lb || (la == lb && a < b);
@@ -64,8 +64,8 @@ static void sift_down(heap_t *h, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->len && lighter(h, h->job[l], h->job[m])) m = l;
-        if (r < h->len && lighter(h, h->job[r], h->job[m])) m = r;
+        if (l < h->len && job_is_lighter(h, h->job[l], h->job[m])) m = l;
+        if (r < h->len && job_is_lighter(h, h->job[r], h->job[m])) m = r;
         if (m == i) return;
         long t = h->job[i];
         h->job[i] = h->job[m];

@@ -3,6 +3,7 @@
 #include "cmdcheck.h"
 #include "collect_only.h"
 #include "durations.h"
+#include "err.h"
 #include "log.h"
 #include "oidc.h"
 #include "plan.h"

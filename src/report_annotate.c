@@ -37,7 +37,7 @@ typedef struct {
     char *launcher, *job_url, *upload_problem;
 } glue_t;
 
-static report_markdown_list_t as_list(const items_t *l)
+static report_markdown_list_t items_as_list(const items_t *l)
 {
     return (report_markdown_list_t){l->items, l->len};
 }
@@ -73,10 +73,10 @@ static void glue_init(glue_t *g, const config_t *cfg, const run_record_t *rec,
     j->skipped = s.skipped;
     j->muted_failed = g->muted.len;
     j->collection_errors = g->coll.len;
-    j->failed_tests = as_list(&g->failed);
-    j->collection_errs = as_list(&g->coll);
-    j->flaky_tests = as_list(&g->flaky);
-    j->muted_failures = as_list(&g->muted);
+    j->failed_tests = items_as_list(&g->failed);
+    j->collection_errs = items_as_list(&g->coll);
+    j->flaky_tests = items_as_list(&g->flaky);
+    j->muted_failures = items_as_list(&g->muted);
     j->job_number = cfg->parallel_job + 1;
     j->job_count = cfg->parallel_job_count;
     j->retry_count = cfg->job_retry_count;
