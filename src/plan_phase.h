@@ -3,7 +3,8 @@
  * discover files -> (tag filter? the matching node ids replace them) ->
  * (job retry? previous attempt's failed selectors) ->
  * cached plan -> filter_tests (+ --collect-only for slow files) -> new plan ->
- * fallback when the API cannot help -> slice.json + a readable summary. */
+ * fallback when the API cannot help (plan_fallback.h, then plan_refine.h) ->
+ * slice.json + a readable summary (plan_summary.h). */
 #ifndef TEP_PLAN_PHASE_H
 #define TEP_PLAN_PHASE_H
 #include <cjson/cJSON.h>
