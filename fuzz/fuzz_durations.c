@@ -7,7 +7,8 @@
  * count per file. */
 #include "durations.h"
 #include "fuzz_util.h"
-#include "plan.h"
+#include "plan_fallback.h"
+#include "plan_summary.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (long j = 0; j < 3; j++)
         FUZZ_CHECK(p.tasks[j].estimated_s == -1 || isfinite(p.tasks[j].estimated_s));
     FUZZ_CHECK(isfinite(p.lower_bound_s));
-    plan_print_loads(&p);
+    plan_summary_print_loads(&p);
     plan_free(&p);
     strlist_free(&files);
     durations_free(&d);

@@ -1,9 +1,11 @@
-/* Server plan parsing: plan_parse_server on any body, with a parallelism from
+/* Server plan parsing: plan_json_parse on any body, with a parallelism from
  * the first byte and a location prefix from the first line. Invariant: every
  * entry that reaches a task passes the selector guard (nothing hostile can
  * reach pytest's argv), and estimates are finite. */
 #include "fuzz_util.h"
 #include "plan.h"
+#include "plan_json.h"
+#include "plan_summary.h"
 #include "selector.h"
 #include <math.h>
 #include <string.h>
@@ -16,9 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_split(data + 1, size - 1, '\n', &prefix, &body);
     plan_t p;
     plan_init(&p, parallelism);
-    bool empty = false;
     char *err = NULL;
-    bool ok = plan_parse_server(&p, body, prefix, &empty, &err);
+    bool ok = plan_json_parse(&p, body, prefix, NULL, NULL, &err);
     FUZZ_CHECK(ok || err != NULL);
     for (long j = 0; j < parallelism; j++) {
         const plan_task_t *t = &p.tasks[j];
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; i < p.rejected.len; i++)
         FUZZ_CHECK(strchr(p.rejected.items[i], '\n') == NULL);
-    plan_print_loads(&p);
+    plan_summary_print_loads(&p);
     free(err);
     plan_free(&p);
     free(prefix);

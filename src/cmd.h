@@ -1,5 +1,6 @@
-/* cmd: one entry point per subcommand (git's cmd_* convention). Each returns
- * the process exit status. */
+/* cmd: one entry point per subcommand (git's cmd_* convention), each in its
+ * own cmd_<subcommand>.c and called by main.c. Each returns the process exit
+ * status. */
 #ifndef TEP_CMD_H
 #define TEP_CMD_H
 

@@ -23,7 +23,7 @@
 #define EXIT_IO    74
 #define EXIT_USAGE 78
 
-static void usage(FILE *out)
+static void print_durations_usage(FILE *out)
 {
     fputs("usage: test-engine-pytest durations merge FILE...\n"
           "\n"
@@ -42,7 +42,7 @@ static void usage(FILE *out)
 /* Prints the usage and the problem (msg is freed); returns the usage status. */
 static int usage_error(char *msg)
 {
-    usage(stderr);
+    print_durations_usage(stderr);
     fprintf(stderr, TEP_NAME ": durations: %s\n", msg);
     free(msg);
     return EXIT_USAGE;
@@ -56,7 +56,7 @@ static void show_merge_error(void *user, const char *line)
 }
 
 /* Reads every file (all problems are named, not just the first). */
-static bool read_all(char **files, int n, durations_file_entries_t *e)
+static bool read_all_durations(char **files, int n, durations_file_entries_t *e)
 {
     bool ok = true;
     for (int i = 0; i < n; i++) {
@@ -74,10 +74,10 @@ static bool read_all(char **files, int n, durations_file_entries_t *e)
     return ok;
 }
 
-static int merge(char **files, int n)
+static int merge_durations(char **files, int n)
 {
     durations_file_entries_t e = {0};
-    if (!read_all(files, n, &e)) {
+    if (!read_all_durations(files, n, &e)) {
         durations_file_entries_free(&e);
         log_error("durations merge: nothing written; fix the input%s named above",
                   n == 1 ? "" : "s");
@@ -102,29 +102,32 @@ int cmd_durations(int argc, char **argv)
     if (argc < 2) return usage_error(xstrdup("a subcommand is required: durations merge FILE..."));
     const char *sub = argv[1];
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-        usage(stdout);
+        print_durations_usage(stdout);
         return 0;
     }
     if (strcmp(sub, "merge") != 0)
         return usage_error(xasprintf("unknown subcommand '%s'; the one there is: merge", sub));
     char **files = xcalloc((size_t)argc, sizeof *files);
-    int n = 0, status = -1;
+    int n = 0;
+    int status = -1; /* -1: go on; else the exit status */
     bool options_done = false;
     for (int i = 2; i < argc && status < 0; i++) {
         const char *a = argv[i];
-        if (!options_done && strcmp(a, "--") == 0)
+        if (!options_done && strcmp(a, "--") == 0) {
             options_done = true; /* the rest are files, even "-x" */
-        else if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0))
-            usage(stdout), status = 0;
-        else if (!options_done && a[0] == '-')
+        } else if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            print_durations_usage(stdout);
+            status = 0;
+        } else if (!options_done && a[0] == '-') {
             status = usage_error(xasprintf(
                 "merge: unknown option '%s' (for a file named so, put '--' before it)", a));
-        else
+        } else {
             files[n++] = argv[i];
+        }
     }
     if (status < 0 && n == 0)
         status = usage_error(xstrdup("merge: give one or more durations files"));
-    if (status < 0) status = merge(files, n);
+    if (status < 0) status = merge_durations(files, n);
     free(files);
     return status;
 }

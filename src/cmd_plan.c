@@ -14,7 +14,7 @@
 
 /* plan's own flags (bktec's): --json, or --pipeline-upload TEMPLATE; none
  * for the pre-command phase. Returns false on anything else. */
-static bool parse_flags(int argc, char **argv, bool *json, const char **tmpl)
+static bool parse_plan_flags(int argc, char **argv, bool *json, const char **tmpl)
 {
     size_t n = strlen(PIPELINE_UPLOAD);
     for (int i = 1; i < argc; i++) {
@@ -52,7 +52,7 @@ int cmd_plan(int argc, char **argv)
     bool json = false;
     const char *tmpl = NULL;
     int status;
-    if (!parse_flags(argc, argv, &json, &tmpl)) {
+    if (!parse_plan_flags(argc, argv, &json, &tmpl)) {
         status = (int)cfg.config_exit_status;
     } else if (json || tmpl) {
         status = plan_dynamic(&cfg, tmpl);
@@ -65,23 +65,4 @@ int cmd_plan(int argc, char **argv)
     }
     config_free(&cfg);
     return status;
-}
-
-/* `test-engine-pytest cleanup`, the pre-exit hook: removes this job's state
- * directory (results included) once the report phase is done with it, so
- * long-lived agents do not collect tens of MB per job. Never fails the job. */
-int cmd_cleanup(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    config_t cfg;
-    config_load(&cfg);
-    char *err = NULL;
-    free(state_dir_locate(&cfg));
-    if (!state_dir_cleanup(&cfg, &err)) {
-        fprintf(stderr, TEP_NAME ": warning: %s\n", err);
-        free(err);
-    }
-    config_free(&cfg);
-    return 0;
 }

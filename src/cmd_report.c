@@ -99,7 +99,9 @@ static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload
     uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec),
                                                             process_forwarded_signal, up)
                                       : NULL;
-    char *name = report_durations_name(cfg), *path = state_dir_file(cfg, name), *err = NULL;
+    char *name = report_durations_name(cfg);
+    char *path = state_dir_file(cfg, name);
+    char *err = NULL;
     report_durations_t d;
     bool durations = report_durations_open(&d, path, &rec->result, &err);
     if (!durations) log_warn("Durations: not recorded: %s", err);
@@ -153,8 +155,8 @@ static void publish_selectors(const config_t *cfg, const run_record_t *rec)
     strlist_free(&failed);
 }
 
-static void annotate(const config_t *cfg, const run_record_t *rec,
-                     const report_upload_summary_t *up)
+static void annotate_step(const config_t *cfg, const run_record_t *rec,
+                          const report_upload_summary_t *up)
 {
     char *err = NULL;
     if (!report_annotate_send(cfg, rec, up, &err))
@@ -227,12 +229,12 @@ int cmd_report(int argc, char **argv)
     process_catch_signals();
     log_section("report");
     publish_selectors(&cfg, rec);
-    annotate(&cfg, rec, NULL);
+    annotate_step(&cfg, rec, NULL);
     report_upload_summary_t up;
     bool uploaded = stream_results(&cfg, rec, &up);
     /* The annotation learns the upload's outcome (and run link); skipped when
      * cancelled: the agent's SIGKILL is near and the annotation already exists. */
-    if (uploaded && up.requests && !process_forwarded_signal()) annotate(&cfg, rec, &up);
+    if (uploaded && up.requests && !process_forwarded_signal()) annotate_step(&cfg, rec, &up);
     post_metadata(&cfg, rec);
     report_upload_summary_free(&up);
     run_record_delete(rec);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out)
+static void print_usage(FILE *out)
 {
     fputs(
         "usage: test-engine-pytest <plan|run|report|cleanup> | --help | --version\n"
@@ -17,7 +17,7 @@ static void usage(FILE *out)
         "           dynamic parallelism: how many jobs the test step needs, from Test Engine\n"
         "           (MAX_PARALLELISM, TARGET_TIME) or estimated from local durations; print\n"
         "           it as JSON, or upload TEMPLATE with buildkite-agent pipeline upload\n"
-        "  run      run pytest on the slice, retry failed tests in-job, run_classify the outcome\n"
+        "  run      run pytest on the slice, retry failed tests in-job, classify the outcome\n"
         "           (plans by itself when plan has not run)\n"
         "  report   upload results, publish retry selectors, annotate the build; never\n"
         "           changes the job's exit status\n"
@@ -47,13 +47,13 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        print_usage(stderr);
         fputs("test-engine-pytest: a subcommand is required\n", stderr);
         return 78;
     }
     const char *sub = argv[1];
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-        usage(stdout);
+        print_usage(stdout);
         return 0;
     }
     if (strcmp(sub, "--version") == 0) {
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     if (strcmp(sub, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(sub, "cleanup") == 0) return cmd_cleanup(argc - 1, argv + 1);
     if (strcmp(sub, "durations") == 0) return cmd_durations(argc - 1, argv + 1);
-    usage(stderr);
+    print_usage(stderr);
     fprintf(stderr,
             "test-engine-pytest: unknown subcommand '%s'; use plan, run, report or cleanup\n", sub);
     return 78;

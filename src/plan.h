@@ -1,15 +1,16 @@
-/* plan: which tests each parallel job runs.
+/* plan: the plan model, which tests each parallel job runs.
  *
- * A plan comes from the Test Engine server (cached or freshly created), from
- * the local fallback (identical on every job: longest-processing-time first
- * when durations are known, else bktec's byte-sorted round-robin), or, on a
- * Buildkite job retry, from the previous attempt's retry selectors. Every
- * entry from outside this process is validated (selector.h) before use. */
+ * A plan comes from the Test Engine server (cached or freshly created, read
+ * by plan_json.h), from the local fallback (plan_fallback.h: identical on
+ * every job, longest-processing-time first when durations are known, else
+ * bktec's byte-sorted round-robin), or, on a Buildkite job retry, from the
+ * previous attempt's retry selectors. Every entry from outside this process
+ * is validated (selector.h) before use. This module only holds the plan: it
+ * never prints (plan_summary.h shows one). */
 #ifndef TEP_PLAN_H
 #define TEP_PLAN_H
 #include <stdbool.h>
 #include <stddef.h>
-#include "durations.h"
 #include "strlist.h"
 
 typedef enum {
@@ -60,18 +61,8 @@ void plan_init(plan_t *p, long parallelism);
 void plan_free(plan_t *p);
 const char *plan_source_name(plan_source_t s);
 
-/* Parses a server plan answer. Returns false (and *err) when the body is not
- * a usable plan JSON; an object without tasks gives *empty = true. */
-bool plan_parse_server(plan_t *p, const char *body, const char *location_prefix, bool *empty,
-                       char **err);
-/* Fallback: every job computes the same split from the same inputs (see
- * plan_fallback.c: LPT, and files slower than total/jobs split by test). */
-void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known);
-/* The split file an entry (a path or node id) belongs to, or NULL. */
+/* The split file an entry (a path or node id) belongs to, or NULL (none is
+ * not an error). p->splits must be sorted by path, as the fallback makes them. */
 const plan_split_t *plan_split_of(const plan_t *p, const char *entry);
-
-/* Prints each job's load and, for LPT, the makespan against the file-level
- * and the test-level bound, and the files split by test. */
-void plan_print_loads(const plan_t *p);
 
 #endif

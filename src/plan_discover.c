@@ -1,5 +1,6 @@
 #include "plan_discover.h"
 #include "buf.h"
+#include "err.h"
 #include "fsutil.h"
 #include "pattern.h"
 #include <dirent.h>
@@ -86,14 +87,14 @@ bool plan_discover_walk(const char *root, const char *include, const char *exclu
     walk_t w = {.out = out, .root = root};
     char *perr = NULL;
     if (!pattern_compile(&w.include, include, &perr)) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN '%s': %s", include, perr);
+        err_set(err, "BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN '%s': %s", include, perr);
         free(perr);
         pattern_free(&w.include);
         return false;
     }
     w.has_exclude = exclude && *exclude;
     if (w.has_exclude && !pattern_compile(&w.exclude, exclude, &perr)) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN '%s': %s", exclude, perr);
+        err_set(err, "BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN '%s': %s", exclude, perr);
         free(perr);
         pattern_free(&w.include);
         pattern_free(&w.exclude);
@@ -105,13 +106,12 @@ bool plan_discover_walk(const char *root, const char *include, const char *exclu
     pattern_free(&w.include);
     if (w.has_exclude) pattern_free(&w.exclude);
     strlist_sort(out);
-    if (out->len == 0) {
-        *err = xasprintf("no test files match pattern '%s'%s%s%s; check "
-                         "BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN and the working directory",
-                         include, w.has_exclude ? " and exclude pattern '" : "",
-                         w.has_exclude ? exclude : "", w.has_exclude ? "'" : "");
-        return false;
-    }
+    if (out->len == 0)
+        return err_set(err,
+                       "no test files match pattern '%s'%s%s%s; check "
+                       "BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN and the working directory",
+                       include, w.has_exclude ? " and exclude pattern '" : "",
+                       w.has_exclude ? exclude : "", w.has_exclude ? "'" : "");
     return true;
 }
 
@@ -119,25 +119,21 @@ bool plan_discover_read_list(const char *path, strlist_t *out, char **err)
 {
     size_t len = 0;
     char *text = fs_read_file(path, &len);
-    if (!text) {
-        *err = xasprintf("BUILDKITE_TEST_ENGINE_FILES '%s': cannot read it (%s)", path,
-                         strerror(errno));
-        return false;
-    }
+    if (!text)
+        return err_set(err, "BUILDKITE_TEST_ENGINE_FILES '%s': cannot read it (%s)", path,
+                       strerror(errno));
     if (memchr(text, '\0', len)) {
-        *err = xasprintf(
+        free(text);
+        return err_set(
+            err,
             "BUILDKITE_TEST_ENGINE_FILES '%s': is not a text file; give one test file per line",
             path);
-        free(text);
-        return false;
     }
     strlist_push_lines(out, text);
     free(text);
-    if (out->len == 0) {
-        *err = xasprintf(
-            "BUILDKITE_TEST_ENGINE_FILES '%s': has no file names; give one test file per line",
+    if (out->len == 0)
+        return err_set(
+            err, "BUILDKITE_TEST_ENGINE_FILES '%s': has no file names; give one test file per line",
             path);
-        return false;
-    }
     return true;
 }

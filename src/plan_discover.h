@@ -11,8 +11,13 @@
 #include <stdbool.h>
 #include "strlist.h"
 
+/* Appends the files below root matching include and not exclude (NULL or
+ * "" for none). false with *err when a pattern does not compile or nothing
+ * matches: a run with no tests is a configuration error, not an empty plan. */
 bool plan_discover_walk(const char *root, const char *include, const char *exclude, strlist_t *out,
                         char **err);
+/* Appends the lines of the file at path (trimmed, empty ones dropped). false with *err when it
+ * cannot be read, is not text, or names no file. */
 bool plan_discover_read_list(const char *path, strlist_t *out, char **err);
 
 #endif

@@ -188,8 +188,19 @@ static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer
     strlist_t selectors;
     strlist_init(&selectors);
     cJSON *examples = cJSON_CreateArray();
-    int status = plan_phase_request_tests(&c, cfg, entries, &selectors, examples, why);
-    if (!status && !*why) {
+    int status = 0;
+    char *err = NULL;
+    plan_phase_tests_t tests =
+        plan_phase_request_tests(&c, cfg, entries, &selectors, examples, &err);
+    if (tests == PLAN_PHASE_TESTS_FALLBACK) {
+        *why = err;
+    } else if (tests == PLAN_PHASE_TESTS_FATAL) {
+        log_error("%s", err);
+        free(err);
+        status = (int)cfg->config_exit_status;
+    } else if (tests == PLAN_PHASE_TESTS_TERMINAL) {
+        status = (int)cfg->terminal_exit_status;
+    } else {
         plan_api_answer_t a;
         plan_api_create_plan(&c, cfg, &selectors, examples, &a);
         if (a.outcome == PLAN_API_FATAL) {
@@ -286,13 +297,6 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
     return status;
 }
 
-/* Discovery, then the tag filter: what the test step will split. */
-static int entries_to_plan(const config_t *cfg, strlist_t *entries)
-{
-    if (!plan_phase_discover(cfg, entries)) return (int)cfg->config_exit_status;
-    return *cfg->tag_filters ? plan_tagfilter_apply(cfg, entries) : 0;
-}
-
 int plan_dynamic(config_t *cfg, const char *template_path)
 {
     cfg->dynamic = true;
@@ -310,7 +314,7 @@ int plan_dynamic(config_t *cfg, const char *template_path)
     strlist_init(&entries);
     answer_t d = {0};
     int status = plan_phase_prepare(cfg) ? 0 : (int)cfg->config_exit_status;
-    if (!status) status = entries_to_plan(cfg, &entries);
+    if (!status) status = plan_phase_entries(cfg, &entries);
     if (!status) status = decide(cfg, &entries, target_s, &d);
     if (!status)
         status = template_path ? upload_pipeline(cfg, template_path, &d) : print_json(json_fd, &d);

@@ -1,26 +1,5 @@
-/* plan_fallback: the local plan, computed the same way on every job.
- *
- * Without durations it is bktec's byte-sorted round-robin. With durations it
- * is longest-processing-time first: entries by descending seconds (ties by
- * name, so every job sorts alike) onto the least-loaded job (ties to the
- * lowest index, from a heap). An entry without a known duration counts as
- * the mean of the known ones: a neutral guess that neither piles them on one
- * job nor ignores them.
- *
- * Whole files cannot do better than max(total/jobs, longest file), and one
- * slow file can hold the whole build back. So, like Test Engine's split by
- * example, a file whose known time exceeds the target load (total/jobs) and
- * whose tests the durations file knows is split into those tests (node ids),
- * and the makespan approaches max(total/jobs, longest test).
- *
- * No test of a split file may be lost, including tests added since the
- * durations were recorded. So the file itself is one more entry, its "rest",
- * weighted with the file's time no known test accounts for; the job that gets
- * it runs the whole file, less the tests given to other jobs (its own known
- * tests are covered by the file and leave its list). plan_refine.c turns that
- * whole file into exactly those tests from pytest's own collection, on that
- * job alone; nothing here depends on collection, so every job agrees. */
-#include "plan.h"
+/* plan_fallback: see plan_fallback.h for the contract and the why. */
+#include "plan_fallback.h"
 #include "buf.h"
 #include "selector.h"
 #include <math.h>
@@ -75,7 +54,7 @@ typedef struct {
     size_t len;
 } heap_t;
 
-static bool lighter(const heap_t *h, long a, long b)
+static bool job_is_lighter(const heap_t *h, long a, long b)
 {
     double la = h->p->tasks[a].estimated_s, lb = h->p->tasks[b].estimated_s;
     return la < lb || (la == lb && a < b);
@@ -85,8 +64,8 @@ static void sift_down(heap_t *h, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->len && lighter(h, h->job[l], h->job[m])) m = l;
-        if (r < h->len && lighter(h, h->job[r], h->job[m])) m = r;
+        if (l < h->len && job_is_lighter(h, h->job[l], h->job[m])) m = l;
+        if (r < h->len && job_is_lighter(h, h->job[r], h->job[m])) m = r;
         if (m == i) return;
         long t = h->job[i];
         h->job[i] = h->job[m];
@@ -96,7 +75,7 @@ static void sift_down(heap_t *h, size_t i)
 }
 
 /* Jobs start empty, so indices in order already form a heap. */
-static void lpt(plan_t *p, items_t *it)
+static void lpt_assign(plan_t *p, items_t *it)
 {
     if (it->len) qsort(it->v, it->len, sizeof *it->v, cmp_longest_first);
     heap_t h = {.job = xcalloc((size_t)p->parallelism, sizeof(long)),
@@ -208,7 +187,7 @@ static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_
             file_known && p->parallelism > 1 && w[i] > target && split_file(p, known, e, w[i], &it);
         if (!split) push_item(&it, (item_t){.name = e, .seconds = w[i], .kind = ITEM_WHOLE});
     }
-    lpt(p, &it);
+    lpt_assign(p, &it);
     drop_covered_tests(p);
     for (long j = 0; j < p->parallelism; j++) strlist_sort(&p->tasks[j].run);
     p->lower_bound_s = fmax(target, longest_file);
@@ -217,50 +196,47 @@ static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_
     free(w);
 }
 
-const plan_split_t *plan_split_of(const plan_t *p, const char *entry)
+/* The entries byte-sorted, each once: a file listed twice runs once, and
+ * every job starts from the same list whatever order it discovered. */
+static void sorted_unique(const strlist_t *files, strlist_t *sorted)
 {
-    size_t n = strstr(entry, "::") ? (size_t)(strstr(entry, "::") - entry) : strlen(entry);
-    size_t lo = 0, hi = p->n_splits; /* splits are made in the entries' sorted order */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *path = p->splits[mid].path;
-        int c = strncmp(path, entry, n);
-        if (c == 0 && path[n] != '\0') c = 1;
-        if (c == 0) return &p->splits[mid];
-        if (c < 0)
-            lo = mid + 1;
+    for (size_t i = 0; i < files->len; i++) strlist_push(sorted, files->items[i]);
+    strlist_sort(sorted);
+    size_t unique = 0;
+    for (size_t i = 0; i < sorted->len; i++) {
+        if (unique && strcmp(sorted->items[unique - 1], sorted->items[i]) == 0)
+            free(sorted->items[i]);
         else
-            hi = mid;
+            sorted->items[unique++] = sorted->items[i];
     }
-    return NULL;
+    sorted->len = unique;
+    if (sorted->items) sorted->items[unique] = NULL;
+}
+
+/* The mean known duration of the entries (the guess for the others), or -1
+ * when none is known. */
+static double mean_known_seconds(const strlist_t *sorted, const durations_t *known)
+{
+    size_t n_known = 0;
+    double known_sum = 0;
+    for (size_t i = 0; known && i < sorted->len; i++) {
+        double s = durations_get(known, sorted->items[i]);
+        if (s >= 0) {
+            n_known++;
+            known_sum += s;
+        }
+    }
+    return n_known ? known_sum / (double)n_known : -1;
 }
 
 void plan_fallback(plan_t *p, const strlist_t *files, const durations_t *known)
 {
     p->source = PLAN_FALLBACK;
     strlist_t sorted = STRLIST_INIT;
-    for (size_t i = 0; i < files->len; i++) strlist_push(&sorted, files->items[i]);
-    strlist_sort(&sorted);
-    size_t unique = 0; /* a file listed twice runs once */
-    for (size_t i = 0; i < sorted.len; i++) {
-        if (unique && strcmp(sorted.items[unique - 1], sorted.items[i]) == 0)
-            free(sorted.items[i]);
-        else
-            sorted.items[unique++] = sorted.items[i];
-    }
-    sorted.len = unique;
-    if (sorted.items) sorted.items[unique] = NULL;
-    size_t n_known = 0;
-    double known_sum = 0;
-    for (size_t i = 0; known && i < sorted.len; i++) {
-        double s = durations_get(known, sorted.items[i]);
-        if (s >= 0) {
-            n_known++;
-            known_sum += s;
-        }
-    }
-    if (n_known > 0)
-        lpt_with_splits(p, &sorted, known, known_sum / (double)n_known);
+    sorted_unique(files, &sorted);
+    double guess = mean_known_seconds(&sorted, known);
+    if (guess >= 0)
+        lpt_with_splits(p, &sorted, known, guess);
     else
         round_robin(p, &sorted);
     strlist_free(&sorted);

@@ -2,20 +2,24 @@
 #include "buf.h"
 #include "cmdcheck.h"
 #include "collect_only.h"
-#include "plan_discover.h"
 #include "durations.h"
+#include "err.h"
 #include "log.h"
 #include "oidc.h"
 #include "plan.h"
-#include "plan_refine.h"
 #include "plan_api.h"
+#include "plan_discover.h"
+#include "plan_fallback.h"
+#include "plan_json.h"
+#include "plan_refine.h"
+#include "plan_summary.h"
+#include "plan_tagfilter.h"
 #include "retrysel.h"
 #include "selector.h"
 #include "options_file.h"
 #include "slice_file.h"
 #include "state_dir.h"
 #include "strset.h"
-#include "plan_tagfilter.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +28,21 @@
     "Falling back to local splitting; the plan is the same on every job, but may be less "         \
     "balanced."
 
+/* What came of asking Test Engine: the internal face of plan_phase_tests_t,
+ * with the reason kept in plan_t.reason. */
 typedef enum {
     GOT_PLAN,
     GOT_FALLBACK,
     GOT_FATAL,
     GOT_TERMINAL
 } got_t;
+
+/* A warning from a module that does not print, as the plan phase shows it. */
+static void warn_to_log(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
 
 bool plan_phase_prepare(config_t *cfg)
 {
@@ -41,7 +54,8 @@ bool plan_phase_prepare(config_t *cfg)
     return false;
 }
 
-bool plan_phase_discover(const config_t *cfg, strlist_t *files)
+/* The test files (files option or discovery); logs why not and returns false. */
+static bool discover_files(const config_t *cfg, strlist_t *files)
 {
     char *err = NULL;
     bool ok = *cfg->files ? plan_discover_read_list(cfg->files, files, &err)
@@ -52,6 +66,14 @@ bool plan_phase_discover(const config_t *cfg, strlist_t *files)
         free(err);
     }
     return ok;
+}
+
+void plan_phase_log_broken_files(const strlist_t *broken)
+{
+    for (size_t i = 0; i < broken->len; i++)
+        log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
+                  "not help)",
+                  broken->items[i]);
 }
 
 /* Node ids as the plan request's examples (path with the location prefix). */
@@ -83,10 +105,7 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
     collect_only_result_t cr;
     collect_only_examples(config_test_command(cfg), slow, &cr);
     if (cr.broken_files.len) {
-        for (size_t i = 0; i < cr.broken_files.len; i++)
-            log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
-                      "not help)",
-                      cr.broken_files.items[i]);
+        plan_phase_log_broken_files(&cr.broken_files);
         collect_only_result_free(&cr);
         return GOT_TERMINAL;
     }
@@ -103,25 +122,18 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
     return GOT_PLAN;
 }
 
-static got_t from_answer(plan_api_answer_t *a, plan_t *p, const config_t *cfg, plan_source_t source)
+static got_t plan_from_answer(plan_api_answer_t *a, plan_t *p, const config_t *cfg,
+                              plan_source_t source)
 {
     if (a->outcome == PLAN_API_FATAL || a->outcome == PLAN_API_FALLBACK) {
         free(p->reason);
         p->reason = xstrdup(a->message);
         return a->outcome == PLAN_API_FATAL ? GOT_FATAL : GOT_FALLBACK;
     }
-    bool empty = false;
     char *err = NULL;
-    if (!plan_parse_server(p, a->body, cfg->location_prefix, &empty, &err)) {
+    if (!plan_json_parse(p, a->body, cfg->location_prefix, warn_to_log, NULL, &err)) {
         free(p->reason);
-        p->reason = xasprintf("Invalid Plan: %s", err);
-        free(err);
-        return GOT_FALLBACK;
-    }
-    if (empty) {
-        free(p->reason);
-        p->reason =
-            xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
+        p->reason = err; /* "Invalid Plan: ..." or "Error Plan: ..." */
         return GOT_FALLBACK;
     }
     p->source = source;
@@ -158,8 +170,9 @@ static got_t request_tests(http_client_t *c, const config_t *cfg, const strlist_
         got = build_examples(cfg, &slow, examples, &whole);
     }
     if (got == GOT_PLAN) {
-        strset_t is_slow = STRSET_INIT,
-                 is_whole = STRSET_INIT; /* hashed: 10k slow among 100k files */
+        /* Hashed: 10k slow files among 100k. */
+        strset_t is_slow = STRSET_INIT;
+        strset_t is_whole = STRSET_INIT;
         strset_add_list(&is_slow, &slow);
         strset_add_list(&is_whole, &whole);
         for (size_t i = 0; i < files->len; i++)
@@ -182,7 +195,7 @@ static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t 
     if (got == GOT_PLAN) {
         plan_api_answer_t a;
         plan_api_create_plan(c, cfg, &selectors, examples, &a);
-        got = from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
+        got = plan_from_answer(&a, p, cfg, PLAN_SERVER_CREATED);
         plan_api_answer_free(&a);
     }
     cJSON_Delete(examples);
@@ -190,20 +203,22 @@ static got_t create_plan(http_client_t *c, const config_t *cfg, const strlist_t 
     return got;
 }
 
-int plan_phase_request_tests(http_client_t *c, const config_t *cfg, const strlist_t *entries,
-                             strlist_t *selectors, cJSON *examples, char **fallback_reason)
+plan_phase_tests_t plan_phase_request_tests(http_client_t *c, const config_t *cfg,
+                                            const strlist_t *entries, strlist_t *selectors,
+                                            cJSON *examples, char **err)
 {
     plan_t p;
     plan_init(&p, 1);
     got_t got = request_tests(c, cfg, entries, selectors, examples, &p);
-    int status = got == GOT_TERMINAL ? (int)cfg->terminal_exit_status : 0;
-    if (got == GOT_FATAL) {
-        log_error("%s", p.reason);
-        status = (int)cfg->config_exit_status;
+    plan_phase_tests_t tests = PLAN_PHASE_TESTS_READY;
+    if (got == GOT_FALLBACK || got == GOT_FATAL) {
+        err_set(err, "%s", p.reason);
+        tests = got == GOT_FATAL ? PLAN_PHASE_TESTS_FATAL : PLAN_PHASE_TESTS_FALLBACK;
+    } else if (got == GOT_TERMINAL) {
+        tests = PLAN_PHASE_TESTS_TERMINAL;
     }
-    *fallback_reason = got == GOT_FALLBACK ? xstrdup(p.reason) : NULL;
     plan_free(&p);
-    return status;
+    return tests;
 }
 
 static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
@@ -216,7 +231,7 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     if (a.outcome == PLAN_API_CACHE_MISS)
         got = create_plan(&c, cfg, files, p);
     else
-        got = from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
+        got = plan_from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
     plan_api_answer_free(&a);
     http_client_free(&c);
     return got;
@@ -229,7 +244,7 @@ static void warn_durations_line(void *user, const char *line)
     log_warn("%s", line);
 }
 
-static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
+static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
 {
     /* Throw away whatever a half-usable server answer left behind. */
     char *reason = xstrdup(p->reason);
@@ -270,23 +285,54 @@ static bool retry_plan(const config_t *cfg, plan_t *p)
     return found && p->source == PLAN_RETRY_SELECTORS;
 }
 
-static void print_summary(const config_t *cfg, const plan_t *p, size_t n_files)
+/* This job's plan: local when there is no Test Engine, the previous
+ * attempt's failures on a job retry, else Test Engine's, falling back to the
+ * local one when the API cannot help. Returns 0, or the status to stop with. */
+static int choose_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
 {
-    const strlist_t *mine = &p->tasks[cfg->parallel_job].run;
-    log_section("plan for job %ld of %ld", cfg->parallel_job + 1, cfg->parallel_job_count);
-    log_info("Plan source: %s%s%s", plan_source_name(p->source), *p->reason ? " - " : "",
-             p->reason);
-    log_info("Plan identifier: %s", cfg->identifier);
-    log_info("Files discovered: %zu; entries on this job: %zu", n_files, mine->len);
-    if (p->source == PLAN_FALLBACK) plan_print_loads(p);
-    size_t shown = mine->len < 100 ? mine->len : 100;
-    for (size_t i = 0; i < shown; i++) log_info("  %s", mine->items[i]);
-    if (shown < mine->len)
-        log_info("  ... and %zu more (all are in %s/slice.json)", mine->len - shown,
-                 cfg->state_dir);
-    if (p->n_muted) log_info("Muted tests known to Test Engine: %zu", p->n_muted);
-    for (size_t i = 0; i < p->skipped.len; i++)
-        log_info("Skipped by Test Engine: %s", p->skipped.items[i]);
+    if (cfg->offline) {
+        free(p->reason);
+        p->reason =
+            xstrdup("no Test Engine suite, token or organization configured: planning locally");
+        fallback_plan(cfg, files, p);
+        return 0;
+    }
+    if (cfg->job_retry_count > 0 && retry_plan(cfg, p)) return 0;
+    got_t got = server_plan(cfg, files, p);
+    if (got == GOT_FATAL) {
+        log_error("%s", p->reason);
+        return (int)cfg->config_exit_status;
+    }
+    if (got == GOT_TERMINAL) return (int)cfg->terminal_exit_status;
+    if (got == GOT_FALLBACK) {
+        log_warn("%s", p->reason);
+        log_warn(FALLBACK_TAIL);
+        fallback_plan(cfg, files, p);
+    }
+    return 0;
+}
+
+/* slice.json and the options the run phase reads, then the summary.
+ * Returns 0, or the configuration status when the state cannot be written. */
+static int write_slice(const config_t *cfg, const plan_t *p, size_t n_files)
+{
+    if (p->tasks[cfg->parallel_job].run.len == 0)
+        log_warn("the plan has no tests for job %ld of %ld; this job will run nothing",
+                 cfg->parallel_job + 1, cfg->parallel_job_count);
+    char *err = NULL;
+    if (!slice_file_write(cfg, p, &err) || !options_file_write(cfg, &err)) {
+        log_error("%s", err);
+        free(err);
+        return (int)cfg->config_exit_status;
+    }
+    plan_summary_print(cfg, p, n_files);
+    return 0;
+}
+
+int plan_phase_entries(const config_t *cfg, strlist_t *entries)
+{
+    if (!discover_files(cfg, entries)) return (int)cfg->config_exit_status;
+    return *cfg->tag_filters ? plan_tagfilter_apply(cfg, entries) : 0;
 }
 
 int plan_phase_plan(config_t *cfg)
@@ -297,54 +343,18 @@ int plan_phase_plan(config_t *cfg)
         free(err);
         return (int)cfg->config_exit_status;
     }
-    strlist_t files;
-    strlist_init(&files);
-    if (!plan_phase_discover(cfg, &files)) {
+    strlist_t files = STRLIST_INIT;
+    int status = plan_phase_entries(cfg, &files);
+    if (status) {
         strlist_free(&files);
-        return (int)cfg->config_exit_status;
-    }
-    /* With a tag filter the entries are the matching node ids from here on:
-     * the server plan and the fallback split only those. */
-    int filtered = *cfg->tag_filters ? plan_tagfilter_apply(cfg, &files) : 0;
-    if (filtered) {
-        strlist_free(&files);
-        return filtered;
+        return status;
     }
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);
-    int status = 0;
-    if (cfg->offline) {
-        free(p.reason);
-        p.reason =
-            xstrdup("no Test Engine suite, token or organization configured: planning locally");
-        fallback(cfg, &files, &p);
-    } else if (!(cfg->job_retry_count > 0 && retry_plan(cfg, &p))) {
-        got_t got = server_plan(cfg, &files, &p);
-        if (got == GOT_FATAL) {
-            log_error("%s", p.reason);
-            status = (int)cfg->config_exit_status;
-        } else if (got == GOT_TERMINAL) {
-            status = (int)cfg->terminal_exit_status;
-        } else if (got == GOT_FALLBACK) {
-            log_warn("%s", p.reason);
-            log_warn(FALLBACK_TAIL);
-            fallback(cfg, &files, &p);
-        }
-    }
+    status = choose_plan(cfg, &files, &p);
     for (size_t i = 0; i < p.rejected.len; i++)
         log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
-    if (status == 0) {
-        if (p.tasks[cfg->parallel_job].run.len == 0)
-            log_warn("the plan has no tests for job %ld of %ld; this job will run nothing",
-                     cfg->parallel_job + 1, cfg->parallel_job_count);
-        if (!slice_file_write(cfg, &p, &err) || !options_file_write(cfg, &err)) {
-            log_error("%s", err);
-            free(err);
-            status = (int)cfg->config_exit_status;
-        } else {
-            print_summary(cfg, &p, files.len);
-        }
-    }
+    if (status == 0) status = write_slice(cfg, &p, files.len);
     plan_free(&p);
     strlist_free(&files);
     return status;

@@ -3,7 +3,8 @@
  * discover files -> (tag filter? the matching node ids replace them) ->
  * (job retry? previous attempt's failed selectors) ->
  * cached plan -> filter_tests (+ --collect-only for slow files) -> new plan ->
- * fallback when the API cannot help -> slice.json + a readable summary. */
+ * fallback when the API cannot help (plan_fallback.h, then plan_refine.h) ->
+ * slice.json + a readable summary (plan_summary.h). */
 #ifndef TEP_PLAN_PHASE_H
 #define TEP_PLAN_PHASE_H
 #include <cjson/cJSON.h>
@@ -16,14 +17,29 @@
 bool plan_phase_prepare(config_t *cfg);
 /* Returns the process exit status (0, terminal, or configuration). */
 int plan_phase_plan(config_t *cfg);
-/* The test files (files option or discovery); logs why not and returns false. */
-bool plan_phase_discover(const config_t *cfg, strlist_t *files);
+/* The entries to plan: the test files (the files option, or discovery), or
+ * with a tag filter the matching node ids (plan_tagfilter.h): the server
+ * plan and the fallback split only those. Returns 0, or the status to stop
+ * with, the reason logged. */
+int plan_phase_entries(const config_t *cfg, strlist_t *entries);
+/* One error line per file pytest cannot import (a terminal outcome). */
+void plan_phase_log_broken_files(const strlist_t *broken);
+
+/* What came of plan_phase_request_tests. */
+typedef enum {
+    PLAN_PHASE_TESTS_READY,    /* selectors and examples are filled: ask for the plan */
+    PLAN_PHASE_TESTS_FALLBACK, /* *err: why the API cannot help; a local answer is due */
+    PLAN_PHASE_TESTS_FATAL,    /* *err: a fatal API answer; stop with the configuration status */
+    /* A slow file pytest cannot import: stop with the terminal status. Each
+     * such file was logged on its own line (several lines do not fit one
+     * *err), so *err stays NULL. */
+    PLAN_PHASE_TESTS_TERMINAL,
+} plan_phase_tests_t;
+
 /* What a new plan request carries for these entries (files, or node ids with
- * a tag filter): selectors and examples, as the plan phase builds them.
- * Returns 0, or the status to stop with (fatal API answer: configuration; a
- * slow file that cannot be imported: terminal). *fallback_reason is set
- * (caller frees) when the API could not help and a local answer is due. */
-int plan_phase_request_tests(http_client_t *c, const config_t *cfg, const strlist_t *entries,
-                             strlist_t *selectors, cJSON *examples, char **fallback_reason);
+ * a tag filter): selectors and examples, as the plan phase builds them. */
+plan_phase_tests_t plan_phase_request_tests(http_client_t *c, const config_t *cfg,
+                                            const strlist_t *entries, strlist_t *selectors,
+                                            cJSON *examples, char **err);
 
 #endif

@@ -38,11 +38,15 @@ typedef struct {
     strlist_t *rest_ids; /* per split: collected ids of the files this job runs the rest of */
 } refine_t;
 
+/* Up to this many stale node ids are named; the rest are counted. */
+#define STALE_SHOWN 5
+
 static size_t split_index(const refine_t *r, const plan_split_t *s)
 {
     return (size_t)(s - r->p->splits);
 }
 
+/* The split files this job holds tests or the rest of, each once. */
 static void involved_files(refine_t *r)
 {
     strset_t seen = STRSET_INIT;
@@ -54,6 +58,8 @@ static void involved_files(refine_t *r)
     strset_free(&seen);
 }
 
+/* What pytest collected, indexed for rebuild_run; and the split files'
+ * node ids other jobs were given. */
 static void index_collection(refine_t *r)
 {
     for (size_t i = 0; i < r->cr.whole_files.len; i++)
@@ -62,9 +68,8 @@ static void index_collection(refine_t *r)
         char *file = selector_file_part(r->cr.broken_files.items[i]);
         const plan_split_t *s = plan_split_of(r->p, file);
         if (s) strset_add(&r->unknowable, s->path);
-        log_warn("split by example: pytest cannot import %s (a collection error); it stays in this "
-                 "job's slice and "
-                 "the run reports it",
+        log_warn("split by example: pytest cannot import %s (a collection error); it stays in "
+                 "this job's slice and the run reports it",
                  r->cr.broken_files.items[i]);
         free(file);
     }
@@ -82,7 +87,7 @@ static void index_collection(refine_t *r)
     }
 }
 
-/* The rest of split file `path` as node ids into out; false (out untouched)
+/* The rest of split file s as node ids into out; false (out untouched)
  * when the whole file has to run instead. */
 static bool rest_as_tests(refine_t *r, const plan_split_t *s, strlist_t *out)
 {
@@ -99,25 +104,26 @@ static bool rest_as_tests(refine_t *r, const plan_split_t *s, strlist_t *out)
             strlist_push(&mine, ids->items[i]);
     }
     if (why) {
-        log_warn("split by example: %s: %s, so this job runs the whole file; its tests given to "
-                 "other jobs run "
-                 "twice",
+        log_warn("split by example: %s: %s, so this job runs the whole file; its tests given "
+                 "to other jobs run twice",
                  s->path, why);
         strlist_free(&mine);
         return false;
     }
-    log_info("split by example: %s: this job runs the %zu of its %zu collected tests no other job "
-             "was given "
-             "(tests new since the durations were recorded included)",
+    log_info("split by example: %s: this job runs the %zu of its %zu collected tests no other "
+             "job was given (tests new since the durations were recorded included)",
              s->path, mine.len, ids->len);
     for (size_t i = 0; i < mine.len; i++) strlist_push(out, mine.items[i]);
     strlist_free(&mine);
     return true;
 }
 
+/* This job's list again: rests as node ids where collection allows, stale
+ * node ids dropped, sorted. */
 static void rebuild_run(refine_t *r)
 {
-    strlist_t *run = &r->p->tasks[r->job].run, next = STRLIST_INIT;
+    strlist_t *run = &r->p->tasks[r->job].run;
+    strlist_t next = STRLIST_INIT;
     size_t gone = 0;
     for (size_t i = 0; i < run->len; i++) {
         const char *e = run->items[i];
@@ -127,18 +133,17 @@ static void rebuild_run(refine_t *r)
         bool stale =
             s && !is_rest && !strset_has(&r->unknowable, s->path) && !strset_has(&r->collected, e);
         if (stale) {
-            if (gone++ < 5)
+            if (gone++ < STALE_SHOWN)
                 log_info("split by example: %s is in the durations file but pytest no longer "
-                         "collects it; "
-                         "not run",
+                         "collects it; not run",
                          e);
             continue;
         }
         strlist_push(&next, e);
     }
-    if (gone > 5)
+    if (gone > STALE_SHOWN)
         log_info("split by example: ... %zu more tests pytest no longer collects; not run",
-                 gone - 5);
+                 gone - STALE_SHOWN);
     strlist_sort(&next);
     strlist_free(run);
     *run = next;

@@ -5,6 +5,7 @@
 #include "plan_phase.h"
 #include "run_mode.h"
 #include "selector.h"
+#include "strset.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,26 +24,31 @@ static int require_json_mode(const config_t *cfg)
     bool json = setup.mode == MODE_JSON;
     if (!json)
         log_error(OPTION " '%s' needs buildkite-test-collector (its --tag-filters does the "
-                         "filtering), but results "
-                         "would be JUnit XML: %s; install buildkite-test-collector newer than "
-                         "1.2.0 for the Python that "
-                         "runs pytest, or remove the filter",
+                         "filtering), but results would be JUnit XML: %s; install "
+                         "buildkite-test-collector newer than 1.2.0 for the Python that runs "
+                         "pytest, or remove the filter",
                   cfg->tag_filters, setup.why);
     run_mode_free(&setup);
     return json ? 0 : (int)cfg->config_exit_status;
 }
 
+/* How many files the node ids are in (hashed: a filter may match 100k ids). */
 static size_t files_with_ids(const strlist_t *ids)
 {
-    strlist_t files;
-    strlist_init(&files);
+    strlist_t names = STRLIST_INIT; /* owns what the set borrows */
+    strset_t files = STRSET_INIT;
     for (size_t i = 0; i < ids->len; i++) {
         char *f = selector_file_part(ids->items[i]);
-        if (!strlist_contains(&files, f)) strlist_push(&files, f);
-        free(f);
+        if (strset_has(&files, f)) {
+            free(f);
+            continue;
+        }
+        strlist_push_owned(&names, f);
+        strset_add(&files, f);
     }
-    size_t n = files.len;
-    strlist_free(&files);
+    size_t n = names.len;
+    strset_free(&files);
+    strlist_free(&names);
     return n;
 }
 
@@ -51,10 +57,7 @@ static int check_collection(const config_t *cfg, const collect_only_result_t *cr
 {
     const char *f = cfg->tag_filters;
     if (cr->broken_files.len) {
-        for (size_t i = 0; i < cr->broken_files.len; i++)
-            log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
-                      "not help)",
-                      cr->broken_files.items[i]);
+        plan_phase_log_broken_files(&cr->broken_files);
         return (int)cfg->terminal_exit_status;
     }
     if (cr->unrecognized && strstr(cr->unrecognized, "--tag-filters"))
@@ -68,8 +71,8 @@ static int check_collection(const config_t *cfg, const collect_only_result_t *cr
             OPTION
             " '%s': cannot collect the tests to filter: %s; the plan phase runs in pre-command, "
             "before the step's own setup (a virtualenv's activation, a cd), so name the "
-            "interpreter by its "
-            "path in the test command, e.g. .venv/bin/python -m pytest {{testExamples}}",
+            "interpreter by its path in the test command, e.g. .venv/bin/python -m pytest "
+            "{{testExamples}}",
             f, cr->error);
     else if (cr->error)
         log_error(OPTION " '%s': cannot collect the tests to filter: %s", f, cr->error);
@@ -77,13 +80,11 @@ static int check_collection(const config_t *cfg, const collect_only_result_t *cr
         log_error(
             OPTION
             " '%s': pytest named %zu test%s outside the discovered files (e.g. '%s'): its rootdir "
-            "is "
-            "not the working directory; run from pytest's rootdir so node ids match the files",
+            "is not the working directory; run from pytest's rootdir so node ids match the files",
             f, cr->foreign_ids, cr->foreign_ids == 1 ? "" : "s", cr->foreign_example);
     else if (!cr->node_ids.len)
         log_error(OPTION " '%s' matches no test in the %zu discovered file%s; check the key and "
-                         "value against the "
-                         "@pytest.mark.execution_tag markers",
+                         "value against the @pytest.mark.execution_tag markers",
                   f, n_files, n_files == 1 ? "" : "s");
     else
         return 0;

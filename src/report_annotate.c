@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The record's lists, as annotation_md items (reasons owned here). */
+/* The record's lists, as report_markdown items (reasons owned here). */
 typedef struct {
     report_markdown_item_t *items;
     size_t len;
@@ -37,7 +37,7 @@ typedef struct {
     char *launcher, *job_url, *upload_problem;
 } glue_t;
 
-static report_markdown_list_t as_list(const items_t *l)
+static report_markdown_list_t items_as_list(const items_t *l)
 {
     return (report_markdown_list_t){l->items, l->len};
 }
@@ -73,10 +73,10 @@ static void glue_init(glue_t *g, const config_t *cfg, const run_record_t *rec,
     j->skipped = s.skipped;
     j->muted_failed = g->muted.len;
     j->collection_errors = g->coll.len;
-    j->failed_tests = as_list(&g->failed);
-    j->collection_errs = as_list(&g->coll);
-    j->flaky_tests = as_list(&g->flaky);
-    j->muted_failures = as_list(&g->muted);
+    j->failed_tests = items_as_list(&g->failed);
+    j->collection_errs = items_as_list(&g->coll);
+    j->flaky_tests = items_as_list(&g->flaky);
+    j->muted_failures = items_as_list(&g->muted);
     j->job_number = cfg->parallel_job + 1;
     j->job_count = cfg->parallel_job_count;
     j->retry_count = cfg->job_retry_count;
@@ -114,7 +114,8 @@ static void glue_free(glue_t *g)
     free(g->upload_problem);
 }
 
-static bool append(const config_t *cfg, report_markdown_box_t box, const buf_t *body, char **err)
+static bool annotate_append(const config_t *cfg, report_markdown_box_t box, const buf_t *body,
+                            char **err)
 {
     char *context = report_markdown_box_context(cfg->step_id, box);
     const char *args[] = {"annotate",  "--append", "--style", report_markdown_box_style(box),
@@ -122,6 +123,21 @@ static bool append(const config_t *cfg, report_markdown_box_t box, const buf_t *
     bool ok = agent_call_with_text(cfg, args, body->data, body->len, err);
     free(context);
     return ok;
+}
+
+/* A section the agent refused, most likely because the box is full (1 MiB in
+ * all): one line that says so instead. Its own failure is not reported: the
+ * caller already warns about the section. */
+static void annotate_overflow(const config_t *cfg, const report_markdown_job_t *job,
+                              report_markdown_box_t box)
+{
+    buf_t line = BUF_INIT;
+    report_markdown_render_overflow(job, &line);
+    char *err = NULL;
+    if (annotate_append(cfg, box, &line, &err))
+        log_info("Annotation: the box is full; one line appended instead");
+    free(err);
+    buf_free(&line);
 }
 
 bool report_annotate_send(const config_t *cfg, const run_record_t *rec,
@@ -140,17 +156,13 @@ bool report_annotate_send(const config_t *cfg, const run_record_t *rec,
     bool ok = true;
     if (!body.len) {
         if (!up) log_info("Annotation: nothing to add (this job passed with nothing to report)");
-    } else if ((ok = append(cfg, box, &body, err))) {
-        log_info("Annotation: %zu bytes appended to the step's %s box", body.len,
-                 report_markdown_box_style(box));
-    } else if (!up) {
-        /* Most likely the box is full (1 MiB in all): say so in one line. */
-        buf_reset(&body);
-        report_markdown_render_overflow(&g.job, &body);
-        char *err2 = NULL;
-        if (append(cfg, box, &body, &err2))
-            log_info("Annotation: the box is full; one line appended instead");
-        free(err2);
+    } else {
+        ok = annotate_append(cfg, box, &body, err);
+        if (ok)
+            log_info("Annotation: %zu bytes appended to the step's %s box", body.len,
+                     report_markdown_box_style(box));
+        else if (!up)
+            annotate_overflow(cfg, &g.job, box);
     }
     buf_free(&body);
     glue_free(&g);

@@ -1,6 +1,6 @@
 /* report_annotate: the glue between the run record and the step's annotation.
  *
- * Converts the record (and the upload's outcome) into annotation_md's input,
+ * Converts the record (and the upload's outcome) into report_markdown's input,
  * picks the box and appends this job's section with buildkite-agent annotate
  * --append (see report_markdown.h for the boxes, styles and bounds). Called
  * twice by report: first without the upload (the section), then with it (at

@@ -17,7 +17,7 @@
 /* ---------------------------------------------------------------- inline pieces */
 
 /* Control characters (C0, DEL, C1) as \xNN, as the log shows them. */
-static char *visible(const char *s, size_t max, bool *cut)
+static char *visible_text(const char *s, size_t max, bool *cut)
 {
     buf_t b = BUF_INIT;
     size_t n = strlen(s);
@@ -31,7 +31,7 @@ static char *visible(const char *s, size_t max, bool *cut)
 void report_markdown_code_span(buf_t *b, const char *s)
 {
     bool cut;
-    char *text = visible(s, ID_MAX, &cut);
+    char *text = visible_text(s, ID_MAX, &cut);
     size_t longest = 0, run = 0;
     for (const char *p = text; *p; p++) {
         run = *p == '`' ? run + 1 : 0;
@@ -66,7 +66,7 @@ void report_markdown_text(buf_t *b, const char *s, size_t max)
     size_t n = nl ? (size_t)(nl - s) : strlen(s);
     char *line = xstrndup(s, n);
     bool cut;
-    char *text = visible(line, max, &cut);
+    char *text = visible_text(line, max, &cut);
     for (const char *p = text; *p; p++) {
         if (md_special(*p)) buf_putc(b, '\\');
         buf_putc(b, *p);
@@ -286,7 +286,7 @@ static void put_problems(buf_t *b, const report_markdown_job_t *j)
     }
 }
 
-static const char *outcome(const report_markdown_job_t *j)
+static const char *outcome_words(const report_markdown_job_t *j)
 {
     if (!job_failed(j))
         return j->retry_of_failure ? "failed on the previous attempt, passed on retry" : "passed";
@@ -303,7 +303,7 @@ void report_markdown_render_section(const report_markdown_job_t *j, size_t max, 
                 failed                ? ":x:"
                 : j->retry_of_failure ? ":white_check_mark:"
                                       : ":warning:");
-    buf_puts(&head, outcome(j));
+    buf_puts(&head, outcome_words(j));
     if (failed) buf_printf(&head, " (exit status %d)", j->exit_status);
     buf_puts(&head, "\n\n");
     if (failed && j->why && *j->why) {
@@ -364,7 +364,7 @@ void report_markdown_render_upload(const report_markdown_job_t *j, buf_t *out)
 void report_markdown_render_overflow(const report_markdown_job_t *j, buf_t *out)
 {
     put_heading(out, j, job_failed(j) ? ":x:" : ":warning:");
-    buf_puts(out, outcome(j));
+    buf_puts(out, outcome_words(j));
     buf_puts(out, " (");
     put_counts(out, j);
     buf_puts(out, "); the annotation is full, details are in the job log\n");

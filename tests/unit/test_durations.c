@@ -7,7 +7,7 @@
 #include "fsutil.h"
 #include "scratch.h"
 #include "warn_lines.h"
-#include "plan.h"
+#include "plan_fallback.h"
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>

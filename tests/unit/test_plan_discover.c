@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "pattern.h"
 #include "plan_discover.h"
 #include "fsutil.h"
 #include <stdio.h>
@@ -55,30 +56,47 @@ static char *joined(const strlist_t *l)
     return s;
 }
 
+/* The walk of the tree, which must succeed, as "a;b;". Caller frees. */
+static char *walk_joined(const char *include, const char *exclude)
+{
+    strlist_t out = STRLIST_INIT;
+    char *err = NULL;
+    assert_true(plan_discover_walk(root, include, exclude, &out, &err));
+    char *s = joined(&out);
+    strlist_free(&out);
+    return s;
+}
+
 static void sorted_skips_hidden_and_node_modules(void **state)
 {
     (void)state;
-    strlist_t out;
-    strlist_init(&out);
-    char *err = NULL;
-    assert_true(plan_discover_walk(root, "**/{*_test,test_*}.py", NULL, &out, &err));
-    char *s = joined(&out);
+    char *s = walk_joined("**/{*_test,test_*}.py", NULL);
     assert_string_equal(s, "a/test_a.py;a/z_test.py;b/test_b.py;slow/test_slow.py;test_top.py;");
     free(s);
-    strlist_free(&out);
 }
 
 static void exclude_directory_and_file(void **state)
 {
     (void)state;
-    strlist_t out;
-    strlist_init(&out);
-    char *err = NULL;
-    assert_true(plan_discover_walk(root, "**/test_*.py", "{slow/**,**/test_b.py}", &out, &err));
-    char *s = joined(&out);
+    char *s = walk_joined("**/test_*.py", "{slow/**,**/test_b.py}");
     assert_string_equal(s, "a/test_a.py;test_top.py;");
     free(s);
-    strlist_free(&out);
+}
+
+/* A pattern that does not compile names its option and why. */
+static void bad_patterns_name_their_option(void **state)
+{
+    (void)state;
+    strlist_t out = STRLIST_INIT;
+    char *err = NULL;
+    char deep[3 * (PATTERN_MAX_NESTING + 1) + 1] = ""; /* one level too deep */
+    for (int i = 0; i <= PATTERN_MAX_NESTING; i++) strcat(deep, "{a,");
+    assert_false(plan_discover_walk(root, deep, NULL, &out, &err));
+    assert_non_null(strstr(err, "BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN '{a,"));
+    assert_false(plan_discover_walk(root, "**/test_*.py", deep, &out, &err));
+    assert_non_null(strstr(err, "BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN '{a,"));
+    assert_int_equal(out.len, 0);
+    free(err);
 }
 
 static void nothing_found_is_an_error(void **state)
@@ -109,6 +127,13 @@ static void list_file(void **state)
     assert_true(fs_write_file(path, "\n \n", 3));
     assert_false(plan_discover_read_list(path, &out, &err));
     assert_non_null(strstr(err, "has no file names"));
+    assert_true(fs_write_file(path, "a.py\0b.py\n", 10));
+    assert_false(plan_discover_read_list(path, &out, &err));
+    assert_non_null(strstr(err, "': is not a text file; give one test file per line"));
+    char *missing = fs_join(root, "no-such-list.txt");
+    assert_false(plan_discover_read_list(missing, &out, &err));
+    assert_non_null(strstr(err, "no-such-list.txt': cannot read it (No such file or directory)"));
+    free(missing);
     free(err);
     strlist_free(&out);
     free(path);
@@ -120,6 +145,7 @@ int main(void)
         cmocka_unit_test(sorted_skips_hidden_and_node_modules),
         cmocka_unit_test(exclude_directory_and_file),
         cmocka_unit_test(nothing_found_is_an_error),
+        cmocka_unit_test(bad_patterns_name_their_option),
         cmocka_unit_test(list_file),
     };
     return cmocka_run_group_tests(tests, make_tree, remove_tree);

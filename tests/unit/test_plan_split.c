@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "durations.h"
 #include "plan.h"
+#include "plan_fallback.h"
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-/* annotation_md: code spans, escaping, boxes, bounds; the Markdown is rendered
+/* report_markdown: code spans, escaping, boxes, bounds; the Markdown is rendered
  * with cmark-gfm (Debian's, close to what Buildkite renders) and the HTML checked. */
 #include "unit.h"
 #include "report_markdown.h"
@@ -46,19 +46,33 @@ static char *html_escape(const char *s)
     return buf_detach(&b);
 }
 
-static char *span(const char *s)
+typedef struct {
+    const char *in, *out;
+} case_t;
+
+/* Each case's input, written by fn into an empty buffer, is exactly its output. */
+static void assert_each_case(void (*fn)(buf_t *, const char *), const case_t *cases, size_t n)
 {
-    buf_t b = BUF_INIT;
-    report_markdown_code_span(&b, s);
-    return buf_detach(&b);
+    for (size_t i = 0; i < n; i++) {
+        buf_t b = BUF_INIT;
+        fn(&b, cases[i].in);
+        assert_string_equal(buf_str(&b), cases[i].out);
+        buf_free(&b);
+    }
+}
+
+/* The job's section (at most REPORT_MARKDOWN_SECTION_MAX). Caller frees. */
+static char *section_md(const report_markdown_job_t *j)
+{
+    buf_t md = BUF_INIT;
+    report_markdown_render_section(j, REPORT_MARKDOWN_SECTION_MAX, &md);
+    return buf_detach(&md);
 }
 
 static void test_code_span_fences(void **state)
 {
     (void)state;
-    struct {
-        const char *in, *out;
-    } cases[] = {
+    const case_t cases[] = {
         {"tests/t.py::test_a", "`tests/t.py::test_a`"},
         {"test_tick[`x`]", "``test_tick[`x`]``"},
         {"a``b", "```a``b```"},
@@ -66,11 +80,7 @@ static void test_code_span_fences(void **state)
         {"trail`", "`` trail` ``"},
         {" both ", "`  both  `"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *got = span(cases[i].in);
-        assert_string_equal(got, cases[i].out);
-        free(got);
-    }
+    assert_each_case(report_markdown_code_span, cases, sizeof cases / sizeof cases[0]);
 }
 
 static const char *const HOSTILE[] = {
@@ -113,9 +123,8 @@ static void test_hostile_ids_render_verbatim(void **state)
         items[i] = (report_markdown_item_t){
             HOSTILE[i], "AssertionError: *not* __bold__ <i>x</i> &amp; `tick` [l](http://x)"};
     report_markdown_job_t j = failing_job(items, N_HOSTILE);
-    buf_t md = BUF_INIT;
-    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
-    char *html = to_html(md.data);
+    char *md = section_md(&j);
+    char *html = to_html(md);
     for (size_t i = 0; i < N_HOSTILE; i++) {
         char *esc = html_escape(HOSTILE[i]);
         char *want = xasprintf("<code>%s</code>", esc);
@@ -137,7 +146,7 @@ static void test_hostile_ids_render_verbatim(void **state)
     /* The label is shown literally (its emoji code stays for Buildkite). */
     assert_non_null(strstr(html, ":pytest: Unit *tests*"));
     free(html);
-    buf_free(&md);
+    free(md);
 }
 
 static void test_control_characters_visible(void **state)
@@ -146,40 +155,30 @@ static void test_control_characters_visible(void **state)
     report_markdown_item_t it = {"t.py::test_esc[\x1b[31m]",
                                  "AssertionError: \x1b[31mred\nsecond line"};
     report_markdown_job_t j = failing_job(&it, 1);
-    buf_t md = BUF_INIT;
-    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
-    assert_null(strchr(md.data, '\x1b'));
-    assert_null(strstr(md.data, "second line"));
-    char *html = to_html(md.data);
+    char *md = section_md(&j);
+    assert_null(strchr(md, '\x1b'));
+    assert_null(strstr(md, "second line"));
+    char *html = to_html(md);
     assert_non_null(strstr(html, "<code>t.py::test_esc[\\x1b[31m]</code>"));
     assert_non_null(strstr(html, "AssertionError: \\x1b[31mred"));
     /* not pasteable as shown: left out of the reproduce command */
     assert_null(strstr(html, "Reproduce"));
     free(html);
-    buf_free(&md);
+    free(md);
 }
 
 static void test_shell_words_and_launcher(void **state)
 {
     (void)state;
-    struct {
-        const char *in, *out;
-    } words[] = {
+    const case_t words[] = {
         {"tests/t.py::test_a", "tests/t.py::test_a"},
         {"t.py::test_p[a b]", "'t.py::test_p[a b]'"},
         {"t.py::test_q['a']", "'t.py::test_q['\\''a'\\'']'"},
         {"t.py::test_d[$HOME]", "'t.py::test_d[$HOME]'"},
         {"", "''"},
     };
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        buf_t b = BUF_INIT;
-        report_markdown_shell_word(&b, words[i].in);
-        assert_string_equal(buf_str(&b), words[i].out);
-        buf_free(&b);
-    }
-    struct {
-        const char *tmpl, *want;
-    } l[] = {
+    assert_each_case(report_markdown_shell_word, words, sizeof words / sizeof words[0]);
+    const case_t l[] = {
         {"python3 -m pytest {{testExamples}} --json={{resultPath}}", "python3 -m pytest"},
         {"/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} "
          "--json={{resultPath}}",
@@ -189,8 +188,8 @@ static void test_shell_words_and_launcher(void **state)
         {"", "pytest"},
     };
     for (size_t i = 0; i < sizeof l / sizeof l[0]; i++) {
-        char *got = report_markdown_launcher(l[i].tmpl);
-        assert_string_equal(got, l[i].want);
+        char *got = report_markdown_launcher(l[i].in);
+        assert_string_equal(got, l[i].out);
         free(got);
     }
 }
@@ -205,9 +204,8 @@ static void test_reproduce_command(void **state)
     report_markdown_job_t j = failing_job(items, 2);
     j.collection_errs = (report_markdown_list_t){&coll, 1};
     j.collection_errors = 1;
-    buf_t md = BUF_INIT;
-    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
-    char *html = to_html(md.data);
+    char *md = section_md(&j);
+    char *html = to_html(md);
     char *want = html_escape("python3 -m pytest tests/test_import_error.py "
                              "'t.py::test_q['\\''a'\\'']' 't.py::test_tick[`x`]'");
     char *code = xasprintf("Reproduce locally: <code>%s</code>", want);
@@ -218,7 +216,7 @@ static void test_reproduce_command(void **state)
     free(code);
     free(want);
     free(html);
-    buf_free(&md);
+    free(md);
 }
 
 static void test_boxes(void **state)
@@ -266,16 +264,15 @@ static void test_retry_outcome(void **state)
     j.job_number = 1;
     j.job_count = 3;
     j.label = "Unit";
-    buf_t md = BUF_INIT;
-    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
+    char *md = section_md(&j);
     assert_non_null(
-        strstr(md.data, "attempt 2 (retry 1): failed on the previous attempt, passed on retry"));
-    buf_reset(&md);
+        strstr(md, "attempt 2 (retry 1): failed on the previous attempt, passed on retry"));
+    free(md);
     j.exit_status = 1;
     j.failed = 0;
-    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
-    assert_non_null(strstr(md.data, "attempt 2 (retry 1): failed again on retry (exit status 1)"));
-    buf_free(&md);
+    md = section_md(&j);
+    assert_non_null(strstr(md, "attempt 2 (retry 1): failed again on retry (exit status 1)"));
+    free(md);
 }
 
 #define MANY 200
@@ -299,22 +296,21 @@ static void test_section_bounded(void **state)
     fill_many(items, ids, MANY);
     report_markdown_job_t j = failing_job(items, MANY);
     j.flaky = 500; /* counts beyond the lists the record kept */
-    buf_t md = BUF_INIT;
-    report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
-    assert_true(md.len <= REPORT_MARKDOWN_SECTION_MAX);
-    assert_true(md.len > REPORT_MARKDOWN_SECTION_MAX / 2);
-    assert_non_null(strstr(md.data, "Failed tests (200):"));
-    assert_non_null(strstr(md.data, "more, not shown to keep the annotation small"));
-    assert_non_null(strstr(md.data, "- ... and 500 more"));
-    assert_non_null(strstr(md.data, "Reproduce locally:"));
+    char *md = section_md(&j);
+    assert_true(strlen(md) <= REPORT_MARKDOWN_SECTION_MAX);
+    assert_true(strlen(md) > REPORT_MARKDOWN_SECTION_MAX / 2);
+    assert_non_null(strstr(md, "Failed tests (200):"));
+    assert_non_null(strstr(md, "more, not shown to keep the annotation small"));
+    assert_non_null(strstr(md, "- ... and 500 more"));
+    assert_non_null(strstr(md, "Reproduce locally:"));
     /* shown + "and K more" adds up to 200 */
     size_t shown = 0, more = 0;
-    for (const char *p = md.data; (p = strstr(p, "\n- `tests/test_big_")); p++) shown++;
-    const char *m = strstr(md.data, "- ... and ");
+    for (const char *p = md; (p = strstr(p, "\n- `tests/test_big_")); p++) shown++;
+    const char *m = strstr(md, "- ... and ");
     assert_non_null(m);
     assert_int_equal(sscanf(m, "- ... and %zu more", &more), 1);
     assert_int_equal(shown + more, MANY);
-    buf_free(&md);
+    free(md);
 }
 
 /* 50 failing jobs, 200 failures each, appended to one box: the total is
@@ -330,11 +326,11 @@ static void test_fifty_jobs_fit(void **state)
         report_markdown_job_t j = failing_job(items, MANY);
         j.job_number = job;
         j.job_count = 50;
-        buf_t md = BUF_INIT;
-        report_markdown_render_section(&j, REPORT_MARKDOWN_SECTION_MAX, &md);
-        total += md.len;
-        if (md.len > largest) largest = md.len;
-        buf_free(&md);
+        char *md = section_md(&j);
+        size_t len = strlen(md);
+        total += len;
+        if (len > largest) largest = len;
+        free(md);
     }
     printf("# 50 failing jobs x 200 failures: %zu bytes in all, largest section %zu bytes\n", total,
            largest);

@@ -4,6 +4,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "plan.h"
+#include "plan_json.h"
 #include "plan_api.h"
 #include "selector.h"
 #include <limits.h>
@@ -82,11 +83,10 @@ static void prefix_stripping_stops_at_component_boundary(void **state)
 
     plan_t p;
     plan_init(&p, 1);
-    bool empty;
     char *err = NULL;
     const char *body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"tests_integration/"
                        "a.py\"},{\"path\":\"tests/b.py\"}]}}}";
-    assert_true(plan_parse_server(&p, body, "tests", &empty, &err));
+    assert_true(plan_json_parse(&p, body, "tests", NULL, NULL, &err));
     assert_int_equal(p.tasks[0].run.len, 2);
     assert_string_equal(p.tasks[0].run.items[0], "tests_integration/a.py");
     assert_string_equal(p.tasks[0].run.items[1], "b.py");
@@ -149,7 +149,6 @@ static void hostile_plan_keys_and_estimates(void **state)
     (void)state;
     plan_t p;
     plan_init(&p, 2);
-    bool empty;
     char *err = NULL;
     /* "" once parsed as job 0 (strtol of nothing); 1e999 is infinity in cJSON */
     const char *body =
@@ -161,7 +160,7 @@ static void hostile_plan_keys_and_estimates(void **state)
         "{\"path\":\"b.py\",\"estimated_duration\":-5}]},"
         "\"1\":{\"tests\":[{\"path\":\"c.py\",\"estimated_duration\":2000},{\"path\":\"@args\"}]}}"
         "}";
-    assert_true(plan_parse_server(&p, body, "", &empty, &err));
+    assert_true(plan_json_parse(&p, body, "", NULL, NULL, &err));
     assert_int_equal(p.tasks[0].run.len, 2);
     assert_true(p.tasks[0].estimated_s < 0); /* no plausible estimate: unknown */
     assert_int_equal(p.tasks[1].run.len, 1);
