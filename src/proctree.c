@@ -53,7 +53,7 @@ static proc_link_t *read_links(size_t *n)
 
 /* Marks descendants of `root` in place (ppid set to 0 for "is a descendant")
  * and returns their pids. A few passes settle any order /proc lists them in. */
-static pid_t *descendants(size_t *count)
+static pid_t *list_descendants(size_t *count)
 {
     size_t n;
     proc_link_t *links = read_links(&n);
@@ -83,7 +83,7 @@ static pid_t *descendants(size_t *count)
 size_t proctree_signal_descendants(int sig)
 {
     size_t n;
-    pid_t *pids = descendants(&n);
+    pid_t *pids = list_descendants(&n);
     size_t sent = 0;
     for (size_t i = 0; i < n; i++) sent += kill(pids[i], sig) == 0;
     free(pids);
@@ -93,7 +93,7 @@ size_t proctree_signal_descendants(int sig)
 static void reap_except(pid_t keep)
 {
     size_t n;
-    pid_t *pids = descendants(&n);
+    pid_t *pids = list_descendants(&n);
     for (size_t i = 0; i < n; i++)
         if (pids[i] != keep) waitpid(pids[i], NULL, WNOHANG); /* only our direct children succeed */
     free(pids);
@@ -106,7 +106,7 @@ static size_t remaining_descendants(pid_t keep)
 {
     reap_except(keep);
     size_t n, left = 0;
-    pid_t *pids = descendants(&n);
+    pid_t *pids = list_descendants(&n);
     for (size_t i = 0; i < n; i++) left += pids[i] != keep;
     free(pids);
     return left;

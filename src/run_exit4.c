@@ -16,11 +16,13 @@ char *run_exit4_missing_path(const char *line)
     if (!hit) return NULL;
     hit += strlen(NOT_FOUND);
     size_t n = strlen(hit);
+    /* Not span_trim: a path may begin with a blank or end with a tab, and
+     * both are part of it. Only the padding and a CRLF's '\r' go. */
     while (n && (hit[n - 1] == ' ' || hit[n - 1] == '\r')) n--;
     return n ? xstrndup(hit, n) : NULL;
 }
 
-static bool present(const char *path)
+static bool file_present_retrying(const char *path)
 {
     for (int i = 0; i < 3; i++) {
         if (fs_exists(path)) return true;
@@ -33,14 +35,14 @@ bool run_exit4_files_present(const strlist_t *selectors)
 {
     for (size_t i = 0; i < selectors->len; i++) {
         char *file = selector_file_part(selectors->items[i]);
-        bool ok = present(file);
+        bool ok = file_present_retrying(file);
         free(file);
         if (!ok) return false;
     }
     return true;
 }
 
-static void parent_listing(const char *path, buf_t *out)
+static void append_parent_listing(const char *path, buf_t *out)
 {
     char *copy = xstrdup(path), *copy2 = xstrdup(path);
     const char *parent = dirname(copy);
@@ -73,7 +75,7 @@ static void parent_listing(const char *path, buf_t *out)
     free(copy2);
 }
 
-static void git_status(buf_t *out)
+static void append_git_status(buf_t *out)
 {
     char *const argv[] = {"git", "status", "--porcelain", NULL};
     buf_t text;
@@ -83,7 +85,7 @@ static void git_status(buf_t *out)
     process_run(&o, &r);
     if (r.start_failed || r.signal || r.timed_out || r.exit_code != 0) {
         buf_printf(out, "git_status=unavailable (%s)\n",
-                   r.start_failed ? r.start_error
+                   r.start_failed ? r.error
                    : r.timed_out  ? "timed out after 10s"
                                   : "not a git checkout?");
     } else {
@@ -94,6 +96,7 @@ static void git_status(buf_t *out)
         for (size_t i = 0; i < lines.len && i < 10; i++) buf_printf(out, "  %s\n", lines.items[i]);
         strlist_free(&lines);
     }
+    process_result_free(&r);
     buf_free(&text);
 }
 
@@ -108,8 +111,8 @@ void run_exit4_forensics(const char *path, int retries_used, buf_t *out)
         buf_printf(out, "--- exit-4 forensics for %s (file of %s) ---\n", file, path);
     buf_printf(out, "exists=%s retries_used=%d\n", fs_exists(file) ? "true" : "false",
                retries_used);
-    parent_listing(file, out);
-    git_status(out);
+    append_parent_listing(file, out);
+    append_git_status(out);
     buf_puts(out, "hint: pytest could not find a path that existed when the job started; the usual "
                   "cause is a test "
                   "or another process changing the checkout while tests run\n");
