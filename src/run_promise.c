@@ -13,6 +13,7 @@ size_t run_promise_failures_due(const config_t *cfg, const run_record_t *rec, in
     return s.failed; /* unmuted, collection errors apart */
 }
 
+/* The agent's own lines pass through; ours say how the call ended. */
 static void call_promise_failure(const config_t *cfg, int status, size_t failed)
 {
     char *code = xasprintf("%d", status);
@@ -50,6 +51,7 @@ void run_promise_failure_if_needed(const config_t *cfg, int status)
     if (!run_record_read(cfg, &rec, &err)) {
         if (err) log_warn("promise-failure: %s; no early failure declared", err);
         free(err);
+        run_record_free(&rec); /* what a damaged file yielded before its error */
         return;
     }
     size_t failed = run_promise_failures_due(cfg, &rec, status);
