@@ -31,6 +31,7 @@ static bool read_ppid(pid_t pid, pid_t *ppid)
     return true;
 }
 
+/* Every process's (pid, parent) pair, as /proc lists them now. */
 static proc_link_t *read_links(size_t *n)
 {
     *n = 0;
@@ -44,15 +45,19 @@ static proc_link_t *read_links(size_t *n)
         long pid = strtol(e->d_name, &end, 10);
         pid_t ppid;
         if (*end || pid <= 0 || !read_ppid((pid_t)pid, &ppid)) continue;
-        if (*n == cap) links = xrealloc(links, (cap *= 2) * sizeof *links);
-        links[(*n)++] = (proc_link_t){(pid_t)pid, ppid};
+        if (*n == cap) {
+            cap *= 2;
+            links = xrealloc(links, cap * sizeof *links);
+        }
+        links[*n] = (proc_link_t){(pid_t)pid, ppid};
+        (*n)++;
     }
     closedir(d);
     return links;
 }
 
-/* Marks descendants of `root` in place (ppid set to 0 for "is a descendant")
- * and returns their pids. A few passes settle any order /proc lists them in. */
+/* The pids of every process that descends from us. A few passes settle any
+ * order /proc lists them in (a child may be listed before its parent). */
 static pid_t *list_descendants(size_t *count)
 {
     size_t n;

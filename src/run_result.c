@@ -194,11 +194,12 @@ static void count_status(run_result_stats_t *s, test_status_t status, bool muted
         if (status == ST_PASSED) s->muted_passed++;
         return;
     }
-    switch (status) {
-    case ST_PASSED: s->passed_first++; break;
-    case ST_SKIPPED: s->skipped++; break;
-    default: s->unknown++;
-    }
+    if (status == ST_PASSED)
+        s->passed_first++;
+    else if (status == ST_SKIPPED)
+        s->skipped++;
+    else
+        s->unknown++;
 }
 
 void run_result_add(run_result_t *r, const test_record_t *rec)
@@ -245,17 +246,16 @@ void run_result_stats(const run_result_t *r, run_result_stats_t *s)
                 s->muted_failed++;
             continue;
         }
-        switch (t->status) {
-        case ST_PASSED:
-            if (t->attempts > 1)
-                s->passed_retry++;
-            else
-                s->passed_first++;
-            if (run_result_is_flaky(t)) s->flaky++;
-            break;
-        case ST_FAILED: s->failed++; break;
-        case ST_SKIPPED: s->skipped++; break;
-        default: s->unknown++;
-        }
+        if (t->status == ST_PASSED && t->attempts > 1)
+            s->passed_retry++;
+        else if (t->status == ST_PASSED)
+            s->passed_first++;
+        else if (t->status == ST_FAILED)
+            s->failed++;
+        else if (t->status == ST_SKIPPED)
+            s->skipped++;
+        else
+            s->unknown++;
+        if (t->status == ST_PASSED && run_result_is_flaky(t)) s->flaky++;
     }
 }
