@@ -206,6 +206,17 @@ static char *why_unreported(const process_result_t *r, const char *output)
     return why;
 }
 
+/* The launcher, our plugin and --collect-only, the extra options, the files. */
+static void collection_argv(const strlist_t *launcher, const strlist_t *options,
+                            const strlist_t *files, strlist_t *argv)
+{
+    for (size_t i = 0; i < launcher->len; i++) strlist_push(argv, launcher->items[i]);
+    const char *ours[] = {"-p", PLUGIN_MODULE, "--collect-only", "-q"};
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) strlist_push(argv, ours[i]);
+    for (size_t i = 0; options && i < options->len; i++) strlist_push(argv, options->items[i]);
+    for (size_t i = 0; i < files->len; i++) strlist_push(argv, files->items[i]);
+}
+
 static void run_collection(const char *dir, const strlist_t *launcher, const strlist_t *options,
                            const strlist_t *files, collect_only_result_t *res)
 {
@@ -213,11 +224,7 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     strlist_t argv, env;
     strlist_init(&argv);
     strlist_init(&env);
-    for (size_t i = 0; i < launcher->len; i++) strlist_push(&argv, launcher->items[i]);
-    const char *ours[] = {"-p", PLUGIN_MODULE, "--collect-only", "-q"};
-    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) strlist_push(&argv, ours[i]);
-    for (size_t i = 0; options && i < options->len; i++) strlist_push(&argv, options->items[i]);
-    for (size_t i = 0; i < files->len; i++) strlist_push(&argv, files->items[i]);
+    collection_argv(launcher, options, files, &argv);
     plugin_env(&env, dir, out_path);
     buf_t output;
     buf_init(&output);

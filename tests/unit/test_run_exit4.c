@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "run_exit4.h"
+#include "unit_tmp.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -13,8 +14,7 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/tep-exit4-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    unit_make_dir(dir, "tep-exit4");
     const char *files[] = {"test_alpha.py", "test_alpha_two.py", "test_beta.py", "notes.txt"};
     for (size_t i = 0; i < 4; i++) {
         char *p = fs_join(dir, files[i]);
@@ -27,9 +27,7 @@ static int make_dir(void **state)
 static int remove_dir(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    unit_remove_tree(dir);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "run_mode.h"
+#include "unit_tmp.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,31 +18,19 @@ static char dir[64];
 static char *old_path;
 static char *args_file;
 
-static void write_script(const char *name, const char *text)
-{
-    char *path = fs_join(dir, name);
-    assert_true(fs_write_file(path, text, strlen(text)));
-    assert_int_equal(chmod(path, 0755), 0);
-    free(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/tep-runmode-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    unit_make_dir(dir, "tep-runmode");
     args_file = fs_join(dir, "args");
     /* notes its last argument: "collector" when asked about the collector */
     char *py = xasprintf("#!/bin/sh\nfor a; do last=$a; done\nprintf '%%s' \"$last\" > '%s'\n"
                          "printf '%%s\\n' \"$TEP_FAKE_PROBE\"\n",
                          args_file);
-    write_script("python3", py);
+    unit_write_script(dir, "python3", py);
     free(py);
-    write_script("wrap", "#!/bin/sh\nexec \"$@\"\n");
-    old_path = strdup(getenv("PATH"));
-    char *path = xasprintf("%s:%s", dir, old_path);
-    setenv("PATH", path, 1);
-    free(path);
+    unit_write_script(dir, "wrap", "#!/bin/sh\nexec \"$@\"\n");
+    old_path = unit_prepend_path(dir);
     unsetenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD");
     unsetenv("PYTEST_PLUGINS");
     return 0;
@@ -50,11 +39,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    setenv("PATH", old_path, 1);
-    free(old_path);
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    unit_restore_path(old_path);
+    unit_remove_tree(dir);
     free(args_file);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "run_promise.h"
+#include "unit_tmp.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,20 +20,13 @@ static config_t cfg;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/tep-promise-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    unit_make_dir(dir, "tep-promise");
     args_file = fs_join(dir, "agent-args");
-    char *agent = fs_join(dir, "buildkite-agent");
     char *text = xasprintf(
         "#!/bin/sh\nprintf '%%s|' \"$@\" > '%s'\nexit \"${TEP_FAKE_AGENT_EXIT:-0}\"\n", args_file);
-    assert_true(fs_write_file(agent, text, strlen(text)));
-    assert_int_equal(chmod(agent, 0755), 0);
+    unit_write_script(dir, "buildkite-agent", text);
     free(text);
-    free(agent);
-    old_path = strdup(getenv("PATH"));
-    char *path = xasprintf("%s:%s", dir, old_path);
-    setenv("PATH", path, 1);
-    free(path);
+    old_path = unit_prepend_path(dir);
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = dir;
     cfg.agent_cmd = "buildkite-agent";
@@ -44,11 +38,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    setenv("PATH", old_path, 1);
-    free(old_path);
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    unit_restore_path(old_path);
+    unit_remove_tree(dir);
     free(args_file);
     return 0;
 }
