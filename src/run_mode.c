@@ -172,8 +172,8 @@ static bool check_commands(const config_t *cfg, strlist_t *words, char **err)
         buf_init(&b);
         for (size_t i = 0; i < problems.len; i++)
             buf_printf(&b, "%s%s", i ? "; " : "", problems.items[i]);
-        free(*err);
-        *err = buf_detach(&b);
+        err_set(err, "%s", b.data);
+        buf_free(&b);
     }
     strlist_free(&problems);
     return ok;
