@@ -98,7 +98,8 @@ static void junit_on_start(void *user, const char *el, const char **atts)
 {
     colldetail_junit_t *c = user;
     if (strcmp(el, "testcase") == 0) {
-        const char *cls = xml_attr(atts, "classname"), *name = xml_attr(atts, "name");
+        const char *cls = xml_attr(atts, "classname");
+        const char *name = xml_attr(atts, "name");
         free(c->module);
         c->module = (!cls || !*cls) && name ? xstrdup(name) : NULL;
     } else if (c->module && strcmp(el, "error") == 0) {

@@ -44,7 +44,8 @@ bool run_exit4_files_present(const strlist_t *selectors)
 
 static void append_parent_listing(const char *path, buf_t *out)
 {
-    char *copy = xstrdup(path), *copy2 = xstrdup(path);
+    char *copy = xstrdup(path); /* dirname and basename may write into it */
+    char *copy2 = xstrdup(path);
     const char *parent = dirname(copy);
     char *stem = basename(copy2);
     char *dot = strrchr(stem, '.');

@@ -58,7 +58,8 @@ void run_result_free(run_result_t *r)
 char *run_result_node_id(const char *scope, const char *name)
 {
     if (!*scope) return xstrdup(name);
-    size_t a = strlen(scope), b = strlen(name);
+    size_t a = strlen(scope);
+    size_t b = strlen(name);
     char *id = xmalloc(a + 2 + b + 1); /* hot path: no printf */
     memcpy(id, scope, a);
     memcpy(id + a, "::", 2);
