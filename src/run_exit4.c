@@ -42,6 +42,28 @@ bool run_exit4_files_present(const strlist_t *selectors)
     return true;
 }
 
+/* "parent=<dir> entries=N similar=[...]": how full the directory is, and
+ * up to 5 names sharing the file's stem (a rename or a half-done checkout
+ * shows up there). */
+static void append_directory_entries(DIR *d, const char *parent, const char *stem, buf_t *out)
+{
+    strlist_t similar;
+    strlist_init(&similar);
+    size_t entries = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        entries++;
+        if (*stem && strstr(de->d_name, stem)) strlist_push(&similar, de->d_name);
+    }
+    qsort(similar.items, similar.len, sizeof(char *), strlist_cmp);
+    buf_printf(out, "parent=%s entries=%zu similar=[", parent, entries);
+    for (size_t i = 0; i < similar.len && i < 5; i++)
+        buf_printf(out, "%s%s", i ? ", " : "", similar.items[i]);
+    buf_puts(out, "]\n");
+    strlist_free(&similar);
+}
+
 static void append_parent_listing(const char *path, buf_t *out)
 {
     char *copy = xstrdup(path); /* dirname and basename may write into it */
@@ -52,25 +74,11 @@ static void append_parent_listing(const char *path, buf_t *out)
     if (dot) *dot = '\0';
     if (strlen(stem) > 12) stem[12] = '\0';
     DIR *d = opendir(parent);
-    if (!d) {
-        buf_printf(out, "parent=%s MISSING\n", parent);
-    } else {
-        strlist_t similar;
-        strlist_init(&similar);
-        size_t entries = 0;
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-            entries++;
-            if (*stem && strstr(de->d_name, stem)) strlist_push(&similar, de->d_name);
-        }
+    if (d) {
+        append_directory_entries(d, parent, stem, out);
         closedir(d);
-        qsort(similar.items, similar.len, sizeof(char *), strlist_cmp);
-        buf_printf(out, "parent=%s entries=%zu similar=[", parent, entries);
-        for (size_t i = 0; i < similar.len && i < 5; i++)
-            buf_printf(out, "%s%s", i ? ", " : "", similar.items[i]);
-        buf_puts(out, "]\n");
-        strlist_free(&similar);
+    } else {
+        buf_printf(out, "parent=%s MISSING\n", parent);
     }
     free(copy);
     free(copy2);
