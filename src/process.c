@@ -317,24 +317,47 @@ void process_result_free(process_result_t *r)
     r->error = NULL;
 }
 
+/* The handlers process_run changes while a child runs, to put back after. */
+typedef struct {
+    struct sigaction term, intr, hup, chld;
+} saved_handlers_t;
+
+static void handlers_for_child(saved_handlers_t *h)
+{
+    if (!catching_always) install_forwarding(&h->term, &h->intr, &h->hup);
+    struct sigaction dfl = {0};
+    dfl.sa_handler = SIG_DFL; /* we must be able to wait for our child */
+    sigaction(SIGCHLD, &dfl, &h->chld);
+}
+
+static void handlers_restore(const saved_handlers_t *h)
+{
+    sigaction(SIGCHLD, &h->chld, NULL);
+    if (catching_always) return;
+    sigaction(SIGTERM, &h->term, NULL);
+    sigaction(SIGINT, &h->intr, NULL);
+    sigaction(SIGHUP, &h->hup, NULL);
+}
+
 void process_run(const process_opts_t *o, process_result_t *r)
 {
     memset(r, 0, sizeof *r);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    int errp[2] = {-1, -1}, outp[2] = {-1, -1}, rep[2] = {-1, -1};
+    int errp[2] = {-1, -1};
+    int outp[2] = {-1, -1};
+    int rep[2] = {-1, -1};
     open_pipes(o, errp, outp, rep);
     fflush(stdout);
     fflush(stderr);
-    struct sigaction old_term, old_int, old_hup, old_chld, dfl = {0};
-    if (!catching_always) install_forwarding(&old_term, &old_int, &old_hup);
-    dfl.sa_handler = SIG_DFL; /* we must be able to wait for our child */
-    sigaction(SIGCHLD, &dfl, &old_chld);
+    saved_handlers_t saved;
+    handlers_for_child(&saved);
     sigset_t old_mask;
     block_forwarded(&old_mask);
 
     double start = fs_monotonic();
     pid_t parent = getpid();
     pid_t pid = fork();
+    int fork_errno = errno;
     if (pid == 0) child_exec(o, parent, outp[1], errp[1], rep[1]);
     if (pid > 0) child_pid = pid;
     sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a pending cancellation is forwarded now */
@@ -343,18 +366,13 @@ void process_run(const process_opts_t *o, process_result_t *r)
     close_fd(&errp[1]);
     if (pid < 0) {
         r->start_failed = true;
-        err_set(&r->error, "fork failed: %s", strerror(errno));
+        err_set(&r->error, "fork failed: %s", strerror(fork_errno));
         close_fd(&errp[0]);
         close_fd(&outp[0]);
     } else {
         supervise_child(o, pid, errp[0], outp[0], rep[0], start, r);
     }
     close_fd(&rep[0]);
-    sigaction(SIGCHLD, &old_chld, NULL);
-    if (!catching_always) {
-        sigaction(SIGTERM, &old_term, NULL);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGHUP, &old_hup, NULL);
-    }
+    handlers_restore(&saved);
     r->seconds = fs_monotonic() - start;
 }
