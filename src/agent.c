@@ -45,7 +45,7 @@ bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_
     if (!ok && err) {
         char *why = last_line(&errors);
         if (r.start_failed)
-            *err = xasprintf("%s", r.start_error);
+            *err = xasprintf("%s", r.error);
         else if (r.timed_out)
             *err = xasprintf("buildkite-agent %s %s timed out", args[0], args[1] ? args[1] : "");
         else
@@ -53,6 +53,7 @@ bool agent_call(const config_t *cfg, const char *const *args, const char *stdin_
                              r.signal ? 128 + r.signal : r.exit_code, *why ? ": " : "", why);
         free(why);
     }
+    process_result_free(&r);
     buf_free(&errors);
     buf_free(&local);
     strlist_free(&argv);

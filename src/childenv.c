@@ -11,7 +11,7 @@ void childenv_build(strlist_t *env)
     process_env_without(env, tokens);
 }
 
-static long find(const strlist_t *env, const char *name)
+static long find_var(const strlist_t *env, const char *name)
 {
     size_t n = strlen(name);
     for (size_t i = 0; i < env->len; i++)
@@ -22,7 +22,7 @@ static long find(const strlist_t *env, const char *name)
 void childenv_set(strlist_t *env, const char *name, const char *value)
 {
     char *entry = xasprintf("%s=%s", name, value);
-    long i = find(env, name);
+    long i = find_var(env, name);
     if (i < 0) {
         strlist_push_owned(env, entry);
         return;
@@ -33,6 +33,6 @@ void childenv_set(strlist_t *env, const char *name, const char *value)
 
 const char *childenv_get(const strlist_t *env, const char *name)
 {
-    long i = find(env, name);
+    long i = find_var(env, name);
     return i < 0 ? NULL : env->items[i] + strlen(name) + 1;
 }

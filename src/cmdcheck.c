@@ -39,7 +39,8 @@ static const char *skip_quoted(const char *s)
     return *s ? s + 1 : NULL;
 }
 
-static void report(const char *name, const raw_word_t *w, const char *end, strlist_t *problems)
+static void report_shell_word(const char *name, const raw_word_t *w, const char *end,
+                              strlist_t *problems)
 {
     strlist_push_owned(problems,
                        xasprintf("%s: '%.*s' needs a shell, and commands run without one (%s); "
@@ -55,7 +56,7 @@ static void find_shell_syntax(const char *name, const char *tmpl, strlist_t *pro
     for (const char *s = tmpl;;) {
         if (!*s || isspace((unsigned char)*s)) {
             if (w.start && w.kind) {
-                report(name, &w, s, problems);
+                report_shell_word(name, &w, s, problems);
                 (*found)++;
             }
             w.start = w.kind = NULL;
@@ -74,23 +75,44 @@ static void find_shell_syntax(const char *name, const char *tmpl, strlist_t *pro
     }
 }
 
-void cmdcheck_command(const char *name, const char *tmpl, strlist_t *problems)
+void cmdcheck_command_words(const char *name, const char *tmpl, strlist_t *words,
+                            strlist_t *problems)
 {
     size_t found = 0;
     find_shell_syntax(name, tmpl, problems, &found);
     if (found) return; /* template_split would repeat the first of them */
+    strlist_t split;
+    strlist_init(&split);
+    char *err = NULL;
+    if (template_split(tmpl, &split, &err)) {
+        for (size_t i = 0; i < split.len; i++) strlist_push(words, split.items[i]);
+    } else {
+        strlist_push_owned(problems, xasprintf("%s: %s", name, err));
+    }
+    free(err);
+    strlist_free(&split);
+}
+
+void cmdcheck_command(const char *name, const char *tmpl, strlist_t *problems)
+{
     strlist_t words;
     strlist_init(&words);
-    char *err = NULL;
-    if (!template_split(tmpl, &words, &err))
-        strlist_push_owned(problems, xasprintf("%s: %s", name, err));
-    free(err);
+    cmdcheck_command_words(name, tmpl, &words, problems);
     strlist_free(&words);
+}
+
+void cmdcheck_commands_words(const config_t *cfg, strlist_t *test_words, strlist_t *problems)
+{
+    cmdcheck_command_words("BUILDKITE_TEST_ENGINE_TEST_CMD", config_test_command(cfg), test_words,
+                           problems);
+    if (*cfg->retry_cmd)
+        cmdcheck_command("BUILDKITE_TEST_ENGINE_RETRY_CMD", cfg->retry_cmd, problems);
 }
 
 void cmdcheck_commands(const config_t *cfg, strlist_t *problems)
 {
-    cmdcheck_command("BUILDKITE_TEST_ENGINE_TEST_CMD", config_test_command(cfg), problems);
-    if (*cfg->retry_cmd)
-        cmdcheck_command("BUILDKITE_TEST_ENGINE_RETRY_CMD", cfg->retry_cmd, problems);
+    strlist_t words;
+    strlist_init(&words);
+    cmdcheck_commands_words(cfg, &words, problems);
+    strlist_free(&words);
 }

@@ -15,7 +15,14 @@
 
 /* Adds one line per problem in the command held by option `name`. */
 void cmdcheck_command(const char *name, const char *tmpl, strlist_t *problems);
+/* The same, and the command's words (template_split's) go to `words`, which
+ * is left as it was when there is a problem: the run phase checks the command
+ * and reads it from one split. */
+void cmdcheck_command_words(const char *name, const char *tmpl, strlist_t *words,
+                            strlist_t *problems);
 /* Both BUILDKITE_TEST_ENGINE_TEST_CMD (or its default) and _RETRY_CMD. */
 void cmdcheck_commands(const config_t *cfg, strlist_t *problems);
+/* The same, and the test command's words go to test_words (as above). */
+void cmdcheck_commands_words(const config_t *cfg, strlist_t *test_words, strlist_t *problems);
 
 #endif

@@ -2,6 +2,7 @@
 #include "timeouts.h"
 #include "buf.h"
 #include "childenv.h"
+#include "err.h"
 #include "fsutil.h"
 #include "process.h"
 #include "strset.h"
@@ -39,33 +40,30 @@ static const char PLUGIN_PY[] =
     "    _write([{'id': item.nodeid} for item in session.items] + [{'done': "
     "len(session.items)}])\n";
 
+/* Unlike template_launcher (the words a person would retype, cut at the first
+ * positional path), pytest here needs every option the command gives it,
+ * values included; only the result option goes, since --collect-only writes
+ * no results. */
+static void keep_launcher_word(const char *w, strlist_t *argv)
+{
+    if (!strstr(w, RESULT)) {
+        strlist_push(argv, w);
+    } else if (strcmp(w, RESULT) == 0 && argv->len > 1 && argv->items[argv->len - 1][0] == '-') {
+        /* "--junitxml {{resultPath}}": the option goes with its value */
+        free(argv->items[--argv->len]);
+        argv->items[argv->len] = NULL;
+    }
+}
+
 bool collect_only_launcher(const char *tmpl, strlist_t *argv, char **err)
 {
     strlist_t words;
     strlist_init(&words);
-    if (!template_split(tmpl, &words, err)) {
-        strlist_free(&words);
-        return false;
-    }
-    for (size_t i = 0; i < words.len; i++) {
-        const char *w = words.items[i];
-        if (strstr(w, EXAMPLES)) break;
-        if (!strstr(w, RESULT)) {
-            strlist_push(argv, w);
-        } else if (strcmp(w, RESULT) == 0 && argv->len > 1 &&
-                   argv->items[argv->len - 1][0] == '-') {
-            /* "--junitxml {{resultPath}}": the option goes with its value */
-            free(argv->items[--argv->len]);
-            argv->items[argv->len] = NULL;
-        }
-    }
+    bool ok = template_split(tmpl, &words, err);
+    for (size_t i = 0; ok && i < words.len && !strstr(words.items[i], EXAMPLES); i++)
+        keep_launcher_word(words.items[i], argv);
     strlist_free(&words);
-    return true;
-}
-
-static int by_string(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return ok;
 }
 
 /* The requested file a node id belongs to ("tests/a.py::t[x]" -> "tests/a.py"), or NULL. */
@@ -73,16 +71,17 @@ static const char *owning_file(const strlist_t *sorted, const char *id)
 {
     const char *sep = strstr(id, "::");
     char *file = sep ? xstrndup(id, (size_t)(sep - id)) : xstrdup(id);
-    char **hit =
-        sorted->len ? bsearch(&file, sorted->items, sorted->len, sizeof(char *), by_string) : NULL;
+    char **hit = sorted->len
+                     ? bsearch(&file, sorted->items, sorted->len, sizeof(char *), strlist_cmp)
+                     : NULL;
     free(file);
     return hit ? *hit : NULL;
 }
 
 /* seen: requested files with at least one id; broken: res->broken_files as a
  * set (hashed: 10,000 slow files with 100,000 ids made list scans quadratic). */
-static bool read_record(const char *line, const strlist_t *sorted, strset_t *seen, strset_t *broken,
-                        collect_only_result_t *res)
+static bool read_plugin_record(const char *line, const strlist_t *sorted, strset_t *seen,
+                               strset_t *broken, collect_only_result_t *res)
 {
     cJSON *rec = cJSON_Parse(line);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
@@ -118,7 +117,7 @@ bool collect_only_read_records(const char *text, const strlist_t *files, collect
     strlist_push_lines(&lines, text);
     bool done = false;
     for (size_t i = 0; i < lines.len; i++)
-        done |= read_record(lines.items[i], &sorted, &seen, &broken, res);
+        done |= read_plugin_record(lines.items[i], &sorted, &seen, &broken, res);
     for (size_t i = 0; i < files->len; i++)
         if (!strset_has(&seen, files->items[i]) && strset_add(&whole, files->items[i]))
             strlist_push(&res->whole_files, files->items[i]);
@@ -140,26 +139,27 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 /* The private directory: the plugin module and the file it writes. */
-static char *make_workdir(char **err)
+static bool make_workdir(char **dir, char **err)
 {
     const char *tmp = getenv("TMPDIR");
-    char *dir = xasprintf("%s/tep-collect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        *err = xasprintf("cannot make a directory for the collection plugin in %s: %m",
-                         tmp && *tmp ? tmp : "/tmp");
-        free(dir);
-        return NULL;
+    char *made = xasprintf("%s/tep-collect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(made)) {
+        err_set(err, "cannot make a directory for the collection plugin in %s: %m",
+                tmp && *tmp ? tmp : "/tmp");
+        free(made);
+        return false;
     }
-    char *plugin = fs_join(dir, PLUGIN_MODULE ".py");
+    char *plugin = fs_join(made, PLUGIN_MODULE ".py");
     bool ok = fs_write_file(plugin, PLUGIN_PY, sizeof PLUGIN_PY - 1);
     free(plugin);
     if (!ok) {
-        *err = xasprintf("cannot write the collection plugin to %s: %m", dir);
-        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-        free(dir);
-        return NULL;
+        err_set(err, "cannot write the collection plugin to %s: %m", made);
+        nftw(made, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        free(made);
+        return false;
     }
-    return dir;
+    *dir = made;
+    return true;
 }
 
 static void plugin_env(strlist_t *env, const char *dir, const char *out)
@@ -186,7 +186,7 @@ static char *last_line(const char *text)
 
 static char *why_unreported(const process_result_t *r, const char *output)
 {
-    if (r->start_failed) return xstrdup(r->start_error);
+    if (r->start_failed) return xstrdup(r->error);
     if (r->timed_out)
         return xasprintf("pytest --collect-only ran longer than %d s and was stopped",
                          TIMEOUT_COLLECT_S);
@@ -206,6 +206,17 @@ static char *why_unreported(const process_result_t *r, const char *output)
     return why;
 }
 
+/* The launcher, our plugin and --collect-only, the extra options, the files. */
+static void collection_argv(const strlist_t *launcher, const strlist_t *options,
+                            const strlist_t *files, strlist_t *argv)
+{
+    for (size_t i = 0; i < launcher->len; i++) strlist_push(argv, launcher->items[i]);
+    const char *ours[] = {"-p", PLUGIN_MODULE, "--collect-only", "-q"};
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) strlist_push(argv, ours[i]);
+    for (size_t i = 0; options && i < options->len; i++) strlist_push(argv, options->items[i]);
+    for (size_t i = 0; i < files->len; i++) strlist_push(argv, files->items[i]);
+}
+
 static void run_collection(const char *dir, const strlist_t *launcher, const strlist_t *options,
                            const strlist_t *files, collect_only_result_t *res)
 {
@@ -213,11 +224,7 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     strlist_t argv, env;
     strlist_init(&argv);
     strlist_init(&env);
-    for (size_t i = 0; i < launcher->len; i++) strlist_push(&argv, launcher->items[i]);
-    const char *ours[] = {"-p", PLUGIN_MODULE, "--collect-only", "-q"};
-    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) strlist_push(&argv, ours[i]);
-    for (size_t i = 0; options && i < options->len; i++) strlist_push(&argv, options->items[i]);
-    for (size_t i = 0; i < files->len; i++) strlist_push(&argv, files->items[i]);
+    collection_argv(launcher, options, files, &argv);
     plugin_env(&env, dir, out_path);
     buf_t output;
     buf_init(&output);
@@ -232,6 +239,7 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     const char *unrec = done ? NULL : strstr(output.data, "unrecognized arguments:");
     if (unrec) res->unrecognized = xstrndup(unrec, strcspn(unrec, "\n"));
     if (!done) res->error = why_unreported(&r, output.data);
+    process_result_free(&r);
     free(records);
     buf_free(&output);
     strlist_free(&env);
@@ -239,7 +247,7 @@ static void run_collection(const char *dir, const strlist_t *launcher, const str
     free(out_path);
 }
 
-static void all_whole(const strlist_t *files, collect_only_result_t *res)
+static void mark_all_whole(const strlist_t *files, collect_only_result_t *res)
 {
     for (size_t i = 0; i < files->len; i++) strlist_push(&res->whole_files, files->items[i]);
 }
@@ -261,7 +269,7 @@ void collect_only_examples_with(const char *test_cmd, const strlist_t *options,
     char *err = NULL, *dir = NULL;
     if (!collect_only_launcher(test_cmd, &launcher, &err)) {
         res->error = xasprintf("test command: %s", err);
-    } else if (!(dir = make_workdir(&err))) {
+    } else if (!make_workdir(&dir, &err)) {
         res->error = err;
         err = NULL;
     } else {
@@ -272,7 +280,7 @@ void collect_only_examples_with(const char *test_cmd, const strlist_t *options,
         /* A half-written record file is not a collection: run everything whole. */
         strlist_clear(&res->node_ids);
         strlist_clear(&res->whole_files);
-        all_whole(files, res);
+        mark_all_whole(files, res);
     }
     free(err);
     free(dir);

@@ -158,20 +158,29 @@ static void from_script(const strlist_t *words, interp_t *it)
     free(path);
 }
 
-void interp_of_command(const char *tmpl, interp_t *it)
+void interp_of_words(const strlist_t *words, interp_t *it)
 {
     memset(it, 0, sizeof *it);
     strlist_init(&it->argv);
+    if (is_python(words->items[0])) {
+        from_python_word(words, it);
+        it->runs_pytest = has_module_pytest(words);
+    } else {
+        from_script(words, it);
+    }
+}
+
+void interp_of_command(const char *tmpl, interp_t *it)
+{
     strlist_t words;
     strlist_init(&words);
     char *err = NULL;
-    if (!template_split(tmpl, &words, &err)) {
-        it->why_unknown = err;
-    } else if (is_python(words.items[0])) {
-        from_python_word(&words, it);
-        it->runs_pytest = has_module_pytest(&words);
+    if (template_split(tmpl, &words, &err)) {
+        interp_of_words(&words, it);
     } else {
-        from_script(&words, it);
+        memset(it, 0, sizeof *it);
+        strlist_init(&it->argv);
+        it->why_unknown = err;
     }
     strlist_free(&words);
 }

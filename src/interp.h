@@ -20,6 +20,8 @@ typedef struct {
 } interp_t;
 
 void interp_of_command(const char *tmpl, interp_t *it);
+/* The same for a command template_split already split (not empty). */
+void interp_of_words(const strlist_t *words, interp_t *it);
 void interp_free(interp_t *it);
 /* The interpreter named by a script's first bytes (exposed for unit tests):
  * pushes it and its options to argv; false when it is not a Python. */

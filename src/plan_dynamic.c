@@ -286,7 +286,7 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
                  : r.signal     ? 128 + r.signal
                                 : r.exit_code;
     if (r.start_failed)
-        log_error("%s; the test step was not uploaded", r.start_error);
+        log_error("%s; the test step was not uploaded", r.error);
     else if (r.timed_out)
         log_error("buildkite-agent pipeline upload did not finish within %d s; the test step was "
                   "not uploaded",
@@ -294,6 +294,7 @@ static int upload_pipeline(const config_t *cfg, const char *template_path, const
     else if (status)
         log_error("buildkite-agent pipeline upload exited %d; the test step was not uploaded",
                   status);
+    process_result_free(&r);
     return status;
 }
 

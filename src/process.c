@@ -1,4 +1,5 @@
 #include "process.h"
+#include "err.h"
 #include "timeouts.h"
 #include "fsutil.h"
 #include "proctree.h"
@@ -23,7 +24,7 @@ static volatile sig_atomic_t forwarded;
 /* A signal the terminal generated (Ctrl-C) already reached the whole
  * foreground process group, pytest included; one sent with kill() (the agent,
  * a user, a CI timeout) may have been aimed at us alone, so pass it on. */
-static void forward(int sig, siginfo_t *info, void *ctx)
+static void forward_signal(int sig, siginfo_t *info, void *ctx)
 {
     (void)ctx;
     forwarded = sig;
@@ -37,11 +38,11 @@ int process_forwarded_signal(void)
     return forwarded;
 }
 
-static void install(struct sigaction *old_term, struct sigaction *old_int,
-                    struct sigaction *old_hup)
+static void install_forwarding(struct sigaction *old_term, struct sigaction *old_int,
+                               struct sigaction *old_hup)
 {
     struct sigaction sa = {0};
-    sa.sa_sigaction = forward;
+    sa.sa_sigaction = forward_signal;
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, old_term);
@@ -52,7 +53,7 @@ static void install(struct sigaction *old_term, struct sigaction *old_int,
 void process_catch_signals(void)
 {
     struct sigaction t, i, h;
-    install(&t, &i, &h);
+    install_forwarding(&t, &i, &h);
     catching_always = true;
 }
 
@@ -144,7 +145,7 @@ typedef struct {
 } line_pipe_t;
 
 /* Reads what is there; passes it on (or captures it) and feeds full lines. */
-static bool pump(const process_opts_t *o, line_pipe_t *lp, int pass_fd)
+static bool pass_on_chunk(const process_opts_t *o, line_pipe_t *lp, int pass_fd)
 {
     char chunk[8192];
     ssize_t n = read(lp->fd, chunk, sizeof chunk);
@@ -202,7 +203,7 @@ static void pump_pipes(const process_opts_t *o, line_pipe_t *err, line_pipe_t *o
     for (int k = 0; k < nfds; k++) {
         line_pipe_t *lp = lps[map[k]];
         bool has = ready > 0 && (fds[k].revents & (POLLIN | POLLHUP));
-        if ((has && !pump(o, lp, map[k] == 0 ? 2 : 1)) || (!has && close_when_quiet)) {
+        if ((has && !pass_on_chunk(o, lp, map[k] == 0 ? 2 : 1)) || (!has && close_when_quiet)) {
             close(lp->fd);
             lp->fd = -1;
         }
@@ -221,7 +222,7 @@ static void request_stop(stopping_t *st, double now, double grace)
     st->kill_at = now + grace;
 }
 
-static void escalate(stopping_t *st, double now)
+static void escalate_to_kill(stopping_t *st, double now)
 {
     if (st->kill_at <= 0 || st->killed || now < st->kill_at) return;
     proctree_signal_descendants(SIGKILL);
@@ -261,7 +262,7 @@ static int wait_child(const process_opts_t *o, pid_t pid, line_pipe_t *err, line
             request_stop(&st, now, KILL_GRACE_S);
         }
         if (forwarded) request_stop(&st, now, process_cancel_kill_after());
-        escalate(&st, now);
+        escalate_to_kill(&st, now);
     }
 }
 
@@ -281,14 +282,13 @@ static void close_fd(int *fd)
 
 /* After fork: the child's start, its whole life, and the clean-up of what it
  * left running. */
-static void supervise(const process_opts_t *o, pid_t pid, int err_fd, int out_fd, int report_fd,
-                      double start, process_result_t *r)
+static void supervise_child(const process_opts_t *o, pid_t pid, int err_fd, int out_fd,
+                            int report_fd, double start, process_result_t *r)
 {
     int e = report_fd >= 0 ? start_failure(report_fd) : 0;
     if (e) {
         r->start_failed = true;
-        snprintf(r->start_error, sizeof r->start_error, "cannot run '%s': %s", o->argv[0],
-                 strerror(e));
+        err_set(&r->error, "cannot run '%s': %s", o->argv[0], strerror(e));
     }
     line_pipe_t err = {.fd = err_fd}, out = {.fd = out_fd};
     buf_init(&err.line);
@@ -311,24 +311,53 @@ static void supervise(const process_opts_t *o, pid_t pid, int err_fd, int out_fd
         r->signal = WTERMSIG(status);
 }
 
+void process_result_free(process_result_t *r)
+{
+    free(r->error);
+    r->error = NULL;
+}
+
+/* The handlers process_run changes while a child runs, to put back after. */
+typedef struct {
+    struct sigaction term, intr, hup, chld;
+} saved_handlers_t;
+
+static void handlers_for_child(saved_handlers_t *h)
+{
+    if (!catching_always) install_forwarding(&h->term, &h->intr, &h->hup);
+    struct sigaction dfl = {0};
+    dfl.sa_handler = SIG_DFL; /* we must be able to wait for our child */
+    sigaction(SIGCHLD, &dfl, &h->chld);
+}
+
+static void handlers_restore(const saved_handlers_t *h)
+{
+    sigaction(SIGCHLD, &h->chld, NULL);
+    if (catching_always) return;
+    sigaction(SIGTERM, &h->term, NULL);
+    sigaction(SIGINT, &h->intr, NULL);
+    sigaction(SIGHUP, &h->hup, NULL);
+}
+
 void process_run(const process_opts_t *o, process_result_t *r)
 {
     memset(r, 0, sizeof *r);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    int errp[2] = {-1, -1}, outp[2] = {-1, -1}, rep[2] = {-1, -1};
+    int errp[2] = {-1, -1};
+    int outp[2] = {-1, -1};
+    int rep[2] = {-1, -1};
     open_pipes(o, errp, outp, rep);
     fflush(stdout);
     fflush(stderr);
-    struct sigaction old_term, old_int, old_hup, old_chld, dfl = {0};
-    if (!catching_always) install(&old_term, &old_int, &old_hup);
-    dfl.sa_handler = SIG_DFL; /* we must be able to wait for our child */
-    sigaction(SIGCHLD, &dfl, &old_chld);
+    saved_handlers_t saved;
+    handlers_for_child(&saved);
     sigset_t old_mask;
     block_forwarded(&old_mask);
 
     double start = fs_monotonic();
     pid_t parent = getpid();
     pid_t pid = fork();
+    int fork_errno = errno;
     if (pid == 0) child_exec(o, parent, outp[1], errp[1], rep[1]);
     if (pid > 0) child_pid = pid;
     sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a pending cancellation is forwarded now */
@@ -337,18 +366,13 @@ void process_run(const process_opts_t *o, process_result_t *r)
     close_fd(&errp[1]);
     if (pid < 0) {
         r->start_failed = true;
-        snprintf(r->start_error, sizeof r->start_error, "fork failed: %s", strerror(errno));
+        err_set(&r->error, "fork failed: %s", strerror(fork_errno));
         close_fd(&errp[0]);
         close_fd(&outp[0]);
     } else {
-        supervise(o, pid, errp[0], outp[0], rep[0], start, r);
+        supervise_child(o, pid, errp[0], outp[0], rep[0], start, r);
     }
     close_fd(&rep[0]);
-    sigaction(SIGCHLD, &old_chld, NULL);
-    if (!catching_always) {
-        sigaction(SIGTERM, &old_term, NULL);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGHUP, &old_hup, NULL);
-    }
+    handlers_restore(&saved);
     r->seconds = fs_monotonic() - start;
 }

@@ -37,12 +37,18 @@ typedef struct {
     int signal;    /* the signal that ended the child, 0 if none */
     bool timed_out;
     bool start_failed;
-    bool lost; /* the child was reaped by someone else: status unknown (255) */
-    char start_error[256];
+    bool lost;   /* the child was reaped by someone else: status unknown (255) */
+    char *error; /* why it did not start ("cannot run 'x': ..."); NULL unless start_failed */
     double seconds;
 } process_result_t;
 
+/* Runs the child to its end and fills r (all of it: r need not be
+ * initialised, and one that holds an error must be freed first). A child that
+ * cannot start is not a separate failure path: r->start_failed and r->error
+ * say so, like every other way a child can end. */
 void process_run(const process_opts_t *o, process_result_t *r);
+/* Frees r->error and sets it to NULL; safe on a result without one. */
+void process_result_free(process_result_t *r);
 /* The last signal we forwarded (job cancelled), 0 if none. */
 int process_forwarded_signal(void);
 /* From now on SIGTERM/SIGINT/SIGHUP are caught for the whole process (and

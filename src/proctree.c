@@ -31,6 +31,7 @@ static bool read_ppid(pid_t pid, pid_t *ppid)
     return true;
 }
 
+/* Every process's (pid, parent) pair, as /proc lists them now. */
 static proc_link_t *read_links(size_t *n)
 {
     *n = 0;
@@ -44,16 +45,20 @@ static proc_link_t *read_links(size_t *n)
         long pid = strtol(e->d_name, &end, 10);
         pid_t ppid;
         if (*end || pid <= 0 || !read_ppid((pid_t)pid, &ppid)) continue;
-        if (*n == cap) links = xrealloc(links, (cap *= 2) * sizeof *links);
-        links[(*n)++] = (proc_link_t){(pid_t)pid, ppid};
+        if (*n == cap) {
+            cap *= 2;
+            links = xrealloc(links, cap * sizeof *links);
+        }
+        links[*n] = (proc_link_t){(pid_t)pid, ppid};
+        (*n)++;
     }
     closedir(d);
     return links;
 }
 
-/* Marks descendants of `root` in place (ppid set to 0 for "is a descendant")
- * and returns their pids. A few passes settle any order /proc lists them in. */
-static pid_t *descendants(size_t *count)
+/* The pids of every process that descends from us. A few passes settle any
+ * order /proc lists them in (a child may be listed before its parent). */
+static pid_t *list_descendants(size_t *count)
 {
     size_t n;
     proc_link_t *links = read_links(&n);
@@ -83,7 +88,7 @@ static pid_t *descendants(size_t *count)
 size_t proctree_signal_descendants(int sig)
 {
     size_t n;
-    pid_t *pids = descendants(&n);
+    pid_t *pids = list_descendants(&n);
     size_t sent = 0;
     for (size_t i = 0; i < n; i++) sent += kill(pids[i], sig) == 0;
     free(pids);
@@ -93,7 +98,7 @@ size_t proctree_signal_descendants(int sig)
 static void reap_except(pid_t keep)
 {
     size_t n;
-    pid_t *pids = descendants(&n);
+    pid_t *pids = list_descendants(&n);
     for (size_t i = 0; i < n; i++)
         if (pids[i] != keep) waitpid(pids[i], NULL, WNOHANG); /* only our direct children succeed */
     free(pids);
@@ -106,7 +111,7 @@ static size_t remaining_descendants(pid_t keep)
 {
     reap_except(keep);
     size_t n, left = 0;
-    pid_t *pids = descendants(&n);
+    pid_t *pids = list_descendants(&n);
     for (size_t i = 0; i < n; i++) left += pids[i] != keep;
     free(pids);
     return left;

@@ -1,4 +1,5 @@
 #include "run_argsplit.h"
+#include "err.h"
 #include "buf.h"
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ size_t run_argsplit_budget(const strlist_t *env)
     return used < arg_max ? (arg_max - used) / 4 : 0;
 }
 
-static void push_end(run_argsplit_t *s, size_t end, size_t *cap)
+static void push_group_end(run_argsplit_t *s, size_t end, size_t *cap)
 {
     if (s->n == *cap) {
         *cap = *cap ? *cap * 2 : 16;
@@ -34,35 +35,43 @@ static void push_end(run_argsplit_t *s, size_t end, size_t *cap)
     s->end[s->n++] = end;
 }
 
+/* False with *err when selector s cannot go on any command line. */
+static bool selector_fits(const char *s, size_t fixed, size_t budget, char **err)
+{
+    size_t len = strlen(s);
+    if (len >= RUN_ARGSPLIT_MAX_STRING)
+        return err_set(err,
+                       "the entry '%.60s...' is %zu bytes, more than one argument may hold (%d); "
+                       "shorten that test id",
+                       s, len, RUN_ARGSPLIT_MAX_STRING);
+    if (fixed + run_argsplit_cost(s) > budget)
+        return err_set(err,
+                       "the command and its environment leave %zu bytes for test entries, too few "
+                       "for '%.60s'; shorten the command or unset large environment variables",
+                       budget > fixed ? budget - fixed : 0, s);
+    return true;
+}
+
 bool run_argsplit_groups(const strlist_t *selectors, size_t fixed, size_t budget,
                          run_argsplit_t *out, char **err)
 {
     memset(out, 0, sizeof *out);
-    size_t cap = 0, used = fixed;
+    size_t cap = 0;
+    size_t used = fixed;
     for (size_t i = 0; i < selectors->len; i++) {
         const char *s = selectors->items[i];
-        size_t cost = run_argsplit_cost(s);
-        if (strlen(s) >= RUN_ARGSPLIT_MAX_STRING || fixed + cost > budget) {
-            *err =
-                strlen(s) >= RUN_ARGSPLIT_MAX_STRING
-                    ? xasprintf("the entry '%.60s...' is %zu bytes, more than one argument may "
-                                "hold (%d); "
-                                "shorten that test id",
-                                s, strlen(s), RUN_ARGSPLIT_MAX_STRING)
-                    : xasprintf("the command and its environment leave %zu bytes for test entries, "
-                                "too few for "
-                                "'%.60s'; shorten the command or unset large environment variables",
-                                budget > fixed ? budget - fixed : 0, s);
+        if (!selector_fits(s, fixed, budget, err)) {
             run_argsplit_free(out);
             return false;
         }
+        size_t cost = run_argsplit_cost(s);
         if (used + cost > budget) {
-            push_end(out, i, &cap);
+            push_group_end(out, i, &cap);
             used = fixed;
         }
         used += cost;
     }
-    push_end(out, selectors->len, &cap);
+    push_group_end(out, selectors->len, &cap);
     return true;
 }
 

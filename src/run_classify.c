@@ -67,7 +67,8 @@ static bool is_exception_line(const char *s)
     static const char *const endings[] = {"Error",     "Exception", "Exit",
                                           "Interrupt", "Warning",   NULL};
     for (size_t i = 0; endings[i]; i++) {
-        size_t n = strlen(endings[i]), len = (size_t)(p - s);
+        size_t n = strlen(endings[i]);
+        size_t len = (size_t)(p - s);
         if (len >= n && strcmp(p - n, endings[i]) == 0) return true;
     }
     return false;
@@ -89,7 +90,8 @@ static char *syntax_location(const char *s, const char *file)
     if (strncmp(s, "File \"", 6) != 0) return NULL;
     const char *path = s + 6, *q = strstr(path, "\", line ");
     if (!q) return NULL;
-    size_t n = (size_t)(q - path), fl = file ? strlen(file) : 0;
+    size_t n = (size_t)(q - path);
+    size_t fl = file ? strlen(file) : 0;
     long line = strtol(q + 8, NULL, 10);
     if (fl && n > fl && path[n - fl - 1] == '/' && strncmp(path + n - fl, file, fl) == 0)
         path += n - fl, n = fl;

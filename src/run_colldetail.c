@@ -25,7 +25,7 @@ char *run_colldetail_bound(const char *text)
 
 /* The whole text holds the short reason the parser kept and the rest of the
  * traceback: t's cause is taken from it whenever it names one. */
-static void offer(run_result_t *r, const char *node_id, const char *text)
+static void offer_collection_text(run_result_t *r, const char *node_id, const char *text)
 {
     test_result_t *t = run_result_find(r, node_id);
     if (!t || !t->collection_error || t->status != ST_FAILED || !*text) return;
@@ -68,11 +68,11 @@ void run_colldetail_offer_record(run_result_t *r, const test_record_t *rec)
         cJSON_ArrayForEach(part, parts) append_lines(&text, cJSON_GetObjectItem(part, "expanded"));
         cJSON_Delete(parts);
     }
-    offer(r, rec->node_id, buf_str(&text));
+    offer_collection_text(r, rec->node_id, buf_str(&text));
     buf_free(&text);
 }
 
-static void offer_fn(const test_record_t *rec, void *r)
+static void offer_json_record(const test_record_t *rec, void *r)
 {
     run_colldetail_offer_record(r, rec);
 }
@@ -85,32 +85,33 @@ typedef struct {
     char *module; /* name of the open collection-error testcase */
     bool in_error;
     buf_t text;
-} results_junit_ctx_t;
+} colldetail_junit_t;
 
-static const char *attr(const char **atts, const char *key)
+static const char *xml_attr(const char **atts, const char *key)
 {
     for (int i = 0; atts[i]; i += 2)
         if (strcmp(atts[i], key) == 0) return atts[i + 1];
     return NULL;
 }
 
-static void on_start(void *user, const char *el, const char **atts)
+static void junit_on_start(void *user, const char *el, const char **atts)
 {
-    results_junit_ctx_t *c = user;
+    colldetail_junit_t *c = user;
     if (strcmp(el, "testcase") == 0) {
-        const char *cls = attr(atts, "classname"), *name = attr(atts, "name");
+        const char *cls = xml_attr(atts, "classname");
+        const char *name = xml_attr(atts, "name");
         free(c->module);
         c->module = (!cls || !*cls) && name ? xstrdup(name) : NULL;
     } else if (c->module && strcmp(el, "error") == 0) {
-        const char *msg = attr(atts, "message");
+        const char *msg = xml_attr(atts, "message");
         c->in_error = msg && strcmp(msg, "collection failure") == 0;
         buf_reset(&c->text);
     }
 }
 
-static void on_text(void *user, const char *s, int len)
+static void junit_on_text(void *user, const char *s, int len)
 {
-    results_junit_ctx_t *c = user;
+    colldetail_junit_t *c = user;
     /* Bounded while reading: the end of the text matters, so keep sliding. */
     if (!c->in_error) return;
     buf_append(&c->text, s, (size_t)len);
@@ -122,13 +123,13 @@ static void on_text(void *user, const char *s, int len)
     }
 }
 
-static void on_end(void *user, const char *el)
+static void junit_on_end(void *user, const char *el)
 {
-    results_junit_ctx_t *c = user;
+    colldetail_junit_t *c = user;
     if (c->in_error && strcmp(el, "error") == 0) {
         c->in_error = false;
         char *id = results_junit_module_path(c->module);
-        offer(c->r, id, c->text.data);
+        offer_collection_text(c->r, id, c->text.data);
         free(id);
     } else if (strcmp(el, "testcase") == 0) {
         free(c->module);
@@ -140,12 +141,12 @@ static void junit_fill(const char *path, run_result_t *r)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return;
-    results_junit_ctx_t c = {.r = r};
+    colldetail_junit_t c = {.r = r};
     buf_init(&c.text);
     XML_Parser p = XML_ParserCreate(NULL);
     XML_SetUserData(p, &c);
-    XML_SetElementHandler(p, on_start, on_end);
-    XML_SetCharacterDataHandler(p, on_text);
+    XML_SetElementHandler(p, junit_on_start, junit_on_end);
+    XML_SetCharacterDataHandler(p, junit_on_text);
     char chunk[65536];
     for (;;) {
         size_t n = fread(chunk, 1, sizeof chunk, f);
@@ -166,6 +167,6 @@ void run_colldetail_fill(run_mode_t mode, const char *path, run_result_t *r)
         return;
     }
     results_json_scan_t scan;
-    results_json_read_records(path, offer_fn, r, NULL, NULL, &scan);
+    results_json_read_records(path, offer_json_record, r, NULL, NULL, &scan);
     free(scan.error); /* the run phase already said what is wrong with the file */
 }

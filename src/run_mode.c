@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "childenv.h"
 #include "cmdcheck.h"
+#include "err.h"
 #include "interp.h"
 #include "process.h"
 #include "template.h"
@@ -15,7 +16,7 @@
 /* One interpreter start answers every question. The entry-point scan (the
  * slow part) runs only when the mode is still open. pkg_resources covers
  * Pythons older than 3.8; a Python that has neither cannot say, so "no". */
-static const char PROBE[] =
+static const char PROBE_PY[] =
     "import sys\n"
     "from importlib.util import find_spec\n"
     "def has(m):\n"
@@ -45,14 +46,14 @@ typedef struct {
     bool answered;
     int pytest, collector, registered;
     char *detail; /* why it did not answer */
-} probe_t;
+} collector_probe_t;
 
 const char *run_mode_ext(run_mode_t m)
 {
     return m == MODE_JSON ? "json" : "xml";
 }
 
-static void probe_read(const buf_t *out, probe_t *p)
+static void probe_read(const buf_t *out, collector_probe_t *p)
 {
     const char *line = strstr(out->data, "tep-probe ");
     p->answered = line && sscanf(line, "tep-probe pytest=%d collector=%d registered=%d", &p->pytest,
@@ -65,7 +66,7 @@ static void probe_read(const buf_t *out, probe_t *p)
     }
 }
 
-static void probe_run(const strlist_t *python, bool full, probe_t *p)
+static void probe_run(const strlist_t *python, bool full, collector_probe_t *p)
 {
     memset(p, 0, sizeof *p);
     strlist_t argv, env;
@@ -73,7 +74,7 @@ static void probe_run(const strlist_t *python, bool full, probe_t *p)
     strlist_init(&env);
     for (size_t i = 0; i < python->len; i++) strlist_push(&argv, python->items[i]);
     strlist_push(&argv, "-c");
-    strlist_push(&argv, PROBE);
+    strlist_push(&argv, PROBE_PY);
     if (full) strlist_push(&argv, "collector");
     childenv_build(&env);
     buf_t out;
@@ -83,13 +84,14 @@ static void probe_run(const strlist_t *python, bool full, probe_t *p)
     process_result_t r;
     process_run(&o, &r);
     if (r.start_failed)
-        p->detail = xstrdup(r.start_error);
+        p->detail = xstrdup(r.error);
     else if (r.timed_out)
         p->detail = xasprintf("it did not answer within %d s", TIMEOUT_PROBE_S);
     else if (r.signal)
         p->detail = xasprintf("it was killed by signal %d", r.signal);
     else
         probe_read(&out, p);
+    process_result_free(&r);
     buf_free(&out);
     strlist_free(&env);
     strlist_free(&argv);
@@ -104,19 +106,13 @@ static char *join_words(const strlist_t *words)
 }
 
 /* The command loads the collector itself: -p buildkite_test_collector... */
-static bool names_collector_plugin(const char *tmpl)
+static bool names_collector_plugin(const strlist_t *w)
 {
-    strlist_t w;
-    strlist_init(&w);
-    char *err = NULL;
     bool hit = false;
-    if (template_split(tmpl, &w, &err))
-        for (size_t i = 0; i < w.len && !hit; i++)
-            hit = (strcmp(w.items[i], "-p") == 0 && i + 1 < w.len &&
-                   strncmp(w.items[i + 1], COLLECTOR, strlen(COLLECTOR)) == 0) ||
-                  strncmp(w.items[i], "-p" COLLECTOR, strlen("-p" COLLECTOR)) == 0;
-    free(err);
-    strlist_free(&w);
+    for (size_t i = 0; i < w->len && !hit; i++)
+        hit = (strcmp(w->items[i], "-p") == 0 && i + 1 < w->len &&
+               strncmp(w->items[i + 1], COLLECTOR, strlen(COLLECTOR)) == 0) ||
+              strncmp(w->items[i], "-p" COLLECTOR, strlen("-p" COLLECTOR)) == 0;
     const char *env_plugins = getenv("PYTEST_PLUGINS");
     return hit || (env_plugins && strstr(env_plugins, COLLECTOR));
 }
@@ -128,9 +124,10 @@ static bool autoload_disabled(void)
 }
 
 /* The mode when the command names no result option. */
-static run_mode_t mode_from_probe(const char *tmpl, const char *py, const probe_t *p, char **why)
+static run_mode_t mode_from_probe(const strlist_t *words, const char *py,
+                                  const collector_probe_t *p, char **why)
 {
-    bool loaded_explicitly = names_collector_plugin(tmpl);
+    bool loaded_explicitly = names_collector_plugin(words);
     if (p->collector && ((p->registered && !autoload_disabled()) || loaded_explicitly)) {
         *why = xasprintf("buildkite-test-collector is %s for %s",
                          loaded_explicitly ? "loaded with -p" : "a registered pytest plugin", py);
@@ -162,83 +159,92 @@ static char *with_result_option(const char *tmpl, run_mode_t mode)
 }
 
 /* Both commands are checked before anything runs: a bad retry command must
- * be a configuration error now, not a surprise at the first retry. */
-static bool commands_ok(const config_t *cfg, char **err)
+ * be a configuration error now, not a surprise at the first retry. The test
+ * command's words come back for every later question: it is split once. */
+static bool check_commands(const config_t *cfg, strlist_t *words, char **err)
 {
     strlist_t problems;
     strlist_init(&problems);
-    cmdcheck_commands(cfg, &problems);
+    cmdcheck_commands_words(cfg, words, &problems);
     bool ok = problems.len == 0;
     if (!ok) {
         buf_t b;
         buf_init(&b);
         for (size_t i = 0; i < problems.len; i++)
             buf_printf(&b, "%s%s", i ? "; " : "", problems.items[i]);
-        *err = buf_detach(&b);
+        err_set(err, "%s", b.data);
+        buf_free(&b);
     }
     strlist_free(&problems);
     return ok;
 }
 
 /* The interpreter to ask: the command's own, else the python option. */
-static void choose_python(const config_t *cfg, const char *tmpl, interp_t *it)
+static void choose_python(const config_t *cfg, const strlist_t *words, interp_t *it)
 {
-    interp_of_command(tmpl, it);
+    interp_of_words(words, it);
     if (it->argv.len || !*cfg->python) return;
     strlist_push(&it->argv, cfg->python);
     it->runs_pytest = false; /* the user's word, not the command's: do not fail on it */
 }
 
-static char *no_pytest_error(const char *py, const char *tmpl)
+/* The mode when neither the command's options nor the probe decide it. */
+static char *unknown_why(const interp_t *it, const char *py, const collector_probe_t *p)
 {
-    return xasprintf(
-        "pytest is not installed for %s, the Python that BUILDKITE_TEST_ENGINE_TEST_CMD ('%s') "
-        "runs "
-        "(No module named pytest); install pytest for that Python or point the test command at the "
-        "Python that has it",
-        py, tmpl);
+    if (it->argv.len)
+        return xasprintf("could not ask %s about buildkite-test-collector: %s", py, p->detail);
+    return xasprintf("cannot tell which Python runs the test command (%s); set "
+                     "BUILDKITE_TEST_ENGINE_PYTHON to look for buildkite-test-collector there",
+                     it->why_unknown);
 }
 
-bool run_mode_resolve(const config_t *cfg, run_setup_t *s, char **err)
+/* Sets s->mode and s->why from the command's words and, when they do not
+ * name a result option, from what the command's Python says. */
+static bool choose_mode(const config_t *cfg, const strlist_t *words, run_setup_t *s, char **err)
 {
-    memset(s, 0, sizeof *s);
-    const char *base = config_test_command(cfg);
-    if (!commands_ok(cfg, err)) return false;
-    bool json_opt = template_has_option(base, "--json");
-    bool junit_opt =
-        template_has_option(base, "--junit-xml") || template_has_option(base, "--junitxml");
+    bool json_opt = template_words_have_option(words, "--json");
+    bool junit_opt = template_words_have_option(words, "--junit-xml") ||
+                     template_words_have_option(words, "--junitxml");
     interp_t it;
-    choose_python(cfg, base, &it);
+    choose_python(cfg, words, &it);
     char *py = join_words(&it.argv);
-    probe_t p = {0};
+    collector_probe_t p = {0};
     if (it.argv.len) probe_run(&it.argv, !json_opt && !junit_opt, &p);
     bool ok = !(p.answered && !p.pytest && it.runs_pytest);
     if (!ok) {
-        *err = no_pytest_error(py, base);
+        err_set(err,
+                "pytest is not installed for %s, the Python that BUILDKITE_TEST_ENGINE_TEST_CMD "
+                "('%s') runs (No module named pytest); install pytest for that Python or point "
+                "the test command at the Python that has it",
+                py, config_test_command(cfg));
     } else if (json_opt || junit_opt) {
         s->mode = json_opt ? MODE_JSON : MODE_JUNIT;
         s->why = xstrdup(json_opt ? "the test command names --json"
                                   : "the test command names --junit-xml");
     } else if (p.answered) {
-        s->mode = mode_from_probe(base, py, &p, &s->why);
+        s->mode = mode_from_probe(words, py, &p, &s->why);
     } else {
         s->mode = MODE_JUNIT;
-        s->why =
-            it.argv.len
-                ? xasprintf("could not ask %s about buildkite-test-collector: %s", py, p.detail)
-                : xasprintf(
-                      "cannot tell which Python runs the test command (%s); set "
-                      "BUILDKITE_TEST_ENGINE_PYTHON to look for buildkite-test-collector there",
-                      it.why_unknown);
-    }
-    if (ok) {
-        s->test_cmd = with_result_option(base, s->mode);
-        s->retry_cmd =
-            *cfg->retry_cmd ? with_result_option(cfg->retry_cmd, s->mode) : xstrdup(s->test_cmd);
+        s->why = unknown_why(&it, py, &p);
     }
     free(p.detail);
     free(py);
     interp_free(&it);
+    return ok;
+}
+
+bool run_mode_resolve(const config_t *cfg, run_setup_t *s, char **err)
+{
+    memset(s, 0, sizeof *s);
+    strlist_t words;
+    strlist_init(&words);
+    bool ok = check_commands(cfg, &words, err) && choose_mode(cfg, &words, s, err);
+    if (ok) {
+        s->test_cmd = with_result_option(config_test_command(cfg), s->mode);
+        s->retry_cmd =
+            *cfg->retry_cmd ? with_result_option(cfg->retry_cmd, s->mode) : xstrdup(s->test_cmd);
+    }
+    strlist_free(&words);
     return ok;
 }
 

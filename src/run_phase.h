@@ -6,13 +6,11 @@
  * file (results/attempt-<k>.json|xml), so nothing is stale and report can
  * upload them all. A terminal outcome stops retrying at once.
  *
- * An attempt whose entries do not fit on one command line (run_argsplit) runs as
- * several pytest invocations, each with its own result file
- * (attempt-<k>.part-<j>), merged into the attempt's one file; their exit codes
- * combine as one pytest run's would, and a part that ends the run (a
- * collection error that stopped pytest, a usage or internal error, a signal,
- * the timeout) starts no further part. BUILDKITE_TEST_ENGINE_TIMEOUT bounds
- * each attempt as a whole.
+ * One attempt is run_attempt (several pytest invocations when its entries do
+ * not fit on one command line), one invocation is run_part; what they learn
+ * travels in run_phase_t (run_state.h). This file decides between attempts
+ * and at the end: the exit status (run_classify), the summary (run_summary),
+ * run.json (run_record).
  *
  * With BUILDKITE_TEST_ENGINE_RESULT_PATH set, the merged result of all
  * attempts (each test's final outcome, in the mode's format) is written there

@@ -13,7 +13,8 @@ size_t run_promise_failures_due(const config_t *cfg, const run_record_t *rec, in
     return s.failed; /* unmuted, collection errors apart */
 }
 
-static void call_agent(const config_t *cfg, int status, size_t failed)
+/* The agent's own lines pass through; ours say how the call ended. */
+static void call_promise_failure(const config_t *cfg, int status, size_t failed)
 {
     char *code = xasprintf("%d", status);
     char *reason = xasprintf("test_failure (%zu failed after retries)", failed);
@@ -24,7 +25,7 @@ static void call_agent(const config_t *cfg, int status, size_t failed)
     process_result_t r;
     process_run(&o, &r);
     if (r.start_failed)
-        log_warn("promise-failure: %s; the job's exit status is unchanged", r.start_error);
+        log_warn("promise-failure: %s; the job's exit status is unchanged", r.error);
     else if (r.timed_out)
         log_warn("promise-failure: buildkite-agent job promise-failure did not finish within %d s "
                  "and was stopped; "
@@ -37,6 +38,7 @@ static void call_agent(const config_t *cfg, int status, size_t failed)
     else
         log_info("promise-failure: buildkite-agent job promise-failure completed (its output above "
                  "says the result)");
+    process_result_free(&r);
     free(reason);
     free(code);
 }
@@ -56,7 +58,7 @@ void run_promise_failure_if_needed(const config_t *cfg, int status)
     if (failed) {
         log_section("Declaring early failure: %zu hard test failure%s remain%s after retries",
                     failed, failed == 1 ? "" : "s", failed == 1 ? "s" : "");
-        call_agent(cfg, status, failed);
+        call_promise_failure(cfg, status, failed);
     }
     run_record_delete(rec);
 }

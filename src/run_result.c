@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash(const char *s)
+static uint64_t hash_node_id(const char *s)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
@@ -58,7 +58,8 @@ void run_result_free(run_result_t *r)
 char *run_result_node_id(const char *scope, const char *name)
 {
     if (!*scope) return xstrdup(name);
-    size_t a = strlen(scope), b = strlen(name);
+    size_t a = strlen(scope);
+    size_t b = strlen(name);
     char *id = xmalloc(a + 2 + b + 1); /* hot path: no printf */
     memcpy(id, scope, a);
     memcpy(id + a, "::", 2);
@@ -118,7 +119,7 @@ static void grow_index(run_result_t *r)
     r->n_slots *= 2;
     r->slots = new_slots(r->n_slots);
     for (size_t i = 0; i < r->len; i++) {
-        uint64_t h = hash(r->tests[i].node_id);
+        uint64_t h = hash_node_id(r->tests[i].node_id);
         *slot_for(r, r->tests[i].node_id, h) =
             (struct run_result_slot){.idx = (uint32_t)i, .hash = (uint32_t)h};
     }
@@ -127,7 +128,7 @@ static void grow_index(run_result_t *r)
 test_result_t *run_result_find(const run_result_t *r, const char *node_id)
 {
     if (!r->len) return NULL;
-    const struct run_result_slot *s = slot_for(r, node_id, hash(node_id));
+    const struct run_result_slot *s = slot_for(r, node_id, hash_node_id(node_id));
     return s->idx == EMPTY ? NULL : &r->tests[s->idx];
 }
 
@@ -151,7 +152,7 @@ void run_result_reserve(run_result_t *r, size_t n)
 test_result_t *run_result_track(run_result_t *r, const char *node_id, const char *file,
                                 test_status_t status, const char *failure, bool collection_error)
 {
-    uint64_t h = hash(node_id);
+    uint64_t h = hash_node_id(node_id);
     struct run_result_slot *slot = slot_for(r, node_id, h);
     if (slot->idx != EMPTY)
         return &r->tests[slot->idx];  /* already tracked: run.json never repeats one */
@@ -175,7 +176,7 @@ test_result_t *run_result_track(run_result_t *r, const char *node_id, const char
 }
 
 /* A later record of a tracked test: its latest outcome wins. */
-static void update(test_result_t *t, const test_record_t *rec)
+static void update_from_record(test_result_t *t, const test_record_t *rec)
 {
     if (t->status == ST_FAILED) t->failed_before = true;
     t->status = rec->status;
@@ -187,18 +188,19 @@ static void update(test_result_t *t, const test_record_t *rec)
 }
 
 /* A test that never failed: counted, never kept. */
-static void settle(run_result_stats_t *s, test_status_t status, bool muted)
+static void count_status(run_result_stats_t *s, test_status_t status, bool muted)
 {
     s->total++;
     if (muted) {
         if (status == ST_PASSED) s->muted_passed++;
         return;
     }
-    switch (status) {
-    case ST_PASSED: s->passed_first++; break;
-    case ST_SKIPPED: s->skipped++; break;
-    default: s->unknown++;
-    }
+    if (status == ST_PASSED)
+        s->passed_first++;
+    else if (status == ST_SKIPPED)
+        s->skipped++;
+    else
+        s->unknown++;
 }
 
 void run_result_add(run_result_t *r, const test_record_t *rec)
@@ -209,12 +211,12 @@ void run_result_add(run_result_t *r, const test_record_t *rec)
     }
     test_result_t *t = run_result_find(r, rec->node_id);
     if (t) {
-        update(t, rec);
+        update_from_record(t, rec);
         return;
     }
     bool muted = is_muted(r, rec->scope, rec->name);
     if (rec->status != ST_FAILED && !rec->collection_error) {
-        settle(&r->settled, rec->status, muted);
+        count_status(&r->settled, rec->status, muted);
         return;
     }
     char *cause = rec->status == ST_FAILED ? run_result_cause(rec->failure, rec->file) : NULL;
@@ -245,17 +247,16 @@ void run_result_stats(const run_result_t *r, run_result_stats_t *s)
                 s->muted_failed++;
             continue;
         }
-        switch (t->status) {
-        case ST_PASSED:
-            if (t->attempts > 1)
-                s->passed_retry++;
-            else
-                s->passed_first++;
-            if (run_result_is_flaky(t)) s->flaky++;
-            break;
-        case ST_FAILED: s->failed++; break;
-        case ST_SKIPPED: s->skipped++; break;
-        default: s->unknown++;
-        }
+        if (t->status == ST_PASSED && t->attempts > 1)
+            s->passed_retry++;
+        else if (t->status == ST_PASSED)
+            s->passed_first++;
+        else if (t->status == ST_FAILED)
+            s->failed++;
+        else if (t->status == ST_SKIPPED)
+            s->skipped++;
+        else
+            s->unknown++;
+        if (t->status == ST_PASSED && run_result_is_flaky(t)) s->flaky++;
     }
 }

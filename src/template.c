@@ -157,18 +157,22 @@ bool template_launcher(const char *tmpl, strlist_t *argv, char **err)
     return true;
 }
 
+bool template_words_have_option(const strlist_t *words, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (size_t i = 0; i < words->len; i++)
+        if (strncmp(words->items[i], opt, n) == 0 &&
+            (words->items[i][n] == '\0' || words->items[i][n] == '='))
+            return true;
+    return false;
+}
+
 bool template_has_option(const char *tmpl, const char *opt)
 {
     strlist_t words;
     strlist_init(&words);
     char *err = NULL;
-    bool hit = false;
-    if (template_split(tmpl, &words, &err)) {
-        size_t n = strlen(opt);
-        for (size_t i = 0; i < words.len && !hit; i++)
-            hit = strncmp(words.items[i], opt, n) == 0 &&
-                  (words.items[i][n] == '\0' || words.items[i][n] == '=');
-    }
+    bool hit = template_split(tmpl, &words, &err) && template_words_have_option(&words, opt);
     free(err);
     strlist_free(&words);
     return hit;

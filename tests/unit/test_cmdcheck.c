@@ -75,6 +75,28 @@ static void other_syntax_problems_come_from_the_splitter(void **state)
     strlist_free(&p);
 }
 
+/* The words come back from the same split, only when the command is fine. */
+static void words_of_a_good_command(void **state)
+{
+    (void)state;
+    strlist_t words;
+    strlist_t problems;
+    strlist_init(&words);
+    strlist_init(&problems);
+    cmdcheck_command_words("CMD", "python3 -m pytest -k 'a|b' {{testExamples}}", &words, &problems);
+    assert_int_equal(problems.len, 0);
+    assert_int_equal(words.len, 6);
+    assert_string_equal(words.items[4], "a|b");
+    strlist_clear(&words);
+    cmdcheck_command_words("CMD", "pytest 2>/dev/null", &words, &problems);
+    cmdcheck_command_words("CMD", "pytest 'open", &words, &problems);
+    assert_int_equal(words.len, 0);
+    assert_int_equal(problems.len, 2);
+    assert_string_equal(problems.items[1], "CMD: unterminated single quote");
+    strlist_free(&words);
+    strlist_free(&problems);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -82,6 +104,7 @@ int main(void)
         cmocka_unit_test(standalone_operators_too),
         cmocka_unit_test(quoted_and_escaped_characters_are_plain),
         cmocka_unit_test(other_syntax_problems_come_from_the_splitter),
+        cmocka_unit_test(words_of_a_good_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

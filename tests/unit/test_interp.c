@@ -115,6 +115,33 @@ static void commands_naming_a_script(void **state)
     free(wrap);
 }
 
+/* The same answers from words split once by the caller. */
+static void from_words(void **state)
+{
+    (void)state;
+    strlist_t words;
+    strlist_init(&words);
+    strlist_push(&words, "python3");
+    strlist_push(&words, "-X");
+    strlist_push(&words, "dev");
+    strlist_push(&words, "-m");
+    strlist_push(&words, "pytest");
+    interp_t it;
+    interp_of_words(&words, &it);
+    assert_int_equal(it.argv.len, 3);
+    assert_string_equal(it.argv.items[2], "dev");
+    assert_true(it.runs_pytest);
+    assert_null(it.why_unknown);
+    interp_free(&it);
+    strlist_clear(&words);
+    strlist_push(&words, "/nonexistent/tep-bin/pytest");
+    interp_of_words(&words, &it);
+    assert_int_equal(it.argv.len, 0);
+    assert_non_null(strstr(it.why_unknown, "is not a Python script"));
+    interp_free(&it);
+    strlist_free(&words);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +149,7 @@ int main(void)
         cmocka_unit_test(not_python),
         cmocka_unit_test(commands_naming_python),
         cmocka_unit_test(commands_naming_a_script),
+        cmocka_unit_test(from_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

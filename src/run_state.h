@@ -1,0 +1,28 @@
+/* run_state: what the run phase carries from attempt to attempt.
+ *
+ * run_phase.c owns it (start to verdict); run_attempt.c and run_part.c fill
+ * it in as attempts and their pytest invocations end: the results read, what
+ * could not be read, why the command did not start, what exit 4 named. */
+#ifndef TEP_RUN_STATE_H
+#define TEP_RUN_STATE_H
+#include "config.h"
+#include "run_classify.h"
+#include "run_mode.h"
+#include "run_record.h"
+#include "strlist.h"
+
+/* What the run phase carries from attempt to attempt. */
+typedef struct {
+    config_t *cfg;
+    run_setup_t setup;
+    run_record_t rec;
+    outcome_t outcome;
+    strlist_t env;          /* the child's environment: ours without the tokens */
+    strlist_t unreadable;   /* one line per result file that could not be read */
+    char *missing_path;     /* from pytest's "file or directory not found" line */
+    char *start_error;      /* set when the command could not be started */
+    size_t attempt_entries; /* entries given to the attempt that stopped early */
+    size_t not_run;         /* of those, entries no pytest ran */
+} run_phase_t;
+
+#endif
