@@ -1,10 +1,10 @@
 #include "http.h"
 #include "timeouts.h"
 #include "fsutil.h"
-#include "log.h"
-#include <ctype.h>
+#include "err.h"
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +52,8 @@ void http_client_init(http_client_t *c, const char *label, const char *ca_bundle
     c->low_speed = false;
     c->fail_fast_unreachable = false;
     c->stop = NULL;
+    c->warn = NULL;
+    c->warn_user = NULL;
     c->retry_spent_s = 0;
     c->sock_fd = CURL_SOCKET_BAD;
 }
@@ -79,6 +81,13 @@ void http_response_init(http_response_t *r)
 void http_response_free(http_response_t *r)
 {
     buf_free(&r->body);
+    free(r->error);
+    r->error = NULL;
+}
+
+bool http_status_ok(const http_response_t *r)
+{
+    return !r->transport_error && r->status >= 200 && r->status < 300;
 }
 
 typedef struct {
@@ -152,7 +161,8 @@ typedef struct {
 static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    (void)dltotal, (void)ultotal;
+    (void)dltotal;
+    (void)ultotal;
     progress_watch_t *w = user;
     if (w->stop && !w->stopped_by) w->stopped_by = w->stop();
     if (w->stopped_by) return 1; /* non-zero aborts with CURLE_ABORTED_BY_CALLBACK */
@@ -160,8 +170,10 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
     double now = fs_monotonic();
     curl_off_t moved = dlnow + bytes_taken(*w->fd, ulnow);
     if (w->last_move == 0) {
-        w->moved = w->window_bytes = moved;
-        w->last_move = w->window_start = now;
+        w->moved = moved;
+        w->window_bytes = moved;
+        w->last_move = now;
+        w->window_start = now;
     }
     if (moved != w->moved) {
         w->moved = moved;
@@ -182,10 +194,9 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
 
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t len)
 {
-    while (len && isspace((unsigned char)*v)) v++, len--;
-    while (len && isspace((unsigned char)v[len - 1])) len--;
+    const char *kept = span_trim(v, &len);
     if (len >= cap) len = cap - 1;
-    memcpy(dst, v, len);
+    memcpy(dst, kept, len);
     dst[len] = '\0';
 }
 
@@ -355,28 +366,40 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
     resp->too_large = ctx->sink.over || rc == CURLE_FILESIZE_EXCEEDED;
     resp->stopped_by = ctx->watch.stopped_by;
     if (resp->too_large) {
-        snprintf(resp->error, sizeof resp->error,
-                 "the answer is larger than %zu MiB; not read further", c->max_answer >> 20);
+        err_set(&resp->error, "the answer is larger than %zu MiB; not read further",
+                c->max_answer >> 20);
         return false;
     }
     if (rc == CURLE_OK) {
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        snprintf(resp->error, sizeof resp->error, "HTTP %ld", resp->status);
+        err_set(&resp->error, "HTTP %ld", resp->status);
         return retryable_status(resp->status);
     }
     if (resp->stopped_by) {
-        snprintf(resp->error, sizeof resp->error, "stopped by signal %d", resp->stopped_by);
+        err_set(&resp->error, "stopped by signal %d", resp->stopped_by);
         return false;
     }
     if (ctx->watch.stalled) { /* a timeout, retried like one */
-        snprintf(resp->error, sizeof resp->error,
-                 "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
-                 HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
+        err_set(&resp->error, "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
+                HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
         return true;
     }
-    snprintf(resp->error, sizeof resp->error, "%s",
-             ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
+    err_set(&resp->error, "%s", ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
     return retryable_transport(c, rc);
+}
+
+/* A failed attempt, in one line, to the phase's warn_fn (never the token:
+ * only the label, method, path and the problem are named). */
+__attribute__((format(printf, 2, 3))) static void warn_attempt(const http_client_t *c,
+                                                               const char *fmt, ...)
+{
+    if (!c->warn) return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = xvasprintf(fmt, ap);
+    va_end(ap);
+    c->warn(c->warn_user, line);
+    free(line);
 }
 
 static const char *path_of(const char *url)
@@ -420,19 +443,19 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
         double wait = http_retry_wait(c, attempt, server_wait);
         if (c->retry_spent_s + wait > c->budget_s) {
             resp->gave_up = true;
-            log_warn("%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
-                     c->label, method, path_of(url), attempt, resp->error, c->budget_s,
-                     c->retry_spent_s);
+            warn_attempt(
+                c, "%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
+                c->label, method, path_of(url), attempt, resp->error, c->budget_s,
+                c->retry_spent_s);
             break;
         }
-        log_warn("%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method,
-                 path_of(url), attempt, resp->error, wait);
+        warn_attempt(c, "%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method,
+                     path_of(url), attempt, resp->error, wait);
         double slept_from = fs_monotonic();
         resp->stopped_by = wait_unless_stopped(c, wait);
         c->retry_spent_s += fs_monotonic() - slept_from;
         if (resp->stopped_by) {
-            snprintf(resp->error, sizeof resp->error, "stopped by signal %d before retrying",
-                     resp->stopped_by);
+            err_set(&resp->error, "stopped by signal %d before retrying", resp->stopped_by);
             break;
         }
     }

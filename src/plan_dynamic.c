@@ -22,16 +22,16 @@ typedef struct {
     char *identifier;
     const char *source; /* "server" | "local estimate" */
     char *reason;
-} answer_t;
+} dynamic_answer_t;
 
-static void answer_free(answer_t *d)
+static void dynamic_answer_free(dynamic_answer_t *d)
 {
     free(d->identifier);
     free(d->reason);
 }
 
 /* bktec's ValidateForPlan rules, plus the template. */
-static void validate(config_t *cfg, const char *template_path, long *target_s)
+static void validate_dynamic_options(config_t *cfg, const char *template_path, long *target_s)
 {
     *target_s = 0;
     if (*cfg->target_time) {
@@ -118,8 +118,8 @@ static double local_total(const config_t *cfg, const strlist_t *entries, size_t 
     return sum + (sum / (double)*n_known) * (double)(entries->len - *n_known);
 }
 
-static void estimate(const config_t *cfg, const strlist_t *entries, long target_s, const char *why,
-                     answer_t *d)
+static void estimate_locally(const config_t *cfg, const strlist_t *entries, long target_s,
+                             const char *why, dynamic_answer_t *d)
 {
     size_t n_known = 0;
     double total = target_s > 0 ? local_total(cfg, entries, &n_known) : -1;
@@ -145,7 +145,7 @@ static void estimate(const config_t *cfg, const strlist_t *entries, long target_
 }
 
 /* A usable answer has tasks and a parallelism from 1 to 1000. */
-static bool read_answer(const config_t *cfg, const char *body, answer_t *d, char **why)
+static bool read_plan_answer(const config_t *cfg, const char *body, dynamic_answer_t *d, char **why)
 {
     cJSON *root = cJSON_Parse(body);
     const cJSON *par = cJSON_GetObjectItemCaseSensitive(root, "parallelism");
@@ -174,7 +174,8 @@ static bool read_answer(const config_t *cfg, const char *body, answer_t *d, char
 }
 
 /* Asks Test Engine; *why is set (caller frees) when a local estimate is due. */
-static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer_t *d, char **why)
+static int ask_test_engine(const config_t *cfg, const strlist_t *entries, dynamic_answer_t *d,
+                           char **why)
 {
     http_client_t c;
     plan_api_client_init(&c, cfg);
@@ -191,7 +192,7 @@ static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer
         } else if (a.outcome != PLAN_API_OK) {
             *why = xstrdup(a.message);
         } else {
-            read_answer(cfg, a.body, d, why);
+            read_plan_answer(cfg, a.body, d, why);
         }
         plan_api_answer_free(&a);
     }
@@ -201,11 +202,12 @@ static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer
     return status;
 }
 
-static int decide(const config_t *cfg, const strlist_t *entries, long target_s, answer_t *d)
+static int decide_parallelism(const config_t *cfg, const strlist_t *entries, long target_s,
+                              dynamic_answer_t *d)
 {
     if (cfg->offline) {
-        estimate(cfg, entries, target_s, "no Test Engine suite, token or organization configured",
-                 d);
+        estimate_locally(cfg, entries, target_s,
+                         "no Test Engine suite, token or organization configured", d);
     } else {
         char *why = NULL;
         http_global_init();
@@ -217,7 +219,7 @@ static int decide(const config_t *cfg, const strlist_t *entries, long target_s, 
         }
         if (why) {
             log_warn("%s", why);
-            estimate(cfg, entries, target_s, why, d);
+            estimate_locally(cfg, entries, target_s, why, d);
             free(why);
         }
     }
@@ -228,7 +230,7 @@ static int decide(const config_t *cfg, const strlist_t *entries, long target_s, 
     return 0;
 }
 
-static int print_json(int fd, const answer_t *d)
+static int print_json_document(int fd, const dynamic_answer_t *d)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "parallelism", (double)d->parallelism);
@@ -246,7 +248,8 @@ static int print_json(int fd, const answer_t *d)
     return n > 0 ? 0 : 1;
 }
 
-static int upload_pipeline(const config_t *cfg, const char *template_path, const answer_t *d)
+static int upload_pipeline(const config_t *cfg, const char *template_path,
+                           const dynamic_answer_t *d)
 {
     static const char *const ours[] = {IDENT_VAR, PAR_VAR, NULL};
     strlist_t env;
@@ -298,21 +301,22 @@ int plan_dynamic(config_t *cfg, const char *template_path)
         dup2(STDERR_FILENO, STDOUT_FILENO);
     }
     long target_s = 0;
-    validate(cfg, template_path, &target_s);
+    validate_dynamic_options(cfg, template_path, &target_s);
     strlist_t entries;
     strlist_init(&entries);
-    answer_t d = {0};
+    dynamic_answer_t d = {0};
     int status = plan_phase_prepare(cfg) ? 0 : (int)cfg->config_exit_status;
     if (!status) status = entries_to_plan(cfg, &entries);
-    if (!status) status = decide(cfg, &entries, target_s, &d);
+    if (!status) status = decide_parallelism(cfg, &entries, target_s, &d);
     if (!status)
-        status = template_path ? upload_pipeline(cfg, template_path, &d) : print_json(json_fd, &d);
+        status = template_path ? upload_pipeline(cfg, template_path, &d)
+                               : print_json_document(json_fd, &d);
     if (json_fd >= 0) {
         fflush(stdout);
         dup2(json_fd, STDOUT_FILENO);
         close(json_fd);
     }
-    answer_free(&d);
+    dynamic_answer_free(&d);
     strlist_free(&entries);
     return status;
 }

@@ -33,7 +33,7 @@ struct uploader {
 };
 
 /* Once stopped, nothing more is sent; what is left is only counted. */
-static bool stopped(uploader_t *u)
+static bool upload_stopped(uploader_t *u)
 {
     if (u->sum->end != REPORT_UPLOAD_DONE) return true;
     int sig = u->http.stop ? u->http.stop() : 0;
@@ -44,7 +44,7 @@ static bool stopped(uploader_t *u)
     return sig != 0;
 }
 
-static void add_field(curl_mime *m, const char *name, const char *value)
+static void add_mime_field(curl_mime *m, const char *name, const char *value)
 {
     if (!value || !*value) return; /* empty values are left out */
     curl_mimepart *p = curl_mime_addpart(m);
@@ -55,19 +55,20 @@ static void add_field(curl_mime *m, const char *name, const char *value)
 static void add_run_env(curl_mime *m, const config_t *cfg, const char *cwd)
 {
     const char *key = *cfg->build_id ? cfg->build_id : cfg->identifier;
-    add_field(m, "run_env[CI]", "buildkite");
-    add_field(m, "run_env[key]", key);
-    add_field(m, "run_env[branch]", cfg->branch);
-    add_field(m, "run_env[commit_sha]", cfg->commit);
-    add_field(m, "run_env[number]", cfg->build_number);
-    add_field(m, "run_env[url]", cfg->build_url);
-    add_field(m, "run_env[job_id]", cfg->job_id);
-    add_field(m, "run_env[message]", cfg->message);
-    add_field(m, "run_env[location_prefix]", cfg->location_prefix);
-    add_field(m, "run_env[collector]", "test-engine-pytest");
-    add_field(m, "run_env[test_runner]", "pytest");
-    add_field(m, "run_env[version]", TEP_VERSION);
-    if (*cfg->build_id) add_field(m, "run_env[cwd]", cwd); /* bktec sends it only on Buildkite */
+    add_mime_field(m, "run_env[CI]", "buildkite");
+    add_mime_field(m, "run_env[key]", key);
+    add_mime_field(m, "run_env[branch]", cfg->branch);
+    add_mime_field(m, "run_env[commit_sha]", cfg->commit);
+    add_mime_field(m, "run_env[number]", cfg->build_number);
+    add_mime_field(m, "run_env[url]", cfg->build_url);
+    add_mime_field(m, "run_env[job_id]", cfg->job_id);
+    add_mime_field(m, "run_env[message]", cfg->message);
+    add_mime_field(m, "run_env[location_prefix]", cfg->location_prefix);
+    add_mime_field(m, "run_env[collector]", "test-engine-pytest");
+    add_mime_field(m, "run_env[test_runner]", "pytest");
+    add_mime_field(m, "run_env[version]", TEP_VERSION);
+    if (*cfg->build_id)
+        add_mime_field(m, "run_env[cwd]", cwd); /* bktec sends it only on Buildkite */
 }
 
 static void add_tags(curl_mime *m, const config_t *cfg)
@@ -80,13 +81,13 @@ static void add_tags(curl_mime *m, const config_t *cfg)
         if (!eq || eq == t) continue; /* config validation already named it */
         *eq = '\0';
         char *name = xasprintf("tags[%s]", t);
-        add_field(m, name, eq + 1);
+        add_mime_field(m, name, eq + 1);
         free(name);
     }
     free(copy);
 }
 
-static void note_answer(uploader_t *u, const http_response_t *r)
+static void note_run_url(uploader_t *u, const http_response_t *r)
 {
     if (u->sum->run_url) return;
     cJSON *j = cJSON_Parse(r->body.data);
@@ -114,7 +115,8 @@ typedef struct {
 static size_t mime_read(char *out, size_t size, size_t n, void *arg)
 {
     mime_reader_t *r = arg;
-    size_t want = size * n, left = r->len - r->pos;
+    size_t want = size * n;
+    size_t left = r->len - r->pos;
     size_t got = want < left ? want : left;
     memcpy(out, r->data + r->pos, got);
     r->pos += got;
@@ -133,7 +135,7 @@ static curl_mime *build_mime(CURL *curl, void *user)
 {
     const part_t *p = user;
     curl_mime *m = curl_mime_init(curl);
-    add_field(m, "format", p->format);
+    add_mime_field(m, "format", p->format);
     add_run_env(m, p->cfg, p->cwd);
     add_tags(m, p->cfg);
     curl_mimepart *d = curl_mime_addpart(m);
@@ -170,7 +172,7 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
         u->sum->signal = r->stopped_by; /* report_upload_shortfall says it in one line */
         return;
     }
-    char *why = r->transport_error ? xstrdup(r->error)
+    char *why = r->transport_error ? xstrdup(r->error ? r->error : "unknown error")
                                    : xasprintf("HTTP %ld: %.200s", r->status, r->body.data);
     log_warn("upload of %zu %s failed: %s", records, records == 1 ? "result" : "results", why);
     if (!u->sum->first_error) u->sum->first_error = xstrdup(why);
@@ -181,15 +183,15 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
 /* One multipart request; returns true on a 2xx answer. */
 static bool post_part(uploader_t *u, const part_t *part, size_t records)
 {
-    if (stopped(u)) return false;
+    if (upload_stopped(u)) return false;
     http_response_t r;
     http_response_init(&r);
     http_request(&u->http, "POST", u->url, NULL, build_mime, (void *)part, &r);
     u->sum->requests++;
-    bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
+    bool ok = http_status_ok(&r);
     if (ok) {
         u->sum->records += records;
-        note_answer(u, &r);
+        note_run_url(u, &r);
     } else {
         note_failure(u, &r, records);
     }
@@ -269,7 +271,7 @@ static void build_and_send(uploader_t *u, size_t n)
  * are only dropped: counted already, never sent). */
 static void send_document(uploader_t *u, size_t n)
 {
-    if (n && !stopped(u)) build_and_send(u, n);
+    if (n && !upload_stopped(u)) build_and_send(u, n);
     u->pending -= n;
     memmove(u->start, u->start + n, u->pending * sizeof(size_t));
     memmove(u->end, u->end + n, u->pending * sizeof(size_t));
@@ -281,7 +283,8 @@ static void junit_begin(uploader_t *u, const char *path)
     char *copy = xstrdup(path);
     u->name = xstrdup(basename(copy));
     free(copy);
-    u->pending = u->cases = 0;
+    u->pending = 0;
+    u->cases = 0;
     u->cut = false;
 }
 
@@ -344,7 +347,14 @@ static void sink_file_end(void *user, const char *path, const char *error)
     if (!u->json) junit_end(u, path, error);
 }
 
-static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
+/* The HTTP client's line about each failed attempt, as a warning on stderr. */
+static void warn_http_attempt(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
+
+static void upload_client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
 {
     u->url = http_join(cfg->upload_base_url, "/v1/uploads");
     char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
@@ -355,6 +365,7 @@ static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
     u->http.low_speed = true; /* a big batch on a slow link may take longer than api-timeout */
     u->http.max_answer = HTTP_MAX_UPLOAD_ANSWER;
     u->http.stop = stop;
+    u->http.warn = warn_http_attempt;
 }
 
 uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
@@ -369,7 +380,7 @@ uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn sto
     char *cwd = getcwd(NULL, 0);
     u->cwd = xstrdup(cwd ? cwd : "");
     free(cwd);
-    client_init(u, cfg, stop);
+    upload_client_init(u, cfg, stop);
     u->t0 = fs_monotonic();
     return u;
 }

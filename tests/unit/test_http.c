@@ -109,7 +109,7 @@ static void fallback_messages(void **state)
     http_response_init(&r);
     r.transport_error = r.unreachable = true;
     r.attempts = 1;
-    snprintf(r.error, sizeof r.error, "Failed to connect to 127.0.0.1 port 9: Connection refused");
+    err_set(&r.error, "Failed to connect to 127.0.0.1 port 9: Connection refused");
     m = classify_message(&r);
     assert_non_null(strstr(m, "Unreachable: Failed to connect to 127.0.0.1 port 9"));
     assert_non_null(strstr(m, "not retried"));
@@ -117,7 +117,7 @@ static void fallback_messages(void **state)
 
     r.unreachable = false;
     r.too_large = true;
-    snprintf(r.error, sizeof r.error, "the answer is larger than 32 MiB; not read further");
+    err_set(&r.error, "the answer is larger than 32 MiB; not read further");
     m = classify_message(&r);
     assert_string_equal(m, "Invalid Answer: the answer is larger than 32 MiB; not read further");
     free(m);
