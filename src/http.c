@@ -1,9 +1,8 @@
 #include "http.h"
+#include "http_progress.h"
 #include "timeouts.h"
 #include "fsutil.h"
 #include "err.h"
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,84 +113,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-/* Bytes the peer has taken: what curl sent minus what still waits in our
- * socket's send queue. curl's own count (and its low-speed check) sees bytes
- * handed to the kernel, and a socket buffer can swallow megabytes, a whole
- * batch, at once: after that a moving upload would look stalled, and a stalled
- * one moving. */
-static curl_off_t bytes_taken(curl_socket_t fd, curl_off_t ulnow)
-{
-    int queued = 0;
-    if (fd != CURL_SOCKET_BAD && ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 && queued <= ulnow)
-        return ulnow - queued;
-    return ulnow;
-}
-
-/* The connection's socket, for bytes_taken: curl tells its info API about it
- * only after a transfer, so we note it when curl creates and closes it. */
-static int on_socket_open(void *user, curl_socket_t fd, curlsocktype purpose)
-{
-    if (purpose == CURLSOCKTYPE_IPCXN) *(curl_socket_t *)user = fd;
-    return CURL_SOCKOPT_OK;
-}
-
-static int on_socket_close(void *user, curl_socket_t fd)
-{
-    curl_socket_t *noted = user;
-    if (*noted == fd) *noted = CURL_SOCKET_BAD;
-    return close(fd);
-}
-
-/* Polled by curl during a transfer, at least once a second even when no byte
- * moves: the place to notice a stop request and, for progress-limited
- * clients, a stall (nothing taken for stall_s seconds) or a trickle (less than
- * HTTP_LOW_SPEED_BYTES a second over a window of stall_s seconds). */
-typedef struct {
-    const curl_socket_t *fd;
-    http_stop_fn stop;
-    int stopped_by;
-    long stall_s;     /* 0: no progress rules */
-    curl_off_t moved; /* bytes taken up + received, at the last change */
-    double last_move; /* when that changed */
-    curl_off_t window_bytes;
-    double window_start;
-    bool stalled;
-} progress_watch_t;
-
-static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    (void)dltotal;
-    (void)ultotal;
-    progress_watch_t *w = user;
-    if (w->stop && !w->stopped_by) w->stopped_by = w->stop();
-    if (w->stopped_by) return 1; /* non-zero aborts with CURLE_ABORTED_BY_CALLBACK */
-    if (!w->stall_s) return 0;
-    double now = fs_monotonic();
-    curl_off_t moved = dlnow + bytes_taken(*w->fd, ulnow);
-    if (w->last_move == 0) {
-        w->moved = moved;
-        w->window_bytes = moved;
-        w->last_move = now;
-        w->window_start = now;
-    }
-    if (moved != w->moved) {
-        w->moved = moved;
-        w->last_move = now;
-    } else if (now - w->last_move >= (double)w->stall_s) {
-        w->stalled = true;
-        return 1;
-    }
-    if (now - w->window_start >= (double)w->stall_s) {
-        w->stalled =
-            moved - w->window_bytes < (curl_off_t)(HTTP_LOW_SPEED_BYTES * (now - w->window_start));
-        if (w->stalled) return 1;
-        w->window_bytes = moved;
-        w->window_start = now;
-    }
-    return 0;
-}
-
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t len)
 {
     const char *kept = span_trim(v, &len);
@@ -257,7 +178,7 @@ static bool retryable_status(long status)
 }
 
 /* Per attempt: a connect timeout always (it covers the TLS handshake); then a
- * total timeout, or for big uploads none: on_progress's rules cut a stalled
+ * total timeout, or for big uploads none: http_progress_callback's rules cut a stalled
  * or trickling transfer instead, so a batch that is moving may take its time. */
 static void set_time_limits(const http_client_t *c)
 {
@@ -270,7 +191,7 @@ static void set_time_limits(const http_client_t *c)
 typedef struct {
     body_sink_t sink;
     headers_seen_t seen;
-    progress_watch_t watch;
+    http_progress_t watch;
     char errbuf[CURL_ERROR_SIZE];
 } attempt_ctx_t;
 
@@ -290,12 +211,12 @@ static void set_options(http_client_t *c, const char *method, const char *url,
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &ctx->seen);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ctx->errbuf);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, http_progress_callback);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ctx->watch);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket_open);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, http_socket_opened);
     curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &c->sock_fd);
-    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_socket_close);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, http_socket_closed);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &c->sock_fd);
     set_time_limits(c);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -420,11 +341,8 @@ void http_request(http_client_t *c, const char *method, const char *url, const c
 
     double start = fs_monotonic();
     for (int attempt = 1;; attempt++) {
-        attempt_ctx_t ctx = {
-            {&resp->body, c->max_answer, false},
-            {{0}, {0}},
-            {&c->sock_fd, c->stop, 0, c->low_speed ? c->timeout_s : 0, 0, 0, 0, 0, false},
-            {0}};
+        attempt_ctx_t ctx = {.sink = {&resp->body, c->max_answer, false}};
+        http_progress_init(&ctx.watch, &c->sock_fd, c->stop, c->low_speed ? c->timeout_s : 0);
         buf_reset(&resp->body);
         curl_mime *mime = make_mime ? make_mime(c->curl, mime_user) : NULL;
         set_options(c, method, url, json_body, mime, headers, &ctx);

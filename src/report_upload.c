@@ -1,4 +1,5 @@
 #include "report_upload.h"
+#include "report_upload_form.h"
 #include "buf.h"
 #include "results_json.h"
 #include "fsutil.h"
@@ -44,49 +45,6 @@ static bool upload_stopped(uploader_t *u)
     return sig != 0;
 }
 
-static void add_mime_field(curl_mime *m, const char *name, const char *value)
-{
-    if (!value || !*value) return; /* empty values are left out */
-    curl_mimepart *p = curl_mime_addpart(m);
-    curl_mime_name(p, name);
-    curl_mime_data(p, value, CURL_ZERO_TERMINATED);
-}
-
-static void add_run_env(curl_mime *m, const config_t *cfg, const char *cwd)
-{
-    const char *key = *cfg->build_id ? cfg->build_id : cfg->identifier;
-    add_mime_field(m, "run_env[CI]", "buildkite");
-    add_mime_field(m, "run_env[key]", key);
-    add_mime_field(m, "run_env[branch]", cfg->branch);
-    add_mime_field(m, "run_env[commit_sha]", cfg->commit);
-    add_mime_field(m, "run_env[number]", cfg->build_number);
-    add_mime_field(m, "run_env[url]", cfg->build_url);
-    add_mime_field(m, "run_env[job_id]", cfg->job_id);
-    add_mime_field(m, "run_env[message]", cfg->message);
-    add_mime_field(m, "run_env[location_prefix]", cfg->location_prefix);
-    add_mime_field(m, "run_env[collector]", "test-engine-pytest");
-    add_mime_field(m, "run_env[test_runner]", "pytest");
-    add_mime_field(m, "run_env[version]", TEP_VERSION);
-    if (*cfg->build_id)
-        add_mime_field(m, "run_env[cwd]", cwd); /* bktec sends it only on Buildkite */
-}
-
-static void add_tags(curl_mime *m, const config_t *cfg)
-{
-    if (!*cfg->tags) return;
-    char *copy = xstrdup(cfg->tags);
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(t, '=');
-        if (!eq || eq == t) continue; /* config validation already named it */
-        *eq = '\0';
-        char *name = xasprintf("tags[%s]", t);
-        add_mime_field(m, name, eq + 1);
-        free(name);
-    }
-    free(copy);
-}
-
 static void note_run_url(uploader_t *u, const http_response_t *r)
 {
     if (u->sum->run_url) return;
@@ -94,63 +52,6 @@ static void note_run_url(uploader_t *u, const http_response_t *r)
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(j, "run_url");
     if (cJSON_IsString(url)) u->sum->run_url = xstrdup(url->valuestring);
     cJSON_Delete(j);
-}
-
-typedef struct {
-    const config_t *cfg;
-    const char *cwd;
-    const char *format, *data, *filename, *content_type;
-    size_t len;
-    const char *path; /* send this file as it is (then data is NULL) */
-} part_t;
-
-/* The data part is read from our batch buffer, not copied into curl's own:
- * one batch in memory, not two. A new reader per attempt (http.c builds the
- * form again for each). */
-typedef struct {
-    const char *data;
-    size_t len, pos;
-} mime_reader_t;
-
-static size_t mime_read(char *out, size_t size, size_t n, void *arg)
-{
-    mime_reader_t *r = arg;
-    size_t want = size * n;
-    size_t left = r->len - r->pos;
-    size_t got = want < left ? want : left;
-    memcpy(out, r->data + r->pos, got);
-    r->pos += got;
-    return got;
-}
-
-static int mime_seek(void *arg, curl_off_t offset, int origin)
-{
-    mime_reader_t *r = arg;
-    if (origin != SEEK_SET || offset < 0 || (size_t)offset > r->len) return CURL_SEEKFUNC_CANTSEEK;
-    r->pos = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
-}
-
-static curl_mime *build_mime(CURL *curl, void *user)
-{
-    const part_t *p = user;
-    curl_mime *m = curl_mime_init(curl);
-    add_mime_field(m, "format", p->format);
-    add_run_env(m, p->cfg, p->cwd);
-    add_tags(m, p->cfg);
-    curl_mimepart *d = curl_mime_addpart(m);
-    curl_mime_name(d, "data");
-    if (p->path) {
-        curl_mime_filedata(d, p->path); /* curl reads it while sending: never in our memory */
-    } else {
-        mime_reader_t *r = xcalloc(1, sizeof *r);
-        r->data = p->data;
-        r->len = p->len;
-        curl_mime_data_cb(d, (curl_off_t)p->len, mime_read, mime_seek, free, r);
-    }
-    curl_mime_filename(d, p->filename);
-    curl_mime_type(d, p->content_type);
-    return m;
 }
 
 /* Why a failed request ends the whole upload, or REPORT_UPLOAD_DONE when the next
@@ -181,12 +82,12 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
 }
 
 /* One multipart request; returns true on a 2xx answer. */
-static bool post_part(uploader_t *u, const part_t *part, size_t records)
+static bool post_part(uploader_t *u, const report_upload_part_t *part, size_t records)
 {
     if (upload_stopped(u)) return false;
     http_response_t r;
     http_response_init(&r);
-    http_request(&u->http, "POST", u->url, NULL, build_mime, (void *)part, &r);
+    http_request(&u->http, "POST", u->url, NULL, report_upload_form, (void *)part, &r);
     u->sum->requests++;
     bool ok = http_status_ok(&r);
     if (ok) {
@@ -202,13 +103,24 @@ static bool post_part(uploader_t *u, const part_t *part, size_t records)
 static bool send_part(uploader_t *u, const char *format, const char *data, size_t len,
                       const char *filename, const char *content_type, size_t records)
 {
-    part_t part = {u->cfg, u->cwd, format, data, filename, content_type, len, NULL};
+    report_upload_part_t part = {.cfg = u->cfg,
+                                 .cwd = u->cwd,
+                                 .format = format,
+                                 .data = data,
+                                 .len = len,
+                                 .filename = filename,
+                                 .content_type = content_type};
     return post_part(u, &part, records);
 }
 
 static bool send_file(uploader_t *u, const char *path, const char *filename, size_t records)
 {
-    part_t part = {u->cfg, u->cwd, "junit", NULL, filename, "application/xml", 0, path};
+    report_upload_part_t part = {.cfg = u->cfg,
+                                 .cwd = u->cwd,
+                                 .format = "junit",
+                                 .path = path,
+                                 .filename = filename,
+                                 .content_type = "application/xml"};
     return post_part(u, &part, records);
 }
 
