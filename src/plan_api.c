@@ -4,6 +4,7 @@
 #include "log.h"
 #include "selector.h"
 #include "strset.h"
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,85 +100,86 @@ static const char *last_problem(const http_response_t *r)
     return r->error ? r->error : "unknown error";
 }
 
+__attribute__((format(printf, 3, 4))) static void
+set_answer(plan_api_answer_t *a, plan_api_outcome_t outcome, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    a->outcome = outcome;
+    a->message = xvasprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* No usable HTTP answer (or one too large to read). Returns false when there
+ * is an answer to classify by its status. */
+static bool classify_transport(const http_response_t *r, plan_api_answer_t *a)
+{
+    if (r->tls_error)
+        set_answer(a, PLAN_API_FATAL,
+                   "TLS verification failed: %s. The server's certificate is not trusted; if you "
+                   "use a private CA, point BUILDKITE_TEST_ENGINE_CA_BUNDLE at its PEM file",
+                   last_problem(r));
+    else if (r->too_large)
+        set_answer(a, PLAN_API_FALLBACK, "Invalid Answer: %s", last_problem(r));
+    else if (r->unreachable && !r->gave_up)
+        set_answer(a, PLAN_API_FALLBACK,
+                   "Unreachable: %s; not retried (a refused connection, an unknown host or no "
+                   "route does not fix itself within the retry budget)",
+                   last_problem(r));
+    else if (r->transport_error ||
+             (r->gave_up && (r->status == 409 || r->status == 429 || r->status >= 500)))
+        set_answer(a, PLAN_API_FALLBACK,
+                   "Timeout: Test Engine API did not give a usable answer within the retry "
+                   "budget (%d attempt%s, last error: %s)",
+                   r->attempts, r->attempts == 1 ? "" : "s", last_problem(r));
+    else
+        return false;
+    return true;
+}
+
+/* An HTTP answer other than 200, with the server's message. */
+static void classify_status(long status, const char *msg, bool is_cache_get, plan_api_answer_t *a)
+{
+    switch (status) {
+    case 404:
+        if (is_cache_get)
+            a->outcome = PLAN_API_CACHE_MISS;
+        else
+            set_answer(a, PLAN_API_FALLBACK,
+                       "Not Found: %s. Check BUILDKITE_ORGANIZATION_SLUG and "
+                       "BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct",
+                       msg);
+        break;
+    case 401:
+        set_answer(a, PLAN_API_FATAL,
+                   "Authentication Failed: %s. Check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", msg);
+        break;
+    case 403:
+        if (strncmp(msg, "Billing Error", 13) == 0) /* the message already starts with the label */
+            set_answer(a, PLAN_API_FALLBACK, "%s", msg);
+        else
+            set_answer(a, PLAN_API_FATAL,
+                       "Access Denied: %s. The token needs read_suites, read_test_plan and "
+                       "write_test_plan",
+                       msg);
+        break;
+    case 400: set_answer(a, PLAN_API_FATAL, "Invalid Request: %s", msg); break;
+    case 422: set_answer(a, PLAN_API_FALLBACK, "Unavailable: %s", msg); break;
+    default: set_answer(a, PLAN_API_FALLBACK, "Unexpected answer: HTTP %ld: %s", status, msg);
+    }
+}
+
 void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_answer_t *a)
 {
     memset(a, 0, sizeof *a);
-    if (r->tls_error) {
-        a->outcome = PLAN_API_FATAL;
-        a->message = xasprintf(
-            "TLS verification failed: %s. The server's certificate is not trusted; if you use a "
-            "private CA, point BUILDKITE_TEST_ENGINE_CA_BUNDLE at its PEM file",
-            last_problem(r));
-        return;
-    }
-    if (r->too_large) {
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Invalid Answer: %s", last_problem(r));
-        return;
-    }
-    if (r->unreachable && !r->gave_up) {
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf(
-            "Unreachable: %s; not retried (a refused connection, an unknown host or no route "
-            "does not fix itself within the retry budget)",
-            last_problem(r));
-        return;
-    }
-    if (r->transport_error ||
-        (r->gave_up && (r->status == 409 || r->status == 429 || r->status >= 500))) {
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf(
-            "Timeout: Test Engine API did not give a usable answer within the retry budget "
-            "(%d attempt%s, last error: %s)",
-            r->attempts, r->attempts == 1 ? "" : "s", last_problem(r));
-        return;
-    }
+    if (classify_transport(r, a)) return;
     if (r->status == 200) {
         a->outcome = PLAN_API_OK;
-        a->body = xstrdup(r->body.data);
+        a->body = xstrdup(buf_str(&r->body));
         return;
     }
     char *msg = server_message(r);
-    switch (r->status) {
-    case 404:
-        if (is_cache_get) {
-            a->outcome = PLAN_API_CACHE_MISS;
-            free(msg);
-            return;
-        }
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Not Found: %s. Check BUILDKITE_ORGANIZATION_SLUG and "
-                               "BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct",
-                               msg);
-        break;
-    case 401:
-        a->outcome = PLAN_API_FATAL;
-        a->message = xasprintf(
-            "Authentication Failed: %s. Check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", msg);
-        break;
-    case 403:
-        if (strncmp(msg, "Billing Error", 13) == 0) {
-            a->outcome = PLAN_API_FALLBACK;
-            a->message = xstrdup(msg); /* the server's message already starts with the label */
-        } else {
-            a->outcome = PLAN_API_FATAL;
-            a->message = xasprintf("Access Denied: %s. The token needs read_suites, read_test_plan "
-                                   "and write_test_plan",
-                                   msg);
-        }
-        break;
-    case 400:
-        a->outcome = PLAN_API_FATAL;
-        a->message = xasprintf("Invalid Request: %s", msg);
-        break;
-    case 422:
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Unavailable: %s", msg);
-        break;
-    default:
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Unexpected answer: HTTP %ld: %s", r->status, msg);
-    }
+    classify_status(r->status, msg, is_cache_get, a);
     free(msg);
 }
 

@@ -5,6 +5,7 @@
 #ifndef TEP_TEST_FAKE_AGENT_H
 #define TEP_TEST_FAKE_AGENT_H
 #include "buf.h"
+#include "config.h"
 #include "fsutil.h"
 #include <ftw.h>
 #include <stdio.h>
@@ -35,6 +36,14 @@ static inline void fake_agent_install(fake_agent_t *f, const char *body)
     free(now);
 }
 
+/* Writes a file into the fake agent's dir (name relative to it). */
+static inline void fake_agent_put(const fake_agent_t *f, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", f->dir, name);
+    if (!fs_write_file(path, text, strlen(text))) abort();
+    free(path);
+}
+
 /* A file in the fake agent's dir, read whole ("" when absent). Caller frees. */
 static inline char *fake_agent_file(const fake_agent_t *f, const char *name)
 {
@@ -60,6 +69,31 @@ static inline void fake_agent_remove(fake_agent_t *f)
     free(f->old_path);
     f->old_path = NULL;
     nftw(f->dir, fake_agent_unlink, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The usual fixture: the fake agent, and a configuration loaded from the
+ * environment as the test left it (the agent command and the plugin JSON
+ * cleared, so `buildkite-agent` is the fake one on PATH). */
+typedef struct {
+    fake_agent_t agent;
+    config_t cfg;
+} agent_fixture_t;
+
+static inline agent_fixture_t *agent_fixture_new(const char *script)
+{
+    agent_fixture_t *f = xcalloc(1, sizeof *f);
+    unsetenv("BUILDKITE_TEST_ENGINE_AGENT_CMD");
+    unsetenv("BUILDKITE_PLUGIN_CONFIGURATION");
+    fake_agent_install(&f->agent, script);
+    config_load(&f->cfg);
+    return f;
+}
+
+static inline void agent_fixture_free(agent_fixture_t *f)
+{
+    config_free(&f->cfg);
+    fake_agent_remove(&f->agent);
+    free(f);
 }
 
 #endif

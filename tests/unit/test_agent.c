@@ -23,28 +23,17 @@ static const char *const AGENT_SCRIPT =
     "*) exit 2 ;;\n"
     "esac\n";
 
-typedef struct {
-    fake_agent_t agent;
-    config_t cfg;
-} fixture_t;
+typedef agent_fixture_t fixture_t;
 
 static int setup(void **state)
 {
-    fixture_t *f = xcalloc(1, sizeof *f);
-    unsetenv("BUILDKITE_TEST_ENGINE_AGENT_CMD");
-    unsetenv("BUILDKITE_PLUGIN_CONFIGURATION");
-    fake_agent_install(&f->agent, AGENT_SCRIPT);
-    config_load(&f->cfg);
-    *state = f;
+    *state = agent_fixture_new(AGENT_SCRIPT);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
-    config_free(&f->cfg);
-    fake_agent_remove(&f->agent);
-    free(f);
+    agent_fixture_free(*state);
     return 0;
 }
 
@@ -85,9 +74,7 @@ static void absent_key_is_no_failure(void **state)
 static void exists_failing_is_a_failure(void **state)
 {
     fixture_t *f = *state;
-    char *broken = xasprintf("%s/broken", f->agent.dir);
-    assert_true(fs_write_file(broken, "", 0));
-    free(broken);
+    fake_agent_put(&f->agent, "broken", "");
     char *value = NULL;
     char *err = NULL;
     assert_false(agent_metadata_get(&f->cfg, "k", &value, &err));

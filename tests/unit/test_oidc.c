@@ -19,49 +19,33 @@ static const char *const AGENT_SCRIPT =
 #define API_VAR    "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN"
 #define UPLOAD_VAR "BUILDKITE_ANALYTICS_TOKEN"
 
-typedef struct {
-    fake_agent_t agent;
-    config_t cfg;
-} fixture_t;
+typedef agent_fixture_t fixture_t;
 
 static void put(fixture_t *f, const char *name, const char *text)
 {
-    char *path = xasprintf("%s/%s", f->agent.dir, name);
-    assert_true(fs_write_file(path, text, strlen(text)));
-    free(path);
+    fake_agent_put(&f->agent, name, text);
 }
 
 static int setup(void **state)
 {
-    fixture_t *f = xcalloc(1, sizeof *f);
-    const char *clear[] = {API_VAR,
-                           UPLOAD_VAR,
-                           "BUILDKITE_TEST_ENGINE_OIDC",
-                           "BUILDKITE_TEST_ENGINE_OIDC_LIFETIME",
-                           "BUILDKITE_TEST_ENGINE_BASE_URL",
-                           "BUILDKITE_TEST_ENGINE_AGENT_CMD",
-                           "BUILDKITE_PLUGIN_CONFIGURATION",
-                           NULL};
+    const char *clear[] = {API_VAR, UPLOAD_VAR, "BUILDKITE_TEST_ENGINE_OIDC",
+                           "BUILDKITE_TEST_ENGINE_BASE_URL", NULL};
     for (const char **c = clear; *c; c++) unsetenv(*c);
     setenv("BUILDKITE_ORGANIZATION_SLUG", "my org", 1);
     setenv("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "suite", 1);
     setenv("BUILDKITE_TEST_ENGINE_OIDC_LIFETIME", "30m", 1);
-    fake_agent_install(&f->agent, AGENT_SCRIPT);
+    fixture_t *f = agent_fixture_new(AGENT_SCRIPT);
     put(f, "token", "  eyJ.token.sig  \n");
-    config_load(&f->cfg);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
-    config_free(&f->cfg);
-    fake_agent_remove(&f->agent);
+    agent_fixture_free(*state);
     unsetenv("BUILDKITE_ORGANIZATION_SLUG");
     unsetenv("BUILDKITE_TEST_ENGINE_SUITE_SLUG");
     unsetenv("BUILDKITE_TEST_ENGINE_OIDC_LIFETIME");
-    free(f);
     return 0;
 }
 

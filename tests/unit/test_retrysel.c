@@ -25,11 +25,10 @@ static const char *const AGENT_SCRIPT =
 
 #define KEY "test-engine-pytest:retry-selectors:step-1:2"
 
-typedef struct {
-    fake_agent_t agent;
-    config_t cfg;
-    strlist_t warnings;
-} fixture_t;
+typedef agent_fixture_t fixture_t;
+
+/* What retrysel_load passed to its warn_fn in the current test. */
+static strlist_t warnings;
 
 static void set_field(char **field, const char *value)
 {
@@ -39,36 +38,27 @@ static void set_field(char **field, const char *value)
 
 static int setup(void **state)
 {
-    fixture_t *f = xcalloc(1, sizeof *f);
-    unsetenv("BUILDKITE_TEST_ENGINE_AGENT_CMD");
-    unsetenv("BUILDKITE_PLUGIN_CONFIGURATION");
-    fake_agent_install(&f->agent, AGENT_SCRIPT);
-    config_load(&f->cfg);
+    fixture_t *f = agent_fixture_new(AGENT_SCRIPT);
     set_field(&f->cfg.step_id, "step-1");
     set_field(&f->cfg.job_id, "0190-job");
     set_field(&f->cfg.state_dir, f->agent.dir); /* artifacts land beside the script */
     f->cfg.parallel_job = 2;
     f->cfg.job_retry_count = 0;
-    strlist_init(&f->warnings);
+    strlist_init(&warnings);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
-    strlist_free(&f->warnings);
-    config_free(&f->cfg);
-    fake_agent_remove(&f->agent);
-    free(f);
+    strlist_free(&warnings);
+    agent_fixture_free(*state);
     return 0;
 }
 
 static void put(fixture_t *f, const char *name, const char *text)
 {
-    char *path = xasprintf("%s/%s", f->agent.dir, name);
-    assert_true(fs_write_file(path, text, strlen(text)));
-    free(path);
+    fake_agent_put(&f->agent, name, text);
 }
 
 static void collect_warning(void *user, const char *line)
@@ -79,7 +69,7 @@ static void collect_warning(void *user, const char *line)
 /* Loads into sel; returns the result, *err for the caller to check. */
 static bool load(fixture_t *f, strlist_t *sel, bool *found, char **err)
 {
-    return retrysel_load(&f->cfg, sel, found, collect_warning, &f->warnings, err);
+    return retrysel_load(&f->cfg, sel, found, collect_warning, &warnings, err);
 }
 
 static strlist_t list_of(const char *const *items)
@@ -181,7 +171,7 @@ static void publish_and_load_through_metadata(void **state)
     assert_int_equal(sel.len, 2);
     assert_string_equal(sel.items[0], failed.items[0]);
     assert_string_equal(sel.items[1], failed.items[1]);
-    assert_int_equal(f->warnings.len, 0);
+    assert_int_equal(warnings.len, 0);
     strlist_free(&sel);
     strlist_free(&failed);
     free(where);
@@ -260,11 +250,11 @@ static void refused_selectors_are_named_and_left_out(void **state)
     assert_true(load(f, &sel, &found, &err));
     assert_int_equal(sel.len, 1);
     assert_string_equal(sel.items[0], "tests/ok.py::t");
-    assert_int_equal(f->warnings.len, 2);
-    assert_string_equal(f->warnings.items[0], "refused retry selector '--co': starts with '-' and "
-                                              "would be read as a pytest option");
-    assert_non_null(strstr(f->warnings.items[1], "refused retry selector '/etc/passwd': is an "
-                                                 "absolute path"));
+    assert_int_equal(warnings.len, 2);
+    assert_string_equal(warnings.items[0], "refused retry selector '--co': starts with '-' and "
+                                           "would be read as a pytest option");
+    assert_non_null(strstr(warnings.items[1], "refused retry selector '/etc/passwd': is an "
+                                              "absolute path"));
     strlist_free(&sel);
 }
 
