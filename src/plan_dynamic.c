@@ -1,6 +1,7 @@
 #include "plan_dynamic.h"
 #include "timeouts.h"
 #include "buf.h"
+#include "err.h"
 #include "durations.h"
 #include "fsutil.h"
 #include "log.h"
@@ -144,8 +145,7 @@ static void estimate_locally(const config_t *cfg, const strlist_t *entries, long
     free(how);
 }
 
-/* A usable answer has tasks and a parallelism from 1 to 1000. */
-static bool read_plan_answer(const config_t *cfg, const char *body, dynamic_answer_t *d, char **why)
+bool plan_dynamic_read_answer(const char *body, long *parallelism, char **identifier, char **err)
 {
     cJSON *root = cJSON_Parse(body);
     const cJSON *par = cJSON_GetObjectItemCaseSensitive(root, "parallelism");
@@ -153,53 +153,82 @@ static bool read_plan_answer(const config_t *cfg, const char *body, dynamic_answ
     const cJSON *ident = cJSON_GetObjectItemCaseSensitive(root, "identifier");
     bool ok = false;
     if (!cJSON_IsObject(root))
-        *why =
-            xstrdup("Invalid Plan: the plan API answered with something that is not a JSON object");
+        err_set(err,
+                "Invalid Plan: the plan API answered with something that is not a JSON object");
     else if (!cJSON_IsObject(tasks) || cJSON_GetArraySize(tasks) == 0)
-        *why = xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
+        err_set(err, "Error Plan: the Test Engine API answered with a plan that has no tasks");
     else if (!cJSON_IsNumber(par) || par->valuedouble < 1 || par->valuedouble > 1000 ||
              par->valuedouble != (double)(long)par->valuedouble)
-        *why = xstrdup("Invalid Plan: the plan's parallelism is not a whole number from 1 to 1000");
+        err_set(err, "Invalid Plan: the plan's parallelism is not a whole number from 1 to 1000");
     else
         ok = true;
     if (ok) {
-        d->parallelism = (long)par->valuedouble;
-        d->identifier = xstrdup(cJSON_IsString(ident) && *ident->valuestring ? ident->valuestring
-                                                                             : cfg->identifier);
-        d->source = "server";
-        d->reason = xstrdup("Test Engine chose it");
+        *parallelism = (long)par->valuedouble;
+        *identifier =
+            cJSON_IsString(ident) && *ident->valuestring ? xstrdup(ident->valuestring) : NULL;
     }
     cJSON_Delete(root);
     return ok;
 }
 
-/* Asks Test Engine; *why is set (caller frees) when a local estimate is due. */
-static int ask_test_engine(const config_t *cfg, const strlist_t *entries, dynamic_answer_t *d,
-                           char **why)
+/* The server's choice into d (its identifier, else ours). */
+static bool use_plan_answer(const config_t *cfg, const char *body, dynamic_answer_t *d, char **err)
 {
-    http_client_t c;
-    plan_api_client_init(&c, cfg);
+    char *identifier = NULL;
+    if (!plan_dynamic_read_answer(body, &d->parallelism, &identifier, err)) return false;
+    d->identifier = identifier ? identifier : xstrdup(cfg->identifier);
+    d->source = "server";
+    d->reason = xstrdup("Test Engine chose it");
+    return true;
+}
+
+/* What asking Test Engine came to. */
+typedef enum {
+    ASK_ANSWERED, /* d holds the server's choice */
+    ASK_ESTIMATE, /* *why: the API could not help; estimate locally */
+    ASK_STOP      /* *status: stop with it (the reason is printed already) */
+} ask_outcome_t;
+
+/* The plan request, as the plan phase builds it, with the dynamic fields. */
+static ask_outcome_t ask_for_plan(http_client_t *c, const config_t *cfg, const strlist_t *entries,
+                                  dynamic_answer_t *d, int *status, char **why)
+{
     strlist_t selectors;
     strlist_init(&selectors);
     cJSON *examples = cJSON_CreateArray();
-    int status = plan_phase_request_tests(&c, cfg, entries, &selectors, examples, why);
-    if (!status && !*why) {
+    ask_outcome_t outcome = ASK_ESTIMATE;
+    *status = plan_phase_request_tests(c, cfg, entries, &selectors, examples, why);
+    if (*status) {
+        outcome = ASK_STOP;
+    } else if (!*why) {
         plan_api_answer_t a;
-        plan_api_create_plan(&c, cfg, &selectors, examples, &a);
+        plan_api_create_plan(c, cfg, &selectors, examples, &a);
         if (a.outcome == PLAN_API_FATAL) {
             log_error("%s", a.message);
-            status = (int)cfg->config_exit_status;
+            *status = (int)cfg->config_exit_status;
+            outcome = ASK_STOP;
         } else if (a.outcome != PLAN_API_OK) {
-            *why = xstrdup(a.message);
-        } else {
-            read_plan_answer(cfg, a.body, d, why);
+            err_set(why, "%s", a.message);
+        } else if (use_plan_answer(cfg, a.body, d, why)) {
+            outcome = ASK_ANSWERED;
         }
         plan_api_answer_free(&a);
     }
     cJSON_Delete(examples);
     strlist_free(&selectors);
+    return outcome;
+}
+
+static ask_outcome_t ask_test_engine(const config_t *cfg, const strlist_t *entries,
+                                     dynamic_answer_t *d, int *status, char **why)
+{
+    http_global_init();
+    http_client_t c;
+    plan_api_client_init(&c, cfg);
+    ask_outcome_t outcome = ask_for_plan(&c, cfg, entries, d, status, why);
     http_client_free(&c);
-    return status;
+    curl_global_cleanup();
+    return outcome;
 }
 
 static int decide_parallelism(const config_t *cfg, const strlist_t *entries, long target_s,
@@ -210,18 +239,14 @@ static int decide_parallelism(const config_t *cfg, const strlist_t *entries, lon
                          "no Test Engine suite, token or organization configured", d);
     } else {
         char *why = NULL;
-        http_global_init();
-        int status = ask_test_engine(cfg, entries, d, &why);
-        curl_global_cleanup();
-        if (status) {
-            free(why);
-            return status;
-        }
-        if (why) {
+        int status = 0;
+        ask_outcome_t outcome = ask_test_engine(cfg, entries, d, &status, &why);
+        if (outcome == ASK_ESTIMATE) {
             log_warn("%s", why);
             estimate_locally(cfg, entries, target_s, why, d);
-            free(why);
         }
+        free(why);
+        if (outcome == ASK_STOP) return status;
     }
     log_section("dynamic parallelism: %ld job%s (%s)", d->parallelism,
                 d->parallelism == 1 ? "" : "s", d->source);

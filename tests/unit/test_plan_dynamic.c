@@ -39,6 +39,49 @@ static void local_estimate_and_why(void **state)
     expect_estimate(20, 2, 60, 30, 5, 1, "ceil(30.0 s of tests / target 60 s) = 1 job");
 }
 
+static void expect_refused(const char *body, const char *why)
+{
+    long n = -1;
+    char *ident = NULL;
+    char *err = NULL;
+    assert_false(plan_dynamic_read_answer(body, &n, &ident, &err));
+    assert_string_equal(err, why);
+    assert_int_equal(n, -1);
+    assert_null(ident);
+    free(err);
+}
+
+static void server_answers_read_and_checked(void **state)
+{
+    (void)state;
+    long n = 0;
+    char *ident = NULL;
+    char *err = NULL;
+    assert_true(plan_dynamic_read_answer(
+        "{\"parallelism\":4,\"identifier\":\"b/s\",\"tasks\":{\"0\":{}}}", &n, &ident, &err));
+    assert_int_equal(n, 4);
+    assert_string_equal(ident, "b/s");
+    free(ident);
+    assert_true(
+        plan_dynamic_read_answer("{\"parallelism\":1000,\"tasks\":{\"0\":{}}}", &n, &ident, &err));
+    assert_int_equal(n, 1000);
+    assert_null(ident); /* none named: the caller uses its own */
+    assert_null(err);
+    const char *not_object = "Invalid Plan: the plan API answered with something that is not a "
+                             "JSON object";
+    const char *no_tasks = "Error Plan: the Test Engine API answered with a plan that has no tasks";
+    const char *bad_count = "Invalid Plan: the plan's parallelism is not a whole number from 1 to "
+                            "1000";
+    expect_refused("<html>", not_object);
+    expect_refused("[1]", not_object);
+    expect_refused("{\"parallelism\":2}", no_tasks);
+    expect_refused("{\"parallelism\":2,\"tasks\":{}}", no_tasks);
+    expect_refused("{\"parallelism\":0,\"tasks\":{\"0\":{}}}", bad_count);
+    expect_refused("{\"parallelism\":1001,\"tasks\":{\"0\":{}}}", bad_count);
+    expect_refused("{\"parallelism\":2.5,\"tasks\":{\"0\":{}}}", bad_count);
+    expect_refused("{\"parallelism\":\"3\",\"tasks\":{\"0\":{}}}", bad_count);
+}
+
 typedef struct {
     fake_agent_t agent; /* its dir is also the project */
     char *old_cwd;
@@ -203,9 +246,13 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(local_estimate_and_why),  T(json_offline_is_one_document_on_stdout),
-        T(pipeline_upload_gets_both_variables),    T(failing_upload_passes_on_the_agent_status),
-        T(missing_agent_is_a_configuration_error), T(missing_template_is_a_configuration_error),
+        cmocka_unit_test(local_estimate_and_why),
+        cmocka_unit_test(server_answers_read_and_checked),
+        T(json_offline_is_one_document_on_stdout),
+        T(pipeline_upload_gets_both_variables),
+        T(failing_upload_passes_on_the_agent_status),
+        T(missing_agent_is_a_configuration_error),
+        T(missing_template_is_a_configuration_error),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
