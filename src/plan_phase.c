@@ -247,7 +247,7 @@ static void fallback(const config_t *cfg, const strlist_t *files, plan_t *p)
     plan_refine_job(p, cfg->parallel_job, config_test_command(cfg)); /* split files: ask pytest */
 }
 
-static void warn_line(void *user, const char *line)
+static void warn_refused_selector(void *user, const char *line)
 {
     (void)user;
     log_warn("%s", line);
@@ -259,7 +259,7 @@ static bool load_retry_selectors(const config_t *cfg, strlist_t *sel)
 {
     char *err = NULL;
     bool found = false;
-    bool ok = retrysel_load(cfg, sel, &found, warn_line, NULL, &err);
+    bool ok = retrysel_load(cfg, sel, &found, warn_refused_selector, NULL, &err);
     if (!ok) {
         log_warn("%s; running the normal slice", err);
     } else if (!found) {
