@@ -194,6 +194,8 @@ static void nothing_failed_publishes_none(void **state)
     assert_true(load(f, &sel, &found, &err));
     assert_true(found); /* there, and empty: nothing to retry */
     assert_int_equal(sel.len, 0);
+    strlist_free(&sel);
+    strlist_free(&failed);
     free(where);
 }
 
@@ -320,6 +322,7 @@ static void absent_value_is_no_failure(void **state)
     assert_false(found);
     assert_null(err);
     assert_int_equal(sel.len, 0);
+    strlist_free(&sel);
 }
 
 static void unusable_value_or_agent_is_a_failure(void **state)
@@ -340,6 +343,7 @@ static void unusable_value_or_agent_is_a_failure(void **state)
                              "exited 1: buildkite-agent: fatal: boom)");
     free(err);
     assert_int_equal(sel.len, 0);
+    strlist_free(&sel);
 }
 
 int main(void)
