@@ -85,7 +85,8 @@ typedef struct {
 
 void http_global_init(void);
 /* A client with a total timeout per attempt, max_answer HTTP_MAX_API_ANSWER,
- * retrying every transport error; set the other fields after this call. */
+ * retrying every transport error, reporting nothing (warn NULL); set the
+ * other fields after this call. */
 void http_client_init(http_client_t *c, const char *label, const char *ca_bundle, long timeout_s,
                       double budget_s, long backoff_ms, const char *auth_header);
 void http_client_free(http_client_t *c);
