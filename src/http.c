@@ -11,8 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BACKOFF_CAP_S 20.0
-
 void http_global_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -135,22 +133,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-double http_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now)
-{
-    char *end;
-    if (ratelimit_reset && *ratelimit_reset) {
-        double v = strtod(ratelimit_reset, &end);
-        if (end != ratelimit_reset && *end == '\0' && v >= 0) return v;
-    }
-    if (retry_after && *retry_after) {
-        double v = strtod(retry_after, &end);
-        if (end != retry_after && *end == '\0' && v >= 0) return v;
-        time_t when = curl_getdate(retry_after, NULL);
-        if (when != -1) return (double)when - now > 0 ? (double)when - now : 0;
-    }
-    return -1;
-}
-
 static bool is_tls_verification_error(CURLcode rc)
 {
     return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
@@ -195,15 +177,25 @@ typedef struct {
     char errbuf[CURL_ERROR_SIZE];
 } attempt_ctx_t;
 
-static void set_options(http_client_t *c, const char *method, const char *url,
-                        const char *json_body, curl_mime *mime, struct curl_slist *headers,
-                        attempt_ctx_t *ctx)
+/* What one http_request sends, the same for every attempt. */
+typedef struct {
+    const char *method;
+    const char *url;
+    const char *json_body; /* NULL: GET, unless a form is made */
+    http_mime_fn make_mime;
+    void *mime_user;
+    struct curl_slist *headers;
+} request_t;
+
+static void set_options(http_client_t *c, const request_t *req, curl_mime *mime, attempt_ctx_t *ctx)
 {
+    const char *method = req->method;
+    const char *json_body = req->json_body;
     CURL *h = c->curl;
     curl_easy_reset(h); /* keeps the connection cache: the next request reuses the connection */
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_USERAGENT, http_user_agent());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &ctx->sink);
     /* Refused before reading when the length is announced; on_body bounds the rest. */
@@ -235,24 +227,6 @@ static void set_options(http_client_t *c, const char *method, const char *url,
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-}
-
-static double backoff_delay(const http_client_t *c, int attempt)
-{
-    long first_ms = c->backoff_ms > HTTP_MIN_BACKOFF_MS ? c->backoff_ms : HTTP_MIN_BACKOFF_MS;
-    double d = (double)first_ms / 1000.0;
-    for (int i = 1; i < attempt && d < BACKOFF_CAP_S; i++) d *= 2;
-    if (d > BACKOFF_CAP_S) d = BACKOFF_CAP_S;
-    /* Jitter in [50%, 100%] spreads a parallel step's jobs apart. */
-    return d * (0.5 + 0.5 * ((double)rand() / RAND_MAX));
-}
-
-double http_retry_wait(const http_client_t *c, int attempt, double server_wait)
-{
-    /* A server's "0" (or a date in the past) would make every retry immediate:
-     * 180 requests in 8 s. Its wait may lengthen the step, never shorten it. */
-    double step = backoff_delay(c, attempt);
-    return server_wait > step ? server_wait : step;
 }
 
 /* Sleeps in short slices so a stop request ends the wait at once. Returns the
@@ -330,53 +304,74 @@ static const char *path_of(const char *url)
     return p ? p : url;
 }
 
-void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
-                  http_mime_fn make_mime, void *mime_user, http_response_t *resp)
+static struct curl_slist *request_headers(const http_client_t *c, bool multipart)
 {
     struct curl_slist *headers = NULL;
     if (c->auth_header) headers = curl_slist_append(headers, c->auth_header);
-    if (!make_mime) headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (!multipart) headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Accept: application/json");
-    headers = curl_slist_append(headers, "Expect:");
+    return curl_slist_append(headers, "Expect:");
+}
 
+/* One attempt, its outcome in resp; returns whether it may be retried. */
+static bool attempt_once(http_client_t *c, const request_t *req, attempt_ctx_t *ctx,
+                         http_response_t *resp)
+{
+    http_progress_init(&ctx->watch, &c->sock_fd, c->stop, c->low_speed ? c->timeout_s : 0);
+    buf_reset(&resp->body);
+    curl_mime *mime = req->make_mime ? req->make_mime(c->curl, req->mime_user) : NULL;
+    set_options(c, req, mime, ctx);
+    double attempt_start = fs_monotonic();
+    CURLcode rc = curl_easy_perform(c->curl);
+    curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, NULL);
+    curl_mime_free(mime);
+    bool retry = judge_attempt(c, rc, ctx, resp);
+    if (retry) c->retry_spent_s += fs_monotonic() - attempt_start;
+    return retry;
+}
+
+/* After failed attempt number `attempt`: waits for the next one and returns
+ * true, or returns false when the budget is used up or a stop request came.
+ * Either way the attempt is reported in one line. */
+static bool wait_for_retry(http_client_t *c, const request_t *req, int attempt,
+                           const attempt_ctx_t *ctx, http_response_t *resp)
+{
+    const char *method = req->method;
+    const char *path = path_of(req->url);
+    double server_wait = -1;
+    if (resp->status == 429)
+        server_wait =
+            http_rate_limit_wait(ctx->seen.ratelimit_reset, ctx->seen.retry_after, fs_now());
+    double wait = http_retry_wait(c, attempt, server_wait);
+    if (c->retry_spent_s + wait > c->budget_s) {
+        resp->gave_up = true;
+        warn_attempt(c,
+                     "%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
+                     c->label, method, path, attempt, resp->error, c->budget_s, c->retry_spent_s);
+        return false;
+    }
+    warn_attempt(c, "%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method, path,
+                 attempt, resp->error, wait);
+    double slept_from = fs_monotonic();
+    resp->stopped_by = wait_unless_stopped(c, wait);
+    c->retry_spent_s += fs_monotonic() - slept_from;
+    if (!resp->stopped_by) return true;
+    err_set(&resp->error, "stopped by signal %d before retrying", resp->stopped_by);
+    return false;
+}
+
+void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
+                  http_mime_fn make_mime, void *mime_user, http_response_t *resp)
+{
+    request_t req = {method,    url,       json_body,
+                     make_mime, mime_user, request_headers(c, make_mime != NULL)};
     double start = fs_monotonic();
     for (int attempt = 1;; attempt++) {
         attempt_ctx_t ctx = {.sink = {&resp->body, c->max_answer, false}};
-        http_progress_init(&ctx.watch, &c->sock_fd, c->stop, c->low_speed ? c->timeout_s : 0);
-        buf_reset(&resp->body);
-        curl_mime *mime = make_mime ? make_mime(c->curl, mime_user) : NULL;
-        set_options(c, method, url, json_body, mime, headers, &ctx);
-        double attempt_start = fs_monotonic();
-        CURLcode rc = curl_easy_perform(c->curl);
-        curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, NULL);
-        curl_mime_free(mime);
         resp->attempts = attempt;
-        if (!judge_attempt(c, rc, &ctx, resp)) break;
-
-        c->retry_spent_s += fs_monotonic() - attempt_start;
-        double server_wait = -1;
-        if (resp->status == 429)
-            server_wait =
-                http_rate_limit_wait(ctx.seen.ratelimit_reset, ctx.seen.retry_after, fs_now());
-        double wait = http_retry_wait(c, attempt, server_wait);
-        if (c->retry_spent_s + wait > c->budget_s) {
-            resp->gave_up = true;
-            warn_attempt(
-                c, "%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
-                c->label, method, path_of(url), attempt, resp->error, c->budget_s,
-                c->retry_spent_s);
-            break;
-        }
-        warn_attempt(c, "%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method,
-                     path_of(url), attempt, resp->error, wait);
-        double slept_from = fs_monotonic();
-        resp->stopped_by = wait_unless_stopped(c, wait);
-        c->retry_spent_s += fs_monotonic() - slept_from;
-        if (resp->stopped_by) {
-            err_set(&resp->error, "stopped by signal %d before retrying", resp->stopped_by);
-            break;
-        }
+        if (!attempt_once(c, &req, &ctx, resp)) break;
+        if (!wait_for_retry(c, &req, attempt, &ctx, resp)) break;
     }
     resp->seconds = fs_monotonic() - start;
-    free_headers(headers);
+    free_headers(req.headers);
 }
