@@ -41,11 +41,14 @@ static bool upload_ready(config_t *cfg)
         return false;
     }
     char *err = NULL;
-    if (!oidc_fill_upload_token(cfg, &err)) {
+    char *note = NULL;
+    if (!oidc_fill_upload_token(cfg, &note, &err)) {
         log_warn("%s; results are not uploaded", err);
         free(err);
         return false;
     }
+    if (note) log_info("%s", note);
+    free(note);
     if (!*cfg->upload_token) {
         log_warn("BUILDKITE_ANALYTICS_TOKEN is not set; results are not uploaded to Test Engine");
         return false;
@@ -174,11 +177,14 @@ static void post_metadata(config_t *cfg, const run_record_t *rec)
         return;
     }
     char *mint_err = NULL;
-    if (!oidc_fill_api_token(cfg, &mint_err)) {
+    char *note = NULL;
+    if (!oidc_fill_api_token(cfg, &note, &mint_err)) {
         log_warn("plan metadata not sent: %s", mint_err);
         free(mint_err);
         return;
     }
+    if (note) log_info("%s", note);
+    free(note);
     if (!*cfg->api_token || !*cfg->suite_slug || !*cfg->org_slug) {
         log_warn(
             "plan metadata not sent: the API token, suite slug or organization slug is missing");

@@ -1,18 +1,15 @@
 #include "http.h"
+#include "http_progress.h"
 #include "timeouts.h"
 #include "fsutil.h"
-#include "log.h"
-#include <ctype.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
+#include "err.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-
-#define BACKOFF_CAP_S 20.0
 
 void http_global_init(void)
 {
@@ -52,6 +49,8 @@ void http_client_init(http_client_t *c, const char *label, const char *ca_bundle
     c->low_speed = false;
     c->fail_fast_unreachable = false;
     c->stop = NULL;
+    c->warn = NULL;
+    c->warn_user = NULL;
     c->retry_spent_s = 0;
     c->sock_fd = CURL_SOCKET_BAD;
 }
@@ -79,6 +78,13 @@ void http_response_init(http_response_t *r)
 void http_response_free(http_response_t *r)
 {
     buf_free(&r->body);
+    free(r->error);
+    r->error = NULL;
+}
+
+bool http_status_ok(const http_response_t *r)
+{
+    return !r->transport_error && r->status >= 200 && r->status < 300;
 }
 
 typedef struct {
@@ -105,87 +111,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-/* Bytes the peer has taken: what curl sent minus what still waits in our
- * socket's send queue. curl's own count (and its low-speed check) sees bytes
- * handed to the kernel, and a socket buffer can swallow megabytes, a whole
- * batch, at once: after that a moving upload would look stalled, and a stalled
- * one moving. */
-static curl_off_t bytes_taken(curl_socket_t fd, curl_off_t ulnow)
-{
-    int queued = 0;
-    if (fd != CURL_SOCKET_BAD && ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 && queued <= ulnow)
-        return ulnow - queued;
-    return ulnow;
-}
-
-/* The connection's socket, for bytes_taken: curl tells its info API about it
- * only after a transfer, so we note it when curl creates and closes it. */
-static int on_socket_open(void *user, curl_socket_t fd, curlsocktype purpose)
-{
-    if (purpose == CURLSOCKTYPE_IPCXN) *(curl_socket_t *)user = fd;
-    return CURL_SOCKOPT_OK;
-}
-
-static int on_socket_close(void *user, curl_socket_t fd)
-{
-    curl_socket_t *noted = user;
-    if (*noted == fd) *noted = CURL_SOCKET_BAD;
-    return close(fd);
-}
-
-/* Polled by curl during a transfer, at least once a second even when no byte
- * moves: the place to notice a stop request and, for progress-limited
- * clients, a stall (nothing taken for stall_s seconds) or a trickle (less than
- * HTTP_LOW_SPEED_BYTES a second over a window of stall_s seconds). */
-typedef struct {
-    const curl_socket_t *fd;
-    http_stop_fn stop;
-    int stopped_by;
-    long stall_s;     /* 0: no progress rules */
-    curl_off_t moved; /* bytes taken up + received, at the last change */
-    double last_move; /* when that changed */
-    curl_off_t window_bytes;
-    double window_start;
-    bool stalled;
-} progress_watch_t;
-
-static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    (void)dltotal, (void)ultotal;
-    progress_watch_t *w = user;
-    if (w->stop && !w->stopped_by) w->stopped_by = w->stop();
-    if (w->stopped_by) return 1; /* non-zero aborts with CURLE_ABORTED_BY_CALLBACK */
-    if (!w->stall_s) return 0;
-    double now = fs_monotonic();
-    curl_off_t moved = dlnow + bytes_taken(*w->fd, ulnow);
-    if (w->last_move == 0) {
-        w->moved = w->window_bytes = moved;
-        w->last_move = w->window_start = now;
-    }
-    if (moved != w->moved) {
-        w->moved = moved;
-        w->last_move = now;
-    } else if (now - w->last_move >= (double)w->stall_s) {
-        w->stalled = true;
-        return 1;
-    }
-    if (now - w->window_start >= (double)w->stall_s) {
-        w->stalled =
-            moved - w->window_bytes < (curl_off_t)(HTTP_LOW_SPEED_BYTES * (now - w->window_start));
-        if (w->stalled) return 1;
-        w->window_bytes = moved;
-        w->window_start = now;
-    }
-    return 0;
-}
-
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t len)
 {
-    while (len && isspace((unsigned char)*v)) v++, len--;
-    while (len && isspace((unsigned char)v[len - 1])) len--;
+    const char *kept = span_trim(v, &len);
     if (len >= cap) len = cap - 1;
-    memcpy(dst, v, len);
+    memcpy(dst, kept, len);
     dst[len] = '\0';
 }
 
@@ -201,22 +131,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
         copy_header_value(h->retry_after, sizeof h->retry_after, data + sizeof ra - 1,
                           len - (sizeof ra - 1));
     return len;
-}
-
-double http_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now)
-{
-    char *end;
-    if (ratelimit_reset && *ratelimit_reset) {
-        double v = strtod(ratelimit_reset, &end);
-        if (end != ratelimit_reset && *end == '\0' && v >= 0) return v;
-    }
-    if (retry_after && *retry_after) {
-        double v = strtod(retry_after, &end);
-        if (end != retry_after && *end == '\0' && v >= 0) return v;
-        time_t when = curl_getdate(retry_after, NULL);
-        if (when != -1) return (double)when - now > 0 ? (double)when - now : 0;
-    }
-    return -1;
 }
 
 static bool is_tls_verification_error(CURLcode rc)
@@ -246,7 +160,7 @@ static bool retryable_status(long status)
 }
 
 /* Per attempt: a connect timeout always (it covers the TLS handshake); then a
- * total timeout, or for big uploads none: on_progress's rules cut a stalled
+ * total timeout, or for big uploads none: http_progress_callback's rules cut a stalled
  * or trickling transfer instead, so a batch that is moving may take its time. */
 static void set_time_limits(const http_client_t *c)
 {
@@ -259,19 +173,29 @@ static void set_time_limits(const http_client_t *c)
 typedef struct {
     body_sink_t sink;
     headers_seen_t seen;
-    progress_watch_t watch;
+    http_progress_t watch;
     char errbuf[CURL_ERROR_SIZE];
 } attempt_ctx_t;
 
-static void set_options(http_client_t *c, const char *method, const char *url,
-                        const char *json_body, curl_mime *mime, struct curl_slist *headers,
-                        attempt_ctx_t *ctx)
+/* What one http_request sends, the same for every attempt. */
+typedef struct {
+    const char *method;
+    const char *url;
+    const char *json_body; /* NULL: GET, unless a form is made */
+    http_mime_fn make_mime;
+    void *mime_user;
+    struct curl_slist *headers;
+} request_t;
+
+static void set_options(http_client_t *c, const request_t *req, curl_mime *mime, attempt_ctx_t *ctx)
 {
+    const char *method = req->method;
+    const char *json_body = req->json_body;
     CURL *h = c->curl;
     curl_easy_reset(h); /* keeps the connection cache: the next request reuses the connection */
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_USERAGENT, http_user_agent());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &ctx->sink);
     /* Refused before reading when the length is announced; on_body bounds the rest. */
@@ -279,12 +203,12 @@ static void set_options(http_client_t *c, const char *method, const char *url,
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &ctx->seen);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ctx->errbuf);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, http_progress_callback);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ctx->watch);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket_open);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, http_socket_opened);
     curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &c->sock_fd);
-    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_socket_close);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, http_socket_closed);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &c->sock_fd);
     set_time_limits(c);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -303,24 +227,6 @@ static void set_options(http_client_t *c, const char *method, const char *url,
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-}
-
-static double backoff_delay(const http_client_t *c, int attempt)
-{
-    long first_ms = c->backoff_ms > HTTP_MIN_BACKOFF_MS ? c->backoff_ms : HTTP_MIN_BACKOFF_MS;
-    double d = (double)first_ms / 1000.0;
-    for (int i = 1; i < attempt && d < BACKOFF_CAP_S; i++) d *= 2;
-    if (d > BACKOFF_CAP_S) d = BACKOFF_CAP_S;
-    /* Jitter in [50%, 100%] spreads a parallel step's jobs apart. */
-    return d * (0.5 + 0.5 * ((double)rand() / RAND_MAX));
-}
-
-double http_retry_wait(const http_client_t *c, int attempt, double server_wait)
-{
-    /* A server's "0" (or a date in the past) would make every retry immediate:
-     * 180 requests in 8 s. Its wait may lengthen the step, never shorten it. */
-    double step = backoff_delay(c, attempt);
-    return server_wait > step ? server_wait : step;
 }
 
 /* Sleeps in short slices so a stop request ends the wait at once. Returns the
@@ -355,28 +261,40 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
     resp->too_large = ctx->sink.over || rc == CURLE_FILESIZE_EXCEEDED;
     resp->stopped_by = ctx->watch.stopped_by;
     if (resp->too_large) {
-        snprintf(resp->error, sizeof resp->error,
-                 "the answer is larger than %zu MiB; not read further", c->max_answer >> 20);
+        err_set(&resp->error, "the answer is larger than %zu MiB; not read further",
+                c->max_answer >> 20);
         return false;
     }
     if (rc == CURLE_OK) {
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        snprintf(resp->error, sizeof resp->error, "HTTP %ld", resp->status);
+        err_set(&resp->error, "HTTP %ld", resp->status);
         return retryable_status(resp->status);
     }
     if (resp->stopped_by) {
-        snprintf(resp->error, sizeof resp->error, "stopped by signal %d", resp->stopped_by);
+        err_set(&resp->error, "stopped by signal %d", resp->stopped_by);
         return false;
     }
     if (ctx->watch.stalled) { /* a timeout, retried like one */
-        snprintf(resp->error, sizeof resp->error,
-                 "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
-                 HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
+        err_set(&resp->error, "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
+                HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
         return true;
     }
-    snprintf(resp->error, sizeof resp->error, "%s",
-             ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
+    err_set(&resp->error, "%s", ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
     return retryable_transport(c, rc);
+}
+
+/* A failed attempt, in one line, to the phase's warn_fn (never the token:
+ * only the label, method, path and the problem are named). */
+__attribute__((format(printf, 2, 3))) static void warn_attempt(const http_client_t *c,
+                                                               const char *fmt, ...)
+{
+    if (!c->warn) return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = xvasprintf(fmt, ap);
+    va_end(ap);
+    c->warn(c->warn_user, line);
+    free(line);
 }
 
 static const char *path_of(const char *url)
@@ -386,56 +304,74 @@ static const char *path_of(const char *url)
     return p ? p : url;
 }
 
-void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
-                  http_mime_fn make_mime, void *mime_user, http_response_t *resp)
+static struct curl_slist *request_headers(const http_client_t *c, bool multipart)
 {
     struct curl_slist *headers = NULL;
     if (c->auth_header) headers = curl_slist_append(headers, c->auth_header);
-    if (!make_mime) headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (!multipart) headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Accept: application/json");
-    headers = curl_slist_append(headers, "Expect:");
+    return curl_slist_append(headers, "Expect:");
+}
 
+/* One attempt, its outcome in resp; returns whether it may be retried. */
+static bool attempt_once(http_client_t *c, const request_t *req, attempt_ctx_t *ctx,
+                         http_response_t *resp)
+{
+    http_progress_init(&ctx->watch, &c->sock_fd, c->stop, c->low_speed ? c->timeout_s : 0);
+    buf_reset(&resp->body);
+    curl_mime *mime = req->make_mime ? req->make_mime(c->curl, req->mime_user) : NULL;
+    set_options(c, req, mime, ctx);
+    double attempt_start = fs_monotonic();
+    CURLcode rc = curl_easy_perform(c->curl);
+    curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, NULL);
+    curl_mime_free(mime);
+    bool retry = judge_attempt(c, rc, ctx, resp);
+    if (retry) c->retry_spent_s += fs_monotonic() - attempt_start;
+    return retry;
+}
+
+/* After failed attempt number `attempt`: waits for the next one and returns
+ * true, or returns false when the budget is used up or a stop request came.
+ * Either way the attempt is reported in one line. */
+static bool wait_for_retry(http_client_t *c, const request_t *req, int attempt,
+                           const attempt_ctx_t *ctx, http_response_t *resp)
+{
+    const char *method = req->method;
+    const char *path = path_of(req->url);
+    double server_wait = -1;
+    if (resp->status == 429)
+        server_wait =
+            http_rate_limit_wait(ctx->seen.ratelimit_reset, ctx->seen.retry_after, fs_now());
+    double wait = http_retry_wait(c, attempt, server_wait);
+    if (c->retry_spent_s + wait > c->budget_s) {
+        resp->gave_up = true;
+        warn_attempt(c,
+                     "%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
+                     c->label, method, path, attempt, resp->error, c->budget_s, c->retry_spent_s);
+        return false;
+    }
+    warn_attempt(c, "%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method, path,
+                 attempt, resp->error, wait);
+    double slept_from = fs_monotonic();
+    resp->stopped_by = wait_unless_stopped(c, wait);
+    c->retry_spent_s += fs_monotonic() - slept_from;
+    if (!resp->stopped_by) return true;
+    err_set(&resp->error, "stopped by signal %d before retrying", resp->stopped_by);
+    return false;
+}
+
+void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
+                  http_mime_fn make_mime, void *mime_user, http_response_t *resp)
+{
+    request_t req = {method,    url,       json_body,
+                     make_mime, mime_user, request_headers(c, make_mime != NULL)};
     double start = fs_monotonic();
     for (int attempt = 1;; attempt++) {
-        attempt_ctx_t ctx = {
-            {&resp->body, c->max_answer, false},
-            {{0}, {0}},
-            {&c->sock_fd, c->stop, 0, c->low_speed ? c->timeout_s : 0, 0, 0, 0, 0, false},
-            {0}};
-        buf_reset(&resp->body);
-        curl_mime *mime = make_mime ? make_mime(c->curl, mime_user) : NULL;
-        set_options(c, method, url, json_body, mime, headers, &ctx);
-        double attempt_start = fs_monotonic();
-        CURLcode rc = curl_easy_perform(c->curl);
-        curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, NULL);
-        curl_mime_free(mime);
+        attempt_ctx_t ctx = {.sink = {&resp->body, c->max_answer, false}};
         resp->attempts = attempt;
-        if (!judge_attempt(c, rc, &ctx, resp)) break;
-
-        c->retry_spent_s += fs_monotonic() - attempt_start;
-        double server_wait = -1;
-        if (resp->status == 429)
-            server_wait =
-                http_rate_limit_wait(ctx.seen.ratelimit_reset, ctx.seen.retry_after, fs_now());
-        double wait = http_retry_wait(c, attempt, server_wait);
-        if (c->retry_spent_s + wait > c->budget_s) {
-            resp->gave_up = true;
-            log_warn("%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
-                     c->label, method, path_of(url), attempt, resp->error, c->budget_s,
-                     c->retry_spent_s);
-            break;
-        }
-        log_warn("%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method,
-                 path_of(url), attempt, resp->error, wait);
-        double slept_from = fs_monotonic();
-        resp->stopped_by = wait_unless_stopped(c, wait);
-        c->retry_spent_s += fs_monotonic() - slept_from;
-        if (resp->stopped_by) {
-            snprintf(resp->error, sizeof resp->error, "stopped by signal %d before retrying",
-                     resp->stopped_by);
-            break;
-        }
+        if (!attempt_once(c, &req, &ctx, resp)) break;
+        if (!wait_for_retry(c, &req, attempt, &ctx, resp)) break;
     }
     resp->seconds = fs_monotonic() - start;
-    free_headers(headers);
+    free_headers(req.headers);
 }

@@ -29,13 +29,17 @@
  * a moving upload from curl's own LOW_SPEED_LIMIT/TIME (same idea, counted
  * before the buffer).
  *
- * Each failed attempt is reported in one line on stderr, without secrets. */
+ * Each failed attempt is reported in one line, without secrets, to the
+ * client's warn_fn (set by the phase, which prints it; NULL: not reported):
+ * this module never prints. A response's `error` is the last problem, a
+ * heap string (NULL while there is none) freed by http_response_free. */
 #ifndef TEP_HTTP_H
 #define TEP_HTTP_H
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"
+#include "err.h"
 
 /* The first backoff step is never shorter. */
 #define HTTP_MIN_BACKOFF_MS 100L
@@ -59,6 +63,8 @@ typedef struct {
     bool low_speed;             /* progress rules instead of a total timeout per attempt */
     bool fail_fast_unreachable; /* refused / unknown host / no route: no retry */
     http_stop_fn stop;          /* NULL, or polled during transfers and waits */
+    warn_fn warn;               /* NULL, or told of each failed attempt, in one line */
+    void *warn_user;            /* passed to warn */
     double retry_spent_s;       /* budget used so far */
     curl_socket_t sock_fd;      /* the connection's socket, while curl has one open */
 } http_client_t;
@@ -74,12 +80,13 @@ typedef struct {
     bool gave_up;     /* retries stopped because the budget ran out */
     int attempts;
     double seconds;
-    char error[512]; /* last problem, one line */
+    char *error; /* last problem, one line; NULL when there was none */
 } http_response_t;
 
 void http_global_init(void);
 /* A client with a total timeout per attempt, max_answer HTTP_MAX_API_ANSWER,
- * retrying every transport error; set the other fields after this call. */
+ * retrying every transport error, reporting nothing (warn NULL); set the
+ * other fields after this call. */
 void http_client_init(http_client_t *c, const char *label, const char *ca_bundle, long timeout_s,
                       double budget_s, long backoff_ms, const char *auth_header);
 void http_client_free(http_client_t *c);
@@ -89,6 +96,8 @@ void http_response_free(http_response_t *r);
  * does not rewind a mime structure that an earlier transfer consumed. */
 typedef curl_mime *(*http_mime_fn)(CURL *curl, void *user);
 
+/* Whether the request got a 2xx answer. */
+bool http_status_ok(const http_response_t *r);
 /* json_body may be NULL (GET). With make_mime, the request is a multipart POST. */
 void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
                   http_mime_fn make_mime, void *mime_user, http_response_t *resp);

@@ -1,10 +1,19 @@
 #include "plan_api.h"
 #include "buf.h"
+#include "err.h"
 #include "log.h"
 #include "selector.h"
 #include "strset.h"
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The HTTP client's line about each failed attempt, as a warning on stderr. */
+static void warn_http_attempt(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
 
 void plan_api_client_init(http_client_t *c, const config_t *cfg)
 {
@@ -14,6 +23,7 @@ void plan_api_client_init(http_client_t *c, const config_t *cfg)
     /* A refused connection or an unknown host will not answer within the
      * budget either; the local plan is as good as waiting a minute for it. */
     c->fail_fast_unreachable = true;
+    c->warn = warn_http_attempt;
     http_wipe(auth);
     free(auth);
 }
@@ -25,7 +35,7 @@ void plan_api_answer_free(plan_api_answer_t *a)
     memset(a, 0, sizeof *a);
 }
 
-static char *escaped(const char *s)
+static char *url_escaped(const char *s)
 {
     char *e = curl_easy_escape(NULL, s, 0);
     char *copy = xstrdup(e ? e : "");
@@ -35,7 +45,8 @@ static char *escaped(const char *s)
 
 char *plan_api_url(const config_t *cfg, const char *suffix)
 {
-    char *org = escaped(cfg->org_slug), *suite = escaped(cfg->suite_slug);
+    char *org = url_escaped(cfg->org_slug);
+    char *suite = url_escaped(cfg->suite_slug);
     char *path = xasprintf("/v2/analytics/organizations/%s/suites/%s%s", org, suite, suffix);
     char *url = http_join(cfg->base_url, path);
     free(path);
@@ -82,90 +93,98 @@ static char *server_message(const http_response_t *r)
     return msg;
 }
 
+/* The transport's last problem; every failed response has one, a response
+ * built by hand may not. */
+static const char *last_problem(const http_response_t *r)
+{
+    return r->error ? r->error : "unknown error";
+}
+
+__attribute__((format(printf, 3, 4))) static void
+set_answer(plan_api_answer_t *a, plan_api_outcome_t outcome, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    a->outcome = outcome;
+    a->message = xvasprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* No usable HTTP answer (or one too large to read). Returns false when there
+ * is an answer to classify by its status. */
+static bool classify_transport(const http_response_t *r, plan_api_answer_t *a)
+{
+    if (r->tls_error)
+        set_answer(a, PLAN_API_FATAL,
+                   "TLS verification failed: %s. The server's certificate is not trusted; if you "
+                   "use a private CA, point BUILDKITE_TEST_ENGINE_CA_BUNDLE at its PEM file",
+                   last_problem(r));
+    else if (r->too_large)
+        set_answer(a, PLAN_API_FALLBACK, "Invalid Answer: %s", last_problem(r));
+    else if (r->unreachable && !r->gave_up)
+        set_answer(a, PLAN_API_FALLBACK,
+                   "Unreachable: %s; not retried (a refused connection, an unknown host or no "
+                   "route does not fix itself within the retry budget)",
+                   last_problem(r));
+    else if (r->transport_error ||
+             (r->gave_up && (r->status == 409 || r->status == 429 || r->status >= 500)))
+        set_answer(a, PLAN_API_FALLBACK,
+                   "Timeout: Test Engine API did not give a usable answer within the retry "
+                   "budget (%d attempt%s, last error: %s)",
+                   r->attempts, r->attempts == 1 ? "" : "s", last_problem(r));
+    else
+        return false;
+    return true;
+}
+
+/* An HTTP answer other than 200, with the server's message. */
+static void classify_status(long status, const char *msg, bool is_cache_get, plan_api_answer_t *a)
+{
+    switch (status) {
+    case 404:
+        if (is_cache_get)
+            a->outcome = PLAN_API_CACHE_MISS;
+        else
+            set_answer(a, PLAN_API_FALLBACK,
+                       "Not Found: %s. Check BUILDKITE_ORGANIZATION_SLUG and "
+                       "BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct",
+                       msg);
+        break;
+    case 401:
+        set_answer(a, PLAN_API_FATAL,
+                   "Authentication Failed: %s. Check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", msg);
+        break;
+    case 403:
+        if (strncmp(msg, "Billing Error", 13) == 0) /* the message already starts with the label */
+            set_answer(a, PLAN_API_FALLBACK, "%s", msg);
+        else
+            set_answer(a, PLAN_API_FATAL,
+                       "Access Denied: %s. The token needs read_suites, read_test_plan and "
+                       "write_test_plan",
+                       msg);
+        break;
+    case 400: set_answer(a, PLAN_API_FATAL, "Invalid Request: %s", msg); break;
+    case 422: set_answer(a, PLAN_API_FALLBACK, "Unavailable: %s", msg); break;
+    default: set_answer(a, PLAN_API_FALLBACK, "Unexpected answer: HTTP %ld: %s", status, msg);
+    }
+}
+
 void plan_api_classify(const http_response_t *r, bool is_cache_get, plan_api_answer_t *a)
 {
     memset(a, 0, sizeof *a);
-    if (r->tls_error) {
-        a->outcome = PLAN_API_FATAL;
-        a->message = xasprintf(
-            "TLS verification failed: %s. The server's certificate is not trusted; if you use a "
-            "private CA, point BUILDKITE_TEST_ENGINE_CA_BUNDLE at its PEM file",
-            r->error);
-        return;
-    }
-    if (r->too_large) {
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Invalid Answer: %s", r->error);
-        return;
-    }
-    if (r->unreachable && !r->gave_up) {
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf(
-            "Unreachable: %s; not retried (a refused connection, an unknown host or no route "
-            "does not fix itself within the retry budget)",
-            r->error);
-        return;
-    }
-    if (r->transport_error ||
-        (r->gave_up && (r->status == 409 || r->status == 429 || r->status >= 500))) {
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf(
-            "Timeout: Test Engine API did not give a usable answer within the retry budget "
-            "(%d attempt%s, last error: %s)",
-            r->attempts, r->attempts == 1 ? "" : "s", r->error);
-        return;
-    }
+    if (classify_transport(r, a)) return;
     if (r->status == 200) {
         a->outcome = PLAN_API_OK;
-        a->body = xstrdup(r->body.data);
+        a->body = xstrdup(buf_str(&r->body));
         return;
     }
     char *msg = server_message(r);
-    switch (r->status) {
-    case 404:
-        if (is_cache_get) {
-            a->outcome = PLAN_API_CACHE_MISS;
-            free(msg);
-            return;
-        }
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Not Found: %s. Check BUILDKITE_ORGANIZATION_SLUG and "
-                               "BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct",
-                               msg);
-        break;
-    case 401:
-        a->outcome = PLAN_API_FATAL;
-        a->message = xasprintf(
-            "Authentication Failed: %s. Check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", msg);
-        break;
-    case 403:
-        if (strncmp(msg, "Billing Error", 13) == 0) {
-            a->outcome = PLAN_API_FALLBACK;
-            a->message = xstrdup(msg); /* the server's message already starts with the label */
-        } else {
-            a->outcome = PLAN_API_FATAL;
-            a->message = xasprintf("Access Denied: %s. The token needs read_suites, read_test_plan "
-                                   "and write_test_plan",
-                                   msg);
-        }
-        break;
-    case 400:
-        a->outcome = PLAN_API_FATAL;
-        a->message = xasprintf("Invalid Request: %s", msg);
-        break;
-    case 422:
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Unavailable: %s", msg);
-        break;
-    default:
-        a->outcome = PLAN_API_FALLBACK;
-        a->message = xasprintf("Unexpected answer: HTTP %ld: %s", r->status, msg);
-    }
+    classify_status(r->status, msg, is_cache_get, a);
     free(msg);
 }
 
-static void call(http_client_t *c, const char *method, const char *url, const char *body,
-                 bool cache_get, plan_api_answer_t *a)
+static void request_answer(http_client_t *c, const char *method, const char *url, const char *body,
+                           bool cache_get, plan_api_answer_t *a)
 {
     http_response_t r;
     http_response_init(&r);
@@ -178,13 +197,24 @@ static void call(http_client_t *c, const char *method, const char *url, const ch
 void plan_api_fetch_cached_plan(http_client_t *c, const config_t *cfg, plan_api_answer_t *a)
 {
     char *base = plan_api_url(cfg, "/test_plan");
-    char *ident = escaped(cfg->identifier);
+    char *ident = url_escaped(cfg->identifier);
     char *url =
         xasprintf("%s?identifier=%s&job_retry_count=%ld", base, ident, cfg->job_retry_count);
-    call(c, "GET", url, NULL, true, a);
+    request_answer(c, "GET", url, NULL, true, a);
     free(base);
     free(ident);
     free(url);
+}
+
+/* POSTs body to the suite endpoint `suffix` and classifies the answer. */
+static void post_json(http_client_t *c, const config_t *cfg, const char *suffix, const cJSON *body,
+                      plan_api_answer_t *a)
+{
+    char *json = cJSON_PrintUnformatted(body);
+    char *url = plan_api_url(cfg, suffix);
+    request_answer(c, "POST", url, json, false, a);
+    free(url);
+    free(json);
 }
 
 void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors,
@@ -209,11 +239,7 @@ void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t
             cJSON_AddItemToArray(sel, o);
         }
     }
-    char *json = cJSON_PrintUnformatted(body);
-    char *url = plan_api_url(cfg, "/test_plan");
-    call(c, "POST", url, json, false, a);
-    free(url);
-    free(json);
+    post_json(c, cfg, "/test_plan", body, a);
     cJSON_Delete(body);
 }
 
@@ -244,8 +270,7 @@ cJSON *plan_api_env_payload(const config_t *cfg)
     return e;
 }
 
-void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files,
-                           strlist_t *slow, plan_api_answer_t *a)
+static cJSON *filter_tests_body(const config_t *cfg, const strlist_t *files)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(body, "files");
@@ -258,25 +283,25 @@ void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_
     }
     cJSON_AddItemToObject(body, "env", plan_api_env_payload(cfg));
     plan_api_add_dynamic_fields(body, cfg);
-    char *json = cJSON_PrintUnformatted(body);
-    char *url = plan_api_url(cfg, "/test_plan/filter_tests");
-    call(c, "POST", url, json, false, a);
-    free(url);
-    free(json);
-    cJSON_Delete(body);
-    if (a->outcome != PLAN_API_OK) return;
-    cJSON *root = cJSON_Parse(a->body);
+    return body;
+}
+
+/* The files filter_tests named that we have, each once, in its order. */
+static void read_slow_files(const config_t *cfg, const strlist_t *files, const char *answer,
+                            strlist_t *slow)
+{
+    cJSON *root = cJSON_Parse(answer);
     const cJSON *tests = cJSON_GetObjectItemCaseSensitive(root, "tests");
     const cJSON *t;
-    strset_t ours = STRSET_INIT,
-             named = STRSET_INIT; /* hashed: a scan per answer entry was quadratic */
+    /* hashed: a scan per answer entry was quadratic */
+    strset_t ours = STRSET_INIT;
+    strset_t named = STRSET_INIT;
     strset_add_list(&ours, files);
     cJSON_ArrayForEach(t, tests)
     {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "path");
         if (!cJSON_IsString(p)) continue;
         const char *path = plan_api_unprefixed(cfg->location_prefix, p->valuestring);
-        /* only files we actually have, each once */
         if (strset_has(&ours, path) && strset_add(&named, path)) strlist_push(slow, path);
     }
     strset_free(&named);
@@ -286,14 +311,26 @@ void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_
     cJSON_Delete(root);
 }
 
+void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files,
+                           strlist_t *slow, plan_api_answer_t *a)
+{
+    cJSON *body = filter_tests_body(cfg, files);
+    post_json(c, cfg, "/test_plan/filter_tests", body, a);
+    cJSON_Delete(body);
+    if (a->outcome == PLAN_API_OK) read_slow_files(cfg, files, a->body, slow);
+}
+
 bool plan_api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err)
 {
     char *url = plan_api_url(cfg, "/test_plan_metadata");
     http_response_t r;
     http_response_init(&r);
     http_request(c, "POST", url, body, NULL, NULL, &r);
-    bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
-    if (!ok) *err = r.transport_error ? xstrdup(r.error) : xasprintf("HTTP %ld", r.status);
+    bool ok = http_status_ok(&r);
+    if (!ok && r.transport_error)
+        err_set(err, "%s", last_problem(&r));
+    else if (!ok)
+        err_set(err, "HTTP %ld", r.status);
     http_response_free(&r);
     free(url);
     return ok;

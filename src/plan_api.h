@@ -25,6 +25,9 @@ typedef struct {
     char *body;    /* for OK */
 } plan_api_answer_t;
 
+/* The client for these endpoints: the API token, api-timeout and the API
+ * retry budget; an unreachable host is not retried (the local plan is as good
+ * as waiting for it); each failed attempt is a warning on stderr. */
 void plan_api_client_init(http_client_t *c, const config_t *cfg);
 void plan_api_answer_free(plan_api_answer_t *a);
 /* The URL of a suite endpoint, e.g. suffix "/test_plan". */
@@ -41,7 +44,8 @@ void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_
                            strlist_t *slow, plan_api_answer_t *a);
 /* bktec's EnvPayload (all keys present), from user-given values. */
 cJSON *plan_api_env_payload(const config_t *cfg);
-/* POST test_plan_metadata; body is the full JSON. Returns false with *err. */
+/* POST test_plan_metadata; body is the full JSON. false with *err (the
+ * transport's problem, or "HTTP <status>") unless the answer is 2xx. */
 bool plan_api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err);
 /* prefix joined with path the way bktec does (location prefix). */
 char *plan_api_prefixed(const char *prefix, const char *path);

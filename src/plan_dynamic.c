@@ -1,6 +1,7 @@
 #include "plan_dynamic.h"
 #include "timeouts.h"
 #include "buf.h"
+#include "err.h"
 #include "durations.h"
 #include "fsutil.h"
 #include "log.h"
@@ -22,16 +23,16 @@ typedef struct {
     char *identifier;
     const char *source; /* "server" | "local estimate" */
     char *reason;
-} answer_t;
+} dynamic_answer_t;
 
-static void answer_free(answer_t *d)
+static void dynamic_answer_free(dynamic_answer_t *d)
 {
     free(d->identifier);
     free(d->reason);
 }
 
 /* bktec's ValidateForPlan rules, plus the template. */
-static void validate(config_t *cfg, const char *template_path, long *target_s)
+static void validate_dynamic_options(config_t *cfg, const char *template_path, long *target_s)
 {
     *target_s = 0;
     if (*cfg->target_time) {
@@ -125,8 +126,8 @@ static double local_total(const config_t *cfg, const strlist_t *entries, size_t 
     return sum + (sum / (double)*n_known) * (double)(entries->len - *n_known);
 }
 
-static void estimate(const config_t *cfg, const strlist_t *entries, long target_s, const char *why,
-                     answer_t *d)
+static void estimate_locally(const config_t *cfg, const strlist_t *entries, long target_s,
+                             const char *why, dynamic_answer_t *d)
 {
     size_t n_known = 0;
     double total = target_s > 0 ? local_total(cfg, entries, &n_known) : -1;
@@ -151,8 +152,7 @@ static void estimate(const config_t *cfg, const strlist_t *entries, long target_
     free(how);
 }
 
-/* A usable answer has tasks and a parallelism from 1 to 1000. */
-static bool read_answer(const config_t *cfg, const char *body, answer_t *d, char **why)
+bool plan_dynamic_read_answer(const char *body, long *parallelism, char **identifier, char **err)
 {
     cJSON *root = cJSON_Parse(body);
     const cJSON *par = cJSON_GetObjectItemCaseSensitive(root, "parallelism");
@@ -160,84 +160,110 @@ static bool read_answer(const config_t *cfg, const char *body, answer_t *d, char
     const cJSON *ident = cJSON_GetObjectItemCaseSensitive(root, "identifier");
     bool ok = false;
     if (!cJSON_IsObject(root))
-        *why =
-            xstrdup("Invalid Plan: the plan API answered with something that is not a JSON object");
+        err_set(err,
+                "Invalid Plan: the plan API answered with something that is not a JSON object");
     else if (!cJSON_IsObject(tasks) || cJSON_GetArraySize(tasks) == 0)
-        *why = xstrdup("Error Plan: the Test Engine API answered with a plan that has no tasks");
+        err_set(err, "Error Plan: the Test Engine API answered with a plan that has no tasks");
     else if (!cJSON_IsNumber(par) || par->valuedouble < 1 || par->valuedouble > 1000 ||
              par->valuedouble != (double)(long)par->valuedouble)
-        *why = xstrdup("Invalid Plan: the plan's parallelism is not a whole number from 1 to 1000");
+        err_set(err, "Invalid Plan: the plan's parallelism is not a whole number from 1 to 1000");
     else
         ok = true;
     if (ok) {
-        d->parallelism = (long)par->valuedouble;
-        d->identifier = xstrdup(cJSON_IsString(ident) && *ident->valuestring ? ident->valuestring
-                                                                             : cfg->identifier);
-        d->source = "server";
-        d->reason = xstrdup("Test Engine chose it");
+        *parallelism = (long)par->valuedouble;
+        *identifier =
+            cJSON_IsString(ident) && *ident->valuestring ? xstrdup(ident->valuestring) : NULL;
     }
     cJSON_Delete(root);
     return ok;
 }
 
-/* Asks Test Engine; *why is set (caller frees) when a local estimate is due. */
-static int ask_test_engine(const config_t *cfg, const strlist_t *entries, answer_t *d, char **why)
+/* The server's choice into d (its identifier, else ours). */
+static bool use_plan_answer(const config_t *cfg, const char *body, dynamic_answer_t *d, char **err)
 {
-    http_client_t c;
-    plan_api_client_init(&c, cfg);
+    char *identifier = NULL;
+    if (!plan_dynamic_read_answer(body, &d->parallelism, &identifier, err)) return false;
+    d->identifier = identifier ? identifier : xstrdup(cfg->identifier);
+    d->source = "server";
+    d->reason = xstrdup("Test Engine chose it");
+    return true;
+}
+
+/* What asking Test Engine came to. */
+typedef enum {
+    ASK_ANSWERED, /* d holds the server's choice */
+    ASK_ESTIMATE, /* *why: the API could not help; estimate locally */
+    ASK_STOP      /* *status: stop with it (the reason is printed already) */
+} ask_outcome_t;
+
+/* The plan request, as the plan phase builds it, with the dynamic fields. */
+static ask_outcome_t ask_for_plan(http_client_t *c, const config_t *cfg, const strlist_t *entries,
+                                  dynamic_answer_t *d, int *status, char **why)
+{
     strlist_t selectors;
     strlist_init(&selectors);
     cJSON *examples = cJSON_CreateArray();
-    int status = 0;
+    ask_outcome_t outcome = ASK_ESTIMATE;
     char *err = NULL;
     plan_phase_tests_t tests =
-        plan_phase_request_tests(&c, cfg, entries, &selectors, examples, &err);
+        plan_phase_request_tests(c, cfg, entries, &selectors, examples, &err);
     if (tests == PLAN_PHASE_TESTS_FALLBACK) {
         *why = err;
     } else if (tests == PLAN_PHASE_TESTS_FATAL) {
         log_error("%s", err);
         free(err);
-        status = (int)cfg->config_exit_status;
+        *status = (int)cfg->config_exit_status;
+        outcome = ASK_STOP;
     } else if (tests == PLAN_PHASE_TESTS_TERMINAL) {
-        status = (int)cfg->terminal_exit_status;
+        *status = (int)cfg->terminal_exit_status;
+        outcome = ASK_STOP;
     } else {
         plan_api_answer_t a;
-        plan_api_create_plan(&c, cfg, &selectors, examples, &a);
+        plan_api_create_plan(c, cfg, &selectors, examples, &a);
         if (a.outcome == PLAN_API_FATAL) {
             log_error("%s", a.message);
-            status = (int)cfg->config_exit_status;
+            *status = (int)cfg->config_exit_status;
+            outcome = ASK_STOP;
         } else if (a.outcome != PLAN_API_OK) {
-            *why = xstrdup(a.message);
-        } else {
-            read_answer(cfg, a.body, d, why);
+            err_set(why, "%s", a.message);
+        } else if (use_plan_answer(cfg, a.body, d, why)) {
+            outcome = ASK_ANSWERED;
         }
         plan_api_answer_free(&a);
     }
     cJSON_Delete(examples);
     strlist_free(&selectors);
-    http_client_free(&c);
-    return status;
+    return outcome;
 }
 
-static int decide(const config_t *cfg, const strlist_t *entries, long target_s, answer_t *d)
+static ask_outcome_t ask_test_engine(const config_t *cfg, const strlist_t *entries,
+                                     dynamic_answer_t *d, int *status, char **why)
+{
+    http_global_init();
+    http_client_t c;
+    plan_api_client_init(&c, cfg);
+    ask_outcome_t outcome = ask_for_plan(&c, cfg, entries, d, status, why);
+    http_client_free(&c);
+    curl_global_cleanup();
+    return outcome;
+}
+
+static int decide_parallelism(const config_t *cfg, const strlist_t *entries, long target_s,
+                              dynamic_answer_t *d)
 {
     if (cfg->offline) {
-        estimate(cfg, entries, target_s, "no Test Engine suite, token or organization configured",
-                 d);
+        estimate_locally(cfg, entries, target_s,
+                         "no Test Engine suite, token or organization configured", d);
     } else {
         char *why = NULL;
-        http_global_init();
-        int status = ask_test_engine(cfg, entries, d, &why);
-        curl_global_cleanup();
-        if (status) {
-            free(why);
-            return status;
-        }
-        if (why) {
+        int status = 0;
+        ask_outcome_t outcome = ask_test_engine(cfg, entries, d, &status, &why);
+        if (outcome == ASK_ESTIMATE) {
             log_warn("%s", why);
-            estimate(cfg, entries, target_s, why, d);
-            free(why);
+            estimate_locally(cfg, entries, target_s, why, d);
         }
+        free(why);
+        if (outcome == ASK_STOP) return status;
     }
     log_section("dynamic parallelism: %ld job%s (%s)", d->parallelism,
                 d->parallelism == 1 ? "" : "s", d->source);
@@ -246,7 +272,7 @@ static int decide(const config_t *cfg, const strlist_t *entries, long target_s, 
     return 0;
 }
 
-static int print_json(int fd, const answer_t *d)
+static int print_json_document(int fd, const dynamic_answer_t *d)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "parallelism", (double)d->parallelism);
@@ -264,7 +290,8 @@ static int print_json(int fd, const answer_t *d)
     return n > 0 ? 0 : 1;
 }
 
-static int upload_pipeline(const config_t *cfg, const char *template_path, const answer_t *d)
+static int upload_pipeline(const config_t *cfg, const char *template_path,
+                           const dynamic_answer_t *d)
 {
     static const char *const ours[] = {IDENT_VAR, PAR_VAR, NULL};
     strlist_t env;
@@ -310,21 +337,22 @@ int plan_dynamic(config_t *cfg, const char *template_path)
         dup2(STDERR_FILENO, STDOUT_FILENO);
     }
     long target_s = 0;
-    validate(cfg, template_path, &target_s);
+    validate_dynamic_options(cfg, template_path, &target_s);
     strlist_t entries;
     strlist_init(&entries);
-    answer_t d = {0};
+    dynamic_answer_t d = {0};
     int status = plan_phase_prepare(cfg) ? 0 : (int)cfg->config_exit_status;
     if (!status) status = plan_phase_entries(cfg, &entries);
-    if (!status) status = decide(cfg, &entries, target_s, &d);
+    if (!status) status = decide_parallelism(cfg, &entries, target_s, &d);
     if (!status)
-        status = template_path ? upload_pipeline(cfg, template_path, &d) : print_json(json_fd, &d);
+        status = template_path ? upload_pipeline(cfg, template_path, &d)
+                               : print_json_document(json_fd, &d);
     if (json_fd >= 0) {
         fflush(stdout);
         dup2(json_fd, STDOUT_FILENO);
         close(json_fd);
     }
-    answer_free(&d);
+    dynamic_answer_free(&d);
     strlist_free(&entries);
     return status;
 }

@@ -24,6 +24,7 @@
  * two variables added to its environment, for the agent to interpolate. */
 #ifndef TEP_PLAN_DYNAMIC_H
 #define TEP_PLAN_DYNAMIC_H
+#include <stdbool.h>
 #include "config.h"
 
 /* template_path NULL: --json. Returns the exit status. */
@@ -32,5 +33,11 @@ int plan_dynamic(config_t *cfg, const char *template_path);
 /* Exposed for unit tests: the local estimate and why (caller frees *how). */
 long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long target_s,
                            double total_s, size_t n_entries, char **how);
+
+/* Reads the plan API's answer: usable when it has tasks and a parallelism
+ * from 1 to 1000. true with *parallelism and *identifier (the plan's own, or
+ * NULL when it names none; caller frees); false with *err (a one-line
+ * "Invalid Plan: ..." / "Error Plan: ..." reason, as the fallback shows). */
+bool plan_dynamic_read_answer(const char *body, long *parallelism, char **identifier, char **err);
 
 #endif

@@ -5,7 +5,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
-static void event(cJSON *timeline, double when, const char *name)
+static void add_timeline_event(cJSON *timeline, double when, const char *name)
 {
     char ts[40];
     fs_rfc3339(when, ts);
@@ -31,8 +31,8 @@ char *plan_metadata_body(const config_t *cfg, const run_record_t *rec)
             snprintf(start, sizeof start, "retry_%d_start", a->index);
             snprintf(end, sizeof end, "retry_%d_end", a->index);
         }
-        event(timeline, a->started, start);
-        event(timeline, a->ended, end);
+        add_timeline_event(timeline, a->started, start);
+        add_timeline_event(timeline, a->ended, end);
     }
     run_result_stats_t s;
     run_result_stats(&rec->result, &s);

@@ -47,7 +47,11 @@ static void warn_to_log(void *user, const char *line)
 bool plan_phase_prepare(config_t *cfg)
 {
     char *err = NULL;
-    if (!cfg->offline && !oidc_fill_api_token(cfg, &err)) strlist_push_owned(&cfg->problems, err);
+    char *note = NULL;
+    if (!cfg->offline && !oidc_fill_api_token(cfg, &note, &err))
+        strlist_push_owned(&cfg->problems, err);
+    if (note) log_info("%s", note);
+    free(note);
     cmdcheck_commands(cfg, &cfg->problems);
     if (config_validate(cfg, PHASE_PLAN)) return true;
     config_print_problems(cfg, stderr);
@@ -267,11 +271,37 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
     plan_refine_job(p, cfg->parallel_job, config_test_command(cfg)); /* split files: ask pytest */
 }
 
+static void warn_refused_selector(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
+
+/* The previous attempt's selectors; says in one line when there are none to
+ * use. Returns whether the value was usable (sel may be empty). */
+static bool load_retry_selectors(const config_t *cfg, strlist_t *sel)
+{
+    char *err = NULL;
+    bool found = false;
+    bool ok = retrysel_load(cfg, sel, &found, warn_refused_selector, NULL, &err);
+    if (!ok) {
+        log_warn("%s; running the normal slice", err);
+    } else if (!found) {
+        char *key = retrysel_key(cfg);
+        log_info("No retry selectors under %s; running the normal slice", key);
+        free(key);
+    } else if (sel->len == 0) {
+        log_info("The previous attempt left nothing to retry; running the normal slice");
+    }
+    free(err);
+    return ok && found;
+}
+
 static bool retry_plan(const config_t *cfg, plan_t *p)
 {
     strlist_t sel;
     strlist_init(&sel);
-    bool found = retrysel_load(cfg, &sel);
+    bool found = load_retry_selectors(cfg, &sel);
     if (found && sel.len) {
         p->source = PLAN_RETRY_SELECTORS;
         free(p->reason);

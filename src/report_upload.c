@@ -1,4 +1,5 @@
 #include "report_upload.h"
+#include "report_upload_form.h"
 #include "buf.h"
 #include "results_json.h"
 #include "fsutil.h"
@@ -33,7 +34,7 @@ struct uploader {
 };
 
 /* Once stopped, nothing more is sent; what is left is only counted. */
-static bool stopped(uploader_t *u)
+static bool upload_stopped(uploader_t *u)
 {
     if (u->sum->end != REPORT_UPLOAD_DONE) return true;
     int sig = u->http.stop ? u->http.stop() : 0;
@@ -44,111 +45,13 @@ static bool stopped(uploader_t *u)
     return sig != 0;
 }
 
-static void add_field(curl_mime *m, const char *name, const char *value)
-{
-    if (!value || !*value) return; /* empty values are left out */
-    curl_mimepart *p = curl_mime_addpart(m);
-    curl_mime_name(p, name);
-    curl_mime_data(p, value, CURL_ZERO_TERMINATED);
-}
-
-static void add_run_env(curl_mime *m, const config_t *cfg, const char *cwd)
-{
-    const char *key = *cfg->build_id ? cfg->build_id : cfg->identifier;
-    add_field(m, "run_env[CI]", "buildkite");
-    add_field(m, "run_env[key]", key);
-    add_field(m, "run_env[branch]", cfg->branch);
-    add_field(m, "run_env[commit_sha]", cfg->commit);
-    add_field(m, "run_env[number]", cfg->build_number);
-    add_field(m, "run_env[url]", cfg->build_url);
-    add_field(m, "run_env[job_id]", cfg->job_id);
-    add_field(m, "run_env[message]", cfg->message);
-    add_field(m, "run_env[location_prefix]", cfg->location_prefix);
-    add_field(m, "run_env[collector]", "test-engine-pytest");
-    add_field(m, "run_env[test_runner]", "pytest");
-    add_field(m, "run_env[version]", TEP_VERSION);
-    if (*cfg->build_id) add_field(m, "run_env[cwd]", cwd); /* bktec sends it only on Buildkite */
-}
-
-static void add_tags(curl_mime *m, const config_t *cfg)
-{
-    if (!*cfg->tags) return;
-    char *copy = xstrdup(cfg->tags);
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(t, '=');
-        if (!eq || eq == t) continue; /* config validation already named it */
-        *eq = '\0';
-        char *name = xasprintf("tags[%s]", t);
-        add_field(m, name, eq + 1);
-        free(name);
-    }
-    free(copy);
-}
-
-static void note_answer(uploader_t *u, const http_response_t *r)
+static void note_run_url(uploader_t *u, const http_response_t *r)
 {
     if (u->sum->run_url) return;
     cJSON *j = cJSON_Parse(r->body.data);
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(j, "run_url");
     if (cJSON_IsString(url)) u->sum->run_url = xstrdup(url->valuestring);
     cJSON_Delete(j);
-}
-
-typedef struct {
-    const config_t *cfg;
-    const char *cwd;
-    const char *format, *data, *filename, *content_type;
-    size_t len;
-    const char *path; /* send this file as it is (then data is NULL) */
-} part_t;
-
-/* The data part is read from our batch buffer, not copied into curl's own:
- * one batch in memory, not two. A new reader per attempt (http.c builds the
- * form again for each). */
-typedef struct {
-    const char *data;
-    size_t len, pos;
-} mime_reader_t;
-
-static size_t mime_read(char *out, size_t size, size_t n, void *arg)
-{
-    mime_reader_t *r = arg;
-    size_t want = size * n, left = r->len - r->pos;
-    size_t got = want < left ? want : left;
-    memcpy(out, r->data + r->pos, got);
-    r->pos += got;
-    return got;
-}
-
-static int mime_seek(void *arg, curl_off_t offset, int origin)
-{
-    mime_reader_t *r = arg;
-    if (origin != SEEK_SET || offset < 0 || (size_t)offset > r->len) return CURL_SEEKFUNC_CANTSEEK;
-    r->pos = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
-}
-
-static curl_mime *build_mime(CURL *curl, void *user)
-{
-    const part_t *p = user;
-    curl_mime *m = curl_mime_init(curl);
-    add_field(m, "format", p->format);
-    add_run_env(m, p->cfg, p->cwd);
-    add_tags(m, p->cfg);
-    curl_mimepart *d = curl_mime_addpart(m);
-    curl_mime_name(d, "data");
-    if (p->path) {
-        curl_mime_filedata(d, p->path); /* curl reads it while sending: never in our memory */
-    } else {
-        mime_reader_t *r = xcalloc(1, sizeof *r);
-        r->data = p->data;
-        r->len = p->len;
-        curl_mime_data_cb(d, (curl_off_t)p->len, mime_read, mime_seek, free, r);
-    }
-    curl_mime_filename(d, p->filename);
-    curl_mime_type(d, p->content_type);
-    return m;
 }
 
 /* Why a failed request ends the whole upload, or REPORT_UPLOAD_DONE when the next
@@ -170,7 +73,7 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
         u->sum->signal = r->stopped_by; /* report_upload_shortfall says it in one line */
         return;
     }
-    char *why = r->transport_error ? xstrdup(r->error)
+    char *why = r->transport_error ? xstrdup(r->error ? r->error : "unknown error")
                                    : xasprintf("HTTP %ld: %.200s", r->status, r->body.data);
     log_warn("upload of %zu %s failed: %s", records, records == 1 ? "result" : "results", why);
     if (!u->sum->first_error) u->sum->first_error = xstrdup(why);
@@ -179,17 +82,17 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
 }
 
 /* One multipart request; returns true on a 2xx answer. */
-static bool post_part(uploader_t *u, const part_t *part, size_t records)
+static bool post_part(uploader_t *u, const report_upload_part_t *part, size_t records)
 {
-    if (stopped(u)) return false;
+    if (upload_stopped(u)) return false;
     http_response_t r;
     http_response_init(&r);
-    http_request(&u->http, "POST", u->url, NULL, build_mime, (void *)part, &r);
+    http_request(&u->http, "POST", u->url, NULL, report_upload_form, (void *)part, &r);
     u->sum->requests++;
-    bool ok = !r.transport_error && r.status >= 200 && r.status < 300;
+    bool ok = http_status_ok(&r);
     if (ok) {
         u->sum->records += records;
-        note_answer(u, &r);
+        note_run_url(u, &r);
     } else {
         note_failure(u, &r, records);
     }
@@ -200,13 +103,24 @@ static bool post_part(uploader_t *u, const part_t *part, size_t records)
 static bool send_part(uploader_t *u, const char *format, const char *data, size_t len,
                       const char *filename, const char *content_type, size_t records)
 {
-    part_t part = {u->cfg, u->cwd, format, data, filename, content_type, len, NULL};
+    report_upload_part_t part = {.cfg = u->cfg,
+                                 .cwd = u->cwd,
+                                 .format = format,
+                                 .data = data,
+                                 .len = len,
+                                 .filename = filename,
+                                 .content_type = content_type};
     return post_part(u, &part, records);
 }
 
 static bool send_file(uploader_t *u, const char *path, const char *filename, size_t records)
 {
-    part_t part = {u->cfg, u->cwd, "junit", NULL, filename, "application/xml", 0, path};
+    report_upload_part_t part = {.cfg = u->cfg,
+                                 .cwd = u->cwd,
+                                 .format = "junit",
+                                 .path = path,
+                                 .filename = filename,
+                                 .content_type = "application/xml"};
     return post_part(u, &part, records);
 }
 
@@ -269,7 +183,7 @@ static void build_and_send(uploader_t *u, size_t n)
  * are only dropped: counted already, never sent). */
 static void send_document(uploader_t *u, size_t n)
 {
-    if (n && !stopped(u)) build_and_send(u, n);
+    if (n && !upload_stopped(u)) build_and_send(u, n);
     u->pending -= n;
     memmove(u->start, u->start + n, u->pending * sizeof(size_t));
     memmove(u->end, u->end + n, u->pending * sizeof(size_t));
@@ -281,7 +195,8 @@ static void junit_begin(uploader_t *u, const char *path)
     char *copy = xstrdup(path);
     u->name = xstrdup(basename(copy));
     free(copy);
-    u->pending = u->cases = 0;
+    u->pending = 0;
+    u->cases = 0;
     u->cut = false;
 }
 
@@ -344,7 +259,14 @@ static void sink_file_end(void *user, const char *path, const char *error)
     if (!u->json) junit_end(u, path, error);
 }
 
-static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
+/* The HTTP client's line about each failed attempt, as a warning on stderr. */
+static void warn_http_attempt(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
+
+static void upload_client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
 {
     u->url = http_join(cfg->upload_base_url, "/v1/uploads");
     char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
@@ -355,6 +277,7 @@ static void client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
     u->http.low_speed = true; /* a big batch on a slow link may take longer than api-timeout */
     u->http.max_answer = HTTP_MAX_UPLOAD_ANSWER;
     u->http.stop = stop;
+    u->http.warn = warn_http_attempt;
 }
 
 uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
@@ -369,7 +292,7 @@ uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn sto
     char *cwd = getcwd(NULL, 0);
     u->cwd = xstrdup(cwd ? cwd : "");
     free(cwd);
-    client_init(u, cfg, stop);
+    upload_client_init(u, cfg, stop);
     u->t0 = fs_monotonic();
     return u;
 }

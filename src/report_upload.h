@@ -7,11 +7,9 @@
  * JUnit mode: each attempt's XML file as pytest wrote it, or, when it has
  * more than upload-batch-size testcases, cut into documents of at most that
  * many (each testcase's bytes read back from the file by its offsets).
- * Fields: format, run_env[...] (as bktec sends them, including run_env[cwd],
- * the checkout's absolute path, when BUILDKITE_BUILD_ID is set; empty values
- * left out), tags[...], and the data part; curl's mime API carries
- * every value byte for byte, so quotes, semicolons, newlines and unicode
- * arrive intact. Best effort: failures are reported, never fatal.
+ * Each request is one multipart form (fields and data part: see
+ * report_upload_form.h). Best effort: failures are reported (a warning per
+ * failed request and per failed attempt), never fatal.
  *
  * One retry budget for the whole upload (every batch shares it), progress
  * rules instead of a total timeout per batch (see http.h: a big batch that

@@ -2,11 +2,13 @@
 #include "agent.h"
 #include "buf.h"
 #include "fsutil.h"
-#include "log.h"
+#include "err.h"
 #include "selector.h"
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HEADER          "#test-engine-pytest selectors v1"
 #define ARTIFACT_PREFIX "retry-selectors-"
@@ -42,11 +44,12 @@ static char *header_field(const char *header, const char *key)
     return v;
 }
 
-bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **job)
+bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **job, char **err)
 {
     *artifact = NULL;
     *job = NULL;
-    if (strncmp(value, HEADER, strlen(HEADER)) != 0) return false;
+    if (strncmp(value, HEADER, strlen(HEADER)) != 0)
+        return err_set(err, "not in the retry selector format");
     const char *eol = strchr(value, '\n');
     char *header = eol ? xstrndup(value, (size_t)(eol - value)) : xstrdup(value);
     *artifact = header_field(header, "artifact");
@@ -56,90 +59,126 @@ bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **j
     return true;
 }
 
-/* The artifact belongs to an earlier job of this retry chain: --step names
- * that job (the agent takes a step key, label or job id, not a step UUID), and
- * only --include-retried-jobs makes the agent look past the running retry. */
-static bool read_artifact(const config_t *cfg, const char *name, const char *job, strlist_t *sel)
+/* The lines of a downloaded selectors file. fs_read_file gives NULL for an
+ * empty file too, which holds no selectors but is no failure. */
+static bool read_selector_file(const char *path, strlist_t *sel, char **err)
 {
-    if (!retrysel_artifact_name_ok(name) || !job || !safe_word(job, "-")) {
-        log_warn("refused the retry selectors artifact reference (artifact '%.80s', job '%.80s'): "
-                 "not one this "
-                 "plugin writes; running the normal slice",
-                 name, job ? job : "");
-        return false;
-    }
-    const char *args[] = {
-        "artifact", "download", name, cfg->state_dir, "--step", job, "--include-retried-jobs",
-        NULL};
-    char *err = NULL;
-    if (!agent_call(cfg, args, NULL, NULL, NULL, &err)) {
-        log_warn("cannot download retry selectors artifact %s (%s); running the normal slice", name,
-                 err);
-        free(err);
-        return false;
-    }
-    char *path = fs_join(cfg->state_dir, name);
     char *text = fs_read_file(path, NULL);
-    free(path);
-    if (!text) return false;
+    struct stat st;
+    if (!text && stat(path, &st) == 0 && st.st_size == 0) return true;
+    if (!text)
+        return err_set(err, "cannot read the downloaded retry selectors artifact %s (%s)", path,
+                       strerror(errno));
     strlist_push_lines(sel, text);
     free(text);
     return true;
 }
 
-bool retrysel_load(const config_t *cfg, strlist_t *sel)
+/* The artifact belongs to an earlier job of this retry chain: --step names
+ * that job (the agent takes a step key, label or job id, not a step UUID), and
+ * only --include-retried-jobs makes the agent look past the running retry. */
+static bool read_artifact(const config_t *cfg, const char *name, const char *job, strlist_t *sel,
+                          char **err)
 {
-    char *key = retrysel_key(cfg);
-    char *value = NULL;
-    bool found = agent_metadata_get(cfg, key, &value);
-    if (!found) {
-        log_info("No retry selectors under %s; running the normal slice", key);
-        free(key);
+    if (!retrysel_artifact_name_ok(name) || !job || !safe_word(job, "-"))
+        return err_set(err,
+                       "refused the retry selectors artifact reference (artifact '%.80s', job "
+                       "'%.80s'): not one this plugin writes",
+                       name, job ? job : "");
+    const char *args[] = {
+        "artifact", "download", name, cfg->state_dir, "--step", job, "--include-retried-jobs",
+        NULL};
+    char *why = NULL;
+    if (!agent_call(cfg, args, NULL, NULL, NULL, &why)) {
+        err_set(err, "cannot download retry selectors artifact %s (%s)", name, why);
+        free(why);
         return false;
     }
-    strlist_t raw;
-    strlist_init(&raw);
-    char *artifact = NULL, *job = NULL;
-    bool ok = retrysel_parse(value, &raw, &artifact, &job);
-    if (!ok)
-        log_warn("meta-data %s is not in the retry selector format; running the normal slice", key);
-    if (ok && artifact) ok = read_artifact(cfg, artifact, job, &raw);
-    for (size_t i = 0; ok && i < raw.len; i++) {
-        const char *s = raw.items[i];
+    char *path = fs_join(cfg->state_dir, name);
+    bool ok = read_selector_file(path, sel, err);
+    free(path);
+    return ok;
+}
+
+/* Moves the valid selectors of raw to sel; comment lines are skipped, a
+ * refused selector is named to warn. */
+static void keep_valid_selectors(const strlist_t *raw, strlist_t *sel, warn_fn warn,
+                                 void *warn_user)
+{
+    for (size_t i = 0; i < raw->len; i++) {
+        const char *s = raw->items[i];
         if (s[0] == '#') continue;
         const char *why = selector_problem(s, strlen(s));
-        if (why) {
-            char *shown = text_excerpt(s, strlen(s), 200); /* from meta-data: one printable line */
-            log_warn("refused retry selector '%s': %s", shown, why);
-            free(shown);
-        } else
+        if (!why) {
             strlist_push(sel, s);
+            continue;
+        }
+        char *shown = text_excerpt(s, strlen(s), 200); /* from meta-data: one printable line */
+        char *line = xasprintf("refused retry selector '%s': %s", shown, why);
+        warn(warn_user, line);
+        free(line);
+        free(shown);
     }
-    if (ok && sel->len == 0)
-        log_info("The previous attempt left nothing to retry; running the normal slice");
+}
+
+/* The selectors in a meta-data value, from the artifact it points to when it
+ * does. */
+static bool read_selector_value(const config_t *cfg, const char *key, const char *value,
+                                strlist_t *raw, char **err)
+{
+    char *artifact = NULL;
+    char *job = NULL;
+    char *why = NULL;
+    bool ok = retrysel_parse(value, raw, &artifact, &job, &why);
+    if (!ok)
+        err_set(err, "meta-data %s is %s", key, why);
+    else if (artifact)
+        ok = read_artifact(cfg, artifact, job, raw, err);
+    free(why);
     free(artifact);
     free(job);
-    strlist_free(&raw);
+    return ok;
+}
+
+bool retrysel_load(const config_t *cfg, strlist_t *sel, bool *found, warn_fn warn, void *warn_user,
+                   char **err)
+{
+    *found = false;
+    char *key = retrysel_key(cfg);
+    char *value = NULL;
+    char *why = NULL;
+    bool ok = agent_metadata_get(cfg, key, &value, &why);
+    if (!ok) err_set(err, "cannot read meta-data %s (%s)", key, why);
+    if (ok && value) {
+        *found = true;
+        strlist_t raw;
+        strlist_init(&raw);
+        ok = read_selector_value(cfg, key, value, &raw, err);
+        if (ok) keep_valid_selectors(&raw, sel, warn, warn_user);
+        strlist_free(&raw);
+    }
+    free(why);
     free(value);
     free(key);
     return ok;
+}
+
+static void put_selector_lines(buf_t *b, const strlist_t *lines)
+{
+    for (size_t i = 0; i < lines->len; i++) buf_printf(b, "%s\n", lines->items[i]);
 }
 
 static bool publish_artifact(const config_t *cfg, const strlist_t *failed, char **name, char **err)
 {
     *name = xasprintf(ARTIFACT_PREFIX "%s-%ld-attempt%ld.txt", *cfg->job_id ? cfg->job_id : "local",
                       cfg->parallel_job, cfg->job_retry_count);
-    buf_t b;
-    buf_init(&b);
-    for (size_t i = 0; i < failed->len; i++) buf_printf(&b, "%s\n", failed->items[i]);
+    buf_t b = BUF_INIT;
+    put_selector_lines(&b, failed);
     char *path = fs_join(cfg->state_dir, *name);
     bool ok = fs_write_file(path, b.data, b.len);
     free(path);
     buf_free(&b);
-    if (!ok) {
-        *err = xstrdup("cannot write the retry selectors file");
-        return false;
-    }
+    if (!ok) return err_set(err, "cannot write the retry selectors file");
     const char *args[] = {"artifact", "upload", *name, NULL};
     return agent_call(cfg, args, NULL, cfg->state_dir, NULL, err);
 }
@@ -152,7 +191,7 @@ bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **where
         buf_puts(&v, HEADER " none\n");
     } else {
         buf_printf(&v, HEADER " count=%zu\n", failed->len);
-        for (size_t i = 0; i < failed->len; i++) buf_printf(&v, "%s\n", failed->items[i]);
+        put_selector_lines(&v, failed);
     }
     bool ok = true;
     char *key = retrysel_key(cfg);

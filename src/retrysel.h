@@ -17,17 +17,29 @@
 #define TEP_RETRYSEL_H
 #include <stdbool.h>
 #include "config.h"
+#include "err.h"
 #include "strlist.h"
 
+/* The meta-data key of this step and parallel job. Caller frees. */
 char *retrysel_key(const config_t *cfg);
-/* true when the previous attempt left selectors; sel gets the valid ones. */
-bool retrysel_load(const config_t *cfg, strlist_t *sel);
+/* Reads what the previous attempt left under retrysel_key(cfg). true: *found
+ * says whether the build has a value there (absence is no failure), and sel
+ * gets the valid selectors; a refused one is passed to warn in one line
+ * ("refused retry selector '<s>': <why>") and left out, so sel may end up
+ * empty: nothing to retry. false with *err when the value is there but cannot
+ * be used (not this format, an artifact reference this plugin did not write,
+ * an artifact that cannot be downloaded or read) or the agent fails. This
+ * module prints nothing. */
+bool retrysel_load(const config_t *cfg, strlist_t *sel, bool *found, warn_fn warn, void *warn_user,
+                   char **err);
 /* Publishes `failed` (may be empty: "none"). *where says where the list went
  * (meta-data, or an artifact). Returns false with *err on failure. */
 bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **where, char **err);
-/* Parses a meta-data value; *artifact and *job get the artifact name and the
- * job that uploaded it when the value points to one (else NULL). */
-bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **job);
+/* Parses a meta-data value: its lines after the header go to sel; *artifact
+ * and *job get the artifact name and the job that uploaded it when the value
+ * points to one (else NULL). false with *err when value is not in this
+ * format. */
+bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **job, char **err);
 /* Whether a name from meta-data is an artifact name this plugin writes. */
 bool retrysel_artifact_name_ok(const char *name);
 

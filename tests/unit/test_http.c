@@ -1,6 +1,7 @@
 #include "unit.h"
 #include "http.h"
 #include "plan_api.h"
+#include "strlist.h"
 #include <stdio.h>
 
 static void rate_limit_headers(void **state)
@@ -109,7 +110,7 @@ static void fallback_messages(void **state)
     http_response_init(&r);
     r.transport_error = r.unreachable = true;
     r.attempts = 1;
-    snprintf(r.error, sizeof r.error, "Failed to connect to 127.0.0.1 port 9: Connection refused");
+    err_set(&r.error, "Failed to connect to 127.0.0.1 port 9: Connection refused");
     m = classify_message(&r);
     assert_non_null(strstr(m, "Unreachable: Failed to connect to 127.0.0.1 port 9"));
     assert_non_null(strstr(m, "not retried"));
@@ -117,7 +118,7 @@ static void fallback_messages(void **state)
 
     r.unreachable = false;
     r.too_large = true;
-    snprintf(r.error, sizeof r.error, "the answer is larger than 32 MiB; not read further");
+    err_set(&r.error, "the answer is larger than 32 MiB; not read further");
     m = classify_message(&r);
     assert_string_equal(m, "Invalid Answer: the answer is larger than 32 MiB; not read further");
     free(m);
@@ -147,12 +148,81 @@ static void prefixes(void **state)
     free(s);
 }
 
+static void collect_line(void *user, const char *line)
+{
+    strlist_push(user, line);
+}
+
+/* http prints nothing: each failed attempt is one line to the client's
+ * warn_fn, the last one saying the budget is used up. Nothing listens on
+ * loopback port 1. */
+static void failed_attempts_go_to_the_warn_fn(void **state)
+{
+    (void)state;
+    http_global_init();
+    http_client_t c;
+    http_client_init(&c, "Test Engine API", NULL, 2, 1.0, 100, "Authorization: Bearer tok");
+    strlist_t lines;
+    strlist_init(&lines);
+    c.warn = collect_line;
+    c.warn_user = &lines;
+    http_response_t r;
+    http_response_init(&r);
+    http_request(&c, "GET", "https://127.0.0.1:1/v2/x?q=1", NULL, NULL, NULL, &r);
+    assert_true(r.gave_up);
+    assert_true(r.unreachable);
+    assert_true(r.attempts >= 2);
+    assert_int_equal(lines.len, (size_t)r.attempts);
+    for (size_t i = 0; i < lines.len; i++) {
+        char *head = xasprintf("Test Engine API GET /v2/x?q=1 failed (attempt %zu): ", i + 1);
+        assert_non_null(strstr(lines.items[i], head));
+        assert_null(strstr(lines.items[i], "tok")); /* never the token */
+        bool last = i + 1 == lines.len;
+        assert_true(strstr(lines.items[i],
+                           last ? "; retry budget of 1s used up after" : "; retrying in ") != NULL);
+        free(head);
+    }
+    assert_non_null(strstr(lines.items[0], r.error));
+    assert_false(http_status_ok(&r));
+    http_response_free(&r);
+    assert_null(r.error);
+    strlist_free(&lines);
+    http_client_free(&c);
+    curl_global_cleanup();
+}
+
+static void status_ok_is_2xx_with_an_answer(void **state)
+{
+    (void)state;
+    http_response_t r;
+    http_response_init(&r);
+    long ok[] = {200, 201, 204, 299};
+    long not_ok[] = {0, 199, 300, 404, 503};
+    for (size_t i = 0; i < 4; i++) {
+        r.status = ok[i];
+        assert_true(http_status_ok(&r));
+    }
+    for (size_t i = 0; i < 5; i++) {
+        r.status = not_ok[i];
+        assert_false(http_status_ok(&r));
+    }
+    r.status = 200;
+    r.transport_error = true; /* e.g. the body was cut off */
+    assert_false(http_status_ok(&r));
+    http_response_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rate_limit_headers), cmocka_unit_test(retry_wait_has_a_floor),
-        cmocka_unit_test(fallback_messages),  cmocka_unit_test(wipe),
-        cmocka_unit_test(classification),     cmocka_unit_test(prefixes),
+        cmocka_unit_test(rate_limit_headers),
+        cmocka_unit_test(retry_wait_has_a_floor),
+        cmocka_unit_test(fallback_messages),
+        cmocka_unit_test(wipe),
+        cmocka_unit_test(classification),
+        cmocka_unit_test(prefixes),
+        cmocka_unit_test(failed_attempts_go_to_the_warn_fn),
+        cmocka_unit_test(status_ok_is_2xx_with_an_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
