@@ -4,7 +4,6 @@
 #include "log.h"
 #include <stdarg.h>
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -26,7 +25,8 @@ typedef struct {
     opt_type_t type;
     size_t offset;
     const char *def; /* default as text, NULL = empty */
-    long min, max;   /* integer bounds */
+    long min;        /* integer bounds */
+    long max;
     const char *help;
 } option_t;
 
@@ -168,21 +168,24 @@ bool config_parse_bool(const char *s, bool *out)
     return false;
 }
 
+/* A whole number, white space around it allowed (env files often add some). */
 static bool parse_long(const char *s, long *out)
 {
-    while (isspace((unsigned char)*s)) s++;
-    if (!*s) return false;
+    size_t n = strlen(s);
+    const char *digits = span_trim(s, &n);
+    if (!n) return false;
+    char *text = xstrndup(digits, n);
     char *end;
     errno = 0;
-    long v = strtol(s, &end, 10);
-    while (isspace((unsigned char)*end)) end++;
-    if (errno || *end) return false;
-    *out = v;
-    return true;
+    long v = strtol(text, &end, 10);
+    bool whole = !errno && *end == '\0';
+    free(text);
+    if (whole) *out = v;
+    return whole;
 }
 
-static void problem(config_t *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(config_t *cfg, const char *fmt, ...)
+static void add_problem(config_t *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problem(config_t *cfg, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -222,7 +225,7 @@ static const option_t *option_by_plugin_key(const char *key)
     return NULL;
 }
 
-static void store(config_t *cfg, const option_t *o, const char *text, const char *source)
+static void store_option(config_t *cfg, const option_t *o, const char *text, const char *source)
 {
     char *base = (char *)cfg;
     if (o->type == OPT_STR) {
@@ -233,17 +236,18 @@ static void store(config_t *cfg, const option_t *o, const char *text, const char
         long v = 0;
         if (!text || !*text) text = o->def ? o->def : "0";
         if (!parse_long(text, &v))
-            problem(cfg, "%s: '%s' is not a whole number; use a number from %ld to %ld", source,
-                    text, o->min, o->max);
+            add_problem(cfg, "%s: '%s' is not a whole number; use a number from %ld to %ld", source,
+                        text, o->min, o->max);
         else if (v < o->min || v > o->max)
-            problem(cfg, "%s: %ld is out of range; use a number from %ld to %ld", source, v, o->min,
-                    o->max);
+            add_problem(cfg, "%s: %ld is out of range; use a number from %ld to %ld", source, v,
+                        o->min, o->max);
         *(long *)(base + o->offset) = v;
     } else {
         bool v = false;
         if (!text || !*text) text = o->def ? o->def : "false";
         if (!config_parse_bool(text, &v))
-            problem(cfg, "%s: '%s' is not a boolean; use true/false, 1/0 or on/off", source, text);
+            add_problem(cfg, "%s: '%s' is not a boolean; use true/false, 1/0 or on/off", source,
+                        text);
         *(bool *)(base + o->offset) = v;
     }
 }
@@ -255,8 +259,8 @@ static void load_plugin_json(config_t *cfg, bool *from_plugin)
     cfg->plugin_json_seen = true;
     cJSON *root = cJSON_Parse(raw);
     if (!cJSON_IsObject(root)) {
-        problem(cfg, "BUILDKITE_PLUGIN_CONFIGURATION: not a JSON object; check the plugin's "
-                     "options in pipeline.yml");
+        add_problem(cfg, "BUILDKITE_PLUGIN_CONFIGURATION: not a JSON object; check the plugin's "
+                         "options in pipeline.yml");
         cJSON_Delete(root);
         return;
     }
@@ -267,9 +271,9 @@ static void load_plugin_json(config_t *cfg, bool *from_plugin)
         if (strcmp(key, "binary") == 0) continue; /* read by the hooks */
         const option_t *o = option_by_plugin_key(key);
         if (!o) {
-            problem(cfg,
-                    "plugin option '%s': unknown option; see plugin.yml for the accepted names",
-                    key);
+            add_problem(cfg,
+                        "plugin option '%s': unknown option; see plugin.yml for the accepted names",
+                        key);
             continue;
         }
         const char *env = getenv(o->env);
@@ -277,9 +281,9 @@ static void load_plugin_json(config_t *cfg, bool *from_plugin)
         char *text = plugin_value_text(item);
         char *source = xasprintf("plugin option '%s'", key);
         if (!text)
-            problem(cfg, "%s: unsupported value type; use a string, number or boolean", source);
+            add_problem(cfg, "%s: unsupported value type; use a string, number or boolean", source);
         else
-            store(cfg, o, text, source);
+            store_option(cfg, o, text, source);
         from_plugin[o - OPTIONS] = text != NULL;
         free(text);
         free(source);
@@ -299,7 +303,7 @@ static bool nothing_of_the_api(const config_t *cfg)
  * (at any path) and has only the job's original environment finds it, and
  * another job, build or project never does. Without a Buildkite job id, the
  * job index and count keep local parallel runs apart. */
-static void derive(config_t *cfg)
+static void derive_identity(config_t *cfg)
 {
     free(cfg->identifier);
     cfg->offline = nothing_of_the_api(cfg);
@@ -334,14 +338,14 @@ void config_apply_saved(config_t *cfg, const cJSON *options, const char *source)
             if (OPTIONS[i].plugin && strcmp(OPTIONS[i].env, item->string) == 0) o = &OPTIONS[i];
         if (!o || !cJSON_IsString(item) || config_is_set(cfg, o->env)) continue;
         char *where = xasprintf("%s (saved by the plan phase in %s)", o->env, source);
-        store(cfg, o, item->valuestring, where);
+        store_option(cfg, o, item->valuestring, where);
         free(where);
         strlist_push(&cfg->explicit_keys, o->env);
     }
     char *state_dir = cfg->state_dir_chosen ? xstrdup(cfg->state_dir) : NULL;
     free(cfg->state_dir);
     cfg->state_dir = state_dir ? state_dir : xstrdup("");
-    derive(cfg);
+    derive_identity(cfg);
 }
 
 cJSON *config_saved_options(const config_t *cfg)
@@ -368,7 +372,8 @@ cJSON *config_saved_options(const config_t *cfg)
 
 static size_t edit_distance(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
     if (la > 64 || lb > 64) return SIZE_MAX;
     size_t row[65];
     for (size_t j = 0; j <= lb; j++) row[j] = j;
@@ -435,7 +440,8 @@ void config_load(config_t *cfg)
     strlist_init(&cfg->warnings);
     bool from_plugin[N_OPTIONS] = {0};
     /* Defaults first, so every string field is non-NULL. */
-    for (size_t i = 0; i < N_OPTIONS; i++) store(cfg, &OPTIONS[i], OPTIONS[i].def, OPTIONS[i].env);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        store_option(cfg, &OPTIONS[i], OPTIONS[i].def, OPTIONS[i].env);
     load_plugin_json(cfg, from_plugin);
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const option_t *o = &OPTIONS[i];
@@ -446,7 +452,7 @@ void config_load(config_t *cfg)
             v = getenv(name);
         }
         if (v && *v) {
-            store(cfg, o, v, name);
+            store_option(cfg, o, v, name);
             strlist_push(&cfg->explicit_keys, o->env);
         } else if (from_plugin[i]) {
             strlist_push(&cfg->explicit_keys, o->env);
@@ -454,7 +460,7 @@ void config_load(config_t *cfg)
     }
     log_set_debug(cfg->debug);
     warn_unknown_variables(cfg);
-    derive(cfg);
+    derive_identity(cfg);
 }
 
 static bool is_https_url(const char *u)
@@ -492,9 +498,9 @@ static void validate_tags(config_t *cfg)
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(t, '=');
         if (!eq)
-            problem(cfg, TE "TAGS: '%s' must use key=value format, e.g. team=payments", t);
+            add_problem(cfg, TE "TAGS: '%s' must use key=value format, e.g. team=payments", t);
         else if (eq == t)
-            problem(cfg, TE "TAGS: '%s' has an empty key", t);
+            add_problem(cfg, TE "TAGS: '%s' has an empty key", t);
     }
     free(copy);
 }
@@ -505,9 +511,9 @@ static void validate_tag_filters(config_t *cfg)
     const char *f = cfg->tag_filters;
     const char *colon = strchr(f, ':');
     if (*f && (!colon || colon == f || !colon[1]))
-        problem(cfg,
-                TE "TAG_FILTERS: '%s' is not key:value; give one execution tag, e.g. team:frontend",
-                f);
+        add_problem(
+            cfg,
+            TE "TAG_FILTERS: '%s' is not key:value; give one execution tag, e.g. team:frontend", f);
 }
 
 static bool has_problem(const config_t *cfg, const char *name)
@@ -520,44 +526,49 @@ static bool has_problem(const config_t *cfg, const char *name)
 bool config_validate(config_t *cfg, phase_t phase)
 {
     if (cfg->parallel_job >= cfg->parallel_job_count && !has_problem(cfg, "BUILDKITE_PARALLEL_JOB"))
-        problem(cfg,
-                "BUILDKITE_PARALLEL_JOB: %ld must be less than BUILDKITE_PARALLEL_JOB_COUNT (%ld)",
-                cfg->parallel_job, cfg->parallel_job_count);
+        add_problem(
+            cfg, "BUILDKITE_PARALLEL_JOB: %ld must be less than BUILDKITE_PARALLEL_JOB_COUNT (%ld)",
+            cfg->parallel_job, cfg->parallel_job_count);
     if (*cfg->ca_bundle && !fs_exists(cfg->ca_bundle))
-        problem(cfg, TE "CA_BUNDLE: '%s' does not exist; give the path of a PEM file",
-                cfg->ca_bundle);
+        add_problem(cfg, TE "CA_BUNDLE: '%s' does not exist; give the path of a PEM file",
+                    cfg->ca_bundle);
     if (*cfg->durations_file && !fs_exists(cfg->durations_file))
-        problem(cfg, TE "DURATIONS_FILE: '%s' does not exist; give an existing file or unset it",
-                cfg->durations_file);
+        add_problem(cfg,
+                    TE "DURATIONS_FILE: '%s' does not exist; give an existing file or unset it",
+                    cfg->durations_file);
     if (*cfg->files && !fs_exists(cfg->files))
-        problem(cfg, TE "FILES: '%s' does not exist; give a file listing one test file per line",
-                cfg->files);
+        add_problem(cfg,
+                    TE "FILES: '%s' does not exist; give a file listing one test file per line",
+                    cfg->files);
     validate_tags(cfg);
     validate_tag_filters(cfg);
     long life = config_duration_seconds(cfg->oidc_lifetime);
     if (life <= 0 || life > 86400)
-        problem(cfg,
-                TE "OIDC_LIFETIME: '%s' is not a lifetime up to 24h; use seconds or a duration "
-                   "like 2h, 30m, 300s",
-                cfg->oidc_lifetime);
+        add_problem(cfg,
+                    TE "OIDC_LIFETIME: '%s' is not a lifetime up to 24h; use seconds or a duration "
+                       "like 2h, 30m, 300s",
+                    cfg->oidc_lifetime);
     if (phase == PHASE_PLAN && !cfg->offline) {
         if (!*cfg->suite_slug)
-            problem(cfg, TE "SUITE_SLUG: must not be blank; set the plugin's suite-slug option or "
-                            "the variable");
+            add_problem(cfg,
+                        TE "SUITE_SLUG: must not be blank; set the plugin's suite-slug option or "
+                           "the variable");
         if (!*cfg->api_token && !has_problem(cfg, TE "API_ACCESS_TOKEN"))
-            problem(cfg, TE "API_ACCESS_TOKEN: must not be blank; set it from your secrets "
-                            "manager, or leave " TE "OIDC on (the default) inside a Buildkite job");
+            add_problem(cfg,
+                        TE "API_ACCESS_TOKEN: must not be blank; set it from your secrets "
+                           "manager, or leave " TE "OIDC on (the default) inside a Buildkite job");
         if (!*cfg->org_slug)
-            problem(cfg, "BUILDKITE_ORGANIZATION_SLUG: must not be blank; Buildkite sets it, "
-                         "outside Buildkite set it yourself");
+            add_problem(cfg, "BUILDKITE_ORGANIZATION_SLUG: must not be blank; Buildkite sets it, "
+                             "outside Buildkite set it yourself");
         if (!*cfg->identifier)
-            problem(cfg, "BUILDKITE_BUILD_ID and BUILDKITE_STEP_ID: both are needed for the plan "
-                         "identifier; or set " TE "PLAN_IDENTIFIER");
+            add_problem(cfg,
+                        "BUILDKITE_BUILD_ID and BUILDKITE_STEP_ID: both are needed for the plan "
+                        "identifier; or set " TE "PLAN_IDENTIFIER");
         if (!is_https_url(cfg->base_url))
-            problem(cfg, TE "BASE_URL: '%s' is not an https:// URL", cfg->base_url);
+            add_problem(cfg, TE "BASE_URL: '%s' is not an https:// URL", cfg->base_url);
     }
     if (phase == PHASE_REPORT && !is_https_url(cfg->upload_base_url))
-        problem(cfg, TE "UPLOAD_BASE_URL: '%s' is not an https:// URL", cfg->upload_base_url);
+        add_problem(cfg, TE "UPLOAD_BASE_URL: '%s' is not an https:// URL", cfg->upload_base_url);
     return cfg->problems.len == 0;
 }
 

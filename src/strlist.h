@@ -17,10 +17,7 @@ typedef struct {
     size_t cap;
 } strlist_t;
 
-#define STRLIST_INIT                                                                               \
-    {                                                                                              \
-        NULL, 0, 0                                                                                 \
-    }
+#define STRLIST_INIT ((strlist_t){0})
 
 void strlist_init(strlist_t *l);
 void strlist_free(strlist_t *l);
