@@ -26,7 +26,7 @@ long json_get_long(const cJSON *o, const char *key, long lo, long hi, long fallb
     /* Only a double inside [-2^63, 2^63) converts to long defined; (double)hi
      * can round up past hi (LONG_MAX becomes 2^63), so the bounds are checked
      * again on the converted value. Comparisons are false for NaN. */
-    if (!(d >= (double)lo && d >= -0x1p63 && d < 0x1p63)) return fallback;
+    if (!(d >= (double)lo && d <= (double)hi && d >= -0x1p63 && d < 0x1p63)) return fallback;
     long v = (long)d;
     return v >= lo && v <= hi ? v : fallback;
 }
