@@ -33,7 +33,7 @@ bool config_parse_bool(const char *s, bool *out)
 }
 
 /* A whole number, white space around it allowed (env files often add some). */
-static bool parse_long(const char *s, long *out)
+static bool parse_whole_number(const char *s, long *out)
 {
     size_t n = strlen(s);
     const char *digits = span_trim(s, &n);
@@ -91,7 +91,7 @@ static void store_option(config_t *cfg, const option_t *o, const char *text, con
     } else if (o->type == OPT_INT) {
         long v = 0;
         if (!text || !*text) text = o->def ? o->def : "0";
-        if (!parse_long(text, &v))
+        if (!parse_whole_number(text, &v))
             config_add_problem(cfg, "%s: '%s' is not a whole number; use a number from %ld to %ld",
                                source, text, o->min, o->max);
         else if (v < o->min || v > o->max)

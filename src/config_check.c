@@ -63,7 +63,7 @@ static void validate_tag_filters(config_t *cfg)
             TE "TAG_FILTERS: '%s' is not key:value; give one execution tag, e.g. team:frontend", f);
 }
 
-static bool has_problem(const config_t *cfg, const char *name)
+static bool problem_listed(const config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->problems.len; i++)
         if (strncmp(cfg->problems.items[i], name, strlen(name)) == 0) return true;
@@ -72,7 +72,8 @@ static bool has_problem(const config_t *cfg, const char *name)
 
 bool config_validate(config_t *cfg, phase_t phase)
 {
-    if (cfg->parallel_job >= cfg->parallel_job_count && !has_problem(cfg, "BUILDKITE_PARALLEL_JOB"))
+    if (cfg->parallel_job >= cfg->parallel_job_count &&
+        !problem_listed(cfg, "BUILDKITE_PARALLEL_JOB"))
         config_add_problem(
             cfg, "BUILDKITE_PARALLEL_JOB: %ld must be less than BUILDKITE_PARALLEL_JOB_COUNT (%ld)",
             cfg->parallel_job, cfg->parallel_job_count);
@@ -101,7 +102,7 @@ bool config_validate(config_t *cfg, phase_t phase)
             config_add_problem(
                 cfg, TE "SUITE_SLUG: must not be blank; set the plugin's suite-slug option or "
                         "the variable");
-        if (!*cfg->api_token && !has_problem(cfg, TE "API_ACCESS_TOKEN"))
+        if (!*cfg->api_token && !problem_listed(cfg, TE "API_ACCESS_TOKEN"))
             config_add_problem(
                 cfg, TE "API_ACCESS_TOKEN: must not be blank; set it from your secrets "
                         "manager, or leave " TE "OIDC on (the default) inside a Buildkite job");

@@ -310,7 +310,7 @@ static bool nfa_run(const glob_tok_t *t, size_t n, const char *s, bool prefix_mo
     return result;
 }
 
-static bool match_text(const char *pat, const char *s, bool prefix_mode)
+static bool match_segment(const char *pat, const char *s, bool prefix_mode)
 {
     glob_tok_t *t;
     size_t n;
@@ -379,7 +379,7 @@ bool pattern_names_dir(const pattern_t *p, const char *name)
         for (char *seg = strtok_r(copy, "/", &save); seg && !hit;
              seg = strtok_r(NULL, "/", &save)) {
             bool explicit = seg[0] == '.' || strstr(seg, "node_modules") != NULL;
-            if (explicit && strcmp(seg, "**") != 0 && match_text(seg, name, false)) hit = true;
+            if (explicit && strcmp(seg, "**") != 0 && match_segment(seg, name, false)) hit = true;
         }
         free(copy);
         if (hit) return true;

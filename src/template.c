@@ -18,7 +18,7 @@ static bool is_operator(const char *w)
 
 /* Ends the word being read: an unquoted shell operator is refused (there is
  * no shell to run it), anything else joins the words. */
-static bool end_word(buf_t *w, bool quoted, strlist_t *words, char **err)
+static bool end_split_word(buf_t *w, bool quoted, strlist_t *words, char **err)
 {
     if (!quoted && is_operator(w->data))
         return err_set(err,
@@ -72,7 +72,7 @@ bool template_split(const char *text, strlist_t *words, char **err)
     bool ok = true;
     for (const char *s = text; ok && *s;) {
         if (isspace((unsigned char)*s)) {
-            if (in_word) ok = end_word(&w, quoted, words, err);
+            if (in_word) ok = end_split_word(&w, quoted, words, err);
             in_word = false;
             quoted = false;
             s++;
@@ -86,7 +86,7 @@ bool template_split(const char *text, strlist_t *words, char **err)
             in_word = true;
         }
     }
-    if (ok && in_word) ok = end_word(&w, quoted, words, err);
+    if (ok && in_word) ok = end_split_word(&w, quoted, words, err);
     buf_free(&w);
     if (ok && words->len == 0) return err_set(err, "command is empty");
     return ok;
