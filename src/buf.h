@@ -18,6 +18,8 @@ typedef struct {
     size_t cap;
 } buf_t;
 
+/* A compound literal: initialises (`buf_t b = BUF_INIT;`) and resets a
+ * struct member (`w->path = BUF_INIT;`) alike. */
 #define BUF_INIT ((buf_t){0})
 
 void buf_init(buf_t *b);
