@@ -159,7 +159,10 @@ size_t utf8_prefix_len(const char *s, size_t len, size_t keep)
     /* Back off over continuation bytes (10xxxxxx) to the start of the character
      * that straddles the cut, then drop that character too. */
     size_t back = 0;
-    while (n > 0 && back < 4 && ((unsigned char)s[n] & 0xC0) == 0x80) n--, back++;
+    while (n > 0 && back < 4 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+        n--;
+        back++;
+    }
     return n;
 }
 

@@ -18,10 +18,9 @@ typedef struct {
     size_t cap;
 } buf_t;
 
-#define BUF_INIT                                                                                   \
-    {                                                                                              \
-        NULL, 0, 0                                                                                 \
-    }
+/* A compound literal: initialises (`buf_t b = BUF_INIT;`) and resets a
+ * struct member (`w->path = BUF_INIT;`) alike. */
+#define BUF_INIT ((buf_t){0})
 
 void buf_init(buf_t *b);
 void buf_free(buf_t *b);

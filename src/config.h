@@ -5,7 +5,16 @@
  * JSON (option "suite-slug" is BUILDKITE_TEST_ENGINE_SUITE_SLUG, and so on),
  * then the default. The same table prints --help, so the documentation cannot
  * drift from what is parsed. Problems are collected, never fatal one at a time:
- * the user sees every bad setting in one go. */
+ * the user sees every bad setting in one go.
+ *
+ * Errors (err.h): loading and validating never fail as calls; what is wrong
+ * with the settings is collected in cfg->problems (and misspellings in
+ * cfg->warnings), one line each, and config never prints on its own. The
+ * phase decides when to show them, with config_print_problems and
+ * config_print_warnings on the stream it chooses.
+ *
+ * Files: config.c loads, config_options.c holds the table (and --help),
+ * config_check.c validates and reports. */
 #ifndef TEP_CONFIG_H
 #define TEP_CONFIG_H
 #include <stdbool.h>

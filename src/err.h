@@ -21,9 +21,11 @@
  * 5. Only the phase modules print: cmd_*.c and plan_*.c, run_*.c, report_*.c.
  *    Everything else (buf, strlist, config, state, http, process, agent,
  *    oidc, results_*, durations_*, retrysel, ...) hands its messages back and
- *    never writes to stdout or stderr. A warning such a module must pass on
- *    while it goes on (a bad record it skipped) goes to a warn_fn the phase
- *    gives it; the phase decides how it is shown and how many are shown.
+ *    never writes to stdout or stderr on its own. (config collects its
+ *    problems in a list; a phase prints them with config_print_problems on
+ *    the stream it chooses.) A warning such a module must pass on while it
+ *    goes on (a bad record it skipped) goes to a warn_fn the phase gives it;
+ *    the phase decides how it is shown and how many are shown.
  *
  * Allocation failure is not an error: it aborts (see buf.h). */
 #ifndef TEP_ERR_H

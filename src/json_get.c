@@ -23,8 +23,12 @@ double json_get_num(const cJSON *o, const char *key)
 long json_get_long(const cJSON *o, const char *key, long lo, long hi, long fallback)
 {
     double d = json_get_num(o, key);
-    /* The comparisons are false for NaN, so it falls back too. */
-    return d >= (double)lo && d <= (double)hi ? (long)d : fallback;
+    /* Only a double inside [-2^63, 2^63) converts to long defined; (double)hi
+     * can round up past hi (LONG_MAX becomes 2^63), so the bounds are checked
+     * again on the converted value. Comparisons are false for NaN. */
+    if (!(d >= (double)lo && d <= (double)hi && d >= -0x1p63 && d < 0x1p63)) return fallback;
+    long v = (long)d;
+    return v >= lo && v <= hi ? v : fallback;
 }
 
 size_t json_get_count(const cJSON *o, const char *key)

@@ -52,7 +52,7 @@ static bool starts_section(const char *line)
 }
 
 /* Formats one line and escapes it; the caller frees the buffer. */
-static void render(buf_t *line, const char *fmt, va_list ap)
+static void render_line(buf_t *line, const char *fmt, va_list ap)
 {
     char *raw = xvasprintf(fmt, ap);
     buf_init(line);
@@ -60,10 +60,12 @@ static void render(buf_t *line, const char *fmt, va_list ap)
     free(raw);
 }
 
-static void emit(FILE *f, const char *colour, const char *label, const char *fmt, va_list ap)
+/* stderr lines: "test-engine-pytest: warning: ...", coloured on a terminal. */
+static void emit_labelled(FILE *f, const char *colour, const char *label, const char *fmt,
+                          va_list ap)
 {
     buf_t line;
-    render(&line, fmt, ap);
+    render_line(&line, fmt, ap);
     bool colours = colour && use_colour();
     fflush(stdout);
     fprintf(f, "%s%s: %s%s%s\n", colours ? colour : "", TEP_NAME, label, line.data,
@@ -72,28 +74,32 @@ static void emit(FILE *f, const char *colour, const char *label, const char *fmt
     buf_free(&line);
 }
 
+/* stdout lines: `lead` then the text. Text that would itself open a
+ * Buildkite section is pushed off the marker with a space (guard). */
+static void emit_stdout(const char *lead, bool guard, const char *fmt, va_list ap)
+{
+    buf_t line;
+    render_line(&line, fmt, ap);
+    const char *pad = guard && starts_section(line.data) ? " " : "";
+    fprintf(stdout, "%s%s%s\n", lead, pad, line.data);
+    fflush(stdout);
+    buf_free(&line);
+}
+
 void log_info(const char *fmt, ...)
 {
     va_list ap;
-    buf_t line;
     va_start(ap, fmt);
-    render(&line, fmt, ap);
+    emit_stdout("", true, fmt, ap);
     va_end(ap);
-    fprintf(stdout, "%s%s\n", starts_section(line.data) ? " " : "", line.data);
-    fflush(stdout);
-    buf_free(&line);
 }
 
 void log_section(const char *fmt, ...)
 {
     va_list ap;
-    buf_t title;
     va_start(ap, fmt);
-    render(&title, fmt, ap);
+    emit_stdout("+++ " TEP_NAME ": ", false, fmt, ap);
     va_end(ap);
-    fprintf(stdout, "+++ " TEP_NAME ": %s\n", title.data);
-    fflush(stdout);
-    buf_free(&title);
 }
 
 void log_block(const char *text)
@@ -119,7 +125,7 @@ void log_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    emit(stderr, "\033[1;33m", "warning: ", fmt, ap);
+    emit_labelled(stderr, "\033[1;33m", "warning: ", fmt, ap);
     va_end(ap);
 }
 
@@ -127,7 +133,7 @@ void log_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    emit(stderr, "\033[1;31m", "error: ", fmt, ap);
+    emit_labelled(stderr, "\033[1;31m", "error: ", fmt, ap);
     va_end(ap);
 }
 
@@ -136,6 +142,6 @@ void log_debug(const char *fmt, ...)
     if (!debug_on) return;
     va_list ap;
     va_start(ap, fmt);
-    emit(stderr, NULL, "debug: ", fmt, ap);
+    emit_labelled(stderr, NULL, "debug: ", fmt, ap);
     va_end(ap);
 }

@@ -1,5 +1,6 @@
 #include "pattern.h"
 #include "buf.h"
+#include "err.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,33 +34,23 @@ static bool check_braces(const char *text, char **err)
             continue;
         }
         if (*s == '{') {
-            if (++groups > PATTERN_MAX_GROUPS) {
-                *err = xasprintf("more than %d '{' groups; use fewer or a broader '*'",
-                                 PATTERN_MAX_GROUPS);
-                return false;
-            }
-            if (++depth > PATTERN_MAX_NESTING) {
-                *err = xasprintf("braces nested more than %d deep", PATTERN_MAX_NESTING);
-                return false;
-            }
+            if (++groups > PATTERN_MAX_GROUPS)
+                return err_set(err, "more than %d '{' groups; use fewer or a broader '*'",
+                               PATTERN_MAX_GROUPS);
+            if (++depth > PATTERN_MAX_NESTING)
+                return err_set(err, "braces nested more than %d deep", PATTERN_MAX_NESTING);
         } else if (*s == '}') {
-            if (depth == 0) {
-                *err = xstrdup("'}' without a matching '{'");
-                return false;
-            }
+            if (depth == 0) return err_set(err, "'}' without a matching '{'");
             depth--;
         }
     }
-    if (depth) {
-        *err = xstrdup("'{' is never closed");
-        return false;
-    }
+    if (depth) return err_set(err, "'{' is never closed");
     return true;
 }
 
 /* Expands the first brace group of text and recurses on each choice. The
  * structure was checked, so only the number of alternatives can run away. */
-static bool expand(const char *text, strlist_t *out, char **err)
+static bool expand_braces(const char *text, strlist_t *out, char **err)
 {
     const char *open = NULL;
     for (const char *s = text; *s && !open; s++) {
@@ -69,12 +60,12 @@ static bool expand(const char *text, strlist_t *out, char **err)
             open = s;
     }
     if (!open) {
-        if (out->len == PATTERN_MAX_ALTS) {
-            *err = xasprintf("braces expand to more than %d alternatives; use fewer '{a,b}' groups "
-                             "or a broader '*'",
-                             PATTERN_MAX_ALTS);
-            return false;
-        }
+        if (out->len == PATTERN_MAX_ALTS)
+            return err_set(
+                err,
+                "braces expand to more than %d alternatives; use fewer '{a,b}' groups or "
+                "a broader '*'",
+                PATTERN_MAX_ALTS);
         strlist_push(out, text);
         return true;
     }
@@ -94,7 +85,7 @@ static bool expand(const char *text, strlist_t *out, char **err)
         else if ((*s == ',' && nest == 0) || s == close) {
             char *alt = xasprintf("%.*s%.*s%s", (int)(open - text), text, (int)(s - start), start,
                                   close + 1);
-            bool ok = expand(alt, out, err);
+            bool ok = expand_braces(alt, out, err);
             free(alt);
             if (!ok) return false;
             start = s + 1;
@@ -156,7 +147,8 @@ static bool class_match(const char *open, char c)
     const char *s = open + 1;
     bool negate = *s == '!' || *s == '^';
     if (negate) s++;
-    bool first = true, hit = false;
+    bool first = true;
+    bool hit = false;
     while (*s && (*s != ']' || first)) {
         unsigned char lo, hi;
         s = class_member(s, &lo, &hi);
@@ -166,44 +158,53 @@ static bool class_match(const char *open, char c)
     return hit != negate;
 }
 
-static bool tokenize(const char *p, glob_tok_t **out, size_t *n, char **err)
+/* One token at p into tok; returns the byte after it, or NULL with *err. */
+static const char *read_token(const char *p, glob_tok_t *tok, char **err)
+{
+    if (p[0] == '*' && p[1] == '*') {
+        const char *q = p;
+        while (*q == '*') q++;
+        tok->doubled = true;
+        tok->kind = T_STAR; /* '**' glued to text behaves like '*' */
+        if (*q == '\0') tok->kind = T_ALL;
+        if (*q == '/') {
+            tok->kind = T_DIRS;
+            q++;
+        }
+        return q;
+    }
+    if (*p == '*' || *p == '?') {
+        tok->kind = *p == '*' ? T_STAR : T_ANY;
+        return p + 1;
+    }
+    if (*p == '[') {
+        const char *e = class_end(p);
+        if (!e) err_set(err, "'[' is never closed");
+        tok->kind = T_CLASS;
+        tok->cls = p;
+        return e;
+    }
+    if (*p == '\\') {
+        if (!p[1]) err_set(err, "pattern ends with a lone '\\'");
+        tok->kind = T_LIT;
+        tok->c = p[1];
+        return p[1] ? p + 2 : NULL;
+    }
+    tok->kind = T_LIT;
+    tok->c = *p;
+    return p + 1;
+}
+
+/* Compiles one brace-free alternative to its token list. */
+static bool tokenize_alt(const char *p, glob_tok_t **out, size_t *n, char **err)
 {
     glob_tok_t *t = xcalloc(strlen(p) + 1, sizeof *t);
     size_t k = 0;
     while (*p) {
-        glob_tok_t *tok = &t[k++];
-        if (p[0] == '*' && p[1] == '*') {
-            const char *q = p;
-            while (*q == '*') q++;
-            tok->doubled = true;
-            if (*q == '\0')
-                tok->kind = T_ALL;
-            else if (*q == '/')
-                tok->kind = T_DIRS, q++;
-            else
-                tok->kind = T_STAR; /* '**' glued to text behaves like '*' */
-            p = q;
-        } else if (*p == '*') {
-            tok->kind = T_STAR, p++;
-        } else if (*p == '?') {
-            tok->kind = T_ANY, p++;
-        } else if (*p == '[') {
-            const char *e = class_end(p);
-            if (!e) {
-                *err = xstrdup("'[' is never closed");
-                free(t);
-                return false;
-            }
-            tok->kind = T_CLASS, tok->cls = p, p = e;
-        } else if (*p == '\\') {
-            if (!p[1]) {
-                *err = xstrdup("pattern ends with a lone '\\'");
-                free(t);
-                return false;
-            }
-            tok->kind = T_LIT, tok->c = p[1], p += 2;
-        } else {
-            tok->kind = T_LIT, tok->c = *p++;
+        p = read_token(p, &t[k++], err);
+        if (!p) {
+            free(t);
+            return false;
         }
     }
     *out = t;
@@ -221,14 +222,14 @@ typedef struct {
 
 /* Tokens that can match nothing let the next one start too. Edges only go
  * forward by one, so a single forward pass is the whole closure. */
-static void closure(const glob_tok_t *t, size_t n, bool *at)
+static void nfa_closure(const glob_tok_t *t, size_t n, bool *at)
 {
     for (size_t i = 0; i < n; i++)
         if (at[i] && (t[i].kind == T_STAR || t[i].kind == T_ALL || t[i].kind == T_DIRS))
             at[i + 1] = true;
 }
 
-static bool step(const glob_tok_t *t, size_t n, const states_t *cur, states_t *nxt, char c)
+static bool nfa_step(const glob_tok_t *t, size_t n, const states_t *cur, states_t *nxt, char c)
 {
     memset(nxt->at, 0, n + 1);
     memset(nxt->in, 0, n + 1);
@@ -238,25 +239,27 @@ static bool step(const glob_tok_t *t, size_t n, const states_t *cur, states_t *n
         bool at = cur->at[i];
         switch (t[i].kind) {
         case T_LIT:
-            if (at && c == t[i].c) nxt->at[i + 1] = alive = true;
+            if (at && c == t[i].c) nxt->at[i + 1] = true;
             break;
         case T_ANY:
-            if (at && c != '/') nxt->at[i + 1] = alive = true;
+            if (at && c != '/') nxt->at[i + 1] = true;
             break;
         case T_CLASS:
-            if (at && class_match(t[i].cls, c)) nxt->at[i + 1] = alive = true;
+            if (at && class_match(t[i].cls, c)) nxt->at[i + 1] = true;
             break;
         case T_STAR:
-            if (at && c != '/') nxt->at[i] = alive = true;
+            if (at && c != '/') nxt->at[i] = true;
             break;
-        case T_ALL: nxt->at[i] = alive = true; break;
+        case T_ALL: nxt->at[i] = true; break;
         case T_DIRS:
-            nxt->in[i] = alive = true;
+            nxt->in[i] = true;
             if (c == '/') nxt->at[i + 1] = true;
             break;
         }
     }
-    closure(t, n, nxt->at);
+    /* Alive while any position survived the byte. */
+    for (size_t i = 0; i <= n && !alive; i++) alive = nxt->at[i] || nxt->in[i];
+    nfa_closure(t, n, nxt->at);
     return alive;
 }
 
@@ -269,7 +272,7 @@ static bool reached_doubled(const glob_tok_t *t, size_t n, const states_t *s)
 
 /* prefix_mode: succeed when the string runs out with the pattern still
  * alive, or on reaching a '**' (asks "can something below this match?"). */
-static bool run(const glob_tok_t *t, size_t n, const char *s, bool prefix_mode)
+static bool nfa_run(const glob_tok_t *t, size_t n, const char *s, bool prefix_mode)
 {
     bool small[4][64];
     bool *mem = n + 1 <= 64 ? NULL : xcalloc(4 * (n + 1), sizeof(bool));
@@ -278,15 +281,17 @@ static bool run(const glob_tok_t *t, size_t n, const char *s, bool prefix_mode)
     memset(a.at, 0, n + 1);
     memset(a.in, 0, n + 1);
     a.at[0] = true;
-    closure(t, n, a.at);
-    states_t *cur = &a, *nxt = &b;
-    bool result = false, decided = false;
+    nfa_closure(t, n, a.at);
+    states_t *cur = &a;
+    states_t *nxt = &b;
+    bool result = false;
+    bool decided = false;
     for (; *s && !decided; s++) {
         if (prefix_mode && reached_doubled(t, n, cur)) {
             result = decided = true;
             break;
         }
-        if (!step(t, n, cur, nxt, *s)) {
+        if (!nfa_step(t, n, cur, nxt, *s)) {
             decided = true; /* no position survived: no match */
             break;
         }
@@ -305,16 +310,16 @@ static bool run(const glob_tok_t *t, size_t n, const char *s, bool prefix_mode)
     return result;
 }
 
-static bool match_text(const char *pat, const char *s, bool prefix_mode)
+static bool match_segment(const char *pat, const char *s, bool prefix_mode)
 {
     glob_tok_t *t;
     size_t n;
     char *err = NULL;
-    if (!tokenize(pat, &t, &n, &err)) {
+    if (!tokenize_alt(pat, &t, &n, &err)) {
         free(err);
         return false;
     }
-    bool hit = run(t, n, s, prefix_mode);
+    bool hit = nfa_run(t, n, s, prefix_mode);
     free(t);
     return hit;
 }
@@ -323,23 +328,19 @@ static bool match_text(const char *pat, const char *s, bool prefix_mode)
 
 bool pattern_compile(pattern_t *p, const char *text, char **err)
 {
-    *err = NULL;
     memset(p, 0, sizeof *p);
-    strlist_init(&p->alts);
-    if (!*text) {
-        *err = xstrdup("pattern is empty");
-        return false;
+    if (!*text) return err_set(err, "pattern is empty");
+    if (strlen(text) > PATTERN_MAX_LEN)
+        return err_set(err, "pattern is longer than %d bytes", PATTERN_MAX_LEN);
+    bool ok = check_braces(text, err) && expand_braces(text, &p->alts, err);
+    if (ok) {
+        p->progs = xcalloc(p->alts.len, sizeof *p->progs);
+        p->prog_len = xcalloc(p->alts.len, sizeof *p->prog_len);
     }
-    if (strlen(text) > PATTERN_MAX_LEN) {
-        *err = xasprintf("pattern is longer than %d bytes", PATTERN_MAX_LEN);
-        return false;
-    }
-    if (!check_braces(text, err) || !expand(text, &p->alts, err)) return false;
-    p->progs = xcalloc(p->alts.len, sizeof *p->progs);
-    p->prog_len = xcalloc(p->alts.len, sizeof *p->prog_len);
-    for (size_t i = 0; i < p->alts.len; i++)
-        if (!tokenize(p->alts.items[i], &p->progs[i], &p->prog_len[i], err)) return false;
-    return true;
+    for (size_t i = 0; ok && i < p->alts.len; i++)
+        ok = tokenize_alt(p->alts.items[i], &p->progs[i], &p->prog_len[i], err);
+    if (!ok) pattern_free(p); /* a failed compile holds nothing */
+    return ok;
 }
 
 void pattern_free(pattern_t *p)
@@ -355,7 +356,7 @@ void pattern_free(pattern_t *p)
 bool pattern_match(const pattern_t *p, const char *path)
 {
     for (size_t i = 0; i < p->alts.len; i++)
-        if (run(p->progs[i], p->prog_len[i], path, false)) return true;
+        if (nfa_run(p->progs[i], p->prog_len[i], path, false)) return true;
     return false;
 }
 
@@ -364,7 +365,7 @@ bool pattern_may_match_below(const pattern_t *p, const char *dir)
     char *probe = xasprintf("%s/", dir);
     bool hit = false;
     for (size_t i = 0; i < p->alts.len && !hit; i++)
-        hit = run(p->progs[i], p->prog_len[i], probe, true);
+        hit = nfa_run(p->progs[i], p->prog_len[i], probe, true);
     free(probe);
     return hit;
 }
@@ -378,7 +379,7 @@ bool pattern_names_dir(const pattern_t *p, const char *name)
         for (char *seg = strtok_r(copy, "/", &save); seg && !hit;
              seg = strtok_r(NULL, "/", &save)) {
             bool explicit = seg[0] == '.' || strstr(seg, "node_modules") != NULL;
-            if (explicit && strcmp(seg, "**") != 0 && match_text(seg, name, false)) hit = true;
+            if (explicit && strcmp(seg, "**") != 0 && match_segment(seg, name, false)) hit = true;
         }
         free(copy);
         if (hit) return true;

@@ -30,7 +30,9 @@ typedef struct {
     size_t *prog_len;
 } pattern_t;
 
-/* Returns false and sets *err (caller frees) for malformed patterns. */
+/* Errors follow err.h: a malformed pattern or one past a bound returns false
+ * with *err set (caller frees) and p left empty (pattern_free on it is
+ * harmless); on success *err is untouched and p is freed with pattern_free. */
 bool pattern_compile(pattern_t *p, const char *text, char **err);
 void pattern_free(pattern_t *p);
 bool pattern_match(const pattern_t *p, const char *path);

@@ -62,7 +62,7 @@ static const char *parts_problem(const char *rest)
     return NULL;
 }
 
-static bool inside(const char *real, const char *cwd)
+static bool path_is_inside(const char *real, const char *cwd)
 {
     size_t n = strlen(cwd);
     if (n == 1) return true; /* checkout at "/" */
@@ -77,7 +77,8 @@ static const char *escape_problem(const char *file)
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd)) return "cannot be checked: the current directory is unknown";
     char *path = xstrdup(file);
-    size_t len = strlen(path), existing = 0;
+    size_t len = strlen(path);
+    size_t existing = 0;
     for (size_t i = 0; i <= len; i++) {
         if (path[i] != '/' && path[i] != '\0') continue;
         if (i == 0 || path[i - 1] == '/') continue; /* "a//b": nothing new */
@@ -96,7 +97,7 @@ static const char *escape_problem(const char *file)
         if (!realpath(path, real))
             why = errno == ENOENT || errno == ELOOP ? "goes through a symlink that does not resolve"
                                                     : "cannot be resolved";
-        else if (!inside(real, cwd))
+        else if (!path_is_inside(real, cwd))
             why = "resolves outside the checkout";
     }
     free(path);

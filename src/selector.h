@@ -17,8 +17,12 @@
 #define TEP_SELECTOR_H
 #include <stddef.h>
 
-/* NULL when the selector is safe, else a short reason. len is the byte
- * length as received (so an embedded NUL is caught). */
+/* NULL when the selector is safe, else a short reason (a static string, never
+ * freed) that the caller puts after the selector in its own message. This is
+ * a judgement on untrusted data, not a failure of the call, so it does not
+ * take the bool + char **err shape of err.h: callers test it in loops over
+ * every planned test, and a static reason costs no allocation. len is the
+ * byte length as received (so an embedded NUL is caught). */
 const char *selector_problem(const char *s, size_t len);
 /* The file part of a node id: everything before the first "::" (caller frees). */
 char *selector_file_part(const char *s);

@@ -3,7 +3,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ctype.h>
 
 void strlist_init(strlist_t *l)
 {
@@ -66,12 +65,11 @@ void strlist_push_lines(strlist_t *l, const char *text)
 {
     const char *p = text;
     while (*p) {
-        const char *end = strchr(p, '\n');
-        if (!end) end = p + strlen(p);
-        const char *a = p, *z = end;
-        while (a < z && isspace((unsigned char)*a)) a++;
-        while (z > a && isspace((unsigned char)z[-1])) z--;
-        if (z > a) strlist_push_owned(l, xstrndup(a, (size_t)(z - a)));
-        p = *end ? end + 1 : end;
+        size_t n = strcspn(p, "\n");
+        size_t kept = n;
+        const char *line = span_trim(p, &kept);
+        if (kept) strlist_push_owned(l, xstrndup(line, kept));
+        p += n;
+        if (*p) p++;
     }
 }

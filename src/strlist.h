@@ -17,10 +17,7 @@ typedef struct {
     size_t cap;
 } strlist_t;
 
-#define STRLIST_INIT                                                                               \
-    {                                                                                              \
-        NULL, 0, 0                                                                                 \
-    }
+#define STRLIST_INIT ((strlist_t){0})
 
 void strlist_init(strlist_t *l);
 void strlist_free(strlist_t *l);
@@ -31,7 +28,8 @@ void strlist_sort(strlist_t *l);                /* byte order */
 /* qsort comparator for an array of C strings, in byte order. */
 int strlist_cmp(const void *a, const void *b);
 bool strlist_contains(const strlist_t *l, const char *s);
-/* Splits text on '\n', trims surrounding white space, drops empty lines. */
+/* Appends each line of text (split on '\n'), trimmed of surrounding white
+ * space as span_trim does ("\r" included); blank lines are dropped. */
 void strlist_push_lines(strlist_t *l, const char *text);
 
 #endif

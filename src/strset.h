@@ -20,10 +20,7 @@ typedef struct {
     size_t len;
 } strset_t;
 
-#define STRSET_INIT                                                                                \
-    {                                                                                              \
-        NULL, 0, 0                                                                                 \
-    }
+#define STRSET_INIT ((strset_t){0})
 
 void strset_free(strset_t *s);
 /* Adds s (borrowed); returns false when an equal string was already there. */

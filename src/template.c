@@ -1,5 +1,6 @@
 #include "template.h"
 #include "buf.h"
+#include "err.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,82 +16,80 @@ static bool is_operator(const char *w)
     return false;
 }
 
+/* Ends the word being read: an unquoted shell operator is refused (there is
+ * no shell to run it), anything else joins the words. */
+static bool end_split_word(buf_t *w, bool quoted, strlist_t *words, char **err)
+{
+    if (!quoted && is_operator(w->data))
+        return err_set(err,
+                       "'%s' needs a shell, and commands run without one; put the pipeline in a "
+                       "script and call that",
+                       w->data);
+    strlist_push(words, w->data);
+    buf_reset(w);
+    return true;
+}
+
+/* Reads one quoted or escaped piece at s (a ', " or \) into w; returns the
+ * byte after it, or NULL with *err when it never ends. */
+static const char *read_quoted(const char *s, buf_t *w, char **err)
+{
+    if (*s == '\'') {
+        const char *end = strchr(s + 1, '\'');
+        if (!end) {
+            err_set(err, "unterminated single quote");
+            return NULL;
+        }
+        buf_append(w, s + 1, (size_t)(end - s - 1));
+        return end + 1;
+    }
+    if (*s == '"') {
+        s++;
+        while (*s && *s != '"') {
+            if (*s == '\\' && s[1] && strchr("\"\\$`\n", s[1])) s++;
+            buf_putc(w, *s++);
+        }
+        if (!*s) {
+            err_set(err, "unterminated double quote");
+            return NULL;
+        }
+        return s + 1;
+    }
+    if (!s[1]) {
+        err_set(err, "command ends with a lone backslash");
+        return NULL;
+    }
+    buf_putc(w, s[1]);
+    return s + 2;
+}
+
 bool template_split(const char *text, strlist_t *words, char **err)
 {
-    buf_t w;
-    buf_init(&w);
-    bool in_word = false, quoted = false;
-    const char *s = text;
-    while (*s) {
-        char c = *s;
-        if (isspace((unsigned char)c)) {
-            if (in_word) {
-                if (!quoted && is_operator(w.data)) {
-                    *err = xasprintf("'%s' needs a shell, and commands run without one; put the "
-                                     "pipeline in a script and call that",
-                                     w.data);
-                    buf_free(&w);
-                    return false;
-                }
-                strlist_push(words, w.data);
-                buf_reset(&w);
-                in_word = quoted = false;
-            }
+    buf_t w = BUF_INIT;
+    buf_reserve(&w, 0); /* w.data is a string from the start */
+    bool in_word = false;
+    bool quoted = false;
+    bool ok = true;
+    for (const char *s = text; ok && *s;) {
+        if (isspace((unsigned char)*s)) {
+            if (in_word) ok = end_split_word(&w, quoted, words, err);
+            in_word = false;
+            quoted = false;
             s++;
-        } else if (c == '\'') {
-            const char *end = strchr(s + 1, '\'');
-            if (!end) {
-                *err = xstrdup("unterminated single quote");
-                buf_free(&w);
-                return false;
-            }
-            buf_append(&w, s + 1, (size_t)(end - s - 1));
-            in_word = quoted = true;
-            s = end + 1;
-        } else if (c == '"') {
-            s++;
-            while (*s && *s != '"') {
-                if (*s == '\\' && s[1] && strchr("\"\\$`\n", s[1])) s++;
-                buf_putc(&w, *s++);
-            }
-            if (!*s) {
-                *err = xstrdup("unterminated double quote");
-                buf_free(&w);
-                return false;
-            }
-            in_word = quoted = true;
-            s++;
-        } else if (c == '\\') {
-            if (!s[1]) {
-                *err = xstrdup("command ends with a lone backslash");
-                buf_free(&w);
-                return false;
-            }
-            buf_putc(&w, s[1]);
-            in_word = quoted = true;
-            s += 2;
-        } else {
-            buf_putc(&w, c);
+        } else if (*s == '\'' || *s == '"' || *s == '\\') {
+            s = read_quoted(s, &w, err);
+            ok = s != NULL;
             in_word = true;
-            s++;
+            quoted = true;
+        } else {
+            buf_putc(&w, *s++);
+            in_word = true;
         }
     }
-    if (in_word) {
-        if (!quoted && is_operator(w.data)) {
-            *err = xasprintf("'%s' needs a shell, and commands run without one; put the pipeline "
-                             "in a script and call that",
-                             w.data);
-            buf_free(&w);
-            return false;
-        }
-        strlist_push(words, w.data);
-    }
+    if (ok && in_word) ok = end_split_word(&w, quoted, words, err);
     buf_free(&w);
-    if (words->len == 0) {
-        *err = xstrdup("command is empty");
-        return false;
-    }
-    return true;
+    if (ok && words->len == 0) return err_set(err, "command is empty");
+    return ok;
 }
 
 static char *replace_all(const char *word, const char *needle, const char *with)
@@ -125,7 +124,7 @@ bool template_expand(const char *tmpl, const strlist_t *examples, const char *re
             for (size_t j = 0; j < examples->len; j++) strlist_push(argv, examples->items[j]);
             placed = true;
         } else if (strstr(w, EXAMPLES)) {
-            *err = xasprintf("'%s': {{testExamples}} must be a word of its own", w);
+            err_set(err, "'%s': {{testExamples}} must be a word of its own", w);
             strlist_free(&words);
             return false;
         } else {

@@ -11,7 +11,15 @@
 #include <stdbool.h>
 #include "strlist.h"
 
+/* Errors follow err.h: false with *err set to one line (an unterminated
+ * quote, a lone backslash, an unquoted shell operator, an empty command, a
+ * {{testExamples}} glued to other text); *err is untouched on success. On
+ * false the output list may hold the words read before the problem: the
+ * caller frees it either way. */
+
+/* Appends the template's words to `words`. */
 bool template_split(const char *text, strlist_t *words, char **err);
+/* Appends the argv for running `examples`, {{resultPath}} -> result_path. */
 bool template_expand(const char *tmpl, const strlist_t *examples, const char *result_path,
                      strlist_t *argv, char **err);
 /* argv words before {{testExamples}} (the launcher: "python3 -m pytest -p x"). */

@@ -19,9 +19,7 @@ setup() {
   pytest_env
   export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD" BUILDKITE_LABEL=':pytest: Unit tests'
   export BUILDKITE_BUILD_URL=https://buildkite.localhost/acme/shop/builds/7
-  WORK="$BATS_TEST_TMPDIR/work"
-  mkdir -p "$WORK"
-  cd "$WORK" || return 1
+  work_dir
 }
 
 teardown() { stop_server; }

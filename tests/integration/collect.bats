@@ -12,9 +12,7 @@ tests/test_names.py::test_word[two  spaces]
 tests/test_names.py::test_word[with space]'
 
 setup() {
-  copy_fixture collect
-  start_server
-  job_env 0 2
+  fixture_job collect 2
   export PYTHONDONTWRITEBYTECODE=1 TEP_SPY_DIR="$BATS_TEST_TMPDIR/spy"
   mkdir -p "$TEP_SPY_DIR"
   server_config '{"filter_tests": ["tests/test_names.py"]}'

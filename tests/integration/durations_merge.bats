@@ -6,9 +6,7 @@
 load '../support/helpers'
 
 setup() {
-  WORK="$BATS_TEST_TMPDIR/work"
-  mkdir -p "$WORK"
-  cd "$WORK" || return 1
+  work_dir
   export NO_COLOR=1
 }
 

@@ -16,9 +16,7 @@ tests/unit/tax_test.py
 tests/unit/test_money.py'
 
 setup() {
-  copy_fixture shop
-  start_server
-  job_env 0 1
+  fixture_job shop 1
   server_config '{"durations": '"$DURATIONS"'}'
   export BUILDKITE_TEST_ENGINE_MAX_PARALLELISM=10 BUILDKITE_TEST_ENGINE_TARGET_TIME=1m
 }

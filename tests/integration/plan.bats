@@ -4,9 +4,7 @@
 load '../support/helpers'
 
 setup() {
-  copy_fixture shop
-  start_server
-  job_env 0 3
+  fixture_job shop 3
 }
 
 teardown() { stop_server; }

@@ -4,9 +4,7 @@
 load '../support/helpers'
 
 setup() {
-  copy_fixture shop
-  start_server
-  job_env 0 2
+  fixture_job shop 2
   faults '{"plan_get": [{"status": 503, "forever": true}]}'
   export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=0
 }

@@ -5,9 +5,7 @@
 load '../support/helpers'
 
 setup() {
-  copy_fixture collect
-  start_server
-  job_env 0 2
+  fixture_job collect 2
   export PYTHONDONTWRITEBYTECODE=1
 }
 

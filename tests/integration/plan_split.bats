@@ -9,9 +9,7 @@ load '../support/helpers'
 JOBS=4
 
 setup() {
-  WORK="$BATS_TEST_TMPDIR/work"
-  mkdir -p "$WORK/tests"
-  cd "$WORK" || return 1
+  work_dir tests
   job_env 0 "$JOBS"
   # The API is down: nothing listens on this loopback port.
   export BUILDKITE_TEST_ENGINE_BASE_URL="https://127.0.0.1:9" BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=0

@@ -6,11 +6,7 @@
 load '../support/helpers'
 
 setup() {
-  start_server
-  job_env 0 1
-  install_agent_stub
-  pytest_env
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD"
+  pytest_job agent
   export BUILDKITE_TEST_ENGINE_PROMISE_FAILURE=true
 }
 

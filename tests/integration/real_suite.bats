@@ -23,11 +23,9 @@ setup_file() {
 }
 
 setup() {
-  WORK="$BATS_TEST_TMPDIR/work"
-  mkdir -p "$WORK"
+  work_dir
   cp -a "$NX" "$WORK/networkx"
   find "$WORK" -name __pycache__ -prune -exec rm -rf {} +
-  cd "$WORK" || return 1
   export PYTHONPATH="$SUPPORT" PYTHONDONTWRITEBYTECODE=1 NO_COLOR=1
 }
 

@@ -4,11 +4,7 @@
 load '../support/helpers'
 
 setup() {
-  start_server
-  job_env 0 1
-  install_agent_stub
-  pytest_env
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD" BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
+  pytest_job agent upload
   export BUILDKITE_COMMIT=abc123 BUILDKITE_BUILD_NUMBER=7 BUILDKITE_BUILD_URL=https://buildkite.localhost/b/7
   export BUILDKITE_MESSAGE=$'Fix "quoted" msg; with semicolon\nand a second line, caf\u00e9 \U0001F600'
   export BUILDKITE_TEST_ENGINE_TAGS='team=pay"ments,note=a;b=c'

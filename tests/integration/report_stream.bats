@@ -9,11 +9,7 @@
 load '../support/helpers'
 
 setup() {
-  start_server
-  job_env 0 1
-  install_agent_stub
-  pytest_env
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD" BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
+  pytest_job agent upload
   export BUILDKITE_TEST_ENGINE_UPLOAD_RETRY_BUDGET=3
 }
 

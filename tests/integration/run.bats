@@ -4,11 +4,7 @@
 load '../support/helpers'
 
 setup() {
-  start_server
-  job_env 0 1
-  pytest_env
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD"
-  export BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
+  pytest_job upload
 }
 
 teardown() { stop_server; }
@@ -288,7 +284,7 @@ def test_slow():
 PY
   "$TEP_BIN" run > out.txt 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do [ -f "$TEP_FLAKY_DIR/grandchild.pid" ] && break; sleep 0.1; done
+  wait_for_file "$TEP_FLAKY_DIR/grandchild.pid"
   kill -TERM "$pid"
   wait "$pid" && status=0 || status=$?
   assert_equal "$status" 143

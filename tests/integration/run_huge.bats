@@ -11,15 +11,8 @@ JSON_CMD='/usr/bin/python3 -m pytest -q --tb=no -rN -p tep_collector -p no:cache
 JUNIT_CMD='/usr/bin/python3 -m pytest -q --tb=no -rN -p no:cacheprovider {{testExamples}} --junit-xml={{resultPath}}'
 
 setup() {
-  start_server
-  job_env 0 1
-  install_agent_stub
-  pytest_env
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD"
-  export BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
-  WORK="$BATS_TEST_TMPDIR/work"
-  mkdir -p "$WORK/tests"
-  cd "$WORK" || return 1
+  pytest_job agent upload
+  work_dir tests
 }
 
 teardown() { stop_server; }

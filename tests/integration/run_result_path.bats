@@ -6,10 +6,7 @@
 load '../support/helpers'
 
 setup() {
-  start_server
-  job_env 0 1
-  pytest_env
-  export BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
+  pytest_job upload no-cmd
 }
 
 teardown() { stop_server; }

@@ -7,12 +7,7 @@
 load '../support/helpers'
 
 setup() {
-  start_server
-  job_env 0 1
-  install_agent_stub
-  pytest_env
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD"
-  export BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
+  pytest_job agent upload
 }
 
 teardown() { stop_server; }
@@ -78,7 +73,7 @@ plan_entries() {
   printf 'import os, time\ndef test_slow():\n    open(os.environ["TEP_FLAKY_DIR"] + "/started", "w").close()\n    time.sleep(60)\n' > test_slow.py
   "$TEP_BIN" run > out.txt 2>&1 &
   pid=$!
-  for _ in $(seq 1 200); do [ -f "$TEP_FLAKY_DIR/started" ] && break; sleep 0.05; done
+  wait_for_file "$TEP_FLAKY_DIR/started"
   kill -TERM "$pid"
   wait "$pid" && status=0 || status=$?
   assert_equal "$status" 143

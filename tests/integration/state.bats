@@ -8,9 +8,8 @@ load '../support/helpers'
 
 setup() {
   copy_fixture shop
-  export NO_COLOR=1 PYTHONPATH="$SUPPORT" PYTHONDONTWRITEBYTECODE=1 TEP_FLAKY_DIR="$BATS_TEST_TMPDIR/flaky"
-  mkdir -p "$TEP_FLAKY_DIR"
-  export BUILDKITE_TEST_ENGINE_TEST_CMD="/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}"
+  pytest_env
+  export NO_COLOR=1 BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD"
   export BUILDKITE_TEST_ENGINE_RETRY_COUNT=1 # the shop has one flaky test
   unset BUILDKITE_JOB_ID BUILDKITE_TEST_ENGINE_STATE_DIR
 }
@@ -65,7 +64,7 @@ ran_files() { grep '^\$ .*attempt-0' "$1" | grep -o 'tests/[^ ]*\.py' | sort; }
   cp "$TEP_SOURCE_DIR/fixtures/cancel/test_cancel.py" tests/
   TEP_CANCEL_MARK=1 "$TEP_BIN" run > "$BATS_TEST_TMPDIR/first.log" 2>&1 &
   first=$!
-  for _ in $(seq 1 300); do [ -f "$TEP_CANCEL_READY" ] && break; sleep 0.1; done
+  wait_for_file "$TEP_CANCEL_READY" 30
   run "$TEP_BIN" run
   kill -TERM "$first"; wait "$first" || true
   assert_failure 78

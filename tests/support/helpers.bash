@@ -79,6 +79,44 @@ job_env() {
   export NO_COLOR=1
 }
 
+# pytest_job [agent] [upload] [no-cmd]: the setup most run and report suites
+# share: the stand-in server, parallel job 0 of 1, real pytest (pytest_env)
+# with the collector stand-in as the test command ($JSON_CMD). Words add:
+#   agent   a stub buildkite-agent on PATH (install_agent_stub)
+#   upload  the upload token, so the report phase uploads
+#   no-cmd  no test command: the default, or the one a test sets itself
+pytest_job() {
+  local word cmd=$JSON_CMD
+  start_server
+  job_env 0 1
+  pytest_env
+  for word in "$@"; do
+    case $word in
+      agent) install_agent_stub ;;
+      upload) export BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN" ;;
+      no-cmd) cmd= ;;
+      *)
+        echo "pytest_job: unknown word '$word' (agent, upload or no-cmd)" >&2
+        return 1
+        ;;
+    esac
+  done
+  if [ -n "$cmd" ]; then export BUILDKITE_TEST_ENGINE_TEST_CMD="$cmd"; fi
+}
+
+# wait_for_file FILE [SECONDS]: waits (bounded, default 10 s) until FILE
+# exists, e.g. until a backgrounded pytest has started; fails if it never does.
+wait_for_file() {
+  local tries=$((${2:-10} * 20))
+  while [ "$tries" -gt 0 ]; do
+    [ -e "$1" ] && return 0
+    sleep 0.05
+    tries=$((tries - 1))
+  done
+  echo "wait_for_file: $1 did not appear within ${2:-10} s" >&2
+  return 1
+}
+
 # faults JSON: injects faults into the stand-in.
 faults() { printf '%s' "$1" > "$SERVER_DIR/faults.json"; }
 server_config() { printf '%s' "$1" > "$SERVER_DIR/config.json"; }
@@ -96,11 +134,26 @@ slice_tests() {
     "$BATS_TEST_TMPDIR/state-$1/slice.json"
 }
 
-copy_fixture() {
+# work_dir [SUBDIR]: an empty checkout, $WORK (with SUBDIR made inside it),
+# as the current directory.
+work_dir() {
   WORK="$BATS_TEST_TMPDIR/work"
-  mkdir -p "$WORK"
-  cp -a "$TEP_SOURCE_DIR/fixtures/$1/." "$WORK/"
+  mkdir -p "$WORK/${1:-}"
   cd "$WORK" || return 1
+}
+
+# copy_fixture NAME: a copy of fixtures/NAME as the checkout ($WORK, cwd).
+copy_fixture() {
+  work_dir
+  cp -a "$TEP_SOURCE_DIR/fixtures/$1/." "$WORK/"
+}
+
+# fixture_job NAME COUNT: the planning suites' setup: a copy of fixtures/NAME
+# as the checkout, the stand-in server, parallel job 0 of COUNT.
+fixture_job() {
+  copy_fixture "$1"
+  start_server
+  job_env 0 "$2"
 }
 
 # A stub buildkite-agent that keeps meta-data, annotations and artifacts in

@@ -1,8 +1,8 @@
-/* buf_t and strlist_t in their zero state, after free and after detach, and
- * the UTF-8-aware text cutter every parser uses for untrusted messages. */
+/* buf: buf_t in its zero state, after free and after detach, the x*
+ * allocation helpers, span_trim, and the UTF-8-aware text cutter every parser
+ * uses for untrusted messages. */
 #include "unit.h"
 #include "buf.h"
-#include "strlist.h"
 
 static void zero_buf_is_usable(void **state)
 {
@@ -61,42 +61,6 @@ static void buf_grows_past_initial_capacity(void **state)
     buf_free(&b);
 }
 
-static void zero_strlist_is_usable(void **state)
-{
-    (void)state;
-    strlist_t l = {0};
-    assert_false(strlist_contains(&l, "a"));
-    strlist_sort(&l);
-    strlist_clear(&l);
-    for (int i = 0; i < 20; i++) strlist_push(&l, i % 2 ? "b" : "a");
-    assert_int_equal(l.len, 20);
-    assert_null(l.items[20]);
-    strlist_free(&l);
-
-    strlist_t m = STRLIST_INIT;
-    strlist_push_lines(&m, " x \n\n y");
-    assert_int_equal(m.len, 2);
-    assert_string_equal(m.items[1], "y");
-    strlist_free(&m);
-}
-
-static void strlist_push_after_free(void **state)
-{
-    (void)state;
-    strlist_t l;
-    strlist_init(&l);
-    strlist_push(&l, "a");
-    strlist_free(&l);
-    assert_int_equal(l.len, 0);
-    strlist_push(&l, "b"); /* free leaves a valid empty list */
-    strlist_push(&l, "c");
-    assert_int_equal(l.len, 2);
-    assert_string_equal(l.items[0], "b");
-    assert_null(l.items[2]);
-    strlist_free(&l);
-    strlist_free(&l); /* twice is harmless */
-}
-
 static void cut_keeps_a_prefix_and_says_so(void **state)
 {
     (void)state;
@@ -135,16 +99,95 @@ static void excerpt_is_one_printable_line(void **state)
     free(s);
 }
 
+static void append_keeps_embedded_nul_and_terminates(void **state)
+{
+    (void)state;
+    buf_t b = BUF_INIT;
+    buf_append(&b, "a\0b", 3);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.data, "a\0b", 3);
+    assert_int_equal(b.data[3], '\0');
+    buf_append(&b, NULL, 0); /* nothing to copy: still a valid string */
+    assert_int_equal(b.len, 3);
+    buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(buf_str(&b), "");
+    buf_free(&b);
+}
+
+static void reserve_makes_room_without_changing_contents(void **state)
+{
+    (void)state;
+    buf_t b = BUF_INIT;
+    buf_puts(&b, "keep");
+    buf_reserve(&b, 5000);
+    assert_true(b.cap >= b.len + 5000 + 1);
+    assert_string_equal(b.data, "keep");
+    size_t cap = b.cap;
+    buf_append(&b, "0123456789", 10); /* fits: no reallocation needed */
+    assert_int_equal(b.cap, cap);
+    assert_string_equal(b.data, "keep0123456789");
+    buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.cap, 0);
+}
+
+static void formatting_helpers_allocate_exactly(void **state)
+{
+    (void)state;
+    char *s = xasprintf("%s=%05d", "n", 42);
+    assert_string_equal(s, "n=00042");
+    free(s);
+    s = xstrndup("abcdef", 3);
+    assert_string_equal(s, "abc");
+    free(s);
+    s = xstrdup("");
+    assert_string_equal(s, "");
+    free(s);
+    char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    s = xasprintf("[%s]", big); /* longer than a buffer's first allocation */
+    assert_int_equal(strlen(s), sizeof big + 1);
+    assert_int_equal(s[0], '[');
+    assert_int_equal(s[sizeof big], ']');
+    free(s);
+}
+
+static void trimmed(const char *in, size_t len, const char *want)
+{
+    size_t n = len;
+    const char *t = span_trim(in, &n);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(t, want, n);
+    assert_true(t >= in && t + n <= in + len); /* a view into the input */
+}
+
+static void span_trim_trims_both_ends_only(void **state)
+{
+    (void)state;
+    trimmed("  a b \t\r\n", 9, "a b");
+    trimmed("x", 1, "x");
+    trimmed(" \t\n\v\f\r", 6, "");
+    trimmed("", 0, "");
+    trimmed("  inner  space  ", 16, "inner  space");
+    trimmed(" ab  cd", 4, "ab"); /* only the span counts, not what follows it */
+    /* Bytes past 0x7f are not white space, even where a locale might say so. */
+    trimmed("\xc2\xa0x\xc2\xa0", 5, "\xc2\xa0x\xc2\xa0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(zero_buf_is_usable),
         cmocka_unit_test(buf_reusable_after_free_and_detach),
         cmocka_unit_test(buf_grows_past_initial_capacity),
-        cmocka_unit_test(zero_strlist_is_usable),
-        cmocka_unit_test(strlist_push_after_free),
         cmocka_unit_test(cut_keeps_a_prefix_and_says_so),
         cmocka_unit_test(excerpt_is_one_printable_line),
+        cmocka_unit_test(append_keeps_embedded_nul_and_terminates),
+        cmocka_unit_test(reserve_makes_room_without_changing_contents),
+        cmocka_unit_test(formatting_helpers_allocate_exactly),
+        cmocka_unit_test(span_trim_trims_both_ends_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
