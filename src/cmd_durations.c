@@ -48,23 +48,14 @@ static int usage_error(char *msg)
     return EXIT_USAGE;
 }
 
-/* A bad entry in a file given to merge: an error, as merge writes nothing then. */
-static void show_merge_error(void *user, const char *line)
-{
-    (void)user;
-    log_error("%s", line);
-}
-
 /* Reads every file (all problems are named, not just the first). */
 static bool read_all_durations(char **files, int n, durations_file_entries_t *e)
 {
     bool ok = true;
     for (int i = 0; i < n; i++) {
         char *err = NULL;
-        durations_file_opts_t o = {.label = "durations merge",
-                                   .strict = true,
-                                   .src = (unsigned)i,
-                                   .warn = show_merge_error};
+        durations_file_opts_t o = {
+            .label = "durations merge", .strict = true, .src = (unsigned)i, .warn = log_error_line};
         if (!durations_file_read(files[i], &o, e, &err)) {
             log_error("%s", err);
             free(err);

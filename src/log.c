@@ -145,3 +145,15 @@ void log_debug(const char *fmt, ...)
     emit_labelled(stderr, NULL, "debug: ", fmt, ap);
     va_end(ap);
 }
+
+void log_warn_line(void *user, const char *line)
+{
+    (void)user;
+    log_warn("%s", line);
+}
+
+void log_error_line(void *user, const char *line)
+{
+    (void)user;
+    log_error("%s", line);
+}

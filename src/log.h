@@ -20,8 +20,12 @@
 
 void log_set_debug(bool on);
 bool log_debug_enabled(void);
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* stdout */
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* stderr, "warning:" */
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* stdout */
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* stderr, "warning:" */
+/* A warn_fn (err.h) that shows each line as log_warn does, and one that shows
+ * it as log_error does: what a phase hands a module that does not print. */
+void log_warn_line(void *user, const char *line);
+void log_error_line(void *user, const char *line);
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* stderr, "error:" */
 void log_debug(const char *fmt, ...)
     __attribute__((format(printf, 1, 2))); /* stderr when enabled */

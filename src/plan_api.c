@@ -8,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The HTTP client's line about each failed attempt, as a warning on stderr. */
-static void warn_http_attempt(void *user, const char *line)
-{
-    (void)user;
-    log_warn("%s", line);
-}
-
 void plan_api_client_init(http_client_t *c, const config_t *cfg)
 {
     char *auth = xasprintf("Authorization: Bearer %s", cfg->api_token);
@@ -23,7 +16,7 @@ void plan_api_client_init(http_client_t *c, const config_t *cfg)
     /* A refused connection or an unknown host will not answer within the
      * budget either; the local plan is as good as waiting a minute for it. */
     c->fail_fast_unreachable = true;
-    c->warn = warn_http_attempt;
+    c->warn = log_warn_line;
     http_wipe(auth);
     free(auth);
 }

@@ -92,13 +92,6 @@ long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long
     return n;
 }
 
-/* A bad entry in the durations file: a warning; the entry is left out. */
-static void warn_durations_line(void *user, const char *line)
-{
-    (void)user;
-    log_warn("%s", line);
-}
-
 /* Seconds of the entries by the durations file: the known summed, the
  * unknown at the mean of the known (as the fallback plan counts them);
  * -1 when nothing is known. */
@@ -108,7 +101,7 @@ static double local_total(const config_t *cfg, const strlist_t *entries, size_t 
     if (!*cfg->durations_file) return -1;
     durations_t known = {0};
     char *err = NULL;
-    if (!durations_load(cfg->durations_file, warn_durations_line, NULL, &known, &err)) {
+    if (!durations_load(cfg->durations_file, log_warn_line, NULL, &known, &err)) {
         log_warn("%s; no local estimate", err);
         free(err);
         return -1;

@@ -37,13 +37,6 @@ typedef enum {
     GOT_TERMINAL
 } got_t;
 
-/* A warning from a module that does not print, as the plan phase shows it. */
-static void warn_to_log(void *user, const char *line)
-{
-    (void)user;
-    log_warn("%s", line);
-}
-
 bool plan_phase_prepare(config_t *cfg)
 {
     char *err = NULL;
@@ -135,7 +128,7 @@ static got_t plan_from_answer(plan_api_answer_t *a, plan_t *p, const config_t *c
         return a->outcome == PLAN_API_FATAL ? GOT_FATAL : GOT_FALLBACK;
     }
     char *err = NULL;
-    if (!plan_json_parse(p, a->body, cfg->location_prefix, warn_to_log, NULL, &err)) {
+    if (!plan_json_parse(p, a->body, cfg->location_prefix, log_warn_line, NULL, &err)) {
         free(p->reason);
         p->reason = err; /* "Invalid Plan: ..." or "Error Plan: ..." */
         return GOT_FALLBACK;
@@ -241,13 +234,6 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     return got;
 }
 
-/* A bad entry in the durations file: a warning; the entry is left out. */
-static void warn_durations_line(void *user, const char *line)
-{
-    (void)user;
-    log_warn("%s", line);
-}
-
 static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
 {
     /* Throw away whatever a half-usable server answer left behind. */
@@ -260,7 +246,7 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
     bool have = false;
     if (*cfg->durations_file) {
         char *err = NULL;
-        have = durations_load(cfg->durations_file, warn_durations_line, NULL, &known, &err);
+        have = durations_load(cfg->durations_file, log_warn_line, NULL, &known, &err);
         if (!have) {
             log_warn("%s; splitting without durations", err);
             free(err);
@@ -271,19 +257,13 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
     plan_refine_job(p, cfg->parallel_job, config_test_command(cfg)); /* split files: ask pytest */
 }
 
-static void warn_refused_selector(void *user, const char *line)
-{
-    (void)user;
-    log_warn("%s", line);
-}
-
 /* The previous attempt's selectors; says in one line when there are none to
  * use. Returns whether the value was usable (sel may be empty). */
 static bool load_retry_selectors(const config_t *cfg, strlist_t *sel)
 {
     char *err = NULL;
     bool found = false;
-    bool ok = retrysel_load(cfg, sel, &found, warn_refused_selector, NULL, &err);
+    bool ok = retrysel_load(cfg, sel, &found, log_warn_line, NULL, &err);
     if (!ok) {
         log_warn("%s; running the normal slice", err);
     } else if (!found) {

@@ -259,13 +259,6 @@ static void sink_file_end(void *user, const char *path, const char *error)
     if (!u->json) junit_end(u, path, error);
 }
 
-/* The HTTP client's line about each failed attempt, as a warning on stderr. */
-static void warn_http_attempt(void *user, const char *line)
-{
-    (void)user;
-    log_warn("%s", line);
-}
-
 static void upload_client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
 {
     u->url = http_join(cfg->upload_base_url, "/v1/uploads");
@@ -277,7 +270,7 @@ static void upload_client_init(uploader_t *u, const config_t *cfg, http_stop_fn 
     u->http.low_speed = true; /* a big batch on a slow link may take longer than api-timeout */
     u->http.max_answer = HTTP_MAX_UPLOAD_ANSWER;
     u->http.stop = stop;
-    u->http.warn = warn_http_attempt;
+    u->http.warn = log_warn_line;
 }
 
 uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,

@@ -138,24 +138,17 @@ static void on_json_record(const test_record_t *rec, void *user)
     run_colldetail_offer_record(r, rec);
 }
 
-/* The result readers' warnings (records they skipped), as warnings. */
-static void warn_result_line(void *user, const char *line)
-{
-    (void)user;
-    log_warn("%s", line);
-}
-
 /* Reads the file into the model; NULL, or why it could not be read whole. */
 static char *read_result_file(run_phase_t *rn, const char *path)
 {
     if (rn->setup.mode == MODE_JSON) {
         results_json_scan_t scan;
-        results_json_read_records(path, on_json_record, &rn->rec.result, warn_result_line, NULL,
+        results_json_read_records(path, on_json_record, &rn->rec.result, log_warn_line, NULL,
                                   &scan);
         return scan.error;
     }
     results_junit_scan_t scan;
-    results_junit_read_results(path, &rn->rec.result, warn_result_line, NULL, &scan);
+    results_junit_read_results(path, &rn->rec.result, log_warn_line, NULL, &scan);
     return scan.error;
 }
 
