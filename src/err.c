@@ -13,3 +13,11 @@ bool err_set(char **err, const char *fmt, ...)
     *err = msg;
     return false;
 }
+
+void warn_vsay(warn_fn fn, void *user, const char *fmt, va_list ap)
+{
+    if (!fn) return;
+    char *line = xvasprintf(fmt, ap);
+    fn(user, line);
+    free(line);
+}

@@ -30,6 +30,7 @@
  * Allocation failure is not an error: it aborts (see buf.h). */
 #ifndef TEP_ERR_H
 #define TEP_ERR_H
+#include <stdarg.h>
 #include <stdbool.h>
 
 /* Sets *err to the formatted message (freeing what it held) and returns
@@ -39,5 +40,10 @@ bool err_set(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* A warning from a module that does not print: one line, without a
  * trailing newline, borrowed for the call. */
 typedef void (*warn_fn)(void *user, const char *line);
+
+/* Formats one line and hands it to fn (nothing when fn is NULL): the body of
+ * a module's own printf-like warning function. */
+void warn_vsay(warn_fn fn, void *user, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #endif

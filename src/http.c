@@ -288,13 +288,10 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
 __attribute__((format(printf, 2, 3))) static void warn_attempt(const http_client_t *c,
                                                                const char *fmt, ...)
 {
-    if (!c->warn) return;
     va_list ap;
     va_start(ap, fmt);
-    char *line = xvasprintf(fmt, ap);
+    warn_vsay(c->warn, c->warn_user, fmt, ap);
     va_end(ap);
-    c->warn(c->warn_user, line);
-    free(line);
 }
 
 static const char *path_of(const char *url)

@@ -15,11 +15,8 @@ bool warncap_next(warncap_t *w)
 
 void warncap_say(const warncap_t *w, const char *fmt, ...)
 {
-    if (!w->fn) return;
     va_list ap;
     va_start(ap, fmt);
-    char *line = xvasprintf(fmt, ap);
+    warn_vsay(w->fn, w->user, fmt, ap);
     va_end(ap);
-    w->fn(w->user, line);
-    free(line);
 }
