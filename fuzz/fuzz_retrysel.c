@@ -11,8 +11,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *value = fuzz_cstr(data, size);
     strlist_t sel = STRLIST_INIT;
-    char *artifact = NULL, *job = NULL;
-    if (retrysel_parse(value, &sel, &artifact, &job)) {
+    char *artifact = NULL;
+    char *job = NULL;
+    char *err = NULL;
+    if (retrysel_parse(value, &sel, &artifact, &job, &err)) {
+        FUZZ_CHECK(err == NULL);
         /* An artifact name from meta-data reaches buildkite-agent's argv only
          * when it is one of ours: never an option, a path or a glob. */
         if (artifact && retrysel_artifact_name_ok(artifact))
@@ -29,12 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(file);
         }
     } else {
+        /* A refusal says why in one line, and hands nothing out. */
+        FUZZ_CHECK(err && *err && !strchr(err, '\n'));
         FUZZ_CHECK(sel.len == 0 && artifact == NULL && job == NULL);
     }
     /* The guard on the raw bytes too, embedded NULs included. */
     (void)selector_problem(value, size);
     free(artifact);
     free(job);
+    free(err);
     strlist_free(&sel);
     free(value);
     return 0;
