@@ -1,11 +1,15 @@
-/* Test helper: scratch files under /tmp, and what a call writes to stderr. */
+/* Test helper: scratch space under /tmp (files and folders a test makes and
+ * removes) and what a call writes to stderr. For programs a test puts on
+ * PATH, see fake_agent.h. Include after unit.h. */
 #ifndef TEP_TEST_SCRATCH_H
 #define TEP_TEST_SCRATCH_H
 #include "unit.h"
 #include "buf.h"
 #include "fsutil.h"
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A new file /tmp/<prefix>-XXXXXX holding data; returns its path (caller
@@ -27,12 +31,46 @@ static inline void scratch_dir(char *dir, size_t size, const char *prefix)
     assert_non_null(mkdtemp(dir));
 }
 
-/* Removes the folder and all in it. */
+/* Makes a new folder as scratch_dir does and makes it the working
+ * directory; returns the one it left (hand it to scratch_leave). */
+static inline char *scratch_enter(char *dir, size_t size, const char *prefix)
+{
+    char *old_cwd = getcwd(NULL, 0);
+    assert_non_null(old_cwd);
+    scratch_dir(dir, size, prefix);
+    assert_int_equal(chdir(dir), 0);
+    return old_cwd;
+}
+
+/* Writes dir/name holding text (a NUL-terminated string). */
+static inline void scratch_put(const char *dir, const char *name, const char *text)
+{
+    char *path = fs_join(dir, name);
+    assert_true(fs_write_file(path, text, strlen(text)));
+    free(path);
+}
+
+static inline int scratch_remove_entry(const char *path, const struct stat *st, int flag,
+                                       struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes the folder and all in it (no shell: any name is safe). */
 static inline void scratch_dir_remove(const char *dir)
 {
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(nftw(dir, scratch_remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* Goes back to old_cwd (and frees it), then removes dir. */
+static inline void scratch_leave(const char *dir, char *old_cwd)
+{
+    assert_int_equal(chdir(old_cwd), 0);
+    free(old_cwd);
+    scratch_dir_remove(dir);
 }
 
 /* Runs fn(arg) with stderr sent to a file; returns what it wrote (caller

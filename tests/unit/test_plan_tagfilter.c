@@ -8,6 +8,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "plan_tagfilter.h"
+#include "scratch.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -35,8 +36,7 @@ static void use_collector(bool registered)
 static int setup(void **state)
 {
     project_t *p = calloc(1, sizeof *p);
-    snprintf(p->dir, sizeof p->dir, "/tmp/tep-tagfilter-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
+    scratch_dir(p->dir, sizeof p->dir, "tep-tagfilter");
     char *cmd = xasprintf("cp -R fixtures/tags/. '%s'", p->dir);
     assert_int_equal(system(cmd), 0);
     free(cmd);
@@ -56,11 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     project_t *p = *state;
-    assert_int_equal(chdir(p->old_cwd), 0);
-    char *cmd = xasprintf("rm -rf '%s'", p->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(p->old_cwd);
+    scratch_leave(p->dir, p->old_cwd);
     free(p->err_text);
     strlist_free(&p->entries);
     unsetenv("BUILDKITE_TEST_ENGINE_TAG_FILTERS");

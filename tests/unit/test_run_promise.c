@@ -7,28 +7,26 @@
 #include "config.h"
 #include "fsutil.h"
 #include "run_promise.h"
-#include "unit_tmp.h"
+#include "fake_agent.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
-static char *old_path;
+static fake_bin_t bin;
 static char *args_file;
 static config_t cfg;
 
 static int setup(void **state)
 {
     (void)state;
-    unit_make_dir(dir, "tep-promise");
-    args_file = fs_join(dir, "agent-args");
+    fake_bin_open(&bin, "tep-promise");
+    args_file = fs_join(bin.dir, "agent-args");
     char *text = xasprintf(
         "#!/bin/sh\nprintf '%%s|' \"$@\" > '%s'\nexit \"${TEP_FAKE_AGENT_EXIT:-0}\"\n", args_file);
-    unit_write_script(dir, "buildkite-agent", text);
+    fake_bin_script(&bin, "buildkite-agent", text);
     free(text);
-    old_path = unit_prepend_path(dir);
     memset(&cfg, 0, sizeof cfg);
-    cfg.state_dir = dir;
+    cfg.state_dir = bin.dir;
     cfg.agent_cmd = "buildkite-agent";
     cfg.promise_failure = true;
     cfg.failure_exit_status = 1;
@@ -38,8 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    unit_restore_path(old_path);
-    unit_remove_tree(dir);
+    fake_bin_close(&bin);
     free(args_file);
     return 0;
 }
@@ -188,7 +185,7 @@ static void agent_failing_is_one_warning(void **state)
 static void damaged_run_json(void **state)
 {
     (void)state;
-    char *path = fs_join(dir, "run.json");
+    char *path = fs_join(bin.dir, "run.json");
     const char *text = "[{\"version\":2,\"failed_tests\":1}";
     assert_true(fs_write_file(path, text, strlen(text)));
     char *out = promise_printed(1);

@@ -7,6 +7,7 @@
 #include "fsutil.h"
 #include "run_result.h"
 #include "run_record.h"
+#include "scratch.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -18,8 +19,7 @@ static config_t cfg;
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/test_run_record_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir(dir, sizeof dir, "test_run_record");
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = dir;
     return 0;
@@ -28,9 +28,7 @@ static int make_dir(void **state)
 static int remove_dir(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(dir);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "plan.h"
+#include "scratch.h"
 #include "slice_file.h"
 #include <stdio.h>
 #include <unistd.h>
@@ -18,8 +19,7 @@ static config_t cfg;
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/test_slice_file_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir(dir, sizeof dir, "test_slice_file");
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = dir;
     cfg.suite_slug = suite;
@@ -32,9 +32,7 @@ static int make_dir(void **state)
 static int remove_dir(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(dir);
     return 0;
 }
 
