@@ -15,13 +15,13 @@
 #include <unistd.h>
 
 static fake_bin_t bin;
-static char *args_file;
+static char args_file[96]; /* the fake python3 notes its last argument here */
 
 static int setup(void **state)
 {
     (void)state;
     fake_bin_open(&bin, "tep-runmode");
-    args_file = fs_join(bin.dir, "args");
+    snprintf(args_file, sizeof args_file, "%s/args", bin.dir);
     /* notes its last argument: "collector" when asked about the collector */
     char *py = xasprintf("#!/bin/sh\nfor a; do last=$a; done\nprintf '%%s' \"$last\" > '%s'\n"
                          "printf '%%s\\n' \"$TEP_FAKE_PROBE\"\n",
@@ -38,7 +38,6 @@ static int teardown(void **state)
 {
     (void)state;
     fake_bin_close(&bin);
-    free(args_file);
     return 0;
 }
 

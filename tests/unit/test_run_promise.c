@@ -6,27 +6,25 @@
 #include "buf.h"
 #include "config.h"
 #include "fsutil.h"
+#include "records.h"
 #include "run_promise.h"
 #include "fake_agent.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static fake_bin_t bin;
-static char *args_file;
+static fake_agent_t agent;
+static char args_file[96]; /* the fake agent notes its arguments here */
 static config_t cfg;
 
 static int setup(void **state)
 {
     (void)state;
-    fake_bin_open(&bin, "tep-promise");
-    args_file = fs_join(bin.dir, "agent-args");
-    char *text = xasprintf(
-        "#!/bin/sh\nprintf '%%s|' \"$@\" > '%s'\nexit \"${TEP_FAKE_AGENT_EXIT:-0}\"\n", args_file);
-    fake_bin_script(&bin, "buildkite-agent", text);
-    free(text);
+    fake_agent_install(
+        &agent, "printf '%s|' \"$@\" > \"$D/agent-args\"\nexit \"${TEP_FAKE_AGENT_EXIT:-0}\"\n");
+    snprintf(args_file, sizeof args_file, "%s/agent-args", agent.dir);
     memset(&cfg, 0, sizeof cfg);
-    cfg.state_dir = bin.dir;
+    cfg.state_dir = agent.dir;
     cfg.agent_cmd = "buildkite-agent";
     cfg.promise_failure = true;
     cfg.failure_exit_status = 1;
@@ -36,21 +34,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    fake_bin_close(&bin);
-    free(args_file);
+    fake_agent_remove(&agent);
     return 0;
 }
 
+/* A test whose node id is `id`, as a parser hands it out. */
 static void add_record(run_result_t *r, const char *id, test_status_t st, bool collection_error)
 {
-    test_record_t rec = {.scope = "",
-                         .name = id,
-                         .node_id = id,
-                         .file = id,
-                         .status = st,
-                         .collection_error = collection_error,
-                         .duration = -1};
-    run_result_add(r, &rec);
+    recs_feed(r, "", id, st, NULL, collection_error);
 }
 
 /* A record with `failed` hard failures, one muted failure, one pass. */
@@ -185,7 +176,7 @@ static void agent_failing_is_one_warning(void **state)
 static void damaged_run_json(void **state)
 {
     (void)state;
-    char *path = fs_join(bin.dir, "run.json");
+    char *path = fs_join(agent.dir, "run.json");
     const char *text = "[{\"version\":2,\"failed_tests\":1}";
     assert_true(fs_write_file(path, text, strlen(text)));
     char *out = promise_printed(1);
