@@ -1,5 +1,5 @@
 /* Test helper: scratch space under /tmp (files and folders a test makes and
- * removes) and what a call writes to stderr. For programs a test puts on
+ * removes) and what a call writes to stdout or stderr. For programs a test puts on
  * PATH, see fake_agent.h. Include after unit.h. */
 #ifndef TEP_TEST_SCRATCH_H
 #define TEP_TEST_SCRATCH_H
@@ -73,20 +73,44 @@ static inline void scratch_leave(const char *dir, char *old_cwd)
     scratch_dir_remove(dir);
 }
 
-/* Runs fn(arg) with stderr sent to a file; returns what it wrote (caller
- * frees) and, with lines, how many lines. */
-static inline char *scratch_stderr(void (*fn)(void *), void *arg, size_t *lines)
+/* The standard streams scratch_output can capture (or both: one file). */
+enum {
+    SCRATCH_STDOUT = 1,
+    SCRATCH_STDERR = 2
+};
+
+/* Points fd at to (fd 1 or 2); returns a copy of what fd was, for undo. */
+static inline int scratch_redirect(int fd, int to)
 {
-    char path[] = "/tmp/tep-stderr-XXXXXX";
+    int saved = dup(fd);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(to, fd), fd);
+    return saved;
+}
+
+static inline void scratch_restore(int fd, int saved)
+{
+    assert_int_equal(dup2(saved, fd), fd);
+    close(saved);
+}
+
+/* Runs fn(arg) with the streams in `which` (SCRATCH_STDOUT, SCRATCH_STDERR
+ * or both) sent to one temp file; returns what they wrote (caller frees)
+ * and, with lines, how many lines. */
+static inline char *scratch_output(int which, void (*fn)(void *), void *arg, size_t *lines)
+{
+    char path[] = "/tmp/tep-output-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
+    fflush(stdout);
     fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
+    int saved_out = which & SCRATCH_STDOUT ? scratch_redirect(1, fd) : -1;
+    int saved_err = which & SCRATCH_STDERR ? scratch_redirect(2, fd) : -1;
     fn(arg);
+    fflush(stdout);
     fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    if (saved_out >= 0) scratch_restore(1, saved_out);
+    if (saved_err >= 0) scratch_restore(2, saved_err);
     close(fd);
     size_t len = 0;
     char *text = fs_read_file(path, &len);
@@ -97,6 +121,12 @@ static inline char *scratch_stderr(void (*fn)(void *), void *arg, size_t *lines)
         for (size_t i = 0; i < len; i++) *lines += text[i] == '\n';
     }
     return text;
+}
+
+/* scratch_output of stderr alone: what a call warns. */
+static inline char *scratch_stderr(void (*fn)(void *), void *arg, size_t *lines)
+{
+    return scratch_output(SCRATCH_STDERR, fn, arg, lines);
 }
 
 #endif

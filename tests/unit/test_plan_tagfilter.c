@@ -66,29 +66,27 @@ static int teardown(void **state)
     return 0;
 }
 
+typedef struct {
+    project_t *p;
+    config_t cfg;
+    int status;
+} apply_call_t;
+
+static void call_apply(void *arg)
+{
+    apply_call_t *c = arg;
+    c->status = plan_tagfilter_apply(&c->cfg, &c->p->entries);
+}
+
 /* plan_tagfilter_apply with the environment's configuration, stderr kept. */
 static int apply(project_t *p)
 {
-    config_t cfg;
-    config_load(&cfg);
-    char *path = fs_join(p->dir, "stderr.txt");
-    fflush(stderr);
-    int saved = dup(2);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(saved >= 0 && fd >= 0);
-    dup2(fd, 2);
-    close(fd);
-    int status = plan_tagfilter_apply(&cfg, &p->entries);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    size_t len;
+    apply_call_t c = {.p = p};
+    config_load(&c.cfg);
     free(p->err_text);
-    p->err_text = fs_read_file(path, &len);
-    assert_non_null(p->err_text);
-    free(path);
-    config_free(&cfg);
-    return status;
+    p->err_text = scratch_stderr(call_apply, &c, NULL);
+    config_free(&c.cfg);
+    return c.status;
 }
 
 static void the_files_become_the_matching_ids(void **state)

@@ -75,30 +75,15 @@ static void write_run_json(size_t failed, int exit_status)
 
 /* Calls run_promise_failure_if_needed with stdout and stderr in a temp
  * file; returns what was printed. */
+static void call_promise(void *status)
+{
+    run_promise_failure_if_needed(&cfg, *(int *)status);
+}
+
 static char *promise_printed(int status)
 {
-    char path[] = "/tmp/tep-promise-out-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    fflush(stdout);
-    fflush(stderr);
-    int out = dup(1);
-    int err = dup(2);
-    dup2(fd, 1);
-    dup2(fd, 2);
     unlink(args_file);
-    run_promise_failure_if_needed(&cfg, status);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(out, 1);
-    dup2(err, 2);
-    close(out);
-    close(err);
-    close(fd);
-    char *text = fs_read_file(path, NULL);
-    unlink(path);
-    assert_non_null(text);
-    return text;
+    return scratch_output(SCRATCH_STDOUT | SCRATCH_STDERR, call_promise, &status, NULL);
 }
 
 static void failures_due(void **state)
