@@ -153,11 +153,10 @@ static void a_plan_without_splits_is_untouched(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(each_collected_test_runs_once_across_the_jobs, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(when_pytest_cannot_tell_nothing_is_lost, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_file_pytest_cannot_import_stays, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_plan_without_splits_is_untouched, setup, teardown),
+        unit_test_fixture(each_collected_test_runs_once_across_the_jobs),
+        unit_test_fixture(when_pytest_cannot_tell_nothing_is_lost),
+        unit_test_fixture(a_file_pytest_cannot_import_stays),
+        unit_test_fixture(a_plan_without_splits_is_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

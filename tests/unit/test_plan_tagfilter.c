@@ -140,13 +140,10 @@ static void a_file_that_cannot_be_imported_is_terminal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(the_files_become_the_matching_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_filter_that_matches_nothing_is_a_configuration_error,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(without_the_collector_it_is_a_configuration_error, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_file_that_cannot_be_imported_is_terminal, setup,
-                                        teardown),
+        unit_test_fixture(the_files_become_the_matching_ids),
+        unit_test_fixture(a_filter_that_matches_nothing_is_a_configuration_error),
+        unit_test_fixture(without_the_collector_it_is_a_configuration_error),
+        unit_test_fixture(a_file_that_cannot_be_imported_is_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

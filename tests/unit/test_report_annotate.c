@@ -223,13 +223,11 @@ static void the_upload_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(failing_job_writes_its_section_to_the_error_box, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_passing_job_with_nothing_to_say_writes_nothing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_flaky_test_goes_to_the_notes_box, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_refused_section_becomes_one_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_upload_line, setup, teardown),
+        unit_test_fixture(failing_job_writes_its_section_to_the_error_box),
+        unit_test_fixture(a_passing_job_with_nothing_to_say_writes_nothing),
+        unit_test_fixture(a_flaky_test_goes_to_the_notes_box),
+        unit_test_fixture(a_refused_section_becomes_one_line),
+        unit_test_fixture(the_upload_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
