@@ -1,6 +1,7 @@
-/* Test helper: every record a parser hands out (test_record_t), copied, so a
- * test can look at what the parser said about each test; the run model
- * itself keeps only the failures. */
+/* Test helper: parser records (test_record_t) both ways. recs_collect copies
+ * every record a parser hands out, so a test can look at what the parser
+ * said about each test (the run model itself keeps only the failures);
+ * recs_feed hands the model one record as a parser would. */
 #ifndef TEP_TEST_RECORDS_H
 #define TEP_TEST_RECORDS_H
 #include "buf.h"
@@ -52,10 +53,32 @@ static inline void recs_free(recs_t *rs)
 {
     for (size_t i = 0; i < rs->len; i++) {
         rec_t *r = &rs->v[i];
-        free(r->node_id), free(r->scope), free(r->name), free(r->file), free(r->failure);
+        free(r->node_id);
+        free(r->scope);
+        free(r->name);
+        free(r->file);
+        free(r->failure);
     }
     free(rs->v);
     memset(rs, 0, sizeof *rs);
+}
+
+/* Adds one test's record to r as a parser hands it out: node id from scope
+ * and name, file the scope (the name for a bare module node), no duration. */
+static inline void recs_feed(run_result_t *r, const char *scope, const char *name,
+                             test_status_t status, const char *failure, bool collection_error)
+{
+    char *id = run_result_node_id(scope, name);
+    test_record_t rec = {.scope = scope,
+                         .name = name,
+                         .node_id = id,
+                         .file = *scope ? scope : name,
+                         .status = status,
+                         .failure = failure,
+                         .collection_error = collection_error,
+                         .duration = -1};
+    run_result_add(r, &rec);
+    free(id);
 }
 
 static inline const rec_t *recs_find(const recs_t *rs, const char *node_id)

@@ -1,11 +1,15 @@
-/* Test helper: scratch files under /tmp, and what a call writes to stderr. */
+/* Test helper: scratch space under /tmp (files and folders a test makes and
+ * removes) and what a call writes to stdout or stderr. For programs a test puts on
+ * PATH, see fake_agent.h. Include after unit.h. */
 #ifndef TEP_TEST_SCRATCH_H
 #define TEP_TEST_SCRATCH_H
 #include "unit.h"
 #include "buf.h"
 #include "fsutil.h"
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A new file /tmp/<prefix>-XXXXXX holding data; returns its path (caller
@@ -27,28 +31,86 @@ static inline void scratch_dir(char *dir, size_t size, const char *prefix)
     assert_non_null(mkdtemp(dir));
 }
 
-/* Removes the folder and all in it. */
-static inline void scratch_dir_remove(const char *dir)
+/* Makes a new folder as scratch_dir does and makes it the working
+ * directory; returns the one it left (hand it to scratch_leave). */
+static inline char *scratch_enter(char *dir, size_t size, const char *prefix)
 {
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    char *old_cwd = getcwd(NULL, 0);
+    assert_non_null(old_cwd);
+    scratch_dir(dir, size, prefix);
+    assert_int_equal(chdir(dir), 0);
+    return old_cwd;
 }
 
-/* Runs fn(arg) with stderr sent to a file; returns what it wrote (caller
- * frees) and, with lines, how many lines. */
-static inline char *scratch_stderr(void (*fn)(void *), void *arg, size_t *lines)
+/* Writes dir/name holding text (a NUL-terminated string). */
+static inline void scratch_put(const char *dir, const char *name, const char *text)
 {
-    char path[] = "/tmp/tep-stderr-XXXXXX";
+    char *path = fs_join(dir, name);
+    assert_true(fs_write_file(path, text, strlen(text)));
+    free(path);
+}
+
+static inline int scratch_remove_entry(const char *path, const struct stat *st, int flag,
+                                       struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes the folder and all in it (no shell: any name is safe). */
+static inline void scratch_dir_remove(const char *dir)
+{
+    assert_int_equal(nftw(dir, scratch_remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* Goes back to old_cwd (and frees it), then removes dir. */
+static inline void scratch_leave(const char *dir, char *old_cwd)
+{
+    assert_int_equal(chdir(old_cwd), 0);
+    free(old_cwd);
+    scratch_dir_remove(dir);
+}
+
+/* The standard streams scratch_output can capture (or both: one file). */
+enum {
+    SCRATCH_STDOUT = 1,
+    SCRATCH_STDERR = 2
+};
+
+/* Points fd at to (fd 1 or 2); returns a copy of what fd was, for undo. */
+static inline int scratch_redirect(int fd, int to)
+{
+    int saved = dup(fd);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(to, fd), fd);
+    return saved;
+}
+
+static inline void scratch_restore(int fd, int saved)
+{
+    assert_int_equal(dup2(saved, fd), fd);
+    close(saved);
+}
+
+/* Runs fn(arg) with the streams in `which` (SCRATCH_STDOUT, SCRATCH_STDERR
+ * or both) sent to one temp file; returns what they wrote (caller frees)
+ * and, with lines, how many lines. */
+static inline char *scratch_output(int which, void (*fn)(void *), void *arg, size_t *lines)
+{
+    char path[] = "/tmp/tep-output-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
+    fflush(stdout);
     fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
+    int saved_out = which & SCRATCH_STDOUT ? scratch_redirect(1, fd) : -1;
+    int saved_err = which & SCRATCH_STDERR ? scratch_redirect(2, fd) : -1;
     fn(arg);
+    fflush(stdout);
     fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    if (saved_out >= 0) scratch_restore(1, saved_out);
+    if (saved_err >= 0) scratch_restore(2, saved_err);
     close(fd);
     size_t len = 0;
     char *text = fs_read_file(path, &len);
@@ -59,6 +121,12 @@ static inline char *scratch_stderr(void (*fn)(void *), void *arg, size_t *lines)
         for (size_t i = 0; i < len; i++) *lines += text[i] == '\n';
     }
     return text;
+}
+
+/* scratch_output of stderr alone: what a call warns. */
+static inline char *scratch_stderr(void (*fn)(void *), void *arg, size_t *lines)
+{
+    return scratch_output(SCRATCH_STDERR, fn, arg, lines);
 }
 
 #endif

@@ -178,14 +178,14 @@ static void timeout_names_the_command(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(value_comes_from_stdout_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(absent_key_is_no_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(exists_failing_is_a_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(failure_names_command_status_and_reason, setup, teardown),
-        cmocka_unit_test_setup_teardown(killed_agent_reports_128_plus_signal, setup, teardown),
-        cmocka_unit_test_setup_teardown(missing_agent_says_why, setup, teardown),
-        cmocka_unit_test_setup_teardown(set_sends_large_values_on_stdin, setup, teardown),
-        cmocka_unit_test_setup_teardown(runs_in_the_given_directory, setup, teardown),
+        unit_test_fixture(value_comes_from_stdout_only),
+        unit_test_fixture(absent_key_is_no_failure),
+        unit_test_fixture(exists_failing_is_a_failure),
+        unit_test_fixture(failure_names_command_status_and_reason),
+        unit_test_fixture(killed_agent_reports_128_plus_signal),
+        unit_test_fixture(missing_agent_says_why),
+        unit_test_fixture(set_sends_large_values_on_stdin),
+        unit_test_fixture(runs_in_the_given_directory),
         cmocka_unit_test(timeout_names_the_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

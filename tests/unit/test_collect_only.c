@@ -1,6 +1,7 @@
 /* collect: the launcher words and the collection plugin's records. The real
  * --collect-only runs are in tests/integration/collect.bats. */
 #include "unit.h"
+#include "buf.h"
 #include "collect_only.h"
 
 static void launcher_is(const char *tmpl, const char *const *want, size_t n)
@@ -49,14 +50,6 @@ static void launcher_refuses_a_bad_template(void **state)
     strlist_free(&argv);
 }
 
-static void files_of(strlist_t *files)
-{
-    strlist_init(files);
-    strlist_push(files, "tests/a.py");
-    strlist_push(files, "tests/b.py");
-    strlist_push(files, "tests/empty.py");
-}
-
 static void init_result(collect_only_result_t *res)
 {
     memset(res, 0, sizeof *res);
@@ -65,61 +58,73 @@ static void init_result(collect_only_result_t *res)
     strlist_init(&res->broken_files);
 }
 
+/* The records tests' fixture: the three files asked about, an empty result. */
+typedef struct {
+    strlist_t files;
+    collect_only_result_t res;
+} records_fixture_t;
+
+static int records_setup(void **state)
+{
+    records_fixture_t *r = xcalloc(1, sizeof *r);
+    strlist_init(&r->files);
+    strlist_push(&r->files, "tests/a.py");
+    strlist_push(&r->files, "tests/b.py");
+    strlist_push(&r->files, "tests/empty.py");
+    init_result(&r->res);
+    *state = r;
+    return 0;
+}
+
+static int records_teardown(void **state)
+{
+    records_fixture_t *r = *state;
+    collect_only_result_free(&r->res);
+    strlist_free(&r->files);
+    free(r);
+    return 0;
+}
+
 static void records_give_ids_and_whole_files(void **state)
 {
-    (void)state;
-    strlist_t files;
-    files_of(&files);
-    collect_only_result_t res;
-    init_result(&res);
+    records_fixture_t *r = *state;
+    collect_only_result_t *res = &r->res;
     const char *text =
         "{\"id\": \"tests/a.py::test_x[with space]\"}\n"
         "{\"id\": \"tests/a.py::test_x[a::b]\"}\n"
         "{\"id\": \"tests/b.py::TestC::test_y\"}\n"
         "{\"id\": \"elsewhere/tests/a.py::test_z\"}\n" /* rooted elsewhere: not runnable as-is */
         "{\"done\": 4}\n";
-    assert_true(collect_only_read_records(text, &files, &res));
-    assert_int_equal(res.node_ids.len, 3);
-    assert_string_equal(res.node_ids.items[0], "tests/a.py::test_x[with space]");
-    assert_string_equal(res.node_ids.items[1], "tests/a.py::test_x[a::b]");
-    assert_int_equal(res.whole_files.len, 1);
-    assert_string_equal(res.whole_files.items[0], "tests/empty.py");
-    assert_int_equal(res.broken_files.len, 0);
-    collect_only_result_free(&res);
-    strlist_free(&files);
+    assert_true(collect_only_read_records(text, &r->files, res));
+    assert_int_equal(res->node_ids.len, 3);
+    assert_string_equal(res->node_ids.items[0], "tests/a.py::test_x[with space]");
+    assert_string_equal(res->node_ids.items[1], "tests/a.py::test_x[a::b]");
+    assert_int_equal(res->whole_files.len, 1);
+    assert_string_equal(res->whole_files.items[0], "tests/empty.py");
+    assert_int_equal(res->broken_files.len, 0);
 }
 
 static void records_without_done_are_not_a_collection(void **state)
 {
-    (void)state;
-    strlist_t files;
-    files_of(&files);
-    collect_only_result_t res;
-    init_result(&res);
+    records_fixture_t *r = *state;
+    collect_only_result_t *res = &r->res;
     assert_false(collect_only_read_records(
-        "{\"id\": \"tests/a.py::t\"}\n{\"id\": \"tests/b.py::", &files, &res));
-    collect_only_result_free(&res);
-    init_result(&res);
-    assert_false(collect_only_read_records("", &files, &res));
-    assert_int_equal(res.whole_files.len, 3);
-    collect_only_result_free(&res);
-    strlist_free(&files);
+        "{\"id\": \"tests/a.py::t\"}\n{\"id\": \"tests/b.py::", &r->files, res));
+    collect_only_result_free(res);
+    init_result(res);
+    assert_false(collect_only_read_records("", &r->files, res));
+    assert_int_equal(res->whole_files.len, 3);
 }
 
 static void records_name_broken_nodes_once(void **state)
 {
-    (void)state;
-    strlist_t files;
-    files_of(&files);
-    collect_only_result_t res;
-    init_result(&res);
+    records_fixture_t *r = *state;
+    collect_only_result_t *res = &r->res;
     const char *text =
         "{\"error\": \"tests/b.py\"}\n{\"error\": \"tests/b.py\"}\nnot json\n[1]\n{\"done\": 0}\n";
-    assert_true(collect_only_read_records(text, &files, &res));
-    assert_int_equal(res.broken_files.len, 1);
-    assert_string_equal(res.broken_files.items[0], "tests/b.py");
-    collect_only_result_free(&res);
-    strlist_free(&files);
+    assert_true(collect_only_read_records(text, &r->files, res));
+    assert_int_equal(res->broken_files.len, 1);
+    assert_string_equal(res->broken_files.items[0], "tests/b.py");
 }
 
 int main(void)
@@ -128,9 +133,12 @@ int main(void)
         cmocka_unit_test(launcher_keeps_options_and_values),
         cmocka_unit_test(launcher_drops_the_result_option),
         cmocka_unit_test(launcher_refuses_a_bad_template),
-        cmocka_unit_test(records_give_ids_and_whole_files),
-        cmocka_unit_test(records_without_done_are_not_a_collection),
-        cmocka_unit_test(records_name_broken_nodes_once),
+        cmocka_unit_test_setup_teardown(records_give_ids_and_whole_files, records_setup,
+                                        records_teardown),
+        cmocka_unit_test_setup_teardown(records_without_done_are_not_a_collection, records_setup,
+                                        records_teardown),
+        cmocka_unit_test_setup_teardown(records_name_broken_nodes_once, records_setup,
+                                        records_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -372,8 +372,8 @@ static void artifact_writer_errors_name_the_file(void **state)
     assert_non_null(strstr(err, "No such file or directory"));
     free(err);
     err = NULL;
-    char dir[] = "/tmp/tep-durwrite-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    scratch_dir(dir, sizeof dir, "tep-durwrite");
     char *target = xasprintf("%s/into-a-dir", dir);
     assert_int_equal(mkdir(target, 0700), 0); /* rename cannot replace a directory */
     assert_true(durations_file_writer_open(&w, target, &err));

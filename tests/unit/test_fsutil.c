@@ -3,6 +3,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "fsutil.h"
+#include "scratch.h"
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -14,17 +15,14 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/test_fsutil_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir(dir, sizeof dir, "test_fsutil");
     return 0;
 }
 
 static int remove_dir(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(dir);
     return 0;
 }
 

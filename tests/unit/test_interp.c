@@ -1,5 +1,6 @@
 /* interp: which Python runs the test command. */
 #include "unit.h"
+#include "fake_agent.h"
 #include "interp.h"
 #include "fsutil.h"
 #include <stdio.h>
@@ -69,24 +70,15 @@ static void commands_naming_python(void **state)
     interp_free(&it);
 }
 
-static char *write_script(const char *dir, const char *name, const char *text)
-{
-    char *path = fs_join(dir, name);
-    assert_true(fs_write_file(path, text, strlen(text)));
-    assert_int_equal(chmod(path, 0755), 0);
-    return path;
-}
-
 static void commands_naming_a_script(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/tep-interp-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char *pytest = write_script(dir, "pytest", "#!/usr/bin/python3\nimport pytest\n");
-    char *cov = write_script(dir, "coverage", "#!/usr/bin/env python3\n");
-    char *wrap = write_script(dir, "wrap", "#!/bin/sh\nexec pytest \"$@\"\n");
-    char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
-    setenv("PATH", dir, 1);
+    fake_bin_t bin;
+    fake_bin_open(&bin, "tep-interp");
+    fake_bin_script(&bin, "pytest", "#!/usr/bin/python3\nimport pytest\n");
+    fake_bin_script(&bin, "coverage", "#!/usr/bin/env python3\n");
+    fake_bin_script(&bin, "wrap", "#!/bin/sh\nexec pytest \"$@\"\n");
+    setenv("PATH", bin.dir, 1); /* the fakes alone: nothing else is found */
     interp_t it;
     interp_of_command("pytest -x {{testExamples}}", &it); /* found on PATH */
     assert_int_equal(it.argv.len, 1);
@@ -104,15 +96,7 @@ static void commands_naming_a_script(void **state)
     interp_of_command("no-such-thing {{testExamples}}", &it);
     assert_string_equal(it.why_unknown, "'no-such-thing' is not on PATH");
     interp_free(&it);
-    if (old) setenv("PATH", old, 1);
-    free(old);
-    unlink(pytest);
-    unlink(cov);
-    unlink(wrap);
-    rmdir(dir);
-    free(pytest);
-    free(cov);
-    free(wrap);
+    fake_bin_close(&bin);
 }
 
 /* The same answers from words split once by the caller. */

@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "log.h"
+#include "scratch.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -31,25 +32,20 @@ static void escapes(void **state)
     escaped("", "");
 }
 
+typedef struct {
+    void (*fn)(void);
+} printer_t;
+
+static void call_printer(void *arg)
+{
+    ((printer_t *)arg)->fn();
+}
+
 /* Runs fn with fd (1 or 2) sent to a file; returns what was written. */
 static char *capture(int fd, void (*fn)(void))
 {
-    char path[] = "/tmp/test_log_XXXXXX";
-    int tmp = mkstemp(path);
-    assert_true(tmp >= 0);
-    fflush(stdout);
-    fflush(stderr);
-    int saved = dup(fd);
-    dup2(tmp, fd);
-    fn();
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved, fd);
-    close(saved);
-    close(tmp);
-    char *text = fs_read_file(path, NULL);
-    unlink(path);
-    return text;
+    printer_t p = {fn};
+    return scratch_output(fd == 1 ? SCRATCH_STDOUT : SCRATCH_STDERR, call_printer, &p, NULL);
 }
 
 static const char *HOSTILE = "reason\n+++ fake section\x1b[31m\r";

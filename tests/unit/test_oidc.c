@@ -142,12 +142,11 @@ static void refuses_what_is_not_one_token(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(mints_a_blank_api_token, setup, teardown),
-        cmocka_unit_test_setup_teardown(mints_a_blank_upload_token, setup, teardown),
-        cmocka_unit_test_setup_teardown(declines_when_nothing_is_to_be_done, setup, teardown),
-        cmocka_unit_test_setup_teardown(agent_failure_names_the_variable_and_the_reason, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(refuses_what_is_not_one_token, setup, teardown),
+        unit_test_fixture(mints_a_blank_api_token),
+        unit_test_fixture(mints_a_blank_upload_token),
+        unit_test_fixture(declines_when_nothing_is_to_be_done),
+        unit_test_fixture(agent_failure_names_the_variable_and_the_reason),
+        unit_test_fixture(refuses_what_is_not_one_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

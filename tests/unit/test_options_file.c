@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "options_file.h"
+#include "scratch.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -24,8 +25,7 @@ static int make_dir(void **state)
 {
     (void)state;
     clear_env();
-    snprintf(dir, sizeof dir, "/tmp/test_options_file_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir(dir, sizeof dir, "test_options_file");
     setenv("BUILDKITE_TEST_ENGINE_STATE_DIR", dir, 1);
     options_path = fs_join(dir, "options.json");
     return 0;
@@ -35,9 +35,7 @@ static int remove_dir(void **state)
 {
     (void)state;
     unsetenv("BUILDKITE_TEST_ENGINE_STATE_DIR");
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(dir);
     free(options_path);
     return 0;
 }

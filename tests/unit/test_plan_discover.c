@@ -2,10 +2,11 @@
 #include "pattern.h"
 #include "plan_discover.h"
 #include "fsutil.h"
+#include "scratch.h"
 #include <stdio.h>
 #include <unistd.h>
 
-static char root[] = "/tmp/tep-discover-XXXXXX";
+static char root[64];
 
 static void touch(const char *rel)
 {
@@ -21,7 +22,7 @@ static void touch(const char *rel)
 static int make_tree(void **state)
 {
     (void)state;
-    if (!mkdtemp(root)) return -1;
+    scratch_dir(root, sizeof root, "tep-discover");
     touch("test_top.py");
     touch("b/test_b.py");
     touch("a/z_test.py");
@@ -37,11 +38,8 @@ static int make_tree(void **state)
 static int remove_tree(void **state)
 {
     (void)state;
-    char *cmd = NULL;
-    if (asprintf(&cmd, "rm -rf '%s'", root) < 0) return -1;
-    int rc = system(cmd);
-    free(cmd);
-    return rc == 0 ? 0 : -1;
+    scratch_dir_remove(root);
+    return 0;
 }
 
 static char *joined(const strlist_t *l)

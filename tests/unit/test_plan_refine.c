@@ -10,6 +10,7 @@
 #include "plan.h"
 #include "plan_fallback.h"
 #include "plan_refine.h"
+#include "scratch.h"
 #include "strset.h"
 #include <stdio.h>
 #include <unistd.h>
@@ -35,25 +36,14 @@ typedef struct {
     plan_t plan;
 } project_t;
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char *path = fs_join(dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    free(path);
-}
-
 /* The project, its fallback plan over 2 jobs, and the project as the cwd. */
 static int setup(void **state)
 {
     project_t *p = calloc(1, sizeof *p);
-    snprintf(p->dir, sizeof p->dir, "/tmp/tep-refine-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
-    write_file(p->dir, "big.py", BIG_PY);
-    write_file(p->dir, "small.py", "def test_s(): pass\n");
-    write_file(p->dir, "durations.json", DURATIONS);
+    p->old_cwd = scratch_enter(p->dir, sizeof p->dir, "tep-refine");
+    scratch_put(p->dir, "big.py", BIG_PY);
+    scratch_put(p->dir, "small.py", "def test_s(): pass\n");
+    scratch_put(p->dir, "durations.json", DURATIONS);
     char *path = fs_join(p->dir, "durations.json");
     char *err = NULL;
     assert_true(durations_load(path, NULL, NULL, &p->known, &err));
@@ -63,8 +53,6 @@ static int setup(void **state)
     plan_init(&p->plan, 2);
     plan_fallback(&p->plan, &p->files, &p->known);
     assert_int_equal(p->plan.n_splits, 1); /* 15 s of 16 s: over the 8 s target */
-    p->old_cwd = getcwd(NULL, 0);
-    assert_int_equal(chdir(p->dir), 0);
     *state = p;
     return 0;
 }
@@ -72,11 +60,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     project_t *p = *state;
-    assert_int_equal(chdir(p->old_cwd), 0);
-    free(p->old_cwd);
-    char *cmd = xasprintf("rm -rf '%s'", p->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_leave(p->dir, p->old_cwd);
     plan_free(&p->plan);
     strlist_free(&p->files);
     durations_free(&p->known);
@@ -147,7 +131,7 @@ static void when_pytest_cannot_tell_nothing_is_lost(void **state)
 static void a_file_pytest_cannot_import_stays(void **state)
 {
     project_t *p = *state;
-    write_file(p->dir, "big.py", "import no_such_module_here\ndef test_1(): pass\n");
+    scratch_put(p->dir, "big.py", "import no_such_module_here\ndef test_1(): pass\n");
     long rest = p->plan.splits[0].rest_job;
     plan_refine_job(&p->plan, rest, PYTEST);
     assert_true(has(&p->plan.tasks[rest].run, "big.py"));
@@ -169,11 +153,10 @@ static void a_plan_without_splits_is_untouched(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(each_collected_test_runs_once_across_the_jobs, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(when_pytest_cannot_tell_nothing_is_lost, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_file_pytest_cannot_import_stays, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_plan_without_splits_is_untouched, setup, teardown),
+        unit_test_fixture(each_collected_test_runs_once_across_the_jobs),
+        unit_test_fixture(when_pytest_cannot_tell_nothing_is_lost),
+        unit_test_fixture(a_file_pytest_cannot_import_stays),
+        unit_test_fixture(a_plan_without_splits_is_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include "durations.h"
 #include "plan.h"
 #include "plan_fallback.h"
+#include "scratch.h"
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -14,14 +15,11 @@
 /* Loads durations from JSON text through the real reader. */
 static void load(const char *json, durations_t *d)
 {
-    char path[] = "/tmp/tep-plansplit-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
-    close(fd);
+    char *path = scratch_file("tep-plansplit", json, strlen(json));
     char *err = NULL;
     assert_true(durations_load(path, NULL, NULL, d, &err));
     unlink(path);
+    free(path);
 }
 
 static void add_files(strlist_t *files, const char *const *names, size_t n)

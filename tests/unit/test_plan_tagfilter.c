@@ -8,6 +8,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "plan_tagfilter.h"
+#include "scratch.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -35,8 +36,7 @@ static void use_collector(bool registered)
 static int setup(void **state)
 {
     project_t *p = calloc(1, sizeof *p);
-    snprintf(p->dir, sizeof p->dir, "/tmp/tep-tagfilter-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
+    scratch_dir(p->dir, sizeof p->dir, "tep-tagfilter");
     char *cmd = xasprintf("cp -R fixtures/tags/. '%s'", p->dir);
     assert_int_equal(system(cmd), 0);
     free(cmd);
@@ -56,11 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     project_t *p = *state;
-    assert_int_equal(chdir(p->old_cwd), 0);
-    char *cmd = xasprintf("rm -rf '%s'", p->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(p->old_cwd);
+    scratch_leave(p->dir, p->old_cwd);
     free(p->err_text);
     strlist_free(&p->entries);
     unsetenv("BUILDKITE_TEST_ENGINE_TAG_FILTERS");
@@ -70,29 +66,27 @@ static int teardown(void **state)
     return 0;
 }
 
+typedef struct {
+    project_t *p;
+    config_t cfg;
+    int status;
+} apply_call_t;
+
+static void call_apply(void *arg)
+{
+    apply_call_t *c = arg;
+    c->status = plan_tagfilter_apply(&c->cfg, &c->p->entries);
+}
+
 /* plan_tagfilter_apply with the environment's configuration, stderr kept. */
 static int apply(project_t *p)
 {
-    config_t cfg;
-    config_load(&cfg);
-    char *path = fs_join(p->dir, "stderr.txt");
-    fflush(stderr);
-    int saved = dup(2);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(saved >= 0 && fd >= 0);
-    dup2(fd, 2);
-    close(fd);
-    int status = plan_tagfilter_apply(&cfg, &p->entries);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    size_t len;
+    apply_call_t c = {.p = p};
+    config_load(&c.cfg);
     free(p->err_text);
-    p->err_text = fs_read_file(path, &len);
-    assert_non_null(p->err_text);
-    free(path);
-    config_free(&cfg);
-    return status;
+    p->err_text = scratch_stderr(call_apply, &c, NULL);
+    config_free(&c.cfg);
+    return c.status;
 }
 
 static void the_files_become_the_matching_ids(void **state)
@@ -146,13 +140,10 @@ static void a_file_that_cannot_be_imported_is_terminal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(the_files_become_the_matching_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_filter_that_matches_nothing_is_a_configuration_error,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(without_the_collector_it_is_a_configuration_error, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_file_that_cannot_be_imported_is_terminal, setup,
-                                        teardown),
+        unit_test_fixture(the_files_become_the_matching_ids),
+        unit_test_fixture(a_filter_that_matches_nothing_is_a_configuration_error),
+        unit_test_fixture(without_the_collector_it_is_a_configuration_error),
+        unit_test_fixture(a_file_that_cannot_be_imported_is_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

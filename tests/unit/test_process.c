@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "process.h"
+#include "scratch.h"
 #include "timeouts.h"
 #include <errno.h>
 #include <signal.h>
@@ -172,8 +173,8 @@ static void env_without_drops_only_the_named(void **state)
 static void stdin_and_cwd(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/tep-process-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    scratch_dir(dir, sizeof dir, "tep-process");
     char *in = fs_join(dir, "in.txt");
     assert_true(fs_write_file(in, "from the file\n", 14));
     buf_t out = BUF_INIT;
@@ -187,8 +188,7 @@ static void stdin_and_cwd(void **state)
     o.stdin_path = NULL; /* capturing: stdin is /dev/null, never ours */
     run_sh("cat; echo end", &o, &r);
     assert_string_equal(buf_str(&out), "end\n");
-    unlink(in);
-    rmdir(dir);
+    scratch_dir_remove(dir);
     free(in);
     buf_free(&out);
 }

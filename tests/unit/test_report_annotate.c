@@ -4,6 +4,7 @@
  * stdin, and can refuse a call the way the real one does when the box is
  * full. */
 #include "unit.h"
+#include "fake_agent.h"
 #include "buf.h"
 #include "fsutil.h"
 #include "report_annotate.h"
@@ -24,8 +25,7 @@ static const char *FAKE_AGENT = "#!/bin/sh\n"
                                 "fi\n";
 
 typedef struct {
-    char dir[64];
-    char *old_path;
+    fake_bin_t bin;
     config_t cfg;
     run_record_t rec;
 } fixture_t;
@@ -33,20 +33,9 @@ typedef struct {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/tep-annotate-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char *agent = fs_join(f->dir, "buildkite-agent");
-    FILE *out = fopen(agent, "w");
-    assert_non_null(out);
-    fputs(FAKE_AGENT, out);
-    fclose(out);
-    assert_int_equal(chmod(agent, 0755), 0);
-    free(agent);
-    f->old_path = xstrdup(getenv("PATH"));
-    char *path = xasprintf("%s:%s", f->dir, f->old_path);
-    setenv("PATH", path, 1);
-    free(path);
-    setenv("FAKE_AGENT_DIR", f->dir, 1);
+    fake_bin_open(&f->bin, "tep-annotate");
+    fake_bin_script(&f->bin, "buildkite-agent", FAKE_AGENT);
+    setenv("FAKE_AGENT_DIR", f->bin.dir, 1);
     f->cfg.agent_cmd = "buildkite-agent";
     f->cfg.step_id = "step-1";
     f->cfg.label = "Unit tests";
@@ -65,11 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    setenv("PATH", f->old_path, 1);
-    free(f->old_path);
-    char *cmd = xasprintf("rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    fake_bin_close(&f->bin);
     run_record_free(&f->rec);
     free(f);
     return 0;
@@ -94,7 +79,7 @@ static int calls(const fixture_t *f)
 {
     int n = 0;
     for (;; n++) {
-        char *name = xasprintf("%s/call-%d.args", f->dir, n);
+        char *name = xasprintf("%s/call-%d.args", f->bin.dir, n);
         bool there = fs_exists(name);
         free(name);
         if (!there) return n;
@@ -104,7 +89,7 @@ static int calls(const fixture_t *f)
 /* What call n got: "args" (one a line) or "body". Caller frees. */
 static char *call_file(const fixture_t *f, int n, const char *what)
 {
-    char *name = xasprintf("%s/call-%d.%s", f->dir, n, what);
+    char *name = xasprintf("%s/call-%d.%s", f->bin.dir, n, what);
     size_t len;
     char *text = fs_read_file(name, &len);
     assert_non_null(text);
@@ -114,7 +99,7 @@ static char *call_file(const fixture_t *f, int n, const char *what)
 
 static void refuse_call(const fixture_t *f, int n)
 {
-    char *name = xasprintf("%s/refuse-%d", f->dir, n);
+    char *name = xasprintf("%s/refuse-%d", f->bin.dir, n);
     FILE *out = fopen(name, "w");
     assert_non_null(out);
     fclose(out);
@@ -238,13 +223,11 @@ static void the_upload_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(failing_job_writes_its_section_to_the_error_box, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_passing_job_with_nothing_to_say_writes_nothing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_flaky_test_goes_to_the_notes_box, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_refused_section_becomes_one_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_upload_line, setup, teardown),
+        unit_test_fixture(failing_job_writes_its_section_to_the_error_box),
+        unit_test_fixture(a_passing_job_with_nothing_to_say_writes_nothing),
+        unit_test_fixture(a_flaky_test_goes_to_the_notes_box),
+        unit_test_fixture(a_refused_section_becomes_one_line),
+        unit_test_fixture(the_upload_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

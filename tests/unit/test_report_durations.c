@@ -7,16 +7,15 @@
 #include "report_durations.h"
 #include "fsutil.h"
 #include "run_result.h"
+#include "scratch.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <unistd.h>
 
+/* An empty scratch file for the writer to replace. */
 static char *temp_path(void)
 {
-    char tmpl[] = "/tmp/test_durrecord_XXXXXX";
-    int fd = mkstemp(tmpl);
-    close(fd);
-    return xstrdup(tmpl);
+    return scratch_file("test_durrecord", "", 0);
 }
 
 static cJSON *load_json(const char *path)

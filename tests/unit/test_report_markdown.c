@@ -3,17 +3,14 @@
 #include "unit.h"
 #include "report_markdown.h"
 #include "buf.h"
+#include "scratch.h"
 #include <stdio.h>
 #include <unistd.h>
 
 /* Renders markdown with `cmark-gfm --unsafe -e table`. Caller frees. */
 static char *to_html(const char *md)
 {
-    char in[] = "/tmp/tep-annot-md-XXXXXX";
-    int fd = mkstemp(in);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, md, strlen(md)), (ssize_t)strlen(md));
-    close(fd);
+    char *in = scratch_file("tep-annot-md", md, strlen(md));
     char *cmd = xasprintf("cmark-gfm --unsafe -e table < %s", in);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
@@ -23,6 +20,7 @@ static char *to_html(const char *md)
     while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) buf_append(&out, chunk, n);
     assert_int_equal(pclose(p), 0);
     unlink(in);
+    free(in);
     free(cmd);
     return buf_detach(&out);
 }

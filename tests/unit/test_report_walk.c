@@ -7,6 +7,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "report_walk.h"
+#include "scratch.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -105,8 +106,7 @@ typedef struct {
 static void env_init(walk_env_t *e, const char *mode, const char *const files[], size_t n)
 {
     memset(e, 0, sizeof *e);
-    snprintf(e->dir, sizeof e->dir, "/tmp/tep-walk-XXXXXX");
-    assert_non_null(mkdtemp(e->dir));
+    scratch_dir(e->dir, sizeof e->dir, "tep-walk");
     e->cfg.state_dir = e->dir;
     e->rec.mode = (char *)mode;
     for (size_t i = 0; i < n; i++) {
@@ -119,9 +119,7 @@ static void env_init(walk_env_t *e, const char *mode, const char *const files[],
 
 static void env_free(walk_env_t *e)
 {
-    char *cmd = xasprintf("rm -rf '%s'", e->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(e->dir);
 }
 
 /* Walks e's attempts into one counting sink; returns the files read. */

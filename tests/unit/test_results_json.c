@@ -32,14 +32,6 @@ static void read_text(const char *text, size_t len, size_t chunk, recs_t *r,
     free(path);
 }
 
-/* Runs fn with stderr sent to a file; returns how many lines it wrote. */
-static size_t stderr_lines(void (*fn)(void *), void *arg, char **text)
-{
-    size_t lines = 0;
-    *text = scratch_stderr(fn, arg, &lines);
-    return lines;
-}
-
 static void non_advancing_elements_stop_with_an_error(void **state)
 {
     (void)state;
@@ -103,17 +95,23 @@ static void valid_odd_spacing_still_reads(void **state)
     }
 }
 
+/* One read of `text`, for scratch_stderr to run with stderr captured. */
 typedef struct {
     const char *text;
     size_t len;
+    warn_fn warn; /* warn_to_stderr, warn_to_list (into lines) or NULL */
     recs_t r;
     results_json_scan_t scan;
-} flood_t;
+    strlist_t lines;
+} captured_read_t;
 
-static void read_flood(void *arg)
+static void read_captured(void *arg)
 {
-    flood_t *f = arg;
-    read_text(f->text, f->len, 0, &f->r, &f->scan);
+    captured_read_t *c = arg;
+    char *path = write_temp(c->text, c->len);
+    results_json_read_records(path, recs_collect, &c->r, c->warn, &c->lines, &c->scan);
+    unlink(path);
+    free(path);
 }
 
 static void bad_record_warnings_are_capped(void **state)
@@ -124,9 +122,9 @@ static void bad_record_warnings_are_capped(void **state)
     buf_puts(&b, "[");
     for (int i = 0; i < 10000; i++) buf_puts(&b, "42,");
     buf_puts(&b, "{\"name\":\"real\",\"result\":\"passed\"}]");
-    flood_t f = {.text = b.data, .len = b.len};
-    char *err = NULL;
-    size_t lines = stderr_lines(read_flood, &f, &err);
+    captured_read_t f = {.text = b.data, .len = b.len, .warn = warn_to_stderr};
+    size_t lines = 0;
+    char *err = scratch_stderr(read_captured, &f, &lines);
     assert_null(f.scan.error);
     assert_int_equal(f.r.problems, 10000);
     assert_int_equal(f.r.len, 1);
@@ -226,33 +224,16 @@ static void long_record_is_scanned_once(void **state)
     alarm(0);
 }
 
-typedef struct {
-    recs_t r;
-    results_json_scan_t scan;
-    strlist_t lines;
-    bool warn;
-} listed_t;
-
-static void read_listing(void *arg)
-{
-    listed_t *l = arg;
-    const char *text = "[1,{\"name\":\"a\"},{\"result\":\"passed\"}]";
-    char *path = write_temp(text, strlen(text));
-    results_json_read_records(path, recs_collect, &l->r, l->warn ? warn_to_list : NULL, &l->lines,
-                              &l->scan);
-    unlink(path);
-    free(path);
-}
-
 /* The reader never prints: what it skipped goes, one line each, to the
  * caller's warn_fn, and nowhere without one. */
 static void warnings_go_to_the_warn_fn_only(void **state)
 {
     (void)state;
     for (int warn = 0; warn < 2; warn++) {
-        listed_t l = {.warn = warn};
+        const char *text = "[1,{\"name\":\"a\"},{\"result\":\"passed\"}]";
+        captured_read_t l = {.text = text, .len = strlen(text), .warn = warn ? warn_to_list : NULL};
         size_t printed = 0;
-        char *err = scratch_stderr(read_listing, &l, &printed);
+        char *err = scratch_stderr(read_captured, &l, &printed);
         assert_int_equal(printed, 0);
         assert_null(l.scan.error);
         assert_int_equal(l.r.len, 1);

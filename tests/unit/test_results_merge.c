@@ -66,6 +66,12 @@ typedef struct {
     char *err; /* the caller frees it where a merge failed */
 } merge_case_t;
 
+/* Writes name (holding text) into the temp dir as the merge's next input. */
+static void add_input(merge_case_t *m, const char *name, const char *text)
+{
+    strlist_push_owned(&m->in, write_file(name, text));
+}
+
 static void merge_case_free(merge_case_t *m)
 {
     strlist_free(&m->in);
@@ -76,19 +82,18 @@ static void json_attempts_merge_to_final_outcomes(void **state)
 {
     (void)state;
     merge_case_t m = {0};
-    strlist_push_owned(&m.in,
-                       write_file("a0.json",
-                                  "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"failed\","
-                                  "\"history\":{\"duration\":1.5}},"
-                                  "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"}, 42,"
-                                  "{\"scope\":\"t.py\",\"name\":\"broken\",\"result\":\"failed\","
-                                  "\"failure_reason\":\"first\"}]"));
+    add_input(&m, "a0.json",
+              "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":\"failed\","
+              "\"history\":{\"duration\":1.5}},"
+              "{\"scope\":\"t.py\",\"name\":\"ok\",\"result\":\"passed\"}, 42,"
+              "{\"scope\":\"t.py\",\"name\":\"broken\",\"result\":\"failed\","
+              "\"failure_reason\":\"first\"}]");
     strlist_push_owned(&m.in, fs_join(dir, "never-written.json"));
-    strlist_push_owned(&m.in,
-                       write_file("a1.json", "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":"
-                                             "\"passed\",\"history\":{\"duration\":0.25}},"
-                                             "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":"
-                                             "\"failed\",\"failure_reason\":\"second\"}]"));
+    add_input(&m, "a1.json",
+              "[{\"scope\":\"t.py\",\"name\":\"flaky\",\"result\":"
+              "\"passed\",\"history\":{\"duration\":0.25}},"
+              "{\"Scope\":\"t.py\",\"Name\":\"broken\",\"result\":"
+              "\"failed\",\"failure_reason\":\"second\"}]");
     char *out = fs_join(dir, "sub/merged.json"); /* a folder that does not exist yet */
     assert_true(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
     assert_int_equal(m.st.files, 2);
@@ -115,13 +120,9 @@ static void json_truncated_part_keeps_what_it_has(void **state)
 {
     (void)state;
     merge_case_t m = {0};
-    strlist_push_owned(
-        &m.in,
-        write_file("p1.json", "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"}]"));
-    strlist_push_owned(
-        &m.in,
-        write_file("p2.json",
-                   "[{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}, {\"scope\""));
+    add_input(&m, "p1.json", "[{\"scope\":\"a.py\",\"name\":\"x\",\"result\":\"passed\"}]");
+    add_input(&m, "p2.json",
+              "[{\"scope\":\"b.py\",\"name\":\"y\",\"result\":\"failed\"}, {\"scope\"");
     char *out = fs_join(dir, "parts.json");
     assert_true(results_merge_concat(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
     assert_int_equal(m.st.records, 2);
@@ -143,24 +144,21 @@ static void junit_merge_counts_kept_testcases(void **state)
 {
     (void)state;
     merge_case_t m = {0};
-    strlist_push_owned(
-        &m.in,
-        write_file("a0.xml",
-                   "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
-                   "name=\"pytest\" tests=\"4\">"
-                   "<testcase classname=\"t\" name=\"flaky\" time=\"1.0\"><failure "
-                   "message=\"boom\">x &lt; y</failure></testcase>"
-                   "<testcase classname=\"t\" name=\"ok\" time=\"0.1\" />"
-                   "<testcase classname=\"t\" name=\"skip\"><skipped message=\"later\"/></testcase>"
-                   "<testcase classname=\"\" name=\"tests.test_bad\"><error message=\"collection "
-                   "failure\">E   boom</error></testcase>"
-                   "</testsuite></testsuites>"));
-    strlist_push_owned(
-        &m.in,
-        write_file("a1.xml", "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
-                             "name=\"pytest\" tests=\"1\">"
-                             "<testcase classname=\"t\" name=\"flaky\" "
-                             "time=\"0.5\"></testcase></testsuite></testsuites>"));
+    add_input(&m, "a0.xml",
+              "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
+              "name=\"pytest\" tests=\"4\">"
+              "<testcase classname=\"t\" name=\"flaky\" time=\"1.0\"><failure "
+              "message=\"boom\">x &lt; y</failure></testcase>"
+              "<testcase classname=\"t\" name=\"ok\" time=\"0.1\" />"
+              "<testcase classname=\"t\" name=\"skip\"><skipped message=\"later\"/></testcase>"
+              "<testcase classname=\"\" name=\"tests.test_bad\"><error message=\"collection "
+              "failure\">E   boom</error></testcase>"
+              "</testsuite></testsuites>");
+    add_input(&m, "a1.xml",
+              "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
+              "name=\"pytest\" tests=\"1\">"
+              "<testcase classname=\"t\" name=\"flaky\" "
+              "time=\"0.5\"></testcase></testsuite></testsuites>");
     char *out = fs_join(dir, "merged.xml");
     assert_true(results_merge_final(MODE_JUNIT, &m.in, out, &m.st, &m.problems, &m.err));
     assert_int_equal(m.st.records, 4);
@@ -193,19 +191,16 @@ static void junit_parts_concatenate(void **state)
 {
     (void)state;
     merge_case_t m = {0};
-    strlist_push_owned(
-        &m.in,
-        write_file(
-            "p1.xml",
-            "<?xml version=\"1.0\"?><testsuites><testsuite name=\"pytest\" tests=\"2\">"
-            "<testcase classname=\"a\" name=\"x\" time=\"1\"/>"
-            "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"
-            "</testsuite></testsuites>"));
+    add_input(
+        &m, "p1.xml",
+        "<?xml version=\"1.0\"?><testsuites><testsuite name=\"pytest\" tests=\"2\">"
+        "<testcase classname=\"a\" name=\"x\" time=\"1\"/>"
+        "<testcase classname=\"a\" name=\"y\"><failure message=\"no\">body</failure></testcase>"
+        "</testsuite></testsuites>");
     strlist_push_owned(&m.in, fs_join(dir, "missing.xml"));
-    strlist_push_owned(
-        &m.in,
-        write_file("p2.xml", "<testsuite><testcase classname=\"b\" name=\"z\"><skipped/></testcase>"
-                             "<testcase classname=\"a\" name=\"x\"/></testsuite>"));
+    add_input(&m, "p2.xml",
+              "<testsuite><testcase classname=\"b\" name=\"z\"><skipped/></testcase>"
+              "<testcase classname=\"a\" name=\"x\"/></testsuite>");
     char *out = fs_join(dir, "attempt.xml");
     assert_true(results_merge_concat(MODE_JUNIT, &m.in, out, &m.st, &m.problems, &m.err));
     assert_int_equal(m.st.files, 2);
@@ -230,16 +225,11 @@ static void final_keeps_tests_only_a_retry_ran(void **state)
 {
     (void)state;
     merge_case_t m = {0};
-    strlist_push_owned(
-        &m.in,
-        write_file("f0.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
-    strlist_push_owned(&m.in,
-                       write_file("f1.json",
-                                  "[{\"scope\":\"t.py\",\"name\":\"new\",\"result\":\"passed\"},{"
-                                  "\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]"));
-    strlist_push_owned(
-        &m.in,
-        write_file("f2.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"passed\"}]"));
+    add_input(&m, "f0.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]");
+    add_input(&m, "f1.json",
+              "[{\"scope\":\"t.py\",\"name\":\"new\",\"result\":\"passed\"},{"
+              "\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"failed\"}]");
+    add_input(&m, "f2.json", "[{\"scope\":\"t.py\",\"name\":\"a\",\"result\":\"passed\"}]");
     char *out = fs_join(dir, "final.json");
     assert_true(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
     char *got = record_outcomes(MODE_JSON, out);

@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "run_colldetail.h"
+#include "scratch.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -139,8 +140,8 @@ static void bound_keeps_head_and_tail(void **state)
 static void huge_junit_body(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/tep-colldetail-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    scratch_dir(dir, sizeof dir, "tep-colldetail");
     buf_t x = BUF_INIT;
     buf_puts(&x, "<testsuites><testsuite><testcase classname=\"\" name=\"tests.test_import_error\">"
                  "<error message=\"collection failure\">first line\n");
@@ -154,8 +155,7 @@ static void huge_junit_body(void **state)
     model_with_errors(&r);
     run_colldetail_fill(MODE_JUNIT, path, &r);
     assert_string_equal(failure_of(&r, IMPORT_ID), "ModuleNotFoundError: No module named 'deep'");
-    unlink(path);
-    rmdir(dir);
+    scratch_dir_remove(dir);
     free(path);
     buf_free(&x);
     run_result_free(&r);

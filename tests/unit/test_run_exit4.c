@@ -5,7 +5,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "run_exit4.h"
-#include "unit_tmp.h"
+#include "scratch.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -14,7 +14,7 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    unit_make_dir(dir, "tep-exit4");
+    scratch_dir(dir, sizeof dir, "tep-exit4");
     const char *files[] = {"test_alpha.py", "test_alpha_two.py", "test_beta.py", "notes.txt"};
     for (size_t i = 0; i < 4; i++) {
         char *p = fs_join(dir, files[i]);
@@ -27,7 +27,7 @@ static int make_dir(void **state)
 static int remove_dir(void **state)
 {
     (void)state;
-    unit_remove_tree(dir);
+    scratch_dir_remove(dir);
     return 0;
 }
 

@@ -9,28 +9,26 @@
 #include "config.h"
 #include "fsutil.h"
 #include "run_mode.h"
-#include "unit_tmp.h"
+#include "fake_agent.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
-static char *old_path;
-static char *args_file;
+static fake_bin_t bin;
+static char args_file[96]; /* the fake python3 notes its last argument here */
 
 static int setup(void **state)
 {
     (void)state;
-    unit_make_dir(dir, "tep-runmode");
-    args_file = fs_join(dir, "args");
+    fake_bin_open(&bin, "tep-runmode");
+    snprintf(args_file, sizeof args_file, "%s/args", bin.dir);
     /* notes its last argument: "collector" when asked about the collector */
     char *py = xasprintf("#!/bin/sh\nfor a; do last=$a; done\nprintf '%%s' \"$last\" > '%s'\n"
                          "printf '%%s\\n' \"$TEP_FAKE_PROBE\"\n",
                          args_file);
-    unit_write_script(dir, "python3", py);
+    fake_bin_script(&bin, "python3", py);
     free(py);
-    unit_write_script(dir, "wrap", "#!/bin/sh\nexec \"$@\"\n");
-    old_path = unit_prepend_path(dir);
+    fake_bin_script(&bin, "wrap", "#!/bin/sh\nexec \"$@\"\n");
     unsetenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD");
     unsetenv("PYTEST_PLUGINS");
     return 0;
@@ -39,9 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    unit_restore_path(old_path);
-    unit_remove_tree(dir);
-    free(args_file);
+    fake_bin_close(&bin);
     return 0;
 }
 
@@ -198,7 +194,7 @@ static void unknown_interpreter(void **state)
         xasprintf("cannot tell which Python runs the test command ('%s/wrap' is not a "
                   "Python script (no python in its #! line)); set "
                   "BUILDKITE_TEST_ENGINE_PYTHON to look for buildkite-test-collector there",
-                  dir);
+                  bin.dir);
     assert_string_equal(s.why, want);
     free(want);
     char *args = probe_args();

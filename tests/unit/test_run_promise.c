@@ -6,29 +6,25 @@
 #include "buf.h"
 #include "config.h"
 #include "fsutil.h"
+#include "records.h"
 #include "run_promise.h"
-#include "unit_tmp.h"
+#include "fake_agent.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
-static char *old_path;
-static char *args_file;
+static fake_agent_t agent;
+static char args_file[96]; /* the fake agent notes its arguments here */
 static config_t cfg;
 
 static int setup(void **state)
 {
     (void)state;
-    unit_make_dir(dir, "tep-promise");
-    args_file = fs_join(dir, "agent-args");
-    char *text = xasprintf(
-        "#!/bin/sh\nprintf '%%s|' \"$@\" > '%s'\nexit \"${TEP_FAKE_AGENT_EXIT:-0}\"\n", args_file);
-    unit_write_script(dir, "buildkite-agent", text);
-    free(text);
-    old_path = unit_prepend_path(dir);
+    fake_agent_install(
+        &agent, "printf '%s|' \"$@\" > \"$D/agent-args\"\nexit \"${TEP_FAKE_AGENT_EXIT:-0}\"\n");
+    snprintf(args_file, sizeof args_file, "%s/agent-args", agent.dir);
     memset(&cfg, 0, sizeof cfg);
-    cfg.state_dir = dir;
+    cfg.state_dir = agent.dir;
     cfg.agent_cmd = "buildkite-agent";
     cfg.promise_failure = true;
     cfg.failure_exit_status = 1;
@@ -38,22 +34,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    unit_restore_path(old_path);
-    unit_remove_tree(dir);
-    free(args_file);
+    fake_agent_remove(&agent);
     return 0;
 }
 
+/* A test whose node id is `id`, as a parser hands it out. */
 static void add_record(run_result_t *r, const char *id, test_status_t st, bool collection_error)
 {
-    test_record_t rec = {.scope = "",
-                         .name = id,
-                         .node_id = id,
-                         .file = id,
-                         .status = st,
-                         .collection_error = collection_error,
-                         .duration = -1};
-    run_result_add(r, &rec);
+    recs_feed(r, "", id, st, NULL, collection_error);
 }
 
 /* A record with `failed` hard failures, one muted failure, one pass. */
@@ -87,30 +75,15 @@ static void write_run_json(size_t failed, int exit_status)
 
 /* Calls run_promise_failure_if_needed with stdout and stderr in a temp
  * file; returns what was printed. */
+static void call_promise(void *status)
+{
+    run_promise_failure_if_needed(&cfg, *(int *)status);
+}
+
 static char *promise_printed(int status)
 {
-    char path[] = "/tmp/tep-promise-out-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    fflush(stdout);
-    fflush(stderr);
-    int out = dup(1);
-    int err = dup(2);
-    dup2(fd, 1);
-    dup2(fd, 2);
     unlink(args_file);
-    run_promise_failure_if_needed(&cfg, status);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(out, 1);
-    dup2(err, 2);
-    close(out);
-    close(err);
-    close(fd);
-    char *text = fs_read_file(path, NULL);
-    unlink(path);
-    assert_non_null(text);
-    return text;
+    return scratch_output(SCRATCH_STDOUT | SCRATCH_STDERR, call_promise, &status, NULL);
 }
 
 static void failures_due(void **state)
@@ -188,7 +161,7 @@ static void agent_failing_is_one_warning(void **state)
 static void damaged_run_json(void **state)
 {
     (void)state;
-    char *path = fs_join(dir, "run.json");
+    char *path = fs_join(agent.dir, "run.json");
     const char *text = "[{\"version\":2,\"failed_tests\":1}";
     assert_true(fs_write_file(path, text, strlen(text)));
     char *out = promise_printed(1);

@@ -5,8 +5,10 @@
 #include "buf.h"
 #include "config.h"
 #include "fsutil.h"
+#include "records.h"
 #include "run_result.h"
 #include "run_record.h"
+#include "scratch.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -18,8 +20,7 @@ static config_t cfg;
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/test_run_record_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir(dir, sizeof dir, "test_run_record");
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = dir;
     return 0;
@@ -28,26 +29,8 @@ static int make_dir(void **state)
 static int remove_dir(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(dir);
     return 0;
-}
-
-static void add_result(run_result_t *r, const char *scope, const char *name, test_status_t status,
-                       const char *failure, bool collection_error)
-{
-    char *id = run_result_node_id(scope, name);
-    test_record_t rec = {.scope = scope,
-                         .name = name,
-                         .node_id = id,
-                         .file = *scope ? scope : name,
-                         .status = status,
-                         .failure = failure,
-                         .collection_error = collection_error,
-                         .duration = -1};
-    run_result_add(r, &rec);
-    free(id);
 }
 
 /* 10,000 passing tests and a handful of failures of every kind. */
@@ -59,15 +42,15 @@ static void make_record(run_record_t *rec)
     for (int i = 0; i < 10000; i++) {
         char name[32];
         snprintf(name, sizeof name, "t_%d", i);
-        add_result(&rec->result, "ok.py", name, i % 10 ? ST_PASSED : ST_SKIPPED, NULL, false);
+        recs_feed(&rec->result, "ok.py", name, i % 10 ? ST_PASSED : ST_SKIPPED, NULL, false);
     }
-    add_result(&rec->result, "a.py", "t_flaky", ST_FAILED, "E   AssertionError: first", false);
-    add_result(&rec->result, "a.py", "t_broken[\"q\" \xc3\xa9]", ST_FAILED,
-               "E   ValueError: line one\nmore", false);
-    add_result(&rec->result, "m.py", "t_muted", ST_FAILED, "E   KeyError: 'k'", false);
-    add_result(&rec->result, "", "tests/test_bad.py", ST_FAILED,
-               "ImportError while importing test module", true);
-    add_result(&rec->result, "a.py", "t_flaky", ST_PASSED, NULL, false); /* the retry */
+    recs_feed(&rec->result, "a.py", "t_flaky", ST_FAILED, "E   AssertionError: first", false);
+    recs_feed(&rec->result, "a.py", "t_broken[\"q\" \xc3\xa9]", ST_FAILED,
+              "E   ValueError: line one\nmore", false);
+    recs_feed(&rec->result, "m.py", "t_muted", ST_FAILED, "E   KeyError: 'k'", false);
+    recs_feed(&rec->result, "", "tests/test_bad.py", ST_FAILED,
+              "ImportError while importing test module", true);
+    recs_feed(&rec->result, "a.py", "t_flaky", ST_PASSED, NULL, false); /* the retry */
     test_record_t bad = {.problem = "not a JSON object", .duration = -1};
     run_result_add(&rec->result, &bad);
     rec->mode = xstrdup("json");

@@ -9,6 +9,7 @@
 #include "results_junit.h"
 #include "buf.h"
 #include "records.h"
+#include "scratch.h"
 #include "warn_lines.h"
 #include "run_result.h"
 #include <stdio.h>
@@ -172,16 +173,13 @@ static void json_edge_files(void **state)
     assert_non_null(recs_find(&rs, "tests/test_basic.py::test_param[h\\xe9llo w\\xf6rld]"));
     recs_free(&rs);
 
-    char path[] = "/tmp/tep-json-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
     const char *quirks = "\xEF\xBB\xBF [ {\"SCOPE\": \"a.py\", \"Name\": \"t[\\u00e9 \\\"q\\\" "
                          "]\", \"result\": \"passed\", "
                          "\"history\": {\"start_at\": 8.2e-05, \"duration\": 1E-6}}, 42, "
                          "{\"name\": \"no_result\", \"history\": {\"duration\": -1}},"
                          "{\"scope\": \"\", \"name\": \"b.py\", \"tags\": "
                          "{\"test.pytest_collection_error\": true}, \"result\": \"failed\"} ]\n";
-    fs_write_file(path, quirks, strlen(quirks));
+    char *path = scratch_file("tep-json", quirks, strlen(quirks));
     memset(&rs, 0, sizeof rs);
     results_json_read_records(path, recs_collect, &rs, warn_to_stderr, NULL, &scan);
     assert_null(scan.error);
@@ -214,6 +212,7 @@ static void json_edge_files(void **state)
         recs_free(&rs);
     }
     unlink(path);
+    free(path);
 }
 
 static void junit_conformance(void **state)
@@ -270,12 +269,9 @@ static void junit_conformance(void **state)
 static void junit_bad_inputs(void **state)
 {
     (void)state;
-    char path[] = "/tmp/tep-xml-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
     const char *bare = "<testsuite><testcase classname=\"t.test_a\" name=\"x\" time=\"nan\"><error "
                        "message=\"boom\"/></testcase></testsuite>";
-    fs_write_file(path, bare, strlen(bare));
+    char *path = scratch_file("tep-xml", bare, strlen(bare));
     recs_t rs = {0};
     results_junit_scan_t scan;
     results_junit_read_records(path, recs_collect, &rs, warn_to_stderr, NULL, &scan);
@@ -292,6 +288,7 @@ static void junit_bad_inputs(void **state)
         recs_free(&rs);
     }
     unlink(path);
+    free(path);
 }
 
 /* Each record's byte range is exactly its <testcase> element in the file. */

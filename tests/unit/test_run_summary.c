@@ -4,23 +4,18 @@
 #include "unit.h"
 #include "buf.h"
 #include "fsutil.h"
+#include "records.h"
 #include "run_summary.h"
+#include "scratch.h"
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
+/* A test whose node id is `id`, as a parser hands it out. */
 static void add_record(run_result_t *r, const char *id, test_status_t st, const char *failure,
                        bool collection_error)
 {
-    test_record_t rec = {.scope = "",
-                         .name = id,
-                         .node_id = id,
-                         .file = id,
-                         .status = st,
-                         .failure = failure,
-                         .collection_error = collection_error,
-                         .duration = -1};
-    run_result_add(r, &rec);
+    recs_feed(r, "", id, st, failure, collection_error);
 }
 
 typedef struct {
@@ -164,25 +159,22 @@ static void ordinary_ends(void **state)
     fixture_free(&f);
 }
 
+typedef struct {
+    const run_facts_t *facts;
+    int status;
+} summary_call_t;
+
+static void call_summary(void *arg)
+{
+    summary_call_t *c = arg;
+    run_summary_print(c->facts, c->status);
+}
+
 /* Runs run_summary_print with stdout in a temp file; returns what it printed. */
 static char *printed(const run_facts_t *facts, int status)
 {
-    char path[] = "/tmp/tep-summary-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    fflush(stdout);
-    int saved = dup(1);
-    assert_true(saved >= 0);
-    assert_int_equal(dup2(fd, 1), 1);
-    run_summary_print(facts, status);
-    fflush(stdout);
-    assert_int_equal(dup2(saved, 1), 1);
-    close(saved);
-    close(fd);
-    char *text = fs_read_file(path, NULL);
-    unlink(path);
-    assert_non_null(text);
-    return text;
+    summary_call_t c = {facts, status};
+    return scratch_output(SCRATCH_STDOUT, call_summary, &c, NULL);
 }
 
 static void results_section(void **state)

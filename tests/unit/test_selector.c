@@ -6,6 +6,7 @@
 #include "plan.h"
 #include "plan_json.h"
 #include "plan_api.h"
+#include "scratch.h"
 #include "selector.h"
 #include <limits.h>
 #include <math.h>
@@ -102,8 +103,7 @@ typedef struct {
 static void sandbox_enter(sandbox_t *s)
 {
     assert_non_null(getcwd(s->cwd, sizeof s->cwd));
-    strcpy(s->root, "/tmp/tep-sel-XXXXXX");
-    assert_non_null(mkdtemp(s->root));
+    scratch_dir(s->root, sizeof s->root, "tep-sel");
     char *checkout = xasprintf("%s/checkout", s->root), *outside = xasprintf("%s/outside", s->root);
     assert_int_equal(mkdir(checkout, 0700), 0);
     assert_int_equal(mkdir(outside, 0700), 0);
@@ -115,9 +115,7 @@ static void sandbox_enter(sandbox_t *s)
 static void sandbox_leave(sandbox_t *s)
 {
     assert_int_equal(chdir(s->cwd), 0);
-    char *cmd = xasprintf("rm -rf '%s'", s->root);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(s->root);
 }
 
 static void symlinks_out_of_the_checkout_are_refused(void **state)

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "plan.h"
+#include "scratch.h"
 #include "slice_file.h"
 #include <stdio.h>
 #include <unistd.h>
@@ -18,8 +19,7 @@ static config_t cfg;
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/test_slice_file_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir(dir, sizeof dir, "test_slice_file");
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = dir;
     cfg.suite_slug = suite;
@@ -32,9 +32,7 @@ static int make_dir(void **state)
 static int remove_dir(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_dir_remove(dir);
     return 0;
 }
 
@@ -61,16 +59,23 @@ static void write_slice_text(const char *text)
     free(path);
 }
 
+/* Writes p as slice.json (p is freed), then reads it back: both succeed. */
+static slice_t *write_then_read(plan_t *p, char **err)
+{
+    assert_true(slice_file_write(&cfg, p, err));
+    plan_free(p);
+    slice_t *s = NULL;
+    assert_true(slice_file_read(&cfg, &s, err));
+    return s;
+}
+
 static void round_trip_keeps_this_jobs_part(void **state)
 {
     (void)state;
     plan_t p;
     make_plan(&p);
     char *err = NULL;
-    assert_true(slice_file_write(&cfg, &p, &err));
-    plan_free(&p);
-    slice_t *s = NULL;
-    assert_true(slice_file_read(&cfg, &s, &err));
+    slice_t *s = write_then_read(&p, &err);
     assert_null(err);
     assert_non_null(s);
     assert_string_equal(s->suite, "shop");
@@ -107,10 +112,7 @@ static void a_fallback_plan_is_not_from_the_server(void **state)
     plan_init(&p, 2);
     p.source = PLAN_FALLBACK;
     char *err = NULL;
-    assert_true(slice_file_write(&cfg, &p, &err));
-    plan_free(&p);
-    slice_t *s = NULL;
-    assert_true(slice_file_read(&cfg, &s, &err));
+    slice_t *s = write_then_read(&p, &err);
     assert_false(s->from_server);
     assert_int_equal(s->tests.len, 0);
     assert_int_equal(s->n_muted, 0);
@@ -195,10 +197,7 @@ static void made_for_another_job_is_named(void **state)
     plan_t p;
     make_plan(&p);
     char *err = NULL;
-    assert_true(slice_file_write(&cfg, &p, &err));
-    plan_free(&p);
-    slice_t *s = NULL;
-    assert_true(slice_file_read(&cfg, &s, &err));
+    slice_t *s = write_then_read(&p, &err);
     char other_id[] = "build-9/step-2";
     char other_suite[] = "bakery";
     struct {

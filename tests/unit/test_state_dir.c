@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "config.h"
 #include "fsutil.h"
+#include "scratch.h"
 #include "state_dir.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -23,10 +24,7 @@ static config_t cfg;
 static int enter_checkout(void **state)
 {
     (void)state;
-    home_dir = getcwd(NULL, 0);
-    snprintf(top, sizeof top, "/tmp/test_state_dir_XXXXXX");
-    assert_non_null(mkdtemp(top));
-    assert_int_equal(chdir(top), 0);
+    home_dir = scratch_enter(top, sizeof top, "test_state_dir");
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = job_dir;
     return 0;
@@ -35,11 +33,7 @@ static int enter_checkout(void **state)
 static int leave_checkout(void **state)
 {
     (void)state;
-    assert_int_equal(chdir(home_dir), 0);
-    free(home_dir);
-    char *cmd = xasprintf("rm -rf '%s'", top);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    scratch_leave(top, home_dir);
     return 0;
 }
 
