@@ -4,7 +4,7 @@
 #include "run_classify.h"
 #include "results_json.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "log.h"
 #include "run_result.h"
 #include <stdio.h>

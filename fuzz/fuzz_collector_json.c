@@ -6,6 +6,7 @@
  * number of seconds or none; the model keeps no more tests than records, with bounded causes;
  * warnings are single lines, at most RESULTS_JSON_MAX_WARNINGS and a count per file. */
 #include "buf.h"
+#include "text.h"
 #include "results_json.h"
 #include "fuzz_util.h"
 #include "run_result.h"
@@ -41,7 +42,7 @@ static void on_record(const test_record_t *rec, void *user)
     if (rec->problem) return;
     FUZZ_CHECK(rec->node_id && rec->name && *rec->name && rec->scope);
     FUZZ_CHECK(rec->duration < 0 || (isfinite(rec->duration) && rec->duration >= 0));
-    FUZZ_CHECK(!rec->failure || strlen(rec->failure) < TEP_TEXT_KEEP + 64);
+    FUZZ_CHECK(!rec->failure || strlen(rec->failure) < TEXT_KEEP + 64);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

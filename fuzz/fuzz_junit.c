@@ -5,6 +5,7 @@
  * none; reasons and causes stay cut; warnings are single lines, at most
  * RESULTS_JUNIT_MAX_WARNINGS and two totals per file. */
 #include "buf.h"
+#include "text.h"
 #include "fuzz_util.h"
 #include "results_junit.h"
 #include "run_result.h"
@@ -26,7 +27,7 @@ static void on_record(const test_record_t *rec, void *user)
     if (rec->problem) return;
     FUZZ_CHECK(rec->node_id != NULL && rec->scope != NULL && rec->name != NULL);
     FUZZ_CHECK(rec->duration < 0 || (isfinite(rec->duration) && rec->duration >= 0));
-    FUZZ_CHECK(!rec->failure || strlen(rec->failure) < TEP_TEXT_KEEP + 64);
+    FUZZ_CHECK(!rec->failure || strlen(rec->failure) < TEXT_KEEP + 64);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

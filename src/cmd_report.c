@@ -99,9 +99,9 @@ static void publish_durations(const config_t *cfg, const char *name, size_t n)
 static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload_summary_t *up)
 {
     memset(up, 0, sizeof *up);
-    uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec),
-                                                            process_forwarded_signal, up)
-                                      : NULL;
+    report_uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec),
+                                                                   process_forwarded_signal, up)
+                                             : NULL;
     char *name = report_durations_name(cfg);
     char *path = state_dir_file(cfg, name);
     char *err = NULL;
@@ -110,7 +110,7 @@ static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload
     if (!durations) log_warn("Durations: not recorded: %s", err);
     free(err);
     err = NULL;
-    walk_sink_t sinks[2];
+    report_walk_sink_t sinks[2];
     size_t n = 0;
     if (u) sinks[n++] = report_upload_sink(u);
     if (durations) sinks[n++] = report_durations_sink(&d);

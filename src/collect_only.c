@@ -3,7 +3,7 @@
 #include "buf.h"
 #include "childenv.h"
 #include "err.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "process.h"
 #include "strset.h"
 #include "template.h"

@@ -2,6 +2,7 @@
  * identity and state dir, and the options saved for later phases. The table
  * is in config_options.c, validation and reporting in config_check.c. */
 #include "config.h"
+#include "text.h"
 #include "config_options.h"
 #include "buf.h"
 #include "log.h"
@@ -36,7 +37,7 @@ bool config_parse_bool(const char *s, bool *out)
 static bool parse_whole_number(const char *s, long *out)
 {
     size_t n = strlen(s);
-    const char *digits = span_trim(s, &n);
+    const char *digits = text_trim(s, &n);
     if (!n) return false;
     char *text = xstrndup(digits, n);
     char *end;

@@ -2,7 +2,7 @@
  * collected, none fatal alone) and the two reports a phase prints from it. */
 #include "config_options.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "log.h"
 #include <errno.h>
 #include <stdio.h>

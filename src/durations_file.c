@@ -1,4 +1,5 @@
 #include "durations_file.h"
+#include "text.h"
 #include "durations_lex.h"
 #include "jsontext.h"
 #include "warncap.h"
@@ -202,7 +203,7 @@ static bool parse_line(reader_t *r, const char *s, size_t lineno)
 {
     size_t n = strcspn(s, " \t\v\f\r");
     size_t rest_len = strlen(s + n);
-    const char *rest = span_trim(s + n, &rest_len); /* the line is trimmed: rest runs to its end */
+    const char *rest = text_trim(s + n, &rest_len); /* the line is trimmed: rest runs to its end */
     char where[48];
     snprintf(where, sizeof where, "line %zu", lineno);
     if (rest_len && names_non_finite(s, n)) {
@@ -242,7 +243,7 @@ static bool read_lines(reader_t *r)
             break;
         }
         size_t n = (size_t)got;
-        char *s = (char *)span_trim(line, &n);
+        char *s = (char *)text_trim(line, &n);
         s[n] = '\0';
         if (*s && *s != '#') ok = parse_line(r, s, lineno);
     }

@@ -1,7 +1,8 @@
 #include "http.h"
+#include "text.h"
 #include "http_progress.h"
 #include "timeouts.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "err.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,7 +114,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t len)
 {
-    const char *kept = span_trim(v, &len);
+    const char *kept = text_trim(v, &len);
     if (len >= cap) len = cap - 1;
     memcpy(dst, kept, len);
     dst[len] = '\0';

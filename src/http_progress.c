@@ -1,5 +1,5 @@
 #include "http_progress.h"
-#include "fsutil.h"
+#include "fs.h"
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <string.h>

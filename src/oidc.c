@@ -1,4 +1,5 @@
 #include "oidc.h"
+#include "text.h"
 #include "agent.h"
 #include "buf.h"
 #include "err.h"
@@ -12,7 +13,7 @@
 static bool read_token(const buf_t *out, char **token, char **err)
 {
     size_t len = out->len;
-    const char *t = span_trim(buf_str(out), &len);
+    const char *t = text_trim(buf_str(out), &len);
     if (len == 0 || memchr(t, '\n', len))
         return err_set(err, "buildkite-agent printed no single-line token");
     *token = xstrndup(t, len);

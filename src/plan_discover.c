@@ -1,7 +1,7 @@
 #include "plan_discover.h"
 #include "buf.h"
 #include "err.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "pattern.h"
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
 #include "buf.h"
 #include "err.h"
 #include "durations.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "log.h"
 #include "plan_api.h"
 #include "plan_phase.h"

@@ -1,4 +1,5 @@
 #include "plan_json.h"
+#include "text.h"
 #include "buf.h"
 #include "durations.h"
 #include "json_get.h"

@@ -1,6 +1,6 @@
 #include "plan_metadata.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "plan_api.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 #include "process.h"
 #include "err.h"
 #include "timeouts.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "proctree.h"
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 #include "proctree.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>

@@ -45,9 +45,9 @@ static void durations_sink_record(void *user, const test_record_t *rec, int atte
     report_durations_add(user, rec->node_id, rec->duration);
 }
 
-walk_sink_t report_durations_sink(report_durations_t *d)
+report_walk_sink_t report_durations_sink(report_durations_t *d)
 {
-    return (walk_sink_t){.record = durations_sink_record, .user = d};
+    return (report_walk_sink_t){.record = durations_sink_record, .user = d};
 }
 
 bool report_durations_close(report_durations_t *d, size_t *written, char **err)

@@ -40,7 +40,7 @@ bool report_durations_open(report_durations_t *d, const char *path, const run_re
                            char **err);
 void report_durations_add(report_durations_t *d, const char *node_id, double seconds);
 /* The sink that feeds d from the walk. */
-walk_sink_t report_durations_sink(report_durations_t *d);
+report_walk_sink_t report_durations_sink(report_durations_t *d);
 /* Finishes the file; *written = entries. false with *err when it cannot be written. */
 bool report_durations_close(report_durations_t *d, size_t *written, char **err);
 

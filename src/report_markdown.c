@@ -1,4 +1,5 @@
 #include "report_markdown.h"
+#include "text.h"
 #include "log.h"
 #include "strlist.h"
 #include "template.h"
@@ -22,7 +23,7 @@ static char *visible_text(const char *s, size_t max, bool *cut)
     buf_t b = BUF_INIT;
     size_t n = strlen(s);
     *cut = n > max;
-    char *head = xstrndup(s, utf8_prefix_len(s, n, max));
+    char *head = xstrndup(s, text_utf8_prefix_len(s, n, max));
     log_escape(&b, head);
     free(head);
     return buf_detach(&b);

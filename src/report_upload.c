@@ -2,7 +2,7 @@
 #include "report_upload_form.h"
 #include "buf.h"
 #include "results_json.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "http.h"
 #include "results_junit.h"
 #include "log.h"
@@ -34,7 +34,7 @@ struct uploader {
 };
 
 /* Once stopped, nothing more is sent; what is left is only counted. */
-static bool upload_stopped(uploader_t *u)
+static bool upload_stopped(report_uploader_t *u)
 {
     if (u->sum->end != REPORT_UPLOAD_DONE) return true;
     int sig = u->http.stop ? u->http.stop() : 0;
@@ -45,7 +45,7 @@ static bool upload_stopped(uploader_t *u)
     return sig != 0;
 }
 
-static void note_run_url(uploader_t *u, const http_response_t *r)
+static void note_run_url(report_uploader_t *u, const http_response_t *r)
 {
     if (u->sum->run_url) return;
     cJSON *j = cJSON_Parse(r->body.data);
@@ -65,7 +65,7 @@ static report_upload_end_t end_after_failure(const http_response_t *r)
     return REPORT_UPLOAD_DONE;
 }
 
-static void note_failure(uploader_t *u, const http_response_t *r, size_t records)
+static void note_failure(report_uploader_t *u, const http_response_t *r, size_t records)
 {
     u->sum->failed_requests++;
     u->sum->end = end_after_failure(r);
@@ -82,7 +82,7 @@ static void note_failure(uploader_t *u, const http_response_t *r, size_t records
 }
 
 /* One multipart request; returns true on a 2xx answer. */
-static bool post_part(uploader_t *u, const report_upload_part_t *part, size_t records)
+static bool post_part(report_uploader_t *u, const report_upload_part_t *part, size_t records)
 {
     if (upload_stopped(u)) return false;
     http_response_t r;
@@ -100,7 +100,7 @@ static bool post_part(uploader_t *u, const report_upload_part_t *part, size_t re
     return ok;
 }
 
-static bool send_part(uploader_t *u, const char *format, const char *data, size_t len,
+static bool send_part(report_uploader_t *u, const char *format, const char *data, size_t len,
                       const char *filename, const char *content_type, size_t records)
 {
     report_upload_part_t part = {.cfg = u->cfg,
@@ -113,7 +113,7 @@ static bool send_part(uploader_t *u, const char *format, const char *data, size_
     return post_part(u, &part, records);
 }
 
-static bool send_file(uploader_t *u, const char *path, const char *filename, size_t records)
+static bool send_file(report_uploader_t *u, const char *path, const char *filename, size_t records)
 {
     report_upload_part_t part = {.cfg = u->cfg,
                                  .cwd = u->cwd,
@@ -124,7 +124,7 @@ static bool send_file(uploader_t *u, const char *path, const char *filename, siz
     return post_part(u, &part, records);
 }
 
-static void flush_batch(uploader_t *u)
+static void flush_batch(report_uploader_t *u)
 {
     if (!u->in_batch) return;
     buf_putc(&u->batch, ']');
@@ -134,7 +134,7 @@ static void flush_batch(uploader_t *u)
     u->in_batch = 0;
 }
 
-static void json_record(uploader_t *u, const test_record_t *rec)
+static void json_record(report_uploader_t *u, const test_record_t *rec)
 {
     if (rec->raw_len == 0 || rec->raw[0] != '{')
         return; /* not a record; the run phase already reported it */
@@ -162,7 +162,7 @@ static bool read_range(FILE *f, size_t start, size_t end, buf_t *b)
     return got == len;
 }
 
-static void build_and_send(uploader_t *u, size_t n)
+static void build_and_send(report_uploader_t *u, size_t n)
 {
     buf_t doc = BUF_INIT;
     buf_printf(&doc,
@@ -181,7 +181,7 @@ static void build_and_send(uploader_t *u, size_t n)
 
 /* Sends the first n waiting testcases as one document (once stopped, they
  * are only dropped: counted already, never sent). */
-static void send_document(uploader_t *u, size_t n)
+static void send_document(report_uploader_t *u, size_t n)
 {
     if (n && !upload_stopped(u)) build_and_send(u, n);
     u->pending -= n;
@@ -189,7 +189,7 @@ static void send_document(uploader_t *u, size_t n)
     memmove(u->end, u->end + n, u->pending * sizeof(size_t));
 }
 
-static void junit_begin(uploader_t *u, const char *path)
+static void junit_begin(report_uploader_t *u, const char *path)
 {
     u->file = fopen(path, "rb");
     char *copy = xstrdup(path);
@@ -200,7 +200,7 @@ static void junit_begin(uploader_t *u, const char *path)
     u->cut = false;
 }
 
-static void junit_record(uploader_t *u, const test_record_t *rec)
+static void junit_record(report_uploader_t *u, const test_record_t *rec)
 {
     size_t batch = (size_t)u->cfg->upload_batch_size;
     u->cases++;
@@ -218,7 +218,7 @@ static void junit_record(uploader_t *u, const test_record_t *rec)
     }
 }
 
-static void junit_end(uploader_t *u, const char *path, const char *error)
+static void junit_end(report_uploader_t *u, const char *path, const char *error)
 {
     if (!u->cut) {
         /* Unreadable XML still goes up whole: the server may read more than we do. */
@@ -239,14 +239,14 @@ static void junit_end(uploader_t *u, const char *path, const char *error)
 static void sink_file_begin(void *user, const char *path, int attempt)
 {
     (void)attempt;
-    uploader_t *u = user;
+    report_uploader_t *u = user;
     if (!u->json) junit_begin(u, path);
 }
 
 static void sink_record(void *user, const test_record_t *rec, int attempt)
 {
     (void)attempt;
-    uploader_t *u = user;
+    report_uploader_t *u = user;
     if (u->json)
         json_record(u, rec);
     else
@@ -255,11 +255,11 @@ static void sink_record(void *user, const test_record_t *rec, int attempt)
 
 static void sink_file_end(void *user, const char *path, const char *error)
 {
-    uploader_t *u = user;
+    report_uploader_t *u = user;
     if (!u->json) junit_end(u, path, error);
 }
 
-static void upload_client_init(uploader_t *u, const config_t *cfg, http_stop_fn stop)
+static void upload_client_init(report_uploader_t *u, const config_t *cfg, http_stop_fn stop)
 {
     u->url = http_join(cfg->upload_base_url, "/v1/uploads");
     char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
@@ -273,12 +273,12 @@ static void upload_client_init(uploader_t *u, const config_t *cfg, http_stop_fn 
     u->http.warn = log_warn_line;
 }
 
-uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
-                                report_upload_summary_t *sum)
+report_uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
+                                       report_upload_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
     sum->budget_s = (double)cfg->upload_retry_budget;
-    uploader_t *u = xcalloc(1, sizeof *u);
+    report_uploader_t *u = xcalloc(1, sizeof *u);
     u->cfg = cfg;
     u->json = json;
     u->sum = sum;
@@ -290,15 +290,15 @@ uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn sto
     return u;
 }
 
-walk_sink_t report_upload_sink(uploader_t *u)
+report_walk_sink_t report_upload_sink(report_uploader_t *u)
 {
     /* Every file is read even after a stop, so the summary can say how many
      * results were not sent. */
-    return (walk_sink_t){
+    return (report_walk_sink_t){
         .file_begin = sink_file_begin, .record = sink_record, .file_end = sink_file_end, .user = u};
 }
 
-void report_upload_finish(uploader_t *u)
+void report_upload_finish(report_uploader_t *u)
 {
     if (u->json) flush_batch(u);
     u->sum->seconds = fs_monotonic() - u->t0;

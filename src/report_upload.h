@@ -48,15 +48,15 @@ typedef struct {
     char *last_error; /* the failure that stopped the upload, for the shortfall line */
 } report_upload_summary_t;
 
-typedef struct uploader uploader_t;
+typedef struct uploader report_uploader_t;
 
 /* Prepares an upload of `json` (else JUnit) results; stop may be NULL. */
-uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
-                                report_upload_summary_t *sum);
+report_uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
+                                       report_upload_summary_t *sum);
 /* The sink that uploads what the walk reads. */
-walk_sink_t report_upload_sink(uploader_t *u);
+report_walk_sink_t report_upload_sink(report_uploader_t *u);
 /* Sends what is left, notes the time taken, and frees u. */
-void report_upload_finish(uploader_t *u);
+void report_upload_finish(report_uploader_t *u);
 /* One line saying what was not sent and why, e.g. "upload interrupted by
  * SIGTERM: 13,000 of 100,000 results sent; 87,000 not sent"; NULL when every
  * result was sent. Caller frees. */

@@ -1,6 +1,6 @@
 #include "report_walk.h"
 #include "results_json.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "results_junit.h"
 #include "state_dir.h"
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 typedef struct {
-    const walk_sink_t *sinks;
+    const report_walk_sink_t *sinks;
     size_t n;
     int attempt;
 } tee_t;
@@ -25,8 +25,8 @@ bool report_walk_json(const run_record_t *rec)
     return rec->mode && strcmp(rec->mode, "json") == 0;
 }
 
-size_t report_walk_run(const config_t *cfg, const run_record_t *rec, const walk_sink_t *sinks,
-                       size_t n_sinks)
+size_t report_walk_run(const config_t *cfg, const run_record_t *rec,
+                       const report_walk_sink_t *sinks, size_t n_sinks)
 {
     bool json = report_walk_json(rec);
     size_t files = 0;

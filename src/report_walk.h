@@ -20,11 +20,11 @@ typedef struct {
     /* error: why the file could not be read to its end, or NULL. */
     void (*file_end)(void *user, const char *path, const char *error);
     void *user;
-} walk_sink_t;
+} report_walk_sink_t;
 
 /* Returns how many files were read. */
-size_t report_walk_run(const config_t *cfg, const run_record_t *rec, const walk_sink_t *sinks,
-                       size_t n_sinks);
+size_t report_walk_run(const config_t *cfg, const run_record_t *rec,
+                       const report_walk_sink_t *sinks, size_t n_sinks);
 /* Whether run.json says the result files are collector JSON (else JUnit). */
 bool report_walk_json(const run_record_t *rec);
 

@@ -1,4 +1,5 @@
 #include "results_json.h"
+#include "text.h"
 #include "buf.h"
 #include "jsoncut.h"
 #include "warncap.h"
@@ -219,8 +220,8 @@ static size_t scratch_put_text(buf_t *b, const char *s, size_t len, size_t keep)
     if (len <= keep) {
         buf_append(b, s, len);
     } else {
-        buf_append(b, s, utf8_prefix_len(s, len, keep));
-        buf_put_cut_note(b, len);
+        buf_append(b, s, text_utf8_prefix_len(s, len, keep));
+        text_put_cut_note(b, len);
     }
     buf_putc(b, '\0');
     return off;
@@ -294,7 +295,7 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
     fields_t *f = user;
     if (member_key_is(k, klen, "failure_reason")) {
         if (f->failure_reason == NO_TEXT)
-            f->failure_reason = string_value(f->scratch, v, vlen, TEP_TEXT_KEEP);
+            f->failure_reason = string_value(f->scratch, v, vlen, TEXT_KEEP);
         return;
     }
     size_t *slot = member_key_is(k, klen, "scope")       ? &f->scope

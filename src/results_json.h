@@ -19,7 +19,7 @@
  * no element can start (`[}]`), is an error naming the file and byte offset.
  *
  * Hostile input: every scanner step consumes input or stops; a failure_reason
- * keeps its first TEP_TEXT_KEEP bytes (with a note that it was cut); a scope,
+ * keeps its first TEXT_KEEP bytes (with a note that it was cut); a scope,
  * name, result or file_name over RESULTS_JSON_MAX_ID bytes makes the record unusable
  * (pytest could not take it as an argument anyway); a record over the
  * RESULTS_JSON_MAX_RECORD bytes is an error, so memory stays bounded. */
@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "err.h"
+#include "text.h"
 #include "run_result.h"
 
 #define RESULTS_JSON_MAX_WARNINGS 5

@@ -1,6 +1,7 @@
 #include "results_junit.h"
+#include "text.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "warncap.h"
 #include <ctype.h>
 #include <errno.h>
@@ -40,7 +41,7 @@ typedef struct {
     double time;         /* the time attribute, -1 when absent or unusable */
     size_t start;        /* byte offset of the open <testcase> in the file */
     bool in_problem;     /* inside <failure>/<error>: collect text */
-    buf_t reason;        /* at most TEP_TEXT_KEEP bytes of it */
+    buf_t reason;        /* at most TEXT_KEEP bytes of it */
     size_t reason_total; /* bytes the reason had before it was cut */
     bool have_message;
     size_t nested; /* <testcase> inside <testcase>: ignored */
@@ -117,9 +118,9 @@ static void reason_add(results_junit_ctx_t *c, const char *s, size_t len)
 {
     bool cut_before = c->reason_total > c->reason.len; /* never resume after a gap */
     c->reason_total += len;
-    if (cut_before || c->reason.len >= TEP_TEXT_KEEP) return;
-    size_t room = TEP_TEXT_KEEP - c->reason.len;
-    buf_append(&c->reason, s, utf8_prefix_len(s, len, room));
+    if (cut_before || c->reason.len >= TEXT_KEEP) return;
+    size_t room = TEXT_KEEP - c->reason.len;
+    buf_append(&c->reason, s, text_utf8_prefix_len(s, len, room));
 }
 
 static void reason_reset(results_junit_ctx_t *c)
@@ -242,8 +243,8 @@ static void record_case(results_junit_ctx_t *c)
         *nl = '\0';
     } else if (c->reason_total > c->reason.len) {
         /* text arrives in pieces: the cut may have left half a character */
-        c->reason.len = utf8_complete_len(c->reason.data, c->reason.len);
-        buf_put_cut_note(&c->reason, c->reason_total);
+        c->reason.len = text_utf8_complete_len(c->reason.data, c->reason.len);
+        text_put_cut_note(&c->reason, c->reason_total);
     }
     rec.scope = c->classname;
     rec.name = c->collection_error ? node_id : c->name;

@@ -11,7 +11,7 @@
  * cut a large file into documents that keep every testcase's bytes, and the
  * durations artifact gets every test's time, without the file in memory.
  *
- * Hostile input: a failure message or body keeps its first TEP_TEXT_KEEP
+ * Hostile input: a failure message or body keeps its first TEXT_KEEP
  * bytes (with a note that it was cut); a testcase whose classname or name is
  * over RESULTS_JUNIT_MAX_ID bytes is skipped with a warning (at most
  * RESULTS_JUNIT_MAX_WARNINGS per file, then a count); a <testcase> nested in another
@@ -23,6 +23,7 @@
 #define TEP_RESULTS_JUNIT_H
 #include <stdbool.h>
 #include "err.h"
+#include "text.h"
 #include "run_result.h"
 
 #define RESULTS_JUNIT_MAX_ID       (64 * 1024)

@@ -1,7 +1,7 @@
 #include "results_merge.h"
 #include "buf.h"
 #include "err.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "results_json.h"
 #include "results_junit.h"
 #include <errno.h>

@@ -1,7 +1,8 @@
 #include "retrysel.h"
+#include "text.h"
 #include "agent.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "err.h"
 #include "selector.h"
 #include <ctype.h>

@@ -1,6 +1,6 @@
 #include "run_attempt.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "log.h"
 #include "process.h"
 #include "results_merge.h"
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *part_file(const run_phase_t *rn, int k, size_t j)
+static char *part_file(const run_state_t *rn, int k, size_t j)
 {
     char *rel = xasprintf("results/attempt-%d.part-%zu.%s", k, j + 1, run_mode_ext(rn->setup.mode));
     char *path = state_dir_file(rn->cfg, rel);
@@ -23,7 +23,7 @@ static char *part_file(const run_phase_t *rn, int k, size_t j)
 
 /* Cost of the command line without selectors (the result path of the
  * longest part name counted), for the argument budget. */
-static bool command_fixed_cost(const run_phase_t *rn, const char *tmpl, int k, size_t *cost,
+static bool command_fixed_cost(const run_state_t *rn, const char *tmpl, int k, size_t *cost,
                                char **err)
 {
     strlist_t none;
@@ -46,7 +46,7 @@ static void copy_range(const strlist_t *all, size_t from, size_t to, strlist_t *
 }
 
 /* Merges the parts of attempt k into its one file and removes them. */
-static void merge_parts(run_phase_t *rn, const strlist_t *parts, const char *path)
+static void merge_parts(run_state_t *rn, const strlist_t *parts, const char *path)
 {
     results_merge_stats_t st;
     strlist_t problems; /* already reported part by part when they mattered */
@@ -75,7 +75,7 @@ typedef struct {
 
 /* False (and the attempt stops as timed out) when the deadline passed
  * before group g could start. */
-static bool time_left_for_group(run_phase_t *rn, const attempt_plan_t *ap, size_t g, int *signal)
+static bool time_left_for_group(run_state_t *rn, const attempt_plan_t *ap, size_t g, int *signal)
 {
     if (ap->deadline <= 0 || run_part_seconds_left(ap->deadline) > 0) return true;
     rn->outcome.timed_out = true;
@@ -87,7 +87,7 @@ static bool time_left_for_group(run_phase_t *rn, const attempt_plan_t *ap, size_
 }
 
 /* A part ended the run: what did not run, and why no further part starts. */
-static void note_run_ended(run_phase_t *rn, const attempt_plan_t *ap, const run_part_t *part,
+static void note_run_ended(run_state_t *rn, const attempt_plan_t *ap, const run_part_t *part,
                            size_t g)
 {
     size_t from = g ? ap->groups->end[g - 1] : 0;
@@ -104,7 +104,7 @@ static void note_run_ended(run_phase_t *rn, const attempt_plan_t *ap, const run_
 }
 
 /* Runs group g; returns whether the run goes on to the next group. */
-static bool run_group(run_phase_t *rn, const attempt_plan_t *ap, size_t g, strlist_t *files,
+static bool run_group(run_state_t *rn, const attempt_plan_t *ap, size_t g, strlist_t *files,
                       int *combined, int *signal)
 {
     size_t from = g ? ap->groups->end[g - 1] : 0;
@@ -128,7 +128,7 @@ static bool run_group(run_phase_t *rn, const attempt_plan_t *ap, size_t g, strli
 }
 
 /* Runs the groups of one attempt, stopping where one pytest would have stopped. */
-static int run_groups(run_phase_t *rn, const attempt_plan_t *ap, int *signal)
+static int run_groups(run_state_t *rn, const attempt_plan_t *ap, int *signal)
 {
     int combined = -1;
     strlist_t files;
@@ -142,7 +142,7 @@ static int run_groups(run_phase_t *rn, const attempt_plan_t *ap, int *signal)
     return combined < 0 ? 0 : combined;
 }
 
-static bool split_for_argv(run_phase_t *rn, int k, const char *tmpl, const strlist_t *selectors,
+static bool split_for_argv(run_state_t *rn, int k, const char *tmpl, const strlist_t *selectors,
                            run_argsplit_t *groups, char **err)
 {
     size_t fixed = 0;
@@ -160,7 +160,7 @@ static bool split_for_argv(run_phase_t *rn, int k, const char *tmpl, const strli
 
 /* Splits and runs the attempt; its combined exit code, -1 when the command
  * could not be built. */
-static int run_attempt_parts(run_phase_t *rn, int k, const strlist_t *selectors, const char *path,
+static int run_attempt_parts(run_state_t *rn, int k, const strlist_t *selectors, const char *path,
                              int *signal)
 {
     const char *tmpl = k == 0 ? rn->setup.test_cmd : rn->setup.retry_cmd;
@@ -187,7 +187,7 @@ static int run_attempt_parts(run_phase_t *rn, int k, const strlist_t *selectors,
     return exit_code;
 }
 
-void run_attempt_run(run_phase_t *rn, int k, const strlist_t *selectors)
+void run_attempt_run(run_state_t *rn, int k, const strlist_t *selectors)
 {
     char *rel = xasprintf("results/attempt-%d.%s", k, run_mode_ext(rn->setup.mode));
     char *path = state_dir_file(rn->cfg, rel);

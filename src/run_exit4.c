@@ -1,6 +1,7 @@
 #include "run_exit4.h"
+#include "text.h"
 #include "timeouts.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "process.h"
 #include "selector.h"
 #include <dirent.h>
@@ -16,7 +17,7 @@ char *run_exit4_missing_path(const char *line)
     if (!hit) return NULL;
     hit += strlen(NOT_FOUND);
     size_t n = strlen(hit);
-    /* Not span_trim: a path may begin with a blank or end with a tab, and
+    /* Not text_trim: a path may begin with a blank or end with a tab, and
      * both are part of it. Only the padding and a CRLF's '\r' go. */
     while (n && (hit[n - 1] == ' ' || hit[n - 1] == '\r')) n--;
     return n ? xstrndup(hit, n) : NULL;

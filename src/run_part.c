@@ -1,7 +1,7 @@
 #include "run_part.h"
 #include "buf.h"
 #include "err.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "log.h"
 #include "results_json.h"
 #include "results_junit.h"
@@ -65,7 +65,7 @@ double run_part_seconds_left(double deadline)
 
 static void on_stderr_line(const char *line, void *user)
 {
-    run_phase_t *rn = user;
+    run_state_t *rn = user;
     char *p = run_exit4_missing_path(line);
     if (p) {
         free(rn->missing_path);
@@ -75,7 +75,7 @@ static void on_stderr_line(const char *line, void *user)
 
 /* Whether an exit 4 is worth another start: the files are there, retries
  * are left, and nobody cancelled the job. */
-static bool exit4_retry_due(const run_phase_t *rn, const run_part_t *part, int retries)
+static bool exit4_retry_due(const run_state_t *rn, const run_part_t *part, int retries)
 {
     const process_result_t *pr = &part->pr;
     if (pr->start_failed || pr->signal || pr->exit_code != 4) return false;
@@ -84,7 +84,7 @@ static bool exit4_retry_due(const run_phase_t *rn, const run_part_t *part, int r
 }
 
 /* Runs pytest once, retrying exit 4 while the files are present. */
-static void spawn_with_exit4_retries(run_phase_t *rn, const strlist_t *argv, run_part_t *part,
+static void spawn_with_exit4_retries(run_state_t *rn, const strlist_t *argv, run_part_t *part,
                                      int *exit4_retries)
 {
     process_opts_t o = {
@@ -111,7 +111,7 @@ static void spawn_with_exit4_retries(run_phase_t *rn, const strlist_t *argv, run
     }
 }
 
-static void report_exit4(run_phase_t *rn, const strlist_t *selectors, int retries)
+static void report_exit4(run_state_t *rn, const strlist_t *selectors, int retries)
 {
     char *first = selectors->len ? selector_file_part(selectors->items[0]) : xstrdup(".");
     const char *path = rn->missing_path ? rn->missing_path : first;
@@ -139,7 +139,7 @@ static void on_json_record(const test_record_t *rec, void *user)
 }
 
 /* Reads the file into the model; NULL, or why it could not be read whole. */
-static char *read_result_file(run_phase_t *rn, const char *path)
+static char *read_result_file(run_state_t *rn, const char *path)
 {
     if (rn->setup.mode == MODE_JSON) {
         results_json_scan_t scan;
@@ -153,7 +153,7 @@ static char *read_result_file(run_phase_t *rn, const char *path)
 }
 
 /* Reads a result file into the model; notes unreadable files. */
-static void read_part_results(run_phase_t *rn, const char *path, const process_result_t *pr)
+static void read_part_results(run_state_t *rn, const char *path, const process_result_t *pr)
 {
     bool must_read = !pr->signal && !pr->start_failed &&
                      (pr->exit_code <= 1 || (pr->exit_code == 2 && rn->setup.mode == MODE_JSON));
@@ -182,7 +182,7 @@ static size_t count_collection_errors(const run_result_t *r)
 /* ---- one part: build, run, read ---- */
 
 /* Starts pytest for the part (exit-4 retries and forensics included). */
-static void start_part(run_phase_t *rn, run_part_t *part, strlist_t *argv)
+static void start_part(run_state_t *rn, run_part_t *part, strlist_t *argv)
 {
     char *err = NULL;
     if (!template_expand(part->tmpl, part->selectors, part->result_path, argv, &err)) {
@@ -200,7 +200,7 @@ static void start_part(run_phase_t *rn, run_part_t *part, strlist_t *argv)
 }
 
 /* What a part that did not start, or ran out of time, means for the run. */
-static void note_part_end(run_phase_t *rn, process_result_t *pr)
+static void note_part_end(run_state_t *rn, process_result_t *pr)
 {
     if (pr->start_failed) {
         log_error("%s; check BUILDKITE_TEST_ENGINE_TEST_CMD and PATH", pr->error);
@@ -218,7 +218,7 @@ static void note_part_end(run_phase_t *rn, process_result_t *pr)
 }
 
 /* Runs one pytest over part->selectors and reads what it wrote. */
-void run_part_run(run_phase_t *rn, run_part_t *part)
+void run_part_run(run_state_t *rn, run_part_t *part)
 {
     strlist_t argv;
     strlist_init(&argv);

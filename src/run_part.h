@@ -7,7 +7,7 @@
  * directory not found") for files that exist is retried with backoff while
  * retries and time are left, and forensics are printed when it stands
  * (run_exit4). A command that cannot start, a timeout and a result file that
- * cannot be read are logged and noted in run_phase_t. */
+ * cannot be read are logged and noted in run_state_t. */
 #ifndef TEP_RUN_PART_H
 #define TEP_RUN_PART_H
 #include "process.h"
@@ -23,7 +23,7 @@ typedef struct {
 } run_part_t;
 
 /* Runs the part and reads what it wrote (part->pr is overwritten). */
-void run_part_run(run_phase_t *rn, run_part_t *part);
+void run_part_run(run_state_t *rn, run_part_t *part);
 /* Whether the part ended the run as a single pytest would have ended it. */
 bool run_part_ends_run(const run_part_t *part);
 /* Seconds to a monotonic deadline (negative once past); 0 for no deadline. */

@@ -1,7 +1,7 @@
 #include "run_phase.h"
 #include "buf.h"
 #include "childenv.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "log.h"
 #include "process.h"
 #include "results_merge.h"
@@ -17,7 +17,7 @@
 
 /* ---- between attempts: stop, or retry what failed ---- */
 
-static void count_outcome(run_phase_t *rn)
+static void count_outcome(run_state_t *rn)
 {
     run_result_stats_t s;
     run_result_stats(&rn->rec.result, &s);
@@ -28,7 +28,7 @@ static void count_outcome(run_phase_t *rn)
     o->unreadable = rn->unreadable.len > 0;
 }
 
-static bool terminal_now(run_phase_t *rn)
+static bool terminal_now(run_state_t *rn)
 {
     count_outcome(rn);
     if (!rn->outcome.signal)
@@ -39,7 +39,7 @@ static bool terminal_now(run_phase_t *rn)
 }
 
 /* The node ids to run next; empty when nothing should be retried. */
-static void next_selectors(run_phase_t *rn, strlist_t *next)
+static void next_selectors(run_state_t *rn, strlist_t *next)
 {
     bool retry_muted = !rn->cfg->disable_retry_for_muted;
     for (size_t i = 0; i < rn->rec.result.len; i++) {
@@ -53,7 +53,7 @@ static void next_selectors(run_phase_t *rn, strlist_t *next)
     }
 }
 
-static void attempt_loop(run_phase_t *rn, const strlist_t *slice)
+static void attempt_loop(run_state_t *rn, const strlist_t *slice)
 {
     long max = rn->cfg->retry_count;
     strlist_t current;
@@ -78,7 +78,7 @@ static void attempt_loop(run_phase_t *rn, const strlist_t *slice)
 /* ---- after the last attempt: result path, verdict, summary ---- */
 
 /* BUILDKITE_TEST_ENGINE_RESULT_PATH gets every test's final outcome. */
-static void write_result_path(run_phase_t *rn)
+static void write_result_path(run_state_t *rn)
 {
     const char *out = rn->cfg->result_path;
     strlist_t files, problems;
@@ -114,7 +114,7 @@ static void write_result_path(run_phase_t *rn)
 
 /* ---- the run phase from start to end ---- */
 
-static void start_record(run_phase_t *rn, const slice_t *slice)
+static void start_record(run_state_t *rn, const slice_t *slice)
 {
     config_t *cfg = rn->cfg;
     strlist_init(&rn->unreadable);
@@ -130,7 +130,7 @@ static void start_record(run_phase_t *rn, const slice_t *slice)
     rn->outcome.json_mode = rn->setup.mode == MODE_JSON;
 }
 
-static int run_slice(run_phase_t *rn, const slice_t *slice)
+static int run_slice(run_state_t *rn, const slice_t *slice)
 {
     config_t *cfg = rn->cfg;
     if (*cfg->result_path) unlink(cfg->result_path); /* never leave an earlier run's file there */
@@ -154,7 +154,7 @@ static int run_slice(run_phase_t *rn, const slice_t *slice)
     return status;
 }
 
-static int run_nothing(run_phase_t *rn)
+static int run_nothing(run_state_t *rn)
 {
     config_t *cfg = rn->cfg;
     rn->outcome.no_tests = true;
@@ -170,7 +170,7 @@ static int run_nothing(run_phase_t *rn)
 
 int run_phase_run(config_t *cfg, const slice_t *slice)
 {
-    run_phase_t rn = {.cfg = cfg};
+    run_state_t rn = {.cfg = cfg};
     char *err = NULL;
     if (!run_mode_resolve(cfg, &rn.setup, &err)) {
         log_error("%s", err);

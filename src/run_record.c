@@ -1,7 +1,7 @@
 #include "run_record.h"
 #include "buf.h"
 #include "err.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "json_get.h"
 #include "jsontext.h"
 #include "results_json.h"

@@ -1,4 +1,5 @@
 #include "run_result.h"
+#include "text.h"
 #include "buf.h"
 #include "run_classify.h"
 #include <stdint.h>
@@ -95,7 +96,7 @@ char *run_result_cause(const char *failure, const char *file)
 {
     char *cause = run_classify_cause(failure, file);
     if (cause && strlen(cause) > RUN_RESULT_CAUSE_KEEP) {
-        char *cut = xstrndup_cut(cause, strlen(cause), RUN_RESULT_CAUSE_KEEP);
+        char *cut = text_cut(cause, strlen(cause), RUN_RESULT_CAUSE_KEEP);
         free(cause);
         cause = cut;
     }

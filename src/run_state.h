@@ -23,6 +23,6 @@ typedef struct {
     char *start_error;      /* set when the command could not be started */
     size_t attempt_entries; /* entries given to the attempt that stopped early */
     size_t not_run;         /* of those, entries no pytest ran */
-} run_phase_t;
+} run_state_t;
 
 #endif

@@ -1,7 +1,7 @@
 #include "state_dir.h"
 #include "buf.h"
 #include "err.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "json_get.h"
 #include <dirent.h>
 #include <errno.h>

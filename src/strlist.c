@@ -1,4 +1,5 @@
 #include "strlist.h"
+#include "text.h"
 #include "buf.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ void strlist_push_lines(strlist_t *l, const char *text)
     while (*p) {
         size_t n = strcspn(p, "\n");
         size_t kept = n;
-        const char *line = span_trim(p, &kept);
+        const char *line = text_trim(p, &kept);
         if (kept) strlist_push_owned(l, xstrndup(line, kept));
         p += n;
         if (*p) p++;

@@ -29,7 +29,7 @@ void strlist_sort(strlist_t *l);                /* byte order */
 int strlist_cmp(const void *a, const void *b);
 bool strlist_contains(const strlist_t *l, const char *s);
 /* Appends each line of text (split on '\n'), trimmed of surrounding white
- * space as span_trim does ("\r" included); blank lines are dropped. */
+ * space as text_trim does ("\r" included); blank lines are dropped. */
 void strlist_push_lines(strlist_t *l, const char *text);
 
 #endif

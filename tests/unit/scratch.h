@@ -5,7 +5,7 @@
 #define TEP_TEST_SCRATCH_H
 #include "unit.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>

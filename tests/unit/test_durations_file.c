@@ -4,7 +4,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "durations.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "scratch.h"
 #include "warn_lines.h"
 #include <sys/stat.h>

@@ -3,7 +3,7 @@
  * are kept in fuzz/regressions/ and replayed here through the same entry
  * points. */
 #include "unit.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "plan.h"
 #include "plan_json.h"
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * (under HTTP_LOW_SPEED_BYTES a second over stall_s) cuts the transfer, and
  * a transfer that keeps moving is left alone. Real time, ~3 s in all. */
 #include "unit.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "http.h"
 #include "http_progress.h"
 

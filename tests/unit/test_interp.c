@@ -2,7 +2,7 @@
 #include "unit.h"
 #include "fake_agent.h"
 #include "interp.h"
-#include "fsutil.h"
+#include "fs.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>

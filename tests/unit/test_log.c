@@ -3,7 +3,7 @@
  * Buildkite section. */
 #include "unit.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "log.h"
 #include "scratch.h"
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "options_file.h"
 #include "scratch.h"
 #include <stdio.h>

@@ -1,7 +1,7 @@
 #include "unit.h"
 #include "pattern.h"
 #include "plan_discover.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "scratch.h"
 #include <stdio.h>
 #include <unistd.h>

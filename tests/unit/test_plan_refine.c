@@ -6,7 +6,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "durations.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "plan.h"
 #include "plan_fallback.h"
 #include "plan_refine.h"

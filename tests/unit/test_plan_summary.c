@@ -4,7 +4,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "plan.h"
 #include "plan_summary.h"
 #include <stdio.h>

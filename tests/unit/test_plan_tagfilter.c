@@ -6,7 +6,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "plan_tagfilter.h"
 #include "scratch.h"
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  * "finished well within a generous bound". */
 #include "unit.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "process.h"
 #include "scratch.h"
 #include "timeouts.h"

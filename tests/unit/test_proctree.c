@@ -2,7 +2,7 @@
  * re-parented to us (a child subreaper) count; a process name holding ") "
  * does not confuse the /proc/PID/stat parse. Every wait is bounded. */
 #include "unit.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "proctree.h"
 #include <errno.h>
 #include <signal.h>

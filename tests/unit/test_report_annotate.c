@@ -6,7 +6,7 @@
 #include "unit.h"
 #include "fake_agent.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "report_annotate.h"
 #include "run_record.h"
 #include "run_result.h"

@@ -5,7 +5,7 @@
 #include "buf.h"
 #include "config.h"
 #include "report_durations.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "run_result.h"
 #include "scratch.h"
 #include <cjson/cJSON.h>
@@ -35,7 +35,7 @@ static double seconds_of(const cJSON *root, const char *id)
     return v->valuedouble;
 }
 
-static void feed_record(walk_sink_t *sink, const char *scope, const char *name,
+static void feed_record(report_walk_sink_t *sink, const char *scope, const char *name,
                         test_status_t status, double duration, bool collection_error)
 {
     char *id = run_result_node_id(scope, name);
@@ -60,7 +60,7 @@ static void retried_tests_appear_once_with_their_latest_time(void **state)
     report_durations_t d;
     char *err = NULL;
     assert_true(report_durations_open(&d, path, &failed, &err));
-    walk_sink_t sink = report_durations_sink(&d);
+    report_walk_sink_t sink = report_durations_sink(&d);
     feed_record(&sink, "t.py", "ok", ST_PASSED, 0.5, false);
     feed_record(&sink, "t.py", "flaky", ST_FAILED, 2.0, false); /* attempt 0 */
     feed_record(&sink, "t.py", "broken", ST_FAILED, 1.0, false);

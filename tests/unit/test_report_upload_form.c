@@ -8,7 +8,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "report_upload_form.h"
 #include "scratch.h"
 #include <arpa/inet.h>

@@ -5,7 +5,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "report_walk.h"
 #include "scratch.h"
 #include <cjson/cJSON.h>
@@ -125,7 +125,7 @@ static void env_free(walk_env_t *e)
 /* Walks e's attempts into one counting sink; returns the files read. */
 static size_t walk_counting(walk_env_t *e, counter_t *c)
 {
-    walk_sink_t sink = {count_begin, count_record, count_end, c};
+    report_walk_sink_t sink = {count_begin, count_record, count_end, c};
     return report_walk_run(&e->cfg, &e->rec, &sink, 1);
 }
 
@@ -141,7 +141,7 @@ static void json_attempts_reach_every_sink_in_order(void **state)
     size_t second = json_records(FIXTURES "retry-selectors.json");
     assert_true(first > 0 && second > 0);
     counter_t all = {0}, records_only = {0};
-    walk_sink_t sinks[] = {
+    report_walk_sink_t sinks[] = {
         {count_begin, count_record, count_end, &all},
         {NULL, count_record, NULL, &records_only}, /* any callback may be NULL */
     };

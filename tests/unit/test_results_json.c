@@ -2,9 +2,10 @@
  * bad records, huge fields and huge records. Every test runs under alarm() so
  * a regression to "loops forever" fails instead of hanging the suite. */
 #include "unit.h"
+#include "text.h"
 #include "buf.h"
 #include "results_json.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "records.h"
 #include "scratch.h"
 #include "warn_lines.h"
@@ -151,7 +152,7 @@ static void huge_failure_reason_is_cut(void **state)
         assert_null(scan.error);
         const rec_t *t = recs_find(&r, "t");
         assert_non_null(t);
-        assert_true(strlen(t->failure) < TEP_TEXT_KEEP + 64);
+        assert_true(strlen(t->failure) < TEXT_KEEP + 64);
         assert_non_null(strstr(t->failure, "... [cut: "));
         assert_int_equal(
             strncmp(t->failure, escaped ? "ab\ncd\xc3\xa9" : "0123456789", escaped ? 7 : 10), 0);

@@ -1,6 +1,7 @@
 /* Hostile JUnit XML: nested testcases, huge attributes and bodies, huge
  * names, floods of bad testcases, and a tag too large to hold. */
 #include "unit.h"
+#include "text.h"
 #include "buf.h"
 #include "results_junit.h"
 #include "records.h"
@@ -117,7 +118,7 @@ static void huge_message_is_cut_and_said_so(void **state)
     read_xml(b.data, b.len, &r, &scan);
     assert_null(scan.error);
     const rec_t *x = recs_find(&r, "tests/test_a.py::test_x");
-    assert_true(strlen(x->failure) < TEP_TEXT_KEEP + 64);
+    assert_true(strlen(x->failure) < TEXT_KEEP + 64);
     assert_non_null(strstr(x->failure, "... [cut: 1000002 bytes in all]"));
     assert_int_equal(strncmp(x->failure,
                              "\xc3\xa9"
@@ -125,7 +126,7 @@ static void huge_message_is_cut_and_said_so(void **state)
                              6),
                      0);
     const rec_t *y = recs_find(&r, "tests/test_a.py::test_y");
-    assert_true(strlen(y->failure) < TEP_TEXT_KEEP + 64);
+    assert_true(strlen(y->failure) < TEXT_KEEP + 64);
     assert_non_null(strstr(y->failure, "... [cut: 800007 bytes in all]"));
     /* the cut never splits the two-byte character */
     const char *note = strstr(y->failure, "... [cut");

@@ -5,7 +5,7 @@
 #include "buf.h"
 #include "run_colldetail.h"
 #include "results_json.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "results_junit.h"
 #include "run_result.h"
 #include "results_merge.h"

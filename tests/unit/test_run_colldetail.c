@@ -4,7 +4,7 @@
  * alone. */
 #include "unit.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "run_colldetail.h"
 #include "scratch.h"
 #include <stdio.h>

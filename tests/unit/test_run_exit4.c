@@ -3,7 +3,7 @@
  * a git checkout with an untracked file, one not a checkout at all). */
 #include "unit.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "run_exit4.h"
 #include "scratch.h"
 #include <stdio.h>

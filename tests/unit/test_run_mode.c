@@ -7,7 +7,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "run_mode.h"
 #include "fake_agent.h"
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "records.h"
 #include "run_promise.h"
 #include "fake_agent.h"

@@ -4,7 +4,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "records.h"
 #include "run_result.h"
 #include "run_record.h"

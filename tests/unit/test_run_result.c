@@ -2,10 +2,11 @@
  * fixtures/conformance (every record they hand out, and the run model they
  * feed), plus node-id rebuilding and classification. */
 #include "unit.h"
+#include "text.h"
 #include "run_classify.h"
 #include "results_json.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "results_junit.h"
 #include "buf.h"
 #include "records.h"
@@ -417,10 +418,10 @@ static void merging_muting_and_flaky(void **state)
 static void long_causes_are_cut(void **state)
 {
     (void)state;
-    char *text = xmalloc(TEP_TEXT_KEEP + 1);
-    memset(text, 'x', TEP_TEXT_KEEP);
+    char *text = xmalloc(TEXT_KEEP + 1);
+    memset(text, 'x', TEXT_KEEP);
     memcpy(text, "AssertionError: ", 16);
-    text[TEP_TEXT_KEEP] = '\0';
+    text[TEXT_KEEP] = '\0';
     char *cause = run_result_cause(text, NULL);
     assert_true(strlen(cause) < RUN_RESULT_CAUSE_KEEP + 64);
     assert_true(strncmp(cause, "AssertionError: xxx", 19) == 0);

@@ -3,7 +3,7 @@
  * counts, failures with causes, the cap on long lists, flaky tests. */
 #include "unit.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "records.h"
 #include "run_summary.h"
 #include "scratch.h"

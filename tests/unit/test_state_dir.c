@@ -6,7 +6,7 @@
 #include "unit.h"
 #include "buf.h"
 #include "config.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "scratch.h"
 #include "state_dir.h"
 #include <cjson/cJSON.h>

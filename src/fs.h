@@ -1,4 +1,4 @@
-/* fsutil: small file-system helpers shared by the phases.
+/* fs: small file-system helpers shared by the phases.
  *
  * This is the layer right above libc, and it fails the way libc does: false
  * (or NULL) with errno set. It cannot say what a file is for or what to do
@@ -9,8 +9,8 @@
  * is renamed over it only when all of it is on disk, so a phase reading the
  * file (possibly in another process) sees the old file or the whole new one,
  * never half. */
-#ifndef TEP_FSUTIL_H
-#define TEP_FSUTIL_H
+#ifndef TEP_FS_H
+#define TEP_FS_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>

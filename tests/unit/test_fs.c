@@ -1,8 +1,8 @@
-/* fsutil: whole-file reads and atomic writes (no temp file left, the old file
+/* fs: whole-file reads and atomic writes (no temp file left, the old file
  * kept when a write fails), mkdir -p, path joining and the clocks. */
 #include "unit.h"
 #include "buf.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "scratch.h"
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,7 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    scratch_dir(dir, sizeof dir, "test_fsutil");
+    scratch_dir(dir, sizeof dir, "test_fs");
     return 0;
 }
 

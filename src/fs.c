@@ -1,4 +1,4 @@
-#include "fsutil.h"
+#include "fs.h"
 #include "buf.h"
 #include <errno.h>
 #include <fcntl.h>
