@@ -13,19 +13,21 @@
  * 3. When the caller has more ways on than "worked" or "failed" (fall back to
  *    the local plan, stop the job, try again), the function returns an enum
  *    of those ways instead of bool; every value but the success one comes
- *    with *err, as above.
+ *    with *err, as above (plan_phase.h documents the one exception: a stop
+ *    whose reasons were already logged one line per file).
  * 4. A stream (a result-file reader, the HTTP client, a child process) fails
  *    on some later call, so it keeps its message in its own struct as
  *    `char *error`: NULL while all is well, set with err_set(&s->error, ...),
  *    freed with the struct.
  * 5. Only the phase modules print: cmd_*.c and plan_*.c, run_*.c, report_*.c.
- *    Everything else (buf, strlist, config, state, http, process, agent,
+ *    Everything else (buf, strlist, config, state_dir, http, process, agent,
  *    oidc, results_*, durations_*, retrysel, ...) hands its messages back and
  *    never writes to stdout or stderr on its own. (config collects its
  *    problems in a list; a phase prints them with config_print_problems on
  *    the stream it chooses.) A warning such a module must pass on while it
  *    goes on (a bad record it skipped) goes to a warn_fn the phase gives it;
- *    the phase decides how it is shown and how many are shown.
+ *    the phase decides how it is shown and how many are shown (log.h's
+ *    log_warn_line and log_error_line are the usual adapters).
  *
  * Allocation failure is not an error: it aborts (see buf.h). */
 #ifndef TEP_ERR_H

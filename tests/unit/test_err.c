@@ -1,8 +1,11 @@
 /* err: err_set formats one message into *err, frees what was there, and
- * returns false so a failure is one line. */
+ * returns false so a failure is one line; warn_vsay hands a formatted line to
+ * the phase's warn_fn. */
 #include "unit.h"
 #include "err.h"
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 static bool fail_with(const char *what, char **err)
 {
@@ -53,6 +56,37 @@ static void long_and_percent_text_is_kept_whole(void **state)
     free(err);
 }
 
+typedef struct {
+    int calls;
+    char last[64];
+} heard_t;
+
+static void hear(void *user, const char *line)
+{
+    heard_t *h = user;
+    h->calls++;
+    snprintf(h->last, sizeof h->last, "%s", line);
+}
+
+static void say(warn_fn fn, void *user, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    warn_vsay(fn, user, fmt, ap);
+    va_end(ap);
+}
+
+static void warn_vsay_formats_one_line_for_the_phase(void **state)
+{
+    (void)state;
+    heard_t h = {0};
+    say(hear, &h, "%s: %d records skipped", "a.json", 3);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.last, "a.json: 3 records skipped");
+    say(NULL, &h, "nobody listens"); /* no warn_fn: nothing happens */
+    assert_int_equal(h.calls, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -60,6 +94,7 @@ int main(void)
         cmocka_unit_test(replaces_and_frees_an_earlier_message),
         cmocka_unit_test(a_message_may_quote_its_own_text),
         cmocka_unit_test(long_and_percent_text_is_kept_whole),
+        cmocka_unit_test(warn_vsay_formats_one_line_for_the_phase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
