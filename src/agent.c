@@ -94,6 +94,7 @@ static bool metadata_exists(const config_t *cfg, const char *key, bool *exists, 
         free(*err);
         *err = agent_failure(args, &r, &errors);
     }
+    process_result_free(&r);
     buf_free(&errors);
     return ok;
 }

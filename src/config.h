@@ -109,9 +109,9 @@ void config_load(config_t *cfg);
 /* Adds phase-specific problems (missing slug, token, ...). Returns true when
  * there are none. */
 bool config_validate(config_t *cfg, phase_t phase);
-/* Prints "invalid configuration:" and one line per problem to stderr. */
+/* Prints "invalid configuration (N problems):" and one line per problem to out. */
 void config_print_problems(const config_t *cfg, FILE *out);
-/* Prints one line per warning (misspelt variables). */
+/* Prints one line per warning (misspelt variables) to out. */
 void config_print_warnings(const config_t *cfg, FILE *out);
 void config_free(config_t *cfg);
 /* --help section: every option, env var, plugin key and default. */

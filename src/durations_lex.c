@@ -229,7 +229,7 @@ bool durations_lex_number(durations_lex_t *x, double *v)
     return true;
 }
 
-/* One step of skip_value at a byte that is not a bracket or separator. */
+/* One step of durations_lex_skip_value at a byte that is not a bracket or separator. */
 static bool skip_scalar(durations_lex_t *x)
 {
     int c = x->c;

@@ -207,9 +207,9 @@ static void set_options(http_client_t *c, const request_t *req, curl_mime *mime,
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, http_progress_callback);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ctx->watch);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, http_socket_opened);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, http_progress_socket_opened);
     curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &c->sock_fd);
-    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, http_socket_closed);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, http_progress_socket_closed);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &c->sock_fd);
     set_time_limits(c);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -339,7 +339,7 @@ static bool wait_for_retry(http_client_t *c, const request_t *req, int attempt,
     double server_wait = -1;
     if (resp->status == 429)
         server_wait =
-            http_rate_limit_wait(ctx->seen.ratelimit_reset, ctx->seen.retry_after, fs_now());
+            http_retry_rate_limit_wait(ctx->seen.ratelimit_reset, ctx->seen.retry_after, fs_now());
     double wait = http_retry_wait(c, attempt, server_wait);
     if (c->retry_spent_s + wait > c->budget_s) {
         resp->gave_up = true;

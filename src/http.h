@@ -102,7 +102,7 @@ bool http_status_ok(const http_response_t *r);
 void http_request(http_client_t *c, const char *method, const char *url, const char *json_body,
                   http_mime_fn make_mime, void *mime_user, http_response_t *resp);
 /* Seconds to wait from RateLimit-Reset / Retry-After header values; < 0 if none. */
-double http_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now);
+double http_retry_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now);
 /* The wait before retry number `attempt` (1 = after the first failure): the
  * backoff step (jittered), or the server's wait when that is longer. */
 double http_retry_wait(const http_client_t *c, int attempt, double server_wait);

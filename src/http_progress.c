@@ -20,13 +20,13 @@ static curl_off_t bytes_taken(curl_socket_t fd, curl_off_t ulnow)
 
 /* The connection's socket, for bytes_taken: curl tells its info API about it
  * only after a transfer, so we note it when curl creates and closes it. */
-int http_socket_opened(void *user, curl_socket_t fd, curlsocktype purpose)
+int http_progress_socket_opened(void *user, curl_socket_t fd, curlsocktype purpose)
 {
     if (purpose == CURLSOCKTYPE_IPCXN) *(curl_socket_t *)user = fd;
     return CURL_SOCKOPT_OK;
 }
 
-int http_socket_closed(void *user, curl_socket_t fd)
+int http_progress_socket_closed(void *user, curl_socket_t fd)
 {
     curl_socket_t *noted = user;
     if (*noted == fd) *noted = CURL_SOCKET_BAD;

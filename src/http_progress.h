@@ -33,7 +33,7 @@ int http_progress_callback(void *user, curl_off_t dltotal, curl_off_t dlnow, cur
                            curl_off_t ulnow);
 /* CURLOPT_SOCKOPTFUNCTION / CLOSESOCKETFUNCTION with a curl_socket_t to note
  * the connection's socket in. */
-int http_socket_opened(void *user, curl_socket_t fd, curlsocktype purpose);
-int http_socket_closed(void *user, curl_socket_t fd);
+int http_progress_socket_opened(void *user, curl_socket_t fd, curlsocktype purpose);
+int http_progress_socket_closed(void *user, curl_socket_t fd);
 
 #endif

@@ -7,7 +7,7 @@
 /* No wait between attempts is ever longer. */
 #define BACKOFF_CAP_S 20.0
 
-double http_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now)
+double http_retry_rate_limit_wait(const char *ratelimit_reset, const char *retry_after, double now)
 {
     char *end;
     if (ratelimit_reset && *ratelimit_reset) {

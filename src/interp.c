@@ -1,6 +1,5 @@
 #include "interp.h"
 #include "buf.h"
-#include "template.h"
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -168,21 +167,6 @@ void interp_of_words(const strlist_t *words, interp_t *it)
     } else {
         from_script(words, it);
     }
-}
-
-void interp_of_command(const char *tmpl, interp_t *it)
-{
-    strlist_t words;
-    strlist_init(&words);
-    char *err = NULL;
-    if (template_split(tmpl, &words, &err)) {
-        interp_of_words(&words, it);
-    } else {
-        memset(it, 0, sizeof *it);
-        strlist_init(&it->argv);
-        it->why_unknown = err;
-    }
-    strlist_free(&words);
 }
 
 void interp_free(interp_t *it)

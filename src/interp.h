@@ -19,8 +19,8 @@ typedef struct {
     char *why_unknown; /* set when argv is empty */
 } interp_t;
 
-void interp_of_command(const char *tmpl, interp_t *it);
-/* The same for a command template_split already split (not empty). */
+/* The interpreter of a test command, from the words template_split made of
+ * it (not empty): the run phase splits the command once and asks often. */
 void interp_of_words(const strlist_t *words, interp_t *it);
 void interp_free(interp_t *it);
 /* The interpreter named by a script's first bytes (exposed for unit tests):

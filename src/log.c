@@ -11,10 +11,6 @@ void log_set_debug(bool on)
 {
     debug_on = on;
 }
-bool log_debug_enabled(void)
-{
-    return debug_on;
-}
 
 static bool use_colour(void)
 {

@@ -19,7 +19,6 @@
 #define TEP_NAME "test-engine-pytest"
 
 void log_set_debug(bool on);
-bool log_debug_enabled(void);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* stdout */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* stderr, "warning:" */
 /* A warn_fn (err.h) that shows each line as log_warn does, and one that shows

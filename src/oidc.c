@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* The token from the agent's stdout: one line of text, trimmed. */
-static bool read_token(const buf_t *out, char **token, char **err)
+static bool read_agent_token(const buf_t *out, char **token, char **err)
 {
     size_t len = out->len;
     const char *t = text_trim(buf_str(out), &len);
@@ -32,7 +32,7 @@ static bool mint_token(const config_t *cfg, char **token, char **err)
      * the token behind in freed memory. */
     buf_reserve(&out, 16384);
     char *why = NULL;
-    bool ok = agent_call(cfg, args, NULL, NULL, &out, &why) && read_token(&out, token, &why);
+    bool ok = agent_call(cfg, args, NULL, NULL, &out, &why) && read_agent_token(&out, token, &why);
     if (!ok) err_set(err, "minting an OIDC token failed (%s)", why);
     free(why);
     explicit_bzero(out.data, out.len);

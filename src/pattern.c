@@ -159,7 +159,7 @@ static bool class_match(const char *open, char c)
 }
 
 /* One token at p into tok; returns the byte after it, or NULL with *err. */
-static const char *read_token(const char *p, glob_tok_t *tok, char **err)
+static const char *read_glob_token(const char *p, glob_tok_t *tok, char **err)
 {
     if (p[0] == '*' && p[1] == '*') {
         const char *q = p;
@@ -201,7 +201,7 @@ static bool tokenize_alt(const char *p, glob_tok_t **out, size_t *n, char **err)
     glob_tok_t *t = xcalloc(strlen(p) + 1, sizeof *t);
     size_t k = 0;
     while (*p) {
-        p = read_token(p, &t[k++], err);
+        p = read_glob_token(p, &t[k++], err);
         if (!p) {
             free(t);
             return false;

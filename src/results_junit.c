@@ -106,7 +106,7 @@ char *results_junit_node_id(const char *classname, const char *name)
     return buf_detach(&b);
 }
 
-static const char *junit_attr(const char **atts, const char *key)
+const char *results_junit_attr(const char **atts, const char *key)
 {
     for (int i = 0; atts[i]; i += 2)
         if (strcmp(atts[i], key) == 0) return atts[i + 1];
@@ -147,8 +147,8 @@ static double seconds_attr(const char *v)
 
 static void start_case(results_junit_ctx_t *c, const char **atts)
 {
-    const char *cls = junit_attr(atts, "classname");
-    const char *name = junit_attr(atts, "name");
+    const char *cls = results_junit_attr(atts, "classname");
+    const char *name = results_junit_attr(atts, "name");
     c->in_case = true;
     c->case_depth = c->depth;
     c->start = (size_t)XML_GetCurrentByteIndex(c->parser);
@@ -157,7 +157,7 @@ static void start_case(results_junit_ctx_t *c, const char **atts)
     c->status = ST_PASSED;
     c->collection_error = false;
     c->error = false;
-    c->time = seconds_attr(junit_attr(atts, "time"));
+    c->time = seconds_attr(results_junit_attr(atts, "time"));
     c->have_message = false;
     reason_reset(c);
 }
@@ -188,7 +188,7 @@ static void junit_on_start(void *user, const char *el, const char **atts)
     if (failure || error) {
         c->status = ST_FAILED;
         c->error = c->error || error;
-        const char *msg = junit_attr(atts, "message");
+        const char *msg = results_junit_attr(atts, "message");
         if (error && msg && strcmp(msg, "collection failure") == 0 && !*c->classname)
             c->collection_error = true;
         /* A collection error's message is just the label; its body says what broke. */

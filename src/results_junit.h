@@ -54,5 +54,7 @@ void results_junit_set_max_token(size_t bytes);
 char *results_junit_node_id(const char *classname, const char *name);
 /* "tests.test_import_error" -> "tests/test_import_error.py". Caller frees. */
 char *results_junit_module_path(const char *dotted);
+/* The value of attribute key in expat's name/value list, or NULL. */
+const char *results_junit_attr(const char **atts, const char *key);
 
 #endif

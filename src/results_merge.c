@@ -4,6 +4,7 @@
 #include "fs.h"
 #include "results_json.h"
 #include "results_junit.h"
+#include "strset.h"
 #include <errno.h>
 #include <libgen.h>
 #include <stdint.h>
@@ -129,17 +130,10 @@ typedef struct {
     size_t n_slots;
 } map_t;
 
-static uint64_t merge_key_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static size_t *map_slot(const map_t *m, const char *key)
 {
     size_t mask = m->n_slots - 1;
-    for (size_t i = merge_key_hash(key) & mask;; i = (i + 1) & mask)
+    for (size_t i = strset_hash(key) & mask;; i = (i + 1) & mask)
         if (m->slots[i] == SIZE_MAX || strcmp(m->entries[m->slots[i]].key, key) == 0)
             return &m->slots[i];
 }

@@ -3,7 +3,7 @@
  * execve fails with E2BIG when argv and the environment together pass the
  * kernel's limit (ARG_MAX: a quarter of the stack limit, 2 MiB by default),
  * or when one string passes 128 KiB. A retry of 40,000 failed tests, or a plan
- * with a million entries, does that. So the runner gives pytest consecutive
+ * with a million entries, does that. So the run phase gives pytest consecutive
  * groups of the selectors, each group's whole argv (the command's own words
  * plus the group) within a budget of a quarter of what the environment
  * leaves of ARG_MAX: room to spare for launchers that add arguments or

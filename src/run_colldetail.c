@@ -87,29 +87,22 @@ typedef struct {
     buf_t text;
 } colldetail_junit_t;
 
-static const char *xml_attr(const char **atts, const char *key)
-{
-    for (int i = 0; atts[i]; i += 2)
-        if (strcmp(atts[i], key) == 0) return atts[i + 1];
-    return NULL;
-}
-
-static void junit_on_start(void *user, const char *el, const char **atts)
+static void colldetail_junit_start(void *user, const char *el, const char **atts)
 {
     colldetail_junit_t *c = user;
     if (strcmp(el, "testcase") == 0) {
-        const char *cls = xml_attr(atts, "classname");
-        const char *name = xml_attr(atts, "name");
+        const char *cls = results_junit_attr(atts, "classname");
+        const char *name = results_junit_attr(atts, "name");
         free(c->module);
         c->module = (!cls || !*cls) && name ? xstrdup(name) : NULL;
     } else if (c->module && strcmp(el, "error") == 0) {
-        const char *msg = xml_attr(atts, "message");
+        const char *msg = results_junit_attr(atts, "message");
         c->in_error = msg && strcmp(msg, "collection failure") == 0;
         buf_reset(&c->text);
     }
 }
 
-static void junit_on_text(void *user, const char *s, int len)
+static void colldetail_junit_text(void *user, const char *s, int len)
 {
     colldetail_junit_t *c = user;
     /* Bounded while reading: the end of the text matters, so keep sliding. */
@@ -123,7 +116,7 @@ static void junit_on_text(void *user, const char *s, int len)
     }
 }
 
-static void junit_on_end(void *user, const char *el)
+static void colldetail_junit_end(void *user, const char *el)
 {
     colldetail_junit_t *c = user;
     if (c->in_error && strcmp(el, "error") == 0) {
@@ -137,7 +130,7 @@ static void junit_on_end(void *user, const char *el)
     }
 }
 
-static void junit_fill(const char *path, run_result_t *r)
+static void colldetail_junit_fill(const char *path, run_result_t *r)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return;
@@ -145,8 +138,8 @@ static void junit_fill(const char *path, run_result_t *r)
     buf_init(&c.text);
     XML_Parser p = XML_ParserCreate(NULL);
     XML_SetUserData(p, &c);
-    XML_SetElementHandler(p, junit_on_start, junit_on_end);
-    XML_SetCharacterDataHandler(p, junit_on_text);
+    XML_SetElementHandler(p, colldetail_junit_start, colldetail_junit_end);
+    XML_SetCharacterDataHandler(p, colldetail_junit_text);
     char chunk[65536];
     for (;;) {
         size_t n = fread(chunk, 1, sizeof chunk, f);
@@ -163,7 +156,7 @@ static void junit_fill(const char *path, run_result_t *r)
 void run_colldetail_fill(run_mode_t mode, const char *path, run_result_t *r)
 {
     if (mode == MODE_JUNIT) {
-        junit_fill(path, r);
+        colldetail_junit_fill(path, r);
         return;
     }
     results_json_scan_t scan;

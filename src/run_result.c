@@ -2,16 +2,10 @@
 #include "text.h"
 #include "buf.h"
 #include "run_classify.h"
+#include "strset.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t hash_node_id(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 /* A slot of the index: which test, and its node id's hash, so a lookup that
  * misses (most do: passing tests are never tracked) compares no strings. */
@@ -120,7 +114,7 @@ static void grow_index(run_result_t *r)
     r->n_slots *= 2;
     r->slots = new_slots(r->n_slots);
     for (size_t i = 0; i < r->len; i++) {
-        uint64_t h = hash_node_id(r->tests[i].node_id);
+        uint64_t h = strset_hash(r->tests[i].node_id);
         *slot_for(r, r->tests[i].node_id, h) =
             (struct run_result_slot){.idx = (uint32_t)i, .hash = (uint32_t)h};
     }
@@ -129,7 +123,7 @@ static void grow_index(run_result_t *r)
 test_result_t *run_result_find(const run_result_t *r, const char *node_id)
 {
     if (!r->len) return NULL;
-    const struct run_result_slot *s = slot_for(r, node_id, hash_node_id(node_id));
+    const struct run_result_slot *s = slot_for(r, node_id, strset_hash(node_id));
     return s->idx == EMPTY ? NULL : &r->tests[s->idx];
 }
 
@@ -153,7 +147,7 @@ void run_result_reserve(run_result_t *r, size_t n)
 test_result_t *run_result_track(run_result_t *r, const char *node_id, const char *file,
                                 test_status_t status, const char *failure, bool collection_error)
 {
-    uint64_t h = hash_node_id(node_id);
+    uint64_t h = strset_hash(node_id);
     struct run_result_slot *slot = slot_for(r, node_id, h);
     if (slot->idx != EMPTY)
         return &r->tests[slot->idx];  /* already tracked: run.json never repeats one */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t fnv1a(const char *s)
+uint64_t strset_hash(const char *s)
 {
     uint64_t h = 14695981039346656037ULL;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -18,7 +18,7 @@ static uint64_t fnv1a(const char *s)
 static size_t strset_find_slot(const char **slots, size_t cap, const char *str)
 {
     size_t mask = cap - 1;
-    size_t i = (size_t)fnv1a(str) & mask;
+    size_t i = (size_t)strset_hash(str) & mask;
     while (slots[i] && strcmp(slots[i], str) != 0) i = (i + 1) & mask;
     return i;
 }

@@ -12,6 +12,7 @@
 #define TEP_STRSET_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "strlist.h"
 
 typedef struct {
@@ -28,5 +29,8 @@ bool strset_add(strset_t *s, const char *str);
 bool strset_has(const strset_t *s, const char *str);
 /* Adds every item of l (borrowed). */
 void strset_add_list(strset_t *s, const strlist_t *l);
+/* The 64-bit FNV-1a hash of s: the set's, and the one the other open-addressing
+ * tables (run_result's index, results_merge's map) use. */
+uint64_t strset_hash(const char *s);
 
 #endif

@@ -165,14 +165,3 @@ bool template_words_have_option(const strlist_t *words, const char *opt)
             return true;
     return false;
 }
-
-bool template_has_option(const char *tmpl, const char *opt)
-{
-    strlist_t words;
-    strlist_init(&words);
-    char *err = NULL;
-    bool hit = template_split(tmpl, &words, &err) && template_words_have_option(&words, opt);
-    free(err);
-    strlist_free(&words);
-    return hit;
-}

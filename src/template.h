@@ -24,9 +24,8 @@ bool template_expand(const char *tmpl, const strlist_t *examples, const char *re
                      strlist_t *argv, char **err);
 /* argv words before {{testExamples}} (the launcher: "python3 -m pytest -p x"). */
 bool template_launcher(const char *tmpl, strlist_t *argv, char **err);
-/* Does the template mention an option (exact word or word starting with opt=)? */
-bool template_has_option(const char *tmpl, const char *opt);
-/* The same for words template_split already made (split once, ask often). */
+/* Does one of the words template_split made name an option (the exact word,
+ * or a word starting with opt=)? Split once, ask often. */
 bool template_words_have_option(const strlist_t *words, const char *opt);
 
 #endif

@@ -124,6 +124,22 @@ static void missing_agent_says_why(void **state)
     free(err);
 }
 
+/* The same through metadata_get's `exists` call, which runs the agent on its
+ * own: the start failure's message is handed back, and (under ASan) the
+ * process result that carried it is freed. */
+static void missing_agent_fails_metadata_get(void **state)
+{
+    fixture_t *f = *state;
+    free(f->cfg.agent_cmd);
+    f->cfg.agent_cmd = xstrdup("/nonexistent/buildkite-agent");
+    char *value = NULL;
+    char *err = NULL;
+    assert_false(agent_metadata_get(&f->cfg, "k", &value, &err));
+    assert_null(value);
+    assert_non_null(strstr(err, "cannot run '/nonexistent/buildkite-agent'"));
+    free(err);
+}
+
 /* A value larger than one argv word may be (128 KiB) goes through stdin,
  * byte for byte. */
 static void set_sends_large_values_on_stdin(void **state)
@@ -184,6 +200,7 @@ int main(void)
         unit_test_fixture(failure_names_command_status_and_reason),
         unit_test_fixture(killed_agent_reports_128_plus_signal),
         unit_test_fixture(missing_agent_says_why),
+        unit_test_fixture(missing_agent_fails_metadata_get),
         unit_test_fixture(set_sends_large_values_on_stdin),
         unit_test_fixture(runs_in_the_given_directory),
         cmocka_unit_test(timeout_names_the_command),

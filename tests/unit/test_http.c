@@ -7,15 +7,17 @@
 static void rate_limit_headers(void **state)
 {
     (void)state;
-    assert_float_equal(http_rate_limit_wait("3", NULL, 0), 3.0, 1e-9);
-    assert_float_equal(http_rate_limit_wait(NULL, "7", 0), 7.0, 1e-9);
-    assert_float_equal(http_rate_limit_wait("2", "9", 0), 2.0, 1e-9); /* RateLimit-Reset first */
-    double now = 784111777.0 - 5;                                     /* 5 s before the date */
-    assert_float_equal(http_rate_limit_wait(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", now), 5.0, 1e-6);
-    assert_float_equal(http_rate_limit_wait(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", now + 100), 0.0,
-                       1e-9);
-    assert_true(http_rate_limit_wait(NULL, "soon", 0) < 0);
-    assert_true(http_rate_limit_wait("", "", 0) < 0);
+    assert_float_equal(http_retry_rate_limit_wait("3", NULL, 0), 3.0, 1e-9);
+    assert_float_equal(http_retry_rate_limit_wait(NULL, "7", 0), 7.0, 1e-9);
+    /* RateLimit-Reset first */
+    assert_float_equal(http_retry_rate_limit_wait("2", "9", 0), 2.0, 1e-9);
+    double now = 784111777.0 - 5; /* 5 s before the date */
+    assert_float_equal(http_retry_rate_limit_wait(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", now), 5.0,
+                       1e-6);
+    assert_float_equal(http_retry_rate_limit_wait(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", now + 100),
+                       0.0, 1e-9);
+    assert_true(http_retry_rate_limit_wait(NULL, "soon", 0) < 0);
+    assert_true(http_retry_rate_limit_wait("", "", 0) < 0);
 }
 
 static void client(http_client_t *c, long backoff_ms)

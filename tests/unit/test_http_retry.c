@@ -16,16 +16,16 @@ static void values_that_are_not_a_wait_fall_through(void **state)
 {
     (void)state;
     /* a bad RateLimit-Reset gives way to Retry-After */
-    assert_float_equal(http_rate_limit_wait("-1", "4", 0), 4.0, 1e-9);
-    assert_float_equal(http_rate_limit_wait("3s", "4", 0), 4.0, 1e-9);
-    assert_float_equal(http_rate_limit_wait("soon", "4", 0), 4.0, 1e-9);
-    assert_float_equal(http_rate_limit_wait("", "4", 0), 4.0, 1e-9);
+    assert_float_equal(http_retry_rate_limit_wait("-1", "4", 0), 4.0, 1e-9);
+    assert_float_equal(http_retry_rate_limit_wait("3s", "4", 0), 4.0, 1e-9);
+    assert_float_equal(http_retry_rate_limit_wait("soon", "4", 0), 4.0, 1e-9);
+    assert_float_equal(http_retry_rate_limit_wait("", "4", 0), 4.0, 1e-9);
     /* ... and then nothing is left */
-    assert_true(http_rate_limit_wait("-1", NULL, 0) < 0);
-    assert_true(http_rate_limit_wait("3s", "", 0) < 0);
-    assert_true(http_rate_limit_wait(NULL, "-5", 0) < 0);
-    assert_true(http_rate_limit_wait(NULL, "4 seconds", 0) < 0);
-    assert_true(http_rate_limit_wait(NULL, NULL, 0) < 0);
+    assert_true(http_retry_rate_limit_wait("-1", NULL, 0) < 0);
+    assert_true(http_retry_rate_limit_wait("3s", "", 0) < 0);
+    assert_true(http_retry_rate_limit_wait(NULL, "-5", 0) < 0);
+    assert_true(http_retry_rate_limit_wait(NULL, "4 seconds", 0) < 0);
+    assert_true(http_retry_rate_limit_wait(NULL, NULL, 0) < 0);
 }
 
 /* "0" is a wait of nothing (the backoff step then decides), not "no header";
@@ -33,10 +33,10 @@ static void values_that_are_not_a_wait_fall_through(void **state)
 static void zero_and_fractions_are_waits(void **state)
 {
     (void)state;
-    assert_float_equal(http_rate_limit_wait("0", "9", 0), 0.0, 0);
-    assert_float_equal(http_rate_limit_wait(NULL, "0", 0), 0.0, 0);
-    assert_float_equal(http_rate_limit_wait("1.5", NULL, 0), 1.5, 1e-9);
-    assert_float_equal(http_rate_limit_wait(NULL, "0.25", 0), 0.25, 1e-9);
+    assert_float_equal(http_retry_rate_limit_wait("0", "9", 0), 0.0, 0);
+    assert_float_equal(http_retry_rate_limit_wait(NULL, "0", 0), 0.0, 0);
+    assert_float_equal(http_retry_rate_limit_wait("1.5", NULL, 0), 1.5, 1e-9);
+    assert_float_equal(http_retry_rate_limit_wait(NULL, "0.25", 0), 0.25, 1e-9);
 }
 
 /* Retry-After may be any of HTTP's three date forms; a date counts from now. */
@@ -49,14 +49,14 @@ static void all_http_date_forms_count_from_now(void **state)
         "Sun Nov  6 08:49:37 1994",       /* asctime */
     };
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-        double w = http_rate_limit_wait(NULL, forms[i], DATE_T - 42);
+        double w = http_retry_rate_limit_wait(NULL, forms[i], DATE_T - 42);
         if (fabs(w - 42) > 1e-6) fail_msg("'%s': waited %g, not 42", forms[i], w);
         /* a date already past is a wait of nothing */
-        assert_float_equal(http_rate_limit_wait(NULL, forms[i], DATE_T + 1), 0.0, 0);
-        assert_float_equal(http_rate_limit_wait(NULL, forms[i], DATE_T), 0.0, 0);
+        assert_float_equal(http_retry_rate_limit_wait(NULL, forms[i], DATE_T + 1), 0.0, 0);
+        assert_float_equal(http_retry_rate_limit_wait(NULL, forms[i], DATE_T), 0.0, 0);
     }
     /* a bad RateLimit-Reset does not hide a good date */
-    assert_float_equal(http_rate_limit_wait("x", forms[0], DATE_T - 7), 7.0, 1e-6);
+    assert_float_equal(http_retry_rate_limit_wait("x", forms[0], DATE_T - 7), 7.0, 1e-6);
 }
 
 static http_client_t client_with_backoff(long backoff_ms)

@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "fake_agent.h"
 #include "interp.h"
+#include "template.h"
 #include "fs.h"
 #include <stdio.h>
 #include <sys/stat.h>
@@ -54,16 +55,28 @@ static void not_python(void **state)
     }
 }
 
+/* interp_of_words on a command as the user writes it (split first, as the
+ * run phase does). */
+static void interp_of_text(const char *command, interp_t *it)
+{
+    strlist_t words;
+    strlist_init(&words);
+    char *err = NULL;
+    assert_true(template_split(command, &words, &err));
+    interp_of_words(&words, it);
+    strlist_free(&words);
+}
+
 static void commands_naming_python(void **state)
 {
     (void)state;
     interp_t it;
-    interp_of_command("/usr/bin/python3 -X dev -m pytest -p xdist {{testExamples}}", &it);
+    interp_of_text("/usr/bin/python3 -X dev -m pytest -p xdist {{testExamples}}", &it);
     const char *want[] = {"/usr/bin/python3", "-X", "dev"};
     argv_is(&it.argv, want, 3);
     assert_true(it.runs_pytest);
     interp_free(&it);
-    interp_of_command("python3 run_my_tests.py {{testExamples}}", &it);
+    interp_of_text("python3 run_my_tests.py {{testExamples}}", &it);
     const char *script[] = {"python3"};
     argv_is(&it.argv, script, 1);
     assert_false(it.runs_pytest); /* a script may find pytest its own way */
@@ -80,20 +93,20 @@ static void commands_naming_a_script(void **state)
     fake_bin_script(&bin, "wrap", "#!/bin/sh\nexec pytest \"$@\"\n");
     setenv("PATH", bin.dir, 1); /* the fakes alone: nothing else is found */
     interp_t it;
-    interp_of_command("pytest -x {{testExamples}}", &it); /* found on PATH */
+    interp_of_text("pytest -x {{testExamples}}", &it); /* found on PATH */
     assert_int_equal(it.argv.len, 1);
     assert_string_equal(it.argv.items[0], "/usr/bin/python3");
     assert_true(it.runs_pytest);
     interp_free(&it);
-    interp_of_command("coverage run -m pytest {{testExamples}}", &it);
+    interp_of_text("coverage run -m pytest {{testExamples}}", &it);
     assert_string_equal(it.argv.items[0], "python3");
     assert_true(it.runs_pytest);
     interp_free(&it);
-    interp_of_command("wrap {{testExamples}}", &it);
+    interp_of_text("wrap {{testExamples}}", &it);
     assert_int_equal(it.argv.len, 0);
     assert_non_null(strstr(it.why_unknown, "is not a Python script"));
     interp_free(&it);
-    interp_of_command("no-such-thing {{testExamples}}", &it);
+    interp_of_text("no-such-thing {{testExamples}}", &it);
     assert_string_equal(it.why_unknown, "'no-such-thing' is not on PATH");
     interp_free(&it);
     fake_bin_close(&bin);

@@ -15,7 +15,7 @@
 /* An empty scratch file for the writer to replace. */
 static char *temp_path(void)
 {
-    return scratch_file("test_durrecord", "", 0);
+    return scratch_file("test_report_durations", "", 0);
 }
 
 static cJSON *load_json(const char *path)

@@ -238,6 +238,21 @@ static void entity_amplification_is_refused(void **state)
     alarm(0);
 }
 
+/* An attribute by name from expat's list (name, value, ..., NULL); NULL
+ * when absent, and a value is never mistaken for a name. */
+static void attribute_lookup(void **state)
+{
+    (void)state;
+    const char *atts[] = {"classname", "tests.a", "name", "classname", "time", "0.5", NULL};
+    assert_string_equal(results_junit_attr(atts, "classname"), "tests.a");
+    assert_string_equal(results_junit_attr(atts, "name"), "classname");
+    assert_string_equal(results_junit_attr(atts, "time"), "0.5");
+    assert_null(results_junit_attr(atts, "tests.a"));
+    assert_null(results_junit_attr(atts, "message"));
+    const char *none[] = {NULL};
+    assert_null(results_junit_attr(none, "name"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +263,7 @@ int main(void)
         cmocka_unit_test(oversized_tag_is_an_error),
         cmocka_unit_test(oversized_names_are_skipped_with_capped_warnings),
         cmocka_unit_test(entity_amplification_is_refused),
+        cmocka_unit_test(attribute_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

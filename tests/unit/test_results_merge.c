@@ -18,7 +18,7 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    scratch_dir(dir, sizeof dir, "test_resultfile");
+    scratch_dir(dir, sizeof dir, "test_results_merge");
     return 0;
 }
 

@@ -20,7 +20,7 @@ static char args_file[96]; /* the fake python3 notes its last argument here */
 static int setup(void **state)
 {
     (void)state;
-    fake_bin_open(&bin, "tep-runmode");
+    fake_bin_open(&bin, "tep-run-mode");
     snprintf(args_file, sizeof args_file, "%s/args", bin.dir);
     /* notes its last argument: "collector" when asked about the collector */
     char *py = xasprintf("#!/bin/sh\nfor a; do last=$a; done\nprintf '%%s' \"$last\" > '%s'\n"

@@ -59,12 +59,23 @@ static void agrees_with_a_list_scan_through_growth(void **state)
     strlist_free(&out);
 }
 
+/* strset_hash is 64-bit FNV-1a: the published test values (offset basis
+ * 14695981039346656037 for "", then "a" and "foobar"). */
+static void hash_is_fnv1a_64(void **state)
+{
+    (void)state;
+    assert_true(strset_hash("") == 0xcbf29ce484222325ULL);
+    assert_true(strset_hash("a") == 0xaf63dc4c8601ec8cULL);
+    assert_true(strset_hash("foobar") == 0x85944171f73967e8ULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(zeroed_set_is_empty_and_usable),
         cmocka_unit_test(equal_strings_count_once),
         cmocka_unit_test(agrees_with_a_list_scan_through_growth),
+        cmocka_unit_test(hash_is_fnv1a_64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
