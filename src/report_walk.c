@@ -1,7 +1,6 @@
 #include "report_walk.h"
-#include "results_json.h"
+#include "results.h"
 #include "fs.h"
-#include "results_junit.h"
 #include "state_dir.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,15 +41,8 @@ size_t report_walk_run(const config_t *cfg, const run_record_t *rec,
         for (size_t s = 0; s < n_sinks; s++)
             if (sinks[s].file_begin) sinks[s].file_begin(sinks[s].user, path, tee.attempt);
         char *error = NULL;
-        if (json) {
-            results_json_scan_t scan;
-            results_json_read_records(path, tee_record, &tee, NULL, NULL, &scan);
-            error = scan.error;
-        } else {
-            results_junit_scan_t scan;
-            results_junit_read_records(path, tee_record, &tee, NULL, NULL, &scan);
-            error = scan.error;
-        }
+        results_read_file(json ? MODE_JSON : MODE_JUNIT, path, tee_record, &tee, NULL, NULL,
+                          &error);
         for (size_t s = 0; s < n_sinks; s++)
             if (sinks[s].file_end) sinks[s].file_end(sinks[s].user, path, error);
         free(error);

@@ -1,9 +1,8 @@
 #include "results_merge.h"
+#include "results.h"
 #include "buf.h"
 #include "err.h"
 #include "fs.h"
-#include "results_json.h"
-#include "results_junit.h"
 #include "strset.h"
 #include <errno.h>
 #include <libgen.h>
@@ -264,15 +263,7 @@ static void read_input(pass_t *p, const char *path, record_fn fn, strlist_t *pro
     p->copy_failed = false;
     p->src = (source_t){.f = p->w->mode == MODE_JUNIT ? fopen(path, "rb") : NULL};
     char *error = NULL;
-    if (p->w->mode == MODE_JSON) {
-        results_json_scan_t scan;
-        results_json_read_records(path, fn, p, NULL, NULL, &scan);
-        error = scan.error;
-    } else {
-        results_junit_scan_t scan;
-        results_junit_read_records(path, fn, p, NULL, NULL, &scan);
-        error = scan.error;
-    }
+    results_read_file(p->w->mode, path, fn, p, NULL, NULL, &error);
     if (error && problems)
         strlist_push_owned(
             problems, xasprintf("%s (kept the %zu records before the problem)", error, p->read));

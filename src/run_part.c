@@ -1,10 +1,9 @@
 #include "run_part.h"
+#include "results.h"
 #include "buf.h"
 #include "err.h"
 #include "fs.h"
 #include "log.h"
-#include "results_json.h"
-#include "results_junit.h"
 #include "run_colldetail.h"
 #include "run_exit4.h"
 #include "selector.h"
@@ -141,15 +140,12 @@ static void on_json_record(const test_record_t *rec, void *user)
 /* Reads the file into the model; NULL, or why it could not be read whole. */
 static char *read_result_file(run_state_t *rn, const char *path)
 {
-    if (rn->setup.mode == MODE_JSON) {
-        results_json_scan_t scan;
-        results_json_read_records(path, on_json_record, &rn->rec.result, log_warn_line, NULL,
-                                  &scan);
-        return scan.error;
-    }
-    results_junit_scan_t scan;
-    results_junit_read_results(path, &rn->rec.result, log_warn_line, NULL, &scan);
-    return scan.error;
+    /* A JUnit file's collection errors are read again later, only when there
+     * are some (run_colldetail_fill); a JSON record has its whole text here. */
+    record_fn fn = rn->setup.mode == MODE_JSON ? on_json_record : run_result_add_fn;
+    char *error = NULL;
+    results_read_file(rn->setup.mode, path, fn, &rn->rec.result, log_warn_line, NULL, &error);
+    return error;
 }
 
 /* Reads a result file into the model; notes unreadable files. */
