@@ -1,11 +1,15 @@
 /* Test helper: parser records (test_record_t) both ways. recs_collect copies
  * every record a parser hands out, so a test can look at what the parser
  * said about each test (the run model itself keeps only the failures);
- * recs_feed hands the model one record as a parser would. */
+ * recs_feed hands the model one record as a parser would. The fixture_*
+ * counters count a result file's records another way than the parsers do
+ * (cJSON, a plain search), for the expected numbers. */
 #ifndef TEP_TEST_RECORDS_H
 #define TEP_TEST_RECORDS_H
 #include "buf.h"
+#include "fs.h"
 #include "run_result.h"
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +90,30 @@ static inline const rec_t *recs_find(const recs_t *rs, const char *node_id)
     for (size_t i = 0; i < rs->len; i++)
         if (strcmp(rs->v[i].node_id, node_id) == 0) return &rs->v[i];
     return NULL;
+}
+
+/* Elements of a collector JSON file's top-level array. */
+static inline size_t fixture_json_elements(const char *path)
+{
+    char *text = fs_read_file(path, NULL);
+    assert_non_null(text);
+    cJSON *root = cJSON_Parse(text);
+    assert_true(cJSON_IsArray(root));
+    size_t n = (size_t)cJSON_GetArraySize(root);
+    cJSON_Delete(root);
+    free(text);
+    return n;
+}
+
+/* <testcase elements in a JUnit file, by plain search. */
+static inline size_t fixture_xml_testcases(const char *path)
+{
+    char *text = fs_read_file(path, NULL);
+    assert_non_null(text);
+    size_t n = 0;
+    for (const char *s = strstr(text, "<testcase"); s; s = strstr(s + 1, "<testcase")) n++;
+    free(text);
+    return n;
 }
 
 #endif

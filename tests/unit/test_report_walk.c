@@ -4,6 +4,7 @@
  * expected counts come from the fixtures themselves, read another way. */
 #include "unit.h"
 #include "buf.h"
+#include "records.h"
 #include "config.h"
 #include "fs.h"
 #include "report_walk.h"
@@ -74,27 +75,6 @@ static void put_result(const char *dir, const char *fixture, const char *name, s
     free(text);
 }
 
-static size_t json_records(const char *fixture)
-{
-    size_t len;
-    char *text = read_text(fixture, &len);
-    cJSON *root = cJSON_Parse(text);
-    assert_true(cJSON_IsArray(root));
-    size_t n = (size_t)cJSON_GetArraySize(root);
-    cJSON_Delete(root);
-    free(text);
-    return n;
-}
-
-static size_t xml_testcases(const char *fixture)
-{
-    size_t len, n = 0;
-    char *text = read_text(fixture, &len);
-    for (const char *s = strstr(text, "<testcase"); s; s = strstr(s + 1, "<testcase")) n++;
-    free(text);
-    return n;
-}
-
 typedef struct {
     char dir[64];
     config_t cfg;
@@ -137,8 +117,8 @@ static void json_attempts_reach_every_sink_in_order(void **state)
     env_init(&e, "json", files, 4);
     put_result(e.dir, FIXTURES "clean-run.json", "results-1.json", 0);
     put_result(e.dir, FIXTURES "retry-selectors.json", "results-2.json", 0);
-    size_t first = json_records(FIXTURES "clean-run.json");
-    size_t second = json_records(FIXTURES "retry-selectors.json");
+    size_t first = fixture_json_elements(FIXTURES "clean-run.json");
+    size_t second = fixture_json_elements(FIXTURES "retry-selectors.json");
     assert_true(first > 0 && second > 0);
     counter_t all = {0}, records_only = {0};
     report_walk_sink_t sinks[] = {
@@ -171,7 +151,7 @@ static void junit_files_are_read_as_xml(void **state)
     put_result(e.dir, FIXTURES "xdist-two-workers.xml", "results-1.xml", 0);
     counter_t c = {0};
     assert_int_equal(walk_counting(&e, &c), 1);
-    assert_int_equal(c.records, xml_testcases(FIXTURES "xdist-two-workers.xml"));
+    assert_int_equal(c.records, fixture_xml_testcases(FIXTURES "xdist-two-workers.xml"));
     assert_true(c.records > 0);
     assert_null(c.last_error);
     assert_int_equal(c.without_id, 0);
@@ -195,7 +175,7 @@ static void a_file_cut_short_ends_with_its_error(void **state)
     assert_int_equal(c.ends, 1);
     assert_non_null(c.last_error);
     assert_non_null(strstr(c.last_error, "results-1.json"));
-    assert_true(c.records > 0 && c.records < json_records(FIXTURES "clean-run.json"));
+    assert_true(c.records > 0 && c.records < fixture_json_elements(FIXTURES "clean-run.json"));
     counter_free(&c);
     env_free(&e);
 }

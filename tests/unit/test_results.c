@@ -4,6 +4,7 @@
  * the problem. Expected counts are read from the fixtures another way. */
 #include "unit.h"
 #include "buf.h"
+#include "records.h"
 #include "fs.h"
 #include "results.h"
 #include "scratch.h"
@@ -24,28 +25,6 @@ static void count_warning(void *user, const char *line)
     (*(size_t *)user)++;
 }
 
-static size_t json_elements(const char *path)
-{
-    char *text = fs_read_file(path, NULL);
-    assert_non_null(text);
-    cJSON *root = cJSON_Parse(text);
-    assert_true(cJSON_IsArray(root));
-    size_t n = (size_t)cJSON_GetArraySize(root);
-    cJSON_Delete(root);
-    free(text);
-    return n;
-}
-
-static size_t xml_testcases(const char *path)
-{
-    char *text = fs_read_file(path, NULL);
-    assert_non_null(text);
-    size_t n = 0;
-    for (const char *s = strstr(text, "<testcase"); s; s = strstr(s + 1, "<testcase")) n++;
-    free(text);
-    return n;
-}
-
 static void the_mode_picks_the_reader(void **state)
 {
     (void)state;
@@ -57,11 +36,11 @@ static void the_mode_picks_the_reader(void **state)
         char *err = NULL;
         assert_true(results_read_file(MODE_JSON, json, count_record, &n, NULL, NULL, &err));
         assert_null(err);
-        assert_int_equal(n, json_elements(json));
+        assert_int_equal(n, fixture_json_elements(json));
         n = 0;
         assert_true(results_read_file(MODE_JUNIT, xml, count_record, &n, NULL, NULL, &err));
         assert_null(err);
-        assert_int_equal(n, xml_testcases(xml));
+        assert_int_equal(n, fixture_xml_testcases(xml));
         /* The wrong reader for the file is a failure, not zero tests. */
         assert_false(results_read_file(MODE_JUNIT, json, count_record, &n, NULL, NULL, &err));
         assert_non_null(err);
