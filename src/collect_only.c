@@ -5,10 +5,10 @@
 #include "err.h"
 #include "fs.h"
 #include "process.h"
+#include "pyplugin.h"
 #include "strset.h"
 #include "template.h"
 #include <cjson/cJSON.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,47 +129,21 @@ bool collect_only_read_records(const char *text, const strlist_t *files, collect
     return done;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* The private directory: the plugin module and the file it writes. */
 static bool make_workdir(char **dir, char **err)
 {
-    const char *tmp = getenv("TMPDIR");
-    char *made = xasprintf("%s/tep-collect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(made)) {
-        err_set(err, "cannot make a directory for the collection plugin in %s: %m",
-                tmp && *tmp ? tmp : "/tmp");
-        free(made);
-        return false;
-    }
-    char *plugin = fs_join(made, PLUGIN_MODULE ".py");
-    bool ok = fs_write_file(plugin, PLUGIN_PY, sizeof PLUGIN_PY - 1);
-    free(plugin);
-    if (!ok) {
-        err_set(err, "cannot write the collection plugin to %s: %m", made);
-        nftw(made, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-        free(made);
-        return false;
-    }
-    *dir = made;
-    return true;
+    char *why = NULL;
+    if (pyplugin_dir_make("tep-collect", PLUGIN_MODULE, PLUGIN_PY, dir, &why)) return true;
+    err_set(err, "the collection plugin: %s", why);
+    free(why);
+    return false;
 }
 
 static void plugin_env(strlist_t *env, const char *dir, const char *out)
 {
     childenv_build(env);
-    const char *old = childenv_get(env, "PYTHONPATH");
-    char *path = old && *old ? xasprintf("%s:%s", dir, old) : xstrdup(dir);
-    childenv_set(env, "PYTHONPATH", path);
+    pyplugin_env_add(env, dir);
     childenv_set(env, OUT_VAR, out);
-    free(path);
 }
 
 /* The last non-empty line pytest printed, for a one-line error. */
@@ -274,7 +248,7 @@ void collect_only_examples_with(const char *test_cmd, const strlist_t *options,
         err = NULL;
     } else {
         run_collection(dir, &launcher, options, files, res);
-        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        pyplugin_dir_remove(dir);
     }
     if (res->error) {
         /* A half-written record file is not a collection: run everything whole. */
