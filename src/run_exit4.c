@@ -176,7 +176,7 @@ void run_exit4_hear(run_exit4_said_t *s, const char *line)
     } else if (strncmp(line, "ERROR: usage:", 13) == 0) {
         s->in_usage = true; /* argparse names the problem on a later line */
     } else if (s->in_usage && strstr(line, ": error: ")) {
-        set_usage(s, strstr(line, ": error: ") + 2);
+        set_usage(s, strstr(line, ": error: ") + 9);
     } else if (strncmp(line, "ERROR: ", 7) == 0) {
         set_usage(s, line + 7);
     } else if (plugin_import_error(line)) {

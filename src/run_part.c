@@ -317,9 +317,10 @@ static void read_part_results(run_state_t *rn, const run_part_t *part, const cha
                          .warn = log_warn_line};
     run_truth_t t;
     run_truth_read(&in, &t);
-    if (t.unreadable)
-        strlist_push_owned(&rn->unreadable, xasprintf("pytest exited %d: %s", pr->exit_code,
-                                                      t.unreadable));
+    if (t.missing)
+        strlist_push_owned(&rn->unreadable, xasprintf("pytest exited %d but wrote no results to %s",
+                                                      pr->exit_code, part->result_path));
+    if (t.unreadable) strlist_push(&rn->unreadable, t.unreadable);
     if (killed) note_killed_run(rn, &t);
     attempt_t *a = &rn->rec.attempts[rn->rec.n_attempts - 1];
     free(a->id_prefix);

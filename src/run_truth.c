@@ -246,8 +246,12 @@ static void reconcile_record(const test_record_t *rec, void *user)
     /* Events without a single finished test (a plugin of the user's that
      * swallows the hooks?) cannot speak for the file's tests. */
     bool events_speak = c->out->recorded && c->out->finished > 0;
-    if (rec->problem || rec->collection_error || !events_speak) {
-        add_converted(c, rec); /* counted (a problem as a skipped record) as before */
+    if (rec->problem) {
+        run_result_add(c->in->model, rec); /* counted as a record that could not be read */
+        return;
+    }
+    if (rec->collection_error || !events_speak) {
+        add_converted(c, rec);
         return;
     }
     char *key = c->in->mode == MODE_JSON ? xstrdup(rec->node_id)
@@ -313,8 +317,7 @@ static void read_result_file(truth_ctx_t *c)
     const run_truth_in_t *in = c->in;
     if (c->out->salvaged || c->salvaging) return; /* its tests came from the events */
     if (!fs_exists(in->result_path)) {
-        if (in->must_read)
-            c->out->unreadable = xasprintf("pytest wrote no results to %s", in->result_path);
+        c->out->missing = in->must_read;
         return;
     }
     char *err = NULL;

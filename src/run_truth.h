@@ -46,7 +46,8 @@ typedef struct {
     size_t running_more;  /* more than run_events keeps by name */
     size_t finished;      /* tests pytest reported finished */
     size_t salvaged;      /* records written into the result file pytest never wrote */
-    char *unreadable;     /* why the results cannot be trusted, one line, or NULL */
+    bool missing;         /* pytest wrote no result file though it had to */
+    char *unreadable;     /* why the result file cannot be read, one line, or NULL */
     char *pytest_version; /* from the events, or NULL */
 } run_truth_t;
 
