@@ -2,12 +2,12 @@
  * failure text into the one line a person needs.
  *
  * Order matters: a signal wins (128+N); a command that could not start, or
- * that pytest refused as a usage error, is a configuration problem; then anything terminal (collection
- * errors, an untagged exit 2 in JSON mode, results that cannot be read) gives
- * the terminal status, because a retry cannot fix them; then remaining unmuted
- * failures give the failure status; then pytest's own 2-5 pass through; a
- * pytest exit 1 with only muted failures is a pass; an exit 1 with no failure
- * recorded is still a failure (never report a failing pytest as passed).
+ * that pytest refused as a usage error, is a configuration problem; then anything terminal
+ * (collection errors, an untagged exit 2 in JSON mode, results that cannot be read) gives the
+ * terminal status, because a retry cannot fix them; then remaining unmuted failures give the
+ * failure status; then pytest's own 2-5 pass through; a pytest exit 1 with only muted failures is a
+ * pass; an exit 1 with no failure recorded is still a failure (never report a failing pytest as
+ * passed).
  *
  * A slice too large for one command line runs as several pytest invocations;
  * run_classify_combine_exit folds their exit codes into the one a single pytest

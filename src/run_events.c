@@ -20,11 +20,24 @@ typedef struct {
     size_t len[12];
 } members_t;
 
-static const char *const KEYS[] = {"e",   "id",    "outcome", "when",    "msg",            "dur",
-                                   "tries", "xfail", "rootdir", "pytest", "invocation_dir",
-                                   "status"};
-enum { K_E, K_ID, K_OUTCOME, K_WHEN, K_MSG, K_DUR, K_TRIES, K_XFAIL, K_ROOTDIR, K_PYTEST, K_INV,
-       K_STATUS, K_COUNT };
+static const char *const KEYS[] = {"e",       "id",     "outcome",        "when",
+                                   "msg",     "dur",    "tries",          "xfail",
+                                   "rootdir", "pytest", "invocation_dir", "status"};
+enum {
+    K_E,
+    K_ID,
+    K_OUTCOME,
+    K_WHEN,
+    K_MSG,
+    K_DUR,
+    K_TRIES,
+    K_XFAIL,
+    K_ROOTDIR,
+    K_PYTEST,
+    K_INV,
+    K_STATUS,
+    K_COUNT
+};
 
 static void take_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
 {
@@ -43,7 +56,7 @@ typedef struct {
     run_event_fn fn;
     void *user;
     run_events_scan_t *out;
-    buf_t scratch; /* decoded strings of the current line */
+    buf_t scratch;     /* decoded strings of the current line */
     bool in_long_line; /* skipping the rest of a line over the limit */
 } reader_t;
 
@@ -190,8 +203,8 @@ static void one_line(reader_t *rd, const char *line, size_t len)
     if (len == 0) return;
     members_t m = {0};
     buf_reset(&rd->scratch);
-    bool ok = line[0] == '{' && jsoncut_each_member(line, len, take_member, &m) &&
-              event_line(rd, &m);
+    bool ok =
+        line[0] == '{' && jsoncut_each_member(line, len, take_member, &m) && event_line(rd, &m);
     if (!ok) rd->out->bad_lines++;
 }
 
@@ -240,8 +253,8 @@ void run_events_read_text(const char *text, size_t len, run_event_session_fn on_
     buf_free(&rd.scratch);
 }
 
-void run_events_read(const char *path, run_event_session_fn on_session, run_event_fn fn,
-                     void *user, run_events_scan_t *out)
+void run_events_read(const char *path, run_event_session_fn on_session, run_event_fn fn, void *user,
+                     run_events_scan_t *out)
 {
     init_scan(out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);

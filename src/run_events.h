@@ -57,19 +57,19 @@ typedef struct {
     char *rootdir;        /* from it (NULL without) */
     char *invocation_dir; /* likewise */
     char *pytest_version;
-    bool ended;           /* the end line was read: pytest finished */
-    int exit_status;      /* from the end line, -1 without */
-    size_t tests;         /* test lines read */
-    strlist_t running;    /* started and not finished at the end: a killed run's tests */
-    size_t running_more;  /* more of them than RUN_EVENTS_MAX_RUNNING */
-    size_t bad_lines;     /* lines skipped: too long, or not an event */
-    char *error;          /* the file could not be read (caller frees), else NULL */
+    bool ended;          /* the end line was read: pytest finished */
+    int exit_status;     /* from the end line, -1 without */
+    size_t tests;        /* test lines read */
+    strlist_t running;   /* started and not finished at the end: a killed run's tests */
+    size_t running_more; /* more of them than RUN_EVENTS_MAX_RUNNING */
+    size_t bad_lines;    /* lines skipped: too long, or not an event */
+    char *error;         /* the file could not be read (caller frees), else NULL */
 } run_events_scan_t;
 
 /* Reads path, calling on_session then fn for each finished test and each
  * collection error. Absent file: out->error set, nothing called. */
-void run_events_read(const char *path, run_event_session_fn on_session, run_event_fn fn,
-                     void *user, run_events_scan_t *out);
+void run_events_read(const char *path, run_event_session_fn on_session, run_event_fn fn, void *user,
+                     run_events_scan_t *out);
 /* The same over bytes in memory (the fuzz target's entry). */
 void run_events_read_text(const char *text, size_t len, run_event_session_fn on_session,
                           run_event_fn fn, void *user, run_events_scan_t *out);

@@ -186,7 +186,8 @@ void run_exit4_hear(run_exit4_said_t *s, const char *line)
 
 run_exit4_cause_t run_exit4_cause(const run_exit4_said_t *s, int exit_code)
 {
-    if (exit_code == 1 && s->usage && strstr(s->usage, "Error importing plugin")) return EXIT4_USAGE;
+    if (exit_code == 1 && s->usage && strstr(s->usage, "Error importing plugin"))
+        return EXIT4_USAGE;
     if (exit_code != 4) return EXIT4_NONE;
     if (s->conftest) return EXIT4_CONFTEST;
     if (s->not_found.len) return EXIT4_NOT_FOUND;

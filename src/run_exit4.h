@@ -39,8 +39,8 @@ typedef enum {
 
 /* What one pytest said on stderr that explains how it ended. */
 typedef struct {
-    char *missing_path; /* "file or directory not found: <path>" */
-    char *conftest;     /* "ImportError while loading conftest '<path>'." */
+    char *missing_path;  /* "file or directory not found: <path>" */
+    char *conftest;      /* "ImportError while loading conftest '<path>'." */
     buf_t conftest_text; /* what pytest printed after that line (its traceback), bounded */
     char *usage;         /* the usage error's own words, one line */
     strlist_t not_found; /* "not found: <id>" ids, as pytest printed them (absolute) */

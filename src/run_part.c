@@ -178,7 +178,11 @@ static bool widen_unknown_ids(run_state_t *rn, strlist_t *sel, const run_exit4_s
         log_warn("pytest has no test %s any more (renamed, or a parametrize id that changes from "
                  "run to run); running %s instead",
                  id, w);
-        strlist_push_owned(&wider, w);
+        run_result_forget(&rn->rec.result, id); /* what it became is tracked under its new id */
+        if (strlist_contains(&wider, w))
+            free(w);
+        else
+            strlist_push_owned(&wider, w);
     }
     for (size_t i = 0; i < wider.len; i++) drop_covered(sel, wider.items[i]);
     for (size_t i = 0; i < wider.len; i++) strlist_push(sel, wider.items[i]);
@@ -208,7 +212,8 @@ static void note_usage_error(run_state_t *rn, const run_part_t *part, const run_
     rn->outcome.usage_error = true;
     free(rn->usage);
     rn->usage = xstrdup(said->usage ? said->usage : "a usage error");
-    rn->usage_cmd = part->retry ? "BUILDKITE_TEST_ENGINE_RETRY_CMD" : "BUILDKITE_TEST_ENGINE_TEST_CMD";
+    rn->usage_cmd =
+        part->retry ? "BUILDKITE_TEST_ENGINE_RETRY_CMD" : "BUILDKITE_TEST_ENGINE_TEST_CMD";
     log_error("pytest refused the command (%s); check %s", rn->usage, rn->usage_cmd);
 }
 

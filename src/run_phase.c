@@ -35,8 +35,8 @@ static bool terminal_now(run_state_t *rn)
     if (!rn->outcome.signal)
         rn->outcome.signal = process_forwarded_signal(); /* cancelled between attempts */
     outcome_t *o = &rn->outcome;
-    return o->signal || o->not_started || o->usage_error || o->collection_errors ||
-           o->unreadable || (o->json_mode && o->last_exit == 2);
+    return o->signal || o->not_started || o->usage_error || o->collection_errors || o->unreadable ||
+           (o->json_mode && o->last_exit == 2);
 }
 
 /* The node ids to run next; empty when nothing should be retried. */

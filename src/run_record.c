@@ -195,7 +195,8 @@ static void read_record_header(record_reader_t *rd, const cJSON *h)
     rec->forensics = json_get_strdup(h, "forensics");
     read_attempts(rec, cJSON_GetObjectItemCaseSensitive(h, "attempts"));
     const cJSON *running = cJSON_GetObjectItemCaseSensitive(h, "running"), *r;
-    cJSON_ArrayForEach(r, running) if (cJSON_IsString(r)) strlist_push(&rec->running, r->valuestring);
+    cJSON_ArrayForEach(r, running) if (cJSON_IsString(r))
+        strlist_push(&rec->running, r->valuestring);
     rec->salvaged = json_get_count(h, "salvaged");
     const cJSON *settled = cJSON_GetObjectItemCaseSensitive(h, "settled");
     read_stats_json(settled, &rec->result.settled);

@@ -47,8 +47,8 @@ typedef struct {
     char *forensics;
     attempt_t *attempts;
     size_t n_attempts;
-    strlist_t running; /* tests a killed pytest was running */
-    size_t salvaged;   /* results written from pytest's own reports after it was killed */
+    strlist_t running;   /* tests a killed pytest was running */
+    size_t salvaged;     /* results written from pytest's own reports after it was killed */
     run_result_t result; /* counts, and the tests that failed in some attempt */
 } run_record_t;
 

@@ -23,8 +23,8 @@ void run_recorder_env(const run_recorder_t *r, strlist_t *env, const char *event
 {
     pyplugin_env_add(env, r->dir);
     const char *old = childenv_get(env, "PYTEST_PLUGINS");
-    char *plugins = old && *old ? xasprintf("%s," RUN_RECORDER_MODULE, old)
-                                : xstrdup(RUN_RECORDER_MODULE);
+    char *plugins =
+        old && *old ? xasprintf("%s," RUN_RECORDER_MODULE, old) : xstrdup(RUN_RECORDER_MODULE);
     childenv_set(env, "PYTEST_PLUGINS", plugins);
     childenv_set(env, OUT_VAR, events_path);
     free(plugins);

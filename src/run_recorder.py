@@ -4,6 +4,8 @@ pytest killed halfway still leaves every test that finished."""
 import json
 import os
 
+import pytest
+
 _KEEP = 4000  # the last characters of a failure text kept (its cause is at the end)
 _out = None  # the events file once opened; False when it cannot be written
 _active = False  # set by pytest_configure: an xdist worker stays silent, the controller records
@@ -92,6 +94,9 @@ def pytest_collectreport(report):
         _write(e="collect_error", id=report.nodeid or ".", msg=_text(report))
 
 
+# First among the session's finishers: one that fails after us (pytest's JUnit
+# writer on a file name that is not UTF-8) must not cost the end line.
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
     for nodeid, state in list(_tests.items()):  # reports without a logfinish
         _finish(nodeid, state)

@@ -23,8 +23,9 @@ bool run_salvage_open(run_salvage_t *s, run_mode_t mode, const char *path, char 
     s->path = xstrdup(path);
     s->prefix = xstrdup("");
     s->id_seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 20);
-    fputs(mode == MODE_JSON ? "[" : "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites>"
-                                    "<testsuite name=\"pytest\">",
+    fputs(mode == MODE_JSON ? "["
+                            : "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites>"
+                              "<testsuite name=\"pytest\">",
           s->f);
     return true;
 }
@@ -104,12 +105,18 @@ static void put_xml_text(buf_t *b, const char *s)
             continue;
         }
         unsigned char c = (unsigned char)*p;
-        if (c == '&') buf_puts(b, "&amp;");
-        else if (c == '<') buf_puts(b, "&lt;");
-        else if (c == '>') buf_puts(b, "&gt;");
-        else if (c == '"') buf_puts(b, "&quot;");
-        else if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') buf_puts(b, "\xef\xbf\xbd");
-        else buf_append(b, p, n);
+        if (c == '&')
+            buf_puts(b, "&amp;");
+        else if (c == '<')
+            buf_puts(b, "&lt;");
+        else if (c == '>')
+            buf_puts(b, "&gt;");
+        else if (c == '"')
+            buf_puts(b, "&quot;");
+        else if (c < 0x20 && c != '\n' && c != '\t' && c != '\r')
+            buf_puts(b, "\xef\xbf\xbd");
+        else
+            buf_append(b, p, n);
         p += n;
     }
 }

@@ -49,13 +49,13 @@ void run_truth_peek_events(const char *path, bool *session, bool *ended)
 typedef struct {
     const run_truth_in_t *in;
     run_truth_t *out;
-    warncap_t told;         /* disagreement lines */
-    run_salvage_t salvage;  /* open when pytest wrote no result file */
+    warncap_t told;        /* disagreement lines */
+    run_salvage_t salvage; /* open when pytest wrote no result file */
     bool salvaging;
-    strlist_t failed_keys;  /* the result file's key of each test pytest reported failed */
-    strset_t failed;        /* over failed_keys */
-    strset_t failed_at;     /* "when\x1ekey" for failures outside the call */
-    strset_t told_keys;     /* keys already named in a disagreement line */
+    strlist_t failed_keys; /* the result file's key of each test pytest reported failed */
+    strset_t failed;       /* over failed_keys */
+    strset_t failed_at;    /* "when\x1ekey" for failures outside the call */
+    strset_t told_keys;    /* keys already named in a disagreement line */
     strlist_t told_owned;
 } truth_ctx_t;
 
@@ -103,8 +103,8 @@ static void mark_phase(run_result_t *model, const char *id, const char *when)
     test_result_t *t = run_result_find(model, id);
     if (!t || t->status != ST_FAILED || !*when || strcmp(when, "call") == 0) return;
     const char *what = strcmp(when, "???") == 0 ? "the xdist worker running it crashed" : NULL;
-    char *cause = what ? xstrdup(what)
-                       : xasprintf("error at %s: %s", when, t->failure ? t->failure : "");
+    char *cause =
+        what ? xstrdup(what) : xasprintf("error at %s: %s", when, t->failure ? t->failure : "");
     free(t->failure);
     t->failure = cause;
 }
@@ -306,10 +306,51 @@ static void read_events(truth_ctx_t *c)
     run_events_scan_t scan;
     run_events_read(in->events_path, on_session, on_event, c, &scan);
     if (c->salvaging) end_salvage(c);
-    for (size_t i = 0; i < scan.running.len; i++) strlist_push(&c->out->running, scan.running.items[i]);
+    for (size_t i = 0; i < scan.running.len; i++)
+        strlist_push(&c->out->running, scan.running.items[i]);
     c->out->running_more = scan.running_more;
     c->out->pytest_version = scan.pytest_version ? xstrdup(scan.pytest_version) : NULL;
     run_events_scan_free(&scan);
+}
+
+/* A second pass over the events, for a result file pytest damaged: every
+ * test into the new file; only collection errors the model lacks go to it
+ * (the tests are in it from the first pass). */
+static void on_event_salvage_only(const run_event_test_t *t, void *user)
+{
+    truth_ctx_t *c = user;
+    run_salvage_put(&c->salvage, t);
+    if (!t->collection_error) return;
+    char *id = run_nodeid_join(c->out->prefix, t->node_id);
+    bool known = run_result_find(c->in->model, id) != NULL;
+    free(id);
+    if (!known) fold_test(c, t);
+}
+
+/* pytest finished and its own reports are whole, but the file it wrote
+ * cannot be read (its JUnit writer fails on a file name that is not UTF-8,
+ * say): the file is written again from the reports, so what ran is still
+ * uploaded, and the verdict comes from pytest's reports. */
+static bool replace_damaged_file(truth_ctx_t *c, const char *why)
+{
+    const run_truth_in_t *in = c->in;
+    bool session, ended;
+    run_truth_peek_events(in->events_path, &session, &ended);
+    if (!c->out->recorded || !ended || unlink(in->result_path) != 0 || !start_salvage(c))
+        return false;
+    c->salvaging = true;
+    run_events_scan_t scan;
+    run_events_read(in->events_path, NULL, on_event_salvage_only, c, &scan);
+    run_events_scan_free(&scan);
+    end_salvage(c);
+    if (in->warn) {
+        char *line = xasprintf("%s; its %zu tests are written into it again from pytest's own "
+                               "reports",
+                               why, c->out->salvaged);
+        in->warn(in->warn_user, line);
+        free(line);
+    }
+    return c->out->salvaged > 0 || c->out->finished == 0;
 }
 
 static void read_result_file(truth_ctx_t *c)
@@ -321,15 +362,17 @@ static void read_result_file(truth_ctx_t *c)
         return;
     }
     char *err = NULL;
-    if (!results_read_file(in->mode, in->result_path, reconcile_record, c, in->warn,
-                           in->warn_user, &err)) {
-        if (in->must_read)
+    bool whole = results_read_file(in->mode, in->result_path, reconcile_record, c, in->warn,
+                                   in->warn_user, &err);
+    if (!whole && in->must_read) {
+        char *why = xasprintf("pytest wrote a result file that cannot be read (%s)", err);
+        if (!replace_damaged_file(c, why))
             c->out->unreadable = xasprintf("results cannot be read: %s", err);
-        else if (in->warn) {
-            char *line = xasprintf("results of an interrupted run are incomplete: %s", err);
-            in->warn(in->warn_user, line);
-            free(line);
-        }
+        free(why);
+    } else if (!whole && in->warn) {
+        char *line = xasprintf("results of an interrupted run are incomplete: %s", err);
+        in->warn(in->warn_user, line);
+        free(line);
     }
     free(err);
 }

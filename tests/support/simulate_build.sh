@@ -103,6 +103,8 @@ run_job() {
   status=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["exit_status"])' "$work/logs/job-$j-try-$r.summary.json")
   echo "$status" > "$work/logs/job-$j-try-$r.exit"
   echo "$job_id" > "$work/logs/job-$j-try-$r.id"
+  # the build's meta-data as this job left it (a retry overwrites its key)
+  if [ -d "$work/agent/meta-data" ]; then cp -r "$work/agent/meta-data" "$work/logs/job-$j-try-$r.meta-data"; fi
   echo ">>> job $((j + 1)) attempt $((r + 1)) exit status: $status"
 }
 
@@ -138,7 +140,9 @@ for line in open(f"{work}/server/requests.jsonl"):
     r = json.loads(line)
     p = r["path"]
     c[f'{r["method"]} {p.split("/suites/")[-1] if "/suites/" in p else p}'] += 1
-    if p == "/v1/uploads":
+    if p == "/v1/uploads" and r["body"]["fields"].get("format") == "junit":
+        records += r["body"]["data"]["text"].count("<testcase")
+    elif p == "/v1/uploads":
         records += len(json.loads(r["body"]["data"]["text"]))
 for k, v in sorted(c.items()):
     print(f"  {v:3d} x {k}")
