@@ -237,6 +237,32 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     return got;
 }
 
+/* The durations' keys against this plan's files: rebased when they are
+ * relative to a rootdir below the checkout, and said when none match (a
+ * durations file from another project, or from before a move). */
+static bool durations_match_plan(const config_t *cfg, const strlist_t *entries, durations_t *known)
+{
+    strlist_t files = STRLIST_INIT; /* entries may be node ids (tag filters) */
+    for (size_t i = 0; i < entries->len; i++)
+        strlist_push_owned(&files, selector_file_part(entries->items[i]));
+    size_t matched = 0;
+    char *prefix = durations_rebase(known, &files, &matched);
+    if (*prefix)
+        log_info("Durations: %s keys its tests relative to %s (pytest's rootdir there); %zu of "
+                 "its %zu files are in this plan",
+                 cfg->durations_file, prefix, matched, known->len);
+    bool any = matched > 0 || known->len == 0;
+    if (!any) {
+        log_warn("Durations: none of the %zu files in %s is a test file of this plan (made in "
+                 "another checkout or rootdir?); splitting without durations",
+                 known->len, cfg->durations_file);
+        durations_free(known);
+    }
+    free(prefix);
+    strlist_free(&files);
+    return any;
+}
+
 static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
 {
     /* Throw away whatever a half-usable server answer left behind. */
@@ -255,9 +281,11 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
             free(err);
         }
     }
+    if (have) have = durations_match_plan(cfg, files, &known);
     plan_fallback(p, files, have ? &known : NULL);
     if (have) durations_free(&known);
-    plan_refine_job(p, cfg->parallel_job, config_test_command(cfg)); /* split files: ask pytest */
+    /* split files: ask pytest, or leave it to the run phase when pytest cannot start here */
+    plan_refine_job(p, cfg->parallel_job, config_test_command(cfg), true);
 }
 
 /* The previous attempt's selectors; says in one line when there are none to

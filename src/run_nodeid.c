@@ -52,6 +52,16 @@ char *run_nodeid_prefix_of_record(const char *scope, const char *file_name)
     return xstrndup(file_name, n - file_len);
 }
 
+char *run_nodeid_of_record(const char *scope, const char *name, const char *file,
+                           const char *node_id, bool collector_json, const char *attempt_prefix)
+{
+    if (!collector_json) return run_nodeid_join(attempt_prefix, node_id);
+    char *prefix = run_nodeid_prefix_of_record(scope && *scope ? scope : name, file);
+    char *id = run_nodeid_join(prefix, node_id);
+    free(prefix);
+    return id;
+}
+
 char *run_nodeid_join(const char *prefix, const char *id)
 {
     if (!prefix || !*prefix) return xstrdup(id);

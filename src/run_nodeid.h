@@ -16,6 +16,7 @@
  * file_name is relative to where pytest ran, its scope to the rootdir. */
 #ifndef TEP_RUN_NODEID_H
 #define TEP_RUN_NODEID_H
+#include <stdbool.h>
 
 /* The prefix for ids pytest printed with rootdir, as seen from cwd (both
  * absolute): "" when they are the same directory, "a/b/" when rootdir is
@@ -25,6 +26,12 @@ char *run_nodeid_prefix(const char *rootdir, const char *cwd, char **why);
 /* The prefix a collector record shows: file_name less the scope's file part
  * when file_name ends with it at a path boundary, else "". */
 char *run_nodeid_prefix_of_record(const char *scope, const char *file_name);
+/* The id a result-file record's test runs by from where pytest ran: a
+ * collector record shows its own prefix (its file_name against its scope);
+ * a JUnit record takes its attempt's (attempt_prefix, may be NULL). Caller
+ * frees. */
+char *run_nodeid_of_record(const char *scope, const char *name, const char *file,
+                           const char *node_id, bool collector_json, const char *attempt_prefix);
 /* prefix + id (a copy when prefix is empty or NULL). */
 char *run_nodeid_join(const char *prefix, const char *id);
 /* The classname and name pytest's JUnit writer makes of a node id, joined by
