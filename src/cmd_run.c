@@ -62,8 +62,8 @@ static void settle_split_files(const config_t *cfg, slice_t *slice)
 {
     log_section("split by example: this job's share of %zu split file%s", slice->n_splits,
                 slice->n_splits == 1 ? "" : "s");
-    plan_refine_slice(&slice->tests, slice->job, slice->parallelism, slice->splits,
-                      slice->n_splits, &slice->elsewhere, config_test_command(cfg));
+    plan_refine_slice(&slice->tests, slice->job, slice->parallelism, slice->splits, slice->n_splits,
+                      &slice->elsewhere, config_test_command(cfg));
 }
 
 static int prepare_state(config_t *cfg)

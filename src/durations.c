@@ -203,7 +203,8 @@ typedef struct {
 static void vote(prefix_votes_t *v, const char *prefix, size_t len)
 {
     for (size_t i = 0; i < v->prefixes.len; i++) {
-        if (strlen(v->prefixes.items[i]) == len && strncmp(v->prefixes.items[i], prefix, len) == 0) {
+        if (strlen(v->prefixes.items[i]) == len &&
+            strncmp(v->prefixes.items[i], prefix, len) == 0) {
             v->counts[i]++;
             return;
         }

@@ -71,7 +71,8 @@ bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
     cJSON_AddItemToObject(root, "tests", strlist_json(&p->tasks[cfg->parallel_job].run));
     cJSON_AddItemToObject(root, "muted", muted_json(p));
     cJSON_AddItemToObject(root, "skipped", strlist_json(&p->skipped));
-    if (p->refine_deferred) cJSON_AddItemToObject(root, "refine", refine_json(p, cfg->parallel_job));
+    if (p->refine_deferred)
+        cJSON_AddItemToObject(root, "refine", refine_json(p, cfg->parallel_job));
     bool ok = state_dir_write_json(cfg, SLICE_FILE_NAME, root, err);
     cJSON_Delete(root);
     return ok;
@@ -112,7 +113,8 @@ static void read_refine(const cJSON *refine, slice_t *s)
     cJSON_ArrayForEach(e, splits)
     {
         const char *path = json_get_str(e, "path");
-        long rest = json_get_long(e, "rest_job", 0, s->parallelism > 0 ? s->parallelism - 1 : 0, -1);
+        long rest =
+            json_get_long(e, "rest_job", 0, s->parallelism > 0 ? s->parallelism - 1 : 0, -1);
         if (!*path || rest < 0) continue; /* not ours to guess: that file then runs whole */
         plan_split_t *sp = &s->splits[s->n_splits++];
         sp->path = xstrdup(path);

@@ -33,10 +33,10 @@ typedef struct {
     plan_test_ref_t *muted;
     size_t n_muted;
     strlist_t skipped;
-    bool refine;           /* the split files' share is settled by the run phase */
-    plan_split_t *splits;  /* the split files this job has a part of (refine only) */
+    bool refine;          /* the split files' share is settled by the run phase */
+    plan_split_t *splits; /* the split files this job has a part of (refine only) */
     size_t n_splits;
-    strlist_t elsewhere;   /* their node ids on other jobs (refine only) */
+    strlist_t elsewhere; /* their node ids on other jobs (refine only) */
 } slice_t;
 
 /* Writes this job's part of the plan, and whom it is for, as slice.json. */
