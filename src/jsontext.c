@@ -155,9 +155,15 @@ jsontext_decoded_t jsontext_decode(const char *lit, size_t len, buf_t *out)
     bool nul = false;
     while (p < end) {
         const char *run = p; /* bytes copied as they are, in one go */
-        while (p < end && *p != '\\' && *p != '"') p++;
+        while (p < end && *p != '\\' && *p != '"' && *p != '\0') p++;
         if (p > run) buf_append(out, run, (size_t)(p - run));
         if (p == end) break;
+        if (*p == '\0') { /* a raw NUL byte: as \u0000 */
+            buf_puts(out, "\xef\xbf\xbd");
+            nul = true;
+            p++;
+            continue;
+        }
         size_t used = 0;
         if (*p == '\\' && end - p >= 2 && p[1] == 'u') {
             used = decode_u_escape(p, end, out, &nul);

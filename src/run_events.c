@@ -114,7 +114,10 @@ static void note_start(run_events_scan_t *out, const char *id)
 static void note_finish(run_events_scan_t *out, const char *id)
 {
     long i = running_index(&out->running, id);
-    if (i < 0) return;
+    if (i < 0) {
+        if (out->running_more) out->running_more--; /* one of those not listed */
+        return;
+    }
     free(out->running.items[i]);
     memmove(&out->running.items[i], &out->running.items[i + 1],
             (out->running.len - (size_t)i - 1) * sizeof(char *));
@@ -218,6 +221,8 @@ static void feed(reader_t *rd, buf_t *b)
         size_t end = (size_t)(nl - b->data);
         if (rd->in_long_line)
             rd->in_long_line = false; /* the over-long line ends here: skipped */
+        else if (end - start > RUN_EVENTS_MAX_LINE)
+            rd->out->bad_lines++; /* over the limit, though it ended within this chunk */
         else
             one_line(rd, b->data + start, end - start);
         start = end + 1;

@@ -75,8 +75,10 @@ char *run_nodeid_junit_key(const char *node_id)
     size_t path_len = bracket ? (size_t)(bracket - node_id) : strlen(node_id);
     buf_t b = BUF_INIT;
     const char *sep = NULL;
-    for (const char *p = node_id; p < node_id + path_len; p++) /* the last "::" before params */
-        if (p + 1 < node_id + path_len && p[0] == ':' && p[1] == ':') sep = p;
+    /* the last "::" before params, found left to right as str.split("::") finds them */
+    for (const char *p = strstr(node_id, "::"); p && p + 2 <= node_id + path_len;
+         p = strstr(p + 2, "::"))
+        sep = p;
     const char *first_sep = strstr(node_id, "::");
     size_t first_len = first_sep && (size_t)(first_sep - node_id) < path_len
                            ? (size_t)(first_sep - node_id)

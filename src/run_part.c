@@ -359,6 +359,7 @@ void run_part_run(run_state_t *rn, run_part_t *part)
         run_colldetail_fill(MODE_JUNIT, part->result_path,
                             rn->rec.attempts[rn->rec.n_attempts - 1].id_prefix, &rn->rec.result);
     run_exit4_said_free(&h.said);
+    unlink(events); /* read: what it told is in the model, and in the result file when salvaged */
     free(events);
     strlist_free(&sel);
 }

@@ -239,6 +239,23 @@ void run_result_add(run_result_t *r, const test_record_t *rec)
     free(cause);
 }
 
+void run_result_unsettle(run_result_t *r, const char *scope, const char *name, test_status_t status)
+{
+    run_result_stats_t *s = &r->settled;
+    if (s->total == 0) return;
+    s->total--;
+    if (is_muted(r, scope, name)) {
+        if (status == ST_PASSED && s->muted_passed) s->muted_passed--;
+        return;
+    }
+    if (status == ST_PASSED && s->passed_first)
+        s->passed_first--;
+    else if (status == ST_SKIPPED && s->skipped)
+        s->skipped--;
+    else if (status != ST_PASSED && status != ST_SKIPPED && s->unknown)
+        s->unknown--;
+}
+
 void run_result_add_fn(const test_record_t *rec, void *r)
 {
     run_result_add(r, rec);

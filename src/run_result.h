@@ -92,6 +92,10 @@ void run_result_reserve(run_result_t *r, size_t n);
 /* Consumes one record of the stream (a record with a problem is counted as
  * skipped). */
 void run_result_add(run_result_t *r, const test_record_t *rec);
+/* Takes back the count of a test settled with `status` (never tracked): a
+ * stricter verdict for it follows as a record of its own. */
+void run_result_unsettle(run_result_t *r, const char *scope, const char *name,
+                         test_status_t status);
 /* record_fn for a run_result_t. */
 void run_result_add_fn(const test_record_t *rec, void *r);
 /* Adds a tracked test as run.json stored it (takes nothing: copies). */

@@ -62,7 +62,8 @@ static void put_json_record(run_salvage_t *s, const run_event_test_t *t, buf_t *
 {
     char *scope, *name;
     split_node_id(t->node_id, &scope, &name);
-    char *file_part = xstrndup(t->node_id, strcspn(t->node_id, ":"));
+    const char *sep = strstr(t->node_id, "::");
+    char *file_part = sep ? xstrndup(t->node_id, (size_t)(sep - t->node_id)) : xstrdup(t->node_id);
     char *file = xasprintf("%s%s", s->prefix, file_part);
     buf_puts(b, s->records ? ",{\"id\":" : "{\"id\":");
     put_record_id(s, b);

@@ -55,6 +55,7 @@ typedef struct {
     strlist_t failed_keys; /* the result file's key of each test pytest reported failed */
     strset_t failed;       /* over failed_keys */
     strset_t failed_at;    /* "when\x1ekey" for failures outside the call */
+    strset_t skipped;      /* keys of the tests pytest reported skipped */
     strset_t told_keys;    /* keys already named in a disagreement line */
     strlist_t told_owned;
 } truth_ctx_t;
@@ -124,7 +125,8 @@ static void remember_failure(truth_ctx_t *c, const run_event_test_t *t)
 static void fold_test(truth_ctx_t *c, const run_event_test_t *t)
 {
     char *id = run_nodeid_join(c->out->prefix, t->node_id);
-    char *file_part = xstrndup(t->node_id, strcspn(t->node_id, ":"));
+    const char *sep = strstr(t->node_id, "::");
+    char *file_part = sep ? xstrndup(t->node_id, (size_t)(sep - t->node_id)) : xstrdup(t->node_id);
     char *file = run_nodeid_join(c->out->prefix, file_part);
     char *scope, *name;
     split_node_id(t->node_id, &scope, &name);
@@ -147,6 +149,10 @@ static void fold_test(truth_ctx_t *c, const run_event_test_t *t)
     if (t->status == ST_FAILED && !t->collection_error) {
         mark_phase(c->in->model, id, t->when);
         remember_failure(c, t);
+    } else if (t->status == ST_SKIPPED) {
+        char *key = result_key(c->in->mode, t->node_id);
+        strlist_push_owned(&c->told_owned, key);
+        strset_add(&c->skipped, key);
     }
     free(id);
     free(file_part);
@@ -263,6 +269,14 @@ static void reconcile_record(const test_record_t *rec, void *user)
     if (rec->status == ST_FAILED && !events_failed) {
         test_result_t *t = run_result_find(c->in->model, id);
         if (!t || t->status != ST_FAILED) { /* the stricter verdict */
+            if (!t) {                       /* settled from the events: that count is taken back */
+                char *scope, *name;
+                split_node_id(rec->node_id, &scope, &name);
+                run_result_unsettle(c->in->model, scope, name,
+                                    strset_has(&c->skipped, key) ? ST_SKIPPED : ST_PASSED);
+                free(scope);
+                free(name);
+            }
             run_result_add(c->in->model, &conv);
             tell(c, key, id,
                  "the result file records a failure pytest's own reports do not show; counted "
@@ -307,7 +321,8 @@ static void read_events(truth_ctx_t *c)
     run_events_read(in->events_path, on_session, on_event, c, &scan);
     if (c->salvaging) end_salvage(c);
     for (size_t i = 0; i < scan.running.len; i++)
-        strlist_push(&c->out->running, scan.running.items[i]);
+        strlist_push_owned(&c->out->running,
+                           run_nodeid_join(c->out->prefix, scan.running.items[i]));
     c->out->running_more = scan.running_more;
     c->out->pytest_version = scan.pytest_version ? xstrdup(scan.pytest_version) : NULL;
     run_events_scan_free(&scan);
@@ -334,11 +349,12 @@ static void on_event_salvage_only(const run_event_test_t *t, void *user)
 static bool replace_damaged_file(truth_ctx_t *c, const char *why)
 {
     const run_truth_in_t *in = c->in;
+    if (!c->out->recorded) return false; /* no events (events_path may be NULL) */
     bool session, ended;
     run_truth_peek_events(in->events_path, &session, &ended);
-    if (!c->out->recorded || !ended || unlink(in->result_path) != 0 || !start_salvage(c))
-        return false;
+    if (!ended || unlink(in->result_path) != 0 || !start_salvage(c)) return false;
     c->salvaging = true;
+    run_salvage_set_prefix(&c->salvage, c->out->prefix);
     run_events_scan_t scan;
     run_events_read(in->events_path, NULL, on_event_salvage_only, c, &scan);
     run_events_scan_free(&scan);
@@ -405,6 +421,7 @@ void run_truth_read(const run_truth_in_t *in, run_truth_t *out)
                     c.told.more);
     strset_free(&c.failed);
     strset_free(&c.failed_at);
+    strset_free(&c.skipped);
     strset_free(&c.told_keys);
     strlist_free(&c.failed_keys);
     strlist_free(&c.told_owned);

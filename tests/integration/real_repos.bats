@@ -108,7 +108,7 @@ for line in open(sys.argv[1]):
 PY
 }
 
-@test "monorepo: pytest.ini below the checkout; retries and selectors run from the checkout (json and junit)" {
+@test "monorepo: pytest.ini below the checkout; retries and selectors run from the checkout (json, junit, cd sub)" {
   for mode in json junit; do
     build "$RR/monorepo" "$mode" '{"test-file-pattern": "services/api/**/test_*.py"}'
     assert_equal "$(exit_of 0)" 1
@@ -121,6 +121,13 @@ PY
     assert_equal "$(exit_of 1)" 1
     ! job_log 1 | grep -q "not found"
   done
+  # the step's command starts in the service's folder: run finds the slice above it
+  DEMO_COMMAND="source $W/venv/bin/activate && cd services/api && test-engine-pytest run" \
+    build "$RR/monorepo" json '{"test-file-pattern": "services/api/**/test_*.py"}'
+  assert_equal "$(exit_of 0)" 1
+  assert_equal "$(published)" "services/api/tests/test_api.py::test_bad"
+  assert_equal "$(runs 1 | head -1)" "services/api/tests/test_api.py::test_bad"
+  ! job_log 1 | grep -q "not found"
 }
 
 @test "monorepo: pyproject.toml, setup.cfg, tox.ini, --rootdir and -c below the checkout, with a location-prefix" {
