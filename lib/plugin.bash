@@ -43,7 +43,7 @@ tep_cache_dir() {
 
 tep_build_key() {
   local hash
-  hash=$(cd "$TEP_PLUGIN_DIR" && find src CMakeLists.txt -type f \( -name '*.[ch]' -o -name CMakeLists.txt \) |
+  hash=$(cd "$TEP_PLUGIN_DIR" && find src cmake CMakeLists.txt -type f \( -name '*.[ch]' -o -name '*.py' -o -name '*.cmake' -o -name CMakeLists.txt \) |
     LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
   printf '%s-%s\n' "$(tep_version)" "$hash"
 }

@@ -107,6 +107,7 @@ static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload
     char *err = NULL;
     report_durations_t d;
     bool durations = report_durations_open(&d, path, &rec->result, &err);
+    if (durations) report_durations_use_record(&d, rec);
     if (!durations) log_warn("Durations: not recorded: %s", err);
     free(err);
     err = NULL;

@@ -11,6 +11,7 @@
 #include "http.h"
 #include "log.h"
 #include "plan_phase.h"
+#include "plan_refine.h"
 #include "run_promise.h"
 #include "run_phase.h"
 #include "options_file.h"
@@ -51,6 +52,18 @@ static slice_t *usable_slice(config_t *cfg)
         slice = NULL;
     }
     return slice;
+}
+
+/* The fallback split files by test, and the plan phase could not ask pytest
+ * which tests they hold now (the step's own setup provides pytest): asked
+ * here, in the step's environment, before anything runs, so no test runs
+ * twice and none is lost. */
+static void settle_split_files(const config_t *cfg, slice_t *slice)
+{
+    log_section("split by example: this job's share of %zu split file%s", slice->n_splits,
+                slice->n_splits == 1 ? "" : "s");
+    plan_refine_slice(&slice->tests, slice->job, slice->parallelism, slice->splits, slice->n_splits,
+                      &slice->elsewhere, config_test_command(cfg));
 }
 
 static int prepare_state(config_t *cfg)
@@ -94,6 +107,7 @@ int cmd_run(int argc, char **argv)
         config_print_problems(&cfg, stderr);
         status = (int)cfg.config_exit_status;
     }
+    if (have && status == 0 && slice->refine) settle_split_files(&cfg, slice);
     if (have && status == 0) {
         status = run_phase_run(&cfg, slice);
         run_promise_failure_if_needed(&cfg, status); /* never changes the status */

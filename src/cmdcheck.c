@@ -84,7 +84,7 @@ void cmdcheck_command_words(const char *name, const char *tmpl, strlist_t *words
     strlist_t split;
     strlist_init(&split);
     char *err = NULL;
-    if (template_split(tmpl, &split, &err)) {
+    if (template_split(tmpl, &split, &err) && template_check_placeholders(&split, &err)) {
         for (size_t i = 0; i < split.len; i++) strlist_push(words, split.items[i]);
     } else {
         strlist_push_owned(problems, xasprintf("%s: %s", name, err));

@@ -5,10 +5,12 @@
 #include "err.h"
 #include "fs.h"
 #include "process.h"
+#include "pyplugin.h"
+#include "jsontext.h"
+#include "results_json.h"
+#include "run_nodeid.h"
 #include "strset.h"
 #include "template.h"
-#include <cjson/cJSON.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,11 @@ static const char PLUGIN_PY[] =
     "    with open(os.environ['" OUT_VAR "'], 'a', encoding='ascii') as out:\n"
     "        for record in records:\n"
     "            out.write(json.dumps(record) + '\\n')\n"
+    "\n"
+    "def pytest_sessionstart(session):\n"
+    "    config = session.config\n"
+    "    rootdir = getattr(config, 'rootpath', None) or config.rootdir\n"
+    "    _write([{'rootdir': str(rootdir), 'invocation_dir': str(config.invocation_params.dir)}])\n"
     "\n"
     "def pytest_collectreport(report):\n"
     "    if report.failed:\n"
@@ -78,98 +85,121 @@ static const char *owning_file(const strlist_t *sorted, const char *id)
     return hit ? *hit : NULL;
 }
 
-/* seen: requested files with at least one id; broken: res->broken_files as a
- * set (hashed: 10,000 slow files with 100,000 ids made list scans quadratic). */
-static bool read_plugin_record(const char *line, const strlist_t *sorted, strset_t *seen,
-                               strset_t *broken, collect_only_result_t *res)
+/* What reading the plugin's lines carries from line to line. seen: requested
+ * files with at least one id; broken: res->broken_files as a set (hashed:
+ * 10,000 slow files with 100,000 ids made list scans quadratic). */
+typedef struct {
+    const strlist_t *sorted;
+    strset_t seen, broken;
+    char *prefix; /* pytest's rootdir seen from here (run_nodeid.h) */
+    collect_only_result_t *res;
+} reading_t;
+
+/* The string member key of a JSON line, decoded byte for byte; NULL when
+ * absent or not a string. Caller frees. */
+static char *member_text(const char *line, const char *key)
 {
-    cJSON *rec = cJSON_Parse(line);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(rec, "error");
-    bool done = cJSON_GetObjectItemCaseSensitive(rec, "done") != NULL;
-    if (cJSON_IsString(id)) {
-        const char *file = owning_file(sorted, id->valuestring);
-        if (file) {
-            strlist_push(&res->node_ids, id->valuestring);
-            strset_add(seen, file);
-        } else if (res->foreign_ids++ == 0) {
-            res->foreign_example =
-                xstrdup(id->valuestring); /* e.g. pytest's rootdir is not the cwd */
-        }
-    } else if (cJSON_IsString(error) && !strset_has(broken, error->valuestring)) {
-        strlist_push(&res->broken_files, error->valuestring);
-        strset_add(broken, res->broken_files.items[res->broken_files.len - 1]);
+    const char *v;
+    size_t vlen;
+    buf_t b = BUF_INIT;
+    if (!results_json_member(line, strlen(line), key, &v, &vlen) ||
+        jsontext_decode(v, vlen, &b) != JSONTEXT_OK) {
+        buf_free(&b);
+        return NULL;
     }
-    cJSON_Delete(rec);
+    return buf_detach(&b);
+}
+
+/* The rootdir line: node ids after it are made to run from where pytest ran. */
+static void read_rootdir(reading_t *rd, const char *rootdir)
+{
+    char *cwd = getcwd(NULL, 0);
+    char *why = NULL;
+    char *prefix = cwd ? run_nodeid_prefix(rootdir, cwd, &why) : NULL;
+    free(why); /* ids then stay as pytest printed them: foreign to the files asked for */
+    free(rd->prefix);
+    rd->prefix = prefix ? prefix : xstrdup("");
+    free(cwd);
+}
+
+static void read_id(reading_t *rd, const char *raw)
+{
+    collect_only_result_t *res = rd->res;
+    char *id = run_nodeid_join(rd->prefix, raw);
+    const char *file = owning_file(rd->sorted, id);
+    if (file) {
+        strlist_push_owned(&res->node_ids, id);
+        strset_add(&rd->seen, file);
+        return;
+    }
+    if (res->foreign_ids++ == 0) res->foreign_example = xstrdup(id);
+    free(id);
+}
+
+static bool read_plugin_record(reading_t *rd, const char *line)
+{
+    char *rootdir = member_text(line, "rootdir");
+    char *id = member_text(line, "id");
+    char *error = member_text(line, "error");
+    const char *v;
+    size_t vlen;
+    bool done = results_json_member(line, strlen(line), "done", &v, &vlen);
+    if (rootdir) read_rootdir(rd, rootdir);
+    if (id) read_id(rd, id);
+    if (error) {
+        char *at = run_nodeid_join(rd->prefix, error);
+        if (!strset_has(&rd->broken, at)) {
+            strlist_push_owned(&rd->res->broken_files, at);
+            strset_add(&rd->broken, rd->res->broken_files.items[rd->res->broken_files.len - 1]);
+        } else {
+            free(at);
+        }
+    }
+    free(rootdir);
+    free(id);
+    free(error);
     return done;
 }
 
 bool collect_only_read_records(const char *text, const strlist_t *files, collect_only_result_t *res)
 {
-    strlist_t sorted, lines;
-    strset_t seen = STRSET_INIT, broken = STRSET_INIT, whole = STRSET_INIT;
-    strlist_init(&sorted);
-    strlist_init(&lines);
-    strset_add_list(&broken, &res->broken_files);
+    strlist_t sorted = STRLIST_INIT, lines = STRLIST_INIT;
+    strset_t whole = STRSET_INIT;
+    reading_t rd = {.sorted = &sorted, .prefix = xstrdup(""), .res = res};
+    strset_add_list(&rd.broken, &res->broken_files);
     strset_add_list(&whole, &res->whole_files);
     for (size_t i = 0; i < files->len; i++) strlist_push(&sorted, files->items[i]);
     strlist_sort(&sorted);
     strlist_push_lines(&lines, text);
     bool done = false;
-    for (size_t i = 0; i < lines.len; i++)
-        done |= read_plugin_record(lines.items[i], &sorted, &seen, &broken, res);
+    for (size_t i = 0; i < lines.len; i++) done |= read_plugin_record(&rd, lines.items[i]);
     for (size_t i = 0; i < files->len; i++)
-        if (!strset_has(&seen, files->items[i]) && strset_add(&whole, files->items[i]))
+        if (!strset_has(&rd.seen, files->items[i]) && strset_add(&whole, files->items[i]))
             strlist_push(&res->whole_files, files->items[i]);
     strset_free(&whole);
-    strset_free(&broken);
-    strset_free(&seen);
+    strset_free(&rd.broken);
+    strset_free(&rd.seen);
+    free(rd.prefix);
     strlist_free(&lines);
     strlist_free(&sorted);
     return done;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* The private directory: the plugin module and the file it writes. */
 static bool make_workdir(char **dir, char **err)
 {
-    const char *tmp = getenv("TMPDIR");
-    char *made = xasprintf("%s/tep-collect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(made)) {
-        err_set(err, "cannot make a directory for the collection plugin in %s: %m",
-                tmp && *tmp ? tmp : "/tmp");
-        free(made);
-        return false;
-    }
-    char *plugin = fs_join(made, PLUGIN_MODULE ".py");
-    bool ok = fs_write_file(plugin, PLUGIN_PY, sizeof PLUGIN_PY - 1);
-    free(plugin);
-    if (!ok) {
-        err_set(err, "cannot write the collection plugin to %s: %m", made);
-        nftw(made, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-        free(made);
-        return false;
-    }
-    *dir = made;
-    return true;
+    char *why = NULL;
+    if (pyplugin_dir_make("tep-collect", PLUGIN_MODULE, PLUGIN_PY, dir, &why)) return true;
+    err_set(err, "the collection plugin: %s", why);
+    free(why);
+    return false;
 }
 
 static void plugin_env(strlist_t *env, const char *dir, const char *out)
 {
     childenv_build(env);
-    const char *old = childenv_get(env, "PYTHONPATH");
-    char *path = old && *old ? xasprintf("%s:%s", dir, old) : xstrdup(dir);
-    childenv_set(env, "PYTHONPATH", path);
+    pyplugin_env_add(env, dir);
     childenv_set(env, OUT_VAR, out);
-    free(path);
 }
 
 /* The last non-empty line pytest printed, for a one-line error. */
@@ -274,7 +304,7 @@ void collect_only_examples_with(const char *test_cmd, const strlist_t *options,
         err = NULL;
     } else {
         run_collection(dir, &launcher, options, files, res);
-        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        pyplugin_dir_remove(dir);
     }
     if (res->error) {
         /* A half-written record file is not a collection: run everything whole. */

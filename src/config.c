@@ -252,33 +252,101 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* bktec's variables that are not options here, and what to do about each:
+ * people migrate from bktec with their pipeline's environment intact. */
+typedef struct {
+    const char *name;
+    const char *note; /* NULL: the runner check below */
+} bktec_variable_t;
+
+static const bktec_variable_t BKTEC_VARIABLES[] = {
+    {TE "TEST_RUNNER", NULL},
+    {TE "SELECTOR_SPLITTING",
+     "is ignored (bktec v3 ignores it too): a slice too long for one command line is always run "
+     "in parts; remove it"},
+    {TE "SELECTOR_FILE",
+     "is bktec's; here a file listing test files is BUILDKITE_TEST_ENGINE_FILES"},
+    {TE "MODE", "was removed from bktec; remove it"},
+    {TE "IDENTIFIER", "was renamed BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER; set that instead"},
+};
+
+/* BUILDKITE_TEST_ENGINE_TEST_RUNNER=pytest is what bktec needs: fine here;
+ * another runner is a configuration error (this plugin runs pytest). */
+static void check_test_runner(config_t *cfg, const char *value)
+{
+    size_t len = strlen(value);
+    const char *v = text_trim(value, &len);
+    if (len == 0 || (len == 6 && strncmp(v, "pytest", 6) == 0)) return;
+    strlist_push_owned(&cfg->problems,
+                       xasprintf(TE "TEST_RUNNER: '%.*s': this plugin runs pytest; unset it, or "
+                                    "split that suite with bktec",
+                                 (int)(len > 100 ? 100 : len), v));
+}
+
+/* A bktec variable: true when name is one (and said what to do about it). */
+static bool bktec_variable(config_t *cfg, const char *name, const char *value)
+{
+    for (size_t i = 0; i < sizeof BKTEC_VARIABLES / sizeof BKTEC_VARIABLES[0]; i++) {
+        if (strcmp(name, BKTEC_VARIABLES[i].name) != 0) continue;
+        if (BKTEC_VARIABLES[i].note)
+            strlist_push_owned(&cfg->warnings, xasprintf("%s %s", name, BKTEC_VARIABLES[i].note));
+        else
+            check_test_runner(cfg, value);
+        return true;
+    }
+    return false;
+}
+
+/* bktec before 1.0 read BUILDKITE_SPLITTER_*: say what each became. */
+static void warn_splitter_variable(config_t *cfg, const char *name)
+{
+    char *renamed = xasprintf(TE "%s", name + strlen("BUILDKITE_SPLITTER_"));
+    if (config_option_known(renamed))
+        strlist_push_owned(&cfg->warnings, xasprintf("%s was renamed %s (bktec 1.0); set that "
+                                                     "instead: this one is not read",
+                                                     name, renamed));
+    else
+        strlist_push_owned(&cfg->warnings,
+                           xasprintf("%s is bktec's before 1.0 and is not read; see "
+                                     "test-engine-pytest --help",
+                                     name));
+    free(renamed);
+}
+
+static void warn_misspelt(config_t *cfg, const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = 4;
+    for (size_t i = 0; i < config_n_options; i++) {
+        size_t d = edit_distance(name, config_options[i].env);
+        if (d < best_d) {
+            best_d = d;
+            best = config_options[i].env;
+        }
+    }
+    if (best)
+        strlist_push_owned(&cfg->warnings,
+                           xasprintf("%s is not an option; did you mean %s?", name, best));
+    else
+        strlist_push_owned(&cfg->warnings,
+                           xasprintf("%s is not an option; see test-engine-pytest --help", name));
+}
+
 /* A misspelt variable is otherwise silently ignored: say so, with the
- * nearest real name. */
+ * nearest real name; bktec's own variables get what to do instead. */
 static void warn_unknown_variables(config_t *cfg)
 {
     extern char **environ;
     for (char **e = environ; *e; e++) {
-        if (strncmp(*e, TE, strlen(TE)) != 0) continue;
+        bool splitter = strncmp(*e, "BUILDKITE_SPLITTER_", 19) == 0;
+        if (strncmp(*e, TE, strlen(TE)) != 0 && !splitter) continue;
         size_t n = strcspn(*e, "=");
         char *name = xstrndup(*e, n);
-        if (!config_option_known(name)) {
-            const char *best = NULL;
-            size_t best_d = 4;
-            for (size_t i = 0; i < config_n_options; i++) {
-                size_t d = edit_distance(name, config_options[i].env);
-                if (d < best_d) {
-                    best_d = d;
-                    best = config_options[i].env;
-                }
-            }
-            if (best)
-                strlist_push_owned(&cfg->warnings,
-                                   xasprintf("%s is not an option; did you mean %s?", name, best));
-            else
-                strlist_push_owned(
-                    &cfg->warnings,
-                    xasprintf("%s is not an option; see test-engine-pytest --help", name));
-        }
+        const char *value = (*e)[n] ? *e + n + 1 : "";
+        if (splitter)
+            warn_splitter_variable(cfg, name);
+        else if (!config_option_known(name) && !bktec_variable(cfg, name, value))
+            warn_misspelt(cfg, name);
         free(name);
     }
 }

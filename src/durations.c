@@ -1,4 +1,5 @@
 #include "durations.h"
+#include "strset.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,4 +191,93 @@ size_t durations_tests_of(const durations_t *d, const char *file, size_t *first)
     free(prefix);
     *first = i;
     return count;
+}
+
+/* ---- keys from another base ---- */
+
+typedef struct {
+    strlist_t prefixes;
+    size_t *counts;
+} prefix_votes_t;
+
+static void vote(prefix_votes_t *v, const char *prefix, size_t len)
+{
+    for (size_t i = 0; i < v->prefixes.len; i++) {
+        if (strlen(v->prefixes.items[i]) == len &&
+            strncmp(v->prefixes.items[i], prefix, len) == 0) {
+            v->counts[i]++;
+            return;
+        }
+    }
+    if (v->prefixes.len >= 64) return; /* a few rootdirs at most: more is noise */
+    strlist_push_owned(&v->prefixes, xstrndup(prefix, len));
+    v->counts = xrealloc(v->counts, v->prefixes.len * sizeof *v->counts);
+    v->counts[v->prefixes.len - 1] = 1;
+}
+
+/* Each file that ends, after some '/', in one of d's paths votes for what
+ * comes before (one pass over the files, a hash lookup per '/'). */
+static void collect_votes(const durations_t *d, const strlist_t *files, prefix_votes_t *v)
+{
+    strset_t keys = STRSET_INIT;
+    for (size_t i = 0; i < d->len; i++) strset_add(&keys, d->paths[i]);
+    for (size_t i = 0; i < files->len; i++) {
+        const char *f = files->items[i];
+        for (const char *slash = strchr(f, '/'); slash; slash = strchr(slash + 1, '/'))
+            if (strset_has(&keys, slash + 1)) vote(v, f, (size_t)(slash + 1 - f));
+    }
+    strset_free(&keys);
+}
+
+static void prefix_all(durations_t *d, const char *prefix)
+{
+    for (size_t i = 0; i < d->len; i++) {
+        char *p = xasprintf("%s%s", prefix, d->paths[i]);
+        free(d->paths[i]);
+        d->paths[i] = p; /* one prefix before every key keeps the order */
+    }
+    buf_t arena = BUF_INIT;
+    size_t *offsets = xmalloc((d->n_tests ? d->n_tests : 1) * sizeof *offsets);
+    for (size_t i = 0; i < d->n_tests; i++) {
+        offsets[i] = arena.len;
+        buf_puts(&arena, prefix);
+        buf_puts(&arena, d->tests[i]);
+        buf_putc(&arena, '\0');
+    }
+    for (size_t i = 0; i < d->n_tests; i++) d->tests[i] = arena.data + offsets[i];
+    free(offsets);
+    buf_free(&d->arena);
+    d->arena = arena;
+}
+
+static size_t files_named(const durations_t *d, const strset_t *files)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->len; i++) n += strset_has(files, d->paths[i]);
+    return n;
+}
+
+char *durations_rebase(durations_t *d, const strlist_t *files, size_t *matched)
+{
+    strset_t set = STRSET_INIT;
+    strset_add_list(&set, files);
+    *matched = files_named(d, &set);
+    char *chosen = xstrdup("");
+    if (*matched < d->len) {
+        prefix_votes_t v = {.prefixes = STRLIST_INIT};
+        collect_votes(d, files, &v);
+        size_t best = 0;
+        for (size_t i = 0; i < v.prefixes.len; i++)
+            if (v.counts[i] > v.counts[best]) best = i;
+        if (v.prefixes.len && v.counts[best] > *matched) {
+            free(chosen);
+            chosen = xstrdup(v.prefixes.items[best]);
+            prefix_all(d, chosen);
+            *matched = files_named(d, &set);
+        }
+        strlist_free(&v.prefixes);
+        free(v.counts);
+    }
+    strset_free(&set);
+    return chosen;
 }

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "durations_file.h"
 #include "err.h"
+#include "strlist.h"
 
 typedef struct {
     char **paths;    /* per file, sorted, one entry per file */
@@ -40,6 +41,14 @@ void durations_free(durations_t *d);
 double durations_get(const durations_t *d, const char *path_or_id);
 /* How many node ids of `file` are known; they are d->tests[*first ...]. */
 size_t durations_tests_of(const durations_t *d, const char *file, size_t *first);
+
+/* Keys relative to another directory than the plan's paths: pytest-split
+ * (and test-engine-pytest before 0.2) keyed tests as pytest prints them,
+ * relative to its rootdir, which in a monorepo is below the checkout. When
+ * one prefix before d's paths names more of `files` than the paths do as
+ * they are, every path and test of d gets it. Returns the prefix given ("",
+ * none; caller frees); *matched: d's files that name one of `files` after. */
+char *durations_rebase(durations_t *d, const strlist_t *files, size_t *matched);
 
 /* Leaves e sorted by key, one entry per key, by the rules above (entries of
  * a later src win); durations_file_write_json writes the result. */

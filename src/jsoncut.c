@@ -111,7 +111,8 @@ bool jsoncut_each_member(const char *p, size_t len, jsoncut_member_fn fn, void *
     p++;
     for (;;) {
         while (p < end && (jsoncut_is_space(*p) || *p == ',')) p++;
-        if (p >= end || *p == '}') return true;
+        if (p >= end) return false; /* never closed */
+        if (*p == '}') return true;
         const char *kend = *p == '"' ? skip_string(p, end) : NULL;
         if (!kend) return false;
         const char *k = p + 1;

@@ -55,6 +55,7 @@ typedef struct {
     double test_bound_s;  /* ... and max(total/jobs, longest test) */
     plan_split_t *splits; /* fallback: split files, sorted by path */
     size_t n_splits;
+    bool refine_deferred; /* pytest could not collect here: the run phase refines the slice */
 } plan_t;
 
 void plan_init(plan_t *p, long parallelism);

@@ -1,4 +1,7 @@
 #include "plan_phase.h"
+#include "jsontext.h"
+#include "text.h"
+#include <stdint.h>
 #include "buf.h"
 #include "cmdcheck.h"
 #include "collect_only.h"
@@ -234,6 +237,32 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     return got;
 }
 
+/* The durations' keys against this plan's files: rebased when they are
+ * relative to a rootdir below the checkout, and said when none match (a
+ * durations file from another project, or from before a move). */
+static bool durations_match_plan(const config_t *cfg, const strlist_t *entries, durations_t *known)
+{
+    strlist_t files = STRLIST_INIT; /* entries may be node ids (tag filters) */
+    for (size_t i = 0; i < entries->len; i++)
+        strlist_push_owned(&files, selector_file_part(entries->items[i]));
+    size_t matched = 0;
+    char *prefix = durations_rebase(known, &files, &matched);
+    if (*prefix)
+        log_info("Durations: %s keys its tests relative to %s (pytest's rootdir there); %zu of "
+                 "its %zu files are in this plan",
+                 cfg->durations_file, prefix, matched, known->len);
+    bool any = matched > 0 || known->len == 0;
+    if (!any) {
+        log_warn("Durations: none of the %zu files in %s is a test file of this plan (made in "
+                 "another checkout or rootdir?); splitting without durations",
+                 known->len, cfg->durations_file);
+        durations_free(known);
+    }
+    free(prefix);
+    strlist_free(&files);
+    return any;
+}
+
 static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
 {
     /* Throw away whatever a half-usable server answer left behind. */
@@ -252,9 +281,11 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
             free(err);
         }
     }
+    if (have) have = durations_match_plan(cfg, files, &known);
     plan_fallback(p, files, have ? &known : NULL);
     if (have) durations_free(&known);
-    plan_refine_job(p, cfg->parallel_job, config_test_command(cfg)); /* split files: ask pytest */
+    /* split files: ask pytest, or leave it to the run phase when pytest cannot start here */
+    plan_refine_job(p, cfg->parallel_job, config_test_command(cfg), true);
 }
 
 /* The previous attempt's selectors; says in one line when there are none to
@@ -295,6 +326,49 @@ static bool retry_plan(const config_t *cfg, plan_t *p)
     return found && p->source == PLAN_RETRY_SELECTORS;
 }
 
+/* ---- file names Test Engine cannot carry ---- */
+
+static bool is_utf8(const char *s)
+{
+    for (size_t n; *s; s += n)
+        if ((n = jsontext_utf8_len(s)) == 0) return false;
+    return true;
+}
+
+/* Test Engine's API is JSON: a file name that is not UTF-8 cannot go there
+ * and come back the same. Such files stay out of the request. */
+static void split_unsendable(const strlist_t *files, strlist_t *sendable, strlist_t *local)
+{
+    for (size_t i = 0; i < files->len; i++)
+        strlist_push(is_utf8(files->items[i]) ? sendable : local, files->items[i]);
+}
+
+/* Each goes to one job, the same on every job (by the name's hash), so
+ * none is lost or run twice. */
+static void assign_unsendable(plan_t *p, const strlist_t *local)
+{
+    for (size_t i = 0; i < local->len; i++) {
+        long job = (long)(strset_hash(local->items[i]) % (uint64_t)p->parallelism);
+        strlist_push(&p->tasks[job].run, local->items[i]);
+        char *shown = text_excerpt(local->items[i], strlen(local->items[i]), 200);
+        log_info("%s: its name is not UTF-8, which Test Engine's API cannot carry; it runs on "
+                 "job %ld, on every job's plan alike",
+                 shown, job + 1);
+        free(shown);
+    }
+}
+
+static got_t server_plan_of_sendable(const config_t *cfg, const strlist_t *files, plan_t *p)
+{
+    strlist_t sendable = STRLIST_INIT, local = STRLIST_INIT;
+    split_unsendable(files, &sendable, &local);
+    got_t got = server_plan(cfg, &sendable, p);
+    if (got == GOT_PLAN) assign_unsendable(p, &local);
+    strlist_free(&sendable);
+    strlist_free(&local);
+    return got;
+}
+
 /* This job's plan: local when there is no Test Engine, the previous
  * attempt's failures on a job retry, else Test Engine's, falling back to the
  * local one when the API cannot help. Returns 0, or the status to stop with. */
@@ -308,7 +382,7 @@ static int choose_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
         return 0;
     }
     if (cfg->job_retry_count > 0 && retry_plan(cfg, p)) return 0;
-    got_t got = server_plan(cfg, files, p);
+    got_t got = server_plan_of_sendable(cfg, files, p);
     if (got == GOT_FATAL) {
         log_error("%s", p->reason);
         return (int)cfg->config_exit_status;

@@ -149,7 +149,7 @@ static void rebuild_run(refine_t *r)
     *run = next;
 }
 
-void plan_refine_job(plan_t *p, long job, const char *test_cmd)
+void plan_refine_job(plan_t *p, long job, const char *test_cmd, bool may_defer)
 {
     refine_t r = {.p = p, .job = job};
     involved_files(&r);
@@ -160,6 +160,15 @@ void plan_refine_job(plan_t *p, long job, const char *test_cmd)
     log_info("split by example: asking pytest which tests %zu split file%s hold%s", r.files.len,
              r.files.len == 1 ? "" : "s", r.files.len == 1 ? "s" : "");
     collect_only_examples(test_cmd, &r.files, &r.cr);
+    if (r.cr.error && may_defer) {
+        log_info("split by example: %s; this job's share of the split files is settled when the "
+                 "step's command runs, in its environment",
+                 r.cr.error);
+        p->refine_deferred = true;
+        collect_only_result_free(&r.cr);
+        strlist_free(&r.files);
+        return;
+    }
     if (r.cr.error) /* every file is then in whole_files: nothing is dropped, the rest runs whole */
         log_warn(
             "split by example: %s; this job's tests of split files are not checked against pytest",
@@ -174,4 +183,28 @@ void plan_refine_job(plan_t *p, long job, const char *test_cmd)
     strset_free(&r.elsewhere);
     collect_only_result_free(&r.cr);
     strlist_free(&r.files);
+}
+
+void plan_refine_slice(strlist_t *tests, long job, long parallelism, const plan_split_t *splits,
+                       size_t n_splits, const strlist_t *elsewhere, const char *test_cmd)
+{
+    /* The plan as far as refining this job needs it: its own list, the
+     * splits, and the other jobs' node ids of those splits (on any other job). */
+    plan_t p;
+    plan_init(&p, parallelism);
+    for (size_t i = 0; i < tests->len; i++) strlist_push(&p.tasks[job].run, tests->items[i]);
+    long other = (job + 1) % parallelism;
+    for (size_t i = 0; other != job && i < elsewhere->len; i++)
+        strlist_push(&p.tasks[other].run, elsewhere->items[i]);
+    p.splits = xcalloc(n_splits ? n_splits : 1, sizeof *p.splits);
+    for (size_t i = 0; i < n_splits; i++) {
+        p.splits[i] = splits[i];
+        p.splits[i].path = xstrdup(splits[i].path);
+    }
+    p.n_splits = n_splits;
+    plan_refine_job(&p, job, test_cmd, false);
+    strlist_free(tests);
+    *tests = p.tasks[job].run;
+    p.tasks[job].run = STRLIST_INIT;
+    plan_free(&p);
 }

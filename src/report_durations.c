@@ -1,4 +1,5 @@
 #include "report_durations.h"
+#include "run_nodeid.h"
 #include "buf.h"
 #include <ctype.h>
 #include <stdlib.h>
@@ -37,12 +38,28 @@ void report_durations_add(report_durations_t *d, const char *node_id, double sec
         durations_file_writer_put(&d->out, node_id, seconds);
 }
 
+void report_durations_use_record(report_durations_t *d, const run_record_t *rec)
+{
+    d->rec = rec;
+}
+
+static const char *attempt_prefix(const run_record_t *rec, int attempt)
+{
+    for (size_t i = 0; rec && i < rec->n_attempts; i++)
+        if (rec->attempts[i].index == attempt) return rec->attempts[i].id_prefix;
+    return NULL;
+}
+
 static void durations_sink_record(void *user, const test_record_t *rec, int attempt)
 {
-    (void)attempt;
+    report_durations_t *d = user;
     if (rec->problem || rec->collection_error)
         return; /* a collection error is a file, not a test */
-    report_durations_add(user, rec->node_id, rec->duration);
+    bool json = !d->rec || !d->rec->mode || strcmp(d->rec->mode, "junit") != 0;
+    char *id = run_nodeid_of_record(rec->scope, rec->name, rec->file, rec->node_id, json,
+                                    attempt_prefix(d->rec, attempt));
+    report_durations_add(d, id, rec->duration);
+    free(id);
 }
 
 report_walk_sink_t report_durations_sink(report_durations_t *d)

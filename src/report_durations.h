@@ -2,7 +2,9 @@
  *
  * The report phase writes every test's time (collector history.duration,
  * JUnit time) as pytest-split's .test_durations format: one JSON object,
- * node id (as pytest prints it, relative to the rootdir) -> seconds. It is
+ * node id -> seconds, the node id made to run from where pytest ran (as the
+ * plan's paths are: run_nodeid.h), so a plan made from it matches files
+ * whatever pytest's rootdir was. It is
  * written while the result files are streamed (a sink of report_walk), one
  * entry at a time, so it costs no memory per test: a test that ran once is
  * written at once; a test that failed in some attempt (run.json knows them:
@@ -21,6 +23,7 @@
 #include <stdbool.h>
 #include "config.h"
 #include "durations_file.h"
+#include "run_record.h"
 #include "run_result.h"
 #include "report_walk.h"
 
@@ -31,6 +34,7 @@ typedef struct {
     bool open;
     const run_result_t *failed; /* tests that get one slot each */
     double *latest;             /* per failed test, -1 = none seen */
+    const run_record_t *rec;    /* the attempts' node-id prefixes, and the format */
 } report_durations_t;
 
 /* The artifact's file name for this job. Caller frees. */
@@ -39,6 +43,8 @@ char *report_durations_name(const config_t *cfg);
 bool report_durations_open(report_durations_t *d, const char *path, const run_result_t *failed,
                            char **err);
 void report_durations_add(report_durations_t *d, const char *node_id, double seconds);
+/* The run the result files come from (their node ids' prefixes); must outlive d. */
+void report_durations_use_record(report_durations_t *d, const run_record_t *rec);
 /* The sink that feeds d from the walk. */
 report_walk_sink_t report_durations_sink(report_durations_t *d);
 /* Finishes the file; *written = entries. false with *err when it cannot be written. */

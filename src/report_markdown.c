@@ -261,7 +261,13 @@ static void put_reproduce(buf_t *b, const report_markdown_job_t *j)
             for (const char *p = id; *p; p++) control |= (unsigned char)*p < 0x20 || *p == 0x7f;
             if (control) continue; /* not pasteable as shown */
             buf_putc(&cmd, ' ');
-            report_markdown_shell_word(&cmd, id);
+            /* pytest loads a conftest.py for the tests below it, not as an argument */
+            size_t len = strlen(id);
+            bool conftest = len >= 11 && strcmp(id + len - 11, "conftest.py") == 0 &&
+                            (len == 11 || id[len - 12] == '/');
+            char *word = conftest ? xstrndup(id, len > 11 ? len - 12 : 0) : xstrdup(id);
+            report_markdown_shell_word(&cmd, *word ? word : ".");
+            free(word);
             n++;
         }
     }

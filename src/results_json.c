@@ -1,4 +1,5 @@
 #include "results_json.h"
+#include "jsontext.h"
 #include "text.h"
 #include "buf.h"
 #include "jsoncut.h"
@@ -227,17 +228,19 @@ static size_t scratch_put_text(buf_t *b, const char *s, size_t len, size_t keep)
     return off;
 }
 
-/* Decodes a JSON string value into the scratch buffer; plain strings skip
- * cJSON entirely. Keeps at most `keep` bytes of the text (and says it cut). */
-static size_t string_value(buf_t *b, const char *v, size_t len, size_t keep)
+/* Decodes a JSON string value into the scratch buffer, byte for byte (see
+ * jsontext_decode: a file name's undecodable bytes come back as themselves);
+ * plain strings are copied. Keeps at most `keep` bytes of the text (and says
+ * it cut). *nul is set when the text held \u0000 (then made U+FFFD). */
+static size_t string_value(buf_t *b, const char *v, size_t len, size_t keep, bool *nul)
 {
     if (len < 2 || v[0] != '"') return NO_TEXT;
     if (!memchr(v, '\\', len)) return scratch_put_text(b, v + 1, len - 2, keep);
-    cJSON *s = cJSON_ParseWithLength(v, len);
-    size_t off = cJSON_IsString(s)
-                     ? scratch_put_text(b, s->valuestring, strlen(s->valuestring), keep)
-                     : NO_TEXT;
-    cJSON_Delete(s);
+    buf_t text = BUF_INIT;
+    jsontext_decoded_t d = jsontext_decode(v, len, &text);
+    size_t off = d == JSONTEXT_BAD ? NO_TEXT : scratch_put_text(b, text.data, text.len - 1, keep);
+    if (d == JSONTEXT_NUL) *nul = true;
+    buf_free(&text);
     return off;
 }
 
@@ -294,8 +297,9 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
 {
     fields_t *f = user;
     if (member_key_is(k, klen, "failure_reason")) {
+        bool nul = false; /* a failure text may show U+FFFD for it */
         if (f->failure_reason == NO_TEXT)
-            f->failure_reason = string_value(f->scratch, v, vlen, TEXT_KEEP);
+            f->failure_reason = string_value(f->scratch, v, vlen, TEXT_KEEP, &nul);
         return;
     }
     size_t *slot = member_key_is(k, klen, "scope")       ? &f->scope
@@ -306,10 +310,14 @@ static void take_field(const char *k, size_t klen, const char *v, size_t vlen, v
     if (slot) {
         /* Identity fields are never cut (a cut name is another test): one too
          * long for pytest's argv makes the record unusable instead. */
+        bool nul = false;
         if (vlen > RESULTS_JSON_MAX_ID + 2)
             f->problem = "a scope, name, result or file_name is longer than 64 KiB";
         else if (*slot == NO_TEXT)
-            *slot = string_value(f->scratch, v, vlen, RESULTS_JSON_MAX_ID);
+            *slot = string_value(f->scratch, v, vlen, RESULTS_JSON_MAX_ID, &nul);
+        if (nul)
+            f->problem = "a scope, name, result or file_name holds a NUL byte (\\u0000), which "
+                         "pytest cannot take as an argument";
         return;
     }
     if (member_key_is(k, klen, "tags") && vlen && v[0] == '{') {

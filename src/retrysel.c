@@ -3,6 +3,7 @@
 #include "agent.h"
 #include "buf.h"
 #include "fs.h"
+#include "jsontext.h"
 #include "err.h"
 #include "selector.h"
 #include <ctype.h>
@@ -11,7 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define HEADER          "#test-engine-pytest selectors v1"
+#define HEADER_V1       "#test-engine-pytest selectors v1"
+#define HEADER          "#test-engine-pytest selectors v2"
 #define ARTIFACT_PREFIX "retry-selectors-"
 
 char *retrysel_key(const config_t *cfg)
@@ -45,18 +47,79 @@ static char *header_field(const char *header, const char *key)
     return v;
 }
 
+/* ---- selector lines: node ids are bytes, meta-data is UTF-8 ---- */
+
+/* A byte that is not part of valid UTF-8 (a file name in Latin-1, say)
+ * would not survive meta-data: the agent sends values as JSON, which turns
+ * it into U+FFFD. So such bytes, and '%' itself, are written as %XX. */
+void retrysel_escape(const char *s, buf_t *out)
+{
+    for (const char *p = s; *p;) {
+        size_t n = jsontext_utf8_len(p);
+        if (n == 0 || *p == '%') {
+            buf_printf(out, "%%%02X", (unsigned char)*p);
+            p++;
+        } else {
+            buf_append(out, p, n);
+            p += n;
+        }
+    }
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+char *retrysel_unescape(const char *s)
+{
+    buf_t b = BUF_INIT;
+    for (const char *p = s; *p; p++) {
+        if (*p != '%') {
+            buf_putc(&b, *p);
+            continue;
+        }
+        int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
+        if (lo < 0 || (hi == 0 && lo == 0)) { /* broken, or a NUL no argv can hold */
+            buf_free(&b);
+            return NULL;
+        }
+        buf_putc(&b, (char)(hi * 16 + lo));
+        p += 2;
+    }
+    buf_putc(&b, '\0');
+    b.len--;
+    return buf_detach(&b);
+}
+
+static void push_selector_lines(strlist_t *sel, const char *text, bool escaped)
+{
+    strlist_t lines = STRLIST_INIT;
+    strlist_push_lines(&lines, text);
+    for (size_t i = 0; i < lines.len; i++) {
+        char *s = escaped ? retrysel_unescape(lines.items[i]) : xstrdup(lines.items[i]);
+        /* a line that does not unescape stays as it is: the selector check refuses it */
+        strlist_push_owned(sel, s ? s : xstrdup(lines.items[i]));
+    }
+    strlist_free(&lines);
+}
+
 bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **job, char **err)
 {
     *artifact = NULL;
     *job = NULL;
-    if (strncmp(value, HEADER, strlen(HEADER)) != 0)
+    bool v2 = strncmp(value, HEADER, strlen(HEADER)) == 0;
+    if (!v2 && strncmp(value, HEADER_V1, strlen(HEADER_V1)) != 0)
         return err_set(err, "not in the retry selector format");
     const char *eol = strchr(value, '\n');
     char *header = eol ? xstrndup(value, (size_t)(eol - value)) : xstrdup(value);
     *artifact = header_field(header, "artifact");
     *job = header_field(header, "job");
     free(header);
-    if (eol) strlist_push_lines(sel, eol + 1);
+    if (eol) push_selector_lines(sel, eol + 1, v2);
     return true;
 }
 
@@ -64,13 +127,14 @@ bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **j
  * empty file too, which holds no selectors but is no failure. */
 static bool read_selector_file(const char *path, strlist_t *sel, char **err)
 {
+    /* written by retrysel_publish with the v2 meta-data that points to it */
     char *text = fs_read_file(path, NULL);
     struct stat st;
     if (!text && stat(path, &st) == 0 && st.st_size == 0) return true;
     if (!text)
         return err_set(err, "cannot read the downloaded retry selectors artifact %s (%s)", path,
                        strerror(errno));
-    strlist_push_lines(sel, text);
+    push_selector_lines(sel, text, true);
     free(text);
     return true;
 }
@@ -166,7 +230,10 @@ bool retrysel_load(const config_t *cfg, strlist_t *sel, bool *found, warn_fn war
 
 static void put_selector_lines(buf_t *b, const strlist_t *lines)
 {
-    for (size_t i = 0; i < lines->len; i++) buf_printf(b, "%s\n", lines->items[i]);
+    for (size_t i = 0; i < lines->len; i++) {
+        retrysel_escape(lines->items[i], b);
+        buf_putc(b, '\n');
+    }
 }
 
 static bool publish_artifact(const config_t *cfg, const strlist_t *failed, char **name, char **err)

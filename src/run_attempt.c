@@ -114,8 +114,11 @@ static bool run_group(run_state_t *rn, const attempt_plan_t *ap, size_t g, strli
     if (ap->groups->n > 1)
         log_info("part %zu of %zu: %zu entr%s", g + 1, ap->groups->n, sel.len,
                  sel.len == 1 ? "y" : "ies");
-    run_part_t part = {
-        .tmpl = ap->tmpl, .selectors = &sel, .result_path = file, .deadline = ap->deadline};
+    run_part_t part = {.tmpl = ap->tmpl,
+                       .retry = ap->k > 0,
+                       .selectors = &sel,
+                       .result_path = file,
+                       .deadline = ap->deadline};
     run_part_run(rn, &part);
     strlist_push_owned(files, file);
     strlist_free(&sel);

@@ -10,7 +10,7 @@ int run_classify(const config_t *cfg, const outcome_t *o, bool *terminal)
     *terminal = false;
     if (o->signal) return 128 + o->signal;
     if (o->no_tests) return 0;
-    if (o->not_started) return (int)cfg->config_exit_status;
+    if (o->not_started || o->usage_error) return (int)cfg->config_exit_status;
     bool exit2_untagged = o->json_mode && o->last_exit == 2 && o->collection_errors == 0;
     if (o->collection_errors || exit2_untagged || o->unreadable) {
         *terminal = true;

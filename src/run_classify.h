@@ -1,13 +1,13 @@
 /* run_classify: turns what happened into the documented exit status, and a
  * failure text into the one line a person needs.
  *
- * Order matters: a signal wins (128+N); a command that could not start is a
- * configuration problem; then anything terminal (collection
- * errors, an untagged exit 2 in JSON mode, results that cannot be read) gives
- * the terminal status, because a retry cannot fix them; then remaining unmuted
- * failures give the failure status; then pytest's own 2-5 pass through; a
- * pytest exit 1 with only muted failures is a pass; an exit 1 with no failure
- * recorded is still a failure (never report a failing pytest as passed).
+ * Order matters: a signal wins (128+N); a command that could not start, or
+ * that pytest refused as a usage error, is a configuration problem; then anything terminal
+ * (collection errors, an untagged exit 2 in JSON mode, results that cannot be read) gives the
+ * terminal status, because a retry cannot fix them; then remaining unmuted failures give the
+ * failure status; then pytest's own 2-5 pass through; a pytest exit 1 with only muted failures is a
+ * pass; an exit 1 with no failure recorded is still a failure (never report a failing pytest as
+ * passed).
  *
  * A slice too large for one command line runs as several pytest invocations;
  * run_classify_combine_exit folds their exit codes into the one a single pytest
@@ -30,6 +30,7 @@ typedef struct {
     size_t muted_failed;
     bool no_tests;    /* the slice was empty */
     bool not_started; /* the test command could not be started: configuration */
+    bool usage_error; /* pytest refused the command (exit 4 usage, unknown -p plugin) */
 } outcome_t;
 
 /* Returns the exit status and sets *terminal when it is the terminal one. */

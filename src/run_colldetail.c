@@ -1,4 +1,5 @@
 #include "run_colldetail.h"
+#include "run_nodeid.h"
 #include "buf.h"
 #include "results_json.h"
 #include "results_junit.h"
@@ -72,16 +73,12 @@ void run_colldetail_offer_record(run_result_t *r, const test_record_t *rec)
     buf_free(&text);
 }
 
-static void offer_json_record(const test_record_t *rec, void *r)
-{
-    run_colldetail_offer_record(r, rec);
-}
-
 /* ---- JUnit: the body of <error message="collection failure"> in a testcase
  * with an empty classname (pytest's way of writing a collection error) ---- */
 
 typedef struct {
     run_result_t *r;
+    const char *prefix;
     char *module; /* name of the open collection-error testcase */
     bool in_error;
     buf_t text;
@@ -121,20 +118,22 @@ static void colldetail_junit_end(void *user, const char *el)
     colldetail_junit_t *c = user;
     if (c->in_error && strcmp(el, "error") == 0) {
         c->in_error = false;
-        char *id = results_junit_module_path(c->module);
+        char *path = results_junit_module_path(c->module);
+        char *id = run_nodeid_join(c->prefix, path);
         offer_collection_text(c->r, id, c->text.data);
         free(id);
+        free(path);
     } else if (strcmp(el, "testcase") == 0) {
         free(c->module);
         c->module = NULL;
     }
 }
 
-static void colldetail_junit_fill(const char *path, run_result_t *r)
+static void colldetail_junit_fill(const char *path, const char *prefix, run_result_t *r)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return;
-    colldetail_junit_t c = {.r = r};
+    colldetail_junit_t c = {.r = r, .prefix = prefix};
     buf_init(&c.text);
     XML_Parser p = XML_ParserCreate(NULL);
     XML_SetUserData(p, &c);
@@ -153,13 +152,29 @@ static void colldetail_junit_fill(const char *path, run_result_t *r)
     buf_free(&c.text);
 }
 
-void run_colldetail_fill(run_mode_t mode, const char *path, run_result_t *r)
+typedef struct {
+    run_result_t *r;
+    const char *prefix;
+} offer_ctx_t;
+
+static void offer_json_record(const test_record_t *rec, void *user)
+{
+    offer_ctx_t *o = user;
+    test_record_t with_prefix = *rec;
+    char *id = rec->node_id ? run_nodeid_join(o->prefix, rec->node_id) : NULL;
+    with_prefix.node_id = id;
+    run_colldetail_offer_record(o->r, &with_prefix);
+    free(id);
+}
+
+void run_colldetail_fill(run_mode_t mode, const char *path, const char *prefix, run_result_t *r)
 {
     if (mode == MODE_JUNIT) {
-        colldetail_junit_fill(path, r);
+        colldetail_junit_fill(path, prefix, r);
         return;
     }
+    offer_ctx_t o = {.r = r, .prefix = prefix};
     results_json_scan_t scan;
-    results_json_read_records(path, offer_json_record, r, NULL, NULL, &scan);
+    results_json_read_records(path, offer_json_record, &o, NULL, NULL, &scan);
     free(scan.error); /* the run phase already said what is wrong with the file */
 }

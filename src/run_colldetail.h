@@ -23,8 +23,9 @@
 
 #define RUN_COLLDETAIL_MAX (16 * 1024)
 
-/* Fills in the causes of the collection errors of r that `path` holds. */
-void run_colldetail_fill(run_mode_t mode, const char *path, run_result_t *r);
+/* Fills in the causes of the collection errors of r that `path` holds; the
+ * model's ids carry `prefix` (run_nodeid.h) before the file's own. */
+void run_colldetail_fill(run_mode_t mode, const char *path, const char *prefix, run_result_t *r);
 /* The same for one collector record as it is read: its failure_reason and
  * failure_expanded; anything but a tracked collection error is left alone. */
 void run_colldetail_offer_record(run_result_t *r, const test_record_t *rec);

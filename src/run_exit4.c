@@ -128,3 +128,114 @@ void run_exit4_forensics(const char *path, int retries_used, buf_t *out)
                   "or another process changing the checkout while tests run\n");
     free(file);
 }
+
+/* ---- exit 4 by cause ---- */
+
+#define CONFTEST_HEAD "ImportError while loading conftest '"
+#define NOT_FOUND_ID  "ERROR: not found: "
+
+/* 'ImportError while loading conftest '<path>'.' -> path. */
+static char *conftest_path(const char *line)
+{
+    const char *p = strstr(line, CONFTEST_HEAD);
+    if (!p) return NULL;
+    p += strlen(CONFTEST_HEAD);
+    const char *end = strrchr(p, '\'');
+    return end && end > p ? xstrndup(p, (size_t)(end - p)) : NULL;
+}
+
+/* 'Error importing plugin "name": ...' (pytest's ImportError for -p name). */
+static bool plugin_import_error(const char *line)
+{
+    return strstr(line, "Error importing plugin \"") != NULL;
+}
+
+static void set_usage(run_exit4_said_t *s, const char *words)
+{
+    if (s->usage) return; /* the first line that says it is the one */
+    size_t n = strlen(words);
+    while (n && (words[n - 1] == '\r' || words[n - 1] == ' ')) n--;
+    s->usage = text_cut(words, n, 300);
+}
+
+void run_exit4_hear(run_exit4_said_t *s, const char *line)
+{
+    char *p;
+    if (s->conftest) { /* its traceback follows it to the end */
+        if (s->conftest_text.len < RUN_EXIT4_CONFTEST_KEEP) {
+            buf_puts(&s->conftest_text, line);
+            buf_putc(&s->conftest_text, '\n');
+        }
+    } else if ((p = conftest_path(line)) != NULL) {
+        s->conftest = p;
+    } else if ((p = run_exit4_missing_path(line)) != NULL) {
+        free(s->missing_path);
+        s->missing_path = p;
+    } else if (strncmp(line, NOT_FOUND_ID, strlen(NOT_FOUND_ID)) == 0) {
+        strlist_push(&s->not_found, line + strlen(NOT_FOUND_ID));
+    } else if (strncmp(line, "ERROR: usage:", 13) == 0) {
+        s->in_usage = true; /* argparse names the problem on a later line */
+    } else if (s->in_usage && strstr(line, ": error: ")) {
+        set_usage(s, strstr(line, ": error: ") + 9);
+    } else if (strncmp(line, "ERROR: ", 7) == 0) {
+        set_usage(s, line + 7);
+    } else if (plugin_import_error(line)) {
+        set_usage(s, strstr(line, "Error importing plugin"));
+    }
+}
+
+run_exit4_cause_t run_exit4_cause(const run_exit4_said_t *s, int exit_code)
+{
+    if (exit_code == 1 && s->usage && strstr(s->usage, "Error importing plugin"))
+        return EXIT4_USAGE;
+    if (exit_code != 4) return EXIT4_NONE;
+    if (s->conftest) return EXIT4_CONFTEST;
+    if (s->not_found.len) return EXIT4_NOT_FOUND;
+    if (s->missing_path) return EXIT4_MISSING_PATH;
+    if (s->usage || s->in_usage) return EXIT4_USAGE;
+    return EXIT4_NONE;
+}
+
+void run_exit4_said_free(run_exit4_said_t *s)
+{
+    free(s->missing_path);
+    free(s->conftest);
+    buf_free(&s->conftest_text);
+    free(s->usage);
+    strlist_free(&s->not_found);
+    memset(s, 0, sizeof *s);
+}
+
+const char *run_exit4_which_selector(const strlist_t *selectors, const char *reported,
+                                     const char *cwd)
+{
+    size_t cwd_len = cwd ? strlen(cwd) : 0;
+    bool under_cwd = cwd_len && strncmp(reported, cwd, cwd_len) == 0 && reported[cwd_len] == '/';
+    const char *rel = under_cwd ? reported + cwd_len + 1 : reported;
+    for (size_t i = 0; i < selectors->len; i++)
+        if (strcmp(selectors->items[i], rel) == 0) return selectors->items[i];
+    /* pytest resolved it against a directory we did not expect: the longest
+     * selector it ends with */
+    const char *best = NULL;
+    size_t rlen = strlen(reported);
+    for (size_t i = 0; i < selectors->len; i++) {
+        size_t n = strlen(selectors->items[i]);
+        if (n < rlen && reported[rlen - n - 1] == '/' &&
+            strcmp(reported + rlen - n, selectors->items[i]) == 0 && (!best || n > strlen(best)))
+            best = selectors->items[i];
+    }
+    return best;
+}
+
+char *run_exit4_widen(const char *id)
+{
+    const char *sep = strstr(id, "::"); /* the file part ends at the first one */
+    if (!sep) return NULL;
+    /* parameters are the last part's "[...]" and may hold anything, "::" too */
+    const char *bracket = strchr(sep, '[');
+    size_t n = strlen(id);
+    if (bracket && id[n - 1] == ']') return xstrndup(id, (size_t)(bracket - id));
+    const char *last = sep;
+    for (const char *p = strstr(sep + 2, "::"); p; p = strstr(p + 2, "::")) last = p;
+    return xstrndup(id, (size_t)(last - id));
+}

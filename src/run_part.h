@@ -15,6 +15,7 @@
 
 typedef struct {
     const char *tmpl;
+    bool retry; /* the retry command (a usage error names it) */
     const strlist_t *selectors;
     const char *result_path;
     double deadline;     /* monotonic; 0 = none */

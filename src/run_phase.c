@@ -6,6 +6,7 @@
 #include "process.h"
 #include "results_merge.h"
 #include "run_attempt.h"
+#include "run_recorder.h"
 #include "run_record.h"
 #include "run_summary.h"
 #include "selector.h"
@@ -34,7 +35,7 @@ static bool terminal_now(run_state_t *rn)
     if (!rn->outcome.signal)
         rn->outcome.signal = process_forwarded_signal(); /* cancelled between attempts */
     outcome_t *o = &rn->outcome;
-    return o->signal || o->not_started || o->collection_errors || o->unreadable ||
+    return o->signal || o->not_started || o->usage_error || o->collection_errors || o->unreadable ||
            (o->json_mode && o->last_exit == 2);
 }
 
@@ -114,11 +115,25 @@ static void write_result_path(run_state_t *rn)
 
 /* ---- the run phase from start to end ---- */
 
+/* pytest's own reports for every run (run_recorder.h); without them the
+ * result file alone counts, as it always could. */
+static void start_recorder(run_state_t *rn)
+{
+    char *err = NULL;
+    if (!run_recorder_start(&rn->recorder, &err)) {
+        log_warn("%s; counting from the result files alone", err);
+        free(err);
+    }
+    char *cwd = getcwd(NULL, 0); /* node ids are made to run from here (run_nodeid.h) */
+    rn->cwd = cwd ? cwd : xstrdup(".");
+}
+
 static void start_record(run_state_t *rn, const slice_t *slice)
 {
     config_t *cfg = rn->cfg;
     strlist_init(&rn->unreadable);
     strlist_init(&rn->env);
+    start_recorder(rn);
     /* the collector must not upload what report uploads; no token for pytest */
     childenv_build(&rn->env);
     run_result_init(&rn->rec.result, slice->muted, slice->n_muted);
@@ -144,6 +159,8 @@ static int run_slice(run_state_t *rn, const slice_t *slice)
                          .start_error = rn->start_error,
                          .unreadable = rn->unreadable.len ? rn->unreadable.items[0] : NULL,
                          .missing_path = rn->missing_path,
+                         .usage = rn->usage,
+                         .usage_cmd = rn->usage_cmd,
                          .exit4_retries = cfg->exit4_retries,
                          .timeout_s = cfg->run_timeout,
                          .slice_entries = rn->attempt_entries,
@@ -191,7 +208,10 @@ int run_phase_run(config_t *cfg, const slice_t *slice)
     run_mode_free(&rn.setup);
     strlist_free(&rn.unreadable);
     strlist_free(&rn.env);
+    run_recorder_stop(&rn.recorder);
+    free(rn.cwd);
     free(rn.missing_path);
     free(rn.start_error);
+    free(rn.usage);
     return status;
 }

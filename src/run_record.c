@@ -41,6 +41,7 @@ static cJSON *attempt_json(const attempt_t *a)
     cJSON_AddNumberToObject(o, "started", a->started);
     cJSON_AddNumberToObject(o, "ended", a->ended);
     cJSON_AddNumberToObject(o, "selectors", (double)a->n_selectors);
+    cJSON_AddStringToObject(o, "id_prefix", a->id_prefix ? a->id_prefix : "");
     return o;
 }
 
@@ -56,6 +57,10 @@ static cJSON *header_json(const run_record_t *rec)
     cJSON_AddBoolToObject(root, "terminal", rec->terminal);
     cJSON_AddStringToObject(root, "why", rec->why ? rec->why : "");
     cJSON_AddStringToObject(root, "forensics", rec->forensics ? rec->forensics : "");
+    cJSON *running = cJSON_AddArrayToObject(root, "running");
+    for (size_t i = 0; i < rec->running.len; i++)
+        cJSON_AddItemToArray(running, cJSON_CreateString(rec->running.items[i]));
+    cJSON_AddNumberToObject(root, "salvaged", (double)rec->salvaged);
     cJSON *atts = cJSON_AddArrayToObject(root, "attempts");
     for (size_t i = 0; i < rec->n_attempts; i++)
         cJSON_AddItemToArray(atts, attempt_json(&rec->attempts[i]));
@@ -154,6 +159,7 @@ static void read_attempts(run_record_t *rec, const cJSON *atts)
         at->started = json_get_num(a, "started");
         at->ended = json_get_num(a, "ended");
         at->n_selectors = json_get_count(a, "selectors");
+        at->id_prefix = json_get_strdup(a, "id_prefix");
     }
 }
 
@@ -188,6 +194,10 @@ static void read_record_header(record_reader_t *rd, const cJSON *h)
     rec->why = json_get_strdup(h, "why");
     rec->forensics = json_get_strdup(h, "forensics");
     read_attempts(rec, cJSON_GetObjectItemCaseSensitive(h, "attempts"));
+    const cJSON *running = cJSON_GetObjectItemCaseSensitive(h, "running"), *r;
+    cJSON_ArrayForEach(r, running) if (cJSON_IsString(r))
+        strlist_push(&rec->running, r->valuestring);
+    rec->salvaged = json_get_count(h, "salvaged");
     const cJSON *settled = cJSON_GetObjectItemCaseSensitive(h, "settled");
     read_stats_json(settled, &rec->result.settled);
     rec->result.skipped_records = json_get_count(settled, "unreadable_records");
@@ -299,7 +309,11 @@ void run_record_free(run_record_t *rec)
     free(rec->plan_reason);
     free(rec->why);
     free(rec->forensics);
-    for (size_t i = 0; i < rec->n_attempts; i++) free(rec->attempts[i].result_file);
+    for (size_t i = 0; i < rec->n_attempts; i++) {
+        free(rec->attempts[i].result_file);
+        free(rec->attempts[i].id_prefix);
+    }
+    strlist_free(&rec->running);
     free(rec->attempts);
     run_result_free(&rec->result);
     memset(rec, 0, sizeof *rec);

@@ -3,7 +3,8 @@
  * Everything report needs besides the result files themselves, so it never
  * re-runs pytest or parses a result file into memory: mode, plan source, the
  * exit status and why, each attempt (result file, exit code, times, how many
- * entries it ran), the counts of every outcome, the exit-4 forensics text,
+ * entries it ran, the node-id prefix of its result file), the tests a killed
+ * pytest was running, the counts of every outcome, the exit-4 forensics text,
  * and the tests that failed in some attempt (node id, final status, attempts,
  * flaky, muted, collection error, one-line cause). Its size follows the
  * failures, never the suite: tests that passed are only counted.
@@ -20,8 +21,9 @@
 #include <stdbool.h>
 #include "config.h"
 #include "run_result.h"
+#include "strlist.h"
 
-#define RUN_RECORD_VERSION 2
+#define RUN_RECORD_VERSION 3
 
 typedef struct {
     int index;
@@ -30,6 +32,8 @@ typedef struct {
     int signal;
     double started, ended; /* epoch seconds */
     size_t n_selectors;
+    char *id_prefix; /* pytest's rootdir seen from where it ran ("" or "a/b/"): the
+                      * result file's node ids need it to run from there */
 } attempt_t;
 
 typedef struct {
@@ -43,6 +47,8 @@ typedef struct {
     char *forensics;
     attempt_t *attempts;
     size_t n_attempts;
+    strlist_t running;   /* tests a killed pytest was running */
+    size_t salvaged;     /* results written from pytest's own reports after it was killed */
     run_result_t result; /* counts, and the tests that failed in some attempt */
 } run_record_t;
 

@@ -127,6 +127,25 @@ test_result_t *run_result_find(const run_result_t *r, const char *node_id)
     return s->idx == EMPTY ? NULL : &r->tests[s->idx];
 }
 
+void run_result_forget(run_result_t *r, const char *node_id)
+{
+    test_result_t *t = run_result_find(r, node_id);
+    if (!t) return;
+    size_t i = (size_t)(t - r->tests);
+    free(t->node_id);
+    free(t->file);
+    free(t->failure);
+    memmove(&r->tests[i], &r->tests[i + 1], (r->len - i - 1) * sizeof *r->tests);
+    r->len--;
+    /* the index holds positions: rebuilt (rare: a test pytest no longer has) */
+    for (size_t k = 0; k < r->n_slots; k++) r->slots[k].idx = EMPTY;
+    for (size_t k = 0; k < r->len; k++) {
+        uint64_t h = strset_hash(r->tests[k].node_id);
+        *slot_for(r, r->tests[k].node_id, h) =
+            (struct run_result_slot){.idx = (uint32_t)k, .hash = (uint32_t)h};
+    }
+}
+
 static bool is_muted(const run_result_t *r, const char *scope, const char *name)
 {
     if (!r->n_muted) return false;
@@ -218,6 +237,23 @@ void run_result_add(run_result_t *r, const test_record_t *rec)
     t = run_result_track(r, rec->node_id, rec->file, rec->status, cause, rec->collection_error);
     t->muted = muted;
     free(cause);
+}
+
+void run_result_unsettle(run_result_t *r, const char *scope, const char *name, test_status_t status)
+{
+    run_result_stats_t *s = &r->settled;
+    if (s->total == 0) return;
+    s->total--;
+    if (is_muted(r, scope, name)) {
+        if (status == ST_PASSED && s->muted_passed) s->muted_passed--;
+        return;
+    }
+    if (status == ST_PASSED && s->passed_first)
+        s->passed_first--;
+    else if (status == ST_SKIPPED && s->skipped)
+        s->skipped--;
+    else if (status != ST_PASSED && status != ST_SKIPPED && s->unknown)
+        s->unknown--;
 }
 
 void run_result_add_fn(const test_record_t *rec, void *r)

@@ -92,12 +92,19 @@ void run_result_reserve(run_result_t *r, size_t n);
 /* Consumes one record of the stream (a record with a problem is counted as
  * skipped). */
 void run_result_add(run_result_t *r, const test_record_t *rec);
+/* Takes back the count of a test settled with `status` (never tracked): a
+ * stricter verdict for it follows as a record of its own. */
+void run_result_unsettle(run_result_t *r, const char *scope, const char *name,
+                         test_status_t status);
 /* record_fn for a run_result_t. */
 void run_result_add_fn(const test_record_t *rec, void *r);
 /* Adds a tracked test as run.json stored it (takes nothing: copies). */
 test_result_t *run_result_track(run_result_t *r, const char *node_id, const char *file,
                                 test_status_t status, const char *failure, bool collection_error);
 test_result_t *run_result_find(const run_result_t *r, const char *node_id);
+/* Stops tracking node_id (pytest has no such test any more: what it became
+ * is tracked under its new id). Nothing happens when it is not tracked. */
+void run_result_forget(run_result_t *r, const char *node_id);
 void run_result_stats(const run_result_t *r, run_result_stats_t *s);
 /* Node id from the collector's scope and name. Caller frees. */
 char *run_result_node_id(const char *scope, const char *name);

@@ -8,7 +8,9 @@
 #include "config.h"
 #include "run_classify.h"
 #include "run_mode.h"
+#include "run_exit4.h"
 #include "run_record.h"
+#include "run_recorder.h"
 #include "strlist.h"
 
 /* What the run phase carries from attempt to attempt. */
@@ -17,12 +19,16 @@ typedef struct {
     run_setup_t setup;
     run_record_t rec;
     outcome_t outcome;
-    strlist_t env;          /* the child's environment: ours without the tokens */
-    strlist_t unreadable;   /* one line per result file that could not be read */
-    char *missing_path;     /* from pytest's "file or directory not found" line */
-    char *start_error;      /* set when the command could not be started */
-    size_t attempt_entries; /* entries given to the attempt that stopped early */
-    size_t not_run;         /* of those, entries no pytest ran */
+    strlist_t env;           /* the child's environment: ours without the tokens */
+    strlist_t unreadable;    /* one line per result file that could not be read */
+    char *missing_path;      /* from pytest's "file or directory not found" line */
+    char *start_error;       /* set when the command could not be started */
+    char *usage;             /* pytest refused the command: its words, one line */
+    const char *usage_cmd;   /* which command it refused (the variable's name) */
+    run_recorder_t recorder; /* pytest's own reports (run_events.h) */
+    char *cwd;               /* where pytest runs: node ids are made relative to it */
+    size_t attempt_entries;  /* entries given to the attempt that stopped early */
+    size_t not_run;          /* of those, entries no pytest ran */
 } run_state_t;
 
 #endif

@@ -67,18 +67,36 @@ static char *collection_why(const run_facts_t *f)
     return buf_detach(&b);
 }
 
+/* "; it was running tests/x.py::t" and what finished: the test a killed
+ * pytest was in the middle of is the first suspect. */
+static void killed_while(const run_facts_t *f, buf_t *b)
+{
+    const strlist_t *running = &f->rec->running;
+    if (running->len == 1) buf_printf(b, "; it was running %s", running->items[0]);
+    if (running->len > 1)
+        buf_printf(b, "; it was running %s and %zu more", running->items[0], running->len - 1);
+    if (f->rec->salvaged)
+        buf_printf(b, "; the %zu tests that finished are reported", f->rec->salvaged);
+}
+
 static char *signal_why(const run_facts_t *f)
 {
     const outcome_t *o = f->outcome;
-    if (o->timed_out)
-        return xasprintf("pytest timed out after %lds (BUILDKITE_TEST_ENGINE_TIMEOUT); its process "
-                         "group was killed",
-                         f->timeout_s);
+    buf_t b = BUF_INIT;
     const char *name = sigabbrev_np(o->signal);
-    if (o->cancelled)
-        return xasprintf("cancelled: we were sent SIG%s and passed it on to pytest",
-                         name ? name : "?");
-    return xasprintf("pytest was killed by signal %d (SIG%s)", o->signal, name ? name : "?");
+    if (o->timed_out)
+        buf_printf(&b,
+                   "pytest timed out after %lds (BUILDKITE_TEST_ENGINE_TIMEOUT); its process "
+                   "group was killed",
+                   f->timeout_s);
+    else if (o->cancelled)
+        buf_printf(&b, "cancelled: we were sent SIG%s and passed it on to pytest",
+                   name ? name : "?");
+    else
+        buf_printf(&b, "pytest was killed by signal %d (SIG%s%s)", o->signal, name ? name : "?",
+                   o->signal == 9 ? ": out of memory, or killed from outside" : "");
+    killed_while(f, &b);
+    return buf_detach(&b);
 }
 
 char *run_summary_why(const run_facts_t *f, int status, bool terminal)
@@ -86,6 +104,9 @@ char *run_summary_why(const run_facts_t *f, int status, bool terminal)
     const outcome_t *o = f->outcome;
     if (o->signal) return signal_why(f);
     if (o->not_started) return xstrdup(f->start_error);
+    if (o->usage_error)
+        return xasprintf("pytest refused the command: %s; check %s", f->usage ? f->usage : "?",
+                         f->usage_cmd ? f->usage_cmd : "BUILDKITE_TEST_ENGINE_TEST_CMD");
     if (terminal && o->collection_errors) return collection_why(f);
     if (terminal && f->unreadable) return xstrdup(f->unreadable);
     if (terminal)

@@ -17,6 +17,8 @@ typedef struct {
     const char *start_error;  /* the test command did not start */
     const char *unreadable;   /* first result-reading problem, or NULL */
     const char *missing_path; /* pytest's exit-4 path, or NULL */
+    const char *usage;        /* pytest refused the command: why, or NULL */
+    const char *usage_cmd;    /* the variable naming that command */
     long exit4_retries;
     long timeout_s;
     size_t slice_entries; /* entries given to the attempt that stopped */

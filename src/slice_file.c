@@ -29,6 +29,33 @@ static cJSON *muted_json(const plan_t *p)
     return a;
 }
 
+/* What the run phase needs to settle this job's share of the split files. */
+static cJSON *refine_json(const plan_t *p, long job)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *splits = cJSON_AddArrayToObject(o, "splits");
+    cJSON *elsewhere = cJSON_AddArrayToObject(o, "elsewhere");
+    const strlist_t *mine = &p->tasks[job].run;
+    for (size_t i = 0; i < p->n_splits; i++) {
+        const plan_split_t *sp = &p->splits[i];
+        bool involved = false;
+        for (size_t k = 0; !involved && k < mine->len; k++)
+            involved = plan_split_of(p, mine->items[k]) == sp;
+        if (!involved) continue;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "path", sp->path);
+        cJSON_AddNumberToObject(e, "rest_job", (double)sp->rest_job);
+        cJSON_AddItemToArray(splits, e);
+    }
+    for (long k = 0; k < p->parallelism; k++) {
+        const strlist_t *run = &p->tasks[k].run;
+        for (size_t i = 0; k != job && i < run->len; i++)
+            if (strstr(run->items[i], "::") && plan_split_of(p, run->items[i]))
+                cJSON_AddItemToArray(elsewhere, cJSON_CreateString(run->items[i]));
+    }
+    return o;
+}
+
 bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
 {
     cJSON *root = cJSON_CreateObject();
@@ -44,6 +71,8 @@ bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
     cJSON_AddItemToObject(root, "tests", strlist_json(&p->tasks[cfg->parallel_job].run));
     cJSON_AddItemToObject(root, "muted", muted_json(p));
     cJSON_AddItemToObject(root, "skipped", strlist_json(&p->skipped));
+    if (p->refine_deferred)
+        cJSON_AddItemToObject(root, "refine", refine_json(p, cfg->parallel_job));
     bool ok = state_dir_write_json(cfg, SLICE_FILE_NAME, root, err);
     cJSON_Delete(root);
     return ok;
@@ -74,6 +103,26 @@ static void read_muted(const cJSON *array, slice_t *s)
     }
 }
 
+static void read_refine(const cJSON *refine, slice_t *s)
+{
+    if (!cJSON_IsObject(refine)) return;
+    s->refine = true;
+    const cJSON *splits = cJSON_GetObjectItemCaseSensitive(refine, "splits"), *e;
+    int n = cJSON_GetArraySize(splits);
+    s->splits = xcalloc((size_t)(n > 0 ? n : 1), sizeof *s->splits);
+    cJSON_ArrayForEach(e, splits)
+    {
+        const char *path = json_get_str(e, "path");
+        long rest =
+            json_get_long(e, "rest_job", 0, s->parallelism > 0 ? s->parallelism - 1 : 0, -1);
+        if (!*path || rest < 0) continue; /* not ours to guess: that file then runs whole */
+        plan_split_t *sp = &s->splits[s->n_splits++];
+        sp->path = xstrdup(path);
+        sp->rest_job = rest;
+    }
+    read_string_array(cJSON_GetObjectItemCaseSensitive(refine, "elsewhere"), &s->elsewhere);
+}
+
 static slice_t *slice_from_json(const cJSON *root)
 {
     slice_t *s = xcalloc(1, sizeof *s);
@@ -89,6 +138,8 @@ static slice_t *slice_from_json(const cJSON *root)
     read_string_array(cJSON_GetObjectItemCaseSensitive(root, "tests"), &s->tests);
     read_string_array(cJSON_GetObjectItemCaseSensitive(root, "skipped"), &s->skipped);
     read_muted(cJSON_GetObjectItemCaseSensitive(root, "muted"), s);
+    strlist_init(&s->elsewhere);
+    read_refine(cJSON_GetObjectItemCaseSensitive(root, "refine"), s);
     return s;
 }
 
@@ -128,5 +179,8 @@ void slice_file_free(slice_t *s)
         free(s->muted[i].name);
     }
     free(s->muted);
+    for (size_t i = 0; i < s->n_splits; i++) free(s->splits[i].path);
+    free(s->splits);
+    strlist_free(&s->elsewhere);
     free(s);
 }

@@ -8,15 +8,18 @@
  * Format (version SLICE_FILE_VERSION): one JSON object in the state dir,
  * written atomically: "version", "suite", "source", "reason", "from_server",
  * "identifier", "job" (0-based), "parallelism", "tests" (node ids or files,
- * as pytest takes them), "muted" ([{"scope", "name"}]), "skipped". A reader
- * refuses another version: the plan phase must run again. */
+ * as pytest takes them), "muted" ([{"scope", "name"}]), "skipped", and, when
+ * the plan phase could not ask pytest about the fallback's split files,
+ * "refine": {"splits": [{"path", "rest_job"}], "elsewhere": [node ids of
+ * those files other jobs run]}, for the run phase to settle (plan_refine.h).
+ * A reader refuses another version: the plan phase must run again. */
 #ifndef TEP_SLICE_FILE_H
 #define TEP_SLICE_FILE_H
 #include <stdbool.h>
 #include "config.h"
 #include "plan.h"
 
-#define SLICE_FILE_VERSION 2
+#define SLICE_FILE_VERSION 3
 
 typedef struct {
     char *suite;
@@ -30,6 +33,10 @@ typedef struct {
     plan_test_ref_t *muted;
     size_t n_muted;
     strlist_t skipped;
+    bool refine;          /* the split files' share is settled by the run phase */
+    plan_split_t *splits; /* the split files this job has a part of (refine only) */
+    size_t n_splits;
+    strlist_t elsewhere; /* their node ids on other jobs (refine only) */
 } slice_t;
 
 /* Writes this job's part of the plan, and whom it is for, as slice.json. */

@@ -137,6 +137,33 @@ bool template_expand(const char *tmpl, const strlist_t *examples, const char *re
     return true;
 }
 
+/* w with every known placeholder taken out, for the check below. */
+static char *without_placeholders(const char *w)
+{
+    char *a = replace_all(w, EXAMPLES, "");
+    char *b = replace_all(a, RESULT, "");
+    free(a);
+    return b;
+}
+
+bool template_check_placeholders(const strlist_t *words, char **err)
+{
+    for (size_t i = 0; i < words->len; i++) {
+        const char *w = words->items[i];
+        if (strstr(w, EXAMPLES) && strcmp(w, EXAMPLES) != 0)
+            return err_set(err, "'%s': {{testExamples}} must be a word of its own", w);
+        char *rest = without_placeholders(w);
+        bool stray = strstr(rest, "{{") || strstr(rest, "}}");
+        free(rest);
+        if (stray)
+            return err_set(err,
+                           "'%s': a placeholder that is unknown or not closed; the known ones are "
+                           "{{testExamples}} and {{resultPath}}",
+                           w);
+    }
+    return true;
+}
+
 bool template_launcher(const char *tmpl, strlist_t *argv, char **err)
 {
     strlist_t words;

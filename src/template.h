@@ -22,6 +22,10 @@ bool template_split(const char *text, strlist_t *words, char **err);
 /* Appends the argv for running `examples`, {{resultPath}} -> result_path. */
 bool template_expand(const char *tmpl, const strlist_t *examples, const char *result_path,
                      strlist_t *argv, char **err);
+/* The placeholders in words template_split made: {{testExamples}} must be a
+ * word of its own, and no other "{{" or "}}" may be left ({{testExample}},
+ * {{testExamples}}}}): pytest would get it as a path. false with *err. */
+bool template_check_placeholders(const strlist_t *words, char **err);
 /* argv words before {{testExamples}} (the launcher: "python3 -m pytest -p x"). */
 bool template_launcher(const char *tmpl, strlist_t *argv, char **err);
 /* Does one of the words template_split made name an option (the exact word,

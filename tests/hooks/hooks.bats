@@ -131,7 +131,7 @@ SH
   rm "$STUBS/test-engine-pytest"
   for n in 1 2; do
     mkdir -p "$BATS_TEST_TMPDIR/plugins/agent-$n/plugin"
-    cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/CMakeLists.txt" \
+    cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/cmake" "$TEP_SOURCE_DIR/CMakeLists.txt" \
       "$TEP_SOURCE_DIR/LICENSE" "$TEP_SOURCE_DIR/README.md" "$BATS_TEST_TMPDIR/plugins/agent-$n/plugin/"
     mkdir -p "$BATS_TEST_TMPDIR/checkout-$n"
     printf 'def test_ok():\n    pass\n' > "$BATS_TEST_TMPDIR/checkout-$n/test_a.py"
@@ -162,7 +162,7 @@ SH
   rm "$STUBS/test-engine-pytest"
   plugin="$BATS_TEST_TMPDIR/plugin"
   mkdir -p "$plugin"
-  cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/CMakeLists.txt" "$plugin/"
+  cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/cmake" "$TEP_SOURCE_DIR/CMakeLists.txt" "$plugin/"
   echo "this is not C" >> "$plugin/src/main.c"
   run "$plugin/hooks/pre-command"
   assert_failure 78

@@ -184,7 +184,7 @@ report_then_term() {
   [ "$status" -eq 0 ]
   # The failed tests (records 7, 40007, 80007) were published before the upload began.
   assert_equal "$(cat "$AGENT_DIR"/meta-data/*)" \
-    "$(printf '#test-engine-pytest selectors v1 count=3\ntest_big.py::test_7\ntest_big.py::test_40007\ntest_big.py::test_80007')"
+    "$(printf '#test-engine-pytest selectors v2 count=3\ntest_big.py::test_7\ntest_big.py::test_40007\ntest_big.py::test_80007')"
   [ -s "$AGENT_DIR/annotations/test-engine-pytest-step-abcd.md" ]
   line=$(grep -E "^test-engine-pytest: warning: upload interrupted by SIGTERM: " <<<"$output")
   [[ "$line" =~ :\ ([0-9,]+)\ of\ 100,000\ results\ sent\;\ ([0-9,]+)\ not\ sent$ ]]

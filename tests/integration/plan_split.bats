@@ -102,7 +102,7 @@ PY
   done
 }
 
-@test "pytest cannot be asked at plan time: the rest runs the whole file, says so, and no test is lost" {
+@test "pytest cannot be asked at plan time: the run phase settles the split, every test exactly once" {
   printf 'def test_zz_new():\n    pass\n' >> tests/test_slow.py
   local j
   for j in $(seq 0 $((JOBS - 1))); do
@@ -111,7 +111,24 @@ PY
     "$TEP_BIN" run > "run-$j.log" 2>&1 || { cat "run-$j.log"; return 1; }
   done
   run cat plan-*.log
-  assert_output --partial "split by example: cannot make a directory for the collection plugin in /nonexistent/tmp"
+  assert_output --partial "split by example: the collection plugin: cannot make a private directory for a pytest plugin in /nonexistent/tmp"
+  assert_output --partial "this job's share of the split files is settled when the step's command runs, in its environment"
+  run cat run-*.log
+  assert_output --partial "split by example: this job's share of 1 split file"
+  refute_output --partial "run twice"
+  diff <(collected) <(ran_counts)
+  grep -q "^1 tests/test_slow.py::test_zz_new$" <(ran_counts)
+}
+
+@test "pytest cannot be asked at plan time nor at run time: the rest runs the whole file, says so, and no test is lost" {
+  printf 'def test_zz_new():\n    pass\n' >> tests/test_slow.py
+  local j
+  for j in $(seq 0 $((JOBS - 1))); do
+    job_env "$j" "$JOBS"
+    TMPDIR=/nonexistent/tmp "$TEP_BIN" plan > "plan-$j.log" 2>&1 || { cat "plan-$j.log"; return 1; }
+    TMPDIR=/nonexistent/tmp "$TEP_BIN" run > "run-$j.log" 2>&1 || { cat "run-$j.log"; return 1; }
+  done
+  run cat run-*.log
   assert_output --regexp "tests/test_slow.py: pytest collected no test ids from it, so this job runs the whole file; its tests given to other jobs run twice"
   # at least once each (those given to other jobs twice): never lost
   "$SERVER_PY" - <(ran_counts) <(collected) <<'PY'

@@ -152,7 +152,7 @@ PY
   assert_failure 1
   run "$TEP_BIN" report
   assert_output --partial "Retry selectors: 1 failed test in meta-data test-engine-pytest:retry-selectors:step-abcd:0"
-  assert_equal "$(cat "$AGENT_DIR"/meta-data/*)" "$(printf '#test-engine-pytest selectors v1 count=1\ntest_fail.py::test_really_broken')"
+  assert_equal "$(cat "$AGENT_DIR"/meta-data/*)" "$(printf '#test-engine-pytest selectors v2 count=1\ntest_fail.py::test_really_broken')"
   before=$(requests_to /test_plan)
   export BUILDKITE_RETRY_COUNT=1 BUILDKITE_TEST_ENGINE_STATE_DIR="$BATS_TEST_TMPDIR/retry-state"
   run "$TEP_BIN" plan
@@ -196,7 +196,7 @@ PY
   run "$TEP_BIN" report
   assert_output --partial "Retry selectors: 6 failed tests in artifact retry-selectors-job-0-0-attempt0.txt"
   grep -q "artifact upload retry-selectors-job-0-0-attempt0.txt" "$AGENT_DIR/calls"
-  grep -q "^#test-engine-pytest selectors v1 artifact=retry-selectors-job-0-0-attempt0.txt job=job-0 count=6$" "$AGENT_DIR"/meta-data/*
+  grep -q "^#test-engine-pytest selectors v2 artifact=retry-selectors-job-0-0-attempt0.txt job=job-0 count=6$" "$AGENT_DIR"/meta-data/*
   export BUILDKITE_RETRY_COUNT=1 BUILDKITE_TEST_ENGINE_STATE_DIR="$BATS_TEST_TMPDIR/retry-state"
   run "$TEP_BIN" run
   assert_success

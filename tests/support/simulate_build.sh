@@ -27,7 +27,8 @@
 # with --debug, DEMO_PLUGIN_CONFIG='{"k": v}' adds plugin options,
 # DEMO_COMMAND replaces the step command, DEMO_RUNNER_ARGS adds job runner
 # options (e.g. --cancel-when-file F --grace-period 5), DEMO_ENV=K=V adds one
-# variable to the job's environment.
+# variable to the job's environment, DEMO_SPY_DIR=DIR records the argv and
+# environment of every Python the jobs start there (fixtures/spy).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JOBS=${JOBS:-3}
@@ -86,7 +87,7 @@ run_job() {
         --env "BUILDKITE_MESSAGE=Demo build" --env "BUILDKITE_BUILD_URL=https://buildkite.localhost/acme/shop/builds/42"
         --env "BUILDKITE_TEST_ENGINE_BASE_URL=$url" --env "BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL=$url"
         --env "BUILDKITE_TEST_ENGINE_CA_BUNDLE=$work/certs/ca.pem"
-        --env "PYTHONPATH=$ROOT/tests/support" --env "PYTHONDONTWRITEBYTECODE=1" --env "TEP_FLAKY_DIR=$work/flaky"
+        --env "PYTHONPATH=${DEMO_SPY_DIR:+$ROOT/fixtures/spy:}$ROOT/tests/support" --env "PYTHONDONTWRITEBYTECODE=1" --env "TEP_FLAKY_DIR=$work/flaky"
         --env "STUB_OIDC_TOKEN=${DEMO_OIDC_TOKEN:-oidc-minted-by-the-agent}")
   [ -n "${DEMO_API_TOKEN:-}" ] && args+=(--env "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN=$DEMO_API_TOKEN")
   [ -n "${DEMO_UPLOAD_TOKEN:-}" ] && args+=(--env "BUILDKITE_ANALYTICS_TOKEN=$DEMO_UPLOAD_TOKEN")
@@ -95,12 +96,15 @@ run_job() {
   # shellcheck disable=SC2206 # extra runner options, word-split on purpose
   [ -n "${DEMO_RUNNER_ARGS:-}" ] && args+=($DEMO_RUNNER_ARGS)
   [ -n "${DEMO_ENV:-}" ] && args+=(--env "$DEMO_ENV")
+  [ -n "${DEMO_SPY_DIR:-}" ] && args+=(--env "TEP_SPY_DIR=$DEMO_SPY_DIR")
   echo
   echo "=================== job $((j + 1)) of $JOBS, Buildkite attempt $((r + 1)) (agent-$((j % 2 + 1))) ==================="
   "$PY" "$ROOT/tests/support/job_runner.py" "${args[@]}" 2>&1 | tee "$work/logs/job-$j-try-$r.log" || true
   status=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["exit_status"])' "$work/logs/job-$j-try-$r.summary.json")
   echo "$status" > "$work/logs/job-$j-try-$r.exit"
   echo "$job_id" > "$work/logs/job-$j-try-$r.id"
+  # the build's meta-data as this job left it (a retry overwrites its key)
+  if [ -d "$work/agent/meta-data" ]; then cp -r "$work/agent/meta-data" "$work/logs/job-$j-try-$r.meta-data"; fi
   echo ">>> job $((j + 1)) attempt $((r + 1)) exit status: $status"
 }
 
@@ -136,7 +140,9 @@ for line in open(f"{work}/server/requests.jsonl"):
     r = json.loads(line)
     p = r["path"]
     c[f'{r["method"]} {p.split("/suites/")[-1] if "/suites/" in p else p}'] += 1
-    if p == "/v1/uploads":
+    if p == "/v1/uploads" and r["body"]["fields"].get("format") == "junit":
+        records += r["body"]["data"]["text"].count("<testcase")
+    elif p == "/v1/uploads":
         records += len(json.loads(r["body"]["data"]["text"]))
 for k, v in sorted(c.items()):
     print(f"  {v:3d} x {k}")

@@ -90,12 +90,21 @@ def failure_fields(longrepr):
 
 
 class Collector:
+    """Mirrors the real plugin's bookkeeping, quirks included: a record
+    starts at logstart (one per try under pytest-rerunfailures), takes its
+    result from the call report (or a failed/skipped setup, or a failed
+    teardown), and is final at the teardown's makereport, which pytest calls
+    before the teardown's logreport: so a teardown error is recorded as
+    passed, and under rerunfailures (which makes every report of a try
+    before logging any) no record gets a result at all. Under xdist the
+    controller sees no makereport and finalizes at logfinish instead."""
+
     def __init__(self, config):
         self.config = config
         self.rootdir = str(config.rootpath)
         self.started = None
-        self.records = {}
-        self.order = []
+        self.in_flight = {}
+        self.finished = []
         self.tags = {}
         self.collection_errors = set()
 
@@ -108,14 +117,16 @@ class Collector:
         return os.path.relpath(os.path.join(self.rootdir, path), os.getcwd())
 
     def _finish(self, nodeid):
-        rec = self.records.get(nodeid)
-        if rec is None or rec.get("_done"):
+        rec = self.in_flight.pop(nodeid, None)
+        if rec is None:
             return
-        rec["_done"] = True
         history = rec["history"]
         history["end_at"] = self._now()
         history["duration"] = round(history["end_at"] - history["start_at"], 6)
-        self.order.append(nodeid)
+        tags = self.tags.get(nodeid)
+        if tags:
+            rec["_tags"] = tags
+        self.finished.append(rec)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
@@ -142,39 +153,38 @@ class Collector:
                "tags": {COLLECTION_ERROR_TAG: "true"}, "result": "failed", "failure_reason": reason}
         if expanded is not None:
             rec["failure_expanded"] = expanded
-        self.records[report.nodeid] = rec
+        self.in_flight[report.nodeid] = rec
         self._finish(report.nodeid)
 
     def pytest_runtest_logstart(self, nodeid, location):
         start = self._now()
         scope, name = split_nodeid(nodeid)
         file_name = self._file_name(location[0])
-        self.records[nodeid] = {"id": str(uuid.uuid4()), "scope": scope, "name": name,
-                                "location": f"{file_name}:{location[1]}", "file_name": file_name,
-                                "history": {"section": "top", "children": [], "start_at": start}}
+        self.in_flight[nodeid] = {"id": str(uuid.uuid4()), "scope": scope, "name": name,
+                                  "location": f"{file_name}:{location[1]}", "file_name": file_name,
+                                  "history": {"section": "top", "children": [], "start_at": start}}
 
     def pytest_runtest_logreport(self, report):
-        rec = self.records.get(report.nodeid)
-        if rec is None or rec.get("_done"):
+        rec = self.in_flight.get(report.nodeid)
+        if rec is None:
+            return  # already final (the teardown's makereport came first)
+        capture = (report.when == "call" or (report.when == "setup" and not report.passed)
+                   or (report.when == "teardown" and report.failed))
+        if not capture:
             return
-        if report.when == "setup" and report.failed:
+        if report.passed:
+            rec["result"] = "passed"
+        elif report.failed:
             self._fail(rec, report.longrepr)
-        elif report.when == "setup" and report.skipped:
-            rec["result"] = "skipped"
-        elif report.when == "call":
-            if report.passed:
-                rec["result"] = "passed"
-            elif report.skipped:
-                rec["result"] = "skipped"  # includes xfail
-            else:
-                self._fail(rec, report.longrepr)
-        elif report.when == "teardown":
-            # Like the real collector without xdist: the record is final before
-            # teardown reports arrive, so a teardown error is not seen.
-            tags = self.tags.get(report.nodeid)
-            if tags:
-                rec["_tags"] = tags
-            self._finish(report.nodeid)
+        elif report.skipped:
+            rec["result"] = "skipped"  # includes xfail
+
+    def pytest_runtest_makereport(self, item, call):
+        if call.when == "teardown":
+            self._finish(item.nodeid)
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        self._finish(nodeid)  # xdist's controller: no makereport there
 
     @staticmethod
     def _fail(rec, longrepr):
@@ -199,7 +209,7 @@ class Collector:
 
     def pytest_unconfigure(self, config):
         path = config.getoption("jsonpath")
-        data = [self._serialise(self.records[n]) for n in self.order]
+        data = [self._serialise(rec) for rec in self.finished]
         if config.getoption("mergejson") and os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 data = json.load(f) + data

@@ -68,6 +68,15 @@ def test_info_lines_of_stdin_reads_are_on_stderr(agent):
 
 # ---------------------------------------------------------------- meta-data
 
+def test_meta_data_and_annotations_are_json_strings_on_the_way(agent):
+    """The agent posts values as JSON: Go's encoding/json turns each byte that is not valid
+    UTF-8 into U+FFFD, so a Latin-1 byte does not come back; valid UTF-8 does."""
+    agent("meta-data", "set", "k", input=b"caf\xe9 ok \xc3\xa9")
+    assert agent("meta-data", "get", "k").stdout == b"caf\xef\xbf\xbd ok \xc3\xa9"
+    agent("annotate", "--context", "c", input=b"x\xff")
+    assert (agent.store / "annotations" / "c.md").read_bytes() == b"x\xef\xbf\xbd"
+
+
 @pytest.mark.parametrize("value", ["", "   ", "\n\t"])
 def test_empty_meta_data_is_refused(agent, value):
     r = agent("meta-data", "set", "k", value)

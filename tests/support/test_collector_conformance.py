@@ -27,6 +27,12 @@ TAGS = SOURCE / "fixtures" / "conformance" / "pytest-7.2.1-collector-1.8.0-tags"
 TAG_SCENARIOS = ["tags-payments", "tags-module-marker", "tags-colon-value", "tags-no-match", "tags-no-colon",
                  "tags-class-override"]
 TIMING = {"start_at", "end_at", "duration"}
+# The shapes real repositories hit, each on a project of its own (projects/<case>): teardown and
+# setup errors, pytest-rerunfailures, a monorepo's rootdir below where pytest runs, an unknown node id.
+REAL = SOURCE / "fixtures" / "conformance" / "pytest-7.2.1-collector-1.8.0-real-repos"
+REAL_SCENARIOS = ["teardown-error", "setup-error", "rerunfailures", "monorepo-rootdir", "id-not-found"]
+# pytest stops before writing anything: no result file at all, from either collector
+REAL_NO_FILE = ["conftest-broken", "usage-error"]
 
 
 def normalise(value, project):
@@ -58,7 +64,7 @@ def scenario_argv(base, scenario):
 
 def run_standin(tmp_path, scenario, base=CONFORMANCE):
     project = tmp_path / "shop"
-    shutil.copytree(base / "project", project)
+    shutil.copytree(base / "projects" / scenario if base == REAL else base / "project", project)
     out = tmp_path / "out.json"
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "tep_collector", "-p", "no:cacheprovider",
                            *scenario_argv(base, scenario), f"--json={out}"], cwd=project, env=standin_env(),
@@ -66,11 +72,13 @@ def run_standin(tmp_path, scenario, base=CONFORMANCE):
     return proc.returncode, out, project
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS + TAG_SCENARIOS)
+@pytest.mark.parametrize("scenario", SCENARIOS + TAG_SCENARIOS + REAL_SCENARIOS)
 def test_matches_real_collector(tmp_path, scenario):
     if scenario == "xdist-two-workers":
         pytest.importorskip("xdist")
-    base = TAGS if scenario in TAG_SCENARIOS else CONFORMANCE
+    if scenario == "rerunfailures":
+        pytest.importorskip("pytest_rerunfailures")  # Debian's python3-pytest-rerunfailures
+    base = TAGS if scenario in TAG_SCENARIOS else REAL if scenario in REAL_SCENARIOS else CONFORMANCE
     code, out, project = run_standin(tmp_path, scenario, base)
     assert code == int((base / f"{scenario}.exit").read_text()), out.read_text() if out.exists() else ""
     raw = out.read_text(encoding="ascii")
@@ -99,3 +107,11 @@ def test_tag_filters_collect_what_the_real_collector_collects(tmp_path, scenario
     ids = [line for line in proc.stdout.splitlines() if "::" in line]
     assert ids == (TAGS / f"{scenario}.ids").read_text().splitlines()
     assert proc.returncode == int((TAGS / f"{scenario}.collect-exit").read_text()), proc.stdout
+
+
+@pytest.mark.parametrize("scenario", REAL_NO_FILE)
+def test_writes_nothing_where_the_real_collector_writes_nothing(tmp_path, scenario):
+    code, out, _ = run_standin(tmp_path, scenario, REAL)
+    assert code == int((REAL / f"{scenario}.exit").read_text())
+    assert not out.exists()
+    assert not (REAL / f"{scenario}.json").exists()

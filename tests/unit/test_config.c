@@ -117,6 +117,39 @@ static void misspelt_variable_gets_did_you_mean(void **state)
     unsetenv("BUILDKITE_TEST_ENGINE_NONSENSE_THING_HERE");
 }
 
+/* People migrate from bktec with its variables still set: pytest as the
+ * runner is quietly fine, another runner is a configuration problem, and
+ * bktec's other variables and its pre-1.0 names say what replaced them. */
+static void bktec_variables_say_what_to_do(void **state)
+{
+    (void)state;
+    setenv("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest", 1);
+    config_t c;
+    config_load(&c);
+    assert_int_equal(c.warnings.len, 0);
+    assert_int_equal(c.problems.len, 0);
+    config_free(&c);
+    setenv("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "rspec", 1);
+    setenv("BUILDKITE_TEST_ENGINE_SELECTOR_SPLITTING", "true", 1);
+    setenv("BUILDKITE_SPLITTER_SUITE_SLUG", "shop", 1);
+    config_load(&c);
+    assert_int_equal(c.problems.len, 1);
+    assert_string_equal(c.problems.items[0], "BUILDKITE_TEST_ENGINE_TEST_RUNNER: 'rspec': this "
+                                             "plugin runs pytest; unset it, or split that suite "
+                                             "with bktec");
+    assert_int_equal(c.warnings.len, 2);
+    for (size_t i = 0; i < 2; i++) assert_null(strstr(c.warnings.items[i], "is not an option"));
+    const char *renamed =
+        strstr(c.warnings.items[0], "SPLITTER") ? c.warnings.items[0] : c.warnings.items[1];
+    assert_string_equal(renamed, "BUILDKITE_SPLITTER_SUITE_SLUG was renamed "
+                                 "BUILDKITE_TEST_ENGINE_SUITE_SLUG (bktec 1.0); set that instead: "
+                                 "this one is not read");
+    config_free(&c);
+    unsetenv("BUILDKITE_TEST_ENGINE_TEST_RUNNER");
+    unsetenv("BUILDKITE_TEST_ENGINE_SELECTOR_SPLITTING");
+    unsetenv("BUILDKITE_SPLITTER_SUITE_SLUG");
+}
+
 static void run_phase_needs_no_api_credentials(void **state)
 {
     (void)state;
@@ -228,6 +261,7 @@ int main(void)
         cmocka_unit_test_setup(every_problem_listed, setup),
         cmocka_unit_test_setup(parallelism_zero_is_one_problem, setup),
         cmocka_unit_test_setup(misspelt_variable_gets_did_you_mean, setup),
+        cmocka_unit_test_setup(bktec_variables_say_what_to_do, setup),
         cmocka_unit_test_setup(run_phase_needs_no_api_credentials, setup),
         cmocka_unit_test_setup(saved_options_fill_only_what_is_unset, setup),
         cmocka_unit_test_setup(plugin_json_and_env_precedence, setup),

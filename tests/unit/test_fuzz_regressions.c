@@ -6,6 +6,8 @@
 #include "fs.h"
 #include "plan.h"
 #include "plan_json.h"
+#include "run_events.h"
+#include "run_nodeid.h"
 #include <stdio.h>
 
 static char *read_regression(const char *name, size_t *len)
@@ -53,9 +55,37 @@ static void plan_task_key_with_newline(void **state)
     plan_free(&p);
 }
 
+/* fuzz_run_events: a node id with ":::" made run_nodeid_junit_key find
+ * overlapping separators, compute a negative length and abort the run phase
+ * ("out of memory"). Every id the recorder hands out gets its JUnit key. */
+static void key_of_id(const run_event_test_t *t, void *user)
+{
+    char *key = run_nodeid_junit_key(t->node_id);
+    assert_non_null(strchr(key, '\x1f'));
+    free(key);
+    (*(size_t *)user)++;
+}
+
+static void run_events_colon_runs(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *data = read_regression("run-events-colon-runs", &len);
+    size_t seen = 0;
+    run_events_scan_t scan;
+    run_events_read_text(data, len, NULL, key_of_id, &seen, &scan);
+    assert_true(seen > 0);
+    run_events_scan_free(&scan);
+    char *key = run_nodeid_junit_key("a.py:::::t");
+    assert_non_null(strchr(key, '\x1f'));
+    free(key);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(run_events_colon_runs),
         cmocka_unit_test(plan_task_key_with_newline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

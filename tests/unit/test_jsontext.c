@@ -110,6 +110,74 @@ static void literals_parse_back(void **state)
     }
 }
 
+/* Decodes lit; the decoded bytes (NUL-terminated, length in *n) or NULL for BAD. */
+static char *decoded(const char *lit, jsontext_decoded_t *d, size_t *n)
+{
+    buf_t b = BUF_INIT;
+    *d = jsontext_decode(lit, strlen(lit), &b);
+    *n = b.len ? b.len - 1 : 0;
+    if (*d == JSONTEXT_BAD) {
+        assert_int_equal(b.len, 0); /* nothing left behind */
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+static void assert_decodes_to(const char *lit, const char *want)
+{
+    jsontext_decoded_t d;
+    size_t n;
+    char *got = decoded(lit, &d, &n);
+    if (d != JSONTEXT_OK) fail_msg("%s: not decoded (%d)", lit, (int)d);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(got, want, n);
+    free(got);
+}
+
+static void decode_reads_every_escape(void **state)
+{
+    (void)state;
+    assert_decodes_to("\"\"", "");
+    assert_decodes_to("\"tests/a.py::t\"", "tests/a.py::t");
+    assert_decodes_to("\"q\\\"b\\\\s\\/\\b\\f\\n\\r\\t\"", "q\"b\\s/\b\f\n\r\t");
+    assert_decodes_to("\"\\u0041\\u00e9\\u20ac\"", "A\xc3\xa9\xe2\x82\xac");
+    assert_decodes_to("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80");     /* a surrogate pair */
+    assert_decodes_to("\"raw \xe9 \xc3\xa9\"", "raw \xe9 \xc3\xa9"); /* bytes kept */
+}
+
+/* Python's json writes a file name's undecodable byte as \udcXX
+ * (surrogateescape): the name must come back byte for byte, never cut. */
+static void decode_gives_surrogate_escaped_bytes_back(void **state)
+{
+    (void)state;
+    assert_decodes_to("\"tests/test_latin1_\\udce9.py::test_x\"",
+                      "tests/test_latin1_\xe9.py::test_x");
+    assert_decodes_to("\"\\udc80\\udcff\"", "\x80\xff");
+    /* other lone surrogates cannot be bytes: U+FFFD */
+    assert_decodes_to("\"a\\ud800b\\udc7fc\"", "a\xef\xbf\xbd"
+                                               "b\xef\xbf\xbd"
+                                               "c");
+}
+
+static void decode_flags_nul_and_refuses_broken_literals(void **state)
+{
+    (void)state;
+    jsontext_decoded_t d;
+    size_t n;
+    char *got = decoded("\"test_a\\u0000b\"", &d, &n);
+    assert_int_equal(d, JSONTEXT_NUL);
+    assert_string_equal(got, "test_a\xef\xbf\xbd"
+                             "b"); /* not cut at the NUL */
+    free(got);
+    const char *bad[] = {"",         "\"",      "x",         "\"abc",       "abc\"",
+                         "\"a\"b\"", "\"a\\\"", "\"\\u12\"", "\"\\uzzzz\"", "\"\\x41\""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(decoded(bad[i], &d, &n));
+        assert_int_equal(d, JSONTEXT_BAD);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +186,9 @@ int main(void)
         cmocka_unit_test(strict_mode_replaces_each_bad_byte),
         cmocka_unit_test(utf8_len_of_each_kind),
         cmocka_unit_test(literals_parse_back),
+        cmocka_unit_test(decode_reads_every_escape),
+        cmocka_unit_test(decode_gives_surrogate_escaped_bytes_back),
+        cmocka_unit_test(decode_flags_nul_and_refuses_broken_literals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

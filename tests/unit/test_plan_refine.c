@@ -81,8 +81,8 @@ static void each_collected_test_runs_once_across_the_jobs(void **state)
     long rest = p->plan.splits[0].rest_job;
     long other = 1 - rest;
     assert_true(has(&p->plan.tasks[rest].run, "big.py"));
-    plan_refine_job(&p->plan, other, PYTEST);
-    plan_refine_job(&p->plan, rest, PYTEST);
+    plan_refine_job(&p->plan, other, PYTEST, false);
+    plan_refine_job(&p->plan, rest, PYTEST, false);
     assert_false(has(&p->plan.tasks[rest].run, "big.py")); /* the rest became node ids */
     const char *now[] = {"big.py::test_1", "big.py::test_2", "big.py::test_3", "big.py::test_4",
                          "big.py::test_new"};
@@ -114,8 +114,8 @@ static void when_pytest_cannot_tell_nothing_is_lost(void **state)
     for (size_t i = 0; i < p->plan.tasks[other].run.len; i++)
         strlist_push(&before_other, p->plan.tasks[other].run.items[i]);
     const char *broken = "/nonexistent/python3 -m pytest {{testExamples}}";
-    plan_refine_job(&p->plan, rest, broken);
-    plan_refine_job(&p->plan, other, broken);
+    plan_refine_job(&p->plan, rest, broken, false);
+    plan_refine_job(&p->plan, other, broken, false);
     assert_int_equal(p->plan.tasks[rest].run.len, before_rest.len);
     for (size_t i = 0; i < before_rest.len; i++)
         assert_string_equal(p->plan.tasks[rest].run.items[i], before_rest.items[i]);
@@ -133,7 +133,7 @@ static void a_file_pytest_cannot_import_stays(void **state)
     project_t *p = *state;
     scratch_put(p->dir, "big.py", "import no_such_module_here\ndef test_1(): pass\n");
     long rest = p->plan.splits[0].rest_job;
-    plan_refine_job(&p->plan, rest, PYTEST);
+    plan_refine_job(&p->plan, rest, PYTEST, false);
     assert_true(has(&p->plan.tasks[rest].run, "big.py"));
 }
 
@@ -144,10 +144,46 @@ static void a_plan_without_splits_is_untouched(void **state)
     plan_t q;
     plan_init(&q, 2);
     plan_fallback(&q, &p->files, NULL); /* round-robin: no splits */
-    plan_refine_job(&q, 0, "/nonexistent/python3 -m pytest {{testExamples}}");
+    plan_refine_job(&q, 0, "/nonexistent/python3 -m pytest {{testExamples}}", true);
+    assert_false(q.refine_deferred); /* nothing to refine, nothing deferred */
     assert_int_equal(q.tasks[0].run.len, 1);
     assert_string_equal(q.tasks[0].run.items[0], "big.py");
     plan_free(&q);
+}
+
+/* The plan phase cannot start pytest (the step's setup provides it): the
+ * list is left for the run phase, which refines it from what the plan phase
+ * saved (this job's list, the splits, other jobs' ids of them) in the step's
+ * environment; across both jobs every test runs once. */
+static void a_deferred_refinement_is_settled_by_the_run_phase(void **state)
+{
+    project_t *p = *state;
+    long rest = p->plan.splits[0].rest_job;
+    long other = 1 - rest;
+    const char *missing = "/nonexistent/python3 -m pytest {{testExamples}}";
+    size_t before = p->plan.tasks[rest].run.len;
+    plan_refine_job(&p->plan, rest, missing, true);
+    assert_true(p->plan.refine_deferred);
+    assert_int_equal(p->plan.tasks[rest].run.len, before); /* untouched here */
+    strlist_t elsewhere[2] = {STRLIST_INIT, STRLIST_INIT}; /* saved at plan time, per job */
+    for (long job = 0; job < 2; job++) {
+        const strlist_t *theirs = &p->plan.tasks[1 - job].run;
+        for (size_t i = 0; i < theirs->len; i++)
+            if (strstr(theirs->items[i], "::")) strlist_push(&elsewhere[job], theirs->items[i]);
+    }
+    for (long job = 0; job < 2; job++) {
+        plan_refine_slice(&p->plan.tasks[job].run, job, 2, p->plan.splits, p->plan.n_splits,
+                          &elsewhere[job], PYTEST);
+        strlist_free(&elsewhere[job]);
+    }
+    (void)other;
+    const char *now[] = {"big.py::test_1", "big.py::test_2", "big.py::test_3", "big.py::test_4",
+                         "big.py::test_new"};
+    for (size_t i = 0; i < 5; i++) {
+        int runs = has(&p->plan.tasks[0].run, now[i]) + has(&p->plan.tasks[1].run, now[i]);
+        if (runs != 1) fail_msg("%s runs on %d jobs", now[i], runs);
+    }
+    assert_false(has(&p->plan.tasks[rest].run, "big.py"));
 }
 
 int main(void)
@@ -157,6 +193,7 @@ int main(void)
         unit_test_fixture(when_pytest_cannot_tell_nothing_is_lost),
         unit_test_fixture(a_file_pytest_cannot_import_stays),
         unit_test_fixture(a_plan_without_splits_is_untouched),
+        unit_test_fixture(a_deferred_refinement_is_settled_by_the_run_phase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

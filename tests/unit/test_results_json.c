@@ -180,6 +180,27 @@ static void oversized_name_makes_the_record_unusable(void **state)
     buf_free(&b);
 }
 
+/* A file name that is not UTF-8 (the collector writes its byte 0xe9 as
+ * \udce9) comes back byte for byte; a NUL makes the record unusable rather
+ * than cutting the name. */
+static void names_are_exact_bytes(void **state)
+{
+    (void)state;
+    const char *text = "[{\"scope\":\"tests/test_latin1_\\udce9.py\",\"name\":\"test_x\","
+                       "\"file_name\":\"tests/test_latin1_\\udce9.py\",\"result\":\"failed\"},"
+                       "{\"scope\":\"tests/test_n.py\",\"name\":\"test_a\\u0000b\","
+                       "\"result\":\"failed\"}]";
+    recs_t r;
+    results_json_scan_t scan;
+    read_text(text, strlen(text), 0, &r, &scan);
+    assert_null(scan.error);
+    assert_int_equal(r.len, 1);
+    assert_int_equal(r.problems, 1); /* the NUL one: refused, not cut to "test_a" */
+    assert_string_equal(r.v[0].node_id, "tests/test_latin1_\xe9.py::test_x");
+    assert_string_equal(r.v[0].file, "tests/test_latin1_\xe9.py");
+    recs_free(&r);
+}
+
 static void record_size_is_bounded(void **state)
 {
     (void)state;
@@ -260,6 +281,7 @@ int main(void)
         cmocka_unit_test(bad_record_warnings_are_capped),
         cmocka_unit_test(huge_failure_reason_is_cut),
         cmocka_unit_test(oversized_name_makes_the_record_unusable),
+        cmocka_unit_test(names_are_exact_bytes),
         cmocka_unit_test(record_size_is_bounded),
         cmocka_unit_test(long_record_is_scanned_once),
         cmocka_unit_test(warnings_go_to_the_warn_fn_only),

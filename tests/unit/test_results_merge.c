@@ -291,7 +291,7 @@ static void detail_from_collector_json(void **state)
     assert_string_equal(
         run_result_find(&r, "tests/test_syntax.py")->failure,
         "/usr/lib/python3/dist-packages/_pytest/python.py:618: in _importtestmodule");
-    run_colldetail_fill(MODE_JSON, p, &r);
+    run_colldetail_fill(MODE_JSON, p, "", &r);
     /* ...the whole text (failure_expanded) has it. */
     assert_string_equal(run_result_find(&r, "tests/test_syntax.py")->failure,
                         "SyntaxError: invalid syntax (tests/test_syntax.py, line 1)");
@@ -320,7 +320,7 @@ static void detail_from_junit(void **state)
     results_junit_scan_t scan;
     results_junit_read_results(p, &r, NULL, NULL, &scan);
     assert_null(scan.error);
-    run_colldetail_fill(MODE_JUNIT, p, &r);
+    run_colldetail_fill(MODE_JUNIT, p, "", &r);
     assert_string_equal(run_result_find(&r, "tests/test_import.py")->failure,
                         "ModuleNotFoundError: No module named 'nope'");
     assert_string_equal(run_result_find(&r, "t.py::x")->failure, "short");

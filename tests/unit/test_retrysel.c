@@ -160,7 +160,7 @@ static void publish_and_load_through_metadata(void **state)
     assert_true(retrysel_publish(&f->cfg, &failed, &where, &err));
     assert_string_equal(where, "meta-data " KEY);
     char *value = fake_agent_file(&f->agent, "md-" KEY);
-    assert_string_equal(value, "#test-engine-pytest selectors v1 count=2\ntests/a.py::test_x\n"
+    assert_string_equal(value, "#test-engine-pytest selectors v2 count=2\ntests/a.py::test_x\n"
                                "tests/b.py::T::test_y[1]\n");
     free(value);
     strlist_t sel;
@@ -177,6 +177,42 @@ static void publish_and_load_through_metadata(void **state)
     free(where);
 }
 
+/* Node ids are bytes; meta-data is UTF-8 (the agent sends it as JSON and
+ * turns a stray byte into U+FFFD): a Latin-1 file name and a '%' survive. */
+static void bytes_survive_metadata(void **state)
+{
+    fixture_t *f = *state;
+    const char *const failed_items[] = {"tests/test_latin1_\xe9.py::test_x", "t.py::test_p[50%]",
+                                        "t.py::test_\xc3\xa9", NULL};
+    strlist_t failed = list_of(failed_items);
+    char *where = NULL;
+    char *err = NULL;
+    assert_true(retrysel_publish(&f->cfg, &failed, &where, &err));
+    char *value = fake_agent_file(&f->agent, "md-" KEY);
+    assert_string_equal(value, "#test-engine-pytest selectors v2 count=3\n"
+                               "tests/test_latin1_%E9.py::test_x\nt.py::test_p[50%25]\n"
+                               "t.py::test_\xc3\xa9\n"); /* valid UTF-8 stays as it is */
+    free(value);
+    strlist_t sel = STRLIST_INIT;
+    bool found = false;
+    assert_true(load(f, &sel, &found, &err));
+    assert_int_equal(sel.len, 3);
+    for (size_t i = 0; i < 3; i++) assert_string_equal(sel.items[i], failed.items[i]);
+    strlist_free(&sel);
+    strlist_free(&failed);
+    free(where);
+}
+
+static void unescape_refuses_broken_escapes(void **state)
+{
+    (void)state;
+    const char *bad[] = {"a%", "a%4", "a%zz", "a%00b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_null(retrysel_unescape(bad[i]));
+    char *ok = retrysel_unescape("a%41%e9");
+    assert_string_equal(ok, "aA\xe9");
+    free(ok);
+}
+
 static void nothing_failed_publishes_none(void **state)
 {
     fixture_t *f = *state;
@@ -186,7 +222,7 @@ static void nothing_failed_publishes_none(void **state)
     char *err = NULL;
     assert_true(retrysel_publish(&f->cfg, &failed, &where, &err));
     char *value = fake_agent_file(&f->agent, "md-" KEY);
-    assert_string_equal(value, "#test-engine-pytest selectors v1 none\n");
+    assert_string_equal(value, "#test-engine-pytest selectors v2 none\n");
     free(value);
     bool found = false;
     strlist_t sel;
@@ -215,7 +251,7 @@ static void over_the_limit_goes_through_an_artifact(void **state)
     assert_string_equal(where, "artifact retry-selectors-0190-job-2-attempt0.txt (meta-data " KEY
                                " points to it)");
     char *value = fake_agent_file(&f->agent, "md-" KEY);
-    assert_string_equal(value, "#test-engine-pytest selectors v1 artifact="
+    assert_string_equal(value, "#test-engine-pytest selectors v2 artifact="
                                "retry-selectors-0190-job-2-attempt0.txt job=0190-job count=3\n");
     free(value);
     /* The retry: the local copy is gone, the agent brings it back. */
@@ -354,6 +390,8 @@ int main(void)
         cmocka_unit_test(parse_reads_header_and_lines),
         cmocka_unit_test(artifact_names_are_only_ours),
         T(publish_and_load_through_metadata),
+        T(bytes_survive_metadata),
+        cmocka_unit_test(unescape_refuses_broken_escapes),
         T(nothing_failed_publishes_none),
         T(over_the_limit_goes_through_an_artifact),
         T(refused_selectors_are_named_and_left_out),

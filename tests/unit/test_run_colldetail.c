@@ -70,7 +70,7 @@ static void junit_causes(void **state)
     model_with_errors(&r);
     assert_null(strstr(failure_of(&r, IMPORT_ID), "ModuleNotFoundError"));
     char *path = conf("collection-error-stops.xml");
-    run_colldetail_fill(MODE_JUNIT, path, &r);
+    run_colldetail_fill(MODE_JUNIT, path, "", &r);
     assert_causes_found(&r);
     free(path);
     run_result_free(&r);
@@ -82,7 +82,7 @@ static void json_causes(void **state)
     run_result_t r;
     model_with_errors(&r);
     char *path = conf("collection-error-stops.json");
-    run_colldetail_fill(MODE_JSON, path, &r);
+    run_colldetail_fill(MODE_JSON, path, "", &r);
     assert_causes_found(&r);
     free(path);
     run_result_free(&r);
@@ -153,7 +153,7 @@ static void huge_junit_body(void **state)
     assert_true(fs_write_file(path, x.data, x.len));
     run_result_t r;
     model_with_errors(&r);
-    run_colldetail_fill(MODE_JUNIT, path, &r);
+    run_colldetail_fill(MODE_JUNIT, path, "", &r);
     assert_string_equal(failure_of(&r, IMPORT_ID), "ModuleNotFoundError: No module named 'deep'");
     scratch_dir_remove(dir);
     free(path);

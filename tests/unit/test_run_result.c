@@ -414,6 +414,36 @@ static void merging_muting_and_flaky(void **state)
     run_result_free(&r);
 }
 
+/* A test pytest no longer has (its id was widened) is forgotten: the others
+ * keep their order, and lookups still find each of them. */
+static void forgotten_tests_leave_the_model(void **state)
+{
+    (void)state;
+    run_result_t r;
+    run_result_init(&r, NULL, 0);
+    for (int i = 0; i < 2000; i++) { /* over the first index size */
+        char name[32];
+        snprintf(name, sizeof name, "f_%d", i);
+        add(&r, "a.py", name, ST_FAILED, "AssertionError: no");
+    }
+    run_result_forget(&r, "a.py::f_7");
+    run_result_forget(&r, "a.py::nothing_like_it"); /* not tracked: nothing happens */
+    assert_int_equal(r.len, 1999);
+    assert_null(run_result_find(&r, "a.py::f_7"));
+    assert_string_equal(r.tests[7].node_id, "a.py::f_8");
+    for (int i = 0; i < 2000; i++) {
+        char id[40];
+        snprintf(id, sizeof id, "a.py::f_%d", i);
+        test_result_t *t = run_result_find(&r, id);
+        if (i == 7) continue;
+        if (!t || strcmp(t->node_id, id) != 0) fail_msg("%s lost", id);
+    }
+    run_result_stats_t s;
+    run_result_stats(&r, &s);
+    assert_int_equal(s.failed, 1999);
+    run_result_free(&r);
+}
+
 /* A long cause is cut, so a tracked test costs a bounded amount. */
 static void long_causes_are_cut(void **state)
 {
@@ -483,6 +513,7 @@ int main(void)
         cmocka_unit_test(junit_ranges),
         cmocka_unit_test(node_ids),
         cmocka_unit_test(merging_muting_and_flaky),
+        cmocka_unit_test(forgotten_tests_leave_the_model),
         cmocka_unit_test(long_causes_are_cut),
         cmocka_unit_test(classification),
     };

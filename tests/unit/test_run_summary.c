@@ -65,7 +65,16 @@ static void signals(void **state)
     assert_why(&f, 143, false, "cancelled: we were sent SIGTERM and passed it on to pytest");
     f.outcome.cancelled = false;
     f.outcome.signal = SIGKILL;
-    assert_why(&f, 137, false, "pytest was killed by signal 9 (SIGKILL)");
+    assert_why(&f, 137, false,
+               "pytest was killed by signal 9 (SIGKILL: out of memory, or killed from outside)");
+    /* what it was running, and what finished, from pytest's own reports */
+    strlist_push(&f.rec.running, "tests/test_big.py::test_big_arrays");
+    f.rec.salvaged = 3400;
+    assert_why(&f, 137, false,
+               "pytest was killed by signal 9 (SIGKILL: out of memory, or killed from outside); "
+               "it was running tests/test_big.py::test_big_arrays; the 3400 tests that finished "
+               "are reported");
+    strlist_free(&f.rec.running);
     fixture_free(&f);
 }
 

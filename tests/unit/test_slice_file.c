@@ -137,8 +137,8 @@ static void another_version_is_refused(void **state)
 {
     (void)state;
     const char *texts[] = {
-        "{\"version\": 1, \"tests\": [\"a.py\"]}",
-        "{\"version\": 3, \"tests\": [\"a.py\"]}",
+        "{\"version\": 2, \"tests\": [\"a.py\"]}",
+        "{\"version\": 4, \"tests\": [\"a.py\"]}",
         "{\"tests\": [\"a.py\"]}",
     };
     char *want = xasprintf("%s/slice.json was written by another version of test-engine-pytest; "
@@ -155,7 +155,7 @@ static void another_version_is_refused(void **state)
         free(err);
     }
     free(want);
-    write_slice_text("{\"version\": 2, \"tests\": [");
+    write_slice_text("{\"version\": 3, \"tests\": [");
     slice_t *s = NULL;
     char *err = NULL;
     assert_false(slice_file_read(&cfg, &s, &err));
@@ -167,7 +167,7 @@ static void another_version_is_refused(void **state)
 static void hostile_members_are_left_out(void **state)
 {
     (void)state;
-    write_slice_text("{\"version\": 2, \"suite\": 5, \"job\": 1e999, \"parallelism\": -3,"
+    write_slice_text("{\"version\": 3, \"suite\": 5, \"job\": 1e999, \"parallelism\": -3,"
                      " \"tests\": [\"a.py\", 7, null, {\"x\": 1}, \"b.py\"],"
                      " \"muted\": [{\"scope\": \"s\", \"name\": \"n\"}, 3],"
                      " \"skipped\": \"not a list\", \"from_server\": \"yes\"}");
@@ -188,6 +188,38 @@ static void hostile_members_are_left_out(void **state)
     char *why = slice_file_mismatch(&cfg, s);
     assert_non_null(why);
     free(why);
+    slice_file_free(s);
+}
+
+/* A refinement the plan phase could not make travels to the run phase:
+ * the split files this job has a part of, and their ids on other jobs. */
+static void deferred_refinement_round_trips(void **state)
+{
+    (void)state;
+    plan_t p;
+    make_plan(&p); /* this job is job 1 (cfg) */
+    p.n_splits = 2;
+    p.splits = xcalloc(2, sizeof *p.splits);
+    p.splits[0] = (plan_split_t){.path = xstrdup("a.py"), .rest_job = 1};
+    p.splits[1] = (plan_split_t){.path = xstrdup("zz_not_mine.py"), .rest_job = 0};
+    strlist_push(&p.tasks[1].run, "a.py"); /* the rest of a.py */
+    strlist_push(&p.tasks[0].run, "a.py::test_on_job_0");
+    strlist_push(&p.tasks[0].run, "zz_not_mine.py");
+    p.refine_deferred = true;
+    char *err = NULL;
+    slice_t *s = write_then_read(&p, &err);
+    assert_non_null(s);
+    assert_true(s->refine);
+    assert_int_equal(s->n_splits, 1); /* only the split this job has a part of */
+    assert_string_equal(s->splits[0].path, "a.py");
+    assert_int_equal(s->splits[0].rest_job, 1);
+    assert_int_equal(s->elsewhere.len, 1);
+    assert_string_equal(s->elsewhere.items[0], "a.py::test_on_job_0");
+    slice_file_free(s);
+    make_plan(&p); /* not deferred: no refine member */
+    s = write_then_read(&p, &err);
+    assert_false(s->refine);
+    assert_int_equal(s->n_splits, 0);
     slice_file_free(s);
 }
 
@@ -250,6 +282,7 @@ int main(void)
         cmocka_unit_test(no_slice_is_not_an_error),
         cmocka_unit_test(another_version_is_refused),
         cmocka_unit_test(hostile_members_are_left_out),
+        cmocka_unit_test(deferred_refinement_round_trips),
         cmocka_unit_test(made_for_another_job_is_named),
         cmocka_unit_test(writer_names_the_file_it_cannot_write),
     };

@@ -91,6 +91,30 @@ static void launcher_and_options(void **state)
     assert_false(has_option("pytest --jsonx=x", "--json"));
 }
 
+/* A placeholder pytest would get as a path is refused before anything runs. */
+static void placeholders_are_checked(void **state)
+{
+    (void)state;
+    const char *bad[] = {"pytest {{testExamples}}}} --json={{resultPath}}",
+                         "pytest {{testExample}}", "pytest x{{testExamples}}",
+                         "pytest {{testExamples}} --json={{resultPath}", "pytest {{ tests }}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        strlist_t words = STRLIST_INIT;
+        char *err = NULL;
+        assert_true(template_split(bad[i], &words, &err));
+        if (template_check_placeholders(&words, &err)) fail_msg("accepted: %s", bad[i]);
+        assert_non_null(err);
+        assert_null(strchr(err, '\n'));
+        free(err);
+        strlist_free(&words);
+    }
+    strlist_t words = STRLIST_INIT;
+    char *err = NULL;
+    assert_true(template_split("pytest {{testExamples}} --json={{resultPath}}", &words, &err));
+    assert_true(template_check_placeholders(&words, &err));
+    strlist_free(&words);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -98,6 +122,7 @@ int main(void)
         cmocka_unit_test(refuses_shell_syntax_and_bad_quotes),
         cmocka_unit_test(selectors_stay_one_element),
         cmocka_unit_test(launcher_and_options),
+        cmocka_unit_test(placeholders_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
