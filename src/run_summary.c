@@ -1,4 +1,5 @@
 #include "run_summary.h"
+#include "compat.h"
 #include "buf.h"
 #include "log.h"
 #include <signal.h>
@@ -74,7 +75,7 @@ static char *signal_why(const run_facts_t *f)
         return xasprintf("pytest timed out after %lds (BUILDKITE_TEST_ENGINE_TIMEOUT); its process "
                          "group was killed",
                          f->timeout_s);
-    const char *name = sigabbrev_np(o->signal);
+    const char *name = compat_sigabbrev(o->signal);
     if (o->cancelled)
         return xasprintf("cancelled: we were sent SIG%s and passed it on to pytest",
                          name ? name : "?");
