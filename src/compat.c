@@ -42,6 +42,33 @@ const char *compat_sigabbrev(int sig)
 #endif
 }
 
+unsigned long compat_xml_line(XML_Parser p)
+{
+#if TEP_HAVE_XML_64BIT_LOCATIONS
+    return (unsigned long)XML_GetCurrentLineNumber64(p);
+#else
+    return (unsigned long)XML_GetCurrentLineNumber(p);
+#endif
+}
+
+long long compat_xml_byte_index(XML_Parser p)
+{
+#if TEP_HAVE_XML_64BIT_LOCATIONS
+    return (long long)XML_GetCurrentByteIndex64(p);
+#else
+    return (long long)XML_GetCurrentByteIndex(p);
+#endif
+}
+
+long long compat_xml_byte_count(XML_Parser p)
+{
+#if TEP_HAVE_XML_64BIT_LOCATIONS
+    return (long long)XML_GetCurrentByteCount64(p);
+#else
+    return (long long)XML_GetCurrentByteCount(p);
+#endif
+}
+
 CURLcode compat_curl_https_only(CURL *h)
 {
 #if TEP_HAVE_CURLOPT_PROTOCOLS_STR

@@ -1,4 +1,5 @@
 #include "results_junit.h"
+#include "compat.h"
 #include "text.h"
 #include "buf.h"
 #include "fs.h"
@@ -132,8 +133,8 @@ static void reason_reset(results_junit_ctx_t *c)
 static void warn_skipped_case(results_junit_ctx_t *c, const char *why)
 {
     if (warncap_next(&c->warnings))
-        warncap_say(&c->warnings, "%s line %lu: %s; skipped", c->path,
-                    XML_GetCurrentLineNumber(c->parser), why);
+        warncap_say(&c->warnings, "%s line %lu: %s; skipped", c->path, compat_xml_line(c->parser),
+                    why);
 }
 
 /* pytest's time="0.123": finite, not negative, else unknown (-1). */
@@ -151,7 +152,7 @@ static void start_case(results_junit_ctx_t *c, const char **atts)
     const char *name = results_junit_attr(atts, "name");
     c->in_case = true;
     c->case_depth = c->depth;
-    c->start = (size_t)XML_GetCurrentByteIndex(c->parser);
+    c->start = (size_t)compat_xml_byte_index(c->parser);
     c->classname = xstrdup(cls ? cls : "");
     c->name = xstrdup(name ? name : "");
     c->status = ST_PASSED;
@@ -213,7 +214,7 @@ static void junit_on_text(void *user, const char *s, int len)
 /* The end of the element being closed, in file bytes ("<x/>" included). */
 static size_t tag_end(XML_Parser p)
 {
-    return (size_t)XML_GetCurrentByteIndex(p) + (size_t)XML_GetCurrentByteCount(p);
+    return (size_t)compat_xml_byte_index(p) + (size_t)compat_xml_byte_count(p);
 }
 
 static void record_case(results_junit_ctx_t *c)
@@ -292,20 +293,19 @@ static bool feed_file(results_junit_ctx_t *c, FILE *f)
         if (XML_Parse(c->parser, data, (int)n, last) == XML_STATUS_ERROR) {
             if (!c->out->error)
                 err_set(&c->out->error, "%s: %s at line %lu", c->path,
-                        XML_ErrorString(XML_GetErrorCode(c->parser)),
-                        XML_GetCurrentLineNumber(c->parser));
+                        XML_ErrorString(XML_GetErrorCode(c->parser)), compat_xml_line(c->parser));
             ok = false;
             break;
         }
         if (last) break;
         fed += (long long)n;
-        long long at = (long long)XML_GetCurrentByteIndex(c->parser);
+        long long at = compat_xml_byte_index(c->parser);
         size_t pending = at >= 0 && at <= fed ? (size_t)(fed - at) : 0;
         if (pending > max_token) {
             err_set(&c->out->error,
                     "%s: one XML tag at line %lu is larger than %zu KiB; a JUnit "
                     "file never has one that big (is it corrupt?)",
-                    c->path, XML_GetCurrentLineNumber(c->parser), max_token >> 10);
+                    c->path, compat_xml_line(c->parser), max_token >> 10);
             ok = false;
             break;
         }

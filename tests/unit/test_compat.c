@@ -84,12 +84,47 @@ static void only_https_is_let_through(void **state)
     close(fd);
 }
 
+typedef struct {
+    XML_Parser p;
+    unsigned long line;
+    long long index, count;
+} seen_t;
+
+static void on_start(void *user, const char *name, const char **atts)
+{
+    (void)atts;
+    seen_t *s = user;
+    if (strcmp(name, "testcase") != 0) return;
+    s->line = compat_xml_line(s->p);
+    s->index = compat_xml_byte_index(s->p);
+    s->count = compat_xml_byte_count(s->p);
+}
+
+/* The position of an event: line, first byte and length of its tag, as
+ * results_junit uses them to cut a testcase out of the file. */
+static void xml_positions_point_at_the_event(void **state)
+{
+    (void)state;
+    const char *xml =
+        "<?xml version=\"1.0\"?>\n<testsuite>\n  <testcase name=\"t\"/>\n</testsuite>\n";
+    const char *tag = strstr(xml, "<testcase");
+    seen_t s = {.p = XML_ParserCreate(NULL)};
+    XML_SetUserData(s.p, &s);
+    XML_SetElementHandler(s.p, on_start, NULL);
+    assert_int_equal(XML_Parse(s.p, xml, (int)strlen(xml), 1), XML_STATUS_OK);
+    assert_int_equal(s.line, 3);
+    assert_int_equal(s.index, tag - xml);
+    assert_int_equal(s.count, strlen("<testcase name=\"t\"/>"));
+    XML_ParserFree(s.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(known_signals_have_their_abbreviations),
         cmocka_unit_test(table_agrees_with_the_c_library),
         cmocka_unit_test(only_https_is_let_through),
+        cmocka_unit_test(xml_positions_point_at_the_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
