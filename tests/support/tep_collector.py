@@ -92,7 +92,8 @@ def failure_fields(longrepr):
 class Collector:
     def __init__(self, config):
         self.config = config
-        self.rootdir = str(config.rootpath)
+        # config.rootpath is pytest >= 6.1; Debian 11 has 6.0 (rootdir, a py.path)
+        self.rootdir = str(getattr(config, "rootpath", None) or config.rootdir)
         self.started = None
         self.records = {}
         self.order = []
