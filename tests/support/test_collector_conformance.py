@@ -4,12 +4,14 @@ For each scenario in fixtures/conformance, run the stand-in with the same
 arguments on the same project and compare with the real file field by field
 and in key order. Ignored: `id` values (random UUIDs) and timing numbers.
 Normalised: the absolute project path (the real run was in /builds/acme/shop)
-and object addresses (0x...), which differ on every run of the real collector too;
-and, so the same check holds on every pytest we support (6.0 on Debian 11, 7.2 on
-12, 8.3 on 13), what pytest and Python themselves write into a failure's text:
-the standard library's path and line numbers, and the wording of pytest's
-assertion explanations (8.x adds blank lines; 6.0 says "the full diff" where 7.2
-says "more diff"). Every field the collector itself decides must still match.
+and object addresses (0x...), which differ on every run of the real collector too.
+
+A failure's text (failure_reason, failure_expanded) is pytest's own report of
+the failure, passed through: its wording, its traceback's frames and line
+numbers change with pytest and Python. It is compared in full on the pytest the
+recording was made with (7.2.1, Debian 12's, which CI runs), and by its shape
+(keys, types) on the others (6.0 on Debian 11, 8.3 on Debian 13: scripts/platforms);
+every other field, and the order of keys, must match on all of them.
 """
 import json
 import os
@@ -32,18 +34,26 @@ TAGS = SOURCE / "fixtures" / "conformance" / "pytest-7.2.1-collector-1.8.0-tags"
 TAG_SCENARIOS = ["tags-payments", "tags-module-marker", "tags-colon-value", "tags-no-match", "tags-no-colon",
                  "tags-class-override"]
 TIMING = {"start_at", "end_at", "duration"}
+RECORDED_PYTEST = "7.2.1"
+PYTEST_TEXT = {"failure_reason", "failure_expanded"}
+
+
+def shape(value):
+    if isinstance(value, dict):
+        return [(k, shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return ("list of", sorted({repr(shape(v)) for v in value}))
+    return type(value).__name__
 
 
 def normalise(value, project):
     if isinstance(value, dict):
-        return [(k, normalise(v, project)) for k, v in value.items() if k != "id" and k not in TIMING]
+        return [(k, shape(v) if k in PYTEST_TEXT and pytest.__version__ != RECORDED_PYTEST else normalise(v, project))
+                for k, v in value.items() if k != "id" and k not in TIMING]
     if isinstance(value, list):
-        return [normalise(v, project) for v in value if not (isinstance(v, str) and re.fullmatch(r"E\s*", v))]
+        return [normalise(v, project) for v in value]
     if isinstance(value, str):
         value = value.replace(str(project), "/builds/acme/shop")
-        value = re.sub(r"/usr/lib/python3\.\d+/(\S+?):\d+", r"/usr/lib/python3/\1:LINE", value)
-        value = value.replace("Use -v to get the full diff", "Use -v to get more diff")
-        value = re.sub(r"\n[ \t]*(?=\n)", "", value)
         return re.sub(r"0x[0-9a-f]+", "0xADDR", value)
     return value
 
