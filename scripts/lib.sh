@@ -3,8 +3,9 @@
 # shellcheck shell=bash
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PACKAGES=(build-essential cmake clang-format pkg-config libcurl4-openssl-dev libcjson-dev libexpat1-dev libcmocka-dev
-          bats bats-assert bats-support shellcheck python3 python3-pytest python3-pytest-xdist python3-pytest-rerunfailures python3-venv python3-mpmath
+PACKAGES=(build-essential clang cmake clang-format pkg-config libcurl4-openssl-dev libcjson-dev libexpat1-dev libcmocka-dev
+          bats bats-assert bats-support shellcheck python3 python3-pytest python3-pytest-xdist
+          python3-pytest-rerunfailures python3-venv python3-mpmath
           python3-yaml python3-jsonschema python3-networkx openssl git cmark-gfm)
 
 ensure_packages() {
@@ -20,10 +21,11 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build DIR [cmake args...]: configure (warnings are errors) and compile.
+# build DIR [cmake args...]: configure (warnings are errors: TEP_WERROR, which a
+# user's build leaves off) and compile.
 build() {
   local dir=$1
   shift
-  cmake -S "$ROOT" -B "$ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S "$ROOT" -B "$ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEP_WERROR=ON "$@" >/dev/null
   cmake --build "$ROOT/$dir" -j"$(nproc)" >/dev/null
 }

@@ -14,6 +14,7 @@
  * the exit status is always 0, so the job's status stays the one the command
  * phase chose (Buildkite lets post-command override it). */
 #include "cmd.h"
+#include "compat.h"
 #include "agent.h"
 #include "report_annotate.h"
 #include "config.h"
@@ -76,7 +77,7 @@ static void publish_durations(const config_t *cfg, const char *name, size_t n)
     if (n == 0) {
         log_info("Durations: none recorded (no result reported a test's time)");
     } else if (sig) {
-        const char *abbrev = sigabbrev_np(sig);
+        const char *abbrev = compat_sigabbrev(sig);
         log_warn("Durations: %zu %s in %s/%s, not uploaded: the job is being cancelled (SIG%s)", n,
                  tests, cfg->state_dir, name, abbrev ? abbrev : "?");
     } else if (!*cfg->job_id) {
@@ -173,7 +174,7 @@ static void post_metadata(config_t *cfg, const run_record_t *rec)
     if (!rec->from_server) return; /* bktec's rule: fallback plans send no metadata */
     int sig = process_forwarded_signal();
     if (sig) {
-        const char *name = sigabbrev_np(sig);
+        const char *name = compat_sigabbrev(sig);
         log_warn("plan metadata not sent: the job is being cancelled (SIG%s)", name ? name : "?");
         return;
     }

@@ -1,4 +1,5 @@
 #include "http.h"
+#include "compat.h"
 #include "text.h"
 #include "http_progress.h"
 #include "timeouts.h"
@@ -213,7 +214,7 @@ static void set_options(http_client_t *c, const request_t *req, curl_mime *mime,
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &c->sock_fd);
     set_time_limits(c);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+    compat_curl_https_only(h);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");

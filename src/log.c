@@ -47,8 +47,11 @@ static bool starts_section(const char *line)
     return false;
 }
 
-/* Formats one line and escapes it; the caller frees the buffer. */
-static void render_line(buf_t *line, const char *fmt, va_list ap)
+/* Formats one line and escapes it; the caller frees the buffer. The format
+ * attributes on these va_list helpers tell clang (-Wformat-nonliteral) that
+ * fmt is checked at the log_* call sites, as gcc already assumes. */
+__attribute__((format(printf, 2, 0))) static void render_line(buf_t *line, const char *fmt,
+                                                              va_list ap)
 {
     char *raw = xvasprintf(fmt, ap);
     buf_init(line);
@@ -57,8 +60,8 @@ static void render_line(buf_t *line, const char *fmt, va_list ap)
 }
 
 /* stderr lines: "test-engine-pytest: warning: ...", coloured on a terminal. */
-static void emit_labelled(FILE *f, const char *colour, const char *label, const char *fmt,
-                          va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+emit_labelled(FILE *f, const char *colour, const char *label, const char *fmt, va_list ap)
 {
     buf_t line;
     render_line(&line, fmt, ap);
@@ -72,7 +75,8 @@ static void emit_labelled(FILE *f, const char *colour, const char *label, const 
 
 /* stdout lines: `lead` then the text. Text that would itself open a
  * Buildkite section is pushed off the marker with a space (guard). */
-static void emit_stdout(const char *lead, bool guard, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void emit_stdout(const char *lead, bool guard,
+                                                              const char *fmt, va_list ap)
 {
     buf_t line;
     render_line(&line, fmt, ap);

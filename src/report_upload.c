@@ -1,4 +1,5 @@
 #include "report_upload.h"
+#include "compat.h"
 #include "report_upload_form.h"
 #include "buf.h"
 #include "results_json.h"
@@ -330,7 +331,7 @@ static char *why_stopped(const report_upload_summary_t *sum)
     const char *last = sum->last_error ? sum->last_error : first;
     switch (sum->end) {
     case REPORT_UPLOAD_STOPPED_SIGNAL: {
-        const char *abbrev = sigabbrev_np(sum->signal);
+        const char *abbrev = compat_sigabbrev(sum->signal);
         return abbrev ? xasprintf("upload interrupted by SIG%s", abbrev)
                       : xasprintf("upload interrupted by signal %d", sum->signal);
     }

@@ -74,6 +74,16 @@ static int mime_seek(void *arg, curl_off_t offset, int origin)
     return CURL_SEEKFUNC_OK;
 }
 
+/* The data of a file curl cannot open: the transfer stops before the data
+ * part is sent. curl_mime_filedata refuses such a file at once, but curl 8
+ * (8.14, Debian 13) then sends the part empty and reports success where 7.x
+ * failed the transfer; this makes it fail on every version. */
+static size_t mime_read_refused(char *out, size_t size, size_t n, void *arg)
+{
+    (void)out, (void)size, (void)n, (void)arg;
+    return CURL_READFUNC_ABORT;
+}
+
 curl_mime *report_upload_form(CURL *curl, void *part)
 {
     const report_upload_part_t *p = part;
@@ -84,7 +94,9 @@ curl_mime *report_upload_form(CURL *curl, void *part)
     curl_mimepart *d = curl_mime_addpart(m);
     curl_mime_name(d, "data");
     if (p->path) {
-        curl_mime_filedata(d, p->path); /* curl reads it while sending: never in our memory */
+        /* curl reads it while sending: never in our memory */
+        if (curl_mime_filedata(d, p->path) != CURLE_OK)
+            curl_mime_data_cb(d, -1, mime_read_refused, NULL, NULL, NULL);
     } else {
         mime_reader_t *r = xcalloc(1, sizeof *r);
         r->data = p->data;

@@ -1,4 +1,5 @@
 #include "run_summary.h"
+#include "compat.h"
 #include "buf.h"
 #include "log.h"
 #include <signal.h>
@@ -83,7 +84,7 @@ static char *signal_why(const run_facts_t *f)
 {
     const outcome_t *o = f->outcome;
     buf_t b = BUF_INIT;
-    const char *name = sigabbrev_np(o->signal);
+    const char *name = compat_sigabbrev(o->signal);
     if (o->timed_out)
         buf_printf(&b,
                    "pytest timed out after %lds (BUILDKITE_TEST_ENGINE_TIMEOUT); its process "

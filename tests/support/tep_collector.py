@@ -101,7 +101,8 @@ class Collector:
 
     def __init__(self, config):
         self.config = config
-        self.rootdir = str(config.rootpath)
+        # config.rootpath is pytest >= 6.1; Debian 11 has 6.0 (rootdir, a py.path)
+        self.rootdir = str(getattr(config, "rootpath", None) or config.rootdir)
         self.started = None
         self.in_flight = {}
         self.finished = []

@@ -5,6 +5,13 @@ arguments on the same project and compare with the real file field by field
 and in key order. Ignored: `id` values (random UUIDs) and timing numbers.
 Normalised: the absolute project path (the real run was in /builds/acme/shop)
 and object addresses (0x...), which differ on every run of the real collector too.
+
+A failure's text (failure_reason, failure_expanded) is pytest's own report of
+the failure, passed through: its wording, its traceback's frames and line
+numbers change with pytest and Python. It is compared in full on the pytest the
+recording was made with (7.2.1, Debian 12's, which CI runs), and by its shape
+(keys, types) on the others (6.0 on Debian 11, 8.3 on Debian 13: scripts/platforms);
+every other field, and the order of keys, must match on all of them.
 """
 import json
 import os
@@ -33,11 +40,22 @@ REAL = SOURCE / "fixtures" / "conformance" / "pytest-7.2.1-collector-1.8.0-real-
 REAL_SCENARIOS = ["teardown-error", "setup-error", "rerunfailures", "monorepo-rootdir", "id-not-found"]
 # pytest stops before writing anything: no result file at all, from either collector
 REAL_NO_FILE = ["conftest-broken", "usage-error"]
+RECORDED_PYTEST = "7.2.1"
+PYTEST_TEXT = {"failure_reason", "failure_expanded"}
+
+
+def shape(value):
+    if isinstance(value, dict):
+        return [(k, shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return ("list of", sorted({repr(shape(v)) for v in value}))
+    return type(value).__name__
 
 
 def normalise(value, project):
     if isinstance(value, dict):
-        return [(k, normalise(v, project)) for k, v in value.items() if k != "id" and k not in TIMING]
+        return [(k, shape(v) if k in PYTEST_TEXT and pytest.__version__ != RECORDED_PYTEST else normalise(v, project))
+                for k, v in value.items() if k != "id" and k not in TIMING]
     if isinstance(value, list):
         return [normalise(v, project) for v in value]
     if isinstance(value, str):
@@ -85,7 +103,8 @@ def test_matches_real_collector(tmp_path, scenario):
     assert not raw.endswith("\n") and "\n" not in raw, "one line, no trailing newline"
     ours = json.loads(raw)
     real = json.loads((base / f"{scenario}.json").read_text())
-    if scenario == "xdist-two-workers":  # completion order is not deterministic under xdist
+    # completion order is not deterministic under xdist; pytest 8 collects in another order
+    if scenario == "xdist-two-workers" or pytest.__version__ != RECORDED_PYTEST:
         key = lambda r: (r["scope"], r["name"])
         ours, real = sorted(ours, key=key), sorted(real, key=key)
     assert len(ours) == len(real)

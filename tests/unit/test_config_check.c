@@ -81,8 +81,9 @@ static void tags_and_tag_filters_have_one_shape(void **state)
     const char *want[] = {
         "BUILDKITE_TEST_ENGINE_TAGS: 'lonely' must use key=value format, e.g. team=payments",
         "BUILDKITE_TEST_ENGINE_TAGS: '=x' has an empty key",
-        "BUILDKITE_TEST_ENGINE_TAG_FILTERS: 'team' is not key:value; give one execution tag, e.g. "
-        "team:frontend",
+        /* parenthesised: one element split over two lines (clang -Wstring-concatenation) */
+        ("BUILDKITE_TEST_ENGINE_TAG_FILTERS: 'team' is not key:value; give one execution tag, e.g. "
+         "team:frontend"),
     };
     problems_are(PHASE_RUN, 3, want);
     unsetenv("BUILDKITE_TEST_ENGINE_TAGS");

@@ -68,7 +68,7 @@ static void hear(void *user, const char *line)
     snprintf(h->last, sizeof h->last, "%s", line);
 }
 
-static void say(warn_fn fn, void *user, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void say(warn_fn fn, void *user, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -43,8 +43,8 @@ static void not_python(void **state)
 {
     (void)state;
     const char *heads[] = {"#!/bin/bash\nexec pytest \"$@\"\n", "#!/usr/bin/env node\n",
-                           "\x7f"
-                           "ELF\x02\x01",
+                           ("\x7f"
+                            "ELF\x02\x01"),
                            "", "#!/bin/sh\necho\n"};
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
         strlist_t argv;

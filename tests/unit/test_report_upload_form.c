@@ -480,7 +480,8 @@ static void an_unreadable_file_fails_the_transfer(void **state)
     CURLcode rc = client_send(&c, report_upload_form(c.curl, &part));
     client_free(&c);
     server_join(&s); /* curl connects, then fails reading the file: the server sees EOF */
-    assert_int_equal(rc, CURLE_READ_ERROR); /* not an upload with an empty data part */
+    /* not an upload with an empty data part (curl 8.14 sent one, and said OK) */
+    assert_int_equal(rc, CURLE_ABORTED_BY_CALLBACK);
     server_free(&s);
     scratch_dir_remove(dir);
     free(path);

@@ -231,8 +231,12 @@ static void entity_amplification_is_refused(void **state)
     recs_t r;
     results_junit_scan_t scan;
     read_xml(xml, strlen(xml), &r, &scan);
-    assert_non_null(scan.error); /* expat's amplification limit */
+    /* Refused at the first declaration, before any expansion, on every expat
+     * (2.2.10, Debian 11's, has no amplification limit of its own). */
+    assert_non_null(scan.error);
     assert_non_null(strstr(scan.error, "/tmp/tep-junit-"));
+    assert_non_null(strstr(scan.error, "declares an XML entity"));
+    assert_int_equal(r.len, 0);
     free(scan.error);
     recs_free(&r);
     alarm(0);

@@ -302,8 +302,8 @@ static void hostile_artifact_pointer_is_refused(void **state)
     fixture_t *f = *state;
     const char *values[] = {
         "#test-engine-pytest selectors v1 artifact=../../etc/passwd job=j count=1\n",
-        "#test-engine-pytest selectors v1 artifact=retry-selectors-a-0-attempt0.txt "
-        "job=--build=x count=1\n",
+        ("#test-engine-pytest selectors v1 artifact=retry-selectors-a-0-attempt0.txt "
+         "job=--build=x count=1\n"),
         "#test-engine-pytest selectors v1 artifact=retry-selectors-a-0-attempt0.txt count=1\n"};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         put(f, "md-" KEY, values[i]);
