@@ -24,13 +24,13 @@ SH
   HOOKS="$TEP_SOURCE_DIR/hooks"
 }
 
-@test "pre-command, sourced as the agent does, plans and puts this version's binary first on PATH" {
+@test "pre-command, sourced as the agent does, plans with this version's binary from PATH (already first there)" {
   run bash -c "set -o | sort > '$BATS_TEST_TMPDIR/before'; source '$HOOKS/pre-command'; echo status=\$?
     set -o | sort > '$BATS_TEST_TMPDIR/after'
     echo \"first=\$(command -v test-engine-pytest)\"; echo \"state=\${BUILDKITE_TEST_ENGINE_STATE_DIR:-unset}\""
   assert_success
   assert_output --partial "status=0"
-  assert_output --partial "first=$TEP_CACHE_DIR/path/"
+  assert_output --partial "first=$STUBS/test-engine-pytest"
   assert_output --partial "state=unset"
   assert_equal "$(cat "$STUB_LOG")" "plan state="
   # Sourcing leaves the agent's wrapper shell options as they were (no leaked set -e).
@@ -173,6 +173,10 @@ SH
   assert_success
   assert_output --partial "is version 9.9.9, this plugin is $VERSION; using it as you asked"
   grep -q '^option-plan' "$STUB_LOG"
+  # The step's command finds the option's binary first, through a folder of its own.
+  run bash -c "source '$HOOKS/pre-command' && command -v test-engine-pytest && test-engine-pytest --version"
+  assert_output --partial "$TEP_CACHE_DIR/path/"
+  assert_output --partial "test-engine-pytest 9.9.9"
   export BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY=/nonexistent/tep
   run "$HOOKS/pre-command"
   assert_failure 78
