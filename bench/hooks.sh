@@ -20,7 +20,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 plugin_src=$(cd "${1:-$root}" && pwd)
 runs=${2:-21}
 work=$(mktemp -d /tmp/tep-bench-hooks-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# TEP_BENCH_KEEP=1 keeps the folder (wrappers a-<hook>, b-<hook> for other timers).
+if [ "${TEP_BENCH_KEEP:-0}" = 1 ]; then echo "work folder: $work"; else trap 'rm -rf "$work"' EXIT; fi
 version=$(sed -n 's/^project(test_engine_pytest VERSION \([0-9.]*\).*/\1/p' "$plugin_src/CMakeLists.txt")
 
 # The plugin as the agent checks it out.
@@ -93,6 +94,7 @@ for kind in "source build" release; do
   for hook in pre-command post-command pre-exit; do
     case $hook in pre-command) sub=plan ;; post-command) sub=report ;; *) sub=cleanup ;; esac
     wrapper "a-$hook" "$plugin/hooks/$hook"
+    [ "$kind" = release ] || wrapper "a-$hook-source" "$plugin/hooks/$hook"
     wrapper "b-$hook" "$work/empty" "$work/stub $sub"
     a=() b=() d=()
     "$work/a-$hook" >/dev/null 2>&1 || { echo "$hook failed:" >&2; "$work/a-$hook"; exit 1; }

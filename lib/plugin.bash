@@ -300,10 +300,12 @@ tep_cached_binary() {
     fi
   fi
   if [[ -d $tep_cache ]]; then
+    # Checked before the checkout's stamp is written in it.
+    tep_cache_create || return 1
     tep_source_key || return 1
     tep_bin="$tep_cache/$tep_key/bin/test-engine-pytest"
     if [[ -x $tep_bin ]]; then
-      tep_private "$tep_cache" "$tep_cache/$tep_key" "$tep_cache/$tep_key/bin" "$tep_bin"
+      tep_private "$tep_cache/$tep_key" "$tep_cache/$tep_key/bin" "$tep_bin"
       return
     fi
   fi
