@@ -62,6 +62,7 @@ unset TEP_CACHE_DIR XDG_CACHE_HOME BUILDKITE_TEST_ENGINE_STATE_DIR
 
 # wrapper NAME HOOK [LINE]: the agent's hook wrapper around HOOK (LINE runs after it).
 wrapper() {
+  # shellcheck disable=SC2016 # the $? and $BUILDKITE_HOOK_EXIT_STATUS are the wrapper's own
   printf '#!/usr/bin/env bash\n/usr/bin/env -0 > %q\n. %q\n%s\nexport BUILDKITE_HOOK_EXIT_STATUS=$?\n/usr/bin/env -0 > %q\nexit $BUILDKITE_HOOK_EXIT_STATUS\n' \
     "$work/before" "$2" "${3:-}" "$work/after" > "$work/$1"
   chmod +x "$work/$1"
@@ -69,7 +70,7 @@ wrapper() {
 : > "$work/empty"
 ms() { # ms START END: microsecond stamps (EPOCHREALTIME) to milliseconds
   local a=${1/./} b=${2/./}
-  echo $(((10#$b - 10#$a) / 1000)).$(((((10#$b - 10#$a) % 1000)) / 100))
+  echo $(((10#$b - 10#$a) / 1000)).$((((10#$b - 10#$a) % 1000) / 100))
 }
 stats() { # stats VALUES...: min median max
   sort -n | awk '{ v[NR] = $1 } END { printf "%7.1f %7.1f %7.1f", v[1], v[int((NR + 1) / 2)], v[NR] }'

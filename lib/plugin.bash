@@ -288,6 +288,7 @@ tep_download() {
 # never start a download or a build).
 tep_cached_binary() {
   local name="" sum="" dest have
+  tep_bin_release=0
   tep_arch
   name="test-engine-pytest-$tep_plugin_version-linux-$tep_arch.tar.gz"
   if tep_checksum "$name"; then
@@ -295,6 +296,7 @@ tep_cached_binary() {
     dest="$tep_cache/$tep_plugin_version-linux-$tep_arch"
     tep_bin="$dest/bin/test-engine-pytest"
     if [[ -x $tep_bin && -f $dest/archive.sha256 ]] && IFS= read -r have <"$dest/archive.sha256" && [[ $have == "$sum" ]]; then
+      tep_bin_release=1
       tep_private "$tep_cache" "$dest" "$dest/bin" "$tep_bin"
       return
     fi
@@ -311,8 +313,9 @@ tep_cached_binary() {
   fi
   [[ ${tep_no_build:-0} == 1 ]] && return 1
   tep_cache_create || return 1
-  if [[ -n $sum ]]; then
-    tep_install_release "$name" "$sum" && return 0
+  if [[ -n $sum ]] && tep_install_release "$name" "$sum"; then
+    tep_bin_release=1
+    return 0
   fi
   tep_source_key || return 1
   tep_bin="$tep_cache/$tep_key/bin/test-engine-pytest"
@@ -356,6 +359,7 @@ tep_binary_version() {
 # checked as such, not asked its version again.)
 tep_find_binary() {
   local found
+  tep_bin_release=0
   tep_version || return 1
   tep_cache_dir
   tep_option binary
@@ -408,6 +412,24 @@ tep_export_path() {
       ;;
   esac
   [[ $PATH == "$dir":* ]] || export PATH="$dir:$PATH"
+}
+
+# tep_run SUBCOMMAND: runs the binary. A release binary carries its own OpenSSL,
+# which looks for CA certificates where Debian keeps them (/usr/lib/ssl) unless
+# SSL_CERT_FILE says otherwise: on hosts that keep them elsewhere (or Debian
+# without the openssl package) it is told where the system's bundle is, for
+# this command only.
+tep_run() {
+  local f
+  if [[ ${tep_bin_release:-0} == 1 && -z ${SSL_CERT_FILE:-} && -z ${SSL_CERT_DIR:-} ]]; then
+    for f in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/ca-bundle.pem /etc/ssl/cert.pem; do
+      if [[ -f $f ]]; then
+        SSL_CERT_FILE=$f "$tep_bin" "$@"
+        return
+      fi
+    done
+  fi
+  "$tep_bin" "$@"
 }
 
 # A state-dir plugin option must reach the command phase too, which does not

@@ -20,7 +20,7 @@ setup() {
   export STUB_LOG="$BATS_TEST_TMPDIR/calls" BUILDKITE_JOB_ID="job-cache-$$" BUILDKITE_PLUGIN_NAME=TEST_ENGINE_PYTEST
   export TEP_CACHE_DIR="$BATS_TEST_TMPDIR/cache"
   unset BUILDKITE_TEST_ENGINE_STATE_DIR BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY BUILDKITE_PLUGIN_CONFIGURATION
-  unset BUILDKITE_TEST_ENGINE_CA_BUNDLE BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_RELEASE_URL
+  unset BUILDKITE_TEST_ENGINE_CA_BUNDLE BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_RELEASE_URL SSL_CERT_FILE SSL_CERT_DIR
   mkdir -p "$BATS_TEST_TMPDIR/checkout"
   cd "$BATS_TEST_TMPDIR/checkout"
 }
@@ -33,6 +33,7 @@ stub_binary() {
 #!/usr/bin/env bash
 [ "\$1" = --version ] && { echo "test-engine-pytest \${STUB_VERSION:-$VERSION}"; exit 0; }
 echo "$2 \$1" >> "\$STUB_LOG"
+echo "\$1 SSL_CERT_FILE=\${SSL_CERT_FILE-unset}" >> "\$STUB_LOG.env"
 SH
   chmod 755 "$1"
 }
@@ -82,6 +83,11 @@ hook() { "$PLUGIN/hooks/$1"; }
   assert_equal "$(cut -d' ' -f1 "$STUB_LOG" | sort -u)" "release"
   # The cache is private.
   assert_equal "$(stat -c %a "$TEP_CACHE_DIR")" 700
+  # The release binary's own OpenSSL is told where this host's CA bundle is
+  # (for its command only), unless the user said so already.
+  assert_equal "$(grep -c "^plan SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt$" "$STUB_LOG.env")" 2
+  SSL_CERT_FILE=/mine.pem hook post-command
+  assert_equal "$(tail -n1 "$STUB_LOG.env")" "report SSL_CERT_FILE=/mine.pem"
 }
 
 @test "a corrupted archive is refused in one line and the hooks build from source instead" {
@@ -267,6 +273,7 @@ release plan"
   run hook pre-command
   assert_success
   assert_output --partial "built test-engine-pytest $VERSION"
+  assert_equal "$(cat "$STUB_LOG.env")" "plan SSL_CERT_FILE=unset"
   bin=$(ls "$TEP_CACHE_DIR"/"$VERSION"-*/bin/test-engine-pytest)
   chown 4242 "$bin"
   run hook pre-command
