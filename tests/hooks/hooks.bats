@@ -242,7 +242,9 @@ SH
   assert_output --partial "building test-engine-pytest failed; the full log is $TEP_CACHE_DIR/"
 }
 
-@test "the hooks are shellcheck clean" {
-  run shellcheck -x "$HOOKS/pre-command" "$HOOKS/post-command" "$HOOKS/pre-exit" "$TEP_SOURCE_DIR/lib/plugin.bash"
+@test "the hooks, the release scripts and their benchmarks are shellcheck clean" {
+  run shellcheck -x "$HOOKS/pre-command" "$HOOKS/post-command" "$HOOKS/pre-exit" "$TEP_SOURCE_DIR/lib/plugin.bash" \
+    "$TEP_SOURCE_DIR/scripts/release" "$TEP_SOURCE_DIR/scripts/release-check" "$TEP_SOURCE_DIR/bench/hooks.sh" \
+    "$TEP_SOURCE_DIR/bench/cold_host.sh"
   assert_success
 }
