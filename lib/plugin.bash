@@ -151,8 +151,10 @@ tep_checksum() {
 # plugin checkout and remembered in the cache with the sources' change times
 # (one `stat`); it is computed again only when one of them changed (a checkout
 # updated or replaced in place: a change time cannot be carried over by a copy).
+# A new hash is written down by tep_save_stamp, once the cache is known private.
 tep_source_key() {
   local stamp id f files=() sig="" saved="" hash
+  tep_stamp=
   id=${TEP_PLUGIN_DIR//%/%25}
   id=${id//\//%2F}
   stamp="$tep_cache/checkouts/${id:0:200}"
@@ -170,9 +172,19 @@ tep_source_key() {
   hash=$(cd "$TEP_PLUGIN_DIR" && find src CMakeLists.txt -type f \( -name '*.[ch]' -o -name CMakeLists.txt \) |
     LC_ALL=C sort | xargs sha256sum | sha256sum) || return 1
   tep_key="$tep_plugin_version-${hash:0:12}"
-  if [[ -n $sig && ${#id} -le 200 ]] && mkdir -p -m 700 -- "$tep_cache/checkouts"; then
-    printf '%s\n%s\n' "$tep_key" "$sig" >"$stamp.tmp.$$" && mv -f -- "$stamp.tmp.$$" "$stamp"
+  if [[ -n $sig && ${#id} -le 200 ]]; then
+    tep_stamp=$stamp
+    tep_stamp_text="$tep_key"$'\n'"$sig"$'\n'
   fi
+  return 0
+}
+
+tep_save_stamp() {
+  [[ -n ${tep_stamp:-} ]] || return 0
+  if mkdir -p -m 700 -- "$tep_cache/checkouts"; then
+    printf '%s' "$tep_stamp_text" >"$tep_stamp.tmp.$$" && mv -f -- "$tep_stamp.tmp.$$" "$tep_stamp"
+  fi
+  tep_stamp=
   return 0
 }
 
@@ -301,14 +313,13 @@ tep_cached_binary() {
       return
     fi
   fi
-  if [[ -d $tep_cache ]]; then
-    # Checked before the checkout's stamp is written in it.
-    tep_cache_create || return 1
+  if [[ -d $tep_cache && ! ($tep_cache_in_tmp == 1 && -L $tep_cache) ]]; then
     tep_source_key || return 1
     tep_bin="$tep_cache/$tep_key/bin/test-engine-pytest"
     if [[ -x $tep_bin ]]; then
-      tep_private "$tep_cache/$tep_key" "$tep_cache/$tep_key/bin" "$tep_bin"
-      return
+      tep_private "$tep_cache" "$tep_cache/$tep_key" "$tep_cache/$tep_key/bin" "$tep_bin" || return 1
+      tep_save_stamp
+      return 0
     fi
   fi
   [[ ${tep_no_build:-0} == 1 ]] && return 1
@@ -328,6 +339,7 @@ tep_cached_binary() {
     flock 9
     [[ -x $tep_bin ]] || tep_build "$tep_cache/$tep_key"
   ) 9>"$tep_cache/$tep_key.lock" || return 1
+  tep_save_stamp
 }
 
 # tep_install_release NAME SUM: downloads the release binary into the cache,
