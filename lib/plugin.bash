@@ -5,10 +5,10 @@
 # caught by name and no unset variable is expanded bare.
 #
 # Cost: the hooks run in every job, so the common path (a binary already
-# cached, preinstalled or given) uses bash builtins and at most one `stat`
-# (the cache's owner and mode) and one `--version`: no subshells, no hashing of
-# the plugin source (that happens once per plugin checkout, see
-# tep_source_key), no sed/tr/cut/dirname.
+# cached, preinstalled or given) uses bash builtins and one `stat` (the
+# cache's owner and mode), or one `--version` for a binary found on PATH or
+# given: no other process or subshell, no hashing of the plugin source (that
+# happens once per plugin checkout, see tep_source_key), no sed/tr/cut/dirname.
 # shellcheck shell=bash
 # Folders are made with mkdir -p -m 700: the last one (in the cache, or the
 # cache itself) is private; parents like ~/.cache get the user's umask.
@@ -356,6 +356,21 @@ tep_install_release() {
   ) 9>"$dest.lock"
 }
 
+# tep_which NAME: sets tep_found to the first executable NAME on PATH, as the
+# shell would run it (no subshell, unlike $(type -P)).
+tep_which() {
+  local dir dirs
+  tep_found=
+  IFS=: read -r -a dirs <<<"${PATH:-}"
+  for dir in "${dirs[@]}"; do
+    if [[ -f ${dir:-.}/$1 && -x ${dir:-.}/$1 ]]; then
+      tep_found=${dir:-.}/$1
+      return 0
+    fi
+  done
+  return 1
+}
+
 # tep_binary_version FILE: sets tep_found_version to what FILE --version says.
 tep_binary_version() {
   tep_found_version=$("$1" --version 2>/dev/null) || true
@@ -387,7 +402,8 @@ tep_find_binary() {
       tep_log "option 'binary': $tep_bin is version ${tep_found_version:-unknown}, this plugin is $tep_plugin_version; using it as you asked"
     return 0
   fi
-  found=$(type -P test-engine-pytest) || found=""
+  tep_which test-engine-pytest
+  found=$tep_found
   if [[ -n $found && $found != "$tep_cache"/* ]]; then
     tep_binary_version "$found"
     if [[ $tep_found_version == "$tep_plugin_version" ]]; then
