@@ -1,51 +1,194 @@
 # Shared by the hooks. The agent SOURCES hooks through its wrapper script, so
 # everything here is a function or a tep_-prefixed variable, nothing changes
 # shell options (set -e would leak into the wrapper) and nothing calls exit.
+# The shell that sources us may have errexit and nounset on: every failure is
+# caught by name and no unset variable is expanded bare.
+#
+# Cost: the hooks run in every job, so the common path (a binary already
+# cached, preinstalled or given) uses bash builtins and one `stat` (the
+# cache's owner and mode), or one `--version` for a binary found on PATH or
+# given: no other process or subshell, no hashing of the plugin source (that
+# happens once per plugin checkout, see tep_source_key), no sed/tr/cut/dirname.
 # shellcheck shell=bash
+# Folders are made with mkdir -p -m 700: the last one (in the cache, or the
+# cache itself) is private; parents like ~/.cache get the user's umask.
+# shellcheck disable=SC2174
 
-TEP_PLUGIN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tep_here=${BASH_SOURCE[0]}
+[[ $tep_here == /* ]] || tep_here=$PWD/$tep_here
+TEP_PLUGIN_DIR=${tep_here%/lib/*}
+# Release archives and their SHA-256, committed at release time: a download is
+# trusted only if it matches what this very checkout carries.
+TEP_CHECKSUMS_FILE="$TEP_PLUGIN_DIR/SHA256SUMS"
+TEP_DEFAULT_RELEASE_URL='https://github.com/acme/test-engine-pytest-buildkite-plugin/releases/download/v{version}'
 
 tep_log() { printf 'test-engine-pytest plugin: %s\n' "$*" >&2; }
 
-# tep_option KEY: a plugin option, e.g. tep_option state-dir. The agent exports
-# each option as BUILDKITE_PLUGIN_<NAME>_<KEY>, where NAME comes from the
-# repository the pipeline names (test-engine-pytest-buildkite-plugin gives
-# TEST_ENGINE_PYTEST, a URL ending in test-engine-pytest.git gives
-# TEST_ENGINE_PYTEST_GIT) and is in BUILDKITE_PLUGIN_NAME. The JSON in
-# BUILDKITE_PLUGIN_CONFIGURATION is the fallback (string options only).
+# tep_option KEY: sets tep_value to a plugin option (empty if unset), e.g.
+# tep_option state-dir. The agent exports each option as
+# BUILDKITE_PLUGIN_<NAME>_<KEY>, where NAME comes from the repository the
+# pipeline names (test-engine-pytest-buildkite-plugin gives TEST_ENGINE_PYTEST,
+# a URL ending in test-engine-pytest.git gives TEST_ENGINE_PYTEST_GIT) and is in
+# BUILDKITE_PLUGIN_NAME. The JSON in BUILDKITE_PLUGIN_CONFIGURATION is the
+# fallback (string options only).
 tep_option() {
-  local key=$1 var name="${BUILDKITE_PLUGIN_NAME:-TEST_ENGINE_PYTEST}"
-  var="BUILDKITE_PLUGIN_${name}_$(printf '%s' "$key" | tr 'a-z-' 'A-Z_')"
-  if [ -n "${!var:-}" ]; then
-    printf '%s\n' "${!var}"
-    return 0
-  fi
+  local key=${1^^} var
+  var="BUILDKITE_PLUGIN_${BUILDKITE_PLUGIN_NAME:-TEST_ENGINE_PYTEST}_${key//-/_}"
+  tep_value=${!var:-}
+  [[ -n $tep_value ]] && return 0
   local json="${BUILDKITE_PLUGIN_CONFIGURATION:-}" re
-  re="\"$key\"[[:space:]]*:[[:space:]]*\"(([^\"\\\\]|\\\\.)*)\""
+  re="\"$1\"[[:space:]]*:[[:space:]]*\"(([^\"\\\\]|\\\\.)*)\""
   if [[ $json =~ $re ]]; then
     local v=${BASH_REMATCH[1]}
     v=${v//\\\//\/}
     v=${v//\\\"/\"}
-    printf '%s\n' "${v//\\\\/\\}"
+    tep_value=${v//\\\\/\\}
+  fi
+  return 0
+}
+
+# tep_version: sets tep_plugin_version from the project() line of CMakeLists.txt
+# (its second line: the read stops there).
+tep_version() {
+  [[ -n ${tep_plugin_version:-} ]] && return 0
+  local line re='^project\(test_engine_pytest VERSION ([0-9.]+)'
+  while IFS= read -r line; do
+    if [[ $line =~ $re ]]; then
+      tep_plugin_version=${BASH_REMATCH[1]}
+      return 0
+    fi
+  done <"$TEP_PLUGIN_DIR/CMakeLists.txt"
+  tep_log "cannot read the plugin version from $TEP_PLUGIN_DIR/CMakeLists.txt"
+  return 1
+}
+
+# tep_arch: sets tep_arch to the release archives' name for this machine
+# (bash's own HOSTTYPE: no uname process).
+tep_arch() {
+  case ${HOSTTYPE:-} in
+    x86_64 | amd64) tep_arch=x86_64 ;;
+    aarch64 | arm64) tep_arch=aarch64 ;;
+    *) tep_arch=${HOSTTYPE:-unknown} ;;
+  esac
+}
+
+# tep_cache_dir: sets tep_cache, the private per-user cache. TEP_CACHE_DIR, else
+# $XDG_CACHE_HOME/test-engine-pytest, else $HOME/.cache/test-engine-pytest.
+# Never a shared folder: without HOME it is a folder of our own in TMPDIR
+# (/tmp), made mode 700, and refused if someone else made it first or it is a
+# symlink (tep_cache_create). The old fallback, /tmp/.cache, let another user
+# plant a binary that then received both tokens.
+tep_cache_dir() {
+  tep_cache_in_tmp=0
+  if [[ -n ${TEP_CACHE_DIR:-} ]]; then
+    tep_cache=$TEP_CACHE_DIR
+  elif [[ ${XDG_CACHE_HOME:-} == /* ]]; then
+    tep_cache=$XDG_CACHE_HOME/test-engine-pytest
+  elif [[ ${HOME:-} == /?* ]]; then
+    tep_cache=$HOME/.cache/test-engine-pytest
+  else
+    tep_cache=${TMPDIR:-/tmp}/test-engine-pytest-$EUID
+    tep_cache_in_tmp=1
   fi
 }
 
-tep_version() {
-  sed -n 's/^project(test_engine_pytest VERSION \([0-9.]*\).*/\1/p' "$TEP_PLUGIN_DIR/CMakeLists.txt"
+# tep_private PATH...: true if every PATH (symlinks followed) is owned by us and
+# not writable by group or others; else says which and why, in one line. One
+# `stat` for all of them.
+tep_private() {
+  local out line uid mode path
+  if ! out=$(stat -L -c '%u %a %n' -- "$@" 2>&1); then
+    tep_log "cannot check the owner and mode of the cache (${out%%$'\n'*}); set TEP_CACHE_DIR to a private directory"
+    return 1
+  fi
+  while IFS= read -r line; do
+    uid=${line%% *}
+    line=${line#* }
+    mode=${line%% *}
+    path=${line#* }
+    if [[ $uid != "$EUID" ]]; then
+      tep_log "refusing $path: it is owned by uid $uid, not by this user (uid $EUID), so it could hold a planted binary; remove it or set TEP_CACHE_DIR to a private directory"
+      return 1
+    fi
+    if ((8#$mode & 8#022)); then
+      tep_log "refusing $path: it is writable by group or others (mode $mode), so it could hold a planted binary; run chmod go-w on it or set TEP_CACHE_DIR to a private directory"
+      return 1
+    fi
+  done <<<"$out"
+  return 0
 }
 
-# Builds are shared by every checkout of the plugin on the host (the agent
-# checks plugins out once per worker, ephemeral agents once per job), keyed by
-# the version and the source itself.
-tep_cache_dir() {
-  printf '%s\n' "${TEP_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/test-engine-pytest}"
+# tep_cache_create: makes the cache folder (mode 700) if needed and checks it.
+tep_cache_create() {
+  if [[ $tep_cache_in_tmp == 1 && -L $tep_cache ]]; then
+    tep_log "refusing $tep_cache: it is a symlink someone else may have made; set HOME or TEP_CACHE_DIR"
+    return 1
+  fi
+  if [[ ! -d $tep_cache ]] && ! mkdir -p -m 700 -- "$tep_cache"; then
+    tep_log "cannot create the cache $tep_cache; set TEP_CACHE_DIR to a private directory"
+    return 1
+  fi
+  tep_private "$tep_cache"
 }
 
-tep_build_key() {
-  local hash
-  hash=$(cd "$TEP_PLUGIN_DIR" && find src cmake CMakeLists.txt -type f \( -name '*.[ch]' -o -name '*.py' -o -name '*.cmake' -o -name CMakeLists.txt \) |
-    LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
-  printf '%s-%s\n' "$(tep_version)" "$hash"
+# tep_checksum NAME: sets tep_sum to the SHA-256 this checkout carries for the
+# release archive NAME; false when it has none (a development checkout).
+tep_checksum() {
+  local sum name
+  tep_sum=
+  [[ -f $TEP_CHECKSUMS_FILE ]] || return 1
+  while read -r sum name; do
+    if [[ $name == "$1" || $name == "*$1" ]]; then
+      tep_sum=$sum
+      return 0
+    fi
+  done <"$TEP_CHECKSUMS_FILE"
+  return 1
+}
+
+# tep_source_key: sets tep_key to <version>-<hash of the plugin's C sources>,
+# the folder a build from this checkout lives in. The hash is computed once per
+# plugin checkout and remembered in the cache with the sources' change times
+# (one `stat`); it is computed again only when one of them changed (a checkout
+# updated or replaced in place: a change time cannot be carried over by a copy).
+# A new hash is written down by tep_save_stamp, once the cache is known private.
+tep_source_key() {
+  local stamp id f files=() sig="" saved="" hash
+  tep_stamp=
+  id=${TEP_PLUGIN_DIR//%/%25}
+  id=${id//\//%2F}
+  stamp="$tep_cache/checkouts/${id:0:200}"
+  for f in "$TEP_PLUGIN_DIR/CMakeLists.txt" "$TEP_PLUGIN_DIR/src" "$TEP_PLUGIN_DIR"/src/* "$TEP_PLUGIN_DIR"/src/*/* \
+    "$TEP_PLUGIN_DIR/cmake" "$TEP_PLUGIN_DIR"/cmake/*; do
+    [[ -e $f ]] && files+=("$f")
+  done
+  sig=$(stat -c '%Z %s %n' -- "${files[@]}") || sig=""
+  if [[ -n $sig && ${#id} -le 200 && -f $stamp ]]; then
+    IFS= read -r -d '' saved <"$stamp" || true
+    if [[ $saved == "$tep_plugin_version"-*$'\n'"$sig"$'\n' ]]; then
+      tep_key=${saved%%$'\n'*}
+      return 0
+    fi
+  fi
+  # what the build reads: the C sources, the embedded pytest plugins (src/*.py)
+  # and the CMake files
+  hash=$(cd "$TEP_PLUGIN_DIR" && find src cmake CMakeLists.txt -type f \( -name '*.[ch]' -o -name '*.py' \
+    -o -name '*.cmake' -o -name CMakeLists.txt \) | LC_ALL=C sort | xargs sha256sum | sha256sum) || return 1
+  tep_key="$tep_plugin_version-${hash:0:12}"
+  if [[ -n $sig && ${#id} -le 200 ]]; then
+    tep_stamp=$stamp
+    tep_stamp_text="$tep_key"$'\n'"$sig"$'\n'
+  fi
+  return 0
+}
+
+tep_save_stamp() {
+  [[ -n ${tep_stamp:-} ]] || return 0
+  if mkdir -p -m 700 -- "$tep_cache/checkouts"; then
+    printf '%s' "$tep_stamp_text" >"$tep_stamp.tmp.$$" && mv -f -- "$tep_stamp.tmp.$$" "$tep_stamp"
+  fi
+  tep_stamp=
+  return 0
 }
 
 tep_missing_build_tools() {
@@ -53,7 +196,7 @@ tep_missing_build_tools() {
   for tool in cmake cc pkg-config; do
     command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
   done
-  printf '%s' "${missing# }"
+  tep_missing=${missing# }
 }
 
 # tep_build DEST: configures and compiles into DEST/bin, the log in DEST.log.
@@ -67,7 +210,7 @@ tep_build() {
     cp "$tmp/build/test-engine-pytest" "$tmp/bin/"; then
     rm -rf "$tmp/build" "$dest"
     mv "$tmp" "$dest"
-    tep_log "built test-engine-pytest $(tep_version) in $((SECONDS - started)) s (cached in $dest)"
+    tep_log "built test-engine-pytest $tep_plugin_version in $((SECONDS - started)) s (cached in $dest)"
     return 0
   fi
   tail -n 40 "$dest.log" >&2
@@ -76,75 +219,255 @@ tep_build() {
   return 1
 }
 
-# Prints the cached binary for this plugin version, building it once per host
-# under a lock (concurrent jobs wait, then find it built). NO_BUILD=1: only
-# look (pre-exit must never start a build).
-tep_cached_binary() {
-  local cache key bin missing
-  cache=$(tep_cache_dir)
-  key=$(tep_build_key)
-  bin="$cache/$key/bin/test-engine-pytest"
-  if [ ! -x "$bin" ]; then
-    [ "${NO_BUILD:-0}" = 1 ] && return 1
-    missing=$(tep_missing_build_tools)
-    if [ -n "$missing" ]; then
-      tep_log "cannot build test-engine-pytest: $missing not installed (Debian/Ubuntu: apt-get install cmake gcc pkg-config libcurl4-openssl-dev libcjson-dev libexpat1-dev), or install the .deb, or set the plugin's 'binary' option"
-      return 1
-    fi
-    mkdir -p "$cache" || { tep_log "cannot create the build cache $cache; set TEP_CACHE_DIR"; return 1; }
-    (
-      flock 9
-      [ -x "$bin" ] || tep_build "$cache/$key"
-    ) 9>"$cache/$key.lock" || return 1
+# tep_fetch URL FILE: downloads URL (https only, TLS verified, the ca-bundle
+# option's CAs if set) with curl, else wget; one line on failure.
+tep_fetch() {
+  local url=$1 file=$2 ca err=$2.err status=0
+  tep_option ca-bundle
+  ca=${tep_value:-${BUILDKITE_TEST_ENGINE_CA_BUNDLE:-}}
+  if command -v curl >/dev/null 2>&1; then
+    curl --fail --silent --show-error --location --proto =https --proto-redir =https \
+      --connect-timeout 15 --max-time 300 --retry 2 ${ca:+--cacert "$ca"} -o "$file" -- "$url" 2>"$err" || status=$?
+  elif command -v wget >/dev/null 2>&1; then
+    local limit=()
+    command -v timeout >/dev/null 2>&1 && limit=(timeout 300)
+    "${limit[@]}" wget --no-verbose --https-only --timeout=15 --tries=2 ${ca:+--ca-certificate="$ca"} \
+      -O "$file" -- "$url" 2>"$err" || status=$?
+  else
+    tep_log "cannot download $url: neither curl nor wget is installed; building from source instead"
+    return 1
   fi
-  printf '%s\n' "$bin"
+  if [[ $status != 0 ]]; then
+    local why=""
+    IFS= read -r why <"$err" || true
+    tep_log "downloading $url failed (${why:-exit status $status}); building from source instead"
+    return 1
+  fi
+  return 0
 }
 
-tep_binary_version() { "$1" --version 2>/dev/null | sed -n 's/^test-engine-pytest //p'; }
-
-# Prints the binary to use: the 'binary' option, else one on PATH of this very
-# version, else the plugin's own build. A binary of another version on PATH is
-# refused: hooks and binary must agree on the state they hand over.
-tep_find_binary() {
-  local option found version want
-  want=$(tep_version)
-  option=$(tep_option binary)
-  if [ -n "$option" ]; then
-    [ -x "$option" ] || { tep_log "option 'binary': $option is not an executable file"; return 1; }
-    version=$(tep_binary_version "$option")
-    [ "$version" = "$want" ] || tep_log "option 'binary': $option is version ${version:-unknown}, this plugin is $want; using it as you asked"
-    printf '%s\n' "$option"
-    return 0
+# tep_download DEST NAME SUM: the release archive NAME from the release-url,
+# checked against SUM, unpacked into DEST/bin. A failed download, a checksum
+# mismatch or a binary that does not run here is said in one line.
+tep_download() {
+  local dest=$1 name=$2 sum=$3 url tmp got started=$SECONDS
+  tep_option release-url
+  url=${tep_value:-$TEP_DEFAULT_RELEASE_URL}
+  [[ $url == none ]] && return 1
+  url="${url//\{version\}/$tep_plugin_version}/$name"
+  if [[ $url != https://* ]]; then
+    tep_log "option 'release-url': $url is not an https:// URL; building from source instead"
+    return 1
   fi
-  found=$(command -v test-engine-pytest 2>/dev/null)
-  if [ -n "$found" ]; then
-    version=$(tep_binary_version "$found")
-    if [ "$version" = "$want" ]; then
-      printf '%s\n' "$found"
+  tmp=$(mktemp -d "$tep_cache/.download.XXXXXX") || return 1
+  if ! tep_fetch "$url" "$tmp/$name"; then
+    rm -rf -- "$tmp"
+    return 1
+  fi
+  got=$(sha256sum -- "$tmp/$name") || got=""
+  got=${got%% *}
+  if [[ $got != "$sum" ]]; then
+    tep_log "the archive from $url has SHA-256 ${got:-unknown}, but this plugin checkout expects $sum (SHA256SUMS); not using it, building from source instead"
+    rm -rf -- "$tmp"
+    return 1
+  fi
+  local top=${name%.tar.gz} version=""
+  mkdir -p "$tmp/x"
+  if ! tar -xzf "$tmp/$name" -C "$tmp/x" --no-same-owner 2>"$tmp/err" || [[ ! -x $tmp/x/$top/bin/test-engine-pytest ]]; then
+    tep_log "the archive from $url does not hold $top/bin/test-engine-pytest; building from source instead"
+    rm -rf -- "$tmp"
+    return 1
+  fi
+  version=$("$tmp/x/$top/bin/test-engine-pytest" --version 2>&1) || true
+  if [[ ${version%%$'\n'*} != "test-engine-pytest $tep_plugin_version" ]]; then
+    tep_log "the downloaded test-engine-pytest does not run here (${version%%$'\n'*}); building from source instead"
+    rm -rf -- "$tmp"
+    return 1
+  fi
+  printf '%s\n' "$sum" >"$tmp/x/$top/archive.sha256"
+  rm -rf -- "$dest"
+  if ! mv -- "$tmp/x/$top" "$dest"; then
+    tep_log "cannot move the downloaded binary into $dest; building from source instead"
+    rm -rf -- "$tmp"
+    return 1
+  fi
+  rm -rf -- "$tmp"
+  tep_log "downloaded test-engine-pytest $tep_plugin_version ($tep_arch) in $((SECONDS - started)) s, SHA-256 verified (cached in $dest)"
+}
+
+# tep_cached_binary: sets tep_bin to this plugin version's binary from the
+# cache: the release binary for this architecture (if this checkout carries
+# its checksum), else this checkout's own build. Not cached yet: downloads the
+# release archive, else builds from source, once per host under a lock
+# (concurrent jobs wait, then find it). tep_no_build=1: only look (pre-exit must
+# never start a download or a build).
+tep_cached_binary() {
+  local name="" sum="" dest have
+  tep_bin_release=0
+  tep_arch
+  name="test-engine-pytest-$tep_plugin_version-linux-$tep_arch.tar.gz"
+  if tep_checksum "$name"; then
+    sum=$tep_sum
+    dest="$tep_cache/$tep_plugin_version-linux-$tep_arch"
+    tep_bin="$dest/bin/test-engine-pytest"
+    if [[ -x $tep_bin && -f $dest/archive.sha256 ]] && IFS= read -r have <"$dest/archive.sha256" && [[ $have == "$sum" ]]; then
+      tep_bin_release=1
+      tep_private "$tep_cache" "$dest" "$dest/bin" "$tep_bin"
+      return
+    fi
+  fi
+  if [[ -d $tep_cache && ! ($tep_cache_in_tmp == 1 && -L $tep_cache) ]]; then
+    tep_source_key || return 1
+    tep_bin="$tep_cache/$tep_key/bin/test-engine-pytest"
+    if [[ -x $tep_bin ]]; then
+      tep_private "$tep_cache" "$tep_cache/$tep_key" "$tep_cache/$tep_key/bin" "$tep_bin" || return 1
+      tep_save_stamp
       return 0
     fi
-    [ "${NO_BUILD:-0}" = 1 ] || tep_log "ignoring $found (version ${version:-unknown}): this plugin is version $want; using the plugin's own build"
   fi
+  [[ ${tep_no_build:-0} == 1 ]] && return 1
+  tep_cache_create || return 1
+  if [[ -n $sum ]] && tep_install_release "$name" "$sum"; then
+    tep_bin_release=1
+    return 0
+  fi
+  tep_source_key || return 1
+  tep_bin="$tep_cache/$tep_key/bin/test-engine-pytest"
+  tep_missing_build_tools
+  if [[ -n $tep_missing ]]; then
+    tep_log "cannot build test-engine-pytest: $tep_missing not installed (Debian/Ubuntu: apt-get install cmake gcc pkg-config libcurl4-openssl-dev libcjson-dev libexpat1-dev), or install the .deb, or set the plugin's 'binary' option"
+    return 1
+  fi
+  (
+    flock 9
+    [[ -x $tep_bin ]] || tep_build "$tep_cache/$tep_key"
+  ) 9>"$tep_cache/$tep_key.lock" || return 1
+  tep_save_stamp
+}
+
+# tep_install_release NAME SUM: downloads the release binary into the cache,
+# once per host under a lock; sets tep_bin.
+tep_install_release() {
+  local dest="$tep_cache/$tep_plugin_version-linux-$tep_arch" have=""
+  tep_bin="$dest/bin/test-engine-pytest"
+  (
+    flock 9
+    if [[ -x $tep_bin && -f $dest/archive.sha256 ]] && IFS= read -r have <"$dest/archive.sha256" && [[ $have == "$2" ]]; then
+      exit 0
+    fi
+    tep_download "$dest" "$1" "$2"
+  ) 9>"$dest.lock"
+}
+
+# tep_which NAME: sets tep_found to the first executable NAME on PATH, as the
+# shell would run it (no subshell, unlike $(type -P)).
+tep_which() {
+  local dir dirs
+  tep_found=
+  IFS=: read -r -a dirs <<<"${PATH:-}"
+  for dir in "${dirs[@]}"; do
+    if [[ -f ${dir:-.}/$1 && -x ${dir:-.}/$1 ]]; then
+      tep_found=${dir:-.}/$1
+      return 0
+    fi
+  done
+  return 1
+}
+
+# tep_binary_version FILE: sets tep_found_version to what FILE --version says.
+tep_binary_version() {
+  tep_found_version=$("$1" --version 2>/dev/null) || true
+  tep_found_version=${tep_found_version%%$'\n'*}
+  tep_found_version=${tep_found_version#test-engine-pytest }
+}
+
+# tep_find_binary: sets tep_bin to the binary to use: the 'binary' option, else
+# one on PATH of this very version, else the cached release or build. A binary
+# of another version on PATH is refused: hooks and binary must agree on the
+# state they hand over. tep_bin_from says which: option, path or cache. (After
+# pre-command, PATH starts with the cache's folder: that is the cache's binary,
+# checked as such, not asked its version again.)
+tep_find_binary() {
+  local found
+  tep_bin_release=0
+  tep_version || return 1
+  tep_cache_dir
+  tep_option binary
+  if [[ -n $tep_value ]]; then
+    tep_bin=$tep_value
+    tep_bin_from=option
+    if [[ ! -f $tep_bin || ! -x $tep_bin ]]; then
+      tep_log "option 'binary': $tep_bin is not an executable file"
+      return 1
+    fi
+    tep_binary_version "$tep_bin"
+    [[ $tep_found_version == "$tep_plugin_version" ]] ||
+      tep_log "option 'binary': $tep_bin is version ${tep_found_version:-unknown}, this plugin is $tep_plugin_version; using it as you asked"
+    return 0
+  fi
+  tep_which test-engine-pytest
+  found=$tep_found
+  if [[ -n $found && $found != "$tep_cache"/* ]]; then
+    tep_binary_version "$found"
+    if [[ $tep_found_version == "$tep_plugin_version" ]]; then
+      tep_bin=$found
+      tep_bin_from=path
+      return 0
+    fi
+    [[ ${tep_no_build:-0} == 1 ]] || tep_log "ignoring $found (version ${tep_found_version:-unknown}): this plugin is version $tep_plugin_version; using the plugin's own build"
+  fi
+  tep_bin_from=cache
   tep_cached_binary
 }
 
-# Puts the chosen binary first on PATH for the step's command (a symlink in a
-# folder of its own, so nothing else from the binary's folder comes along).
+# tep_export_path: puts tep_bin first on PATH for the step's command. One found
+# on PATH already is; a cached binary's folder holds nothing else, so it goes
+# on PATH as it is; a binary given by the option gets a symlink in a folder of
+# its own in the cache (so nothing else from its folder comes along).
 tep_export_path() {
-  local bin=$1 dir
-  dir="$(tep_cache_dir)/path/$(printf '%s' "$bin" | sha256sum | cut -c1-12)"
-  if [ "$(readlink "$dir/test-engine-pytest" 2>/dev/null)" != "$bin" ]; then
-    mkdir -p "$dir" && ln -sfn "$bin" "$dir/test-engine-pytest" || return 1
+  local dir=${tep_bin%/*} id
+  case $tep_bin_from in
+    path) return 0 ;;
+    option)
+      tep_cache_create || return 1
+      id=${tep_bin//%/%25}
+      id=${id//\//%2F}
+      if [[ ${#id} -gt 200 ]]; then
+        id=$(printf '%s' "$tep_bin" | sha256sum) || return 1
+        id=${id:0:16}
+      fi
+      dir="$tep_cache/path/$id"
+      if [[ ! $dir/test-engine-pytest -ef $tep_bin ]]; then
+        mkdir -p -m 700 -- "$dir" && ln -sfn -- "$tep_bin" "$dir/test-engine-pytest" || return 1
+      fi
+      ;;
+  esac
+  [[ $PATH == "$dir":* ]] || export PATH="$dir:$PATH"
+}
+
+# tep_run SUBCOMMAND: runs the binary. A release binary carries its own OpenSSL,
+# which looks for CA certificates where Debian keeps them (/usr/lib/ssl) unless
+# SSL_CERT_FILE says otherwise: on hosts that keep them elsewhere (or Debian
+# without the openssl package) it is told where the system's bundle is, for
+# this command only.
+tep_run() {
+  local f
+  if [[ ${tep_bin_release:-0} == 1 && -z ${SSL_CERT_FILE:-} && -z ${SSL_CERT_DIR:-} ]]; then
+    for f in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/ca-bundle.pem /etc/ssl/cert.pem; do
+      if [[ -f $f ]]; then
+        SSL_CERT_FILE=$f "$tep_bin" "$@"
+        return
+      fi
+    done
   fi
-  export PATH="$dir:$PATH"
+  "$tep_bin" "$@"
 }
 
 # A state-dir plugin option must reach the command phase too, which does not
 # see plugin options: pass it on as the variable.
 tep_export_state_dir() {
-  local dir
-  dir=$(tep_option state-dir)
-  if [ -n "$dir" ] && [ -z "${BUILDKITE_TEST_ENGINE_STATE_DIR:-}" ]; then
-    export BUILDKITE_TEST_ENGINE_STATE_DIR="$dir"
+  tep_option state-dir
+  if [[ -n $tep_value && -z ${BUILDKITE_TEST_ENGINE_STATE_DIR:-} ]]; then
+    export BUILDKITE_TEST_ENGINE_STATE_DIR="$tep_value"
   fi
 }

@@ -126,7 +126,8 @@ static void load_plugin_json(config_t *cfg, bool *from_plugin)
     cJSON_ArrayForEach(item, root)
     {
         const char *key = item->string;
-        if (strcmp(key, "binary") == 0) continue; /* read by the hooks */
+        /* read by the hooks alone (finding the binary happens before it runs) */
+        if (strcmp(key, "binary") == 0 || strcmp(key, "release-url") == 0) continue;
         const option_t *o = config_option_by_plugin_key(key);
         if (!o) {
             config_add_problem(

@@ -15,7 +15,7 @@ setup() {
 #!/usr/bin/env bash
 if [ "\$1" = --version ]; then echo "test-engine-pytest \${STUB_VERSION:-$VERSION}"; exit 0; fi
 printf '%s state=%s\n' "\$1" "\${BUILDKITE_TEST_ENGINE_STATE_DIR:-}" >> "\$STUB_LOG"
-exit "\${STUB_EXIT:-0}"
+v="STUB_EXIT_\$1"; exit "\${!v:-\${STUB_EXIT:-0}}"
 SH
   chmod +x "$STUBS/test-engine-pytest"
   export STUB_LOG="$BATS_TEST_TMPDIR/calls" PATH="$STUBS:$PATH" BUILDKITE_JOB_ID=job-42
@@ -24,13 +24,13 @@ SH
   HOOKS="$TEP_SOURCE_DIR/hooks"
 }
 
-@test "pre-command, sourced as the agent does, plans and puts this version's binary first on PATH" {
+@test "pre-command, sourced as the agent does, plans with this version's binary from PATH (already first there)" {
   run bash -c "set -o | sort > '$BATS_TEST_TMPDIR/before'; source '$HOOKS/pre-command'; echo status=\$?
     set -o | sort > '$BATS_TEST_TMPDIR/after'
     echo \"first=\$(command -v test-engine-pytest)\"; echo \"state=\${BUILDKITE_TEST_ENGINE_STATE_DIR:-unset}\""
   assert_success
   assert_output --partial "status=0"
-  assert_output --partial "first=$TEP_CACHE_DIR/path/"
+  assert_output --partial "first=$STUBS/test-engine-pytest"
   assert_output --partial "state=unset"
   assert_equal "$(cat "$STUB_LOG")" "plan state="
   # Sourcing leaves the agent's wrapper shell options as they were (no leaked set -e).
@@ -53,6 +53,74 @@ SH
   assert_equal "$(cat "$STUB_LOG")" "report state="
   STUB_EXIT=3 run bash -c "source '$HOOKS/post-command'; echo sourced-status=\$?"
   assert_output --partial "sourced-status=0"
+}
+
+# source_hook OPTIONS HOOK: sources HOOK in a shell with OPTIONS set first (e.g.
+# "set -euo pipefail"), as a plain statement, the way the agent's wrapper does;
+# prints the hook's status, then at exit the shell's status and the traps left.
+source_hook() {
+  bash -c "trap 'echo \"shell-exit=\$?\"; echo \"traps=[\$(trap -p TERM INT HUP)]\"' EXIT
+    $1
+    source '$HOOKS/$2'
+    echo \"after-hook=\$?\""
+}
+
+@test "every hook behaves the same with and without set -euo pipefail in the sourcing shell" {
+  for options in ":" "set -euo pipefail" "set -e" "set -u"; do
+    # post-command: a failing report is said, the hook succeeds and removes its trap.
+    : > "$STUB_LOG"
+    STUB_EXIT=3 run source_hook "$options" post-command
+    assert_output --partial "report exited 3; the job's exit status is unchanged"
+    assert_output --partial "after-hook=0"
+    assert_output --partial "shell-exit=0"
+    assert_output --partial "traps=[]"
+    assert_equal "$(cat "$STUB_LOG")" "report state="
+    # pre-exit: a failing cleanup never fails the job.
+    : > "$STUB_LOG"
+    STUB_EXIT=9 run source_hook "$options" pre-exit
+    assert_output --partial "after-hook=0"
+    assert_equal "$(cat "$STUB_LOG")" "cleanup state="
+    # pre-command: success goes on; failure gives plan's status either way.
+    : > "$STUB_LOG"
+    run source_hook "$options" pre-command
+    assert_output --partial "after-hook=0"
+    assert_output --partial "traps=[]"
+    # (sourced without errexit the shell goes on with the hook's status; with
+    # errexit it stops there with it: either way the job fails with 65)
+    STUB_EXIT=65 run source_hook "$options" pre-command
+    assert_output --regexp "(after-hook|shell-exit)=65"
+    refute_output --partial "after-hook=0"
+    # No binary at all: pre-command fails with 78, the others say so and succeed.
+    export BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY=/nonexistent/tep
+    run source_hook "$options" pre-command
+    assert_output --regexp "(after-hook|shell-exit)=78"
+    assert_output --partial "option 'binary': /nonexistent/tep is not an executable file"
+    for hook in post-command pre-exit; do
+      run source_hook "$options" "$hook"
+      assert_output --partial "after-hook=0"
+    done
+    unset BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY
+  done
+}
+
+@test "a job through the real-agent job runner ends the same with and without errexit in the hooks' shell" {
+  mkdir -p "$BATS_TEST_TMPDIR/checkout"
+  for mode in --pty --hook-errexit; do
+    : > "$STUB_LOG"
+    # plan passes, the command's run fails with 1, report with 3, cleanup with 9.
+    run /usr/bin/python3 "$SUPPORT/job_runner.py" --checkout "$BATS_TEST_TMPDIR/checkout" \
+      --command 'test-engine-pytest run' --plugin "$TEP_SOURCE_DIR=test-engine-pytest-buildkite-plugin" \
+      --summary "$BATS_TEST_TMPDIR/summary-$mode.json" --env "STUB_LOG=$STUB_LOG" --env "PATH=$STUBS:/usr/bin:/bin" \
+      --env STUB_EXIT_run=1 --env STUB_EXIT_report=3 --env STUB_EXIT_cleanup=9 \
+      --env "TEP_CACHE_DIR=$TEP_CACHE_DIR" --env "BUILDKITE_JOB_ID=job-errexit-$$$mode" "$mode"
+    assert_equal "$status" 1
+    assert_output --partial "report exited 3; the job's exit status is unchanged"
+    assert_equal "$(cut -d' ' -f1 "$STUB_LOG" | tr '\n' ' ')" "plan run report cleanup "
+    run /usr/bin/python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+print(" ".join("%s=%s" % (p["phase"], p.get("exit_status")) for p in s["phases"]))' "$BATS_TEST_TMPDIR/summary-$mode.json"
+    assert_output "pre-command=0 command=1 post-command=0 pre-exit=0"
+  done
 }
 
 @test "post-command outlives a cancellation's SIGTERM to its process group, so report can finish" {
@@ -105,6 +173,10 @@ SH
   assert_success
   assert_output --partial "is version 9.9.9, this plugin is $VERSION; using it as you asked"
   grep -q '^option-plan' "$STUB_LOG"
+  # The step's command finds the option's binary first, through a folder of its own.
+  run bash -c "source '$HOOKS/pre-command' && command -v test-engine-pytest && test-engine-pytest --version"
+  assert_output --partial "$TEP_CACHE_DIR/path/"
+  assert_output --partial "test-engine-pytest 9.9.9"
   export BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_BINARY=/nonexistent/tep
   run "$HOOKS/pre-command"
   assert_failure 78
@@ -170,7 +242,9 @@ SH
   assert_output --partial "building test-engine-pytest failed; the full log is $TEP_CACHE_DIR/"
 }
 
-@test "the hooks are shellcheck clean" {
-  run shellcheck -x "$HOOKS/pre-command" "$HOOKS/post-command" "$HOOKS/pre-exit" "$TEP_SOURCE_DIR/lib/plugin.bash"
+@test "the hooks, the release scripts and their benchmarks are shellcheck clean" {
+  run shellcheck -x "$HOOKS/pre-command" "$HOOKS/post-command" "$HOOKS/pre-exit" "$TEP_SOURCE_DIR/lib/plugin.bash" \
+    "$TEP_SOURCE_DIR/scripts/release" "$TEP_SOURCE_DIR/scripts/release-check" "$TEP_SOURCE_DIR/bench/hooks.sh" \
+    "$TEP_SOURCE_DIR/bench/cold_host.sh"
   assert_success
 }

@@ -28,7 +28,10 @@ shared/reference/buildkite-agent-realities.md. In short:
 
 Runner-only behaviour, not the agent's: the job's processes carry TEP_JOB_RUNNER_RUN (a
 unique marker) so that survivors can be found after the job and killed; the runner is a
-child subreaper so orphans stay visible; a whole-job --timeout cancels a runaway job.
+child subreaper so orphans stay visible; a whole-job --timeout cancels a runaway job;
+--hook-errexit sources every hook with `set -euo pipefail` already on in the wrapper (the
+shell options a sourced hook meets are its caller's: a hooks shell with -e, or a user's
+hook that set them), so a hook can be tested under both.
 Exit status of this script: the job's exit status (0-255; 137 when the agent would have
 reported -1/SIGKILL); 125 when the runner itself cannot start the job.
 """
@@ -435,13 +438,17 @@ def hook_type(path):
     return "shell" if not line or is_posix_shell(line) else "script"
 
 
-def write_wrapper(folder, hook):
-    """The agent's POSIX wrapper: env before, source the hook, env after, same status."""
+def write_wrapper(folder, hook, errexit=False):
+    """The agent's POSIX wrapper: env before, source the hook, env after, same status.
+    errexit: the sourcing shell has `set -euo pipefail` on (a hooks shell started with -e,
+    or a user's hook that turned it on before ours), so a failing command in the hook
+    ends the wrapper there, with that command's status."""
     before, after = os.path.join(folder, "before"), os.path.join(folder, "after")
     line = shebang(hook)
-    text = ("%s\n/usr/bin/env -0 > %s\n. %s\nexport BUILDKITE_HOOK_EXIT_STATUS=$?\n"
+    text = ("%s\n%s/usr/bin/env -0 > %s\n. %s\nexport BUILDKITE_HOOK_EXIT_STATUS=$?\n"
             "export BUILDKITE_HOOK_WORKING_DIR=\"${PWD}\"\n/usr/bin/env -0 > %s\n"
-            "exit $BUILDKITE_HOOK_EXIT_STATUS\n") % (line, shlex.quote(before), shlex.quote(hook),
+            "exit $BUILDKITE_HOOK_EXIT_STATUS\n") % (line, "set -euo pipefail\n" if errexit else "",
+                                                      shlex.quote(before), shlex.quote(hook),
                                                       shlex.quote(after))
     wrapper = os.path.join(folder, "hook-script-wrapper")
     with open(wrapper, "w") as f:
@@ -659,7 +666,7 @@ class Job:
 
     def run_wrapped(self, hook, env, record, interruptible):
         folder = tempfile.mkdtemp(prefix="buildkite-agent-hook-wrapper", dir=self.tmp)
-        argv, before_path, after_path = write_wrapper(folder, hook)
+        argv, before_path, after_path = write_wrapper(folder, hook, self.args.hook_errexit)
         status = self.run_process(argv, env, record, interruptible)
         if status == 0:
             before, _ = read_env_dump(before_path)
@@ -984,6 +991,8 @@ def parse_args(argv):
                    help="how long output is read after a phase ends (the agent: 10 s)")
     p.add_argument("--summary", metavar="FILE")
     p.add_argument("--debug-agent", action="store_true")
+    p.add_argument("--hook-errexit", action="store_true",
+                   help="source hooks with `set -euo pipefail` on in the wrapper shell")
     args = p.parse_args(argv)
     if not getattr(args, "plugins", None):
         args.plugins = []

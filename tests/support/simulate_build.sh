@@ -28,7 +28,11 @@
 # DEMO_COMMAND replaces the step command, DEMO_RUNNER_ARGS adds job runner
 # options (e.g. --cancel-when-file F --grace-period 5), DEMO_ENV=K=V adds one
 # variable to the job's environment, DEMO_SPY_DIR=DIR records the argv and
-# environment of every Python the jobs start there (fixtures/spy).
+# environment of every Python the jobs start there (fixtures/spy),
+# DEMO_RELEASE_DIR=DIR serves the release
+# archives in DIR (scripts/release's output) from the stand-in and points the
+# plugin's release-url there (the hooks download the binary instead of
+# building it, when the plugin checkout's SHA256SUMS names them).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JOBS=${JOBS:-3}
@@ -49,17 +53,24 @@ mkdir -p "$work/server" "$work/agent" "$work/flaky" "$work/logs" "$work/checkout
 server_pid=$!
 for _ in $(seq 1 100); do [ -f "$work/server/port" ] && break; sleep 0.05; done
 url="https://127.0.0.1:$(cat "$work/server/port")"
+if [ -n "${DEMO_RELEASE_DIR:-}" ]; then
+  mkdir -p "$work/server/files/release"
+  cp "$DEMO_RELEASE_DIR"/*.tar.gz "$work/server/files/release/"
+  release_url="$url/files/release"
+fi
 # The team's virtualenv: the step command activates it before running the slice.
 "$PY" -m venv --without-pip --system-site-packages "$work/venv"
 
 build_id=$("$PY" -c 'import uuid; print(uuid.uuid4())')
 step_id=$("$PY" -c 'import uuid; print(uuid.uuid4())')
-config=$("$PY" - "${DEMO_BINARY:-}" "${DEMO_PLUGIN_CONFIG:-}" <<'PY'
+config=$("$PY" - "${DEMO_BINARY:-}" "${DEMO_PLUGIN_CONFIG:-}" "${release_url:-}" <<'PY'
 import json, sys
 c = {"suite-slug": "shop", "retry-count": 0,
      "test-cmd": "python -m pytest -p tep_collector -p no:cacheprovider {{testExamples}} --json={{resultPath}}"}
 if sys.argv[1]:
     c["binary"] = sys.argv[1]
+if sys.argv[3]:
+    c["release-url"] = sys.argv[3]
 if sys.argv[2]:
     c.update(json.loads(sys.argv[2]))
 print(json.dumps(c))

@@ -6,6 +6,8 @@ Serves over HTTPS on 127.0.0.1 only:
   POST     .../test_plan/filter_tests
   POST     .../test_plan_metadata
   POST     /v1/uploads                  (multipart/form-data)
+  GET      /files/<path>                the file <path> under --dir/files (release archives
+                                        for the hooks' download; faults endpoint "files")
 
 Control is through files in --dir, so tests need no client library:
   port           written once the server listens
@@ -13,7 +15,7 @@ Control is through files in --dir, so tests need no client library:
   fillers.jsonl  one JSON line per body_bytes answer: path, size, bytes sent before the
                  client hung up (sent), client_hung_up
   faults.json    {"<endpoint>": [fault, ...]} consumed in order; endpoint is one of
-                 plan_get, plan_post, filter_tests, metadata, upload.
+                 plan_get, plan_post, filter_tests, metadata, upload, files.
                  fault keys: status, body (str or JSON), headers, delay (s), reset (bool),
                  truncate (bytes actually sent), repeat (n, default 1), forever (bool),
                  read_rate (bytes/s: the request body is read that slowly; a slow network),
@@ -86,6 +88,8 @@ def next_fault(directory, endpoint):
 
 
 def endpoint_of(method, path):
+    if path.startswith("/files/"):
+        return "files"
     if path.startswith("/v1/uploads"):
         return "upload"
     if path.endswith("/test_plan/filter_tests"):
@@ -203,6 +207,20 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(ahead)
         return b"".join(parts)
 
+    def _send_file(self, name):
+        """A static file from --dir/files; never outside it."""
+        base = os.path.realpath(os.path.join(self.server.directory, "files"))
+        path = os.path.realpath(os.path.join(base, name))
+        if not path.startswith(base + os.sep) or not os.path.isfile(path):
+            return self._send(404, {"message": "no such file"})
+        with open(path, "rb") as f:
+            data = f.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _send_filler(self, status, size, with_length):
         """A huge answer without holding it: tests that the client bounds what it reads."""
         self.send_response(status)
@@ -279,6 +297,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"tests": [{"path": p, "reason": "slow"} for p in config.get("filter_tests", [])]})
         if endpoint == "metadata":
             return self._send(200, {})
+        if endpoint == "files":
+            return self._send_file(urllib.parse.urlsplit(self.path).path[len("/files/"):])
         if endpoint == "upload":
             data = (desc or {}).get("data") or {}
             count = 0

@@ -206,6 +206,24 @@ def test_hooks_are_sourced(job):
     assert "cwd=%s" % (job.checkout / "sub") in j.log
 
 
+@pytest.mark.parametrize("errexit", [False, True])
+def test_hook_errexit_sources_hooks_with_set_euo_pipefail_on(job, errexit):
+    hooks = {"pre-command": 'echo "options: $-"; [[ -o pipefail ]] && echo "pipefail: on"\n'
+                            'false\necho "after false"\nexport SEEN=yes\n'}
+    extra = ["--hook-errexit"] if errexit else []
+    j = job('echo "SEEN=${SEEN-unset}"', [(hooks,)], *extra)
+    options = [line for line in j.log.splitlines() if line.startswith("options: ")][0]
+    if errexit:
+        assert j.status == 1, j.log
+        assert "e" in options and "u" in options and "pipefail: on" in j.log
+        assert "after false" not in j.log, "errexit ends the wrapper at the failing command"
+        assert j.phase("command phase")[0]["skipped"] == "a pre-command hook failed"
+    else:
+        assert j.status == 0, j.log
+        assert "e" not in options.split()[1] and "pipefail: on" not in j.log
+        assert "after false" in j.log and "SEEN=yes" in j.log
+
+
 def test_protected_variables_cannot_be_changed_by_a_hook(job):
     hooks = {"pre-command": "export BUILDKITE_AGENT_ACCESS_TOKEN=stolen BUILDKITE_PLUGINS_PATH=/elsewhere\n"}
     j = job('echo "token=$BUILDKITE_AGENT_ACCESS_TOKEN path=$BUILDKITE_PLUGINS_PATH"', [(hooks,)])

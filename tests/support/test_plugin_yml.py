@@ -15,6 +15,8 @@ SOURCE = pathlib.Path(os.environ.get("TEP_SOURCE_DIR", pathlib.Path(__file__).re
 LINTER_SCHEMA = SOURCE / "fixtures" / "schemas" / "plugin-yaml-schema.yml"
 PLUGIN = yaml.safe_load((SOURCE / "plugin.yml").read_text())
 PLUGIN_KEY = "acme/test-engine-pytest#v0.1.0"
+# Options only the hooks read (finding the binary happens before it runs).
+HOOK_ONLY = {"binary", "release-url"}
 
 
 def test_plugin_yml_matches_the_linter_schema():
@@ -59,7 +61,7 @@ def test_plugin_options_match_what_the_binary_reads():
     binary = os.environ.get("TEP_BIN", str(SOURCE / "build" / "test-engine-pytest"))
     options = json.loads(subprocess.run([binary, "--options-json"], check=True, capture_output=True, text=True).stdout)
     parsed = {o["plugin"]: o for o in options if "plugin" in o}
-    declared = set(PLUGIN["configuration"]["properties"]) - {"binary"}
+    declared = set(PLUGIN["configuration"]["properties"]) - HOOK_ONLY
     assert declared == set(parsed), (declared ^ set(parsed))
     for name, opt in parsed.items():
         prop = PLUGIN["configuration"]["properties"][name]
@@ -82,3 +84,13 @@ def test_readme_configuration_lists_every_option():
     for opt in options:
         if opt.get("plugin") and opt.get("default"):
             assert f"`{opt['default']}`" in rows[opt["plugin"]], opt["plugin"]
+
+
+def test_hook_only_defaults_agree_with_the_hooks():
+    """The release-url default in plugin.yml and the README is the one lib/plugin.bash uses."""
+    lib = (SOURCE / "lib" / "plugin.bash").read_text()
+    default = re.search(r"^TEP_DEFAULT_RELEASE_URL='([^']+)'", lib, re.M).group(1)
+    assert default in PLUGIN["configuration"]["properties"]["release-url"]["description"]
+    text = (SOURCE / "README.md").read_text()
+    row = re.search(r"^\| `release-url` \|.*$", text, re.M).group(0)
+    assert f"`{default}`" in row

@@ -195,7 +195,7 @@ static void plugin_json_and_env_precedence(void **state)
     (void)state;
     setenv("BUILDKITE_PLUGIN_CONFIGURATION",
            "{\"suite-slug\":\"plug\",\"retry-count\":2,\"debug-enabled\":true,\"tags\":[\"a=1\","
-           "\"b=2\"],\"binary\":\"x\"}",
+           "\"b=2\"],\"binary\":\"x\",\"release-url\":\"https://mirror/v{version}\"}",
            1);
     config_t c;
     config_load(&c);
