@@ -7,6 +7,30 @@ import os
 import pytest
 
 _KEEP = 4000  # the last characters of a failure text kept (its cause is at the end)
+_MODULE = "_tep_recorder"
+
+
+def _hide_from_children():
+    """Takes what loaded us out of this process's environment: a test that
+    runs pytest in a subprocess (pytester, a plugin's own test suite) must not
+    record into our file, and xdist's workers do not need us (the controller
+    records). Returns where to write."""
+    path = os.environ.pop("TEP_RECORD_OUT", None)
+    plugins = [p for p in os.environ.get("PYTEST_PLUGINS", "").split(",") if p.strip() != _MODULE]
+    if any(p.strip() for p in plugins):
+        os.environ["PYTEST_PLUGINS"] = ",".join(plugins)
+    else:
+        os.environ.pop("PYTEST_PLUGINS", None)
+    here = os.path.dirname(os.path.abspath(__file__))
+    entries = [e for e in os.environ.get("PYTHONPATH", "").split(os.pathsep) if e and e != here]
+    if entries:
+        os.environ["PYTHONPATH"] = os.pathsep.join(entries)
+    else:
+        os.environ.pop("PYTHONPATH", None)
+    return path
+
+
+_PATH = _hide_from_children()
 _out = None  # the events file once opened; False when it cannot be written
 _active = False  # set by pytest_configure: an xdist worker stays silent, the controller records
 _tests = {}  # node id -> what its current try has reported so far
@@ -18,9 +42,9 @@ def _write(**record):
         return
     try:
         if _out is None:
-            _out = open(os.environ["TEP_RECORD_OUT"], "a", encoding="ascii", buffering=1)
+            _out = open(_PATH, "a", encoding="ascii", buffering=1)
         _out.write(json.dumps(record, separators=(",", ":")) + "\n")
-    except (OSError, KeyError, ValueError):
+    except (OSError, TypeError, ValueError):
         _out = False  # never break the user's run: the run phase notices the gap
 
 

@@ -387,6 +387,17 @@ static void real_pytest_every_outcome(void **state)
     project_open(&p);
     scratch_put(p.dir, "tests/test_broken.py", "raise ImportError('broken on purpose')\n");
     scratch_put(p.dir, "tests/test_latin1_\xe9.py", "def test_latin():\n    pass\n");
+    /* a test that runs pytest in a subprocess (pytester does): that pytest must
+     * not record into our file, and the user's own settings reach it */
+    scratch_put(p.dir, "tests/test_subprocess.py",
+                "import os, subprocess, sys\n"
+                "def test_inner_pytest(tmp_path):\n"
+                "    assert 'TEP_RECORD_OUT' not in os.environ\n"
+                "    assert os.environ.get('PYTEST_PLUGINS') == 'user_plug'\n"
+                "    (tmp_path / 'test_inner.py').write_text('def test_inner(): pass\\n')\n"
+                "    r = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', "
+                "'no:cacheprovider', str(tmp_path)])\n"
+                "    assert r.returncode == 0\n");
     /* the user's own plugin, through their own PYTHONPATH and PYTEST_PLUGINS */
     scratch_put(p.dir, "user_plug.py",
                 "def pytest_configure(config):\n"
@@ -415,7 +426,7 @@ static void real_pytest_every_outcome(void **state)
     assert_string_equal(g.invocation_dir, p.dir);
     assert_true(scan.ended);
     assert_int_equal(scan.exit_status, 1);
-    assert_int_equal(scan.tests, 11);
+    assert_int_equal(scan.tests, 12); /* the inner pytest's test_inner is not among them */
     expect(&g, ALL "test_pass", ST_PASSED, "", 1, false, NULL);
     expect(&g, ALL "test_fail", ST_FAILED, "call", 1, false, "one is not two");
     expect(&g, ALL "test_skip", ST_SKIPPED, "setup", 1, false, "no database");
@@ -430,7 +441,10 @@ static void real_pytest_every_outcome(void **state)
     const got_t *broken = got(&g, "tests/test_broken.py");
     assert_true(broken->collection_error);
     assert_non_null(strstr(broken->message, "broken on purpose"));
-    assert_int_equal(g.len, 12); /* 11 tests and the collection error */
+    expect(&g, "tests/test_subprocess.py::test_inner_pytest", ST_PASSED, "", 1, false, NULL);
+    for (size_t i = 0; i < g.len; i++) /* the inner pytest wrote nothing here */
+        assert_null(strstr(g.v[i].id, "test_inner.py"));
+    assert_int_equal(g.len, 13); /* 12 tests and the collection error */
     gots_free(&g);
     run_events_scan_free(&scan);
     project_close(&p);
