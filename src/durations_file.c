@@ -345,16 +345,9 @@ bool durations_file_write_json(const durations_file_entries_t *e, FILE *out)
 bool durations_file_writer_open(durations_file_writer_t *w, const char *path, char **err)
 {
     memset(w, 0, sizeof *w);
-    w->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    w->f = fopen(w->tmp, "wb");
-    if (!w->f) {
-        err_set(err, "cannot write %s (%s)", w->tmp, strerror(errno));
-        free(w->tmp);
-        w->tmp = NULL;
-        return false;
-    }
-    w->path = xstrdup(path);
-    fputc('{', w->f);
+    if (!fs_atomic_begin(&w->file, path))
+        return err_set(err, "cannot write %s (%s)", path, strerror(errno));
+    fputc('{', w->file.f);
     return true;
 }
 
@@ -364,23 +357,20 @@ void durations_file_writer_put(durations_file_writer_t *w, const char *node_id, 
     buf_puts(&line, w->written ? ",\n" : "\n");
     jsontext_put_string(&line, node_id, true); /* read by Python tools: strict UTF-8 */
     buf_printf(&line, ": %.6f", seconds);
-    if (fwrite(line.data, 1, line.len, w->f) != line.len) w->write_error = true;
+    if (fwrite(line.data, 1, line.len, w->file.f) != line.len) w->write_error = true;
     buf_free(&line);
     w->written++;
 }
 
 bool durations_file_writer_close(durations_file_writer_t *w, char **err)
 {
-    fputs("\n}\n", w->f);
-    bool ok = !w->write_error && !ferror(w->f);
-    ok = fclose(w->f) == 0 && ok;
-    ok = ok && rename(w->tmp, w->path) == 0;
-    if (!ok) {
-        err_set(err, "cannot write %s (%s)", w->path, strerror(errno));
-        unlink(w->tmp);
-    }
-    free(w->path);
-    free(w->tmp);
+    fputs("\n}\n", w->file.f);
+    char *path = xstrdup(w->file.path);
+    /* A failed write set the stream's error flag: finish then keeps the old
+     * file and removes the temporary one. */
+    bool ok = fs_atomic_finish(&w->file) && !w->write_error;
+    if (!ok) err_set(err, "cannot write %s (%s)", path, strerror(errno));
+    free(path);
     memset(w, 0, sizeof *w);
     return ok;
 }

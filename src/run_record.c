@@ -113,7 +113,7 @@ bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err)
 {
     char *path = state_dir_file(cfg, RUN_RECORD_NAME);
     fs_atomic_t w;
-    bool ok = fs_atomic_begin(&w, path);
+    bool ok = fs_atomic_begin_durable(&w, path); /* the results report uploads */
     if (ok) {
         put_run_record(w.f, rec);
         ok = fs_atomic_finish(&w);
