@@ -416,6 +416,44 @@ static void artifact_writer_never_writes_through_a_planted_link(void **state)
     free(path);
 }
 
+/* Files that are no durations files end the read at once with one line,
+ * never growing memory: a NUL (/dev/zero), a line or a JSON string over
+ * 64 KiB (a line of /dev/zero had no end: it grew memory ~65 MB/s). */
+static void reads_that_would_never_end_are_refused(void **state)
+{
+    (void)state;
+    durations_file_entries_t e = {0};
+    durations_file_opts_t o = {.label = "DURATIONS"};
+    char *err = NULL;
+    assert_false(durations_file_read("/dev/zero", &o, &e, &err));
+    assert_string_equal(err, "DURATIONS '/dev/zero' line 1: contains a NUL byte; a durations "
+                             "file is text");
+    free(err);
+    buf_t text = BUF_INIT;
+    buf_puts(&text, "1 a.py\n2 ");
+    for (int i = 0; i < 70000; i++) buf_putc(&text, 'b');
+    char *path = write_temp(text.data, text.len);
+    err = NULL;
+    assert_false(durations_file_read(path, &o, &e, &err));
+    assert_non_null(strstr(err, "' line 2: a line longer than 64 KiB; a durations file is text"));
+    free(err);
+    unlink(path);
+    free(path);
+    buf_reset(&text);
+    buf_puts(&text, "{\"a.py\": 1, \"");
+    for (int i = 0; i < 70000; i++) buf_putc(&text, 'b');
+    buf_puts(&text, "\": 2}");
+    path = write_temp(text.data, text.len);
+    err = NULL;
+    assert_false(durations_file_read(path, &o, &e, &err));
+    assert_non_null(strstr(err, "' line 1: a string longer than 64 KiB"));
+    free(err);
+    unlink(path);
+    free(path);
+    buf_free(&text);
+    durations_file_entries_free(&e);
+}
+
 /* The reader never prints: each bad entry, and the count past the cap, is a
  * line for the caller's warn_fn, and nowhere without one. */
 static void warnings_go_to_the_warn_fn_only(void **state)
@@ -451,6 +489,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_escapes_become_utf8),
+        cmocka_unit_test(reads_that_would_never_end_are_refused),
         cmocka_unit_test(artifact_writer_never_writes_through_a_planted_link),
         cmocka_unit_test(unusable_keys_are_refused_by_name),
         cmocka_unit_test(python_nan_and_infinity_refuse_only_their_entry),
