@@ -292,7 +292,8 @@ static void say_timeout(const http_client_t *c, const attempt_ctx_t *ctx, http_r
                 "sent)",
                 ctx->limit_s, HTTP_MIN_UPLOAD_RATE >> 10);
     } else {
-        err_set(&resp->error, "took longer than %lds (api-timeout)", c->timeout_s);
+        err_set(&resp->error, "%s (api-timeout %lds)", ctx->errbuf[0] ? ctx->errbuf : "timed out",
+                c->timeout_s);
     }
 }
 
@@ -423,17 +424,17 @@ static bool wait_for_retry(http_client_t *c, const request_t *req, int attempt,
                          method, path, attempt, resp->error);
         return false;
     }
-    if (wait >= time_left(c)) {
-        resp->out_of_time = true;
-        warn_attempt(c, "%s %s %s failed (attempt %d): %s; the phase's time limit is reached",
-                     c->label, method, path, attempt, resp->error);
-        return false;
-    }
     if (c->retry_spent_s + wait > c->budget_s) {
         resp->gave_up = true;
         warn_attempt(c,
                      "%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
                      c->label, method, path, attempt, resp->error, c->budget_s, c->retry_spent_s);
+        return false;
+    }
+    if (wait >= time_left(c)) {
+        resp->gave_up = resp->out_of_time = true;
+        warn_attempt(c, "%s %s %s failed (attempt %d): %s; the phase's time limit is reached",
+                     c->label, method, path, attempt, resp->error);
         return false;
     }
     warn_attempt(c, "%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method, path,
