@@ -3,6 +3,7 @@
 #include "json_get.h"
 #include "state_dir.h"
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,9 @@ bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
     cJSON_AddItemToObject(root, "muted", muted_json(p));
     cJSON_AddItemToObject(root, "skipped", strlist_json(&p->skipped));
     bool ok = state_dir_write_json(cfg, SLICE_FILE_NAME, root, err);
+    int e = errno; /* the caller's exit status tells a full disk by it */
     cJSON_Delete(root);
+    errno = e;
     return ok;
 }
 

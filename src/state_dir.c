@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Marks a folder this tool owns: it made it, or took it empty. Created
@@ -19,6 +20,8 @@
  * owned whatever they hold. */
 #define STATE_DIR_MARKER ".test-engine-pytest-state"
 #define GITIGNORE_TEXT   "*\n"
+/* Room kept for run.json on a disk that fills up (see state_dir.h). */
+#define RESERVE_NAME ".run.json.reserve"
 
 char *state_dir_file(const config_t *cfg, const char *name)
 {
@@ -110,18 +113,21 @@ static bool check_dir_safe(const char *path, char **err)
 static bool cannot_make(const char *path, int e, char **err)
 {
     if (e == ELOOP)
-        return err_set(err,
-                       "state directory '%s' is not a directory (a link or a file): a folder on "
-                       "its way is a link; remove it, or set BUILDKITE_TEST_ENGINE_STATE_DIR to "
-                       "a directory only you can write",
-                       path);
-    if (fs_errno_is_full(e))
-        return err_set(err,
-                       "disk full: cannot create the state directory '%s' (%s); free space "
-                       "on that file system",
-                       path, strerror(e));
-    return err_set(err, "BUILDKITE_TEST_ENGINE_STATE_DIR '%s': cannot create it (%s)", path,
-                   strerror(e));
+        err_set(err,
+                "state directory '%s' is not a directory (a link or a file): a folder on its way "
+                "is a link; remove it, or set BUILDKITE_TEST_ENGINE_STATE_DIR to a directory only "
+                "you can write",
+                path);
+    else if (fs_errno_is_full(e))
+        err_set(err,
+                "disk full: cannot create the state directory '%s' (%s); free space on that "
+                "file system",
+                path, strerror(e));
+    else
+        err_set(err, "BUILDKITE_TEST_ENGINE_STATE_DIR '%s': cannot create it (%s)", path,
+                strerror(e));
+    errno = e; /* the caller's exit status tells a full disk by it */
+    return false;
 }
 
 /* The state lives in the user's checkout: a .gitignore of "*" inside keeps
@@ -179,17 +185,18 @@ static bool take_ownership(const config_t *cfg, bool made, char **err)
         int m = openat(fd, STATE_DIR_MARKER, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                        0600);
         ok = m >= 0 || (errno == EEXIST && has_marker(fd)); /* another phase took it just now */
-        if (!ok && fs_errno_is_full(errno))
-            err_set(err,
-                    "disk full: cannot write %s/" STATE_DIR_MARKER " (%s); free space on that "
-                    "file system",
-                    cfg->state_dir, strerror(errno));
-        else if (!ok)
-            err_set(err, "cannot write %s/" STATE_DIR_MARKER " (%s)", cfg->state_dir,
-                    strerror(errno));
+        int e = errno;
+        if (!ok) {
+            char *marker = state_dir_file(cfg, STATE_DIR_MARKER);
+            state_dir_write_error(marker, e, err);
+            free(marker);
+        }
         if (m >= 0) close(m);
+        errno = e;
     }
+    int e = errno;
     close(fd);
+    errno = e; /* the caller's exit status tells a full disk by it */
     return ok;
 }
 
@@ -216,8 +223,11 @@ bool state_dir_prepare(const config_t *cfg, char **err)
         if (!check_dir_safe(STATE_DIR_NAME, err)) return false;
         hide_from_git();
     }
-    return check_dir_safe(cfg->state_dir, err) && take_ownership(cfg, made, err) &&
-           make_results(cfg, err);
+    if (!check_dir_safe(cfg->state_dir, err) || !take_ownership(cfg, made, err) ||
+        !make_results(cfg, err))
+        return false;
+    state_dir_reserve(cfg);
+    return true;
 }
 
 /* ---- lock and locate ---- */
@@ -302,7 +312,8 @@ static bool has_prefix_suffix(const char *name, const char *prefix, const char *
  * write that was cut short (fs.h). The marker goes last, on its own. */
 bool state_dir_is_own_name(const char *name)
 {
-    static const char *const exact[] = {"slice.json", "options.json", "run.json", "lock"};
+    static const char *const exact[] = {"slice.json", "options.json", "run.json", "lock",
+                                        RESERVE_NAME};
     for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
         if (!strcmp(name, exact[i])) return true;
     return has_prefix_suffix(name, "test-engine-pytest-durations-", ".json") ||
@@ -426,9 +437,48 @@ bool state_dir_cleanup(const config_t *cfg, char **note, char **err)
 bool state_dir_write_error(const char *path, int e, char **err)
 {
     if (fs_errno_is_full(e))
-        return err_set(err, "disk full: cannot write %s (%s); free space on that file system", path,
-                       strerror(e));
-    return err_set(err, "cannot write %s (%s)", path, strerror(e));
+        err_set(err, "disk full: cannot write %s (%s); free space on that file system", path,
+                strerror(e));
+    else
+        err_set(err, "cannot write %s (%s)", path, strerror(e));
+    errno = e; /* the caller's status depends on it */
+    return false;
+}
+
+/* ---- a full disk ---- */
+
+int state_dir_exit_status(const config_t *cfg, int e)
+{
+    return fs_errno_is_full(e) ? STATE_DIR_EXIT_DISK_FULL : (int)cfg->config_exit_status;
+}
+
+bool state_dir_is_full(const config_t *cfg)
+{
+    struct statvfs v;
+    if (statvfs(cfg->state_dir, &v) != 0) return false;
+    /* Less than 64 KiB for us: a result file being written there was cut. */
+    return (unsigned long long)v.f_bavail * v.f_frsize < (64ULL << 10);
+}
+
+void state_dir_reserve(const config_t *cfg)
+{
+    char *path = state_dir_file(cfg, RESERVE_NAME);
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0 && posix_fallocate(fd, 0, STATE_DIR_RESERVE_BYTES) != 0) {
+        close(fd);
+        fd = -1;
+        unlink(path); /* no room: nothing reserved, nothing left */
+    }
+    if (fd >= 0) close(fd);
+    free(path);
+}
+
+bool state_dir_release_reserve(const config_t *cfg)
+{
+    char *path = state_dir_file(cfg, RESERVE_NAME);
+    bool had = unlink(path) == 0;
+    free(path);
+    return had;
 }
 
 bool state_dir_version_is(const cJSON *o, int version)
@@ -485,8 +535,10 @@ bool state_dir_write_json(const config_t *cfg, const char *name, const cJSON *ro
     char *json = cJSON_PrintUnformatted(root);
     char *path = state_dir_file(cfg, name);
     bool ok = fs_write_file(path, json, strlen(json));
-    if (!ok) state_dir_write_error(path, errno, err);
+    int e = errno;
+    if (!ok) state_dir_write_error(path, e, err);
     free(path);
     free(json);
+    errno = e;
     return ok;
 }

@@ -59,8 +59,27 @@ bool state_dir_cleanup(const config_t *cfg, char **note, char **err);
 bool state_dir_is_own_name(const char *name);
 bool state_dir_is_result_name(const char *name);
 /* "cannot write <path> (<reason>)", or "disk full: ..." for ENOSPC/EDQUOT;
- * returns false. */
+ * returns false, errno left as e. */
 bool state_dir_write_error(const char *path, int e, char **err);
+
+/* ---- a full disk ----
+ * A full disk is not a configuration error: it is said as "disk full: ..."
+ * and exits with STATE_DIR_EXIT_DISK_FULL (sysexits' EX_IOERR, beside 65
+ * EX_DATAERR and 78 EX_CONFIG), which a retry rule may retry (another agent
+ * may have room). run.json must still be written for what finished, so
+ * prepare reserves room for it (STATE_DIR_RESERVE_BYTES, given back when
+ * run.json cannot be written otherwise). */
+#define STATE_DIR_EXIT_DISK_FULL 74
+#define STATE_DIR_RESERVE_BYTES  (4L << 20)
+/* The status for a state write that failed with errno e: the disk-full one
+ * for ENOSPC/EDQUOT, else the configuration status. */
+int state_dir_exit_status(const config_t *cfg, int e);
+/* Whether the state dir's file system has (next to) no room left for us. */
+bool state_dir_is_full(const config_t *cfg);
+/* Makes the reservation (best effort: a disk already full has no room). */
+void state_dir_reserve(const config_t *cfg);
+/* Gives the reservation back; false when there was none. */
+bool state_dir_release_reserve(const config_t *cfg);
 
 /* Whether a state file's "version" member is exactly `version`. */
 bool state_dir_version_is(const cJSON *o, int version);

@@ -12,6 +12,7 @@
 #include "retrysel.h"
 #include "state_dir.h"
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -472,6 +473,35 @@ static void lock_never_follows_a_link(void **state)
     assert_false(fs_exists("victim"));
 }
 
+/* A full disk is said as such and has its own status; prepare keeps room
+ * for run.json, given back once, and cleanup takes the reservation too. */
+static void full_disk_status_and_room_kept_for_run_json(void **state)
+{
+    (void)state;
+    config_t c = cfg;
+    c.config_exit_status = 78;
+    assert_int_equal(state_dir_exit_status(&c, ENOSPC), STATE_DIR_EXIT_DISK_FULL);
+    assert_int_equal(state_dir_exit_status(&c, EDQUOT), 74);
+    assert_int_equal(state_dir_exit_status(&c, EACCES), 78);
+    char *err = NULL;
+    state_dir_write_error("x/run.json", ENOSPC, &err);
+    assert_string_equal(err, "disk full: cannot write x/run.json (No space left on device); free "
+                             "space on that file system");
+    free(err);
+    assert_true(state_dir_prepare(&cfg, &err));
+    struct stat st;
+    assert_int_equal(stat(JOB_DIR "/.run.json.reserve", &st), 0);
+    assert_true(st.st_size >= STATE_DIR_RESERVE_BYTES);
+    assert_false(state_dir_is_full(&cfg));
+    assert_true(state_dir_release_reserve(&cfg));
+    assert_false(state_dir_release_reserve(&cfg));
+    state_dir_reserve(&cfg);
+    char *note = NULL;
+    assert_true(state_dir_cleanup(&cfg, &note, &err));
+    assert_null(note);
+    assert_false(fs_exists(JOB_DIR));
+}
+
 static void write_state_file(const char *name, const char *text)
 {
     char *path = state_dir_file(&cfg, name);
@@ -569,6 +599,7 @@ int main(void)
         IN_CHECKOUT(no_state_dir_with_a_job_id_problem),
         IN_CHECKOUT(prepare_makes_nothing_through_a_linked_top_folder),
         IN_CHECKOUT(lock_never_follows_a_link),
+        IN_CHECKOUT(full_disk_status_and_room_kept_for_run_json),
         IN_CHECKOUT(json_round_trip_and_absence),
         IN_CHECKOUT(json_reader_refuses_what_it_cannot_use),
         IN_CHECKOUT(json_writer_names_the_file_it_cannot_write),
