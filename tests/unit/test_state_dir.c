@@ -488,6 +488,7 @@ static void full_disk_status_and_room_kept_for_run_json(void **state)
     assert_string_equal(err, "disk full: cannot write x/run.json (No space left on device); free "
                              "space on that file system");
     free(err);
+    err = NULL;
     assert_true(state_dir_prepare(&cfg, &err));
     struct stat st;
     assert_int_equal(stat(JOB_DIR "/.run.json.reserve", &st), 0);
