@@ -408,6 +408,7 @@ bool state_dir_cleanup(const config_t *cfg, char **note, char **err)
     *note = NULL;
     if (!check_usable(cfg, err)) return false;
     if (refused_place(cfg->state_dir)) return true; /* never ours, whatever it holds */
+    bool removed = true;
     int fd = open(cfg->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     /* Not there, a link, or without our marker: not ours (or never made). */
     if (fd >= 0 && has_marker(fd)) {
@@ -417,7 +418,7 @@ bool state_dir_cleanup(const config_t *cfg, char **note, char **err)
         if (left.count == 0) {
             unlinkat(fd, STATE_DIR_MARKER, 0);
             if (rmdir(cfg->state_dir) != 0 && errno != ENOENT)
-                err_set(err, "cannot remove %s (%s)", cfg->state_dir, strerror(errno));
+                removed = err_set(err, "cannot remove %s (%s)", cfg->state_dir, strerror(errno));
         } else {
             char *names = leftover_names(&left);
             *note = xasprintf("kept %s: it holds what this tool did not write (%s); only this "
@@ -429,7 +430,7 @@ bool state_dir_cleanup(const config_t *cfg, char **note, char **err)
     }
     if (fd >= 0) close(fd);
     if (!cfg->state_dir_chosen) remove_top_if_unused();
-    return *err == NULL;
+    return removed;
 }
 
 /* ---- the JSON files ---- */
