@@ -153,7 +153,7 @@ open(sys.argv[1], "w").write("%d %d\n" % (p.returncode, resource.getrusage(resou
   BUILDKITE_TEST_ENGINE_FILES=/dev/zero measured 60 "$TEP_BIN" plan
   assert_equal "$status" 78
   assert_output --partial "BUILDKITE_TEST_ENGINE_FILES '/dev/zero': is larger than 64 MiB; give a file listing one test file per line"
-  [ "$rss_mib" -lt 200 ] || { echo "peak RSS ${rss_mib} MiB"; false; }
+  [ "$rss_mib" -lt 300 ] || { echo "peak RSS ${rss_mib} MiB"; false; } # ~75 MiB; sanitizer builds add theirs
   # A durations file that cannot be read is reported, and the plan goes on without it.
   BUILDKITE_TEST_ENGINE_DURATIONS_FILE=/dev/zero measured 60 "$TEP_BIN" plan
   assert_equal "$status" 0
