@@ -369,9 +369,9 @@ def main():
     # A real link's window, not loopback's megabytes: with it, a slow reader
     # (read_rate) shows as slow progress to the client, as a slow network does,
     # instead of the whole body vanishing into kernel buffers at once.
-    # TE_SERVER_RCVBUF: a smaller window still, so a slow reader (read_rate) shows as
-    # steady progress, one 16 KiB TLS record at a time, as on a slow link; with 128 KiB
-    # the first ~250 KB sit in the kernel and the client sees a long stall instead.
+    # TE_SERVER_RCVBUF: a smaller receive buffer (4096: a slow link's), so a slow reader
+    # (read_rate) shows as steady progress, one 16 KiB TLS record at a time; with 128 KiB
+    # the first ~250 KB sit in the kernel and the client sees one long stall instead.
     rcvbuf = int(os.environ.get("TE_SERVER_RCVBUF") or 128 * 1024)
     server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     server.server_bind()
