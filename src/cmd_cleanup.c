@@ -6,21 +6,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Removes this job's state
- * directory (results included) once the report phase is done with it, so
- * long-lived agents do not collect tens of MB per job. Never fails the job. */
+/* Removes this job's state files (results included) once the report phase
+ * is done with them, so long-lived agents do not collect tens of MB per job:
+ * by name, never a tree (state_dir.h). What it keeps is said in one line.
+ * Never fails the job. */
 int cmd_cleanup(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
     config_t cfg;
     config_load(&cfg);
-    char *err = NULL;
+    char *err = NULL, *note = NULL;
     free(state_dir_locate(&cfg));
-    if (!state_dir_cleanup(&cfg, &err)) {
-        fprintf(stderr, TEP_NAME ": warning: %s\n", err);
+    if (!state_dir_cleanup(&cfg, &note, &err)) {
+        log_warn("cleanup: %s", err);
         free(err);
     }
+    if (note) log_info("cleanup: %s", note);
+    free(note);
     config_free(&cfg);
     return 0;
 }

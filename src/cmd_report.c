@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Whether results are to be uploaded: the option is on and there is a token. */
 static bool upload_ready(config_t *cfg)
@@ -57,6 +58,19 @@ static bool upload_ready(config_t *cfg)
     return true;
 }
 
+/* The result files' bytes, for the upload's ceiling. */
+static size_t result_bytes(const config_t *cfg, const run_record_t *rec)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < rec->n_attempts; i++) {
+        char *path = state_dir_file(cfg, rec->attempts[i].result_file);
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) bytes += (size_t)st.st_size;
+        free(path);
+    }
+    return bytes;
+}
+
 static void say_upload(const report_upload_summary_t *up)
 {
     char *shortfall = report_upload_shortfall(up);
@@ -65,6 +79,10 @@ static void say_upload(const report_upload_summary_t *up)
     log_info("Upload: %zu result%s in %zu request%s (%.2fs)%s", up->records,
              up->records == 1 ? "" : "s", up->requests, up->requests == 1 ? "" : "s", up->seconds,
              unexplained ? "; failed requests: see the warnings above" : "");
+    if (up->halvings)
+        log_info("Upload: the upload API refused a batch as too large (HTTP 413): halved %zu "
+                 "time%s; batches then held at most %zu results",
+                 up->halvings, up->halvings == 1 ? "" : "s", up->smallest_batch);
     if (shortfall) log_warn("%s", shortfall);
     free(shortfall);
 }
@@ -100,9 +118,10 @@ static void publish_durations(const config_t *cfg, const char *name, size_t n)
 static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload_summary_t *up)
 {
     memset(up, 0, sizeof *up);
-    report_uploader_t *u = upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec),
-                                                                   process_forwarded_signal, up)
-                                             : NULL;
+    report_uploader_t *u =
+        upload_ready(cfg) ? report_upload_start(cfg, report_walk_json(rec), result_bytes(cfg, rec),
+                                                process_forwarded_signal, up)
+                          : NULL;
     char *name = report_durations_name(cfg);
     char *path = state_dir_file(cfg, name);
     char *err = NULL;

@@ -17,6 +17,7 @@
 #include "options_file.h"
 #include "slice_file.h"
 #include "state_dir.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -75,9 +76,10 @@ static int prepare_state(config_t *cfg)
     bool ok =
         options_file_apply(cfg, &err) && state_dir_prepare(cfg, &err) && state_dir_lock(cfg, &err);
     if (!ok) {
+        int status = state_dir_exit_status(cfg, errno); /* a full disk is no configuration error */
         log_error("%s", err);
         free(err);
-        return (int)cfg->config_exit_status;
+        return status;
     }
     return 0;
 }

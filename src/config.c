@@ -8,6 +8,7 @@
 #include "log.h"
 #include <stdarg.h>
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -63,7 +64,12 @@ static char *plugin_value_text(const cJSON *v)
 {
     if (cJSON_IsString(v)) return xstrdup(v->valuestring);
     if (cJSON_IsBool(v)) return xstrdup(cJSON_IsTrue(v) ? "true" : "false");
-    if (cJSON_IsNumber(v)) return xasprintf("%.0f", v->valuedouble);
+    /* A whole number as its digits; anything else as written, so the option's
+     * own check refuses it ("20.5" is not a retry count, and was taken as 20). */
+    if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
+        v->valuedouble > -1e15 && v->valuedouble < 1e15)
+        return xasprintf("%lld", (long long)v->valuedouble);
+    if (cJSON_IsNumber(v)) return xasprintf("%.17g", v->valuedouble);
     if (cJSON_IsArray(v)) {
         buf_t b;
         buf_init(&b);
@@ -158,6 +164,31 @@ static bool nothing_of_the_api(const config_t *cfg)
     return !*cfg->suite_slug && !*cfg->api_token && !*cfg->org_slug;
 }
 
+bool config_job_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 128 || !isalnum((unsigned char)id[0])) return false;
+    for (const char *c = id; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("._-", *c)) return false;
+    return true;
+}
+
+/* The job id becomes a folder name: one that is no plain name (a '/', "..",
+ * odd bytes), or set but empty inside a Buildkite build, is refused rather
+ * than made into a path. */
+static char *job_id_problem(const config_t *cfg)
+{
+    const char *raw = getenv("BUILDKITE_JOB_ID");
+    bool in_build = *cfg->build_id != '\0';
+    if (!*cfg->job_id && !(raw && !*raw && in_build)) return NULL; /* not a Buildkite job */
+    if (*cfg->job_id && config_job_id_ok(cfg->job_id)) return NULL;
+    return xasprintf("BUILDKITE_JOB_ID: '%.200s' is not a job id (1 to 128 letters, digits, '.', "
+                     "'_' or '-', starting with a letter or digit); it names this job's state "
+                     "folder, so nothing is written or removed with it; Buildkite sets it, so "
+                     "check what overrides it, or set " TE "STATE_DIR",
+                     cfg->job_id);
+}
+
 /* The state lives in the checkout, under a name made from the job's own
  * identity: a command phase inside a container that mounts only the checkout
  * (at any path) and has only the job's original environment finds it, and
@@ -175,9 +206,16 @@ static void derive_identity(config_t *cfg)
         cfg->identifier = xstrdup(cfg->offline ? "local" : "");
 
     cfg->state_dir_chosen = *cfg->state_dir != '\0';
+    free(cfg->state_dir_problem);
+    cfg->state_dir_problem = NULL;
     if (!cfg->state_dir_chosen) {
         free(cfg->state_dir);
-        if (*cfg->job_id)
+        cfg->state_dir_problem = job_id_problem(cfg);
+        if (cfg->state_dir_problem)
+            /* Never a path made of it: a name no job id can have, never created
+             * (state_dir.h refuses to prepare, read or clean up with a problem). */
+            cfg->state_dir = xstrdup(STATE_DIR_NAME "/(no valid job id)");
+        else if (*cfg->job_id)
             cfg->state_dir = xasprintf(STATE_DIR_NAME "/%s", cfg->job_id);
         else
             cfg->state_dir = xasprintf(STATE_DIR_NAME "/local-%ld-of-%ld", cfg->parallel_job + 1,
@@ -382,6 +420,7 @@ void config_load(config_t *cfg)
     log_set_debug(cfg->debug);
     warn_unknown_variables(cfg);
     derive_identity(cfg);
+    if (cfg->state_dir_problem) strlist_push(&cfg->problems, cfg->state_dir_problem);
 }
 
 bool config_is_set(const config_t *cfg, const char *env_name)
@@ -398,6 +437,7 @@ void config_free(config_t *cfg)
     for (size_t i = 0; i < config_n_options; i++)
         if (config_options[i].type == OPT_STR) free(*(char **)(base + config_options[i].offset));
     free(cfg->identifier);
+    free(cfg->state_dir_problem);
     strlist_free(&cfg->problems);
     strlist_free(&cfg->explicit_keys);
     strlist_free(&cfg->warnings);

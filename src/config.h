@@ -92,6 +92,8 @@ typedef struct {
     bool offline;     /* no suite, token or organisation: plan locally, say so */
     bool dynamic;     /* plan --json / --pipeline-upload: ask for max_parallelism/target_time */
     bool state_dir_chosen;   /* the user set the state dir (else derived from the job) */
+    char *state_dir_problem; /* why no state dir may be used (a job id that is no plain
+                                name), NULL when it may; state_dir.h refuses then */
     bool plugin_json_seen;   /* BUILDKITE_PLUGIN_CONFIGURATION was in the environment */
     strlist_t warnings;      /* misspelt variables and the like: printed, never fatal */
     strlist_t problems;      /* one line per invalid setting */
@@ -120,8 +122,14 @@ void config_print_help(FILE *out);
 bool config_is_set(const config_t *cfg, const char *env_name);
 /* Boolean parsing shared with other modules: true/false/1/0/on/off, any case. */
 bool config_parse_bool(const char *s, bool *out);
-/* Seconds in an OIDC lifetime ("7200", "2h", "90m", "300s", "1h30m"); -1 if invalid. */
+/* Seconds in an OIDC lifetime ("7200", "2h", "90m", "300s", "1h30m"); -1 if
+ * invalid, and for a total over CONFIG_DURATION_MAX_S (no overflow, no wrap). */
+#define CONFIG_DURATION_MAX_S (366L * 86400)
 long config_duration_seconds(const char *s);
+/* Whether a job id can name a folder: 1 to 128 letters, digits, '.', '_' or
+ * '-', starting with a letter or digit (so never "..", a '/' or a byte a
+ * shell or a terminal would read). Buildkite's are UUIDs. */
+bool config_job_id_ok(const char *id);
 /* The plugin options set for this job, env name -> text, for the plan phase
  * to save beside the slice. */
 cJSON *config_saved_options(const config_t *cfg);

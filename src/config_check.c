@@ -21,16 +21,23 @@ long config_duration_seconds(const char *s)
     if (!*s) return -1;
     long total = 0;
     while (*s) {
+        /* Digits only: strtol would take a sign or white space, and its
+         * product with the unit could overflow (9999999999999999h) or wrap
+         * (5124095576030432h became 3,584 s). */
+        if (*s < '0' || *s > '9') return -1;
         char *end;
         errno = 0;
         long v = strtol(s, &end, 10);
-        if (end == s || errno || v < 0) return -1;
+        if (errno || v > CONFIG_DURATION_MAX_S) return -1;
         long unit = *end == 'h' ? 3600 : *end == 'm' ? 60 : 1;
         if (*end == 'h' || *end == 'm' || *end == 's')
             end++;
         else if (*end)
             return -1;
-        total += v * unit;
+        long part;
+        if (__builtin_mul_overflow(v, unit, &part) || __builtin_add_overflow(total, part, &total) ||
+            total > CONFIG_DURATION_MAX_S)
+            return -1;
         s = end;
     }
     return total;

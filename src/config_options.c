@@ -25,8 +25,9 @@ const option_t config_options[] = {
     {TE "API_RETRY_BUDGET", NULL, "api-retry-budget", I(api_retry_budget), "60", 0, 3600,
      "seconds a phase may spend on failed API attempts and waits, all its requests together"},
     {TE "API_TIMEOUT", NULL, "api-timeout", I(api_timeout), "15", 1, 600,
-     "seconds allowed for one plan API request; for uploads, seconds without progress before a "
-     "batch is cut"},
+     "seconds allowed for one plan API request; for uploads, seconds without progress (or for the "
+     "answer once a batch is sent) before a batch is cut, and never more than this plus 1 s per 64 "
+     "KiB"},
     {TE "API_BACKOFF_MS", NULL, NULL, I(api_backoff_ms), "1000", 0, 60000,
      "first retry delay in ms, at least 100 (doubles, with jitter, capped at 20 s)"},
     {TE "OIDC", NULL, "oidc", B(oidc), "true", 0, 0,
@@ -100,7 +101,8 @@ const option_t config_options[] = {
      "65536", 64, 100000, "bytes of retry selectors kept in meta-data; more goes to an artifact"},
     {TE "STATE_DIR", NULL, "state-dir", S(state_dir), NULL, 0, 0,
      "directory the phases hand data through (default " STATE_DIR_NAME
-     "/<job id> in the checkout; inside the checkout for containers)"},
+     "/<job id> in the checkout; inside the checkout for containers); new or empty, never the "
+     "checkout, a folder above it, $HOME or /; pre-exit removes the tool's files from it by name"},
     {TE "DEBUG_ENABLED", NULL, "debug-enabled", B(debug), "false", 0, 0, "debug output on stderr"},
     {TE "AGENT_CMD", NULL, NULL, S(agent_cmd), "buildkite-agent", 0, 0,
      "buildkite-agent executable"},

@@ -225,30 +225,44 @@ static bool parse_line(reader_t *r, const char *s, size_t lineno)
     return true;
 }
 
+/* One line into `line` (without its newline), through the lexer's cursor so
+ * the file's size limit holds; a line longer than DURATIONS_LEX_MAX_TEXT (a
+ * file that is not text: /dev/zero has no newline at all) is a problem.
+ * Returns false at the end of the file or on a problem. */
+static bool next_line(durations_lex_t *x, buf_t *line, bool *more)
+{
+    buf_reset(line);
+    *more = x->c != EOF;
+    while (x->c != EOF && x->c != '\n') {
+        if (x->c == '\0')
+            return durations_lex_fail(x, "contains a NUL byte; a durations file is text");
+        buf_putc(line, (char)x->c);
+        if (line->len > DURATIONS_LEX_MAX_TEXT)
+            return durations_lex_fail(x, "a line longer than 64 KiB; a durations file is text");
+        durations_lex_advance(x);
+    }
+    return !x->err;
+}
+
 static bool read_lines(reader_t *r)
 {
     durations_lex_t *x = &r->lex;
-    /* The first byte was read to tell the format: put it back. */
-    if (x->c != EOF && ungetc(x->c, x->f) == EOF) return durations_lex_fail(x, "cannot read on");
-    size_t lineno = x->line - 1;
-    char *line = NULL;
-    size_t cap = 0;
-    bool ok = true;
-    ssize_t got;
-    while (ok && (got = getline(&line, &cap, x->f)) >= 0) {
-        lineno++;
-        if (memchr(line, '\0', (size_t)got)) {
-            x->line = lineno;
-            ok = durations_lex_fail(x, "contains a NUL byte; a durations file is text");
-            break;
-        }
-        size_t n = (size_t)got;
-        char *s = (char *)text_trim(line, &n);
+    buf_t line = BUF_INIT;
+    bool ok = true, more = true;
+    while (ok && more) {
+        size_t lineno = x->line;
+        ok = next_line(x, &line, &more);
+        if (!ok || !more) break;
+        if (x->c == '\n') durations_lex_advance(x); /* counts the line */
+        more = x->c != EOF;
+        if (line.len == 0) continue;
+        size_t n = line.len;
+        char *s = (char *)text_trim(buf_str(&line), &n);
         s[n] = '\0';
         if (*s && *s != '#') ok = parse_line(r, s, lineno);
     }
-    free(line);
-    return ok;
+    buf_free(&line);
+    return ok && !x->err;
 }
 
 /* ---- the file ---- */
@@ -345,16 +359,9 @@ bool durations_file_write_json(const durations_file_entries_t *e, FILE *out)
 bool durations_file_writer_open(durations_file_writer_t *w, const char *path, char **err)
 {
     memset(w, 0, sizeof *w);
-    w->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    w->f = fopen(w->tmp, "wb");
-    if (!w->f) {
-        err_set(err, "cannot write %s (%s)", w->tmp, strerror(errno));
-        free(w->tmp);
-        w->tmp = NULL;
-        return false;
-    }
-    w->path = xstrdup(path);
-    fputc('{', w->f);
+    if (!fs_atomic_begin(&w->file, path))
+        return err_set(err, "cannot write %s (%s)", path, strerror(errno));
+    fputc('{', w->file.f);
     return true;
 }
 
@@ -364,23 +371,20 @@ void durations_file_writer_put(durations_file_writer_t *w, const char *node_id, 
     buf_puts(&line, w->written ? ",\n" : "\n");
     jsontext_put_string(&line, node_id, true); /* read by Python tools: strict UTF-8 */
     buf_printf(&line, ": %.6f", seconds);
-    if (fwrite(line.data, 1, line.len, w->f) != line.len) w->write_error = true;
+    if (fwrite(line.data, 1, line.len, w->file.f) != line.len) w->write_error = true;
     buf_free(&line);
     w->written++;
 }
 
 bool durations_file_writer_close(durations_file_writer_t *w, char **err)
 {
-    fputs("\n}\n", w->f);
-    bool ok = !w->write_error && !ferror(w->f);
-    ok = fclose(w->f) == 0 && ok;
-    ok = ok && rename(w->tmp, w->path) == 0;
-    if (!ok) {
-        err_set(err, "cannot write %s (%s)", w->path, strerror(errno));
-        unlink(w->tmp);
-    }
-    free(w->path);
-    free(w->tmp);
+    fputs("\n}\n", w->file.f);
+    char *path = xstrdup(w->file.path);
+    /* A failed write set the stream's error flag: finish then keeps the old
+     * file and removes the temporary one. */
+    bool ok = fs_atomic_finish(&w->file) && !w->write_error;
+    if (!ok) err_set(err, "cannot write %s (%s)", path, strerror(errno));
+    free(path);
     memset(w, 0, sizeof *w);
     return ok;
 }

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "buf.h"
+#include "fs.h"
 #include "err.h"
 
 #define DURATIONS_FILE_MAX_S        (7.0 * 24 * 3600)
@@ -77,13 +78,12 @@ static inline const char *durations_file_key(const durations_file_entries_t *e, 
 bool durations_file_write_json(const durations_file_entries_t *e, FILE *out);
 
 typedef struct {
-    FILE *f;
-    char *path, *tmp;
+    fs_atomic_t file; /* fs.h's atomic write: an exclusive temporary file, renamed */
     size_t written;
     bool write_error;
 } durations_file_writer_t;
 
-/* Starts writing `path` (through path.tmp.<pid>). */
+/* Starts writing `path` (through an exclusive temporary file, see fs.h). */
 bool durations_file_writer_open(durations_file_writer_t *w, const char *path, char **err);
 void durations_file_writer_put(durations_file_writer_t *w, const char *node_id, double seconds);
 /* Finishes the file and frees w. false with *err when it could not be

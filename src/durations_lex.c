@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,15 @@
 void durations_lex_advance(durations_lex_t *x)
 {
     if (x->c == '\n') x->line++;
+    if (++x->bytes > DURATIONS_LEX_MAX_BYTES) {
+        char what[128];
+        snprintf(what, sizeof what,
+                 "the file is larger than %lu MiB; a durations file is far smaller: not read on",
+                 DURATIONS_LEX_MAX_BYTES >> 20);
+        durations_lex_fail(x, what);
+        x->c = EOF;
+        return;
+    }
     x->c = getc_unlocked(x->f);
 }
 
@@ -151,6 +161,8 @@ bool durations_lex_string(durations_lex_t *x, buf_t *out, bool *unpaired)
         }
         utf16_flush_high(&u);
         buf_putc(out, (char)c);
+        if (out->len > DURATIONS_LEX_MAX_TEXT)
+            return durations_lex_fail(x, "a string longer than 64 KiB; no test has such a name");
     }
     utf16_flush_high(&u);
     durations_lex_advance(x);

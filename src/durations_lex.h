@@ -17,8 +17,15 @@
 #include <stdio.h>
 #include "buf.h"
 
+/* Limits that keep a file that is not a durations file (/dev/zero, a log)
+ * from costing memory or time without end: the bytes read in all, and the
+ * length of one string or line. */
+#define DURATIONS_LEX_MAX_BYTES (128UL << 20)
+#define DURATIONS_LEX_MAX_TEXT  (64UL << 10)
+
 typedef struct {
     FILE *f;
+    size_t bytes;      /* read so far; past DURATIONS_LEX_MAX_BYTES the stream ends with an error */
     const char *label; /* starts each message: "durations merge" */
     const char *path;
     int c;       /* the byte under the cursor, EOF at the end */
@@ -29,7 +36,8 @@ typedef struct {
     buf_t stack; /* scratch for a value that is skipped */
 } durations_lex_t;
 
-/* Moves the cursor one byte on. */
+/* Moves the cursor one byte on (EOF, with the first problem kept, once the
+ * file is larger than DURATIONS_LEX_MAX_BYTES). */
 void durations_lex_advance(durations_lex_t *x);
 void durations_lex_skip_ws(durations_lex_t *x);
 /* Keeps the first problem; returns false. */
@@ -37,7 +45,8 @@ bool durations_lex_fail(durations_lex_t *x, const char *what);
 /* Whether a number (or NaN / Infinity) starts at the cursor. */
 bool durations_lex_at_number(const durations_lex_t *x);
 /* Reads the string whose opening quote is under the cursor into out (which it
- * resets); leaves the cursor after the closing quote. */
+ * resets); leaves the cursor after the closing quote. A string longer than
+ * DURATIONS_LEX_MAX_TEXT is a problem. */
 bool durations_lex_string(durations_lex_t *x, buf_t *out, bool *unpaired);
 /* Reads the number at the cursor. Overflow gives HUGE_VAL (not finite). */
 bool durations_lex_number(durations_lex_t *x, double *v);

@@ -49,12 +49,19 @@ void http_client_init(http_client_t *c, const char *label, const char *ca_bundle
     c->auth_header = auth_header ? xstrdup(auth_header) : NULL;
     c->max_answer = HTTP_MAX_API_ANSWER;
     c->low_speed = false;
-    c->fail_fast_unreachable = false;
+    c->unreachable_attempts = 0;
+    c->send_bytes = 0;
+    c->deadline = 0;
     c->stop = NULL;
     c->warn = NULL;
     c->warn_user = NULL;
     c->retry_spent_s = 0;
     c->sock_fd = CURL_SOCKET_BAD;
+}
+
+void http_client_set_ceiling(http_client_t *c, double seconds)
+{
+    c->deadline = fs_monotonic() + seconds;
 }
 
 void http_wipe(char *secret)
@@ -148,9 +155,8 @@ static bool is_unreachable(CURLcode rc)
            rc == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
-static bool retryable_transport(const http_client_t *c, CURLcode rc)
+static bool retryable_transport(CURLcode rc)
 {
-    if (c->fail_fast_unreachable && is_unreachable(rc)) return false;
     return !is_tls_verification_error(rc) && rc != CURLE_URL_MALFORMAT &&
            rc != CURLE_UNSUPPORTED_PROTOCOL && rc != CURLE_OUT_OF_MEMORY &&
            rc != CURLE_FILESIZE_EXCEEDED && rc != CURLE_ABORTED_BY_CALLBACK;
@@ -161,15 +167,36 @@ static bool retryable_status(long status)
     return status == 409 || status == 429 || status >= 500;
 }
 
-/* Per attempt: a connect timeout always (it covers the TLS handshake); then a
- * total timeout, or for big uploads none: http_progress_callback's rules cut a stalled
- * or trickling transfer instead, so a batch that is moving may take its time. */
-static void set_time_limits(const http_client_t *c)
+/* Seconds left before the client's deadline; a large number without one. */
+static double time_left(const http_client_t *c)
+{
+    return c->deadline > 0 ? c->deadline - fs_monotonic() : 1e9;
+}
+
+/* This attempt's ceiling in seconds (see http.h), before the deadline. */
+static double attempt_ceiling(const http_client_t *c)
+{
+    double s = (double)c->timeout_s;
+    if (c->low_speed) s += (double)c->send_bytes / (double)HTTP_MIN_UPLOAD_RATE;
+    return s;
+}
+
+/* Per attempt: a connect timeout always (it covers the TLS handshake), and
+ * the attempt's ceiling or what is left before the deadline, whichever
+ * comes first; within it, for uploads, http_progress_callback's rules cut a
+ * stalled or trickling transfer sooner. Returns the limit set, in seconds. */
+static double set_time_limits(const http_client_t *c, bool *by_deadline)
 {
     CURL *h = c->curl;
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
-                     c->timeout_s < TIMEOUT_CONNECT_S ? c->timeout_s : TIMEOUT_CONNECT_S);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->low_speed ? 0L : c->timeout_s);
+    double limit = attempt_ceiling(c);
+    double left = time_left(c);
+    *by_deadline = left < limit;
+    if (*by_deadline) limit = left;
+    if (limit < 0.001) limit = 0.001;
+    long connect_s = c->timeout_s < TIMEOUT_CONNECT_S ? c->timeout_s : TIMEOUT_CONNECT_S;
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_s);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(limit * 1000.0));
+    return limit;
 }
 
 typedef struct {
@@ -177,6 +204,8 @@ typedef struct {
     headers_seen_t seen;
     http_progress_t watch;
     char errbuf[CURL_ERROR_SIZE];
+    double limit_s;   /* the attempt's time limit */
+    bool by_deadline; /* that limit is what was left before the client's deadline */
 } attempt_ctx_t;
 
 /* What one http_request sends, the same for every attempt. */
@@ -212,7 +241,7 @@ static void set_options(http_client_t *c, const request_t *req, curl_mime *mime,
     curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &c->sock_fd);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, http_progress_socket_closed);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &c->sock_fd);
-    set_time_limits(c);
+    ctx->limit_s = set_time_limits(c, &ctx->by_deadline);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     compat_curl_https_only(h);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -252,6 +281,46 @@ static void free_headers(struct curl_slist *headers)
     curl_slist_free_all(headers);
 }
 
+/* An attempt cut by a time limit: which one, in words. */
+static void say_timeout(const http_client_t *c, const attempt_ctx_t *ctx, http_response_t *resp)
+{
+    if (ctx->by_deadline) {
+        resp->out_of_time = true;
+        err_set(&resp->error, "%s: the phase's time limit is reached", c->label);
+    } else if (c->low_speed) {
+        err_set(&resp->error,
+                "took longer than this attempt's limit of %.1fs (api-timeout plus 1 s per %ld KiB "
+                "sent)",
+                ctx->limit_s, HTTP_MIN_UPLOAD_RATE >> 10);
+    } else {
+        err_set(&resp->error, "%s (api-timeout %lds)", ctx->errbuf[0] ? ctx->errbuf : "timed out",
+                c->timeout_s);
+    }
+}
+
+/* The progress rules' cut: a 2xx whose body would not end is an answer
+ * (kept, not retried: the server accepted the request); anything else is
+ * retried like a timeout. */
+static bool judge_cut(http_client_t *c, const attempt_ctx_t *ctx, http_response_t *resp)
+{
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (ctx->watch.answer_late && resp->status >= 200 && resp->status < 300) {
+        resp->transport_error = false;
+        resp->answer_late = true;
+        err_set(&resp->error, "the answer did not finish within %lds after HTTP %ld (api-timeout)",
+                c->timeout_s, resp->status);
+        return false;
+    }
+    if (ctx->watch.answer_late)
+        err_set(&resp->error, "no answer within %lds after the request was sent (api-timeout)",
+                c->timeout_s);
+    else
+        err_set(&resp->error, "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
+                HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
+    resp->status = 0;
+    return true;
+}
+
 /* Fills resp from one finished attempt; returns whether it may be retried. */
 static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ctx,
                           http_response_t *resp)
@@ -262,6 +331,7 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
     resp->unreachable = is_unreachable(rc);
     resp->too_large = ctx->sink.over || rc == CURLE_FILESIZE_EXCEEDED;
     resp->stopped_by = ctx->watch.stopped_by;
+    resp->answer_late = false;
     if (resp->too_large) {
         err_set(&resp->error, "the answer is larger than %zu MiB; not read further",
                 c->max_answer >> 20);
@@ -276,13 +346,13 @@ static bool judge_attempt(http_client_t *c, CURLcode rc, const attempt_ctx_t *ct
         err_set(&resp->error, "stopped by signal %d", resp->stopped_by);
         return false;
     }
-    if (ctx->watch.stalled) { /* a timeout, retried like one */
-        err_set(&resp->error, "stalled: less than %ld bytes/s moved for %lds (api-timeout)",
-                HTTP_LOW_SPEED_BYTES, ctx->watch.stall_s);
-        return true;
+    if (ctx->watch.stalled) return judge_cut(c, ctx, resp); /* a timeout, retried like one */
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+        say_timeout(c, ctx, resp);
+        return !resp->out_of_time;
     }
     err_set(&resp->error, "%s", ctx->errbuf[0] ? ctx->errbuf : curl_easy_strerror(rc));
-    return retryable_transport(c, rc);
+    return retryable_transport(rc);
 }
 
 /* A failed attempt, in one line, to the phase's warn_fn (never the token:
@@ -316,6 +386,12 @@ static struct curl_slist *request_headers(const http_client_t *c, bool multipart
 static bool attempt_once(http_client_t *c, const request_t *req, attempt_ctx_t *ctx,
                          http_response_t *resp)
 {
+    if (time_left(c) <= 0) { /* the phase's ceiling: nothing more starts */
+        resp->out_of_time = true;
+        resp->transport_error = true;
+        err_set(&resp->error, "%s: the phase's time limit is reached", c->label);
+        return false;
+    }
     http_progress_init(&ctx->watch, &c->sock_fd, c->stop, c->low_speed ? c->timeout_s : 0);
     buf_reset(&resp->body);
     curl_mime *mime = req->make_mime ? req->make_mime(c->curl, req->mime_user) : NULL;
@@ -342,11 +418,24 @@ static bool wait_for_retry(http_client_t *c, const request_t *req, int attempt,
         server_wait =
             http_retry_rate_limit_wait(ctx->seen.ratelimit_reset, ctx->seen.retry_after, fs_now());
     double wait = http_retry_wait(c, attempt, server_wait);
+    if (resp->unreachable && c->unreachable_attempts > 0 && attempt >= c->unreachable_attempts) {
+        /* With one attempt allowed, the caller says it (the plan's fallback line). */
+        if (c->unreachable_attempts > 1)
+            warn_attempt(c, "%s %s %s failed (attempt %d): %s; not retried (unreachable)", c->label,
+                         method, path, attempt, resp->error);
+        return false;
+    }
     if (c->retry_spent_s + wait > c->budget_s) {
         resp->gave_up = true;
         warn_attempt(c,
                      "%s %s %s failed (attempt %d): %s; retry budget of %.0fs used up after %.1fs",
                      c->label, method, path, attempt, resp->error, c->budget_s, c->retry_spent_s);
+        return false;
+    }
+    if (wait >= time_left(c)) {
+        resp->gave_up = resp->out_of_time = true;
+        warn_attempt(c, "%s %s %s failed (attempt %d): %s; the phase's time limit is reached",
+                     c->label, method, path, attempt, resp->error);
         return false;
     }
     warn_attempt(c, "%s %s %s failed (attempt %d): %s; retrying in %.1fs", c->label, method, path,

@@ -13,21 +13,30 @@
  * Not retried: an unverifiable certificate (it does not fix itself; TLS
  * verification is never switched off), an answer larger than the client's
  * limit (it would be as large again; reading it whole would grow memory without
- * bound), a stop request (the job is being cancelled), and, when the client
- * asks for it, an unreachable host (connection refused, unknown host, no
- * route): the plan phase then falls back to a local plan at once instead of
- * waiting out its budget.
+ * bound), a stop request (the job is being cancelled), and an unreachable host
+ * (connection refused, unknown host, no route) past the client's
+ * unreachable_attempts: the plan phase falls back to a local plan at once
+ * (1), the upload gives up after two quick tries (2) instead of waiting out
+ * its budget in every job while Test Engine is down.
  *
- * Time limits: a connect timeout always; then either a total timeout per
- * attempt (small JSON calls), or, for big uploads, no total timeout but two
- * progress rules: the attempt is cut when the server has taken no byte for
- * timeout_s seconds (a stall), or less than HTTP_LOW_SPEED_BYTES a second over
- * timeout_s seconds (a trickle). So a batch that is still moving may take longer
- * than timeout_s, while a stalled one is cut after timeout_s. Progress counts
- * bytes the peer took (sent minus the socket's send queue), not bytes handed
- * to the kernel: a socket buffer swallows megabytes at once, which would hide
- * a moving upload from curl's own LOW_SPEED_LIMIT/TIME (same idea, counted
- * before the buffer).
+ * Time limits, all of them wall-clock, so no slow or trickling peer (a gzip
+ * body of empty blocks, a reader taking 2 KB/s) extends them: a connect
+ * timeout always; a ceiling per attempt, timeout_s for small JSON calls, and
+ * for uploads timeout_s plus one second per HTTP_MIN_UPLOAD_RATE bytes of the
+ * request body (send_bytes); and a ceiling for the client, `deadline`, after
+ * which no attempt or wait starts and a running one is cut. Within an upload
+ * attempt's ceiling two progress rules cut it sooner: no byte taken by the
+ * server for timeout_s seconds (a stall), or less than HTTP_LOW_SPEED_BYTES a
+ * second over timeout_s seconds (a trickle); and once the server has taken
+ * the whole request, its answer must end within timeout_s. So a batch that is
+ * still moving may take longer than timeout_s, a stalled one is cut after
+ * timeout_s, and none takes longer than its ceiling. Progress counts bytes the
+ * peer took (sent minus the socket's send queue), not bytes handed to the
+ * kernel: a socket buffer swallows megabytes at once, which would hide a
+ * moving upload from curl's own LOW_SPEED_LIMIT/TIME (same idea, counted
+ * before the buffer). A 2xx whose body does not end in time (answer_late) is
+ * an answer all the same: the server accepted the request, and sending it
+ * again would duplicate it.
  *
  * Each failed attempt is reported in one line, without secrets, to the
  * client's warn_fn (set by the phase, which prints it; NULL: not reported):
@@ -47,26 +56,32 @@
 #define HTTP_LOW_SPEED_BYTES   1024L
 #define HTTP_MAX_API_ANSWER    (32L << 20) /* a plan for ~150,000 tests is far smaller */
 #define HTTP_MAX_UPLOAD_ANSWER (1L << 20)
+/* The slowest average an upload attempt may take: its ceiling is timeout_s
+ * plus its body's bytes at this rate (a 5 MB batch: timeout_s + 76 s). */
+#define HTTP_MIN_UPLOAD_RATE (64L << 10)
 
 /* Returns a signal number (non-zero) when the caller wants everything stopped. */
 typedef int (*http_stop_fn)(void);
 
 typedef struct {
     CURL *curl;
-    const char *label;          /* "Test Engine API" or "upload", for messages */
-    const char *ca_bundle;      /* NULL or "" = system store */
-    long timeout_s;             /* per attempt (total, or without progress with low_speed) */
-    double budget_s;            /* failed attempts plus waits, over every request of the client */
-    long backoff_ms;            /* first backoff (at least HTTP_MIN_BACKOFF_MS) */
-    char *auth_header;          /* "Authorization: ..." (owned, never logged, wiped when freed) */
-    size_t max_answer;          /* answer bodies larger than this are refused */
-    bool low_speed;             /* progress rules instead of a total timeout per attempt */
-    bool fail_fast_unreachable; /* refused / unknown host / no route: no retry */
-    http_stop_fn stop;          /* NULL, or polled during transfers and waits */
-    warn_fn warn;               /* NULL, or told of each failed attempt, in one line */
-    void *warn_user;            /* passed to warn */
-    double retry_spent_s;       /* budget used so far */
-    curl_socket_t sock_fd;      /* the connection's socket, while curl has one open */
+    const char *label;        /* "Test Engine API" or "upload", for messages */
+    const char *ca_bundle;    /* NULL or "" = system store */
+    long timeout_s;           /* per attempt (total, or without progress with low_speed) */
+    double budget_s;          /* failed attempts plus waits, over every request of the client */
+    long backoff_ms;          /* first backoff (at least HTTP_MIN_BACKOFF_MS) */
+    char *auth_header;        /* "Authorization: ..." (owned, never logged, wiped when freed) */
+    size_t max_answer;        /* answer bodies larger than this are refused */
+    bool low_speed;           /* progress rules, and a ceiling by size, per attempt */
+    int unreachable_attempts; /* refused / unknown host / no route: attempts at most
+                                 (1: no retry; 0: as the budget allows) */
+    size_t send_bytes;        /* the next request's body size, for its ceiling (low_speed) */
+    double deadline;          /* fs_monotonic() after which nothing starts; 0: none */
+    http_stop_fn stop;        /* NULL, or polled during transfers and waits */
+    warn_fn warn;             /* NULL, or told of each failed attempt, in one line */
+    void *warn_user;          /* passed to warn */
+    double retry_spent_s;     /* budget used so far */
+    curl_socket_t sock_fd;    /* the connection's socket, while curl has one open */
 } http_client_t;
 
 typedef struct {
@@ -76,6 +91,8 @@ typedef struct {
     bool tls_error;   /* certificate could not be verified */
     bool unreachable; /* connection refused, unknown host, no route */
     bool too_large;   /* the answer was over max_answer; the body is cut */
+    bool answer_late; /* a 2xx whose body did not end within timeout_s: kept, not retried */
+    bool out_of_time; /* the client's deadline came: not (or no more) attempted */
     int stopped_by;   /* the signal that stopped the request, 0 if none */
     bool gave_up;     /* retries stopped because the budget ran out */
     int attempts;
@@ -85,11 +102,13 @@ typedef struct {
 
 void http_global_init(void);
 /* A client with a total timeout per attempt, max_answer HTTP_MAX_API_ANSWER,
- * retrying every transport error, reporting nothing (warn NULL); set the
- * other fields after this call. */
+ * retrying every transport error, no deadline, reporting nothing (warn NULL);
+ * set the other fields after this call. */
 void http_client_init(http_client_t *c, const char *label, const char *ca_bundle, long timeout_s,
                       double budget_s, long backoff_ms, const char *auth_header);
 void http_client_free(http_client_t *c);
+/* Sets the client's deadline `seconds` from now (its phase's ceiling). */
+void http_client_set_ceiling(http_client_t *c, double seconds);
 void http_response_init(http_response_t *r);
 void http_response_free(http_response_t *r);
 /* Builds the multipart body for one attempt. A fresh one per attempt: curl

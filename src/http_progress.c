@@ -13,9 +13,11 @@
 static curl_off_t bytes_taken(curl_socket_t fd, curl_off_t ulnow)
 {
     int queued = 0;
-    if (fd != CURL_SOCKET_BAD && ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 && queued <= ulnow)
-        return ulnow - queued;
-    return ulnow;
+    if (fd == CURL_SOCKET_BAD || ioctl(fd, SIOCOUTQ, &queued) != 0) return ulnow; /* no telling */
+    /* The queue holds TLS records, a little larger than the bytes curl
+     * counts: a queue as large as everything sent means nothing was taken
+     * yet (never "all of it": the answer's clock must not start then). */
+    return queued <= 0 ? ulnow : queued < ulnow ? ulnow - queued : 0;
 }
 
 /* The connection's socket, for bytes_taken: curl tells its info API about it
@@ -46,13 +48,20 @@ int http_progress_callback(void *user, curl_off_t dltotal, curl_off_t dlnow, cur
                            curl_off_t ulnow)
 {
     (void)dltotal;
-    (void)ultotal;
     http_progress_t *w = user;
     if (w->stop && !w->stopped_by) w->stopped_by = w->stop();
     if (w->stopped_by) return 1; /* non-zero aborts with CURLE_ABORTED_BY_CALLBACK */
     if (!w->stall_s) return 0;
     double now = fs_monotonic();
-    curl_off_t moved = dlnow + bytes_taken(*w->fd, ulnow);
+    curl_off_t taken = bytes_taken(*w->fd, ulnow);
+    curl_off_t moved = dlnow + taken;
+    /* The whole request is with the peer: its answer has stall_s to end,
+     * however many bytes it trickles meanwhile. */
+    if (ultotal > 0 && taken >= ultotal && w->sent_at == 0) w->sent_at = now;
+    if (w->sent_at > 0 && now - w->sent_at >= (double)w->stall_s) {
+        w->stalled = w->answer_late = true;
+        return 1;
+    }
     if (w->last_move == 0) {
         w->moved = moved;
         w->window_bytes = moved;

@@ -3,9 +3,11 @@
  *
  * curl polls the progress callback at least once a second even when no byte
  * moves: the place to notice a stop request and, for progress-limited
- * clients, a stall (nothing taken by the peer for stall_s seconds) or a
+ * clients, a stall (nothing taken by the peer for stall_s seconds), a
  * trickle (less than HTTP_LOW_SPEED_BYTES a second over a window of stall_s
- * seconds). Progress counts bytes the peer took, not bytes handed to the
+ * seconds), or an answer that does not end within stall_s seconds of the
+ * peer taking the whole request (a gzip body of empty blocks moves bytes
+ * forever and decodes to nothing). Progress counts bytes the peer took, not bytes handed to the
  * kernel (see http.h), so the connection's socket is noted as curl opens and
  * closes it. */
 #ifndef TEP_HTTP_PROGRESS_H
@@ -23,7 +25,9 @@ typedef struct {
     double last_move; /* when that changed */
     curl_off_t window_bytes;
     double window_start;
-    bool stalled; /* the transfer was cut as stalled or trickling */
+    double sent_at;   /* when the peer had taken the whole request; 0: not yet */
+    bool stalled;     /* the transfer was cut as stalled, trickling or answering late */
+    bool answer_late; /* ... because the answer did not end within stall_s of sent_at */
 } http_progress_t;
 
 void http_progress_init(http_progress_t *w, const curl_socket_t *fd, http_stop_fn stop,

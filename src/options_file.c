@@ -1,6 +1,7 @@
 #include "options_file.h"
 #include "state_dir.h"
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 
 #define OPTIONS_FILE_NAME "options.json"
@@ -11,7 +12,9 @@ bool options_file_write(const config_t *cfg, char **err)
     cJSON_AddNumberToObject(root, "version", OPTIONS_FILE_VERSION);
     cJSON_AddItemToObject(root, "options", config_saved_options(cfg));
     bool ok = state_dir_write_json(cfg, OPTIONS_FILE_NAME, root, err);
+    int e = errno; /* the caller's exit status tells a full disk by it */
     cJSON_Delete(root);
+    errno = e;
     return ok;
 }
 

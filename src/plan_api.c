@@ -15,7 +15,10 @@ void plan_api_client_init(http_client_t *c, const config_t *cfg)
                      (double)cfg->api_retry_budget, cfg->api_backoff_ms, auth);
     /* A refused connection or an unknown host will not answer within the
      * budget either; the local plan is as good as waiting a minute for it. */
-    c->fail_fast_unreachable = true;
+    c->unreachable_attempts = 1;
+    /* The phase's ceiling: the budget for failures, and room for its few
+     * requests (plan, create, filter, metadata) to succeed slowly. */
+    http_client_set_ceiling(c, (double)cfg->api_retry_budget + 4.0 * (double)cfg->api_timeout);
     c->warn = log_warn_line;
     http_wipe(auth);
     free(auth);

@@ -119,6 +119,11 @@ bool plan_discover_read_list(const char *path, strlist_t *out, char **err)
 {
     size_t len = 0;
     char *text = fs_read_file(path, &len);
+    if (!text && errno == EFBIG)
+        return err_set(err,
+                       "BUILDKITE_TEST_ENGINE_FILES '%s': is larger than %lu MiB; give a file "
+                       "listing one test file per line",
+                       path, FS_READ_MAX >> 20);
     if (!text)
         return err_set(err, "BUILDKITE_TEST_ENGINE_FILES '%s': cannot read it (%s)", path,
                        strerror(errno));

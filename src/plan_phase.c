@@ -23,6 +23,7 @@
 #include "slice_file.h"
 #include "state_dir.h"
 #include "strset.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,9 +406,10 @@ static int write_slice(const config_t *cfg, const plan_t *p, size_t n_files)
                  cfg->parallel_job + 1, cfg->parallel_job_count);
     char *err = NULL;
     if (!slice_file_write(cfg, p, &err) || !options_file_write(cfg, &err)) {
+        int status = state_dir_exit_status(cfg, errno); /* a full disk is no configuration error */
         log_error("%s", err);
         free(err);
-        return (int)cfg->config_exit_status;
+        return status;
     }
     plan_summary_print(cfg, p, n_files);
     return 0;
@@ -423,9 +425,10 @@ int plan_phase_plan(config_t *cfg)
 {
     char *err = NULL;
     if (!state_dir_prepare(cfg, &err)) {
+        int status = state_dir_exit_status(cfg, errno);
         log_error("%s", err);
         free(err);
-        return (int)cfg->config_exit_status;
+        return status;
     }
     strlist_t files = STRLIST_INIT;
     int status = plan_phase_entries(cfg, &files);

@@ -27,8 +27,12 @@ static volatile sig_atomic_t forwarded;
 static void forward_signal(int sig, siginfo_t *info, void *ctx)
 {
     (void)ctx;
+    /* The code this interrupts may be about to read errno (a write that
+     * failed, a read that said EAGAIN): kill() must not change it. */
+    int saved_errno = errno;
     forwarded = sig;
     if (child_pid > 0 && (!info || info->si_code != SI_KERNEL)) kill((pid_t)child_pid, sig);
+    errno = saved_errno;
 }
 
 static bool catching_always;
@@ -115,28 +119,36 @@ static void child_reset_signals(pid_t parent)
  * signalling the command's process group and finally SIGKILLs it, and under
  * the agent's PTY only the foreground process group may use the terminal
  * (a test calling tcsetattr from another group would be stopped by SIGTTOU). */
-static void child_exec(const process_opts_t *o, pid_t parent, int out_fd, int err_fd, int report_fd)
+static void child_fail(int report_fd)
 {
-    child_reset_signals(parent);
-    const char *in = o->stdin_path ? o->stdin_path : (o->capture ? "/dev/null" : NULL);
-    if (in) {
-        int fd = open(in, O_RDONLY);
-        if (fd >= 0) dup2(fd, 0);
-    }
-    if (o->cwd && chdir(o->cwd) != 0) {
-        int e = errno;
-        ssize_t ignored = write(report_fd, &e, sizeof e);
-        (void)ignored;
-        _exit(127);
-    }
-    if (out_fd >= 0) dup2(out_fd, 1);
-    if (err_fd >= 0) dup2(err_fd, 2);
-    if (o->env) environ = o->env->items;
-    execvp(o->argv[0], o->argv);
     int e = errno;
     ssize_t ignored = write(report_fd, &e, sizeof e);
     (void)ignored;
     _exit(127);
+}
+
+/* stdin becomes the file asked for (or /dev/null when capturing: never the
+ * job's terminal); the descriptor it was opened on is closed, so the child
+ * has it once, as 0, and nothing else of ours (it stayed open as 3 or so). */
+static void child_stdin(const process_opts_t *o, int report_fd)
+{
+    const char *in = o->stdin_path ? o->stdin_path : (o->capture ? "/dev/null" : NULL);
+    if (!in) return; /* inherit ours: the run phase's pytest reads the job's stdin */
+    int fd = open(in, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || (fd != 0 && dup2(fd, 0) < 0)) child_fail(report_fd);
+    if (fd != 0) close(fd);
+}
+
+static void child_exec(const process_opts_t *o, pid_t parent, int out_fd, int err_fd, int report_fd)
+{
+    child_reset_signals(parent);
+    child_stdin(o, report_fd);
+    if (o->cwd && chdir(o->cwd) != 0) child_fail(report_fd);
+    if (out_fd >= 0) dup2(out_fd, 1);
+    if (err_fd >= 0) dup2(err_fd, 2);
+    if (o->env) environ = o->env->items;
+    execvp(o->argv[0], o->argv);
+    child_fail(report_fd);
 }
 
 typedef struct {
@@ -154,8 +166,11 @@ static bool pass_on_chunk(const process_opts_t *o, line_pipe_t *lp, int pass_fd)
     if (sink) {
         buf_append(sink, chunk, (size_t)n);
     } else {
+        /* A signal (a cancellation) while the job log's reader is slow makes
+         * write() return early: go on, never drop pytest's lines. */
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(pass_fd, chunk + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR) continue;
             if (w <= 0) break;
             off += w;
         }
@@ -200,6 +215,9 @@ static void pump_pipes(const process_opts_t *o, line_pipe_t *err, line_pipe_t *o
         return;
     }
     int ready = poll(fds, (nfds_t)nfds, timeout_ms);
+    /* Interrupted by a signal: nothing was looked at, so nothing is quiet
+     * (closing now would drop what is still on its way). */
+    if (ready < 0 && errno == EINTR) return;
     for (int k = 0; k < nfds; k++) {
         line_pipe_t *lp = lps[map[k]];
         bool has = ready > 0 && (fds[k].revents & (POLLIN | POLLHUP));

@@ -8,6 +8,9 @@
 #include "results_junit.h"
 #include "log.h"
 #include "state_dir.h"
+#include "strlist.h"
+#include "warncap.h"
+#include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -23,12 +26,16 @@ struct uploader {
     char *cwd; /* run_env[cwd] */
     report_upload_summary_t *sum;
     double t0;
-    buf_t batch; /* "[rec,rec,...]" being filled (JSON) */
-    size_t in_batch;
+    buf_t batch;     /* "rec,rec,..." being filled (JSON), without the brackets */
+    size_t *offsets; /* where each record of the batch starts in it */
+    size_t in_batch, offsets_cap;
+    size_t batch_cap; /* records per batch: upload-batch-size, less once a 413 halved one */
+    warncap_t too_large_said;
     /* JUnit: the file being read */
     FILE *file;
     char *name;          /* its base name, the data part's filename */
     size_t *start, *end; /* testcases waiting for a document */
+    strlist_t names;     /* their names, for a testcase too large alone */
     size_t pending, cap;
     size_t cases; /* testcases of this file */
     bool cut;     /* this file is being sent as documents */
@@ -46,13 +53,37 @@ static bool upload_stopped(report_uploader_t *u)
     return sig != 0;
 }
 
-static void note_run_url(report_uploader_t *u, const http_response_t *r)
+/* The first of a 202's "errors", as text (a string, or the JSON of anything
+ * else), cut to 200 bytes. */
+static char *first_error_text(const cJSON *errors)
 {
-    if (u->sum->run_url) return;
-    cJSON *j = cJSON_Parse(r->body.data);
+    const cJSON *e = cJSON_IsArray(errors) ? cJSON_GetArrayItem(errors, 0) : NULL;
+    if (!e) return xstrdup("none given");
+    char *text = cJSON_IsString(e) ? xstrdup(e->valuestring) : cJSON_PrintUnformatted(e);
+    char *cut = xasprintf("%.200s", text ? text : "?");
+    free(text);
+    return cut;
+}
+
+/* A 2xx answer: its run URL, and how many of the batch's results it skipped
+ * ("skipped", with "errors"; the docs say some may be, even on 202). Returns
+ * how many it accepted. */
+static size_t read_answer(report_uploader_t *u, const http_response_t *r, size_t records)
+{
+    cJSON *j = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(j, "run_url");
-    if (cJSON_IsString(url)) u->sum->run_url = xstrdup(url->valuestring);
+    if (!u->sum->run_url && cJSON_IsString(url)) u->sum->run_url = xstrdup(url->valuestring);
+    const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(j, "skipped");
+    size_t skip = 0;
+    if (cJSON_IsNumber(skipped) && skipped->valuedouble >= 1)
+        skip = skipped->valuedouble >= (double)records ? records : (size_t)skipped->valuedouble;
+    if (skip) {
+        u->sum->skipped += skip;
+        if (!u->sum->skip_error)
+            u->sum->skip_error = first_error_text(cJSON_GetObjectItemCaseSensitive(j, "errors"));
+    }
     cJSON_Delete(j);
+    return records - skip;
 }
 
 /* Why a failed request ends the whole upload, or REPORT_UPLOAD_DONE when the next
@@ -62,6 +93,8 @@ static report_upload_end_t end_after_failure(const http_response_t *r)
     if (r->stopped_by) return REPORT_UPLOAD_STOPPED_SIGNAL;
     if (r->status == 401 || r->status == 403) return REPORT_UPLOAD_STOPPED_AUTH;
     if (r->tls_error) return REPORT_UPLOAD_STOPPED_TLS;
+    if (r->out_of_time) return REPORT_UPLOAD_STOPPED_TIME;
+    if (r->unreachable) return REPORT_UPLOAD_STOPPED_UNREACHABLE;
     if (r->gave_up) return REPORT_UPLOAD_STOPPED_BUDGET;
     return REPORT_UPLOAD_DONE;
 }
@@ -75,34 +108,47 @@ static void note_failure(report_uploader_t *u, const http_response_t *r, size_t 
         return;
     }
     char *why = r->transport_error ? xstrdup(r->error ? r->error : "unknown error")
-                                   : xasprintf("HTTP %ld: %.200s", r->status, r->body.data);
+                                   : xasprintf("HTTP %ld: %.200s", r->status, buf_str(&r->body));
     log_warn("upload of %zu %s failed: %s", records, records == 1 ? "result" : "results", why);
     if (!u->sum->first_error) u->sum->first_error = xstrdup(why);
     free(u->sum->last_error);
     u->sum->last_error = why;
 }
 
-/* One multipart request; returns true on a 2xx answer. */
-static bool post_part(report_uploader_t *u, const report_upload_part_t *part, size_t records)
+typedef enum {
+    POSTED_OK,
+    POSTED_TOO_LARGE, /* 413: the caller may halve the batch */
+    POSTED_FAILED
+} posted_t;
+
+/* One multipart request of `records` results. */
+static posted_t post_part(report_uploader_t *u, const report_upload_part_t *part, size_t records,
+                          size_t bytes)
 {
-    if (upload_stopped(u)) return false;
+    if (upload_stopped(u)) return POSTED_FAILED;
     http_response_t r;
     http_response_init(&r);
+    u->http.send_bytes = bytes; /* this attempt's ceiling grows with what it sends */
     http_request(&u->http, "POST", u->url, NULL, report_upload_form, (void *)part, &r);
     u->sum->requests++;
-    bool ok = http_status_ok(&r);
-    if (ok) {
-        u->sum->records += records;
-        note_run_url(u, &r);
+    posted_t how = POSTED_OK;
+    if (http_status_ok(&r)) {
+        u->sum->records += read_answer(u, &r, records);
+        if (r.answer_late)
+            log_warn("upload of %zu %s: %s; counted as sent (the server accepted it)", records,
+                     records == 1 ? "result" : "results", r.error);
+    } else if (r.status == 413 && !r.transport_error) {
+        how = POSTED_TOO_LARGE;
     } else {
         note_failure(u, &r, records);
+        how = POSTED_FAILED;
     }
     http_response_free(&r);
-    return ok;
+    return how;
 }
 
-static bool send_part(report_uploader_t *u, const char *format, const char *data, size_t len,
-                      const char *filename, const char *content_type, size_t records)
+static posted_t send_part(report_uploader_t *u, const char *format, const char *data, size_t len,
+                          const char *filename, const char *content_type, size_t records)
 {
     report_upload_part_t part = {.cfg = u->cfg,
                                  .cwd = u->cwd,
@@ -111,10 +157,11 @@ static bool send_part(report_uploader_t *u, const char *format, const char *data
                                  .len = len,
                                  .filename = filename,
                                  .content_type = content_type};
-    return post_part(u, &part, records);
+    return post_part(u, &part, records, len);
 }
 
-static bool send_file(report_uploader_t *u, const char *path, const char *filename, size_t records)
+static posted_t send_file(report_uploader_t *u, const char *path, const char *filename,
+                          size_t records)
 {
     report_upload_part_t part = {.cfg = u->cfg,
                                  .cwd = u->cwd,
@@ -122,15 +169,80 @@ static bool send_file(report_uploader_t *u, const char *path, const char *filena
                                  .path = path,
                                  .filename = filename,
                                  .content_type = "application/xml"};
-    return post_part(u, &part, records);
+    struct stat st;
+    size_t bytes = stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+    return post_part(u, &part, records, bytes);
+}
+
+/* ---- 413: halve until it fits ---- */
+
+/* A 413 for n results: note the halving; later batches hold at most half. */
+static void note_halving(report_uploader_t *u, size_t n)
+{
+    u->sum->halvings++;
+    size_t half = n / 2;
+    if (half && half < u->batch_cap) u->batch_cap = half;
+    u->sum->smallest_batch = u->batch_cap;
+}
+
+/* One result the upload API refuses even alone: named (the first few). */
+static void too_large_alone(report_uploader_t *u, const char *name, size_t bytes)
+{
+    u->sum->too_large++;
+    if (warncap_next(&u->too_large_said))
+        warncap_say(&u->too_large_said,
+                    "upload: the result '%s' alone is too large for the upload API (HTTP 413, %zu "
+                    "bytes); not sent",
+                    name, bytes);
+}
+
+/* "scope::name" of a collector record's raw JSON (caller frees). */
+static char *json_record_name(const char *raw, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(raw, len);
+    const cJSON *scope = cJSON_GetObjectItemCaseSensitive(j, "scope");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    const char *sc = cJSON_IsString(scope) ? scope->valuestring : "";
+    const char *nm = cJSON_IsString(name) ? name->valuestring : "?";
+    char *text = xasprintf("%.200s%s%.200s", sc, *sc ? "::" : "", nm);
+    cJSON_Delete(j);
+    return text;
+}
+
+/* Where record k of the batch ends (before the comma that follows it). */
+static size_t record_end(const report_uploader_t *u, size_t k)
+{
+    return k + 1 < u->in_batch ? u->offsets[k + 1] - 1 : u->batch.len;
+}
+
+/* Records [from, to) of the batch as one request, halved on 413. */
+static void send_json_range(report_uploader_t *u, size_t from, size_t to)
+{
+    size_t start = u->offsets[from], end = record_end(u, to - 1);
+    buf_t body = BUF_INIT;
+    buf_putc(&body, '[');
+    buf_append(&body, u->batch.data + start, end - start);
+    buf_putc(&body, ']');
+    posted_t how =
+        send_part(u, "json", body.data, body.len, "results.json", "application/json", to - from);
+    buf_free(&body);
+    if (how != POSTED_TOO_LARGE) return;
+    if (to - from == 1) {
+        char *name = json_record_name(u->batch.data + start, end - start);
+        too_large_alone(u, name, end - start);
+        free(name);
+        return;
+    }
+    note_halving(u, to - from);
+    size_t mid = from + (to - from) / 2;
+    send_json_range(u, from, mid);
+    send_json_range(u, mid, to);
 }
 
 static void flush_batch(report_uploader_t *u)
 {
     if (!u->in_batch) return;
-    buf_putc(&u->batch, ']');
-    send_part(u, "json", u->batch.data, u->batch.len, "results.json", "application/json",
-              u->in_batch);
+    send_json_range(u, 0, u->in_batch);
     buf_reset(&u->batch);
     u->in_batch = 0;
 }
@@ -141,9 +253,14 @@ static void json_record(report_uploader_t *u, const test_record_t *rec)
         return; /* not a record; the run phase already reported it */
     u->sum->total++;
     if (u->sum->end != REPORT_UPLOAD_DONE) return; /* stopped: only counted */
-    buf_putc(&u->batch, u->in_batch ? ',' : '[');
+    if (u->in_batch) buf_putc(&u->batch, ',');
+    if (u->in_batch == u->offsets_cap) {
+        u->offsets_cap = u->offsets_cap ? u->offsets_cap * 2 : 256;
+        u->offsets = xrealloc(u->offsets, u->offsets_cap * sizeof(size_t));
+    }
+    u->offsets[u->in_batch] = u->batch.len;
     buf_append(&u->batch, rec->raw, rec->raw_len);
-    if (++u->in_batch >= (size_t)u->cfg->upload_batch_size) flush_batch(u);
+    if (++u->in_batch >= u->batch_cap) flush_batch(u);
 }
 
 /* ---- JUnit: a file within the batch size goes up as pytest wrote it; a
@@ -163,31 +280,46 @@ static bool read_range(FILE *f, size_t start, size_t end, buf_t *b)
     return got == len;
 }
 
-static void build_and_send(report_uploader_t *u, size_t n)
+/* Testcases [from, to) of the waiting ones as one document, halved on 413. */
+static void send_cases(report_uploader_t *u, size_t from, size_t to)
 {
     buf_t doc = BUF_INIT;
     buf_printf(&doc,
                "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" "
                "tests=\"%zu\">",
-               n);
+               to - from);
     bool ok = true;
-    for (size_t k = 0; k < n && ok; k++) ok = read_range(u->file, u->start[k], u->end[k], &doc);
+    for (size_t k = from; k < to && ok; k++) ok = read_range(u->file, u->start[k], u->end[k], &doc);
     buf_puts(&doc, "</testsuite></testsuites>");
+    posted_t how = POSTED_FAILED;
     if (ok)
-        send_part(u, "junit", doc.data, doc.len, u->name, "application/xml", n);
+        how = send_part(u, "junit", doc.data, doc.len, u->name, "application/xml", to - from);
     else
-        log_warn("upload: %s changed while it was read; %zu results not sent", u->name, n);
+        log_warn("upload: %s changed while it was read; %zu results not sent", u->name, to - from);
     buf_free(&doc);
+    if (how != POSTED_TOO_LARGE) return;
+    if (to - from == 1) {
+        too_large_alone(u, u->names.items[from], u->end[from] - u->start[from]);
+        return;
+    }
+    note_halving(u, to - from);
+    size_t mid = from + (to - from) / 2;
+    send_cases(u, from, mid);
+    send_cases(u, mid, to);
 }
 
 /* Sends the first n waiting testcases as one document (once stopped, they
  * are only dropped: counted already, never sent). */
 static void send_document(report_uploader_t *u, size_t n)
 {
-    if (n && !upload_stopped(u)) build_and_send(u, n);
+    if (n && !upload_stopped(u)) send_cases(u, 0, n);
     u->pending -= n;
     memmove(u->start, u->start + n, u->pending * sizeof(size_t));
     memmove(u->end, u->end + n, u->pending * sizeof(size_t));
+    for (size_t i = 0; i < n && i < u->names.len; i++) free(u->names.items[i]);
+    size_t left = u->names.len > n ? u->names.len - n : 0;
+    memmove(u->names.items, u->names.items + (u->names.len - left), left * sizeof(char *));
+    u->names.len = left;
 }
 
 static void junit_begin(report_uploader_t *u, const char *path)
@@ -203,7 +335,7 @@ static void junit_begin(report_uploader_t *u, const char *path)
 
 static void junit_record(report_uploader_t *u, const test_record_t *rec)
 {
-    size_t batch = (size_t)u->cfg->upload_batch_size;
+    size_t batch = u->batch_cap;
     u->cases++;
     u->sum->total++;
     if (u->pending == u->cap) {
@@ -213,6 +345,8 @@ static void junit_record(report_uploader_t *u, const test_record_t *rec)
     }
     u->start[u->pending] = rec->start;
     u->end[u->pending++] = rec->end;
+    strlist_push_owned(&u->names,
+                       xasprintf("%.200s%s%.200s", rec->scope, *rec->scope ? "::" : "", rec->name));
     if (u->pending > batch) { /* more than a batch: this file is cut */
         u->cut = true;
         send_document(u, batch);
@@ -224,7 +358,19 @@ static void junit_end(report_uploader_t *u, const char *path, const char *error)
     if (!u->cut) {
         /* Unreadable XML still goes up whole: the server may read more than we do. */
         if (error) u->sum->total -= u->cases;
-        send_file(u, path, u->name, error ? 0 : u->cases);
+        posted_t how = send_file(u, path, u->name, error ? 0 : u->cases);
+        /* Too large whole: cut into documents, halved until they fit. */
+        if (how == POSTED_TOO_LARGE && !error && u->pending > 1) {
+            note_halving(u, u->pending);
+            send_cases(u, 0, u->pending / 2);
+            send_cases(u, u->pending / 2, u->pending);
+        } else if (how == POSTED_TOO_LARGE && !error && u->pending == 1) {
+            too_large_alone(u, u->names.items[0], u->end[0] - u->start[0]);
+        } else if (how == POSTED_TOO_LARGE) {
+            http_response_t r = {.status = 413, .error = (char *)"HTTP 413"};
+            note_failure(u, &r, u->cases);
+        }
+        u->pending = 0;
     } else {
         if (error)
             log_warn("upload: %s; only the %zu testcases before the problem can be sent", error,
@@ -235,6 +381,7 @@ static void junit_end(report_uploader_t *u, const char *path, const char *error)
     u->file = NULL;
     free(u->name);
     u->name = NULL;
+    strlist_clear(&u->names);
 }
 
 static void sink_file_begin(void *user, const char *path, int attempt)
@@ -260,7 +407,15 @@ static void sink_file_end(void *user, const char *path, const char *error)
     if (!u->json) junit_end(u, path, error);
 }
 
-static void upload_client_init(report_uploader_t *u, const config_t *cfg, http_stop_fn stop)
+/* The whole upload's ceiling, in seconds (see report_upload.h). */
+static double upload_ceiling(const config_t *cfg, size_t bytes)
+{
+    return (double)cfg->upload_retry_budget + 2.0 * (double)cfg->api_timeout +
+           (double)bytes / (double)HTTP_MIN_UPLOAD_RATE;
+}
+
+static void upload_client_init(report_uploader_t *u, const config_t *cfg, size_t bytes,
+                               http_stop_fn stop)
 {
     u->url = http_join(cfg->upload_base_url, "/v1/uploads");
     char *auth = xasprintf("Authorization: Token token=\"%s\"", cfg->upload_token);
@@ -270,12 +425,16 @@ static void upload_client_init(report_uploader_t *u, const config_t *cfg, http_s
     free(auth);
     u->http.low_speed = true; /* a big batch on a slow link may take longer than api-timeout */
     u->http.max_answer = HTTP_MAX_UPLOAD_ANSWER;
+    /* Test Engine down (refused, unknown host): two quick tries, not the budget. */
+    u->http.unreachable_attempts = 2;
+    u->sum->ceiling_s = upload_ceiling(cfg, bytes);
+    http_client_set_ceiling(&u->http, u->sum->ceiling_s);
     u->http.stop = stop;
     u->http.warn = log_warn_line;
 }
 
-report_uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop_fn stop,
-                                       report_upload_summary_t *sum)
+report_uploader_t *report_upload_start(const config_t *cfg, bool json, size_t bytes,
+                                       http_stop_fn stop, report_upload_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
     sum->budget_s = (double)cfg->upload_retry_budget;
@@ -286,7 +445,10 @@ report_uploader_t *report_upload_start(const config_t *cfg, bool json, http_stop
     char *cwd = getcwd(NULL, 0);
     u->cwd = xstrdup(cwd ? cwd : "");
     free(cwd);
-    upload_client_init(u, cfg, stop);
+    u->batch_cap = (size_t)cfg->upload_batch_size;
+    u->too_large_said = (warncap_t){.fn = log_warn_line, .max = 5};
+    strlist_init(&u->names);
+    upload_client_init(u, cfg, bytes, stop);
     u->t0 = fs_monotonic();
     return u;
 }
@@ -302,8 +464,13 @@ report_walk_sink_t report_upload_sink(report_uploader_t *u)
 void report_upload_finish(report_uploader_t *u)
 {
     if (u->json) flush_batch(u);
+    if (u->too_large_said.more)
+        log_warn("upload: %zu more result%s too large alone; not sent", u->too_large_said.more,
+                 u->too_large_said.more == 1 ? "" : "s");
     u->sum->seconds = fs_monotonic() - u->t0;
     buf_free(&u->batch);
+    free(u->offsets);
+    strlist_free(&u->names);
     free(u->start);
     free(u->end);
     free(u->cwd);
@@ -343,10 +510,29 @@ static char *why_stopped(const report_upload_summary_t *sum)
     case REPORT_UPLOAD_STOPPED_BUDGET:
         return xasprintf("upload stopped: the retry budget of %.0fs is used up (last error: %s)",
                          sum->budget_s, last);
+    case REPORT_UPLOAD_STOPPED_UNREACHABLE:
+        return xasprintf("upload stopped: the upload API is unreachable (%s); tried twice", last);
+    case REPORT_UPLOAD_STOPPED_TIME:
+        return xasprintf("upload stopped: the upload's time limit of %.0fs is reached (the retry "
+                         "budget, twice api-timeout and 1 s per 64 KiB of results; last error: %s)",
+                         sum->ceiling_s, last);
     case REPORT_UPLOAD_DONE: break;
     }
-    return xasprintf("upload incomplete: %zu request%s failed (first: %s)", sum->failed_requests,
-                     sum->failed_requests == 1 ? "" : "s", first);
+    /* Done, but not all of it got there: each reason, by number. */
+    buf_t b = BUF_INIT;
+    char skipped[32], total[32];
+    with_commas(sum->skipped, skipped);
+    with_commas(sum->total, total);
+    if (sum->skipped)
+        buf_printf(&b, "Test Engine skipped %s of %s result%s (first error: %s)", skipped, total,
+                   sum->total == 1 ? "" : "s", sum->skip_error ? sum->skip_error : "none given");
+    if (sum->too_large)
+        buf_printf(&b, "%s%zu result%s too large for the upload API alone (HTTP 413)",
+                   b.len ? "; " : "", sum->too_large, sum->too_large == 1 ? " is" : "s are");
+    if (sum->failed_requests || !b.len)
+        buf_printf(&b, "%supload incomplete: %zu request%s failed (first: %s)", b.len ? "; " : "",
+                   sum->failed_requests, sum->failed_requests == 1 ? "" : "s", first);
+    return buf_detach(&b);
 }
 
 char *report_upload_shortfall(const report_upload_summary_t *sum)
@@ -368,5 +554,6 @@ void report_upload_summary_free(report_upload_summary_t *sum)
     free(sum->run_url);
     free(sum->first_error);
     free(sum->last_error);
+    free(sum->skip_error);
     memset(sum, 0, sizeof *sum);
 }

@@ -274,40 +274,13 @@ static void read_input(pass_t *p, const char *path, record_fn fn, strlist_t *pro
     p->stats->files++;
 }
 
-/* ---- output file ---- */
+/* ---- output file: fs.h's atomic write (exclusive temporary file, synced:
+ * these are results) ---- */
 
-static FILE *open_temp(const char *out, char **tmp, char **err)
-{
-    char *copy = xstrdup(out);
-    fs_mkdirs(dirname(copy)); /* the user's result path may name a new folder */
-    free(copy);
-    *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
-    FILE *f = fopen(*tmp, "w+b"); /* read-write: the JUnit header is rewritten in place */
-    if (!f) {
-        err_set(err, "cannot write %s: %s", *tmp, strerror(errno));
-        free(*tmp);
-        *tmp = NULL;
-    }
-    return f;
-}
-
-static bool close_temp(FILE *f, char *tmp, const char *out, char **err)
-{
-    bool ok = !ferror(f);
-    ok = fclose(f) == 0 && ok;
-    if (ok && rename(tmp, out) != 0) ok = false;
-    if (!ok) {
-        err_set(err, "cannot write %s: %s", out, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok;
-}
-
-/* The output being written: its temporary file and its writer. */
+/* The output being written: its atomic write and its writer. */
 typedef struct {
     writer_t w;
-    char *tmp;
+    fs_atomic_t file;
 } output_t;
 
 static bool output_open(output_t *o, run_mode_t mode, const char *out, results_merge_stats_t *stats,
@@ -315,9 +288,12 @@ static bool output_open(output_t *o, run_mode_t mode, const char *out, results_m
 {
     memset(stats, 0, sizeof *stats);
     memset(o, 0, sizeof *o);
-    FILE *f = open_temp(out, &o->tmp, err);
-    if (!f) return false;
-    o->w = (writer_t){.mode = mode, .out = f};
+    char *copy = xstrdup(out);
+    fs_mkdirs(dirname(copy)); /* the user's result path may name a new folder */
+    free(copy);
+    if (!fs_atomic_begin_durable(&o->file, out))
+        return err_set(err, "cannot write %s: %s", out, strerror(errno));
+    o->w = (writer_t){.mode = mode, .out = o->file.f};
     return true;
 }
 
@@ -325,7 +301,8 @@ static bool output_close(output_t *o, const char *out, results_merge_stats_t *st
 {
     writer_end(&o->w);
     stats->records = o->w.written;
-    return close_temp(o->w.out, o->tmp, out, err);
+    if (fs_atomic_finish(&o->file)) return true;
+    return err_set(err, "cannot write %s: %s", out, strerror(errno));
 }
 
 bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out,

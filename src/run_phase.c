@@ -11,6 +11,7 @@
 #include "run_summary.h"
 #include "selector.h"
 #include "state_dir.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,18 @@ static void start_record(run_state_t *rn, const slice_t *slice)
     rn->outcome.json_mode = rn->setup.mode == MODE_JSON;
 }
 
+/* Results cut short because the state dir's disk is full are an I/O problem,
+ * not unreadable data (state_dir.h): said so, with what is kept. NULL when
+ * that is not what happened. */
+static char *disk_full_why(const run_state_t *rn)
+{
+    if (!rn->outcome.unreadable || !state_dir_is_full(rn->cfg)) return NULL;
+    return xasprintf("disk full: the file system of %s has no room left, so pytest's results "
+                     "were cut short (%s); the results before the cut are kept for the report "
+                     "phase; free space there",
+                     rn->cfg->state_dir, rn->unreadable.items[0]);
+}
+
 static int run_slice(run_state_t *rn, const slice_t *slice)
 {
     config_t *cfg = rn->cfg;
@@ -154,6 +167,11 @@ static int run_slice(run_state_t *rn, const slice_t *slice)
     terminal_now(rn); /* final counts, and a signal that came during parsing */
     rn->outcome.cancelled = process_forwarded_signal() != 0;
     int status = run_classify(cfg, &rn->outcome, &rn->rec.terminal);
+    char *disk_full = disk_full_why(rn);
+    if (disk_full) {
+        status = STATE_DIR_EXIT_DISK_FULL;
+        rn->rec.terminal = false;
+    }
     run_facts_t facts = {.outcome = &rn->outcome,
                          .rec = &rn->rec,
                          .start_error = rn->start_error,
@@ -165,9 +183,10 @@ static int run_slice(run_state_t *rn, const slice_t *slice)
                          .timeout_s = cfg->run_timeout,
                          .slice_entries = rn->attempt_entries,
                          .not_run = rn->not_run};
-    rn->rec.why = run_summary_why(&facts, status, rn->rec.terminal);
+    rn->rec.why = disk_full ? disk_full : run_summary_why(&facts, status, rn->rec.terminal);
     run_summary_print(&facts, status);
     if (rn->rec.terminal) log_error("%s (exit %d, terminal: do not retry)", rn->rec.why, status);
+    if (disk_full) log_error("%s (exit %d)", rn->rec.why, status);
     return status;
 }
 
@@ -201,8 +220,10 @@ int run_phase_run(config_t *cfg, const slice_t *slice)
     int status = slice->tests.len == 0 ? run_nothing(&rn) : run_slice(&rn, slice);
     rn.rec.exit_status = status;
     if (!run_record_write(cfg, &rn.rec, &err)) {
+        int e = errno;
         log_error("%s", err);
         free(err);
+        if (fs_errno_is_full(e)) status = STATE_DIR_EXIT_DISK_FULL;
     }
     run_record_free(&rn.rec);
     run_mode_free(&rn.setup);

@@ -114,16 +114,25 @@ static void put_run_record(FILE *f, const run_record_t *rec)
     fputs("]\n", f);
 }
 
-bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err)
+static bool write_record_file(const char *path, const run_record_t *rec)
 {
-    char *path = state_dir_file(cfg, RUN_RECORD_NAME);
     fs_atomic_t w;
-    bool ok = fs_atomic_begin(&w, path);
+    bool ok = fs_atomic_begin_durable(&w, path); /* the results report uploads */
     if (ok) {
         put_run_record(w.f, rec);
         ok = fs_atomic_finish(&w);
     }
-    if (!ok) err_set(err, "cannot write %s (%s)", path, strerror(errno));
+    return ok;
+}
+
+bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err)
+{
+    char *path = state_dir_file(cfg, RUN_RECORD_NAME);
+    bool ok = write_record_file(path, rec);
+    /* A full disk (pytest's results filled it): the room kept for run.json. */
+    if (!ok && fs_errno_is_full(errno) && state_dir_release_reserve(cfg))
+        ok = write_record_file(path, rec);
+    if (!ok) state_dir_write_error(path, errno, err);
     free(path);
     return ok;
 }

@@ -3,6 +3,7 @@
 #include "json_get.h"
 #include "state_dir.h"
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,9 @@ bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
     if (p->refine_deferred)
         cJSON_AddItemToObject(root, "refine", refine_json(p, cfg->parallel_job));
     bool ok = state_dir_write_json(cfg, SLICE_FILE_NAME, root, err);
+    int e = errno; /* the caller's exit status tells a full disk by it */
     cJSON_Delete(root);
+    errno = e;
     return ok;
 }
 

@@ -3,22 +3,84 @@
 #include "err.h"
 #include "fs.h"
 #include "json_get.h"
+#include "strlist.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
-/* Marks a folder this tool made, so cleanup never removes one it did not. */
+/* Marks a folder this tool owns: it made it, or took it empty. Created
+ * exclusively, so a folder is never taken over because a marker appeared in
+ * it; refused places (the checkout and its parents, $HOME, /) are never
+ * owned whatever they hold. */
 #define STATE_DIR_MARKER ".test-engine-pytest-state"
+#define GITIGNORE_TEXT   "*\n"
+/* Room kept for run.json on a disk that fills up (see state_dir.h). */
+#define RESERVE_NAME ".run.json.reserve"
 
 char *state_dir_file(const config_t *cfg, const char *name)
 {
     return fs_join(cfg->state_dir, name);
+}
+
+/* A job id that is no plain name (config.c) leaves no usable state dir. */
+static bool check_usable(const config_t *cfg, char **err)
+{
+    if (!cfg->state_dir_problem) return true;
+    return err_set(err, "%s", cfg->state_dir_problem);
+}
+
+/* ---- places that are never a state folder ---- */
+
+/* Whether `inner` is `outer` or below it (both resolved, no trailing '/'). */
+static bool is_within(const char *inner, const char *outer)
+{
+    size_t n = strlen(outer);
+    if (strcmp(outer, "/") == 0) return true;
+    return strncmp(inner, outer, n) == 0 && (inner[n] == '\0' || inner[n] == '/');
+}
+
+/* Why an existing folder must never be the state folder: it is /, $HOME, the
+ * checkout (the directory the phase runs in, or the agent's checkout path)
+ * or a folder above it. Removing "its own files" there could still take a
+ * user's run.json, and a marker there is never ours. NULL when it may be. */
+static const char *refused_place(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (!real) return NULL; /* not there yet: it cannot be any of them */
+    const char *why = NULL;
+    const char *home = getenv("HOME");
+    char *real_home = home && *home ? realpath(home, NULL) : NULL;
+    char *cwd = getcwd(NULL, 0);
+    const char *agent = getenv("BUILDKITE_BUILD_CHECKOUT_PATH");
+    char *real_agent = agent && *agent ? realpath(agent, NULL) : NULL;
+    if (strcmp(real, "/") == 0)
+        why = "is the root folder";
+    else if (real_home && strcmp(real, real_home) == 0)
+        why = "is the home folder";
+    else if ((cwd && is_within(cwd, real)) || (real_agent && is_within(real_agent, real)))
+        why = "is the checkout or a folder above it";
+    free(real);
+    free(real_home);
+    free(cwd);
+    free(real_agent);
+    return why;
+}
+
+static bool check_place(const config_t *cfg, char **err)
+{
+    const char *why = refused_place(cfg->state_dir);
+    if (!why) return true;
+    return err_set(err,
+                   "state directory '%s' %s; the state folder holds only this tool's files and is "
+                   "removed after the job: set BUILDKITE_TEST_ENGINE_STATE_DIR (state-dir) to a "
+                   "folder of its own, or leave it unset",
+                   cfg->state_dir, why);
 }
 
 /* ---- prepare ---- */
@@ -46,15 +108,26 @@ static bool check_dir_safe(const char *path, char **err)
                    path, why);
 }
 
-static bool make_state_dir(const config_t *cfg, char **err)
+/* The message for a folder that cannot be made: a link on the way is named
+ * as a link, a full disk as a full disk. */
+static bool cannot_make(const char *path, int e, char **err)
 {
-    char *results = state_dir_file(cfg, "results");
-    bool ok = fs_mkdirs(results);
-    int saved = errno;
-    free(results);
-    if (ok) return true;
-    return err_set(err, "BUILDKITE_TEST_ENGINE_STATE_DIR '%s': cannot create it (%s)",
-                   cfg->state_dir, strerror(saved));
+    if (e == ELOOP)
+        err_set(err,
+                "state directory '%s' is not a directory (a link or a file): a folder on its way "
+                "is a link; remove it, or set BUILDKITE_TEST_ENGINE_STATE_DIR to a directory only "
+                "you can write",
+                path);
+    else if (fs_errno_is_full(e))
+        err_set(err,
+                "disk full: cannot create the state directory '%s' (%s); free space on that "
+                "file system",
+                path, strerror(e));
+    else
+        err_set(err, "BUILDKITE_TEST_ENGINE_STATE_DIR '%s': cannot create it (%s)", path,
+                strerror(e));
+    errno = e; /* the caller's exit status tells a full disk by it */
+    return false;
 }
 
 /* The state lives in the user's checkout: a .gitignore of "*" inside keeps
@@ -63,37 +136,107 @@ static bool make_state_dir(const config_t *cfg, char **err)
 static void hide_from_git(void)
 {
     const char *path = STATE_DIR_NAME "/.gitignore";
-    if (!fs_exists(path)) fs_write_file(path, "*\n", 2);
+    if (!fs_exists(path)) fs_write_file(path, GITIGNORE_TEXT, strlen(GITIGNORE_TEXT));
 }
 
-static bool mark_as_ours(const config_t *cfg, char **err)
+/* Whether a folder holds nothing at all. */
+static bool dir_is_empty(int dirfd)
 {
-    char *marker = state_dir_file(cfg, STATE_DIR_MARKER);
-    bool ok = fs_exists(marker) || fs_write_file(marker, "", 0);
-    if (!ok) err_set(err, "cannot write %s (%s)", marker, strerror(errno));
-    free(marker);
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return false;
+    }
+    bool empty = true;
+    struct dirent *e;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+static bool has_marker(int dirfd)
+{
+    struct stat st;
+    return fstatat(dirfd, STATE_DIR_MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Takes the folder: ours when we made it or it already has our marker; an
+ * empty one is taken by creating the marker exclusively; one holding anything
+ * else is the user's and refused (cleanup would not remove it, and a run
+ * must not mix its files with the user's). */
+static bool take_ownership(const config_t *cfg, bool made, char **err)
+{
+    int fd = open(cfg->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, "state directory '%s': cannot open it (%s)", cfg->state_dir,
+                       strerror(errno));
+    bool ok = true;
+    if (!has_marker(fd)) {
+        if (!made && !dir_is_empty(fd)) {
+            close(fd);
+            return err_set(err,
+                           "state directory '%s' already holds files this tool did not write; "
+                           "give BUILDKITE_TEST_ENGINE_STATE_DIR (state-dir) a new or empty "
+                           "folder, or leave it unset",
+                           cfg->state_dir);
+        }
+        int m = openat(fd, STATE_DIR_MARKER, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       0600);
+        ok = m >= 0 || (errno == EEXIST && has_marker(fd)); /* another phase took it just now */
+        int e = errno;
+        if (!ok) {
+            char *marker = state_dir_file(cfg, STATE_DIR_MARKER);
+            state_dir_write_error(marker, e, err);
+            free(marker);
+        }
+        if (m >= 0) close(m);
+        errno = e;
+    }
+    int e = errno;
+    close(fd);
+    errno = e; /* the caller's exit status tells a full disk by it */
+    return ok;
+}
+
+static bool make_results(const config_t *cfg, char **err)
+{
+    char *results = state_dir_file(cfg, "results");
+    bool ok = fs_mkdir_path(results, NULL);
+    int saved = errno;
+    if (!ok) cannot_make(results, saved, err);
+    free(results);
     return ok;
 }
 
 bool state_dir_prepare(const config_t *cfg, char **err)
 {
-    if (!make_state_dir(cfg, err)) return false;
+    if (!check_usable(cfg, err) || !check_place(cfg, err)) return false;
+    /* Nothing is created inside the folder until it is checked: a link in
+     * its place gets nothing made in its target. */
+    bool made = false;
+    if (!fs_mkdir_path(cfg->state_dir, &made)) return cannot_make(cfg->state_dir, errno, err);
     /* The shared top folder of the default place is checked too: whoever
      * can write it can swap this job's folder for their own. */
     if (!cfg->state_dir_chosen) {
         if (!check_dir_safe(STATE_DIR_NAME, err)) return false;
         hide_from_git();
     }
-    if (!check_dir_safe(cfg->state_dir, err)) return false;
-    return mark_as_ours(cfg, err);
+    if (!check_dir_safe(cfg->state_dir, err) || !take_ownership(cfg, made, err) ||
+        !make_results(cfg, err))
+        return false;
+    state_dir_reserve(cfg);
+    return true;
 }
 
 /* ---- lock and locate ---- */
 
 bool state_dir_lock(const config_t *cfg, char **err)
 {
+    if (!check_usable(cfg, err)) return false;
     char *path = state_dir_file(cfg, "lock");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     free(path);
     /* On success the descriptor stays open: the lock lasts as long as this
      * process, and goes with it however it ends. */
@@ -120,7 +263,7 @@ static bool has_slice(const char *dir, const config_t *cfg)
  * the slice's paths are relative to. */
 char *state_dir_locate(const config_t *cfg)
 {
-    if (cfg->state_dir_chosen || fs_is_dir(cfg->state_dir)) return NULL;
+    if (cfg->state_dir_problem || cfg->state_dir_chosen || fs_is_dir(cfg->state_dir)) return NULL;
     char *cwd = getcwd(NULL, 0);
     if (!cwd) return NULL; /* nowhere to search from: the state dir stays here */
     char *moved_to = NULL;
@@ -134,16 +277,115 @@ char *state_dir_locate(const config_t *cfg)
     return moved_to;
 }
 
-/* ---- cleanup ---- */
+/* ---- cleanup: this tool's files, by name ---- */
 
-static int remove_tree_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Digits, at least one, then end or `rest`. Returns what follows, or NULL. */
+static const char *skip_digits(const char *s)
 {
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
+    if (*s < '0' || *s > '9') return NULL;
+    while (*s >= '0' && *s <= '9') s++;
+    return s;
 }
 
-/* The shared top folder goes when no other job's state is left in it. */
+/* results/: "attempt-<k>.<ext>" and "attempt-<k>.part-<j>.<ext>" (run_attempt.c),
+ * each possibly with the ".lock" the collector's --merge-json leaves. */
+bool state_dir_is_result_name(const char *name)
+{
+    if (strncmp(name, "attempt-", 8) != 0) return false;
+    const char *s = skip_digits(name + 8);
+    if (s && strncmp(s, ".part-", 6) == 0) s = skip_digits(s + 6);
+    if (!s) return false;
+    return !strcmp(s, ".json") || !strcmp(s, ".xml") || !strcmp(s, ".json.lock") ||
+           !strcmp(s, ".xml.lock");
+}
+
+static bool has_prefix_suffix(const char *name, const char *prefix, const char *suffix)
+{
+    size_t n = strlen(name), p = strlen(prefix), x = strlen(suffix);
+    return n > p + x && !strncmp(name, prefix, p) && !strcmp(name + n - x, suffix) &&
+           !strchr(name, '/');
+}
+
+/* The state folder's own files: the phases' JSON files, the lock, the
+ * per-job durations artifact (report_durations.h), the retry selectors
+ * artifacts published or downloaded (retrysel.c), and temporary files of a
+ * write that was cut short (fs.h). The marker goes last, on its own. */
+bool state_dir_is_own_name(const char *name)
+{
+    static const char *const exact[] = {"slice.json", "options.json", "run.json", "lock",
+                                        RESERVE_NAME};
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+        if (!strcmp(name, exact[i])) return true;
+    return has_prefix_suffix(name, "test-engine-pytest-durations-", ".json") ||
+           has_prefix_suffix(name, "retry-selectors-", ".txt") || fs_atomic_is_temp(name);
+}
+
+/* What cleanup left, for its one-line note (the first few names, sorted). */
+typedef struct {
+    strlist_t names;
+    size_t count;
+} leftovers_t;
+
+static void note_left(leftovers_t *left, const char *prefix, const char *name, bool is_dir)
+{
+    left->count++;
+    strlist_push_owned(&left->names, xasprintf("%s%s%s", prefix, name, is_dir ? "/" : ""));
+}
+
+/* "a, b, c, ..." */
+static char *leftover_names(leftovers_t *left)
+{
+    strlist_sort(&left->names);
+    buf_t b = BUF_INIT;
+    for (size_t i = 0; i < left->names.len && i < 3; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", left->names.items[i]);
+    if (left->names.len > 3) buf_puts(&b, ", ...");
+    return buf_detach(&b);
+}
+
+/* Removes the entries of dirfd that `own` names (files only, never through
+ * a link: unlinkat removes the link itself); notes the others. */
+static void remove_named(int dirfd, bool (*own)(const char *), const char *prefix,
+                         leftovers_t *left)
+{
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, STATE_DIR_MARKER)) continue;
+        if (prefix[0] == '\0' && !strcmp(name, "results")) continue; /* handled on its own */
+        struct stat st;
+        bool is_dir = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        if (is_dir || !own(name) || unlinkat(dirfd, name, 0) != 0)
+            note_left(left, prefix, name, is_dir);
+    }
+    closedir(d);
+}
+
+/* results/: our result files, then the folder itself when that empties it. */
+static void remove_results(int state_fd, leftovers_t *left)
+{
+    int fd = openat(state_fd, "results", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        struct stat st;
+        if (fstatat(state_fd, "results", &st, AT_SYMLINK_NOFOLLOW) == 0)
+            note_left(left, "", "results", S_ISDIR(st.st_mode)); /* a link or a file: not ours */
+        return;
+    }
+    size_t before = left->count;
+    remove_named(fd, state_dir_is_result_name, "results/", left);
+    close(fd);
+    if (left->count == before && unlinkat(state_fd, "results", AT_REMOVEDIR) != 0)
+        note_left(left, "", "results", true);
+}
+
+/* The shared top folder goes when no other job's state is left in it (and
+ * its .gitignore only when it is the one we write). */
 static void remove_top_if_unused(void)
 {
     DIR *d = opendir(STATE_DIR_NAME);
@@ -155,23 +397,90 @@ static void remove_top_if_unused(void)
             !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".gitignore");
     closedir(d);
     if (!only_ours) return;
-    unlink(STATE_DIR_NAME "/.gitignore");
+    char *text = fs_read_file_max(STATE_DIR_NAME "/.gitignore", 64, NULL);
+    if (text && strcmp(text, GITIGNORE_TEXT) == 0) unlink(STATE_DIR_NAME "/.gitignore");
+    free(text);
     rmdir(STATE_DIR_NAME);
 }
 
-bool state_dir_cleanup(const config_t *cfg, char **err)
+bool state_dir_cleanup(const config_t *cfg, char **note, char **err)
 {
-    char *marker = state_dir_file(cfg, STATE_DIR_MARKER);
-    bool ours = fs_exists(marker);
-    free(marker);
-    /* Without our marker the folder is not ours (or was never made): leave it. */
-    if (ours && nftw(cfg->state_dir, remove_tree_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        return err_set(err, "cannot remove %s (%s)", cfg->state_dir, strerror(errno));
+    *note = NULL;
+    if (!check_usable(cfg, err)) return false;
+    if (refused_place(cfg->state_dir)) return true; /* never ours, whatever it holds */
+    bool removed = true;
+    int fd = open(cfg->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* Not there, a link, or without our marker: not ours (or never made). */
+    if (fd >= 0 && has_marker(fd)) {
+        leftovers_t left = {STRLIST_INIT, 0};
+        remove_results(fd, &left);
+        remove_named(fd, state_dir_is_own_name, "", &left);
+        if (left.count == 0) {
+            unlinkat(fd, STATE_DIR_MARKER, 0);
+            if (rmdir(cfg->state_dir) != 0 && errno != ENOENT)
+                removed = err_set(err, "cannot remove %s (%s)", cfg->state_dir, strerror(errno));
+        } else {
+            char *names = leftover_names(&left);
+            *note = xasprintf("kept %s: it holds what this tool did not write (%s); only this "
+                              "tool's own files were removed",
+                              cfg->state_dir, names);
+            free(names);
+        }
+        strlist_free(&left.names);
+    }
+    if (fd >= 0) close(fd);
     if (!cfg->state_dir_chosen) remove_top_if_unused();
-    return true;
+    return removed;
 }
 
 /* ---- the JSON files ---- */
+
+bool state_dir_write_error(const char *path, int e, char **err)
+{
+    if (fs_errno_is_full(e))
+        err_set(err, "disk full: cannot write %s (%s); free space on that file system", path,
+                strerror(e));
+    else
+        err_set(err, "cannot write %s (%s)", path, strerror(e));
+    errno = e; /* the caller's status depends on it */
+    return false;
+}
+
+/* ---- a full disk ---- */
+
+int state_dir_exit_status(const config_t *cfg, int e)
+{
+    return fs_errno_is_full(e) ? STATE_DIR_EXIT_DISK_FULL : (int)cfg->config_exit_status;
+}
+
+bool state_dir_is_full(const config_t *cfg)
+{
+    struct statvfs v;
+    if (statvfs(cfg->state_dir, &v) != 0) return false;
+    /* Less than 64 KiB for us: a result file being written there was cut. */
+    return (unsigned long long)v.f_bavail * v.f_frsize < (64ULL << 10);
+}
+
+void state_dir_reserve(const config_t *cfg)
+{
+    char *path = state_dir_file(cfg, RESERVE_NAME);
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0 && posix_fallocate(fd, 0, STATE_DIR_RESERVE_BYTES) != 0) {
+        close(fd);
+        fd = -1;
+        unlink(path); /* no room: nothing reserved, nothing left */
+    }
+    if (fd >= 0) close(fd);
+    free(path);
+}
+
+bool state_dir_release_reserve(const config_t *cfg)
+{
+    char *path = state_dir_file(cfg, RESERVE_NAME);
+    bool had = unlink(path) == 0;
+    free(path);
+    return had;
+}
 
 bool state_dir_version_is(const cJSON *o, int version)
 {
@@ -196,10 +505,16 @@ bool state_dir_read_json(const config_t *cfg, const char *name, int version, cJS
                          char **err)
 {
     *out = NULL;
+    if (!check_usable(cfg, err)) return false;
     char *path = state_dir_file(cfg, name);
     char *text = fs_read_file(path, NULL);
     bool ok = true;
-    if (!text && errno != ENOENT) /* absent is fine: nothing to read */
+    if (!text && errno == EFBIG)
+        ok = err_set(err,
+                     "%s is larger than %lu MiB; it is not one this tool wrote: run the "
+                     "earlier phase again",
+                     path, FS_READ_MAX >> 20);
+    else if (!text && errno != ENOENT) /* absent is fine: nothing to read */
         ok =
             err_set(err, "cannot read %s (%s); run the earlier phase again", path, strerror(errno));
     if (text) {
@@ -217,11 +532,14 @@ bool state_dir_read_json(const config_t *cfg, const char *name, int version, cJS
 
 bool state_dir_write_json(const config_t *cfg, const char *name, const cJSON *root, char **err)
 {
+    if (!check_usable(cfg, err)) return false;
     char *json = cJSON_PrintUnformatted(root);
     char *path = state_dir_file(cfg, name);
     bool ok = fs_write_file(path, json, strlen(json));
-    if (!ok) err_set(err, "cannot write %s (%s)", path, strerror(errno));
+    int e = errno;
+    if (!ok) state_dir_write_error(path, e, err);
     free(path);
     free(json);
+    errno = e;
     return ok;
 }

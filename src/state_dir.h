@@ -5,8 +5,18 @@
  *   run.json         the run result, written by run, read by report (run_record.h)
  *   results/         one result file per pytest attempt
  *   lock             held by the run phase: one run per state dir at a time
- *   .test-engine-pytest-state   the marker: this tool made the folder
+ *   .test-engine-pytest-state   the marker: this tool owns the folder
  *   test-engine-pytest-durations-<job id>.json   per-test durations (report)
+ *   retry-selectors-*.txt  retry selectors published or downloaded (retrysel.c)
+ *
+ * Ownership: the tool owns a state folder only when it made it, or found it
+ * empty and took it by creating the marker exclusively. A folder that holds
+ * anything else and no marker is the user's and refused; so are /, $HOME,
+ * the checkout and every folder above it, whatever they hold (`state-dir: .`
+ * must never put the checkout in the tool's hands). Cleanup removes the
+ * tool's own files by name (never a tree: a user's notes.txt or sub/ stays,
+ * and so then does the folder, with a one-line note), and nothing at all
+ * when the job id is no plain name (config.h's state_dir_problem).
  *
  * The default directory is .test-engine-pytest/<job id> in the checkout (see
  * config.c derive); BUILDKITE_TEST_ENGINE_STATE_DIR chooses another. This
@@ -25,10 +35,12 @@
 
 /* The path of a file in the state dir (caller frees). */
 char *state_dir_file(const config_t *cfg, const char *name);
-/* Creates the state dir (0700) with results/ inside, checks that only we can
- * write it (a real directory, not group- or world-writable, ours or the
- * checkout owner's), hides the default top folder from git and marks the
- * folder as made by this tool. */
+/* Creates the state dir (0700; no link followed in the checkout, nothing
+ * created inside before it is checked), checks that only we can write it (a
+ * real directory, not group- or world-writable, ours or the checkout
+ * owner's) and that it is ours to use (see above), hides the default top
+ * folder from git, marks it and makes results/ inside. A full disk is said
+ * as "disk full: ...". */
 bool state_dir_prepare(const config_t *cfg, char **err);
 /* Takes the run lock for the life of the process; false when another run
  * (another process, or another lock taken in this one) holds it. */
@@ -38,9 +50,36 @@ bool state_dir_lock(const config_t *cfg, char **err);
  * that has it. Returns that directory (caller frees), or NULL when it stayed
  * (a chosen or present state dir, or none found). */
 char *state_dir_locate(const config_t *cfg);
-/* Removes the state dir if this tool made it (its marker is there), and the
- * default top folder when no other job's state is left in it (pre-exit). */
-bool state_dir_cleanup(const config_t *cfg, char **err);
+/* Removes this tool's files from the state dir when it owns it (its marker
+ * is there), then the folder when that empties it, and the default top
+ * folder when no other job's state is left in it (pre-exit). *note (caller
+ * frees, NULL when all went) says in one line what was kept and why. */
+bool state_dir_cleanup(const config_t *cfg, char **note, char **err);
+/* The names cleanup removes: in the state dir, and in its results/. */
+bool state_dir_is_own_name(const char *name);
+bool state_dir_is_result_name(const char *name);
+/* "cannot write <path> (<reason>)", or "disk full: ..." for ENOSPC/EDQUOT;
+ * returns false, errno left as e. */
+bool state_dir_write_error(const char *path, int e, char **err);
+
+/* ---- a full disk ----
+ * A full disk is not a configuration error: it is said as "disk full: ..."
+ * and exits with STATE_DIR_EXIT_DISK_FULL (sysexits' EX_IOERR, beside 65
+ * EX_DATAERR and 78 EX_CONFIG), which a retry rule may retry (another agent
+ * may have room). run.json must still be written for what finished, so
+ * prepare reserves room for it (STATE_DIR_RESERVE_BYTES, given back when
+ * run.json cannot be written otherwise). */
+#define STATE_DIR_EXIT_DISK_FULL 74
+#define STATE_DIR_RESERVE_BYTES  (4L << 20)
+/* The status for a state write that failed with errno e: the disk-full one
+ * for ENOSPC/EDQUOT, else the configuration status. */
+int state_dir_exit_status(const config_t *cfg, int e);
+/* Whether the state dir's file system has (next to) no room left for us. */
+bool state_dir_is_full(const config_t *cfg);
+/* Makes the reservation (best effort: a disk already full has no room). */
+void state_dir_reserve(const config_t *cfg);
+/* Gives the reservation back; false when there was none. */
+bool state_dir_release_reserve(const config_t *cfg);
 
 /* Whether a state file's "version" member is exactly `version`. */
 bool state_dir_version_is(const cJSON *o, int version);

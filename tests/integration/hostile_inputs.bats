@@ -127,3 +127,56 @@ SH
   # prefix "tests" must not eat the start of "tests_integration/"
   assert_equal "$(slice_tests 0)" "tests_integration/test_ok.py"
 }
+
+# measured SECONDS CMD...: runs CMD (killed after SECONDS), then sets status,
+# output, and rss_mib (the peak resident memory of CMD, in MiB).
+measured() {
+  local report="$BATS_TEST_TMPDIR/measured.txt"
+  capped "$SERVER_PY" -c '
+import resource, subprocess, sys
+p = subprocess.Popen(sys.argv[3:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+try:
+    out, _ = p.communicate(timeout=float(sys.argv[2]))
+except subprocess.TimeoutExpired:
+    p.kill()
+    out, _ = p.communicate()
+sys.stdout.write(out.decode(errors="replace"))
+open(sys.argv[1], "w").write("%d %d\n" % (p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
+' "$report" "$@"
+  read -r status rss_mib <"$report"
+}
+
+@test "files or durations-file set to /dev/zero: one line, at once, bounded memory (grew ~1 GB in 5 s before)" {
+  copy_fixture shop
+  faults '{"plan_get": [{"status": 503, "forever": true}]}' # the fallback plan reads the durations
+  export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=0
+  BUILDKITE_TEST_ENGINE_FILES=/dev/zero measured 60 "$TEP_BIN" plan
+  assert_equal "$status" 78
+  assert_output --partial "BUILDKITE_TEST_ENGINE_FILES '/dev/zero': is larger than 64 MiB; give a file listing one test file per line"
+  [ "$rss_mib" -lt 300 ] || { echo "peak RSS ${rss_mib} MiB"; false; } # ~75 MiB; sanitizer builds add theirs
+  # A durations file that cannot be read is reported, and the plan goes on without it.
+  BUILDKITE_TEST_ENGINE_DURATIONS_FILE=/dev/zero measured 60 "$TEP_BIN" plan
+  assert_equal "$status" 0
+  assert_output --partial "BUILDKITE_TEST_ENGINE_DURATIONS_FILE '/dev/zero' line 1: contains a NUL byte; a durations file is text"
+  [ "$rss_mib" -lt 100 ] || { echo "peak RSS ${rss_mib} MiB"; false; }
+  # Endless text without a newline, and an endless JSON string, likewise.
+  mkfifo endless
+  ( "$SERVER_PY" -c 'import sys
+try:
+    while True: sys.stdout.write("a" * 65536)
+except BrokenPipeError: pass' > endless 2>/dev/null & )
+  BUILDKITE_TEST_ENGINE_DURATIONS_FILE=endless measured 60 "$TEP_BIN" plan
+  assert_equal "$status" 0
+  assert_output --partial "line 1: a line longer than 64 KiB; a durations file is text"
+  [ "$rss_mib" -lt 100 ] || { echo "peak RSS ${rss_mib} MiB"; false; }
+  # Endless short lines (comments: nothing kept) end at the file size limit.
+  mkfifo endless-lines
+  ( "$SERVER_PY" -c 'import sys
+try:
+    while True: sys.stdout.write("# a comment\n" * 8192)
+except BrokenPipeError: pass' > endless-lines 2>/dev/null & )
+  BUILDKITE_TEST_ENGINE_DURATIONS_FILE=endless-lines measured 60 "$TEP_BIN" plan
+  assert_equal "$status" 0
+  assert_output --partial "the file is larger than 128 MiB; a durations file is far smaller: not read on"
+  [ "$rss_mib" -lt 100 ] || { echo "peak RSS ${rss_mib} MiB"; false; }
+}

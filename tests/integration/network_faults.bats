@@ -289,3 +289,125 @@ print("ok")' "$SERVER_DIR/fillers.jsonl"
   assert_output --partial "upload incomplete: 1 request failed"
   assert_output --partial "7 of 12 results sent; 5 not sent"
 }
+
+# --- 7. hard ceilings: no trickle, gzip or slow reader holds a phase ----------
+
+# report_seconds: wall-clock seconds of the last `timed_report` (a decimal).
+timed_report() {
+  local t0 t1
+  t0=$(date +%s%N)
+  run timeout 400 "$TEP_BIN" report
+  t1=$(date +%s%N)
+  report_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+  echo "report took ${report_seconds}s" >&3
+}
+
+@test "upload: 202 then an endless gzip trickle is cut api-timeout after the request was sent (held report 150 s+)" {
+  copy_fixture shop
+  run "$TEP_BIN" run
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE=5 BUILDKITE_TEST_ENGINE_API_TIMEOUT=2
+  faults '{"upload": [{"status": 202, "gzip_trickle": 2048, "forever": true}]}'
+  timed_report
+  assert_success
+  # Three batches, each cut 2 s after it was sent: a ceiling of about 6 s; 3x that for load.
+  awk -v s="$report_seconds" 'BEGIN { exit !(s < 18) }' || { echo "report took ${report_seconds}s"; false; }
+  assert_output --partial "the answer did not finish within 2s after HTTP 202"
+  # HTTP 202 came: the batches were accepted; not sent again (that would duplicate them).
+  assert_equal "$(requests_to /v1/uploads)" 3
+  assert_output --partial "Upload: 12 results in 3 requests"
+}
+
+@test "upload: a server reading the request at 2.5 KB/s is cut at the attempt's ceiling (held one attempt 199 s)" {
+  # A slow link's window: the stand-in reads a 16 KiB TLS record at a time at
+  # 2.5 KB/s, a step every ~6.5 s, which neither the stall rule (10 s) nor the
+  # trickle rule (1 KB/s) cuts.
+  stop_server
+  rm -f "$SERVER_DIR/port"
+  TE_SERVER_RCVBUF=4096 start_server
+  generate_results 500 1000 1000000 # about 540 KB in one batch
+  export BUILDKITE_TEST_ENGINE_API_TIMEOUT=10 BUILDKITE_TEST_ENGINE_UPLOAD_RETRY_BUDGET=0
+  faults '{"upload": [{"read_rate": 2500, "forever": true}]}'
+  timed_report
+  assert_success
+  # The ceiling: api-timeout + the batch's size at 64 KiB/s, about 10 + 8.3 s; 3x that for
+  # load. Without it the attempt ran ~200 s (the whole body at 2.5 KB/s).
+  awk -v s="$report_seconds" 'BEGIN { exit !(s < 55) }' || { echo "report took ${report_seconds}s"; false; }
+  assert_output --regexp "upload of 500 results failed: took longer than this attempt's limit of [0-9.]+s \(api-timeout plus 1 s per 64 KiB sent\)"
+  assert_output --partial "0 of 500 results sent; 500 not sent"
+}
+
+@test "upload: a refused connection gets two quick tries, then the upload stops (was 6 tries over ~26 s)" {
+  copy_fixture shop
+  run "$TEP_BIN" run
+  port=$(closed_port)
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL="https://127.0.0.1:$port"
+  export BUILDKITE_TEST_ENGINE_UPLOAD_RETRY_BUDGET=30 BUILDKITE_TEST_ENGINE_API_BACKOFF_MS=1000
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE=5
+  timed_report
+  assert_success
+  awk -v s="$report_seconds" 'BEGIN { exit !(s < 6) }' || { echo "report took ${report_seconds}s"; false; }
+  assert_equal "$(grep -c "upload POST /v1/uploads failed (attempt" <<<"$output")" 2
+  assert_output --partial "upload stopped: the upload API is unreachable (Failed to connect to 127.0.0.1 port $port"
+  assert_output --partial "0 of 12 results sent; 12 not sent"
+}
+
+@test "upload: 413 halves the batch until it fits, and every result gets there (12,000 were dropped)" {
+  copy_fixture shop
+  run "$TEP_BIN" run
+  faults '{"upload": [{"max_records": 3, "forever": true}]}'
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --partial "Upload: 12 results in 7 requests"
+  assert_output --partial "the upload API refused a batch as too large (HTTP 413): halved 3 times"
+  refute_output --partial "not sent"
+  # 12 -> 413; 6 + 6 -> 413 each; four batches of 3 fit, and hold every result once.
+  assert_equal "$(requests_to /v1/uploads)" 7
+  run "$SERVER_PY" -c '
+import collections, json, sys
+names = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["path"] != "/v1/uploads":
+        continue
+    records = json.loads(r["body"]["data"]["text"])
+    if len(records) <= 3:
+        names.update(x["scope"] + "::" + x["name"] for x in records)
+print(len(names), max(names.values()))' "$SERVER_DIR/requests.jsonl"
+  assert_output "12 1"
+}
+
+@test "upload (JUnit): a file refused whole with 413 is cut into documents that fit" {
+  copy_fixture shop
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="$JUNIT_CMD"
+  run "$TEP_BIN" run
+  faults '{"upload": [{"max_records": 5, "forever": true}]}'
+  run "$TEP_BIN" report
+  assert_success
+  # The file (12 testcases) -> 413; 6 + 6 -> 413 each; four documents of 3 fit.
+  assert_output --partial "Upload: 12 results in 7 requests"
+  assert_output --partial "halved 3 times"
+  refute_output --partial "not sent"
+}
+
+@test "upload: a result too large alone is named; the others still go" {
+  copy_fixture shop
+  run "$TEP_BIN" run
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE=4
+  faults '{"upload": [{"max_records": 0, "forever": true}]}'
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --regexp "upload: the result 'tests/[^']+::test_[^']+' alone is too large for the upload API \(HTTP 413, [0-9]+ bytes\); not sent"
+  assert_output --partial "7 more results too large alone; not sent"
+  assert_output --partial "0 of 12 results sent; 12 not sent"
+}
+
+@test "upload: a 202 saying results were skipped is counted and reported by number, not as a full upload" {
+  copy_fixture shop
+  run "$TEP_BIN" run
+  faults '{"upload": [{"skip_names": "order", "forever": true}]}'
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --partial "Upload: 8 results in 1 request"
+  assert_output --regexp "Test Engine skipped 4 of 12 results \(first error: test_order_[^)]*: name is too long\)"
+  assert_output --partial "8 of 12 results sent; 4 not sent"
+}

@@ -57,6 +57,12 @@ ran_files() { grep '^\$ .*attempt-0' "$1" | grep -o 'tests/[^ ]*\.py' | sort; }
   run "$TEP_BIN" run
   assert_failure 78
   assert_output --partial "is not a directory (a link or a file)"
+  # Nothing was made in the link's target before the check refused it.
+  [ ! -e elsewhere/results ] && [ ! -e elsewhere/.test-engine-pytest-state ]
+  rm -rf .test-engine-pytest && ln -s elsewhere .test-engine-pytest
+  run "$TEP_BIN" run
+  assert_failure 78
+  [ ! -e elsewhere/job-9 ]
 }
 
 @test "two runs of the same job at once: the second is refused, not mixed in" {
@@ -100,4 +106,83 @@ ran_files() { grep '^\$ .*attempt-0' "$1" | grep -o 'tests/[^ ]*\.py' | sort; }
   BUILDKITE_TEST_ENGINE_STATE_DIR="$PWD/mine" run "$TEP_BIN" cleanup
   assert_success
   assert_equal "$(cat mine/file)" precious
+}
+
+# --- the tool removes only what it created (issue 17) --------------------------
+
+@test "a state-dir holding a user's notes.txt and sub/ is refused by run; cleanup leaves it whole" {
+  mkdir -p mine/sub && echo notes > mine/notes.txt && echo deep > mine/sub/deep.txt
+  export BUILDKITE_TEST_ENGINE_STATE_DIR="$PWD/mine"
+  run "$TEP_BIN" run
+  assert_failure 78
+  assert_output --partial "state directory '$PWD/mine' already holds files this tool did not write"
+  [ ! -e mine/.test-engine-pytest-state ] && [ ! -e mine/results ]
+  run "$TEP_BIN" cleanup
+  assert_success
+  assert_equal "$(cat mine/notes.txt mine/sub/deep.txt)" "$(printf 'notes\ndeep')"
+}
+
+@test "files a user adds to the tool's own state folder survive cleanup, said in one line" {
+  export BUILDKITE_JOB_ID=job-4
+  run "$TEP_BIN" run
+  assert_success
+  echo notes > .test-engine-pytest/job-4/notes.txt && mkdir .test-engine-pytest/job-4/sub
+  run "$TEP_BIN" cleanup
+  assert_success
+  assert_output "cleanup: kept .test-engine-pytest/job-4: it holds what this tool did not write (notes.txt, sub/); only this tool's own files were removed"
+  [ -f .test-engine-pytest/job-4/notes.txt ] && [ -d .test-engine-pytest/job-4/sub ]
+  [ ! -e .test-engine-pytest/job-4/run.json ] && [ ! -e .test-engine-pytest/job-4/results ]
+}
+
+@test "state-dir: . never puts the checkout in the tool's hands: refused, and cleanup deletes nothing" {
+  git init -q . && git add -A && git -c user.email=t@t -c user.name=t commit -qm fixture
+  before=$(find . | sort)
+  export BUILDKITE_PLUGIN_CONFIGURATION='{"state-dir": "."}'
+  run "$TEP_BIN" plan
+  assert_failure 78
+  assert_output --partial "state directory '.' is the checkout or a folder above it"
+  run "$TEP_BIN" run
+  assert_failure 78
+  run "$TEP_BIN" cleanup
+  assert_success
+  assert_equal "$(find . | sort)" "$before"
+  assert_equal "$(git status --porcelain)" ""
+}
+
+@test "the checkout's parent, \$HOME and / are refused as state folders; nothing is written there" {
+  export HOME="$BATS_TEST_TMPDIR/home"
+  mkdir -p "$HOME"
+  for dir in .. "$BATS_TEST_TMPDIR" "$HOME" /; do
+    BUILDKITE_TEST_ENGINE_STATE_DIR=$dir run "$TEP_BIN" run
+    assert_failure 78
+    assert_output --regexp "state directory '$dir' is (the checkout or a folder above it|the home folder|the root folder)"
+    [ ! -e "$dir/.test-engine-pytest-state" ] && [ ! -e "$dir/results" ] && [ ! -e "$dir/slice.json" ]
+    BUILDKITE_TEST_ENGINE_STATE_DIR=$dir run "$TEP_BIN" cleanup
+    assert_success
+  done
+  [ -d "$WORK/tests" ] && [ -d "$HOME" ]
+}
+
+@test "a BUILDKITE_JOB_ID that is no plain name is a configuration error; nothing made or removed outside" {
+  # What a previous, legitimate run left where ../../outside points.
+  outside="$BATS_TEST_TMPDIR/outside"
+  mkdir -p "$outside/results" && touch "$outside/.test-engine-pytest-state" "$outside/slice.json" "$outside/results/attempt-0.json"
+  for id in ../../outside a/b .. $'job\e[31m' 'job 1'; do
+    BUILDKITE_JOB_ID=$id run "$TEP_BIN" plan
+    assert_failure 78
+    assert_output --partial "BUILDKITE_JOB_ID: '"
+    assert_output --partial "' is not a job id"
+    BUILDKITE_JOB_ID=$id run "$TEP_BIN" run
+    assert_failure 78
+    assert_output --partial "is not a job id"
+    BUILDKITE_JOB_ID=$id run "$TEP_BIN" cleanup
+    assert_success
+    assert_output --partial "is not a job id"
+  done
+  # Set but empty inside a Buildkite build is refused the same way.
+  BUILDKITE_JOB_ID= BUILDKITE_BUILD_ID=b run "$TEP_BIN" run
+  assert_failure 78
+  assert_output --partial "BUILDKITE_JOB_ID: '' is not a job id"
+  [ -f "$outside/slice.json" ] && [ -f "$outside/results/attempt-0.json" ]
+  [ ! -e "$BATS_TEST_TMPDIR/a" ] && [ ! -e .test-engine-pytest ]
 }

@@ -21,13 +21,20 @@ Control is through files in --dir, so tests need no client library:
                  read_rate (bytes/s: the request body is read that slowly; a slow network),
                  body_bytes (n: the answer is n bytes of filler, streamed, never held in memory),
                  no_length (bool: with body_bytes, no Content-Length; the body ends when the
-                 connection closes)
+                 connection closes),
+                 gzip_trickle (bytes/s: the answer is a gzip body of empty deflate blocks sent
+                 that slowly, without end; it never grows the decoded body, so only a
+                 wall-clock limit ends it; trickles.jsonl records how long it was held),
+                 max_records (n: an upload whose data holds more records is answered 413),
+                 skip_names (substring: an upload answers 202 with those records counted as
+                 "skipped", one "errors" entry each, as Test Engine's answer allows)
   config.json    {"muted_tests": [...], "skipped_tests": [...], "filter_tests": [paths],
                   "plans": {identifier: plan}, "durations": {path or selector: ms}}
 
 A plan request with max_parallelism (bktec plan's dynamic parallelism) gets
 the parallelism the docs describe: as many target_time buckets as the
 estimated durations fill, at least 1, at most max_parallelism (max alone: max).
+Environment: TE_SERVER_RCVBUF (bytes) sets the connections' receive buffer (see main).
 Uses only the standard library, so any python3 can run it.
 """
 import argparse
@@ -244,6 +251,48 @@ class Handler(BaseHTTPRequestHandler):
             f.write(json.dumps({"path": urllib.parse.urlsplit(self.path).path, "size": size, "sent": sent,
                                 "client_hung_up": hung_up}) + "\n")
 
+    def _gzip_trickle(self, status, rate):
+        """202 and then an endless gzip body of empty deflate blocks at `rate` bytes/s:
+        the client's decoder never gets a byte, so no progress rule on decoded data
+        notices. Ends when the client hangs up (or after 10 minutes)."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        start, sent, hung_up = time.monotonic(), 0, False
+        empty_block = b"\x00\x00\x00\xff\xff"  # a stored block of length 0, not final
+        try:
+            self.wfile.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")  # the gzip header
+            self.wfile.flush()
+            while time.monotonic() - start < 600:
+                self.wfile.write(empty_block)
+                self.wfile.flush()
+                sent += len(empty_block)
+                time.sleep(len(empty_block) / float(rate))
+        except OSError:
+            hung_up = True
+        with LOCK, open(os.path.join(self.server.directory, "trickles.jsonl"), "a", encoding="utf-8") as f:
+            f.write(json.dumps({"seconds": round(time.monotonic() - start, 3), "sent": sent,
+                                "client_hung_up": hung_up}) + "\n")
+
+    def _upload_records(self, desc):
+        """The records of an upload's JSON data, or None (JUnit, unreadable)."""
+        if (desc or {}).get("fields", {}).get("format") != "json":
+            return None
+        try:
+            return json.loads(((desc or {}).get("data") or {}).get("text", "[]"))
+        except ValueError:
+            return None
+
+    def _upload_count(self, desc, records):
+        """Results in an upload: JSON records, or JUnit testcases (-1: not an upload)."""
+        if records is not None:
+            return len(records)
+        data = ((desc or {}).get("data") or {}).get("text")
+        return data.count("<testcase") if data is not None else -1
+
     def _handle(self):
         path = urllib.parse.urlsplit(self.path).path
         endpoint = endpoint_of(self.command, path)
@@ -266,6 +315,17 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(fault["delay"])
             if fault.get("reset"):
                 return self._reset()
+            if fault.get("gzip_trickle"):
+                return self._gzip_trickle(fault.get("status", 202), fault["gzip_trickle"])
+            records = self._upload_records(desc)
+            if fault.get("max_records") is not None and self._upload_count(desc, records) > fault["max_records"]:
+                return self._send(413, {"message": "Request Entity Too Large"})
+            if fault.get("skip_names") and records is not None:
+                skipped = [r for r in records if fault["skip_names"] in str(r.get("name", ""))]
+                return self._send(202, {"id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()),
+                                        "queued": len(records) - len(skipped), "skipped": len(skipped),
+                                        "errors": ["%s: name is too long" % r.get("name") for r in skipped],
+                                        "run_url": "https://buildkite.localhost/test-engine/runs/1"})
             if fault.get("body_bytes"):
                 return self._send_filler(fault.get("status", 200), int(fault["body_bytes"]),
                                          not fault.get("no_length"))
@@ -329,7 +389,11 @@ def main():
     # A real link's window, not loopback's megabytes: with it, a slow reader
     # (read_rate) shows as slow progress to the client, as a slow network does,
     # instead of the whole body vanishing into kernel buffers at once.
-    server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
+    # TE_SERVER_RCVBUF: a smaller receive buffer (4096: a slow link's), so a slow reader
+    # (read_rate) shows as steady progress, one 16 KiB TLS record at a time; with 128 KiB
+    # the first ~250 KB sit in the kernel and the client sees one long stall instead.
+    rcvbuf = int(os.environ.get("TE_SERVER_RCVBUF") or 128 * 1024)
+    server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     server.server_bind()
     server.server_activate()
     server.daemon_threads = True

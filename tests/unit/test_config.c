@@ -16,7 +16,9 @@ static void clear_env(void)
                            "BUILDKITE_ANALYTICS_LOCATION_PREFIX",
                            "BUILDKITE_TEST_ENGINE_LOCATION_PREFIX",
                            "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN",
-                           "BUILDKITE_ORGANIZATION_SLUG"};
+                           "BUILDKITE_ORGANIZATION_SLUG",
+                           "BUILDKITE_JOB_ID",
+                           "BUILDKITE_TEST_ENGINE_OIDC_LIFETIME"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unsetenv(names[i]);
 }
 
@@ -241,6 +243,99 @@ static void durations(void **state)
     assert_int_equal(config_duration_seconds(""), -1);
 }
 
+/* A lifetime whose seconds do not fit is refused, never overflowed (UBSan
+ * stopped 9999999999999999h) or wrapped (5124095576030432h became 3,584 s and
+ * passed the 24 h check). */
+static void durations_never_overflow_or_wrap(void **state)
+{
+    (void)state;
+    assert_int_equal(config_duration_seconds("9999999999999999h"), -1);
+    assert_int_equal(config_duration_seconds("5124095576030432h"), -1);
+    assert_int_equal(config_duration_seconds("99999999999999999999"), -1);
+    assert_int_equal(config_duration_seconds("1h9223372036854775807s"), -1);
+    assert_int_equal(config_duration_seconds("-5m"), -1);
+    assert_int_equal(config_duration_seconds("+5m"), -1);
+    assert_int_equal(config_duration_seconds(" 5m"), -1);
+    assert_int_equal(config_duration_seconds("1.5h"), -1);
+    assert_int_equal(config_duration_seconds("24h"), 86400);
+    setenv("BUILDKITE_TEST_ENGINE_OIDC_LIFETIME", "5124095576030432h", 1);
+    config_t c;
+    config_load(&c);
+    assert_false(config_validate(&c, PHASE_RUN));
+    assert_int_equal(c.problems.len, 1);
+    assert_non_null(strstr(c.problems.items[0], "OIDC_LIFETIME: '5124095576030432h' is not a "
+                                                "lifetime up to 24h"));
+    config_free(&c);
+}
+
+/* A whole-number option given a fraction in the plugin's JSON is refused,
+ * not cut ("retry-count: 20.5" was taken as 20); whole numbers still work. */
+static void plugin_numbers_must_be_whole(void **state)
+{
+    (void)state;
+    setenv("BUILDKITE_PLUGIN_CONFIGURATION", "{\"retry-count\":20.5,\"timeout\":1e300}", 1);
+    config_t c;
+    config_load(&c);
+    assert_int_equal(c.problems.len, 2);
+    assert_string_equal(c.problems.items[0], "plugin option 'retry-count': '20.5' is not a whole "
+                                             "number; use a number from 0 to 20");
+    assert_non_null(strstr(c.problems.items[1],
+                           "plugin option 'timeout': '1.0000000000000001e+300' "
+                           "is not a whole number"));
+    config_free(&c);
+    setenv("BUILDKITE_PLUGIN_CONFIGURATION", "{\"retry-count\":2.0,\"timeout\":-0}", 1);
+    config_load(&c);
+    assert_int_equal(c.problems.len, 0);
+    assert_int_equal(c.retry_count, 2);
+    assert_int_equal(c.run_timeout, 0);
+    config_free(&c);
+    setenv("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "20.5", 1);
+    config_load(&c);
+    assert_int_equal(c.problems.len, 1);
+    assert_non_null(strstr(c.problems.items[0], "'20.5' is not a whole number"));
+    config_free(&c);
+    unsetenv("BUILDKITE_TEST_ENGINE_RETRY_COUNT");
+}
+
+/* The job id names the state folder: one that is no plain name is a
+ * configuration problem, and no path is made of it. */
+static void job_ids_that_are_no_names_are_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"../../outside", "a/b",           "..",     ".hidden",    "-x",
+                         "job 1",         "j\xc3\xb6\x62", "job\n1", "job\x1b[31m"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        setenv("BUILDKITE_JOB_ID", bad[i], 1);
+        config_t c;
+        config_load(&c);
+        assert_non_null(c.state_dir_problem);
+        assert_false(config_validate(&c, PHASE_RUN));
+        assert_non_null(strstr(c.problems.items[0], "BUILDKITE_JOB_ID: '"));
+        assert_non_null(strstr(c.problems.items[0], "' is not a job id"));
+        assert_null(strstr(c.state_dir, bad[i]));
+        config_free(&c);
+    }
+    /* Set but empty inside a Buildkite build: refused too; outside one, an
+     * empty id is no id (a local run). */
+    setenv("BUILDKITE_JOB_ID", "", 1);
+    setenv("BUILDKITE_BUILD_ID", "b", 1);
+    config_t c;
+    config_load(&c);
+    assert_non_null(c.state_dir_problem);
+    config_free(&c);
+    unsetenv("BUILDKITE_BUILD_ID");
+    config_load(&c);
+    assert_null(c.state_dir_problem);
+    assert_string_equal(c.state_dir, STATE_DIR_NAME "/local-1-of-1");
+    config_free(&c);
+    setenv("BUILDKITE_JOB_ID", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", 1);
+    config_load(&c);
+    assert_null(c.state_dir_problem);
+    assert_string_equal(c.state_dir, STATE_DIR_NAME "/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+    config_free(&c);
+    unsetenv("BUILDKITE_JOB_ID");
+}
+
 static void bad_plugin_json(void **state)
 {
     (void)state;
@@ -268,6 +363,9 @@ int main(void)
         cmocka_unit_test_setup(identifier_and_alias, setup),
         cmocka_unit_test_setup(bad_plugin_json, setup),
         cmocka_unit_test_setup(durations, setup),
+        cmocka_unit_test_setup(durations_never_overflow_or_wrap, setup),
+        cmocka_unit_test_setup(plugin_numbers_must_be_whole, setup),
+        cmocka_unit_test_setup(job_ids_that_are_no_names_are_refused, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

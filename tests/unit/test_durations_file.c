@@ -368,7 +368,7 @@ static void artifact_writer_errors_name_the_file(void **state)
     durations_file_writer_t w;
     char *err = NULL;
     assert_false(durations_file_writer_open(&w, "/nonexistent-dir/d.json", &err));
-    assert_non_null(strstr(err, "cannot write /nonexistent-dir/d.json.tmp."));
+    assert_non_null(strstr(err, "cannot write /nonexistent-dir/d.json ("));
     assert_non_null(strstr(err, "No such file or directory"));
     free(err);
     err = NULL;
@@ -385,6 +385,73 @@ static void artifact_writer_errors_name_the_file(void **state)
     rmdir(target); /* fails unless the temporary file is gone too */
     assert_int_equal(rmdir(dir), 0);
     free(target);
+}
+
+/* The artifact's temporary file was "<path>.tmp.<pid>", opened without
+ * O_EXCL or O_NOFOLLOW: a link planted at that name was written through.
+ * Now nothing is, and the artifact is still written. */
+static void artifact_writer_never_writes_through_a_planted_link(void **state)
+{
+    (void)state;
+    char dir[64];
+    scratch_dir(dir, sizeof dir, "tep-durlink");
+    char *path = xasprintf("%s/durations.json", dir);
+    char *victim = xasprintf("%s/victim", dir);
+    char *planted = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    assert_int_equal(symlink(victim, planted), 0);
+    durations_file_writer_t w;
+    char *err = NULL;
+    assert_true(durations_file_writer_open(&w, path, &err));
+    durations_file_writer_put(&w, "a.py::t", 1);
+    assert_true(durations_file_writer_close(&w, &err));
+    assert_false(fs_exists(victim));
+    char *text = fs_read_file(path, NULL);
+    assert_string_equal(text, "{\n\"a.py::t\": 1.000000\n}\n");
+    free(text);
+    unlink(planted);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+    free(planted);
+    free(victim);
+    free(path);
+}
+
+/* Files that are no durations files end the read at once with one line,
+ * never growing memory: a NUL (/dev/zero), a line or a JSON string over
+ * 64 KiB (a line of /dev/zero had no end: it grew memory ~65 MB/s). */
+static void reads_that_would_never_end_are_refused(void **state)
+{
+    (void)state;
+    durations_file_entries_t e = {0};
+    durations_file_opts_t o = {.label = "DURATIONS"};
+    char *err = NULL;
+    assert_false(durations_file_read("/dev/zero", &o, &e, &err));
+    assert_string_equal(err, "DURATIONS '/dev/zero' line 1: contains a NUL byte; a durations "
+                             "file is text");
+    free(err);
+    buf_t text = BUF_INIT;
+    buf_puts(&text, "1 a.py\n2 ");
+    for (int i = 0; i < 70000; i++) buf_putc(&text, 'b');
+    char *path = write_temp(text.data, text.len);
+    err = NULL;
+    assert_false(durations_file_read(path, &o, &e, &err));
+    assert_non_null(strstr(err, "' line 2: a line longer than 64 KiB; a durations file is text"));
+    free(err);
+    unlink(path);
+    free(path);
+    buf_reset(&text);
+    buf_puts(&text, "{\"a.py\": 1, \"");
+    for (int i = 0; i < 70000; i++) buf_putc(&text, 'b');
+    buf_puts(&text, "\": 2}");
+    path = write_temp(text.data, text.len);
+    err = NULL;
+    assert_false(durations_file_read(path, &o, &e, &err));
+    assert_non_null(strstr(err, "' line 1: a string longer than 64 KiB"));
+    free(err);
+    unlink(path);
+    free(path);
+    buf_free(&text);
+    durations_file_entries_free(&e);
 }
 
 /* The reader never prints: each bad entry, and the count past the cap, is a
@@ -422,6 +489,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_escapes_become_utf8),
+        cmocka_unit_test(reads_that_would_never_end_are_refused),
+        cmocka_unit_test(artifact_writer_never_writes_through_a_planted_link),
         cmocka_unit_test(unusable_keys_are_refused_by_name),
         cmocka_unit_test(python_nan_and_infinity_refuse_only_their_entry),
         cmocka_unit_test(nested_values_are_skipped_whole),

@@ -174,6 +174,114 @@ static void mkdirs_makes_private_parents(void **state)
     free(cmd);
 }
 
+/* The old temporary name, "<path>.tmp.<pid>", was predictable and opened
+ * without O_EXCL or O_NOFOLLOW: a link planted there made the write go
+ * through it to the link's target. Nothing is written through a planted
+ * link now, whatever its name, and the file itself is written. */
+static void atomic_write_never_follows_a_planted_link(void **state)
+{
+    (void)state;
+    char *path = fs_join(dir, "run.json");
+    char *victim = fs_join(dir, "victim");
+    char *planted = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    assert_int_equal(symlink(victim, planted), 0);
+    assert_true(fs_write_file(path, "ours", 4));
+    assert_false(fs_exists(victim)); /* nothing created through the link */
+    assert_true(fs_write_file(victim, "theirs", 6));
+    fs_atomic_t w;
+    assert_true(fs_atomic_begin_durable(&w, path));
+    fputs("again", w.f);
+    assert_true(fs_atomic_finish(&w));
+    char *back = fs_read_file(victim, NULL);
+    assert_string_equal(back, "theirs"); /* nothing written through it either */
+    free(back);
+    back = fs_read_file(path, NULL);
+    assert_string_equal(back, "again");
+    free(back);
+    /* The temporary file is made in the target's folder, under a name of its
+     * own that cleanup can tell (and nothing of it is left). */
+    assert_int_equal(entries_in_dir(), 3); /* run.json, the link, the victim */
+    assert_true(fs_atomic_is_temp(".run.json.tep-a1B2c3"));
+    assert_false(fs_atomic_is_temp("run.json"));
+    assert_false(fs_atomic_is_temp(".run.json.tep-"));
+    unlink(planted);
+    unlink(victim);
+    unlink(path);
+    free(planted);
+    free(victim);
+    free(path);
+}
+
+/* A link where the file itself goes is replaced, never written through. */
+static void atomic_write_replaces_a_link_at_the_path(void **state)
+{
+    (void)state;
+    char *path = fs_join(dir, "slice.json");
+    char *victim = fs_join(dir, "victim");
+    assert_true(fs_write_file(victim, "theirs", 6));
+    assert_int_equal(symlink(victim, path), 0);
+    assert_true(fs_write_file(path, "ours", 4));
+    char *back = fs_read_file(victim, NULL);
+    assert_string_equal(back, "theirs");
+    free(back);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    unlink(victim);
+    unlink(path);
+    free(victim);
+    free(path);
+}
+
+/* mkdir -p in the checkout follows no link: a folder that is a link to
+ * somewhere else gets nothing created in its target (the safety check that
+ * refuses the link came too late for that before). */
+static void mkdirs_never_creates_through_a_link(void **state)
+{
+    (void)state;
+    char *old = getcwd(NULL, 0);
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(mkdir("elsewhere", 0700), 0);
+    assert_int_equal(symlink("elsewhere", "state"), 0);
+    errno = 0;
+    assert_false(fs_mkdirs("state/job-1/results"));
+    assert_int_equal(errno, ELOOP);
+    assert_false(fs_exists("elsewhere/job-1"));
+    bool made = true;
+    assert_true(fs_mkdir_path("real/job-1", &made));
+    assert_true(made);
+    assert_true(fs_mkdir_path("real/job-1", &made));
+    assert_false(made); /* it was there already */
+    assert_int_equal(system("rm -rf elsewhere state real"), 0);
+    assert_int_equal(chdir(old), 0);
+    free(old);
+}
+
+/* Every whole-file read has a limit: a larger file (or an endless one such as
+ * /dev/zero) is refused with EFBIG, after reading at most the limit. */
+static void reads_have_a_size_limit(void **state)
+{
+    (void)state;
+    char *path = fs_join(dir, "big");
+    assert_true(fs_write_file(path, "0123456789", 10));
+    size_t len = 0;
+    char *text = fs_read_file_max(path, 10, &len);
+    assert_non_null(text);
+    assert_int_equal(len, 10);
+    free(text);
+    errno = 0;
+    assert_null(fs_read_file_max(path, 9, &len));
+    assert_int_equal(errno, EFBIG);
+    errno = 0;
+    assert_null(fs_read_file_max("/dev/zero", 1 << 20, &len));
+    assert_int_equal(errno, EFBIG);
+    errno = 0;
+    assert_null(fs_read_file("/dev/zero", &len)); /* the default limit */
+    assert_int_equal(errno, EFBIG);
+    unlink(path);
+    free(path);
+}
+
 static void join_uses_one_slash(void **state)
 {
     (void)state;
@@ -220,6 +328,10 @@ int main(void)
         cmocka_unit_test(failed_atomic_write_keeps_the_old_file),
         cmocka_unit_test(failed_rename_removes_the_temp_file),
         cmocka_unit_test(mkdirs_makes_private_parents),
+        cmocka_unit_test(atomic_write_never_follows_a_planted_link),
+        cmocka_unit_test(atomic_write_replaces_a_link_at_the_path),
+        cmocka_unit_test(mkdirs_never_creates_through_a_link),
+        cmocka_unit_test(reads_have_a_size_limit),
         cmocka_unit_test(join_uses_one_slash),
         cmocka_unit_test(clocks_and_timestamps),
     };

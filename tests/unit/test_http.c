@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fs.h"
 #include "http.h"
 #include "plan_api.h"
 #include "strlist.h"
@@ -193,6 +194,42 @@ static void failed_attempts_go_to_the_warn_fn(void **state)
     curl_global_cleanup();
 }
 
+/* An unreachable host gets the client's unreachable_attempts and no more,
+ * and a client whose deadline has come starts nothing. Port 1: nothing
+ * listens. */
+static void unreachable_attempts_and_the_deadline(void **state)
+{
+    (void)state;
+    http_global_init();
+    http_client_t c;
+    http_client_init(&c, "upload", NULL, 2, 30.0, 100, NULL);
+    c.unreachable_attempts = 2;
+    strlist_t lines;
+    strlist_init(&lines);
+    c.warn = collect_line;
+    c.warn_user = &lines;
+    http_response_t r;
+    http_response_init(&r);
+    double t0 = fs_monotonic();
+    http_request(&c, "POST", "https://127.0.0.1:1/v1/uploads", "{}", NULL, NULL, &r);
+    assert_true(r.unreachable);
+    assert_int_equal(r.attempts, 2);
+    assert_true(fs_monotonic() - t0 < 10); /* one short wait, not the 30 s budget */
+    assert_int_equal(lines.len, 2);
+    assert_non_null(strstr(lines.items[1], "; not retried (unreachable)"));
+    http_response_free(&r);
+    http_client_set_ceiling(&c, -1); /* already past */
+    http_response_init(&r);
+    http_request(&c, "POST", "https://127.0.0.1:1/v1/uploads", "{}", NULL, NULL, &r);
+    assert_true(r.out_of_time);
+    assert_false(http_status_ok(&r));
+    assert_string_equal(r.error, "upload: the phase's time limit is reached");
+    http_response_free(&r);
+    strlist_free(&lines);
+    http_client_free(&c);
+    curl_global_cleanup();
+}
+
 static void status_ok_is_2xx_with_an_answer(void **state)
 {
     (void)state;
@@ -224,6 +261,7 @@ int main(void)
         cmocka_unit_test(classification),
         cmocka_unit_test(prefixes),
         cmocka_unit_test(failed_attempts_go_to_the_warn_fn),
+        cmocka_unit_test(unreachable_attempts_and_the_deadline),
         cmocka_unit_test(status_ok_is_2xx_with_an_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,6 +81,27 @@ static void a_trickle_is_cut_and_a_flow_is_not(void **state)
     assert_false(fast.stalled);
 }
 
+/* Once the peer has taken the whole request, the answer has stall_s to end,
+ * however many bytes it moves meanwhile (a gzip body of empty blocks moved
+ * 2 KiB/s for ever and held report 150 s and more). Before the request is
+ * taken, moving bytes keep a transfer going. */
+static void an_answer_that_does_not_end_is_cut(void **state)
+{
+    (void)state;
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    http_progress_t w;
+    http_progress_init(&w, &fd, NULL, 1);
+    assert_int_equal(http_progress_callback(&w, 0, 0, 5000, 2000), 0);
+    assert_int_equal(http_progress_callback(&w, 0, 0, 5000, 5000),
+                     0); /* all sent: the clock runs */
+    fs_sleep(0.6);
+    assert_int_equal(http_progress_callback(&w, 0, 4000, 5000, 5000), 0); /* moving, well above */
+    fs_sleep(0.6);
+    assert_int_not_equal(http_progress_callback(&w, 0, 8000, 5000, 5000), 0);
+    assert_true(w.stalled);
+    assert_true(w.answer_late);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -88,6 +109,7 @@ int main(void)
         cmocka_unit_test(no_rules_no_cut),
         cmocka_unit_test(a_stall_is_cut),
         cmocka_unit_test(a_trickle_is_cut_and_a_flow_is_not),
+        cmocka_unit_test(an_answer_that_does_not_end_is_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -269,7 +269,8 @@ static void client_fails_fast_and_warns(void **state)
     plan_api_client_init(&c, cfg);
     assert_string_equal(c.label, "Test Engine API");
     assert_string_equal(c.auth_header, "Authorization: Bearer secret-token");
-    assert_true(c.fail_fast_unreachable);
+    assert_int_equal(c.unreachable_attempts, 1);
+    assert_true(c.deadline > 0);
     assert_false(c.low_speed);
     assert_non_null(c.warn); /* the phase prints each failed attempt */
     assert_int_equal(c.timeout_s, cfg->api_timeout);

@@ -11,6 +11,10 @@
 #include "scratch.h"
 #include "timeouts.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -193,6 +197,130 @@ static void stdin_and_cwd(void **state)
     buf_free(&out);
 }
 
+/* The child has its stdin once, as descriptor 0: the descriptor it was
+ * opened on (3 or so, without close-on-exec) used to stay open in pytest
+ * --collect-only, the probe and every agent call. */
+static void stdin_is_given_once(void **state)
+{
+    (void)state;
+    char dir[64];
+    scratch_dir(dir, sizeof dir, "tep-stdin");
+    char *in = fs_join(dir, "stdin-file");
+    assert_true(fs_write_file(in, "x", 1));
+    buf_t out = BUF_INIT;
+    process_opts_t o = {.capture = &out, .stdin_path = in};
+    process_result_t r;
+    run_sh("for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done", &o, &r);
+    assert_int_equal(r.exit_code, 0);
+    char *want = xasprintf("0 %s\n", in);
+    size_t seen = 0;
+    for (const char *p = buf_str(&out); (p = strstr(p, in)) != NULL; p++) seen++;
+    if (seen != 1 || !strstr(buf_str(&out), want))
+        fail_msg("the stdin file is open %zu times in the child:\n%s", seen, buf_str(&out));
+    free(want);
+    /* Capturing without a file: /dev/null, once. */
+    buf_reset(&out);
+    o.stdin_path = NULL;
+    run_sh("for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done", &o, &r);
+    size_t nulls = 0;
+    for (const char *p = buf_str(&out); (p = strstr(p, " /dev/null\n")) != NULL; p++) nulls++;
+    size_t ours_before = 0; /* what the test process itself has open on /dev/null, inherited */
+    for (int fd = 3; fd < 1024; fd++) {
+        char link[64], target[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0) continue;
+        target[n] = '\0';
+        int flags = fcntl(fd, F_GETFD);
+        if (!strcmp(target, "/dev/null") && flags >= 0 && !(flags & FD_CLOEXEC)) ours_before++;
+    }
+    if (nulls != 1 + ours_before)
+        fail_msg("/dev/null is open %zu times in the child (%zu inherited):\n%s", nulls,
+                 ours_before, buf_str(&out));
+    buf_free(&out);
+    unlink(in);
+    free(in);
+    scratch_dir_remove(dir);
+}
+
+/* ---- a signal while our output is blocked: nothing is dropped ---- */
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+typedef struct {
+    int read_fd;
+    pid_t main_tid;
+    size_t total;
+} slow_reader_t;
+
+/* Waits until the main thread is blocked writing into the full pipe, sends
+ * it a signal, then reads everything (until the pipe's writer closes). */
+static void *slow_reader(void *arg)
+{
+    slow_reader_t *s = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    char path[64], wchan[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", (int)s->main_tid);
+    double until = fs_monotonic() + 20;
+    while (strcmp(wchan, "pipe_write") != 0 && fs_monotonic() < until) {
+        fs_sleep(0.01);
+        FILE *f = fopen(path, "r");
+        if (f && !fgets(wchan, sizeof wchan, f)) wchan[0] = '\0';
+        if (f) fclose(f);
+    }
+    kill(getpid(), SIGUSR1); /* the main thread is the only one that takes it */
+    fs_sleep(0.2);
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(s->read_fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) s->total += (size_t)n;
+    return NULL;
+}
+
+static void no_line(const char *line, void *user)
+{
+    (void)line;
+    (void)user;
+}
+
+/* pytest's stderr passes through us to the job log. When the log's reader
+ * is slow our write blocks; a signal then (the agent cancelling) made write
+ * return EINTR and the chunk was dropped: the last lines of pytest lost. */
+static void a_signal_while_passing_output_on_drops_nothing(void **state)
+{
+    (void)state;
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = on_usr1; /* no SA_RESTART: the write returns early */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &old);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char fill[65536];
+    memset(fill, 'p', sizeof fill);
+    assert_int_equal(write(p[1], fill, sizeof fill), (ssize_t)sizeof fill); /* now it is full */
+    int saved_err = dup(2);
+    assert_int_equal(dup2(p[1], 2), 2);
+    slow_reader_t reader = {.read_fd = p[0], .main_tid = (pid_t)syscall(SYS_gettid)};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_reader, &reader), 0);
+    process_opts_t o = {.on_stderr = no_line, .timeout_s = 60};
+    process_result_t r;
+    run_sh("yes abcdefghi | head -c 100000 >&2", &o, &r);
+    dup2(saved_err, 2);
+    close(saved_err);
+    close(p[1]);
+    pthread_join(t, NULL);
+    close(p[0]);
+    sigaction(SIGUSR1, &old, NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_int_equal(reader.total, sizeof fill + 100000);
+}
+
 static void cannot_start(void **state)
 {
     (void)state;
@@ -252,6 +380,34 @@ static void cancel_grace(void **state)
     unsetenv("BUILDKITE_CANCEL_GRACE_PERIOD");
 }
 
+/* The forwarding handler keeps errno: here its kill() fails (the child was
+ * reaped by the callback, so the pid is gone) and errno must still say what
+ * it said before the signal. Runs while a child runs (the handler forwards
+ * to it), from the stderr callback. */
+static int errno_after_signal;
+
+static void reap_then_signal(const char *line, void *user)
+{
+    (void)line;
+    (void)user;
+    int status;
+    while (waitpid(-1, &status, 0) < 0 && errno == EINTR) {
+    }
+    errno = 4242;
+    raise(SIGTERM); /* not from the kernel: forwarded, to a pid that is gone */
+    errno_after_signal = errno;
+}
+
+static void the_handler_keeps_errno(void **state)
+{
+    (void)state;
+    process_opts_t o = {.on_stderr = reap_then_signal, .timeout_s = 60};
+    process_result_t r;
+    run_sh("echo line >&2; sleep 0.3", &o, &r);
+    assert_true(r.lost); /* reaped by the callback: the handler's kill() found no process */
+    assert_int_equal(errno_after_signal, 4242);
+}
+
 /* A SIGTERM sent to us alone (kill, not the terminal) is passed on to the
  * child. Last: the forwarded signal is remembered for the process's life. */
 static void term_to_us_is_forwarded(void **state)
@@ -282,7 +438,10 @@ int main(void)
         cmocka_unit_test(cannot_start),
         cmocka_unit_test(descendants_killed),
         cmocka_unit_test(cancel_grace),
+        cmocka_unit_test(stdin_is_given_once),
+        cmocka_unit_test(a_signal_while_passing_output_on_drops_nothing),
         cmocka_unit_test(term_to_us_is_forwarded),
+        cmocka_unit_test(the_handler_keeps_errno),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

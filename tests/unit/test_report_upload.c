@@ -64,12 +64,51 @@ static void stopped_for_a_reason(void **state)
     free(line);
 }
 
+/* What the upload API refused or skipped is said by number, with its reason;
+ * an unreachable API and the upload's ceiling have their own lines. */
+static void skipped_too_large_unreachable_and_out_of_time(void **state)
+{
+    (void)state;
+    report_upload_summary_t s = summary(8, 12, REPORT_UPLOAD_DONE);
+    s.skipped = 4;
+    s.skip_error = "test_order_reference: name is too long";
+    char *line = report_upload_shortfall(&s);
+    assert_string_equal(line, "Test Engine skipped 4 of 12 results (first error: "
+                              "test_order_reference: name is too long): 8 of 12 results sent; 4 "
+                              "not sent");
+    free(line);
+    s = summary(5, 12, REPORT_UPLOAD_DONE);
+    s.skipped = 4;
+    s.skip_error = "e";
+    s.too_large = 3;
+    line = report_upload_shortfall(&s);
+    assert_string_equal(line, "Test Engine skipped 4 of 12 results (first error: e); 3 results "
+                              "are too large for the upload API alone (HTTP 413): 5 of 12 results "
+                              "sent; 7 not sent");
+    free(line);
+    s = summary(0, 12, REPORT_UPLOAD_STOPPED_UNREACHABLE);
+    s.last_error = "Failed to connect to 127.0.0.1 port 9: Couldn't connect to server";
+    line = report_upload_shortfall(&s);
+    assert_string_equal(line, "upload stopped: the upload API is unreachable (Failed to connect to "
+                              "127.0.0.1 port 9: Couldn't connect to server); tried twice: 0 of 12 "
+                              "results sent; 12 not sent");
+    free(line);
+    s = summary(5000, 10000, REPORT_UPLOAD_STOPPED_TIME);
+    s.ceiling_s = 92;
+    s.last_error = "upload: the phase's time limit is reached";
+    line = report_upload_shortfall(&s);
+    assert_non_null(strstr(line, "upload stopped: the upload's time limit of 92s is reached"));
+    assert_non_null(strstr(line, ": 5,000 of 10,000 results sent; 5,000 not sent"));
+    free(line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nothing_to_say_when_all_was_sent),
         cmocka_unit_test(interrupted_by_a_signal),
         cmocka_unit_test(stopped_for_a_reason),
+        cmocka_unit_test(skipped_too_large_unreachable_and_out_of_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -264,6 +264,33 @@ static void unwritable_output_is_an_error(void **state)
     merge_case_free(&m);
 }
 
+/* The merged file (result-path) went through "<out>.tmp.<pid>", opened
+ * without O_EXCL or O_NOFOLLOW: a link planted there was written through.
+ * Now nothing is, and the merged file is written. */
+static void merge_never_writes_through_a_planted_link(void **state)
+{
+    (void)state;
+    merge_case_t m = {0};
+    add_input(&m, "attempt-0.json",
+              "[{\"scope\": \"t.py\", \"name\": \"a\", \"result\": \"passed\"}]");
+    char *out = fs_join(dir, "merged.json");
+    char *victim = fs_join(dir, "victim");
+    char *planted = xasprintf("%s.tmp.%ld", out, (long)getpid());
+    assert_int_equal(symlink(victim, planted), 0);
+    assert_true(results_merge_final(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
+    assert_true(results_merge_concat(MODE_JSON, &m.in, out, &m.st, &m.problems, &m.err));
+    assert_false(fs_exists(victim));
+    char *got = record_outcomes(MODE_JSON, out);
+    assert_string_equal(got, "t.py::a passed\n");
+    free(got);
+    unlink(planted);
+    unlink(out);
+    free(planted);
+    free(victim);
+    free(out);
+    merge_case_free(&m);
+}
+
 static const char SYNTAX_TAIL[] =
     "E     File \\\"/w/tests/test_syntax.py\\\", line 1\", \"E       def t(:\", "
     "\"E   SyntaxError: invalid syntax";
@@ -356,6 +383,7 @@ int main(void)
         cmocka_unit_test(junit_parts_concatenate),
         cmocka_unit_test(final_keeps_tests_only_a_retry_ran),
         cmocka_unit_test(unwritable_output_is_an_error),
+        cmocka_unit_test(merge_never_writes_through_a_planted_link),
         cmocka_unit_test(detail_from_collector_json),
         cmocka_unit_test(detail_from_junit),
         cmocka_unit_test(detail_is_bounded_to_its_end),
