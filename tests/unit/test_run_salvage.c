@@ -4,6 +4,7 @@
  * not UTF-8 or holds control bytes is made valid; a write that fails removes
  * the file; an existing file or a symlink is never written through. */
 #include "unit.h"
+#include "compat.h"
 #include "scratch.h"
 #include "records.h"
 #include "results_json.h"
@@ -264,7 +265,7 @@ static void parse_junit(const char *path, junit_doc_t *d)
     XML_SetElementHandler(p, on_start, on_end);
     if (XML_Parse(p, xml, (int)len, 1) != XML_STATUS_OK)
         fail_msg("%s: %s at line %lu", path, XML_ErrorString(XML_GetErrorCode(p)),
-                 (unsigned long)XML_GetCurrentLineNumber(p));
+                 compat_xml_line(p));
     XML_ParserFree(p);
     free(xml);
 }
