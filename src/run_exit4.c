@@ -144,10 +144,15 @@ static char *conftest_path(const char *line)
     return end && end > p ? xstrndup(p, (size_t)(end - p)) : NULL;
 }
 
-/* 'Error importing plugin "name": ...' (pytest's ImportError for -p name). */
-static bool plugin_import_error(const char *line)
+/* The last line of pytest's traceback for `-p name` it cannot import:
+ * 'ImportError: Error importing plugin "name": ...'. Only that line: Python
+ * 3.13 also prints the source of the raise, which holds the same words. */
+static const char *plugin_import_error(const char *line)
 {
-    return strstr(line, "Error importing plugin \"") != NULL;
+    static const char head[] = "ImportError: ";
+    if (strncmp(line, head, strlen(head)) != 0) return NULL;
+    line += strlen(head);
+    return strncmp(line, "Error importing plugin \"", 24) == 0 ? line : NULL;
 }
 
 static void set_usage(run_exit4_said_t *s, const char *words)
@@ -180,7 +185,7 @@ void run_exit4_hear(run_exit4_said_t *s, const char *line)
     } else if (strncmp(line, "ERROR: ", 7) == 0) {
         set_usage(s, line + 7);
     } else if (plugin_import_error(line)) {
-        set_usage(s, strstr(line, "Error importing plugin"));
+        set_usage(s, plugin_import_error(line));
     }
 }
 

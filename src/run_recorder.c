@@ -32,7 +32,9 @@ void run_recorder_env(const run_recorder_t *r, strlist_t *env, const char *event
 
 bool run_recorder_load_failed(const char *line)
 {
-    return strstr(line, "Error importing plugin") && strstr(line, RUN_RECORDER_MODULE);
+    /* the traceback's last line, not the source of the raise Python 3.13 shows */
+    return strncmp(line, "ImportError: Error importing plugin", 35) == 0 &&
+           strstr(line, RUN_RECORDER_MODULE);
 }
 
 void run_recorder_stop(run_recorder_t *r)

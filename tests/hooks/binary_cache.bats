@@ -15,7 +15,7 @@ setup() {
   # The plugin as the agent checks it out.
   PLUGIN="$BATS_TEST_TMPDIR/plugin"
   mkdir -p "$PLUGIN"
-  cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/CMakeLists.txt" "$PLUGIN/"
+  cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/cmake" "$TEP_SOURCE_DIR/CMakeLists.txt" "$PLUGIN/"
   # A host with no test-engine-pytest on PATH; the job's checkout.
   export STUB_LOG="$BATS_TEST_TMPDIR/calls" BUILDKITE_JOB_ID="job-cache-$$" BUILDKITE_PLUGIN_NAME=TEST_ENGINE_PYTEST
   export TEP_CACHE_DIR="$BATS_TEST_TMPDIR/cache"
