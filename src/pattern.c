@@ -324,6 +324,44 @@ static bool match_segment(const char *pat, const char *s, bool prefix_mode)
     return hit;
 }
 
+/* ---- shortcuts for whole-path matches ---- */
+
+static pattern_shortcut_t shortcut_of(const glob_tok_t *t, size_t n)
+{
+    pattern_shortcut_t cut = {0};
+    while (cut.suffix < n && t[n - 1 - cut.suffix].kind == T_LIT) cut.suffix++;
+    cut.last_segment = n > 0 && t[0].kind == T_DIRS;
+    for (size_t i = 1; i < n && cut.last_segment; i++)
+        cut.last_segment =
+            t[i].kind != T_DIRS && t[i].kind != T_ALL && !(t[i].kind == T_LIT && t[i].c == '/');
+    return cut;
+}
+
+/* Whether path ends with the alternative's trailing literals. */
+static bool suffix_matches(const glob_tok_t *t, size_t n, size_t suffix, const char *path,
+                           size_t len)
+{
+    if (len < suffix) return false;
+    for (size_t i = 0; i < suffix; i++)
+        if (path[len - suffix + i] != t[n - suffix + i].c) return false;
+    return true;
+}
+
+/* One alternative against a whole path. With last_segment, "**" + "/" takes
+ * everything up to the last '/' (or nothing) and the rest, which cannot
+ * match a '/', must match the last segment: the same answer from fewer
+ * steps. */
+static bool alt_match(const pattern_t *p, size_t i, const char *path, size_t len)
+{
+    const glob_tok_t *t = p->progs[i];
+    size_t n = p->prog_len[i];
+    const pattern_shortcut_t *cut = &p->cut[i];
+    if (!suffix_matches(t, n, cut->suffix, path, len)) return false;
+    if (!cut->last_segment) return nfa_run(t, n, path, false);
+    const char *slash = strrchr(path, '/');
+    return nfa_run(t + 1, n - 1, slash ? slash + 1 : path, false);
+}
+
 /* ---- the public face ---- */
 
 bool pattern_compile(pattern_t *p, const char *text, char **err)
@@ -336,9 +374,12 @@ bool pattern_compile(pattern_t *p, const char *text, char **err)
     if (ok) {
         p->progs = xcalloc(p->alts.len, sizeof *p->progs);
         p->prog_len = xcalloc(p->alts.len, sizeof *p->prog_len);
+        p->cut = xcalloc(p->alts.len, sizeof *p->cut);
     }
-    for (size_t i = 0; ok && i < p->alts.len; i++)
+    for (size_t i = 0; ok && i < p->alts.len; i++) {
         ok = tokenize_alt(p->alts.items[i], &p->progs[i], &p->prog_len[i], err);
+        if (ok) p->cut[i] = shortcut_of(p->progs[i], p->prog_len[i]);
+    }
     if (!ok) pattern_free(p); /* a failed compile holds nothing */
     return ok;
 }
@@ -348,15 +389,18 @@ void pattern_free(pattern_t *p)
     for (size_t i = 0; p->progs && i < p->alts.len; i++) free(p->progs[i]);
     free(p->progs);
     free(p->prog_len);
+    free(p->cut);
     p->progs = NULL;
     p->prog_len = NULL;
+    p->cut = NULL;
     strlist_free(&p->alts);
 }
 
 bool pattern_match(const pattern_t *p, const char *path)
 {
+    size_t len = strlen(path);
     for (size_t i = 0; i < p->alts.len; i++)
-        if (nfa_run(p->progs[i], p->prog_len[i], path, false)) return true;
+        if (alt_match(p, i, path, len)) return true;
     return false;
 }
 

@@ -24,10 +24,21 @@
 
 struct glob_tok;
 
+/* Per alternative, what a whole-path match can decide before the NFA runs
+ * (discovery matches every file of the checkout: 100,000 in a big one):
+ * `suffix` trailing literal bytes the path must end with, and whether the
+ * alternative is "**" + "/" followed by one segment's worth of tokens, which
+ * can match only the path's last segment (so the NFA reads just that). */
+typedef struct {
+    size_t suffix;     /* trailing T_LIT tokens: bytes the path must end with */
+    bool last_segment; /* starts with "**" "/", and nothing after can match '/' */
+} pattern_shortcut_t;
+
 typedef struct {
     strlist_t alts;          /* brace-free alternatives */
     struct glob_tok **progs; /* alts.len compiled token lists */
     size_t *prog_len;
+    pattern_shortcut_t *cut; /* alts.len */
 } pattern_t;
 
 /* Errors follow err.h: a malformed pattern or one past a bound returns false

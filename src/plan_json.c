@@ -18,8 +18,9 @@ static double estimate_seconds(const cJSON *est)
     return isfinite(s) && s >= 0 && s <= DURATIONS_FILE_MAX_S ? s : -1;
 }
 
+/* guard: NULL for the grammar alone (another job's entries). */
 static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix,
-                           size_t *bad_estimates)
+                           selector_guard_t *guard, size_t *bad_estimates)
 {
     const cJSON *t;
     cJSON_ArrayForEach(t, tests)
@@ -29,7 +30,9 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
         const char *raw = is_selector ? json_get_str(t, "value") : json_get_str(t, "path");
         /* The server's paths carry the location prefix; pytest needs them without. */
         char *run = xstrdup(is_selector ? raw : selector_strip_prefix(prefix, raw));
-        const char *why = selector_problem(run, strlen(run));
+        size_t len = strlen(run);
+        const char *why =
+            guard ? selector_guard_problem(guard, run, len) : selector_lexical_problem(run, len);
         /* A NUL smuggled as \u0000 was rewritten to U+FFFF before parsing. */
         if (!why && strstr(run, "\xEF\xBF\xBF")) why = "contains a NUL byte";
         if (why) {
@@ -112,9 +115,11 @@ static void warn_bad_estimates(size_t bad, warn_fn warn, void *warn_user)
     free(line);
 }
 
-static void add_tasks(plan_t *p, const cJSON *tasks, const char *location_prefix,
+static void add_tasks(plan_t *p, const cJSON *tasks, const char *location_prefix, long job,
                       size_t *bad_estimates)
 {
+    selector_guard_t guard;
+    selector_guard_init(&guard);
     const cJSON *task;
     cJSON_ArrayForEach(task, tasks)
     {
@@ -126,9 +131,11 @@ static void add_tasks(plan_t *p, const cJSON *tasks, const char *location_prefix
             free(key);
             continue;
         }
+        bool full = job == PLAN_JSON_ALL_JOBS || node == job;
         add_task_tests(p, &p->tasks[node], cJSON_GetObjectItemCaseSensitive(task, "tests"),
-                       location_prefix, bad_estimates);
+                       location_prefix, full ? &guard : NULL, bad_estimates);
     }
+    selector_guard_free(&guard);
 }
 
 static void add_skipped(plan_t *p, const cJSON *skipped)
@@ -141,8 +148,8 @@ static void add_skipped(plan_t *p, const cJSON *skipped)
     }
 }
 
-bool plan_json_parse(plan_t *p, const char *body, const char *location_prefix, warn_fn warn,
-                     void *warn_user, char **err)
+bool plan_json_parse(plan_t *p, const char *body, const char *location_prefix, long job,
+                     warn_fn warn, void *warn_user, char **err)
 {
     char *clean = neutralise_nul_escapes(body);
     cJSON *root = cJSON_Parse(clean);
@@ -164,7 +171,7 @@ bool plan_json_parse(plan_t *p, const char *body, const char *location_prefix, w
                             "tasks");
     }
     size_t bad_estimates = 0;
-    add_tasks(p, tasks, location_prefix, &bad_estimates);
+    add_tasks(p, tasks, location_prefix, job, &bad_estimates);
     warn_bad_estimates(bad_estimates, warn, warn_user);
     parse_muted(p, cJSON_GetObjectItemCaseSensitive(root, "muted_tests"));
     add_skipped(p, cJSON_GetObjectItemCaseSensitive(root, "skipped_tests"));

@@ -29,13 +29,35 @@
     "balanced."
 
 /* What came of asking Test Engine: the internal face of plan_phase_tests_t,
- * with the reason kept in plan_t.reason. */
+ * with the reason kept in plan_t.reason; GOT_STOP: the entries could not be
+ * found (entries_t.status says how to stop, the reason was logged). */
 typedef enum {
     GOT_PLAN,
     GOT_FALLBACK,
     GOT_FATAL,
-    GOT_TERMINAL
+    GOT_TERMINAL,
+    GOT_STOP
 } got_t;
+
+/* The entries to plan, found the first time a step needs them: a cached
+ * plan or a job retry's selectors need none, so a job that gets either does
+ * not walk the checkout (100,000 files in a big one) nor run a tag filter's
+ * collection for a list nothing reads. */
+typedef struct {
+    strlist_t list;
+    bool found;
+    int status; /* plan_phase_entries' answer, once found */
+} entries_t;
+
+/* e->list, found now if it was not yet; returns 0 or the status to stop with. */
+static int need_entries(const config_t *cfg, entries_t *e)
+{
+    if (!e->found) {
+        e->status = plan_phase_entries(cfg, &e->list);
+        e->found = true;
+    }
+    return e->status;
+}
 
 bool plan_phase_prepare(config_t *cfg)
 {
@@ -128,7 +150,8 @@ static got_t plan_from_answer(plan_api_answer_t *a, plan_t *p, const config_t *c
         return a->outcome == PLAN_API_FATAL ? GOT_FATAL : GOT_FALLBACK;
     }
     char *err = NULL;
-    if (!plan_json_parse(p, a->body, cfg->location_prefix, log_warn_line, NULL, &err)) {
+    if (!plan_json_parse(p, a->body, cfg->location_prefix, cfg->parallel_job, log_warn_line, NULL,
+                         &err)) {
         free(p->reason);
         p->reason = err; /* "Invalid Plan: ..." or "Error Plan: ..." */
         return GOT_FALLBACK;
@@ -218,7 +241,7 @@ plan_phase_tests_t plan_phase_request_tests(http_client_t *c, const config_t *cf
     return tests;
 }
 
-static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
+static got_t server_plan(const config_t *cfg, entries_t *e, plan_t *p)
 {
     http_client_t c;
     plan_api_client_init(&c, cfg);
@@ -226,7 +249,7 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     plan_api_fetch_cached_plan(&c, cfg, &a);
     got_t got;
     if (a.outcome == PLAN_API_CACHE_MISS)
-        got = create_plan(&c, cfg, files, p);
+        got = need_entries(cfg, e) ? GOT_STOP : create_plan(&c, cfg, &e->list, p);
     else
         got = plan_from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
     plan_api_answer_free(&a);
@@ -298,31 +321,35 @@ static bool retry_plan(const config_t *cfg, plan_t *p)
 /* This job's plan: local when there is no Test Engine, the previous
  * attempt's failures on a job retry, else Test Engine's, falling back to the
  * local one when the API cannot help. Returns 0, or the status to stop with. */
-static int choose_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
+static int choose_plan(const config_t *cfg, entries_t *e, plan_t *p)
 {
     if (cfg->offline) {
+        if (need_entries(cfg, e)) return e->status;
         free(p->reason);
         p->reason =
             xstrdup("no Test Engine suite, token or organization configured: planning locally");
-        fallback_plan(cfg, files, p);
+        fallback_plan(cfg, &e->list, p);
         return 0;
     }
     if (cfg->job_retry_count > 0 && retry_plan(cfg, p)) return 0;
-    got_t got = server_plan(cfg, files, p);
+    got_t got = server_plan(cfg, e, p);
+    if (got == GOT_STOP) return e->status;
     if (got == GOT_FATAL) {
         log_error("%s", p->reason);
         return (int)cfg->config_exit_status;
     }
     if (got == GOT_TERMINAL) return (int)cfg->terminal_exit_status;
     if (got == GOT_FALLBACK) {
+        if (need_entries(cfg, e)) return e->status;
         log_warn("%s", p->reason);
         log_warn(FALLBACK_TAIL);
-        fallback_plan(cfg, files, p);
+        fallback_plan(cfg, &e->list, p);
     }
     return 0;
 }
 
-/* slice.json and the options the run phase reads, then the summary.
+/* slice.json and the options the run phase reads, then the summary
+ * (n_files: PLAN_SUMMARY_NOT_DISCOVERED when the plan needed none).
  * Returns 0, or the configuration status when the state cannot be written. */
 static int write_slice(const config_t *cfg, const plan_t *p, size_t n_files)
 {
@@ -353,19 +380,15 @@ int plan_phase_plan(config_t *cfg)
         free(err);
         return (int)cfg->config_exit_status;
     }
-    strlist_t files = STRLIST_INIT;
-    int status = plan_phase_entries(cfg, &files);
-    if (status) {
-        strlist_free(&files);
-        return status;
-    }
+    entries_t e = {.list = STRLIST_INIT};
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);
-    status = choose_plan(cfg, &files, &p);
+    int status = choose_plan(cfg, &e, &p);
     for (size_t i = 0; i < p.rejected.len; i++)
         log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
-    if (status == 0) status = write_slice(cfg, &p, files.len);
+    if (status == 0)
+        status = write_slice(cfg, &p, e.found ? e.list.len : PLAN_SUMMARY_NOT_DISCOVERED);
     plan_free(&p);
-    strlist_free(&files);
+    strlist_free(&e.list);
     return status;
 }

@@ -106,10 +106,12 @@ static bool read_artifact(const config_t *cfg, const char *name, const char *job
 static void keep_valid_selectors(const strlist_t *raw, strlist_t *sel, warn_fn warn,
                                  void *warn_user)
 {
+    selector_guard_t guard;
+    selector_guard_init(&guard);
     for (size_t i = 0; i < raw->len; i++) {
         const char *s = raw->items[i];
         if (s[0] == '#') continue;
-        const char *why = selector_problem(s, strlen(s));
+        const char *why = selector_guard_problem(&guard, s, strlen(s));
         if (!why) {
             strlist_push(sel, s);
             continue;
@@ -120,6 +122,7 @@ static void keep_valid_selectors(const strlist_t *raw, strlist_t *sel, warn_fn w
         free(line);
         free(shown);
     }
+    selector_guard_free(&guard);
 }
 
 /* The selectors in a meta-data value, from the artifact it points to when it

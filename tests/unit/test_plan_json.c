@@ -18,7 +18,7 @@ static void parses_tasks_selectors_and_muted(void **state)
         "\"1\":{\"tests\":[{\"path\":\"svc/tests/c.py\"}]}},"
         "\"muted_tests\":[{\"scope\":\"tests/a.py\",\"name\":\"test_m\"}],"
         "\"skipped_tests\":[{\"scope\":\"tests/a.py\",\"name\":\"test_s\"}]}";
-    assert_true(plan_json_parse(&p, body, "svc/", NULL, NULL, &err));
+    assert_true(plan_json_parse(&p, body, "svc/", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_null(err);
     assert_int_equal(p.tasks[0].run.len, 2);
     assert_string_equal(p.tasks[0].run.items[0], "tests/a.py");
@@ -38,12 +38,12 @@ static void empty_and_invalid(void **state)
     plan_init(&p, 1);
     char *err = NULL;
     /* No tasks: no plan to run, with the reason the fallback gives. */
-    assert_false(plan_json_parse(&p, "{\"tasks\":{}}", "", NULL, NULL, &err));
+    assert_false(plan_json_parse(&p, "{\"tasks\":{}}", "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_string_equal(err,
                         "Error Plan: the Test Engine API answered with a plan that has no tasks");
-    assert_false(plan_json_parse(&p, "{}", "", NULL, NULL, &err));
+    assert_false(plan_json_parse(&p, "{}", "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_non_null(strstr(err, "no tasks"));
-    assert_false(plan_json_parse(&p, "{\"tasks\":", "", NULL, NULL, &err));
+    assert_false(plan_json_parse(&p, "{\"tasks\":", "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_string_equal(
         err, "Invalid Plan: the plan API answered with something that is not a JSON object");
     free(err);
@@ -60,7 +60,7 @@ static void hostile_entries_rejected(void **state)
         "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"/abs.py\"},{\"path\":\"a/../../b.py\"},"
         "{\"path\":\"-x\"},{\"path\":\"a\\u0000b.py\"},{\"path\":\"ok.py\"}]},"
         "\"7\":{\"tests\":[{\"path\":\"x.py\"}]}}}";
-    assert_true(plan_json_parse(&p, body, "", NULL, NULL, &err));
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_int_equal(p.tasks[0].run.len, 1);
     assert_string_equal(p.tasks[0].run.items[0], "ok.py");
     assert_int_equal(p.rejected.len, 5); /* 4 entries + the task index 7 */
@@ -108,7 +108,7 @@ static void bad_estimates_are_one_warning(void **state)
         "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":-1},"
         "{\"path\":\"b.py\",\"estimated_duration\":\"soon\"},"
         "{\"path\":\"c.py\",\"estimated_duration\":500}]}}}";
-    assert_true(plan_json_parse(&p, body, "", collect_warning, &w, &err));
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, collect_warning, &w, &err));
     assert_int_equal(w.calls, 1);
     assert_string_equal(w.line, "the plan had 2 estimated_duration values that are not a "
                                 "plausible number of milliseconds; ignored");
@@ -118,7 +118,7 @@ static void bad_estimates_are_one_warning(void **state)
     plan_init(&p, 1);
     w.calls = 0;
     body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":1e999}]}}}";
-    assert_true(plan_json_parse(&p, body, "", collect_warning, &w, &err));
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, collect_warning, &w, &err));
     assert_int_equal(w.calls, 1);
     assert_string_equal(w.line, "the plan had 1 estimated_duration value that is not a plausible "
                                 "number of milliseconds; ignored");
@@ -126,7 +126,7 @@ static void bad_estimates_are_one_warning(void **state)
     plan_init(&p, 1);
     w.calls = 0;
     body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":1}]}}}";
-    assert_true(plan_json_parse(&p, body, "", collect_warning, &w, &err));
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, collect_warning, &w, &err));
     assert_int_equal(w.calls, 0);
     assert_null(err);
     plan_free(&p);
@@ -143,13 +143,13 @@ static void second_answer_replaces_identifier_and_muted(void **state)
                                 "{\"identifier\":\"one\",\"tasks\":{\"0\":{\"tests\":[]}},"
                                 "\"muted_tests\":[{\"scope\":\"a\",\"name\":\"x\"},"
                                 "{\"scope\":\"a\",\"name\":\"y\"}]}",
-                                "", NULL, NULL, &err));
+                                "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_string_equal(p.identifier, "one");
     assert_int_equal(p.n_muted, 2);
     assert_true(plan_json_parse(&p,
                                 "{\"identifier\":\"two\",\"tasks\":{\"0\":{\"tests\":[]}},"
                                 "\"muted_tests\":[{\"scope\":\"b\",\"name\":\"z\"}]}",
-                                "", NULL, NULL, &err));
+                                "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_string_equal(p.identifier, "two");
     assert_int_equal(p.n_muted, 1);
     assert_string_equal(p.muted[0].scope, "b");
