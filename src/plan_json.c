@@ -83,24 +83,27 @@ static void parse_muted(plan_t *p, const cJSON *muted)
 }
 
 /* cJSON turns \u0000 into a real NUL, which would silently shorten the
- * string; make it visible instead by rewriting it to U+FFFF first. */
+ * string; make it visible instead by rewriting it to U+FFFF first. NULL when
+ * the body has no "\u0000" at all (the usual case: the body is read as it
+ * is, with no copy of 8 MB). Runs between backslashes are copied whole. */
 static char *neutralise_nul_escapes(const char *body)
 {
+    if (!strstr(body, "\\u0000")) return NULL;
     buf_t b;
     buf_init(&b);
-    for (const char *s = body; *s; s++) {
-        if (s[0] == '\\' && s[1] == '\\') {
-            buf_append(&b, s, 2);
-            s++;
-            continue;
-        }
-        if (s[0] == '\\' && s[1] == 'u' && strncmp(s + 2, "0000", 4) == 0) {
+    const char *s = body;
+    for (const char *bs = strchr(s, '\\'); bs; bs = strchr(s, '\\')) {
+        buf_append(&b, s, (size_t)(bs - s));
+        if (bs[1] == 'u' && strncmp(bs + 2, "0000", 4) == 0) {
             buf_puts(&b, "\\uffff");
-            s += 5;
-            continue;
+            s = bs + 6;
+        } else {
+            size_t n = bs[1] ? 2 : 1; /* an escape pair: "\\\\" never starts another */
+            buf_append(&b, bs, n);
+            s = bs + n;
         }
-        buf_putc(&b, *s);
     }
+    buf_puts(&b, s);
     return buf_detach(&b);
 }
 
@@ -152,7 +155,7 @@ bool plan_json_parse(plan_t *p, const char *body, const char *location_prefix, l
                      warn_fn warn, void *warn_user, char **err)
 {
     char *clean = neutralise_nul_escapes(body);
-    cJSON *root = cJSON_Parse(clean);
+    cJSON *root = cJSON_Parse(clean ? clean : body);
     free(clean);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);

@@ -41,8 +41,9 @@ typedef enum {
 
 /* The entries to plan, found the first time a step needs them: a cached
  * plan or a job retry's selectors need none, so a job that gets either does
- * not walk the checkout (100,000 files in a big one) nor run a tag filter's
- * collection for a list nothing reads. */
+ * not walk the checkout (100,000 files in a big one). With a tag filter they
+ * are found first, as before: its collection is also the check that the
+ * collector can filter, a configuration error due before any request. */
 typedef struct {
     strlist_t list;
     bool found;
@@ -381,9 +382,14 @@ int plan_phase_plan(config_t *cfg)
         return (int)cfg->config_exit_status;
     }
     entries_t e = {.list = STRLIST_INIT};
+    int status = *cfg->tag_filters ? need_entries(cfg, &e) : 0;
+    if (status) {
+        strlist_free(&e.list);
+        return status;
+    }
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);
-    int status = choose_plan(cfg, &e, &p);
+    status = choose_plan(cfg, &e, &p);
     for (size_t i = 0; i < p.rejected.len; i++)
         log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
     if (status == 0)

@@ -5,7 +5,8 @@
  * filter_tests (+ --collect-only for slow files) -> new plan ->
  * fallback when the API cannot help (plan_fallback.h, then plan_refine.h) ->
  * slice.json + a readable summary (plan_summary.h). Discovery waits until a
- * step needs the files: a cached plan or a retry's selectors need none. */
+ * step needs the files: a cached plan or a retry's selectors need none
+ * (with a tag filter it comes first: its collection checks the collector). */
 #ifndef TEP_PLAN_PHASE_H
 #define TEP_PLAN_PHASE_H
 #include <cjson/cJSON.h>

@@ -65,13 +65,6 @@ example tests/test_checkout.py::test_rates[0.2] example tests/test_checkout.py t
   assert_equal "$(requests_to /test_plan/filter_tests)" 0
 }
 
-@test "a job that finds the plan cached runs no collection: only the first job collects" {
-  plan_jobs 3
-  assert_equal "$(echo "$all" | sort)" "$PAYMENTS"
-  assert_equal "$(grep -c "Tag filter team:payments:" "$PLAN_LOG")" 1
-  assert_equal "$(grep -c "Files discovered: none needed" "$PLAN_LOG")" 2
-}
-
 @test "fallback plan keeps the filter (bktec drops it): each matching test once, nothing else" {
   faults '{"plan_get": [{"status": 503, "forever": true}]}'
   export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=0

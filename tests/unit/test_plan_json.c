@@ -67,6 +67,25 @@ static void hostile_entries_rejected(void **state)
     plan_free(&p);
 }
 
+/* Only a real \u0000 escape is a NUL: an escaped backslash before "u0000"
+ * is a backslash and text, whatever escapes come before it. */
+static void nul_escapes_told_from_escaped_backslashes(void **state)
+{
+    (void)state;
+    plan_t p;
+    plan_init(&p, 1);
+    char *err = NULL;
+    const char *body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a\\\\u0000.py\"},"
+                       "{\"path\":\"b\\\"\\u0000.py\"},{\"path\":\"c\\\\\\u0000.py\"},"
+                       "{\"path\":\"d\\\\\\\\u0000.py\"}]}}}";
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
+    assert_int_equal(p.tasks[0].run.len, 2);
+    assert_string_equal(p.tasks[0].run.items[0], "a\\u0000.py");
+    assert_string_equal(p.tasks[0].run.items[1], "d\\\\u0000.py");
+    assert_int_equal(p.rejected.len, 2); /* b and c: a NUL */
+    plan_free(&p);
+}
+
 static void selector_rules(void **state)
 {
     (void)state;
@@ -163,6 +182,7 @@ int main(void)
         cmocka_unit_test(parses_tasks_selectors_and_muted),
         cmocka_unit_test(empty_and_invalid),
         cmocka_unit_test(hostile_entries_rejected),
+        cmocka_unit_test(nul_escapes_told_from_escaped_backslashes),
         cmocka_unit_test(selector_rules),
         cmocka_unit_test(bad_estimates_are_one_warning),
         cmocka_unit_test(second_answer_replaces_identifier_and_muted),
