@@ -1,6 +1,7 @@
 #include "plan_api.h"
 #include "buf.h"
 #include "err.h"
+#include "json_arena.h"
 #include "jsontext.h"
 #include "log.h"
 #include "selector.h"
@@ -333,7 +334,8 @@ static char *filter_tests_body(const config_t *cfg, const strlist_t *files)
 static void read_slow_files(const config_t *cfg, const strlist_t *files, const char *answer,
                             strlist_t *slow)
 {
-    cJSON *root = cJSON_Parse(answer);
+    json_arena_t arena = JSON_ARENA_INIT; /* a tree read once and dropped whole */
+    cJSON *root = json_arena_parse(&arena, answer, strlen(answer));
     const cJSON *tests = cJSON_GetObjectItemCaseSensitive(root, "tests");
     const cJSON *t;
     /* hashed: a scan per answer entry was quadratic */
@@ -351,7 +353,7 @@ static void read_slow_files(const config_t *cfg, const strlist_t *files, const c
     strset_free(&ours);
     if (!root)
         log_warn("filter_tests answered with invalid JSON; no files will be split into examples");
-    cJSON_Delete(root);
+    json_arena_free(&arena);
 }
 
 void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files,

@@ -233,14 +233,6 @@ static const char *lexical_problem(const char *s, size_t len, char **file)
     return why;
 }
 
-const char *selector_lexical_problem(const char *s, size_t len)
-{
-    char *file;
-    const char *why = lexical_problem(s, len, &file);
-    free(file);
-    return why;
-}
-
 const char *selector_guard_problem(selector_guard_t *g, const char *s, size_t len)
 {
     char *file;

@@ -25,10 +25,6 @@
  * byte length as received (so an embedded NUL is caught). One selector: a
  * loop over many uses a selector_guard_t, which gives the same answers. */
 const char *selector_problem(const char *s, size_t len);
-/* The grammar alone (everything above but where the file resolves): for
- * entries that are shown or counted but never given to pytest by this
- * process, such as other jobs' parts of a plan. */
-const char *selector_lexical_problem(const char *s, size_t len);
 
 /* Many selectors checked against the file system at the cost of one lstat
  * per distinct file and per distinct directory, with no realpath unless a

@@ -86,6 +86,50 @@ static void nul_escapes_told_from_escaped_backslashes(void **state)
     plan_free(&p);
 }
 
+/* A plan is read for one job: the other jobs' tasks are cut out, not
+ * parsed, so a broken one does not stop this job (it is that job's to
+ * refuse); this job's broken task, a broken whole or a task key that is not a
+ * job index are still caught, and PLAN_JSON_ALL_JOBS reads every task. */
+static void only_this_jobs_task_is_read(void **state)
+{
+    (void)state;
+    const char *body = "  {\"identifier\":\"i\",\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\","
+                       "\"estimated_duration\":1500}]},\"1\":{\"tests\":[{\"path\":1,,}]},\"x\":{}},"
+                       "\"muted_tests\":[{\"scope\":\"s\",\"name\":\"n\"}]}";
+    plan_t p;
+    plan_init(&p, 2);
+    char *err = NULL;
+    assert_true(plan_json_parse(&p, body, "", 0, NULL, NULL, &err));
+    assert_string_equal(p.identifier, "i");
+    assert_int_equal(p.tasks[0].run.len, 1);
+    assert_float_equal(p.tasks[0].estimated_s, 1.5, 1e-9);
+    assert_int_equal(p.tasks[1].run.len, 0);
+    assert_true(p.tasks[1].estimated_s < 0);
+    assert_int_equal(p.rejected.len, 1); /* the key "x" */
+    assert_int_equal(p.n_muted, 1);
+    plan_free(&p);
+    plan_init(&p, 2);
+    assert_false(plan_json_parse(&p, body, "", 1, NULL, NULL, &err));
+    assert_non_null(strstr(err, "Invalid Plan"));
+    free(err);
+    err = NULL;
+    plan_free(&p);
+    plan_init(&p, 2);
+    assert_false(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
+    free(err);
+    err = NULL;
+    plan_free(&p);
+    plan_init(&p, 2);
+    assert_false(plan_json_parse(&p, "{\"tasks\":{\"0\":{}}", "", 0, NULL, NULL, &err));
+    assert_non_null(strstr(err, "Invalid Plan")); /* the whole never closes */
+    free(err);
+    err = NULL;
+    assert_false(plan_json_parse(&p, "{\"tasks\":[{\"0\":{}}]}", "", 0, NULL, NULL, &err));
+    assert_non_null(strstr(err, "Error Plan")); /* tasks that are not an object */
+    free(err);
+    plan_free(&p);
+}
+
 static void selector_rules(void **state)
 {
     (void)state;
@@ -183,6 +227,7 @@ int main(void)
         cmocka_unit_test(empty_and_invalid),
         cmocka_unit_test(hostile_entries_rejected),
         cmocka_unit_test(nul_escapes_told_from_escaped_backslashes),
+        cmocka_unit_test(only_this_jobs_task_is_read),
         cmocka_unit_test(selector_rules),
         cmocka_unit_test(bad_estimates_are_one_warning),
         cmocka_unit_test(second_answer_replaces_identifier_and_muted),
