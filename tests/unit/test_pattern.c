@@ -82,6 +82,20 @@ static void shortcuts_keep_the_answers(void **state)
         {"tests/**", "tests/a/b", true},
         {"a/**/b/*.py", "a/b/x.py", true},
         {"*_test.py", "a/b_test.py", false},
+        {"**/test_*.py", "test_.py", true}, /* the prefix and suffix meet */
+        {"**/test_*.py", "test.py", false}, /* ... or would overlap */
+        {"**/test_*_x.py", "a/test_1_2_x.py", true},
+        {"**/test_*_x.py", "a/test_x.py", false},
+        {"**/", "a/", true},
+        {"**/", "a", false},
+        {"a*", "a/b", false},
+        {"a*", "abc", true},
+        {"*", "a/b", false},
+        {"tests/*", "tests/a", true},
+        {"tests/*", "tests/a/b", false},
+        {"tests/*.py", "tests/.py", true},
+        {"t*/*.py", "tx/a.py", true},
+        {"t*/*.py", "tx/y/a.py", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (m(cases[i].pat, cases[i].path) != cases[i].hit)

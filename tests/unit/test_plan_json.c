@@ -93,9 +93,10 @@ static void nul_escapes_told_from_escaped_backslashes(void **state)
 static void only_this_jobs_task_is_read(void **state)
 {
     (void)state;
-    const char *body = "  {\"identifier\":\"i\",\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\","
-                       "\"estimated_duration\":1500}]},\"1\":{\"tests\":[{\"path\":1,,}]},\"x\":{}},"
-                       "\"muted_tests\":[{\"scope\":\"s\",\"name\":\"n\"}]}";
+    const char *body =
+        "  {\"identifier\":\"i\",\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\","
+        "\"estimated_duration\":1500}]},\"1\":{\"tests\":[{\"path\":1,,}]},\"x\":{}},"
+        "\"muted_tests\":[{\"scope\":\"s\",\"name\":\"n\"}]}";
     plan_t p;
     plan_init(&p, 2);
     char *err = NULL;
