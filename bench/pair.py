@@ -11,8 +11,9 @@ median of those ratios is the figure to quote.
 Usage: pair.py [-n RUNS] [--warmup W] [--label NAME] [--check-cmd] -- A... --vs B...
   A and B are argv lists (no shell; use sh -c '...' for a pipe). Their output
   goes to /dev/null. A non-zero exit of either stops the benchmark (a failing
-  run measures nothing). Prints one line per figure (min / median / max) and,
-  with --limit R, exits 1 when the median wall ratio is above R.
+  run measures nothing). Prints one line per figure (min / median / max), the
+  ratio A/B and the difference A - B pair by pair, and, with --limit R
+  (--cpu-limit R), exits 1 when the median wall (CPU) ratio is above R.
 Only the standard library: any python3 runs it.
 """
 import argparse
@@ -70,6 +71,10 @@ def main():
     cpu_ratios = [x[1] / y[1] if y[1] > 0 else float("inf") for x, y in zip(rows["A"], rows["B"])]
     ratio = lambda v: f"{v:6.2f}x"
     print(f"{'ratio (pair by pair)':>24} wall {spread(wall_ratios, ratio)} | cpu {spread(cpu_ratios, ratio)}")
+    ms = lambda v: f"{v * 1000:7.1f}ms"
+    wall_diff = [x[0] - y[0] for x, y in zip(rows["A"], rows["B"])]
+    cpu_diff = [x[1] - y[1] for x, y in zip(rows["A"], rows["B"])]
+    print(f"{'A - B (pair by pair)':>24} wall {spread(wall_diff, ms)} | cpu {spread(cpu_diff, ms)}")
     failed = False
     for what, values, limit in (("wall", wall_ratios, opts.limit), ("cpu", cpu_ratios, opts.cpu_limit)):
         if limit is None:
