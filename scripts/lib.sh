@@ -5,7 +5,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake clang-format pkg-config libcurl4-openssl-dev libcjson-dev libexpat1-dev libcmocka-dev
           bats bats-assert bats-support shellcheck python3 python3-pytest python3-pytest-xdist
-          python3-yaml python3-jsonschema python3-networkx openssl git cmark-gfm)
+          python3-yaml python3-jsonschema python3-networkx openssl git cmark-gfm strace)
 
 ensure_packages() {
   local missing=() p
