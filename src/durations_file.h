@@ -81,6 +81,7 @@ typedef struct {
     char *path, *tmp;
     size_t written;
     bool write_error;
+    buf_t line; /* one entry's text, reused: 100,000 entries, no allocation each */
 } durations_file_writer_t;
 
 /* Starts writing `path` (through path.tmp.<pid>). */
