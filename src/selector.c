@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,12 +112,13 @@ void selector_guard_free(selector_guard_t *g)
     memset(g, 0, sizeof *g);
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static size_t guard_slot(char *const *keys, size_t cap, const char *key)
+/* The slot holding the n bytes at key (hash h), or the empty slot where
+ * they would go. */
+static size_t guard_slot(char *const *keys, size_t cap, uint64_t h, const char *key, size_t n)
 {
     size_t mask = cap - 1;
-    size_t i = (size_t)strset_hash(key) & mask;
-    while (keys[i] && strcmp(keys[i], key) != 0) i = (i + 1) & mask;
+    size_t i = (size_t)h & mask;
+    while (keys[i] && !(strncmp(keys[i], key, n) == 0 && keys[i][n] == '\0')) i = (i + 1) & mask;
     return i;
 }
 
@@ -127,7 +129,8 @@ static void guard_grow(selector_guard_t *g)
     unsigned char *why = xcalloc(cap, 1);
     for (size_t i = 0; i < g->cap; i++) {
         if (!g->keys[i]) continue;
-        size_t j = guard_slot(keys, cap, g->keys[i]);
+        const char *k = g->keys[i];
+        size_t j = guard_slot(keys, cap, strset_hash(k), k, strlen(k));
         keys[j] = g->keys[i];
         why[j] = g->why[i];
     }
@@ -138,23 +141,21 @@ static void guard_grow(selector_guard_t *g)
     g->cap = cap;
 }
 
-/* The cached verdict of path[0, n), or -1. path is ours to cut for a moment. */
-static int guard_lookup(const selector_guard_t *g, char *path, size_t n)
+/* The cached verdict of path[0, n) (hash h), or -1. */
+static int guard_lookup(const selector_guard_t *g, uint64_t h, const char *path, size_t n)
 {
     if (!g->cap) return -1;
-    char saved = path[n];
-    path[n] = '\0';
-    size_t i = guard_slot(g->keys, g->cap, path);
-    path[n] = saved;
+    size_t i = guard_slot(g->keys, g->cap, h, path, n);
     return g->keys[i] ? g->why[i] : -1;
 }
 
-static void guard_store(selector_guard_t *g, const char *key, dir_verdict_t v)
+static void guard_store(selector_guard_t *g, uint64_t h, const char *path, size_t n,
+                        dir_verdict_t v)
 {
     if ((g->len + 1) * 2 > g->cap) guard_grow(g); /* at most half full */
-    size_t i = guard_slot(g->keys, g->cap, key);
+    size_t i = guard_slot(g->keys, g->cap, h, path, n);
     if (g->keys[i]) return;
-    g->keys[i] = xstrdup(key);
+    g->keys[i] = xstrndup(path, n);
     g->why[i] = (unsigned char)v;
     g->len++;
 }
@@ -179,30 +180,59 @@ static bool part_end(const char *path, size_t i, size_t len)
     return i > 0 && (i == len || path[i] == '/') && path[i - 1] != '/';
 }
 
+/* The leading parts of a path, each with the hash of its bytes, found in
+ * one pass (FNV-1a runs left to right, so each part's hash is the running
+ * hash where it ends): a path of 2,000 parts costs 2,000 steps, not a hash
+ * of each prefix. Only parts the kernel could look up (shorter than
+ * PATH_MAX): a longer one is not there for lstat either. */
+typedef struct {
+    size_t *end;
+    uint64_t *hash;
+    size_t n;
+} parts_t;
+
+static void parts_of(const char *path, size_t len, parts_t *p)
+{
+    size_t limit = len < PATH_MAX ? len : PATH_MAX - 1;
+    p->end = xmalloc((limit / 2 + 2) * sizeof *p->end);
+    p->hash = xmalloc((limit / 2 + 2) * sizeof *p->hash);
+    p->n = 0;
+    uint64_t h = 14695981039346656037ULL; /* strset_hash's, byte by byte */
+    for (size_t i = 1; i <= limit; i++) {
+        h ^= (unsigned char)path[i - 1];
+        h *= 1099511628211ULL;
+        if (!part_end(path, i, len)) continue;
+        p->end[p->n] = i;
+        p->hash[p->n++] = h;
+    }
+}
+
 /* The verdict of the whole of path: from the deepest part already known,
  * each deeper part is judged from its parent's verdict and remembered. */
 static dir_verdict_t path_verdict(selector_guard_t *g, char *path)
 {
-    size_t len = strlen(path);
-    size_t from = 0;
+    parts_t p;
+    parts_of(path, strlen(path), &p);
+    size_t k = p.n;
     dir_verdict_t v = DIR_INSIDE; /* the checkout itself */
-    for (size_t i = len; i > 0; i--) {
-        if (!part_end(path, i, len)) continue;
-        int known = guard_lookup(g, path, i);
+    while (k > 0) {
+        int known = guard_lookup(g, p.hash[k - 1], path, p.end[k - 1]);
         if (known >= 0) {
-            from = i;
             v = (dir_verdict_t)known;
             break;
         }
+        k--;
     }
-    for (size_t i = from + 1; i <= len && v == DIR_INSIDE; i++) {
-        if (!part_end(path, i, len)) continue;
+    for (; k < p.n && v == DIR_INSIDE; k++) {
+        size_t i = p.end[k];
         char saved = path[i];
         path[i] = '\0';
         v = part_verdict(g->cwd, path);
-        guard_store(g, path, v);
         path[i] = saved;
+        guard_store(g, p.hash[k], path, i, v);
     }
+    free(p.end);
+    free(p.hash);
     return v;
 }
 

@@ -214,6 +214,21 @@ static void guard_answers_like_one_check_each(void **state)
                          alone ? alone : "ok");
         }
     }
+    /* Paths past PATH_MAX: the parts the kernel can look up decide. */
+    buf_t deep = BUF_INIT, out_deep = BUF_INIT;
+    buf_puts(&out_deep, "out/");
+    for (int i = 0; i < 5000; i++) {
+        buf_puts(&deep, "d/");
+        buf_puts(&out_deep, "d/");
+    }
+    buf_puts(&deep, "test_deep.py");
+    buf_puts(&out_deep, "test_deep.py");
+    assert_null(selector_guard_problem(&g, deep.data, deep.len));
+    assert_string_equal(selector_guard_problem(&g, out_deep.data, out_deep.len),
+                        "resolves outside the checkout");
+    assert_null(selector_problem(deep.data, deep.len));
+    buf_free(&deep);
+    buf_free(&out_deep);
     selector_guard_free(&g);
     sandbox_leave(&s);
 }
