@@ -101,6 +101,7 @@ static void probe_run(const strlist_t *python, bool full, collector_probe_t *p)
     if (probe_cached(&cache, python, full, &env, p)) {
         interp_cache_free(&cache);
         strlist_free(&env);
+        strlist_free(&argv);
         return;
     }
     for (size_t i = 0; i < python->len; i++) strlist_push(&argv, python->items[i]);
