@@ -361,18 +361,19 @@ bool durations_file_writer_open(durations_file_writer_t *w, const char *path, ch
     memset(w, 0, sizeof *w);
     if (!fs_atomic_begin(&w->file, path))
         return err_set(err, "cannot write %s (%s)", path, strerror(errno));
+    setvbuf(w->file.f, NULL, _IOFBF, (size_t)64 << 10); /* 100,000 entries: 100 writes, not 1,500 */
     fputc('{', w->file.f);
     return true;
 }
 
 void durations_file_writer_put(durations_file_writer_t *w, const char *node_id, double seconds)
 {
-    buf_t line = BUF_INIT;
-    buf_puts(&line, w->written ? ",\n" : "\n");
-    jsontext_put_string(&line, node_id, true); /* read by Python tools: strict UTF-8 */
-    buf_printf(&line, ": %.6f", seconds);
-    if (fwrite(line.data, 1, line.len, w->file.f) != line.len) w->write_error = true;
-    buf_free(&line);
+    buf_t *line = &w->line;
+    buf_reset(line);
+    buf_puts(line, w->written ? ",\n" : "\n");
+    jsontext_put_string(line, node_id, true); /* read by Python tools: strict UTF-8 */
+    buf_printf(line, ": %.6f", seconds);
+    if (fwrite(line->data, 1, line->len, w->file.f) != line->len) w->write_error = true;
     w->written++;
 }
 
@@ -385,6 +386,7 @@ bool durations_file_writer_close(durations_file_writer_t *w, char **err)
     bool ok = fs_atomic_finish(&w->file) && !w->write_error;
     if (!ok) err_set(err, "cannot write %s (%s)", path, strerror(errno));
     free(path);
+    buf_free(&w->line);
     memset(w, 0, sizeof *w);
     return ok;
 }

@@ -324,6 +324,67 @@ static bool match_segment(const char *pat, const char *s, bool prefix_mode)
     return hit;
 }
 
+/* ---- shortcuts for whole-path matches ---- */
+
+static pattern_shortcut_t shortcut_of(const glob_tok_t *t, size_t n)
+{
+    pattern_shortcut_t cut = {0};
+    cut.last_segment = n > 0 && t[0].kind == T_DIRS;
+    for (size_t i = 1; i < n && cut.last_segment; i++)
+        cut.last_segment =
+            t[i].kind != T_DIRS && t[i].kind != T_ALL && !(t[i].kind == T_LIT && t[i].c == '/');
+    size_t first = cut.last_segment ? 1 : 0;
+    while (first + cut.suffix < n && t[n - 1 - cut.suffix].kind == T_LIT) cut.suffix++;
+    while (first + cut.prefix + cut.suffix < n && t[first + cut.prefix].kind == T_LIT) cut.prefix++;
+    size_t middle = n - first - cut.prefix - cut.suffix;
+    if (middle == 0)
+        cut.middle = PATTERN_MIDDLE_NONE;
+    else if (middle == 1 && t[first + cut.prefix].kind == T_STAR)
+        cut.middle = PATTERN_MIDDLE_STAR;
+    else
+        cut.middle = PATTERN_MIDDLE_NFA;
+    return cut;
+}
+
+/* Whether s starts with the n literal tokens at t. */
+static bool literals_match(const glob_tok_t *t, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != t[i].c) return false;
+    return true;
+}
+
+/* One alternative against a whole path. With last_segment, "**" + "/" takes
+ * everything up to the last '/' (or nothing) and the rest, which cannot
+ * match a '/', must match the last segment. Literal tokens match one byte
+ * each, so a match needs the prefix and suffix bytes where they are; a '*'
+ * between them takes any bytes but '/'. The same answers as the NFA over the
+ * whole path, from fewer steps. */
+static bool alt_match(const pattern_t *p, size_t i, const char *path, size_t len)
+{
+    const glob_tok_t *t = p->progs[i];
+    size_t n = p->prog_len[i];
+    const pattern_shortcut_t *cut = &p->cut[i];
+    const char *s = path;
+    size_t first = 0;
+    if (cut->last_segment) {
+        const char *slash = strrchr(path, '/');
+        if (slash) s = slash + 1;
+        first = 1;
+    }
+    size_t slen = len - (size_t)(s - path);
+    if (slen < cut->prefix + cut->suffix) return false;
+    if (!literals_match(t + first, cut->prefix, s)) return false;
+    if (!literals_match(t + n - cut->suffix, cut->suffix, s + slen - cut->suffix)) return false;
+    switch (cut->middle) {
+    case PATTERN_MIDDLE_NONE: return slen == cut->prefix + cut->suffix;
+    case PATTERN_MIDDLE_STAR:
+        return !memchr(s + cut->prefix, '/', slen - cut->prefix - cut->suffix);
+    case PATTERN_MIDDLE_NFA: break;
+    }
+    return nfa_run(t + first, n - first, s, false);
+}
+
 /* ---- the public face ---- */
 
 bool pattern_compile(pattern_t *p, const char *text, char **err)
@@ -336,9 +397,12 @@ bool pattern_compile(pattern_t *p, const char *text, char **err)
     if (ok) {
         p->progs = xcalloc(p->alts.len, sizeof *p->progs);
         p->prog_len = xcalloc(p->alts.len, sizeof *p->prog_len);
+        p->cut = xcalloc(p->alts.len, sizeof *p->cut);
     }
-    for (size_t i = 0; ok && i < p->alts.len; i++)
+    for (size_t i = 0; ok && i < p->alts.len; i++) {
         ok = tokenize_alt(p->alts.items[i], &p->progs[i], &p->prog_len[i], err);
+        if (ok) p->cut[i] = shortcut_of(p->progs[i], p->prog_len[i]);
+    }
     if (!ok) pattern_free(p); /* a failed compile holds nothing */
     return ok;
 }
@@ -348,15 +412,18 @@ void pattern_free(pattern_t *p)
     for (size_t i = 0; p->progs && i < p->alts.len; i++) free(p->progs[i]);
     free(p->progs);
     free(p->prog_len);
+    free(p->cut);
     p->progs = NULL;
     p->prog_len = NULL;
+    p->cut = NULL;
     strlist_free(&p->alts);
 }
 
 bool pattern_match(const pattern_t *p, const char *path)
 {
+    size_t len = strlen(path);
     for (size_t i = 0; i < p->alts.len; i++)
-        if (nfa_run(p->progs[i], p->prog_len[i], path, false)) return true;
+        if (alt_match(p, i, path, len)) return true;
     return false;
 }
 

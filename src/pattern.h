@@ -24,10 +24,31 @@
 
 struct glob_tok;
 
+/* Per alternative, what a whole-path match can decide without the NFA
+ * (discovery matches every file of the checkout: 100,000 in a big one).
+ * An alternative that is "**" + "/" followed by one segment's worth of
+ * tokens can match only the path's last segment; the literal bytes it starts
+ * and ends with must be there; and when what lies between them is one '*'
+ * (the default pattern's test_*.py) or nothing, those checks are the whole
+ * answer. Anything else still runs the NFA, on the last segment alone. */
+typedef enum {
+    PATTERN_MIDDLE_NONE, /* literals only */
+    PATTERN_MIDDLE_STAR, /* literals, one '*', literals */
+    PATTERN_MIDDLE_NFA,  /* anything else */
+} pattern_middle_t;
+
+typedef struct {
+    bool last_segment; /* starts with "**" "/", and nothing after can match '/' */
+    size_t prefix;     /* leading T_LIT tokens (after the "**" "/") */
+    size_t suffix;     /* trailing T_LIT tokens, not overlapping the prefix */
+    pattern_middle_t middle;
+} pattern_shortcut_t;
+
 typedef struct {
     strlist_t alts;          /* brace-free alternatives */
     struct glob_tok **progs; /* alts.len compiled token lists */
     size_t *prog_len;
+    pattern_shortcut_t *cut; /* alts.len */
 } pattern_t;
 
 /* Errors follow err.h: a malformed pattern or one past a bound returns false

@@ -1,6 +1,10 @@
 #include "plan_api.h"
+#include <sys/stat.h>
+#include "text.h"
 #include "buf.h"
 #include "err.h"
+#include "json_arena.h"
+#include "jsontext.h"
 #include "log.h"
 #include "selector.h"
 #include "strset.h"
@@ -64,6 +68,32 @@ char *plan_api_prefixed(const char *prefix, const char *path)
 const char *plan_api_unprefixed(const char *prefix, const char *path)
 {
     return selector_strip_prefix(prefix, path); /* stops at a path-component boundary */
+}
+
+void plan_api_path_sent(const char *path, buf_t *out)
+{
+    if (text_is_utf8(path))
+        buf_puts(out, path);
+    else
+        text_escape_bytes(path, out);
+}
+
+static bool file_of_exists(const char *id)
+{
+    char *file = selector_file_part(id);
+    struct stat st;
+    bool there = lstat(file, &st) == 0;
+    free(file);
+    return there;
+}
+
+char *plan_api_path_received(const char *path)
+{
+    if (!strchr(path, '%') || file_of_exists(path)) return xstrdup(path);
+    char *bytes = text_unescape_bytes(path);
+    if (bytes && !text_is_utf8(bytes) && file_of_exists(bytes)) return bytes;
+    free(bytes);
+    return xstrdup(path);
 }
 
 /* The server's {"message": ...}, or a short, printable piece of the body. */
@@ -202,15 +232,63 @@ void plan_api_fetch_cached_plan(http_client_t *c, const config_t *cfg, plan_api_
     free(url);
 }
 
-/* POSTs body to the suite endpoint `suffix` and classifies the answer. */
-static void post_json(http_client_t *c, const config_t *cfg, const char *suffix, const cJSON *body,
+/* POSTs the JSON text to the suite endpoint `suffix` and classifies the answer. */
+static void post_text(http_client_t *c, const config_t *cfg, const char *suffix, const char *json,
                       plan_api_answer_t *a)
 {
-    char *json = cJSON_PrintUnformatted(body);
     char *url = plan_api_url(cfg, suffix);
     request_answer(c, "POST", url, json, false, a);
     free(url);
-    free(json);
+}
+
+/* [{"<key>":"<item>"},...] straight into b, each item after `prefix` (may
+ * be NULL): the request's long lists (100,000 files) as text, not as 300,000
+ * cJSON nodes built, printed and freed. Bytes are kept as they are, as
+ * cJSON prints them. */
+static void put_object_list(buf_t *b, const char *key, const strlist_t *items, const char *prefix)
+{
+    buf_putc(b, '[');
+    for (size_t i = 0; i < items->len; i++) {
+        buf_puts(b, i ? ",{" : "{");
+        jsontext_put_string(b, key, false);
+        buf_putc(b, ':');
+        buf_t sent = BUF_INIT;
+        plan_api_path_sent(items->items[i], &sent);
+        char *value = prefix && *prefix ? plan_api_prefixed(prefix, sent.data) : NULL;
+        jsontext_put_string(b, value ? value : sent.data, false);
+        free(value);
+        buf_free(&sent);
+        buf_putc(b, '}');
+    }
+    buf_putc(b, ']');
+}
+
+/* body printed with one more member, `name`, whose value is the JSON text
+ * `value`, last (first_member: first); body must be a non-empty object. */
+static char *print_with_member(const cJSON *body, const char *name, const char *value,
+                               bool first_member)
+{
+    char *printed = cJSON_PrintUnformatted(body);
+    size_t n = strlen(printed); /* "{...}" */
+    buf_t b = BUF_INIT;
+    buf_reserve(&b, n + strlen(name) + strlen(value) + 8);
+    if (first_member) {
+        buf_putc(&b, '{');
+        jsontext_put_string(&b, name, false);
+        buf_putc(&b, ':');
+        buf_puts(&b, value);
+        buf_putc(&b, ',');
+        buf_puts(&b, printed + 1);
+    } else {
+        buf_append(&b, printed, n - 1);
+        buf_putc(&b, ',');
+        jsontext_put_string(&b, name, false);
+        buf_putc(&b, ':');
+        buf_puts(&b, value);
+        buf_putc(&b, '}');
+    }
+    free(printed);
+    return buf_detach(&b);
 }
 
 void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t *selectors,
@@ -224,18 +302,24 @@ void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t
     if (*cfg->location_prefix)
         cJSON_AddStringToObject(body, "location_prefix", cfg->location_prefix);
     plan_api_add_dynamic_fields(body, cfg);
-    cJSON *tests = cJSON_AddObjectToObject(body, "tests");
-    if (examples && cJSON_GetArraySize(examples) > 0)
-        cJSON_AddItemReferenceToObject(tests, "examples", examples);
-    if (selectors->len) {
-        cJSON *sel = cJSON_AddArrayToObject(tests, "selectors");
-        for (size_t i = 0; i < selectors->len; i++) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "value", selectors->items[i]);
-            cJSON_AddItemToArray(sel, o);
-        }
+    /* "tests": {"examples": [...], "selectors": [...]}, either left out when empty */
+    buf_t tests = BUF_INIT;
+    buf_putc(&tests, '{');
+    if (examples && cJSON_GetArraySize(examples) > 0) {
+        char *ex = cJSON_PrintUnformatted(examples);
+        buf_puts(&tests, "\"examples\":");
+        buf_puts(&tests, ex);
+        free(ex);
     }
-    post_json(c, cfg, "/test_plan", body, a);
+    if (selectors->len) {
+        buf_puts(&tests, tests.len > 1 ? ",\"selectors\":" : "\"selectors\":");
+        put_object_list(&tests, "value", selectors, NULL);
+    }
+    buf_putc(&tests, '}');
+    char *json = print_with_member(body, "tests", tests.data, false);
+    post_text(c, cfg, "/test_plan", json, a);
+    free(json);
+    buf_free(&tests);
     cJSON_Delete(body);
 }
 
@@ -266,53 +350,57 @@ cJSON *plan_api_env_payload(const config_t *cfg)
     return e;
 }
 
-static cJSON *filter_tests_body(const config_t *cfg, const strlist_t *files)
+/* {"files": [{"path": ...}, ...], "env": {...}, dynamic fields} */
+static char *filter_tests_body(const config_t *cfg, const strlist_t *files)
 {
     cJSON *body = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(body, "files");
-    for (size_t i = 0; i < files->len; i++) {
-        cJSON *o = cJSON_CreateObject();
-        char *p = plan_api_prefixed(cfg->location_prefix, files->items[i]);
-        cJSON_AddStringToObject(o, "path", p);
-        free(p);
-        cJSON_AddItemToArray(arr, o);
-    }
     cJSON_AddItemToObject(body, "env", plan_api_env_payload(cfg));
     plan_api_add_dynamic_fields(body, cfg);
-    return body;
+    buf_t list = BUF_INIT;
+    put_object_list(&list, "path", files, cfg->location_prefix);
+    char *json = print_with_member(body, "files", list.data, true);
+    buf_free(&list);
+    cJSON_Delete(body);
+    return json;
 }
 
 /* The files filter_tests named that we have, each once, in its order. */
 static void read_slow_files(const config_t *cfg, const strlist_t *files, const char *answer,
                             strlist_t *slow)
 {
-    cJSON *root = cJSON_Parse(answer);
+    json_arena_t arena = JSON_ARENA_INIT; /* a tree read once and dropped whole */
+    cJSON *root = json_arena_parse(&arena, answer, strlen(answer));
     const cJSON *tests = cJSON_GetObjectItemCaseSensitive(root, "tests");
     const cJSON *t;
     /* hashed: a scan per answer entry was quadratic */
     strset_t ours = STRSET_INIT;
     strset_t named = STRSET_INIT;
-    strset_add_list(&ours, files);
+    if (cJSON_GetArraySize(tests) > 0) strset_add_list(&ours, files); /* none slow: no set */
     cJSON_ArrayForEach(t, tests)
     {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "path");
         if (!cJSON_IsString(p)) continue;
-        const char *path = plan_api_unprefixed(cfg->location_prefix, p->valuestring);
-        if (strset_has(&ours, path) && strset_add(&named, path)) strlist_push(slow, path);
+        char *path =
+            plan_api_path_received(plan_api_unprefixed(cfg->location_prefix, p->valuestring));
+        if (strset_has(&ours, path) && !strset_has(&named, path)) {
+            strlist_push(slow, path);
+            strset_add(&named, slow->items[slow->len - 1]); /* borrowed: the list's copy */
+        }
+        free(path);
     }
     strset_free(&named);
     strset_free(&ours);
     if (!root)
         log_warn("filter_tests answered with invalid JSON; no files will be split into examples");
-    cJSON_Delete(root);
+    json_arena_free(&arena);
 }
 
 void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files,
                            strlist_t *slow, plan_api_answer_t *a)
 {
-    cJSON *body = filter_tests_body(cfg, files);
-    post_json(c, cfg, "/test_plan/filter_tests", body, a);
-    cJSON_Delete(body);
+    char *body = filter_tests_body(cfg, files);
+    post_text(c, cfg, "/test_plan/filter_tests", body, a);
+    free(body);
     if (a->outcome == PLAN_API_OK) read_slow_files(cfg, files, a->body, slow);
 }
 

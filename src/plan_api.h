@@ -8,6 +8,7 @@
 #ifndef TEP_PLAN_API_H
 #define TEP_PLAN_API_H
 #include <cjson/cJSON.h>
+#include "buf.h"
 #include "config.h"
 #include "http.h"
 #include "strlist.h"
@@ -51,6 +52,14 @@ bool plan_api_post_metadata(http_client_t *c, const config_t *cfg, const char *b
 char *plan_api_prefixed(const char *prefix, const char *path);
 /* path without the location prefix (and the slashes after it), when it has it. */
 const char *plan_api_unprefixed(const char *prefix, const char *path);
+/* A file name that is not UTF-8 cannot go into the API's JSON as it is: it
+ * is sent with its stray bytes (and '%') as %XX (text_escape_bytes), the
+ * same on every job. plan_api_path_sent appends what goes; a path or node id
+ * the server names comes back through plan_api_path_received: as it is when
+ * that file exists, else unescaped when that names a file that exists and is
+ * not UTF-8 (caller frees). */
+void plan_api_path_sent(const char *path, buf_t *out);
+char *plan_api_path_received(const char *path);
 
 /* max_parallelism and target_time, when cfg->dynamic (plan --json). */
 void plan_api_add_dynamic_fields(cJSON *body, const config_t *cfg);

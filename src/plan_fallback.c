@@ -108,18 +108,19 @@ static void add_split(plan_t *p, const char *path, double seconds)
 /* Splits file `path` (known time `seconds`) into its known tests when at
  * least two of them can be given to pytest; returns whether it did. */
 static bool split_file(plan_t *p, const durations_t *known, const char *path, double seconds,
-                       items_t *it)
+                       selector_guard_t *guard, items_t *it)
 {
     size_t first, n = durations_tests_of(known, path, &first), usable = 0;
     for (size_t i = first; i < first + n && usable < 2; i++)
-        usable += selector_problem(known->tests[i], strlen(known->tests[i])) == NULL;
+        usable += selector_guard_problem(guard, known->tests[i], strlen(known->tests[i])) == NULL;
     if (usable < 2) return false;
     add_split(p, path, seconds);
     plan_split_t *s = &p->splits[p->n_splits - 1];
     double handed = 0;
     for (size_t i = first; i < first + n; i++) {
         const char *id = known->tests[i];
-        if (selector_problem(id, strlen(id))) continue; /* stays in the rest, which runs the file */
+        if (selector_guard_problem(guard, id, strlen(id)))
+            continue; /* stays in the rest, which runs the file */
         push_item(it, (item_t){.name = id, .seconds = known->test_seconds[i], .kind = ITEM_TEST});
         handed += known->test_seconds[i];
         s->n_tests++;
@@ -179,14 +180,17 @@ static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_
     }
     double target = total / (double)p->parallelism;
     items_t it = {0};
+    selector_guard_t guard; /* every split file's tests: one lstat per file, not a realpath each */
+    selector_guard_init(&guard);
     for (size_t i = 0; i < sorted->len; i++) {
         const char *e = sorted->items[i];
         bool file_known = !strstr(e, "::") && durations_get(known, e) >= 0;
         longest_piece_s = fmax(longest_piece_s, file_known ? longest_piece(known, e, w[i]) : w[i]);
-        bool split =
-            file_known && p->parallelism > 1 && w[i] > target && split_file(p, known, e, w[i], &it);
+        bool split = file_known && p->parallelism > 1 && w[i] > target &&
+                     split_file(p, known, e, w[i], &guard, &it);
         if (!split) push_item(&it, (item_t){.name = e, .seconds = w[i], .kind = ITEM_WHOLE});
     }
+    selector_guard_free(&guard);
     lpt_assign(p, &it);
     drop_covered_tests(p);
     for (long j = 0; j < p->parallelism; j++) strlist_sort(&p->tasks[j].run);

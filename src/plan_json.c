@@ -2,7 +2,10 @@
 #include "text.h"
 #include "buf.h"
 #include "durations.h"
+#include "json_arena.h"
 #include "json_get.h"
+#include "jsoncut.h"
+#include "plan_api.h"
 #include "selector.h"
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -19,7 +22,7 @@ static double estimate_seconds(const cJSON *est)
 }
 
 static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix,
-                           size_t *bad_estimates)
+                           selector_guard_t *guard, size_t *bad_estimates)
 {
     const cJSON *t;
     cJSON_ArrayForEach(t, tests)
@@ -27,9 +30,11 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
         const char *format = json_get_str(t, "format");
         bool is_selector = strcmp(format, "selector") == 0;
         const char *raw = is_selector ? json_get_str(t, "value") : json_get_str(t, "path");
-        /* The server's paths carry the location prefix; pytest needs them without. */
-        char *run = xstrdup(is_selector ? raw : selector_strip_prefix(prefix, raw));
-        const char *why = selector_problem(run, strlen(run));
+        /* The server's paths carry the location prefix; pytest needs them without
+         * (and a name that is not UTF-8 went there escaped: plan_api.h). */
+        char *run = plan_api_path_received(is_selector ? raw : selector_strip_prefix(prefix, raw));
+        size_t len = strlen(run);
+        const char *why = selector_guard_problem(guard, run, len);
         /* A NUL smuggled as \u0000 was rewritten to U+FFFF before parsing. */
         if (!why && strstr(run, "\xEF\xBF\xBF")) why = "contains a NUL byte";
         if (why) {
@@ -80,24 +85,27 @@ static void parse_muted(plan_t *p, const cJSON *muted)
 }
 
 /* cJSON turns \u0000 into a real NUL, which would silently shorten the
- * string; make it visible instead by rewriting it to U+FFFF first. */
+ * string; make it visible instead by rewriting it to U+FFFF first. NULL when
+ * the body has no "\u0000" at all (the usual case: the body is read as it
+ * is, with no copy of 8 MB). Runs between backslashes are copied whole. */
 static char *neutralise_nul_escapes(const char *body)
 {
+    if (!strstr(body, "\\u0000")) return NULL;
     buf_t b;
     buf_init(&b);
-    for (const char *s = body; *s; s++) {
-        if (s[0] == '\\' && s[1] == '\\') {
-            buf_append(&b, s, 2);
-            s++;
-            continue;
-        }
-        if (s[0] == '\\' && s[1] == 'u' && strncmp(s + 2, "0000", 4) == 0) {
+    const char *s = body;
+    for (const char *bs = strchr(s, '\\'); bs; bs = strchr(s, '\\')) {
+        buf_append(&b, s, (size_t)(bs - s));
+        if (bs[1] == 'u' && strncmp(bs + 2, "0000", 4) == 0) {
             buf_puts(&b, "\\uffff");
-            s += 5;
-            continue;
+            s = bs + 6;
+        } else {
+            size_t n = bs[1] ? 2 : 1; /* an escape pair: "\\\\" never starts another */
+            buf_append(&b, bs, n);
+            s = bs + n;
         }
-        buf_putc(&b, *s);
     }
+    buf_puts(&b, s);
     return buf_detach(&b);
 }
 
@@ -112,25 +120,6 @@ static void warn_bad_estimates(size_t bad, warn_fn warn, void *warn_user)
     free(line);
 }
 
-static void add_tasks(plan_t *p, const cJSON *tasks, const char *location_prefix,
-                      size_t *bad_estimates)
-{
-    const cJSON *task;
-    cJSON_ArrayForEach(task, tasks)
-    {
-        long node;
-        if (!job_index(task->string, p->parallelism, &node)) {
-            char *key = text_excerpt(task->string, strlen(task->string), 40);
-            strlist_push_owned(&p->rejected, xasprintf("task '%s' is not a job index below %ld",
-                                                       key, p->parallelism));
-            free(key);
-            continue;
-        }
-        add_task_tests(p, &p->tasks[node], cJSON_GetObjectItemCaseSensitive(task, "tests"),
-                       location_prefix, bad_estimates);
-    }
-}
-
 static void add_skipped(plan_t *p, const cJSON *skipped)
 {
     const cJSON *t;
@@ -141,33 +130,123 @@ static void add_skipped(plan_t *p, const cJSON *skipped)
     }
 }
 
-bool plan_json_parse(plan_t *p, const char *body, const char *location_prefix, warn_fn warn,
-                     void *warn_user, char **err)
+/* ---- the answer cut, not built: only this job's task is parsed ---- */
+
+/* The root's members this module reads, as raw byte ranges (the first of
+ * each name, as cJSON's lookup takes it). */
+typedef struct {
+    const char *v[4];
+    size_t len[4];
+} root_members_t;
+
+static const char *const ROOT_KEYS[4] = {"identifier", "tasks", "muted_tests", "skipped_tests"};
+enum {
+    KEY_IDENTIFIER,
+    KEY_TASKS,
+    KEY_MUTED,
+    KEY_SKIPPED
+};
+
+typedef struct {
+    plan_t *p;
+    const char *prefix;
+    long job;
+    json_arena_t arena;
+    selector_guard_t guard;
+    root_members_t root;
+    size_t bad_estimates;
+    size_t n_tasks;
+    bool broken; /* a part this job reads is not JSON */
+} cut_plan_t;
+
+/* A raw key (no quotes) decoded; keys with escapes are rare, so only a key
+ * with a backslash goes through cJSON (its quotes are the bytes around it). */
+static char *decoded_key(cut_plan_t *r, const char *k, size_t klen)
 {
-    char *clean = neutralise_nul_escapes(body);
-    cJSON *root = cJSON_Parse(clean);
-    free(clean);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    if (!memchr(k, '\\', klen)) return xstrndup(k, klen);
+    const cJSON *s = json_arena_parse(&r->arena, k - 1, klen + 2);
+    return xstrdup(cJSON_IsString(s) ? s->valuestring : "");
+}
+
+static void on_root_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    cut_plan_t *r = user;
+    char *key = decoded_key(r, k, klen);
+    for (int i = 0; i < 4; i++)
+        if (!r->root.v[i] && strcmp(key, ROOT_KEYS[i]) == 0) {
+            r->root.v[i] = v;
+            r->root.len[i] = vlen;
+        }
+    free(key);
+}
+
+/* The root member i parsed, or NULL when absent or not JSON. */
+static const cJSON *root_member(cut_plan_t *r, int i)
+{
+    return r->root.v[i] ? json_arena_parse(&r->arena, r->root.v[i], r->root.len[i]) : NULL;
+}
+
+/* One task: its key checked; parsed and read only when it is the job's. */
+static void on_task(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    cut_plan_t *r = user;
+    plan_t *p = r->p;
+    r->n_tasks++;
+    char *key = decoded_key(r, k, klen);
+    long node;
+    if (!job_index(key, p->parallelism, &node)) {
+        char *shown = text_excerpt(key, strlen(key), 40);
+        strlist_push_owned(&p->rejected, xasprintf("task '%s' is not a job index below %ld", shown,
+                                                   p->parallelism));
+        free(shown);
+    } else if (r->job == PLAN_JSON_ALL_JOBS || node == r->job) {
+        const cJSON *task = json_arena_parse(&r->arena, v, vlen);
+        if (task)
+            add_task_tests(p, &p->tasks[node], cJSON_GetObjectItemCaseSensitive(task, "tests"),
+                           r->prefix, &r->guard, &r->bad_estimates);
+        else
+            r->broken = true;
+    }
+    free(key);
+}
+
+/* The plan read into r->p; false with *err (the fallback's reason). */
+static bool read_plan(cut_plan_t *r, const char *body, char **err)
+{
+    const char *start = body;
+    while (jsoncut_is_space(*start)) start++;
+    const char *end = *start == '{' ? jsoncut_value_end(start, start + strlen(start)) : NULL;
+    if (!end || !jsoncut_each_member(start, (size_t)(end - start), on_root_member, r))
         return err_set(err, "Invalid Plan: the plan API answered with something that is not a JSON "
                             "object");
+    const cJSON *ident = root_member(r, KEY_IDENTIFIER);
+    if (cJSON_IsString(ident) && *ident->valuestring) {
+        free(r->p->identifier);
+        r->p->identifier = xstrdup(ident->valuestring);
     }
-    const char *ident = json_get_str(root, "identifier");
-    if (*ident) {
-        free(p->identifier);
-        p->identifier = xstrdup(ident);
-    }
-    const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
-    if (!cJSON_IsObject(tasks) || cJSON_GetArraySize(tasks) == 0) {
-        cJSON_Delete(root);
+    const char *tasks = r->root.v[KEY_TASKS];
+    bool walked =
+        tasks && *tasks == '{' && jsoncut_each_member(tasks, r->root.len[KEY_TASKS], on_task, r);
+    if (tasks && *tasks == '{' && (!walked || r->broken))
+        return err_set(err, "Invalid Plan: the plan API answered with tasks that are not JSON");
+    if (!walked || r->n_tasks == 0)
         return err_set(err, "Error Plan: the Test Engine API answered with a plan that has no "
                             "tasks");
-    }
-    size_t bad_estimates = 0;
-    add_tasks(p, tasks, location_prefix, &bad_estimates);
-    warn_bad_estimates(bad_estimates, warn, warn_user);
-    parse_muted(p, cJSON_GetObjectItemCaseSensitive(root, "muted_tests"));
-    add_skipped(p, cJSON_GetObjectItemCaseSensitive(root, "skipped_tests"));
-    cJSON_Delete(root);
+    parse_muted(r->p, root_member(r, KEY_MUTED));
+    add_skipped(r->p, root_member(r, KEY_SKIPPED));
     return true;
+}
+
+bool plan_json_parse(plan_t *p, const char *body, const char *location_prefix, long job,
+                     warn_fn warn, void *warn_user, char **err)
+{
+    char *clean = neutralise_nul_escapes(body);
+    cut_plan_t r = {.p = p, .prefix = location_prefix, .job = job};
+    selector_guard_init(&r.guard);
+    bool ok = read_plan(&r, clean ? clean : body, err);
+    if (ok) warn_bad_estimates(r.bad_estimates, warn, warn_user);
+    selector_guard_free(&r.guard);
+    json_arena_free(&r.arena);
+    free(clean);
+    return ok;
 }

@@ -1,5 +1,4 @@
 #include "plan_phase.h"
-#include "jsontext.h"
 #include "text.h"
 #include <stdint.h>
 #include "buf.h"
@@ -33,13 +32,36 @@
     "balanced."
 
 /* What came of asking Test Engine: the internal face of plan_phase_tests_t,
- * with the reason kept in plan_t.reason. */
+ * with the reason kept in plan_t.reason; GOT_STOP: the entries could not be
+ * found (entries_t.status says how to stop, the reason was logged). */
 typedef enum {
     GOT_PLAN,
     GOT_FALLBACK,
     GOT_FATAL,
-    GOT_TERMINAL
+    GOT_TERMINAL,
+    GOT_STOP
 } got_t;
+
+/* The entries to plan, found the first time a step needs them: a cached
+ * plan or a job retry's selectors need none, so a job that gets either does
+ * not walk the checkout (100,000 files in a big one). With a tag filter they
+ * are found first, as before: its collection is also the check that the
+ * collector can filter, a configuration error due before any request. */
+typedef struct {
+    strlist_t list;
+    bool found;
+    int status; /* plan_phase_entries' answer, once found */
+} entries_t;
+
+/* e->list, found now if it was not yet; returns 0 or the status to stop with. */
+static int need_entries(const config_t *cfg, entries_t *e)
+{
+    if (!e->found) {
+        e->status = plan_phase_entries(cfg, &e->list);
+        e->found = true;
+    }
+    return e->status;
+}
 
 bool plan_phase_prepare(config_t *cfg)
 {
@@ -81,7 +103,9 @@ void plan_phase_log_broken_files(const strlist_t *broken)
 static void add_examples(const config_t *cfg, const strlist_t *ids, cJSON *examples)
 {
     for (size_t i = 0; i < ids->len; i++) {
-        const char *id = ids->items[i];
+        buf_t sent = BUF_INIT; /* a name that is not UTF-8 goes escaped (plan_api.h) */
+        plan_api_path_sent(ids->items[i], &sent);
+        const char *id = sent.data;
         const char *last = id;
         for (const char *s = strstr(id, "::"); s; s = strstr(s + 2, "::")) last = s;
         cJSON *e = cJSON_CreateObject();
@@ -95,6 +119,7 @@ static void add_examples(const config_t *cfg, const strlist_t *ids, cJSON *examp
         cJSON_AddItemToArray(examples, e);
         free(scope);
         free(path);
+        buf_free(&sent);
     }
 }
 
@@ -132,7 +157,8 @@ static got_t plan_from_answer(plan_api_answer_t *a, plan_t *p, const config_t *c
         return a->outcome == PLAN_API_FATAL ? GOT_FATAL : GOT_FALLBACK;
     }
     char *err = NULL;
-    if (!plan_json_parse(p, a->body, cfg->location_prefix, log_warn_line, NULL, &err)) {
+    if (!plan_json_parse(p, a->body, cfg->location_prefix, cfg->parallel_job, log_warn_line, NULL,
+                         &err)) {
         free(p->reason);
         p->reason = err; /* "Invalid Plan: ..." or "Error Plan: ..." */
         return GOT_FALLBACK;
@@ -222,7 +248,7 @@ plan_phase_tests_t plan_phase_request_tests(http_client_t *c, const config_t *cf
     return tests;
 }
 
-static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
+static got_t server_plan(const config_t *cfg, entries_t *e, plan_t *p)
 {
     http_client_t c;
     plan_api_client_init(&c, cfg);
@@ -230,7 +256,7 @@ static got_t server_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
     plan_api_fetch_cached_plan(&c, cfg, &a);
     got_t got;
     if (a.outcome == PLAN_API_CACHE_MISS)
-        got = create_plan(&c, cfg, files, p);
+        got = need_entries(cfg, e) ? GOT_STOP : create_plan(&c, cfg, &e->list, p);
     else
         got = plan_from_answer(&a, p, cfg, PLAN_SERVER_CACHED);
     plan_api_answer_free(&a);
@@ -327,77 +353,38 @@ static bool retry_plan(const config_t *cfg, plan_t *p)
     return found && p->source == PLAN_RETRY_SELECTORS;
 }
 
-/* ---- file names Test Engine cannot carry ---- */
-
-static bool is_utf8(const char *s)
-{
-    for (size_t n; *s; s += n)
-        if ((n = jsontext_utf8_len(s)) == 0) return false;
-    return true;
-}
-
-/* Test Engine's API is JSON: a file name that is not UTF-8 cannot go there
- * and come back the same. Such files stay out of the request. */
-static void split_unsendable(const strlist_t *files, strlist_t *sendable, strlist_t *local)
-{
-    for (size_t i = 0; i < files->len; i++)
-        strlist_push(is_utf8(files->items[i]) ? sendable : local, files->items[i]);
-}
-
-/* Each goes to one job, the same on every job (by the name's hash), so
- * none is lost or run twice. */
-static void assign_unsendable(plan_t *p, const strlist_t *local)
-{
-    for (size_t i = 0; i < local->len; i++) {
-        long job = (long)(strset_hash(local->items[i]) % (uint64_t)p->parallelism);
-        strlist_push(&p->tasks[job].run, local->items[i]);
-        char *shown = text_excerpt(local->items[i], strlen(local->items[i]), 200);
-        log_info("%s: its name is not UTF-8, which Test Engine's API cannot carry; it runs on "
-                 "job %ld, on every job's plan alike",
-                 shown, job + 1);
-        free(shown);
-    }
-}
-
-static got_t server_plan_of_sendable(const config_t *cfg, const strlist_t *files, plan_t *p)
-{
-    strlist_t sendable = STRLIST_INIT, local = STRLIST_INIT;
-    split_unsendable(files, &sendable, &local);
-    got_t got = server_plan(cfg, &sendable, p);
-    if (got == GOT_PLAN) assign_unsendable(p, &local);
-    strlist_free(&sendable);
-    strlist_free(&local);
-    return got;
-}
-
 /* This job's plan: local when there is no Test Engine, the previous
  * attempt's failures on a job retry, else Test Engine's, falling back to the
  * local one when the API cannot help. Returns 0, or the status to stop with. */
-static int choose_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
+static int choose_plan(const config_t *cfg, entries_t *e, plan_t *p)
 {
     if (cfg->offline) {
+        if (need_entries(cfg, e)) return e->status;
         free(p->reason);
         p->reason =
             xstrdup("no Test Engine suite, token or organization configured: planning locally");
-        fallback_plan(cfg, files, p);
+        fallback_plan(cfg, &e->list, p);
         return 0;
     }
     if (cfg->job_retry_count > 0 && retry_plan(cfg, p)) return 0;
-    got_t got = server_plan_of_sendable(cfg, files, p);
+    got_t got = server_plan(cfg, e, p);
+    if (got == GOT_STOP) return e->status;
     if (got == GOT_FATAL) {
         log_error("%s", p->reason);
         return (int)cfg->config_exit_status;
     }
     if (got == GOT_TERMINAL) return (int)cfg->terminal_exit_status;
     if (got == GOT_FALLBACK) {
+        if (need_entries(cfg, e)) return e->status;
         log_warn("%s", p->reason);
         log_warn(FALLBACK_TAIL);
-        fallback_plan(cfg, files, p);
+        fallback_plan(cfg, &e->list, p);
     }
     return 0;
 }
 
-/* slice.json and the options the run phase reads, then the summary.
+/* slice.json and the options the run phase reads, then the summary
+ * (n_files: PLAN_SUMMARY_NOT_DISCOVERED when the plan needed none).
  * Returns 0, or the configuration status when the state cannot be written. */
 static int write_slice(const config_t *cfg, const plan_t *p, size_t n_files)
 {
@@ -430,19 +417,20 @@ int plan_phase_plan(config_t *cfg)
         free(err);
         return status;
     }
-    strlist_t files = STRLIST_INIT;
-    int status = plan_phase_entries(cfg, &files);
+    entries_t e = {.list = STRLIST_INIT};
+    int status = *cfg->tag_filters ? need_entries(cfg, &e) : 0;
     if (status) {
-        strlist_free(&files);
+        strlist_free(&e.list);
         return status;
     }
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);
-    status = choose_plan(cfg, &files, &p);
+    status = choose_plan(cfg, &e, &p);
     for (size_t i = 0; i < p.rejected.len; i++)
         log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
-    if (status == 0) status = write_slice(cfg, &p, files.len);
+    if (status == 0)
+        status = write_slice(cfg, &p, e.found ? e.list.len : PLAN_SUMMARY_NOT_DISCOVERED);
     plan_free(&p);
-    strlist_free(&files);
+    strlist_free(&e.list);
     return status;
 }

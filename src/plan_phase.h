@@ -1,10 +1,12 @@
 /* plan_phase: the plan phase from configuration to this job's slice.
  *
+ * (job retry? previous attempt's failed selectors) -> cached plan ->
  * discover files -> (tag filter? the matching node ids replace them) ->
- * (job retry? previous attempt's failed selectors) ->
- * cached plan -> filter_tests (+ --collect-only for slow files) -> new plan ->
+ * filter_tests (+ --collect-only for slow files) -> new plan ->
  * fallback when the API cannot help (plan_fallback.h, then plan_refine.h) ->
- * slice.json + a readable summary (plan_summary.h). */
+ * slice.json + a readable summary (plan_summary.h). Discovery waits until a
+ * step needs the files: a cached plan or a retry's selectors need none
+ * (with a tag filter it comes first: its collection checks the collector). */
 #ifndef TEP_PLAN_PHASE_H
 #define TEP_PLAN_PHASE_H
 #include <cjson/cJSON.h>

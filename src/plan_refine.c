@@ -32,10 +32,11 @@ typedef struct {
     long job;
     strlist_t files; /* split files this job has a part of */
     collect_only_result_t cr;
-    strset_t collected;  /* node ids pytest collected */
-    strset_t unknowable; /* files collection says nothing reliable about */
-    strset_t elsewhere;  /* node ids of split files given to other jobs */
-    strlist_t *rest_ids; /* per split: collected ids of the files this job runs the rest of */
+    strset_t collected;     /* node ids pytest collected */
+    strset_t unknowable;    /* files collection says nothing reliable about */
+    strset_t elsewhere;     /* node ids of split files given to other jobs */
+    strlist_t *rest_ids;    /* per split: collected ids of the files this job runs the rest of */
+    selector_guard_t guard; /* one lstat per file and folder, however many ids */
 } refine_t;
 
 /* Up to this many stale node ids are named; the rest are counted. */
@@ -97,7 +98,8 @@ static bool rest_as_tests(refine_t *r, const plan_split_t *s, strlist_t *out)
     strlist_t mine = STRLIST_INIT;
     for (size_t i = 0; !why && i < ids->len; i++) {
         if (strset_has(&r->elsewhere, ids->items[i])) continue;
-        const char *problem = selector_problem(ids->items[i], strlen(ids->items[i]));
+        const char *problem =
+            selector_guard_problem(&r->guard, ids->items[i], strlen(ids->items[i]));
         if (problem)
             why = "a collected test id cannot be passed to pytest";
         else
@@ -175,7 +177,9 @@ void plan_refine_job(plan_t *p, long job, const char *test_cmd, bool may_defer)
             r.cr.error);
     r.rest_ids = xcalloc(p->n_splits, sizeof *r.rest_ids);
     index_collection(&r);
+    selector_guard_init(&r.guard);
     rebuild_run(&r);
+    selector_guard_free(&r.guard);
     for (size_t i = 0; i < p->n_splits; i++) strlist_free(&r.rest_ids[i]);
     free(r.rest_ids);
     strset_free(&r.collected);

@@ -56,7 +56,11 @@ void plan_summary_print(const config_t *cfg, const plan_t *p, size_t n_files)
     log_info("Plan source: %s%s%s", plan_source_name(p->source), *p->reason ? " - " : "",
              p->reason);
     log_info("Plan identifier: %s", cfg->identifier);
-    log_info("Files discovered: %zu; entries on this job: %zu", n_files, mine->len);
+    if (n_files == PLAN_SUMMARY_NOT_DISCOVERED)
+        log_info("Files discovered: none needed (the plan names them); entries on this job: %zu",
+                 mine->len);
+    else
+        log_info("Files discovered: %zu; entries on this job: %zu", n_files, mine->len);
     if (p->source == PLAN_FALLBACK) plan_summary_print_loads(p);
     size_t shown = mine->len < ENTRIES_SHOWN ? mine->len : ENTRIES_SHOWN;
     for (size_t i = 0; i < shown; i++) log_info("  %s", mine->items[i]);

@@ -11,7 +11,10 @@
 #include "config.h"
 #include "plan.h"
 
-/* The summary of this job's slice; n_files: how many entries were planned. */
+/* The summary of this job's slice; n_files: how many entries were planned,
+ * or PLAN_SUMMARY_NOT_DISCOVERED when the plan needed no discovery (a cached
+ * plan, a job retry's selectors). */
+#define PLAN_SUMMARY_NOT_DISCOVERED ((size_t)-1)
 void plan_summary_print(const config_t *cfg, const plan_t *p, size_t n_files);
 /* Each job's load and, for LPT, the makespan against the file-level and the
  * test-level bound, and the files split by test. */

@@ -48,58 +48,12 @@ static char *header_field(const char *header, const char *key)
 
 /* ---- selector lines: node ids are bytes, meta-data is UTF-8 ---- */
 
-/* A byte that is not part of valid UTF-8 (a file name in Latin-1, say)
- * would not survive meta-data: the agent sends values as JSON, which turns
- * it into U+FFFD. So such bytes, and '%' itself, are written as %XX. */
-void retrysel_escape(const char *s, buf_t *out)
-{
-    for (const char *p = s; *p;) {
-        size_t n = jsontext_utf8_len(p);
-        if (n == 0 || *p == '%') {
-            buf_printf(out, "%%%02X", (unsigned char)*p);
-            p++;
-        } else {
-            buf_append(out, p, n);
-            p += n;
-        }
-    }
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-char *retrysel_unescape(const char *s)
-{
-    buf_t b = BUF_INIT;
-    for (const char *p = s; *p; p++) {
-        if (*p != '%') {
-            buf_putc(&b, *p);
-            continue;
-        }
-        int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
-        if (lo < 0 || (hi == 0 && lo == 0)) { /* broken, or a NUL no argv can hold */
-            buf_free(&b);
-            return NULL;
-        }
-        buf_putc(&b, (char)(hi * 16 + lo));
-        p += 2;
-    }
-    buf_putc(&b, '\0');
-    b.len--;
-    return buf_detach(&b);
-}
-
 static void push_selector_lines(strlist_t *sel, const char *text, bool escaped)
 {
     strlist_t lines = STRLIST_INIT;
     strlist_push_lines(&lines, text);
     for (size_t i = 0; i < lines.len; i++) {
-        char *s = escaped ? retrysel_unescape(lines.items[i]) : xstrdup(lines.items[i]);
+        char *s = escaped ? text_unescape_bytes(lines.items[i]) : xstrdup(lines.items[i]);
         /* a line that does not unescape stays as it is: the selector check refuses it */
         strlist_push_owned(sel, s ? s : xstrdup(lines.items[i]));
     }
@@ -167,10 +121,12 @@ static bool read_artifact(const config_t *cfg, const char *name, const char *job
 static void keep_valid_selectors(const strlist_t *raw, strlist_t *sel, warn_fn warn,
                                  void *warn_user)
 {
+    selector_guard_t guard;
+    selector_guard_init(&guard);
     for (size_t i = 0; i < raw->len; i++) {
         const char *s = raw->items[i];
         if (s[0] == '#') continue;
-        const char *why = selector_problem(s, strlen(s));
+        const char *why = selector_guard_problem(&guard, s, strlen(s));
         if (!why) {
             strlist_push(sel, s);
             continue;
@@ -181,6 +137,7 @@ static void keep_valid_selectors(const strlist_t *raw, strlist_t *sel, warn_fn w
         free(line);
         free(shown);
     }
+    selector_guard_free(&guard);
 }
 
 /* The selectors in a meta-data value, from the artifact it points to when it
@@ -228,7 +185,7 @@ bool retrysel_load(const config_t *cfg, strlist_t *sel, bool *found, warn_fn war
 static void put_selector_lines(buf_t *b, const strlist_t *lines)
 {
     for (size_t i = 0; i < lines->len; i++) {
-        retrysel_escape(lines->items[i], b);
+        text_escape_bytes(lines->items[i], b);
         buf_putc(b, '\n');
     }
 }

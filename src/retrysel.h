@@ -15,8 +15,8 @@
  *   #test-engine-pytest selectors v2 none          (nothing to retry)
  * A node id is bytes (a file name need not be UTF-8) and meta-data is UTF-8
  * (the agent sends it as JSON, turning a stray byte into U+FFFD), so in v2 a
- * byte that is not part of valid UTF-8, and '%', are written %XX. v1 (ids
- * as they are) is still read. */
+ * byte that is not part of valid UTF-8, and '%', are written %XX
+ * (text_escape_bytes). v1 (ids as they are) is still read. */
 #ifndef TEP_RETRYSEL_H
 #define TEP_RETRYSEL_H
 #include <stdbool.h>
@@ -45,10 +45,6 @@ bool retrysel_publish(const config_t *cfg, const strlist_t *failed, char **where
  * points to one (else NULL). false with *err when value is not in this
  * format. */
 bool retrysel_parse(const char *value, strlist_t *sel, char **artifact, char **job, char **err);
-/* Appends s with its non-UTF-8 bytes and '%' as %XX. */
-void retrysel_escape(const char *s, buf_t *out);
-/* The bytes retrysel_escape wrote; NULL for a broken escape or %00. Caller frees. */
-char *retrysel_unescape(const char *s);
 /* Whether a name from meta-data is an artifact name this plugin writes. */
 bool retrysel_artifact_name_ok(const char *name);
 

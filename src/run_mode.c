@@ -5,6 +5,7 @@
 #include "cmdcheck.h"
 #include "err.h"
 #include "interp.h"
+#include "interp_cache.h"
 #include "process.h"
 #include "template.h"
 #include <stdio.h>
@@ -15,10 +16,11 @@
 
 /* One interpreter start answers every question. The entry-point scan (the
  * slow part) runs only when the mode is still open. pkg_resources covers
- * Pythons older than 3.8; a Python that has neither cannot say, so "no". */
+ * Pythons older than 3.8; a Python that has neither cannot say, so "no".
+ * The answer is kept (interp_cache.h) with the stamps of what it depends on,
+ * printed first. */
 static const char PROBE_PY[] =
-    "import sys\n"
-    "from importlib.util import find_spec\n"
+    "import os, sys\n" INTERP_CACHE_PROBE_PY "from importlib.util import find_spec\n"
     "def has(m):\n"
     "    try:\n"
     "        return find_spec(m) is not None\n"
@@ -66,17 +68,46 @@ static void probe_read(const buf_t *out, collector_probe_t *p)
     }
 }
 
+/* The answer an earlier probe gave in the same interpreter and environment,
+ * when nothing it depends on changed since; false to run the probe. */
+static bool probe_cached(interp_cache_t *cache, const strlist_t *python, bool full,
+                         const strlist_t *env, collector_probe_t *p)
+{
+    char *text = NULL;
+    char *probe = xasprintf("%s%s", PROBE_PY, full ? " collector" : "");
+    bool hit = interp_cache_lookup(cache, python, probe, env, &text);
+    free(probe);
+    if (hit) {
+        buf_t out = {.data = text, .len = strlen(text), .cap = strlen(text) + 1};
+        probe_read(&out, p);
+        if (!p->answered) { /* cannot happen with an entry lookup accepted; ask again */
+            free(p->detail);
+            memset(p, 0, sizeof *p);
+        }
+        hit = p->answered;
+    }
+    free(text);
+    return hit;
+}
+
 static void probe_run(const strlist_t *python, bool full, collector_probe_t *p)
 {
     memset(p, 0, sizeof *p);
     strlist_t argv, env;
     strlist_init(&argv);
     strlist_init(&env);
+    childenv_build(&env);
+    interp_cache_t cache;
+    if (probe_cached(&cache, python, full, &env, p)) {
+        interp_cache_free(&cache);
+        strlist_free(&env);
+        strlist_free(&argv);
+        return;
+    }
     for (size_t i = 0; i < python->len; i++) strlist_push(&argv, python->items[i]);
     strlist_push(&argv, "-c");
     strlist_push(&argv, PROBE_PY);
     if (full) strlist_push(&argv, "collector");
-    childenv_build(&env);
     buf_t out;
     buf_init(&out);
     process_opts_t o = {
@@ -91,6 +122,8 @@ static void probe_run(const strlist_t *python, bool full, collector_probe_t *p)
         p->detail = xasprintf("it was killed by signal %d", r.signal);
     else
         probe_read(&out, p);
+    if (p->answered && r.exit_code == 0) interp_cache_store(&cache, buf_str(&out));
+    interp_cache_free(&cache);
     process_result_free(&r);
     buf_free(&out);
     strlist_free(&env);

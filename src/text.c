@@ -1,4 +1,5 @@
 #include "text.h"
+#include "jsontext.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +67,56 @@ const char *text_trim(const char *s, size_t *len)
     while (n && isspace((unsigned char)s[n - 1])) n--;
     *len = n;
     return s;
+}
+
+/* ---- bytes through UTF-8-only channels ---- */
+
+void text_escape_bytes(const char *s, buf_t *out)
+{
+    for (const char *p = s; *p;) {
+        size_t n = jsontext_utf8_len(p);
+        if (n == 0 || *p == '%') {
+            buf_printf(out, "%%%02X", (unsigned char)*p);
+            p++;
+        } else {
+            buf_append(out, p, n);
+            p += n;
+        }
+    }
+}
+
+static int text_hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+char *text_unescape_bytes(const char *s)
+{
+    buf_t b = BUF_INIT;
+    for (const char *p = s; *p; p++) {
+        if (*p != '%') {
+            buf_putc(&b, *p);
+            continue;
+        }
+        int hi = text_hex_value(p[1]), lo = hi < 0 ? -1 : text_hex_value(p[2]);
+        if (lo < 0 || (hi == 0 && lo == 0)) { /* broken, or a NUL no argv can hold */
+            buf_free(&b);
+            return NULL;
+        }
+        buf_putc(&b, (char)(hi * 16 + lo));
+        p += 2;
+    }
+    buf_putc(&b, '\0');
+    b.len--;
+    return buf_detach(&b);
+}
+
+bool text_is_utf8(const char *s)
+{
+    for (size_t n; *s; s += n)
+        if ((n = jsontext_utf8_len(s)) == 0) return false;
+    return true;
 }

@@ -7,6 +7,7 @@
 #ifndef TEP_TEXT_H
 #define TEP_TEXT_H
 #include "buf.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Trims ASCII whitespace (isspace) from both ends of the span s[0..*len):
@@ -31,5 +32,16 @@ void text_put_cut_note(buf_t *b, size_t total);
 size_t text_utf8_prefix_len(const char *s, size_t len, size_t keep);
 /* len minus a UTF-8 character left incomplete at the end of s[0..len). */
 size_t text_utf8_complete_len(const char *s, size_t len);
+
+/* Node ids are bytes (a file name need not be UTF-8) and some channels carry
+ * only UTF-8: build meta-data (the agent sends it as JSON, turning a stray
+ * byte into U+FFFD), Test Engine's API. text_escape_bytes appends s with
+ * each byte that is not part of valid UTF-8, and '%', as %XX;
+ * text_unescape_bytes gives the bytes back (NULL for a broken escape or %00;
+ * caller frees). */
+void text_escape_bytes(const char *s, buf_t *out);
+char *text_unescape_bytes(const char *s);
+/* Whether s is valid UTF-8 throughout (jsontext_utf8_len's rules). */
+bool text_is_utf8(const char *s);
 
 #endif

@@ -38,6 +38,23 @@ plan() { run "$TEP_BIN" plan; }
   assert_output 0
 }
 
+@test "a cached plan needs no discovery: the checkout is not walked" {
+  server_config '{"plans": {"build-1234/step-abcd": {"tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/test_cart.py", "format": "file"}]}, "1": {"node_number": 1, "tests": []}, "2": {"node_number": 2, "tests": []}}}}}'
+  # A pattern that matches nothing: a walk would stop the plan with 78.
+  export BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN='nothing/**/*.py'
+  plan
+  assert_success
+  assert_output --partial "Plan source: server (cached plan)"
+  assert_output --partial "Files discovered: none needed (the plan names them); entries on this job: 1"
+  assert_equal "$(slice_tests 0)" "tests/test_cart.py"
+  # On a cache miss the files are needed, and the same pattern is the error it was.
+  job_env 0 3
+  export BUILDKITE_BUILD_ID=build-other
+  plan
+  assert_failure 78
+  assert_output --partial "no test files match pattern 'nothing/**/*.py'"
+}
+
 @test "requests carry bearer auth, a user agent, and an escaped identifier" {
   plan
   assert_success

@@ -249,3 +249,49 @@ PY
   [ $((run_kib * 1024 * 2)) -le "$size" ]
   [ $((report_kib * 1024 * 2)) -le "$size" ]
 }
+
+# syscalls NAME LOG CMD...: runs CMD under strace and prints how many NAME
+# system calls it made itself (its children, such as the agent stub, a Python
+# program, are not counted; its output goes to LOG).
+syscalls() {
+  local name=$1 log=$2
+  shift 2
+  strace -qq -c -U name,calls -e trace="$name" -o "$BATS_TEST_TMPDIR/strace.$name" "$@" >"$log" 2>&1 || true
+  awk -v n="$name" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }' "$BATS_TEST_TMPDIR/strace.$name"
+}
+
+@test "report reads result files without a system call per record (12,000 JUnit testcases, 3 documents; and JSON)" {
+  command -v strace >/dev/null || skip "needs strace (Debian package strace; scripts/test installs it)"
+  strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (no ptrace)"
+  copy_fixture passing
+  /usr/bin/python3 - "$BATS_TEST_TMPDIR/big.xml" "$BATS_TEST_TMPDIR/big.json" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    f.write('<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" tests="12000">')
+    for i in range(12000):
+        f.write('<testcase classname="tests.test_m%d" name="test_%d" time="0.01"/>\n' % (i % 50, i))
+    f.write('</testsuite></testsuites>')
+with open(sys.argv[2], "w") as f:
+    f.write("[" + ", ".join(json.dumps({"id": "%032x" % i, "scope": "tests/test_m.py", "name": "test_%d" % i,
+        "location": "tests/test_m.py:1", "file_name": "tests/test_m.py", "result": "passed",
+        "history": {"section": "top", "children": [], "start_at": 0, "end_at": 0.01, "duration": 0.01}})
+        for i in range(12000)) + "]")
+PY
+  fake_pytest "$BATS_TEST_TMPDIR/big.xml" --junit-xml
+  run "$TEP_BIN" run
+  assert_failure 1 # fake_pytest exits 1; every testcase passed: run says so
+  export BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE=5000
+  lseeks=$(syscalls lseek "$BATS_TEST_TMPDIR/report.log" "$TEP_BIN" report)
+  run cat "$BATS_TEST_TMPDIR/report.log"
+  assert_output --partial "Upload: 12000 results in 3 requests"
+  [ "$lseeks" -lt 100 ] || { echo "report made $lseeks lseek calls for 12,000 testcases" >&2; return 1; }
+  reads=$(syscalls read "$BATS_TEST_TMPDIR/report.log" "$TEP_BIN" report)
+  [ "$reads" -lt 1000 ] || { echo "report made $reads read calls for 12,000 testcases" >&2; return 1; }
+  fake_pytest "$BATS_TEST_TMPDIR/big.json"
+  run "$TEP_BIN" run
+  lseeks=$(syscalls lseek "$BATS_TEST_TMPDIR/report.log" "$TEP_BIN" report)
+  reads=$(syscalls read "$BATS_TEST_TMPDIR/report.log" "$TEP_BIN" report)
+  run cat "$BATS_TEST_TMPDIR/report.log"
+  assert_output --partial "Upload: 12000 results in 3 requests"
+  [ "$lseeks" -lt 100 ] && [ "$reads" -lt 1000 ] || { echo "JSON: $lseeks lseek, $reads read calls" >&2; return 1; }
+}

@@ -144,3 +144,49 @@ pytest_script() {
   assert_output --partial "Results: collector JSON mode (the test command names --json)"
   assert_equal "$(probes)" '["-c"]'
 }
+
+@test "the probe's answer is kept: the next run asks no Python, until a package is installed" {
+  mkdir -p "$BATS_TEST_TMPDIR/site"
+  export PYTHONPATH="$SUPPORT:$SPY:$BATS_TEST_TMPDIR/site"
+  run "$TEP_BIN" run
+  assert_success
+  assert_output --partial "Results: JUnit XML mode (buildkite-test-collector is not importable by /usr/bin/python3)"
+  assert_equal "$(probes | wc -l)" 1
+  run "$TEP_BIN" run
+  assert_success
+  assert_output --partial "Results: JUnit XML mode (buildkite-test-collector is not importable by /usr/bin/python3)"
+  assert_equal "$(probes | wc -l)" 1 # the kept answer
+  cp -r "$REGISTERED"/. "$BATS_TEST_TMPDIR/site/" # pip install buildkite-test-collector
+  run "$TEP_BIN" run
+  assert_success
+  assert_output --partial "Results: collector JSON mode (buildkite-test-collector is a registered pytest plugin for /usr/bin/python3)"
+  assert_equal "$(probes | wc -l)" 2
+  run "$TEP_BIN" run
+  assert_success
+  assert_output --partial "Results: collector JSON mode"
+  assert_equal "$(probes | wc -l)" 2
+  rm -rf "$BATS_TEST_TMPDIR/site/buildkite_test_collector-1.8.0.dist-info" # pip uninstall (its metadata)
+  run "$TEP_BIN" run
+  assert_success
+  assert_output --partial "Results: JUnit XML mode (buildkite-test-collector is importable by /usr/bin/python3 but not registered"
+  assert_equal "$(probes | wc -l)" 3
+}
+
+@test "another interpreter, or another environment, is asked again (a container's Python is not the host's)" {
+  export PYTHONPATH="$SUPPORT:$SPY"
+  run "$TEP_BIN" run
+  assert_success
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  ln -s /usr/bin/python3 "$BATS_TEST_TMPDIR/bin/python3"
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="$BATS_TEST_TMPDIR/bin/python3 -m pytest -p no:cacheprovider {{testExamples}}"
+  run "$TEP_BIN" run
+  assert_success
+  assert_equal "$(probes | wc -l)" 2
+  export PYTHONNOUSERSITE=1
+  run "$TEP_BIN" run
+  assert_success
+  assert_equal "$(probes | wc -l)" 3
+  run "$TEP_BIN" run
+  assert_success
+  assert_equal "$(probes | wc -l)" 3
+}

@@ -29,7 +29,10 @@ Control is through files in --dir, so tests need no client library:
                  skip_names (substring: an upload answers 202 with those records counted as
                  "skipped", one "errors" entry each, as Test Engine's answer allows)
   config.json    {"muted_tests": [...], "skipped_tests": [...], "filter_tests": [paths],
-                  "plans": {identifier: plan}, "durations": {path or selector: ms}}
+                  "plans": {identifier: plan}, "durations": {path or selector: ms},
+                  "always_new": bool}   (always_new: no plan is ever cached: every
+                 GET answers 404 and every POST makes a new plan, for benchmarks
+                 that repeat the same job)
 
 A plan request with max_parallelism (bktec plan's dynamic parallelism) gets
 the parallelism the docs describe: as many target_time buckets as the
@@ -340,6 +343,8 @@ class Handler(BaseHTTPRequestHandler):
         if endpoint == "plan_get":
             config = load_json(os.path.join(directory, "config.json"), {})
             ident = query.get("identifier", "")
+            if config.get("always_new"):
+                return self._send(404, {"message": "Test plan not found"})
             with LOCK:
                 plan = STATE["plans"].get(ident) or config.get("plans", {}).get(ident)
             if plan is None:
@@ -347,6 +352,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, plan)
         if endpoint == "plan_post":
             ident = (desc or {}).get("identifier", "")
+            if load_json(os.path.join(directory, "config.json"), {}).get("always_new"):
+                return self._send(200, make_plan(directory, desc or {}))
             with LOCK:
                 plan = STATE["plans"].get(ident)
                 if plan is None:  # first job creates it; the others get the same plan

@@ -39,7 +39,7 @@ static void plan_task_key_with_newline(void **state)
     plan_t p;
     plan_init(&p, 1 + (unsigned char)data[0] % 16);
     char *err = NULL;
-    assert_true(plan_json_parse(&p, body, data + 1, NULL, NULL, &err));
+    assert_true(plan_json_parse(&p, body, data + 1, PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_true(p.rejected.len > 0);
     for (size_t i = 0; i < p.rejected.len; i++)
         if (strpbrk(p.rejected.items[i], "\n\r"))
@@ -48,8 +48,8 @@ static void plan_task_key_with_newline(void **state)
     free(data);
 
     plan_init(&p, 2);
-    assert_true(plan_json_parse(&p, "{\"tasks\":{\"1\\n\\u001b[31m\":{\"tests\":[]}}}", "", NULL,
-                                NULL, &err));
+    assert_true(plan_json_parse(&p, "{\"tasks\":{\"1\\n\\u001b[31m\":{\"tests\":[]}}}", "",
+                                PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_int_equal(p.rejected.len, 1);
     assert_string_equal(p.rejected.items[0], "task '1??[31m' is not a job index below 2");
     plan_free(&p);

@@ -42,6 +42,67 @@ static void stars_questions_classes(void **state)
     assert_true(m("a/**/b/*.py", "a/q/r/b/x.py"));
 }
 
+/* The whole-path shortcuts (pattern.h: trailing literals, and a leading
+ * "**" "/" that leaves one segment to match) give the NFA's answers, at
+ * their edges: no '/', a trailing '/', literals that are the whole pattern,
+ * a '/' after the "**", a glued "**" and an escaped last byte. */
+static void shortcuts_keep_the_answers(void **state)
+{
+    (void)state;
+    const struct {
+        const char *pat, *path;
+        bool hit;
+    } cases[] = {
+        {"**/test_*.py", "test_a.py", true},
+        {"**/test_*.py", "a/b/test_a.py", true},
+        {"**/test_*.py", "a/test_b/c.py", false},
+        {"**/test_*.py", "test_a/b.py", false},
+        {"**/test_*.py", "a/test_.py", true},
+        {"**/test_*.py", "a/test_a.py/", false},
+        {"**/test_*.py", "py", false},
+        {"**/*", "a/", true},
+        {"**/*", "", true},
+        {"**/a.py", "a.py", true},
+        {"**/a.py", "xa.py", false},
+        {"**/a.py", "x/a.py", true},
+        {"**/a.py", "x/ya.py", false},
+        {"**/x/a.py", "q/x/a.py", true}, /* a '/' after "**": the whole path */
+        {"**/x/a.py", "x/a.py", true},
+        {"**/x/a.py", "q/y/a.py", false},
+        {"**/**/a.py", "p/q/a.py", true},
+        {"**/a**b.py", "x/azzb.py", true}, /* glued "**" stays in the segment */
+        {"**/a**b.py", "x/a/b.py", false},
+        {"**/[!/]x.py", "d/ax.py", true},
+        {"**/?.py", "d/e/f.py", true},
+        {"**/\\*.py", "d/*.py", true},
+        {"**/\\*.py", "d/a.py", false},
+        {"tests/a.py", "tests/a.py", true},
+        {"tests/a.py", "xtests/a.py", false},
+        {"tests/a.py", "a.py", false},
+        {"tests/**", "tests/a/b", true},
+        {"a/**/b/*.py", "a/b/x.py", true},
+        {"*_test.py", "a/b_test.py", false},
+        {"**/test_*.py", "test_.py", true}, /* the prefix and suffix meet */
+        {"**/test_*.py", "test.py", false}, /* ... or would overlap */
+        {"**/test_*_x.py", "a/test_1_2_x.py", true},
+        {"**/test_*_x.py", "a/test_x.py", false},
+        {"**/", "a/", true},
+        {"**/", "a", false},
+        {"a*", "a/b", false},
+        {"a*", "abc", true},
+        {"*", "a/b", false},
+        {"tests/*", "tests/a", true},
+        {"tests/*", "tests/a/b", false},
+        {"tests/*.py", "tests/.py", true},
+        {"t*/*.py", "tx/a.py", true},
+        {"t*/*.py", "tx/y/a.py", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (m(cases[i].pat, cases[i].path) != cases[i].hit)
+            fail_msg("'%s' against '%s': expected %s", cases[i].pat, cases[i].path,
+                     cases[i].hit ? "a match" : "none");
+}
+
 static void malformed(void **state)
 {
     (void)state;
@@ -82,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_pattern),
         cmocka_unit_test(stars_questions_classes),
+        cmocka_unit_test(shortcuts_keep_the_answers),
         cmocka_unit_test(malformed),
         cmocka_unit_test(pruning_and_dir_naming),
     };

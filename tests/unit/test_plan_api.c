@@ -5,6 +5,8 @@
 #include "config.h"
 #include "http.h"
 #include "plan_api.h"
+#include "scratch.h"
+#include <unistd.h>
 #include <cjson/cJSON.h>
 
 static const char *const CLEARED[] = {"BUILDKITE_TEST_ENGINE_BASE_URL",
@@ -172,6 +174,35 @@ static void prefixed_and_unprefixed(void **state)
     assert_string_equal(plan_api_unprefixed("", "a.py"), "a.py");
 }
 
+/* A file name that is not UTF-8 goes to Test Engine escaped and comes back
+ * as the file it names; names that are UTF-8 (a '%' in them included) go as
+ * they are, and an escaped-looking name that is a real file stays itself. */
+static void names_that_are_not_utf8_survive_the_api(void **state)
+{
+    (void)state;
+    char dir[64];
+    char *old = scratch_enter(dir, sizeof dir, "tep-api-names");
+    scratch_put(dir, "test_latin1_\xe9.py", "");
+    scratch_put(dir, "test_50%E9.py", ""); /* a real file that looks escaped */
+    buf_t b = BUF_INIT;
+    plan_api_path_sent("test_latin1_\xe9.py::test_x", &b);
+    assert_string_equal(b.data, "test_latin1_%E9.py::test_x");
+    buf_reset(&b);
+    plan_api_path_sent("test_caf\xc3\xa9_50%.py", &b); /* UTF-8: as it is */
+    assert_string_equal(b.data, "test_caf\xc3\xa9_50%.py");
+    buf_free(&b);
+    char *back = plan_api_path_received("test_latin1_%E9.py::test_x");
+    assert_string_equal(back, "test_latin1_\xe9.py::test_x");
+    free(back);
+    back = plan_api_path_received("test_50%E9.py"); /* exists as it is */
+    assert_string_equal(back, "test_50%E9.py");
+    free(back);
+    back = plan_api_path_received("gone_%E9.py"); /* neither exists: as it came */
+    assert_string_equal(back, "gone_%E9.py");
+    free(back);
+    scratch_leave(dir, old);
+}
+
 static void urls_escape_the_slugs(void **state)
 {
     config_t *cfg = *state;
@@ -304,6 +335,7 @@ int main(void)
         cmocka_unit_test(long_bodies_are_cut),
         cmocka_unit_test(ok_and_cache_miss),
         cmocka_unit_test(prefixed_and_unprefixed),
+        cmocka_unit_test(names_that_are_not_utf8_survive_the_api),
         T(urls_escape_the_slugs),
         T(env_payload_has_every_key),
         T(dynamic_fields_only_when_dynamic),

@@ -18,7 +18,7 @@ static void parses_tasks_selectors_and_muted(void **state)
         "\"1\":{\"tests\":[{\"path\":\"svc/tests/c.py\"}]}},"
         "\"muted_tests\":[{\"scope\":\"tests/a.py\",\"name\":\"test_m\"}],"
         "\"skipped_tests\":[{\"scope\":\"tests/a.py\",\"name\":\"test_s\"}]}";
-    assert_true(plan_json_parse(&p, body, "svc/", NULL, NULL, &err));
+    assert_true(plan_json_parse(&p, body, "svc/", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_null(err);
     assert_int_equal(p.tasks[0].run.len, 2);
     assert_string_equal(p.tasks[0].run.items[0], "tests/a.py");
@@ -38,12 +38,12 @@ static void empty_and_invalid(void **state)
     plan_init(&p, 1);
     char *err = NULL;
     /* No tasks: no plan to run, with the reason the fallback gives. */
-    assert_false(plan_json_parse(&p, "{\"tasks\":{}}", "", NULL, NULL, &err));
+    assert_false(plan_json_parse(&p, "{\"tasks\":{}}", "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_string_equal(err,
                         "Error Plan: the Test Engine API answered with a plan that has no tasks");
-    assert_false(plan_json_parse(&p, "{}", "", NULL, NULL, &err));
+    assert_false(plan_json_parse(&p, "{}", "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_non_null(strstr(err, "no tasks"));
-    assert_false(plan_json_parse(&p, "{\"tasks\":", "", NULL, NULL, &err));
+    assert_false(plan_json_parse(&p, "{\"tasks\":", "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_string_equal(
         err, "Invalid Plan: the plan API answered with something that is not a JSON object");
     free(err);
@@ -60,10 +60,74 @@ static void hostile_entries_rejected(void **state)
         "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"/abs.py\"},{\"path\":\"a/../../b.py\"},"
         "{\"path\":\"-x\"},{\"path\":\"a\\u0000b.py\"},{\"path\":\"ok.py\"}]},"
         "\"7\":{\"tests\":[{\"path\":\"x.py\"}]}}}";
-    assert_true(plan_json_parse(&p, body, "", NULL, NULL, &err));
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_int_equal(p.tasks[0].run.len, 1);
     assert_string_equal(p.tasks[0].run.items[0], "ok.py");
     assert_int_equal(p.rejected.len, 5); /* 4 entries + the task index 7 */
+    plan_free(&p);
+}
+
+/* Only a real \u0000 escape is a NUL: an escaped backslash before "u0000"
+ * is a backslash and text, whatever escapes come before it. */
+static void nul_escapes_told_from_escaped_backslashes(void **state)
+{
+    (void)state;
+    plan_t p;
+    plan_init(&p, 1);
+    char *err = NULL;
+    const char *body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a\\\\u0000.py\"},"
+                       "{\"path\":\"b\\\"\\u0000.py\"},{\"path\":\"c\\\\\\u0000.py\"},"
+                       "{\"path\":\"d\\\\\\\\u0000.py\"}]}}}";
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
+    assert_int_equal(p.tasks[0].run.len, 2);
+    assert_string_equal(p.tasks[0].run.items[0], "a\\u0000.py");
+    assert_string_equal(p.tasks[0].run.items[1], "d\\\\u0000.py");
+    assert_int_equal(p.rejected.len, 2); /* b and c: a NUL */
+    plan_free(&p);
+}
+
+/* A plan is read for one job: the other jobs' tasks are cut out, not
+ * parsed, so a broken one does not stop this job (it is that job's to
+ * refuse); this job's broken task, a broken whole or a task key that is not a
+ * job index are still caught, and PLAN_JSON_ALL_JOBS reads every task. */
+static void only_this_jobs_task_is_read(void **state)
+{
+    (void)state;
+    const char *body =
+        "  {\"identifier\":\"i\",\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\","
+        "\"estimated_duration\":1500}]},\"1\":{\"tests\":[{\"path\":1,,}]},\"x\":{}},"
+        "\"muted_tests\":[{\"scope\":\"s\",\"name\":\"n\"}]}";
+    plan_t p;
+    plan_init(&p, 2);
+    char *err = NULL;
+    assert_true(plan_json_parse(&p, body, "", 0, NULL, NULL, &err));
+    assert_string_equal(p.identifier, "i");
+    assert_int_equal(p.tasks[0].run.len, 1);
+    assert_float_equal(p.tasks[0].estimated_s, 1.5, 1e-9);
+    assert_int_equal(p.tasks[1].run.len, 0);
+    assert_true(p.tasks[1].estimated_s < 0);
+    assert_int_equal(p.rejected.len, 1); /* the key "x" */
+    assert_int_equal(p.n_muted, 1);
+    plan_free(&p);
+    plan_init(&p, 2);
+    assert_false(plan_json_parse(&p, body, "", 1, NULL, NULL, &err));
+    assert_non_null(strstr(err, "Invalid Plan"));
+    free(err);
+    err = NULL;
+    plan_free(&p);
+    plan_init(&p, 2);
+    assert_false(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
+    free(err);
+    err = NULL;
+    plan_free(&p);
+    plan_init(&p, 2);
+    assert_false(plan_json_parse(&p, "{\"tasks\":{\"0\":{}}", "", 0, NULL, NULL, &err));
+    assert_non_null(strstr(err, "Invalid Plan")); /* the whole never closes */
+    free(err);
+    err = NULL;
+    assert_false(plan_json_parse(&p, "{\"tasks\":[{\"0\":{}}]}", "", 0, NULL, NULL, &err));
+    assert_non_null(strstr(err, "Error Plan")); /* tasks that are not an object */
+    free(err);
     plan_free(&p);
 }
 
@@ -108,7 +172,7 @@ static void bad_estimates_are_one_warning(void **state)
         "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":-1},"
         "{\"path\":\"b.py\",\"estimated_duration\":\"soon\"},"
         "{\"path\":\"c.py\",\"estimated_duration\":500}]}}}";
-    assert_true(plan_json_parse(&p, body, "", collect_warning, &w, &err));
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, collect_warning, &w, &err));
     assert_int_equal(w.calls, 1);
     assert_string_equal(w.line, "the plan had 2 estimated_duration values that are not a "
                                 "plausible number of milliseconds; ignored");
@@ -118,7 +182,7 @@ static void bad_estimates_are_one_warning(void **state)
     plan_init(&p, 1);
     w.calls = 0;
     body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":1e999}]}}}";
-    assert_true(plan_json_parse(&p, body, "", collect_warning, &w, &err));
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, collect_warning, &w, &err));
     assert_int_equal(w.calls, 1);
     assert_string_equal(w.line, "the plan had 1 estimated_duration value that is not a plausible "
                                 "number of milliseconds; ignored");
@@ -126,7 +190,7 @@ static void bad_estimates_are_one_warning(void **state)
     plan_init(&p, 1);
     w.calls = 0;
     body = "{\"tasks\":{\"0\":{\"tests\":[{\"path\":\"a.py\",\"estimated_duration\":1}]}}}";
-    assert_true(plan_json_parse(&p, body, "", collect_warning, &w, &err));
+    assert_true(plan_json_parse(&p, body, "", PLAN_JSON_ALL_JOBS, collect_warning, &w, &err));
     assert_int_equal(w.calls, 0);
     assert_null(err);
     plan_free(&p);
@@ -143,13 +207,13 @@ static void second_answer_replaces_identifier_and_muted(void **state)
                                 "{\"identifier\":\"one\",\"tasks\":{\"0\":{\"tests\":[]}},"
                                 "\"muted_tests\":[{\"scope\":\"a\",\"name\":\"x\"},"
                                 "{\"scope\":\"a\",\"name\":\"y\"}]}",
-                                "", NULL, NULL, &err));
+                                "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_string_equal(p.identifier, "one");
     assert_int_equal(p.n_muted, 2);
     assert_true(plan_json_parse(&p,
                                 "{\"identifier\":\"two\",\"tasks\":{\"0\":{\"tests\":[]}},"
                                 "\"muted_tests\":[{\"scope\":\"b\",\"name\":\"z\"}]}",
-                                "", NULL, NULL, &err));
+                                "", PLAN_JSON_ALL_JOBS, NULL, NULL, &err));
     assert_string_equal(p.identifier, "two");
     assert_int_equal(p.n_muted, 1);
     assert_string_equal(p.muted[0].scope, "b");
@@ -163,6 +227,8 @@ int main(void)
         cmocka_unit_test(parses_tasks_selectors_and_muted),
         cmocka_unit_test(empty_and_invalid),
         cmocka_unit_test(hostile_entries_rejected),
+        cmocka_unit_test(nul_escapes_told_from_escaped_backslashes),
+        cmocka_unit_test(only_this_jobs_task_is_read),
         cmocka_unit_test(selector_rules),
         cmocka_unit_test(bad_estimates_are_one_warning),
         cmocka_unit_test(second_answer_replaces_identifier_and_muted),

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fake_agent.h"
 #include "retrysel.h"
+#include "text.h"
 
 /* meta-data in $D/md-<key>; artifacts in $D/art-<name>; argv in $D/calls.
  * $D/broken makes `exists` fail; $D/no-file makes a download write nothing. */
@@ -207,8 +208,9 @@ static void unescape_refuses_broken_escapes(void **state)
 {
     (void)state;
     const char *bad[] = {"a%", "a%4", "a%zz", "a%00b"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_null(retrysel_unescape(bad[i]));
-    char *ok = retrysel_unescape("a%41%e9");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_null(text_unescape_bytes(bad[i]));
+    char *ok = text_unescape_bytes("a%41%e9");
     assert_string_equal(ok, "aA\xe9");
     free(ok);
 }
