@@ -36,6 +36,10 @@ setup() {
   # mpmath's own setup.py: pytest's rootdir for its tests is vendor/, not the checkout
   printf 'from setuptools import setup\n\nsetup(name="mpmath", version="1.2.1", packages=["mpmath"])\n' \
     > "$PROJ/vendor/setup.py"
+  # mpmath's suite draws unseeded random inputs (test_elliptic, test_linalg...), and a few
+  # draws fail: the team seeds each test from its id, as suites that must be repeatable do
+  printf 'import random\n\nimport pytest\n\n\n@pytest.fixture(autouse=True)\ndef _seeded(request):\n    random.seed(request.node.nodeid)\n' \
+    > "$PROJ/vendor/conftest.py"
   # a test the team broke, next to the library's own
   printf 'import mpmath\n\n\ndef test_broken_by_the_team():\n    assert mpmath.mpf(1) == 2, "broken on purpose"\n' \
     > "$PROJ/vendor/mpmath/tests/test_team.py"
