@@ -18,6 +18,22 @@ static double estimate_seconds(const cJSON *est)
     return isfinite(s) && s >= 0 && s <= DURATIONS_FILE_MAX_S ? s : -1;
 }
 
+/* Test Engine's basis for an estimate (timing_sample_size): summed per job
+ * for the summary, and each entry's note for plan --explain. */
+static void note_estimate(plan_t *p, plan_task_t *task, const char *run, double seconds,
+                          const char *format, const cJSON *t)
+{
+    long samples = json_get_long(t, "timing_sample_size", 0, 1000000000L, -1);
+    if (samples >= 0) task->samples = (task->samples < 0 ? 0 : task->samples) + samples;
+    if (samples > 0) task->n_history++;
+    if (!p->estimates) return;
+    plan_est_source_t source = seconds < 0    ? PLAN_EST_NONE
+                               : samples > 0  ? PLAN_EST_SERVER_TIMING
+                               : samples == 0 ? PLAN_EST_SERVER_DEFAULT
+                                              : PLAN_EST_SERVER;
+    plan_estimates_add(p->estimates, run, seconds, samples, source, plan_est_format_parse(format));
+}
+
 static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix,
                            size_t *bad_estimates)
 {
@@ -47,6 +63,7 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
             task->estimated_s = (task->estimated_s < 0 ? 0 : task->estimated_s) + seconds;
         else if (est)
             (*bad_estimates)++;
+        note_estimate(p, task, run, seconds, format, t);
     }
 }
 
@@ -166,6 +183,7 @@ bool plan_json_parse(plan_t *p, const char *body, const char *location_prefix, w
     size_t bad_estimates = 0;
     add_tasks(p, tasks, location_prefix, &bad_estimates);
     warn_bad_estimates(bad_estimates, warn, warn_user);
+    if (p->estimates) plan_estimates_read_server(p->estimates, root);
     parse_muted(p, cJSON_GetObjectItemCaseSensitive(root, "muted_tests"));
     add_skipped(p, cJSON_GetObjectItemCaseSensitive(root, "skipped_tests"));
     cJSON_Delete(root);

@@ -267,8 +267,10 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
 {
     /* Throw away whatever a half-usable server answer left behind. */
     char *reason = xstrdup(p->reason);
+    bool explain = p->estimates != NULL;
     plan_free(p);
     plan_init(p, cfg->parallel_job_count);
+    if (explain) p->estimates = plan_estimates_new();
     free(p->reason);
     p->reason = reason;
     durations_t known = {0};
@@ -284,8 +286,9 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
     if (have) have = durations_match_plan(cfg, files, &known);
     plan_fallback(p, files, have ? &known : NULL);
     if (have) durations_free(&known);
-    /* split files: ask pytest, or leave it to the run phase when pytest cannot start here */
-    plan_refine_job(p, cfg->parallel_job, config_test_command(cfg), true);
+    /* split files: ask pytest, or leave it to the run phase when pytest cannot start here
+     * (plan --explain shows every job's part as planned, and runs nothing) */
+    if (!explain) plan_refine_job(p, cfg->parallel_job, config_test_command(cfg), true);
 }
 
 /* The previous attempt's selectors; says in one line when there are none to
@@ -381,7 +384,8 @@ static int choose_plan(const config_t *cfg, const strlist_t *files, plan_t *p)
         fallback_plan(cfg, files, p);
         return 0;
     }
-    if (cfg->job_retry_count > 0 && retry_plan(cfg, p)) return 0;
+    /* plan --explain explains the step's plan, not one job's retry */
+    if (cfg->job_retry_count > 0 && !p->estimates && retry_plan(cfg, p)) return 0;
     got_t got = server_plan_of_sendable(cfg, files, p);
     if (got == GOT_FATAL) {
         log_error("%s", p->reason);
@@ -419,6 +423,14 @@ int plan_phase_entries(const config_t *cfg, strlist_t *entries)
     return *cfg->tag_filters ? plan_tagfilter_apply(cfg, entries) : 0;
 }
 
+int plan_phase_choose(const config_t *cfg, const strlist_t *entries, plan_t *p)
+{
+    int status = choose_plan(cfg, entries, p);
+    for (size_t i = 0; i < p->rejected.len; i++)
+        log_warn("refused a plan entry: %s; it will not be passed to pytest", p->rejected.items[i]);
+    return status;
+}
+
 int plan_phase_plan(config_t *cfg)
 {
     char *err = NULL;
@@ -435,9 +447,7 @@ int plan_phase_plan(config_t *cfg)
     }
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);
-    status = choose_plan(cfg, &files, &p);
-    for (size_t i = 0; i < p.rejected.len; i++)
-        log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
+    status = plan_phase_choose(cfg, &files, &p);
     if (status == 0) status = write_slice(cfg, &p, files.len);
     plan_free(&p);
     strlist_free(&files);
