@@ -111,6 +111,7 @@ static void lpt_assign(plan_t *p, items_t *it)
         const item_t *x = &it->v[i];
         strlist_push(&p->tasks[j].run, x->name);
         p->tasks[j].estimated_s += x->seconds;
+        if (!x->guessed) p->tasks[j].n_history++; /* the durations file knew it */
         if (x->kind == ITEM_REST) p->splits[x->split].rest_job = j;
         note_item(p, x);
         sift_down(&h, 0);
@@ -189,7 +190,10 @@ static void drop_covered_tests(plan_t *p)
             const plan_split_t *s = plan_split_of(p, run->items[i]);
             bool covered = s && s->rest_job == j && strcmp(s->path, run->items[i]) != 0;
             if (!covered) strlist_push(&keep, run->items[i]);
-            if (covered) note_covered(p, s->path, run->items[i]);
+            if (covered) {
+                note_covered(p, s->path, run->items[i]);
+                p->tasks[j].n_history--; /* a known test, now inside its file's entry */
+            }
         }
         if (keep.len == run->len) continue;
         strlist_t t = *run;

@@ -171,13 +171,13 @@ static void unusable_files_are_named(void **state)
         const char *text, *said;
     } cases[] = {
         {"{\"version\": 1, \"tests\": []}", "has format version 1, this test-engine-pytest reads "
-                                            "version 3; run the command phase with the same"},
-        {"[{\"version\": 2}]", "has format version 2, this test-engine-pytest reads version 3"},
+                                            "version 4; run the command phase with the same"},
+        {"[{\"version\": 3}]", "has format version 3, this test-engine-pytest reads version 4"},
         {"[{\"mode\": \"json\"}]", "has no format version"},
-        {"[{\"version\": 3, \"failures\": 2}, {\"node_id\": \"a\"}]",
+        {"[{\"version\": 4, \"failures\": 2}, {\"node_id\": \"a\"}]",
          "lists 1 failed tests but its header says 2; run the command phase again"},
-        {"[{\"version\": 3, \"failures\": 1}, {\"node_id\": \"a\"", "is damaged ("},
-        {"[{\"version\": 3, \"failures\": 1}, {\"status\": \"failed\"}]",
+        {"[{\"version\": 4, \"failures\": 1}, {\"node_id\": \"a\"", "is damaged ("},
+        {"[{\"version\": 4, \"failures\": 1}, {\"status\": \"failed\"}]",
          "failed test 1 has no node id"},
         {"[]", "is empty"},
         {"[42]", "element 1 is not a JSON object"},
