@@ -11,11 +11,13 @@
 
 char *report_stepnote_context(const char *step_id, const char *kind, const char *text)
 {
-    /* digits vary between jobs hitting one outage ("2 attempts", "3 attempts") */
+    /* The details vary between jobs meeting one outage ("(1 attempt, last error: HTTP
+     * 503)", "(2 attempts, ...)"): the text before them, digits aside, names it. */
     buf_t key = BUF_INIT;
     buf_puts(&key, kind);
     buf_putc(&key, '\x1f');
-    for (const char *p = text; *p; p++) buf_putc(&key, *p >= '0' && *p <= '9' ? '#' : *p);
+    for (const char *p = text; *p && *p != '('; p++)
+        buf_putc(&key, *p >= '0' && *p <= '9' ? '#' : *p);
     uint64_t h = strset_hash(buf_str(&key));
     buf_free(&key);
     const char *id = step_id && *step_id ? step_id : "local";

@@ -9,9 +9,10 @@
  * WITHOUT --append: a write replaces the box with the same note, so however
  * many jobs write it, in whatever order, the page shows it once. Jobs whose
  * notes differ (another error) get a box each, so nothing is lost. The
- * name's hash ignores digits, so "2 attempts" and "3 attempts" of one outage
- * stay one note (the last writer's words). A note names no job and carries
- * no per-job count: each job's log has those.
+ * name's hash ignores digits and whatever follows the first '(' (the
+ * details: "(1 attempt, last error: HTTP 503)", "(2 attempts, ...)"), so one
+ * outage stays one note, in the last writer's words. A note names no job and
+ * carries no per-job count: each job's log has those.
  *
  * Notes: the plan fell back to the local split (not said when no Test Engine
  * is configured at all: that is the user's choice), and the results upload

@@ -185,6 +185,10 @@ static void put_basis(buf_t *b, const run_timing_t *t)
 char *run_timing_words(const run_timing_t *t, double took_s)
 {
     buf_t b = BUF_INIT;
+    if (t->entries == 0 && took_s < 0) {
+        buf_puts(&b, "no tests on this job");
+        return buf_detach(&b);
+    }
     if (t->estimate_s >= 0) {
         buf_printf(&b, "estimated %.1fs", t->estimate_s);
         put_basis(&b, t);
@@ -193,12 +197,16 @@ char *run_timing_words(const run_timing_t *t, double took_s)
     }
     if (took_s >= 0) {
         buf_printf(&b, ", took %.1fs", took_s);
-        if (t->estimate_s > 0) {
-            double pct = (took_s - t->estimate_s) / t->estimate_s * 100.0;
-            if (fabs(pct) < 0.5)
+        if (t->estimate_s >= 0) {
+            /* seconds first (what a job costs); a percentage only where it means something */
+            double diff = took_s - t->estimate_s;
+            if (fabs(diff) < 0.05)
                 buf_puts(&b, " (as estimated)");
+            else if (t->estimate_s >= 1)
+                buf_printf(&b, " (%.1fs %s, %+.0f%%)", fabs(diff), diff > 0 ? "more" : "less",
+                           diff / t->estimate_s * 100.0);
             else
-                buf_printf(&b, " (%.0f%% %s)", fabs(pct), pct > 0 ? "more" : "less");
+                buf_printf(&b, " (%.1fs %s)", fabs(diff), diff > 0 ? "more" : "less");
         }
     }
     return buf_detach(&b);

@@ -73,7 +73,7 @@ void run_timing_slowest(const run_timing_t *t, run_timing_test_t out[RUN_TIMING_
 char *run_timing_reason_text(const char *message);
 /* One line for people on this job's time against its estimate, e.g.
  * "estimated 12.0s by Test Engine (340 timing samples, 18 of 20 entries
- * with history), took 13.4s (12% more)"; took_s < 0 when nothing ran.
+ * with history), took 13.4s (1.4s more, +12%)"; took_s < 0 when nothing ran.
  * Caller frees. */
 char *run_timing_words(const run_timing_t *t, double took_s);
 

@@ -8,10 +8,13 @@ keeps its safe subset), turns the emoji shortcodes the plugin uses into emoji,
 and lays the boxes out as a build page does: highest priority first, then in the
 order the contexts were created, one coloured box per context.
 
-  annotation_page.py AGENT_DIR OUT.html [--screenshot OUT.png] [--width 1000]
+  annotation_page.py AGENT_DIR OUT.html [--screenshot OUT.png] [--width 1000] [--open]
 
 --screenshot loads the page in headless Chromium (Debian's `chromium`) and
-saves what it shows. Exits 1 when cmark-gfm or Chromium fails.
+saves what it shows, as tall as the page is (measured with --dump-dom's
+layout is not possible headless, so the height is estimated from the text);
+--open unfolds every <details>, to look at what a click shows. Exits 1 when
+cmark-gfm or Chromium fails.
 """
 import argparse
 import html
@@ -81,7 +84,7 @@ def boxes(agent_dir):
     return found
 
 
-def page(agent_dir):
+def page(agent_dir, unfold=False):
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>annotations</title>",
              "<style>", STYLE, "</style></head><body>"]
     for _, style, _, context, body in boxes(agent_dir):
@@ -89,11 +92,23 @@ def page(agent_dir):
         parts.append("<div class='box' data-context='%s' data-style='%s' style='background:%s;"
                      "border-color:%s;border-left-color:%s'>" % (
                          html.escape(context, True), html.escape(style, True), bg, border, accent))
-        parts.append(render(body))
+        rendered = render(body)
+        parts.append(rendered.replace("<details>", "<details open>") if unfold else rendered)
         parts.append("<p class='ctx'>context %s &middot; style %s</p></div>"
                      % (html.escape(context), html.escape(style)))
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def page_height(html_text, width):
+    """A generous estimate of the page's height in pixels: lines of text at
+    the page's line height, wrapped at the width, plus the boxes' padding."""
+    import re
+    text = re.sub(r"<(p|li|h\d|summary|tr|pre)[ >]", "\n\\g<0>", html_text)
+    text = re.sub(r"<[^>]+>", "", text)
+    chars_per_line = max(40, (width - 80) // 8)
+    lines = sum(1 + len(line) // chars_per_line for line in text.splitlines() if line.strip())
+    return min(16000, 200 + lines * 24 + html_text.count("class='box'") * 40)
 
 
 def screenshot(html_path, png_path, width):
@@ -104,7 +119,7 @@ def screenshot(html_path, png_path, width):
         cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--no-first-run", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--hide-scrollbars", "--user-data-dir=" + profile,
-               "--window-size=%d,2400" % width, "--screenshot=" + os.path.abspath(png_path),
+               "--window-size=%d,%d" % (width, page_height(open(html_path).read(), width)), "--screenshot=" + os.path.abspath(png_path),
                "file://" + os.path.abspath(html_path)]
         done = subprocess.run(cmd, capture_output=True, timeout=120)
     if done.returncode != 0 or not os.path.exists(png_path):
@@ -118,9 +133,10 @@ def main():
     ap.add_argument("out_html")
     ap.add_argument("--screenshot")
     ap.add_argument("--width", type=int, default=1000)
+    ap.add_argument("--open", action="store_true")
     args = ap.parse_args()
     with open(args.out_html, "w", encoding="utf-8") as f:
-        f.write(page(args.agent_dir))
+        f.write(page(args.agent_dir, args.open))
     if args.screenshot:
         screenshot(args.out_html, args.screenshot, args.width)
 

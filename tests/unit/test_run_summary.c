@@ -245,7 +245,7 @@ static void results_section(void **state)
     run_result_add(&f.rec.result, &skip);
     out = printed(&f.facts, 1);
     assert_non_null(strstr(out, "Time: estimated 8.0s by Test Engine (120 timing samples, 3 of 4 "
-                                "entries with history), took 10.0s (25% more)\n"));
+                                "entries with history), took 10.0s (2.0s more, +25%)\n"));
     assert_non_null(strstr(out, "Slowest tests:\n      4.500s  tests/b.py::t_slow\n      "
                                 "0.250s  tests/b.py::t_net\n"));
     /* in the order first seen: t_skip (added before, no reason), then t_net */
