@@ -300,7 +300,8 @@ static void print_sources(const plan_t *p)
     const double *d = p->estimates->server_default_s;
     for (int f = 0; f < 3; f++)
         if (d[f] >= 0)
-            log_info("Test Engine's default for a %s with no history: %.3fs",
+            log_info("Test Engine's default for %s %s with no history: %.3fs",
+                     f == PLAN_EST_FORMAT_EXAMPLE ? "an" : "a",
                      plan_est_format_name((plan_est_format_t)f), d[f]);
     if (p->estimates->known_timings_ratio >= 0)
         log_info("Test Engine knows the timing of %.0f%% of the entries",
