@@ -25,14 +25,16 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name, b
     return argv[++*i];
 }
 
-static bool parse_count(const char *flag, const char *text, long lo, long *out, char **err)
+/* The flag's name as given: "--jobs" of "--jobs=two". */
+static bool parse_count(const char *arg, const char *text, long lo, long *out, char **err)
 {
+    int name_len = (int)strcspn(arg, "=");
     char *end = NULL;
     errno = 0;
     long v = text && *text ? strtol(text, &end, 10) : 0;
     if (!text || !*text || *end || errno || v < lo || v > MAX_JOBS)
-        return err_set(err, "%s '%s': give a whole number from %ld to %d", flag, text ? text : "",
-                       lo, MAX_JOBS);
+        return err_set(err, "%.*s '%s': give a whole number from %ld to %d", name_len, arg,
+                       text ? text : "", lo, MAX_JOBS);
     *out = v;
     return true;
 }
@@ -228,9 +230,12 @@ void cli_args_print_run_help(FILE *out)
         "  -- PYTEST-ARGS...        appended to the test command (and to the retry command)\n"
         "  -h, --help               this text\n"
         "\n"
-        "Splitting offline (no Test Engine, no Buildkite needed): without a suite slug, API token\n"
-        "or organization the split is computed locally, identically on every job: longest first\n"
-        "over the durations file when there is one, else round-robin over the test files by name.\n"
+        "Splitting offline (no Test Engine, no Buildkite needed): with none of a suite slug, an\n"
+        "API token and an organization slug set, the split is computed locally, identically on\n"
+        "every job: longest first over the durations file when there is one, else round-robin\n"
+        "over the test files by name. Inside a Buildkite job, which always sets\n"
+        "BUILDKITE_ORGANIZATION_SLUG, set it empty: BUILDKITE_ORGANIZATION_SLUG= "
+        "test-engine-pytest run\n"
         "  test-engine-pytest run --splits 3 --group 1 --durations-path .test_durations\n"
         "  test-engine-pytest run --job 2 --jobs 3 -- -x -k 'not slow'\n"
         "See how a split falls before running it: test-engine-pytest plan --explain --jobs 3.\n"
@@ -266,7 +271,9 @@ void cli_args_print_plan_help(FILE *out)
         "  --json                   dynamic parallelism: how many jobs the step needs, as JSON\n"
         "  --pipeline-upload TEMPLATE  the same, uploaded with buildkite-agent pipeline upload\n"
         "\n"
-        "Offline (no suite slug, API token or organization) the plan is the local split every job\n"
-        "computes: test-engine-pytest plan --explain --splits 4 --durations-path .test_durations\n",
+        "Offline (none of a suite slug, an API token and BUILDKITE_ORGANIZATION_SLUG set) the "
+        "plan\n"
+        "is the local split every job computes:\n"
+        "  test-engine-pytest plan --explain --splits 4 --durations-path .test_durations\n",
         out);
 }

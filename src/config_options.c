@@ -10,8 +10,8 @@
 
 const option_t config_options[] = {
     {TE "SUITE_SLUG", NULL, "suite-slug", S(suite_slug), NULL, 0, 0,
-     "Test Engine suite slug; without it (or the token, or the organization) the split is "
-     "computed locally"},
+     "Test Engine suite slug; with none of it, the API token and the organization slug set, the "
+     "split is computed locally (see Splitting offline)"},
     {TE "API_ACCESS_TOKEN", NULL, NULL, S(api_token), NULL, 0, 0,
      "API token with read_suites, read_test_plan, write_test_plan, for Test Engine's plan (never "
      "printed)"},

@@ -4,7 +4,9 @@
 # timing with its sample size, its default, the durations file, the mean of
 # the known), the entries with no history and the bound; for a server plan
 # (the HTTPS stand-in) and the local fallback. Also the per-job estimate and
-# sample size in a job's own plan summary. Real binary, real pytest.
+# sample size in a job's own plan summary, and after the run the estimate
+# against the time pytest took, in the log and the step's annotation. Real
+# binary, real pytest.
 
 load '../support/helpers'
 
@@ -175,4 +177,30 @@ JSON
   run "$TEP_BIN" plan --explain --json
   assert_failure 78
   assert_output --partial "use one or the other"
+}
+
+@test "server plan, after the run: each job's estimate against what it took, in its log and the step's time box" {
+  install_agent_stub
+  pytest_env
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="$JSON_CMD" BUILDKITE_LABEL=':pytest: shop'
+  export BUILDKITE_BUILD_URL=https://buildkite.localhost/acme/shop/builds/7
+  server_config '{"durations": {"tests/test_payments.py": 8000, "tests/test_cart.py": 3000, "tests/test_orders.py": 2000}, "samples": {"tests/test_payments.py": 42}}'
+  for j in 0 1 2; do
+    job_env "$j" 3
+    run "$TEP_BIN" run
+    echo "$output" > "$BATS_TEST_TMPDIR/run-$j.log"
+    assert_output --regexp "Time: estimated [0-9.]+s by Test Engine \([0-9]+ timing samples?, [0-9] of 2 entries with history\), took [0-9.]+s"
+    run "$TEP_BIN" report
+    assert_success
+  done
+  # the job with test_payments.py: Test Engine's 9 s (8 + its 1 s default for the other entry)
+  grep -q "Time: estimated 9.0s by Test Engine (42 timing samples, 1 of 2 entries with history), took " "$BATS_TEST_TMPDIR"/run-*.log
+  box="$AGENT_DIR/annotations/test-engine-pytest-step-abcd-time.md"
+  html=$(cmark-gfm --unsafe "$box")
+  echo "$html"
+  for n in 1 2 3; do
+    [[ "$html" == *">job $n of 3</a>: estimated "*" by Test Engine ("* ]]
+  done
+  [[ "$html" == *"estimated 9.0s by Test Engine (42 timing samples, 1 of 2 entries with history), took "* ]]
+  assert_equal "$(cat "$AGENT_DIR/annotations/test-engine-pytest-step-abcd-time.style")" info
 }
