@@ -42,10 +42,12 @@ static bool parse_count(const char *arg, const char *text, long lo, long *out, c
 static const char *run_hint(cli_args_cmd_t cmd)
 {
     return cmd == CLI_ARGS_RUN
-               ? "run takes --job I --jobs N (or --group I --splits N), --durations-path FILE, "
-                 "and pytest's own arguments after --; see test-engine-pytest run --help"
+               ? "run takes --job I --jobs N (or --group I --splits N), --durations-path FILE and "
+                 "--help; other settings are environment variables or plugin options "
+                 "(test-engine-pytest --help)"
                : "plan takes --explain, --plan-out FILE, --jobs N, --durations-path FILE, or "
-                 "--json / --pipeline-upload TEMPLATE; see test-engine-pytest --help";
+                 "--json / --pipeline-upload TEMPLATE; other settings are environment variables or "
+                 "plugin options (test-engine-pytest --help)";
 }
 
 /* One flag of either command; false with *err when it is not one. */

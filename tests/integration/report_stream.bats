@@ -153,7 +153,7 @@ PY
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(d[0]["version"], d[0]["counts"]["total"], d[0]["counts"]["failed"], d[0]["failures"], [(t["node_id"], t["cause"]) for t in d[1:]])' "$(state)/run.json"
-  assert_output "3 3002 2 2 [('test_ok.py::test_bad_0', 'AssertionError: no 0'), ('test_ok.py::test_bad_1', 'AssertionError: no 1')]"
+  assert_output "4 3002 2 2 [('test_ok.py::test_bad_0', 'AssertionError: no 0'), ('test_ok.py::test_bad_1', 'AssertionError: no 1')]"
   [ "$(stat -c %s "$(state)/run.json")" -lt 2000 ]
   run "$TEP_BIN" report
   assert_success

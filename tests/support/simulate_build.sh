@@ -183,11 +183,16 @@ fi
 echo
 echo "=================== the plan, explained: test-engine-pytest plan --explain ==================="
 if [ -x "$bin" ]; then
-  mkdir -p "$work/checkouts/explain"
+  # a job of its own (a step that explains the plan): its token minted by the agent too
+  mkdir -p "$work/checkouts/explain" "$work/explain-agent/bin"
   cp -a "$PROJECT/." "$work/checkouts/explain/"
+  ln -sf "$ROOT/tests/support/buildkite-agent-stub" "$work/explain-agent/bin/buildkite-agent"
   (cd "$work/checkouts/explain" &&
-    env BUILDKITE_ORGANIZATION_SLUG=acme BUILDKITE_TEST_ENGINE_SUITE_SLUG=shop \
-      BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN="${DEMO_API_TOKEN:-demo-explain-token}" \
+    env PATH="$work/explain-agent/bin:$PATH" AGENT_DIR="$work/explain-agent" \
+      BUILDKITE_JOB_ID="$("$PY" -c 'import uuid; print(uuid.uuid4())')" \
+      STUB_OIDC_TOKEN="${DEMO_OIDC_TOKEN:-oidc-minted-by-the-agent}" \
+      ${DEMO_API_TOKEN:+BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN="$DEMO_API_TOKEN"} \
+      BUILDKITE_ORGANIZATION_SLUG=acme BUILDKITE_TEST_ENGINE_SUITE_SLUG=shop \
       BUILDKITE_BUILD_ID="$build_id" BUILDKITE_STEP_ID="$step_id" BUILDKITE_PARALLEL_JOB_COUNT="$JOBS" \
       BUILDKITE_TEST_ENGINE_BASE_URL="$url" BUILDKITE_TEST_ENGINE_CA_BUNDLE="$work/certs/ca.pem" \
       BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=2 NO_COLOR=1 \
