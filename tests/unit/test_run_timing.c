@@ -192,7 +192,7 @@ static void memory_is_flat_at_a_million(void **state)
         snprintf(id, sizeof id, "tests/t%d.py::test_%d", i % 997, i);
         snprintf(why, sizeof why, "Skipped: because %d", i % 101);
         test_record_t r =
-            i % 3 ? passed(id, (double)((i * 7919) % 100003) / 1000.0) : skipped(id, why);
+            i % 3 ? passed(id, (double)(((long)i * 7919) % 100003) / 1000.0) : skipped(id, why);
         run_timing_add(&t, &r);
     }
     assert_int_equal(t.n_slowest, RUN_TIMING_SLOWEST);
