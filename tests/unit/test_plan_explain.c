@@ -199,20 +199,20 @@ static void the_text_names_each_origin(void **state)
     const char *want[] = {
         "+++ test-engine-pytest: plan explained: 4 entries over 2 jobs (4 discovered)\n",
         "Plan source: server (new plan)\n",
-        "Estimates: 1 with no estimate; 1 from Test Engine timing (42 samples); 1 from Test "
-        "Engine default, no history; 1 from Test Engine estimate\n",
+        ("Estimates: 1 with no estimate; 1 from Test Engine timing (42 samples); 1 from Test "
+         "Engine default, no history; 1 from Test Engine estimate\n"),
         "Test Engine's default for a selector with no history: 1.000s\n",
         "Test Engine knows the timing of 50% of the entries\n",
         "Bound: 8.0s = max(total 11.5s / 2 jobs, longest entry 8.0s: tests/slow.py)\n",
         "Slowest job estimated at 9.0s: 1.12x the bound\n",
-        "Job 1 of 2: 2 entries, estimated 9.0s\n"
-        "       8.000s  tests/slow.py  [Test Engine timing, 42 samples]\n"
-        "       1.000s  tests/new.py  [Test Engine default, no history]\n",
-        "Job 2 of 2: 2 entries, estimated 2.5s (some entries have no estimate)\n"
-        "       2.500s  tests/a.py::t  [Test Engine estimate]\n"
-        "           -   tests/b.py  [no estimate]\n",
-        "Entries with no history (their time is a default or a guess):\n"
-        "  tests/new.py (job 1)\n",
+        ("Job 1 of 2: 2 entries, estimated 9.0s\n"
+         "       8.000s  tests/slow.py  [Test Engine timing, 42 samples]\n"
+         "       1.000s  tests/new.py  [Test Engine default, no history]\n"),
+        ("Job 2 of 2: 2 entries, estimated 2.5s (some entries have no estimate)\n"
+         "       2.500s  tests/a.py::t  [Test Engine estimate]\n"
+         "           -   tests/b.py  [no estimate]\n"),
+        ("Entries with no history (their time is a default or a guess):\n"
+         "  tests/new.py (job 1)\n"),
         "Muted tests known to Test Engine: 1\n",
         "Skipped by Test Engine: tests/b.py t_s\n",
     };

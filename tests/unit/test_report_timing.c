@@ -86,12 +86,12 @@ static void the_line_unfolds_its_tests(void **state)
     char *md = render(&j, &t, 11, -1);
     char *html = to_html(md);
     const char *want[] = {
-        "<details><summary><strong>:stopwatch: :pytest: Unit</strong> · <a "
-        "href=\"https://buildkite.com/acme/shop/builds/7#job-1\">job 2 of 3</a>: estimated 12.0s "
-        "by Test Engine (340 timing samples, 18 of 20 entries with history), took 11.0s (1.0s "
-        "less, -8%) · 3 skipped</summary>",
-        "<ol>\n<li>4.20s <code>t.py::slow</code></li>\n<li>250ms <code>t.py::medium</code></li>\n"
-        "</ol>",
+        ("<details><summary><strong>:stopwatch: :pytest: Unit</strong> · <a "
+         "href=\"https://buildkite.com/acme/shop/builds/7#job-1\">job 2 of 3</a>: estimated 12.0s "
+         "by Test Engine (340 timing samples, 18 of 20 entries with history), took 11.0s (1.0s "
+         "less, -8%) · 3 skipped</summary>"),
+        ("<ol>\n<li>4.20s <code>t.py::slow</code></li>\n<li>250ms <code>t.py::medium</code></li>\n"
+         "</ol>"),
         "<li>2 × needs network (e.g. <code>t.py::net</code>)</li>",
         "<li>1 × no reason given (e.g. <code>t.py::bare</code>)</li>",
         "</details>",
