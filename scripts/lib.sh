@@ -6,7 +6,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential clang cmake clang-format pkg-config libcurl4-openssl-dev libcjson-dev libexpat1-dev libcmocka-dev
           bats bats-assert bats-support shellcheck python3 python3-pytest python3-pytest-xdist
           python3-pytest-rerunfailures python3-venv python3-mpmath
-          python3-yaml python3-jsonschema python3-networkx openssl git cmark-gfm curl wget strace)
+          python3-yaml python3-jsonschema python3-networkx openssl git cmark-gfm curl wget strace
+          chromium fonts-noto-color-emoji)
 
 ensure_packages() {
   local missing=() p

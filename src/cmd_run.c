@@ -6,6 +6,7 @@
  * environment. So it finds the slice by the job's identity in the checkout
  * and takes the plugin options the plan phase saved there. Without a slice
  * made for this job it plans by itself, so `run` alone is a complete CLI. */
+#include "cli_args.h"
 #include "cmd.h"
 #include "config.h"
 #include "http.h"
@@ -67,14 +68,15 @@ static void settle_split_files(const config_t *cfg, slice_t *slice)
                       &slice->elsewhere, config_test_command(cfg));
 }
 
-static int prepare_state(config_t *cfg)
+static int prepare_state(config_t *cfg, const cli_args_t *args)
 {
     char *err = NULL;
     char *moved = state_dir_locate(cfg);
     if (moved) log_info("Running from %s, where the plan phase wrote this job's slice", moved);
     free(moved);
-    bool ok =
-        options_file_apply(cfg, &err) && state_dir_prepare(cfg, &err) && state_dir_lock(cfg, &err);
+    /* the saved options first: the extra pytest arguments extend the command they give */
+    bool ok = options_file_apply(cfg, &err) && cli_args_extend_commands(args, cfg, &err) &&
+              state_dir_prepare(cfg, &err) && state_dir_lock(cfg, &err);
     if (!ok) {
         int status = state_dir_exit_status(cfg, errno); /* a full disk is no configuration error */
         log_error("%s", err);
@@ -84,14 +86,37 @@ static int prepare_state(config_t *cfg)
     return 0;
 }
 
+/* The flags (cli_args.h), exported before the configuration loads. Returns
+ * -1 to go on, else the status to exit with (after --help, or a bad flag). */
+static int take_args(int argc, char **argv, cli_args_t *args)
+{
+    char *err = NULL;
+    if (cli_args_parse(CLI_ARGS_RUN, argc, argv, args, &err) && cli_args_export(args, &err)) {
+        if (!args->help) return -1;
+        cli_args_print_run_help(stdout);
+        return 0;
+    }
+    fprintf(stderr, TEP_NAME ": run: %s\n", err);
+    free(err);
+    config_t cfg; /* only for the configured usage status */
+    config_load(&cfg);
+    int status = (int)cfg.config_exit_status;
+    config_free(&cfg);
+    return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    cli_args_t args;
+    int early = take_args(argc, argv, &args);
+    if (early >= 0) {
+        cli_args_free(&args);
+        return early;
+    }
     config_t cfg;
     config_load(&cfg);
     config_print_warnings(&cfg, stderr);
-    int status = prepare_state(&cfg);
+    int status = prepare_state(&cfg, &args);
     slice_t *slice = status == 0 ? usable_slice(&cfg) : NULL;
     if (status == 0 && !slice) {
         status = plan_first(&cfg);
@@ -115,6 +140,7 @@ int cmd_run(int argc, char **argv)
         run_promise_failure_if_needed(&cfg, status); /* never changes the status */
     }
     slice_file_free(slice);
+    cli_args_free(&args);
     config_free(&cfg);
     return status;
 }

@@ -157,11 +157,13 @@ static void load_plugin_json(config_t *cfg, bool *from_plugin)
     cJSON_Delete(root);
 }
 
-/* No suite, no token and no organisation: nobody meant to use the API, so
- * plan locally at once instead of demanding all three. */
+/* No suite and no token: nobody meant to use the API, so plan locally at
+ * once instead of demanding both. The organisation does not count: Buildkite
+ * sets it in every job, and a step that only splits (pytest-split's use) must
+ * not need Test Engine. */
 static bool nothing_of_the_api(const config_t *cfg)
 {
-    return !*cfg->suite_slug && !*cfg->api_token && !*cfg->org_slug;
+    return !*cfg->suite_slug && !*cfg->api_token;
 }
 
 bool config_job_id_ok(const char *id)

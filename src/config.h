@@ -89,7 +89,7 @@ typedef struct {
 
     /* derived */
     char *identifier; /* plan identifier or build_id/step_id ("local" offline) */
-    bool offline;     /* no suite, token or organisation: plan locally, say so */
+    bool offline;     /* no suite and no token: plan locally, say so */
     bool dynamic;     /* plan --json / --pipeline-upload: ask for max_parallelism/target_time */
     bool state_dir_chosen;   /* the user set the state dir (else derived from the job) */
     char *state_dir_problem; /* why no state dir may be used (a job id that is no plain

@@ -10,9 +10,10 @@
 
 const option_t config_options[] = {
     {TE "SUITE_SLUG", NULL, "suite-slug", S(suite_slug), NULL, 0, 0,
-     "Test Engine suite slug (required for plan/run)"},
+     "Test Engine suite slug; with none of it, the API token and the organization slug set, the "
+     "split is computed locally (see Splitting offline)"},
     {TE "API_ACCESS_TOKEN", NULL, NULL, S(api_token), NULL, 0, 0,
-     "API token with read_suites, read_test_plan, write_test_plan (required for plan/run; never "
+     "API token with read_suites, read_test_plan, write_test_plan, for Test Engine's plan (never "
      "printed)"},
     {"BUILDKITE_ANALYTICS_TOKEN", NULL, NULL, S(upload_token), NULL, 0, 0,
      "suite upload token for results (report); never passed to pytest"},

@@ -13,18 +13,29 @@ static void print_usage(FILE *out)
         "\n"
         "  plan     discover test files, get this job's slice from Test Engine (or a local\n"
         "           fallback plan, or the previous attempt's failed tests on a job retry)\n"
+        "  plan --explain [--plan-out FILE] [--jobs N]\n"
+        "           the whole plan without running it: every job's entries, each estimate\n"
+        "           and where it came from, the entries with no history, the bound; as JSON\n"
+        "           in FILE (bktec's plan shape) with --plan-out (plan --help)\n"
         "  plan --json | --pipeline-upload TEMPLATE\n"
         "           dynamic parallelism: how many jobs the test step needs, from Test Engine\n"
         "           (MAX_PARALLELISM, TARGET_TIME) or estimated from local durations; print\n"
         "           it as JSON, or upload TEMPLATE with buildkite-agent pipeline upload\n"
-        "  run      run pytest on the slice, retry failed tests in-job, classify the outcome\n"
-        "           (plans by itself when plan has not run)\n"
+        "  run [--job I --jobs N] [-- PYTEST-ARGS...]\n"
+        "           run pytest on the slice, retry failed tests in-job, classify the outcome\n"
+        "           (plans by itself when plan has not run; run --help)\n"
         "  report   upload results, publish retry selectors, annotate the build; never\n"
         "           changes the job's exit status\n"
         "  cleanup  remove this job's state directory (the pre-exit hook)\n"
         "  durations merge FILE...\n"
         "           merge durations files (pytest-split JSON or 'seconds path' lines, later\n"
         "           files win) into one pytest-split JSON on stdout, for the fallback plan\n"
+        "\n"
+        "Splitting offline: with none of a suite slug, an API token and an organization slug\n"
+        "set (Buildkite always sets BUILDKITE_ORGANIZATION_SLUG: set it empty), no Test Engine\n"
+        "is asked: every job computes the same local split (longest first over a durations\n"
+        "file, else round-robin by name), in Buildkite or any CI:\n"
+        "  test-engine-pytest run --splits 4 --group 1 --durations-path .test_durations\n"
         "\n"
         "Exit statuses:\n"
         "  0        all tests passed, or the only failures were muted tests\n"
@@ -66,7 +77,8 @@ int main(int argc, char **argv)
     }
     bool known = strcmp(sub, "plan") == 0 || strcmp(sub, "run") == 0 ||
                  strcmp(sub, "report") == 0 || strcmp(sub, "cleanup") == 0;
-    if (known && argc > 2 && strcmp(sub, "plan") != 0) { /* plan has --json / --pipeline-upload */
+    /* plan and run take flags (cli_args.h); report and cleanup none */
+    if (known && argc > 2 && strcmp(sub, "plan") != 0 && strcmp(sub, "run") != 0) {
         fprintf(stderr,
                 "test-engine-pytest: unexpected argument '%s' after '%s'; options are environment "
                 "variables "

@@ -11,6 +11,7 @@ void plan_init(plan_t *p, long parallelism)
     for (long i = 0; i < parallelism; i++) {
         strlist_init(&p->tasks[i].run);
         p->tasks[i].estimated_s = -1;
+        p->tasks[i].samples = -1;
     }
     strlist_init(&p->skipped);
     strlist_init(&p->rejected);
@@ -33,6 +34,7 @@ void plan_free(plan_t *p)
     free(p->splits);
     free(p->reason);
     free(p->identifier);
+    plan_estimates_delete(p->estimates);
     memset(p, 0, sizeof *p);
 }
 

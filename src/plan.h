@@ -11,6 +11,7 @@
 #define TEP_PLAN_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "plan_estimate.h"
 #include "strlist.h"
 
 typedef enum {
@@ -28,6 +29,10 @@ typedef struct {
 typedef struct {
     strlist_t run;      /* what pytest gets: paths or node ids */
     double estimated_s; /* estimated load, -1 unknown */
+    /* Test Engine's basis for it: timing_sample_size summed over the entries
+     * (-1 when it gave none), and how many entries had history (samples > 0). */
+    long samples;
+    size_t n_history;
 } plan_task_t;
 
 /* A slow file the fallback split into its known tests (node ids). The rest
@@ -56,6 +61,7 @@ typedef struct {
     plan_split_t *splits; /* fallback: split files, sorted by path */
     size_t n_splits;
     bool refine_deferred; /* pytest could not collect here: the run phase refines the slice */
+    plan_estimates_t *estimates; /* plan --explain only: each entry's estimate and origin */
 } plan_t;
 
 void plan_init(plan_t *p, long parallelism);

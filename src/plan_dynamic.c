@@ -245,8 +245,7 @@ static int decide_parallelism(const config_t *cfg, const strlist_t *entries, lon
                               dynamic_answer_t *d)
 {
     if (cfg->offline) {
-        estimate_locally(cfg, entries, target_s,
-                         "no Test Engine suite, token or organization configured", d);
+        estimate_locally(cfg, entries, target_s, "no Test Engine suite or token configured", d);
     } else {
         char *why = NULL;
         int status = 0;

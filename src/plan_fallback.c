@@ -17,6 +17,7 @@ typedef struct {
     double seconds;
     item_kind_t kind;
     size_t split; /* ITEM_REST: index into p->splits */
+    bool guessed; /* ITEM_WHOLE: not in the durations file (the mean of the known) */
 } item_t;
 
 typedef struct {
@@ -40,10 +41,30 @@ static int cmp_longest_first(const void *a, const void *b)
     return strcmp(x->name, y->name); /* names are unique: a total order */
 }
 
+static plan_est_format_t format_of(const char *entry)
+{
+    return strstr(entry, "::") ? PLAN_EST_FORMAT_EXAMPLE : PLAN_EST_FORMAT_FILE;
+}
+
 static void round_robin(plan_t *p, const strlist_t *sorted)
 {
-    for (size_t i = 0; i < sorted->len; i++)
+    for (size_t i = 0; i < sorted->len; i++) {
         strlist_push(&p->tasks[i % (size_t)p->parallelism].run, sorted->items[i]);
+        if (p->estimates)
+            plan_estimates_add(p->estimates, sorted->items[i], -1, -1, PLAN_EST_NONE,
+                               format_of(sorted->items[i]));
+    }
+}
+
+/* plan --explain: where an item's seconds came from. */
+static void note_item(plan_t *p, const item_t *x)
+{
+    if (!p->estimates) return;
+    plan_est_source_t source = x->kind == ITEM_TEST   ? PLAN_EST_DURATIONS_TEST
+                               : x->kind == ITEM_REST ? PLAN_EST_DURATIONS_REST
+                               : x->guessed           ? PLAN_EST_MEAN_OF_KNOWN
+                                                      : PLAN_EST_DURATIONS_FILE;
+    plan_estimates_add(p->estimates, x->name, x->seconds, -1, source, format_of(x->name));
 }
 
 /* ---- the least-loaded job: a binary min-heap of job indices ---- */
@@ -90,7 +111,9 @@ static void lpt_assign(plan_t *p, items_t *it)
         const item_t *x = &it->v[i];
         strlist_push(&p->tasks[j].run, x->name);
         p->tasks[j].estimated_s += x->seconds;
+        if (!x->guessed) p->tasks[j].n_history++; /* the durations file knew it */
         if (x->kind == ITEM_REST) p->splits[x->split].rest_job = j;
+        note_item(p, x);
         sift_down(&h, 0);
     }
     free(h.job);
@@ -147,6 +170,16 @@ static double longest_piece(const durations_t *known, const char *path, double s
     return fmax(longest, seconds - sum);
 }
 
+/* plan --explain: a test the job's whole file covers leaves the list, and its
+ * time goes to that file's entry (the job's estimate is unchanged). */
+static void note_covered(plan_t *p, const char *path, const char *test)
+{
+    if (!p->estimates) return;
+    const plan_est_t *t = plan_estimates_find(p->estimates, test);
+    plan_est_t *rest = plan_estimates_find(p->estimates, path);
+    if (t && rest && t->seconds > 0) rest->seconds += t->seconds;
+}
+
 /* A file's tests leave the list of the job that runs the file whole. */
 static void drop_covered_tests(plan_t *p)
 {
@@ -158,6 +191,10 @@ static void drop_covered_tests(plan_t *p)
             const plan_split_t *s = plan_split_of(p, run->items[i]);
             bool covered = s && s->rest_job == j && strcmp(s->path, run->items[i]) != 0;
             if (!covered) strlist_push(&keep, run->items[i]);
+            if (covered) {
+                note_covered(p, s->path, run->items[i]);
+                p->tasks[j].n_history--; /* a known test, now inside its file's entry */
+            }
         }
         if (keep.len == run->len) continue;
         strlist_t t = *run;
@@ -172,9 +209,11 @@ static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_
 {
     double *w = xcalloc(sorted->len, sizeof *w);
     double total = 0, longest_file = 0, longest_piece_s = 0;
+    bool guessed_any = false;
     for (size_t i = 0; i < sorted->len; i++) {
         double s = durations_get(known, sorted->items[i]);
         w[i] = s >= 0 ? s : guess;
+        if (s < 0) guessed_any = true;
         total += w[i];
         longest_file = fmax(longest_file, w[i]);
     }
@@ -188,12 +227,16 @@ static void lpt_with_splits(plan_t *p, const strlist_t *sorted, const durations_
         longest_piece_s = fmax(longest_piece_s, file_known ? longest_piece(known, e, w[i]) : w[i]);
         bool split = file_known && p->parallelism > 1 && w[i] > target &&
                      split_file(p, known, e, w[i], &guard, &it);
-        if (!split) push_item(&it, (item_t){.name = e, .seconds = w[i], .kind = ITEM_WHOLE});
+        bool guessed = durations_get(known, e) < 0;
+        if (!split)
+            push_item(&it,
+                      (item_t){.name = e, .seconds = w[i], .kind = ITEM_WHOLE, .guessed = guessed});
     }
     selector_guard_free(&guard);
     lpt_assign(p, &it);
     drop_covered_tests(p);
     for (long j = 0; j < p->parallelism; j++) strlist_sort(&p->tasks[j].run);
+    if (p->estimates && guessed_any) p->estimates->mean_guess_s = guess;
     p->lower_bound_s = fmax(target, longest_file);
     p->test_bound_s = fmax(target, longest_piece_s);
     free(it.v);

@@ -21,6 +21,22 @@ static double estimate_seconds(const cJSON *est)
     return isfinite(s) && s >= 0 && s <= DURATIONS_FILE_MAX_S ? s : -1;
 }
 
+/* Test Engine's basis for an estimate (timing_sample_size): summed per job
+ * for the summary, and each entry's note for plan --explain. */
+static void note_estimate(plan_t *p, plan_task_t *task, const char *run, double seconds,
+                          const char *format, const cJSON *t)
+{
+    long samples = json_get_long(t, "timing_sample_size", 0, 1000000000L, -1);
+    if (samples >= 0) task->samples = (task->samples < 0 ? 0 : task->samples) + samples;
+    if (samples > 0) task->n_history++;
+    if (!p->estimates) return;
+    plan_est_source_t source = seconds < 0    ? PLAN_EST_NONE
+                               : samples > 0  ? PLAN_EST_SERVER_TIMING
+                               : samples == 0 ? PLAN_EST_SERVER_DEFAULT
+                                              : PLAN_EST_SERVER;
+    plan_estimates_add(p->estimates, run, seconds, samples, source, plan_est_format_parse(format));
+}
+
 static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, const char *prefix,
                            selector_guard_t *guard, size_t *bad_estimates)
 {
@@ -52,6 +68,7 @@ static void add_task_tests(plan_t *p, plan_task_t *task, const cJSON *tests, con
             task->estimated_s = (task->estimated_s < 0 ? 0 : task->estimated_s) + seconds;
         else if (est)
             (*bad_estimates)++;
+        note_estimate(p, task, run, seconds, format, t);
     }
 }
 
@@ -134,17 +151,23 @@ static void add_skipped(plan_t *p, const cJSON *skipped)
 
 /* The root's members this module reads, as raw byte ranges (the first of
  * each name, as cJSON's lookup takes it). */
+#define N_ROOT_KEYS 6
+
 typedef struct {
-    const char *v[4];
-    size_t len[4];
+    const char *v[N_ROOT_KEYS];
+    size_t len[N_ROOT_KEYS];
 } root_members_t;
 
-static const char *const ROOT_KEYS[4] = {"identifier", "tasks", "muted_tests", "skipped_tests"};
+static const char *const ROOT_KEYS[N_ROOT_KEYS] = {"identifier",      "tasks",
+                                                   "muted_tests",     "skipped_tests",
+                                                   "timing_metadata", "known_timings_ratio"};
 enum {
     KEY_IDENTIFIER,
     KEY_TASKS,
     KEY_MUTED,
-    KEY_SKIPPED
+    KEY_SKIPPED,
+    KEY_TIMING_METADATA,
+    KEY_KNOWN_TIMINGS_RATIO
 };
 
 typedef struct {
@@ -172,7 +195,7 @@ static void on_root_member(const char *k, size_t klen, const char *v, size_t vle
 {
     cut_plan_t *r = user;
     char *key = decoded_key(r, k, klen);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N_ROOT_KEYS; i++)
         if (!r->root.v[i] && strcmp(key, ROOT_KEYS[i]) == 0) {
             r->root.v[i] = v;
             r->root.len[i] = vlen;
@@ -210,6 +233,19 @@ static void on_task(const char *k, size_t klen, const char *v, size_t vlen, void
     free(key);
 }
 
+/* Test Engine's basis for its estimates (plan --explain): the root's
+ * timing_metadata and known_timings_ratio, the only root members it reads. */
+static void read_timing_basis(cut_plan_t *r)
+{
+    cJSON *basis = cJSON_CreateObject();
+    const cJSON *meta = root_member(r, KEY_TIMING_METADATA);
+    const cJSON *ratio = root_member(r, KEY_KNOWN_TIMINGS_RATIO);
+    if (meta) cJSON_AddItemToObject(basis, "timing_metadata", cJSON_Duplicate(meta, true));
+    if (ratio) cJSON_AddItemToObject(basis, "known_timings_ratio", cJSON_Duplicate(ratio, true));
+    plan_estimates_read_server(r->p->estimates, basis);
+    cJSON_Delete(basis);
+}
+
 /* The plan read into r->p; false with *err (the fallback's reason). */
 static bool read_plan(cut_plan_t *r, const char *body, char **err)
 {
@@ -234,6 +270,7 @@ static bool read_plan(cut_plan_t *r, const char *body, char **err)
                             "tasks");
     parse_muted(r->p, root_member(r, KEY_MUTED));
     add_skipped(r->p, root_member(r, KEY_SKIPPED));
+    if (r->p->estimates) read_timing_basis(r);
     return true;
 }
 

@@ -157,8 +157,9 @@ static got_t plan_from_answer(plan_api_answer_t *a, plan_t *p, const config_t *c
         return a->outcome == PLAN_API_FATAL ? GOT_FATAL : GOT_FALLBACK;
     }
     char *err = NULL;
-    if (!plan_json_parse(p, a->body, cfg->location_prefix, cfg->parallel_job, log_warn_line, NULL,
-                         &err)) {
+    /* plan --explain (p->estimates) shows every job's entries; a job reads its own */
+    long job = p->estimates ? PLAN_JSON_ALL_JOBS : cfg->parallel_job;
+    if (!plan_json_parse(p, a->body, cfg->location_prefix, job, log_warn_line, NULL, &err)) {
         free(p->reason);
         p->reason = err; /* "Invalid Plan: ..." or "Error Plan: ..." */
         return GOT_FALLBACK;
@@ -294,8 +295,10 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
 {
     /* Throw away whatever a half-usable server answer left behind. */
     char *reason = xstrdup(p->reason);
+    bool explain = p->estimates != NULL;
     plan_free(p);
     plan_init(p, cfg->parallel_job_count);
+    if (explain) p->estimates = plan_estimates_new();
     free(p->reason);
     p->reason = reason;
     durations_t known = {0};
@@ -311,8 +314,9 @@ static void fallback_plan(const config_t *cfg, const strlist_t *files, plan_t *p
     if (have) have = durations_match_plan(cfg, files, &known);
     plan_fallback(p, files, have ? &known : NULL);
     if (have) durations_free(&known);
-    /* split files: ask pytest, or leave it to the run phase when pytest cannot start here */
-    plan_refine_job(p, cfg->parallel_job, config_test_command(cfg), true);
+    /* split files: ask pytest, or leave it to the run phase when pytest cannot start here
+     * (plan --explain shows every job's part as planned, and runs nothing) */
+    if (!explain) plan_refine_job(p, cfg->parallel_job, config_test_command(cfg), true);
 }
 
 /* The previous attempt's selectors; says in one line when there are none to
@@ -361,12 +365,12 @@ static int choose_plan(const config_t *cfg, entries_t *e, plan_t *p)
     if (cfg->offline) {
         if (need_entries(cfg, e)) return e->status;
         free(p->reason);
-        p->reason =
-            xstrdup("no Test Engine suite, token or organization configured: planning locally");
+        p->reason = xstrdup("no Test Engine suite or token configured: planning locally");
         fallback_plan(cfg, &e->list, p);
         return 0;
     }
-    if (cfg->job_retry_count > 0 && retry_plan(cfg, p)) return 0;
+    /* plan --explain explains the step's plan, not one job's retry */
+    if (cfg->job_retry_count > 0 && !p->estimates && retry_plan(cfg, p)) return 0;
     got_t got = server_plan(cfg, e, p);
     if (got == GOT_STOP) return e->status;
     if (got == GOT_FATAL) {
@@ -408,6 +412,22 @@ int plan_phase_entries(const config_t *cfg, strlist_t *entries)
     return *cfg->tag_filters ? plan_tagfilter_apply(cfg, entries) : 0;
 }
 
+static void log_rejected(const plan_t *p)
+{
+    for (size_t i = 0; i < p->rejected.len; i++)
+        log_warn("refused a plan entry: %s; it will not be passed to pytest", p->rejected.items[i]);
+}
+
+int plan_phase_choose(const config_t *cfg, const strlist_t *entries, plan_t *p)
+{
+    entries_t e = {.list = STRLIST_INIT, .found = true}; /* found by the caller */
+    for (size_t i = 0; i < entries->len; i++) strlist_push(&e.list, entries->items[i]);
+    int status = choose_plan(cfg, &e, p);
+    log_rejected(p);
+    strlist_free(&e.list);
+    return status;
+}
+
 int plan_phase_plan(config_t *cfg)
 {
     char *err = NULL;
@@ -426,8 +446,7 @@ int plan_phase_plan(config_t *cfg)
     plan_t p;
     plan_init(&p, cfg->parallel_job_count);
     status = choose_plan(cfg, &e, &p);
-    for (size_t i = 0; i < p.rejected.len; i++)
-        log_warn("refused a plan entry: %s; it will not be passed to pytest", p.rejected.items[i]);
+    log_rejected(&p);
     if (status == 0)
         status = write_slice(cfg, &p, e.found ? e.list.len : PLAN_SUMMARY_NOT_DISCOVERED);
     plan_free(&p);

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include "config.h"
 #include "http.h"
+#include "plan.h"
 #include "strlist.h"
 
 /* Mints an OIDC API token when needed and validates for planning; prints
@@ -24,6 +25,11 @@ int plan_phase_plan(config_t *cfg);
  * plan and the fallback split only those. Returns 0, or the status to stop
  * with, the reason logged. */
 int plan_phase_entries(const config_t *cfg, strlist_t *entries);
+/* The plan for these entries, as plan_phase_plan makes it, without writing
+ * anything: plan --explain sets p->estimates first (then no job retry's
+ * selectors, and the fallback's split files are not refined with pytest).
+ * Logs what it does; returns 0, or the status to stop with. */
+int plan_phase_choose(const config_t *cfg, const strlist_t *entries, plan_t *p);
 /* One error line per file pytest cannot import (a terminal outcome). */
 void plan_phase_log_broken_files(const strlist_t *broken);
 

@@ -49,6 +49,22 @@ void plan_summary_print_loads(const plan_t *p)
     print_bound(makespan, p->test_bound_s, "test-level", "test");
 }
 
+/* Test Engine's estimate for this job and what it rests on, when it gave them. */
+static void print_server_estimate(const plan_task_t *t)
+{
+    if (t->estimated_s < 0) return;
+    if (t->samples < 0) {
+        log_info("Test Engine estimates this job at %.1fs", t->estimated_s);
+        return;
+    }
+    size_t n = t->run.len, defaults = n > t->n_history ? n - t->n_history : 0;
+    log_info("Test Engine estimates this job at %.1fs from %ld timing sample%s: %zu of its %zu "
+             "entr%s %s history%s",
+             t->estimated_s, t->samples, t->samples == 1 ? "" : "s", t->n_history, n,
+             n == 1 ? "y" : "ies", t->n_history == 1 ? "has" : "have",
+             defaults ? ", the others are at its default" : "");
+}
+
 void plan_summary_print(const config_t *cfg, const plan_t *p, size_t n_files)
 {
     const strlist_t *mine = &p->tasks[cfg->parallel_job].run;
@@ -62,6 +78,8 @@ void plan_summary_print(const config_t *cfg, const plan_t *p, size_t n_files)
     else
         log_info("Files discovered: %zu; entries on this job: %zu", n_files, mine->len);
     if (p->source == PLAN_FALLBACK) plan_summary_print_loads(p);
+    if (p->source == PLAN_SERVER_CACHED || p->source == PLAN_SERVER_CREATED)
+        print_server_estimate(&p->tasks[cfg->parallel_job]);
     size_t shown = mine->len < ENTRIES_SHOWN ? mine->len : ENTRIES_SHOWN;
     for (size_t i = 0; i < shown; i++) log_info("  %s", mine->items[i]);
     if (shown < mine->len)

@@ -1,6 +1,8 @@
 #include "report_annotate.h"
 #include "agent.h"
 #include "report_markdown.h"
+#include "report_stepnote.h"
+#include "report_timing.h"
 #include "run_classify.h"
 #include "log.h"
 #include "run_result.h"
@@ -34,7 +36,7 @@ static void items_free(items_t *l)
 typedef struct {
     report_markdown_job_t job;
     items_t failed, coll, flaky, muted;
-    char *launcher, *job_url, *upload_problem;
+    char *launcher, *job_url;
 } glue_t;
 
 static report_markdown_list_t items_as_list(const items_t *l)
@@ -88,17 +90,7 @@ static void glue_init(glue_t *g, const config_t *cfg, const run_record_t *rec,
     j->exit_status = rec->exit_status;
     j->terminal = rec->terminal;
     j->why = rec->why;
-    bool fallback = rec->plan_source && strcmp(rec->plan_source, "fallback") == 0;
-    if (fallback && !cfg->offline && rec->plan_reason && *rec->plan_reason)
-        j->plan_problem = rec->plan_reason;
-    if (up) {
-        g->upload_problem = report_upload_shortfall(up);
-        if (!g->upload_problem && up->failed_requests)
-            g->upload_problem = xasprintf("%zu of %zu upload requests failed: see the job log",
-                                          up->failed_requests, up->requests);
-        j->upload_problem = g->upload_problem;
-        j->run_url = up->run_url;
-    }
+    if (up) j->run_url = up->run_url;
     g->launcher = report_markdown_launcher(cfg->test_cmd);
     j->launcher = g->launcher;
 }
@@ -111,16 +103,42 @@ static void glue_free(glue_t *g)
     items_free(&g->muted);
     free(g->launcher);
     free(g->job_url);
-    free(g->upload_problem);
 }
 
-static bool annotate_append(const config_t *cfg, report_markdown_box_t box, const buf_t *body,
-                            char **err)
+/* Appends body, wrapped to stand on its own whatever the agent does with
+ * the whitespace between bodies (report_markdown.h), to a box. */
+static bool annotate_append(const config_t *cfg, const report_markdown_job_t *job,
+                            const char *context, const char *style, const char *priority,
+                            const buf_t *body, char **err)
+{
+    buf_t wrapped = BUF_INIT;
+    report_markdown_wrap(job, body, &wrapped);
+    const char *args[] = {"annotate",
+                          "--append",
+                          "--style",
+                          style,
+                          "--context",
+                          context,
+                          priority ? "--priority" : NULL,
+                          priority,
+                          NULL};
+    bool ok = agent_call_with_text(cfg, args, wrapped.data, wrapped.len, err);
+    if (!ok && priority && *err && strstr(*err, "priority")) {
+        /* an agent older than annotation priorities: the box, in creation order */
+        free(*err);
+        *err = NULL;
+        args[6] = NULL;
+        ok = agent_call_with_text(cfg, args, wrapped.data, wrapped.len, err);
+    }
+    buf_free(&wrapped);
+    return ok;
+}
+
+static bool append_to_box(const config_t *cfg, const report_markdown_job_t *job,
+                          report_markdown_box_t box, const buf_t *body, char **err)
 {
     char *context = report_markdown_box_context(cfg->step_id, box);
-    const char *args[] = {"annotate",  "--append", "--style", report_markdown_box_style(box),
-                          "--context", context,    NULL};
-    bool ok = agent_call_with_text(cfg, args, body->data, body->len, err);
+    bool ok = annotate_append(cfg, job, context, report_markdown_box_style(box), NULL, body, err);
     free(context);
     return ok;
 }
@@ -134,10 +152,92 @@ static void annotate_overflow(const config_t *cfg, const report_markdown_job_t *
     buf_t line = BUF_INIT;
     report_markdown_render_overflow(job, &line);
     char *err = NULL;
-    if (annotate_append(cfg, box, &line, &err))
+    if (append_to_box(cfg, job, box, &line, &err))
         log_info("Annotation: the box is full; one line appended instead");
     free(err);
     buf_free(&line);
+}
+
+/* A note of the step's, written whole (no --append): every job that has it
+ * writes the same box, so the page shows it once (report_stepnote.h). */
+static void annotate_step_note(const config_t *cfg, report_stepnote_t *note)
+{
+    const char *args[] = {"annotate", "--style", "warning", "--context", note->context, NULL};
+    char *err = NULL;
+    if (agent_call_with_text(cfg, args, note->body.data, note->body.len, &err))
+        log_info("Annotation: the step's note %s written (once for the step, whichever job "
+                 "writes it)",
+                 note->context);
+    else
+        log_warn("could not write the step's note %s: %s", note->context, err);
+    free(err);
+    report_stepnote_free(note);
+}
+
+/* This job's line (and slowest tests, skip reasons) in the step's time box. */
+static void annotate_timing(const config_t *cfg, const run_record_t *rec,
+                            const report_markdown_job_t *job)
+{
+    double first, retries;
+    run_record_took(rec, &first, &retries);
+    buf_t body = BUF_INIT;
+    report_timing_render(job, &rec->timing, first, retries, &body);
+    char *context = report_timing_context(cfg->step_id);
+    char *err = NULL;
+    if (annotate_append(cfg, job, context, "info", REPORT_TIMING_PRIORITY, &body, &err))
+        log_info("Annotation: this job's time appended to the step's info box");
+    else
+        log_warn("could not add this job's time to the annotation: %s", err);
+    free(err);
+    free(context);
+    buf_free(&body);
+}
+
+/* Before the upload: this job's section (failures or notes), its time, and
+ * the step's note on a fallback plan. */
+static bool annotate_run(const config_t *cfg, const run_record_t *rec, glue_t *g, char **err)
+{
+    report_markdown_box_t box = report_markdown_box(&g->job);
+    bool ok = true;
+    if (box == REPORT_MARKDOWN_BOX_NONE) {
+        log_info("Annotation: no failures or notes from this job");
+    } else {
+        buf_t body = BUF_INIT;
+        report_markdown_render_section(&g->job, REPORT_MARKDOWN_SECTION_MAX, &body);
+        ok = append_to_box(cfg, &g->job, box, &body, err);
+        if (ok)
+            log_info("Annotation: %zu bytes appended to the step's %s box", body.len,
+                     report_markdown_box_style(box));
+        else
+            annotate_overflow(cfg, &g->job, box);
+        buf_free(&body);
+    }
+    annotate_timing(cfg, rec, &g->job);
+    bool fallback = rec->plan_source && strcmp(rec->plan_source, "fallback") == 0;
+    if (fallback && !cfg->offline && rec->plan_reason && *rec->plan_reason) {
+        report_stepnote_t note;
+        report_stepnote_plan(cfg->step_id, cfg->label, rec->plan_reason, &note);
+        annotate_step_note(cfg, &note);
+    }
+    return ok;
+}
+
+/* After the upload: the step's note when it fell short, and a failing job's
+ * Test Engine run under its section. */
+static bool annotate_upload(const config_t *cfg, const report_upload_summary_t *up, glue_t *g,
+                            char **err)
+{
+    report_stepnote_t note;
+    if (report_stepnote_upload(cfg->step_id, cfg->label, up, &note)) annotate_step_note(cfg, &note);
+    buf_t line = BUF_INIT;
+    report_markdown_render_upload(&g->job, &line);
+    bool ok = true;
+    if (line.len) {
+        ok = append_to_box(cfg, &g->job, REPORT_MARKDOWN_BOX_FAILURES, &line, err);
+        if (ok) log_info("Annotation: this job's Test Engine run appended to the step's error box");
+    }
+    buf_free(&line);
+    return ok;
 }
 
 bool report_annotate_send(const config_t *cfg, const run_record_t *rec,
@@ -145,26 +245,7 @@ bool report_annotate_send(const config_t *cfg, const run_record_t *rec,
 {
     glue_t g;
     glue_init(&g, cfg, rec, up);
-    report_markdown_box_t box = report_markdown_box(&g.job);
-    buf_t body = BUF_INIT;
-    if (up) {
-        report_markdown_render_upload(&g.job, &body);
-        if (box == REPORT_MARKDOWN_BOX_NONE) box = REPORT_MARKDOWN_BOX_NOTES;
-    } else if (box != REPORT_MARKDOWN_BOX_NONE) {
-        report_markdown_render_section(&g.job, REPORT_MARKDOWN_SECTION_MAX, &body);
-    }
-    bool ok = true;
-    if (!body.len) {
-        if (!up) log_info("Annotation: nothing to add (this job passed with nothing to report)");
-    } else {
-        ok = annotate_append(cfg, box, &body, err);
-        if (ok)
-            log_info("Annotation: %zu bytes appended to the step's %s box", body.len,
-                     report_markdown_box_style(box));
-        else if (!up)
-            annotate_overflow(cfg, &g.job, box);
-    }
-    buf_free(&body);
+    bool ok = up ? annotate_upload(cfg, up, &g, err) : annotate_run(cfg, rec, &g, err);
     glue_free(&g);
     return ok;
 }

@@ -132,9 +132,11 @@ static bool job_failed(const report_markdown_job_t *j)
     return j->exit_status != 0;
 }
 
+/* A plan or upload problem is the step's, said once in a note of its own
+ * (report_stepnote.h), not in every job's section. */
 static bool has_notes(const report_markdown_job_t *j)
 {
-    return j->flaky || j->muted_failed || j->plan_problem || j->upload_problem;
+    return j->flaky || j->muted_failed;
 }
 
 report_markdown_box_t report_markdown_box(const report_markdown_job_t *j)
@@ -174,11 +176,22 @@ static void put_job_link(buf_t *b, const report_markdown_job_t *j)
     if (link) buf_printf(b, "](%s)", j->job_url);
 }
 
+void report_markdown_wrap(const report_markdown_job_t *j, const buf_t *body, buf_t *out)
+{
+    size_t n = body->len;
+    while (n && (body->data[n - 1] == '\n' || body->data[n - 1] == ' ')) n--;
+    size_t start = 0;
+    while (start < n && body->data[start] == '\n') start++;
+    buf_printf(out, "<!-- test-engine-pytest: job %ld of %ld -->\n\n", j->job_number, j->job_count);
+    buf_append(out, body->data + start, n - start);
+    buf_puts(out, "\n\n<!-- /test-engine-pytest -->\n");
+}
+
 /* One line that names the step and the job, since no job knows whether its
  * section is the first in the box: "**:x: Unit tests** · job 2 of 3 · attempt 2 (retry 1)". */
-static void put_heading(buf_t *b, const report_markdown_job_t *j, const char *icon)
+void report_markdown_heading(buf_t *b, const report_markdown_job_t *j, const char *icon)
 {
-    buf_printf(b, "\n**%s ", icon);
+    buf_printf(b, "**%s ", icon);
     if (j->label && *j->label)
         report_markdown_text(b, j->label, 200);
     else
@@ -279,20 +292,6 @@ static void put_reproduce(buf_t *b, const report_markdown_job_t *j)
     buf_free(&cmd);
 }
 
-static void put_problems(buf_t *b, const report_markdown_job_t *j)
-{
-    if (j->plan_problem) {
-        buf_puts(b, "\nPlan: fallback split, not Test Engine's plan: ");
-        report_markdown_text(b, j->plan_problem, 500);
-        buf_putc(b, '\n');
-    }
-    if (j->upload_problem) {
-        buf_puts(b, "\nUpload: ");
-        report_markdown_text(b, j->upload_problem, 500);
-        buf_putc(b, '\n');
-    }
-}
-
 static const char *outcome_words(const report_markdown_job_t *j)
 {
     if (!job_failed(j))
@@ -306,10 +305,10 @@ void report_markdown_render_section(const report_markdown_job_t *j, size_t max, 
 {
     bool failed = job_failed(j);
     buf_t head = BUF_INIT, tail = BUF_INIT, lists = BUF_INIT;
-    put_heading(&head, j,
-                failed                ? ":x:"
-                : j->retry_of_failure ? ":white_check_mark:"
-                                      : ":warning:");
+    report_markdown_heading(&head, j,
+                            failed                ? ":x:"
+                            : j->retry_of_failure ? ":white_check_mark:"
+                                                  : ":warning:");
     buf_puts(&head, outcome_words(j));
     if (failed) buf_printf(&head, " (exit status %d)", j->exit_status);
     buf_puts(&head, "\n\n");
@@ -322,7 +321,6 @@ void report_markdown_render_section(const report_markdown_job_t *j, size_t max, 
     buf_putc(&head, '\n');
 
     if (failed) put_reproduce(&tail, j);
-    put_problems(&tail, j);
 
     size_t limit = failed ? max : (max < NOTES_MAX ? max : NOTES_MAX);
     size_t fixed = head.len + tail.len + 4 * MORE_LINE_MAX;
@@ -357,20 +355,15 @@ void report_markdown_render_upload(const report_markdown_job_t *j, buf_t *out)
 {
     bool run_link =
         j->run_url && strncmp(j->run_url, "https://", 8) == 0 && !strpbrk(j->run_url, " ()<>\n");
-    if (!j->upload_problem && !(job_failed(j) && run_link)) return;
-    put_heading(out, j, j->upload_problem ? ":warning:" : ":link:");
-    if (j->upload_problem) {
-        buf_puts(out, "upload problem: ");
-        report_markdown_text(out, j->upload_problem, 500);
-    } else {
-        buf_printf(out, "results in [Test Engine](%s)", j->run_url);
-    }
+    if (!(job_failed(j) && run_link)) return;
+    report_markdown_heading(out, j, ":link:");
+    buf_printf(out, "results in [Test Engine](%s)", j->run_url);
     buf_putc(out, '\n');
 }
 
 void report_markdown_render_overflow(const report_markdown_job_t *j, buf_t *out)
 {
-    put_heading(out, j, job_failed(j) ? ":x:" : ":warning:");
+    report_markdown_heading(out, j, job_failed(j) ? ":x:" : ":warning:");
     buf_puts(out, outcome_words(j));
     buf_puts(out, " (");
     put_counts(out, j);

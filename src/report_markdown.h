@@ -10,9 +10,20 @@
  *                       passed on retry"); nothing can turn it green or yellow.
  *   REPORT_MARKDOWN_BOX_NOTES     style "warning": passing jobs with something to say
  *                       (flaky tests, muted failures, a plan or upload problem).
- * A job that passed with nothing to say writes nothing: an all-green step has
- * no box at all. No job knows whether it is the first to write, so each
- * section starts with one compact line naming the step label and the job.
+ * A job that passed with nothing to say writes nothing there. No job knows
+ * whether it is the first to write, so each section starts with one compact
+ * line naming the step label and the job. A note every job would repeat (the
+ * plan fell back, the upload failed) is the step's, said once in a box of its
+ * own (report_stepnote.h); each job's time goes to the step's "time" box
+ * (report_timing.h).
+ *
+ * --append joins bodies with nothing between them, and an agent may trim
+ * each body's whitespace (buildkite/feedback#391): a section that began with
+ * a newline ran into the one before. So every appended body is wrapped
+ * (report_markdown_wrap) between two HTML comment lines: where two sections
+ * meet, "<!-- /... --><!-- ... -->" is one line, an HTML block of its own
+ * that ends on that line, so each section starts a fresh block whatever
+ * whitespace survives. The comments render as nothing.
  *
  * Rendering works from its own input (report_markdown_job_t), not from the run record,
  * so the record can change without touching this file. Names and reasons are
@@ -54,12 +65,10 @@ typedef struct {
     const char *label;          /* BUILDKITE_LABEL; may be NULL or "" */
     const char *job_url;        /* link to this job's log; may be NULL */
     int exit_status;
-    bool terminal;              /* a retry cannot fix it */
-    const char *why;            /* one line on the outcome; may be NULL */
-    const char *plan_problem;   /* NULL when the plan came as expected */
-    const char *upload_problem; /* NULL when the upload went fine (or did not run) */
-    const char *run_url;        /* Test Engine run; may be NULL */
-    const char *launcher;       /* "python3 -m pytest", for the reproduce command */
+    bool terminal;        /* a retry cannot fix it */
+    const char *why;      /* one line on the outcome; may be NULL */
+    const char *run_url;  /* Test Engine run; may be NULL */
+    const char *launcher; /* "python3 -m pytest", for the reproduce command */
 } report_markdown_job_t;
 
 typedef enum {
@@ -76,9 +85,15 @@ const char *report_markdown_box_style(report_markdown_box_t box);
 char *report_markdown_box_context(const char *step_id, report_markdown_box_t box);
 /* The job's section, at most `max` bytes (max >= 1024). */
 void report_markdown_render_section(const report_markdown_job_t *j, size_t max, buf_t *out);
-/* The short line added after the upload: a problem, or the Test Engine run of
- * a failing job. Empty when there is nothing to add. */
+/* The short line added after the upload: the Test Engine run of a failing
+ * job. Empty when there is nothing to add. */
 void report_markdown_render_upload(const report_markdown_job_t *j, buf_t *out);
+/* body, made a self-contained piece of the box (see above): out gets
+ * "<!-- test-engine-pytest: job I of N -->", a blank line, the body without
+ * its leading and trailing newlines, a blank line, the closing comment. */
+void report_markdown_wrap(const report_markdown_job_t *j, const buf_t *body, buf_t *out);
+/* "**<icon> <label>** · [job 2 of 3](url) · attempt 2 (retry 1): " */
+void report_markdown_heading(buf_t *b, const report_markdown_job_t *j, const char *icon);
 /* The line that replaces a section the agent refused (the box is full). */
 void report_markdown_render_overflow(const report_markdown_job_t *j, buf_t *out);
 

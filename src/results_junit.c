@@ -201,6 +201,11 @@ static void junit_on_start(void *user, const char *el, const char **atts)
         c->in_problem = true;
     } else if (strcmp(el, "skipped") == 0 && c->status != ST_FAILED) {
         c->status = ST_SKIPPED;
+        const char *msg = results_junit_attr(atts, "message"); /* the skip's reason */
+        const char *type = results_junit_attr(atts, "type");
+        reason_reset(c);
+        if (type && strcmp(type, "pytest.xfail") == 0) reason_add(c, "xfail: ", 7);
+        if (msg) reason_add(c, msg, strlen(msg));
     }
 }
 
@@ -252,7 +257,7 @@ static void record_case(results_junit_ctx_t *c)
     rec.node_id = node_id;
     rec.file = file;
     rec.status = c->status;
-    rec.failure = c->status == ST_FAILED ? buf_str(&c->reason) : NULL;
+    rec.failure = c->status == ST_FAILED || c->status == ST_SKIPPED ? buf_str(&c->reason) : NULL;
     rec.collection_error = c->collection_error;
     rec.error = c->error;
     rec.duration = c->time;

@@ -129,6 +129,22 @@ static void start_recorder(run_state_t *rn)
     rn->cwd = cwd ? cwd : xstrdup(".");
 }
 
+/* The estimate the plan made for this slice; every test record the model
+ * takes then passes by the timing too (durations, skip reasons). */
+static void start_timing(run_record_t *rec, const slice_t *slice)
+{
+    run_timing_t *t = &rec->timing;
+    run_timing_init(t);
+    t->estimate_s = slice->estimate_s;
+    free(t->estimate_basis);
+    t->estimate_basis = xstrdup(slice->estimate_basis ? slice->estimate_basis : "none");
+    t->samples = slice->samples;
+    t->with_history = slice->with_history;
+    t->entries = slice->tests.len;
+    rec->result.observe = run_timing_add_fn;
+    rec->result.observe_user = t;
+}
+
 static void start_record(run_state_t *rn, const slice_t *slice)
 {
     config_t *cfg = rn->cfg;
@@ -138,6 +154,7 @@ static void start_record(run_state_t *rn, const slice_t *slice)
     /* the collector must not upload what report uploads; no token for pytest */
     childenv_build(&rn->env);
     run_result_init(&rn->rec.result, slice->muted, slice->n_muted);
+    start_timing(&rn->rec, slice);
     rn->rec.attempts = xcalloc((size_t)cfg->retry_count + 1, sizeof(attempt_t));
     rn->rec.mode = xstrdup(rn->setup.mode == MODE_JSON ? "json" : "junit");
     rn->rec.plan_source = xstrdup(slice->source);

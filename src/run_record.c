@@ -8,11 +8,25 @@
 #include "state_dir.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define RUN_RECORD_NAME "run.json"
+
+void run_record_took(const run_record_t *rec, double *first_s, double *retries_s)
+{
+    *first_s = *retries_s = -1;
+    for (size_t i = 0; i < rec->n_attempts; i++) {
+        const attempt_t *a = &rec->attempts[i];
+        double s = a->ended >= a->started && a->started > 0 ? a->ended - a->started : 0;
+        if (a->index == 0)
+            *first_s = s;
+        else
+            *retries_s = (*retries_s < 0 ? 0 : *retries_s) + s;
+    }
+}
 
 /* ---- writing ---- */
 
@@ -45,6 +59,39 @@ static cJSON *attempt_json(const attempt_t *a)
     return o;
 }
 
+static cJSON *timing_json(const run_timing_t *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *est = cJSON_AddObjectToObject(o, "estimate");
+    cJSON_AddNumberToObject(est, "seconds", t->estimate_s);
+    cJSON_AddStringToObject(est, "basis", t->estimate_basis ? t->estimate_basis : "none");
+    cJSON_AddNumberToObject(est, "samples", (double)t->samples);
+    cJSON_AddNumberToObject(est, "with_history", (double)t->with_history);
+    cJSON_AddNumberToObject(est, "entries", (double)t->entries);
+    run_timing_test_t slow[RUN_TIMING_SLOWEST];
+    run_timing_slowest(t, slow);
+    cJSON *list = cJSON_AddArrayToObject(o, "slowest");
+    for (size_t i = 0; i < t->n_slowest; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "node_id", slow[i].node_id);
+        cJSON_AddNumberToObject(e, "seconds", slow[i].seconds);
+        cJSON_AddItemToArray(list, e);
+    }
+    cJSON *reasons = cJSON_AddArrayToObject(o, "skip_reasons");
+    for (size_t i = 0; i < t->n_reasons; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "reason", t->reasons[i].reason);
+        cJSON_AddNumberToObject(e, "count", (double)t->reasons[i].count);
+        cJSON_AddStringToObject(e, "example", t->reasons[i].example);
+        cJSON_AddItemToArray(reasons, e);
+    }
+    cJSON_AddNumberToObject(o, "skipped", (double)t->skipped);
+    cJSON_AddNumberToObject(o, "skipped_other", (double)t->skipped_other);
+    cJSON_AddNumberToObject(o, "timed", (double)t->timed);
+    cJSON_AddNumberToObject(o, "tests_seconds", t->tests_s);
+    return o;
+}
+
 static cJSON *header_json(const run_record_t *rec)
 {
     cJSON *root = cJSON_CreateObject();
@@ -69,6 +116,7 @@ static cJSON *header_json(const run_record_t *rec)
     add_stats_json(cJSON_AddObjectToObject(root, "counts"), &s, rec->result.skipped_records);
     add_stats_json(cJSON_AddObjectToObject(root, "settled"), &rec->result.settled,
                    rec->result.skipped_records);
+    cJSON_AddItemToObject(root, "timing", timing_json(&rec->timing));
     cJSON_AddNumberToObject(root, "failures", (double)rec->result.len);
     return root;
 }
@@ -172,6 +220,42 @@ static void read_attempts(run_record_t *rec, const cJSON *atts)
     }
 }
 
+/* A number of seconds from another process: finite and not negative, else -1. */
+static double seconds_of(const cJSON *o, const char *key)
+{
+    double s = json_get_num(o, key);
+    return isfinite(s) && s >= 0 && s < 1e12 ? s : -1;
+}
+
+/* Bounded as the writer bounds it, whatever the file holds. */
+static void read_timing(run_timing_t *t, const cJSON *o)
+{
+    const cJSON *est = cJSON_GetObjectItemCaseSensitive(o, "estimate"), *e;
+    t->estimate_s = seconds_of(est, "seconds");
+    free(t->estimate_basis);
+    t->estimate_basis = xstrdup(cJSON_IsObject(est) ? json_get_str(est, "basis") : "none");
+    t->samples = json_get_long(est, "samples", -1, 1000000000000L, -1);
+    t->with_history = json_get_count(est, "with_history");
+    t->entries = json_get_count(est, "entries");
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "slowest"))
+    {
+        const char *id = json_get_str(e, "node_id");
+        double s = seconds_of(e, "seconds");
+        if (*id && s >= 0) run_timing_put_slow(t, id, s);
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "skip_reasons"))
+    {
+        char *reason = run_timing_reason_text(json_get_str(e, "reason"));
+        run_timing_put_reason(t, reason, json_get_count(e, "count"), json_get_str(e, "example"));
+        free(reason);
+    }
+    t->skipped = json_get_count(o, "skipped");
+    t->skipped_other += json_get_count(o, "skipped_other");
+    t->timed = json_get_count(o, "timed");
+    double total = seconds_of(o, "tests_seconds");
+    t->tests_s = total > 0 ? total : 0;
+}
+
 typedef struct {
     run_record_t *rec;
     const char *path;
@@ -210,6 +294,7 @@ static void read_record_header(record_reader_t *rd, const cJSON *h)
     const cJSON *settled = cJSON_GetObjectItemCaseSensitive(h, "settled");
     read_stats_json(settled, &rec->result.settled);
     rec->result.skipped_records = json_get_count(settled, "unreadable_records");
+    read_timing(&rec->timing, cJSON_GetObjectItemCaseSensitive(h, "timing"));
     rd->expected = json_get_count(h, "failures");
     run_result_reserve(&rec->result, rd->expected);
 }
@@ -299,6 +384,7 @@ bool run_record_read(const config_t *cfg, run_record_t **out, char **err)
     }
     run_record_t *rec = xcalloc(1, sizeof *rec);
     run_result_init(&rec->result, NULL, 0);
+    run_timing_init(&rec->timing);
     record_reader_t rd = {.rec = rec, .path = path};
     check_record_file(&rd);
     free(path);
@@ -325,6 +411,7 @@ void run_record_free(run_record_t *rec)
     strlist_free(&rec->running);
     free(rec->attempts);
     run_result_free(&rec->result);
+    run_timing_free(&rec->timing);
     memset(rec, 0, sizeof *rec);
 }
 

@@ -5,14 +5,19 @@
  * exit status and why, each attempt (result file, exit code, times, how many
  * entries it ran, the node-id prefix of its result file), the tests a killed
  * pytest was running, the counts of every outcome, the exit-4 forensics text,
- * and the tests that failed in some attempt (node id, final status, attempts,
- * flaky, muted, collection error, one-line cause). Its size follows the
- * failures, never the suite: tests that passed are only counted.
+ * the tests that failed in some attempt (node id, final status, attempts,
+ * flaky, muted, collection error, one-line cause), and the job's timing
+ * (run_timing.h: its estimate, its slowest tests, its skip reasons, bounded).
+ * Its size follows the failures, never the suite: tests that passed are only
+ * counted.
  *
  * Format (version RUN_RECORD_VERSION): one JSON array, written atomically. Its
  * first element is the header object ("version", the fields above, "counts"
- * for people and tools, "settled" for the model, "failures": how many
- * elements follow); then one object per failed test. Being an array, it is
+ * for people and tools, "settled" for the model, "timing": {"estimate":
+ * {"seconds", "basis", "samples", "with_history", "entries"}, "slowest":
+ * [{"node_id", "seconds"}] slowest first, "skip_reasons": [{"reason",
+ * "count", "example"}], "skipped", "skipped_other", "timed", "tests_seconds"},
+ * "failures": how many elements follow); then one object per failed test. Being an array, it is
  * read back with the collector reader's streaming scanner, one element at a
  * time, so reading it costs what the failures cost. A reader refuses
  * another version (the command phase must run again with this binary). */
@@ -21,9 +26,10 @@
 #include <stdbool.h>
 #include "config.h"
 #include "run_result.h"
+#include "run_timing.h"
 #include "strlist.h"
 
-#define RUN_RECORD_VERSION 3
+#define RUN_RECORD_VERSION 4
 
 typedef struct {
     int index;
@@ -50,8 +56,12 @@ typedef struct {
     strlist_t running;   /* tests a killed pytest was running */
     size_t salvaged;     /* results written from pytest's own reports after it was killed */
     run_result_t result; /* counts, and the tests that failed in some attempt */
+    run_timing_t timing; /* estimate, slowest tests, skip reasons */
 } run_record_t;
 
+/* How long pytest took: the first attempt (the slice the estimate is for),
+ * and the in-job retries after it; -1 when it never ran. */
+void run_record_took(const run_record_t *rec, double *first_s, double *retries_s);
 /* Writes run.json atomically; false with *err ("cannot write <path> (...)"). */
 bool run_record_write(const config_t *cfg, const run_record_t *rec, char **err);
 /* Reads run.json. No run.json: true with *out NULL. Unusable (another

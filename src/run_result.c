@@ -223,6 +223,7 @@ void run_result_add(run_result_t *r, const test_record_t *rec)
         r->skipped_records++;
         return;
     }
+    if (r->observe) r->observe(rec, r->observe_user);
     test_result_t *t = run_result_find(r, rec->node_id);
     if (t) {
         update_from_record(t, rec);

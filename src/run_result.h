@@ -44,7 +44,7 @@ typedef struct {
     const char *node_id; /* as pytest prints it, relative to the rootdir */
     const char *file;    /* may be NULL */
     test_status_t status;
-    const char *failure; /* reason text of a failure (bounded), or NULL */
+    const char *failure; /* reason text of a failure, or of a skip (bounded), or NULL */
     bool collection_error;
     bool error;          /* JUnit: an <error> (not a <failure>) */
     double duration;     /* seconds; < 0 when the record has none */
@@ -83,6 +83,10 @@ typedef struct {
     size_t n_muted;
     run_result_stats_t settled; /* tests never tracked: counted only */
     size_t skipped_records;     /* records that could not be read */
+    /* Sees every usable record run_result_add consumes, before the model
+     * does (run_timing.h: durations and skip reasons); NULL for none. */
+    record_fn observe;
+    void *observe_user;
 } run_result_t;
 
 void run_result_init(run_result_t *r, const plan_test_ref_t *muted, size_t n_muted);

@@ -160,6 +160,31 @@ static void print_flaky(const run_result_t *r)
     if (total > LISTED_FAILURES) log_info("  ... and %zu more flaky", total - LISTED_FAILURES);
 }
 
+/* This job's time against its estimate, its slowest tests, why tests were skipped. */
+static void print_timing(const run_record_t *rec)
+{
+    const run_timing_t *t = &rec->timing;
+    double first, retries;
+    run_record_took(rec, &first, &retries);
+    char *words = run_timing_words(t, first);
+    log_info("Time: %s", words);
+    free(words);
+    if (retries > 0) log_info("  in-job retries took %.1fs more", retries);
+    run_timing_test_t slow[RUN_TIMING_SLOWEST];
+    run_timing_slowest(t, slow);
+    if (t->n_slowest) log_info("Slowest tests:");
+    for (size_t i = 0; i < t->n_slowest; i++)
+        log_info("  %9.3fs  %s", slow[i].seconds, slow[i].node_id);
+    if (t->n_reasons) log_info("Skipped, by reason:");
+    for (size_t i = 0; i < t->n_reasons; i++)
+        log_info("  %6zu  %s (e.g. %s)", t->reasons[i].count,
+                 *t->reasons[i].reason ? t->reasons[i].reason : "(no reason given)",
+                 t->reasons[i].example);
+    if (t->skipped_other)
+        log_info("  %6zu  with other reasons (only the first %d reasons are kept)",
+                 t->skipped_other, RUN_TIMING_REASONS);
+}
+
 void run_summary_print(const run_facts_t *f, int status)
 {
     const run_record_t *rec = f->rec;
@@ -176,5 +201,6 @@ void run_summary_print(const run_facts_t *f, int status)
     if (s.unknown) log_info("  no outcome           %zu", s.unknown);
     print_failures(&rec->result);
     print_flaky(&rec->result);
+    print_timing(rec);
     log_info("exit status %d", status);
 }

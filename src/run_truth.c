@@ -130,12 +130,16 @@ static void fold_test(truth_ctx_t *c, const run_event_test_t *t)
     char *file = run_nodeid_join(c->out->prefix, file_part);
     char *scope, *name;
     split_node_id(t->node_id, &scope, &name);
+    /* an expected failure is said so among the skip reasons, as JUnit's type says it */
+    char *xfail = t->xfail && t->status == ST_SKIPPED ? xasprintf("xfail: %s", t->message) : NULL;
     test_record_t rec = {.scope = scope,
                          .name = name,
                          .node_id = id,
                          .file = file,
                          .status = t->status,
-                         .failure = *t->message ? t->message : NULL,
+                         .failure = xfail         ? xfail
+                                    : *t->message ? t->message
+                                                  : NULL,
                          .collection_error = t->collection_error,
                          .duration = t->duration,
                          .raw = NULL};
@@ -159,6 +163,7 @@ static void fold_test(truth_ctx_t *c, const run_event_test_t *t)
     free(file);
     free(scope);
     free(name);
+    free(xfail);
 }
 
 static void on_event(const run_event_test_t *t, void *user)

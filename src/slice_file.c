@@ -4,6 +4,7 @@
 #include "state_dir.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,23 @@ static cJSON *refine_json(const plan_t *p, long job)
     return o;
 }
 
+/* This job's estimate and what it rests on, for the run's estimated-vs-actual line. */
+static cJSON *estimate_json(const plan_t *p, long job)
+{
+    const plan_task_t *t = &p->tasks[job];
+    bool server = p->source == PLAN_SERVER_CACHED || p->source == PLAN_SERVER_CREATED;
+    const char *basis = t->estimated_s < 0           ? "none"
+                        : server                     ? "test_engine"
+                        : p->source == PLAN_FALLBACK ? "durations_file"
+                                                     : "none";
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "seconds", strcmp(basis, "none") == 0 ? -1 : t->estimated_s);
+    cJSON_AddStringToObject(o, "basis", basis);
+    cJSON_AddNumberToObject(o, "samples", (double)t->samples);
+    cJSON_AddNumberToObject(o, "with_history", (double)t->n_history);
+    return o;
+}
+
 bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
 {
     cJSON *root = cJSON_CreateObject();
@@ -74,6 +92,7 @@ bool slice_file_write(const config_t *cfg, const plan_t *p, char **err)
     cJSON_AddItemToObject(root, "skipped", strlist_json(&p->skipped));
     if (p->refine_deferred)
         cJSON_AddItemToObject(root, "refine", refine_json(p, cfg->parallel_job));
+    cJSON_AddItemToObject(root, "estimate", estimate_json(p, cfg->parallel_job));
     bool ok = state_dir_write_json(cfg, SLICE_FILE_NAME, root, err);
     int e = errno; /* the caller's exit status tells a full disk by it */
     cJSON_Delete(root);
@@ -143,6 +162,12 @@ static slice_t *slice_from_json(const cJSON *root)
     read_muted(cJSON_GetObjectItemCaseSensitive(root, "muted"), s);
     strlist_init(&s->elsewhere);
     read_refine(cJSON_GetObjectItemCaseSensitive(root, "refine"), s);
+    const cJSON *est = cJSON_GetObjectItemCaseSensitive(root, "estimate");
+    double seconds = json_get_num(est, "seconds");
+    s->estimate_s = isfinite(seconds) && seconds >= 0 && seconds < 1e9 ? seconds : -1;
+    s->estimate_basis = xstrdup(cJSON_IsObject(est) ? json_get_str(est, "basis") : "none");
+    s->samples = json_get_long(est, "samples", -1, 1000000000000L, -1);
+    s->with_history = json_get_count(est, "with_history");
     return s;
 }
 
@@ -175,6 +200,7 @@ void slice_file_free(slice_t *s)
     free(s->source);
     free(s->reason);
     free(s->identifier);
+    free(s->estimate_basis);
     strlist_free(&s->tests);
     strlist_free(&s->skipped);
     for (size_t i = 0; i < s->n_muted; i++) {

@@ -11,7 +11,11 @@
  * as pytest takes them), "muted" ([{"scope", "name"}]), "skipped", and, when
  * the plan phase could not ask pytest about the fallback's split files,
  * "refine": {"splits": [{"path", "rest_job"}], "elsewhere": [node ids of
- * those files other jobs run]}, for the run phase to settle (plan_refine.h).
+ * those files other jobs run]}, for the run phase to settle (plan_refine.h),
+ * and "estimate": {"seconds" (-1 none), "basis" ("test_engine",
+ * "durations_file" or "none"), "samples" (Test Engine's timing samples, -1
+ * not given), "with_history"}, this job's estimate for the run's estimated
+ * against actual time (optional: a slice without it has no estimate).
  * A reader refuses another version: the plan phase must run again. */
 #ifndef TEP_SLICE_FILE_H
 #define TEP_SLICE_FILE_H
@@ -36,7 +40,11 @@ typedef struct {
     bool refine;          /* the split files' share is settled by the run phase */
     plan_split_t *splits; /* the split files this job has a part of (refine only) */
     size_t n_splits;
-    strlist_t elsewhere; /* their node ids on other jobs (refine only) */
+    strlist_t elsewhere;  /* their node ids on other jobs (refine only) */
+    double estimate_s;    /* this job's estimate, -1 none */
+    char *estimate_basis; /* "test_engine", "durations_file" or "none" */
+    long samples;         /* Test Engine's timing samples behind it, -1 not given */
+    size_t with_history;  /* entries whose estimate had history */
 } slice_t;
 
 /* Writes this job's part of the plan, and whom it is for, as slice.json. */

@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
 # The step's annotation as a team reads it: every parallel job appends to one
-# box per step (failures: error; notes from passing jobs: warning), green jobs
-# add nothing, a Buildkite retry adds to the earlier attempt, hostile test
-# names render verbatim (checked in the HTML of cmark-gfm, close to what
-# Buildkite renders), the reproduce command really reproduces, and 50 failing
-# jobs stay under the agent's 1 MiB. Real binary, real pytest, the HTTPS
-# stand-in and the strict stub agent.
+# box per step (failures: error; notes from passing jobs: warning; each job's
+# time: info), green jobs add only their time, a Buildkite retry adds to the
+# earlier attempt, hostile test names render verbatim (checked in the HTML of
+# cmark-gfm, close to what Buildkite renders), the reproduce command really
+# reproduces, and 50 failing jobs stay under the agent's 1 MiB. Real binary,
+# real pytest, the HTTPS stand-in and the strict stub agent. The page itself
+# (sections apart whatever the agent does with whitespace, step-wide notes
+# once, a look in a real browser) is annotation_page.bats.
 
 load '../support/helpers'
 
@@ -106,23 +108,26 @@ HOSTILE=(
   'test_md.py::test_amp[&amp;]'
 )
 
-@test "a 4-job step: one error box for the failing jobs, hostile names verbatim, a note from the passing job, nothing from a green one" {
+@test "a 4-job step: one error box for the failing jobs, hostile names verbatim, a note from the passing job, only its time from a green one" {
   write_tests
   export BUILDKITE_TEST_ENGINE_RETRY_COUNT=1
   plan_for 4 test_md.py test_broken.py test_flaky_only.py test_green.py
   for n in 0 1 2 3; do job "$n" 4; done
-  # two boxes for the step, none per job
+  # three boxes for the step, none per job
   run ls "$AGENT_DIR/annotations"
-  assert_output "$(printf '%s\n' "$BOX-notes.md" "$BOX-notes.priority" "$BOX-notes.style" "$BOX.md" "$BOX.priority" "$BOX.style")"
+  assert_output "$(printf '%s\n' "$BOX-notes.md" "$BOX-notes.priority" "$BOX-notes.style" "$BOX-time.md" "$BOX-time.priority" "$BOX-time.style" "$BOX.md" "$BOX.priority" "$BOX.style")"
   assert_equal "$(cat "$AGENT_DIR/annotations/$BOX.style")" error
   assert_equal "$(cat "$AGENT_DIR/annotations/$BOX-notes.style")" warning
-  # every call appended: jobs 1 and 2 (failing: the section, then the Test
-  # Engine run after the upload), job 3 (flaky: a note); job 4 nothing
+  assert_equal "$(cat "$AGENT_DIR/annotations/$BOX-time.style")" info
+  # every call appended: jobs 1 and 2 (failing: the section, their time, then
+  # the Test Engine run after the upload), job 3 (flaky: a note, its time); job 4 its time
   run grep -c "^annotate " "$AGENT_DIR/calls"
-  assert_output 5
+  assert_output 9
   run grep -c "^annotate --append" "$AGENT_DIR/calls"
-  assert_output 5
-  ! grep -q "job-3" "$AGENT_DIR/annotations/"*.md
+  assert_output 9
+  run grep -c -- "--context $BOX-time --priority 1$" "$AGENT_DIR/calls"
+  assert_output 4
+  ! grep -q "job-3" "$AGENT_DIR/annotations/$BOX.md" "$AGENT_DIR/annotations/$BOX-notes.md"
   f="$AGENT_DIR/annotations/$BOX.md"
   cat "$f"
   grep -q '^\*\*:x: :pytest: Unit tests\*\* · \[job 1 of 4\](https://buildkite.localhost/acme/shop/builds/7#job-0): failed (exit status 1)$' "$f"
@@ -194,15 +199,18 @@ PY
   [ ! -e "$AGENT_DIR/annotations/$BOX-notes.md" ]
 }
 
-@test "an all-green step writes no annotation at all" {
+@test "an all-green step writes no failures or notes box: only each job's time, in the info box" {
   write_tests
   plan_for 2 test_green.py test_green.py
   job 0 2
-  assert_output --partial "Annotation: nothing to add"
+  assert_output --partial "Annotation: no failures or notes from this job"
   job 1 2
-  [ ! -e "$AGENT_DIR/annotations" ] || [ -z "$(ls "$AGENT_DIR/annotations")" ]
+  run ls "$AGENT_DIR/annotations"
+  assert_output "$(printf '%s\n' "$BOX-time.md" "$BOX-time.priority" "$BOX-time.style")"
+  run grep -c "^annotate --append --style info --context $BOX-time --priority 1$" "$AGENT_DIR/calls"
+  assert_output 2
   run grep -c "^annotate" "$AGENT_DIR/calls"
-  assert_output 0
+  assert_output 2
 }
 
 @test "a full box: the refused section becomes one line saying so" {
@@ -251,13 +259,13 @@ SH
   run grep -c "more, not shown to keep the annotation small: see the job log$" "$f"
   assert_output 50
   ! grep -q "could not write the annotation\|box is full" "$BATS_TEST_TMPDIR"/report-*.log
-  # each section is bounded (16 KiB)
+  # each section is bounded (16 KiB, and the two comment lines that wrap it)
   /usr/bin/python3 - "$f" <<'PY'
 import re, sys
 body = open(sys.argv[1], encoding="utf-8").read()
-sections = re.split(r"\n(?=\*\*:x: )", body)
+sections = re.split(r"(?=<!-- test-engine-pytest: job )", body)
 sizes = [len(s.encode()) for s in sections if s.strip()]
-assert len(sizes) == 50 and max(sizes) <= 16 * 1024, (len(sizes), max(sizes))
+assert len(sizes) == 50 and max(sizes) <= 16 * 1024 + 100, (len(sizes), max(sizes))
 print("# largest section %d bytes" % max(sizes))
 PY
 }

@@ -155,3 +155,12 @@ JSON
   assert_failure 78
   assert_output --partial "BUILDKITE_TEST_ENGINE_OIDC_LIFETIME: 'forever' is not a lifetime up to 24h"
 }
+
+@test "a Buildkite job without Test Engine (no suite slug, no token; the organization set, as Buildkite sets it) splits offline" {
+  unset BUILDKITE_TEST_ENGINE_SUITE_SLUG BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN
+  export BUILDKITE_ORGANIZATION_SLUG=acme BUILDKITE_TEST_ENGINE_OIDC=false
+  run "$TEP_BIN" plan
+  assert_success
+  assert_output --partial "no Test Engine suite or token configured: planning locally"
+  assert_equal "$(requests_to /test_plan)" 0
+}

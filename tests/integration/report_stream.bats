@@ -153,7 +153,7 @@ PY
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(d[0]["version"], d[0]["counts"]["total"], d[0]["counts"]["failed"], d[0]["failures"], [(t["node_id"], t["cause"]) for t in d[1:]])' "$(state)/run.json"
-  assert_output "3 3002 2 2 [('test_ok.py::test_bad_0', 'AssertionError: no 0'), ('test_ok.py::test_bad_1', 'AssertionError: no 1')]"
+  assert_output "4 3002 2 2 [('test_ok.py::test_bad_0', 'AssertionError: no 0'), ('test_ok.py::test_bad_1', 'AssertionError: no 1')]"
   [ "$(stat -c %s "$(state)/run.json")" -lt 2000 ]
   run "$TEP_BIN" report
   assert_success
@@ -196,9 +196,9 @@ PY
   /usr/bin/python3 -c 'import json,sys; json.dump({"version": 1, "mode": "json", "tests": []}, open(sys.argv[1], "w"))' "$(state)/run.json"
   run "$TEP_BIN" report
   assert_success
-  assert_output --partial "run.json has format version 1, this test-engine-pytest reads version 3; run the command phase with the same test-engine-pytest as the report phase; nothing to report"
+  assert_output --partial "run.json has format version 1, this test-engine-pytest reads version 4; run the command phase with the same test-engine-pytest as the report phase; nothing to report"
   assert_equal "$(requests_to /v1/uploads)" 0
-  printf '[{"version": 3, "failures": 1}' >"$(state)/run.json"
+  printf '[{"version": 4, "failures": 1}' >"$(state)/run.json"
   run "$TEP_BIN" report
   assert_success
   assert_output --partial "run.json is damaged ("

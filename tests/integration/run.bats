@@ -268,7 +268,8 @@ PY
 @test "stray arguments are refused with a pointer to the options" {
   run "$TEP_BIN" run --retry-count 2
   assert_failure 78
-  assert_output --partial "unexpected argument '--retry-count' after 'run'; options are environment variables"
+  assert_output --partial "unexpected argument '--retry-count'; pytest's own arguments go after --"
+  assert_output --partial "other settings are environment variables or plugin options (test-engine-pytest --help)"
   run "$TEP_BIN" report --now
   assert_success
 }

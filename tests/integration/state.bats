@@ -26,7 +26,7 @@ ran_files() { grep '^\$ .*attempt-0' "$1" | grep -o 'tests/[^ ]*\.py' | sort; }
   all=$(for j in 0 1 2; do ran_files "$BATS_TEST_TMPDIR/run-$j.log"; done | sort)
   assert_equal "$(echo "$all" | wc -l)" 6
   assert_equal "$(echo "$all" | sort -u | wc -l)" 6
-  grep -q "no Test Engine suite, token or organization configured: planning locally" "$BATS_TEST_TMPDIR/run-0.log"
+  grep -q "no Test Engine suite or token configured: planning locally" "$BATS_TEST_TMPDIR/run-0.log"
   [ -d .test-engine-pytest/local-1-of-3 ] && [ -d .test-engine-pytest/local-3-of-3 ]
 }
 

@@ -33,6 +33,9 @@
 # archives in DIR (scripts/release's output) from the stand-in and points the
 # plugin's release-url there (the hooks download the binary instead of
 # building it, when the plugin checkout's SHA256SUMS names them).
+# DEMO_SCREENSHOT=FILE.png renders the annotation (cmark-gfm) and shoots it in
+# headless Chromium. At the end: the plan explained (plan --explain) and each
+# job's estimated against actual time.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JOBS=${JOBS:-3}
@@ -48,6 +51,16 @@ trap cleanup EXIT
 
 "$ROOT/tests/support/make_certs.sh" "$work/certs"
 mkdir -p "$work/server" "$work/agent" "$work/flaky" "$work/logs" "$work/checkouts"
+# What Test Engine knows of the shop's files from earlier builds (ms, and how
+# many timings each estimate rests on); tests/unit/tax_test.py is new to it.
+if [ "$PROJECT" = "$ROOT/fixtures/shop" ] && [ ! -e "$work/server/config.json" ]; then
+  cat > "$work/server/config.json" <<'JSON'
+{"durations": {"tests/test_payments.py": 900, "tests/test_orders.py": 400, "tests/test_cart.py": 300,
+               "tests/api/test_users.py": 250, "tests/unit/test_money.py": 150},
+ "samples": {"tests/test_payments.py": 48, "tests/test_orders.py": 48, "tests/test_cart.py": 47,
+             "tests/api/test_users.py": 12, "tests/unit/test_money.py": 48}}
+JSON
+fi
 "$PY" "$ROOT/tests/support/te_server.py" --dir "$work/server" \
   --cert "$work/certs/server.pem" --key "$work/certs/server.key" &
 server_pid=$!
@@ -167,6 +180,51 @@ for f in "$work"/agent/meta-data/*; do
   [ -e "$f" ] && printf '  meta-data %s:\n%s\n' "$(basename "$f")" "$(sed 's/^/    /' "$f")"
 done
 for f in "$work"/agent/annotations/*.md; do
-  [ -e "$f" ] && echo "  annotation $(basename "$f" .md) ($(cat "${f%.md}.style")): $(grep -m1 -v "^\s*$" "$f")"
+  [ -e "$f" ] && echo "  annotation $(basename "$f" .md) ($(cat "${f%.md}.style")): $(grep -m1 -v "^\s*$\|^<!--" "$f" | sed 's/<[^>]*>//g')"
 done
+
+# The plan the jobs ran, explained (plan --explain fetches it from Test Engine's
+# cache, or makes the same local split), then each job's estimate against what
+# it took, from the step's time box.
+bin=${DEMO_BINARY:-}
+if [ -z "$bin" ]; then
+  # shellcheck disable=SC2012 # the newest build the plugin made
+  bin=$(ls -t "${TEP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/test-engine-pytest}"/*/bin/test-engine-pytest 2>/dev/null | head -1 || true)
+fi
+echo
+echo "=================== the plan, explained: test-engine-pytest plan --explain ==================="
+if [ -x "$bin" ]; then
+  # a job of its own (a step that explains the plan): its token minted by the agent too
+  mkdir -p "$work/checkouts/explain" "$work/explain-agent/bin"
+  cp -a "$PROJECT/." "$work/checkouts/explain/"
+  ln -sf "$ROOT/tests/support/buildkite-agent-stub" "$work/explain-agent/bin/buildkite-agent"
+  (cd "$work/checkouts/explain" &&
+    env PATH="$work/explain-agent/bin:$PATH" AGENT_DIR="$work/explain-agent" \
+      BUILDKITE_JOB_ID="$("$PY" -c 'import uuid; print(uuid.uuid4())')" \
+      STUB_OIDC_TOKEN="${DEMO_OIDC_TOKEN:-oidc-minted-by-the-agent}" \
+      ${DEMO_API_TOKEN:+BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN="$DEMO_API_TOKEN"} \
+      BUILDKITE_ORGANIZATION_SLUG=acme BUILDKITE_TEST_ENGINE_SUITE_SLUG=shop \
+      BUILDKITE_BUILD_ID="$build_id" BUILDKITE_STEP_ID="$step_id" BUILDKITE_PARALLEL_JOB_COUNT="$JOBS" \
+      BUILDKITE_TEST_ENGINE_BASE_URL="$url" BUILDKITE_TEST_ENGINE_CA_BUNDLE="$work/certs/ca.pem" \
+      BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=2 NO_COLOR=1 \
+      "$bin" plan --explain --plan-out "$work/plan.json" 2>&1 | sed 's/^/  /') || true
+else
+  echo "  (no binary to run it with: set DEMO_BINARY)"
+fi
+echo
+echo "=================== estimated against actual, per job (the step's time box) ==================="
+"$PY" - "$work/agent/annotations" <<'PY'
+import glob, html, re, sys
+for box in sorted(glob.glob(sys.argv[1] + "/*-time.md")):
+    for line in open(box, encoding="utf-8"):
+        if ":stopwatch:" not in line:
+            continue
+        text = html.unescape(re.sub(r"<[^>]+>", "", line))
+        text = re.sub(r"\*\*|\[|\]\([^)]*\)|\\", "", text).strip()
+        print("  " + text.split(" · ", 1)[-1])
+PY
+if [ -n "${DEMO_SCREENSHOT:-}" ]; then
+  "$PY" "$ROOT/tests/support/annotation_page.py" "$work/agent" "${DEMO_SCREENSHOT%.png}.html" --screenshot "$DEMO_SCREENSHOT" &&
+    echo "  the annotation as a browser shows it: $DEMO_SCREENSHOT"
+fi
 exit 0

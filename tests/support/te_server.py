@@ -30,9 +30,14 @@ Control is through files in --dir, so tests need no client library:
                  "skipped", one "errors" entry each, as Test Engine's answer allows)
   config.json    {"muted_tests": [...], "skipped_tests": [...], "filter_tests": [paths],
                   "plans": {identifier: plan}, "durations": {path or selector: ms},
+                  "samples": {path or selector: timing_sample_size (default 10 for a known one)},
                   "always_new": bool}   (always_new: no plan is ever cached: every
                  GET answers 404 and every POST makes a new plan, for benchmarks
                  that repeat the same job)
+                 A new plan gives each entry Test Engine's estimated_duration and
+                 timing_sample_size (0 and the default duration when it has no history),
+                 timing_metadata per format (median_duration, default_duration) and
+                 known_timings_ratio, as the real answer carries them.
 
 A plan request with max_parallelism (bktec plan's dynamic parallelism) gets
 the parallelism the docs describe: as many target_time buckets as the
@@ -134,10 +139,16 @@ def make_plan(directory, request):
     """
     config = load_json(os.path.join(directory, "config.json"), {})
     known = config.get("durations", {})
+    samples = config.get("samples", {})
     tests = request.get("tests", {})
-    entries = [{"path": s["value"], "format": "selector", "value": s["value"],
-                "estimated_duration": known.get(s["value"], 1000)} for s in tests.get("selectors", [])]
-    entries += [dict(e, estimated_duration=known.get(e["path"], 500)) for e in tests.get("examples", [])]
+
+    def timed(entry, key, default):
+        # Test Engine's answer: the estimate, and how many timings it rests on (0: its default)
+        return dict(entry, estimated_duration=known.get(key, default),
+                    timing_sample_size=samples.get(key, 10) if key in known else 0)
+    entries = [timed({"path": s["value"], "format": "selector", "value": s["value"]}, s["value"], 1000)
+               for s in tests.get("selectors", [])]
+    entries += [timed(e, e["path"], 500) for e in tests.get("examples", [])]
     entries.sort(key=lambda e: e.get("value") or e["path"], reverse=True)
     parallelism = dynamic_parallelism(request, entries) or max(1, int(request.get("parallelism", 1)))
     tasks = {str(i): {"node_number": i, "tests": []} for i in range(parallelism)}
@@ -145,7 +156,22 @@ def make_plan(directory, request):
         tasks[str(i % parallelism)]["tests"].append(entry)
     return {"identifier": request.get("identifier", ""), "parallelism": parallelism, "tasks": tasks,
             "muted_tests": config.get("muted_tests", []), "skipped_tests": config.get("skipped_tests", []),
-            "timing_metadata": {"selector": {"median_duration": None, "default_duration": 1000.0}}}
+            "timing_metadata": {fmt: {"median_duration": median([e["estimated_duration"] for e in entries
+                                                                  if e.get("format") == fmt
+                                                                  and e["timing_sample_size"]]),
+                                      "default_duration": default}
+                                for fmt, default in (("selector", 1000.0), ("example", 500.0))},
+            "known_timings_ratio": (sum(1 for e in entries if e["timing_sample_size"]) / len(entries)
+                                    if entries else 0.0)}
+
+
+def median(values):
+    """Test Engine's median_duration of a format: null when it knows none."""
+    if not values:
+        return None
+    values = sorted(values)
+    mid = len(values) // 2
+    return float(values[mid]) if len(values) % 2 else (values[mid - 1] + values[mid]) / 2.0
 
 
 def dynamic_parallelism(request, entries):

@@ -107,14 +107,29 @@ static void a_server_plan(void **state)
     strlist_push(&p.tasks[0].run, "tests/other_job.py");
     strlist_push(&p.tasks[1].run, "tests/a.py");
     strlist_push(&p.tasks[1].run, "tests/b.py::test_x[1]");
-    p.tasks[1].estimated_s = 12; /* loads are shown for the fallback only */
+    p.tasks[1].estimated_s = 12; /* every job's loads are shown for the fallback only */
     add_muted(&p, 2);
     strlist_push(&p.skipped, "tests/c.py test_skip");
     summary_call_t c = {.cfg = &cfg, .plan = &p, .n_files = 7};
+    /* Test Engine gave no sample sizes: its estimate alone */
     assert_printed(&c, "+++ test-engine-pytest: plan for job 2 of 3\n"
                        "Plan source: server (new plan)\n"
                        "Plan identifier: build-42/step-7\n"
                        "Files discovered: 7; entries on this job: 2\n"
+                       "Test Engine estimates this job at 12.0s\n"
+                       "  tests/a.py\n"
+                       "  tests/b.py::test_x[1]\n"
+                       "Muted tests known to Test Engine: 2\n"
+                       "Skipped by Test Engine: tests/c.py test_skip\n");
+    /* with them: how many samples, and how many entries had none (its default) */
+    p.tasks[1].samples = 57;
+    p.tasks[1].n_history = 1;
+    assert_printed(&c, "+++ test-engine-pytest: plan for job 2 of 3\n"
+                       "Plan source: server (new plan)\n"
+                       "Plan identifier: build-42/step-7\n"
+                       "Files discovered: 7; entries on this job: 2\n"
+                       "Test Engine estimates this job at 12.0s from 57 timing samples: 1 of its 2 "
+                       "entries has history, the others are at its default\n"
                        "  tests/a.py\n"
                        "  tests/b.py::test_x[1]\n"
                        "Muted tests known to Test Engine: 2\n"

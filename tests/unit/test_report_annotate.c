@@ -1,8 +1,8 @@
 /* report_annotate: the run record turned into this job's part of the step's
- * annotation, sent with `buildkite-agent annotate --append`. A fake agent on
- * a temporary PATH records each call's arguments and the body it read from
- * stdin, and can refuse a call the way the real one does when the box is
- * full. */
+ * annotation, sent with `buildkite-agent annotate --append` (the step's notes
+ * without it). A fake agent on a temporary PATH records each call's arguments
+ * and the body it read from stdin, and can refuse a call the way the real one
+ * does when the box is full, or as an agent without --priority does. */
 #include "unit.h"
 #include "fake_agent.h"
 #include "buf.h"
@@ -15,14 +15,19 @@
 #include <unistd.h>
 
 /* Call n writes call-n.args (one argument a line) and call-n.body; with a
- * file named refuse-n it then fails as the agent does on a full box. */
-static const char *FAKE_AGENT = "#!/bin/sh\n"
-                                "n=$(ls \"$FAKE_AGENT_DIR\" | grep -c '^call-.*\\.args$')\n"
-                                "printf '%s\\n' \"$@\" > \"$FAKE_AGENT_DIR/call-$n.args\"\n"
-                                "cat > \"$FAKE_AGENT_DIR/call-$n.body\"\n"
-                                "if [ -e \"$FAKE_AGENT_DIR/refuse-$n\" ]; then\n"
-                                "  echo 'fatal: annotation body is too large' >&2; exit 1\n"
-                                "fi\n";
+ * file named refuse-n it then fails as the agent does on a full box; with
+ * one named no-priority, a call with --priority fails as an agent older than
+ * annotation priorities does. */
+static const char *FAKE_AGENT =
+    "#!/bin/sh\n"
+    "n=$(ls \"$FAKE_AGENT_DIR\" | grep -c '^call-.*\\.args$')\n"
+    "printf '%s\\n' \"$@\" > \"$FAKE_AGENT_DIR/call-$n.args\"\n"
+    "cat > \"$FAKE_AGENT_DIR/call-$n.body\"\n"
+    "if [ -e \"$FAKE_AGENT_DIR/refuse-$n\" ]; then\n"
+    "  echo 'fatal: annotation body is too large' >&2; exit 1\n"
+    "fi\n"
+    "case \" $* \" in *' --priority '*) if [ -e \"$FAKE_AGENT_DIR/no-priority\" ]; then\n"
+    "  echo 'flag provided but not defined: -priority' >&2; exit 1; fi;; esac\n";
 
 typedef struct {
     fake_bin_t bin;
@@ -47,6 +52,8 @@ static int setup(void **state)
     f->rec.mode = xstrdup("json");
     f->rec.plan_source = xstrdup("server (new plan)");
     run_result_init(&f->rec.result, NULL, 0);
+    run_timing_init(&f->rec.timing);
+    f->rec.timing.entries = 1; /* the slice had an entry; no estimate for it */
     *state = f;
     return 0;
 }
@@ -115,11 +122,15 @@ static void failing_job_writes_its_section_to_the_error_box(void **state)
     char *err = NULL;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
     assert_null(err);
-    assert_int_equal(calls(f), 1);
+    assert_int_equal(calls(f), 2); /* the section, then the job's time */
     char *args = call_file(f, 0, "args");
     assert_string_equal(args, "annotate\n--append\n--style\nerror\n--context\n"
                               "test-engine-pytest-step-1\n");
     char *body = call_file(f, 0, "body");
+    /* wrapped to stand on its own in the box, whatever joins the bodies */
+    const char *opening = "<!-- test-engine-pytest: job 2 of 3 -->\n\n**:x: ";
+    assert_true(strncmp(body, opening, strlen(opening)) == 0);
+    assert_non_null(strstr(body, "\n\n<!-- /test-engine-pytest -->\n"));
     assert_non_null(strstr(body, "**:x: Unit tests** · [job 2 of 3]"
                                  "(https://buildkite.com/acme/shop/builds/7#job-2)"));
     assert_non_null(strstr(body, "failed (exit status 1)"));
@@ -129,19 +140,87 @@ static void failing_job_writes_its_section_to_the_error_box(void **state)
     assert_non_null(strstr(body, "Reproduce locally: `python3 -m pytest tests/test_a.py::test_x`"));
     free(args);
     free(body);
+    args = call_file(f, 1, "args");
+    assert_string_equal(args, "annotate\n--append\n--style\ninfo\n--context\n"
+                              "test-engine-pytest-step-1-time\n--priority\n1\n");
+    free(args);
 }
 
-static void a_passing_job_with_nothing_to_say_writes_nothing(void **state)
+/* Nothing for the failures and notes boxes: only its time, in the info box. */
+static void a_passing_job_with_nothing_to_say_writes_only_its_time(void **state)
 {
     fixture_t *f = *state;
     add_record(f, "tests/test_a.py", "test_ok", ST_PASSED, NULL);
     char *err = NULL;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
-    assert_int_equal(calls(f), 0);
-    /* ... and after an upload that went fine: nothing either. */
+    assert_int_equal(calls(f), 1);
+    char *args = call_file(f, 0, "args");
+    assert_non_null(strstr(args, "--context\ntest-engine-pytest-step-1-time\n"));
+    free(args);
+    char *body = call_file(f, 0, "body");
+    assert_non_null(strstr(body, "**:stopwatch: Unit tests** · [job 2 of 3]"
+                                 "(https://buildkite.com/acme/shop/builds/7#job-2): no estimate"));
+    free(body);
+    /* ... and after an upload that went fine: nothing more. */
     report_upload_summary_t up = {.records = 1, .total = 1, .requests = 1};
     assert_true(report_annotate_send(&f->cfg, &f->rec, &up, &err));
-    assert_int_equal(calls(f), 0);
+    assert_int_equal(calls(f), 1);
+}
+
+/* An agent without --priority: the time goes in without it. */
+static void an_agent_without_priorities_still_gets_the_time(void **state)
+{
+    fixture_t *f = *state;
+    char *flag = xasprintf("%s/no-priority", f->bin.dir);
+    FILE *out = fopen(flag, "w");
+    assert_non_null(out);
+    fclose(out);
+    free(flag);
+    add_record(f, "tests/test_a.py", "test_ok", ST_PASSED, NULL);
+    char *err = NULL;
+    assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
+    assert_int_equal(calls(f), 2);
+    char *args = call_file(f, 1, "args");
+    assert_string_equal(args, "annotate\n--append\n--style\ninfo\n--context\n"
+                              "test-engine-pytest-step-1-time\n");
+    free(args);
+}
+
+/* A fallback plan is the step's note: written whole (no --append), under a
+ * context named after its text, so every job writing it leaves one box. */
+static void a_fallback_plan_is_the_steps_note(void **state)
+{
+    fixture_t *f = *state;
+    add_record(f, "tests/test_a.py", "test_ok", ST_PASSED, NULL);
+    free(f->rec.plan_source);
+    f->rec.plan_source = xstrdup("fallback");
+    f->rec.plan_reason = xstrdup("Timeout: Test Engine API did not answer (2 attempts)");
+    char *err = NULL;
+    assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
+    assert_int_equal(calls(f), 2); /* its time, then the step's note */
+    char *args = call_file(f, 1, "args");
+    assert_null(strstr(args, "--append"));
+    assert_non_null(strstr(args, "annotate\n--style\nwarning\n--context\n"
+                                 "test-engine-pytest-step-1-note-"));
+    char *body = call_file(f, 1, "body");
+    assert_non_null(strstr(body, "split locally, not by Test Engine**"));
+    assert_non_null(strstr(body, "Timeout: Test Engine API did not answer (2 attempts)"));
+    assert_null(strstr(body, "job 2 of 3")); /* the step's, not this job's */
+    /* another job, another attempt count: the same note's box */
+    free(f->rec.plan_reason);
+    f->rec.plan_reason = xstrdup("Timeout: Test Engine API did not answer (3 attempts)");
+    f->cfg.parallel_job = 2;
+    assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
+    assert_int_equal(calls(f), 4);
+    char *again = call_file(f, 3, "args");
+    assert_string_equal(again, args);
+    free(again);
+    free(args);
+    free(body);
+    /* no Test Engine configured: planning locally is the plan, not a problem */
+    f->cfg.offline = true;
+    assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
+    assert_int_equal(calls(f), 5);
 }
 
 /* Failed, then passed on an in-job retry: a note in the warning box. */
@@ -152,7 +231,7 @@ static void a_flaky_test_goes_to_the_notes_box(void **state)
     add_record(f, "tests/test_b.py", "test_flaky", ST_PASSED, NULL);
     char *err = NULL;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
-    assert_int_equal(calls(f), 1);
+    assert_int_equal(calls(f), 2); /* the note, then the job's time */
     char *args = call_file(f, 0, "args");
     assert_string_equal(args, "annotate\n--append\n--style\nwarning\n--context\n"
                               "test-engine-pytest-step-1-notes\n");
@@ -176,16 +255,19 @@ static void a_refused_section_becomes_one_line(void **state)
     assert_string_equal(err, "buildkite-agent annotate --append exited 1: fatal: annotation body "
                              "is too large");
     free(err);
-    assert_int_equal(calls(f), 2);
+    assert_int_equal(calls(f), 3); /* refused, the line instead, then the job's time */
     char *body = call_file(f, 1, "body");
     assert_non_null(strstr(body, "failed (1 failed · 0 passed); the annotation is full, details "
-                                 "are in the job log\n"));
-    assert_null(strchr(strchr(body + 1, '\n') + 1, '\n')); /* one line after the blank */
+                                 "are in the job log\n\n<!-- /test-engine-pytest -->\n"));
+    /* the opening comment, a blank line, the one line, a blank line, the closing comment */
+    size_t lines = 0;
+    for (const char *p = body; *p; p++) lines += *p == '\n';
+    assert_int_equal(lines, 5);
     free(body);
 }
 
 /* After the upload: a failing job links its Test Engine run; an upload
- * that fell short says so, in the notes box when the job passed. */
+ * that fell short is the step's note, without this job's counts. */
 static void the_upload_line(void **state)
 {
     fixture_t *f = *state;
@@ -208,14 +290,20 @@ static void the_upload_line(void **state)
     run_result_init(&f->rec.result, NULL, 0);
     up = (report_upload_summary_t){.records = 0, .total = 3, .requests = 2, .failed_requests = 2};
     up.end = REPORT_UPLOAD_STOPPED_AUTH;
+    up.last_error = "HTTP 401: unauthorized";
     assert_true(report_annotate_send(&f->cfg, &f->rec, &up, &err));
     assert_int_equal(calls(f), 2);
     char *args = call_file(f, 1, "args");
-    assert_non_null(strstr(args, "--style\nwarning\n--context\ntest-engine-pytest-step-1-notes\n"));
+    assert_non_null(strstr(args, "annotate\n--style\nwarning\n--context\n"
+                                 "test-engine-pytest-step-1-note-"));
+    assert_null(strstr(args, "--append"));
     body = call_file(f, 1, "body");
-    assert_non_null(strstr(body, ":warning: Unit tests** · [job 2 of 3]"));
-    assert_non_null(strstr(body, "upload problem: "));
-    assert_non_null(strstr(body, "0 of 3 results sent; 3 not sent"));
+    assert_non_null(
+        strstr(body, ":warning: Unit tests · results not all uploaded to Test Engine**"));
+    assert_non_null(strstr(body, "Upload: the upload API refused the token (HTTP 401: "
+                                 "unauthorized); check BUILDKITE\\_ANALYTICS\\_TOKEN"));
+    assert_null(strstr(body, "job 2 of 3"));
+    assert_null(strstr(body, "3 not sent")); /* this job's count is in its log */
     free(args);
     free(body);
 }
@@ -224,7 +312,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         unit_test_fixture(failing_job_writes_its_section_to_the_error_box),
-        unit_test_fixture(a_passing_job_with_nothing_to_say_writes_nothing),
+        unit_test_fixture(a_passing_job_with_nothing_to_say_writes_only_its_time),
+        unit_test_fixture(an_agent_without_priorities_still_gets_the_time),
+        unit_test_fixture(a_fallback_plan_is_the_steps_note),
         unit_test_fixture(a_flaky_test_goes_to_the_notes_box),
         unit_test_fixture(a_refused_section_becomes_one_line),
         unit_test_fixture(the_upload_line),

@@ -225,10 +225,7 @@ static void test_boxes(void **state)
     assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NONE);
     j.flaky = 1;
     assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NOTES);
-    j.flaky = 0;
-    j.plan_problem = "Timeout";
-    assert_int_equal(report_markdown_box(&j), REPORT_MARKDOWN_BOX_NOTES);
-    j.plan_problem = NULL;
+    j.flaky = 0; /* a plan or upload problem is the step's note (report_stepnote), not a job's */
     j.retry_count = 1;
     assert_int_equal(report_markdown_box(&j),
                      REPORT_MARKDOWN_BOX_NONE); /* a manual retry of a passed job */
@@ -351,14 +348,66 @@ static void test_upload_and_overflow_lines(void **state)
     assert_non_null(
         strstr(md.data, "results in [Test Engine](https://buildkite.com/organizations/acme/"));
     buf_reset(&md);
-    j.upload_problem = "upload interrupted by SIGTERM: 13,000 of 100,000 results sent";
-    report_markdown_render_upload(&j, &md);
-    assert_non_null(strstr(md.data, "upload problem: upload interrupted by SIGTERM"));
-    buf_reset(&md);
     j.failed = 7;
     report_markdown_render_overflow(&j, &md);
     assert_non_null(strstr(md.data, "failed (7 failed · 0 passed); the annotation is full"));
     buf_free(&md);
+}
+
+/* How many times needle occurs in hay. */
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+/* --append joins bodies with nothing between them, and an agent may trim each
+ * body: wrapped sections still each start their own paragraph, whatever of
+ * that happens, and a list at the end of one does not swallow the next. */
+static void test_wrapped_sections_stand_alone(void **state)
+{
+    (void)state;
+    report_markdown_item_t items[] = {{"t.py::test_a", "AssertionError: boom"}};
+    report_markdown_job_t failing = failing_job(items, 1);
+    report_markdown_job_t flaky = {
+        .passed = 3, .flaky = 1, .job_number = 2, .job_count = 3, .label = "Unit"};
+    report_markdown_item_t fl[] = {{"t.py::test_f", NULL}};
+    flaky.flaky_tests = (report_markdown_list_t){fl, 1};
+    report_markdown_job_t link = failing;
+    link.run_url = "https://buildkite.com/organizations/acme/analytics/suites/shop/runs/1";
+    link.label = "Unit";
+    buf_t parts[3] = {BUF_INIT, BUF_INIT, BUF_INIT};
+    report_markdown_render_section(&failing, REPORT_MARKDOWN_SECTION_MAX, &parts[0]);
+    report_markdown_render_section(&flaky, REPORT_MARKDOWN_SECTION_MAX, &parts[1]);
+    report_markdown_render_upload(&link, &parts[2]);
+    const char *joins[] = {"raw", "trimmed", "newline"};
+    for (size_t k = 0; k < 3; k++) {
+        buf_t box = BUF_INIT;
+        for (size_t i = 0; i < 3; i++) {
+            buf_t w = BUF_INIT;
+            report_markdown_wrap(i == 1 ? &flaky : &failing, &parts[i], &w);
+            const char *d = w.data;
+            size_t n = w.len;
+            if (k == 1) { /* as an agent trimming every body would send it */
+                while (n && (d[0] == '\n' || d[0] == ' ')) d++, n--;
+                while (n && (d[n - 1] == '\n' || d[n - 1] == ' ')) n--;
+            }
+            buf_append(&box, d, n);
+            if (k == 2) buf_putc(&box, '\n');
+            buf_free(&w);
+        }
+        char *html = to_html(buf_str(&box));
+        /* each heading opens a paragraph: the failing job, the flaky one, the link */
+        if (count_of(html, "<p><strong>") != 3)
+            fail_msg("%s: headings run together:\n%s", joins[k], html);
+        assert_non_null(strstr(html, "<p><strong>:link: Unit</strong>"));
+        assert_int_equal(count_of(html, "<ul>"), count_of(html, "</ul>"));
+        assert_null(strstr(html, "<li>t.py::test_f")); /* the list item is a code span, not text */
+        free(html);
+        buf_free(&box);
+    }
+    for (size_t i = 0; i < 3; i++) buf_free(&parts[i]);
 }
 
 int main(void)
@@ -374,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_section_bounded),
         cmocka_unit_test(test_fifty_jobs_fit),
         cmocka_unit_test(test_upload_and_overflow_lines),
+        cmocka_unit_test(test_wrapped_sections_stand_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -257,6 +257,37 @@ static void attribute_lookup(void **state)
     assert_null(results_junit_attr(none, "name"));
 }
 
+/* A skip's reason is its message (pytest's JUnit writer drops "Skipped: "
+ * itself); an expected failure says so; a failure's text is not a skip's. */
+static void skipped_testcases_carry_their_reason(void **state)
+{
+    (void)state;
+    const char *xml =
+        "<testsuites><testsuite>"
+        "<testcase classname=\"tests.test_a\" name=\"test_net\" time=\"0.001\">"
+        "<skipped type=\"pytest.skip\" message=\"needs network\">tests/test_a.py:3: needs "
+        "network</skipped></testcase>"
+        "<testcase classname=\"tests.test_a\" name=\"test_bug\" time=\"0.002\">"
+        "<skipped type=\"pytest.xfail\" message=\"bug 12\" /></testcase>"
+        "<testcase classname=\"tests.test_a\" name=\"test_bare\"><skipped /></testcase>"
+        "<testcase classname=\"tests.test_a\" name=\"test_f\"><failure message=\"boom\"/>"
+        "<skipped message=\"not this\"/></testcase>"
+        "</testsuite></testsuites>";
+    recs_t r;
+    results_junit_scan_t scan;
+    read_xml(xml, strlen(xml), &r, &scan);
+    assert_int_equal(r.len, 4);
+    assert_int_equal(r.v[0].status, ST_SKIPPED);
+    assert_string_equal(r.v[0].failure, "needs network");
+    assert_float_equal(r.v[0].duration, 0.001, 1e-9);
+    assert_string_equal(r.v[1].failure, "xfail: bug 12");
+    assert_string_equal(r.v[2].failure, "");
+    assert_int_equal(r.v[3].status, ST_FAILED);
+    assert_string_equal(r.v[3].failure, "boom");
+    recs_free(&r);
+    free(scan.error);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +297,7 @@ int main(void)
         cmocka_unit_test(huge_attribute_reads_in_linear_time),
         cmocka_unit_test(oversized_tag_is_an_error),
         cmocka_unit_test(oversized_names_are_skipped_with_capped_warnings),
+        cmocka_unit_test(skipped_testcases_carry_their_reason),
         cmocka_unit_test(entity_amplification_is_refused),
         cmocka_unit_test(attribute_lookup),
     };

@@ -39,10 +39,27 @@ static void make_record(run_record_t *rec)
     memset(rec, 0, sizeof *rec);
     plan_test_ref_t muted[] = {{"m.py", "t_muted"}};
     run_result_init(&rec->result, muted, 1);
+    run_timing_init(&rec->timing); /* as the run phase: every record passes by the timing */
+    rec->result.observe = run_timing_add_fn;
+    rec->result.observe_user = &rec->timing;
+    rec->timing.estimate_s = 9.5;
+    free(rec->timing.estimate_basis);
+    rec->timing.estimate_basis = xstrdup("durations_file");
+    rec->timing.with_history = 4;
+    rec->timing.entries = 5;
     for (int i = 0; i < 10000; i++) {
         char name[32];
         snprintf(name, sizeof name, "t_%d", i);
-        recs_feed(&rec->result, "ok.py", name, i % 10 ? ST_PASSED : ST_SKIPPED, NULL, false);
+        char *id = run_result_node_id("ok.py", name);
+        test_record_t r = {.scope = "ok.py",
+                           .name = name,
+                           .node_id = id,
+                           .file = "ok.py",
+                           .status = i % 10 ? ST_PASSED : ST_SKIPPED,
+                           .failure = i % 20 == 0 ? "Skipped: needs network" : NULL,
+                           .duration = (i % 1000) / 100.0};
+        run_result_add(&rec->result, &r);
+        free(id);
     }
     recs_feed(&rec->result, "a.py", "t_flaky", ST_FAILED, "E   AssertionError: first", false);
     recs_feed(&rec->result, "a.py", "t_broken[\"q\" \xc3\xa9]", ST_FAILED,
@@ -125,6 +142,29 @@ static void round_trip(void **state)
     assert_int_equal(in->attempts[0].n_selectors, 7);
     assert_true(in->attempts[0].ended == 101.25);
     assert_string_equal(in->attempts[1].result_file, "results/attempt-1.json");
+    /* the timing: estimate, slowest first, the reasons with their counts */
+    const run_timing_t *t = &in->timing;
+    assert_float_equal(t->estimate_s, 9.5, 1e-9);
+    assert_string_equal(t->estimate_basis, "durations_file");
+    assert_int_equal(t->with_history, 4);
+    assert_int_equal(t->entries, 5);
+    assert_int_equal(t->n_slowest, RUN_TIMING_SLOWEST);
+    run_timing_test_t slow[RUN_TIMING_SLOWEST];
+    run_timing_slowest(t, slow);
+    assert_string_equal(slow[0].node_id, "ok.py::t_1999"); /* ten ties at 9.99 s: by name */
+    assert_float_equal(slow[0].seconds, 9.99, 1e-9);
+    assert_int_equal(t->skipped, 1000);
+    assert_int_equal(t->n_reasons, 2);
+    assert_string_equal(t->reasons[0].reason, "needs network");
+    assert_int_equal(t->reasons[0].count, 500);
+    assert_string_equal(t->reasons[0].example, "ok.py::t_0");
+    assert_string_equal(t->reasons[1].reason, "");
+    assert_int_equal(t->reasons[1].count, 500);
+    assert_int_equal(t->timed, out.timing.timed);
+    double first, retries;
+    run_record_took(in, &first, &retries);
+    assert_float_equal(first, 0.75, 1e-9);
+    assert_float_equal(retries, 1.0, 1e-9);
     run_record_delete(in);
     run_record_free(&out);
 }
@@ -171,13 +211,13 @@ static void unusable_files_are_named(void **state)
         const char *text, *said;
     } cases[] = {
         {"{\"version\": 1, \"tests\": []}", "has format version 1, this test-engine-pytest reads "
-                                            "version 3; run the command phase with the same"},
-        {"[{\"version\": 2}]", "has format version 2, this test-engine-pytest reads version 3"},
+                                            "version 4; run the command phase with the same"},
+        {"[{\"version\": 3}]", "has format version 3, this test-engine-pytest reads version 4"},
         {"[{\"mode\": \"json\"}]", "has no format version"},
-        {"[{\"version\": 3, \"failures\": 2}, {\"node_id\": \"a\"}]",
+        {"[{\"version\": 4, \"failures\": 2}, {\"node_id\": \"a\"}]",
          "lists 1 failed tests but its header says 2; run the command phase again"},
-        {"[{\"version\": 3, \"failures\": 1}, {\"node_id\": \"a\"", "is damaged ("},
-        {"[{\"version\": 3, \"failures\": 1}, {\"status\": \"failed\"}]",
+        {"[{\"version\": 4, \"failures\": 1}, {\"node_id\": \"a\"", "is damaged ("},
+        {"[{\"version\": 4, \"failures\": 1}, {\"status\": \"failed\"}]",
          "failed test 1 has no node id"},
         {"[]", "is empty"},
         {"[42]", "element 1 is not a JSON object"},

@@ -28,7 +28,15 @@ static void fixture_init(fixture_t *f, size_t attempts)
 {
     memset(f, 0, sizeof *f);
     run_result_init(&f->rec.result, NULL, 0);
+    run_timing_init(&f->rec.timing);
+    f->rec.result.observe = run_timing_add_fn; /* as the run phase sets it */
+    f->rec.result.observe_user = &f->rec.timing;
     f->rec.n_attempts = attempts;
+    f->rec.attempts = xcalloc(attempts ? attempts : 1, sizeof(attempt_t));
+    for (size_t i = 0; i < attempts; i++) /* the first took 10 s, each retry 2 s */
+        f->rec.attempts[i] = (attempt_t){.index = (int)i,
+                                         .started = 1000.0 + 20 * (double)i,
+                                         .ended = 1000.0 + 20 * (double)i + (i ? 2 : 10)};
     f->facts.outcome = &f->outcome;
     f->facts.rec = &f->rec;
     f->facts.timeout_s = 30;
@@ -38,6 +46,8 @@ static void fixture_init(fixture_t *f, size_t attempts)
 static void fixture_free(fixture_t *f)
 {
     run_result_free(&f->rec.result);
+    run_timing_free(&f->rec.timing);
+    free(f->rec.attempts);
     free(f->rec.why);
     free(f->rec.forensics);
 }
@@ -209,6 +219,39 @@ static void results_section(void **state)
     assert_non_null(strstr(out, "  flaky (failed, then passed): tests/a.py::t_flaky\n"));
     assert_null(strstr(out, "no outcome"));
     assert_non_null(strstr(out, "exit status 1\n"));
+    /* no plan estimate here: the time alone, and the retries' beside it */
+    assert_non_null(
+        strstr(out, "Time: no estimate, took 10.0s\n  in-job retries took 2.0s more\n"));
+    free(out);
+    /* with the plan's estimate, a skipped test's reason and durations */
+    f.rec.timing.estimate_s = 8;
+    free(f.rec.timing.estimate_basis);
+    f.rec.timing.estimate_basis = xstrdup("test_engine");
+    f.rec.timing.samples = 120;
+    f.rec.timing.with_history = 3;
+    f.rec.timing.entries = 4;
+    test_record_t slow = {.scope = "tests/b.py",
+                          .name = "t_slow",
+                          .node_id = "tests/b.py::t_slow",
+                          .status = ST_PASSED,
+                          .duration = 4.5};
+    test_record_t skip = {.scope = "tests/b.py",
+                          .name = "t_net",
+                          .node_id = "tests/b.py::t_net",
+                          .status = ST_SKIPPED,
+                          .failure = "Skipped: needs network",
+                          .duration = 0.25};
+    run_result_add(&f.rec.result, &slow);
+    run_result_add(&f.rec.result, &skip);
+    out = printed(&f.facts, 1);
+    assert_non_null(strstr(out, "Time: estimated 8.0s by Test Engine (120 timing samples, 3 of 4 "
+                                "entries with history), took 10.0s (2.0s more, +25%)\n"));
+    assert_non_null(strstr(out, "Slowest tests:\n      4.500s  tests/b.py::t_slow\n      "
+                                "0.250s  tests/b.py::t_net\n"));
+    /* in the order first seen: t_skip (added before, no reason), then t_net */
+    assert_non_null(strstr(out, "Skipped, by reason:\n       1  (no reason given) (e.g. "
+                                "tests/a.py::t_skip)\n       1  needs network (e.g. "
+                                "tests/b.py::t_net)\n"));
     free(out);
     f.rec.terminal = true;
     out = printed(&f.facts, 65);

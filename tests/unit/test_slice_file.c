@@ -50,6 +50,9 @@ static void make_plan(plan_t *p)
     p->muted[0].name = xstrdup("test_flaky");
     p->n_muted = 1;
     strlist_push(&p->skipped, "tests/test_a.py test_slow");
+    p->tasks[1].estimated_s = 7.5;
+    p->tasks[1].samples = 30;
+    p->tasks[1].n_history = 1;
 }
 
 static void write_slice_text(const char *text)
@@ -94,6 +97,11 @@ static void round_trip_keeps_this_jobs_part(void **state)
     assert_int_equal(s->skipped.len, 1);
     assert_string_equal(s->skipped.items[0], "tests/test_a.py test_slow");
     assert_null(slice_file_mismatch(&cfg, s));
+    /* this job's estimate and its basis, for the run's estimated-vs-actual line */
+    assert_float_equal(s->estimate_s, 7.5, 1e-9);
+    assert_string_equal(s->estimate_basis, "test_engine");
+    assert_int_equal(s->samples, 30);
+    assert_int_equal(s->with_history, 1);
     slice_file_free(s);
     /* The version on disk is the one this binary reads. */
     char *path = fs_join(dir, "slice.json");

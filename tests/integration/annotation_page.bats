@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# The step's annotation as a page: an 8-job step with Test Engine's API down
+# (plan and upload), run with the real binary, real pytest and the strict stub
+# agent, rendered with cmark-gfm (tests/support/annotation_page.py) and looked
+# at in headless Chromium. Each job's part starts a block of its own whether
+# the agent keeps or trims the whitespace around appended bodies (the stub's
+# STUB_ANNOTATION_TRIM=1 trims, as agent 3.1 did); the notes every job shares
+# (the local split, the failed upload) appear once for the step, not 8 times;
+# each job's time says its estimate against what it took, its slowest tests
+# and why tests were skipped. TEP_SCREENSHOT_DIR=DIR keeps the screenshots.
+
+load '../support/helpers'
+
+LAUNCHER='/usr/bin/python3 -m pytest -p tep_collector -p no:cacheprovider'
+BOX=test-engine-pytest-step-abcd
+
+setup() {
+  start_server
+  install_agent_stub
+  pytest_env
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="$LAUNCHER {{testExamples}} --json={{resultPath}}"
+  export BUILDKITE_LABEL=':pytest: Unit tests' BUILDKITE_BUILD_URL=https://buildkite.localhost/acme/shop/builds/7
+  export BUILDKITE_ANALYTICS_TOKEN="$UPLOAD_TOKEN"
+  export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=1 BUILDKITE_TEST_ENGINE_UPLOAD_RETRY_BUDGET=1
+  faults '{"plan_get": [{"status": 503, "forever": true}], "plan_post": [{"status": 503, "forever": true}], "filter_tests": [{"status": 503, "forever": true}], "upload": [{"status": 503, "forever": true}]}'
+  work_dir
+  for n in 1 2 3 4 5 6 7; do
+    printf 'def test_ok_%s():\n    pass\n' "$n" > "test_green_$n.py"
+  done
+  cat > test_slow.py <<'PY'
+import time
+import pytest
+
+def test_slow():
+    time.sleep(0.3)
+
+@pytest.mark.skip(reason="needs network")
+def test_net_a():
+    pass
+
+@pytest.mark.skipif(True, reason="needs network")
+def test_net_b():
+    pass
+
+@pytest.mark.xfail(reason="bug 123")
+def test_known_bug():
+    assert False
+
+def test_fails():
+    assert 1 == 2, "*one* is not two"
+PY
+  cat > durations.json <<'JSON'
+{"test_slow.py::test_slow": 0.3, "test_slow.py::test_fails": 0.01, "test_green_1.py::test_ok_1": 0.01}
+JSON
+  export BUILDKITE_TEST_ENGINE_DURATIONS_FILE=durations.json
+}
+
+teardown() { stop_server; }
+
+# the_step: the 8 jobs, each planned, run and reported as Buildkite runs them.
+the_step() {
+  for n in 0 1 2 3 4 5 6 7; do
+    job_env "$n" 8
+    export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET=1
+    "$TEP_BIN" run > "$BATS_TEST_TMPDIR/run-$n.log" 2>&1 || true
+    "$TEP_BIN" report > "$BATS_TEST_TMPDIR/report-$n.log" 2>&1
+  done
+}
+
+# box_html SUFFIX: a box's Markdown rendered by cmark-gfm.
+box_html() { cmark-gfm --unsafe -e table "$AGENT_DIR/annotations/$BOX$1.md"; }
+
+count() { grep -o -- "$1" | wc -l; }
+
+check_page() {
+  local notes plan_notes upload_notes time_html err_html
+  # the shared notes: one box each for the step, though all 8 jobs wrote them
+  notes=$(ls "$AGENT_DIR"/annotations/"$BOX"-note-*.md)
+  plan_notes=$(grep -l "split locally, not by Test Engine" $notes | wc -l)
+  upload_notes=$(grep -l "results not all uploaded to Test Engine" $notes | wc -l)
+  assert_equal "$plan_notes" 1
+  assert_equal "$upload_notes" 1
+  assert_equal "$(grep -c -- "--context $BOX-note-" "$AGENT_DIR/calls")" 16
+  ! grep -q -- "--append --style warning --context $BOX-note-" "$AGENT_DIR/calls"
+  # ... and in no job's own section
+  ! grep -q "split locally\|plan API could not be used\|not all uploaded" "$AGENT_DIR/annotations/$BOX.md" "$AGENT_DIR/annotations/$BOX-time.md"
+  [ ! -e "$AGENT_DIR/annotations/$BOX-notes.md" ]
+
+  # every job's time: its own block, once, in job order of the runs
+  time_html=$(box_html -time)
+  echo "$time_html"
+  # a job with tests worth showing unfolds them under its line; the others are one line
+  lines=$(count '<p><strong>:stopwatch: :pytest: Unit tests</strong>' <<<"$time_html")
+  folds=$(count '<details><summary><strong>:stopwatch: :pytest: Unit tests</strong>' <<<"$time_html")
+  assert_equal "$((lines + folds))" 8
+  assert_equal "$(count ':stopwatch:' <<<"$time_html")" 8
+  [ "$folds" -ge 1 ]
+  for n in 1 2 3 4 5 6 7 8; do
+    assert_equal "$(count ">job $n of 8</a>:" <<<"$time_html")" 1
+  done
+  # estimated against actual, from the durations file the local split used
+  [[ "$time_html" =~ estimated\ [0-9.]+s\ from\ the\ durations\ file\ \([0-9]+\ of\ [0-9]+\ entr(y|ies)\ known\),\ took\ [0-9.]+s ]]
+  # the slow job's slowest test, its skips by reason (the xfail said so), in pytest's words
+  [[ "$time_html" =~ \<li\>[0-9]{3}ms\ \<code\>test_slow.py::test_slow\</code\> ]]
+  [[ "$time_html" == *"2 × needs network (e.g. <code>test_slow.py::test_net_a</code>)"* ]]
+  [[ "$time_html" == *"1 × xfail: bug 123 (e.g. <code>test_slow.py::test_known_bug</code>)"* ]]
+  [[ "$time_html" == *"· 3 skipped</summary>"* ]]
+
+  # the failing job's section opens a paragraph of its own, its link too
+  err_html=$(box_html "")
+  echo "$err_html"
+  assert_equal "$(count '<p><strong>:x: :pytest: Unit tests</strong>' <<<"$err_html")" 1
+  assert_equal "$(count '<p><strong>:link: :pytest: Unit tests</strong>' <<<"$err_html")" 0 # the upload failed: no run to link
+  [[ "$err_html" == *"AssertionError: *one* is not two"* ]]
+}
+
+@test "8 jobs, Test Engine down, an agent that trims each body: every part its own block, shared notes once" {
+  export STUB_ANNOTATION_TRIM=1
+  the_step
+  # trimmed and joined with nothing between: the parts meet on one comment line
+  grep -q '^<!-- /test-engine-pytest --><!-- test-engine-pytest: job [0-9] of 8 -->$' "$AGENT_DIR/annotations/$BOX-time.md"
+  check_page
+}
+
+@test "the same step with an agent that keeps the whitespace reads the same" {
+  the_step
+  check_page
+}
+
+@test "the page in a real browser: headless Chromium shows the boxes" {
+  command -v chromium >/dev/null || skip "chromium is not installed (apt-get install chromium)"
+  export STUB_ANNOTATION_TRIM=1
+  the_step
+  shots=${TEP_SCREENSHOT_DIR:-$BATS_TEST_TMPDIR}
+  mkdir -p "$shots"
+  run /usr/bin/python3 "$SUPPORT/annotation_page.py" "$AGENT_DIR" "$shots/annotation.html" --screenshot "$shots/annotation.png"
+  assert_success
+  run /usr/bin/python3 "$SUPPORT/annotation_page.py" "$AGENT_DIR" "$shots/annotation-open.html" --open --screenshot "$shots/annotation-open.png"
+  assert_success
+  # a PNG, and one with something on it: an empty page compresses to a few KiB
+  for png in annotation.png annotation-open.png; do
+    head -c 8 "$shots/$png" | od -An -c | grep -q 'P   N   G'
+    [ "$(stat -c %s "$shots/$png")" -gt 20000 ]
+  done
+  echo "# screenshots: $shots/annotation.png, $shots/annotation-open.png" >&3
+  # the page the browser loaded: four boxes, the time box last (priority 1)
+  grep -o "data-style='[a-z]*'" "$shots/annotation.html" | tr '\n' ' ' | grep -q "data-style='info' $"
+  assert_equal "$(grep -o "class='box'" "$shots/annotation.html" | wc -l)" 4
+}
