@@ -3,8 +3,9 @@
  * Publishes retry selectors and annotates the build first: they are small,
  * local and what the next attempt and the people need, so a cancelled job
  * (SIGTERM, then SIGKILL after a grace period) must not lose them to a long
- * upload. Then streams the result files once (report_walk) into the upload
- * and the durations artifact, updates the annotation with the upload's
+ * upload. Then walks the result files once (report_walk: from the index the
+ * run phase wrote beside each, or a parse) into the upload and the durations
+ * artifact, updates the annotation with the upload's
  * outcome, and posts plan metadata. Everything but the upload and the
  * durations comes from run.json, which holds the failures, not every test,
  * so memory follows the failures and one upload batch. SIGTERM/SIGINT/SIGHUP
@@ -127,7 +128,6 @@ static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload
     char *err = NULL;
     report_durations_t d;
     bool durations = report_durations_open(&d, path, &rec->result, &err);
-    if (durations) report_durations_use_record(&d, rec);
     if (!durations) log_warn("Durations: not recorded: %s", err);
     free(err);
     err = NULL;
@@ -135,7 +135,10 @@ static bool stream_results(config_t *cfg, const run_record_t *rec, report_upload
     size_t n = 0;
     if (u) sinks[n++] = report_upload_sink(u);
     if (durations) sinks[n++] = report_durations_sink(&d);
-    report_walk_run(cfg, rec, sinks, n);
+    report_walk_stats_t walked;
+    report_walk_run(cfg, rec, sinks, n, &walked);
+    log_debug("results: %zu file%s, %zu read from the run phase's index; %zu records parsed",
+              walked.files, walked.files == 1 ? "" : "s", walked.indexed, walked.parsed);
     if (u) {
         report_upload_finish(u);
         say_upload(up);

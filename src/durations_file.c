@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -361,24 +362,109 @@ bool durations_file_writer_open(durations_file_writer_t *w, const char *path, ch
     memset(w, 0, sizeof *w);
     if (!fs_atomic_begin(&w->file, path))
         return err_set(err, "cannot write %s (%s)", path, strerror(errno));
-    setvbuf(w->file.f, NULL, _IOFBF, (size_t)64 << 10); /* 100,000 entries: 100 writes, not 1,500 */
     fputc('{', w->file.f);
     return true;
 }
 
+void durations_file_put_key(buf_t *b, const char *node_id)
+{
+    jsontext_put_string(b, node_id, true); /* read by Python tools: strict UTF-8 */
+}
+
+/* "%.6f" by hand: a double below 2^33 is m * 2^-shift exactly (m < 2^53,
+ * shift >= 20), so seconds * 10^6 = m * 10^6 / 2^shift, a 73-bit product
+ * shifted right, rounded to nearest with ties to even as glibc's printf
+ * rounds the exact binary value. */
+#if defined(__SIZEOF_INT128__)
+static bool micros_exact(double seconds, uint64_t *out)
+{
+    uint64_t bits;
+    memcpy(&bits, &seconds, sizeof bits);
+    unsigned biased = (unsigned)(bits >> 52 & 0x7ff);
+    if (bits >> 63 || biased >= 1023 + 33) return false; /* negative, -0, huge, inf, NaN */
+    uint64_t m = bits & ((UINT64_C(1) << 52) - 1);
+    int shift = 1074; /* subnormal: m * 2^-1074 */
+    if (biased) {
+        m |= UINT64_C(1) << 52;
+        shift = 1075 - (int)biased;
+    }
+    if (m == 0 || shift >= 74) { /* m * 10^6 < 2^73: below half a microsecond, never a tie */
+        *out = 0;
+        return true;
+    }
+    unsigned __int128 p = (unsigned __int128)m * 1000000u;
+    unsigned __int128 q = p >> shift;
+    unsigned __int128 rest = p - (q << shift);
+    unsigned __int128 half = (unsigned __int128)1 << (shift - 1);
+    if (rest > half || (rest == half && (q & 1))) q++;
+    *out = (uint64_t)q;
+    return true;
+}
+#else
+static bool micros_exact(double seconds, uint64_t *out)
+{
+    (void)seconds, (void)out;
+    return false;
+}
+#endif
+
+void durations_file_put_seconds(buf_t *b, double seconds)
+{
+    uint64_t us;
+    if (!micros_exact(seconds, &us)) {
+        buf_printf(b, "%.6f", seconds);
+        return;
+    }
+    char text[32];
+    char *p = text + sizeof text;
+    uint64_t whole = us / 1000000u;
+    uint32_t part = (uint32_t)(us % 1000000u);
+    for (int i = 0; i < 6; i++, part /= 10) *--p = (char)('0' + part % 10);
+    *--p = '.';
+    do *--p = (char)('0' + whole % 10);
+    while (whole /= 10);
+    buf_append(b, p, (size_t)(text + sizeof text - p));
+}
+
+#define WRITER_CHUNK ((size_t)64 << 10)
+
+static void writer_flush(durations_file_writer_t *w)
+{
+    buf_t *p = &w->pending;
+    if (p->len && fwrite(p->data, 1, p->len, w->file.f) != p->len) w->write_error = true;
+    buf_reset(p);
+}
+
+/* Starts an entry: its separator. */
+static buf_t *writer_entry(durations_file_writer_t *w)
+{
+    buf_puts(&w->pending, w->written++ ? ",\n" : "\n");
+    return &w->pending;
+}
+
+static void writer_entry_done(durations_file_writer_t *w, double seconds)
+{
+    buf_append(&w->pending, ": ", 2);
+    durations_file_put_seconds(&w->pending, seconds);
+    if (w->pending.len >= WRITER_CHUNK) writer_flush(w);
+}
+
 void durations_file_writer_put(durations_file_writer_t *w, const char *node_id, double seconds)
 {
-    buf_t *line = &w->line;
-    buf_reset(line);
-    buf_puts(line, w->written ? ",\n" : "\n");
-    jsontext_put_string(line, node_id, true); /* read by Python tools: strict UTF-8 */
-    buf_printf(line, ": %.6f", seconds);
-    if (fwrite(line->data, 1, line->len, w->file.f) != line->len) w->write_error = true;
-    w->written++;
+    durations_file_put_key(writer_entry(w), node_id);
+    writer_entry_done(w, seconds);
+}
+
+void durations_file_writer_put_json(durations_file_writer_t *w, const char *key_json, size_t len,
+                                    double seconds)
+{
+    buf_append(writer_entry(w), key_json, len);
+    writer_entry_done(w, seconds);
 }
 
 bool durations_file_writer_close(durations_file_writer_t *w, char **err)
 {
+    writer_flush(w);
     fputs("\n}\n", w->file.f);
     char *path = xstrdup(w->file.path);
     /* A failed write set the stream's error flag: finish then keeps the old
@@ -386,7 +472,7 @@ bool durations_file_writer_close(durations_file_writer_t *w, char **err)
     bool ok = fs_atomic_finish(&w->file) && !w->write_error;
     if (!ok) err_set(err, "cannot write %s (%s)", path, strerror(errno));
     free(path);
-    buf_free(&w->line);
+    buf_free(&w->pending);
     memset(w, 0, sizeof *w);
     return ok;
 }

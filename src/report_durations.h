@@ -5,12 +5,15 @@
  * node id -> seconds, the node id made to run from where pytest ran (as the
  * plan's paths are: run_nodeid.h), so a plan made from it matches files
  * whatever pytest's rootdir was. It is
- * written while the result files are streamed (a sink of report_walk), one
+ * written while the result files are walked (a sink of report_walk), one
  * entry at a time, so it costs no memory per test: a test that ran once is
  * written at once; a test that failed in some attempt (run.json knows them:
  * the only ones retried) keeps its latest time in a slot of its own and is
  * written at the end, so no node id appears twice. Collection errors and
- * records without a usable time are left out.
+ * records without a usable time are left out. Each entry's key comes ready
+ * from the result file's index (results_index.h: made by the run phase, or
+ * from a parse when there is none); the retried tests are found by the
+ * key's hash and then compared whole.
  *
  * The file is then uploaded as the artifact
  * test-engine-pytest-durations-<job id>.json (characters outside
@@ -34,7 +37,15 @@ typedef struct {
     bool open;
     const run_result_t *failed; /* tests that get one slot each */
     double *latest;             /* per failed test, -1 = none seen */
-    const run_record_t *rec;    /* the attempts' node-id prefixes, and the format */
+    /* The failed tests by their keys' hash (open addressing, SIZE_MAX empty),
+     * and each one's key as an index entry has it. */
+    size_t *slots;
+    size_t n_slots;
+    uint64_t *maybe; /* a bit per hash value (mod its size): most entries stop there */
+    size_t maybe_bits;
+    uint32_t *hashes;
+    char **keys;
+    buf_t scratch;
 } report_durations_t;
 
 /* The artifact's file name for this job. Caller frees. */
@@ -43,8 +54,8 @@ char *report_durations_name(const config_t *cfg);
 bool report_durations_open(report_durations_t *d, const char *path, const run_result_t *failed,
                            char **err);
 void report_durations_add(report_durations_t *d, const char *node_id, double seconds);
-/* The run the result files come from (their node ids' prefixes); must outlive d. */
-void report_durations_use_record(report_durations_t *d, const run_record_t *rec);
+/* One record's entry (nothing when it has no time). */
+void report_durations_add_entry(report_durations_t *d, const results_index_entry_t *e);
 /* The sink that feeds d from the walk. */
 report_walk_sink_t report_durations_sink(report_durations_t *d);
 /* Finishes the file; *written = entries. false with *err when it cannot be written. */

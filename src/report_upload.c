@@ -12,6 +12,8 @@
 #include "warncap.h"
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,20 +28,22 @@ struct uploader {
     char *cwd; /* run_env[cwd] */
     report_upload_summary_t *sum;
     double t0;
-    buf_t batch;     /* "rec,rec,..." being filled (JSON), without the brackets */
-    size_t *offsets; /* where each record of the batch starts in it */
-    size_t in_batch, offsets_cap;
     size_t batch_cap; /* records per batch: upload-batch-size, less once a 413 halved one */
     warncap_t too_large_said;
-    /* JUnit: the file being read */
-    FILE *file;
-    size_t pos;          /* its stream's position: where the next read starts */
+    /* The file being read: records are byte ranges of it (results_index.h),
+     * read only when a request needs them. */
+    int fd;
     char *name;          /* its base name, the data part's filename */
-    size_t *start, *end; /* testcases waiting for a document */
-    strlist_t names;     /* their names, for a testcase too large alone */
+    size_t *start, *end; /* records waiting: JUnit, for a document; JSON, for the batch */
     size_t pending, cap;
-    size_t cases; /* testcases of this file */
-    bool cut;     /* this file is being sent as documents */
+    size_t cases; /* JUnit: testcases of this file */
+    bool cut;     /* JUnit: this file is being sent as documents */
+    /* JSON: records of every file, read into one batch ("[rec,rec,..."; the
+     * brackets of a request are written over the bytes around its records) */
+    buf_t batch;
+    size_t *offsets; /* where each record of the batch starts in it */
+    size_t in_batch, offsets_cap;
+    buf_t doc; /* JUnit: the document being sent, reused */
 };
 
 /* Once stopped, nothing more is sent; what is left is only counted. */
@@ -197,6 +201,88 @@ static void too_large_alone(report_uploader_t *u, const char *name, size_t bytes
                     name, bytes);
 }
 
+/* ---- reading records back: each a byte range of its file, read when a
+ * request needs it. Ranges close together (a JUnit file's testcases touch;
+ * a collector file's records are a comma apart) are read with one pread and
+ * closed up in place: about one system call per batch, not per record. ---- */
+
+/* Records this far apart or closer are read together (the bytes between are
+ * read and dropped). */
+#define GAP_MAX 64
+
+static bool pread_all(int fd, char *to, size_t len, size_t at)
+{
+    while (len) {
+        ssize_t n = pread(fd, to, len, (off_t)at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        to += n;
+        at += (size_t)n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Whether bytes are what a record of this format starts and ends with: a
+ * file changed since it was read (or indexed) is not uploaded as garbage. */
+static bool looks_like_record(const report_uploader_t *u, const char *p, size_t len)
+{
+    if (u->json) return len >= 2 && p[0] == '{' && p[len - 1] == '}';
+    return len >= 11 && memcmp(p, "<testcase", 9) == 0 && strchr(" \t\r\n/>", p[9]) &&
+           p[len - 1] == '>';
+}
+
+/* Appends waiting records [from, to) to b, each after sep when b already
+ * holds one (sep_first) or follows another of these; at[k] (may be NULL)
+ * gets where record from + k starts in b. false when the file cannot be
+ * read or a range does not hold a record (b then holds part of them). */
+static bool read_ranges(report_uploader_t *u, size_t from, size_t to, const char *sep,
+                        bool sep_first, buf_t *b, size_t *at)
+{
+    size_t seplen = strlen(sep);
+    for (size_t i = from; i < to;) {
+        size_t j = i + 1;
+        while (j < to && u->start[j] >= u->end[j - 1] + seplen &&
+               u->start[j] - u->end[j - 1] <= GAP_MAX)
+            j++;
+        size_t span = u->end[j - 1] - u->start[i];
+        size_t lead = i > from || sep_first ? seplen : 0;
+        buf_reserve(b, lead + span);
+        char *base = b->data + b->len + lead;
+        if (u->fd < 0 || !pread_all(u->fd, base, span, u->start[i])) return false;
+        char *w = b->data + b->len; /* never past the record being moved: gaps >= sep */
+        for (size_t k = i; k < j; k++) {
+            const char *src = base + (u->start[k] - u->start[i]);
+            size_t len = u->end[k] - u->start[k];
+            if (!looks_like_record(u, src, len)) return false;
+            if (k > from || sep_first) {
+                memcpy(w, sep, seplen);
+                w += seplen;
+            }
+            if (at) at[k - from] = (size_t)(w - b->data);
+            if (w != src) memmove(w, src, len);
+            w += len;
+        }
+        b->len = (size_t)(w - b->data);
+        b->data[b->len] = '\0';
+        i = j;
+    }
+    return true;
+}
+
+static void push_range(report_uploader_t *u, size_t start, size_t end)
+{
+    if (u->pending == u->cap) {
+        u->cap = u->cap ? u->cap * 2 : 256;
+        u->start = xrealloc(u->start, u->cap * sizeof(size_t));
+        u->end = xrealloc(u->end, u->cap * sizeof(size_t));
+    }
+    u->start[u->pending] = start;
+    u->end[u->pending++] = end;
+}
+
+/* ---- JSON: records of every attempt in batches of batch-size ---- */
+
 /* "scope::name" of a collector record's raw JSON (caller frees). */
 static char *json_record_name(const char *raw, size_t len)
 {
@@ -216,17 +302,21 @@ static size_t record_end(const report_uploader_t *u, size_t k)
     return k + 1 < u->in_batch ? u->offsets[k + 1] - 1 : u->batch.len;
 }
 
-/* Records [from, to) of the batch as one request, halved on 413. */
+/* Records [from, to) of the batch as one request, halved on 413. The
+ * request is the batch's own bytes: the comma (or the batch's first byte)
+ * before its first record becomes '[', and the comma (or the terminating NUL)
+ * after its last ']', for the time of the request. */
 static void send_json_range(report_uploader_t *u, size_t from, size_t to)
 {
     size_t start = u->offsets[from], end = record_end(u, to - 1);
-    buf_t body = BUF_INIT;
-    buf_putc(&body, '[');
-    buf_append(&body, u->batch.data + start, end - start);
-    buf_putc(&body, ']');
+    char *open = u->batch.data + start - 1, *close = u->batch.data + end;
+    char was_open = *open, was_close = *close;
+    *open = '[';
+    *close = ']';
     posted_t how =
-        send_part(u, "json", body.data, body.len, "results.json", "application/json", to - from);
-    buf_free(&body);
+        send_part(u, "json", open, end - start + 2, "results.json", "application/json", to - from);
+    *open = was_open;
+    *close = was_close;
     if (how != POSTED_TOO_LARGE) return;
     if (to - from == 1) {
         char *name = json_record_name(u->batch.data + start, end - start);
@@ -240,28 +330,45 @@ static void send_json_range(report_uploader_t *u, size_t from, size_t to)
     send_json_range(u, mid, to);
 }
 
+/* The waiting records of this file, read into the batch. */
+static void json_take_pending(report_uploader_t *u)
+{
+    if (!u->pending) return;
+    size_t need = u->in_batch + u->pending;
+    if (need > u->offsets_cap) {
+        u->offsets_cap = need > 2 * u->offsets_cap ? need : 2 * u->offsets_cap;
+        u->offsets = xrealloc(u->offsets, u->offsets_cap * sizeof(size_t));
+    }
+    if (!u->batch.len) buf_putc(&u->batch, '['); /* the byte before the first record */
+    size_t len = u->batch.len;
+    if (read_ranges(u, 0, u->pending, ",", u->in_batch > 0, &u->batch, u->offsets + u->in_batch)) {
+        u->in_batch = need;
+    } else {
+        u->batch.len = len;
+        if (u->batch.data) u->batch.data[len] = '\0';
+        log_warn("upload: %s changed while it was read; %zu results not sent", u->name, u->pending);
+    }
+    u->pending = 0;
+}
+
 static void flush_batch(report_uploader_t *u)
 {
     if (!u->in_batch) return;
-    send_json_range(u, 0, u->in_batch);
+    if (!upload_stopped(u)) send_json_range(u, 0, u->in_batch);
     buf_reset(&u->batch);
     u->in_batch = 0;
 }
 
-static void json_record(report_uploader_t *u, const test_record_t *rec)
+static void json_record(report_uploader_t *u, const results_index_entry_t *e)
 {
-    if (rec->raw_len == 0 || rec->raw[0] != '{')
-        return; /* not a record; the run phase already reported it */
+    if (!e->upload) return; /* not a record; the run phase already reported it */
     u->sum->total++;
     if (u->sum->end != REPORT_UPLOAD_DONE) return; /* stopped: only counted */
-    if (u->in_batch) buf_putc(&u->batch, ',');
-    if (u->in_batch == u->offsets_cap) {
-        u->offsets_cap = u->offsets_cap ? u->offsets_cap * 2 : 256;
-        u->offsets = xrealloc(u->offsets, u->offsets_cap * sizeof(size_t));
+    push_range(u, e->start, e->end);
+    if (u->in_batch + u->pending >= u->batch_cap) {
+        json_take_pending(u);
+        flush_batch(u);
     }
-    u->offsets[u->in_batch] = u->batch.len;
-    buf_append(&u->batch, rec->raw, rec->raw_len);
-    if (++u->in_batch >= u->batch_cap) flush_batch(u);
 }
 
 /* ---- JUnit: a file within the batch size goes up as pytest wrote it; a
@@ -270,56 +377,41 @@ static void json_record(report_uploader_t *u, const test_record_t *rec)
  * held: once a file has more testcases than a batch, it is being cut. A
  * whole file is handed to curl by its path, never read into memory. ---- */
 
-/* Testcases come in file order with little between them: the bytes
- * between two are read past, not sought over (a seek drops stdio's buffer:
- * 100,000 testcases made 100,000 lseek and read calls). A seek only to go
- * back, or past more than a buffer. */
-#define READ_PAST_MAX ((size_t)64 << 10)
-
-static bool read_range(report_uploader_t *u, size_t start, size_t end, buf_t *b)
+/* "classname::name" of waiting testcase k, read back from the file (only
+ * for the warning about a testcase too large alone). Caller frees. */
+static char *case_name(report_uploader_t *u, size_t k)
 {
-    FILE *f = u->file;
-    if (!f || end < start) return false;
-    if (start < u->pos || start - u->pos > READ_PAST_MAX) {
-        if (fseeko(f, (off_t)start, SEEK_SET) != 0) return false;
-        u->pos = start;
-    }
-    char skip[4096];
-    while (u->pos < start) {
-        size_t n = start - u->pos < sizeof skip ? start - u->pos : sizeof skip;
-        size_t got = fread(skip, 1, n, f);
-        u->pos += got;
-        if (got < n) return false;
-    }
-    size_t len = end - start;
-    buf_reserve(b, len);
-    size_t got = fread(b->data + b->len, 1, len, f);
-    b->len += got;
-    b->data[b->len] = '\0';
-    u->pos += got;
-    return got == len;
+    size_t len = u->end[k] - u->start[k];
+    if (len > RESULTS_JUNIT_NAME_READ) len = RESULTS_JUNIT_NAME_READ; /* the start tag */
+    char *bytes = xmalloc(len + 1);
+    char *name = u->fd >= 0 && pread_all(u->fd, bytes, len, u->start[k])
+                     ? results_junit_case_name(bytes, len)
+                     : NULL;
+    free(bytes);
+    return name ? name : xstrdup("?");
 }
 
 /* Testcases [from, to) of the waiting ones as one document, halved on 413. */
 static void send_cases(report_uploader_t *u, size_t from, size_t to)
 {
-    buf_t doc = BUF_INIT;
-    buf_printf(&doc,
+    buf_t *doc = &u->doc;
+    buf_reset(doc);
+    buf_printf(doc,
                "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" "
                "tests=\"%zu\">",
                to - from);
-    bool ok = true;
-    for (size_t k = from; k < to && ok; k++) ok = read_range(u, u->start[k], u->end[k], &doc);
-    buf_puts(&doc, "</testsuite></testsuites>");
+    bool ok = read_ranges(u, from, to, "", false, doc, NULL);
+    buf_puts(doc, "</testsuite></testsuites>");
     posted_t how = POSTED_FAILED;
     if (ok)
-        how = send_part(u, "junit", doc.data, doc.len, u->name, "application/xml", to - from);
+        how = send_part(u, "junit", doc->data, doc->len, u->name, "application/xml", to - from);
     else
         log_warn("upload: %s changed while it was read; %zu results not sent", u->name, to - from);
-    buf_free(&doc);
     if (how != POSTED_TOO_LARGE) return;
     if (to - from == 1) {
-        too_large_alone(u, u->names.items[from], u->end[from] - u->start[from]);
+        char *name = case_name(u, from);
+        too_large_alone(u, name, u->end[from] - u->start[from]);
+        free(name);
         return;
     }
     note_halving(u, to - from);
@@ -336,17 +428,11 @@ static void send_document(report_uploader_t *u, size_t n)
     u->pending -= n;
     memmove(u->start, u->start + n, u->pending * sizeof(size_t));
     memmove(u->end, u->end + n, u->pending * sizeof(size_t));
-    for (size_t i = 0; i < n && i < u->names.len; i++) free(u->names.items[i]);
-    size_t left = u->names.len > n ? u->names.len - n : 0;
-    memmove(u->names.items, u->names.items + (u->names.len - left), left * sizeof(char *));
-    u->names.len = left;
 }
 
-static void junit_begin(report_uploader_t *u, const char *path)
+static void file_open(report_uploader_t *u, const char *path)
 {
-    u->file = fopen(path, "rb");
-    u->pos = 0;
-    if (u->file) setvbuf(u->file, NULL, _IOFBF, READ_PAST_MAX);
+    u->fd = open(path, O_RDONLY | O_CLOEXEC);
     char *copy = xstrdup(path);
     u->name = xstrdup(basename(copy));
     free(copy);
@@ -355,20 +441,21 @@ static void junit_begin(report_uploader_t *u, const char *path)
     u->cut = false;
 }
 
-static void junit_record(report_uploader_t *u, const test_record_t *rec)
+static void file_close(report_uploader_t *u)
+{
+    if (u->fd >= 0) close(u->fd);
+    u->fd = -1;
+    free(u->name);
+    u->name = NULL;
+    u->pending = 0;
+}
+
+static void junit_record(report_uploader_t *u, const results_index_entry_t *e)
 {
     size_t batch = u->batch_cap;
     u->cases++;
     u->sum->total++;
-    if (u->pending == u->cap) {
-        u->cap = u->cap ? u->cap * 2 : 256;
-        u->start = xrealloc(u->start, u->cap * sizeof(size_t));
-        u->end = xrealloc(u->end, u->cap * sizeof(size_t));
-    }
-    u->start[u->pending] = rec->start;
-    u->end[u->pending++] = rec->end;
-    strlist_push_owned(&u->names,
-                       xasprintf("%.200s%s%.200s", rec->scope, *rec->scope ? "::" : "", rec->name));
+    push_range(u, e->start, e->end);
     if (u->pending > batch) { /* more than a batch: this file is cut */
         u->cut = true;
         send_document(u, batch);
@@ -387,7 +474,9 @@ static void junit_end(report_uploader_t *u, const char *path, const char *error)
             send_cases(u, 0, u->pending / 2);
             send_cases(u, u->pending / 2, u->pending);
         } else if (how == POSTED_TOO_LARGE && !error && u->pending == 1) {
-            too_large_alone(u, u->names.items[0], u->end[0] - u->start[0]);
+            char *name = case_name(u, 0);
+            too_large_alone(u, name, u->end[0] - u->start[0]);
+            free(name);
         } else if (how == POSTED_TOO_LARGE) {
             http_response_t r = {.status = 413, .error = (char *)"HTTP 413"};
             note_failure(u, &r, u->cases);
@@ -399,34 +488,32 @@ static void junit_end(report_uploader_t *u, const char *path, const char *error)
                      u->cases);
         send_document(u, u->pending);
     }
-    if (u->file) fclose(u->file);
-    u->file = NULL;
-    free(u->name);
-    u->name = NULL;
-    strlist_clear(&u->names);
 }
 
 static void sink_file_begin(void *user, const char *path, int attempt)
 {
     (void)attempt;
-    report_uploader_t *u = user;
-    if (!u->json) junit_begin(u, path);
+    file_open(user, path);
 }
 
-static void sink_record(void *user, const test_record_t *rec, int attempt)
+static void sink_record(void *user, const results_index_entry_t *e, int attempt)
 {
     (void)attempt;
     report_uploader_t *u = user;
     if (u->json)
-        json_record(u, rec);
+        json_record(u, e);
     else
-        junit_record(u, rec);
+        junit_record(u, e);
 }
 
 static void sink_file_end(void *user, const char *path, const char *error)
 {
     report_uploader_t *u = user;
-    if (!u->json) junit_end(u, path, error);
+    if (u->json)
+        json_take_pending(u);
+    else
+        junit_end(u, path, error);
+    file_close(u);
 }
 
 /* The whole upload's ceiling, in seconds (see report_upload.h). */
@@ -469,7 +556,7 @@ report_uploader_t *report_upload_start(const config_t *cfg, bool json, size_t by
     free(cwd);
     u->batch_cap = (size_t)cfg->upload_batch_size;
     u->too_large_said = (warncap_t){.fn = log_warn_line, .max = 5};
-    strlist_init(&u->names);
+    u->fd = -1;
     upload_client_init(u, cfg, bytes, stop);
     u->t0 = fs_monotonic();
     return u;
@@ -485,14 +572,17 @@ report_walk_sink_t report_upload_sink(report_uploader_t *u)
 
 void report_upload_finish(report_uploader_t *u)
 {
-    if (u->json) flush_batch(u);
+    if (u->json) {
+        json_take_pending(u);
+        flush_batch(u);
+    }
     if (u->too_large_said.more)
         log_warn("upload: %zu more result%s too large alone; not sent", u->too_large_said.more,
                  u->too_large_said.more == 1 ? "" : "s");
     u->sum->seconds = fs_monotonic() - u->t0;
     buf_free(&u->batch);
+    buf_free(&u->doc);
     free(u->offsets);
-    strlist_free(&u->names);
     free(u->start);
     free(u->end);
     free(u->cwd);

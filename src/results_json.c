@@ -151,6 +151,7 @@ static bool scan_elements(reader_t *rd, results_json_element_fn fn, void *user,
         if (!take_element(rd, out, &start, &len)) return false;
         if (rd->buf.data[start] != '{') out->bad++;
         out->elements++;
+        out->at = rd->dropped + start;
         if (fn) fn(rd->buf.data + start, len, user);
         rd->pos = start + len;
         want_value = false;
@@ -351,6 +352,7 @@ typedef struct {
     buf_t scratch;      /* the current record's decoded text */
     const char *path;
     size_t index;
+    const results_json_scan_t *scan; /* where the element is in the file */
 } read_ctx_t;
 
 static void warn_skipped_record(read_ctx_t *ctx, const char *raw, size_t len, const char *why)
@@ -376,7 +378,12 @@ static void decode_record(const char *raw, size_t len, void *user)
     record_fields(raw, len, &f);
     const char *name = scratch_text(&ctx->scratch, f.name);
     if (!f.problem && (!name || !*name)) f.problem = "no name";
-    test_record_t rec = {.raw = raw, .raw_len = len, .duration = -1, .problem = f.problem};
+    test_record_t rec = {.raw = raw,
+                         .raw_len = len,
+                         .start = ctx->scan->at,
+                         .end = ctx->scan->at + len,
+                         .duration = -1,
+                         .problem = f.problem};
     if (f.problem) {
         warn_skipped_record(ctx, raw, len, f.problem);
         ctx->fn(&rec, ctx->user);
@@ -410,7 +417,7 @@ static void decode_record(const char *raw, size_t len, void *user)
 void results_json_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
                                void *warn_user, results_json_scan_t *out)
 {
-    read_ctx_t ctx = {.fn = fn, .user = user, .path = path};
+    read_ctx_t ctx = {.fn = fn, .user = user, .path = path, .scan = out};
     ctx.warnings = (warncap_t){.fn = warn, .user = warn_user, .max = RESULTS_JSON_MAX_WARNINGS};
     results_json_scan_file(path, decode_record, &ctx, out);
     buf_free(&ctx.scratch);

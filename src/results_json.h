@@ -42,6 +42,7 @@ typedef void (*results_json_element_fn)(const char *raw, size_t len, void *user)
 typedef struct {
     size_t elements;
     size_t bad; /* elements that are not readable records */
+    size_t at;  /* during the element callback: where the element starts in the file */
     /* NULL when the array was read to its end, else why not (one line naming
      * the file). The caller frees it. */
     char *error;

@@ -388,3 +388,44 @@ void results_junit_read_results(const char *path, run_result_t *r, warn_fn warn,
 {
     results_junit_read_records(path, run_result_add_fn, r, warn, warn_user, out);
 }
+
+/* ---- one testcase's names, from its bytes alone ---- */
+
+typedef struct {
+    XML_Parser parser;
+    char *name;
+} case_name_t;
+
+static void case_name_on_start(void *user, const char *el, const char **atts)
+{
+    case_name_t *c = user;
+    if (!c->name && strcmp(el, "testcase") == 0) {
+        const char *cls = results_junit_attr(atts, "classname");
+        const char *name = results_junit_attr(atts, "name");
+        cls = cls ? cls : "";
+        c->name = xasprintf("%.200s%s%.200s", cls, *cls ? "::" : "", name ? name : "?");
+    }
+    XML_StopParser(c->parser, XML_FALSE); /* the start tag is all it needs */
+}
+
+static void case_name_on_entity_decl(void *user, const XML_Char *name, int is_parameter,
+                                     const XML_Char *value, int value_length, const XML_Char *base,
+                                     const XML_Char *system_id, const XML_Char *public_id,
+                                     const XML_Char *notation)
+{
+    (void)name, (void)is_parameter, (void)value, (void)value_length, (void)base;
+    (void)system_id, (void)public_id, (void)notation;
+    XML_StopParser(((case_name_t *)user)->parser, XML_FALSE);
+}
+
+char *results_junit_case_name(const char *bytes, size_t len)
+{
+    case_name_t c = {.parser = XML_ParserCreate(NULL)};
+    XML_SetUserData(c.parser, &c);
+    XML_SetElementHandler(c.parser, case_name_on_start, NULL);
+    XML_SetEntityDeclHandler(c.parser, case_name_on_entity_decl);
+    if (len > RESULTS_JUNIT_NAME_READ) len = RESULTS_JUNIT_NAME_READ;
+    XML_Parse(c.parser, bytes, (int)len, 1); /* a cut element is fine once its tag is read */
+    XML_ParserFree(c.parser);
+    return c.name;
+}

@@ -56,6 +56,13 @@ void results_junit_set_max_token(size_t bytes);
 char *results_junit_node_id(const char *classname, const char *name);
 /* "tests.test_import_error" -> "tests/test_import_error.py". Caller frees. */
 char *results_junit_module_path(const char *dotted);
+/* How much of a testcase's bytes results_junit_case_name needs at most: its
+ * start tag, names included. */
+#define RESULTS_JUNIT_NAME_READ ((size_t)256 << 10)
+/* "classname::name" (each cut to 200 bytes; the name alone when the
+ * classname is empty) of the <testcase> element that bytes start with, for a
+ * message about it; NULL when its start tag cannot be read. Caller frees. */
+char *results_junit_case_name(const char *bytes, size_t len);
 /* The value of attribute key in expat's name/value list, or NULL. */
 const char *results_junit_attr(const char **atts, const char *key);
 

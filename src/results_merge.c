@@ -1,5 +1,6 @@
 #include "results_merge.h"
 #include "results.h"
+#include "results_index.h"
 #include "buf.h"
 #include "err.h"
 #include "fs.h"
@@ -31,6 +32,7 @@ typedef struct {
     FILE *out;
     size_t written;
     size_t count[K_KINDS];
+    size_t pos; /* bytes written so far: where the next record starts (the index's ranges) */
 } writer_t;
 
 static int record_kind(const test_record_t *rec)
@@ -58,12 +60,17 @@ static void writer_begin(writer_t *w)
         fputc('[', w->out);
     else
         junit_head(w);
+    w->pos = w->mode == MODE_JSON ? 1 : JUNIT_HEAD_WIDTH;
 }
 
 static void writer_put(writer_t *w, const char *bytes, size_t len, int kind)
 {
-    if (w->mode == MODE_JSON && w->written) fputc(',', w->out);
+    if (w->mode == MODE_JSON && w->written) {
+        fputc(',', w->out);
+        w->pos++;
+    }
     fwrite(bytes, 1, len, w->out);
+    w->pos += len;
     w->written++;
     w->count[kind]++;
 }
@@ -195,6 +202,9 @@ typedef struct {
     results_merge_stats_t *stats;
     size_t read; /* records of this input */
     bool copy_failed;
+    results_index_writer_t *index; /* the output's index, or NULL */
+    const char *prefix;            /* its node-id prefix */
+    buf_t scratch;
 } pass_t;
 
 static char *record_key(const test_record_t *rec)
@@ -202,19 +212,33 @@ static char *record_key(const test_record_t *rec)
     return xasprintf("%s\x1f%s", rec->scope, rec->name);
 }
 
+/* The record's entry in the output's index: where the output holds it. */
+static void index_record(pass_t *p, const test_record_t *rec, size_t start)
+{
+    results_index_entry_t e;
+    results_index_entry_of_record(rec, p->w->mode, p->prefix, &p->scratch, &e);
+    e.start = start;
+    e.end = p->w->pos;
+    results_index_writer_put(p->index, &e);
+}
+
 /* The record's own bytes, to the output. */
 static void put_record(pass_t *p, const test_record_t *rec)
 {
     if (p->w->mode == MODE_JSON) {
         writer_put(p->w, rec->raw, rec->raw_len, record_kind(rec));
+        if (p->index) index_record(p, rec, p->w->pos - rec->raw_len);
         return;
     }
+    size_t start = p->w->pos;
     if (!source_copy(&p->src, rec->start, rec->end, p->w->out, NULL)) {
         p->copy_failed = true;
         return;
     }
+    p->w->pos += rec->end - rec->start;
     p->w->written++;
     p->w->count[record_kind(rec)]++;
+    if (p->index) index_record(p, rec, start);
 }
 
 static void on_concat(const test_record_t *rec, void *user)
@@ -305,16 +329,51 @@ static bool output_close(output_t *o, const char *out, results_merge_stats_t *st
     return err_set(err, "cannot write %s: %s", out, strerror(errno));
 }
 
+/* Copies every input into the output; with index (may be NULL), its entries too. */
+static bool concat(run_mode_t mode, const strlist_t *inputs, const char *out,
+                   results_index_writer_t *index, const char *prefix, results_merge_stats_t *stats,
+                   strlist_t *problems, char **err)
+{
+    output_t o;
+    if (!output_open(&o, mode, out, stats, err)) {
+        if (index) results_index_writer_abandon(index);
+        return false;
+    }
+    pass_t p = {.w = &o.w, .stats = stats, .index = index, .prefix = prefix};
+    bool copied = true; /* every record whole: the index describes the output */
+    writer_begin(&o.w);
+    for (size_t i = 0; i < inputs->len; i++) {
+        if (!fs_exists(inputs->items[i])) continue;
+        read_input(&p, inputs->items[i], on_concat, problems);
+        copied = copied && !p.copy_failed;
+    }
+    buf_free(&p.scratch);
+    bool ok = output_close(&o, out, stats, err);
+    if (!index) return ok;
+    char *index_err = NULL;
+    if (!ok || !copied)
+        results_index_writer_abandon(index);
+    else if (!results_index_writer_close(index, NULL, &index_err))
+        free(index_err); /* no index: the report phase reads the file itself */
+    return ok;
+}
+
 bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out,
                           results_merge_stats_t *stats, strlist_t *problems, char **err)
 {
-    output_t o;
-    if (!output_open(&o, mode, out, stats, err)) return false;
-    pass_t p = {.w = &o.w, .stats = stats};
-    writer_begin(&o.w);
-    for (size_t i = 0; i < inputs->len; i++)
-        if (fs_exists(inputs->items[i])) read_input(&p, inputs->items[i], on_concat, problems);
-    return output_close(&o, out, stats, err);
+    return concat(mode, inputs, out, NULL, NULL, stats, problems, err);
+}
+
+bool results_merge_concat_indexed(run_mode_t mode, const strlist_t *inputs, const char *out,
+                                  const char *prefix, results_merge_stats_t *stats,
+                                  strlist_t *problems, char **err)
+{
+    results_index_writer_t index;
+    char *index_err = NULL;
+    if (results_index_writer_open(&index, out, mode, prefix, &index_err))
+        return concat(mode, inputs, out, &index, prefix, stats, problems, err);
+    free(index_err); /* no index: the report phase reads the file itself */
+    return concat(mode, inputs, out, NULL, NULL, stats, problems, err);
 }
 
 bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *out,

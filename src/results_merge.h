@@ -39,6 +39,12 @@ typedef struct {
 /* Both: false (with *err) only when the output cannot be written. */
 bool results_merge_concat(run_mode_t mode, const strlist_t *inputs, const char *out,
                           results_merge_stats_t *stats, strlist_t *problems, char **err);
+/* results_merge_concat, and the output's index beside it (results_index.h),
+ * its durations keyed with the attempt's node-id prefix; no index when a
+ * record could not be copied whole. */
+bool results_merge_concat_indexed(run_mode_t mode, const strlist_t *inputs, const char *out,
+                                  const char *prefix, results_merge_stats_t *stats,
+                                  strlist_t *problems, char **err);
 bool results_merge_final(run_mode_t mode, const strlist_t *inputs, const char *out,
                          results_merge_stats_t *stats, strlist_t *problems, char **err);
 

@@ -45,14 +45,17 @@ static void copy_range(const strlist_t *all, size_t from, size_t to, strlist_t *
     for (size_t i = from; i < to; i++) strlist_push(out, all->items[i]);
 }
 
-/* Merges the parts of attempt k into its one file and removes them. */
+/* Merges the parts of attempt k into its one file, with the file's index
+ * for the report phase (results_index.h), and removes them. */
 static void merge_parts(run_state_t *rn, const strlist_t *parts, const char *path)
 {
     results_merge_stats_t st;
     strlist_t problems; /* already reported part by part when they mattered */
     strlist_init(&problems);
     char *err = NULL;
-    if (!results_merge_concat(rn->setup.mode, parts, path, &st, &problems, &err)) {
+    const attempt_t *a = &rn->rec.attempts[rn->rec.n_attempts - 1];
+    if (!results_merge_concat_indexed(rn->setup.mode, parts, path, a->id_prefix, &st, &problems,
+                                      &err)) {
         strlist_push_owned(&rn->unreadable, xasprintf("results cannot be merged: %s", err));
         free(err);
     } else {
@@ -118,7 +121,8 @@ static bool run_group(run_state_t *rn, const attempt_plan_t *ap, size_t g, strli
                        .retry = ap->k > 0,
                        .selectors = &sel,
                        .result_path = file,
-                       .deadline = ap->deadline};
+                       .deadline = ap->deadline,
+                       .index = ap->groups->n == 1}; /* parts: the merged file gets one */
     run_part_run(rn, &part);
     strlist_push_owned(files, file);
     strlist_free(&sel);

@@ -319,6 +319,7 @@ static void read_part_results(run_state_t *rn, const run_part_t *part, const cha
                          .killed = killed,
                          .must_read = must_read,
                          .model = &rn->rec.result,
+                         .index = part->index,
                          .warn = log_warn_line};
     run_truth_t t;
     run_truth_read(&in, &t);

@@ -19,6 +19,7 @@ typedef struct {
     const strlist_t *selectors;
     const char *result_path;
     double deadline;     /* monotonic; 0 = none */
+    bool index;          /* its result file is the attempt's: index it (results_index.h) */
     process_result_t pr; /* how pytest ended; the caller frees it (process_result_free) */
     size_t new_collection_errors;
 } run_part_t;

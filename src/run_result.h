@@ -52,7 +52,8 @@ typedef struct {
                           * then only raw/start/end are meaningful */
     const char *raw;     /* collector JSON: the element's bytes as written */
     size_t raw_len;
-    size_t start, end; /* JUnit: the <testcase> element's bytes in the file */
+    size_t start, end; /* the record's bytes in the file: a JUnit <testcase> element,
+                        * a collector record (raw) */
 } test_record_t;
 
 typedef void (*record_fn)(const test_record_t *rec, void *user);

@@ -1,7 +1,9 @@
 #include "run_truth.h"
 #include "buf.h"
 #include "fs.h"
+#include "log.h"
 #include "results.h"
+#include "results_index.h"
 #include "run_colldetail.h"
 #include "run_events.h"
 #include "run_nodeid.h"
@@ -58,6 +60,7 @@ typedef struct {
     strset_t skipped;      /* keys of the tests pytest reported skipped */
     strset_t told_keys;    /* keys already named in a disagreement line */
     strlist_t told_owned;
+    results_index_writer_t index; /* open while the result file is read, when asked for */
 } truth_ctx_t;
 
 /* The key a result-file record of this test has: the collector's scope::name
@@ -374,6 +377,37 @@ static bool replace_damaged_file(truth_ctx_t *c, const char *why)
     return c->out->salvaged > 0 || c->out->finished == 0;
 }
 
+/* ---- the index, written in the same pass ---- */
+
+static void index_and_reconcile(const test_record_t *rec, void *user)
+{
+    truth_ctx_t *c = user;
+    results_index_writer_put_record(&c->index, rec);
+    reconcile_record(rec, c);
+}
+
+static bool index_begin(truth_ctx_t *c, results_index_id_t *read_as)
+{
+    char *err = NULL;
+    if (!c->in->index) return false;
+    if (!results_index_identify(c->in->result_path, read_as)) return false;
+    if (results_index_writer_open(&c->index, c->in->result_path, c->in->mode, c->out->prefix, &err))
+        return true;
+    log_debug("no index for the report phase: %s", err); /* report reads the file instead */
+    free(err);
+    return false;
+}
+
+static void index_end(truth_ctx_t *c, bool whole, const results_index_id_t *read_as)
+{
+    char *err = NULL;
+    if (!whole)
+        results_index_writer_abandon(&c->index);
+    else if (!results_index_writer_close(&c->index, read_as, &err))
+        log_debug("no index for the report phase: %s", err);
+    free(err);
+}
+
 static void read_result_file(truth_ctx_t *c)
 {
     const run_truth_in_t *in = c->in;
@@ -383,8 +417,12 @@ static void read_result_file(truth_ctx_t *c)
         return;
     }
     char *err = NULL;
-    bool whole = results_read_file(in->mode, in->result_path, reconcile_record, c, in->warn,
+    results_index_id_t read_as;
+    bool indexing = index_begin(c, &read_as);
+    bool whole = results_read_file(in->mode, in->result_path,
+                                   indexing ? index_and_reconcile : reconcile_record, c, in->warn,
                                    in->warn_user, &err);
+    if (indexing) index_end(c, whole, &read_as);
     if (!whole && in->must_read) {
         char *why = xasprintf("pytest wrote a result file that cannot be read (%s)", err);
         if (!replace_damaged_file(c, why))

@@ -18,7 +18,11 @@
  *
  * Either way node ids are made to run from where pytest ran (run_nodeid.h):
  * the prefix comes from the events' rootdir, else from each collector
- * record's file_name. */
+ * record's file_name.
+ *
+ * A result file read to its end gets its index on request (results_index.h):
+ * what report needs of each record, written in the same pass, so report
+ * never parses the file again. */
 #ifndef TEP_RUN_TRUTH_H
 #define TEP_RUN_TRUTH_H
 #include <stdbool.h>
@@ -35,6 +39,9 @@ typedef struct {
     bool killed;             /* ended by a signal, ours or not (timeouts included) */
     bool must_read;          /* pytest ended so that its result file must be there and whole */
     run_result_t *model;
+    /* Write the result file's index (results_index.h) while it is read, for
+     * the report phase: the attempt's file, not a part that is merged later. */
+    bool index;
     warn_fn warn; /* lines about what disagrees or is missing */
     void *warn_user;
 } run_truth_in_t;

@@ -288,15 +288,30 @@ static const char *skip_digits(const char *s)
 }
 
 /* results/: "attempt-<k>.<ext>" and "attempt-<k>.part-<j>.<ext>" (run_attempt.c),
- * each possibly with the ".lock" the collector's --merge-json leaves. */
-bool state_dir_is_result_name(const char *name)
+ * each possibly with the ".lock" the collector's --merge-json leaves, or the
+ * ".index" the run phase writes for the report phase (results_index.h). */
+static bool is_result_name(const char *name)
 {
     if (strncmp(name, "attempt-", 8) != 0) return false;
     const char *s = skip_digits(name + 8);
     if (s && strncmp(s, ".part-", 6) == 0) s = skip_digits(s + 6);
     if (!s) return false;
-    return !strcmp(s, ".json") || !strcmp(s, ".xml") || !strcmp(s, ".json.lock") ||
-           !strcmp(s, ".xml.lock");
+    static const char *const ends[] = {".json",     ".xml",        ".json.lock",
+                                       ".xml.lock", ".json.index", ".xml.index"};
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++)
+        if (!strcmp(s, ends[i])) return true;
+    return false;
+}
+
+/* ... and the temporary file of one of them whose writer was killed (fs.h). */
+bool state_dir_is_result_name(const char *name)
+{
+    if (!fs_atomic_is_temp(name)) return is_result_name(name);
+    const char *mark = strrchr(name, '.'); /* ".tep-XXXXXX" */
+    char *base = xstrndup(name + 1, (size_t)(mark - name - 1));
+    bool ours = is_result_name(base);
+    free(base);
+    return ours;
 }
 
 static bool has_prefix_suffix(const char *name, const char *prefix, const char *suffix)

@@ -74,6 +74,10 @@ const char *text_trim(const char *s, size_t *len)
 void text_escape_bytes(const char *s, buf_t *out)
 {
     for (const char *p = s; *p;) {
+        const char *run = p; /* plain ASCII, as node ids mostly are: copied in one go */
+        while (*p > 0 && *p < 0x7f && *p != '%') p++;
+        if (p > run) buf_append(out, run, (size_t)(p - run));
+        if (!*p) break;
         size_t n = jsontext_utf8_len(p);
         if (n == 0 || *p == '%') {
             buf_printf(out, "%%%02X", (unsigned char)*p);

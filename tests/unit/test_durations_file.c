@@ -456,6 +456,59 @@ static void reads_that_would_never_end_are_refused(void **state)
 
 /* The reader never prints: each bad entry, and the count past the cap, is a
  * line for the caller's warn_fn, and nowhere without one. */
+/* The artifact's "%.6f" is written by hand for speed: it must be printf's,
+ * byte for byte, for every double (ties to even on exact binary halves,
+ * tiny and huge values, the edges of the fast path, -0). */
+static void seconds_are_printf_byte_for_byte(void **state)
+{
+    (void)state;
+    buf_t mine = BUF_INIT;
+    char want[512];
+    size_t checked = 0, mismatches = 0;
+    double fixed[] = {0.0,
+                      -0.0,
+                      1e-300,
+                      5e-324,
+                      0.0000005,
+                      0.0000015,
+                      0.0000025,
+                      0.1,
+                      0.123,
+                      0.5,
+                      1.0,
+                      59.999999999,
+                      86400.0,
+                      604800.25,
+                      8589934591.9999995,
+                      8589934592.0,
+                      8589934592.5,
+                      1e20,
+                      1.7976931348623157e308};
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (size_t i = 0; i < 400000; i++) {
+        double s;
+        if (i < sizeof fixed / sizeof *fixed) {
+            s = fixed[i];
+        } else if (i % 4 == 0) { /* exact binary halves of a microsecond: ties */
+            s = ldexp((double)(i * 2 + 1), -7 - (int)(i % 30));
+        } else if (i % 4 == 1) { /* what pytest writes: three decimals */
+            s = (double)(i % 100000) / 1000.0;
+        } else { /* any double of any magnitude below 2^40 */
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            s = ldexp((double)(x >> 11), -53 - (int)(x % 60) + 40);
+        }
+        buf_reset(&mine);
+        durations_file_put_seconds(&mine, s);
+        snprintf(want, sizeof want, "%.6f", s);
+        checked++;
+        if (strcmp(buf_str(&mine), want) != 0 && mismatches++ < 5)
+            print_message("%.17g: %s, printf %s\n", s, buf_str(&mine), want);
+    }
+    assert_int_equal(mismatches, 0);
+    assert_int_equal(checked, 400000);
+    buf_free(&mine);
+}
+
 static void warnings_go_to_the_warn_fn_only(void **state)
 {
     (void)state;
@@ -502,6 +555,7 @@ int main(void)
         cmocka_unit_test(per_test_table_and_file_sums),
         cmocka_unit_test(json_out_reads_back_the_same),
         cmocka_unit_test(artifact_writer_reads_back),
+        cmocka_unit_test(seconds_are_printf_byte_for_byte),
         cmocka_unit_test(warnings_go_to_the_warn_fn_only),
         cmocka_unit_test(artifact_writer_errors_name_the_file),
     };

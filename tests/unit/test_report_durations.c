@@ -6,6 +6,7 @@
 #include "config.h"
 #include "report_durations.h"
 #include "fs.h"
+#include "results_index.h"
 #include "run_result.h"
 #include "scratch.h"
 #include <cjson/cJSON.h>
@@ -35,6 +36,16 @@ static double seconds_of(const cJSON *root, const char *id)
     return v->valuedouble;
 }
 
+/* A record as the walk hands it to the sink: its entry (results_index.h). */
+static void feed(report_walk_sink_t *sink, const test_record_t *rec)
+{
+    buf_t scratch = BUF_INIT;
+    results_index_entry_t e;
+    results_index_entry_of_record(rec, MODE_JSON, "", &scratch, &e);
+    sink->record(sink->user, &e, 0);
+    buf_free(&scratch);
+}
+
 static void feed_record(report_walk_sink_t *sink, const char *scope, const char *name,
                         test_status_t status, double duration, bool collection_error)
 {
@@ -45,7 +56,7 @@ static void feed_record(report_walk_sink_t *sink, const char *scope, const char 
                          .status = status,
                          .duration = duration,
                          .collection_error = collection_error};
-    sink->record(sink->user, &rec, 0);
+    feed(sink, &rec);
     free(id);
 }
 
@@ -68,7 +79,7 @@ static void retried_tests_appear_once_with_their_latest_time(void **state)
     feed_record(&sink, "t.py", "no_time", ST_PASSED, -1, false); /* no usable time: left out */
     feed_record(&sink, "", "tests/test_bad.py", ST_FAILED, 0.1, true); /* a file, not a test */
     test_record_t junk = {.problem = "not a JSON object", .duration = 3};
-    sink.record(sink.user, &junk, 0);
+    feed(&sink, &junk);
     feed_record(&sink, "t.py", "flaky", ST_PASSED, 0.25, false); /* the retry */
     size_t written = 0;
     assert_true(report_durations_close(&d, &written, &err));

@@ -394,6 +394,12 @@ static void own_names_match_the_writers(void **state)
     assert_false(state_dir_is_result_name("attempt-.json"));
     assert_false(state_dir_is_result_name("attempt-0.json.bak"));
     assert_false(state_dir_is_result_name("notes.txt"));
+    assert_true(state_dir_is_result_name("attempt-0.xml.index"));         /* results_index.h */
+    assert_true(state_dir_is_result_name("attempt-3.part-2.json.index")); /* never written, ours */
+    assert_true(state_dir_is_result_name(".attempt-0.json.index.tep-a1B2c3")); /* a killed write */
+    assert_true(state_dir_is_result_name(".attempt-1.xml.tep-a1B2c3"));
+    assert_false(state_dir_is_result_name(".notes.txt.tep-a1B2c3"));
+    assert_false(state_dir_is_result_name("attempt-0.xml.index.bak"));
     assert_true(state_dir_is_own_name("run.json"));
     assert_true(state_dir_is_own_name(".slice.json.tep-x1Y2z3"));
     assert_false(state_dir_is_own_name("notes.txt"));
