@@ -1,4 +1,5 @@
 #include "plan_api.h"
+#include "text.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -66,14 +67,16 @@ const char *plan_api_unprefixed(const char *prefix, const char *path)
     return selector_strip_prefix(prefix, path); /* stops at a path-component boundary */
 }
 
-/* The server's {"message": ...}, or a short, printable piece of the body. */
+/* The server's {"message": ...} or a piece of the body: short, printable, one line. */
 static char *server_message(const http_response_t *r)
 {
     cJSON *j = cJSON_Parse(r->body.data);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
     char *msg;
     if (cJSON_IsString(m)) {
-        msg = xstrdup(m->valuestring);
+        /* Cut, and on one line: it becomes the plan's reason (the log, the
+         * annotation, run.json). */
+        msg = text_excerpt(m->valuestring, strlen(m->valuestring), 500);
     } else {
         buf_t b;
         buf_init(&b);
@@ -282,9 +285,8 @@ static cJSON *filter_tests_body(const config_t *cfg, const strlist_t *files)
     return body;
 }
 
-/* The files filter_tests named that we have, each once, in its order. */
-static void read_slow_files(const config_t *cfg, const strlist_t *files, const char *answer,
-                            strlist_t *slow)
+void plan_api_read_slow_files(const config_t *cfg, const strlist_t *files, const char *answer,
+                              strlist_t *slow)
 {
     cJSON *root = cJSON_Parse(answer);
     const cJSON *tests = cJSON_GetObjectItemCaseSensitive(root, "tests");
@@ -313,7 +315,7 @@ void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_
     cJSON *body = filter_tests_body(cfg, files);
     post_json(c, cfg, "/test_plan/filter_tests", body, a);
     cJSON_Delete(body);
-    if (a->outcome == PLAN_API_OK) read_slow_files(cfg, files, a->body, slow);
+    if (a->outcome == PLAN_API_OK) plan_api_read_slow_files(cfg, files, a->body, slow);
 }
 
 bool plan_api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err)

@@ -7,6 +7,7 @@
 #include "interp.h"
 #include "process.h"
 #include "template.h"
+#include "text.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,18 +43,14 @@ static const char PROBE_PY[] =
     "print('tep-probe pytest=%d collector=%d registered=%d' % (has('pytest'), full and "
     "has('" COLLECTOR "'), full and registered()))\n";
 
-typedef struct {
-    bool answered;
-    int pytest, collector, registered;
-    char *detail; /* why it did not answer */
-} collector_probe_t;
+typedef run_mode_probe_t collector_probe_t;
 
 const char *run_mode_ext(run_mode_t m)
 {
     return m == MODE_JSON ? "json" : "xml";
 }
 
-static void probe_read(const buf_t *out, collector_probe_t *p)
+void run_mode_probe_read(const buf_t *out, collector_probe_t *p)
 {
     const char *line = strstr(out->data, "tep-probe ");
     p->answered = line && sscanf(line, "tep-probe pytest=%d collector=%d registered=%d", &p->pytest,
@@ -62,7 +59,9 @@ static void probe_read(const buf_t *out, collector_probe_t *p)
         const char *last = out->data;
         for (const char *s = out->data; *s; s++)
             if (*s == '\n' && s[1]) last = s + 1;
-        p->detail = xasprintf("it answered: %.*s", (int)strcspn(last, "\n"), last);
+        char *said = text_excerpt(last, strcspn(last, "\n"), 300); /* short, printable */
+        p->detail = xasprintf("it answered: %s", said);
+        free(said);
     }
 }
 
@@ -90,7 +89,7 @@ static void probe_run(const strlist_t *python, bool full, collector_probe_t *p)
     else if (r.signal)
         p->detail = xasprintf("it was killed by signal %d", r.signal);
     else
-        probe_read(&out, p);
+        run_mode_probe_read(&out, p);
     process_result_free(&r);
     buf_free(&out);
     strlist_free(&env);
