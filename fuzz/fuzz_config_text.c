@@ -1,14 +1,19 @@
 /* Durations and names written by people: config_duration_seconds (the OIDC
- * lifetime and target time: "7200", "2h", "1h30m", "300s"), config_parse_bool
- * and config_job_id_ok on any text. Invariants: a duration is -1 or 0 to
+ * lifetime and target time: "7200", "2h", "1h30m", "300s"), config_parse_bool,
+ * config_job_id_ok and the agent's BUILDKITE_CANCEL_GRACE_PERIOD
+ * (process_cancel_kill_after) on any text. Invariants: a duration is -1 or 0 to
  * CONFIG_DURATION_MAX_S and equals what an independent reading of the
  * grammar (digits, each group with an optional h, m or s; sums saturated, so
  * nothing wraps) gives; a boolean is read only from its six spellings; a job
  * id that passes can name one folder (no '/', no "..", no control or shell
- * byte, 1 to 128 bytes). */
+ * byte, 1 to 128 bytes); the time a cancelled run may take is a real number
+ * of seconds, at least 0 and below a day, less than the agent's grace. */
 #include "config.h"
 #include "fuzz_util.h"
+#include "process.h"
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -68,6 +73,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (const char *c = s; *c; c++)
             FUZZ_CHECK(isalnum((unsigned char)*c) || *c == '.' || *c == '_' || *c == '-');
     }
+    setenv("BUILDKITE_CANCEL_GRACE_PERIOD", s, 1);
+    double after = process_cancel_kill_after();
+    FUZZ_CHECK(isfinite(after) && after >= 0 && after < 86400);
+    char *end = NULL;
+    double grace = strtod(s, &end);
+    if (*s && !*end && grace > 0 && grace <= 86400) FUZZ_CHECK(after < grace);
+    unsetenv("BUILDKITE_CANCEL_GRACE_PERIOD");
     free(s);
     return 0;
 }
