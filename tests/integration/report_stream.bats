@@ -230,7 +230,7 @@ PY
   assert_output --partial "run.json names no result file of this run for attempt 1; its results are not reported (run the command phase again)"
   assert_output --partial "run.json names no result file of this run for attempt 2;"
   [ "$(requests_to /v1/uploads)" -ge 1 ]
-  ! grep -q outside_secret "$SERVER_DIR/requests.jsonl"
+  ! grep -q outside_secret "$SERVER_DIR/requests.jsonl" || false
 }
 
 # peak_kib LOG CMD...: runs CMD (its output to LOG) and prints its peak RSS in
