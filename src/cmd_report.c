@@ -59,11 +59,23 @@ static bool upload_ready(config_t *cfg)
     return true;
 }
 
+/* An attempt whose result file run.json does not name as one of the run's
+ * own (results/attempt-N...) is not read: said, not skipped in silence. */
+static void say_unnamed_results(const run_record_t *rec)
+{
+    for (size_t i = 0; i < rec->n_attempts; i++)
+        if (!rec->attempts[i].result_file)
+            log_warn("run.json names no result file of this run for attempt %d; its results "
+                     "are not reported (run the command phase again)",
+                     rec->attempts[i].index);
+}
+
 /* The result files' bytes, for the upload's ceiling. */
 static size_t result_bytes(const config_t *cfg, const run_record_t *rec)
 {
     size_t bytes = 0;
     for (size_t i = 0; i < rec->n_attempts; i++) {
+        if (!rec->attempts[i].result_file) continue; /* none of ours: never read */
         char *path = state_dir_file(cfg, rec->attempts[i].result_file);
         struct stat st;
         if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) bytes += (size_t)st.st_size;
@@ -258,6 +270,7 @@ int cmd_report(int argc, char **argv)
     /* From here a cancellation is caught: the upload stops, the rest is kept short. */
     process_catch_signals();
     log_section("report");
+    say_unnamed_results(rec);
     publish_selectors(&cfg, rec);
     annotate_step(&cfg, rec, NULL);
     report_upload_summary_t up;

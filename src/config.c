@@ -66,8 +66,9 @@ static char *plugin_value_text(const cJSON *v)
     if (cJSON_IsBool(v)) return xstrdup(cJSON_IsTrue(v) ? "true" : "false");
     /* A whole number as its digits; anything else as written, so the option's
      * own check refuses it ("20.5" is not a retry count, and was taken as 20). */
-    if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
-        v->valuedouble > -1e15 && v->valuedouble < 1e15)
+    /* The range first: converting 1e300 to an integer type is undefined. */
+    if (cJSON_IsNumber(v) && v->valuedouble > -1e15 && v->valuedouble < 1e15 &&
+        v->valuedouble == (double)(long long)v->valuedouble)
         return xasprintf("%lld", (long long)v->valuedouble);
     if (cJSON_IsNumber(v)) return xasprintf("%.17g", v->valuedouble);
     if (cJSON_IsArray(v)) {

@@ -16,7 +16,9 @@
 void http_global_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    srand((unsigned)(fs_now() * 1000.0) ^ (unsigned)getpid());
+    /* Through a 64-bit integer: milliseconds since 1970 do not fit an
+     * unsigned int, and converting a double out of range is undefined. */
+    srand((unsigned)(unsigned long long)(fs_now() * 1000.0) ^ (unsigned)getpid());
 }
 
 const char *http_user_agent(void)

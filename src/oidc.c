@@ -9,12 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The token from the agent's stdout: one line of text, trimmed. */
-static bool read_agent_token(const buf_t *out, char **token, char **err)
+/* A control character (a NUL, a CR) in s[0..len): no token has one, and it
+ * would end the token early or split the Authorization header. */
+static bool has_control(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return true;
+    return false;
+}
+
+bool oidc_read_token(const buf_t *out, char **token, char **err)
 {
     size_t len = out->len;
     const char *t = text_trim(buf_str(out), &len);
-    if (len == 0 || memchr(t, '\n', len))
+    if (len == 0 || has_control(t, len))
         return err_set(err, "buildkite-agent printed no single-line token");
     *token = xstrndup(t, len);
     return true;
@@ -32,7 +40,7 @@ static bool mint_token(const config_t *cfg, char **token, char **err)
      * the token behind in freed memory. */
     buf_reserve(&out, 16384);
     char *why = NULL;
-    bool ok = agent_call(cfg, args, NULL, NULL, &out, &why) && read_agent_token(&out, token, &why);
+    bool ok = agent_call(cfg, args, NULL, NULL, &out, &why) && oidc_read_token(&out, token, &why);
     if (!ok) err_set(err, "minting an OIDC token failed (%s)", why);
     free(why);
     explicit_bzero(out.data, out.len);

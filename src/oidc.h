@@ -10,6 +10,7 @@
 #ifndef TEP_OIDC_H
 #define TEP_OIDC_H
 #include <stdbool.h>
+#include "buf.h"
 #include "config.h"
 
 /* Fills cfg->api_token (for plan/run) or cfg->upload_token (for report) when
@@ -20,5 +21,10 @@
  * when minting was needed and failed. */
 bool oidc_fill_api_token(config_t *cfg, char **note, char **err);
 bool oidc_fill_upload_token(config_t *cfg, char **note, char **err);
+
+/* The token in the agent's stdout: its one line of text, trimmed, with no
+ * control character; false with *err (one line) when there is none. On
+ * true, *token is the caller's. Exposed for the fuzz target. */
+bool oidc_read_token(const buf_t *out, char **token, char **err);
 
 #endif

@@ -96,14 +96,16 @@ char *plan_api_path_received(const char *path)
     return xstrdup(path);
 }
 
-/* The server's {"message": ...}, or a short, printable piece of the body. */
+/* The server's {"message": ...} or a piece of the body: short, printable, one line. */
 static char *server_message(const http_response_t *r)
 {
     cJSON *j = cJSON_Parse(r->body.data);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
     char *msg;
     if (cJSON_IsString(m)) {
-        msg = xstrdup(m->valuestring);
+        /* Cut, and on one line: it becomes the plan's reason (the log, the
+         * annotation, run.json). */
+        msg = text_excerpt(m->valuestring, strlen(m->valuestring), 500);
     } else {
         buf_t b;
         buf_init(&b);
@@ -364,9 +366,8 @@ static char *filter_tests_body(const config_t *cfg, const strlist_t *files)
     return json;
 }
 
-/* The files filter_tests named that we have, each once, in its order. */
-static void read_slow_files(const config_t *cfg, const strlist_t *files, const char *answer,
-                            strlist_t *slow)
+void plan_api_read_slow_files(const config_t *cfg, const strlist_t *files, const char *answer,
+                              strlist_t *slow)
 {
     json_arena_t arena = JSON_ARENA_INIT; /* a tree read once and dropped whole */
     cJSON *root = json_arena_parse(&arena, answer, strlen(answer));
@@ -401,7 +402,7 @@ void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_
     char *body = filter_tests_body(cfg, files);
     post_text(c, cfg, "/test_plan/filter_tests", body, a);
     free(body);
-    if (a->outcome == PLAN_API_OK) read_slow_files(cfg, files, a->body, slow);
+    if (a->outcome == PLAN_API_OK) plan_api_read_slow_files(cfg, files, a->body, slow);
 }
 
 bool plan_api_post_metadata(http_client_t *c, const config_t *cfg, const char *body, char **err)

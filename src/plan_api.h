@@ -43,6 +43,12 @@ void plan_api_create_plan(http_client_t *c, const config_t *cfg, const strlist_t
 /* Fills `slow` with the paths the server wants split into examples. */
 void plan_api_filter_tests(http_client_t *c, const config_t *cfg, const strlist_t *files,
                            strlist_t *slow, plan_api_answer_t *a);
+/* The filter_tests answer: appends to `slow` the paths it names (without the
+ * location prefix) that are among `files`, each once, in the answer's order;
+ * anything else in it is ignored (invalid JSON: a warning, nothing added).
+ * Exposed for the fuzz target. */
+void plan_api_read_slow_files(const config_t *cfg, const strlist_t *files, const char *answer,
+                              strlist_t *slow);
 /* bktec's EnvPayload (all keys present), from user-given values. */
 cJSON *plan_api_env_payload(const config_t *cfg);
 /* POST test_plan_metadata; body is the full JSON. false with *err (the

@@ -145,6 +145,14 @@ static void estimate_locally(const config_t *cfg, const strlist_t *entries, long
     free(how);
 }
 
+/* No control character (a line break, an escape sequence) anywhere in s. */
+static bool printable_line(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return false;
+    return true;
+}
+
 bool plan_dynamic_read_answer(const char *body, long *parallelism, char **identifier, char **err)
 {
     cJSON *root = cJSON_Parse(body);
@@ -160,6 +168,10 @@ bool plan_dynamic_read_answer(const char *body, long *parallelism, char **identi
     else if (!cJSON_IsNumber(par) || par->valuedouble < 1 || par->valuedouble > 1000 ||
              par->valuedouble != (double)(long)par->valuedouble)
         err_set(err, "Invalid Plan: the plan's parallelism is not a whole number from 1 to 1000");
+    else if (cJSON_IsString(ident) && !printable_line(ident->valuestring))
+        /* It goes into the environment `pipeline upload` interpolates into
+         * YAML: a line break there would add to the pipeline. */
+        err_set(err, "Invalid Plan: the plan's identifier is not one printable line");
     else
         ok = true;
     if (ok) {

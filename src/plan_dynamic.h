@@ -34,10 +34,12 @@ int plan_dynamic(config_t *cfg, const char *template_path);
 long plan_dynamic_estimate(long max_parallelism, long fallback_parallelism, long target_s,
                            double total_s, size_t n_entries, char **how);
 
-/* Reads the plan API's answer: usable when it has tasks and a parallelism
- * from 1 to 1000. true with *parallelism and *identifier (the plan's own, or
- * NULL when it names none; caller frees); false with *err (a one-line
- * "Invalid Plan: ..." / "Error Plan: ..." reason, as the fallback shows). */
+/* Reads the plan API's answer: usable when it has tasks, a parallelism
+ * from 1 to 1000 and no identifier with a control character (it is put into
+ * the environment a pipeline template is interpolated with). true with
+ * *parallelism and *identifier (the plan's own, or NULL when it names none;
+ * caller frees); false with *err (a one-line "Invalid Plan: ..." / "Error
+ * Plan: ..." reason, as the fallback shows). */
 bool plan_dynamic_read_answer(const char *body, long *parallelism, char **identifier, char **err);
 
 #endif

@@ -203,7 +203,7 @@ static bool pass_on_chunk(const process_opts_t *o, line_pipe_t *lp, int pass_fd)
             if (chunk[i] == '\n') {
                 o->on_stderr(lp->line.data, o->user);
                 buf_reset(&lp->line);
-            } else {
+            } else if (lp->line.len < PROCESS_LINE_MAX) { /* the rest is not held */
                 buf_putc(&lp->line, chunk[i]);
             }
         }

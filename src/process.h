@@ -17,6 +17,11 @@
 #include "buf.h"
 #include "strlist.h"
 
+/* A stderr line longer than this reaches on_stderr cut to its first
+ * PROCESS_LINE_MAX bytes (all of it still reaches the stream or capture):
+ * a child writing without a newline must not grow our memory. */
+#define PROCESS_LINE_MAX (64 * 1024)
+
 typedef void (*process_line_fn)(const char *line, void *user);
 
 typedef struct {

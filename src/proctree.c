@@ -14,22 +14,29 @@ typedef struct {
     pid_t pid, ppid;
 } proc_link_t;
 
-/* The parent of a process from /proc/PID/stat: the field after the command
- * name, which is in parentheses and may itself contain ") ". */
-static bool read_ppid(pid_t pid, pid_t *ppid)
+bool proctree_stat_ppid(const char *path, pid_t *ppid)
 {
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    /* The whole file, not its first line: the name may hold a line break,
+     * and the parent is after the name's last ')'. */
+    char text[4096];
     FILE *f = fopen(path, "r");
     if (!f) return false;
-    bool ok = fgets(line, sizeof line, f) != NULL;
+    size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
-    char *close_paren = ok ? strrchr(line, ')') : NULL;
+    text[n] = '\0';
+    char *close_paren = strrchr(text, ')');
     int parent = 0;
     char state = 0;
     if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &parent) != 2) return false;
     *ppid = (pid_t)parent;
     return true;
+}
+
+static bool read_ppid(pid_t pid, pid_t *ppid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    return proctree_stat_ppid(path, ppid);
 }
 
 /* Every process's (pid, parent) pair, as /proc lists them now. */

@@ -10,6 +10,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* The parent pid in a /proc/<pid>/stat file: the field after the command
+ * name, which is in parentheses and may itself hold any byte but NUL
+ * (")", " S 1", a line break: a process names itself). false when the file
+ * cannot be read or has no such field. Exposed for the fuzz target. */
+bool proctree_stat_ppid(const char *path, pid_t *ppid);
+
 /* Sends sig to every descendant of this process. Returns how many got it. */
 size_t proctree_signal_descendants(int sig);
 /* Reaps descendants that died and re-checks, until none is left or `seconds`

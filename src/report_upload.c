@@ -9,6 +9,7 @@
 #include "log.h"
 #include "state_dir.h"
 #include "strlist.h"
+#include "text.h"
 #include "warncap.h"
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
@@ -70,22 +71,20 @@ static char *first_error_text(const cJSON *errors)
     return cut;
 }
 
-/* A 2xx answer: its run URL, and how many of the batch's results it skipped
- * ("skipped", with "errors"; the docs say some may be, even on 202). Returns
- * how many it accepted. */
-static size_t read_answer(report_uploader_t *u, const http_response_t *r, size_t records)
+size_t report_upload_read_answer(report_upload_summary_t *sum, const char *body, size_t len,
+                                 size_t records)
 {
-    cJSON *j = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
+    cJSON *j = cJSON_ParseWithLength(body ? body : "", body ? len : 0);
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(j, "run_url");
-    if (!u->sum->run_url && cJSON_IsString(url)) u->sum->run_url = xstrdup(url->valuestring);
+    if (!sum->run_url && cJSON_IsString(url)) sum->run_url = xstrdup(url->valuestring);
     const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(j, "skipped");
     size_t skip = 0;
     if (cJSON_IsNumber(skipped) && skipped->valuedouble >= 1)
         skip = skipped->valuedouble >= (double)records ? records : (size_t)skipped->valuedouble;
     if (skip) {
-        u->sum->skipped += skip;
-        if (!u->sum->skip_error)
-            u->sum->skip_error = first_error_text(cJSON_GetObjectItemCaseSensitive(j, "errors"));
+        sum->skipped += skip;
+        if (!sum->skip_error)
+            sum->skip_error = first_error_text(cJSON_GetObjectItemCaseSensitive(j, "errors"));
     }
     cJSON_Delete(j);
     return records - skip;
@@ -138,7 +137,7 @@ static posted_t post_part(report_uploader_t *u, const report_upload_part_t *part
     u->sum->requests++;
     posted_t how = POSTED_OK;
     if (http_status_ok(&r)) {
-        u->sum->records += read_answer(u, &r, records);
+        u->sum->records += report_upload_read_answer(u->sum, r.body.data, r.body.len, records);
         if (r.answer_late)
             log_warn("upload of %zu %s: %s; counted as sent (the server accepted it)", records,
                      records == 1 ? "result" : "results", r.error);
@@ -604,10 +603,9 @@ static void with_commas(size_t n, char out[32])
     out[o] = '\0';
 }
 
-static char *why_stopped(const report_upload_summary_t *sum)
+static char *why_stopped_quoting(const report_upload_summary_t *sum, const char *first,
+                                 const char *last, const char *skip_error)
 {
-    const char *first = sum->first_error ? sum->first_error : "unknown error";
-    const char *last = sum->last_error ? sum->last_error : first;
     switch (sum->end) {
     case REPORT_UPLOAD_STOPPED_SIGNAL: {
         const char *abbrev = compat_sigabbrev(sum->signal);
@@ -637,7 +635,7 @@ static char *why_stopped(const report_upload_summary_t *sum)
     with_commas(sum->total, total);
     if (sum->skipped)
         buf_printf(&b, "Test Engine skipped %s of %s result%s (first error: %s)", skipped, total,
-                   sum->total == 1 ? "" : "s", sum->skip_error ? sum->skip_error : "none given");
+                   sum->total == 1 ? "" : "s", skip_error);
     if (sum->too_large)
         buf_printf(&b, "%s%zu result%s too large for the upload API alone (HTTP 413)",
                    b.len ? "; " : "", sum->too_large, sum->too_large == 1 ? " is" : "s are");
@@ -645,6 +643,26 @@ static char *why_stopped(const report_upload_summary_t *sum)
         buf_printf(&b, "%supload incomplete: %zu request%s failed (first: %s)", b.len ? "; " : "",
                    sum->failed_requests, sum->failed_requests == 1 ? "" : "s", first);
     return buf_detach(&b);
+}
+
+/* An error as the shortfall line quotes it: the server's words may span
+ * lines (an HTML error page), and the line must stay one line (the
+ * annotation shows only a first line, and would lose the counts after it). */
+static char *quoted(const char *s, const char *none)
+{
+    return text_excerpt(s ? s : none, strlen(s ? s : none), 300);
+}
+
+static char *why_stopped(const report_upload_summary_t *sum)
+{
+    char *first = quoted(sum->first_error, "unknown error");
+    char *last = quoted(sum->last_error ? sum->last_error : sum->first_error, "unknown error");
+    char *skip_error = quoted(sum->skip_error, "none given");
+    char *why = why_stopped_quoting(sum, first, last, skip_error);
+    free(first);
+    free(last);
+    free(skip_error);
+    return why;
 }
 
 char *report_upload_shortfall(const report_upload_summary_t *sum)

@@ -77,6 +77,13 @@ report_uploader_t *report_upload_start(const config_t *cfg, bool json, size_t by
 report_walk_sink_t report_upload_sink(report_uploader_t *u);
 /* Sends what is left, notes the time taken, and frees u. */
 void report_upload_finish(report_uploader_t *u);
+/* A 2xx answer to a batch of `records` results (body[0..len), may be NULL):
+ * its run URL (the first answer's), and how many of them it skipped
+ * ("skipped", with "errors": the docs say some may be, even on 202), added
+ * to sum with the first error. Returns how many it accepted (at most
+ * records). Exposed for the fuzz target. */
+size_t report_upload_read_answer(report_upload_summary_t *sum, const char *body, size_t len,
+                                 size_t records);
 /* One line saying what was not sent and why, e.g. "upload interrupted by
  * SIGTERM: 13,000 of 100,000 results sent; 87,000 not sent"; NULL when every
  * result was sent. Caller frees. */

@@ -92,6 +92,7 @@ static void colldetail_junit_start(void *user, const char *el, const char **atts
         const char *name = results_junit_attr(atts, "name");
         free(c->module);
         c->module = (!cls || !*cls) && name ? xstrdup(name) : NULL;
+        c->in_error = false; /* a testcase inside an <error> ends that error's text */
     } else if (c->module && strcmp(el, "error") == 0) {
         const char *msg = results_junit_attr(atts, "message");
         c->in_error = msg && strcmp(msg, "collection failure") == 0;
@@ -118,6 +119,7 @@ static void colldetail_junit_end(void *user, const char *el)
     colldetail_junit_t *c = user;
     if (c->in_error && strcmp(el, "error") == 0) {
         c->in_error = false;
+        if (!c->module) return; /* its testcase was cut by one inside it */
         char *path = results_junit_module_path(c->module);
         char *id = run_nodeid_join(c->prefix, path);
         offer_collection_text(c->r, id, c->text.data);

@@ -8,6 +8,7 @@
 #include "interp_cache.h"
 #include "process.h"
 #include "template.h"
+#include "text.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,18 +45,14 @@ static const char PROBE_PY[] =
     "print('tep-probe pytest=%d collector=%d registered=%d' % (has('pytest'), full and "
     "has('" COLLECTOR "'), full and registered()))\n";
 
-typedef struct {
-    bool answered;
-    int pytest, collector, registered;
-    char *detail; /* why it did not answer */
-} collector_probe_t;
+typedef run_mode_probe_t collector_probe_t;
 
 const char *run_mode_ext(run_mode_t m)
 {
     return m == MODE_JSON ? "json" : "xml";
 }
 
-static void probe_read(const buf_t *out, collector_probe_t *p)
+void run_mode_probe_read(const buf_t *out, collector_probe_t *p)
 {
     const char *line = strstr(out->data, "tep-probe ");
     p->answered = line && sscanf(line, "tep-probe pytest=%d collector=%d registered=%d", &p->pytest,
@@ -64,7 +61,9 @@ static void probe_read(const buf_t *out, collector_probe_t *p)
         const char *last = out->data;
         for (const char *s = out->data; *s; s++)
             if (*s == '\n' && s[1]) last = s + 1;
-        p->detail = xasprintf("it answered: %.*s", (int)strcspn(last, "\n"), last);
+        char *said = text_excerpt(last, strcspn(last, "\n"), 300); /* short, printable */
+        p->detail = xasprintf("it answered: %s", said);
+        free(said);
     }
 }
 
@@ -79,7 +78,7 @@ static bool probe_cached(interp_cache_t *cache, const strlist_t *python, bool fu
     free(probe);
     if (hit) {
         buf_t out = {.data = text, .len = strlen(text), .cap = strlen(text) + 1};
-        probe_read(&out, p);
+        run_mode_probe_read(&out, p);
         if (!p->answered) { /* cannot happen with an entry lookup accepted; ask again */
             free(p->detail);
             memset(p, 0, sizeof *p);
@@ -121,7 +120,7 @@ static void probe_run(const strlist_t *python, bool full, collector_probe_t *p)
     else if (r.signal)
         p->detail = xasprintf("it was killed by signal %d", r.signal);
     else
-        probe_read(&out, p);
+        run_mode_probe_read(&out, p);
     if (p->answered && r.exit_code == 0) interp_cache_store(&cache, buf_str(&out));
     interp_cache_free(&cache);
     process_result_free(&r);

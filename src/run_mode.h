@@ -15,6 +15,7 @@
  * silently missing. */
 #ifndef TEP_RUN_MODE_H
 #define TEP_RUN_MODE_H
+#include "buf.h"
 #include "config.h"
 
 typedef enum {
@@ -32,6 +33,17 @@ typedef struct {
 /* False (with *err, one line) on a configuration problem: shell syntax in a
  * command, or pytest not installed for the command's interpreter. */
 bool run_mode_resolve(const config_t *cfg, run_setup_t *s, char **err);
+
+/* What the interpreter asked (a Python running run_mode.c's probe script)
+ * answered: its line "tep-probe pytest=N collector=N registered=N" anywhere
+ * in its output, else `detail`, one line saying what it printed last (the
+ * caller frees it). Exposed for the fuzz target. */
+typedef struct {
+    bool answered;
+    int pytest, collector, registered;
+    char *detail; /* why it did not answer */
+} run_mode_probe_t;
+void run_mode_probe_read(const buf_t *out, run_mode_probe_t *p);
 void run_mode_free(run_setup_t *s);
 const char *run_mode_ext(run_mode_t m);
 

@@ -210,7 +210,7 @@ static void read_attempts(run_record_t *rec, const cJSON *atts)
     {
         attempt_t *at = &rec->attempts[rec->n_attempts++];
         at->index = (int)json_get_long(a, "index", -1000000, 1000000, 0);
-        at->result_file = json_get_strdup(a, "result_file");
+        at->result_file = state_dir_result_file(json_get_str(a, "result_file")); /* or NULL */
         at->exit_code = (int)json_get_long(a, "exit_code", -1000000, 1000000, 0);
         at->signal = (int)json_get_long(a, "signal", -1000000, 1000000, 0);
         at->started = json_get_num(a, "started");

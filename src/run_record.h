@@ -33,7 +33,7 @@
 
 typedef struct {
     int index;
-    char *result_file; /* relative to the state dir */
+    char *result_file; /* relative to the state dir; NULL: run.json named none of ours */
     int exit_code;
     int signal;
     double started, ended; /* epoch seconds */

@@ -314,6 +314,15 @@ bool state_dir_is_result_name(const char *name)
     return ours;
 }
 
+char *state_dir_result_file(const char *rel)
+{
+    if (!rel || strncmp(rel, "results/", 8) != 0) return NULL;
+    const char *name = rel + 8;
+    size_t n = strlen(name);
+    bool lock = n > 5 && strcmp(name + n - 5, ".lock") == 0;
+    return state_dir_is_result_name(name) && !lock ? xstrdup(rel) : NULL;
+}
+
 static bool has_prefix_suffix(const char *name, const char *prefix, const char *suffix)
 {
     size_t n = strlen(name), p = strlen(prefix), x = strlen(suffix);

@@ -58,6 +58,11 @@ bool state_dir_cleanup(const config_t *cfg, char **note, char **err);
 /* The names cleanup removes: in the state dir, and in its results/. */
 bool state_dir_is_own_name(const char *name);
 bool state_dir_is_result_name(const char *name);
+/* A result file as run.json names it: "results/" and a result name of the
+ * run's own (attempt-N[.part-M].json or .xml). A copy (caller frees), or NULL
+ * for anything else (absent, "../x", "/etc/x", a lock): report reads and
+ * uploads that file, so a name that could lead elsewhere is never used. */
+char *state_dir_result_file(const char *rel);
 /* "cannot write <path> (<reason>)", or "disk full: ..." for ENOSPC/EDQUOT;
  * returns false, errno left as e. */
 bool state_dir_write_error(const char *path, int e, char **err);

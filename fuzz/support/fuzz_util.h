@@ -26,6 +26,24 @@ const char *fuzz_file(const uint8_t *data, size_t size);
 /* Splits the input at the first byte `sep`: both halves NUL-terminated copies. */
 void fuzz_split(const uint8_t *data, size_t size, uint8_t sep, char **a, char **b);
 
+/* A private folder for this process (under $TMPDIR, else /dev/shm, else
+ * /tmp), removed with what is in it when the process exits: for readers
+ * that take a directory (the state folder) rather than a path. */
+const char *fuzz_dir(void);
+/* Writes the input as the file `name` in fuzz_dir(); returns its path
+ * (valid until the next call). */
+const char *fuzz_dir_file(const char *name, const uint8_t *data, size_t size);
+/* Whether s is one line: no '\n' (and not NULL). */
+int fuzz_one_line(const char *s);
+
+/* Removes every BUILDKITE_* variable from the environment, so the targets
+ * that load the configuration see only what they set (scripts/fuzz may run
+ * inside a Buildkite job). */
+void fuzz_clean_environment(void);
+/* How many lines (each ending in '\n') f's writer produced: fn(arg, f) is
+ * run on an in-memory stream. */
+size_t fuzz_lines_written(void (*fn)(const void *arg, FILE *f), const void *arg);
+
 /* A warn_fn (err.h) for the readers: checks each warning is one line and
  * counts it in the size_t given as user. */
 void fuzz_count_warning(void *user, const char *line);

@@ -127,7 +127,7 @@ PY
   assert_equal "$(exit_of 0)" 1
   assert_equal "$(published)" "services/api/tests/test_api.py::test_bad"
   assert_equal "$(runs 1 | head -1)" "services/api/tests/test_api.py::test_bad"
-  ! job_log 1 | grep -q "not found"
+  ! job_log 1 | grep -q "not found" || false
 }
 
 @test "monorepo: pyproject.toml, setup.cfg, tox.ini, --rootdir and -c below the checkout, with a location-prefix" {

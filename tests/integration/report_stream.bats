@@ -204,6 +204,35 @@ PY
   assert_output --partial "run.json is damaged ("
 }
 
+@test "a run.json naming a result file that is not one of the run's (outside the state folder, or none) is not read: said, the rest uploaded, exit 0" {
+  copy_fixture passing
+  run "$TEP_BIN" run
+  assert_success
+  # Two more attempts: one whose result file leads outside the state folder
+  # (it holds a test report must never upload), one that names none (report
+  # crashed on it).
+  /usr/bin/python3 - "$(state)/run.json" "$BATS_TEST_TMPDIR" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+ext = "json" if d[0]["mode"] == "json" else "xml"
+d[0]["attempts"] += [{"index": 1, "result_file": "../outside." + ext}, {"index": 2}]
+json.dump(d, open(sys.argv[1], "w"))
+secret = os.path.join(sys.argv[2], "outside." + ext)
+if ext == "json":
+    json.dump([{"id": "1", "scope": "outside", "name": "outside_secret", "location": "x.py:1",
+                "file_name": "x.py", "result": "passed", "history": {"section": "top"}}], open(secret, "w"))
+else:
+    open(secret, "w").write('<testsuites><testsuite><testcase classname="x" name="outside_secret"/>'
+                            '</testsuite></testsuites>')
+PY
+  run "$TEP_BIN" report
+  assert_success
+  assert_output --partial "run.json names no result file of this run for attempt 1; its results are not reported (run the command phase again)"
+  assert_output --partial "run.json names no result file of this run for attempt 2;"
+  [ "$(requests_to /v1/uploads)" -ge 1 ]
+  ! grep -q outside_secret "$SERVER_DIR/requests.jsonl" || false
+}
+
 # peak_kib LOG CMD...: runs CMD (its output to LOG) and prints its peak RSS in
 # KiB: wait4's rusage, the largest process of its tree (the Python that
 # starts it is not measured).

@@ -179,7 +179,7 @@ static void json_offline_is_one_document_on_stdout(void **state)
     char *out = fake_agent_file(&f->agent, "out.txt");
     char *err = fake_agent_file(&f->agent, "err.txt");
     assert_string_equal(out, "{\"parallelism\":3,\"identifier\":\"local\",\"source\":\"local "
-                             "estimate\",\"reason\":\"no Test Engine suite, token or organization "
+                             "estimate\",\"reason\":\"no Test Engine suite or token "
                              "configured; estimated locally: no target time: " MAX_VAR ", "
                              "3\",\"BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER\":\"local\","
                              "\"BUILDKITE_TEST_ENGINE_PARALLELISM\":\"3\"}\n");

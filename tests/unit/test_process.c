@@ -131,6 +131,27 @@ static void stderr_lines_teed(void **state)
     buf_free(&err);
 }
 
+/* A line without end (a test writing a blob to stderr) is heard cut to
+ * PROCESS_LINE_MAX: it was held whole, growing memory as long as the child
+ * wrote. The whole of it still reaches the stream, and the next line is heard. */
+static void a_long_stderr_line_is_heard_cut(void **state)
+{
+    (void)state;
+    seen_t seen;
+    strlist_init(&seen.lines);
+    buf_t err = BUF_INIT;
+    process_opts_t o = {.on_stderr = collect_line, .user = &seen, .capture_err = &err};
+    process_result_t r;
+    run_sh("head -c 3000000 /dev/zero | tr '\\0' x >&2; printf '\\nnext\\n' >&2", &o, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_int_equal(err.len, 3000000 + 6);
+    assert_int_equal(seen.lines.len, 2);
+    assert_int_equal(strlen(seen.lines.items[0]), PROCESS_LINE_MAX);
+    assert_string_equal(seen.lines.items[1], "next");
+    strlist_free(&seen.lines);
+    buf_free(&err);
+}
+
 /* The child gets exactly the list given, nothing of ours. */
 static void environment_given(void **state)
 {
@@ -432,6 +453,7 @@ int main(void)
         cmocka_unit_test(timeout_kills_a_child_that_ignores_term),
         cmocka_unit_test(capture_together_and_apart),
         cmocka_unit_test(stderr_lines_teed),
+        cmocka_unit_test(a_long_stderr_line_is_heard_cut),
         cmocka_unit_test(environment_given),
         cmocka_unit_test(env_without_drops_only_the_named),
         cmocka_unit_test(stdin_and_cwd),
