@@ -104,7 +104,7 @@ static void run_events_colon_runs(void **state)
  * joined to the state folder). Only the run's own result names are kept. */
 static size_t walked_records;
 
-static void count_walked(void *user, const test_record_t *rec, int attempt)
+static void count_walked(void *user, const results_index_entry_t *rec, int attempt)
 {
     (void)user;
     (void)rec;
@@ -139,7 +139,7 @@ static void run_record_foreign_result_file(void **state)
     assert_string_equal(rec->attempts[2].result_file, "results/attempt-2.xml");
     walked_records = 0;
     report_walk_sink_t sink = {.record = count_walked};
-    assert_int_equal(report_walk_run(&cfg, rec, &sink, 1), 0); /* attempt 2 wrote nothing */
+    assert_int_equal(report_walk_run(&cfg, rec, &sink, 1, NULL), 0); /* attempt 2 wrote nothing */
     assert_int_equal(walked_records, 0);
     run_record_delete(rec);
     free(data);
