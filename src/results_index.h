@@ -79,6 +79,11 @@ char *results_index_durations_id(const test_record_t *rec, run_mode_t mode, cons
  * node-id prefix (run.json's id_prefix). Its key lives in scratch (reused). */
 void results_index_entry_of_record(const test_record_t *rec, run_mode_t mode, const char *prefix,
                                    buf_t *scratch, results_index_entry_t *e);
+/* Whether key (len bytes, not terminated) is a JSON string literal as
+ * durations_file_put_key writes one (quotes included, valid UTF-8, its own
+ * escapes only): what the durations artifact may take as it is. The reader
+ * refuses an entry whose rendered key is not. */
+bool results_index_key_is_json(const char *key, size_t len);
 /* The index file of a result file. Caller frees. */
 char *results_index_path(const char *result_path);
 
@@ -142,6 +147,11 @@ results_index_reader_t *results_index_open(const char *result_path, run_mode_t m
 /* The next entry; DAMAGED with *why after the entries already handed out. */
 results_index_next_t results_index_next(results_index_reader_t *r, results_index_entry_t *e,
                                         char **why);
+/* For the fuzz target only (fuzz/fuzz_results_index.c): with false, blocks'
+ * and the trailer's checksums are not compared, so that mutated entries get
+ * past them to the checks that make an entry safe to use whatever its bytes
+ * (ranges inside the file and in order, keys that are JSON strings). */
+void results_index_set_checksums(bool checked);
 /* Entries handed out so far. */
 size_t results_index_count(const results_index_reader_t *r);
 void results_index_close(results_index_reader_t *r);

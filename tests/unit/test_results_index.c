@@ -6,6 +6,7 @@
  * short: no damaged byte ever yields an entry other than the one written. */
 #include "unit.h"
 #include "buf.h"
+#include "durations_file.h"
 #include "fs.h"
 #include "results_index.h"
 #include "results_json.h"
@@ -420,6 +421,98 @@ static void the_hash_is_pinned(void **state)
     assert_int_equal(b, 0xbd3c7faau);
 }
 
+/* An index with sound checksums but a key that is not one JSON string (the
+ * artifact takes keys as they are: this one would add an entry to it) is
+ * refused at that entry; the entries before it still come. */
+static void a_key_that_is_not_one_json_string_is_damage(void **state)
+{
+    (void)state;
+    char *path = result_file("r8.xml", 1000);
+    static const char *const bad[] = {"\"a\": 1, \"b\"", "\"a",      "a\"",
+                                      "\"tab\there\"",   "\"\\x\"",  "\"\\u12g4\"",
+                                      "\"\\\"",          "\"\xc3\"", "\"\xed\xa0\x80\"",
+                                      "\"\xc0\xaf\"",    "\"nul\0\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t len = i == 10 ? 6 : strlen(bad[i]);
+        assert_false(results_index_key_is_json(bad[i], len));
+        results_index_writer_t w;
+        char *err = NULL;
+        assert_true(results_index_writer_open(&w, path, MODE_JUNIT, "", &err));
+        results_index_entry_t good = {.start = 0,
+                                      .end = 10,
+                                      .upload = true,
+                                      .timed = true,
+                                      .key = "\"t::a\"",
+                                      .key_len = 6,
+                                      .seconds = 1};
+        results_index_entry_t e = {.start = 10,
+                                   .end = 20,
+                                   .upload = true,
+                                   .timed = true,
+                                   .key = bad[i],
+                                   .key_len = len,
+                                   .seconds = 1};
+        results_index_writer_put(&w, &good);
+        results_index_writer_put(&w, &e);
+        assert_true(results_index_writer_close(&w, NULL, &err));
+        bool missing;
+        results_index_reader_t *r = results_index_open(path, MODE_JUNIT, "", &missing, &err);
+        assert_non_null(r);
+        results_index_entry_t got;
+        assert_int_equal(results_index_next(r, &got, &err), RESULTS_INDEX_ENTRY);
+        assert_int_equal(results_index_next(r, &got, &err), RESULTS_INDEX_DAMAGED);
+        assert_non_null(strstr(err, "not a JSON string"));
+        results_index_close(r);
+        free(err);
+    }
+    /* escapes durations_file_put_key never writes are refused too */
+    static const char *const other[] = {"\"\\/\"",     "\"\\n\"",     "\"\\udcff\"",
+                                        "\"\\u0000\"", "\"\\u0020\"", "\"\\uFFFD\""};
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+        assert_false(results_index_key_is_json(other[i], strlen(other[i])));
+    static const char *const good[] = {"\"\"",         "\"a b\"",
+                                       "\"\\\"\\\\\"", "\"\\u0001\\u001f\"",
+                                       "\"\\ufffd\"",  "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_true(results_index_key_is_json(good[i], strlen(good[i])));
+    /* and every key it writes is taken, whatever the node id */
+    static const char *const ids[] = {"t.py::a\"b\\c", "t.py::\x01\x1f\x7f", "t.py::\xff\xc3",
+                                      "t.py::\xed\xa0\x80", "t.py::\xf0\x9f\x98\x80"};
+    buf_t key = BUF_INIT;
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        buf_reset(&key);
+        durations_file_put_key(&key, ids[i]);
+        assert_true(results_index_key_is_json(key.data, key.len));
+    }
+    buf_free(&key);
+    free(path);
+}
+
+/* A FIFO (or a link) in place of the index: refused at once, not waited on. */
+static void a_fifo_in_place_of_the_index_is_refused_not_waited_on(void **state)
+{
+    (void)state;
+    char *path = result_file("r9.xml", 100);
+    char *index = results_index_path(path);
+    assert_int_equal(mkfifo(index, 0600), 0);
+    bool missing = true;
+    char *why = NULL;
+    assert_null(results_index_open(path, MODE_JUNIT, "", &missing, &why));
+    assert_false(missing);
+    assert_non_null(why);
+    free(why);
+    why = NULL;
+    assert_int_equal(unlink(index), 0);
+    char *target = result_file("r9-target", 100);
+    assert_int_equal(symlink(target, index), 0);
+    assert_null(results_index_open(path, MODE_JUNIT, "", &missing, &why));
+    assert_false(missing);
+    free(why);
+    free(target);
+    free(index);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +525,8 @@ int main(void)
         cmocka_unit_test(junit_entries_key_by_the_attempts_prefix),
         cmocka_unit_test(json_entries_key_by_their_own_file_name),
         cmocka_unit_test(the_hash_is_pinned),
+        cmocka_unit_test(a_key_that_is_not_one_json_string_is_damage),
+        cmocka_unit_test(a_fifo_in_place_of_the_index_is_refused_not_waited_on),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
