@@ -225,6 +225,9 @@ bool results_index_key_is_json(const char *key, size_t len)
     if (len < 2 || p[0] != '"' || p[len - 1] != '"') return false;
     size_t end = len - 1;
     for (size_t i = 1; i < end;) {
+        while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+            i++; /* plain ASCII, as node ids mostly are: no per-byte dispatch */
+        if (i == end) break;
         size_t n = p[i] == '\\'                  ? escape_len(p + i, end - i)
                    : p[i] >= 0x80                ? utf8_len_within(p + i, end - i)
                    : p[i] >= 0x20 && p[i] != '"' ? 1
