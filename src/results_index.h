@@ -23,7 +23,16 @@
  * against the one before (ranges in order, inside the file); the index ends
  * with a trailer counting its entries. A reader that finds damage says so
  * after the entries it already handed out; the caller reads the file for the
- * rest. Memory: one block, whatever the file; nothing per record.
+ * rest. Untrusted input: the index lives in the state folder, where anyone
+ * who can write it can also forge its checksums (they find accidents, not
+ * attacks); so every entry handed out is checked whatever its block's
+ * checksum says: its range lies inside the result file (its size as it is
+ * now), after the entry before, and its rendered key is a JSON string as
+ * durations_file_put_key writes one (results_index_key_is_json), since the
+ * artifact copies it. The upload then reads only those ranges and checks
+ * each holds what a record starts and ends with. The index must be a
+ * regular file (not followed through a link; a FIFO is refused, not waited
+ * on). Memory: one block, whatever the file; nothing per record.
  *
  * Written atomically (fs.h), and only for a file read to its end: a file cut
  * short, salvaged from pytest's reports, or merged from parts that could not
