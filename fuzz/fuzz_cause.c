@@ -1,4 +1,4 @@
-/* The failure-text and collection-error readers: run_classify_cause (and
+/* The failure-text and collection-error readers: results_cause_of (and
  * run_result_cause, what the run keeps) and run_colldetail_bound on any text,
  * and the collection errors' whole texts read back from a result file of
  * either format (run_colldetail_offer_record as the collector's records are
@@ -10,6 +10,7 @@
  * and at most RUN_RESULT_CAUSE_KEEP bytes and a cut note as kept; the bounded
  * text fits RUN_COLLDETAIL_MAX and keeps the text's start and end; reading
  * the whole texts changes only causes, each still one bounded line. */
+#include "results_cause.h"
 #include "fuzz_util.h"
 #include "results_json.h"
 #include "results.h"
@@ -28,7 +29,7 @@ static void check_kept(const char *cause)
 static void check_text(const char *text, const char *file)
 {
     size_t len = strlen(text);
-    char *cause = run_classify_cause(text, file);
+    char *cause = results_cause_of(text, file);
     FUZZ_CHECK((cause == NULL) == (len == 0));
     if (cause) {
         FUZZ_CHECK(fuzz_one_line(cause));

@@ -1,5 +1,6 @@
 /* config_check: judging a loaded configuration for one phase (every problem
  * collected, none fatal alone) and the two reports a phase prints from it. */
+#include "config.h"
 #include "config_options.h"
 #include "buf.h"
 #include "fs.h"

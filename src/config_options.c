@@ -1,4 +1,5 @@
 #include "config_options.h"
+#include "settings.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>

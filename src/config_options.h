@@ -2,14 +2,13 @@
  * config.c, config_options.c and config_check.c include this header).
  *
  * One row per setting: its environment variable, the plugin.yml key, the
- * type, where it lands in config_t, the default and the help text. Loading,
+ * type, where it lands in config_t (settings.h), the default and the help text. Loading,
  * --help and the plugin.yml consistency export all read this table, so they
  * cannot drift apart. */
 #ifndef TEP_CONFIG_OPTIONS_H
 #define TEP_CONFIG_OPTIONS_H
 #include <stdbool.h>
 #include <stddef.h>
-#include "config.h"
 
 /* The prefix of every Test Engine variable (bktec's names). */
 #define TE "BUILDKITE_TEST_ENGINE_"
@@ -39,7 +38,5 @@ extern const size_t config_n_options;
 const option_t *config_option_by_plugin_key(const char *key);
 /* Is name one of the table's variables (or an alias)? */
 bool config_option_known(const char *name);
-/* Adds one line to cfg->problems (the list config_validate reports). */
-void config_add_problem(config_t *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

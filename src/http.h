@@ -49,19 +49,15 @@
 #include <stddef.h>
 #include "buf.h"
 #include "err.h"
+#include "http_progress.h" /* http_stop_fn, HTTP_LOW_SPEED_BYTES */
 
 /* The first backoff step is never shorter. */
-#define HTTP_MIN_BACKOFF_MS 100L
-/* Bytes per second below which a transfer counts as trickling. */
-#define HTTP_LOW_SPEED_BYTES   1024L
+#define HTTP_MIN_BACKOFF_MS    100L
 #define HTTP_MAX_API_ANSWER    (32L << 20) /* a plan for ~150,000 tests is far smaller */
 #define HTTP_MAX_UPLOAD_ANSWER (1L << 20)
 /* The slowest average an upload attempt may take: its ceiling is timeout_s
  * plus its body's bytes at this rate (a 5 MB batch: timeout_s + 76 s). */
 #define HTTP_MIN_UPLOAD_RATE (64L << 10)
-
-/* Returns a signal number (non-zero) when the caller wants everything stopped. */
-typedef int (*http_stop_fn)(void);
 
 typedef struct {
     CURL *curl;

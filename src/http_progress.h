@@ -14,7 +14,12 @@
 #define TEP_HTTP_PROGRESS_H
 #include <curl/curl.h>
 #include <stdbool.h>
-#include "http.h"
+
+/* Bytes per second below which a transfer counts as trickling. */
+#define HTTP_LOW_SPEED_BYTES 1024L
+
+/* Returns a signal number (non-zero) when the caller wants everything stopped. */
+typedef int (*http_stop_fn)(void);
 
 typedef struct {
     const curl_socket_t *fd; /* the connection's socket, noted by the socket callbacks */

@@ -91,14 +91,6 @@ static bool discover_files(const config_t *cfg, strlist_t *files)
     return ok;
 }
 
-void plan_phase_log_broken_files(const strlist_t *broken)
-{
-    for (size_t i = 0; i < broken->len; i++)
-        log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
-                  "not help)",
-                  broken->items[i]);
-}
-
 /* Node ids as the plan request's examples (path with the location prefix). */
 static void add_examples(const config_t *cfg, const strlist_t *ids, cJSON *examples)
 {
@@ -131,7 +123,7 @@ static got_t build_examples(const config_t *cfg, const strlist_t *slow, cJSON *e
     collect_only_result_t cr;
     collect_only_examples(config_test_command(cfg), slow, &cr);
     if (cr.broken_files.len) {
-        plan_phase_log_broken_files(&cr.broken_files);
+        plan_tagfilter_log_broken_files(&cr.broken_files);
         collect_only_result_free(&cr);
         return GOT_TERMINAL;
     }

@@ -30,8 +30,6 @@ int plan_phase_entries(const config_t *cfg, strlist_t *entries);
  * selectors, and the fallback's split files are not refined with pytest).
  * Logs what it does; returns 0, or the status to stop with. */
 int plan_phase_choose(const config_t *cfg, const strlist_t *entries, plan_t *p);
-/* One error line per file pytest cannot import (a terminal outcome). */
-void plan_phase_log_broken_files(const strlist_t *broken);
 
 /* What came of plan_phase_request_tests. */
 typedef enum {

@@ -2,12 +2,19 @@
 #include "buf.h"
 #include "collect_only.h"
 #include "log.h"
-#include "plan_phase.h"
 #include "run_mode.h"
 #include "selector.h"
 #include "strset.h"
 #include <stdlib.h>
 #include <string.h>
+
+void plan_tagfilter_log_broken_files(const strlist_t *broken)
+{
+    for (size_t i = 0; i < broken->len; i++)
+        log_error("collection error in %s: pytest cannot import it; fix the file (a retry will "
+                  "not help)",
+                  broken->items[i]);
+}
 
 #define OPTION "BUILDKITE_TEST_ENGINE_TAG_FILTERS"
 
@@ -57,7 +64,7 @@ static int check_collection(const config_t *cfg, const collect_only_result_t *cr
 {
     const char *f = cfg->tag_filters;
     if (cr->broken_files.len) {
-        plan_phase_log_broken_files(&cr->broken_files);
+        plan_tagfilter_log_broken_files(&cr->broken_files);
         return (int)cfg->terminal_exit_status;
     }
     if (cr->unrecognized && strstr(cr->unrecognized, "--tag-filters"))

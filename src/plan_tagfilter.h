@@ -22,4 +22,7 @@
  * exit status to stop with (configuration or terminal), the reason logged. */
 int plan_tagfilter_apply(const config_t *cfg, strlist_t *entries);
 
+/* One error line per file pytest cannot import (a terminal outcome). */
+void plan_tagfilter_log_broken_files(const strlist_t *broken);
+
 #endif

@@ -1,9 +1,9 @@
 #include "report_annotate.h"
+#include "results_cause.h"
 #include "agent.h"
 #include "report_markdown.h"
 #include "report_stepnote.h"
 #include "report_timing.h"
-#include "run_classify.h"
 #include "log.h"
 #include "run_result.h"
 #include <stdlib.h>
@@ -51,7 +51,7 @@ static void glue_lists(glue_t *g, const run_result_t *r)
         const test_result_t *t = &r->tests[i];
         if (t->collection_error)
             items_push(&g->coll, n, t->file ? t->file : t->node_id,
-                       run_classify_cause(t->failure, t->file));
+                       results_cause_of(t->failure, t->file));
         else if (t->muted && t->status == ST_FAILED)
             items_push(&g->muted, n, t->node_id, t->failure ? xstrdup(t->failure) : NULL);
         else if (t->status == ST_FAILED)

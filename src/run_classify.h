@@ -42,14 +42,4 @@ int run_classify(const config_t *cfg, const outcome_t *o, bool *terminal);
  * success (0); "no tests collected" (5) only when every part collected none. */
 int run_classify_combine_exit(int so_far, int next);
 
-/* The cause in a failure text, on one line (caller frees), or NULL for an
- * empty text. pytest marks exception lines with "E   "; the cause is the
- * first "Name: message" line of the last such block (the exception that
- * ended the traceback), and a SyntaxError (or IndentationError, TabError)
- * gets the file and line from that block's 'File "...", line N'. `file` is
- * the test file as the run knows it (may be NULL): an absolute path ending
- * in it is shortened to it. A text without E lines (cut short) gives its
- * first line that is not a traceback frame, or failing that its first line. */
-char *run_classify_cause(const char *text, const char *file);
-
 #endif

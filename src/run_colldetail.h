@@ -12,7 +12,7 @@
  * So the collector's records are offered as the run reads them
  * (run_colldetail_offer_record, no second pass), and a JUnit result file is
  * scanned once more, only when the attempt recorded collection errors, for
- * those testcases; and each collection error's cause (run_classify_cause) is taken from
+ * those testcases; and each collection error's cause (results_cause_of) is taken from
  * the record's whole text instead of the line the parser kept. The text read
  * is bounded (RUN_COLLDETAIL_MAX): the first line plus the end of the traceback,
  * where the cause is; only the one-line cause is kept. */

@@ -219,6 +219,9 @@ const char *run_exit4_which_selector(const strlist_t *selectors, const char *rep
     const char *rel = under_cwd ? reported + cwd_len + 1 : reported;
     for (size_t i = 0; i < selectors->len; i++)
         if (strcmp(selectors->items[i], rel) == 0) return selectors->items[i];
+    /* a selector spelled as pytest printed it (absolute, under cwd) */
+    for (size_t i = 0; rel != reported && i < selectors->len; i++)
+        if (strcmp(selectors->items[i], reported) == 0) return selectors->items[i];
     /* pytest resolved it against a directory we did not expect: the longest
      * selector it ends with */
     const char *best = NULL;

@@ -1,7 +1,7 @@
 #include "run_result.h"
+#include "results_cause.h"
 #include "text.h"
 #include "buf.h"
-#include "run_classify.h"
 #include "strset.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -88,7 +88,7 @@ bool run_result_is_flaky(const test_result_t *t)
 
 char *run_result_cause(const char *failure, const char *file)
 {
-    char *cause = run_classify_cause(failure, file);
+    char *cause = results_cause_of(failure, file);
     if (cause && strlen(cause) > RUN_RESULT_CAUSE_KEEP) {
         char *cut = text_cut(cause, strlen(cause), RUN_RESULT_CAUSE_KEEP);
         free(cause);

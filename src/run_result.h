@@ -116,7 +116,7 @@ char *run_result_node_id(const char *scope, const char *name);
 const char *run_result_status_name(test_status_t s);
 test_status_t run_result_status_parse(const char *s);
 bool run_result_is_flaky(const test_result_t *t);
-/* The cause kept for a failure text: run_classify_cause, cut to RUN_RESULT_CAUSE_KEEP. */
+/* The cause kept for a failure text: results_cause_of, cut to RUN_RESULT_CAUSE_KEEP. */
 char *run_result_cause(const char *failure, const char *file);
 
 #endif

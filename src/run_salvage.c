@@ -1,8 +1,8 @@
 #include "run_salvage.h"
+#include "results_cause.h"
 #include "buf.h"
 #include "err.h"
 #include "jsontext.h"
-#include "run_classify.h"
 #include "run_nodeid.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +82,7 @@ static void put_json_record(run_salvage_t *s, const run_event_test_t *t, buf_t *
     if (t->collection_error) buf_puts(b, ",\"tags\":{\"" COLLECTION_ERROR_TAG "\":\"true\"}");
     buf_printf(b, ",\"result\":\"%s\"", result_word(t->status));
     if (t->status == ST_FAILED) {
-        char *cause = run_classify_cause(t->message, file);
+        char *cause = results_cause_of(t->message, file);
         buf_puts(b, ",\"failure_reason\":");
         jsontext_put_string(b, cause ? cause : "", true);
         free(cause);
@@ -138,7 +138,7 @@ static void put_junit_record(const run_event_test_t *t, buf_t *b)
         buf_puts(b, "</error>");
     } else if (t->status == ST_FAILED) {
         bool error = strcmp(t->when, "call") != 0; /* pytest's word for setup/teardown */
-        char *cause = run_classify_cause(t->message, NULL);
+        char *cause = results_cause_of(t->message, NULL);
         buf_puts(b, error ? "<error message=\"" : "<failure message=\"");
         put_xml_text(b, cause ? cause : "");
         buf_puts(b, "\">");

@@ -2,7 +2,7 @@
  *
  * One "why" line (also stored in run.json and shown in the annotation) and
  * the "results" section of the log: counts, then each failed test and
- * collection error with its cause (run_classify_cause), then flaky tests. The
+ * collection error with its cause (results_cause_of), then flaky tests. The
  * why line names the real cause of a collection error, says whether pytest
  * stopped at it (so part of the slice never ran), and says "timed out after
  * N s" for BUILDKITE_TEST_ENGINE_TIMEOUT rather than a signal number. */

@@ -14,6 +14,7 @@
 #include "proctree.h"
 #include "report_upload.h"
 #include "report_walk.h"
+#include "run_exit4.h"
 #include "run_colldetail.h"
 #include "run_events.h"
 #include "run_mode.h"
@@ -369,6 +370,35 @@ static void colldetail_nested_testcase(void **state)
     free(data);
 }
 
+/* fuzz_exit4: a selector spelled exactly as pytest printed it in "ERROR: not
+ * found:" (an absolute path under the directory pytest ran in) was not
+ * recognised: only the path made relative to that directory was compared. The
+ * fuzzer's input has one selector on its first line and that selector after
+ * "ERROR: not found: " further down. */
+static void exit4_selector_as_printed(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *data = read_regression("exit4-selector-as-printed", &len);
+    char *nl = memchr(data, '\n', len);
+    assert_non_null(nl);
+    *nl = '\0';
+    strlist_t selectors = STRLIST_INIT;
+    strlist_push(&selectors, data);
+    assert_ptr_equal(run_exit4_which_selector(&selectors, data, "/builds/acme/shop"),
+                     selectors.items[0]);
+    strlist_free(&selectors);
+    strlist_init(&selectors);
+    strlist_push(&selectors, "/builds/acme/shop/tests/test_a.py::test_x");
+    strlist_push(&selectors, "tests/test_a.py::test_x");
+    assert_ptr_equal(run_exit4_which_selector(&selectors,
+                                              "/builds/acme/shop/tests/test_a.py::test_x",
+                                              "/builds/acme/shop"),
+                     selectors.items[1]); /* the relative spelling, ours, first */
+    strlist_free(&selectors);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +413,7 @@ int main(void)
         cmocka_unit_test(oidc_token_control_bytes),
         cmocka_unit_test(probe_long_last_line),
         cmocka_unit_test(colldetail_nested_testcase),
+        cmocka_unit_test(exit4_selector_as_printed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
