@@ -1,7 +1,7 @@
 /* bench-discover: times plan_discover_walk() on a tree, printing seconds and the
  * number of files, so bench/discover.sh can compare it with find(1). */
-#include "plan_discover.h"
-#include "fs.h"
+#include "plan/plan_discover.h"
+#include "base/fs.h"
 #include <stdio.h>
 #include <stdlib.h>
 

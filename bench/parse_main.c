@@ -1,12 +1,12 @@
 /* bench-parse: parse and run_classify a collector JSON file the way `run` does
  * (the streaming model: counts, failures kept), then print
  * "<records> <seconds> <peak RSS bytes> <status>" for bench/parse.sh. */
-#include "run_classify.h"
-#include "results_json.h"
-#include "config.h"
-#include "fs.h"
-#include "log.h"
-#include "run_result.h"
+#include "run/run_classify.h"
+#include "results/results_json.h"
+#include "config/config.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "results/results_model.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -25,12 +25,12 @@ int main(int argc, char **argv)
         return 2;
     }
     double t0 = fs_monotonic();
-    run_result_t r;
-    run_result_init(&r, NULL, 0);
+    results_model_t r;
+    results_model_init(&r, NULL, 0);
     results_json_scan_t scan;
     results_json_read_results(argv[1], &r, warn_line, NULL, &scan);
-    run_result_stats_t s;
-    run_result_stats(&r, &s);
+    results_model_stats_t s;
+    results_model_stats(&r, &s);
     outcome_t o = {.json_mode = true,
                    .last_exit = 1,
                    .unreadable = scan.error != NULL,
@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("%zu %.6f %ld %d\n", s.total + r.skipped_records, t1 - t0, ru.ru_maxrss * 1024L, status);
-    run_result_free(&r);
+    results_model_free(&r);
     bool ok = scan.error == NULL;
     free(scan.error);
     return ok ? 0 : 1;

@@ -17,7 +17,7 @@
 #          add. Target: <= 40 ms (20 ms each way).
 #
 # Each is measured with the result-mode probe's answer kept from the run
-# before (src/interp_cache.h: any later job on the same machine and Python),
+# before (src/pytest/interp_cache.h: any later job on the same machine and Python),
 # and the small project also with no cache at all (the first run in a fresh
 # container), which asks Python once per run. The machine is shared and
 # noisy: quote medians, and the CPU ratio beside the wall one.

@@ -1,6 +1,6 @@
 /* Test Engine's answers, beside the plan itself (fuzz_plan): how the plan API's
- * answers are classified (plan_api_classify, for any status, transport
- * outcome and body), the filter_tests answer (plan_api_read_slow_files), the
+ * answers are classified (engine_api_classify, for any status, transport
+ * outcome and body), the filter_tests answer (engine_api_read_slow_files), the
  * dynamic-parallelism answer (plan_dynamic_read_answer) and the upload API's
  * 2xx answers (report_upload_read_answer, then the shortfall line built from
  * them). The first byte picks the reader. Invariants: an OK carries the body
@@ -11,12 +11,12 @@
  * (it is put into a pipeline's environment), or a one-line refusal; an
  * upload answer accepts at most the batch, counts the rest as skipped, and
  * the shortfall is one line of bounded size. */
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_util.h"
-#include "plan_api.h"
-#include "plan_dynamic.h"
-#include "report_upload.h"
-#include "strset.h"
+#include "net/engine_api.h"
+#include "plan/plan_dynamic.h"
+#include "report/report_upload.h"
+#include "base/strset.h"
 #include <string.h>
 
 #define MESSAGE_MAX 1024 /* a message's own words, and the server's, cut */
@@ -48,20 +48,20 @@ static void classify(const uint8_t *data, size_t size)
     fuzz_split(data + 3, size - 3, '\n', &error, &body);
     if (*error) r.error = strdup(error);
     buf_puts(&r.body, body);
-    plan_api_answer_t a;
-    plan_api_classify(&r, cache_get, &a);
-    FUZZ_CHECK(a.outcome >= PLAN_API_OK && a.outcome <= PLAN_API_FATAL);
-    FUZZ_CHECK((a.outcome == PLAN_API_OK) == (a.body != NULL));
-    if (a.outcome == PLAN_API_OK) FUZZ_CHECK(r.status == 200 && strcmp(a.body, body) == 0);
-    if (a.outcome == PLAN_API_CACHE_MISS) FUZZ_CHECK(cache_get && r.status == 404);
-    bool said = a.outcome == PLAN_API_FALLBACK || a.outcome == PLAN_API_FATAL;
+    engine_api_answer_t a;
+    engine_api_classify(&r, cache_get, &a);
+    FUZZ_CHECK(a.outcome >= ENGINE_API_OK && a.outcome <= ENGINE_API_FATAL);
+    FUZZ_CHECK((a.outcome == ENGINE_API_OK) == (a.body != NULL));
+    if (a.outcome == ENGINE_API_OK) FUZZ_CHECK(r.status == 200 && strcmp(a.body, body) == 0);
+    if (a.outcome == ENGINE_API_CACHE_MISS) FUZZ_CHECK(cache_get && r.status == 404);
+    bool said = a.outcome == ENGINE_API_FALLBACK || a.outcome == ENGINE_API_FATAL;
     FUZZ_CHECK(said == (a.message != NULL));
     if (a.message) {
         FUZZ_CHECK(strlen(a.message) <= MESSAGE_MAX + strlen(error));
         FUZZ_CHECK(strchr(error, '\n') ||
                    fuzz_one_line(a.message)); /* it goes into a plan reason */
     }
-    plan_api_answer_free(&a);
+    engine_api_answer_free(&a);
     http_response_free(&r);
     free(error);
     free(body);
@@ -78,7 +78,7 @@ static void slow_files(const uint8_t *data, size_t size)
     config_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.location_prefix = prefix;
-    plan_api_read_slow_files(&cfg, &files, answer, &slow);
+    engine_api_read_slow_files(&cfg, &files, answer, &slow);
     strset_t ours = STRSET_INIT, seen = STRSET_INIT;
     strset_add_list(&ours, &files);
     for (size_t i = 0; i < slow.len; i++) {

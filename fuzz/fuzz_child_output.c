@@ -1,5 +1,5 @@
 /* What the tool reads from the programs it starts, other than pytest's
- * results: the Python probe's output (run_mode_probe_read), a test script's
+ * results: the Python probe's output (result_mode_probe_read), a test script's
  * first bytes (interp_from_shebang), the agent's OIDC token
  * (oidc_read_token) and the agent's stderr when a call fails
  * (agent_failure). The first byte picks the reader (for the probe: raw
@@ -9,12 +9,12 @@
  * Python, each of its words non-empty; a token is non-empty, trimmed and holds
  * no control character (it goes into an HTTP header), else a one-line error;
  * an agent failure is one line of bounded size. */
-#include "agent.h"
-#include "buf.h"
+#include "net/agent.h"
+#include "base/buf.h"
 #include "fuzz_util.h"
-#include "interp.h"
-#include "oidc.h"
-#include "run_mode.h"
+#include "pytest/interp.h"
+#include "net/oidc.h"
+#include "pytest/result_mode.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -33,9 +33,9 @@ static void probe(const uint8_t *data, size_t size, bool with_answer)
     } else {
         buf_append(&out, data, size);
     }
-    run_mode_probe_t p;
+    result_mode_probe_t p;
     memset(&p, 0, sizeof p);
-    run_mode_probe_read(&out, &p);
+    result_mode_probe_read(&out, &p);
     if (with_answer && size >= 1)
         FUZZ_CHECK(p.answered && p.pytest == want[0] && p.collector == want[1] &&
                    p.registered == want[2]);

@@ -4,9 +4,9 @@
  * before the first "::", or the whole id); each requested file either owns a
  * node id or is in whole_files, never both; whole_files and broken_files hold
  * no duplicates; a foreign id is counted exactly when an example is kept. */
-#include "collect_only.h"
+#include "plan/collect_only.h"
 #include "fuzz_util.h"
-#include "strset.h"
+#include "base/strset.h"
 #include <string.h>
 
 static char *file_part(const char *id)

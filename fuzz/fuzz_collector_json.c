@@ -5,11 +5,11 @@
  * out with its raw bytes, and a usable one has a node id, a name and a duration that is a real
  * number of seconds or none; the model keeps no more tests than records, with bounded causes;
  * warnings are single lines, at most RESULTS_JSON_MAX_WARNINGS and a count per file. */
-#include "buf.h"
-#include "text.h"
-#include "results_json.h"
+#include "base/buf.h"
+#include "base/text.h"
+#include "results/results_json.h"
 #include "fuzz_util.h"
-#include "run_result.h"
+#include "results/results_model.h"
 #include <math.h>
 #include <string.h>
 
@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(!records.error == !scan.error);
     FUZZ_CHECK(rctx.records == scan.elements); /* every element, usable or not */
 
-    run_result_t r;
-    run_result_init(&r, NULL, 0);
+    results_model_t r;
+    results_model_init(&r, NULL, 0);
     results_json_scan_t read;
     size_t warnings = 0;
     results_json_read_results(path, &r, fuzz_count_warning, &warnings, &read);
@@ -78,15 +78,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(scan.error);
     free(records.error);
     free(read.error);
-    run_result_stats_t s;
-    run_result_stats(&r, &s);
+    results_model_stats_t s;
+    results_model_stats(&r, &s);
     FUZZ_CHECK(s.total + r.skipped_records <= read.elements); /* a repeated test counts once */
     FUZZ_CHECK(r.len <= s.total);
     for (size_t i = 0; i < r.len; i++) {
         FUZZ_CHECK(r.tests[i].node_id != NULL);
-        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RUN_RESULT_CAUSE_KEEP + 64);
+        FUZZ_CHECK(!r.tests[i].failure ||
+                   strlen(r.tests[i].failure) < RESULTS_MODEL_CAUSE_KEEP + 64);
     }
-    run_result_free(&r);
+    results_model_free(&r);
     results_json_set_chunk_size(0);
     return 0;
 }

@@ -8,9 +8,9 @@
  * id that passes can name one folder (no '/', no "..", no control or shell
  * byte, 1 to 128 bytes); the time a cancelled run may take is a real number
  * of seconds, at least 0 and below a day, less than the agent's grace. */
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_util.h"
-#include "process.h"
+#include "base/process.h"
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>

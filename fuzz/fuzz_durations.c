@@ -5,10 +5,10 @@
  * what `durations merge` writes from them reads back as the same, and bad
  * entries are named in single lines, at most DURATIONS_FILE_MAX_WARNINGS and a
  * count per file. */
-#include "durations.h"
+#include "model/durations.h"
 #include "fuzz_util.h"
-#include "plan_fallback.h"
-#include "plan_summary.h"
+#include "plan/plan_fallback.h"
+#include "plan/plan_summary.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -10,8 +10,8 @@
  * import, exit 1); an unknown id maps to one of the slice's selectors or to
  * none, and widening it ends within its length. */
 #include "fuzz_util.h"
-#include "run_exit4.h"
-#include "run_recorder.h"
+#include "run/run_exit4.h"
+#include "pytest/recorder.h"
 #include <string.h>
 
 static bool said_in(const strlist_t *lines, const char *what)
@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(last != ' ' && last != '\r');
         }
         free(missing);
-        if (!run_recorder_load_failed(line)) run_exit4_hear(&said, line);
+        if (!recorder_load_failed(line)) run_exit4_hear(&said, line);
     }
     FUZZ_CHECK(!said.missing_path || said_in(&lines, said.missing_path));
     FUZZ_CHECK(!said.conftest || said_in(&lines, said.conftest));

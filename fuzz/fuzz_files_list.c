@@ -4,7 +4,7 @@
  * white space at either end, no more names than lines; a file holding a NUL
  * byte is refused as not text; a refusal is one line naming the file. */
 #include "fuzz_util.h"
-#include "plan_discover.h"
+#include "plan/plan_discover.h"
 #include <ctype.h>
 #include <string.h>
 

@@ -2,10 +2,10 @@
  * and path (input: pattern, newline, path). On small inputs the answers are
  * checked against the old backtracking matcher (support/glob_oracle.c), so
  * the linear-time matcher keeps the exact semantics. */
-#include "buf.h"
+#include "base/buf.h"
 #include "fuzz_util.h"
 #include "glob_oracle.h"
-#include "pattern.h"
+#include "base/pattern.h"
 #include <string.h>
 
 /* The oracle is exponential in stars: consult it only where that is cheap. */

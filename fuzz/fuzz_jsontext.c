@@ -2,9 +2,9 @@
  * byte, the literal parses back (cJSON) to exactly the input (up to its
  * first NUL); made valid UTF-8, it parses too and holds no byte sequence
  * that is not UTF-8. */
-#include "buf.h"
+#include "base/buf.h"
 #include "fuzz_util.h"
-#include "jsontext.h"
+#include "base/jsontext.h"
 #include <cjson/cJSON.h>
 #include <string.h>
 

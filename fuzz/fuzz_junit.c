@@ -4,11 +4,11 @@
  * record has a node id and a duration that is a real number of seconds or
  * none; reasons and causes stay cut; warnings are single lines, at most
  * RESULTS_JUNIT_MAX_WARNINGS and two totals per file. */
-#include "buf.h"
-#include "text.h"
+#include "base/buf.h"
+#include "base/text.h"
 #include "fuzz_util.h"
-#include "results_junit.h"
-#include "run_result.h"
+#include "results/results_junit.h"
+#include "results/results_model.h"
 #include <math.h>
 #include <string.h>
 
@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     results_junit_read_records(path, on_record, &ctx, NULL, NULL, &scan);
     FUZZ_CHECK(!scan.error || *scan.error);
 
-    run_result_t r;
-    run_result_init(&r, NULL, 0);
+    results_model_t r;
+    results_model_init(&r, NULL, 0);
     results_junit_scan_t read;
     size_t warnings = 0;
     results_junit_read_results(path, &r, fuzz_count_warning, &warnings, &read);
@@ -49,9 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(read.error);
     for (size_t i = 0; i < r.len; i++) {
         FUZZ_CHECK(r.tests[i].node_id != NULL);
-        FUZZ_CHECK(!r.tests[i].failure || strlen(r.tests[i].failure) < RUN_RESULT_CAUSE_KEEP + 64);
+        FUZZ_CHECK(!r.tests[i].failure ||
+                   strlen(r.tests[i].failure) < RESULTS_MODEL_CAUSE_KEEP + 64);
     }
-    run_result_free(&r);
+    results_model_free(&r);
 
     /* The node-id rebuilders on the input's first line, as classname and name. */
     char *a, *b;

@@ -5,9 +5,9 @@
  * file; every problem the saved values raise prints as one line; and what the
  * command phase saves again reads back as the same options, the same plan
  * identifier and the same state folder. */
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_util.h"
-#include "options_file.h"
+#include "state/options_file.h"
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>

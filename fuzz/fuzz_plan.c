@@ -4,10 +4,10 @@
  * selector guard (nothing hostile can reach pytest's argv), only the job's
  * task has entries, and estimates are finite. */
 #include "fuzz_util.h"
-#include "plan.h"
-#include "plan_json.h"
-#include "plan_summary.h"
-#include "selector.h"
+#include "model/plan.h"
+#include "plan/plan_json.h"
+#include "plan/plan_summary.h"
+#include "pytest/selector.h"
 #include <math.h>
 #include <string.h>
 

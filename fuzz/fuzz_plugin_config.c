@@ -7,7 +7,7 @@
  * the command phase ends up with the same options, the same plan identifier
  * and (unless state-dir itself was an option) the same state folder as the
  * plan phase. */
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_util.h"
 #include <cjson/cJSON.h>
 #include <stdlib.h>

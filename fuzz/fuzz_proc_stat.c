@@ -6,7 +6,7 @@
  * parent read from a kernel-written line is the real one, whatever the name:
  * a process must not hide from the cancellation by its name. */
 #include "fuzz_util.h"
-#include "proctree.h"
+#include "base/proctree.h"
 #include <stdio.h>
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * RateLimit-Reset value, a NUL byte, the Retry-After value. Invariant: the
  * answer is -1 (none) or a non-negative wait, never NaN. */
 #include "fuzz_util.h"
-#include "http.h"
+#include "net/http.h"
 #include <math.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

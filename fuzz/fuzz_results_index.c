@@ -10,18 +10,18 @@
  * ends (END or DAMAGED with one line), handing out no more entries than the
  * index has room for; the durations artifact written from the entries is one
  * JSON object with an entry per timed entry at most. */
-#include "fs.h"
+#include "base/fs.h"
 #include "fuzz_util.h"
-#include "jsontext.h"
-#include "report_durations.h"
-#include "results_index.h"
+#include "base/jsontext.h"
+#include "report/report_durations.h"
+#include "results/results_index.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
 
 /* A sound header for path, as the run phase writes it: an index of no
  * entries, less its trailer. Caller frees. */
-static char *sound_header(const char *path, run_mode_t mode, size_t *len)
+static char *sound_header(const char *path, result_mode_t mode, size_t *len)
 {
     results_index_writer_t w;
     char *err = NULL;
@@ -69,7 +69,7 @@ static void check_artifact(const char *path, size_t timed)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3) return 0;
-    run_mode_t mode = data[0] & 1 ? MODE_JUNIT : MODE_JSON;
+    result_mode_t mode = data[0] & 1 ? MODE_JUNIT : MODE_JSON;
     results_index_set_checksums(!(data[0] & 2));
     bool whole = data[0] & 4;
     size_t file_len = (size_t)data[1] | (size_t)data[2] << 8;

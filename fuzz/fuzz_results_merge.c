@@ -7,9 +7,9 @@
  * usable record; concatenation keeps every usable record of both files; the final merge never
  * writes more records than the files hold; each problem is one line. */
 #include "fuzz_util.h"
-#include "results.h"
-#include "results_json.h"
-#include "results_merge.h"
+#include "results/results.h"
+#include "results/results_json.h"
+#include "results/results_merge.h"
 #include <string.h>
 
 typedef struct {
@@ -25,7 +25,7 @@ static void count_record(const test_record_t *rec, void *user)
         c->usable++;
 }
 
-static count_t read_count(run_mode_t mode, const char *path, bool *whole)
+static count_t read_count(result_mode_t mode, const char *path, bool *whole)
 {
     count_t c = {0, 0};
     char *err = NULL;
@@ -38,7 +38,7 @@ static count_t read_count(run_mode_t mode, const char *path, bool *whole)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3) return 0;
-    run_mode_t mode = data[0] & 1 ? MODE_JUNIT : MODE_JSON;
+    result_mode_t mode = data[0] & 1 ? MODE_JUNIT : MODE_JSON;
     /* Small reads: chunk boundaries inside records, and no 256 KiB buffer per read. */
     results_json_set_chunk_size(data[0] & 4 ? 61 : 4096);
     bool final = data[0] & 2;

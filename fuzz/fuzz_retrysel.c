@@ -3,8 +3,8 @@
  * the guard accepts can be neither an option, an args file, nor hold a
  * control character. */
 #include "fuzz_util.h"
-#include "retrysel.h"
-#include "selector.h"
+#include "state/retrysel.h"
+#include "pytest/selector.h"
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,17 +1,17 @@
-/* Recorder events reader: run_events_read_text and run_events_read (the same
+/* Recorder events reader: results_events_read_text and results_events_read (the same
  * bytes as a file) on any input, and what the run does next with each node
  * id (its JUnit key, its widening). Invariants: both readers hand out the same
  * events and the same scan; every event has a non-empty id, a when and a
  * message, a duration that is a real number of seconds >= 0 and tries >= 1;
  * the session callback comes at most once; the scan counts
  * one test per test event, never more bad lines than complete lines, keeps
- * at most RUN_EVENTS_MAX_RUNNING running ids (each non-empty) and an exit
+ * at most RESULTS_EVENTS_MAX_RUNNING running ids (each non-empty) and an exit
  * status in -1..255 (-1 without an end line). */
-#include "buf.h"
+#include "base/buf.h"
 #include "fuzz_util.h"
-#include "run_events.h"
-#include "run_exit4.h"
-#include "run_nodeid.h"
+#include "results/results_events.h"
+#include "run/run_exit4.h"
+#include "pytest/nodeid.h"
 #include <math.h>
 #include <string.h>
 
@@ -30,7 +30,7 @@ static void on_session(const char *rootdir, const char *invocation_dir, void *us
 
 static void check_id_helpers(const char *id)
 {
-    char *key = run_nodeid_junit_key(id);
+    char *key = nodeid_junit_key(id);
     FUZZ_CHECK(strchr(key, '\x1f') != NULL); /* classname and name, always both */
     free(key);
     char *wider = run_exit4_widen(id);
@@ -56,7 +56,7 @@ static void on_test(const run_event_test_t *t, void *user)
     check_id_helpers(t->node_id);
 }
 
-static void check_scan(const run_events_scan_t *scan, const seen_t *s, size_t lines)
+static void check_scan(const results_events_scan_t *scan, const seen_t *s, size_t lines)
 {
     FUZZ_CHECK(scan->error == NULL);
     FUZZ_CHECK(scan->session == (s->sessions == 1));
@@ -64,7 +64,7 @@ static void check_scan(const run_events_scan_t *scan, const seen_t *s, size_t li
     FUZZ_CHECK(!scan->session || (scan->rootdir && scan->invocation_dir && scan->pytest_version));
     FUZZ_CHECK(scan->tests == s->tests);
     FUZZ_CHECK(scan->bad_lines <= lines);
-    FUZZ_CHECK(scan->running.len <= RUN_EVENTS_MAX_RUNNING);
+    FUZZ_CHECK(scan->running.len <= RESULTS_EVENTS_MAX_RUNNING);
     for (size_t i = 0; i < scan->running.len; i++) FUZZ_CHECK(*scan->running.items[i]);
     FUZZ_CHECK(scan->exit_status >= -1 && scan->exit_status <= 255);
     FUZZ_CHECK(scan->ended || scan->exit_status == -1);
@@ -76,11 +76,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < size; i++) lines += data[i] == '\n';
 
     seen_t mem = {0}, file = {0};
-    run_events_scan_t mem_scan, file_scan;
-    run_events_read_text((const char *)data, size, on_session, on_test, &mem, &mem_scan);
+    results_events_scan_t mem_scan, file_scan;
+    results_events_read_text((const char *)data, size, on_session, on_test, &mem, &mem_scan);
     check_scan(&mem_scan, &mem, lines);
 
-    run_events_read(fuzz_file(data, size), on_session, on_test, &file, &file_scan);
+    results_events_read(fuzz_file(data, size), on_session, on_test, &file, &file_scan);
     check_scan(&file_scan, &file, lines);
 
     FUZZ_CHECK(mem.log.len == file.log.len);
@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     buf_free(&mem.log);
     buf_free(&file.log);
-    run_events_scan_free(&mem_scan);
-    run_events_scan_free(&file_scan);
+    results_events_scan_free(&mem_scan);
+    results_events_scan_free(&file_scan);
     return 0;
 }

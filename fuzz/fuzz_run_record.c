@@ -7,12 +7,12 @@
  * run_record_write makes of a record read reads back as the same record
  * (a time within cJSON's printing precision; one the format cannot hold, a
  * non-finite time, reads back as NaN). */
-#include "buf.h"
+#include "base/buf.h"
 #include "fuzz_util.h"
-#include "results_json.h"
-#include "run_record.h"
-#include "state_dir.h"
-#include "strset.h"
+#include "results/results_json.h"
+#include "state/run_record.h"
+#include "state/state_dir.h"
+#include "base/strset.h"
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -47,7 +47,7 @@ static void dump_record(buf_t *b, const run_record_t *r)
         put_str(b, "prefix", a->id_prefix);
     }
     for (size_t i = 0; i < r->running.len; i++) put_str(b, "running", r->running.items[i]);
-    const run_result_stats_t *s = &r->result.settled;
+    const results_model_stats_t *s = &r->result.settled;
     buf_printf(b, "S%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu\x1f", s->total, s->passed_first,
                s->passed_retry, s->flaky, s->failed, s->muted_passed, s->muted_failed, s->skipped,
                s->unknown, s->collection_errors, r->result.skipped_records);

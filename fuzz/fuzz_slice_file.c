@@ -6,10 +6,10 @@
  * the slice's jobs; and what slice_file_write makes of the plan the slice
  * describes reads back as the same slice (its split files: those this job's
  * tests belong to, its "elsewhere": the other jobs' node ids in them). */
-#include "buf.h"
+#include "base/buf.h"
 #include "fuzz_util.h"
-#include "plan.h"
-#include "slice_file.h"
+#include "model/plan.h"
+#include "state/slice_file.h"
 #include <stdlib.h>
 #include <string.h>
 

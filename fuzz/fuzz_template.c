@@ -2,7 +2,7 @@
  * NUL byte one test example. Invariants: success gives words and no error,
  * failure gives an error; an expansion holds the example verbatim. */
 #include "fuzz_util.h"
-#include "template.h"
+#include "config/template.h"
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

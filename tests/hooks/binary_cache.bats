@@ -294,7 +294,7 @@ release plan"
   assert_success
   refute_output --partial "sha256sum ran"
   # A changed source file (an updated checkout) gets a new hash and a new build.
-  echo "/* changed */" >>"$PLUGIN/src/main.c"
+  echo "/* changed */" >>"$PLUGIN/src/cmd/main.c"
   run hook pre-command
   assert_success
   assert_output --partial "built test-engine-pytest"

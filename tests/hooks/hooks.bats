@@ -235,7 +235,7 @@ SH
   plugin="$BATS_TEST_TMPDIR/plugin"
   mkdir -p "$plugin"
   cp -a "$TEP_SOURCE_DIR/hooks" "$TEP_SOURCE_DIR/lib" "$TEP_SOURCE_DIR/src" "$TEP_SOURCE_DIR/cmake" "$TEP_SOURCE_DIR/CMakeLists.txt" "$plugin/"
-  echo "this is not C" >> "$plugin/src/main.c"
+  echo "this is not C" >> "$plugin/src/cmd/main.c"
   run "$plugin/hooks/pre-command"
   assert_failure 78
   assert_output --partial "this is not C"

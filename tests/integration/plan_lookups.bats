@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The plan phase's file lookups are hashed (src/strset.c); these pin the
+# The plan phase's file lookups are hashed (src/base/strset.c); these pin the
 # behaviour the hashing must keep, with real pytest collecting.
 
 load '../support/helpers'

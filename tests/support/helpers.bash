@@ -73,7 +73,7 @@ job_env() {
   export BUILDKITE_RETRY_COUNT="${BUILDKITE_RETRY_COUNT:-0}"
   export BUILDKITE_BRANCH=main
   export BUILDKITE_TEST_ENGINE_STATE_DIR="$BATS_TEST_TMPDIR/state-$1"
-  # The result-mode probe's cache (src/interp_cache.h): one per test, so a
+  # The result-mode probe's cache (src/pytest/interp_cache.h): one per test, so a
   # test sees only the answers its own runs kept.
   export XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache"
   export BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET="${BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET:-3}"

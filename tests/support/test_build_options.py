@@ -18,7 +18,7 @@ def build_one_object(tmp_path, *options):
     subprocess.run(["cmake", "-S", str(SOURCE), "-B", str(build), "-DTEP_TESTS=OFF",
                     f"-DCMAKE_C_FLAGS=-include {header}", *options],
                    check=True, capture_output=True, text=True)
-    return subprocess.run(["make", "-C", str(build), "src/buf.o"], capture_output=True, text=True)
+    return subprocess.run(["make", "-C", str(build), "src/base/buf.o"], capture_output=True, text=True)
 
 
 def test_a_users_build_warns_and_goes_on(tmp_path):

@@ -7,9 +7,9 @@
 #ifndef TEP_TEST_FAKE_AGENT_H
 #define TEP_TEST_FAKE_AGENT_H
 #include "scratch.h"
-#include "buf.h"
-#include "config.h"
-#include "fs.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/fs.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,9 +6,9 @@
  * (cJSON, a plain search), for the expected numbers. */
 #ifndef TEP_TEST_RECORDS_H
 #define TEP_TEST_RECORDS_H
-#include "buf.h"
-#include "fs.h"
-#include "run_result.h"
+#include "base/buf.h"
+#include "base/fs.h"
+#include "results/results_model.h"
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,10 +69,10 @@ static inline void recs_free(recs_t *rs)
 
 /* Adds one test's record to r as a parser hands it out: node id from scope
  * and name, file the scope (the name for a bare module node), no duration. */
-static inline void recs_feed(run_result_t *r, const char *scope, const char *name,
+static inline void recs_feed(results_model_t *r, const char *scope, const char *name,
                              test_status_t status, const char *failure, bool collection_error)
 {
-    char *id = run_result_node_id(scope, name);
+    char *id = results_model_node_id(scope, name);
     test_record_t rec = {.scope = scope,
                          .name = name,
                          .node_id = id,
@@ -81,7 +81,7 @@ static inline void recs_feed(run_result_t *r, const char *scope, const char *nam
                          .failure = failure,
                          .collection_error = collection_error,
                          .duration = -1};
-    run_result_add(r, &rec);
+    results_model_add(r, &rec);
     free(id);
 }
 

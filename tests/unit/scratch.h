@@ -4,8 +4,8 @@
 #ifndef TEP_TEST_SCRATCH_H
 #define TEP_TEST_SCRATCH_H
 #include "unit.h"
-#include "buf.h"
-#include "fs.h"
+#include "base/buf.h"
+#include "base/fs.h"
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,9 +2,9 @@
  * message (replacing, not leaking, what was there) and returns false; a
  * success leaves *err exactly as it was; a failed pattern holds nothing. */
 #include "unit.h"
-#include "buf.h"
-#include "pattern.h"
-#include "template.h"
+#include "base/buf.h"
+#include "base/pattern.h"
+#include "config/template.h"
 
 /* Splits text expecting a failure; returns the message (caller frees). */
 static char *split_error(const char *text)

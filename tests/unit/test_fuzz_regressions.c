@@ -3,23 +3,23 @@
  * are kept in fuzz/regressions/ and replayed here through the same entry
  * points. */
 #include "unit.h"
-#include "buf.h"
-#include "config.h"
-#include "fs.h"
-#include "oidc.h"
-#include "plan.h"
-#include "plan_api.h"
-#include "plan_dynamic.h"
-#include "plan_json.h"
-#include "proctree.h"
-#include "report_upload.h"
-#include "report_walk.h"
-#include "run_exit4.h"
-#include "run_colldetail.h"
-#include "run_events.h"
-#include "run_mode.h"
-#include "run_nodeid.h"
-#include "run_record.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/fs.h"
+#include "net/oidc.h"
+#include "model/plan.h"
+#include "net/engine_api.h"
+#include "plan/plan_dynamic.h"
+#include "plan/plan_json.h"
+#include "base/proctree.h"
+#include "report/report_upload.h"
+#include "report/report_walk.h"
+#include "run/run_exit4.h"
+#include "results/results_colldetail.h"
+#include "results/results_events.h"
+#include "pytest/result_mode.h"
+#include "pytest/nodeid.h"
+#include "state/run_record.h"
 #include "scratch.h"
 #include <signal.h>
 #include <stdio.h>
@@ -72,28 +72,28 @@ static void plan_task_key_with_newline(void **state)
     plan_free(&p);
 }
 
-/* fuzz_run_events: a node id with ":::" made run_nodeid_junit_key find
+/* fuzz_run_events: a node id with ":::" made nodeid_junit_key find
  * overlapping separators, compute a negative length and abort the run phase
  * ("out of memory"). Every id the recorder hands out gets its JUnit key. */
 static void key_of_id(const run_event_test_t *t, void *user)
 {
-    char *key = run_nodeid_junit_key(t->node_id);
+    char *key = nodeid_junit_key(t->node_id);
     assert_non_null(strchr(key, '\x1f'));
     free(key);
     (*(size_t *)user)++;
 }
 
-static void run_events_colon_runs(void **state)
+static void results_events_colon_runs(void **state)
 {
     (void)state;
     size_t len = 0;
     char *data = read_regression("run-events-colon-runs", &len);
     size_t seen = 0;
-    run_events_scan_t scan;
-    run_events_read_text(data, len, NULL, key_of_id, &seen, &scan);
+    results_events_scan_t scan;
+    results_events_read_text(data, len, NULL, key_of_id, &seen, &scan);
     assert_true(seen > 0);
-    run_events_scan_free(&scan);
-    char *key = run_nodeid_junit_key("a.py:::::t");
+    results_events_scan_free(&scan);
+    char *key = nodeid_junit_key("a.py:::::t");
     assert_non_null(strchr(key, '\x1f'));
     free(key);
     free(data);
@@ -221,7 +221,7 @@ static void dynamic_identifier_newline(void **state)
 /* fuzz_api_answers (plan API): the server's {"message"} became the plan's
  * reason as it came: any size, and over several lines (a forged "+++"
  * section). It is cut and made one printable line. */
-static void plan_api_message_newline(void **state)
+static void engine_api_message_newline(void **state)
 {
     (void)state;
     size_t len = 0;
@@ -234,20 +234,20 @@ static void plan_api_message_newline(void **state)
     const char *nl = memchr(data, '\n', len);
     assert_non_null(nl);
     buf_puts(&r.body, nl + 1);
-    plan_api_answer_t a;
-    plan_api_classify(&r, false, &a);
-    assert_int_equal(a.outcome, PLAN_API_FATAL);
+    engine_api_answer_t a;
+    engine_api_classify(&r, false, &a);
+    assert_int_equal(a.outcome, ENGINE_API_FATAL);
     assert_null(strchr(a.message, '\n'));
     assert_non_null(strstr(a.message, "Forbidden?+++ test-engine-pytest: all tests passed"));
-    plan_api_answer_free(&a);
+    engine_api_answer_free(&a);
     buf_reset(&r.body);
     buf_puts(&r.body, "{\"message\":\"");
     for (int i = 0; i < 100000; i++) buf_putc(&r.body, 'x');
     buf_puts(&r.body, "\"}");
     r.status = 422;
-    plan_api_classify(&r, false, &a);
+    engine_api_classify(&r, false, &a);
     assert_true(strlen(a.message) < 1024);
-    plan_api_answer_free(&a);
+    engine_api_answer_free(&a);
     http_response_free(&r);
     free(data);
 }
@@ -335,9 +335,9 @@ static void probe_long_last_line(void **state)
     buf_t out = BUF_INIT;
     buf_init(&out);
     buf_append(&out, data + 1, len - 1);
-    run_mode_probe_t p;
+    result_mode_probe_t p;
     memset(&p, 0, sizeof p);
-    run_mode_probe_read(&out, &p);
+    result_mode_probe_read(&out, &p);
     assert_false(p.answered);
     assert_true(strlen(p.detail) <= 512);
     assert_null(strchr(p.detail, '\x1b'));
@@ -357,14 +357,15 @@ static void colldetail_nested_testcase(void **state)
     char *data = read_regression("colldetail-nested-testcase", &len);
     /* fuzz_cause's input: mode byte, prefix line, the JUnit file */
     char *path = scratch_file("tep-colldetail", data + 2, len - 2);
-    run_result_t r;
-    run_result_init(&r, NULL, 0);
-    run_result_track(&r, "test_x.py", "test_x.py", ST_FAILED, "ImportError while importing", true);
-    run_colldetail_fill(MODE_JUNIT, path, "", &r);
+    results_model_t r;
+    results_model_init(&r, NULL, 0);
+    results_model_track(&r, "test_x.py", "test_x.py", ST_FAILED, "ImportError while importing",
+                        true);
+    results_colldetail_fill(MODE_JUNIT, path, "", &r);
     assert_int_equal(r.len, 1);
     assert_non_null(r.tests[0].failure);
     assert_null(strchr(r.tests[0].failure, '\n'));
-    run_result_free(&r);
+    results_model_free(&r);
     unlink(path);
     free(path);
     free(data);
@@ -402,13 +403,13 @@ static void exit4_selector_as_printed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(run_events_colon_runs),
+        cmocka_unit_test(results_events_colon_runs),
         cmocka_unit_test(plan_task_key_with_newline),
         cmocka_unit_test(run_record_foreign_result_file),
         cmocka_unit_test(plugin_config_huge_number),
         cmocka_unit_test(upload_shortfall_one_line),
         cmocka_unit_test(dynamic_identifier_newline),
-        cmocka_unit_test(plan_api_message_newline),
+        cmocka_unit_test(engine_api_message_newline),
         cmocka_unit_test(proc_stat_newline_in_name),
         cmocka_unit_test(oidc_token_control_bytes),
         cmocka_unit_test(probe_long_last_line),

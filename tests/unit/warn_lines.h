@@ -2,8 +2,8 @@
  * the phase (results readers, durations reader). */
 #ifndef TEP_TEST_WARN_LINES_H
 #define TEP_TEST_WARN_LINES_H
-#include "log.h"
-#include "strlist.h"
+#include "base/log.h"
+#include "base/strlist.h"
 
 /* Shows each line as the run phase does: log_warn, on stderr. */
 static inline void warn_to_stderr(void *user, const char *line)

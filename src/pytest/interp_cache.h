@@ -1,0 +1,88 @@
+/* interp_cache: the result-mode probe's answer, kept per interpreter and
+ * environment, so `run` does not start a Python (40-100 ms) to ask again
+ * what it asked in the last job.
+ *
+ * The probe (result_mode.c) asks the Python that runs pytest whether pytest and
+ * buildkite-test-collector are there. Its answer depends on the interpreter
+ * and on what its import path holds, so an entry is used only while all of
+ * that is unchanged:
+ *   - the key: the probe's own text and our version, the interpreter's words
+ *     and where its first word resolves (PATH), the working directory, and
+ *     every PYTHON* variable, VIRTUAL_ENV and HOME of the environment the
+ *     probe gets (a different one: another entry);
+ *   - the stamps, checked at every use: the interpreter file (device, inode,
+ *     size, mtime), and for every folder on its sys.path plus its
+ *     site-packages and user site-packages, present or not, the entries that
+ *     can change the answer, each with its inode and mtime: "pytest*",
+ *     "_pytest*", "buildkite_test_collector*" (what find_spec finds), and
+ *     "*.dist-info", "*.egg-info", "*.egg-link", "*.egg", "*.pth" (entry
+ *     points, and the folders .pth files add). pip installing, upgrading or
+ *     removing a package, an editable install, a venv made again: each adds,
+ *     removes or rewrites one of those. A folder that was missing and now
+ *     exists, or the reverse, is a change too. Other entries do not count:
+ *     the checkout itself is on sys.path (the working directory), and a job
+ *     adds and removes .test-engine-pytest there every time.
+ * The probe prints its folders first (INTERP_CACHE_PROBE_PY); they are
+ * stamped when its answer is kept, and again at every lookup.
+ *
+ * Where: $XDG_CACHE_HOME/test-engine-pytest, else $HOME/.cache/test-engine-
+ * pytest; a folder we made (0700) and own, not writable by others. One file
+ * per key, written atomically. A container that sees another interpreter
+ * than the host (plan on the host, run inside) has another key or other
+ * stamps, so it asks its own Python. Anything unusual (no HOME, a folder
+ * that is not ours, a path with a newline, a file that does not parse)
+ * means no cache: the probe runs, as it always did. Never prints. */
+#ifndef TEP_INTERP_CACHE_H
+#define TEP_INTERP_CACHE_H
+#include <stdbool.h>
+#include "base/strlist.h"
+
+/* Python statements the probe runs first: one "tep-probe-path <path>" line
+ * per folder of its import path, or "tep-probe-nocache" when one cannot be
+ * written on a line. Needs `sys` and `os` imported. */
+#define INTERP_CACHE_PROBE_PY                                                                      \
+    "def _tep_paths():\n"                                                                          \
+    "    import site\n"                                                                            \
+    "    paths = list(sys.path)\n"                                                                 \
+    "    for name in ('getsitepackages', 'getusersitepackages'):\n"                                \
+    "        try:\n"                                                                               \
+    "            got = getattr(site, name)()\n"                                                    \
+    "            paths += [got] if isinstance(got, str) else list(got)\n"                          \
+    "        except Exception:\n"                                                                  \
+    "            pass\n"                                                                           \
+    "    seen = set()\n"                                                                           \
+    "    out = sys.stdout.buffer\n"                                                                \
+    "    for p in paths:\n"                                                                        \
+    "        a = os.fsencode(os.path.abspath(p or os.curdir))\n"                                   \
+    "        if a in seen:\n"                                                                      \
+    "            continue\n"                                                                       \
+    "        seen.add(a)\n"                                                                        \
+    "        if b'\\n' in a or b'\\r' in a:\n"                                                     \
+    "            out.write(b'tep-probe-nocache\\n')\n"                                             \
+    "        else:\n"                                                                              \
+    "            out.write(b'tep-probe-path ' + a + b'\\n')\n"                                     \
+    "    out.flush()\n"                                                                            \
+    "try:\n"                                                                                       \
+    "    _tep_paths()\n"                                                                           \
+    "except Exception:\n"                                                                          \
+    "    sys.stdout.write('tep-probe-nocache\\n')\n"
+
+typedef struct {
+    char *file; /* the entry's path; NULL: no cache for this probe */
+    char *head; /* key and interpreter stamp, the entry's first lines */
+} interp_cache_t;
+
+/* Looks the probe up. true with *answer (the probe's output as it was, to be
+ * read as if the probe had just printed it; caller frees) when a valid entry
+ * exists. Either way c is ready for interp_cache_store (after a miss) and
+ * must be freed. python: the interpreter's words; probe: the probe's whole
+ * text and arguments joined (a new probe is a new key); env: the
+ * environment the probe gets. */
+bool interp_cache_lookup(interp_cache_t *c, const strlist_t *python, const char *probe,
+                         const strlist_t *env, char **answer);
+/* Keeps the probe's output (stamp lines and answer) for the next lookup;
+ * does nothing when the output has no usable stamps or c has no file. */
+void interp_cache_store(const interp_cache_t *c, const char *output);
+void interp_cache_free(interp_cache_t *c);
+
+#endif

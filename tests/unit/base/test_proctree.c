@@ -1,0 +1,138 @@
+/* proctree: our descendants, found through /proc and signalled; orphans
+ * re-parented to us (a child subreaper) count; a process name holding ") "
+ * does not confuse the /proc/PID/stat parse. Every wait is bounded. */
+#include "unit.h"
+#include "base/fs.h"
+#include "base/proctree.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How many descendants we have (signal 0 only checks that they exist). */
+static size_t count_descendants(void)
+{
+    return proctree_signal_descendants(0);
+}
+
+/* Waits (bounded) until we have `want` descendants. */
+static bool wait_for_descendants(size_t want)
+{
+    double until = fs_monotonic() + 20;
+    while (count_descendants() != want) {
+        if (fs_monotonic() > until) return false;
+        fs_sleep(0.02);
+    }
+    return true;
+}
+
+static pid_t start_sh(const char *script)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int become_subreaper(void **state)
+{
+    (void)state;
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    return 0;
+}
+
+static void none_at_first(void **state)
+{
+    (void)state;
+    assert_int_equal(count_descendants(), 0);
+    assert_true(proctree_gone_within(0.1, 0));
+}
+
+/* A child and the grandchild it started are both found; an orphaned
+ * grandchild (its parent gone) is still ours. */
+static void children_and_orphans_found(void **state)
+{
+    (void)state;
+    start_sh("sleep 60 & exec sleep 60");
+    assert_true(wait_for_descendants(2));
+    start_sh("sleep 60 & exit 0"); /* its sleep is orphaned, re-parented to us */
+    assert_true(wait_for_descendants(3));
+    proctree_kill_all(2.0);
+    assert_int_equal(count_descendants(), 0);
+}
+
+/* gone_within waits for what is there, and leaves the kept child alone. */
+static void gone_within_keeps_one(void **state)
+{
+    (void)state;
+    pid_t kept = start_sh("exec sleep 60");
+    assert_true(wait_for_descendants(1));
+    assert_false(proctree_gone_within(0.2, 0));
+    assert_true(proctree_gone_within(0.2, kept));
+    assert_int_equal(kill(kept, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(kept, &status, 0), kept); /* not reaped by proctree: ours to wait */
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(count_descendants(), 0);
+}
+
+/* TERM first; what ignores it is KILLed after the grace period. */
+static void kill_all_escalates(void **state)
+{
+    (void)state;
+    start_sh("trap '' TERM; while :; do sleep 0.1; done");
+    assert_true(wait_for_descendants(2)); /* the shell and one of its sleeps */
+    double start = fs_monotonic();
+    proctree_kill_all(0.3);
+    assert_int_equal(count_descendants(), 0);
+    assert_true(fs_monotonic() - start >= 0.3);
+}
+
+/* The command name sits in parentheses in /proc/PID/stat and may itself
+ * hold ") 1 ": the parent is read after the last ')'. */
+static void odd_process_name(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_NAME, "x) S 1 (y", 0, 0, 0);
+        pause();
+        _exit(0);
+    }
+    assert_true(wait_for_descendants(1));
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    double until = fs_monotonic() + 20;
+    char *comm = NULL;
+    for (;;) { /* the child renames itself after fork */
+        free(comm);
+        comm = fs_read_file(path, NULL);
+        if ((comm && strncmp(comm, "x) S 1 (y", 9) == 0) || fs_monotonic() > until) break;
+        fs_sleep(0.02);
+    }
+    assert_non_null(comm);
+    assert_memory_equal(comm, "x) S 1 (y", 9);
+    free(comm);
+    assert_int_equal(count_descendants(), 1);
+    assert_int_equal(proctree_signal_descendants(SIGKILL), 1);
+    assert_true(proctree_gone_within(20, 0));
+    errno = 0;
+    assert_int_equal(kill(pid, 0), -1);
+    assert_int_equal(errno, ESRCH);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(none_at_first),         cmocka_unit_test(children_and_orphans_found),
+        cmocka_unit_test(gone_within_keeps_one), cmocka_unit_test(kill_all_escalates),
+        cmocka_unit_test(odd_process_name),
+    };
+    return cmocka_run_group_tests(tests, become_subreaper, NULL);
+}

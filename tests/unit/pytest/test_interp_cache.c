@@ -1,0 +1,282 @@
+/* The probe cache: a hit only while the key (interpreter words and where
+ * they resolve, working directory, probe text, the environment that moves
+ * Python's import path) and every stamp (the interpreter file, the entries
+ * of each import folder that can change the answer) are what they were; no
+ * cache where the folder is not ours or the output is not a whole answer. */
+#include "unit.h"
+#include "scratch.h"
+#include "pytest/interp_cache.h"
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#define PROBE  "print('probe')"
+#define ANSWER "tep-probe pytest=1 collector=0 registered=1"
+
+typedef struct {
+    char root[64];
+    char cwd[PATH_MAX];
+    char *bin, *site, *later, *cache;
+    strlist_t python, env;
+} fixture_t;
+
+static void write_text(const char *path, const char *text)
+{
+    assert_true(fs_write_file(path, text, strlen(text))); /* a new inode each time */
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = xcalloc(1, sizeof *f);
+    assert_non_null(getcwd(f->cwd, sizeof f->cwd));
+    scratch_dir(f->root, sizeof f->root, "tep-interp-cache");
+    assert_int_equal(chdir(f->root), 0);
+    f->bin = xasprintf("%s/bin", f->root);
+    f->site = xasprintf("%s/site", f->root);
+    f->later = xasprintf("%s/later", f->root); /* on the path, not there yet */
+    f->cache = xasprintf("%s/cache", f->root);
+    assert_int_equal(mkdir(f->bin, 0700), 0);
+    assert_int_equal(mkdir(f->site, 0700), 0);
+    char *py = xasprintf("%s/python3", f->bin);
+    write_text(py, "#!/bin/sh\n");
+    assert_int_equal(chmod(py, 0700), 0);
+    free(py);
+    char *dist = xasprintf("%s/pytest-7.2.1.dist-info", f->site);
+    assert_int_equal(mkdir(dist, 0700), 0);
+    free(dist);
+    setenv("XDG_CACHE_HOME", f->cache, 1);
+    strlist_push(&f->python, "python3");
+    char *path = xasprintf("PATH=%s:/usr/bin", f->bin);
+    strlist_push_owned(&f->env, path);
+    strlist_push(&f->env, "PYTHONPATH=/src");
+    strlist_push(&f->env, "HOME=/home/ci");
+    strlist_push(&f->env, "UNRELATED=1");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(chdir(f->cwd), 0);
+    scratch_dir_remove(f->root);
+    unsetenv("XDG_CACHE_HOME");
+    free(f->bin);
+    free(f->site);
+    free(f->later);
+    free(f->cache);
+    strlist_free(&f->python);
+    strlist_free(&f->env);
+    free(f);
+    return 0;
+}
+
+/* The probe's output for the fixture's folders. */
+static char *probe_output(const fixture_t *f)
+{
+    return xasprintf("noise a plugin printed\ntep-probe-path %s\ntep-probe-path %s\n" ANSWER "\n",
+                     f->site, f->later);
+}
+
+static bool lookup(fixture_t *f, const char *probe, char **answer)
+{
+    interp_cache_t c;
+    bool hit = interp_cache_lookup(&c, &f->python, probe, &f->env, answer);
+    interp_cache_free(&c);
+    return hit;
+}
+
+static void store(fixture_t *f)
+{
+    interp_cache_t c;
+    char *answer = NULL;
+    assert_false(interp_cache_lookup(&c, &f->python, PROBE, &f->env, &answer));
+    char *out = probe_output(f);
+    interp_cache_store(&c, out);
+    free(out);
+    interp_cache_free(&c);
+}
+
+static bool hit(fixture_t *f)
+{
+    char *answer = NULL;
+    bool got = lookup(f, PROBE, &answer);
+    if (got) assert_non_null(strstr(answer, ANSWER));
+    free(answer);
+    return got;
+}
+
+static void kept_and_found_again(void **state)
+{
+    fixture_t *f = *state;
+    assert_false(hit(f));
+    store(f);
+    assert_true(hit(f));
+    assert_true(hit(f));
+    char *answer = NULL;
+    assert_true(lookup(f, PROBE, &answer));
+    assert_null(strstr(answer, "noise")); /* only the stamps and the answer */
+    free(answer);
+}
+
+static void a_package_installed_upgraded_or_removed_is_a_miss(void **state)
+{
+    fixture_t *f = *state;
+    store(f);
+    char *dist = xasprintf("%s/buildkite_test_collector-1.8.0.dist-info", f->site);
+    assert_int_equal(mkdir(dist, 0700), 0); /* pip install */
+    assert_false(hit(f));
+    store(f);
+    assert_true(hit(f));
+    char *old = xasprintf("%s/pytest-7.2.1.dist-info", f->site);
+    char *new = xasprintf("%s/pytest-8.0.0.dist-info", f->site);
+    assert_int_equal(rename(old, new), 0); /* pip install -U */
+    assert_false(hit(f));
+    store(f);
+    assert_int_equal(rmdir(dist), 0); /* pip uninstall */
+    assert_false(hit(f));
+    free(dist);
+    free(old);
+    free(new);
+}
+
+static void a_pth_file_rewritten_is_a_miss(void **state)
+{
+    fixture_t *f = *state;
+    char *pth = xasprintf("%s/__editable__.collector.pth", f->site);
+    write_text(pth, "/src/collector\n");
+    store(f);
+    assert_true(hit(f));
+    write_text(pth, "/src/elsewhere\n"); /* rewritten in place of the old one */
+    assert_false(hit(f));
+    free(pth);
+}
+
+static void other_entries_do_not_count(void **state)
+{
+    fixture_t *f = *state;
+    store(f);
+    char *noise = xasprintf("%s/.test-engine-pytest", f->site);
+    assert_int_equal(mkdir(noise, 0700), 0);
+    char *readme = xasprintf("%s/README.txt", f->site);
+    write_text(readme, "x");
+    assert_true(hit(f));
+    free(noise);
+    free(readme);
+}
+
+static void a_folder_that_appears_is_a_miss(void **state)
+{
+    fixture_t *f = *state;
+    store(f);
+    assert_int_equal(mkdir(f->later, 0700), 0); /* a user site made after the probe */
+    assert_false(hit(f));
+}
+
+static void a_new_interpreter_is_a_miss(void **state)
+{
+    fixture_t *f = *state;
+    store(f);
+    char *py = xasprintf("%s/python3", f->bin);
+    write_text(py, "#!/bin/sh\n# upgraded\n");
+    assert_int_equal(chmod(py, 0700), 0);
+    assert_false(hit(f));
+    free(py);
+}
+
+static void the_key_is_the_whole_environment_that_matters(void **state)
+{
+    fixture_t *f = *state;
+    store(f);
+    char *answer = NULL;
+    assert_false(lookup(f, PROBE " collector", &answer)); /* another probe */
+    strlist_t saved = f->env;
+    f->env = STRLIST_INIT;
+    for (size_t i = saved.len; i-- > 0;) strlist_push(&f->env, saved.items[i]);
+    assert_true(hit(f)); /* the same variables in another order */
+    strlist_push(&f->env, "NOT_PYTHON=2");
+    assert_true(hit(f));
+    strlist_push(&f->env, "PYTHONNOUSERSITE=1");
+    assert_false(hit(f));
+    strlist_free(&f->env);
+    f->env = saved;
+    assert_true(hit(f));
+    strlist_push(&f->python, "-I");
+    assert_false(hit(f)); /* other interpreter words */
+    free(f->python.items[--f->python.len]);
+    f->python.items[f->python.len] = NULL;
+    assert_true(hit(f));
+    assert_int_equal(mkdir("sub", 0700), 0);
+    assert_int_equal(chdir("sub"), 0);
+    assert_false(hit(f)); /* another working directory */
+}
+
+static void no_cache_where_it_cannot_be_trusted_or_the_answer_is_not_whole(void **state)
+{
+    fixture_t *f = *state;
+    store(f);
+    char *dir = xasprintf("%s/test-engine-pytest", f->cache);
+    assert_int_equal(chmod(dir, 0777), 0); /* anyone could write answers there */
+    assert_false(hit(f));
+    assert_int_equal(chmod(dir, 0700), 0);
+    assert_true(hit(f));
+    free(dir);
+
+    const char *bad[] = {"tep-probe-path /x\n", /* no answer */
+                         ANSWER "\n",           /* no folder */
+                         "tep-probe-nocache\ntep-probe-path /x\n" ANSWER "\n"};
+    unsetenv("XDG_CACHE_HOME");
+    setenv("XDG_CACHE_HOME", f->root, 1); /* a fresh cache */
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        interp_cache_t c;
+        char *answer = NULL;
+        assert_false(interp_cache_lookup(&c, &f->python, PROBE, &f->env, &answer));
+        interp_cache_store(&c, bad[i]);
+        interp_cache_free(&c);
+        if (hit(f)) fail_msg("output %zu was kept", i);
+    }
+    setenv("XDG_CACHE_HOME", "relative/cache", 1); /* not a place to trust */
+    const char *home = getenv("HOME");
+    char *saved_home = home ? xstrdup(home) : NULL;
+    unsetenv("HOME");
+    interp_cache_t c;
+    char *answer = NULL;
+    assert_false(interp_cache_lookup(&c, &f->python, PROBE, &f->env, &answer));
+    assert_null(c.file);
+    interp_cache_free(&c);
+    if (saved_home) setenv("HOME", saved_home, 1);
+    free(saved_home);
+}
+
+static void a_cut_entry_is_a_miss(void **state)
+{
+    fixture_t *f = *state;
+    store(f);
+    interp_cache_t c;
+    char *answer = NULL;
+    assert_true(interp_cache_lookup(&c, &f->python, PROBE, &f->env, &answer));
+    free(answer);
+    size_t len = 0;
+    char *text = fs_read_file(c.file, &len);
+    assert_true(fs_write_file(c.file, text, len - 5)); /* the answer's end is gone */
+    free(text);
+    interp_cache_free(&c);
+    assert_false(hit(f));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        unit_test_fixture(kept_and_found_again),
+        unit_test_fixture(a_package_installed_upgraded_or_removed_is_a_miss),
+        unit_test_fixture(a_pth_file_rewritten_is_a_miss),
+        unit_test_fixture(other_entries_do_not_count),
+        unit_test_fixture(a_folder_that_appears_is_a_miss),
+        unit_test_fixture(a_new_interpreter_is_a_miss),
+        unit_test_fixture(the_key_is_the_whole_environment_that_matters),
+        unit_test_fixture(a_cut_entry_is_a_miss),
+        unit_test_fixture(no_cache_where_it_cannot_be_trusted_or_the_answer_is_not_whole),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
