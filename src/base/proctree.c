@@ -154,6 +154,9 @@ void proctree_kill_all(double grace)
 {
     if (proctree_signal_descendants(SIGTERM) == 0) return;
     if (proctree_gone_within(grace, 0)) return;
-    proctree_signal_descendants(SIGKILL);
-    proctree_gone_within(2.0, 0);
+    /* KILL again until none is left: a shell in a loop may fork between our
+     * reading /proc and the signal, and its new child would outlive one KILL. */
+    double until = fs_monotonic() + PROCTREE_KILL_WAIT_S;
+    do proctree_signal_descendants(SIGKILL);
+    while (!proctree_gone_within(0.1, 0) && fs_monotonic() < until);
 }

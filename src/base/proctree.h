@@ -22,7 +22,9 @@ size_t proctree_signal_descendants(int sig);
  * pass. The child `keep` (not yet waited for), if > 0, is not reaped. Returns
  * true when no descendant is left. */
 bool proctree_gone_within(double seconds, pid_t keep);
-/* SIGTERM to every descendant, SIGKILL to what is left after `grace` seconds. */
+/* SIGTERM to every descendant, SIGKILL to what is left after `grace` seconds,
+ * again to anything started meanwhile, for at most PROCTREE_KILL_WAIT_S. */
+#define PROCTREE_KILL_WAIT_S 5.0
 void proctree_kill_all(double grace);
 
 #endif

@@ -28,6 +28,17 @@ static bool wait_for_descendants(size_t want)
     return true;
 }
 
+/* Waits (bounded) until we have at least `want` descendants. */
+static bool wait_for_descendants_at_least(size_t want)
+{
+    double until = fs_monotonic() + 20;
+    while (count_descendants() < want) {
+        if (fs_monotonic() > until) return false;
+        fs_sleep(0.02);
+    }
+    return true;
+}
+
 static pid_t start_sh(const char *script)
 {
     pid_t pid = fork();
@@ -127,12 +138,37 @@ static void odd_process_name(void **state)
     assert_int_equal(errno, ESRCH);
 }
 
+/* A shell that keeps starting children that ignore TERM, 200 a second: none
+ * outlives kill_all (it sends KILL again until none is left, since a child
+ * started between our reading /proc and the signal would outlive one round). */
+static void kill_all_catches_late_children(void **state)
+{
+    (void)state;
+    start_sh("trap '' TERM; while :; do (trap '' TERM; exec sleep 30) & sleep 0.005; done");
+    assert_true(wait_for_descendants_at_least(20));
+    proctree_kill_all(0.1);
+    assert_int_equal(count_descendants(), 0);
+}
+
+/* Whatever a test left behind (it failed halfway) is killed, so no process
+ * outlives this test binary holding ctest's output pipe open. */
+static int kill_leftovers(void **state)
+{
+    (void)state;
+    proctree_signal_descendants(SIGKILL);
+    proctree_gone_within(5, 0);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(none_at_first),         cmocka_unit_test(children_and_orphans_found),
-        cmocka_unit_test(gone_within_keeps_one), cmocka_unit_test(kill_all_escalates),
-        cmocka_unit_test(odd_process_name),
+        cmocka_unit_test_teardown(none_at_first, kill_leftovers),
+        cmocka_unit_test_teardown(children_and_orphans_found, kill_leftovers),
+        cmocka_unit_test_teardown(gone_within_keeps_one, kill_leftovers),
+        cmocka_unit_test_teardown(kill_all_escalates, kill_leftovers),
+        cmocka_unit_test_teardown(kill_all_catches_late_children, kill_leftovers),
+        cmocka_unit_test_teardown(odd_process_name, kill_leftovers),
     };
     return cmocka_run_group_tests(tests, become_subreaper, NULL);
 }
