@@ -3,6 +3,7 @@
 #include "net/http.h"
 #include "net/engine_api.h"
 #include "base/strlist.h"
+#include "te_server.h"
 #include <stdio.h>
 
 static void rate_limit_headers(void **state)
@@ -251,6 +252,55 @@ static void status_ok_is_2xx_with_an_answer(void **state)
     http_response_free(&r);
 }
 
+/* The number of lines (requests) in the stand-in's requests.jsonl. */
+static size_t requests_received(const te_server_t *s)
+{
+    char *text = te_server_requests(s);
+    size_t n = 0;
+    for (const char *p = text; *p; p++) n += *p == '\n';
+    free(text);
+    return n;
+}
+
+/* Which answers are tried again, over real HTTPS to the stand-in: a 409 (the
+ * plan is being made, "conflict"), a 429 and a 5xx are; a 400 or a 404 is
+ * the answer. */
+static void retried_answers(void **state)
+{
+    (void)state;
+    http_global_init();
+    te_server_t s;
+    te_server_start(&s);
+    const struct {
+        long status;
+        int attempts;
+    } cases[] = {{409, 2}, {429, 2}, {503, 2}, {400, 1}, {404, 1}};
+    size_t before = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *faults = xasprintf(
+            "{\"metadata\": [{\"status\": %ld, \"body\": {\"message\": \"x\"}}]}", cases[i].status);
+        te_server_faults(&s, faults);
+        free(faults);
+        http_client_t c;
+        http_client_init(&c, "Test Engine API", s.ca, 10, 60.0, 10, NULL);
+        http_response_t r;
+        http_response_init(&r);
+        char *url =
+            xasprintf("%s/v2/analytics/organizations/acme/suites/shop/test_plan_metadata", s.url);
+        http_request(&c, "POST", url, "{}", NULL, NULL, &r);
+        assert_int_equal(r.attempts, cases[i].attempts);
+        size_t now = requests_received(&s);
+        assert_int_equal(now - before, (size_t)cases[i].attempts);
+        before = now;
+        if (cases[i].attempts == 1) assert_int_equal(r.status, cases[i].status);
+        free(url);
+        http_response_free(&r);
+        http_client_free(&c);
+    }
+    te_server_stop(&s);
+    curl_global_cleanup();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +313,7 @@ int main(void)
         cmocka_unit_test(failed_attempts_go_to_the_warn_fn),
         cmocka_unit_test(unreachable_attempts_and_the_deadline),
         cmocka_unit_test(status_ok_is_2xx_with_an_answer),
+        cmocka_unit_test(retried_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 #include "unit.h"
 #include "report/report_upload.h"
+#include "config/config.h"
+#include "te_server.h"
+#include <cjson/cJSON.h>
 #include <signal.h>
 
 static report_upload_summary_t summary(size_t sent, size_t total, report_upload_end_t end)
@@ -102,6 +105,71 @@ static void skipped_too_large_unreachable_and_out_of_time(void **state)
     free(line);
 }
 
+/* How many records each upload request the stand-in received carried. */
+static void records_per_request(const te_server_t *s, buf_t *out)
+{
+    char *text = te_server_requests(s);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *r = cJSON_Parse(line);
+        const cJSON *data = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "body"), "data");
+        cJSON *records = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(data, "text")));
+        buf_printf(out, "%s%d", out->len ? " " : "", cJSON_GetArraySize(records));
+        cJSON_Delete(records);
+        cJSON_Delete(r);
+    }
+    free(text);
+}
+
+/* Collector records stream into batches of upload-batch-size, each posted
+ * once it is full, the rest at the end: 5 records in batches of 2 are three
+ * requests of 2, 2 and 1 (over real HTTPS to the stand-in). */
+static void batches_cut_at_the_batch_size(void **state)
+{
+    (void)state;
+    http_global_init();
+    te_server_t s;
+    te_server_start(&s);
+    setenv("BUILDKITE_ANALYTICS_TOKEN", "tok-upload", 1);
+    setenv("BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL", s.url, 1);
+    setenv("BUILDKITE_TEST_ENGINE_CA_BUNDLE", s.ca, 1);
+    const char *sizes[] = {"2", "5", "1"};
+    const char *want[] = {"2 2 1", "5", "1 1 1 1 1"};
+    for (size_t k = 0; k < 3; k++) {
+        setenv("BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE", sizes[k], 1);
+        config_t cfg;
+        config_load(&cfg);
+        assert_true(config_validate(&cfg, PHASE_REPORT));
+        report_upload_summary_t sum;
+        report_uploader_t *u = report_upload_start(&cfg, true, 1000, NULL, &sum);
+        report_walk_sink_t sink = report_upload_sink(u);
+        for (int i = 0; i < 5; i++) {
+            char *raw = xasprintf("{\"id\":\"%d\",\"scope\":\"t.py\",\"name\":\"test_%d\","
+                                  "\"result\":\"passed\"}",
+                                  i, i);
+            test_record_t rec = {.raw = raw, .raw_len = strlen(raw)};
+            sink.record(sink.user, &rec, 0);
+            free(raw);
+        }
+        report_upload_finish(u);
+        assert_int_equal(sum.records, 5);
+        buf_t got = BUF_INIT;
+        records_per_request(&s, &got);
+        assert_string_equal(got.data, want[k]);
+        buf_free(&got);
+        char *log = fs_join(s.server_dir, "requests.jsonl");
+        unlink(log); /* the next size's requests alone */
+        free(log);
+        report_upload_summary_free(&sum);
+        config_free(&cfg);
+    }
+    unsetenv("BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE");
+    unsetenv("BUILDKITE_TEST_ENGINE_CA_BUNDLE");
+    unsetenv("BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL");
+    unsetenv("BUILDKITE_ANALYTICS_TOKEN");
+    te_server_stop(&s);
+    curl_global_cleanup();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +177,7 @@ int main(void)
         cmocka_unit_test(interrupted_by_a_signal),
         cmocka_unit_test(stopped_for_a_reason),
         cmocka_unit_test(skipped_too_large_unreachable_and_out_of_time),
+        cmocka_unit_test(batches_cut_at_the_batch_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -288,6 +288,47 @@ static void skipped_testcases_carry_their_reason(void **state)
     free(scan.error);
 }
 
+/* pytest's JUnit for a run with two files that cannot be imported (the real
+ * pytest 7.2.1 output of the conformance run): each is a testcase with no
+ * classname and <error message="collection failure">, read as a collection
+ * error of that file; a setup error and the failures beside them are not. */
+static void collection_errors_from_real_pytest(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *xml = fs_read_file(
+        "fixtures/conformance/pytest-7.2.1-collector-1.8.0/collection-error-continue.xml", &len);
+    assert_non_null(xml);
+    recs_t r;
+    results_junit_scan_t scan;
+    read_xml(xml, len, &r, &scan);
+    assert_int_equal(r.len, 18);
+    size_t collection_errors = 0;
+    for (size_t i = 0; i < r.len; i++) collection_errors += r.v[i].collection_error;
+    assert_int_equal(collection_errors, 2);
+    const rec_t *imp = recs_find(&r, "tests/test_import_error.py");
+    assert_non_null(imp);
+    assert_true(imp->collection_error);
+    assert_int_equal(imp->status, ST_FAILED);
+    assert_true(recs_find(&r, "tests/test_syntax_error.py")->collection_error);
+    const rec_t *setup = recs_find(&r, "tests/test_basic.py::test_setup_error");
+    assert_non_null(setup);
+    assert_false(setup->collection_error);
+    assert_false(recs_find(&r, "tests/test_basic.py::test_fail")->collection_error);
+    recs_free(&r);
+    free(xml);
+    /* the label alone is not enough: a test of a class whose error says the
+     * same words is that test's error */
+    static const char TEST_ERROR[] =
+        "<testsuites><testsuite><testcase classname=\"tests.test_x\" name=\"test_y\">"
+        "<error message=\"collection failure\">boom</error></testcase></testsuite></testsuites>";
+    read_xml(TEST_ERROR, sizeof TEST_ERROR - 1, &r, &scan);
+    assert_int_equal(r.len, 1);
+    assert_string_equal(r.v[0].node_id, "tests/test_x.py::test_y");
+    assert_false(r.v[0].collection_error);
+    recs_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +341,7 @@ int main(void)
         cmocka_unit_test(skipped_testcases_carry_their_reason),
         cmocka_unit_test(entity_amplification_is_refused),
         cmocka_unit_test(attribute_lookup),
+        cmocka_unit_test(collection_errors_from_real_pytest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
