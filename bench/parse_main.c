@@ -28,7 +28,7 @@ int main(int argc, char **argv)
     results_model_t r;
     results_model_init(&r, NULL, 0);
     results_json_scan_t scan;
-    results_json_read_results(argv[1], &r, warn_line, NULL, &scan);
+    results_json_read_records(argv[1], results_model_add_fn, &r, warn_line, NULL, &scan);
     results_model_stats_t s;
     results_model_stats(&r, &s);
     outcome_t o = {.json_mode = true,

@@ -1,5 +1,5 @@
 /* Collector JSON reader: results_json_scan_file, results_json_read_records and
- * results_json_read_results on any bytes, at several chunk sizes (the first byte picks one) so
+ * results_json_read_records on any bytes, at several chunk sizes (the first byte picks one) so
  * chunk boundaries fall inside strings, escapes and numbers. Invariants: every element handed out
  * is non-empty and inside the file; a file read to its end is well formed; every record is handed
  * out with its raw bytes, and a usable one has a node id, a name and a duration that is a real
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     results_model_init(&r, NULL, 0);
     results_json_scan_t read;
     size_t warnings = 0;
-    results_json_read_results(path, &r, fuzz_count_warning, &warnings, &read);
+    results_json_read_records(path, results_model_add_fn, &r, fuzz_count_warning, &warnings, &read);
     FUZZ_CHECK(!read.error == !scan.error);
     FUZZ_CHECK(read.elements == scan.elements);
     FUZZ_CHECK(warnings <= RESULTS_JSON_MAX_WARNINGS + 1);

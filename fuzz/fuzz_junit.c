@@ -1,4 +1,4 @@
-/* JUnit reader: results_junit_read_records and results_junit_read_results (streaming, from a
+/* JUnit reader: results_junit_read_records (streaming, from a
  * file) on any bytes. Invariants: every testcase's byte range lies inside the
  * file, after the one before; every usable
  * record has a node id and a duration that is a real number of seconds or
@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     results_model_init(&r, NULL, 0);
     results_junit_scan_t read;
     size_t warnings = 0;
-    results_junit_read_results(path, &r, fuzz_count_warning, &warnings, &read);
+    results_junit_read_records(path, results_model_add_fn, &r, fuzz_count_warning, &warnings,
+                               &read);
     FUZZ_CHECK(!read.error == !scan.error);
     FUZZ_CHECK(warnings <= RESULTS_JUNIT_MAX_WARNINGS + 2);
     free(scan.error);

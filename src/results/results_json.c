@@ -427,9 +427,3 @@ void results_json_read_records(const char *path, record_fn fn, void *user, warn_
                     "shown)",
                     path, ctx.warnings.more, ctx.warnings.shown);
 }
-
-void results_json_read_results(const char *path, results_model_t *r, warn_fn warn, void *warn_user,
-                               results_json_scan_t *out)
-{
-    results_json_read_records(path, results_model_add_fn, r, warn, warn_user, out);
-}

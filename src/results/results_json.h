@@ -58,9 +58,6 @@ void results_json_scan_file(const char *path, results_json_element_fn fn, void *
  * later readers do not. */
 void results_json_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
                                void *warn_user, results_json_scan_t *out);
-/* results_json_read_records into the model. */
-void results_json_read_results(const char *path, results_model_t *r, warn_fn warn, void *warn_user,
-                               results_json_scan_t *out);
 /* Read size; tests shrink it to put chunk boundaries inside strings and escapes. */
 void results_json_set_chunk_size(size_t bytes);
 /* Largest record accepted (0: RESULTS_JSON_MAX_RECORD); tests lower it. */

@@ -383,12 +383,6 @@ void results_junit_read_records(const char *path, record_fn fn, void *user, warn
     fclose(f);
 }
 
-void results_junit_read_results(const char *path, results_model_t *r, warn_fn warn, void *warn_user,
-                                results_junit_scan_t *out)
-{
-    results_junit_read_records(path, results_model_add_fn, r, warn, warn_user, out);
-}
-
 /* ---- one testcase's names, from its bytes alone ---- */
 
 typedef struct {

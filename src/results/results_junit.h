@@ -45,9 +45,6 @@ typedef struct {
  * run phase warns, later readers do not). */
 void results_junit_read_records(const char *path, record_fn fn, void *user, warn_fn warn,
                                 void *warn_user, results_junit_scan_t *out);
-/* results_junit_read_records into the model. */
-void results_junit_read_results(const char *path, results_model_t *r, warn_fn warn, void *warn_user,
-                                results_junit_scan_t *out);
 /* Largest single tag accepted (0: RESULTS_JUNIT_MAX_TOKEN); tests lower it. */
 void results_junit_set_max_token(size_t bytes);
 

@@ -50,18 +50,6 @@ void results_model_free(results_model_t *r)
     memset(r, 0, sizeof *r);
 }
 
-char *results_model_node_id(const char *scope, const char *name)
-{
-    if (!*scope) return xstrdup(name);
-    size_t a = strlen(scope);
-    size_t b = strlen(name);
-    char *id = xmalloc(a + 2 + b + 1); /* hot path: no printf */
-    memcpy(id, scope, a);
-    memcpy(id + a, "::", 2);
-    memcpy(id + a + 2, name, b + 1);
-    return id;
-}
-
 const char *results_model_status_name(test_status_t s)
 {
     switch (s) {

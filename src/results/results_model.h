@@ -112,8 +112,6 @@ test_result_t *results_model_find(const results_model_t *r, const char *node_id)
  * is tracked under its new id). Nothing happens when it is not tracked. */
 void results_model_forget(results_model_t *r, const char *node_id);
 void results_model_stats(const results_model_t *r, results_model_stats_t *s);
-/* Node id from the collector's scope and name. Caller frees. */
-char *results_model_node_id(const char *scope, const char *name);
 const char *results_model_status_name(test_status_t s);
 test_status_t results_model_status_parse(const char *s);
 bool results_model_is_flaky(const test_result_t *t);

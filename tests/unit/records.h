@@ -27,6 +27,12 @@ typedef struct {
     size_t problems; /* records handed out with a problem */
 } recs_t;
 
+/* A node id from the collector's scope and name, as the readers make it. Caller frees. */
+static inline char *recs_node_id(const char *scope, const char *name)
+{
+    return *scope ? xasprintf("%s::%s", scope, name) : xstrdup(name);
+}
+
 static inline char *recs_dup(const char *s)
 {
     return s ? xstrdup(s) : NULL;
@@ -72,7 +78,7 @@ static inline void recs_free(recs_t *rs)
 static inline void recs_feed(results_model_t *r, const char *scope, const char *name,
                              test_status_t status, const char *failure, bool collection_error)
 {
-    char *id = results_model_node_id(scope, name);
+    char *id = recs_node_id(scope, name);
     test_record_t rec = {.scope = scope,
                          .name = name,
                          .node_id = id,

@@ -2,6 +2,7 @@
  * at a time; a retried test once, with its latest time; node ids escaped so
  * any name stays valid JSON; the artifact name safe for the agent's argv. */
 #include "unit.h"
+#include "records.h"
 #include "base/buf.h"
 #include "config/config.h"
 #include "report/report_durations.h"
@@ -49,7 +50,7 @@ static void feed(report_walk_sink_t *sink, const test_record_t *rec)
 static void feed_record(report_walk_sink_t *sink, const char *scope, const char *name,
                         test_status_t status, double duration, bool collection_error)
 {
-    char *id = results_model_node_id(scope, name);
+    char *id = recs_node_id(scope, name);
     test_record_t rec = {.scope = scope,
                          .name = name,
                          .node_id = id,

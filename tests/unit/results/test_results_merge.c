@@ -177,7 +177,7 @@ static void junit_merge_counts_kept_testcases(void **state)
     results_model_t r;
     results_model_init(&r, NULL, 0);
     results_junit_scan_t scan;
-    results_junit_read_results(out, &r, NULL, NULL, &scan);
+    results_junit_read_records(out, results_model_add_fn, &r, NULL, NULL, &scan);
     assert_null(scan.error);
     assert_int_equal(r.len, 1); /* the model keeps the failure only */
     assert_true(results_model_find(&r, "tests/test_bad.py")->collection_error);
@@ -312,7 +312,7 @@ static void detail_from_collector_json(void **state)
     results_model_t r;
     results_model_init(&r, NULL, 0);
     results_json_scan_t scan;
-    results_json_read_results(p, &r, NULL, NULL, &scan);
+    results_json_read_records(p, results_model_add_fn, &r, NULL, NULL, &scan);
     assert_null(scan.error);
     /* The parser's line is a traceback frame, not a cause... */
     assert_string_equal(
@@ -345,7 +345,7 @@ static void detail_from_junit(void **state)
     results_model_t r;
     results_model_init(&r, NULL, 0);
     results_junit_scan_t scan;
-    results_junit_read_results(p, &r, NULL, NULL, &scan);
+    results_junit_read_records(p, results_model_add_fn, &r, NULL, NULL, &scan);
     assert_null(scan.error);
     results_colldetail_fill(MODE_JUNIT, p, "", &r);
     assert_string_equal(results_model_find(&r, "tests/test_import.py")->failure,

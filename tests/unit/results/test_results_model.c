@@ -73,7 +73,7 @@ static void read_json_model(const char *name, results_model_t *r, results_json_s
 {
     char *p = conf(name);
     results_model_init(r, NULL, 0);
-    results_json_read_results(p, r, warn_to_stderr, NULL, scan);
+    results_json_read_records(p, results_model_add_fn, r, warn_to_stderr, NULL, scan);
     free(p);
 }
 
@@ -195,7 +195,7 @@ static void json_edge_files(void **state)
     recs_free(&rs);
     results_model_t r;
     results_model_init(&r, NULL, 0);
-    results_json_read_results(path, &r, warn_to_stderr, NULL, &scan);
+    results_json_read_records(path, results_model_add_fn, &r, warn_to_stderr, NULL, &scan);
     assert_int_equal(r.skipped_records, 1);
     results_model_stats_t st;
     results_model_stats(&r, &st);
@@ -259,7 +259,7 @@ static void junit_conformance(void **state)
         results_model_t r;
         char *p = conf(others[i]);
         results_model_init(&r, NULL, 0);
-        results_junit_read_results(p, &r, warn_to_stderr, NULL, &scan);
+        results_junit_read_records(p, results_model_add_fn, &r, warn_to_stderr, NULL, &scan);
         free(p);
         results_model_stats_t s;
         results_model_stats(&r, &s);
@@ -362,7 +362,7 @@ static test_record_t record(const char *scope, const char *name, char *node_id,
 static void add(results_model_t *r, const char *scope, const char *name, test_status_t status,
                 const char *failure)
 {
-    char *id = results_model_node_id(scope, name);
+    char *id = recs_node_id(scope, name);
     test_record_t rec = record(scope, name, id, status, failure);
     results_model_add(r, &rec);
     free(id);

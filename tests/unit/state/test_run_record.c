@@ -50,7 +50,7 @@ static void make_record(run_record_t *rec)
     for (int i = 0; i < 10000; i++) {
         char name[32];
         snprintf(name, sizeof name, "t_%d", i);
-        char *id = results_model_node_id("ok.py", name);
+        char *id = recs_node_id("ok.py", name);
         test_record_t r = {.scope = "ok.py",
                            .name = name,
                            .node_id = id,
