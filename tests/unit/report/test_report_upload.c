@@ -2,6 +2,9 @@
 #include "report/report_upload.h"
 #include "config/config.h"
 #include "te_server.h"
+#include "report/report_walk.h"
+#include "results/results_timing.h"
+#include "state/run_record.h"
 #include <cjson/cJSON.h>
 #include <signal.h>
 
@@ -120,18 +123,51 @@ static void records_per_request(const te_server_t *s, buf_t *out)
     free(text);
 }
 
-/* Collector records stream into batches of upload-batch-size, each posted
- * once it is full, the rest at the end: 5 records in batches of 2 are three
- * requests of 2, 2 and 1 (over real HTTPS to the stand-in). */
+/* A collector result file of `n` passing tests in dir/results/attempt-0.json,
+ * and the run record that names it. */
+static void one_attempt(const char *dir, int n, run_record_t *rec)
+{
+    char *results = fs_join(dir, "results");
+    assert_true(fs_mkdirs(results));
+    buf_t b = BUF_INIT;
+    buf_putc(&b, '[');
+    for (int i = 0; i < n; i++)
+        buf_printf(&b,
+                   "%s{\"id\":\"%d\",\"scope\":\"t.py\",\"name\":\"test_%d\","
+                   "\"file_name\":\"t.py\",\"result\":\"passed\",\"history\":{\"duration\":0.1}}",
+                   i ? "," : "", i, i);
+    buf_putc(&b, ']');
+    scratch_put(results, "attempt-0.json", b.data);
+    buf_free(&b);
+    free(results);
+    memset(rec, 0, sizeof *rec);
+    rec->mode = xstrdup("json");
+    results_model_init(&rec->result, NULL, 0);
+    results_timing_init(&rec->timing);
+    rec->n_attempts = 1;
+    rec->attempts = xcalloc(1, sizeof *rec->attempts);
+    rec->attempts[0].result_file = xstrdup("results/attempt-0.json");
+    rec->attempts[0].id_prefix = xstrdup("");
+}
+
+/* Collector records go up in batches of upload-batch-size, each posted once
+ * it is full, the rest at the end: 5 records in batches of 2 are three
+ * requests of 2, 2 and 1 (a result file walked as report walks it, over real
+ * HTTPS to the stand-in). */
 static void batches_cut_at_the_batch_size(void **state)
 {
     (void)state;
     http_global_init();
     te_server_t s;
     te_server_start(&s);
+    char dir[64];
+    scratch_dir(dir, sizeof dir, "test_report_upload");
+    run_record_t rec;
+    one_attempt(dir, 5, &rec);
     setenv("BUILDKITE_ANALYTICS_TOKEN", "tok-upload", 1);
     setenv("BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL", s.url, 1);
     setenv("BUILDKITE_TEST_ENGINE_CA_BUNDLE", s.ca, 1);
+    setenv("BUILDKITE_TEST_ENGINE_STATE_DIR", dir, 1);
     const char *sizes[] = {"2", "5", "1"};
     const char *want[] = {"2 2 1", "5", "1 1 1 1 1"};
     for (size_t k = 0; k < 3; k++) {
@@ -142,14 +178,7 @@ static void batches_cut_at_the_batch_size(void **state)
         report_upload_summary_t sum;
         report_uploader_t *u = report_upload_start(&cfg, true, 1000, NULL, &sum);
         report_walk_sink_t sink = report_upload_sink(u);
-        for (int i = 0; i < 5; i++) {
-            char *raw = xasprintf("{\"id\":\"%d\",\"scope\":\"t.py\",\"name\":\"test_%d\","
-                                  "\"result\":\"passed\"}",
-                                  i, i);
-            test_record_t rec = {.raw = raw, .raw_len = strlen(raw)};
-            sink.record(sink.user, &rec, 0);
-            free(raw);
-        }
+        report_walk_run(&cfg, &rec, &sink, 1, NULL);
         report_upload_finish(u);
         assert_int_equal(sum.records, 5);
         buf_t got = BUF_INIT;
@@ -163,9 +192,12 @@ static void batches_cut_at_the_batch_size(void **state)
         config_free(&cfg);
     }
     unsetenv("BUILDKITE_TEST_ENGINE_UPLOAD_BATCH_SIZE");
+    unsetenv("BUILDKITE_TEST_ENGINE_STATE_DIR");
     unsetenv("BUILDKITE_TEST_ENGINE_CA_BUNDLE");
     unsetenv("BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL");
     unsetenv("BUILDKITE_ANALYTICS_TOKEN");
+    run_record_free(&rec);
+    scratch_dir_remove(dir);
     te_server_stop(&s);
     curl_global_cleanup();
 }
