@@ -320,6 +320,9 @@ void fs_sleep(double seconds)
 
 void fs_rfc3339(double epoch, char out[40])
 {
+    /* a time a record did not hold (NaN) or one out of range is the epoch:
+     * converting it to time_t would be undefined */
+    if (!(epoch >= 0 && epoch < FS_RFC3339_MAX_EPOCH)) epoch = 0;
     time_t secs = (time_t)epoch;
     long usec = (long)((epoch - (double)secs) * 1e6);
     struct tm tm;

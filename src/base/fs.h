@@ -87,7 +87,9 @@ double fs_now(void);
 /* Monotonic seconds, for budgets and timeouts. */
 double fs_monotonic(void);
 void fs_sleep(double seconds);
-/* RFC 3339 timestamp in UTC with microseconds, for timelines. */
+/* RFC 3339 timestamp in UTC with microseconds, for timelines; a time before
+ * the epoch, after the year 9999 or not a number gives the epoch's. */
+#define FS_RFC3339_MAX_EPOCH 253402300800.0 /* 10000-01-01 */
 void fs_rfc3339(double epoch, char out[40]);
 
 #endif

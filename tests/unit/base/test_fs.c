@@ -6,6 +6,7 @@
 #include "scratch.h"
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -309,6 +310,13 @@ static void clocks_and_timestamps(void **state)
     assert_string_equal(text, "1970-01-01T00:00:00.000000Z");
     fs_rfc3339(1700000000.25, text);
     assert_string_equal(text, "2023-11-14T22:13:20.250000Z");
+    /* a time run.json did not hold (NaN), or one out of range, is the epoch,
+     * not undefined behaviour (UBSan: float-cast-overflow) */
+    const double odd[] = {NAN, INFINITY, -INFINITY, 1e300, -1e300, -0.5};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        fs_rfc3339(odd[i], text);
+        assert_string_equal(text, "1970-01-01T00:00:00.000000Z");
+    }
     assert_true(fs_now() > 1700000000.0);
     double before = fs_monotonic();
     fs_sleep(0.05);
