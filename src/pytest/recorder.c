@@ -16,7 +16,7 @@ bool recorder_start(recorder_t *r, char **err)
 
 bool recorder_on(const recorder_t *r)
 {
-    return r->dir && !r->failed;
+    return r->dir != NULL;
 }
 
 void recorder_env(const recorder_t *r, strlist_t *env, const char *events_path)

@@ -23,8 +23,7 @@
 #define RECORDER_MODULE "_tep_recorder"
 
 typedef struct {
-    char *dir;   /* the private directory holding the module, NULL when off */
-    bool failed; /* pytest could not import it once: no further pytest gets it */
+    char *dir; /* the private directory holding the module, NULL when off */
 } recorder_t;
 
 /* Writes the module into a private directory. false with *err when it

@@ -13,25 +13,25 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *part_file(const run_state_t *rn, int k, size_t j)
+static char *part_file(const run_context_t *ctx, int k, size_t j)
 {
     char *rel =
-        xasprintf("results/attempt-%d.part-%zu.%s", k, j + 1, result_mode_ext(rn->setup.mode));
-    char *path = state_dir_file(rn->cfg, rel);
+        xasprintf("results/attempt-%d.part-%zu.%s", k, j + 1, result_mode_ext(ctx->setup.mode));
+    char *path = state_dir_file(ctx->cfg, rel);
     free(rel);
     return path;
 }
 
 /* Cost of the command line without selectors (the result path of the
  * longest part name counted), for the argument budget. */
-static bool command_fixed_cost(const run_state_t *rn, const char *tmpl, int k, size_t *cost,
+static bool command_fixed_cost(const run_context_t *ctx, const char *tmpl, int k, size_t *cost,
                                char **err)
 {
     strlist_t none;
     strlist_t argv;
     strlist_init(&none);
     strlist_init(&argv);
-    char *longest = part_file(rn, k, (size_t)999999999);
+    char *longest = part_file(ctx, k, (size_t)999999999);
     bool ok = template_expand(tmpl, &none, longest, &argv, err);
     *cost = run_argsplit_list_cost(&argv);
     free(longest);
@@ -48,16 +48,17 @@ static void copy_range(const strlist_t *all, size_t from, size_t to, strlist_t *
 
 /* Merges the parts of attempt k into its one file, with the file's index
  * for the report phase (results_index.h), and removes them. */
-static void merge_parts(run_state_t *rn, const strlist_t *parts, const char *path)
+static void merge_parts(const run_context_t *ctx, run_record_t *rec, run_findings_t *found,
+                        const strlist_t *parts, const char *path)
 {
     results_merge_stats_t st;
     strlist_t problems; /* already reported part by part when they mattered */
     strlist_init(&problems);
     char *err = NULL;
-    const attempt_t *a = &rn->rec.attempts[rn->rec.n_attempts - 1];
-    if (!results_merge_concat_indexed(rn->setup.mode, parts, path, a->id_prefix, &st, &problems,
+    const attempt_t *a = &rec->attempts[rec->n_attempts - 1];
+    if (!results_merge_concat_indexed(ctx->setup.mode, parts, path, a->id_prefix, &st, &problems,
                                       &err)) {
-        strlist_push_owned(&rn->unreadable, xasprintf("results cannot be merged: %s", err));
+        strlist_push_owned(&found->unreadable, xasprintf("results cannot be merged: %s", err));
         free(err);
     } else {
         log_info("merged %zu result file%s (%zu records) into %s", st.files,
@@ -79,27 +80,28 @@ typedef struct {
 
 /* False (and the attempt stops as timed out) when the deadline passed
  * before group g could start. */
-static bool time_left_for_group(run_state_t *rn, const attempt_plan_t *ap, size_t g, int *signal)
+static bool time_left_for_group(const run_context_t *ctx, run_findings_t *found,
+                                const attempt_plan_t *ap, size_t g, int *signal)
 {
     if (ap->deadline <= 0 || run_part_seconds_left(ap->deadline) > 0) return true;
-    rn->outcome.timed_out = true;
+    found->outcome.timed_out = true;
     *signal = SIGTERM;
     log_error("BUILDKITE_TEST_ENGINE_TIMEOUT (%lds) ran out before part %zu of %zu; not "
               "starting it",
-              rn->cfg->run_timeout, g + 1, ap->groups->n);
+              ctx->cfg->run_timeout, g + 1, ap->groups->n);
     return false;
 }
 
 /* A part ended the run: what did not run, and why no further part starts. */
-static void note_run_ended(run_state_t *rn, const attempt_plan_t *ap, const run_part_t *part,
+static void note_run_ended(run_findings_t *found, const attempt_plan_t *ap, const run_part_t *part,
                            size_t g)
 {
     size_t from = g ? ap->groups->end[g - 1] : 0;
     size_t to = ap->groups->end[g];
     size_t total = ap->selectors->len;
     if (part->pr.exit_code == 2 && part->new_collection_errors) {
-        rn->attempt_entries = total;
-        rn->not_run = total - from; /* this part's entries and every later part's */
+        found->attempt_entries = total;
+        found->not_run = total - from; /* this part's entries and every later part's */
     }
     if (g + 1 < ap->groups->n && !part->pr.signal && !process_forwarded_signal())
         log_warn("pytest ended part %zu of %zu with exit %d; the remaining %zu entries do not "
@@ -108,13 +110,14 @@ static void note_run_ended(run_state_t *rn, const attempt_plan_t *ap, const run_
 }
 
 /* Runs group g; returns whether the run goes on to the next group. */
-static bool run_group(run_state_t *rn, const attempt_plan_t *ap, size_t g, strlist_t *files,
-                      int *combined, int *signal)
+static bool run_group(const run_context_t *ctx, run_record_t *rec, run_findings_t *found,
+                      const attempt_plan_t *ap, size_t g, strlist_t *files, int *combined,
+                      int *signal)
 {
     size_t from = g ? ap->groups->end[g - 1] : 0;
     strlist_t sel;
     copy_range(ap->selectors, from, ap->groups->end[g], &sel);
-    char *file = ap->groups->n == 1 ? xstrdup(ap->path) : part_file(rn, ap->k, g);
+    char *file = ap->groups->n == 1 ? xstrdup(ap->path) : part_file(ctx, ap->k, g);
     if (ap->groups->n > 1)
         log_info("part %zu of %zu: %zu entr%s", g + 1, ap->groups->n, sel.len,
                  sel.len == 1 ? "y" : "ies");
@@ -124,38 +127,39 @@ static bool run_group(run_state_t *rn, const attempt_plan_t *ap, size_t g, strli
                        .result_path = file,
                        .deadline = ap->deadline,
                        .index = ap->groups->n == 1}; /* parts: the merged file gets one */
-    run_part_run(rn, &part);
+    run_part_run(ctx, &part, rec, found);
     strlist_push_owned(files, file);
     strlist_free(&sel);
     *combined = run_classify_combine_exit(*combined, part.pr.exit_code);
     if (part.pr.signal) *signal = part.pr.signal;
     bool goes_on = !run_part_ends_run(&part);
-    if (!goes_on) note_run_ended(rn, ap, &part, g);
+    if (!goes_on) note_run_ended(found, ap, &part, g);
     process_result_free(&part.pr);
     return goes_on;
 }
 
 /* Runs the groups of one attempt, stopping where one pytest would have stopped. */
-static int run_groups(run_state_t *rn, const attempt_plan_t *ap, int *signal)
+static int run_groups(const run_context_t *ctx, run_record_t *rec, run_findings_t *found,
+                      const attempt_plan_t *ap, int *signal)
 {
     int combined = -1;
     strlist_t files;
     strlist_init(&files);
     for (size_t g = 0; g < ap->groups->n; g++) {
-        if (!time_left_for_group(rn, ap, g, signal)) break;
-        if (!run_group(rn, ap, g, &files, &combined, signal)) break;
+        if (!time_left_for_group(ctx, found, ap, g, signal)) break;
+        if (!run_group(ctx, rec, found, ap, g, &files, &combined, signal)) break;
     }
-    if (ap->groups->n > 1) merge_parts(rn, &files, ap->path);
+    if (ap->groups->n > 1) merge_parts(ctx, rec, found, &files, ap->path);
     strlist_free(&files);
     return combined < 0 ? 0 : combined;
 }
 
-static bool split_for_argv(run_state_t *rn, int k, const char *tmpl, const strlist_t *selectors,
-                           run_argsplit_t *groups, char **err)
+static bool split_for_argv(const run_context_t *ctx, int k, const char *tmpl,
+                           const strlist_t *selectors, run_argsplit_t *groups, char **err)
 {
     size_t fixed = 0;
-    if (!command_fixed_cost(rn, tmpl, k, &fixed, err)) return false;
-    size_t budget = run_argsplit_budget(&rn->env);
+    if (!command_fixed_cost(ctx, tmpl, k, &fixed, err)) return false;
+    size_t budget = run_argsplit_budget(&ctx->env);
     if (!run_argsplit_groups(selectors, fixed, budget, groups, err)) return false;
     if (groups->n > 1)
         log_info("%zu entries need %zu bytes of arguments, more than one command line should carry "
@@ -168,20 +172,21 @@ static bool split_for_argv(run_state_t *rn, int k, const char *tmpl, const strli
 
 /* Splits and runs the attempt; its combined exit code, -1 when the command
  * could not be built. */
-static int run_attempt_parts(run_state_t *rn, int k, const strlist_t *selectors, const char *path,
-                             int *signal)
+static int run_attempt_parts(const run_context_t *ctx, run_record_t *rec, run_findings_t *found,
+                             int k, const strlist_t *selectors, const char *path, int *signal)
 {
-    const char *tmpl = k == 0 ? rn->setup.test_cmd : rn->setup.retry_cmd;
-    double deadline = rn->cfg->run_timeout > 0 ? fs_monotonic() + (double)rn->cfg->run_timeout : 0;
+    const char *tmpl = k == 0 ? ctx->setup.test_cmd : ctx->setup.retry_cmd;
+    double deadline =
+        ctx->cfg->run_timeout > 0 ? fs_monotonic() + (double)ctx->cfg->run_timeout : 0;
     run_argsplit_t groups;
     char *err = NULL;
-    if (!split_for_argv(rn, k, tmpl, selectors, &groups, &err)) {
+    if (!split_for_argv(ctx, k, tmpl, selectors, &groups, &err)) {
         log_error("%s: %s",
                   k == 0 ? "BUILDKITE_TEST_ENGINE_TEST_CMD" : "BUILDKITE_TEST_ENGINE_RETRY_CMD",
                   err);
         free(err);
         unlink(path);
-        strlist_push_owned(&rn->unreadable, xstrdup("the command could not be built"));
+        strlist_push_owned(&found->unreadable, xstrdup("the command could not be built"));
         return -1;
     }
     attempt_plan_t ap = {.k = k,
@@ -190,28 +195,29 @@ static int run_attempt_parts(run_state_t *rn, int k, const strlist_t *selectors,
                          .groups = &groups,
                          .deadline = deadline,
                          .path = path};
-    int exit_code = run_groups(rn, &ap, signal);
+    int exit_code = run_groups(ctx, rec, found, &ap, signal);
     run_argsplit_free(&groups);
     return exit_code;
 }
 
-void run_attempt_run(run_state_t *rn, int k, const strlist_t *selectors)
+void run_attempt_run(const run_context_t *ctx, int k, const strlist_t *selectors, run_record_t *rec,
+                     run_findings_t *found)
 {
-    char *rel = xasprintf("results/attempt-%d.%s", k, result_mode_ext(rn->setup.mode));
-    char *path = state_dir_file(rn->cfg, rel);
-    attempt_t *a = &rn->rec.attempts[rn->rec.n_attempts++];
+    char *rel = xasprintf("results/attempt-%d.%s", k, result_mode_ext(ctx->setup.mode));
+    char *path = state_dir_file(ctx->cfg, rel);
+    attempt_t *a = &rec->attempts[rec->n_attempts++];
     a->index = k;
     a->result_file = rel;
     a->n_selectors = selectors->len;
     a->started = fs_now();
     int signal = 0;
-    a->exit_code = run_attempt_parts(rn, k, selectors, path, &signal);
+    a->exit_code = run_attempt_parts(ctx, rec, found, k, selectors, path, &signal);
     a->ended = fs_now();
     a->signal = signal ? signal : process_forwarded_signal();
-    rn->outcome.last_exit = a->exit_code;
+    found->outcome.last_exit = a->exit_code;
     if (signal)
-        rn->outcome.signal = signal;
+        found->outcome.signal = signal;
     else if (process_forwarded_signal())
-        rn->outcome.signal = process_forwarded_signal();
+        found->outcome.signal = process_forwarded_signal();
     free(path);
 }

@@ -9,14 +9,15 @@
  * collection error that stopped pytest, a usage or internal error, a signal,
  * the timeout) starts no further part. BUILDKITE_TEST_ENGINE_TIMEOUT bounds
  * the attempt as a whole. Each part is one run_part. What went wrong is
- * logged and noted in run_state_t, for the run phase's verdict. */
+ * logged and noted in the findings, for the run phase's verdict. */
 #ifndef TEP_RUN_ATTEMPT_H
 #define TEP_RUN_ATTEMPT_H
 #include "run/run_state.h"
 #include "base/strlist.h"
 
-/* Runs attempt k over `selectors` and records it in rn->rec.attempts (which
- * has room for it) and rn->outcome. */
-void run_attempt_run(run_state_t *rn, int k, const strlist_t *selectors);
+/* Runs attempt k over `selectors` and records it in rec->attempts (which
+ * has room for it) and found->outcome. */
+void run_attempt_run(const run_context_t *ctx, int k, const strlist_t *selectors, run_record_t *rec,
+                     run_findings_t *found);
 
 #endif

@@ -7,7 +7,7 @@
  * directory not found") for files that exist is retried with backoff while
  * retries and time are left, and forensics are printed when it stands
  * (run_exit4). A command that cannot start, a timeout and a result file that
- * cannot be read are logged and noted in run_state_t. */
+ * cannot be read are logged and noted in the findings (run_state.h). */
 #ifndef TEP_RUN_PART_H
 #define TEP_RUN_PART_H
 #include "base/process.h"
@@ -24,8 +24,11 @@ typedef struct {
     size_t new_collection_errors;
 } run_part_t;
 
-/* Runs the part and reads what it wrote (part->pr is overwritten). */
-void run_part_run(run_state_t *rn, run_part_t *part);
+/* Runs the part with what ctx gives every pytest, reads what it wrote into
+ * rec (its results, the tests a killed pytest was running, forensics) and
+ * notes what went wrong in found (part->pr is overwritten). */
+void run_part_run(const run_context_t *ctx, run_part_t *part, run_record_t *rec,
+                  run_findings_t *found);
 /* Whether the part ended the run as a single pytest would have ended it. */
 bool run_part_ends_run(const run_part_t *part);
 /* Seconds to a monotonic deadline (negative once past); 0 for no deadline. */

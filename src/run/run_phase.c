@@ -17,33 +17,41 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The phase's own: what every pytest run reads, the record being filled,
+ * what the attempts found (run_state.h). */
+typedef struct {
+    run_context_t ctx;
+    run_record_t rec;
+    run_findings_t found;
+} run_t;
+
 /* ---- between attempts: stop, or retry what failed ---- */
 
-static void count_outcome(run_state_t *rn)
+static void count_outcome(run_t *rn)
 {
     results_model_stats_t s;
     results_model_stats(&rn->rec.result, &s);
-    outcome_t *o = &rn->outcome;
+    outcome_t *o = &rn->found.outcome;
     o->collection_errors = s.collection_errors;
     o->failed = s.failed;
     o->muted_failed = s.muted_failed;
-    o->unreadable = rn->unreadable.len > 0;
+    o->unreadable = rn->found.unreadable.len > 0;
 }
 
-static bool terminal_now(run_state_t *rn)
+static bool terminal_now(run_t *rn)
 {
     count_outcome(rn);
-    if (!rn->outcome.signal)
-        rn->outcome.signal = process_forwarded_signal(); /* cancelled between attempts */
-    outcome_t *o = &rn->outcome;
+    if (!rn->found.outcome.signal)
+        rn->found.outcome.signal = process_forwarded_signal(); /* cancelled between attempts */
+    outcome_t *o = &rn->found.outcome;
     return o->signal || o->not_started || o->usage_error || o->collection_errors || o->unreadable ||
            (o->json_mode && o->last_exit == 2);
 }
 
 /* The node ids to run next; empty when nothing should be retried. */
-static void next_selectors(run_state_t *rn, strlist_t *next)
+static void next_selectors(run_t *rn, strlist_t *next)
 {
-    bool retry_muted = !rn->cfg->disable_retry_for_muted;
+    bool retry_muted = !rn->ctx.cfg->disable_retry_for_muted;
     for (size_t i = 0; i < rn->rec.result.len; i++) {
         const test_result_t *t = &rn->rec.result.tests[i];
         if (t->status != ST_FAILED || t->collection_error || (t->muted && !retry_muted)) continue;
@@ -55,9 +63,9 @@ static void next_selectors(run_state_t *rn, strlist_t *next)
     }
 }
 
-static void attempt_loop(run_state_t *rn, const strlist_t *slice)
+static void attempt_loop(run_t *rn, const strlist_t *slice)
 {
-    long max = rn->cfg->retry_count;
+    long max = rn->ctx.cfg->retry_count;
     strlist_t current;
     strlist_init(&current);
     for (size_t i = 0; i < slice->len; i++) strlist_push(&current, slice->items[i]);
@@ -68,7 +76,7 @@ static void attempt_loop(run_state_t *rn, const strlist_t *slice)
         else
             log_section("retry %ld of %ld: running the %zu failing test%s again", k, max,
                         current.len, current.len == 1 ? "" : "s");
-        run_attempt_run(rn, (int)k, &current);
+        run_attempt_run(&rn->ctx, (int)k, &current, &rn->rec, &rn->found);
         if (terminal_now(rn) || k == max) break;
         strlist_clear(&current);
         next_selectors(rn, &current);
@@ -80,15 +88,15 @@ static void attempt_loop(run_state_t *rn, const strlist_t *slice)
 /* ---- after the last attempt: result path, verdict, summary ---- */
 
 /* BUILDKITE_TEST_ENGINE_RESULT_PATH gets every test's final outcome. */
-static void write_result_path(run_state_t *rn)
+static void write_result_path(run_t *rn)
 {
-    const char *out = rn->cfg->result_path;
+    const char *out = rn->ctx.cfg->result_path;
     strlist_t files, problems;
     strlist_init(&files);
     strlist_init(&problems);
     size_t present = 0;
     for (size_t i = 0; i < rn->rec.n_attempts; i++) {
-        strlist_push_owned(&files, state_dir_file(rn->cfg, rn->rec.attempts[i].result_file));
+        strlist_push_owned(&files, state_dir_file(rn->ctx.cfg, rn->rec.attempts[i].result_file));
         present += fs_exists(files.items[i]);
     }
     results_merge_stats_t st;
@@ -101,9 +109,9 @@ static void write_result_path(run_state_t *rn)
         return;
     }
     char *err = NULL;
-    if (!results_merge_final(rn->setup.mode, &files, out, &st, &problems, &err)) {
+    if (!results_merge_final(rn->ctx.setup.mode, &files, out, &st, &problems, &err)) {
         log_error("BUILDKITE_TEST_ENGINE_RESULT_PATH: %s; the results are still in %s", err,
-                  rn->cfg->state_dir);
+                  rn->ctx.cfg->state_dir);
         free(err);
     } else {
         for (size_t i = 0; i < problems.len; i++) log_warn("result path: %s", problems.items[i]);
@@ -118,15 +126,15 @@ static void write_result_path(run_state_t *rn)
 
 /* pytest's own reports for every run (recorder.h); without them the
  * result file alone counts, as it always could. */
-static void start_recorder(run_state_t *rn)
+static void start_recorder(run_t *rn)
 {
     char *err = NULL;
-    if (!recorder_start(&rn->recorder, &err)) {
+    if (!recorder_start(&rn->ctx.recorder, &err)) {
         log_warn("%s; counting from the result files alone", err);
         free(err);
     }
     char *cwd = getcwd(NULL, 0); /* node ids are made to run from here (nodeid.h) */
-    rn->cwd = cwd ? cwd : xstrdup(".");
+    rn->ctx.cwd = cwd ? cwd : xstrdup(".");
 }
 
 /* The estimate the plan made for this slice; every test record the model
@@ -145,61 +153,62 @@ static void start_timing(run_record_t *rec, const slice_t *slice)
     rec->result.observe_user = t;
 }
 
-static void start_record(run_state_t *rn, const slice_t *slice)
+static void start_record(run_t *rn, const slice_t *slice)
 {
-    config_t *cfg = rn->cfg;
-    strlist_init(&rn->unreadable);
-    strlist_init(&rn->env);
+    config_t *cfg = rn->ctx.cfg;
+    strlist_init(&rn->found.unreadable);
+    strlist_init(&rn->ctx.env);
     start_recorder(rn);
     /* the collector must not upload what report uploads; no token for pytest */
-    childenv_build(&rn->env);
+    childenv_build(&rn->ctx.env);
     results_model_init(&rn->rec.result, slice->muted, slice->n_muted);
     start_timing(&rn->rec, slice);
     rn->rec.attempts = xcalloc((size_t)cfg->retry_count + 1, sizeof(attempt_t));
-    rn->rec.mode = xstrdup(rn->setup.mode == MODE_JSON ? "json" : "junit");
+    rn->rec.mode = xstrdup(rn->ctx.setup.mode == MODE_JSON ? "json" : "junit");
     rn->rec.plan_source = xstrdup(slice->source);
     rn->rec.plan_reason = xstrdup(slice->reason);
     rn->rec.from_server = slice->from_server;
-    rn->outcome.json_mode = rn->setup.mode == MODE_JSON;
+    rn->found.outcome.json_mode = rn->ctx.setup.mode == MODE_JSON;
 }
 
 /* Results cut short because the state dir's disk is full are an I/O problem,
  * not unreadable data (state_dir.h): said so, with what is kept. NULL when
  * that is not what happened. */
-static char *disk_full_why(const run_state_t *rn)
+static char *disk_full_why(const run_t *rn)
 {
-    if (!rn->outcome.unreadable || !state_dir_is_full(rn->cfg)) return NULL;
+    if (!rn->found.outcome.unreadable || !state_dir_is_full(rn->ctx.cfg)) return NULL;
     return xasprintf("disk full: the file system of %s has no room left, so pytest's results "
                      "were cut short (%s); the results before the cut are kept for the report "
                      "phase; free space there",
-                     rn->cfg->state_dir, rn->unreadable.items[0]);
+                     rn->ctx.cfg->state_dir, rn->found.unreadable.items[0]);
 }
 
-static int run_slice(run_state_t *rn, const slice_t *slice)
+static int run_slice(run_t *rn, const slice_t *slice)
 {
-    config_t *cfg = rn->cfg;
+    config_t *cfg = rn->ctx.cfg;
     if (*cfg->result_path) unlink(cfg->result_path); /* never leave an earlier run's file there */
     attempt_loop(rn, &slice->tests);
     if (*cfg->result_path) write_result_path(rn);
     terminal_now(rn); /* final counts, and a signal that came during parsing */
-    rn->outcome.cancelled = process_forwarded_signal() != 0;
-    int status = run_classify(cfg, &rn->outcome, &rn->rec.terminal);
+    rn->found.outcome.cancelled = process_forwarded_signal() != 0;
+    int status = run_classify(cfg, &rn->found.outcome, &rn->rec.terminal);
     char *disk_full = disk_full_why(rn);
     if (disk_full) {
         status = STATE_DIR_EXIT_DISK_FULL;
         rn->rec.terminal = false;
     }
-    run_facts_t facts = {.outcome = &rn->outcome,
+    run_facts_t facts = {.outcome = &rn->found.outcome,
                          .rec = &rn->rec,
-                         .start_error = rn->start_error,
-                         .unreadable = rn->unreadable.len ? rn->unreadable.items[0] : NULL,
-                         .missing_path = rn->missing_path,
-                         .usage = rn->usage,
-                         .usage_cmd = rn->usage_cmd,
+                         .start_error = rn->found.start_error,
+                         .unreadable =
+                             rn->found.unreadable.len ? rn->found.unreadable.items[0] : NULL,
+                         .missing_path = rn->found.missing_path,
+                         .usage = rn->found.usage,
+                         .usage_cmd = rn->found.usage_cmd,
                          .exit4_retries = cfg->exit4_retries,
                          .timeout_s = cfg->run_timeout,
-                         .slice_entries = rn->attempt_entries,
-                         .not_run = rn->not_run};
+                         .slice_entries = rn->found.attempt_entries,
+                         .not_run = rn->found.not_run};
     rn->rec.why = disk_full ? disk_full : run_summary_why(&facts, status, rn->rec.terminal);
     run_summary_print(&facts, status);
     if (rn->rec.terminal) log_error("%s (exit %d, terminal: do not retry)", rn->rec.why, status);
@@ -207,10 +216,10 @@ static int run_slice(run_state_t *rn, const slice_t *slice)
     return status;
 }
 
-static int run_nothing(run_state_t *rn)
+static int run_nothing(run_t *rn)
 {
-    config_t *cfg = rn->cfg;
-    rn->outcome.no_tests = true;
+    config_t *cfg = rn->ctx.cfg;
+    rn->found.outcome.no_tests = true;
     bool fail = cfg->fail_on_no_tests;
     log_section("no tests to run on this job");
     rn->rec.why = xstrdup(
@@ -223,15 +232,15 @@ static int run_nothing(run_state_t *rn)
 
 int run_phase_run(config_t *cfg, const slice_t *slice)
 {
-    run_state_t rn = {.cfg = cfg};
+    run_t rn = {.ctx.cfg = cfg};
     char *err = NULL;
-    if (!result_mode_resolve(cfg, &rn.setup, &err)) {
+    if (!result_mode_resolve(cfg, &rn.ctx.setup, &err)) {
         log_error("%s", err);
         free(err);
         return (int)cfg->config_exit_status;
     }
-    log_info("Results: %s mode (%s)", rn.setup.mode == MODE_JSON ? "collector JSON" : "JUnit XML",
-             rn.setup.why);
+    log_info("Results: %s mode (%s)",
+             rn.ctx.setup.mode == MODE_JSON ? "collector JSON" : "JUnit XML", rn.ctx.setup.why);
     process_catch_signals();
     start_record(&rn, slice);
     int status = slice->tests.len == 0 ? run_nothing(&rn) : run_slice(&rn, slice);
@@ -243,13 +252,13 @@ int run_phase_run(config_t *cfg, const slice_t *slice)
         if (fs_errno_is_full(e)) status = STATE_DIR_EXIT_DISK_FULL;
     }
     run_record_free(&rn.rec);
-    result_mode_free(&rn.setup);
-    strlist_free(&rn.unreadable);
-    strlist_free(&rn.env);
-    recorder_stop(&rn.recorder);
-    free(rn.cwd);
-    free(rn.missing_path);
-    free(rn.start_error);
-    free(rn.usage);
+    result_mode_free(&rn.ctx.setup);
+    strlist_free(&rn.found.unreadable);
+    strlist_free(&rn.ctx.env);
+    recorder_stop(&rn.ctx.recorder);
+    free(rn.ctx.cwd);
+    free(rn.found.missing_path);
+    free(rn.found.start_error);
+    free(rn.found.usage);
     return status;
 }

@@ -8,7 +8,8 @@
  *
  * One attempt is run_attempt (several pytest invocations when its entries do
  * not fit on one command line), one invocation is run_part; what they learn
- * travels in run_state_t (run_state.h). This file decides between attempts
+ * is passed to them (run_state.h: what they read, what they find, and the
+ * record they fill in). This file decides between attempts
  * and at the end: the exit status (run_classify), the summary (run_summary),
  * run.json (run_record).
  *

@@ -93,8 +93,8 @@ entries_for() {
   refute_output --partial "flaky (failed, then passed): tests/test_mod_399.py::test_p[m399i00099"
   assert_output --regexp "merged [0-9]+ result files \(40000 records\) into .*/results/attempt-1.json"
   assert_equal "$(run_json '[(a["selectors"], a["exit_code"]) for a in r["attempts"]]')" "[(400, 1), (40000, 0)]"
-  # One file per attempt for the report phase; the parts are merged and gone.
-  assert_equal "$(ls "$(state)/results")" "$(printf 'attempt-0.json\nattempt-1.json')"
+  # One file per attempt for the report phase (and its index); the parts are merged and gone.
+  assert_equal "$(ls "$(state)/results")" "$(printf 'attempt-0.json\nattempt-0.json.index\nattempt-1.json\nattempt-1.json.index')"
   assert_equal "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$(state)/results/attempt-1.json")" 40000
   assert_equal "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d), {r["result"] for r in d})' "$BATS_TEST_TMPDIR/all.json")" "40000 {'passed'}"
   # Every pytest (one first run, several parts) ran without either token.
@@ -126,7 +126,7 @@ entries_for() {
   # Part 1 ran and was recorded (its failure too); the merged attempt file has it.
   assert_equal "$(run_json 'r["attempts"][0]["exit_code"], r["terminal"]')" "(2, True)"
   assert_equal "$(run_json '[t["status"] for t in f if "m000i00003" in t["node_id"]]')" "['failed']"
-  assert_equal "$(ls "$(state)/results")" "attempt-0.json"
+  assert_equal "$(ls "$(state)/results")" "$(printf 'attempt-0.json\nattempt-0.json.index')"
 }
 
 @test "JUnit: parts merge into one valid document, exit codes combine (1), and the retry runs only the failure" {

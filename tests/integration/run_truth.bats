@@ -166,3 +166,13 @@ PY
   run grep -l -e "BUILDKITE_ANALYTICS_TOKEN" -e "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN" "$TEP_FLAKY_DIR"/env-0.txt "$TEP_FLAKY_DIR"/env-1.txt
   assert_failure
 }
+
+@test "a launcher that drops PYTHONPATH: pytest runs again without our recorder, and no later pytest of the run gets it" {
+  copy_fixture failing
+  export BUILDKITE_TEST_ENGINE_TEST_CMD="env -u PYTHONPATH $JUNIT_CMD" BUILDKITE_TEST_ENGINE_RETRY_COUNT=1
+  run "$TEP_BIN" run
+  assert_failure 1
+  assert_equal "$(grep -c "pytest could not import our recorder plugin" <<<"$output")" 1
+  assert_output --partial "failed: test_fail.py::test_really_broken"
+  assert_equal "$(grep -c '^\$ env -u PYTHONPATH' <<<"$output")" 3 # attempt 0 twice, the retry once
+}
