@@ -185,7 +185,13 @@ tep_source_key() {
 tep_save_stamp() {
   [[ -n ${tep_stamp:-} ]] || return 0
   if mkdir -p -m 700 -- "$tep_cache/checkouts"; then
-    printf '%s' "$tep_stamp_text" >"$tep_stamp.tmp.$$" && mv -f -- "$tep_stamp.tmp.$$" "$tep_stamp"
+    local tmp
+    # a fresh name (mktemp's O_EXCL), then a rename: never a name chosen in advance
+    if tmp=$(mktemp -- "$tep_stamp.XXXXXX"); then
+      if ! { printf '%s' "$tep_stamp_text" >"$tmp" && mv -f -- "$tmp" "$tep_stamp"; }; then
+        rm -f -- "$tmp"
+      fi
+    fi
   fi
   tep_stamp=
   return 0
@@ -202,8 +208,12 @@ tep_missing_build_tools() {
 # tep_build DEST: configures and compiles into DEST/bin, the log in DEST.log.
 # Quiet on success (one line); on failure the log's tail and where it is.
 tep_build() {
-  local dest=$1 tmp="$1.tmp.$$" started=$SECONDS
-  rm -rf "$tmp"
+  local dest=$1 tmp started=$SECONDS
+  # a fresh folder beside DEST (mktemp -d: made exclusively, mode 700), renamed into place
+  tmp=$(mktemp -d -- "$dest.build.XXXXXX") || {
+    tep_log "cannot make a build folder beside $dest; set the plugin's 'binary' option"
+    return 1
+  }
   mkdir -p "$tmp/bin"
   if cmake -S "$TEP_PLUGIN_DIR" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release -DTEP_TESTS=OFF >"$dest.log" 2>&1 &&
     cmake --build "$tmp/build" --target test-engine-pytest -j "$(nproc 2>/dev/null || echo 2)" >>"$dest.log" 2>&1 &&
