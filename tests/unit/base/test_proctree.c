@@ -71,7 +71,13 @@ static void children_and_orphans_found(void **state)
     (void)state;
     start_sh("sleep 60 & exec sleep 60");
     assert_true(wait_for_descendants(2));
-    start_sh("sleep 60 & exit 0"); /* its sleep is orphaned, re-parented to us */
+    /* Its sleep is orphaned, re-parented to us. The shell is reaped first:
+     * left a zombie it would still count (kill(pid, 0) finds it), and the
+     * only moment with 3 would be before it forked, which a loaded machine
+     * can step over. */
+    pid_t parent = start_sh("sleep 60 & exit 0");
+    int status = 0;
+    assert_int_equal(waitpid(parent, &status, 0), parent);
     assert_true(wait_for_descendants(3));
     proctree_kill_all(2.0);
     assert_int_equal(count_descendants(), 0);
