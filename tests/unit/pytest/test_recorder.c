@@ -401,8 +401,9 @@ static void real_pytest_every_outcome(void **state)
                 "    assert r.returncode == 0\n");
     /* the user's own plugin, through their own PYTHONPATH and PYTEST_PLUGINS */
     scratch_put(p.dir, "user_plug.py",
-                "def pytest_configure(config):\n"
-                "    open(str(config.rootpath / 'user-plugin-ran'), 'w').close()\n");
+                "import os\n"
+                "def pytest_configure(config):\n" /* rootdir: pytest 6.0 has no rootpath */
+                "    open(os.path.join(str(config.rootdir), 'user-plugin-ran'), 'w').close()\n");
     strlist_free(&p.env);
     base_env(&p.env);
     childenv_set(&p.env, "PYTHONPATH", p.dir);
