@@ -230,6 +230,24 @@ SH
   done
 }
 
+@test "the checkout stamp gets a fresh name: a link planted at a predictable one is never written through" {
+  # The stamp was written to "<stamp>.tmp.<pid>" then renamed: anyone who can
+  # guess a pid could plant a link there and have the hook write through it.
+  victim="$BATS_TEST_TMPDIR/victim"
+  echo mine > "$victim"
+  run bash -c 'source "$1/lib/plugin.bash"
+    tep_cache=$2
+    mkdir -p -m 700 "$tep_cache/checkouts"
+    tep_stamp=$tep_cache/checkouts/stamp tep_stamp_text=key
+    ln -s "$3" "$tep_stamp.tmp.$$"
+    tep_save_stamp
+    cat "$tep_cache/checkouts/stamp"' _ "$TEP_SOURCE_DIR" "$BATS_TEST_TMPDIR/cache" "$victim"
+  assert_success
+  assert_output key
+  assert_equal "$(cat "$victim")" mine
+  [ ! -L "$BATS_TEST_TMPDIR/cache/checkouts/stamp" ] || false
+}
+
 @test "a failing build shows its log and fails the job with 78" {
   rm "$STUBS/test-engine-pytest"
   plugin="$BATS_TEST_TMPDIR/plugin"
