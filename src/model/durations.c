@@ -264,8 +264,8 @@ char *durations_rebase(durations_t *d, const strlist_t *files, size_t *matched)
     *matched = files_named(d, &set);
     char *chosen = xstrdup("");
     if (*matched < d->len) {
-        prefix_votes_t v = {
-            0}; /* every field zero (gcc 10 warns on a designated initializer that names one) */
+        /* every field zero: gcc 10 warns on a designated initializer that names one */
+        prefix_votes_t v = {0};
         collect_votes(d, files, &v);
         size_t best = 0;
         for (size_t i = 0; i < v.prefixes.len; i++)

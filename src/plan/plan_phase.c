@@ -429,8 +429,8 @@ int plan_phase_plan(config_t *cfg)
         free(err);
         return status;
     }
-    entries_t e = {
-        0}; /* every field zero (gcc 10 warns on a designated initializer that names one) */
+    /* every field zero: gcc 10 warns on a designated initializer that names one */
+    entries_t e = {0};
     int status = *cfg->tag_filters ? need_entries(cfg, &e) : 0;
     if (status) {
         strlist_free(&e.list);
