@@ -2,10 +2,13 @@
 #include "results/results_cause.h"
 #include "net/agent.h"
 #include "report/report_markdown.h"
+#include "report/report_jobtable.h"
 #include "report/report_stepnote.h"
 #include "report/report_timing.h"
 #include "base/log.h"
 #include "results/results_model.h"
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +196,105 @@ static void annotate_timing(const config_t *cfg, const run_record_t *rec,
     buf_free(&body);
 }
 
+/* This job's row, as the step's table shows it (report_jobtable.h). */
+static void jobtable_row(const config_t *cfg, const run_record_t *rec, const glue_t *g,
+                         report_jobtable_row_t *row)
+{
+    double first, retries;
+    run_record_took(rec, &first, &retries);
+    const char *src = rec->plan_source ? rec->plan_source : "";
+    memset(row, 0, sizeof *row);
+    row->job = cfg->parallel_job;
+    row->retry = cfg->job_retry_count;
+    row->estimate_ms = rec->timing.estimate_s >= 0 ? lround(rec->timing.estimate_s * 1000) : -1;
+    row->took_ms = first >= 0 ? lround(first * 1000) : -1;
+    results_model_stats_t stats;
+    results_model_stats(&rec->result, &stats);
+    row->tests = (long)stats.total;
+    row->failed = (long)(g->job.failed + g->job.collection_errors);
+    row->plan = strncmp(src, "server", 6) == 0        ? 's'
+                : strcmp(src, "retry selectors") == 0 ? 'r'
+                                                      : 'l';
+    snprintf(row->job_id, sizeof row->job_id, "%s", cfg->job_id);
+}
+
+/* The rows the build's meta-data holds for this step, this job's own put in;
+ * false with *err when the agent cannot list them. */
+static bool jobtable_read(const config_t *cfg, const report_jobtable_row_t *mine,
+                          report_jobtable_row_t *rows, size_t *n, char **err)
+{
+    const char *args[] = {"meta-data", "keys", NULL};
+    buf_t keys = BUF_INIT;
+    bool ok = agent_call(cfg, args, NULL, NULL, &keys, err);
+    if (ok) {
+        *n = report_jobtable_parse(cfg->step_id, keys.data ? keys.data : "", keys.len,
+                                   cfg->parallel_job_count, rows);
+        *n = report_jobtable_merge(rows, *n, mine);
+    }
+    buf_free(&keys);
+    return ok;
+}
+
+static bool jobtable_write(const config_t *cfg, const report_jobtable_row_t *rows, size_t n,
+                           char **err)
+{
+    buf_t body = BUF_INIT;
+    report_jobtable_render(cfg->label, cfg->build_url, cfg->parallel_job_count, rows, n, &body);
+    char *context = report_jobtable_context(cfg->step_id);
+    const char *args[] = {
+        "annotate", "--style", "info", "--context", context, "--priority", REPORT_JOBTABLE_PRIORITY,
+        NULL};
+    bool ok = agent_call_with_text(cfg, args, body.data, body.len, err);
+    if (!ok && *err && strstr(*err, "priority")) { /* an agent older than priorities */
+        free(*err);
+        *err = NULL;
+        args[5] = NULL;
+        ok = agent_call_with_text(cfg, args, body.data, body.len, err);
+    }
+    free(context);
+    buf_free(&body);
+    return ok;
+}
+
+/* The step's table of jobs (parallel steps only): this job's row goes into
+ * the build's meta-data, then the whole table is written from every row
+ * found. When rows are missing it looks once more after writing: a job that
+ * finished at the same moment may have written its table without this row.
+ * Returns how many jobs planned locally (for the step's note), 0 if unknown. */
+static size_t annotate_jobtable(const config_t *cfg, const run_record_t *rec, const glue_t *g)
+{
+    if (cfg->parallel_job_count < 2 || !*cfg->job_id) return 0;
+    long count = cfg->parallel_job_count > REPORT_JOBTABLE_MAX_JOBS ? REPORT_JOBTABLE_MAX_JOBS
+                                                                    : cfg->parallel_job_count;
+    report_jobtable_row_t mine;
+    jobtable_row(cfg, rec, g, &mine);
+    report_jobtable_row_t *rows = xcalloc((size_t)count + 1, sizeof *rows);
+    size_t n = 0, local = 0;
+    char *key = report_jobtable_key(cfg->step_id, &mine);
+    char *value = xasprintf("job %ld of %ld, retry %ld (the key holds its row)", mine.job + 1,
+                            count, mine.retry);
+    char *err = NULL;
+    bool ok = agent_metadata_set(cfg, key, value, &err) &&
+              jobtable_read(cfg, &mine, rows, &n, &err) && jobtable_write(cfg, rows, n, &err);
+    if (ok && n < (size_t)count) {
+        size_t before = n;
+        ok = jobtable_read(cfg, &mine, rows, &n, &err) &&
+             (n == before || jobtable_write(cfg, rows, n, &err));
+    }
+    if (ok) {
+        local = report_jobtable_local(rows, n);
+        log_info("Annotation: the step's table of jobs written (%zu of %ld jobs reported so far)",
+                 n, count);
+    } else {
+        log_warn("could not write the step's table of jobs: %s", err);
+    }
+    free(err);
+    free(value);
+    free(key);
+    free(rows);
+    return local;
+}
+
 /* Before the upload: this job's section (failures or notes), its time, and
  * the step's note on a fallback plan. */
 static bool annotate_run(const config_t *cfg, const run_record_t *rec, glue_t *g, char **err)
@@ -213,10 +315,12 @@ static bool annotate_run(const config_t *cfg, const run_record_t *rec, glue_t *g
         buf_free(&body);
     }
     annotate_timing(cfg, rec, &g->job);
+    size_t local = annotate_jobtable(cfg, rec, g);
     bool fallback = rec->plan_source && strcmp(rec->plan_source, "fallback") == 0;
     if (fallback && !cfg->offline && rec->plan_reason && *rec->plan_reason) {
         report_stepnote_t note;
-        report_stepnote_plan(cfg->step_id, cfg->label, rec->plan_reason, &note);
+        report_stepnote_plan(cfg->step_id, cfg->label, rec->plan_reason, local,
+                             cfg->parallel_job_count, &note);
         annotate_step_note(cfg, &note);
     }
     return ok;

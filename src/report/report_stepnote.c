@@ -37,11 +37,20 @@ static void put_title(buf_t *b, const char *label, const char *what)
 }
 
 void report_stepnote_plan(const char *step_id, const char *label, const char *reason,
-                          report_stepnote_t *out)
+                          size_t local_jobs, long job_count, report_stepnote_t *out)
 {
     buf_init(&out->body);
     out->context = report_stepnote_context(step_id, "plan", reason);
-    put_title(&out->body, label, "split locally, not by Test Engine");
+    if (local_jobs && job_count > 1) {
+        /* The count is what the build's meta-data held when this job wrote
+         * the note; the last job to write it has the step's whole count. */
+        char *what =
+            xasprintf("%zu of %ld jobs split locally, not by Test Engine", local_jobs, job_count);
+        put_title(&out->body, label, what);
+        free(what);
+    } else {
+        put_title(&out->body, label, "split locally, not by Test Engine");
+    }
     buf_puts(&out->body, "Test Engine's plan API could not be used: ");
     report_markdown_text(&out->body, reason, WHY_MAX);
     buf_puts(&out->body,

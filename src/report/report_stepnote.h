@@ -12,7 +12,9 @@
  * name's hash ignores digits and whatever follows the first '(' (the
  * details: "(1 attempt, last error: HTTP 503)", "(2 attempts, ...)"), so one
  * outage stays one note, in the last writer's words. A note names no job and
- * carries no per-job count: each job's log has those.
+ * carries no per-job count: each job's log has those. The plan note counts
+ * the step's jobs that planned locally ("8 of 8 jobs split locally"), from
+ * the step's table of jobs; each writer knows more jobs than the one before.
  *
  * Notes: the plan fell back to the local split (not said when no Test Engine
  * is configured at all: that is the user's choice), and the results upload
@@ -29,9 +31,12 @@ typedef struct {
 } report_stepnote_t;
 
 /* The note for a plan that fell back because `reason` (the plan phase's
- * one line); label is BUILDKITE_LABEL (may be NULL). */
+ * one line); label is BUILDKITE_LABEL (may be NULL). local_jobs of
+ * job_count: how many jobs of the step planned locally, as far as the step's
+ * table of jobs knows (report_jobtable.h); 0 when it does not: the title
+ * then gives no count. */
 void report_stepnote_plan(const char *step_id, const char *label, const char *reason,
-                          report_stepnote_t *out);
+                          size_t local_jobs, long job_count, report_stepnote_t *out);
 /* The note for an upload that fell short; false (nothing to say) when every
  * result was sent. */
 bool report_stepnote_upload(const char *step_id, const char *label,

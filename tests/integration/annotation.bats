@@ -113,16 +113,18 @@ HOSTILE=(
   export BUILDKITE_TEST_ENGINE_RETRY_COUNT=1
   plan_for 4 test_md.py test_broken.py test_flaky_only.py test_green.py
   for n in 0 1 2 3; do job "$n" 4; done
-  # three boxes for the step, none per job
+  # four boxes for the step, none per job
   run ls "$AGENT_DIR/annotations"
-  assert_output "$(printf '%s\n' "$BOX-notes.md" "$BOX-notes.priority" "$BOX-notes.style" "$BOX-time.md" "$BOX-time.priority" "$BOX-time.style" "$BOX.md" "$BOX.priority" "$BOX.style")"
+  assert_output "$(printf '%s\n' "$BOX-jobs.md" "$BOX-jobs.priority" "$BOX-jobs.style" "$BOX-notes.md" "$BOX-notes.priority" "$BOX-notes.style" "$BOX-time.md" "$BOX-time.priority" "$BOX-time.style" "$BOX.md" "$BOX.priority" "$BOX.style")"
   assert_equal "$(cat "$AGENT_DIR/annotations/$BOX.style")" error
   assert_equal "$(cat "$AGENT_DIR/annotations/$BOX-notes.style")" warning
   assert_equal "$(cat "$AGENT_DIR/annotations/$BOX-time.style")" info
   # every call appended: jobs 1 and 2 (failing: the section, their time, then
   # the Test Engine run after the upload), job 3 (flaky: a note, its time); job 4 its time
   run grep -c "^annotate " "$AGENT_DIR/calls"
-  assert_output 9
+  assert_output 13 # and each job wrote the step's table of jobs whole
+  run grep -c "^annotate --style info --context $BOX-jobs --priority 1$" "$AGENT_DIR/calls"
+  assert_output 4
   run grep -c "^annotate --append" "$AGENT_DIR/calls"
   assert_output 9
   run grep -c -- "--context $BOX-time --priority 1$" "$AGENT_DIR/calls"
@@ -199,18 +201,21 @@ PY
   [ ! -e "$AGENT_DIR/annotations/$BOX-notes.md" ]
 }
 
-@test "an all-green step writes no failures or notes box: only each job's time, in the info box" {
+@test "an all-green step writes no failures or notes box: only each job's time and the step's table, in info boxes" {
   write_tests
   plan_for 2 test_green.py test_green.py
   job 0 2
   assert_output --partial "Annotation: no failures or notes from this job"
   job 1 2
   run ls "$AGENT_DIR/annotations"
-  assert_output "$(printf '%s\n' "$BOX-time.md" "$BOX-time.priority" "$BOX-time.style")"
+  assert_output "$(printf '%s\n' "$BOX-jobs.md" "$BOX-jobs.priority" "$BOX-jobs.style" "$BOX-time.md" "$BOX-time.priority" "$BOX-time.style")"
+  assert_equal "$(cat "$AGENT_DIR/annotations/$BOX-jobs.style")" info
   run grep -c "^annotate --append --style info --context $BOX-time --priority 1$" "$AGENT_DIR/calls"
   assert_output 2
-  run grep -c "^annotate" "$AGENT_DIR/calls"
+  run grep -c "^annotate --style info --context $BOX-jobs --priority 1$" "$AGENT_DIR/calls"
   assert_output 2
+  run grep -c "^annotate" "$AGENT_DIR/calls"
+  assert_output 4
 }
 
 @test "a full box: the refused section becomes one line saying so" {

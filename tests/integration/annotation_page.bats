@@ -106,6 +106,25 @@ check_page() {
   [[ "$time_html" == *"1 × xfail: bug 123 (e.g. <code>test_slow.py::test_known_bug</code>)"* ]]
   [[ "$time_html" == *"· 3 skipped</summary>"* ]]
 
+  # the step's table of jobs: a row per job in job order, written whole by
+  # each job from the rows the build's meta-data held (the last job's has all)
+  local jobs_html
+  jobs_html=$(box_html -jobs)
+  echo "$jobs_html"
+  [[ "$jobs_html" == *"Unit tests · the split, job by job</strong> (8 of 8 jobs reported)"* ]]
+  assert_equal "$(count '<tr>' <<<"$jobs_html")" 9 # the header and 8 jobs
+  rows=$(grep -o '<td><a href="[^"]*">[0-9] of 8</a></td>' <<<"$jobs_html" | sed 's/.*">\([0-9]\) of 8.*/\1/' | tr -d '\n')
+  assert_equal "$rows" 12345678
+  assert_equal "$(count '<td>planned locally</td>' <<<"$jobs_html")" 8
+  [[ "$jobs_html" =~ \<td\ align=\"right\"\>[0-9.]+m?s\</td\>.\<td\ align=\"right\"\>[0-9.]+m?s\</td\> ]] # estimated, took
+  assert_equal "$(count '<td align="right">1</td>' <<<"$jobs_html")" 7 # each green job ran its one test
+  [[ "$jobs_html" == *"<td align=\"right\">5, 1 failed</td>"* ]] # the slow file's 5 tests
+  [[ "$jobs_html" == *"8 of 8 jobs planned locally"* ]]
+  [ "$(grep -c -- "--context $BOX-jobs" "$AGENT_DIR/calls")" -ge 8 ]
+  ! grep -q -- "--append --style info --context $BOX-jobs" "$AGENT_DIR/calls"
+  # the shared plan note counts the jobs that planned locally
+  grep -q "Unit tests · 8 of 8 jobs split locally, not by Test Engine" $notes
+
   # the failing job's section opens a paragraph of its own, its link too
   err_html=$(box_html "")
   echo "$err_html"
@@ -143,7 +162,7 @@ check_page() {
     [ "$(stat -c %s "$shots/$png")" -gt 20000 ]
   done
   echo "# screenshots: $shots/annotation.png, $shots/annotation-open.png" >&3
-  # the page the browser loaded: four boxes, the time box last (priority 1)
-  grep -o "data-style='[a-z]*'" "$shots/annotation.html" | tr '\n' ' ' | grep -q "data-style='info' $"
-  assert_equal "$(grep -o "class='box'" "$shots/annotation.html" | wc -l)" 4
+  # the page the browser loaded: five boxes, the time box and the table of jobs last (priority 1)
+  grep -o "data-style='[a-z]*'" "$shots/annotation.html" | tr '\n' ' ' | grep -q "data-style='info' data-style='info' $"
+  assert_equal "$(grep -o "class='box'" "$shots/annotation.html" | wc -l)" 5
 }

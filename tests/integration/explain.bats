@@ -203,4 +203,13 @@ JSON
   done
   [[ "$html" == *"estimated 9.0s by Test Engine (42 timing samples, 1 of 2 entries with history), took "* ]]
   assert_equal "$(cat "$AGENT_DIR/annotations/test-engine-pytest-step-abcd-time.style")" info
+  # the step's table: one row per job, Test Engine's estimate against what it took
+  table=$(cmark-gfm --unsafe -e table "$AGENT_DIR/annotations/test-engine-pytest-step-abcd-jobs.md")
+  echo "$table"
+  [[ "$table" == *"shop · the split, job by job</strong> (3 of 3 jobs reported)"* ]]
+  assert_equal "$(grep -c '<td>Test Engine</td>' <<<"$table")" 3
+  [[ "$table" =~ \<td\ align=\"right\"\>9.0s\</td\>.\<td\ align=\"right\"\>[0-9.]+m?s\</td\>.\<td\ align=\"right\"\>[-+][0-9]+%\</td\> ]]
+  ! grep -q "planned locally" <<<"$table"
+  # the meta-data keys it was written from, one per job
+  assert_equal "$(grep -c '^test-engine-pytest:time:step-abcd:[0-2]:0:' "$AGENT_DIR/meta-data-keys")" 3
 }

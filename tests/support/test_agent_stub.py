@@ -107,6 +107,16 @@ def test_exists_exits_100_for_a_missing_key_and_get_fails(agent):
     assert (agent.store / "meta-data" / "a_b_c").read_bytes() == b"v"
 
 
+def test_keys_lists_every_key_once_a_newline_after_each(agent):
+    assert (agent("meta-data", "keys").returncode, agent("meta-data", "keys").stdout) == (0, b"")
+    for key, value in (("b:1", "x"), ("a/2", "y"), ("b:1", "z")):
+        assert agent("meta-data", "set", key, value).returncode == 0
+    r = agent("meta-data", "keys")
+    assert (r.returncode, r.stdout) == (0, b"b:1\na/2\n")
+    assert agent("meta-data", "keys", "extra").returncode == 1
+    assert agent("meta-data", "keys", env={"BUILDKITE_JOB_ID": None}).returncode == 1
+
+
 def test_meta_data_needs_a_job(agent):
     r = agent("meta-data", "set", "k", "v", env={"BUILDKITE_JOB_ID": None})
     assert r.returncode == 1 and b"missing job" in r.stderr
@@ -297,8 +307,8 @@ def test_promise_failure_pipeline_upload_and_unsupported_calls(agent, tmp_path):
     (tmp_path / "p.yml").write_text("steps:\n  - command: true\n")
     assert agent("pipeline", "upload", "p.yml").returncode == 0
     assert (agent.store / "pipelines" / "1.yml").read_text().startswith("steps:")
-    r = agent("meta-data", "keys")
-    assert r.returncode == 2 and b"unsupported call: meta-data keys" in r.stderr
+    r = agent("meta-data", "set-batch")
+    assert r.returncode == 2 and b"unsupported call" in r.stderr
     r = agent("step", "get", "outcome")
     assert r.returncode == 2
 

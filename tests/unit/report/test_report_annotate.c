@@ -14,7 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Call n writes call-n.args (one argument a line) and call-n.body; with a
+/* Call n writes call-n.args (one argument a line) and call-n.body; `meta-data
+ * keys` prints the file named keys when there is one; with a
  * file named refuse-n it then fails as the agent does on a full box; with
  * one named no-priority, a call with --priority fails as an agent older than
  * annotation priorities does. */
@@ -23,6 +24,9 @@ static const char *FAKE_AGENT =
     "n=$(ls \"$FAKE_AGENT_DIR\" | grep -c '^call-.*\\.args$')\n"
     "printf '%s\\n' \"$@\" > \"$FAKE_AGENT_DIR/call-$n.args\"\n"
     "cat > \"$FAKE_AGENT_DIR/call-$n.body\"\n"
+    "if [ \"$1 $2\" = 'meta-data keys' ] && [ -e \"$FAKE_AGENT_DIR/keys\" ]; then\n"
+    "  cat \"$FAKE_AGENT_DIR/keys\"\n"
+    "fi\n"
     "if [ -e \"$FAKE_AGENT_DIR/refuse-$n\" ]; then\n"
     "  echo 'fatal: annotation body is too large' >&2; exit 1\n"
     "fi\n"
@@ -122,7 +126,10 @@ static void failing_job_writes_its_section_to_the_error_box(void **state)
     char *err = NULL;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
     assert_null(err);
-    assert_int_equal(calls(f), 2); /* the section, then the job's time */
+    /* the section, the job's time, then the step's table of jobs: its row's key
+     * set, the keys read, the table written, the keys read once more (rows
+     * were missing) */
+    assert_int_equal(calls(f), 6);
     char *args = call_file(f, 0, "args");
     assert_string_equal(args, "annotate\n--append\n--style\nerror\n--context\n"
                               "test-engine-pytest-step-1\n");
@@ -153,7 +160,7 @@ static void a_passing_job_with_nothing_to_say_writes_only_its_time(void **state)
     add_record(f, "tests/test_a.py", "test_ok", ST_PASSED, NULL);
     char *err = NULL;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
-    assert_int_equal(calls(f), 1);
+    assert_int_equal(calls(f), 5); /* its time, then the step's table (4 calls) */
     char *args = call_file(f, 0, "args");
     assert_non_null(strstr(args, "--context\ntest-engine-pytest-step-1-time\n"));
     free(args);
@@ -164,7 +171,7 @@ static void a_passing_job_with_nothing_to_say_writes_only_its_time(void **state)
     /* ... and after an upload that went fine: nothing more. */
     report_upload_summary_t up = {.records = 1, .total = 1, .requests = 1};
     assert_true(report_annotate_send(&f->cfg, &f->rec, &up, &err));
-    assert_int_equal(calls(f), 1);
+    assert_int_equal(calls(f), 5);
 }
 
 /* An agent without --priority: the time goes in without it. */
@@ -179,10 +186,14 @@ static void an_agent_without_priorities_still_gets_the_time(void **state)
     add_record(f, "tests/test_a.py", "test_ok", ST_PASSED, NULL);
     char *err = NULL;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
-    assert_int_equal(calls(f), 2);
+    assert_int_equal(calls(f), 7); /* the time and the table: each refused once */
     char *args = call_file(f, 1, "args");
     assert_string_equal(args, "annotate\n--append\n--style\ninfo\n--context\n"
                               "test-engine-pytest-step-1-time\n");
+    free(args);
+    args = call_file(f, 5, "args");
+    assert_string_equal(args,
+                        "annotate\n--style\ninfo\n--context\ntest-engine-pytest-step-1-jobs\n");
     free(args);
 }
 
@@ -197,13 +208,13 @@ static void a_fallback_plan_is_the_steps_note(void **state)
     f->rec.plan_reason = xstrdup("Timeout: Test Engine API did not answer (2 attempts)");
     char *err = NULL;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
-    assert_int_equal(calls(f), 2); /* its time, then the step's note */
-    char *args = call_file(f, 1, "args");
+    assert_int_equal(calls(f), 6); /* its time, the step's table, then the step's note */
+    char *args = call_file(f, 5, "args");
     assert_null(strstr(args, "--append"));
     assert_non_null(strstr(args, "annotate\n--style\nwarning\n--context\n"
                                  "test-engine-pytest-step-1-note-"));
-    char *body = call_file(f, 1, "body");
-    assert_non_null(strstr(body, "split locally, not by Test Engine**"));
+    char *body = call_file(f, 5, "body");
+    assert_non_null(strstr(body, "1 of 3 jobs split locally, not by Test Engine**"));
     assert_non_null(strstr(body, "Timeout: Test Engine API did not answer (2 attempts)"));
     assert_null(strstr(body, "job 2 of 3")); /* the step's, not this job's */
     /* another job, another attempt count: the same note's box */
@@ -211,8 +222,8 @@ static void a_fallback_plan_is_the_steps_note(void **state)
     f->rec.plan_reason = xstrdup("Timeout: Test Engine API did not answer (3 attempts)");
     f->cfg.parallel_job = 2;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
-    assert_int_equal(calls(f), 4);
-    char *again = call_file(f, 3, "args");
+    assert_int_equal(calls(f), 12);
+    char *again = call_file(f, 11, "args");
     assert_string_equal(again, args);
     free(again);
     free(args);
@@ -220,7 +231,7 @@ static void a_fallback_plan_is_the_steps_note(void **state)
     /* no Test Engine configured: planning locally is the plan, not a problem */
     f->cfg.offline = true;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
-    assert_int_equal(calls(f), 5);
+    assert_int_equal(calls(f), 17);
 }
 
 /* Failed, then passed on an in-job retry: a note in the warning box. */
@@ -231,7 +242,7 @@ static void a_flaky_test_goes_to_the_notes_box(void **state)
     add_record(f, "tests/test_b.py", "test_flaky", ST_PASSED, NULL);
     char *err = NULL;
     assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
-    assert_int_equal(calls(f), 2); /* the note, then the job's time */
+    assert_int_equal(calls(f), 6); /* the note, the job's time, the step's table */
     char *args = call_file(f, 0, "args");
     assert_string_equal(args, "annotate\n--append\n--style\nwarning\n--context\n"
                               "test-engine-pytest-step-1-notes\n");
@@ -255,7 +266,7 @@ static void a_refused_section_becomes_one_line(void **state)
     assert_string_equal(err, "buildkite-agent annotate --append exited 1: fatal: annotation body "
                              "is too large");
     free(err);
-    assert_int_equal(calls(f), 3); /* refused, the line instead, then the job's time */
+    assert_int_equal(calls(f), 7); /* refused, the line instead, the job's time, the table */
     char *body = call_file(f, 1, "body");
     assert_non_null(strstr(body, "failed (1 failed · 0 passed); the annotation is full, details "
                                  "are in the job log\n\n<!-- /test-engine-pytest -->\n"));
@@ -308,6 +319,69 @@ static void the_upload_line(void **state)
     free(body);
 }
 
+/* The step's table of jobs: this job's row goes into a meta-data key, the
+ * table is written whole from every row the keys hold (another step's rows
+ * and a stale retry left out), the plan note counts the jobs that planned
+ * locally; a one-job step has no table. */
+static void the_steps_table_of_jobs(void **state)
+{
+    fixture_t *f = *state;
+    add_record(f, "tests/test_a.py", "test_ok", ST_PASSED, NULL);
+    free(f->rec.plan_source);
+    f->rec.plan_source = xstrdup("fallback");
+    f->rec.plan_reason = xstrdup("Timeout: Test Engine API did not answer");
+    f->rec.timing.estimate_s = 2.5;
+    char *keys = xasprintf("%s/keys", f->bin.dir);
+    FILE *out = fopen(keys, "w");
+    assert_non_null(out);
+    fputs("test-engine-pytest:time:step-1:0:0:3000:2900:40:0:l:job-1\n"
+          "test-engine-pytest:time:step-1:2:0:1000:9000:7:1:l:job-3\n"
+          "test-engine-pytest:time:step-1:2:1:1000:1100:7:0:l:job-3b\n"
+          "test-engine-pytest:time:step-9:1:0:1:1:1:0:s:other\n"
+          "retry-selectors\n",
+          out);
+    fclose(out);
+    free(keys);
+    char *err = NULL;
+    assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
+    assert_int_equal(calls(f), 5); /* time, key, keys, table (all 3 rows: no second look), note */
+    char *args = call_file(f, 1, "args");
+    assert_string_equal(args,
+                        "meta-data\nset\ntest-engine-pytest:time:step-1:1:0:2500:-:1:0:l:job-2\n");
+    free(args);
+    char *value = call_file(f, 1, "body");
+    assert_string_equal(value, "job 2 of 3, retry 0 (the key holds its row)");
+    free(value);
+    args = call_file(f, 2, "args");
+    assert_string_equal(args, "meta-data\nkeys\n");
+    free(args);
+    args = call_file(f, 3, "args");
+    assert_string_equal(args, "annotate\n--style\ninfo\n--context\ntest-engine-pytest-step-1-jobs\n"
+                              "--priority\n1\n");
+    free(args);
+    char *body = call_file(f, 3, "body");
+    assert_non_null(strstr(body, "(3 of 3 jobs reported)"));
+    assert_non_null(strstr(body, "| [1 of 3](https://buildkite.com/acme/shop/builds/7#job-1) | "
+                                 "planned locally | 3.0s | 2.9s | -3% | 40 |\n"
+                                 "| [2 of 3](https://buildkite.com/acme/shop/builds/7#job-2) | "
+                                 "planned locally | 2.5s | – | – | 1 |\n"
+                                 "| [3 of 3](https://buildkite.com/acme/shop/builds/7#job-3b) "
+                                 "(retry 1) | planned locally | 1.0s | 1.1s | +10% | 7 |\n"));
+    assert_null(strstr(body, "other"));
+    free(body);
+    body = call_file(f, 4, "body");
+    assert_non_null(strstr(body, "Unit tests · 3 of 3 jobs split locally, not by Test Engine**"));
+    free(body);
+    /* one job: no table, no meta-data */
+    f->cfg.parallel_job_count = 1;
+    f->cfg.parallel_job = 0;
+    assert_true(report_annotate_send(&f->cfg, &f->rec, NULL, &err));
+    assert_int_equal(calls(f), 7); /* its time and the note */
+    body = call_file(f, 6, "body");
+    assert_non_null(strstr(body, "Unit tests · split locally, not by Test Engine**"));
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +392,7 @@ int main(void)
         unit_test_fixture(a_flaky_test_goes_to_the_notes_box),
         unit_test_fixture(a_refused_section_becomes_one_line),
         unit_test_fixture(the_upload_line),
+        unit_test_fixture(the_steps_table_of_jobs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,13 +40,28 @@ static void the_plan_note(void **state)
 {
     (void)state;
     report_stepnote_t n;
-    report_stepnote_plan("step-1", ":pytest: Unit *tests*", "Error Plan: no tasks <b>", &n);
+    report_stepnote_plan("step-1", ":pytest: Unit *tests*", "Error Plan: no tasks <b>", 0, 8, &n);
     const char *body = buf_str(&n.body);
     assert_non_null(strstr(body, "**:warning: :pytest: Unit \\*tests\\* · split locally, not by "
                                  "Test Engine**\n\n"));
     assert_non_null(strstr(body, "Test Engine's plan API could not be used: Error Plan: no tasks "
                                  "\\<b\\>"));
-    assert_null(strstr(body, "[job")); /* no job named on the step's note */
+    assert_null(strstr(body, "[job"));  /* no job named on the step's note */
+    assert_null(strstr(body, " of 8")); /* no count known: none given */
+    report_stepnote_free(&n);
+    /* with the step's table of jobs: how many planned locally */
+    report_stepnote_plan("step-1", "Unit", "Error Plan: no tasks", 5, 8, &n);
+    assert_non_null(strstr(buf_str(&n.body), "**:warning: Unit · 5 of 8 jobs split locally, not by "
+                                             "Test Engine**\n\n"));
+    char *ctx = xstrdup(n.context);
+    report_stepnote_free(&n);
+    report_stepnote_plan("step-1", "Unit", "Error Plan: no tasks", 8, 8, &n);
+    assert_string_equal(ctx, n.context); /* one note, whatever the count: said once */
+    free(ctx);
+    report_stepnote_free(&n);
+    report_stepnote_plan("step-1", "Unit", "Error Plan: no tasks", 1, 1,
+                         &n); /* one job: no count */
+    assert_non_null(strstr(buf_str(&n.body), "Unit · split locally, not by Test Engine**"));
     report_stepnote_free(&n);
 }
 
