@@ -6,9 +6,13 @@
 #
 # Cost: the hooks run in every job, so the common path (a binary already
 # cached, preinstalled or given) uses bash builtins and one `stat` (the
-# cache's owner and mode), or one `--version` for a binary found on PATH or
-# given: no other process or subshell, no hashing of the plugin source (that
-# happens once per plugin checkout, see tep_source_key), no sed/tr/cut/dirname.
+# cache's owner and mode; for a build from source the same `stat` also gives
+# the sources' change times, see tep_cached_build), or one `--version` for a
+# binary found on PATH or given: no other process or subshell, no hashing of
+# the plugin source (that happens once per plugin checkout, see
+# tep_source_key), no sed/tr/cut/dirname. A command substitution that runs one
+# program says `exec`: with a redirection (2>&1) bash would otherwise fork a
+# subshell that forks again.
 # shellcheck shell=bash
 # Folders are made with mkdir -p -m 700: the last one (in the cache, or the
 # cache itself) is private; parents like ~/.cache get the user's umask.
@@ -92,19 +96,36 @@ tep_cache_dir() {
   fi
 }
 
+# What the cache's and the sources' `stat` says of each path: owner, mode,
+# change time, size, name (symlinks followed).
+tep_stat_format='%u %a %Z %s %n'
+
 # tep_private PATH...: true if every PATH (symlinks followed) is owned by us and
 # not writable by group or others; else says which and why, in one line. One
 # `stat` for all of them.
 tep_private() {
-  local out line uid mode path
-  if ! out=$(stat -L -c '%u %a %n' -- "$@" 2>&1); then
+  local out
+  if ! out=$(exec stat -L -c "$tep_stat_format" -- "$@" 2>&1); then
     tep_log "cannot check the owner and mode of the cache (${out%%$'\n'*}); set TEP_CACHE_DIR to a private directory"
     return 1
   fi
-  while IFS= read -r line; do
+  tep_owned "$out"
+}
+
+# tep_owned LINES: true if each line (stat's, tep_stat_format) is of a path
+# owned by us and not writable by group or others; else says which and why.
+# The lines are taken apart in place: `read` from a here-string would read
+# its pipe a byte at a time.
+tep_owned() {
+  local rest=$1$'\n' line uid mode path
+  while [[ -n $rest ]]; do
+    line=${rest%%$'\n'*}
+    rest=${rest:${#line}+1}
     uid=${line%% *}
     line=${line#* }
     mode=${line%% *}
+    line=${line#* }
+    line=${line#* }
     path=${line#* }
     if [[ $uid != "$EUID" ]]; then
       tep_log "refusing $path: it is owned by uid $uid, not by this user (uid $EUID), so it could hold a planted binary; remove it or set TEP_CACHE_DIR to a private directory"
@@ -114,7 +135,7 @@ tep_private() {
       tep_log "refusing $path: it is writable by group or others (mode $mode), so it could hold a planted binary; run chmod go-w on it or set TEP_CACHE_DIR to a private directory"
       return 1
     fi
-  done <<<"$out"
+  done
   return 0
 }
 
@@ -146,27 +167,89 @@ tep_checksum() {
   return 1
 }
 
+# tep_source_stat [PATH...]: sets tep_stat_out to what one `stat`
+# (tep_stat_format) says of what a build's signature covers, then of each
+# PATH. The signature's part: the top CMakeLists.txt, src and cmake, their
+# entries and those of src's folders, named relative to the checkout (a short
+# answer: bash's string operations cost by the character) and globbed in the
+# command substitution's own shell, after its cd (no test per file: one that
+# does not exist, such as an unmatched pattern, is simply missing from the
+# answer, the same way every time). A PATH is named as given.
+tep_source_stat() {
+  tep_stat_out=$(builtin cd -- "$TEP_PLUGIN_DIR" 2>/dev/null &&
+    exec stat -L -c "$tep_stat_format" -- CMakeLists.txt src src/* src/*/* cmake cmake/* "$@" 2>/dev/null) || true
+}
+
+# tep_stamp_file: sets tep_stamp_path to where this checkout's key and
+# signature are remembered (checkouts/<checkout path, escaped>); false when
+# that name would be too long (then the sources are hashed every time).
+tep_stamp_file() {
+  local id=${TEP_PLUGIN_DIR//%/%25}
+  id=${id//\//%2F}
+  tep_stamp_path="$tep_cache/checkouts/$id"
+  ((${#id} <= 200))
+}
+
+# tep_cached_build: the common path of a build from source, one process in
+# all. The key remembered for this checkout names the build; one `stat`
+# (tep_source_stat) of the sources, then of the cache, that build's folders
+# and its binary, gives both the sources' change times and the cache's owners
+# and modes. 0: the sources are as they were when the key was computed and the
+# build is private (tep_key, tep_bin set); 2: they are, but the build is not
+# private (said, refused); 1: anything else (no stamp, no build, a source
+# changed, stat failed): the caller takes the long way (tep_source_key), which
+# checks and says it all again. The answer is taken apart by prefix and
+# substring, never by a pattern as long as the signature (bash's ${x#"$sig"}
+# takes a third of a second here).
+tep_cached_build() {
+  local saved key sig cache=$tep_cache bin out line p owned=""
+  tep_stamp_file && [[ -f $tep_stamp_path ]] || return 1
+  IFS= read -r -d '' saved <"$tep_stamp_path" || true
+  key=${saved%%$'\n'*}
+  [[ $key == "$tep_plugin_version"-* && ${key#"$tep_plugin_version"-} =~ ^[0-9a-f]{12}$ ]] || return 1
+  sig=${saved:${#key}+1}
+  [[ -n $sig ]] || return 1
+  # the stat runs in the checkout: the cache's paths go to it absolute (a
+  # relative TEP_CACHE_DIR is relative to the job's folder)
+  [[ $cache == /* ]] || cache=$PWD/$cache
+  bin="$cache/$key/bin/test-engine-pytest"
+  [[ -x $bin ]] || return 1
+  tep_source_stat "$cache" "$cache/$key" "$cache/$key/bin" "$bin"
+  [[ $tep_stat_out == "$sig"* ]] || return 1
+  # exactly four lines left, the cache's, each of the path asked about (one
+  # that failed is missing, a name with a newline splits)
+  out=${tep_stat_out:${#sig}}
+  for p in "$cache" "$cache/$key" "$cache/$key/bin" "$bin"; do
+    line=${out%%$'\n'*}
+    [[ ${line#* * * * } == "$p" ]] || return 1
+    owned+=$line$'\n'
+    out=${out:${#line}+1}
+  done
+  [[ -z $out ]] || return 1
+  tep_owned "${owned%$'\n'}" || return 2
+  tep_key=$key
+  tep_bin="$tep_cache/$key/bin/test-engine-pytest"
+  return 0
+}
+
 # tep_source_key: sets tep_key to <version>-<hash of the plugin's C sources>,
 # the folder a build from this checkout lives in. The hash is computed once per
 # plugin checkout and remembered in the cache with the sources' change times
 # (one `stat`); it is computed again only when one of them changed (a checkout
 # updated or replaced in place: a change time cannot be carried over by a copy).
 # A new hash is written down by tep_save_stamp, once the cache is known private.
+# The common path checks the same record in fewer steps (tep_cached_build).
 tep_source_key() {
-  local stamp id f files=() sig="" saved="" hash
+  local sig="" saved="" key hash stamp_ok=0
   tep_stamp=
-  id=${TEP_PLUGIN_DIR//%/%25}
-  id=${id//\//%2F}
-  stamp="$tep_cache/checkouts/${id:0:200}"
-  for f in "$TEP_PLUGIN_DIR/CMakeLists.txt" "$TEP_PLUGIN_DIR/src" "$TEP_PLUGIN_DIR"/src/* "$TEP_PLUGIN_DIR"/src/*/* \
-    "$TEP_PLUGIN_DIR/cmake" "$TEP_PLUGIN_DIR"/cmake/*; do
-    [[ -e $f ]] && files+=("$f")
-  done
-  sig=$(stat -c '%Z %s %n' -- "${files[@]}") || sig=""
-  if [[ -n $sig && ${#id} -le 200 && -f $stamp ]]; then
-    IFS= read -r -d '' saved <"$stamp" || true
-    if [[ $saved == "$tep_plugin_version"-*$'\n'"$sig"$'\n' ]]; then
-      tep_key=${saved%%$'\n'*}
+  tep_stamp_file && stamp_ok=1
+  tep_source_stat
+  sig=$tep_stat_out
+  if [[ -n $sig && $stamp_ok == 1 && -f $tep_stamp_path ]]; then
+    IFS= read -r -d '' saved <"$tep_stamp_path" || true
+    key=${saved%%$'\n'*}
+    if [[ $key == "$tep_plugin_version"-* && ${saved:${#key}+1} == "$sig"$'\n' ]]; then
+      tep_key=$key
       return 0
     fi
   fi
@@ -175,8 +258,8 @@ tep_source_key() {
   hash=$(cd "$TEP_PLUGIN_DIR" && find src cmake CMakeLists.txt -type f \( -name '*.[ch]' -o -name '*.py' \
     -o -name '*.cmake' -o -name CMakeLists.txt \) | LC_ALL=C sort | xargs sha256sum | sha256sum) || return 1
   tep_key="$tep_plugin_version-${hash:0:12}"
-  if [[ -n $sig && ${#id} -le 200 ]]; then
-    tep_stamp=$stamp
+  if [[ -n $sig && $stamp_ok == 1 ]]; then
+    tep_stamp=$tep_stamp_path
     tep_stamp_text="$tep_key"$'\n'"$sig"$'\n'
   fi
   return 0
@@ -327,6 +410,12 @@ tep_cached_binary() {
     fi
   fi
   if [[ -d $tep_cache && ! ($tep_cache_in_tmp == 1 && -L $tep_cache) ]]; then
+    local status=0
+    tep_cached_build || status=$?
+    case $status in
+      0) return 0 ;;
+      2) return 1 ;;
+    esac
     tep_source_key || return 1
     tep_bin="$tep_cache/$tep_key/bin/test-engine-pytest"
     if [[ -x $tep_bin ]]; then

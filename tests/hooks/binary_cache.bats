@@ -279,6 +279,16 @@ release plan"
   run hook pre-command
   assert_failure 78
   assert_output --partial "refusing $bin: it is owned by uid 4242"
+  # The build's folder, writable by others, is refused too; put right, used again.
+  chown "$EUID" "$bin"
+  chmod o+w "${bin%/*}"
+  run hook pre-command
+  assert_failure 78
+  assert_output --partial "refusing ${bin%/*}: it is writable by group or others"
+  chmod o-w "${bin%/*}"
+  run hook pre-command
+  assert_success
+  refute_output --partial "built test-engine-pytest"
 }
 
 @test "the plugin source is hashed once per checkout, and again only when it changes" {
@@ -300,4 +310,55 @@ release plan"
   assert_output --partial "built test-engine-pytest"
   assert_equal "$(ls "$TEP_CACHE_DIR" | grep -cE "^$VERSION-[0-9a-f]{12}$")" 2
   refute_output --partial "$first"
+}
+
+@test "a cached build from source costs each hook one stat, like a release binary: no hashing, no other helper" {
+  fake_build_tools
+  export BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_RELEASE_URL=none
+  hook pre-command
+  # Every program the hooks could run, first on PATH: each logs its name, then runs.
+  spy="$BATS_TEST_TMPDIR/spy"
+  mkdir -p "$spy"
+  for t in stat find sha256sum sort xargs mkdir mktemp mv rm cat cp ln flock nproc tail chmod cmake cc pkg-config \
+    curl wget tar env; do
+    real=$(command -v "$t") || continue
+    printf '#!/bin/sh\necho %s >>"%s"\nexec "%s" "$@"\n' "$t" "$BATS_TEST_TMPDIR/ran" "$real" >"$spy/$t"
+    chmod +x "$spy/$t"
+  done
+  for h in pre-command post-command pre-exit; do
+    : >"$BATS_TEST_TMPDIR/ran"
+    PATH="$spy:$PATH" run hook "$h"
+    assert_success
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/ran")" "stat"
+  done
+  assert_equal "$(cut -d' ' -f2 "$STUB_LOG" | tr '\n' ' ')" "plan plan report cleanup "
+}
+
+@test "a source change is seen by its change time: same size, modification time put back, or under cmake/" {
+  fake_build_tools
+  export BUILDKITE_PLUGIN_TEST_ENGINE_PYTEST_RELEASE_URL=none
+  hook pre-command
+  # Change times are whole seconds: the change comes in a later one.
+  sleep 1.1
+  f="$PLUGIN/src/cmd/main.c"
+  when=$(stat -c %y "$f")
+  size=$(stat -c %s "$f")
+  # One byte rewritten in place (same inode, same size), the old modification time put back.
+  printf 'X' | dd of="$f" bs=1 count=1 conv=notrunc status=none
+  touch -d "$when" "$f"
+  assert_equal "$(stat -c '%y %s' "$f")" "$when $size"
+  run hook pre-command
+  assert_success
+  assert_output --partial "built test-engine-pytest"
+  assert_equal "$(ls "$TEP_CACHE_DIR" | grep -cE "^$VERSION-[0-9a-f]{12}$")" 2
+  # Unchanged since: the build is used as it is.
+  run hook pre-command
+  assert_success
+  refute_output --partial "built test-engine-pytest"
+  # The CMake files count too.
+  echo "# changed" >>"$PLUGIN/cmake/embed.cmake"
+  run hook pre-command
+  assert_success
+  assert_output --partial "built test-engine-pytest"
+  assert_equal "$(ls "$TEP_CACHE_DIR" | grep -cE "^$VERSION-[0-9a-f]{12}$")" 3
 }
