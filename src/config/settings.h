@@ -12,6 +12,9 @@
 
 /* Where the phases keep what they hand each other, relative to the checkout. */
 #define STATE_DIR_NAME ".test-engine-pytest"
+/* The file in a state folder that says this tool owns it (state_dir.h): it
+ * made the folder, or took it empty by creating this file exclusively. */
+#define STATE_DIR_MARKER ".test-engine-pytest-state"
 
 typedef struct {
     /* Test Engine */

@@ -17,6 +17,7 @@
 #include "plan/plan_summary.h"
 #include "plan/plan_tagfilter.h"
 #include "state/retrysel.h"
+#include "pytest/result_mode.h"
 #include "pytest/selector.h"
 #include "state/options_file.h"
 #include "state/slice_file.h"
@@ -442,6 +443,8 @@ int plan_phase_plan(config_t *cfg)
     log_rejected(&p);
     if (status == 0)
         status = write_slice(cfg, &p, e.found ? e.list.len : PLAN_SUMMARY_NOT_DISCOVERED);
+    /* run's result-mode question, asked here once for the job (result_mode.h) */
+    if (status == 0) result_mode_probe_ahead(cfg);
     plan_free(&p);
     strlist_free(&e.list);
     return status;

@@ -3,6 +3,7 @@
 #include "pytest/childenv.h"
 #include "base/fs.h"
 #include "base/strset.h"
+#include "config/config.h"
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,6 +19,27 @@
 #define PATH_LINE              "tep-probe-path "
 #define ANSWER_LINE            "tep-probe "
 
+/* Whether a folder is one only we can change: a real folder (lstat: not a
+ * link to one), ours, writable by nobody else. */
+static bool dir_is_ours(const char *dir)
+{
+    struct stat st;
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+           (st.st_mode & 022) == 0;
+}
+
+/* The job's copy in the state folder, or NULL when that folder is not one
+ * this tool owns (see the header): ours alone, and marked by us. */
+static char *job_file_in(const char *job_dir)
+{
+    if (!job_dir || !*job_dir || !dir_is_ours(job_dir)) return NULL;
+    char *marker = fs_join(job_dir, STATE_DIR_MARKER);
+    struct stat st;
+    bool marked = lstat(marker, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid();
+    free(marker);
+    return marked ? fs_join(job_dir, INTERP_CACHE_JOB_FILE) : NULL;
+}
+
 /* The cache folder, made if need be, or NULL when there is none we trust:
  * ours, a real folder, writable by nobody else. */
 static char *interp_cache_dir(void)
@@ -32,10 +54,7 @@ static char *interp_cache_dir(void)
     if (!base) return NULL;
     char *dir = fs_join(base, "test-engine-pytest");
     free(base);
-    struct stat st;
-    bool ours = fs_mkdirs(dir) && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-                st.st_uid == geteuid() && (st.st_mode & 022) == 0;
-    if (ours) return dir;
+    if (fs_mkdirs(dir) && dir_is_ours(dir)) return dir;
     free(dir);
     return NULL;
 }
@@ -158,7 +177,8 @@ static void path_stamp(const char *path, char *out, size_t size)
     snprintf(out, size, "d%llu:%llu:%016llx", (unsigned long long)st.st_ino, count, sum);
 }
 
-/* The entry's head: its key and the interpreter's stamp. */
+/* The entry's head (its key and the interpreter's stamp) and where the
+ * user cache keeps it; false when the interpreter does not resolve. */
 static bool build_head(interp_cache_t *c, const strlist_t *python, const char *probe,
                        const strlist_t *env)
 {
@@ -178,18 +198,20 @@ static bool build_head(interp_cache_t *c, const strlist_t *python, const char *p
     }
     free(exe);
     buf_free(&key);
-    return ok && c->file;
+    return ok;
 }
 
-/* The entry's text when it is a regular file of ours of a sane size. */
+/* The entry's text when it is a regular file of ours, that nobody else can
+ * write, of a sane size. */
 static char *read_entry(const char *path)
 {
+    if (!path) return NULL;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return NULL;
     struct stat st;
     char *text = NULL;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-        (size_t)st.st_size < INTERP_CACHE_MAX_BYTES) {
+        (st.st_mode & 022) == 0 && (size_t)st.st_size < INTERP_CACHE_MAX_BYTES) {
         text = xmalloc((size_t)st.st_size + 1);
         ssize_t n = read(fd, text, (size_t)st.st_size);
         if (n == st.st_size) {
@@ -227,24 +249,53 @@ static bool stamps_hold(const char *body)
     return ok && stamps > 0;
 }
 
-bool interp_cache_lookup(interp_cache_t *c, const strlist_t *python, const char *probe,
-                         const strlist_t *env, char **answer)
+/* The answer of the entry at path when it is ours, has c's head, and its
+ * stamps still hold; NULL otherwise. */
+static char *entry_answer(const interp_cache_t *c, const char *path)
+{
+    char *text = read_entry(path);
+    size_t n = strlen(c->head);
+    bool hit = text && strncmp(text, c->head, n) == 0 && stamps_hold(text + n) &&
+               strstr(text + n, "\n" ANSWER_LINE);
+    char *answer = hit ? xstrdup(text + n) : NULL;
+    free(text);
+    return answer;
+}
+
+bool interp_cache_lookup(interp_cache_t *c, const char *job_dir, const strlist_t *python,
+                         const char *probe, const strlist_t *env, char **answer)
 {
     memset(c, 0, sizeof *c);
     *answer = NULL;
     if (!build_head(c, python, probe, env)) return false;
-    char *text = read_entry(c->file);
-    size_t n = strlen(c->head);
-    bool hit = text && strncmp(text, c->head, n) == 0 && stamps_hold(text + n) &&
-               strstr(text + n, "\n" ANSWER_LINE);
-    if (hit) *answer = xstrdup(text + n);
-    free(text);
-    return hit;
+    c->job_file = job_file_in(job_dir);
+    *answer = entry_answer(c, c->job_file); /* the job's first: plan asked in this job */
+    if (!*answer) *answer = entry_answer(c, c->file);
+    return *answer != NULL;
+}
+
+bool interp_cache_can_store(const interp_cache_t *c)
+{
+    return c->head && (c->file || c->job_file);
+}
+
+/* Writes an entry atomically (fs.h: never through a link), readable and
+ * writable by us alone whatever the umask: read_entry refuses anything else. */
+static void write_entry(const char *path, const buf_t *b)
+{
+    if (!path) return;
+    fs_atomic_t w;
+    if (!fs_atomic_begin(&w, path)) return;
+    if (fchmod(fileno(w.f), 0600) != 0 || fwrite(b->data, 1, b->len, w.f) != b->len) {
+        fs_atomic_abandon(&w);
+        return;
+    }
+    fs_atomic_finish(&w);
 }
 
 void interp_cache_store(const interp_cache_t *c, const char *output)
 {
-    if (!c->file || strstr(output, "tep-probe-nocache")) return;
+    if (!interp_cache_can_store(c) || strstr(output, "tep-probe-nocache")) return;
     buf_t b = BUF_INIT;
     buf_puts(&b, c->head);
     size_t stamps = 0;
@@ -266,13 +317,17 @@ void interp_cache_store(const interp_cache_t *c, const char *output)
         line += n + (line[n] == '\n');
     }
     /* Only a whole answer after its folders: lookup checks both. */
-    if (answered && stamps) fs_write_file(c->file, b.data, b.len);
+    if (answered && stamps) {
+        write_entry(c->file, &b);
+        write_entry(c->job_file, &b);
+    }
     buf_free(&b);
 }
 
 void interp_cache_free(interp_cache_t *c)
 {
     free(c->file);
+    free(c->job_file);
     free(c->head);
     memset(c, 0, sizeof *c);
 }

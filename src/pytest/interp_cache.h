@@ -31,7 +31,20 @@
  * than the host (plan on the host, run inside) has another key or other
  * stamps, so it asks its own Python. Anything unusual (no HOME, a folder
  * that is not ours, a path with a newline, a file that does not parse)
- * means no cache: the probe runs, as it always did. Never prints. */
+ * means no cache: the probe runs, as it always did. Never prints.
+ *
+ * The job's copy: the same entry (same format, same key, same stamps) is
+ * also kept as INTERP_CACHE_JOB_FILE in the job's state folder, so a job
+ * that has no usable user cache (a fresh container, HOME=/dev/null) still
+ * asks Python once: `plan` (pre-command) asks when it can run the same
+ * interpreter, and `run` reads its answer. It is read first, then the user
+ * cache; a key that differs (the step command activated a venv, set
+ * PYTHONPATH...) or a stamp that moved is a miss like any other (run asks,
+ * and its answer replaces the copy). Only in a folder this tool owns: a
+ * real folder (not a link), ours, writable by nobody else, holding the
+ * state folder's marker (STATE_DIR_MARKER), which only a folder we made or
+ * took empty has; the file itself must be a regular file of ours that
+ * nobody else can write. Entries are written 0600. */
 #ifndef TEP_INTERP_CACHE_H
 #define TEP_INTERP_CACHE_H
 #include <stdbool.h>
@@ -67,21 +80,30 @@
     "except Exception:\n"                                                                          \
     "    sys.stdout.write('tep-probe-nocache\\n')\n"
 
+/* The job's copy, in the state folder (state_dir.h lists it, cleanup removes it). */
+#define INTERP_CACHE_JOB_FILE "result-mode-probe.txt"
+
 typedef struct {
-    char *file; /* the entry's path; NULL: no cache for this probe */
-    char *head; /* key and interpreter stamp, the entry's first lines */
+    char *file;     /* the user cache's entry; NULL: no user cache for this probe */
+    char *job_file; /* the job's copy; NULL: no job folder we own */
+    char *head;     /* key and interpreter stamp, the entry's first lines; NULL:
+                     * no entry can be kept (the interpreter does not resolve) */
 } interp_cache_t;
 
-/* Looks the probe up. true with *answer (the probe's output as it was, to be
- * read as if the probe had just printed it; caller frees) when a valid entry
- * exists. Either way c is ready for interp_cache_store (after a miss) and
- * must be freed. python: the interpreter's words; probe: the probe's whole
- * text and arguments joined (a new probe is a new key); env: the
- * environment the probe gets. */
-bool interp_cache_lookup(interp_cache_t *c, const strlist_t *python, const char *probe,
-                         const strlist_t *env, char **answer);
-/* Keeps the probe's output (stamp lines and answer) for the next lookup;
- * does nothing when the output has no usable stamps or c has no file. */
+/* Looks the probe up, in the job's copy first (job_dir: the state folder, or
+ * NULL), then in the user cache. true with *answer (the probe's output as it
+ * was, to be read as if the probe had just printed it; caller frees) when a
+ * valid entry exists. Either way c is ready for interp_cache_store (after a
+ * miss) and must be freed. python: the interpreter's words; probe: the
+ * probe's whole text and arguments joined (a new probe is a new key); env:
+ * the environment the probe gets. */
+bool interp_cache_lookup(interp_cache_t *c, const char *job_dir, const strlist_t *python,
+                         const char *probe, const strlist_t *env, char **answer);
+/* Whether a miss could be kept anywhere (c has a key and a file or a job file). */
+bool interp_cache_can_store(const interp_cache_t *c);
+/* Keeps the probe's output (stamp lines and answer) for the next lookup, in
+ * the user cache and the job's copy; does nothing when the output has no
+ * usable stamps or c has neither. */
 void interp_cache_store(const interp_cache_t *c, const char *output);
 void interp_cache_free(interp_cache_t *c);
 

@@ -67,14 +67,15 @@ void result_mode_probe_read(const buf_t *out, collector_probe_t *p)
     }
 }
 
-/* The answer an earlier probe gave in the same interpreter and environment,
- * when nothing it depends on changed since; false to run the probe. */
-static bool probe_cached(interp_cache_t *cache, const strlist_t *python, bool full,
-                         const strlist_t *env, collector_probe_t *p)
+/* The answer an earlier probe gave in the same interpreter and environment
+ * (this job's plan, or an earlier job), when nothing it depends on changed
+ * since; false to run the probe. */
+static bool probe_cached(interp_cache_t *cache, const char *job_dir, const strlist_t *python,
+                         bool full, const strlist_t *env, collector_probe_t *p)
 {
     char *text = NULL;
     char *probe = xasprintf("%s%s", PROBE_PY, full ? " collector" : "");
-    bool hit = interp_cache_lookup(cache, python, probe, env, &text);
+    bool hit = interp_cache_lookup(cache, job_dir, python, probe, env, &text);
     free(probe);
     if (hit) {
         buf_t out = {.data = text, .len = strlen(text), .cap = strlen(text) + 1};
@@ -89,7 +90,11 @@ static bool probe_cached(interp_cache_t *cache, const strlist_t *python, bool fu
     return hit;
 }
 
-static void probe_run(const strlist_t *python, bool full, collector_probe_t *p)
+/* Asks python (or finds its answer kept, see interp_cache.h). ahead: only
+ * to keep the answer for later (the plan phase): nothing runs when it could
+ * not be kept, or when the interpreter does not resolve here. */
+static void probe_run(const char *job_dir, const strlist_t *python, bool full, bool ahead,
+                      collector_probe_t *p)
 {
     memset(p, 0, sizeof *p);
     strlist_t argv, env;
@@ -97,7 +102,8 @@ static void probe_run(const strlist_t *python, bool full, collector_probe_t *p)
     strlist_init(&env);
     childenv_build(&env);
     interp_cache_t cache;
-    if (probe_cached(&cache, python, full, &env, p)) {
+    if (probe_cached(&cache, job_dir, python, full, &env, p) ||
+        (ahead && !interp_cache_can_store(&cache))) {
         interp_cache_free(&cache);
         strlist_free(&env);
         strlist_free(&argv);
@@ -230,18 +236,27 @@ static char *unknown_why(const interp_t *it, const char *py, const collector_pro
                      it->why_unknown);
 }
 
+/* Whether the command names its result option: --json, or --junit-xml /
+ * --junitxml ('=' or space form). Either one: the probe asks about pytest
+ * alone, not about the collector. */
+static void result_options(const strlist_t *words, bool *json, bool *junit)
+{
+    *json = template_words_have_option(words, "--json");
+    *junit = template_words_have_option(words, "--junit-xml") ||
+             template_words_have_option(words, "--junitxml");
+}
+
 /* Sets s->mode and s->why from the command's words and, when they do not
  * name a result option, from what the command's Python says. */
 static bool choose_mode(const config_t *cfg, const strlist_t *words, run_setup_t *s, char **err)
 {
-    bool json_opt = template_words_have_option(words, "--json");
-    bool junit_opt = template_words_have_option(words, "--junit-xml") ||
-                     template_words_have_option(words, "--junitxml");
+    bool json_opt, junit_opt;
+    result_options(words, &json_opt, &junit_opt);
     interp_t it;
     choose_python(cfg, words, &it);
     char *py = join_words(&it.argv);
     collector_probe_t p = {0};
-    if (it.argv.len) probe_run(&it.argv, !json_opt && !junit_opt, &p);
+    if (it.argv.len) probe_run(cfg->state_dir, &it.argv, !json_opt && !junit_opt, false, &p);
     bool ok = !(p.answered && !p.pytest && it.runs_pytest);
     if (!ok) {
         err_set(err,
@@ -278,6 +293,25 @@ bool result_mode_resolve(const config_t *cfg, run_setup_t *s, char **err)
     }
     strlist_free(&words);
     return ok;
+}
+
+void result_mode_probe_ahead(const config_t *cfg)
+{
+    strlist_t words = STRLIST_INIT;
+    strlist_t problems = STRLIST_INIT;
+    cmdcheck_commands_words(cfg, &words, &problems);
+    if (problems.len == 0 && words.len) {
+        bool json_opt, junit_opt;
+        result_options(&words, &json_opt, &junit_opt);
+        interp_t it;
+        choose_python(cfg, &words, &it);
+        collector_probe_t p = {0};
+        if (it.argv.len) probe_run(cfg->state_dir, &it.argv, !json_opt && !junit_opt, true, &p);
+        free(p.detail);
+        interp_free(&it);
+    }
+    strlist_free(&problems);
+    strlist_free(&words);
 }
 
 void result_mode_free(run_setup_t *s)

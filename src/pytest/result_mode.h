@@ -12,7 +12,13 @@
  * when pytest is not installed for it at all: that is a configuration error
  * (78) now, not an unreadable result (65) after a run. A command without
  * {{resultPath}} gets the mode's option appended, so results are never
- * silently missing. */
+ * silently missing.
+ *
+ * Asked once per job: the plan phase asks ahead (result_mode_probe_ahead)
+ * and the answer is kept in the job's state folder as well as in the user
+ * cache (interp_cache.h), so `run` starts no Python for it even in a fresh
+ * container; `run` asks again only when its interpreter or environment is
+ * not the plan's. */
 #ifndef TEP_RESULT_MODE_H
 #define TEP_RESULT_MODE_H
 #include "base/buf.h"
@@ -44,6 +50,13 @@ typedef struct {
     char *detail; /* why it did not answer */
 } result_mode_probe_t;
 void result_mode_probe_read(const buf_t *out, result_mode_probe_t *p);
+/* The plan phase's question ahead of `run`: asks the test command's Python
+ * what result_mode_resolve would ask, and keeps the answer for this job
+ * (the state folder, which must be prepared) and the next. Silent, and
+ * never an error: when that Python does not resolve here (a venv the step
+ * command makes or activates), or the answer could be kept nowhere, nothing
+ * runs; whatever it answers, `run` judges it, or asks again. */
+void result_mode_probe_ahead(const config_t *cfg);
 void result_mode_free(run_setup_t *s);
 const char *result_mode_ext(result_mode_t m);
 

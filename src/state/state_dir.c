@@ -4,6 +4,7 @@
 #include "base/fs.h"
 #include "base/json_get.h"
 #include "base/strlist.h"
+#include "pytest/interp_cache.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +15,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-/* Marks a folder this tool owns: it made it, or took it empty. Created
- * exclusively, so a folder is never taken over because a marker appeared in
- * it; refused places (the checkout and its parents, $HOME, /) are never
- * owned whatever they hold. */
-#define STATE_DIR_MARKER ".test-engine-pytest-state"
-#define GITIGNORE_TEXT   "*\n"
+/* STATE_DIR_MARKER (settings.h) marks a folder this tool owns: it made it,
+ * or took it empty. Created exclusively, so a folder is never taken over
+ * because a marker appeared in it; refused places (the checkout and its
+ * parents, $HOME, /) are never owned whatever they hold. */
+#define GITIGNORE_TEXT "*\n"
 /* Room kept for run.json on a disk that fills up (see state_dir.h). */
 #define RESERVE_NAME ".run.json.reserve"
 
@@ -331,13 +331,13 @@ static bool has_prefix_suffix(const char *name, const char *prefix, const char *
 }
 
 /* The state folder's own files: the phases' JSON files, the lock, the
- * per-job durations artifact (report_durations.h), the retry selectors
- * artifacts published or downloaded (retrysel.c), and temporary files of a
+ * result-mode probe's answer (interp_cache.h), the per-job durations artifact (report_durations.h),
+ * the retry selectors artifacts published or downloaded (retrysel.c), and temporary files of a
  * write that was cut short (fs.h). The marker goes last, on its own. */
 bool state_dir_is_own_name(const char *name)
 {
-    static const char *const exact[] = {"slice.json", "options.json", "run.json", "lock",
-                                        RESERVE_NAME};
+    static const char *const exact[] = {"slice.json", "options.json",        "run.json",
+                                        "lock",       INTERP_CACHE_JOB_FILE, RESERVE_NAME};
     for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
         if (!strcmp(name, exact[i])) return true;
     return has_prefix_suffix(name, "test-engine-pytest-durations-", ".json") ||

@@ -3,6 +3,8 @@
  *   slice.json       this job's tests and whom they were made for (slice_file.h)
  *   options.json     the plugin options the plan phase saw (options_file.h)
  *   run.json         the run result, written by run, read by report (run_record.h)
+ *   result-mode-probe.txt  the result-mode probe's answer, kept by plan for run
+ *                    (interp_cache.h: the job's copy)
  *   results/         one result file per pytest attempt
  *   lock             held by the run phase: one run per state dir at a time
  *   .test-engine-pytest-state   the marker: this tool owns the folder

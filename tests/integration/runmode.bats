@@ -190,3 +190,61 @@ pytest_script() {
   assert_success
   assert_equal "$(probes | wc -l)" 3
 }
+
+# No user cache at all: the first job in a fresh container.
+no_user_cache() { export HOME=/dev/null XDG_CACHE_HOME=; }
+
+@test "no user cache: plan asks the command's Python once, run reads its answer in the state folder" {
+  no_user_cache
+  export PYTHONPATH="$SUPPORT:$SPY"
+  run "$TEP_BIN" plan
+  assert_success
+  assert_equal "$(probes | wc -l)" 1
+  [ -f "$(state)/result-mode-probe.txt" ]
+  run "$TEP_BIN" run
+  assert_success
+  assert_output --partial "Results: JUnit XML mode (buildkite-test-collector is not importable by /usr/bin/python3)"
+  assert_equal "$(probes | wc -l)" 1 # the plan's answer
+  run "$TEP_BIN" run
+  assert_success
+  assert_equal "$(probes | wc -l)" 1
+  PYTHONNOUSERSITE=1 run "$TEP_BIN" run # another environment than the plan's: asked again
+  assert_success
+  assert_equal "$(probes | wc -l)" 2
+  run "$TEP_BIN" cleanup
+  assert_success
+  [ ! -e "$(state)" ] # the copy is one of the state folder's own files
+}
+
+@test "no user cache: the plan's answer is not the run's when the step command changes what Python sees" {
+  no_user_cache
+  mkdir -p "$BATS_TEST_TMPDIR/site"
+  export PYTHONPATH="$SUPPORT:$SPY:$BATS_TEST_TMPDIR/site"
+  run "$TEP_BIN" plan
+  assert_success
+  assert_equal "$(probes | wc -l)" 1
+  cp -r "$REGISTERED"/. "$BATS_TEST_TMPDIR/site/" # the step command: pip install buildkite-test-collector
+  run "$TEP_BIN" run
+  assert_success
+  assert_output --partial "Results: collector JSON mode (buildkite-test-collector is a registered pytest plugin for /usr/bin/python3)"
+  assert_equal "$(probes | wc -l)" 2
+}
+
+@test "plan cannot run the command's Python (a venv the step command makes): it asks nothing, says nothing, and succeeds" {
+  no_user_cache
+  export PYTHONPATH="$SUPPORT:$SPY"
+  export BUILDKITE_TEST_ENGINE_TEST_CMD=".venv/bin/python -m pytest -p no:cacheprovider {{testExamples}}"
+  run "$TEP_BIN" plan
+  assert_success
+  refute_output --partial ".venv"
+  refute_output --partial "python"
+  refute_output --partial "probe"
+  assert_equal "$(probes | wc -l)" 0
+  [ ! -e "$(state)/result-mode-probe.txt" ]
+  mkdir -p .venv/bin
+  ln -s /usr/bin/python3 .venv/bin/python # the step command: python3 -m venv .venv
+  run "$TEP_BIN" run
+  assert_success
+  assert_output --partial "Results: JUnit XML mode (buildkite-test-collector is not importable by .venv/bin/python)"
+  assert_equal "$(probes | wc -l)" 1
+}

@@ -2,9 +2,13 @@
  * they resolve, working directory, probe text, the environment that moves
  * Python's import path) and every stamp (the interpreter file, the entries
  * of each import folder that can change the answer) are what they were; no
- * cache where the folder is not ours or the output is not a whole answer. */
+ * cache where the folder is not ours or the output is not a whole answer.
+ * The job's copy in the state folder: the same entry, read first, kept
+ * where no user cache is, and only in a folder of ours (marked) as a file
+ * of ours. */
 #include "unit.h"
 #include "scratch.h"
+#include "config/config.h"
 #include "pytest/interp_cache.h"
 #include <fcntl.h>
 #include <limits.h>
@@ -17,7 +21,8 @@
 typedef struct {
     char root[64];
     char cwd[PATH_MAX];
-    char *bin, *site, *later, *cache;
+    char *bin, *site, *later, *cache, *job;
+    char *home; /* HOME as it was: a test may take it away */
     strlist_t python, env;
 } fixture_t;
 
@@ -36,6 +41,11 @@ static int setup(void **state)
     f->site = xasprintf("%s/site", f->root);
     f->later = xasprintf("%s/later", f->root); /* on the path, not there yet */
     f->cache = xasprintf("%s/cache", f->root);
+    f->job = xasprintf("%s/state", f->root); /* a state folder plan made: 0700, marked */
+    assert_int_equal(mkdir(f->job, 0700), 0);
+    char *marker = xasprintf("%s/" STATE_DIR_MARKER, f->job);
+    write_text(marker, "");
+    free(marker);
     assert_int_equal(mkdir(f->bin, 0700), 0);
     assert_int_equal(mkdir(f->site, 0700), 0);
     char *py = xasprintf("%s/python3", f->bin);
@@ -46,6 +56,8 @@ static int setup(void **state)
     assert_int_equal(mkdir(dist, 0700), 0);
     free(dist);
     setenv("XDG_CACHE_HOME", f->cache, 1);
+    const char *home = getenv("HOME");
+    f->home = home ? xstrdup(home) : NULL;
     strlist_push(&f->python, "python3");
     char *path = xasprintf("PATH=%s:/usr/bin", f->bin);
     strlist_push_owned(&f->env, path);
@@ -62,10 +74,13 @@ static int teardown(void **state)
     assert_int_equal(chdir(f->cwd), 0);
     scratch_dir_remove(f->root);
     unsetenv("XDG_CACHE_HOME");
+    if (f->home) setenv("HOME", f->home, 1);
+    free(f->home);
     free(f->bin);
     free(f->site);
     free(f->later);
     free(f->cache);
+    free(f->job);
     strlist_free(&f->python);
     strlist_free(&f->env);
     free(f);
@@ -82,7 +97,7 @@ static char *probe_output(const fixture_t *f)
 static bool lookup(fixture_t *f, const char *probe, char **answer)
 {
     interp_cache_t c;
-    bool hit = interp_cache_lookup(&c, &f->python, probe, &f->env, answer);
+    bool hit = interp_cache_lookup(&c, NULL, &f->python, probe, &f->env, answer);
     interp_cache_free(&c);
     return hit;
 }
@@ -91,7 +106,7 @@ static void store(fixture_t *f)
 {
     interp_cache_t c;
     char *answer = NULL;
-    assert_false(interp_cache_lookup(&c, &f->python, PROBE, &f->env, &answer));
+    assert_false(interp_cache_lookup(&c, NULL, &f->python, PROBE, &f->env, &answer));
     char *out = probe_output(f);
     interp_cache_store(&c, out);
     free(out);
@@ -231,7 +246,7 @@ static void no_cache_where_it_cannot_be_trusted_or_the_answer_is_not_whole(void 
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         interp_cache_t c;
         char *answer = NULL;
-        assert_false(interp_cache_lookup(&c, &f->python, PROBE, &f->env, &answer));
+        assert_false(interp_cache_lookup(&c, NULL, &f->python, PROBE, &f->env, &answer));
         interp_cache_store(&c, bad[i]);
         interp_cache_free(&c);
         if (hit(f)) fail_msg("output %zu was kept", i);
@@ -242,7 +257,7 @@ static void no_cache_where_it_cannot_be_trusted_or_the_answer_is_not_whole(void 
     unsetenv("HOME");
     interp_cache_t c;
     char *answer = NULL;
-    assert_false(interp_cache_lookup(&c, &f->python, PROBE, &f->env, &answer));
+    assert_false(interp_cache_lookup(&c, NULL, &f->python, PROBE, &f->env, &answer));
     assert_null(c.file);
     interp_cache_free(&c);
     if (saved_home) setenv("HOME", saved_home, 1);
@@ -255,7 +270,7 @@ static void a_cut_entry_is_a_miss(void **state)
     store(f);
     interp_cache_t c;
     char *answer = NULL;
-    assert_true(interp_cache_lookup(&c, &f->python, PROBE, &f->env, &answer));
+    assert_true(interp_cache_lookup(&c, NULL, &f->python, PROBE, &f->env, &answer));
     free(answer);
     size_t len = 0;
     char *text = fs_read_file(c.file, &len);
@@ -263,6 +278,196 @@ static void a_cut_entry_is_a_miss(void **state)
     free(text);
     interp_cache_free(&c);
     assert_false(hit(f));
+}
+
+/* ---- the job's copy ---- */
+
+static bool job_lookup(fixture_t *f, const char *job_dir, char **answer)
+{
+    interp_cache_t c;
+    bool got = interp_cache_lookup(&c, job_dir, &f->python, PROBE, &f->env, answer);
+    interp_cache_free(&c);
+    return got;
+}
+
+static bool job_hit(fixture_t *f)
+{
+    char *answer = NULL;
+    bool got = job_lookup(f, f->job, &answer);
+    if (got) assert_non_null(strstr(answer, ANSWER));
+    free(answer);
+    return got;
+}
+
+/* Keeps output through a lookup with the job folder; returns whether that
+ * lookup could keep it anywhere. */
+static bool job_store_output(fixture_t *f, const char *output)
+{
+    interp_cache_t c;
+    char *answer = NULL;
+    bool hit_before = interp_cache_lookup(&c, f->job, &f->python, PROBE, &f->env, &answer);
+    free(answer);
+    assert_false(hit_before);
+    bool can = interp_cache_can_store(&c);
+    interp_cache_store(&c, output);
+    interp_cache_free(&c);
+    return can;
+}
+
+static bool job_store(fixture_t *f)
+{
+    char *out = probe_output(f);
+    bool can = job_store_output(f, out);
+    free(out);
+    return can;
+}
+
+/* No user cache at all, as in a fresh container (HOME=/dev/null). */
+static void no_user_cache(void)
+{
+    unsetenv("XDG_CACHE_HOME");
+    setenv("HOME", "/dev/null", 1);
+}
+
+static char *job_file(const fixture_t *f)
+{
+    return xasprintf("%s/" INTERP_CACHE_JOB_FILE, f->job);
+}
+
+static void the_job_copy_answers_where_no_user_cache_is(void **state)
+{
+    fixture_t *f = *state;
+    no_user_cache();
+    interp_cache_t c;
+    char *answer = NULL;
+    assert_false(interp_cache_lookup(&c, f->job, &f->python, PROBE, &f->env, &answer));
+    assert_null(c.file); /* no user cache */
+    assert_non_null(c.job_file);
+    assert_true(interp_cache_can_store(&c));
+    char *out = probe_output(f);
+    interp_cache_store(&c, out);
+    free(out);
+    interp_cache_free(&c);
+    char *path = job_file(f);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    free(path);
+    assert_true(job_hit(f));
+    assert_true(job_hit(f));
+    assert_false(job_lookup(f, NULL, &answer)); /* it was kept in the job's folder alone */
+    assert_null(answer);
+}
+
+static void the_job_copy_has_the_same_key_and_stamps(void **state)
+{
+    fixture_t *f = *state;
+    no_user_cache();
+    job_store(f);
+    assert_true(job_hit(f));
+    strlist_push(&f->env, "PYTHONNOUSERSITE=1"); /* run's environment is not plan's */
+    assert_false(job_hit(f));
+    free(f->env.items[--f->env.len]);
+    f->env.items[f->env.len] = NULL;
+    assert_true(job_hit(f));
+    strlist_push(&f->env, "VIRTUAL_ENV=/ci/venv"); /* the step command activated a venv */
+    assert_false(job_hit(f));
+    free(f->env.items[--f->env.len]);
+    f->env.items[f->env.len] = NULL;
+    strlist_push(&f->python, "-I");
+    assert_false(job_hit(f)); /* another interpreter */
+    free(f->python.items[--f->python.len]);
+    f->python.items[f->python.len] = NULL;
+    assert_true(job_hit(f));
+    char *answer = NULL;
+    interp_cache_t c;
+    assert_false(interp_cache_lookup(&c, f->job, &f->python, PROBE " collector", &f->env, &answer));
+    interp_cache_free(&c);
+    char *dist = xasprintf("%s/buildkite_test_collector-1.8.0.dist-info", f->site);
+    assert_int_equal(mkdir(dist, 0700), 0); /* the step command ran pip install */
+    assert_false(job_hit(f));
+    free(dist);
+}
+
+static void the_job_copy_is_read_first_then_the_user_cache(void **state)
+{
+    fixture_t *f = *state;
+    store(f); /* the user cache alone (no job folder given) */
+    char *path = job_file(f);
+    assert_false(fs_exists(path));
+    assert_true(job_hit(f)); /* found in the user cache */
+    char *other = xasprintf("tep-probe-path %s\ntep-probe-path %s\n"
+                            "tep-probe pytest=1 collector=1 registered=1\n",
+                            f->site, f->later);
+    unsetenv("XDG_CACHE_HOME");
+    setenv("XDG_CACHE_HOME", f->root, 1); /* another user cache: the job's copy is written */
+    job_store_output(f, other);
+    assert_true(fs_exists(path));
+    setenv("XDG_CACHE_HOME", f->cache, 1); /* back: both hold an answer */
+    char *answer = NULL;
+    assert_true(job_lookup(f, f->job, &answer));
+    assert_non_null(strstr(answer, "collector=1")); /* the job's */
+    free(answer);
+    free(other);
+    free(path);
+}
+
+static void no_job_copy_where_it_is_not_ours(void **state)
+{
+    fixture_t *f = *state;
+    no_user_cache();
+    char *path = job_file(f);
+    char *marker = xasprintf("%s/" STATE_DIR_MARKER, f->job);
+    /* a folder without our marker is the user's: nothing written, nothing read */
+    assert_int_equal(unlink(marker), 0);
+    assert_false(job_store(f));
+    assert_false(fs_exists(path));
+    write_text(marker, "");
+    assert_true(job_store(f));
+    assert_true(job_hit(f));
+    assert_int_equal(unlink(marker), 0);
+    assert_false(job_hit(f));
+    write_text(marker, "");
+    assert_true(job_hit(f));
+    /* a folder others can write */
+    assert_int_equal(chmod(f->job, 0777), 0);
+    assert_false(job_hit(f));
+    assert_false(job_store(f));
+    assert_int_equal(chmod(f->job, 0700), 0);
+    assert_true(job_hit(f));
+    /* a file others can write */
+    assert_int_equal(chmod(path, 0666), 0);
+    assert_false(job_hit(f));
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_true(job_hit(f));
+    /* the job folder given through a link */
+    char *link = xasprintf("%s/state-link", f->root);
+    assert_int_equal(symlink(f->job, link), 0);
+    char *answer = NULL;
+    assert_false(job_lookup(f, link, &answer));
+    /* a link in the file's place, to a whole entry elsewhere */
+    char *elsewhere = xasprintf("%s/entry.txt", f->root);
+    assert_int_equal(rename(path, elsewhere), 0);
+    assert_int_equal(symlink(elsewhere, path), 0);
+    assert_false(job_hit(f));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rename(elsewhere, path), 0);
+    assert_true(job_hit(f));
+    if (geteuid() == 0) { /* another user's file, and another user's folder */
+        assert_int_equal(chown(path, 65534, 65534), 0);
+        assert_false(job_hit(f));
+        assert_int_equal(chown(path, 0, 0), 0);
+        assert_true(job_hit(f));
+        assert_int_equal(chown(f->job, 65534, 65534), 0);
+        assert_false(job_hit(f));
+        assert_int_equal(chown(f->job, 0, 0), 0);
+        assert_true(job_hit(f));
+    }
+    free(elsewhere);
+    free(link);
+    free(marker);
+    free(path);
 }
 
 int main(void)
@@ -277,6 +482,10 @@ int main(void)
         unit_test_fixture(the_key_is_the_whole_environment_that_matters),
         unit_test_fixture(a_cut_entry_is_a_miss),
         unit_test_fixture(no_cache_where_it_cannot_be_trusted_or_the_answer_is_not_whole),
+        unit_test_fixture(the_job_copy_answers_where_no_user_cache_is),
+        unit_test_fixture(the_job_copy_has_the_same_key_and_stamps),
+        unit_test_fixture(the_job_copy_is_read_first_then_the_user_cache),
+        unit_test_fixture(no_job_copy_where_it_is_not_ours),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

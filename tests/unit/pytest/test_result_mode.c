@@ -3,13 +3,16 @@
  * probe as told (TEP_FAKE_PROBE) and notes its arguments, so every branch
  * is reached with a real child: options named in the command, a registered,
  * merely importable or missing collector, autoload off, -p, pytest missing,
- * a Python that answers nonsense, an unknown interpreter, shell syntax. */
+ * a Python that answers nonsense, an unknown interpreter, shell syntax; and
+ * the plan phase's question ahead, whose answer run reads from the state
+ * folder instead of asking again. */
 #include "unit.h"
 #include "base/buf.h"
 #include "config/config.h"
 #include "base/fs.h"
 #include "pytest/result_mode.h"
 #include "fake_agent.h"
+#include "pytest/interp_cache.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -226,6 +229,106 @@ static void shell_syntax_refused(void **state)
     result_mode_free(&s);
 }
 
+/* A state folder as plan leaves it (0700, marked) in bin.dir; no user cache
+ * (a fresh container). Returns the folder; HOME as it was goes to *home. */
+static char *job_setup(const char *name, char **home)
+{
+    const char *h = getenv("HOME");
+    *home = h ? xstrdup(h) : NULL;
+    setenv("HOME", "/dev/null", 1);
+    unsetenv("XDG_CACHE_HOME");
+    char *dir = xasprintf("%s/%s", bin.dir, name); /* its own: a failed test leaves it */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char *marker = xasprintf("%s/" STATE_DIR_MARKER, dir);
+    assert_true(fs_write_file(marker, "", 0));
+    free(marker);
+    return dir;
+}
+
+static void job_teardown(char *dir, char *home)
+{
+    char *copy = xasprintf("%s/" INTERP_CACHE_JOB_FILE, dir);
+    char *marker = xasprintf("%s/" STATE_DIR_MARKER, dir);
+    unlink(copy);
+    unlink(marker);
+    assert_int_equal(rmdir(dir), 0);
+    if (home) setenv("HOME", home, 1);
+    free(copy);
+    free(marker);
+    free(home);
+    free(dir);
+}
+
+static void asked_ahead_by_plan_then_read_by_run(void **state)
+{
+    (void)state;
+    char *home = NULL;
+    char *dir = job_setup("state-ahead", &home);
+    char *answer = xasprintf("tep-probe-path %s\ntep-probe pytest=1 collector=1 registered=1", dir);
+    setenv("TEP_FAKE_PROBE", answer, 1);
+    unlink(args_file);
+    config_t cfg = config_with("python3 -m pytest {{testExamples}}", "", "");
+    cfg.state_dir = dir;
+    result_mode_probe_ahead(&cfg); /* plan */
+    char *args = probe_args();
+    assert_non_null(args);
+    assert_string_equal(args, "collector"); /* the question run would ask */
+    free(args);
+    unlink(args_file);
+    setenv("TEP_FAKE_PROBE", "tep-probe pytest=1 collector=0 registered=0", 1);
+    run_setup_t s;
+    char *err = NULL;
+    assert_true(result_mode_resolve(&cfg, &s, &err)); /* run */
+    assert_null(probe_args());                        /* nobody was asked: the plan's answer */
+    assert_int_equal(s.mode, MODE_JSON);
+    result_mode_free(&s);
+    result_mode_probe_ahead(&cfg); /* a second plan finds it too */
+    assert_null(probe_args());
+    /* run's command names --junit-xml: another question, asked again */
+    config_t other =
+        config_with("python3 -m pytest {{testExamples}} --junit-xml={{resultPath}}", "", "");
+    other.state_dir = dir;
+    assert_true(result_mode_resolve(&other, &s, &err));
+    args = probe_args();
+    assert_non_null(args);
+    free(args);
+    result_mode_free(&s);
+    free(answer);
+    job_teardown(dir, home);
+}
+
+static void plan_asks_nothing_it_cannot_keep_or_run(void **state)
+{
+    (void)state;
+    char *home = NULL;
+    char *dir = job_setup("state-nothing", &home);
+    char *answer = xasprintf("tep-probe-path %s\ntep-probe pytest=1 collector=1 registered=1", dir);
+    setenv("TEP_FAKE_PROBE", answer, 1);
+    unlink(args_file);
+    /* a venv the step command makes or activates: not there for plan */
+    config_t cfg = config_with("venv/bin/python -m pytest {{testExamples}}", "", "");
+    cfg.state_dir = dir;
+    result_mode_probe_ahead(&cfg);
+    config_t unknown = config_with("wrap pytest", "", ""); /* no Python to ask */
+    unknown.state_dir = dir;
+    result_mode_probe_ahead(&unknown);
+    config_t broken = config_with("python3 -m pytest 'open", "", ""); /* run will say */
+    broken.state_dir = dir;
+    result_mode_probe_ahead(&broken);
+    /* nowhere to keep the answer: no user cache, and a folder that is not ours */
+    config_t unmarked = config_with("python3 -m pytest {{testExamples}}", "", "");
+    unmarked.state_dir = bin.dir;
+    result_mode_probe_ahead(&unmarked);
+    unmarked.state_dir = NULL;
+    result_mode_probe_ahead(&unmarked);
+    assert_null(probe_args()); /* nobody was asked */
+    char *copy = xasprintf("%s/" INTERP_CACHE_JOB_FILE, dir);
+    assert_false(fs_exists(copy));
+    free(copy);
+    free(answer);
+    job_teardown(dir, home);
+}
+
 static void extensions(void **state)
 {
     (void)state;
@@ -244,6 +347,8 @@ int main(void)
         cmocka_unit_test(python_that_does_not_answer),
         cmocka_unit_test(unknown_interpreter),
         cmocka_unit_test(shell_syntax_refused),
+        cmocka_unit_test(asked_ahead_by_plan_then_read_by_run),
+        cmocka_unit_test(plan_asks_nothing_it_cannot_keep_or_run),
         cmocka_unit_test(extensions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
