@@ -78,9 +78,9 @@ count() { grep -o -- "$1" | wc -l; }
 check_page() {
   local notes plan_notes upload_notes time_html err_html
   # the shared notes: one box each for the step, though all 8 jobs wrote them
-  notes=$(ls "$AGENT_DIR"/annotations/"$BOX"-note-*.md)
-  plan_notes=$(grep -l "split locally, not by Test Engine" $notes | wc -l)
-  upload_notes=$(grep -l "results not all uploaded to Test Engine" $notes | wc -l)
+  notes=("$AGENT_DIR"/annotations/"$BOX"-note-*.md)
+  plan_notes=$(grep -l "split locally, not by Test Engine" "${notes[@]}" | wc -l)
+  upload_notes=$(grep -l "results not all uploaded to Test Engine" "${notes[@]}" | wc -l)
   assert_equal "$plan_notes" 1
   assert_equal "$upload_notes" 1
   assert_equal "$(grep -c -- "--context $BOX-note-" "$AGENT_DIR/calls")" 16
@@ -118,6 +118,7 @@ check_page() {
 }
 
 @test "8 jobs, Test Engine down, an agent that trims each body: every part its own block, shared notes once" {
+  # shellcheck disable=SC2030 # each @test is a subshell: this test's agent alone trims
   export STUB_ANNOTATION_TRIM=1
   the_step
   # trimmed and joined with nothing between: the parts meet on one comment line
@@ -177,6 +178,7 @@ check_layout() {
 
 @test "the page in a real browser: headless Chromium shows each box, each job's heading on a line of its own" {
   command -v chromium >/dev/null || skip "chromium is not installed (apt-get install chromium)"
+  # shellcheck disable=SC2031 # set for this test alone, as in the first
   export STUB_ANNOTATION_TRIM=1
   the_step
   shots=${TEP_SCREENSHOT_DIR:-$BATS_TEST_TMPDIR}
