@@ -7,7 +7,10 @@
 # STUB_ANNOTATION_TRIM=1 trims, as agent 3.1 did); the notes every job shares
 # (the local split, the failed upload) appear once for the step, not 8 times;
 # each job's time says its estimate against what it took, its slowest tests
-# and why tests were skipped. TEP_SCREENSHOT_DIR=DIR keeps the screenshots.
+# and why tests were skipped. In Chromium, what a reader sees is measured on
+# the layout it computed: boxes shown and apart, nothing wider than its box,
+# each job's heading on a line of its own. TEP_SCREENSHOT_DIR=DIR keeps the
+# screenshots and the measures.
 
 load '../support/helpers'
 
@@ -75,9 +78,9 @@ count() { grep -o -- "$1" | wc -l; }
 check_page() {
   local notes plan_notes upload_notes time_html err_html
   # the shared notes: one box each for the step, though all 8 jobs wrote them
-  notes=$(ls "$AGENT_DIR"/annotations/"$BOX"-note-*.md)
-  plan_notes=$(grep -l "split locally, not by Test Engine" $notes | wc -l)
-  upload_notes=$(grep -l "results not all uploaded to Test Engine" $notes | wc -l)
+  notes=("$AGENT_DIR"/annotations/"$BOX"-note-*.md)
+  plan_notes=$(grep -l "split locally, not by Test Engine" "${notes[@]}" | wc -l)
+  upload_notes=$(grep -l "results not all uploaded to Test Engine" "${notes[@]}" | wc -l)
   assert_equal "$plan_notes" 1
   assert_equal "$upload_notes" 1
   assert_equal "$(grep -c -- "--context $BOX-note-" "$AGENT_DIR/calls")" 16
@@ -134,6 +137,7 @@ check_page() {
 }
 
 @test "8 jobs, Test Engine down, an agent that trims each body: every part its own block, shared notes once" {
+  # shellcheck disable=SC2030 # each @test is a subshell: this test's agent alone trims
   export STUB_ANNOTATION_TRIM=1
   the_step
   # trimmed and joined with nothing between: the parts meet on one comment line
@@ -146,8 +150,54 @@ check_page() {
   check_page
 }
 
-@test "the page in a real browser: headless Chromium shows the boxes" {
+# layout JSON EXPR: EXPR, a Python expression over L (what Chromium measured,
+# annotation_page.py --layout) and B (the step's box context), as JSON (a
+# string as itself): assert_equal then shows what differed, from the measures.
+layout() {
+  /usr/bin/python3 -c 'import json, sys
+L, B = json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[3]
+v = eval(sys.argv[2])
+print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))' "$1" "$2" "$BOX"
+}
+
+# check_layout JSON: the page as Chromium laid it out at 1000 px, folded or open.
+check_layout() {
+  local j=$1
+  # five boxes, each shown inside the page's width, no two sharing a pixel
+  assert_equal "$(layout "$j" 'L["viewport_width"]')" 1000
+  assert_equal "$(layout "$j" 'len(L["boxes"])')" 5
+  assert_equal "$(layout "$j" '[b["context"] for b in L["boxes"] if not b["visible"]]')" "[]"
+  assert_equal "$(layout "$j" 'L["overlaps"]')" "[]"
+  # no text, code or table wider than its box, nor the page wider than the window
+  assert_equal "$(layout "$j" 'L["overflows"]')" "[]"
+  assert_equal "$(layout "$j" 'L["page_scroll_width"] <= L["viewport_width"]')" true
+  # every job's heading starts a line of its own, below all that comes before
+  # it (the regression: a heading that ran into the previous paragraph), and
+  # its job link sits on that line: 8 in the time box, the failing job's in
+  # the step's box, one per shared note
+  assert_equal "$(layout "$j" 'L["misplaced_headings"]')" "[]"
+  assert_equal "$(layout "$j" 'sum(h["context"] == B + "-time" for h in L["headings"])')" 8
+  assert_equal "$(layout "$j" 'sum(h["context"] == B for h in L["headings"])')" 1
+  assert_equal "$(layout "$j" 'sum("-note-" in h["context"] for h in L["headings"])')" 2
+  assert_equal "$(layout "$j" 'len(L["headings"])')" 11
+  assert_equal "$(layout "$j" 'L["stray_job_links"]')" "[]"
+  assert_equal "$(layout "$j" 'len(L["job_links"])')" 9
+  # the time box: one entry per job (a <summary> line, a paragraph or a
+  # table's row), shown, in job order, each below the one before
+  assert_equal "$(layout "$j" '[e["job"] for e in L["time_entries"]]')" "[1, 2, 3, 4, 5, 6, 7, 8]"
+  assert_equal "$(layout "$j" 'all(e["visible"] for e in L["time_entries"])')" true
+  assert_equal "$(layout "$j" 'all(a["bottom"] <= b["top"] for a, b in zip(L["time_entries"], L["time_entries"][1:]))')" true
+  # the notes every job shares, once on the page; the failure's reason as written
+  assert_equal "$(layout "$j" 'L["visible_text"].count("split locally, not by Test Engine")')" 1
+  assert_equal "$(layout "$j" 'L["visible_text"].count("results not all uploaded to Test Engine")')" 1
+  assert_equal "$(layout "$j" 'L["visible_text"].count("AssertionError: *one* is not two")')" 1
+  # every :shortcode: an emoji, in the folded parts too
+  assert_equal "$(layout "$j" 'L["shortcodes"]')" "[]"
+}
+
+@test "the page in a real browser: headless Chromium shows each box, each job's heading on a line of its own" {
   command -v chromium >/dev/null || skip "chromium is not installed (apt-get install chromium)"
+  # shellcheck disable=SC2031 # set for this test alone, as in the first
   export STUB_ANNOTATION_TRIM=1
   the_step
   shots=${TEP_SCREENSHOT_DIR:-$BATS_TEST_TMPDIR}
@@ -156,12 +206,22 @@ check_page() {
   assert_success
   run /usr/bin/python3 "$SUPPORT/annotation_page.py" "$AGENT_DIR" "$shots/annotation-open.html" --open --screenshot "$shots/annotation-open.png"
   assert_success
+  # what a reader sees, folded and after a click on every <details>
+  run /usr/bin/python3 "$SUPPORT/annotation_page.py" "$AGENT_DIR" "$BATS_TEST_TMPDIR/layout.html" --layout "$shots/layout.json"
+  assert_success
+  check_layout "$shots/layout.json"
+  run /usr/bin/python3 "$SUPPORT/annotation_page.py" "$AGENT_DIR" "$BATS_TEST_TMPDIR/layout-open.html" --open --layout "$shots/layout-open.json"
+  assert_success
+  check_layout "$shots/layout-open.json"
+  # the skip reasons are folded under job 8's line until a click
+  assert_equal "$(layout "$shots/layout.json" 'L["visible_text"].count("2 × needs network")')" 0
+  assert_equal "$(layout "$shots/layout-open.json" 'L["visible_text"].count("2 × needs network")')" 1
   # a PNG, and one with something on it: an empty page compresses to a few KiB
   for png in annotation.png annotation-open.png; do
     head -c 8 "$shots/$png" | od -An -c | grep -q 'P   N   G'
     [ "$(stat -c %s "$shots/$png")" -gt 20000 ]
   done
-  echo "# screenshots: $shots/annotation.png, $shots/annotation-open.png" >&3
+  echo "# screenshots: $shots/annotation.png, $shots/annotation-open.png; measures: $shots/layout.json, $shots/layout-open.json" >&3
   # the page the browser loaded: five boxes, the time box and the table of jobs last (priority 1)
   grep -o "data-style='[a-z]*'" "$shots/annotation.html" | tr '\n' ' ' | grep -q "data-style='info' data-style='info' $"
   assert_equal "$(grep -o "class='box'" "$shots/annotation.html" | wc -l)" 5
