@@ -179,7 +179,8 @@ check_layout() {
   assert_equal "$(layout "$j" 'sum(h["context"] == B + "-time" for h in L["headings"])')" 8
   assert_equal "$(layout "$j" 'sum(h["context"] == B for h in L["headings"])')" 1
   assert_equal "$(layout "$j" 'sum("-note-" in h["context"] for h in L["headings"])')" 2
-  assert_equal "$(layout "$j" 'len(L["headings"])')" 11
+  assert_equal "$(layout "$j" 'sum(h["context"] == B + "-jobs" for h in L["headings"])')" 1
+  assert_equal "$(layout "$j" 'len(L["headings"])')" 12
   assert_equal "$(layout "$j" 'L["stray_job_links"]')" "[]"
   assert_equal "$(layout "$j" 'len(L["job_links"])')" 9
   # the time box: one entry per job (a <summary> line, a paragraph or a
@@ -191,6 +192,9 @@ check_layout() {
   assert_equal "$(layout "$j" 'L["visible_text"].count("split locally, not by Test Engine")')" 1
   assert_equal "$(layout "$j" 'L["visible_text"].count("results not all uploaded to Test Engine")')" 1
   assert_equal "$(layout "$j" 'L["visible_text"].count("AssertionError: *one* is not two")')" 1
+  # the step's table of jobs: shown whole, its closing lines once
+  assert_equal "$(layout "$j" '[b["visible"] and b["scroll_width"] <= b["client_width"] for b in L["boxes"] if b["context"] == B + "-jobs"]')" "[true]"
+  assert_equal "$(layout "$j" 'L["visible_text"].count("8 of 8 jobs planned locally")')" 1
   # every :shortcode: an emoji, in the folded parts too
   assert_equal "$(layout "$j" 'L["shortcodes"]')" "[]"
 }
