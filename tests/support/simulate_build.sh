@@ -34,8 +34,8 @@
 # plugin's release-url there (the hooks download the binary instead of
 # building it, when the plugin checkout's SHA256SUMS names them).
 # DEMO_SCREENSHOT=FILE.png renders the annotation (cmark-gfm) and shoots it in
-# headless Chromium. At the end: the plan explained (plan --explain) and each
-# job's estimated against actual time.
+# headless Chromium. At the end: the plan explained (plan --explain), each
+# job's estimated against actual time, and the step's table of jobs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JOBS=${JOBS:-3}
@@ -223,6 +223,11 @@ for box in sorted(glob.glob(sys.argv[1] + "/*-time.md")):
         text = re.sub(r"\*\*|\[|\]\([^)]*\)|\\", "", text).strip()
         print("  " + text.split(" · ", 1)[-1])
 PY
+echo
+echo "=================== the step's table of jobs (written whole by each job from the build's meta-data) ==================="
+for box in "$work"/agent/annotations/*-jobs.md; do
+  [ -e "$box" ] && sed -e 's/\*\*//g; s/:stopwatch: //; s/\[\([^]]*\)\]([^)]*)/\1/g; s/^/  /' "$box"
+done
 if [ -n "${DEMO_SCREENSHOT:-}" ]; then
   "$PY" "$ROOT/tests/support/annotation_page.py" "$work/agent" "${DEMO_SCREENSHOT%.png}.html" --screenshot "$DEMO_SCREENSHOT" &&
     echo "  the annotation as a browser shows it: $DEMO_SCREENSHOT"
