@@ -107,6 +107,24 @@ static bool parse_line(const char *line, const char *end, const char *head, size
     return true;
 }
 
+/* One more attempt of have's job: the earliest attempt keeps the row, the
+ * latest is said beside it. */
+static void combine(report_jobtable_row_t *have, const report_jobtable_row_t *in)
+{
+    if (in->retry < have->retry) {
+        report_jobtable_row_t was = *have;
+        bool was_later = was.later_retry > was.retry;
+        *have = *in;
+        have->later_retry = was_later ? was.later_retry : was.retry;
+        have->later_took_ms = was_later ? was.later_took_ms : was.took_ms;
+        have->later_failed = was_later ? was.later_failed : was.failed;
+    } else if (in->retry > have->retry && in->retry > have->later_retry) {
+        have->later_retry = in->retry;
+        have->later_took_ms = in->took_ms;
+        have->later_failed = in->failed;
+    }
+}
+
 static int by_job(const void *a, const void *b)
 {
     const report_jobtable_row_t *x = a, *y = b;
@@ -136,8 +154,8 @@ size_t report_jobtable_parse(const char *step_id, const char *keys, size_t len, 
             if (!*s) {
                 rows[n] = row;
                 *s = ++n;
-            } else if (row.retry >= rows[*s - 1].retry) {
-                rows[*s - 1] = row; /* a later attempt of the job */
+            } else {
+                combine(&rows[*s - 1], &row);
             }
         }
         line = nl ? nl + 1 : end;
@@ -154,7 +172,15 @@ size_t report_jobtable_merge(report_jobtable_row_t *rows, size_t n,
     size_t at = 0;
     while (at < n && rows[at].job < mine->job) at++;
     if (at < n && rows[at].job == mine->job) {
-        if (mine->retry >= rows[at].retry) rows[at] = *mine;
+        if (mine->retry == rows[at].retry) { /* this very attempt: its own numbers */
+            report_jobtable_row_t was = rows[at];
+            rows[at] = *mine;
+            rows[at].later_retry = was.later_retry;
+            rows[at].later_took_ms = was.later_took_ms;
+            rows[at].later_failed = was.later_failed;
+        } else {
+            combine(&rows[at], mine);
+        }
         return n;
     }
     memmove(rows + at + 1, rows + at, (n - at) * sizeof *rows);
@@ -215,6 +241,16 @@ static void put_row(buf_t *b, const char *build_url, const report_jobtable_row_t
         buf_puts(b, "–");
     buf_printf(b, " | %ld", r->tests);
     if (r->failed) buf_printf(b, ", %ld failed", r->failed);
+    if (r->later_retry > r->retry) {
+        buf_printf(b, "; retry %ld: ", r->later_retry);
+        if (r->later_failed)
+            buf_printf(b, "%ld failed", r->later_failed);
+        else
+            buf_puts(b, "passed");
+        buf_puts(b, " (");
+        put_time(b, r->later_took_ms);
+        buf_putc(b, ')');
+    }
     buf_puts(b, " |\n");
 }
 

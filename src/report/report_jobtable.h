@@ -9,12 +9,18 @@
  *
  * The row is carried in the meta-data KEY, not its value: `meta-data keys`
  * lists every key in one call, where reading values would cost one agent
- * call (an API round trip) per job. A key is
- *   test-engine-pytest:time:<step>:<job>:<retry>:<est ms|->:<took
- * ms|->:<tests>:<failed>:<plan>:<job id> with <plan> one of s (Test Engine), l (planned locally), r
- * (a retry of the failures). The key list is untrusted input (anything in the pipeline may set
- * keys): a line that is not exactly such a key is ignored, numbers are bounded, and a job index
- * appears once (its highest retry). Never prints. */
+ * call (an API round trip) per job. The key's fields, after
+ * "test-engine-pytest:time:<step>:", are separated by ':' -- job, retry,
+ * estimate in ms ("-": none), time taken in ms ("-": none), tests, failed,
+ * plan (s: Test Engine, l: planned locally, r: a retry of the failures) and
+ * the job id.
+ *
+ * The key list is untrusted input (anything in the pipeline may set keys):
+ * a line that is not exactly such a key is ignored and numbers are bounded.
+ * A job index gets one row: its earliest attempt (the split's estimate
+ * against the time it took), with its latest attempt's outcome beside it (a
+ * Buildkite retry usually runs only the failures). Of two keys for one
+ * attempt, the first listed stays. Never prints. */
 #ifndef TEP_REPORT_JOBTABLE_H
 #define TEP_REPORT_JOBTABLE_H
 #include "base/buf.h"
@@ -34,6 +40,11 @@ typedef struct {
     long failed;                             /* of those, failed in the end */
     char plan;                               /* 's', 'l' or 'r' */
     char job_id[REPORT_JOBTABLE_JOB_ID + 1]; /* [A-Za-z0-9-], "" when none */
+    /* A later Buildkite attempt of the same job (parse and merge fill these;
+     * a key carries one attempt): the row keeps the earliest attempt's
+     * numbers, which are what the split did, and says how the latest went. */
+    long later_retry; /* 0: none */
+    long later_took_ms, later_failed;
 } report_jobtable_row_t;
 
 /* The box's --context: "test-engine-pytest-<step>-jobs". Caller frees. */
@@ -41,11 +52,11 @@ char *report_jobtable_context(const char *step_id);
 /* The meta-data key carrying row (its job id reduced to [A-Za-z0-9-]). */
 char *report_jobtable_key(const char *step_id, const report_jobtable_row_t *row);
 /* The step's rows from `meta-data keys`' output (one key a line): at most
- * one per job index below job_count (the highest retry wins), sorted by job.
+ * one per job index below job_count, sorted by job.
  * Returns how many were written to rows (room for job_count). */
 size_t report_jobtable_parse(const char *step_id, const char *keys, size_t len, long job_count,
                              report_jobtable_row_t *rows);
-/* rows (sorted, one per job) with `mine` put in place of its job's row. */
+/* rows (sorted, one per job) with `mine` (one attempt) combined into its job's row. */
 size_t report_jobtable_merge(report_jobtable_row_t *rows, size_t n,
                              const report_jobtable_row_t *mine);
 /* The whole box: a heading, one table row per job (jobs not reported yet

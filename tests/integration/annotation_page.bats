@@ -126,7 +126,7 @@ check_page() {
   [ "$(grep -c -- "--context $BOX-jobs" "$AGENT_DIR/calls")" -ge 8 ]
   ! grep -q -- "--append --style info --context $BOX-jobs" "$AGENT_DIR/calls"
   # the shared plan note counts the jobs that planned locally
-  grep -q "Unit tests · 8 of 8 jobs split locally, not by Test Engine" $notes
+  grep -q "Unit tests · 8 of 8 jobs split locally, not by Test Engine" "${notes[@]}"
 
   # the failing job's section opens a paragraph of its own, its link too
   err_html=$(box_html "")

@@ -321,8 +321,8 @@ static void the_upload_line(void **state)
 
 /* The step's table of jobs: this job's row goes into a meta-data key, the
  * table is written whole from every row the keys hold (another step's rows
- * and a stale retry left out), the plan note counts the jobs that planned
- * locally; a one-job step has no table. */
+ * left out; a retried job's first attempt with its retry beside it), the plan
+ * note counts the jobs that planned locally; a one-job step has no table. */
 static void the_steps_table_of_jobs(void **state)
 {
     fixture_t *f = *state;
@@ -365,8 +365,9 @@ static void the_steps_table_of_jobs(void **state)
                                  "planned locally | 3.0s | 2.9s | -3% | 40 |\n"
                                  "| [2 of 3](https://buildkite.com/acme/shop/builds/7#job-2) | "
                                  "planned locally | 2.5s | – | – | 1 |\n"
-                                 "| [3 of 3](https://buildkite.com/acme/shop/builds/7#job-3b) "
-                                 "(retry 1) | planned locally | 1.0s | 1.1s | +10% | 7 |\n"));
+                                 "| [3 of 3](https://buildkite.com/acme/shop/builds/7#job-3) | "
+                                 "planned locally | 1.0s | 9.0s | +800% | 7, 1 failed; retry 1: "
+                                 "passed (1.1s) |\n"));
     assert_null(strstr(body, "other"));
     free(body);
     body = call_file(f, 4, "body");

@@ -57,7 +57,7 @@ static void the_key_list_is_untrusted(void **state)
         "test-engine-pytest:time:step-1:2:0:5000:6000:9:0:l:c\n"
         "test-engine-pytest:time:step-1:0:0:1000:2000:9:0:s:a\r\n"     /* CRLF */
         "test-engine-pytest:time:step-1:0:1:1000:3000:9:1:s:a2\n"      /* its retry */
-        "test-engine-pytest:time:step-1:0:0:1000:9999:9:0:s:a\n"       /* older again */
+        "test-engine-pytest:time:step-1:0:0:1000:9999:9:0:s:a\n"       /* its attempt again */
         "test-engine-pytest:time:step-1:9:0:1:1:1:0:s:x\n"             /* job >= count */
         "test-engine-pytest:time:step-1:1:0:-1:1:1:0:s:x\n"            /* -1 is not - */
         "test-engine-pytest:time:step-1:1:0:1:1:1:2:s:x\n"             /* failed > tests */
@@ -70,9 +70,13 @@ static void the_key_list_is_untrusted(void **state)
     size_t n = report_jobtable_parse("step-1", keys, strlen(keys), 3, out);
     assert_int_equal(n, 2);
     assert_int_equal(out[0].job, 0); /* sorted by job */
-    assert_int_equal(out[0].retry, 1);
-    assert_int_equal(out[0].took_ms, 3000);
-    assert_string_equal(out[0].job_id, "a2");
+    /* the first attempt's numbers (the first key listed for it), the retry beside them */
+    assert_int_equal(out[0].retry, 0);
+    assert_int_equal(out[0].took_ms, 2000);
+    assert_string_equal(out[0].job_id, "a");
+    assert_int_equal(out[0].later_retry, 1);
+    assert_int_equal(out[0].later_took_ms, 3000);
+    assert_int_equal(out[0].later_failed, 1);
     assert_int_equal(out[1].job, 2);
     assert_int_equal(report_jobtable_local(out, n), 1);
     assert_int_equal(report_jobtable_parse("step-1", keys, strlen(keys), 0, out), 0);
@@ -82,9 +86,28 @@ static void the_key_list_is_untrusted(void **state)
     assert_int_equal(n, 3);
     assert_int_equal(out[1].job, 1);
     assert_int_equal(out[2].job, 2);
-    mine = row(2, 3, 10, 20, 's');
+    mine = row(2, 3, 10, 20, 's'); /* a retry of job 3: beside its first attempt */
     assert_int_equal(report_jobtable_merge(out, n, &mine), 3);
-    assert_int_equal(out[2].retry, 3);
+    assert_int_equal(out[2].retry, 0);
+    assert_int_equal(out[2].took_ms, 6000);
+    assert_int_equal(out[2].later_retry, 3);
+    assert_int_equal(out[2].later_took_ms, 20);
+    /* the same attempt again: its own numbers, the retry kept */
+    mine = row(2, 0, 10, 7000, 'l');
+    assert_int_equal(report_jobtable_merge(out, n, &mine), 3);
+    assert_int_equal(out[2].took_ms, 7000);
+    assert_int_equal(out[2].later_retry, 3);
+    /* keys listed latest first: the earliest attempt still holds the row */
+    const char *backwards = "test-engine-pytest:time:step-1:1:2:-:900:1:0:r:c\n"
+                            "test-engine-pytest:time:step-1:1:1:-:800:1:1:r:b\n"
+                            "test-engine-pytest:time:step-1:1:0:5000:4000:30:1:s:a\n";
+    n = report_jobtable_parse("step-1", backwards, strlen(backwards), 3, out);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].retry, 0);
+    assert_int_equal(out[0].took_ms, 4000);
+    assert_int_equal(out[0].later_retry, 2);
+    assert_int_equal(out[0].later_took_ms, 900);
+    assert_int_equal(out[0].later_failed, 0);
 }
 
 static void the_table(void **state)
@@ -92,6 +115,8 @@ static void the_table(void **state)
     (void)state;
     report_jobtable_row_t rows[] = {row(0, 0, 12000, 13400, 'l'), row(1, 1, 60000, 125000, 'l'),
                                     row(3, 0, -1, 800, 'l')};
+    rows[1].later_retry = 2; /* Buildkite retried it: only the failures, which passed */
+    rows[1].later_took_ms = 900;
     buf_t b = BUF_INIT;
     report_jobtable_render(":pytest: Unit *tests*", "https://buildkite.com/acme/app/builds/7", 4,
                            rows, 3, &b);
@@ -104,7 +129,8 @@ static void the_table(void **state)
                   "| [1 of 4](https://buildkite.com/acme/app/builds/7#0190-job-0) | "
                   "planned locally | 12.0s | 13.4s | +12% | 120 |\n"
                   "| [2 of 4](https://buildkite.com/acme/app/builds/7#0190-job-1) "
-                  "(retry 1) | planned locally | 1m 00s | 2m 05s | +108% | 120, 2 failed |\n"
+                  "(retry 1) | planned locally | 1m 00s | 2m 05s | +108% | 120, 2 failed; retry 2: "
+                  "passed (900ms) |\n"
                   "| 3 of 4 | not reported yet | – | – | – | – |\n"
                   "| [4 of 4](https://buildkite.com/acme/app/builds/7#0190-job-3) | "
                   "planned locally | – | 800ms | – | 120 |\n"));
