@@ -215,7 +215,7 @@ static void jobtable_row(const config_t *cfg, const run_record_t *rec, const glu
     row->plan = strncmp(src, "server", 6) == 0        ? 's'
                 : strcmp(src, "retry selectors") == 0 ? 'r'
                                                       : 'l';
-    snprintf(row->job_id, sizeof row->job_id, "%s", cfg->job_id);
+    report_jobtable_set_job_id(row, cfg->job_id); /* as the key carries it */
 }
 
 /* The rows the build's meta-data holds for this step, this job's own put in;
@@ -279,7 +279,7 @@ static size_t annotate_jobtable(const config_t *cfg, const run_record_t *rec, co
     if (ok && n < (size_t)count) {
         size_t before = n;
         ok = jobtable_read(cfg, &mine, rows, &n, &err) &&
-             (n == before || jobtable_write(cfg, rows, n, &err));
+             (n <= before || jobtable_write(cfg, rows, n, &err));
     }
     if (ok) {
         local = report_jobtable_local(rows, n);

@@ -35,12 +35,28 @@ static bool job_id_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
 
+#define NUMBER_TOP 999999999999L /* the most a field's NUMBER_MAX digits hold */
+
+/* A field as a key carries it: within what the parse takes back. */
+static long bounded(long v)
+{
+    return v > NUMBER_TOP ? NUMBER_TOP : v;
+}
+
 static void put_ms(buf_t *b, long ms)
 {
     if (ms < 0)
         buf_putc(b, '-');
     else
-        buf_printf(b, "%ld", ms);
+        buf_printf(b, "%ld", bounded(ms));
+}
+
+void report_jobtable_set_job_id(report_jobtable_row_t *row, const char *id)
+{
+    size_t n = 0;
+    for (size_t i = 0; id && id[i] && n < REPORT_JOBTABLE_JOB_ID; i++)
+        if (job_id_char(id[i])) row->job_id[n++] = id[i];
+    row->job_id[n] = '\0';
 }
 
 char *report_jobtable_key(const char *step_id, const report_jobtable_row_t *row)
@@ -48,11 +64,12 @@ char *report_jobtable_key(const char *step_id, const report_jobtable_row_t *row)
     buf_t b = BUF_INIT;
     buf_puts(&b, KEY_HEAD);
     put_step(&b, step_id);
-    buf_printf(&b, ":%ld:%ld:", row->job, row->retry);
+    buf_printf(&b, ":%ld:%ld:", bounded(row->job), bounded(row->retry));
     put_ms(&b, row->estimate_ms);
     buf_putc(&b, ':');
     put_ms(&b, row->took_ms);
-    buf_printf(&b, ":%ld:%ld:%c:", row->tests, row->failed, row->plan);
+    long tests = bounded(row->tests);
+    buf_printf(&b, ":%ld:%ld:%c:", tests, row->failed > tests ? tests : row->failed, row->plan);
     for (size_t i = 0; row->job_id[i] && i < REPORT_JOBTABLE_JOB_ID; i++)
         if (job_id_char(row->job_id[i])) buf_putc(&b, row->job_id[i]);
     return buf_detach(&b);
@@ -118,10 +135,12 @@ static void combine(report_jobtable_row_t *have, const report_jobtable_row_t *in
         have->later_retry = was_later ? was.later_retry : was.retry;
         have->later_took_ms = was_later ? was.later_took_ms : was.took_ms;
         have->later_failed = was_later ? was.later_failed : was.failed;
+        have->later_plan = was_later ? was.later_plan : was.plan;
     } else if (in->retry > have->retry && in->retry > have->later_retry) {
         have->later_retry = in->retry;
         have->later_took_ms = in->took_ms;
         have->later_failed = in->failed;
+        have->later_plan = in->plan;
     }
 }
 
@@ -178,6 +197,7 @@ size_t report_jobtable_merge(report_jobtable_row_t *rows, size_t n,
             rows[at].later_retry = was.later_retry;
             rows[at].later_took_ms = was.later_took_ms;
             rows[at].later_failed = was.later_failed;
+            rows[at].later_plan = was.later_plan;
         } else {
             combine(&rows[at], mine);
         }
@@ -191,7 +211,9 @@ size_t report_jobtable_merge(report_jobtable_row_t *rows, size_t n,
 size_t report_jobtable_local(const report_jobtable_row_t *rows, size_t n)
 {
     size_t local = 0;
-    for (size_t i = 0; i < n; i++) local += rows[i].plan == 'l';
+    for (size_t i = 0; i < n; i++)
+        local += rows[i].plan == 'l' ||
+                 (rows[i].later_retry > rows[i].retry && rows[i].later_plan == 'l');
     return local;
 }
 
@@ -214,11 +236,20 @@ static const char *plan_words(char plan)
     return plan == 's' ? "Test Engine" : plan == 'r' ? "retry of failures" : "planned locally";
 }
 
+/* A build URL that stays one link target: https://, no space, control
+ * character or byte that could end the link or the table cell. */
+static bool url_plain(const char *url)
+{
+    if (!url || strncmp(url, "https://", 8) != 0) return false;
+    for (const unsigned char *c = (const unsigned char *)url; *c; c++)
+        if (*c <= 0x20 || *c == 0x7f || strchr("()<>[]\"'`\\|", *c)) return false;
+    return true;
+}
+
 static void put_job_cell(buf_t *b, const char *build_url, const report_jobtable_row_t *r,
                          long job_count)
 {
-    bool link = *r->job_id && build_url && strncmp(build_url, "https://", 8) == 0 &&
-                !strpbrk(build_url, " ()<>[]\"'`\\|\n");
+    bool link = *r->job_id && url_plain(build_url);
     if (link) buf_putc(b, '[');
     buf_printf(b, "%ld of %ld", r->job + 1, job_count);
     if (link) buf_printf(b, "](%s#%s)", build_url, r->job_id);

@@ -45,6 +45,7 @@ typedef struct {
      * numbers, which are what the split did, and says how the latest went. */
     long later_retry; /* 0: none */
     long later_took_ms, later_failed;
+    char later_plan;
 } report_jobtable_row_t;
 
 /* The box's --context: "test-engine-pytest-<step>-jobs". Caller frees. */
@@ -64,7 +65,9 @@ size_t report_jobtable_merge(report_jobtable_row_t *rows, size_t n,
  * build_url: for links to each job (https:// only), may be "". */
 void report_jobtable_render(const char *label, const char *build_url, long job_count,
                             const report_jobtable_row_t *rows, size_t n, buf_t *out);
-/* How many rows planned locally. */
+/* How many rows planned locally, in their first or their latest attempt. */
 size_t report_jobtable_local(const report_jobtable_row_t *rows, size_t n);
+/* Sets row's job id from id as keys carry it: [A-Za-z0-9-] only, cut. */
+void report_jobtable_set_job_id(report_jobtable_row_t *row, const char *id);
 
 #endif

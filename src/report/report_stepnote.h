@@ -14,7 +14,8 @@
  * outage stays one note, in the last writer's words. A note names no job and
  * carries no per-job count: each job's log has those. The plan note counts
  * the step's jobs that planned locally ("8 of 8 jobs split locally"), from
- * the step's table of jobs; each writer knows more jobs than the one before.
+ * the step's table of jobs as the writing job read them (a job that read
+ * them early may write the note last, with a lower count).
  *
  * Notes: the plan fell back to the local split (not said when no Test Engine
  * is configured at all: that is the user's choice), and the results upload

@@ -1,7 +1,7 @@
 /* report_jobtable: the step's table of jobs. A row goes out as a meta-data
  * key and comes back from `meta-data keys` as it was; other steps' keys,
- * other keys and damaged ones are ignored; a job appears once (its latest
- * retry); the table has a row per job, in job order, the ones not reported
+ * other keys and damaged ones are ignored; a job appears once (its first
+ * attempt, the latest beside it); the table has a row per job, in job order, the ones not reported
  * yet said so; the slowest job and the local-plan count under it. */
 #include "unit.h"
 #include "report/report_jobtable.h"
@@ -110,6 +110,29 @@ static void the_key_list_is_untrusted(void **state)
     assert_int_equal(out[0].later_failed, 0);
 }
 
+/* What a job writes, it reads back: numbers past a key's 12 digits are
+ * capped, the job id reduced to what keys carry; a retry that planned
+ * locally counts as a local plan though its first attempt did not. */
+static void what_a_job_writes_it_reads_back(void **state)
+{
+    (void)state;
+    report_jobtable_row_t r = row(0, 0, 5000000000000L, 4000, 's'), out[2];
+    r.tests = 9000000000000L;
+    report_jobtable_set_job_id(&r, "0190_a.b-c");
+    assert_string_equal(r.job_id, "0190ab-c");
+    char *key = report_jobtable_key("s", &r);
+    assert_int_equal(report_jobtable_parse("s", key, strlen(key), 2, out), 1);
+    assert_int_equal(out[0].estimate_ms, 999999999999L);
+    assert_int_equal(out[0].tests, 999999999999L);
+    assert_string_equal(out[0].job_id, "0190ab-c");
+    free(key);
+    report_jobtable_row_t retry = row(0, 1, -1, 300, 'l');
+    assert_int_equal(report_jobtable_local(out, 1), 0);
+    assert_int_equal(report_jobtable_merge(out, 1, &retry), 1);
+    assert_int_equal(out[0].plan, (int)'s');
+    assert_int_equal(report_jobtable_local(out, 1), 1);
+}
+
 static void the_table(void **state)
 {
     (void)state;
@@ -136,10 +159,14 @@ static void the_table(void **state)
                   "planned locally | – | 800ms | – | 120 |\n"));
     assert_non_null(strstr(t, "Slowest job: 2 of 4, 2m 05s; quickest: 4 of 4, 800ms."));
     assert_non_null(strstr(t, "3 of 4 jobs planned locally"));
-    /* a build URL that could break out of the link: no links at all */
-    buf_reset(&b);
-    report_jobtable_render("Unit", "https://x/a)b", 4, rows, 1, &b);
-    assert_null(strstr(buf_str(&b), "]("));
+    /* a build URL that could break out of the link or the row: no links at all */
+    const char *bad_urls[] = {"https://x/a)b",  "https://x/b\rnext", "https://x/a b",
+                              "https://x/a\tb", "https://x/a|b",     "http://x/plain"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof *bad_urls; i++) {
+        buf_reset(&b);
+        report_jobtable_render("Unit", bad_urls[i], 4, rows, 1, &b);
+        if (strstr(buf_str(&b), "](")) fail_msg("linked: %s", bad_urls[i]);
+    }
     buf_reset(&b);
     rows[0].plan = 's';
     report_jobtable_render("Unit", "", 2, rows, 1, &b);
@@ -164,6 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_row_round_trips_through_its_key),
         cmocka_unit_test(the_key_list_is_untrusted),
+        cmocka_unit_test(what_a_job_writes_it_reads_back),
         cmocka_unit_test(the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
