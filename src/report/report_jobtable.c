@@ -236,20 +236,10 @@ static const char *plan_words(char plan)
     return plan == 's' ? "Test Engine" : plan == 'r' ? "retry of failures" : "planned locally";
 }
 
-/* A build URL that stays one link target: https://, no space, control
- * character or byte that could end the link or the table cell. */
-static bool url_plain(const char *url)
-{
-    if (!url || strncmp(url, "https://", 8) != 0) return false;
-    for (const unsigned char *c = (const unsigned char *)url; *c; c++)
-        if (*c <= 0x20 || *c == 0x7f || strchr("()<>[]\"'`\\|", *c)) return false;
-    return true;
-}
-
 static void put_job_cell(buf_t *b, const char *build_url, const report_jobtable_row_t *r,
                          long job_count)
 {
-    bool link = *r->job_id && url_plain(build_url);
+    bool link = *r->job_id && report_markdown_url_ok(build_url);
     if (link) buf_putc(b, '[');
     buf_printf(b, "%ld of %ld", r->job + 1, job_count);
     if (link) buf_printf(b, "](%s#%s)", build_url, r->job_id);

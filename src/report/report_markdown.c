@@ -164,10 +164,17 @@ char *report_markdown_box_context(const char *step_id, report_markdown_box_t box
 
 /* ---------------------------------------------------------------- the section */
 
+bool report_markdown_url_ok(const char *url)
+{
+    if (!url || strncmp(url, "https://", 8) != 0) return false;
+    for (const unsigned char *c = (const unsigned char *)url; *c; c++)
+        if (*c <= 0x20 || *c == 0x7f || strchr("()<>[]\"'`\\|&", *c)) return false;
+    return true;
+}
+
 static void put_job_link(buf_t *b, const report_markdown_job_t *j)
 {
-    bool link =
-        j->job_url && strncmp(j->job_url, "https://", 8) == 0 && !strpbrk(j->job_url, " ()<>\n");
+    bool link = report_markdown_url_ok(j->job_url);
     if (link) buf_putc(b, '[');
     if (j->job_count > 1)
         buf_printf(b, "job %ld of %ld", j->job_number, j->job_count);
@@ -353,8 +360,7 @@ void report_markdown_render_section(const report_markdown_job_t *j, size_t max, 
 
 void report_markdown_render_upload(const report_markdown_job_t *j, buf_t *out)
 {
-    bool run_link =
-        j->run_url && strncmp(j->run_url, "https://", 8) == 0 && !strpbrk(j->run_url, " ()<>\n");
+    bool run_link = report_markdown_url_ok(j->run_url);
     if (!(job_failed(j) && run_link)) return;
     report_markdown_heading(out, j, ":link:");
     buf_printf(out, "results in [Test Engine](%s)", j->run_url);

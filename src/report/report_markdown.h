@@ -104,6 +104,10 @@ void report_markdown_code_span(buf_t *b, const char *s);
 /* Plain inline text: first line only, at most max bytes of it ("..." when
  * cut), Markdown punctuation backslash-escaped, control characters \xNN. */
 void report_markdown_text(buf_t *b, const char *s, size_t max);
+/* Whether url can be a link target as is: https://, and no space, control
+ * character or byte that could end the link, the table cell or the HTML
+ * attribute it sits in (the agent's URLs never have one). */
+bool report_markdown_url_ok(const char *url);
 /* One shell word: as is when it is plainly safe, else in single quotes. */
 void report_markdown_shell_word(buf_t *b, const char *s);
 /* The launcher of a command template: the words before {{testExamples}}

@@ -116,8 +116,7 @@ static void put_html_heading(buf_t *b, const report_markdown_job_t *j)
     buf_puts(b, "<strong>:stopwatch: ");
     put_html_text(b, j->label && *j->label ? j->label : "pytest", 200);
     buf_puts(b, "</strong> · ");
-    bool link = j->job_url && strncmp(j->job_url, "https://", 8) == 0 &&
-                !strpbrk(j->job_url, " ()<>\"'\n&");
+    bool link = report_markdown_url_ok(j->job_url);
     if (link) buf_printf(b, "<a href=\"%s\">", j->job_url);
     if (j->job_count > 1)
         buf_printf(b, "job %ld of %ld", j->job_number, j->job_count);

@@ -165,6 +165,33 @@ static void test_control_characters_visible(void **state)
     free(md);
 }
 
+/* A URL becomes a link only when nothing in it can end the link, the line,
+ * a table cell or an HTML attribute. */
+static void test_link_targets(void **state)
+{
+    (void)state;
+    assert_true(report_markdown_url_ok("https://buildkite.com/acme/shop/builds/7#0190-abc"));
+    const char *bad[] = {NULL,
+                         "",
+                         "http://x/a",
+                         "https://x/a b",
+                         "https://x/a\rb",
+                         "https://x/a\nb",
+                         "https://x/a\tb",
+                         "https://x/a\x7f",
+                         "https://x/a)b",
+                         "https://x/a]b",
+                         "https://x/a|b",
+                         "https://x/a\"b",
+                         "https://x/a'b",
+                         "https://x/a`b",
+                         "https://x/a<b",
+                         "https://x/a&b",
+                         "https://x/a\\b"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (report_markdown_url_ok(bad[i])) fail_msg("accepted %zu", i);
+}
+
 static void test_shell_words_and_launcher(void **state)
 {
     (void)state;
@@ -424,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_fifty_jobs_fit),
         cmocka_unit_test(test_upload_and_overflow_lines),
         cmocka_unit_test(test_wrapped_sections_stand_alone),
+        cmocka_unit_test(test_link_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
