@@ -108,6 +108,37 @@ static void glue_free(glue_t *g)
     free(g->job_url);
 }
 
+/* `buildkite-agent annotate [--append] --style S --context C [--priority P]`
+ * with text on stdin. An agent older than annotation priorities refuses the
+ * flag: it gets the box without it (the box then sits in creation order). */
+static bool annotate_send(const config_t *cfg, const char *context, const char *style,
+                          const char *priority, bool append, const char *text, size_t len,
+                          char **err)
+{
+    const char *args[10];
+    size_t n = 0;
+    args[n++] = "annotate";
+    if (append) args[n++] = "--append";
+    args[n++] = "--style";
+    args[n++] = style;
+    args[n++] = "--context";
+    args[n++] = context;
+    size_t priority_at = n;
+    if (priority) {
+        args[n++] = "--priority";
+        args[n++] = priority;
+    }
+    args[n] = NULL;
+    bool ok = agent_call_with_text(cfg, args, text, len, err);
+    if (!ok && priority && *err && strstr(*err, "priority")) {
+        free(*err);
+        *err = NULL;
+        args[priority_at] = NULL;
+        ok = agent_call_with_text(cfg, args, text, len, err);
+    }
+    return ok;
+}
+
 /* Appends body, wrapped to stand on its own whatever the agent does with
  * the whitespace between bodies (report_markdown.h), to a box. */
 static bool annotate_append(const config_t *cfg, const report_markdown_job_t *job,
@@ -116,23 +147,7 @@ static bool annotate_append(const config_t *cfg, const report_markdown_job_t *jo
 {
     buf_t wrapped = BUF_INIT;
     report_markdown_wrap(job, body, &wrapped);
-    const char *args[] = {"annotate",
-                          "--append",
-                          "--style",
-                          style,
-                          "--context",
-                          context,
-                          priority ? "--priority" : NULL,
-                          priority,
-                          NULL};
-    bool ok = agent_call_with_text(cfg, args, wrapped.data, wrapped.len, err);
-    if (!ok && priority && *err && strstr(*err, "priority")) {
-        /* an agent older than annotation priorities: the box, in creation order */
-        free(*err);
-        *err = NULL;
-        args[6] = NULL;
-        ok = agent_call_with_text(cfg, args, wrapped.data, wrapped.len, err);
-    }
+    bool ok = annotate_send(cfg, context, style, priority, true, wrapped.data, wrapped.len, err);
     buf_free(&wrapped);
     return ok;
 }
@@ -165,9 +180,9 @@ static void annotate_overflow(const config_t *cfg, const report_markdown_job_t *
  * writes the same box, so the page shows it once (report_stepnote.h). */
 static void annotate_step_note(const config_t *cfg, report_stepnote_t *note)
 {
-    const char *args[] = {"annotate", "--style", "warning", "--context", note->context, NULL};
     char *err = NULL;
-    if (agent_call_with_text(cfg, args, note->body.data, note->body.len, &err))
+    if (annotate_send(cfg, note->context, "warning", NULL, false, note->body.data, note->body.len,
+                      &err))
         log_info("Annotation: the step's note %s written (once for the step, whichever job "
                  "writes it)",
                  note->context);
@@ -241,16 +256,8 @@ static bool jobtable_write(const config_t *cfg, const report_jobtable_row_t *row
     buf_t body = BUF_INIT;
     report_jobtable_render(cfg->label, cfg->build_url, cfg->parallel_job_count, rows, n, &body);
     char *context = report_jobtable_context(cfg->step_id);
-    const char *args[] = {
-        "annotate", "--style", "info", "--context", context, "--priority", REPORT_JOBTABLE_PRIORITY,
-        NULL};
-    bool ok = agent_call_with_text(cfg, args, body.data, body.len, err);
-    if (!ok && *err && strstr(*err, "priority")) { /* an agent older than priorities */
-        free(*err);
-        *err = NULL;
-        args[5] = NULL;
-        ok = agent_call_with_text(cfg, args, body.data, body.len, err);
-    }
+    bool ok = annotate_send(cfg, context, "info", REPORT_JOBTABLE_PRIORITY, false, body.data,
+                            body.len, err);
     free(context);
     buf_free(&body);
     return ok;

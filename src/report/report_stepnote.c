@@ -42,8 +42,8 @@ void report_stepnote_plan(const char *step_id, const char *label, const char *re
     buf_init(&out->body);
     out->context = report_stepnote_context(step_id, "plan", reason);
     if (local_jobs && job_count > 1) {
-        /* The count is what the build's meta-data held when this job wrote
-         * the note; the last job to write it has the step's whole count. */
+        /* The count is what the build's meta-data held when this job read
+         * it (report_stepnote.h: a job that read early may write last). */
         char *what =
             xasprintf("%zu of %ld jobs split locally, not by Test Engine", local_jobs, job_count);
         put_title(&out->body, label, what);
