@@ -9,16 +9,17 @@
 #define NUMBER_MAX  12 /* digits of a field: ~31 years in ms, and more tests than exist */
 #define LABEL_SHOWN 200
 
+/* What a job id keeps in a key: [A-Za-z0-9-]. */
+static bool job_id_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
 /* The step id as keys and contexts carry it: [A-Za-z0-9_-], at most STEP_MAX. */
 static void put_step(buf_t *b, const char *step_id)
 {
     const char *id = step_id && *step_id ? step_id : "local";
-    for (size_t i = 0; id[i] && i < STEP_MAX; i++) {
-        char c = id[i];
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '_';
-        buf_putc(b, plain ? c : '_');
-    }
+    for (size_t i = 0; id[i] && i < STEP_MAX; i++) buf_putc(b, job_id_char(id[i]) ? id[i] : '_');
 }
 
 char *report_jobtable_context(const char *step_id)
@@ -28,11 +29,6 @@ char *report_jobtable_context(const char *step_id)
     put_step(&b, step_id);
     buf_puts(&b, "-jobs"); /* 19 + 64 + 5 = 88 characters at most: the agent allows 100 */
     return buf_detach(&b);
-}
-
-static bool job_id_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
 
 #define NUMBER_TOP 999999999999L /* the most a field's NUMBER_MAX digits hold */
