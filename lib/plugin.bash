@@ -190,6 +190,21 @@ tep_stamp_file() {
   ((${#id} <= 200))
 }
 
+# tep_read_stamp: sets tep_saved_key and tep_saved_sig from this checkout's
+# stamp (tep_stamp_path, see tep_stamp_file): the key of a build of this
+# version (<version>-<12 hex digits>) and the sources' signature it was
+# computed with; false when there is no such stamp.
+tep_read_stamp() {
+  local saved
+  tep_saved_key='' tep_saved_sig=''
+  [[ -f $tep_stamp_path ]] || return 1
+  IFS= read -r -d '' saved <"$tep_stamp_path" || true
+  tep_saved_key=${saved%%$'\n'*}
+  [[ $tep_saved_key == "$tep_plugin_version"-* && ${tep_saved_key#"$tep_plugin_version"-} =~ ^[0-9a-f]{12}$ ]] || return 1
+  tep_saved_sig=${saved:${#tep_saved_key}+1}
+  [[ -n $tep_saved_sig ]]
+}
+
 # tep_cached_build: the common path of a build from source, one process in
 # all. The key remembered for this checkout names the build; one `stat`
 # (tep_source_stat) of the sources, then of the cache, that build's folders
@@ -202,13 +217,9 @@ tep_stamp_file() {
 # substring, never by a pattern as long as the signature (bash's ${x#"$sig"}
 # takes a third of a second here).
 tep_cached_build() {
-  local saved key sig cache=$tep_cache bin out line p owned=""
-  tep_stamp_file && [[ -f $tep_stamp_path ]] || return 1
-  IFS= read -r -d '' saved <"$tep_stamp_path" || true
-  key=${saved%%$'\n'*}
-  [[ $key == "$tep_plugin_version"-* && ${key#"$tep_plugin_version"-} =~ ^[0-9a-f]{12}$ ]] || return 1
-  sig=${saved:${#key}+1}
-  [[ -n $sig ]] || return 1
+  local key sig cache=$tep_cache bin out line p owned=""
+  tep_stamp_file && tep_read_stamp || return 1
+  key=$tep_saved_key sig=$tep_saved_sig
   # the stat runs in the checkout: the cache's paths go to it absolute (a
   # relative TEP_CACHE_DIR is relative to the job's folder)
   [[ $cache == /* ]] || cache=$PWD/$cache
@@ -240,18 +251,14 @@ tep_cached_build() {
 # A new hash is written down by tep_save_stamp, once the cache is known private.
 # The common path checks the same record in fewer steps (tep_cached_build).
 tep_source_key() {
-  local sig="" saved="" key hash stamp_ok=0
+  local sig="" hash stamp_ok=0
   tep_stamp=
   tep_stamp_file && stamp_ok=1
   tep_source_stat
   sig=$tep_stat_out
-  if [[ -n $sig && $stamp_ok == 1 && -f $tep_stamp_path ]]; then
-    IFS= read -r -d '' saved <"$tep_stamp_path" || true
-    key=${saved%%$'\n'*}
-    if [[ $key == "$tep_plugin_version"-* && ${saved:${#key}+1} == "$sig"$'\n' ]]; then
-      tep_key=$key
-      return 0
-    fi
+  if [[ -n $sig && $stamp_ok == 1 ]] && tep_read_stamp && [[ $tep_saved_sig == "$sig"$'\n' ]]; then
+    tep_key=$tep_saved_key
+    return 0
   fi
   # what the build reads: the C sources, the embedded pytest plugins (src/*.py)
   # and the CMake files
