@@ -331,9 +331,10 @@ static bool has_prefix_suffix(const char *name, const char *prefix, const char *
 }
 
 /* The state folder's own files: the phases' JSON files, the lock, the
- * result-mode probe's answer (interp_cache.h), the per-job durations artifact (report_durations.h),
- * the retry selectors artifacts published or downloaded (retrysel.c), and temporary files of a
- * write that was cut short (fs.h). The marker goes last, on its own. */
+ * result-mode probe's answer (interp_cache.h), the per-job durations
+ * artifact (report_durations.h), the retry selectors artifacts published or
+ * downloaded (retrysel.c), and temporary files of a write that was cut
+ * short (fs.h). The marker goes last, on its own. */
 bool state_dir_is_own_name(const char *name)
 {
     static const char *const exact[] = {"slice.json", "options.json",        "run.json",
