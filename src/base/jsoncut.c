@@ -104,13 +104,22 @@ const char *jsoncut_value_end(const char *p, const char *end)
     return vs == JSONCUT_DONE ? p + st.at : NULL;
 }
 
-bool jsoncut_each_member(const char *p, size_t len, jsoncut_member_fn fn, void *user)
+/* strict: JSON's grammar between members (one comma each, none after the
+ * last); otherwise commas are passed over like spaces. */
+static bool each_member(const char *p, size_t len, jsoncut_member_fn fn, void *user, bool strict)
 {
     const char *end = p + len;
     if (p >= end || *p != '{') return false;
     p++;
-    for (;;) {
-        while (p < end && (jsoncut_is_space(*p) || *p == ',')) p++;
+    for (size_t n = 0;; n++) {
+        while (p < end && jsoncut_is_space(*p)) p++;
+        if (strict && n > 0 && p < end && *p != '}') {
+            if (*p != ',') return false;
+            p++;
+            while (p < end && jsoncut_is_space(*p)) p++;
+            if (p < end && *p == '}') return false; /* a comma after the last */
+        }
+        while (!strict && p < end && (jsoncut_is_space(*p) || *p == ',')) p++;
         if (p >= end) return false; /* never closed */
         if (*p == '}') return true;
         const char *kend = *p == '"' ? skip_string(p, end) : NULL;
@@ -127,4 +136,14 @@ bool jsoncut_each_member(const char *p, size_t len, jsoncut_member_fn fn, void *
         fn(k, klen, p, (size_t)(vend - p), user);
         p = vend;
     }
+}
+
+bool jsoncut_each_member(const char *p, size_t len, jsoncut_member_fn fn, void *user)
+{
+    return each_member(p, len, fn, user, false);
+}
+
+bool jsoncut_each_member_strict(const char *p, size_t len, jsoncut_member_fn fn, void *user)
+{
+    return each_member(p, len, fn, user, true);
 }

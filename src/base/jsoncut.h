@@ -45,5 +45,8 @@ bool jsoncut_is_space(char c);
 typedef void (*jsoncut_member_fn)(const char *k, size_t klen, const char *v, size_t vlen,
                                   void *user);
 bool jsoncut_each_member(const char *p, size_t len, jsoncut_member_fn fn, void *user);
+/* The same, but false also when the commas between members are not JSON's
+ * (missing, doubled, or after the last member). */
+bool jsoncut_each_member_strict(const char *p, size_t len, jsoncut_member_fn fn, void *user);
 
 #endif

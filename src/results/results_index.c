@@ -219,12 +219,25 @@ static size_t escape_len(const unsigned char *p, size_t n)
     return control && !(p[4] == '0' && p[5] == '0') ? 6 : 0;
 }
 
+/* Whether all 8 bytes of w are plain: 0x20-0x7f and neither '"' nor '\\'.
+ * Each test is exact for "any byte": (x - 0x01..) & ~x & 0x80.. finds a zero
+ * byte, and x - n*0x01.. a byte below n (n <= 0x80). */
+static bool plain8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ ones * '"', backslash = w ^ ones * '\\';
+    uint64_t need = (w & highs) | ((w - ones * 0x20) & ~w & highs) |
+                    ((quote - ones) & ~quote & highs) | ((backslash - ones) & ~backslash & highs);
+    return need == 0;
+}
+
 bool results_index_key_is_json(const char *key, size_t len)
 {
     const unsigned char *p = (const unsigned char *)key;
     if (len < 2 || p[0] != '"' || p[len - 1] != '"') return false;
     size_t end = len - 1;
     for (size_t i = 1; i < end;) {
+        while (end - i >= 8 && plain8(le64(p + i))) i += 8; /* 100,000 keys a report */
         while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
             i++; /* plain ASCII, as node ids mostly are: no per-byte dispatch */
         if (i == end) break;

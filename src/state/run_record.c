@@ -2,6 +2,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/fs.h"
+#include "base/jsoncut.h"
 #include "base/json_get.h"
 #include "base/jsontext.h"
 #include "results/results_json.h"
@@ -257,12 +258,18 @@ static void read_timing(results_timing_t *t, const cJSON *o)
     t->tests_s = total > 0 ? total : 0;
 }
 
+/* A failed test's strings, decoded: reused from one test to the next. */
+typedef struct {
+    buf_t node_id, file, cause, status;
+} failed_scratch_t;
+
 typedef struct {
     run_record_t *rec;
     const char *path;
     size_t elements;
     size_t expected; /* failures the header announced */
     char *error;     /* first problem */
+    failed_scratch_t scratch;
 } record_reader_t;
 
 static void read_record_header(record_reader_t *rd, const cJSON *h)
@@ -300,25 +307,131 @@ static void read_record_header(record_reader_t *rd, const cJSON *h)
     results_model_reserve(&rec->result, rd->expected);
 }
 
-static void read_failed_test(record_reader_t *rd, const cJSON *t)
+/* ---- a failed test: cut, not parsed ----
+ * A broken build's run.json lists 10,000 failed tests and more; a cJSON tree
+ * for each cost more than the rest of the report's start. Each one is a flat
+ * object this file wrote (put_failed_test), so its members are cut out
+ * (jsoncut) and the few used are decoded where they lie. The checks are
+ * cJSON's: a member that is not a well-formed scalar damages the element. */
+
+enum {
+    M_NODE_ID,
+    M_FILE,
+    M_CAUSE,
+    M_STATUS,
+    M_ATTEMPTS,
+    M_FAILED_BEFORE,
+    M_MUTED,
+    M_COLLECTION_ERROR,
+    M_COUNT
+};
+static const char *const FAILED_KEYS[M_COUNT] = {
+    "node_id", "file", "cause", "status", "attempts", "failed_before", "muted", "collection_error"};
+
+typedef struct {
+    const char *v[M_COUNT]; /* the first member of each name, raw; NULL when absent */
+    size_t len[M_COUNT];
+    bool bad; /* a member's value is not a JSON scalar */
+} failed_members_t;
+
+/* A JSON number, whole: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool is_json_number(const char *v, size_t len)
 {
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "node_id");
-    if (!cJSON_IsString(id)) {
+    size_t i = 0;
+    if (i < len && v[i] == '-') i++;
+    size_t digits = i;
+    while (i < len && v[i] >= '0' && v[i] <= '9') i++;
+    if (i == digits || (v[digits] == '0' && i - digits > 1)) return false;
+    if (i < len && v[i] == '.') {
+        size_t frac = ++i;
+        while (i < len && v[i] >= '0' && v[i] <= '9') i++;
+        if (i == frac) return false;
+    }
+    if (i < len && (v[i] == 'e' || v[i] == 'E')) {
+        if (++i < len && (v[i] == '+' || v[i] == '-')) i++;
+        size_t exp = i;
+        while (i < len && v[i] >= '0' && v[i] <= '9') i++;
+        if (i == exp) return false;
+    }
+    return i == len;
+}
+
+static bool is_literal(const char *v, size_t len, const char *word)
+{
+    return len == strlen(word) && memcmp(v, word, len) == 0;
+}
+
+/* Strings are checked when decoded; nested values are only cut (a later
+ * version may add one, and this reader uses none). */
+static bool is_scalar_or_nested(const char *v, size_t len)
+{
+    return v[0] == '"' || v[0] == '{' || v[0] == '[' || is_literal(v, len, "true") ||
+           is_literal(v, len, "false") || is_literal(v, len, "null") || is_json_number(v, len);
+}
+
+static void on_failed_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    failed_members_t *m = user;
+    if (vlen == 0 || !is_scalar_or_nested(v, vlen)) m->bad = true;
+    for (int i = 0; i < M_COUNT; i++)
+        if (!m->v[i] && klen == strlen(FAILED_KEYS[i]) && memcmp(k, FAILED_KEYS[i], klen) == 0) {
+            m->v[i] = v;
+            m->len[i] = vlen;
+        }
+}
+
+/* The member's string, decoded into out (NUL-terminated), or NULL when it is
+ * absent or not a string. false when it is a broken string literal. */
+static bool member_string(const failed_members_t *m, int i, buf_t *out, const char **s)
+{
+    *s = NULL;
+    buf_reset(out);
+    if (!m->v[i] || m->v[i][0] != '"') return true;
+    if (jsontext_decode(m->v[i], m->len[i], out) == JSONTEXT_BAD) return false;
+    *s = out->data;
+    return true;
+}
+
+/* json_get_long's rule: a number in [-1e6, 1e6] truncated, anything else 0. */
+static int member_attempts(const failed_members_t *m)
+{
+    char num[40];
+    if (!m->v[M_ATTEMPTS] || m->len[M_ATTEMPTS] >= sizeof num ||
+        !is_json_number(m->v[M_ATTEMPTS], m->len[M_ATTEMPTS]))
+        return 0;
+    memcpy(num, m->v[M_ATTEMPTS], m->len[M_ATTEMPTS]);
+    num[m->len[M_ATTEMPTS]] = '\0';
+    double d = strtod(num, NULL);
+    return d >= -1000000 && d <= 1000000 ? (int)d : 0;
+}
+
+static bool member_true(const failed_members_t *m, int i)
+{
+    return m->v[i] && is_literal(m->v[i], m->len[i], "true");
+}
+
+static void read_failed_test(record_reader_t *rd, const char *raw, size_t len, failed_scratch_t *sc)
+{
+    failed_members_t m = {0};
+    const char *node_id, *file, *cause, *status;
+    if (!jsoncut_each_member_strict(raw, len, on_failed_member, &m) || m.bad ||
+        !member_string(&m, M_NODE_ID, &sc->node_id, &node_id) ||
+        !member_string(&m, M_FILE, &sc->file, &file) ||
+        !member_string(&m, M_CAUSE, &sc->cause, &cause) ||
+        !member_string(&m, M_STATUS, &sc->status, &status)) {
+        err_set(&rd->error, "%s: element %zu is not a JSON object", rd->path, rd->elements);
+        return;
+    }
+    if (!node_id) {
         err_set(&rd->error, "%s: failed test %zu has no node id", rd->path, rd->elements - 1);
         return;
     }
-    char *file = json_get_strdup(t, "file");
-    char *cause = json_get_strdup(t, "cause");
-    char *status = json_get_strdup(t, "status");
-    test_result_t *r = results_model_track(&rd->rec->result, id->valuestring, file,
-                                           results_model_status_parse(status), cause,
-                                           json_get_bool(t, "collection_error"));
-    r->attempts = (int)json_get_long(t, "attempts", -1000000, 1000000, 0);
-    r->failed_before = json_get_bool(t, "failed_before");
-    r->muted = json_get_bool(t, "muted");
-    free(file);
-    free(cause);
-    free(status);
+    test_result_t *r =
+        results_model_track(&rd->rec->result, node_id, file, results_model_status_parse(status),
+                            cause, member_true(&m, M_COLLECTION_ERROR));
+    r->attempts = member_attempts(&m);
+    r->failed_before = member_true(&m, M_FAILED_BEFORE);
+    r->muted = member_true(&m, M_MUTED);
 }
 
 static void on_record_element(const char *raw, size_t len, void *user)
@@ -326,13 +439,15 @@ static void on_record_element(const char *raw, size_t len, void *user)
     record_reader_t *rd = user;
     rd->elements++;
     if (rd->error) return;
+    if (rd->elements > 1) {
+        read_failed_test(rd, raw, len, &rd->scratch);
+        return;
+    }
     cJSON *item = cJSON_ParseWithLength(raw, len);
     if (!cJSON_IsObject(item))
         err_set(&rd->error, "%s: element %zu is not a JSON object", rd->path, rd->elements);
-    else if (rd->elements == 1)
-        read_record_header(rd, item);
     else
-        read_failed_test(rd, item);
+        read_record_header(rd, item);
     cJSON_Delete(item);
 }
 
@@ -388,6 +503,10 @@ bool run_record_read(const config_t *cfg, run_record_t **out, char **err)
     results_timing_init(&rec->timing);
     record_reader_t rd = {.rec = rec, .path = path};
     check_record_file(&rd);
+    buf_free(&rd.scratch.node_id);
+    buf_free(&rd.scratch.file);
+    buf_free(&rd.scratch.cause);
+    buf_free(&rd.scratch.status);
     free(path);
     if (rd.error) {
         run_record_delete(rec);

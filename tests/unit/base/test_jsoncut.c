@@ -111,6 +111,38 @@ static void members_come_out_raw(void **state)
     }
 }
 
+/* The strict walk takes what the lenient one takes when the commas are
+ * JSON's, and refuses the objects whose commas are not. */
+static void strict_members_need_json_commas(void **state)
+{
+    (void)state;
+    const char *good[] = {"{}", "{ }", "{\"a\":1}", "{ \"a\" : 1 , \"b\":[1,2] ,\"c\":{\"d\":2} }"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        buf_t lenient = BUF_INIT, strict = BUF_INIT;
+        assert_true(jsoncut_each_member(good[i], strlen(good[i]), collect_member, &lenient));
+        if (!jsoncut_each_member_strict(good[i], strlen(good[i]), collect_member, &strict))
+            fail_msg("'%s' was refused", good[i]);
+        assert_string_equal(lenient.data ? lenient.data : "", strict.data ? strict.data : "");
+        buf_free(&lenient);
+        buf_free(&strict);
+    }
+    const char *bad[] = {"{\"a\":1 \"b\":2}",
+                         "{\"a\":1,,\"b\":2}",
+                         "{\"a\":1,}",
+                         "{,\"a\":1}",
+                         "{,}",
+                         "{\"a\":1",
+                         "[1]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        buf_t ignored = BUF_INIT;
+        assert_true(i >= 5 ||
+                    jsoncut_each_member(bad[i], strlen(bad[i]), collect_member, &ignored));
+        if (jsoncut_each_member_strict(bad[i], strlen(bad[i]), collect_member, &ignored))
+            fail_msg("'%s' was taken for an object", bad[i]);
+        buf_free(&ignored);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +151,7 @@ int main(void)
         cmocka_unit_test(resumed_scans_agree_with_whole_ones),
         cmocka_unit_test(input_that_ends_inside_a_value),
         cmocka_unit_test(members_come_out_raw),
+        cmocka_unit_test(strict_members_need_json_commas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

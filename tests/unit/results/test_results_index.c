@@ -488,6 +488,26 @@ static void a_key_that_is_not_one_json_string_is_damage(void **state)
     free(path);
 }
 
+/* Long keys are checked 8 bytes at a time: every byte value at every place
+ * of a 24-byte run must get the answer the byte-by-byte rule gives. */
+static void every_byte_of_a_long_key_is_checked(void **state)
+{
+    (void)state;
+    char key[27];
+    for (int at = 0; at < 24; at++)
+        for (int c = 0; c < 256; c++) {
+            memset(key + 1, 'a', 24);
+            key[0] = key[25] = '"';
+            key[1 + at] = (char)c;
+            bool plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+            if (results_index_key_is_json(key, 26) != plain) fail_msg("byte 0x%02x at %d", c, at);
+        }
+    static const char utf8[] = "\"0123456789abcdef\xc3\xa9xyz\""; /* after a plain word */
+    assert_true(results_index_key_is_json(utf8, sizeof utf8 - 1));
+    static const char broken[] = "\"0123456789abcdef\xc3xyz\"";
+    assert_false(results_index_key_is_json(broken, sizeof broken - 1));
+}
+
 /* A FIFO (or a link) in place of the index: refused at once, not waited on. */
 static void a_fifo_in_place_of_the_index_is_refused_not_waited_on(void **state)
 {
@@ -526,6 +546,7 @@ int main(void)
         cmocka_unit_test(json_entries_key_by_their_own_file_name),
         cmocka_unit_test(the_hash_is_pinned),
         cmocka_unit_test(a_key_that_is_not_one_json_string_is_damage),
+        cmocka_unit_test(every_byte_of_a_long_key_is_checked),
         cmocka_unit_test(a_fifo_in_place_of_the_index_is_refused_not_waited_on),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
