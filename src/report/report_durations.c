@@ -26,17 +26,22 @@ static char *entry_key(const char *node_id, bool *raw)
     return key;
 }
 
-static size_t *slot_of(const report_durations_t *d, uint32_t hash, size_t i_or_none,
-                       const results_index_entry_t *e)
+#define EMPTY UINT32_MAX
+
+/* The slot of the failed test whose key is e's (e NULL: of test i, which is
+ * being placed), or the empty slot where the probe ended. */
+static struct report_durations_slot *slot_of(const report_durations_t *d, uint32_t hash,
+                                             uint32_t i_or_none, const results_index_entry_t *e)
 {
     size_t mask = d->n_slots - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        size_t t = d->slots[i];
-        if (t == SIZE_MAX) return &d->slots[i];
-        if (d->hashes[t] != hash) continue;
-        if (i_or_none == t) return &d->slots[i];
-        if (e && strlen(d->keys[t]) == e->key_len && memcmp(d->keys[t], e->key, e->key_len) == 0)
-            return &d->slots[i];
+        struct report_durations_slot *s = &d->slots[i];
+        if (s->idx == EMPTY) return s;
+        if (s->hash != hash) continue;
+        if (i_or_none == s->idx) return s;
+        if (e && d->key_lens[s->idx] == e->key_len &&
+            memcmp(d->keys[s->idx], e->key, e->key_len) == 0)
+            return s;
     }
 }
 
@@ -45,26 +50,28 @@ static size_t *slot_of(const report_durations_t *d, uint32_t hash, size_t i_or_n
  * one kind never equals the other. */
 static void index_failed(report_durations_t *d)
 {
-    size_t n = d->failed ? d->failed->len : 0;
+    size_t n = d->failed ? d->failed->len : 0; /* below 2^32: results_model's bound */
     d->n_slots = 16;
     while (d->n_slots < 2 * n) d->n_slots *= 2;
-    d->slots = xmalloc(d->n_slots * sizeof(size_t));
-    memset(d->slots, 0xff, d->n_slots * sizeof(size_t));
+    d->slots = xmalloc(d->n_slots * sizeof *d->slots);
+    for (size_t i = 0; i < d->n_slots; i++) d->slots[i].idx = EMPTY;
     d->maybe_bits = 64;
     while (d->maybe_bits < 16 * n) d->maybe_bits *= 2; /* one false hit in 16 at most */
     d->maybe = xcalloc(d->maybe_bits / 64, sizeof(uint64_t));
-    d->hashes = xmalloc((n ? n : 1) * sizeof(uint32_t));
     d->keys = xcalloc(n ? n : 1, sizeof(char *));
+    d->key_lens = xcalloc(n ? n : 1, sizeof(size_t));
     for (size_t i = 0; i < n; i++) {
         const char *id = d->failed->tests[i].node_id;
         bool raw;
         d->keys[i] = entry_key(id, &raw);
-        d->hashes[i] = results_index_hash(id, strlen(id));
-        if (raw) d->hashes[i] ^= 1; /* never equal to a rendered key's entry */
-        size_t bit = d->hashes[i] & (d->maybe_bits - 1);
+        d->key_lens[i] = strlen(d->keys[i]);
+        uint32_t hash = results_index_hash(id, strlen(id));
+        if (raw) hash ^= 1; /* never equal to a rendered key's entry */
+        size_t bit = hash & (d->maybe_bits - 1);
         d->maybe[bit / 64] |= (uint64_t)1 << (bit % 64);
-        size_t *slot = slot_of(d, d->hashes[i], i, NULL);
-        if (*slot == SIZE_MAX) *slot = i; /* a node id tracked twice: its first slot */
+        struct report_durations_slot *slot = slot_of(d, hash, (uint32_t)i, NULL);
+        if (slot->idx == EMPTY) /* a node id tracked twice: its first slot */
+            *slot = (struct report_durations_slot){.idx = (uint32_t)i, .hash = hash};
     }
 }
 
@@ -88,8 +95,8 @@ void report_durations_add_entry(report_durations_t *d, const results_index_entry
     uint32_t hash = e->key_hash ^ (e->key_raw ? 1 : 0);
     size_t bit = hash & (d->maybe_bits - 1);
     bool maybe = d->maybe[bit / 64] >> (bit % 64) & 1;
-    size_t t = maybe ? *slot_of(d, hash, SIZE_MAX, e) : SIZE_MAX;
-    if (t != SIZE_MAX) {
+    uint32_t t = maybe ? slot_of(d, hash, EMPTY, e)->idx : EMPTY;
+    if (t != EMPTY) {
         d->latest[t] = e->seconds; /* retried: its latest time, written at the end */
     } else if (e->key_raw) {
         char *id = xstrndup(e->key, e->key_len);
@@ -133,7 +140,7 @@ bool report_durations_close(report_durations_t *d, size_t *written, char **err)
     }
     for (size_t i = 0; d->keys && d->failed && i < d->failed->len; i++) free(d->keys[i]);
     free(d->keys);
-    free(d->hashes);
+    free(d->key_lens);
     free(d->maybe);
     free(d->slots);
     free(d->latest);

@@ -37,14 +37,18 @@ typedef struct {
     bool open;
     const results_model_t *failed; /* tests that get one slot each */
     double *latest;                /* per failed test, -1 = none seen */
-    /* The failed tests by their keys' hash (open addressing, SIZE_MAX empty),
-     * and each one's key as an index entry has it. */
-    size_t *slots;
+    /* The failed tests by their keys' hash (open addressing; a slot holds the
+     * hash, so a probe reads one place), and each one's key as an index entry
+     * has it. */
+    struct report_durations_slot {
+        uint32_t idx; /* UINT32_MAX: empty */
+        uint32_t hash;
+    } * slots;
     size_t n_slots;
     uint64_t *maybe; /* a bit per hash value (mod its size): most entries stop there */
     size_t maybe_bits;
-    uint32_t *hashes;
     char **keys;
+    size_t *key_lens;
     buf_t scratch;
 } report_durations_t;
 

@@ -325,8 +325,15 @@ enum {
     M_COLLECTION_ERROR,
     M_COUNT
 };
-static const char *const FAILED_KEYS[M_COUNT] = {
-    "node_id", "file", "cause", "status", "attempts", "failed_before", "muted", "collection_error"};
+/* Each name with its length: a member's raw key is compared with memcmp. */
+static const struct {
+    const char *name;
+    size_t len;
+} FAILED_KEYS[M_COUNT] = {
+    {"node_id", sizeof "node_id" - 1},   {"file", sizeof "file" - 1},
+    {"cause", sizeof "cause" - 1},       {"status", sizeof "status" - 1},
+    {"attempts", sizeof "attempts" - 1}, {"failed_before", sizeof "failed_before" - 1},
+    {"muted", sizeof "muted" - 1},       {"collection_error", sizeof "collection_error" - 1}};
 
 typedef struct {
     const char *v[M_COUNT]; /* the first member of each name, raw; NULL when absent */
@@ -374,7 +381,7 @@ static void on_failed_member(const char *k, size_t klen, const char *v, size_t v
     failed_members_t *m = user;
     if (vlen == 0 || !is_scalar_or_nested(v, vlen)) m->bad = true;
     for (int i = 0; i < M_COUNT; i++)
-        if (!m->v[i] && klen == strlen(FAILED_KEYS[i]) && memcmp(k, FAILED_KEYS[i], klen) == 0) {
+        if (!m->v[i] && klen == FAILED_KEYS[i].len && memcmp(k, FAILED_KEYS[i].name, klen) == 0) {
             m->v[i] = v;
             m->len[i] = vlen;
         }
