@@ -13,12 +13,15 @@
 # one connection (--next), as ours does.
 #
 # Target: report's CPU <= 1.2x curl's for JUnit (the format whose testcases
-# are read back from the file into each batch); JSON's figure is printed.
-# Usage: bench/report_upload.sh [binary]   RECORDS=100000 RUNS=5 FORMATS="junit json"
+# are read back from the file into each batch); JSON's figure is printed, and
+# JUnit's with every test passed (junit-passed: no failures to publish as
+# retry selectors, annotate or read back from run.json: a green build's
+# report; "junit" has a tenth of its tests failed).
+# Usage: bench/report_upload.sh [binary]   RECORDS=100000 RUNS=5 FORMATS="junit junit-passed json"
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$root/build/test-engine-pytest}
-records=${RECORDS:-100000} runs=${RUNS:-5} formats=${FORMATS:-junit json}
+records=${RECORDS:-100000} runs=${RUNS:-5} formats=${FORMATS:-junit junit-passed json}
 conf="$root/fixtures/conformance/pytest-7.2.1-collector-1.8.0"
 [ -x "$bin" ] || { echo "build first: cmake --build build (or give a binary)" >&2; exit 2; }
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
@@ -54,19 +57,19 @@ export BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL="$base" BUILDKITE_TEST_ENGINE_CA_BU
 export BUILDKITE_TEST_ENGINE_AGENT_CMD=true NO_COLOR=1 BUILDKITE_TEST_ENGINE_STATE_DIR="$work/state"
 failed=0
 
-# junit_file OUT N: N testcases as pytest writes them (a tenth failed, a
-# twentieth skipped), in modules of 100.
+# junit_file OUT N FAILED: N testcases as pytest writes them (a tenth failed
+# when FAILED is 1, a twentieth skipped), in modules of 100.
 junit_file() {
-  /usr/bin/python3 - "$1" "$2" <<'PY'
+  /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
 import sys
-out, n = sys.argv[1], int(sys.argv[2])
+out, n, failing = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 with open(out, "w") as f:
     f.write('<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" '
-            'failures="%d" skipped="%d" tests="%d" time="12.3">' % (n // 10, n // 20, n))
+            'failures="%d" skipped="%d" tests="%d" time="12.3">' % (n // 10 if failing else 0, n // 20, n))
     for i in range(n):
         f.write('<testcase classname="tests.test_mod%04d" name="test_case_%d[param-%d]" time="0.%03d">'
                 % (i // 100, i, i % 7, i % 997))
-        if i % 10 == 3:
+        if failing and i % 10 == 3:
             f.write('<failure message="assert 1 == 2">def test():\n&gt;       assert 1 == 2\nE       assert 1 == 2\n'
                     'tests/test_mod.py:3: AssertionError</failure>')
         elif i % 20 == 7:
@@ -106,8 +109,8 @@ PY
 
 for format in $formats; do
   results="$work/results.$format"
-  if [ "$format" = junit ]; then
-    junit_file "$results" "$records"
+  if [ "$format" = junit ] || [ "$format" = junit-passed ]; then
+    junit_file "$results" "$records" "$([ "$format" = junit ] && echo 1 || echo 0)"
     export BUILDKITE_TEST_ENGINE_TEST_CMD="$work/emit {{testExamples}} --junit-xml={{resultPath}}"
   else
     /usr/bin/python3 "$root/bench/gen_records.py" "$conf" "$results" "$records" all
