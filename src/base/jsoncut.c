@@ -121,7 +121,11 @@ static bool each_member(const char *p, size_t len, jsoncut_member_fn fn, void *u
         }
         while (!strict && p < end && (jsoncut_is_space(*p) || *p == ',')) p++;
         if (p >= end) return false; /* never closed */
-        if (*p == '}') return true;
+        if (*p == '}' && !strict) return true;
+        if (*p == '}') { /* and nothing after it but spaces */
+            for (p++; p < end && jsoncut_is_space(*p);) p++;
+            return p == end;
+        }
         const char *kend = *p == '"' ? skip_string(p, end) : NULL;
         if (!kend) return false;
         const char *k = p + 1;

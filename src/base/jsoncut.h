@@ -46,7 +46,8 @@ typedef void (*jsoncut_member_fn)(const char *k, size_t klen, const char *v, siz
                                   void *user);
 bool jsoncut_each_member(const char *p, size_t len, jsoncut_member_fn fn, void *user);
 /* The same, but false also when the commas between members are not JSON's
- * (missing, doubled, or after the last member). */
+ * (missing, doubled, or after the last member) or anything but spaces
+ * follows the closing brace. */
 bool jsoncut_each_member_strict(const char *p, size_t len, jsoncut_member_fn fn, void *user);
 
 #endif

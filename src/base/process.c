@@ -117,13 +117,28 @@ static const int FORWARDED_SIGNALS[] = {SIGTERM, SIGINT, SIGHUP};
  * the child, up to its exec, makes system calls and nothing else: no malloc,
  * no stdio, no write to our globals (the environment goes to the exec, not to
  * environ); errno is the one thing of ours it may change, and we read it only
- * when the vfork failed. A macro: the child must not return from the function
- * that called vfork. */
-#if TEP_HAVE_VFORK && TEP_HAVE_EXECVPE
-#define FORK_FOR_EXEC vfork
-#else
-#define FORK_FOR_EXEC fork
+ * when the vfork failed. The glibc we test from (2.31) has an execvpe that
+ * allocates nothing (older ones could malloc on our heap); elsewhere, fork. */
+#define TEP_VFORK 0
+#if TEP_HAVE_VFORK && TEP_HAVE_EXECVPE && defined(__GLIBC__) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 31)
+#undef TEP_VFORK
+#define TEP_VFORK 1
 #endif
+#endif
+
+/* Whether this child may share our memory: vfork is there, and the child's
+ * PATH is ours (execvpe looks the program up in the PATH of the process that
+ * calls it, which under vfork is ours; a fork's child sets its own first). */
+static bool child_shares_memory(const process_opts_t *o)
+{
+    if (!TEP_VFORK) return false;
+    if (!o->env) return true;
+    const char *mine = getenv("PATH"), *theirs = NULL;
+    for (char *const *e = o->env->items; *e && !theirs; e++)
+        if (strncmp(*e, "PATH=", 5) == 0) theirs = *e + 5;
+    return mine && theirs ? strcmp(mine, theirs) == 0 : mine == theirs;
+}
 
 /* The fork window: with every signal blocked, a cancellation that arrives
  * while the child is being created is delivered once we know its pid (parent)
@@ -163,7 +178,7 @@ static void child_reset_signals(pid_t parent)
  * signalling the command's process group and finally SIGKILLs it, and under
  * the agent's PTY only the foreground process group may use the terminal
  * (a test calling tcsetattr from another group would be stopped by SIGTTOU). */
-static void child_fail(int report_fd)
+__attribute__((noreturn)) static void child_fail(int report_fd)
 {
     int e = errno;
     ssize_t ignored = write(report_fd, &e, sizeof e);
@@ -171,29 +186,50 @@ static void child_fail(int report_fd)
     _exit(127);
 }
 
-/* stdin becomes the file asked for (or /dev/null when capturing: never the
- * job's terminal); the descriptor it was opened on is closed, so the child
- * has it once, as 0, and nothing else of ours (it stayed open as 3 or so). */
-static void child_stdin(const process_opts_t *o, int report_fd)
+/* stdin for the child: the file asked for (or /dev/null when capturing:
+ * never the job's terminal), opened here before the child exists (a child
+ * that blocked in the open, on a FIFO with no writer, would hold a vforking
+ * parent out of reach of the timeout: O_NONBLOCK for the open only). Close on
+ * exec, so the child has it once, as 0. -1: inherit ours (the run phase's
+ * pytest reads the job's stdin), or it cannot be opened (*err says why).
+ * Not inlined: its locals would sit in process_run's frame across the vfork. */
+__attribute__((noinline)) static int open_child_stdin(const process_opts_t *o, int *err)
 {
     const char *in = o->stdin_path ? o->stdin_path : (o->capture ? "/dev/null" : NULL);
-    if (!in) return; /* inherit ours: the run phase's pytest reads the job's stdin */
-    int fd = open(in, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 || (fd != 0 && dup2(fd, 0) < 0)) child_fail(report_fd);
-    if (fd != 0) close(fd);
+    *err = 0;
+    if (!in) return -1;
+    int fd = open(in, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        *err = errno;
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        *err = errno;
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
-static void child_exec(const process_opts_t *o, pid_t parent, int out_fd, int err_fd, int report_fd)
+static void child_stdin(int in_fd, int report_fd)
+{
+    if (in_fd < 0) return;
+    if (in_fd == 0 ? fcntl(0, F_SETFD, 0) < 0 : dup2(in_fd, 0) < 0) child_fail(report_fd);
+}
+
+__attribute__((noreturn)) static void child_exec(const process_opts_t *o, pid_t parent, bool shared,
+                                                 int in_fd, int out_fd, int err_fd, int report_fd)
 {
     child_reset_signals(parent);
-    child_stdin(o, report_fd);
+    child_stdin(in_fd, report_fd);
     if (o->cwd && chdir(o->cwd) != 0) child_fail(report_fd);
     if (out_fd >= 0) dup2(out_fd, 1);
     if (err_fd >= 0) dup2(err_fd, 2);
+    if (!shared && o->env) environ = o->env->items; /* a fork's own copy: its PATH is searched */
 #if TEP_HAVE_EXECVPE
     execvpe(o->argv[0], o->argv, o->env ? o->env->items : environ);
 #else
-    if (o->env) environ = o->env->items; /* a fork's own copy */
     execvp(o->argv[0], o->argv);
 #endif
     child_fail(report_fd);
@@ -419,6 +455,14 @@ static void handlers_restore(const saved_handlers_t *h)
 void process_run(const process_opts_t *o, process_result_t *r)
 {
     memset(r, 0, sizeof *r);
+    int in_errno;
+    int in_fd = open_child_stdin(o, &in_errno);
+    if (in_errno) {
+        r->start_failed = true;
+        r->exit_code = 127;
+        err_set(&r->error, "cannot run '%s': %s", o->argv[0], strerror(in_errno));
+        return;
+    }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     int errp[2] = {-1, -1};
     int outp[2] = {-1, -1};
@@ -433,11 +477,17 @@ void process_run(const process_opts_t *o, process_result_t *r)
 
     double start = fs_monotonic();
     pid_t parent = getpid();
-    pid_t pid = FORK_FOR_EXEC();
+    bool shared = child_shares_memory(o);
+#if TEP_VFORK
+    pid_t pid = shared ? vfork() : fork();
+#else
+    pid_t pid = fork();
+#endif
+    if (pid == 0) child_exec(o, parent, shared, in_fd, outp[1], errp[1], rep[1]);
     int fork_errno = errno;
-    if (pid == 0) child_exec(o, parent, outp[1], errp[1], rep[1]);
     if (pid > 0) child_pid = pid;
     sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a pending cancellation is forwarded now */
+    close_fd(&in_fd);
     close_fd(&rep[1]);
     close_fd(&outp[1]);
     close_fd(&errp[1]);

@@ -89,7 +89,7 @@ static struct results_model_slot *slot_for(const results_model_t *r, const char 
                                            uint64_t h)
 {
     size_t mask = r->n_slots - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    for (size_t i = (uint32_t)h & mask;; i = (i + 1) & mask) { /* as resize_index places */
         struct results_model_slot *s = &r->slots[i];
         if (s->idx == EMPTY ||
             (s->hash == (uint32_t)h && strcmp(r->tests[s->idx].node_id, node_id) == 0))
@@ -98,7 +98,7 @@ static struct results_model_slot *slot_for(const results_model_t *r, const char 
 }
 
 /* The index at n slots. Its entries are distinct and keep their hash's low
- * 32 bits, which is all a position takes (n stays far below 2^32), so no id
+ * 32 bits, which is all a position takes (slot_for uses no more), so no id
  * is hashed or compared again: 30,000 failed tests read from run.json moved
  * through five doublings, each hashing every id afresh. */
 static void resize_index(results_model_t *r, size_t n)
@@ -164,7 +164,9 @@ void results_model_reserve(results_model_t *r, size_t n)
         return; /* a damaged count grows as it reads instead */
     r->cap = n;
     r->tests = xrealloc(r->tests, r->cap * sizeof(test_result_t));
-    size_t slots = slots_for(r->n_slots, n);
+    /* The index is written whole when made: sized ahead for at most 2^20
+     * (16 MB), so a damaged count costs no more; beyond, it grows as it reads. */
+    size_t slots = slots_for(r->n_slots, n < ((size_t)1 << 20) ? n : (size_t)1 << 20);
     if (slots != r->n_slots) resize_index(r, slots);
 }
 

@@ -311,8 +311,12 @@ static void read_record_header(record_reader_t *rd, const cJSON *h)
  * A broken build's run.json lists 10,000 failed tests and more; a cJSON tree
  * for each cost more than the rest of the report's start. Each one is a flat
  * object this file wrote (put_failed_test), so its members are cut out
- * (jsoncut) and the few used are decoded where they lie. The checks are
- * cJSON's: a member that is not a well-formed scalar damages the element. */
+ * (jsoncut, JSON's commas) and the few used are decoded where they lie. A
+ * member that is not a JSON number, string, true, false, null or a nested
+ * value damages the element, as does a broken or NUL-bearing string among
+ * those used (a node id becomes a retry selector byte for byte). Keys are
+ * taken as written (this file writes no escapes in them); the members not
+ * used are not decoded, nor nested values checked inside. */
 
 enum {
     M_NODE_ID,
@@ -388,13 +392,14 @@ static void on_failed_member(const char *k, size_t klen, const char *v, size_t v
 }
 
 /* The member's string, decoded into out (NUL-terminated), or NULL when it is
- * absent or not a string. false when it is a broken string literal. */
+ * absent or not a string. false when it is a broken string literal or holds
+ * a NUL (escaped, or the byte). */
 static bool member_string(const failed_members_t *m, int i, buf_t *out, const char **s)
 {
     *s = NULL;
     buf_reset(out);
     if (!m->v[i] || m->v[i][0] != '"') return true;
-    if (jsontext_decode(m->v[i], m->len[i], out) == JSONTEXT_BAD) return false;
+    if (jsontext_decode(m->v[i], m->len[i], out) != JSONTEXT_OK) return false;
     *s = out->data;
     return true;
 }

@@ -126,16 +126,12 @@ static void strict_members_need_json_commas(void **state)
         buf_free(&lenient);
         buf_free(&strict);
     }
-    const char *bad[] = {"{\"a\":1 \"b\":2}",
-                         "{\"a\":1,,\"b\":2}",
-                         "{\"a\":1,}",
-                         "{,\"a\":1}",
-                         "{,}",
-                         "{\"a\":1",
-                         "[1]"};
+    const char *bad[] = {
+        "{\"a\":1 \"b\":2}", "{\"a\":1,,\"b\":2}", "{\"a\":1,}", "{,\"a\":1}", "{,}",
+        "{\"a\":1} x",       "{\"a\":1",           "[1]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         buf_t ignored = BUF_INIT;
-        assert_true(i >= 5 ||
+        assert_true(i >= 6 ||
                     jsoncut_each_member(bad[i], strlen(bad[i]), collect_member, &ignored));
         if (jsoncut_each_member_strict(bad[i], strlen(bad[i]), collect_member, &ignored))
             fail_msg("'%s' was taken for an object", bad[i]);

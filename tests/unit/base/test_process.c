@@ -365,6 +365,64 @@ static void cannot_start(void **state)
     process_result_free(&r);
 }
 
+/* stdin is opened before the child exists: a FIFO with no writer does not
+ * hold the child (and, under vfork, us) before its exec; a file that cannot
+ * be opened is a start failure naming it. */
+static void stdin_opened_before_the_child(void **state)
+{
+    (void)state;
+    char dir[64];
+    scratch_dir(dir, sizeof dir, "tep-stdin-fifo");
+    char *fifo = fs_join(dir, "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    buf_t out = BUF_INIT;
+    process_opts_t o = {.capture = &out, .stdin_path = fifo, .timeout_s = 60};
+    process_result_t r;
+    run_sh("cat; echo read", &o, &r); /* no writer: end of file at once */
+    assert_false(r.timed_out);
+    assert_int_equal(r.exit_code, 0);
+    assert_string_equal(buf_str(&out), "read\n");
+    o.stdin_path = "/nonexistent/tep-stdin";
+    run_sh("echo ran", &o, &r);
+    assert_true(r.start_failed);
+    assert_string_equal(r.error, "cannot run '/bin/sh': No such file or directory");
+    process_result_free(&r);
+    buf_free(&out);
+    unlink(fifo);
+    free(fifo);
+    scratch_dir_remove(dir);
+}
+
+/* A program is looked up in the PATH of the environment given, not ours. */
+static void the_given_path_finds_the_program(void **state)
+{
+    (void)state;
+    char dir[64];
+    scratch_dir(dir, sizeof dir, "tep-path");
+    char *prog = fs_join(dir, "tep-only-here");
+    const char *script = "#!/bin/sh\necho found\n";
+    assert_true(fs_write_file(prog, script, strlen(script)));
+    assert_int_equal(chmod(prog, 0700), 0);
+    strlist_t env;
+    strlist_init(&env);
+    char *path = xasprintf("PATH=%s:/usr/bin:/bin", dir);
+    strlist_push(&env, path);
+    buf_t out = BUF_INIT;
+    char *const argv[] = {"tep-only-here", NULL};
+    process_opts_t o = {.argv = argv, .capture = &out, .env = &env};
+    process_result_t r;
+    process_run(&o, &r);
+    if (r.start_failed) fail_msg("not found through the given PATH: %s", r.error);
+    assert_string_equal(buf_str(&out), "found\n");
+    process_result_free(&r);
+    buf_free(&out);
+    strlist_free(&env);
+    free(path);
+    unlink(prog);
+    free(prog);
+    scratch_dir_remove(dir);
+}
+
 /* The child exits at once, leaving a sleep behind: it is gone when
  * process_run returns (killed and reaped, not only signalled). */
 static void descendants_killed(void **state)
@@ -461,6 +519,8 @@ int main(void)
         cmocka_unit_test(descendants_killed),
         cmocka_unit_test(cancel_grace),
         cmocka_unit_test(stdin_is_given_once),
+        cmocka_unit_test(stdin_opened_before_the_child),
+        cmocka_unit_test(the_given_path_finds_the_program),
         cmocka_unit_test(a_signal_while_passing_output_on_drops_nothing),
         cmocka_unit_test(term_to_us_is_forwarded),
         cmocka_unit_test(the_handler_keeps_errno),

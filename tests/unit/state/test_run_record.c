@@ -240,6 +240,8 @@ static void unusable_files_are_named(void **state)
         {"[{\"version\": 4, \"failures\": 1}, {, \"node_id\": \"a\"}]",
          "element 2 is not a JSON object"},
         {"[{\"version\": 4, \"failures\": 1}, {\"node_id\": 7}]", "failed test 1 has no node id"},
+        {"[{\"version\": 4, \"failures\": 1}, {\"node_id\": \"a\\u0000b\"}]",
+         "element 2 is not a JSON object"}, /* a selector must be the id, byte for byte */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_run_json(cases[i].text);
