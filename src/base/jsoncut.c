@@ -1,4 +1,5 @@
 #include "base/jsoncut.h"
+#include <stdlib.h>
 #include <string.h>
 
 bool jsoncut_is_space(char c)
@@ -104,8 +105,51 @@ const char *jsoncut_value_end(const char *p, const char *end)
     return vs == JSONCUT_DONE ? p + st.at : NULL;
 }
 
+/* A JSON number, whole: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+bool jsoncut_is_number(const char *v, size_t len)
+{
+    size_t i = 0;
+    if (i < len && v[i] == '-') i++;
+    size_t digits = i;
+    while (i < len && v[i] >= '0' && v[i] <= '9') i++;
+    if (i == digits || (v[digits] == '0' && i - digits > 1)) return false;
+    if (i < len && v[i] == '.') {
+        size_t frac = ++i;
+        while (i < len && v[i] >= '0' && v[i] <= '9') i++;
+        if (i == frac) return false;
+    }
+    if (i < len && (v[i] == 'e' || v[i] == 'E')) {
+        if (++i < len && (v[i] == '+' || v[i] == '-')) i++;
+        size_t exp = i;
+        while (i < len && v[i] >= '0' && v[i] <= '9') i++;
+        if (i == exp) return false;
+    }
+    return i == len;
+}
+
+static bool is_word(const char *v, size_t len, const char *word)
+{
+    return len == strlen(word) && memcmp(v, word, len) == 0;
+}
+
+bool jsoncut_value_is(jsoncut_value_t v, const char *word)
+{
+    return v.v && is_word(v.v, v.len, word);
+}
+
+/* A value as the strict walk takes it: a string (its escapes are the
+ * decoder's to check), a nested value (cut, not checked inside), a word or a
+ * number. */
+static bool strict_value(const char *v, size_t len)
+{
+    return len > 0 &&
+           (v[0] == '"' || v[0] == '{' || v[0] == '[' || is_word(v, len, "true") ||
+            is_word(v, len, "false") || is_word(v, len, "null") || jsoncut_is_number(v, len));
+}
+
 /* strict: JSON's grammar between members (one comma each, none after the
- * last); otherwise commas are passed over like spaces. */
+ * last, nothing after the brace) and in each value (strict_value); otherwise
+ * commas are passed over like spaces and values are only cut. */
 static bool each_member(const char *p, size_t len, jsoncut_member_fn fn, void *user, bool strict)
 {
     const char *end = p + len;
@@ -136,7 +180,7 @@ static bool each_member(const char *p, size_t len, jsoncut_member_fn fn, void *u
         p++;
         while (p < end && jsoncut_is_space(*p)) p++;
         const char *vend = jsoncut_value_end(p, end);
-        if (!vend) return false;
+        if (!vend || (strict && !strict_value(p, (size_t)(vend - p)))) return false;
         fn(k, klen, p, (size_t)(vend - p), user);
         p = vend;
     }
@@ -150,4 +194,33 @@ bool jsoncut_each_member(const char *p, size_t len, jsoncut_member_fn fn, void *
 bool jsoncut_each_member_strict(const char *p, size_t len, jsoncut_member_fn fn, void *user)
 {
     return each_member(p, len, fn, user, true);
+}
+
+typedef struct {
+    const char *const *names;
+    size_t lens[JSONCUT_PICK_MAX];
+    size_t n;
+    jsoncut_value_t *out;
+} pick_t;
+
+static void pick_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
+{
+    pick_t *pk = user;
+    for (size_t i = 0; i < pk->n; i++)
+        if (!pk->out[i].v && klen == pk->lens[i] && memcmp(k, pk->names[i], klen) == 0) {
+            pk->out[i] = (jsoncut_value_t){.v = v, .len = vlen};
+            return;
+        }
+}
+
+bool jsoncut_pick(const char *p, size_t len, const char *const *names, size_t n,
+                  jsoncut_value_t *out, bool strict)
+{
+    if (n > JSONCUT_PICK_MAX) abort(); /* a caller's mistake, not input */
+    pick_t pk = {.names = names, .n = n, .out = out};
+    for (size_t i = 0; i < pk.n; i++) { /* once an object, not once a member */
+        pk.lens[i] = strlen(names[i]);
+        out[i] = (jsoncut_value_t){0};
+    }
+    return each_member(p, len, pick_member, &pk, strict);
 }

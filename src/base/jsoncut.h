@@ -46,8 +46,29 @@ typedef void (*jsoncut_member_fn)(const char *k, size_t klen, const char *v, siz
                                   void *user);
 bool jsoncut_each_member(const char *p, size_t len, jsoncut_member_fn fn, void *user);
 /* The same, but false also when the commas between members are not JSON's
- * (missing, doubled, or after the last member) or anything but spaces
- * follows the closing brace. */
+ * (missing, doubled, or after the last member), anything but spaces follows
+ * the closing brace, or a value is not a string, a nested value (cut, not
+ * checked inside), true, false, null or a number (jsoncut_is_number). */
 bool jsoncut_each_member_strict(const char *p, size_t len, jsoncut_member_fn fn, void *user);
+
+/* Whether v[0..len) is one JSON number, whole. */
+bool jsoncut_is_number(const char *v, size_t len);
+
+/* A member picked by name: its raw value, v NULL when there is none. */
+typedef struct {
+    const char *v;
+    size_t len;
+} jsoncut_value_t;
+#define JSONCUT_PICK_MAX 16
+
+/* Picks into out[i] the first member named names[i] (i < n; more than
+ * JSONCUT_PICK_MAX names abort) of the object at p[0..len); keys are compared as written,
+ * not decoded. The walk is jsoncut_each_member's, or the strict one's; false
+ * when it refuses the object. */
+bool jsoncut_pick(const char *p, size_t len, const char *const *names, size_t n,
+                  jsoncut_value_t *out, bool strict);
+/* Whether the value is the bare word ("true", "false", "null"); false when
+ * it is absent. */
+bool jsoncut_value_is(jsoncut_value_t v, const char *word);
 
 #endif

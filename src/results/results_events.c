@@ -14,12 +14,6 @@
 
 #define CHUNK ((size_t)64 << 10)
 
-/* The members of one line we use, as raw JSON values (not decoded). */
-typedef struct {
-    const char *v[12];
-    size_t len[12];
-} members_t;
-
 static const char *const KEYS[] = {"e",       "id",     "outcome",        "when",
                                    "msg",     "dur",    "tries",          "xfail",
                                    "rootdir", "pytest", "invocation_dir", "status"};
@@ -39,18 +33,6 @@ enum {
     K_COUNT
 };
 
-static void take_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
-{
-    members_t *m = user;
-    for (int i = 0; i < K_COUNT; i++) {
-        if (klen == strlen(KEYS[i]) && memcmp(k, KEYS[i], klen) == 0 && !m->v[i]) {
-            m->v[i] = v;
-            m->len[i] = vlen;
-            return;
-        }
-    }
-}
-
 typedef struct {
     run_event_session_fn on_session;
     run_event_fn fn;
@@ -62,31 +44,26 @@ typedef struct {
 
 /* Decodes member i into the scratch buffer; its offset, or SIZE_MAX when it
  * is absent, not a string, or holds a NUL. */
-static size_t text_of(reader_t *rd, const members_t *m, int i)
+static size_t text_of(reader_t *rd, const jsoncut_value_t *m, int i)
 {
-    if (!m->v[i]) return SIZE_MAX;
+    if (!m[i].v) return SIZE_MAX;
     size_t off = rd->scratch.len;
-    if (jsontext_decode(m->v[i], m->len[i], &rd->scratch) != JSONTEXT_OK) {
+    if (jsontext_decode(m[i].v, m[i].len, &rd->scratch) != JSONTEXT_OK) {
         rd->scratch.len = off;
         return SIZE_MAX;
     }
     return off;
 }
 
-static double number_of(const members_t *m, int i, double fallback)
+static double number_of(const jsoncut_value_t *m, int i, double fallback)
 {
-    if (!m->v[i] || m->len[i] == 0 || m->len[i] >= 40) return fallback;
+    if (!m[i].v || m[i].len == 0 || m[i].len >= 40) return fallback;
     char text[40];
-    memcpy(text, m->v[i], m->len[i]);
-    text[m->len[i]] = '\0';
+    memcpy(text, m[i].v, m[i].len);
+    text[m[i].len] = '\0';
     char *end = NULL;
     double d = strtod(text, &end);
-    return end == text + m->len[i] && isfinite(d) ? d : fallback;
-}
-
-static bool is_literal(const members_t *m, int i, const char *word)
-{
-    return m->v[i] && m->len[i] == strlen(word) && memcmp(m->v[i], word, m->len[i]) == 0;
+    return end == text + m[i].len && isfinite(d) ? d : fallback;
 }
 
 static const char *at(const reader_t *rd, size_t off)
@@ -124,7 +101,7 @@ static void note_finish(results_events_scan_t *out, const char *id)
     out->running.items[--out->running.len] = NULL;
 }
 
-static bool session_line(reader_t *rd, const members_t *m)
+static bool session_line(reader_t *rd, const jsoncut_value_t *m)
 {
     results_events_scan_t *out = rd->out;
     size_t root_off = text_of(rd, m, K_ROOTDIR);
@@ -150,7 +127,7 @@ static test_status_t outcome_status(const char *o)
     return ST_UNKNOWN;
 }
 
-static bool test_line(reader_t *rd, const members_t *m, bool collection_error)
+static bool test_line(reader_t *rd, const jsoncut_value_t *m, bool collection_error)
 {
     size_t id = text_of(rd, m, K_ID);
     size_t outcome = collection_error ? SIZE_MAX : text_of(rd, m, K_OUTCOME);
@@ -166,7 +143,7 @@ static bool test_line(reader_t *rd, const members_t *m, bool collection_error)
                           .message = at(rd, msg) ? at(rd, msg) : "",
                           .duration = fmax(number_of(m, K_DUR, 0), 0),
                           .tries = tries >= 1 && tries <= 1e6 ? (int)tries : 1,
-                          .xfail = is_literal(m, K_XFAIL, "true"),
+                          .xfail = jsoncut_value_is(m[K_XFAIL], "true"),
                           .collection_error = collection_error};
     if (!collection_error) {
         note_finish(rd->out, t.node_id);
@@ -176,7 +153,7 @@ static bool test_line(reader_t *rd, const members_t *m, bool collection_error)
     return true;
 }
 
-static bool event_line(reader_t *rd, const members_t *m)
+static bool event_line(reader_t *rd, const jsoncut_value_t *m)
 {
     size_t e_off = text_of(rd, m, K_E);
     if (e_off == SIZE_MAX) return false;
@@ -204,10 +181,10 @@ static void one_line(reader_t *rd, const char *line, size_t len)
 {
     while (len && (line[len - 1] == '\r' || jsoncut_is_space(line[len - 1]))) len--;
     if (len == 0) return;
-    members_t m = {0};
+    jsoncut_value_t m[K_COUNT];
     buf_reset(&rd->scratch);
     bool ok =
-        line[0] == '{' && jsoncut_each_member(line, len, take_member, &m) && event_line(rd, &m);
+        line[0] == '{' && jsoncut_pick(line, len, KEYS, K_COUNT, m, false) && event_line(rd, m);
     if (!ok) rd->out->bad_lines++;
 }
 

@@ -310,13 +310,13 @@ static void read_record_header(record_reader_t *rd, const cJSON *h)
 /* ---- a failed test: cut, not parsed ----
  * A broken build's run.json lists 10,000 failed tests and more; a cJSON tree
  * for each cost more than the rest of the report's start. Each one is a flat
- * object this file wrote (put_failed_test), so its members are cut out
- * (jsoncut, JSON's commas) and the few used are decoded where they lie. A
- * member that is not a JSON number, string, true, false, null or a nested
- * value damages the element, as does a broken or NUL-bearing string among
- * those used (a node id becomes a retry selector byte for byte). Keys are
- * taken as written (this file writes no escapes in them); the members not
- * used are not decoded, nor nested values checked inside. */
+ * object this file wrote (put_failed_test), so its members are picked out
+ * (jsoncut_pick, strict: JSON's commas, each value a JSON string, number,
+ * word or nested value) and the few used are decoded where they lie. A
+ * broken or NUL-bearing string among those used damages the element too (a
+ * node id becomes a retry selector byte for byte). Keys are taken as written
+ * (this file writes no escapes in them); the members not used are not
+ * decoded, nor nested values checked inside. */
 
 enum {
     M_NODE_ID,
@@ -329,108 +329,43 @@ enum {
     M_COLLECTION_ERROR,
     M_COUNT
 };
-/* Each name with its length: a member's raw key is compared with memcmp. */
-static const struct {
-    const char *name;
-    size_t len;
-} FAILED_KEYS[M_COUNT] = {
-    {"node_id", sizeof "node_id" - 1},   {"file", sizeof "file" - 1},
-    {"cause", sizeof "cause" - 1},       {"status", sizeof "status" - 1},
-    {"attempts", sizeof "attempts" - 1}, {"failed_before", sizeof "failed_before" - 1},
-    {"muted", sizeof "muted" - 1},       {"collection_error", sizeof "collection_error" - 1}};
-
-typedef struct {
-    const char *v[M_COUNT]; /* the first member of each name, raw; NULL when absent */
-    size_t len[M_COUNT];
-    bool bad; /* a member's value is not a JSON scalar */
-} failed_members_t;
-
-/* A JSON number, whole: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool is_json_number(const char *v, size_t len)
-{
-    size_t i = 0;
-    if (i < len && v[i] == '-') i++;
-    size_t digits = i;
-    while (i < len && v[i] >= '0' && v[i] <= '9') i++;
-    if (i == digits || (v[digits] == '0' && i - digits > 1)) return false;
-    if (i < len && v[i] == '.') {
-        size_t frac = ++i;
-        while (i < len && v[i] >= '0' && v[i] <= '9') i++;
-        if (i == frac) return false;
-    }
-    if (i < len && (v[i] == 'e' || v[i] == 'E')) {
-        if (++i < len && (v[i] == '+' || v[i] == '-')) i++;
-        size_t exp = i;
-        while (i < len && v[i] >= '0' && v[i] <= '9') i++;
-        if (i == exp) return false;
-    }
-    return i == len;
-}
-
-static bool is_literal(const char *v, size_t len, const char *word)
-{
-    return len == strlen(word) && memcmp(v, word, len) == 0;
-}
-
-/* Strings are checked when decoded; nested values are only cut (a later
- * version may add one, and this reader uses none). */
-static bool is_scalar_or_nested(const char *v, size_t len)
-{
-    return v[0] == '"' || v[0] == '{' || v[0] == '[' || is_literal(v, len, "true") ||
-           is_literal(v, len, "false") || is_literal(v, len, "null") || is_json_number(v, len);
-}
-
-static void on_failed_member(const char *k, size_t klen, const char *v, size_t vlen, void *user)
-{
-    failed_members_t *m = user;
-    if (vlen == 0 || !is_scalar_or_nested(v, vlen)) m->bad = true;
-    for (int i = 0; i < M_COUNT; i++)
-        if (!m->v[i] && klen == FAILED_KEYS[i].len && memcmp(k, FAILED_KEYS[i].name, klen) == 0) {
-            m->v[i] = v;
-            m->len[i] = vlen;
-        }
-}
+static const char *const FAILED_KEYS[M_COUNT] = {
+    "node_id", "file", "cause", "status", "attempts", "failed_before", "muted", "collection_error"};
 
 /* The member's string, decoded into out (NUL-terminated), or NULL when it is
  * absent or not a string. false when it is a broken string literal or holds
  * a NUL (escaped, or the byte). */
-static bool member_string(const failed_members_t *m, int i, buf_t *out, const char **s)
+static bool member_string(const jsoncut_value_t *m, int i, buf_t *out, const char **s)
 {
     *s = NULL;
     buf_reset(out);
-    if (!m->v[i] || m->v[i][0] != '"') return true;
-    if (jsontext_decode(m->v[i], m->len[i], out) != JSONTEXT_OK) return false;
+    if (!m[i].v || m[i].v[0] != '"') return true;
+    if (jsontext_decode(m[i].v, m[i].len, out) != JSONTEXT_OK) return false;
     *s = out->data;
     return true;
 }
 
 /* json_get_long's rule: a number in [-1e6, 1e6] truncated, anything else 0. */
-static int member_attempts(const failed_members_t *m)
+static int member_attempts(const jsoncut_value_t *m)
 {
     char num[40];
-    if (!m->v[M_ATTEMPTS] || m->len[M_ATTEMPTS] >= sizeof num ||
-        !is_json_number(m->v[M_ATTEMPTS], m->len[M_ATTEMPTS]))
-        return 0;
-    memcpy(num, m->v[M_ATTEMPTS], m->len[M_ATTEMPTS]);
-    num[m->len[M_ATTEMPTS]] = '\0';
+    jsoncut_value_t a = m[M_ATTEMPTS];
+    if (!a.v || a.len >= sizeof num || !jsoncut_is_number(a.v, a.len)) return 0;
+    memcpy(num, a.v, a.len);
+    num[a.len] = '\0';
     double d = strtod(num, NULL);
     return d >= -1000000 && d <= 1000000 ? (int)d : 0;
 }
 
-static bool member_true(const failed_members_t *m, int i)
-{
-    return m->v[i] && is_literal(m->v[i], m->len[i], "true");
-}
-
 static void read_failed_test(record_reader_t *rd, const char *raw, size_t len, failed_scratch_t *sc)
 {
-    failed_members_t m = {0};
+    jsoncut_value_t m[M_COUNT];
     const char *node_id, *file, *cause, *status;
-    if (!jsoncut_each_member_strict(raw, len, on_failed_member, &m) || m.bad ||
-        !member_string(&m, M_NODE_ID, &sc->node_id, &node_id) ||
-        !member_string(&m, M_FILE, &sc->file, &file) ||
-        !member_string(&m, M_CAUSE, &sc->cause, &cause) ||
-        !member_string(&m, M_STATUS, &sc->status, &status)) {
+    if (!jsoncut_pick(raw, len, FAILED_KEYS, M_COUNT, m, true) ||
+        !member_string(m, M_NODE_ID, &sc->node_id, &node_id) ||
+        !member_string(m, M_FILE, &sc->file, &file) ||
+        !member_string(m, M_CAUSE, &sc->cause, &cause) ||
+        !member_string(m, M_STATUS, &sc->status, &status)) {
         err_set(&rd->error, "%s: element %zu is not a JSON object", rd->path, rd->elements);
         return;
     }
@@ -440,10 +375,10 @@ static void read_failed_test(record_reader_t *rd, const char *raw, size_t len, f
     }
     test_result_t *r =
         results_model_track(&rd->rec->result, node_id, file, results_model_status_parse(status),
-                            cause, member_true(&m, M_COLLECTION_ERROR));
-    r->attempts = member_attempts(&m);
-    r->failed_before = member_true(&m, M_FAILED_BEFORE);
-    r->muted = member_true(&m, M_MUTED);
+                            cause, jsoncut_value_is(m[M_COLLECTION_ERROR], "true"));
+    r->attempts = member_attempts(m);
+    r->failed_before = jsoncut_value_is(m[M_FAILED_BEFORE], "true");
+    r->muted = jsoncut_value_is(m[M_MUTED], "true");
 }
 
 static void on_record_element(const char *raw, size_t len, void *user)

@@ -139,6 +139,35 @@ static void strict_members_need_json_commas(void **state)
     }
 }
 
+/* Members picked by name: the first of a repeated name, NULL for an absent
+ * one, keys as written; the strict walk refuses a value that is not JSON's. */
+static void members_picked_by_name(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"a", "bb", "missing", "n"};
+    jsoncut_value_t v[4];
+    const char *obj = "{\"bb\": \"x\", \"a\": true, \"a\": 2, \"b\\u0062\": 3, \"n\": -1.5e3}";
+    for (int strict = 0; strict < 2; strict++) {
+        assert_true(jsoncut_pick(obj, strlen(obj), names, 4, v, strict));
+        assert_true(jsoncut_value_is(v[0], "true"));
+        assert_int_equal(v[1].len, 3);
+        assert_memory_equal(v[1].v, "\"x\"", 3);
+        assert_null(v[2].v);
+        assert_false(jsoncut_value_is(v[2], "null"));
+        assert_true(jsoncut_is_number(v[3].v, v[3].len));
+    }
+    const char *values[] = {"{\"a\": tru}", "{\"a\": 01}", "{\"a\": 1x}", "{\"a\": +1}",
+                            "{\"a\": .5}",  "{\"a\": 1.}", "{\"a\": 1e}"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        assert_true(jsoncut_pick(values[i], strlen(values[i]), names, 1, v, false));
+        if (jsoncut_pick(values[i], strlen(values[i]), names, 1, v, true))
+            fail_msg("'%s' was taken strictly", values[i]);
+    }
+    static const char *const numbers[] = {"0", "-0", "12", "1.25", "-3e10", "2E-3", "1.5e+2"};
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        assert_true(jsoncut_is_number(numbers[i], strlen(numbers[i])));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +177,7 @@ int main(void)
         cmocka_unit_test(input_that_ends_inside_a_value),
         cmocka_unit_test(members_come_out_raw),
         cmocka_unit_test(strict_members_need_json_commas),
+        cmocka_unit_test(members_picked_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
